@@ -1,0 +1,38 @@
+# SU-Kvinnofrid: from municipal SUreg exports to the national report.
+#
+# This file is the table of contents: configuration, its validation, the stages
+# (one .smk per stage under workflow/rules/) and the default target. The logic lives
+# in the `kvinnofrid` package (src/kvinnofrid); the scripts under scripts/ only
+# move files. Run:  snakemake --cores all        (see README.md)
+
+from pathlib import Path
+
+from kvinnofrid.settings import ConfigError, Settings, validate_config
+
+
+configfile: "config.yaml"
+
+
+try:
+    validate_config(config, Path(workflow.basedir) / "workflow" / "schemas" / "config.schema.yaml")
+except ConfigError as problem:
+    raise WorkflowError(str(problem)) from None
+
+SETTINGS = Settings.from_config(config)
+RAW = str(SETTINGS.data_raw)
+INTERIM = str(SETTINGS.interim)
+RESULTS = str(SETTINGS.results)
+
+
+include: "workflow/rules/common.smk"
+include: "workflow/rules/ingest.smk"
+include: "workflow/rules/clean.smk"
+include: "workflow/rules/compile.smk"
+include: "workflow/rules/quality.smk"
+
+
+rule all:
+    default_target: True
+    input:
+        f"{INTERIM}/cases.parquet",
+        f"{RESULTS}/quality",

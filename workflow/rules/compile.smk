@@ -1,0 +1,22 @@
+# Compile: one job. Each unit's latest submission up to the cut-off, one row per case,
+# plus the long table of repeated risk assessments.
+
+
+rule compile:
+    input:
+        cases=each_file(INTERIM + "/clean/{round}/{file_id}.parquet"),
+        risk=each_file(INTERIM + "/clean/{round}/{file_id}.risk.parquet"),
+        reports=each_file(INTERIM + "/quality/{round}/{file_id}.json"),
+    output:
+        cases=f"{INTERIM}/cases.parquet",
+        risk=f"{INTERIM}/risk_assessments.parquet",
+        units=f"{INTERIM}/units.csv",
+        warnings=f"{INTERIM}/quality/compile_warnings.parquet",
+    log:
+        "logs/compile.log",
+    params:
+        cutoff=SETTINGS.cutoff,
+        period_start=SETTINGS.period_start,
+        period_end=SETTINGS.period_end,
+    script:
+        "../../scripts/compile.py"

@@ -1,0 +1,19 @@
+# Ingest: one job per raw export. Reads the file, recognises columns by the codebook,
+# replaces client and handler identifiers by a keyed hash and reduces comments to
+# counts. Nothing after this step sees personal data in clear text.
+
+
+rule ingest:
+    input:
+        raw_path,
+    output:
+        parquet=f"{INTERIM}/raw/{{round}}/{{file_id}}.parquet",
+        meta=f"{INTERIM}/raw/{{round}}/{{file_id}}.json",
+    log:
+        f"logs/ingest/{{round}}/{{file_id}}.log",
+    params:
+        data_raw=RAW,
+        key_env=SETTINGS.pseudonym_key_env,
+        on_unreadable=SETTINGS.on_unreadable_file,
+    script:
+        "../../scripts/ingest.py"

@@ -1,0 +1,18 @@
+# Data quality: results/quality/summary.csv (one row per round and unit) and one
+# Swedish feedback page per unit, results/quality/<unit-slug>.html. The units are
+# known only from the files' content, so the folder is the rule's output. One job:
+# the pages are cheap, starting Python is not.
+
+
+rule quality:
+    input:
+        reports=each_file(INTERIM + "/quality/{round}/{file_id}.json"),
+        issues=each_file(INTERIM + "/quality/{round}/{file_id}.issues.parquet"),
+        units=f"{INTERIM}/units.csv",
+        warnings=f"{INTERIM}/quality/compile_warnings.parquet",
+    output:
+        folder=directory(f"{RESULTS}/quality"),
+    log:
+        "logs/quality.log",
+    script:
+        "../../scripts/quality.py"

@@ -7,7 +7,6 @@
 from __future__ import annotations
 
 import argparse
-import shutil
 import sys
 from pathlib import Path
 
@@ -27,14 +26,13 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
     out = Path(args.out)
     seed = args.seed if args.seed is not None else _seed_from_config(Path(args.config))
-    # Only ever replace a folder that holds demo data: real exports are never touched.
-    if out.exists() and any(out.iterdir()) and not (out / "demodata.yaml").is_file():
-        print(f"{out} innehåller data som inte är demodata; välj en annan mapp med --out.", file=sys.stderr)
-        return 2
-    for round_folder in out.glob("????-??-??"):
-        shutil.rmtree(round_folder)
     snapshots = simulate.simulate_rounds(simulate.SimulationSettings(seed=seed))
-    export_writer.write_demo(snapshots, out, export_writer.ExportSettings(seed=seed))
+    try:
+        # write_demo replaces only an earlier demo set: real exports are never touched.
+        export_writer.write_demo(snapshots, out, export_writer.ExportSettings(seed=seed))
+    except FileExistsError as refusal:
+        print(refusal, file=sys.stderr)
+        return 2
     print(f"Demodata skrivna till {out} (frö {seed}).")
     return 0
 

@@ -116,6 +116,12 @@ RULES: dict[str, Rule] = {
             "Kontrollera om ärendet har raderats av misstag i SUreg.",
         ),
         Rule(
+            "file_unreadable",
+            "info",
+            "Filen kunde inte läsas och är inte med i sammanställningen (on_unreadable_file: skip).",
+            "Exportera filen på nytt från SUreg och skicka in den igen.",
+        ),
+        Rule(
             "local_variable",
             "info",
             "Kolumnen är en lokal variabel och ingår inte i den nationella sammanställningen.",

@@ -1,0 +1,25 @@
+"""Snakemake script of rule `compile`: latest round per unit -> one row per case."""
+
+from kvinnofrid.scriptrunner import run
+
+
+def main(smk) -> None:
+    from kvinnofrid import compile as compiling
+    from kvinnofrid.clean import CleanResult
+
+    cleaned = [
+        CleanResult.read(report=report, cases=cases, risk=risk)
+        for report, cases, risk in zip(smk.input.reports, smk.input.cases, smk.input.risk)
+    ]
+    # Files skipped as unreadable (on_unreadable_file: skip) have no unit and no rows.
+    cleaned = [(meta, result) for meta, result in cleaned if not meta.get("unreadable")]
+    cases, risk, warnings = compiling.compile_cases(
+        cleaned, smk.params.cutoff, period=(smk.params.period_start, smk.params.period_end)
+    )
+    cases.write_parquet(smk.output.cases)
+    risk.write_parquet(smk.output.risk)
+    warnings.write_parquet(smk.output.warnings)
+    compiling.assign_units(cleaned).write_csv(smk.output.units)
+
+
+run(main, snakemake)  # noqa: F821

@@ -1,0 +1,28 @@
+"""Snakemake script of rule `quality`: summary.csv and one feedback page per unit."""
+
+from pathlib import Path
+
+import polars as pl
+
+from kvinnofrid.scriptrunner import run
+
+
+def main(smk) -> None:
+    from kvinnofrid import quality
+    from kvinnofrid.clean import CleanResult
+
+    cleaned = [
+        CleanResult.read(report=report, issues=issues)
+        for report, issues in zip(smk.input.reports, smk.input.issues)
+    ]
+    warnings = pl.read_parquet(smk.input.warnings)
+    units = pl.read_csv(smk.input.units, try_parse_dates=True)
+    folder = Path(smk.output.folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    quality.quality_summary(cleaned, warnings, units=units).write_csv(folder / "summary.csv")
+    readable = [(meta, result) for meta, result in cleaned if not meta.get("unreadable")]
+    for slug, html in quality.unit_pages(readable, warnings).items():
+        (folder / f"{slug}.html").write_text(html, encoding="utf-8")
+
+
+run(main, snakemake)  # noqa: F821

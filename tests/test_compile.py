@@ -1,0 +1,185 @@
+"""Tests of compile: units, latest round per unit, vanished cases, case ids."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+import polars as pl
+import pytest
+from polars.testing import assert_frame_equal
+from test_clean import PERIOD, key, meta_for, raw_frame
+
+from kvinnofrid import codebook
+from kvinnofrid.clean import clean_file
+from kvinnofrid.compile import CompileError, assign_units, compile_cases, slugify
+
+R1, R2, R3 = dt.date(2022, 6, 1), dt.date(2022, 10, 1), dt.date(2023, 2, 1)
+
+
+def cleaned_file(file: str, rnd: dt.date, *rows: dict, municipality: str = "Sigtuna", service_type=1):
+    rows = rows or ({},)
+    raw = raw_frame(*({"municipality": municipality, **r} for r in rows))
+    meta = meta_for(raw, file=file, round=rnd, municipality=municipality, service_type=service_type)
+    return meta, clean_file(raw, meta, PERIOD, rnd)
+
+
+def test_latest_round_is_compiled():
+    files = [
+        cleaned_file("2022-06-01/sigtuna.csv", R1, {"client_key": "a", "sex": "Kvinna"}),
+        cleaned_file("2022-10-01/sigtuna.xlsx", R2, {"client_key": "a", "sex": "Man"}, {"client_key": "b"}),
+    ]
+    cases, risk, warnings = compile_cases(files, cutoff=R2)
+    assert cases["round"].unique().to_list() == [R2]
+    assert cases.height == 2
+    assert sorted(cases["sex"].to_list()) == [1, 2]
+    assert warnings.height == 0
+    assert cases.columns == ["unit", "round", "case_id", *codebook.case_schema().names()]
+    assert cases.schema["case_id"] == pl.String and cases.schema["round"] == pl.Date
+
+
+def test_rounds_after_cutoff_are_ignored():
+    files = [
+        cleaned_file("a/sigtuna.csv", R1, {"client_key": "a"}),
+        cleaned_file("b/sigtuna.csv", R2, {"client_key": "a"}, {"client_key": "b"}),
+    ]
+    cases, _, _ = compile_cases(files, cutoff=dt.date(2022, 9, 30))
+    assert cases["round"].to_list() == [R1]
+
+
+def test_unit_that_skipped_the_last_round_uses_its_earlier_round():
+    files = [
+        cleaned_file("r1/sigtuna.csv", R1, {"client_key": "a"}),
+        cleaned_file("r2/sigtuna.csv", R2, {"client_key": "a"}),
+        cleaned_file("r1/habo.csv", R1, {"client_key": "x"}, {"client_key": "y"}, municipality="Håbo"),
+    ]
+    cases, _, warnings = compile_cases(files, cutoff=R3)
+    by_unit = dict(cases.group_by("unit").agg(pl.col("round").first(), pl.len()).select("unit", "round").iter_rows())
+    assert by_unit == {"Sigtuna": R2, "Håbo": R1}
+    assert cases.filter(pl.col("unit") == "Håbo").height == 2
+    assert warnings.height == 0
+
+
+def test_vanished_case_is_a_warning_without_key():
+    files = [
+        cleaned_file("2022-06-01/sigtuna.csv", R1,
+                     {"client_key": "a", "opened": "2022-02-01"}, {"client_key": "gone", "opened": "2022-03-05"}),
+        cleaned_file("2022-10-01/sigtuna.csv", R2, {"client_key": "a", "opened": "2022-02-01"}),
+    ]
+    cases, _, warnings = compile_cases(files, cutoff=R2)
+    assert cases.height == 1
+    assert warnings.select("unit", "round", "file", "row", "rule", "value").rows() == [
+        ("Sigtuna", R2, "2022-06-01/sigtuna.csv", 3, "case_missing_from_later_export", "2022-03-05")]
+    text = str(warnings.rows())
+    assert key("gone") not in text and "case_id" not in warnings.columns
+
+
+def test_vanished_case_seen_in_two_earlier_rounds_is_reported_once_from_the_newest():
+    files = [
+        cleaned_file("r1/s.csv", R1, {"client_key": "gone"}),
+        cleaned_file("r2/s.csv", R2, {"client_key": "x"}, {"client_key": "gone"}),
+        cleaned_file("r3/s.csv", R3, {"client_key": "x"}),
+    ]
+    _, _, warnings = compile_cases(files, cutoff=R3)
+    assert warnings.select("file", "row", "round").rows() == [("r2/s.csv", 3, R3)]
+
+
+def test_two_files_of_one_unit_in_one_round_is_an_error_naming_both():
+    files = [
+        cleaned_file("2022-10-01/sigtuna_a.csv", R2),
+        cleaned_file("2022-10-01/sigtuna_b.xlsx", R2, municipality=" sigtuna "),
+    ]
+    with pytest.raises(CompileError) as err:
+        compile_cases(files, cutoff=R2)
+    assert "sigtuna_a.csv" in str(err.value) and "sigtuna_b.xlsx" in str(err.value)
+
+
+def test_municipality_with_several_service_types_gets_the_label():
+    files = [
+        cleaned_file("r1/a.csv", R1, service_type=1),
+        cleaned_file("r1/b.csv", R1, service_type=2),
+        cleaned_file("r2/c.csv", R2, service_type="Myndighet"),
+        cleaned_file("r1/habo.csv", R1, municipality="Håbo", service_type=3),
+        cleaned_file("r1/gbg.csv", R1, municipality="Göteborg, Örgryte-Härlanda", service_type=1),
+    ]
+    units = assign_units(files)
+    got = {r["file"]: (r["unit"], r["unit_slug"]) for r in units.iter_rows(named=True)}
+    assert got == {
+        "r1/a.csv": ("Sigtuna (Myndighet)", "sigtuna-myndighet"),
+        "r1/b.csv": ("Sigtuna (Utförare)", "sigtuna-utforare"),
+        "r2/c.csv": ("Sigtuna (Myndighet)", "sigtuna-myndighet"),
+        "r1/habo.csv": ("Håbo", "habo"),
+        "r1/gbg.csv": ("Göteborg, Örgryte-Härlanda", "goteborg-orgryte-harlanda"),
+    }
+    cases, _, _ = compile_cases(files, cutoff=R3)
+    assert sorted(cases["unit"].unique().to_list()) == [
+        "Göteborg, Örgryte-Härlanda", "Håbo", "Sigtuna (Myndighet)", "Sigtuna (Utförare)"]
+    # Sigtuna (Myndighet) is compiled from its latest round, r2
+    assert cases.filter(pl.col("unit") == "Sigtuna (Myndighet)")["round"].to_list() == [R2]
+
+
+@pytest.mark.parametrize("text, slug", [
+    ("Sigtuna (Myndighet)", "sigtuna-myndighet"), ("Håbo", "habo"), ("Älvsbyn", "alvsbyn"),
+    ("Örebro", "orebro"), ("Malmö – Söder", "malmo-soder"), ("Skellefteå (Utförare)", "skelleftea-utforare"),
+    ("Bjärnå", "bjarna"), ("Café Ödåkra", "cafe-odakra"),
+])
+def test_slugify(text, slug):
+    assert slugify(text) == slug
+    assert re.fullmatch(r"[a-z0-9]+(-[a-z0-9]+)*", slug)
+
+
+def test_case_id_is_a_stable_hash_without_the_key():
+    files = [cleaned_file("r1/s.csv", R1, {"client_key": "a"}, {"client_key": "b", "opened": "2022-04-01"})]
+    cases1, _, _ = compile_cases(files, cutoff=R1)
+    cases2, _, _ = compile_cases(list(reversed(files)), cutoff=R1)
+    assert_frame_equal(cases1, cases2)
+    ids = cases1["case_id"].to_list()
+    assert all(re.fullmatch(r"[0-9a-f]{64}", i) for i in ids) and len(set(ids)) == 2
+    assert key("a") not in ids and key("b") not in ids
+    # the same client and date in another unit is another case
+    other = [cleaned_file("r1/h.csv", R1, {"client_key": "a"}, municipality="Håbo")]
+    cases3, _, _ = compile_cases(files + other, cutoff=R1)
+    assert cases3["case_id"].n_unique() == 3
+
+
+def test_cases_are_sorted_deterministically():
+    files = [
+        cleaned_file("r1/s.csv", R1, {"client_key": "b", "opened": "2022-05-01"}, {"client_key": "a", "opened": "2022-02-01"}),
+        cleaned_file("r1/h.csv", R1, {"client_key": "c"}, municipality="Håbo"),
+    ]
+    cases, _, _ = compile_cases(files, cutoff=R1)
+    assert cases.select("unit", "opened").rows() == [
+        ("Håbo", dt.date(2022, 3, 5)), ("Sigtuna", dt.date(2022, 2, 1)), ("Sigtuna", dt.date(2022, 5, 1))]
+
+
+def test_risk_table_follows_the_compiled_round():
+    files = [
+        cleaned_file("r1/s.csv", R1, {"client_key": "a", "risk_1_rating": "3"}),
+        cleaned_file("r2/s.csv", R2, {"client_key": "a", "risk_1_rating": "4", "risk_2_instrument": "SAM"}),
+    ]
+    cases, risk, _ = compile_cases(files, cutoff=R2)
+    assert risk.columns == ["unit", "case_id", *codebook.risk_schema().names()]
+    assert risk.select("position", "instrument", "rating").rows() == [(1, None, 4), (2, 4, None)]
+    assert set(risk["case_id"]) <= set(cases["case_id"])
+
+
+def test_period_is_asserted():
+    files = [cleaned_file("r1/s.csv", R1)]
+    with pytest.raises(AssertionError, match="utanför perioden"):
+        compile_cases(files, cutoff=R1, period=(dt.date(2022, 6, 1), dt.date(2022, 12, 31)))
+    cases, _, _ = compile_cases(files, cutoff=R1, period=PERIOD)
+    assert cases.height == 1
+
+
+def test_file_without_municipality_is_an_error():
+    meta, result = cleaned_file("r1/s.csv", R1)
+    meta = {**meta, "municipality": None}
+    result.used = result.used.with_columns(pl.lit(None, pl.String).alias("municipality"))
+    with pytest.raises(CompileError, match="Kommun/stadsdel"):
+        compile_cases([(meta, result)], cutoff=R1)
+
+
+def test_no_files_gives_empty_frames():
+    cases, risk, warnings = compile_cases([], cutoff=R1)
+    assert cases.height == risk.height == warnings.height == 0
+    assert "case_id" in cases.columns

@@ -1,0 +1,98 @@
+--[[
+SU-Kvinnofrid report filter (used by Quarto and by the built-in pandoc backend).
+
+1. `::: {.content-visible when-format="html"}` / `.content-hidden` divs: keep or drop
+   the content by output format (Quarto does the same; this makes plain pandoc agree).
+   Formats: html matches html/html5; pdf matches typst and latex.
+2. Links with class `csv-download` (a diagram's table): in HTML the href becomes a
+   `data:text/csv` URI with the file's bytes, so the self-contained report works
+   offline; in other formats the link becomes plain text.
+3. Images with a `fig-alt` attribute get it as their alt text (Quarto's convention).
+]]
+
+local function format_matches(spec)
+  if spec == nil or spec == "" then return false end
+  for name in string.gmatch(spec, "[^%s,]+") do
+    if name == "pdf" then
+      if FORMAT:match("typst") or FORMAT:match("latex") or FORMAT:match("beamer") then return true end
+    elseif name == "html" then
+      if FORMAT:match("html") then return true end
+    elseif FORMAT == name or FORMAT:match("^" .. name) then
+      return true
+    end
+  end
+  return false
+end
+
+local function is_html()
+  return FORMAT:match("html") ~= nil
+end
+
+function Div(div)
+  if quarto ~= nil then return nil end -- Quarto handles these divs itself
+  if div.classes:includes("content-visible") then
+    local when, unless = div.attributes["when-format"], div.attributes["unless-format"]
+    if (when and not format_matches(when)) or (unless and format_matches(unless)) then
+      return {}
+    end
+    return div.content
+  elseif div.classes:includes("content-hidden") then
+    local when, unless = div.attributes["when-format"], div.attributes["unless-format"]
+    if (when and format_matches(when)) or (unless and not format_matches(unless)) then
+      return {}
+    end
+    return div.content
+  end
+end
+
+local function percent_encode(s)
+  return (s:gsub("[^%w%-%._~]", function(c) return string.format("%%%02X", string.byte(c)) end))
+end
+
+local function read_file(path)
+  local candidates = { path }
+  if PANDOC_STATE and PANDOC_STATE.input_files and PANDOC_STATE.input_files[1] then
+    local dir = pandoc.path.directory(PANDOC_STATE.input_files[1])
+    table.insert(candidates, pandoc.path.join({ dir, path }))
+  end
+  if PANDOC_STATE and PANDOC_STATE.resource_path then
+    for _, dir in ipairs(PANDOC_STATE.resource_path) do
+      table.insert(candidates, pandoc.path.join({ dir, path }))
+    end
+  end
+  for _, candidate in ipairs(candidates) do
+    local f = io.open(candidate, "rb")
+    if f then
+      local content = f:read("a")
+      f:close()
+      return content
+    end
+  end
+  return nil
+end
+
+function Link(link)
+  if not link.classes:includes("csv-download") then return nil end
+  if not is_html() then return link.content end
+  if link.target:match("^data:") then return nil end
+  local content = read_file(link.target)
+  if content == nil then
+    io.stderr:write("kvinnofrid.lua: varning: hittar inte tabellfilen " .. link.target .. "\n")
+    return nil
+  end
+  if link.attributes["download"] == nil then
+    link.attributes["download"] = pandoc.path.filename(link.target)
+  end
+  link.target = "data:text/csv;charset=utf-8," .. percent_encode(content)
+  return link
+end
+
+function Image(img)
+  if quarto ~= nil then return nil end -- Quarto handles fig-alt itself
+  local alt = img.attributes["fig-alt"]
+  if alt and alt ~= "" then
+    img.caption = pandoc.Inlines({ pandoc.Str(alt) })
+    img.attributes["fig-alt"] = nil
+    return img
+  end
+end

@@ -29,10 +29,14 @@ include: "workflow/rules/ingest.smk"
 include: "workflow/rules/clean.smk"
 include: "workflow/rules/compile.smk"
 include: "workflow/rules/quality.smk"
+include: "workflow/rules/derive.smk"
+include: "workflow/rules/tables.smk"
+include: "workflow/rules/figures.smk"
 
 
 rule all:
     default_target: True
     input:
-        f"{INTERIM}/cases.parquet",
         f"{RESULTS}/quality",
+        f"{RESULTS}/facts.json",
+        rules.figures.output.png,

@@ -209,3 +209,13 @@ def test_open_cases_carry_a_few_warnings(final):
 
 def test_interim_dates_are_dates(interim):
     assert isinstance(interim.round, dt.date)
+
+
+def test_every_round_holds_only_cases_opened_within_the_period():
+    """A generated case outside the period would be excluded by the pipeline, and the
+    compiled round would no longer equal the generator's frame."""
+    settings = SimulationSettings()
+    for snapshot in simulate_rounds(settings):
+        opened = snapshot.cases["opened"]
+        assert opened.min() >= settings.period_start, snapshot.round
+        assert opened.max() <= min(settings.period_end, snapshot.round), snapshot.round

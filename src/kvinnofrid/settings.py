@@ -64,6 +64,9 @@ def validate_config(config: dict[str, Any], schema_path: Path) -> None:
         else:
             if start > end:
                 problems.append(f"period.start ({start}) ligger efter period.end ({end})")
+            bounds = [c["from"] for c in config["size_classes"]]
+            if bounds != sorted(set(bounds)):
+                problems.append(f"size_classes: gränserna (from) ska vara stigande och olika, inte {bounds}")
     if problems:
         raise ConfigError(
             "Fel i konfigurationen (config.yaml eller --config):\n  - " + "\n  - ".join(problems)
@@ -81,6 +84,10 @@ class Settings:
     on_unreadable_file: str
     pseudonym_key_env: str
     suppression_threshold: int
+    honour_interventions_min: int
+    municipality_register: Path | None
+    districts: dict[str, str]
+    size_classes: tuple[dict[str, Any], ...]
     demo_seed: int
 
     @classmethod
@@ -95,5 +102,9 @@ class Settings:
             on_unreadable_file=config["on_unreadable_file"],
             pseudonym_key_env=config["pseudonym_key_env"],
             suppression_threshold=int(config["suppression_threshold"]),
+            honour_interventions_min=int(config["honour_interventions_min"]),
+            municipality_register=Path(config["municipality_register"]) if config["municipality_register"] else None,
+            districts=dict(config["districts"]),
+            size_classes=tuple(dict(c) for c in config["size_classes"]),
             demo_seed=int(config["demo"]["seed"]),
         )

@@ -709,7 +709,7 @@ def _population(settings: SimulationSettings) -> tuple[pl.DataFrame, pl.DataFram
         {
             "unit": slugs[unit_idx],
             "client": [f"K{c:04d}" for c in client_no],
-            "handler": [f"H{x}" for x in handler_no],
+            "handler": [f"HDL{x:02d}" for x in handler_no],
             "service_type": units["service_type"].to_numpy()[unit_idx],
             "municipality": units["municipality"].to_numpy()[unit_idx],
             "opened": date_col(opened),
@@ -857,7 +857,9 @@ def simulate_rounds(settings: SimulationSettings | None = None) -> list[RoundSna
         r_cases, r_risk = _as_registered(cases.filter(pl.col("unit").is_in(submitting["unit"].to_list())),
                                          risk, round_date)
         # cases registered then but deleted before the final round
-        candidates = r_cases.filter(pl.col("closed").is_null())
+        # (not opened on the first day: the copy opens a day earlier and must stay
+        # inside the period, or the pipeline rightly excludes it)
+        candidates = r_cases.filter(pl.col("closed").is_null() & (pl.col("opened") > settings.period_start))
         picks = rng.choice(candidates.height, settings.n_deleted_cases, replace=False)
         deleted = candidates[np.sort(picks).tolist()].with_columns(
             client=pl.format("K9{}", pl.int_range(pl.len()).cast(pl.String).str.zfill(3)),

@@ -46,6 +46,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Mapping, Sequence
 
 import numpy as np
@@ -352,3 +353,13 @@ def build_stats(derived: pl.DataFrame, risk_change: pl.DataFrame | None = None,
         return pl.DataFrame(schema=STATS_SCHEMA)
     out = pl.DataFrame(rows, schema=STATS_SCHEMA, strict=False)
     return out.with_columns(pl.col(pl.Float64).fill_nan(None))
+
+
+def write_stats(comparisons_table: pl.DataFrame, csv_path: str | Path, parquet_path: str | Path) -> None:
+    """Write the comparison table as CSV (same number format as the diagram tables,
+    so reruns are byte-identical) and parquet."""
+    from kvinnofrid.tables import table_csv
+
+    Path(csv_path).parent.mkdir(parents=True, exist_ok=True)
+    Path(csv_path).write_bytes(table_csv(comparisons_table).encode("utf-8"))
+    comparisons_table.write_parquet(parquet_path, statistics=False)

@@ -1,0 +1,37 @@
+"""Units are matched to municipalities by name or configured district."""
+
+import polars as pl
+from polars.testing import assert_frame_equal
+
+from kvinnofrid.municipalities import load_register, size_class_of, size_classes, unit_municipalities
+
+REGISTER = pl.DataFrame(
+    {"kommun": ["Stockholm", "Sigtuna", "Torsås"], "kommunkod": ["0180", "0191", "0834"],
+     "lan": ["Stockholms län", "Stockholms län", "Kalmar län"], "invanare": [980000, 50000, 7000]}
+)
+CLASSES = [{"label": "liten", "from": 0}, {"label": "mellan", "from": 15000}, {"label": "stor", "from": 100000}]
+
+
+def test_names_districts_and_unknown_units():
+    units = pl.DataFrame({
+        "unit": ["Enskede-Årsta-Vantör", "Sigtuna (Myndighet)", "Sigtuna (Utförare)", "Torsas", "Okänd"],
+        "municipality": ["Enskede-Årsta-Vantör", "Sigtuna", "sigtuna", "TORSAS", "Atlantis"],
+    })
+    got = unit_municipalities(units, REGISTER, {"Enskede-Årsta-Vantör": "Stockholm"})
+    assert got["kommun"].to_list() == ["Stockholm", None, "Sigtuna", "Sigtuna", "Torsås"]
+    assert got["unit"].to_list() == sorted(units["unit"].to_list())
+    assert got.filter(pl.col("unit") == "Okänd")["kommunkod"].to_list() == [None]
+    assert size_classes(got, CLASSES) == {
+        "Enskede-Årsta-Vantör": "stor", "Sigtuna (Myndighet)": "mellan",
+        "Sigtuna (Utförare)": "mellan", "Torsas": "liten"}
+
+
+def test_class_bounds_are_inclusive_from_below():
+    assert [size_class_of(p, CLASSES) for p in (0, 14999, 15000, 99999, 100000, None)] == [
+        "liten", "liten", "mellan", "mellan", "stor", None]
+
+
+def test_packaged_register_has_four_digit_codes_for_every_participant():
+    register = load_register()
+    assert register["kommunkod"].str.len_chars().unique().to_list() == [4]
+    assert register.height == register["kommun"].n_unique() == 45

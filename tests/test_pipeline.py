@@ -1,0 +1,146 @@
+"""End to end: the real Snakemake DAG on the shipped demo exports.
+
+The demo exports were written from the generator's case frames in every variant of the
+export contract, with defective rows on top. So the strongest check of ingest, clean
+and compile together is that what comes out equals what the generator put in.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import polars as pl
+import pytest
+from polars.testing import assert_frame_equal
+
+from kvinnofrid import codebook, simulate
+from kvinnofrid.compile import case_id_expr
+from kvinnofrid.export_writer import COMMENT_TEXTS, LOCAL_VARIABLE
+from kvinnofrid.pseudonym import DEMO_KEY, pseudonymise
+from kvinnofrid.rules import RULES
+
+CASE_COLUMNS = codebook.case_schema().names()
+
+
+@pytest.fixture(scope="module")
+def snapshots():
+    return simulate.simulate_rounds(simulate.SimulationSettings())
+
+
+def _with_keys(snapshot: simulate.RoundSnapshot, units: pl.DataFrame) -> pl.DataFrame:
+    """The generator's cases keyed like the pipeline keys them (hashed client)."""
+    slug_of = snapshot.units.select("unit", "municipality", "service_type").join(
+        units.select("municipality", "service_type", pl.col("unit_slug"), pl.col("unit").alias("unit_name")).unique(),
+        on=["municipality", "service_type"], how="left",
+    )
+    cases = snapshot.cases.join(slug_of, on="unit", how="left")
+    assert cases["unit_slug"].null_count() == 0, "a generated unit was not found among the compiled units"
+    return cases.with_columns(pseudonymise(cases["client"], DEMO_KEY).alias("client_key"))
+
+
+def test_compiled_cases_equal_the_generated_final_round(pipeline_run, snapshots):
+    compiled = pl.read_parquet(pipeline_run.interim / "cases.parquet")
+    units = pl.read_csv(pipeline_run.interim / "units.csv", schema_overrides={"service_type": pl.Int8})
+    expected = _with_keys(snapshots[-1], units).with_columns(
+        case_id_expr(pl.col("unit_slug"), pl.col("client_key"), pl.col("opened")).alias("case_id")
+    )
+    assert compiled.height == 3070
+    assert_frame_equal(
+        compiled.select("case_id", pl.col("unit"), *CASE_COLUMNS).sort("case_id"),
+        expected.select("case_id", pl.col("unit_name").alias("unit"), *CASE_COLUMNS).sort("case_id"),
+    )
+
+
+def test_interim_round_rows_used_equal_the_generated_interim_round(pipeline_run, snapshots):
+    interim = snapshots[0]
+    used = pl.concat(
+        [pl.read_parquet(p) for p in sorted((pipeline_run.interim / "clean" / interim.round.isoformat()).glob("*.parquet"))
+         if not p.name.endswith((".risk.parquet", ".rejected.parquet"))],
+        how="diagonal_relaxed",
+    )
+    units = pl.read_csv(pipeline_run.interim / "units.csv", schema_overrides={"service_type": pl.Int8})
+    expected = _with_keys(interim, units)
+    assert used.height == interim.cases.height
+    key = ["unit_slug", "client_key", "opened"]
+    got = used.join(units.select("file", "unit_slug"), on="file").select("unit_slug", "client_key", *CASE_COLUMNS)
+    assert_frame_equal(
+        got.sort(key),
+        expected.select("unit_slug", "client_key", *CASE_COLUMNS).sort(key),
+        check_column_order=False,
+    )
+
+
+def test_every_row_is_accounted_for_and_every_unit_has_a_page(pipeline_run):
+    summary = pl.read_csv(pipeline_run.results / "quality" / "summary.csv")
+    assert summary.columns[:6] == ["round", "unit", "rows_read", "rows_used", "rows_excluded", "rows_quarantined"]
+    assert summary.columns[6:] == list(RULES)
+    assert (summary["rows_read"] == summary["rows_used"] + summary["rows_excluded"] + summary["rows_quarantined"]).all()
+    final = summary.filter(pl.col("round") == "2023-10-10")
+    assert final["rows_used"].sum() == 3070 and final.height == 34
+    assert summary.filter(pl.col("round") == "2023-05-15").height == 32
+    # every defect kind of the generator reached the report under its rule's name
+    for rule in ("case_key_missing", "duplicate_case_key", "opened_outside_period", "age_under_18",
+                 "unknown_value", "invalid_date", "closing_date_before_opening",
+                 "closing_date_after_submission", "age_not_a_number", "age_above_110",
+                 "local_variable", "case_missing_from_later_export"):
+        assert summary[rule].sum() > 0, rule
+    units = pl.read_csv(pipeline_run.interim / "units.csv")
+    for slug in units["unit_slug"].unique():
+        page = (pipeline_run.results / "quality" / f"{slug}.html").read_text(encoding="utf-8")
+        assert "<html" in page.lower()
+
+
+def _needles(snapshots) -> set[str]:
+    """Clear-text personal data that the raw exports hold: client and handler ids,
+    the client's own suggestions, and the comment texts (each line of them)."""
+    found: set[str] = set()
+    for snapshot in snapshots:
+        found |= set(snapshot.cases["client"]) | set(snapshot.cases["handler"])
+        found |= set(snapshot.cases["survey_suggestions"].drop_nulls())
+    for text in COMMENT_TEXTS:
+        found |= {part.strip() for part in text.replace("\r", "\n").replace("\t", "\n").split("\n")}
+    # Identifiers are at least 5 characters (K0001, HDL03); shorter fragments of the
+    # comment texts would match ordinary words. A fragment that is also a column
+    # header (the local variable "Lokal: Tolk behövs") is not personal data.
+    return {n for n in found if len(n) >= 5 and not n.isdigit() and n not in LOCAL_VARIABLE}
+
+
+def _texts_of(path: Path) -> list[str]:
+    if path.suffix == ".parquet":
+        frame = pl.read_parquet(path)
+        texts = []
+        for name, dtype in frame.schema.items():
+            if dtype == pl.String:
+                texts.extend(frame[name].drop_nulls().to_list())
+            elif dtype == pl.List(pl.String):
+                texts.extend(v for row in frame[name].drop_nulls().to_list() for v in row)
+        return texts + list(frame.columns)
+    if path.suffix == ".pdf":
+        from pypdf import PdfReader
+
+        return [page.extract_text() or "" for page in PdfReader(path).pages]
+    return [path.read_bytes().decode("utf-8", errors="replace")]
+
+
+def test_no_personal_data_reaches_any_output_interim_file_or_log(pipeline_run, snapshots):
+    needles = _needles(snapshots)
+    assert any(n.startswith("K0") for n in needles) and any(n.startswith("HDL") for n in needles)
+    scanned = 0
+    for folder in ("results", "interim", "logs", "build", ".snakemake/log"):
+        for path in sorted((pipeline_run.workdir / folder).rglob("*")):
+            if not path.is_file() or path.suffix == ".png":
+                continue
+            scanned += 1
+            for text in _texts_of(path):
+                leaked = [n for n in needles if n in text]
+                assert not leaked, f"{path.relative_to(pipeline_run.workdir)} contains {leaked[:3]}"
+    assert scanned > 200
+
+
+def test_facts_and_tables_come_out_of_the_default_run(pipeline_run):
+    facts = json.loads((pipeline_run.results / "facts.json").read_text(encoding="utf-8"))
+    assert facts["cases_total"] == 3070
+    for n in range(1, 28):
+        assert (pipeline_run.results / "tables" / f"diagram_{n:02d}.csv").is_file()
+        assert (pipeline_run.results / "figures" / f"diagram_{n:02d}.svg").is_file()

@@ -1,0 +1,15 @@
+# The 27 diagrams drawn from their tables (never recomputed), PNG for the PDF and
+# SVG for the web. One job: importing plotnine dominates the cost of a figure.
+
+
+rule figures:
+    input:
+        tables=rules.tables.output.parquet,
+    output:
+        png=expand(f"{RESULTS}/figures/diagram_{{nn}}.png", nn=DIAGRAMS),
+        svg=expand(f"{RESULTS}/figures/diagram_{{nn}}.svg", nn=DIAGRAMS),
+        alt=f"{RESULTS}/figures/alt_text.json",
+    log:
+        "logs/figures.log",
+    script:
+        "../../scripts/figures.py"

@@ -1,0 +1,41 @@
+# The national report: chapter templates filled from facts, tables and statistics
+# into a Quarto book project (build/report), then rendered to HTML and PDF by Quarto
+# when it is installed, otherwise by the built-in pandoc + typst backend.
+
+
+rule report_text:
+    input:
+        facts=rules.facts.output[0],
+        tables=rules.tables.output.csv,
+        stats=rules.statistics.output.parquet,
+        figures=rules.figures.output.png,
+        alt=rules.figures.output.alt,
+        quality=f"{RESULTS}/quality",
+        units=f"{INTERIM}/units.csv",
+        raw=[str(f.path) for f in RAW_FILES],
+        templates=sorted(str(p) for p in Path(workflow.basedir, "report").rglob("*") if p.is_file()),
+    output:
+        directory("build/report"),
+    log:
+        "logs/report_text.log",
+    params:
+        raw_names=[f"{f.round}/{f.path.name}" for f in RAW_FILES],
+        data_raw=RAW,
+        report_src=str(Path(workflow.basedir, "report")),
+        config=config,
+        period=(SETTINGS.period_start, SETTINGS.period_end),
+        cutoff=SETTINGS.cutoff,
+    script:
+        "../../scripts/report_text.py"
+
+
+rule render_report:
+    input:
+        "build/report",
+    output:
+        html=f"{RESULTS}/report/rapport.html",
+        pdf=f"{RESULTS}/report/rapport.pdf",
+    log:
+        "logs/render_report.log",
+    script:
+        "../../scripts/render_report.py"

@@ -1,0 +1,50 @@
+# The 27 national tables, the comparison statistics and the facts the text quotes.
+# One job each: building all tables takes less time than starting Python 27 times.
+
+DIAGRAMS = [f"{n:02d}" for n in range(1, 28)]
+
+
+rule tables:
+    input:
+        derived=f"{INTERIM}/cases_derived.parquet",
+        risk_change=f"{INTERIM}/risk_change.parquet",
+    output:
+        csv=expand(f"{RESULTS}/tables/diagram_{{nn}}.csv", nn=DIAGRAMS),
+        parquet=expand(f"{RESULTS}/tables/diagram_{{nn}}.parquet", nn=DIAGRAMS),
+    log:
+        "logs/tables.log",
+    params:
+        honour_interventions_min=SETTINGS.honour_interventions_min,
+    script:
+        "../../scripts/tables.py"
+
+
+rule statistics:
+    input:
+        derived=f"{INTERIM}/cases_derived.parquet",
+        risk_change=f"{INTERIM}/risk_change.parquet",
+        units=f"{INTERIM}/units.csv",
+    output:
+        csv=f"{RESULTS}/statistics/comparisons.csv",
+        parquet=f"{RESULTS}/statistics/comparisons.parquet",
+    log:
+        "logs/statistics.log",
+    params:
+        register=SETTINGS.municipality_register,
+        districts=SETTINGS.districts,
+        size_classes=SETTINGS.size_classes,
+    script:
+        "../../scripts/statistics.py"
+
+
+rule facts:
+    input:
+        tables=rules.tables.output.parquet,
+        stats=rules.statistics.output.parquet,
+        derived=f"{INTERIM}/cases_derived.parquet",
+    output:
+        f"{RESULTS}/facts.json",
+    log:
+        "logs/facts.log",
+    script:
+        "../../scripts/facts.py"

@@ -1,5 +1,6 @@
-"""Calibration of the demo data against the published report, and hand-checked
-measures on tiny frames."""
+"""Calibration of the demo data against the published report (through the national
+tables, the stats comparisons and the facts), the demo tables written as CSV and read
+back by the comparison script, and the calibration's own measures on tiny frames."""
 
 from __future__ import annotations
 
@@ -8,16 +9,27 @@ import datetime as dt
 import polars as pl
 import pytest
 
-from kvinnofrid import calibration, codebook
+from kvinnofrid import calibration, codebook, comparison
+from kvinnofrid.derive import derive_cases
 from kvinnofrid.simulate import SimulationSettings, simulate_rounds
+from kvinnofrid.tables import write_tables
 
 KINDS = {"share", "count", "mean", "denominator", "difference"}
 RELATIONS = {"eq", "gt", "ge", "lt", "abs_le"}
 
 
 @pytest.fixture(scope="module")
-def report() -> pl.DataFrame:
-    final = simulate_rounds(SimulationSettings())[-1]
+def final():
+    return simulate_rounds(SimulationSettings())[-1]
+
+
+@pytest.fixture(scope="module")
+def outputs(final) -> dict:
+    return calibration.pipeline_outputs(final.cases, final.risk)
+
+
+@pytest.fixture(scope="module")
+def report(final) -> pl.DataFrame:
     return calibration.calibration_report(final.cases, final.risk)
 
 
@@ -57,6 +69,23 @@ def test_reference_values_file_is_well_formed():
     assert (ref["tolerance"] > 0).all()
 
 
+def test_diagram_values_are_the_tables_values(outputs, report):
+    """The calibration's diagram rows are compare_tables on the pipeline's tables."""
+    compared = comparison.compare_tables(outputs["tables"])
+    table_rows = report.join(compared.select("diagram", "measure"), on=["diagram", "measure"], how="semi")
+    assert table_rows.height == compared.height == comparison.table_reference().height
+    assert table_rows.select(compared.columns[:6]).equals(compared.select(compared.columns[:6]))
+
+
+def test_comparison_script_on_demo_tables(outputs, tmp_path, capsys):
+    """Issue "tables": the demo tables as CSV, every table value within tolerance."""
+    write_tables(outputs["tables"], tmp_path)
+    assert comparison.main([str(tmp_path)]) == 0
+    last = capsys.readouterr().out.strip().splitlines()[-1]
+    n = comparison.table_reference().filter(pl.col("expected_deviation").is_null()).height
+    assert last.startswith(f"{n} av {n} inom tolerans")
+
+
 # ------------------------------------------------------------------ tiny frames
 def tiny_cases(rows: list[dict]) -> pl.DataFrame:
     """Case frame with every canonical column; unspecified values null."""
@@ -69,71 +98,35 @@ def tiny_cases(rows: list[dict]) -> pl.DataFrame:
                     service_type=1)
         base.update(row)
         full.append(base)
-    return pl.DataFrame(full, schema=schema)
+    return calibration.with_case_id(pl.DataFrame(full, schema=schema))
 
 
-NO_RISK = pl.DataFrame(schema={"unit": pl.String, "client": pl.String, "opened": pl.Date,
-                               **dict(codebook.risk_schema())})
-
-
-def test_sex_shares_use_valid_values_only():
-    cases = tiny_cases([{"sex": 1}, {"sex": 1}, {"sex": 1}, {"sex": 2}, {"sex": None}])
-    v = calibration.generated_values(cases, NO_RISK)
-    assert v[("2", "N", "denominator")] == 4
-    assert v[("2", "Kvinna", "share")] == pytest.approx(75.0)
-    assert v[("2", "Man", "count")] == 1
-
-
-def test_duration_is_inclusive_and_binned_by_90_days():
-    opened = dt.date(2023, 1, 1)
-    cases = tiny_cases([
-        {"closed": opened},                          # 1 day
-        {"closed": dt.date(2023, 3, 31)},            # 90 days
-        {"closed": dt.date(2023, 4, 1)},             # 91 days
-        {"closed": None},                            # open: not counted
-    ])
-    v = calibration.generated_values(cases, NO_RISK)
-    assert v[("16", "N", "denominator")] == 3
-    assert v[("16", "1–90", "count")] == 2
-    assert v[("16", "91–180", "count")] == 1
-    assert v[("1", "Avslutade", "count")] == 3
-    assert v[("1", "Ej avslutade", "count")] == 1
-
-
-def test_number_of_collaboration_partners():
-    cases = tiny_cases([
-        {"collaboration": [11]},        # Ingen samverkan: 0 partners
-        {"collaboration": [1, 7]},      # 2 partners
-        {"collaboration": [7]},         # 1 partner
-        {"collaboration": None},        # not recorded: outside diagram 13
-    ])
-    v = calibration.generated_values(cases, NO_RISK)
-    assert v[("13", "N", "denominator")] == 3
-    for k in ("0", "1", "2"):
-        assert v[("13", k, "share")] == pytest.approx(100 / 3)
-    assert v[("12", "N", "denominator")] == 2
-    assert v[("12", "Annan verksamhet inom socialtjänsten", "share")] == pytest.approx(100.0)
-    assert v[("12", "Antal samverkansparter per ärende med samverkan", "mean")] == pytest.approx(1.5)
-
-
-def test_mean_interventions_and_risk_measures():
+def tiny_risk(rows: list[tuple[str, int]]) -> pl.DataFrame:
+    """(client, instrument) assessments on the tiny cases."""
     d = dt.date(2023, 1, 1)
-    cases = tiny_cases([
-        {"interventions": [3, 4, 7], "honour_violence": 1},
-        {"interventions": [4], "honour_violence": 2},
-        {"interventions": None, "honour_violence": 2},   # no intervention: outside diagram 10
-    ])
-    risk = pl.DataFrame(
-        {"unit": ["u"] * 5, "client": ["K0", "K0", "K1", "K1", "K1"], "opened": [d] * 5,
-         "position": [1, 2, 1, 2, 3], "date": [d, dt.date(2023, 2, 1), d, dt.date(2023, 3, 1), dt.date(2023, 2, 1)],
-         "instrument": [1, 1, 6, 6, 1], "rating": [5, 5, 6, 4, 5]},
-        schema={"unit": pl.String, "client": pl.String, "opened": pl.Date, **dict(codebook.risk_schema())},
-    )
-    v = calibration.generated_values(cases, risk)
-    assert v[("10", "Genomsnitt", "mean")] == pytest.approx(2.0)
-    assert v[("10", "HRV", "mean")] == pytest.approx(3.0)
-    assert v[("10", "Bedömningsinstrument har använts", "mean")] == pytest.approx(2.0)
-    assert v[("26", "Ja", "count")] == 2
-    assert v[("27", "FREDA farlighetsbedömning", "share")] == pytest.approx(100.0)
-    # K0: 5 → 5 unchanged; K1 by date: 6, 5, 4 → changed: 1 of 2 unchanged
-    assert calibration._unchanged_rating_share(risk) == pytest.approx(50.0)
+    frame = pl.DataFrame(
+        {"unit": ["u"] * len(rows), "client": [c for c, _ in rows], "opened": [d] * len(rows),
+         "position": list(range(1, len(rows) + 1)), "date": [d] * len(rows),
+         "instrument": [k for _, k in rows], "rating": [None] * len(rows)},
+        schema={"unit": pl.String, "client": pl.String, "opened": pl.Date, **dict(codebook.risk_schema())})
+    return calibration.with_case_id(frame)
+
+
+def test_case_id_from_unit_client_opened():
+    cases = tiny_cases([{}, {}])
+    assert cases["case_id"].to_list() == ["u|K0|2023-01-01", "u|K1|2023-01-01"]
+    assert calibration.with_case_id(cases).equals(cases)      # an existing case_id is kept
+
+
+def test_own_values_initiative_codes_and_instrument_union():
+    cb = codebook.load()
+    victim_support = cb["initiative"].codes[cb["initiative"].labels.index("Brottsofferjour")]
+    cases = tiny_cases([{"initiative": [victim_support, 1]}, {"initiative": [1]}, {"initiative": None}])
+    instruments = cb["risk_assessments"]
+    sara, freda = (instruments.codes[instruments.labels.index(x)] for x in ("SARA", "FREDA farlighetsbedömning"))
+    risk = tiny_risk([("K0", sara), ("K0", freda), ("K1", freda), ("K1", freda)])
+    own = calibration._own_values(derive_cases(cases, risk))
+    assert own[("6", "Brottsofferjour", "count")] == 1
+    assert own[("6", "Rättsväsende", "count")] == 0
+    # K0 has SARA, K1 only FREDA: 1 of the 2 cases with an instrument
+    assert own[("27", "SARA, Patriark eller annan bedömningsmetod", "share")] == pytest.approx(50.0)

@@ -1,368 +1,75 @@
 """Calibration of the demo data: every published value of the 2021–2023 report
-(``reference_values.yaml``) next to the value the generated cases give by the exact
-definitions of the report's tables.
+(``reference_values.yaml``) next to the value the pipeline gives on the generated
+cases.
 
 ``python -m kvinnofrid.calibration`` simulates the demo rounds and prints the final
 round's comparison as a text table with a summary line.
 
-The measures are small polars expressions on the canonical case and risk frames
-(``codebook.case_schema()`` / ``risk_schema()``); a later issue rewires them to the
-shared tables module so that a number is computed in one place only.
+Every number comes from the pipeline's own modules, computed once there:
+
+* the values of diagrams 1–27 from the national tables
+  (``comparison.compare_tables(tables.build_all_tables(derive.derive_cases(...)))``);
+* the cross-tabulations the report quotes (HRV, men, youngest age group, top group,
+  survey respondents, repeated risk ratings) from ``stats.build_stats``, combined with
+  table values where a statement compares a group with all cases (the definitions
+  are the stats module's: "Svarande minus avslutade: en insats" = exactly one
+  intervention among all closed cases, as in the drop-out analysis);
+* the counts no table holds from ``facts.case_facts`` (partner perpetrator, housing,
+  mean partners, top group, impairment, HRV by sex and age).
+
+Only ``_own_values`` still computes from the derived cases: two initiative codes of
+diagram 6, the union of three instruments of diagram 27, the municipality size
+classes of the demo units, and the best unit's top-group share and size (the facts'
+best unit requires ``best_unit_min_closed`` closed cases, the report's statement does
+not).
 """
 
 from __future__ import annotations
 
 import math
 from functools import cache
-from importlib import resources
-from typing import Any
+from typing import Any, Callable
 
 import polars as pl
-import yaml
 
 from kvinnofrid import codebook
+from kvinnofrid.comparison import (
+    OUTSIDE_TABLES, ComparisonError, comparison_row, compare_tables, format_lines, reference_values,
+    summary_counts, table_reference, table_value,
+)
+from kvinnofrid.derive import derive_cases, risk_change
+from kvinnofrid.diagrams import load_registry
+from kvinnofrid.facts import build_facts, slug
+from kvinnofrid.stats import build_stats
+from kvinnofrid.tables import build_all_tables
 
-__all__ = ["reference_values", "generated_values", "calibration_report", "format_report", "main"]
+__all__ = ["reference_values", "with_case_id", "pipeline_outputs", "calibration_report",
+           "format_report", "main"]
 
 Key = tuple[str, str, str]  # (diagram, category, kind)
+CASE_KEY_PARTS = ("unit", "client", "opened")
+SMALL_UNITS_HRV: Key = ("_", "HRV share in municipalities under 20 000", "share")   # helper, not published
 
 
-@cache
-def _reference_raw() -> tuple[dict[str, Any], ...]:
-    text = resources.files("kvinnofrid").joinpath("reference_values.yaml").read_text(encoding="utf-8")
-    return tuple(yaml.safe_load(text)["values"])
+def with_case_id(frame: pl.DataFrame) -> pl.DataFrame:
+    """The generator's frames have no ``case_id``: add unit|client|opened as one."""
+    if "case_id" in frame.columns:
+        return frame
+    return frame.with_columns(
+        pl.concat_str([pl.col(c).cast(pl.String) for c in CASE_KEY_PARTS], separator="|").alias("case_id"))
 
 
-def reference_values() -> pl.DataFrame:
-    """The published values, one row per entry of reference_values.yaml."""
-    rows = [
-        {
-            "diagram": str(e["diagram"]),
-            "category": str(e["category"]),
-            "kind": e["kind"],
-            "published": float(e["published"]),
-            "tolerance": float(e["tolerance"]),
-            "relation": e.get("relation", "eq"),
-            "compare_as": e.get("compare_as"),
-            "expected_deviation": e.get("expected_deviation"),
-        }
-        for e in _reference_raw()
-    ]
-    return pl.DataFrame(rows, schema_overrides={"compare_as": pl.String, "expected_deviation": pl.String})
+def pipeline_outputs(cases: pl.DataFrame, risk: pl.DataFrame) -> dict[str, Any]:
+    """derived cases, tables, stats and facts, built by the pipeline's functions."""
+    cases, risk = with_case_id(cases), with_case_id(risk)
+    derived = derive_cases(cases, risk)
+    tables = build_all_tables(derived)
+    stats = build_stats(derived, risk_change(risk))
+    facts = build_facts(tables, stats, derived)
+    return {"derived": derived, "tables": tables, "stats": stats, "facts": facts}
 
 
-# ------------------------------------------------------------------ derived columns
-def _with_derived(cases: pl.DataFrame, risk: pl.DataFrame) -> pl.DataFrame:
-    cb = codebook.load()
-    d = cb.derived
-    age_group = pl.lit(None, pl.String)
-    for g in reversed(d["age_groups"]):
-        cond = pl.col("age") >= g["min"]
-        if g["max"] is not None:
-            cond = cond & (pl.col("age") <= g["max"])
-        age_group = pl.when(cond).then(pl.lit(g["label"])).otherwise(age_group)
-    duration = (pl.col("closed") - pl.col("opened")).dt.total_days() + 1
-    assessed = risk.select("unit", "client", "opened").unique().with_columns(risk_assessed=pl.lit(True))
-    partners = pl.col("collaboration").list.eval(
-        pl.element().is_in(d["collaboration_partner_codes"])).list.sum()
-    return (
-        cases.join(assessed, on=["unit", "client", "opened"], how="left")
-        .with_columns(
-            age_group=age_group,
-            closed_case=pl.col("closed").is_not_null(),
-            duration=pl.when(pl.col("closed") >= pl.col("opened")).then(duration),
-            n_interventions=pl.col("interventions").list.len().fill_null(0),
-            n_partners=pl.when(pl.col("collaboration").is_not_null()).then(partners),
-            risk_assessed=pl.col("risk_assessed").fill_null(False),
-            top=((pl.col("goal_followup") == d["top_group"]["goal_followup"])
-            & (pl.col("survey_change") == d["top_group"]["survey_change"])
-            & pl.col("closed").is_not_null()).fill_null(False),
-        )
-        .with_columns(
-            duration_bin=((pl.col("duration") - 1) // d["duration_bin_days"]).clip(
-                upper_bound=(d["duration_open_bin_from"] - 1) // d["duration_bin_days"])
-        )
-    )
-
-
-def _has(var: str, code: int) -> pl.Expr:
-    return pl.col(var).list.contains(pl.lit(code, pl.Int8)).fill_null(False)
-
-
-def _pct(num: int | float, den: int | float) -> float:
-    return 100.0 * num / den if den else math.nan
-
-
-def _share(frame: pl.DataFrame, condition: pl.Expr) -> float:
-    """Percent of the frame's rows meeting the condition (null counts as no)."""
-    return _pct(frame.select(condition.fill_null(False).sum()).item(), frame.height)
-
-
-def _single(out: dict, diagram: str, frame: pl.DataFrame, var: str, prefix: str = "") -> None:
-    """Single-choice diagram: denominator = rows with a valid value."""
-    cb = codebook.load()
-    valid = frame.filter(pl.col(var).is_not_null())
-    out[(diagram, f"{prefix}N", "denominator")] = valid.height
-    counts = dict(valid.group_by(var).len().iter_rows())
-    for o in cb[var].options:
-        out[(diagram, prefix + o.label, "share")] = _pct(counts.get(o.code, 0), valid.height)
-        out[(diagram, prefix + o.label, "count")] = counts.get(o.code, 0)
-
-
-def _multi(out: dict, diagram: str, frame: pl.DataFrame, var: str, prefix: str = "") -> pl.DataFrame:
-    """Multi-choice diagram: denominator = rows with at least one option chosen."""
-    cb = codebook.load()
-    valid = frame.filter(pl.col(var).list.len().fill_null(0) > 0)
-    out[(diagram, f"{prefix}N", "denominator")] = valid.height
-    for o in cb[var].options:
-        n = valid.select(_has(var, o.code).sum()).item()
-        out[(diagram, prefix + o.label, "share")] = _pct(n, valid.height)
-        out[(diagram, prefix + o.label, "count")] = n
-    return valid
-
-
-def _mean(frame: pl.DataFrame, column: str) -> float:
-    return float(frame[column].mean()) if frame.height else math.nan
-
-
-# ------------------------------------------------------------------ the measures
-def generated_values(cases: pl.DataFrame, risk: pl.DataFrame) -> dict[Key, float]:
-    """Every measure the reference file names, computed from the canonical frames."""
-    cb = codebook.load()
-    d = cb.derived
-    out: dict[Key, float] = {}
-    c = _with_derived(cases, risk)
-    closed = c.filter(pl.col("closed_case"))
-    with_int = c.filter(pl.col("n_interventions") > 0)
-    hrv_ja, hrv_nej = pl.col("honour_violence") == 1, pl.col("honour_violence") == 2
-    woman, man = pl.col("sex") == 1, pl.col("sex") == 2
-    survey_any = pl.any_horizontal([pl.col(v).is_not_null() for v in d["survey_variables"]])
-
-    # diagram 1
-    n_closed = closed.height
-    for label, n, den in (
-        ("Aktualiserade", c.height, c.height),
-        ("Fått insats", with_int.height, c.height),
-        ("Avslutade", n_closed, c.height),
-        ("Angiven avslutsorsak", closed["closing_reason"].is_not_null().sum(), n_closed),
-        ("Måluppföljning", closed["goal_followup"].is_not_null().sum(), n_closed),
-        ("Genomfört brukarenkät", closed.select(survey_any.sum()).item(), n_closed),
-    ):
-        out[("1", label, "count")] = n
-        if label != "Aktualiserade":
-            out[("1", "Ej " + label[0].lower() + label[1:], "count")] = den - n
-    # single-choice diagrams
-    for diagram, var, frame in (("2", "sex", c), ("4", "origin", c), ("5", "honour_violence", c),
-                                ("7", "violence_severity", c), ("11", "implementation", closed),
-                                ("14", "closing_reason", closed), ("15", "goal_followup", closed),
-                                ("18", "survey_change", closed), ("19", "survey_importance", closed),
-                                ("20", "survey_influence", closed)):
-        _single(out, diagram, frame, var)
-    _single(out, "7", c.filter(hrv_ja), "violence_severity", "HRV: ")
-    _single(out, "7", c.filter(pl.col("age_group") == "18–24"), "violence_severity", "18–24: ")
-    # diagram 3 and the groups of 21 / 24
-    aged = c.filter(pl.col("age_group").is_not_null())
-
-    def age_shares(diagram: str, frame: pl.DataFrame, prefix: str = "") -> None:
-        out[(diagram, f"{prefix}N", "denominator")] = frame.height
-        counts = dict(frame.group_by("age_group").len().iter_rows())
-        for label in cb.age_group_labels():
-            out[(diagram, prefix + label, "share")] = _pct(counts.get(label, 0), frame.height)
-
-    age_shares("3", aged)
-    age_shares("21", aged.filter(hrv_ja), "HRV: ")
-    age_shares("21", aged.filter(hrv_nej), "Ej HRV: ")
-    age_shares("24", aged.filter(woman), "Kvinna: ")
-    age_shares("24", aged.filter(man), "Man: ")
-    out[("24", "Man: 65 år och äldre", "count")] = aged.filter(man & (pl.col("age") >= 65)).height
-    out[("24", "Man minus Kvinna: 18–24", "difference")] = (
-        out[("24", "Man: 18–24", "share")] - out[("24", "Kvinna: 18–24", "share")])
-    # diagram 6: initiative groups
-    answered = c.filter(pl.col("initiative").list.len().fill_null(0) > 0)
-    total_answers = 0
-    for g in d["initiative_groups"]:
-        n = answered.select(pl.any_horizontal([_has("initiative", k) for k in g["codes"]]).sum()).item()
-        total_answers += n
-        out[("6", g["label"], "share")] = _pct(n, answered.height)
-    out[("6", "N", "denominator")] = answered.height
-    out[("6", "Antal svar (rapportens N)", "count")] = total_answers
-    for k in (9, 12):
-        out[("6", cb["initiative"].label_of(k), "count")] = answered.select(_has("initiative", k).sum()).item()
-    # impairment (text)
-    impaired = c.filter(pl.col("impairment").list.len().fill_null(0) > 0)
-    for k in (1, 2, 3):
-        out[("text-funktionsnedsattning", cb["impairment"].label_of(k), "share")] = _share(
-            impaired, _has("impairment", k))
-    # diagram 8
-    perps = _multi(out, "8", c, "perpetrator")
-    out[("8", "Nuvarande eller före detta partner", "share")] = _share(
-        perps, _has("perpetrator", 1) | _has("perpetrator", 2))
-    # diagram 9, 23, 25
-    _multi(out, "9", c, "interventions")
-    out[("9", "Andel av alla ärenden med minst en insats", "share")] = _pct(with_int.height, c.height)
-    housing = pl.any_horizontal([_has("interventions", k) for k in d["housing_interventions"]])
-    out[("9", "Boenderelaterad insats (andel av alla ärenden)", "share")] = _share(c, housing)
-    for diagram, groups in (("23", (("HRV: ", hrv_ja), ("Ej HRV: ", hrv_nej))),
-                            ("25", (("Kvinna: ", woman), ("Man: ", man)))):
-        for prefix, cond in groups:
-            _multi(out, diagram, with_int.filter(cond), "interventions", prefix)
-    for k in cb["interventions"].codes:
-        label = cb["interventions"].label_of(k)
-        out[("23", "HRV minus Ej HRV: " + label, "difference")] = (
-            out[("23", "HRV: " + label, "share")] - out[("23", "Ej HRV: " + label, "share")])
-        out[("25", "Man minus Kvinna: " + label, "difference")] = (
-            out[("25", "Man: " + label, "share")] - out[("25", "Kvinna: " + label, "share")])
-    # diagram 10
-    for label, cond in (
-        ("Genomsnitt", pl.lit(True)), ("HRV", hrv_ja), ("Ej HRV", hrv_nej),
-        ("18–24 år", pl.col("age_group") == "18–24"), ("65–74 år", pl.col("age_group") == "65–74"),
-        ("Född utanför Europa", pl.col("origin") == 4),
-        ("Född i Sverige med minst en förälder född i Sverige", pl.col("origin") == 1),
-        ("Mycket grovt våld", pl.col("violence_severity") == 3),
-        ("Ej grovt våld", pl.col("violence_severity") == 1),
-        ("Bedömningsinstrument har använts", pl.col("risk_assessed")),
-        ("Bedömningsinstrument har ej använts", ~pl.col("risk_assessed")),
-        ("Funktionsnedsättning – Intellektuell", _has("impairment", 3)),
-        ("Måluppföljning – Positiv förändring och målet uppnått", pl.col("goal_followup") == 1),
-    ):
-        out[("10", label, "mean")] = _mean(with_int.filter(cond.fill_null(False)), "n_interventions")
-    # diagrams 12, 13
-    collab = _multi(out, "12", c.filter(pl.col("n_partners") > 0), "collaboration")
-    out[("12", "Antal samverkansparter per ärende med samverkan", "mean")] = _mean(collab, "n_partners")
-    recorded = c.filter(pl.col("n_partners").is_not_null())
-    out[("13", "N", "denominator")] = recorded.height
-    for k in range(5):
-        out[("13", str(k), "share")] = _share(recorded, pl.col("n_partners") == k)
-    out[("13", "5+", "share")] = _share(recorded, pl.col("n_partners") >= 5)
-    # diagram 16: bins; share_of_printed = share among the printed bins 1–720
-    with_duration = closed.filter(pl.col("duration").is_not_null())
-    out[("16", "N", "denominator")] = with_duration.height
-    bins = cb.duration_bin_labels()
-    counts = dict(with_duration.group_by("duration_bin").len().iter_rows())
-    printed = sum(counts.get(i, 0) for i in range(len(bins) - 1))
-    for i, label in enumerate(bins):
-        out[("16", label, "count")] = counts.get(i, 0)
-        out[("16", label, "share_of_printed")] = _pct(counts.get(i, 0), printed)
-    # diagram 17
-    d17 = with_duration.filter((pl.col("duration") <= 360) & pl.col("closing_reason").is_in([1, 3, 4]))
-    out[("17", "N", "denominator")] = d17.height
-    for i, label in enumerate(bins[:4]):
-        in_bin = d17.filter(pl.col("duration_bin") == i)
-        for k in (1, 3, 4):
-            out[("17", f"{label}: {cb['closing_reason'].label_of(k)}", "share")] = _share(
-                in_bin, pl.col("closing_reason") == k)
-    # diagram 22
-    with_origin = c.filter(pl.col("origin").is_not_null())
-    for prefix, cond in (("HRV: ", hrv_ja), ("Ej HRV: ", hrv_nej)):
-        _single(out, "22", with_origin.filter(cond), "origin", prefix)
-    out[("22", "HRV minus Ej HRV: " + cb["origin"].label_of(4), "difference")] = (
-        out[("22", "HRV: " + cb["origin"].label_of(4), "share")]
-        - out[("22", "Ej HRV: " + cb["origin"].label_of(4), "share")])
-    # diagrams 26, 27 (risk)
-    out[("26", "Ja", "share")] = _share(c, pl.col("risk_assessed"))
-    out[("26", "Ja", "count")] = c["risk_assessed"].sum()
-    per_case = risk.group_by("unit", "client", "opened").agg(pl.col("instrument").unique().alias("instruments"))
-    out[("27", "N", "denominator")] = per_case.height
-    for o in cb["risk_assessments"].options:
-        n = per_case.select(_has("instruments", o.code).sum()).item()
-        out[("27", o.label, "share")] = _pct(n, per_case.height)
-        out[("27", o.label, "count")] = n
-    out[("27", "SARA, Patriark eller annan bedömningsmetod", "share")] = _share(
-        per_case, _has("instruments", 2) | _has("instruments", 3) | _has("instruments", 5))
-
-    # ---- statements in the text
-    t = "text"
-    out[(t, "Andel ärenden från kommuner med 40 000–99 999 invånare", "share")] = _share(
-        c, pl.col("unit").is_in(_units_by_size(40000, 99999)))
-    valid_hrv = c.filter(pl.col("honour_violence").is_not_null())
-    out[(t, "Andel HRV bland kvinnor", "share")] = _share(valid_hrv.filter(woman), hrv_ja)
-    out[(t, "Andel HRV bland män", "share")] = _share(valid_hrv.filter(man), hrv_ja)
-    out[(t, "Andel HRV i kommuner under 20 000 invånare minus alla", "difference")] = (
-        _share(valid_hrv.filter(pl.col("unit").is_in(_units_by_size(0, 19999))), hrv_ja)
-        - _share(valid_hrv, hrv_ja))
-    young = pl.col("age").is_between(18, 34)
-    out[(t, "HRV: andel 18–34 år", "share")] = _share(aged.filter(hrv_ja), young)
-    out[(t, "HRV, kvinnor: andel 18–34 år", "share")] = _share(aged.filter(hrv_ja & woman), young)
-    out[(t, "HRV, män: andel 18–34 år", "share")] = _share(aged.filter(hrv_ja & man), young)
-    for label, k in (("utövare förälder/föräldrar", 3), ("utövare annan släkting", 4)):
-        out[(t, "HRV minus Ej HRV: " + label, "difference")] = (
-            _share(perps.filter(hrv_ja), _has("perpetrator", k)) - _share(perps.filter(hrv_nej), _has("perpetrator", k)))
-    out[(t, "HRV minus Ej HRV: andel Född utanför Europa", "difference")] = (
-        out[("22", "HRV minus Ej HRV: " + cb["origin"].label_of(4), "difference")])
-    out[(t, "HRV: riskbedömning gjord", "share")] = _share(c.filter(hrv_ja), pl.col("risk_assessed"))
-    out[(t, "Ej HRV eller okänt: riskbedömning gjord", "share")] = _share(
-        c.filter(~hrv_ja.fill_null(False)), pl.col("risk_assessed"))
-    graded = c.filter(pl.col("violence_severity").is_not_null())
-    very = pl.col("violence_severity") == 3
-    out[(t, "HRV: mycket grovt våld", "share")] = _share(graded.filter(hrv_ja), very)
-    out[(t, "HRV minus Ej HRV: mycket grovt våld", "difference")] = (
-        out[(t, "HRV: mycket grovt våld", "share")] - _share(graded.filter(hrv_nej), very))
-
-    def man_minus_woman(frame: pl.DataFrame, cond: pl.Expr) -> float:
-        return _share(frame.filter(man), cond) - _share(frame.filter(woman), cond)
-
-    mw = "Man minus Kvinna: "
-    out[(t, mw + "utövare förälder/föräldrar", "difference")] = man_minus_woman(perps, _has("perpetrator", 3))
-    out[(t, mw + "utövare annan", "difference")] = man_minus_woman(perps, _has("perpetrator", 6))
-    out[(t, mw + "utövare före detta partner", "difference")] = man_minus_woman(perps, _has("perpetrator", 2))
-    out[(t, mw + "mycket grovt våld", "difference")] = man_minus_woman(graded, very)
-    out[(t, mw + "FREDA", "difference")] = man_minus_woman(
-        c.filter(pl.col("risk_assessed")).join(per_case, on=["unit", "client", "opened"]), _has("instruments", 1))
-    out[(t, mw + "samtliga insatser avbrutna", "difference")] = man_minus_woman(
-        closed.filter(pl.col("implementation").is_not_null()), pl.col("implementation") == 3)
-    out[(t, mw + "negativ förändring", "difference")] = man_minus_woman(
-        closed.filter(pl.col("goal_followup").is_not_null()), pl.col("goal_followup") == 4)
-    out[(t, mw + "medelantal insatser (absolut)", "difference")] = abs(
-        _mean(with_int.filter(man), "n_interventions") - _mean(with_int.filter(woman), "n_interventions"))
-    top = closed.filter(pl.col("top"))
-    out[(t, "Toppgruppen", "count")] = top.height
-    out[(t, "Toppgruppen, andel av avslutade", "share")] = _pct(top.height, n_closed)
-    by_unit = closed.group_by("unit").agg(pl.col("top").mean() * 100, pl.len().alias("closed_n"))
-    sizes = c.group_by("unit").len()
-    if by_unit.height:
-        best = by_unit.sort("top", "unit", descending=[True, False]).row(0, named=True)
-        out[(t, "Bästa enheten: toppgruppens andel av avslutade", "share")] = best["top"]
-        out[(t, "Bästa enheten: antal ärenden", "count")] = sizes.filter(pl.col("unit") == best["unit"])["len"].item()
-    out[(t, "Längre ärenden: andel målet uppnått 271–360 minus 1–90", "difference")] = (
-        out[("17", f"{bins[3]}: {cb['closing_reason'].label_of(1)}", "share")]
-        - out[("17", f"{bins[0]}: {cb['closing_reason'].label_of(1)}", "share")])
-    respondents = closed.filter(survey_any)
-
-    def resp_minus_closed(cond: pl.Expr, frame_filter: pl.Expr = pl.lit(True)) -> float:
-        return _share(respondents.filter(frame_filter), cond) - _share(closed.filter(frame_filter), cond)
-
-    rm = "Svarande minus avslutade: "
-    out[(t, rm + "Född i Sverige med svenskfödd förälder", "difference")] = resp_minus_closed(
-        pl.col("origin") == 1, pl.col("origin").is_not_null())
-    out[(t, rm + "HRV", "difference")] = resp_minus_closed(hrv_ja, pl.col("honour_violence").is_not_null())
-    out[(t, rm + "en insats", "difference")] = resp_minus_closed(
-        pl.col("n_interventions") == 1, pl.col("n_interventions") > 0)
-    out[(t, rm + "mycket grovt våld", "difference")] = resp_minus_closed(
-        very, pl.col("violence_severity").is_not_null())
-    tm = "Toppgrupp minus alla: "
-    out[(t, tm + "medelantal insatser", "difference")] = (
-        _mean(top.filter(pl.col("n_interventions") > 0), "n_interventions") - _mean(with_int, "n_interventions"))
-    out[(t, tm + "riskbedömning gjord", "difference")] = _share(top, pl.col("risk_assessed")) - _share(
-        c, pl.col("risk_assessed"))
-    out[(t, tm + "samverkan", "difference")] = _share(
-        top.filter(pl.col("n_partners").is_not_null()), pl.col("n_partners") > 0) - _share(recorded, pl.col("n_partners") > 0)
-    out[(t, tm + "utövare före detta partner", "difference")] = _share(
-        top.filter(pl.col("perpetrator").is_not_null()), _has("perpetrator", 2)) - _share(perps, _has("perpetrator", 2))
-    out[(t, "Upprepade skattningar: andel med oförändrad skattning (sista = första)", "share")] = (
-        _unchanged_rating_share(risk))
-    return out
-
-
-def _unchanged_rating_share(risk: pl.DataFrame) -> float:
-    """Of the cases with ≥ 2 rated assessments: percent with last rating = first
-    (ordered by date, then position)."""
-    rated = risk.filter(pl.col("rating").is_not_null()).sort("date", "position")
-    per_case = rated.group_by("unit", "client", "opened").agg(
-        pl.len().alias("n"), pl.col("rating").first().alias("first"), pl.col("rating").last().alias("last"))
-    repeated = per_case.filter(pl.col("n") >= 2)
-    return _share(repeated, pl.col("first") == pl.col("last"))
-
-
+# ------------------------------------------------------------------ size classes
 @cache
 def _size_table() -> pl.DataFrame:
     from kvinnofrid.simulate import UNITS, load_municipalities
@@ -375,66 +82,194 @@ def _units_by_size(low: int, high: int) -> list[str]:
     return _size_table().filter(pl.col("invanare_ungefar").is_between(low, high))["unit"].to_list()
 
 
+# ------------------------------------------------------------------ the values
+def _pct(num: float, den: float) -> float:
+    return 100.0 * num / den if den else math.nan
+
+
+def _stat(stats: pl.DataFrame, comparison: str, variable: str, category: str | None) -> dict[str, Any]:
+    rows = stats.filter((pl.col("comparison") == comparison) & (pl.col("variable") == variable))
+    rows = rows.filter(pl.col("category").is_null() if category is None else pl.col("category") == category)
+    if rows.height != 1:
+        raise ComparisonError(f"stats: ingen rad {comparison}/{variable}/{category}")
+    return rows.row(0, named=True)
+
+
+def _pp(value: float | None) -> float:
+    """A 0–1 share or share difference in percent (points); NaN when missing."""
+    return math.nan if value is None else 100.0 * value
+
+
+def _own_values(derived: pl.DataFrame) -> dict[Key, float]:
+    """The few numbers no table, comparison or fact holds."""
+    cb = codebook.load()
+    out: dict[Key, float] = {}
+    initiative = cb["initiative"]
+    answered = derived.filter(pl.col("initiative").list.len().fill_null(0) > 0)
+    for label in ("Brottsofferjour", "Rättsväsende"):
+        code = initiative.codes[initiative.labels.index(label)]
+        out[("6", label, "count")] = answered.filter(pl.col("initiative").list.contains(code)).height
+    instruments = cb["risk_assessments"]
+    methods = [instruments.codes[instruments.labels.index(x)] for x in ("SARA", "Patriark", "Annan bedömningsmetod")]
+    with_instrument = derived.filter(pl.col("risk_instruments").list.len().fill_null(0) > 0)
+    any_method = pl.col("risk_instruments").list.eval(pl.element().is_in(methods)).list.any()
+    out[("27", "SARA, Patriark eller annan bedömningsmetod", "share")] = _pct(
+        with_instrument.filter(any_method).height, with_instrument.height)
+    t = "text"
+    out[(t, "Andel ärenden från kommuner med 40 000–99 999 invånare", "share")] = _pct(
+        derived.filter(pl.col("unit").is_in(_units_by_size(40000, 99999))).height, derived.height)
+    small = derived.filter(pl.col("unit").is_in(_units_by_size(0, 19999))
+                           & pl.col("honour_violence").is_not_null())
+    out[SMALL_UNITS_HRV] = _pct(small.filter(pl.col("honour_violence") == 1).height, small.height)
+    by_unit = (derived.group_by("unit")
+               .agg(pl.len().alias("cases"), pl.col("is_closed").sum().alias("closed"),
+                    pl.col("top_group").sum().alias("top"))
+               .filter(pl.col("closed") > 0).with_columns((pl.col("top") / pl.col("closed")).alias("share"))
+               .sort("share", "unit", descending=[True, False]))
+    if by_unit.height:
+        best = by_unit.row(0, named=True)
+        out[(t, "Bästa enheten: toppgruppens andel av avslutade", "share")] = 100.0 * best["share"]
+        out[(t, "Bästa enheten: antal ärenden", "count")] = best["cases"]
+    return out
+
+
+def generated_outside_tables(outputs: dict[str, Any]) -> dict[Key, float]:
+    """Every published value that is not a table row (``comparison.OUTSIDE_TABLES`` and
+    the text's statements): from stats, facts, table values and ``_own_values``."""
+    cb = codebook.load()
+    reg = load_registry()
+    tables, stats, facts = outputs["tables"], outputs["stats"], outputs["facts"]
+    own = _own_values(outputs["derived"])
+    small_hrv = own.pop(SMALL_UNITS_HRV)
+    yes = reg.labels["yes"]
+    very, severe = cb["violence_severity"].label_of(3), cb["violence_severity"].label_of(2)
+    hrv = cb["honour_violence"].label_of(1)
+    parent, relative, other = (cb["perpetrator"].label_of(k) for k in (3, 4, 6))
+    former_partner = cb["perpetrator"].label_of(2)
+
+    def fact(name: str) -> float:
+        value = facts.get(name)
+        return math.nan if value is None else float(value)
+
+    def fact_pct(name: str) -> float:          # a 0–1 share fact in percent
+        return 100.0 * fact(name)
+
+    def tv(diagram: str, category: str, kind: str) -> float:
+        return table_value(tables, diagram, category, kind)
+
+    def diff(comparison: str, variable: str, category: str | None) -> float:
+        return _pp(_stat(stats, comparison, variable, category)["difference"])
+
+    def share_a(comparison: str, variable: str, category: str | None) -> float:
+        return _pp(_stat(stats, comparison, variable, category)["share_a"])
+
+    def respondents_minus_closed(variable: str, category: str) -> float:
+        # closed cases = respondents + closed non-respondents (the two stats groups)
+        r = _stat(stats, "survey_dropout", variable, category)
+        return _pp(r["share_a"]) - _pct(r["n_a"] + r["n_b"], r["denominator_a"] + r["denominator_b"])
+
+    def not_hrv_risk_assessed() -> float:
+        # all cases (diagram 26) minus the HRV cases of the stats comparison
+        r = _stat(stats, "hrv", "risk_assessed", yes)
+        ja = tables[26].filter(pl.col("category") == yes).row(0, named=True)
+        return _pct(ja["n"] - r["n_a"], ja["denominator"] - r["denominator_a"])
+
+    t, mw, tm, rm = "text", "Man minus Kvinna: ", "Toppgrupp minus alla: ", "Svarande minus avslutade: "
+    hm = "HRV minus Ej HRV: "
+    sources: dict[Key, Callable[[], float]] = {
+        ("7", "HRV: Mycket grovt", "share"): lambda: share_a("hrv", "violence_severity", very),
+        ("7", "18–24: Mycket grovt", "share"): lambda: share_a("youngest", "violence_severity", very),
+        ("7", "18–24: Grovt", "share"): lambda: share_a("youngest", "violence_severity", severe),
+        ("8", "Nuvarande eller före detta partner", "share"): lambda: fact_pct("share_partner_perpetrator"),
+        ("9", "Boenderelaterad insats (andel av alla ärenden)", "share"):
+            lambda: fact_pct("share_housing_intervention"),
+        ("12", "Antal samverkansparter per ärende med samverkan", "mean"): lambda: fact("mean_partners"),
+        **{("text-funktionsnedsattning", label, "share"): (lambda lb=label: fact_pct(f"share_impairment_{slug(lb)}"))
+           for label in cb["impairment"].labels},
+        (t, "Andel HRV bland kvinnor", "share"): lambda: _pp(_stat(stats, "men", "honour_violence", hrv)["share_b"]),
+        (t, "Andel HRV bland män", "share"): lambda: share_a("men", "honour_violence", hrv),
+        (t, "Andel HRV i kommuner under 20 000 invånare minus alla", "difference"):
+            lambda: small_hrv - tv("5", hrv, "share"),
+        (t, "HRV: andel 18–34 år", "share"): lambda: fact_pct("hrv_share_age_18_34"),
+        (t, "HRV, kvinnor: andel 18–34 år", "share"): lambda: fact_pct("hrv_women_share_young"),
+        (t, "HRV, män: andel 18–34 år", "share"): lambda: fact_pct("hrv_men_share_young"),
+        (t, hm + "utövare förälder/föräldrar", "difference"): lambda: diff("hrv", "perpetrator", parent),
+        (t, hm + "utövare annan släkting", "difference"): lambda: diff("hrv", "perpetrator", relative),
+        (t, hm + "andel Född utanför Europa", "difference"):
+            lambda: tv("22", hm + cb["origin"].label_of(4), "difference"),
+        (t, "HRV: riskbedömning gjord", "share"): lambda: share_a("hrv", "risk_assessed", yes),
+        (t, "Ej HRV eller okänt: riskbedömning gjord", "share"): not_hrv_risk_assessed,
+        (t, "HRV: mycket grovt våld", "share"): lambda: share_a("hrv", "violence_severity", very),
+        (t, hm + "mycket grovt våld", "difference"): lambda: diff("hrv", "violence_severity", very),
+        (t, mw + "utövare förälder/föräldrar", "difference"): lambda: diff("men", "perpetrator", parent),
+        (t, mw + "utövare annan", "difference"): lambda: diff("men", "perpetrator", other),
+        (t, mw + "utövare före detta partner", "difference"): lambda: diff("men", "perpetrator", former_partner),
+        (t, mw + "mycket grovt våld", "difference"): lambda: diff("men", "violence_severity", very),
+        (t, mw + "FREDA", "difference"): lambda: diff("men", "risk_instruments", cb["risk_assessments"].label_of(1)),
+        (t, mw + "samtliga insatser avbrutna", "difference"):
+            lambda: diff("men", "implementation", cb["implementation"].label_of(3)),
+        (t, mw + "negativ förändring", "difference"):
+            lambda: diff("men", "goal_followup", cb["goal_followup"].label_of(4)),
+        (t, mw + "medelantal insatser (absolut)", "difference"):
+            lambda: abs(_stat(stats, "men", "n_interventions", None)["difference"]),
+        (t, "Toppgruppen", "count"): lambda: fact("top_group_n"),
+        (t, "Toppgruppen, andel av avslutade", "share"): lambda: fact_pct("top_group_share_closed"),
+        (t, "Längre ärenden: andel målet uppnått 271–360 minus 1–90", "difference"):
+            lambda: tv("17", "271–360 minus 1–90: " + cb["closing_reason"].label_of(1), "difference"),
+        (t, rm + "Född i Sverige med svenskfödd förälder", "difference"):
+            lambda: respondents_minus_closed("origin", cb["origin"].label_of(1)),
+        (t, rm + "HRV", "difference"): lambda: respondents_minus_closed("honour_violence", hrv),
+        (t, rm + "en insats", "difference"): lambda: respondents_minus_closed("single_intervention", yes),
+        (t, rm + "mycket grovt våld", "difference"): lambda: respondents_minus_closed("violence_severity", very),
+        (t, tm + "medelantal insatser", "difference"):
+            lambda: _stat(stats, "top_group", "n_interventions", None)["mean_a"] - tv("10", "Genomsnitt", "mean"),
+        (t, tm + "riskbedömning gjord", "difference"):
+            lambda: share_a("top_group", "risk_assessed", yes) - tv("26", yes, "share"),
+        (t, tm + "samverkan", "difference"):     # all cases with collaboration recorded: 1 − share "0"
+            lambda: share_a("top_group", "any_partner", yes) - (100.0 - tv("13", "0", "share")),
+        (t, tm + "utövare före detta partner", "difference"):
+            lambda: share_a("top_group", "perpetrator", former_partner) - tv("8", former_partner, "share"),
+        (t, "Upprepade skattningar: andel med oförändrad skattning (sista = första)", "share"):
+            lambda: share_a("risk_change", "risk_change", reg.labels["risk_change"]["unchanged"]),
+    }
+    return {**own, **{key: f() for key, f in sources.items()}}
+
+
 # ------------------------------------------------------------------ the report
 def calibration_report(cases: pl.DataFrame, risk: pl.DataFrame) -> pl.DataFrame:
     """One row per published value: diagram, measure, published, generated, tolerance,
     within (+ kind, relation, note). ``within`` is null for the entries whose published
     value the exact definitions cannot reproduce (``expected_deviation``)."""
-    values = generated_values(cases, risk)
+    outputs = pipeline_outputs(cases, risk)
     ref = reference_values()
+    table_ref = table_reference(ref)
+    compared = compare_tables(outputs["tables"], table_ref)
+    other = generated_outside_tables(outputs)
+    held = {k for k in other if k[0].isdigit()}
+    if held != set(OUTSIDE_TABLES):
+        raise ComparisonError(f"comparison.OUTSIDE_TABLES and the calibration's own values differ: "
+                              f"{sorted(held ^ set(OUTSIDE_TABLES))}")
+    in_tables = {k: i for i, k in enumerate(table_ref.select("diagram", "category", "kind").iter_rows())}
     rows = []
     for e in ref.iter_rows(named=True):
-        kind = e["kind"]
-        published = e["published"]
-        if e["compare_as"] == "share_of_printed":
-            printed = ref.filter((pl.col("diagram") == e["diagram"]) & (pl.col("compare_as") == "share_of_printed"))
-            published = 100.0 * published / printed["published"].sum()
-            kind = "share_of_printed"
-        generated = values.get((e["diagram"], e["category"], kind), math.nan)
-        generated = float(generated) if generated is not None else math.nan
-        relation = e["relation"]
-        if math.isnan(generated):
-            within = False
-        elif relation == "gt":
-            within = generated > published
-        elif relation == "ge":
-            within = generated >= published
-        elif relation == "lt":
-            within = generated < published
-        elif relation == "abs_le":
-            within = abs(generated) <= published
+        key = (e["diagram"], e["category"], e["kind"])
+        if key in in_tables:
+            rows.append(compared.row(in_tables[key], named=True))
+        elif key in other:
+            rows.append(comparison_row(e, other[key]))
         else:
-            within = abs(generated - published) <= e["tolerance"] + 1e-9
-        measure = e["category"] if kind == "share" else f"{e['category']} [{kind}]"
-        rows.append(
-            {
-                "diagram": e["diagram"], "measure": measure, "published": round(published, 3),
-                "generated": round(generated, 3), "tolerance": e["tolerance"],
-                "within": None if e["expected_deviation"] else within,
-                "kind": kind, "relation": relation, "note": e["expected_deviation"],
-            }
-        )
-    return pl.DataFrame(rows, schema_overrides={"within": pl.Boolean, "note": pl.String})
+            raise ComparisonError(f"diagram {key[0]}: {key[1]!r} ({key[2]}): varken en tabellrad "
+                                  f"eller ett värde kalibreringen tar fram")
+    columns = ["diagram", "measure", "published", "generated", "tolerance", "within", "kind", "relation", "note"]
+    return pl.DataFrame(rows, schema_overrides={"within": pl.Boolean, "note": pl.String}).select(columns)
 
 
 def format_report(report: pl.DataFrame) -> str:
     """Aligned text table and a final summary line."""
-    signs = {"eq": "±", "gt": ">", "ge": "≥", "lt": "<", "abs_le": "|x|≤"}
-    lines = []
-    header = f"{'diagram':<26} {'measure':<72} {'published':>10} {'generated':>10} {'tolerance':>10}  ok"
-    lines += [header, "-" * len(header)]
-    for r in report.iter_rows(named=True):
-        tol = f"{signs[r['relation']]}{r['tolerance']:g}" if r["relation"] == "eq" else signs[r["relation"]]
-        digits = 2 if r["kind"] in ("mean", "difference") else (0 if r["kind"] in ("count", "denominator") else 1)
-        ok = "ja" if r["within"] else ("avvikelse väntad" if r["within"] is None else "NEJ")
-        lines.append(
-            f"{r['diagram']:<26} {r['measure'][:72]:<72} {r['published']:>10.{digits}f} {r['generated']:>10.{digits}f}"
-            f" {tol:>10}  {ok}")
-    checked = report.filter(pl.col("within").is_not_null())
-    n_ok = int(checked["within"].sum())
-    expected = report.height - checked.height
+    n_ok, n_checked, expected = summary_counts(report)
+    lines = format_lines(report)
     lines.append("")
-    lines.append(f"{n_ok} of {checked.height} within tolerance"
+    lines.append(f"{n_ok} of {n_checked} within tolerance"
                  + (f" ({expected} published values with a documented expected deviation not counted)"
                     if expected else ""))
     return "\n".join(lines)

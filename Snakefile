@@ -18,7 +18,7 @@ try:
 except ConfigError as problem:
     raise WorkflowError(str(problem)) from None
 
-SETTINGS = Settings.from_config(config)
+SETTINGS = Settings.from_config(config, project_dir=Path(workflow.basedir))
 RAW = str(SETTINGS.data_raw)
 INTERIM = str(SETTINGS.interim)
 RESULTS = str(SETTINGS.results)
@@ -32,11 +32,11 @@ include: "workflow/rules/quality.smk"
 include: "workflow/rules/derive.smk"
 include: "workflow/rules/tables.smk"
 include: "workflow/rules/figures.smk"
+include: "workflow/rules/report.smk"
 
 
 rule all:
     default_target: True
     input:
         f"{RESULTS}/quality",
-        f"{RESULTS}/facts.json",
-        rules.figures.output.png,
+        rules.render_report.output,

@@ -8,6 +8,10 @@ SU-Kvinnofrid report filter (used by Quarto and by the built-in pandoc backend).
    `data:text/csv` URI with the file's bytes, so the self-contained report works
    offline; in other formats the link becomes plain text.
 3. Images with a `fig-alt` attribute get it as their alt text (Quarto's convention).
+4. Divs `.demo-varning` and `.platshallare` become framed blocks in Typst (the CSS
+   frames them in HTML), so neither the demo warning nor placeholder text is missed.
+5. In HTML a figure `figures/x.png` is shown as `figures/x.svg` when that file exists:
+   the chapters name the PNG (what the PDF needs), the browser gets the sharp vector.
 ]]
 
 local function format_matches(spec)
@@ -28,7 +32,27 @@ local function is_html()
   return FORMAT:match("html") ~= nil
 end
 
+local FRAMES = {
+  ["demo-varning"] = 'stroke: (left: 3pt + rgb("#d55e00")), fill: rgb("#fdf0e8")',
+  ["platshallare"] = 'stroke: (paint: rgb("#e69f00"), dash: "dashed"), fill: rgb("#fff8ec")',
+}
+
+local function framed(div)
+  if not FORMAT:match("typst") then return nil end
+  for class, style in pairs(FRAMES) do
+    if div.classes:includes(class) then
+      local blocks = { pandoc.RawBlock("typst", "#block(width: 100%, inset: 8pt, " .. style .. ")[") }
+      for _, b in ipairs(div.content) do table.insert(blocks, b) end
+      table.insert(blocks, pandoc.RawBlock("typst", "]"))
+      return blocks
+    end
+  end
+  return nil
+end
+
 function Div(div)
+  local frame = framed(div)
+  if frame ~= nil then return frame end
   if quarto ~= nil then return nil end -- Quarto handles these divs itself
   if div.classes:includes("content-visible") then
     local when, unless = div.attributes["when-format"], div.attributes["unless-format"]
@@ -87,12 +111,25 @@ function Link(link)
   return link
 end
 
+local function file_exists(path)
+  return read_file(path) ~= nil
+end
+
 function Image(img)
-  if quarto ~= nil then return nil end -- Quarto handles fig-alt itself
+  local changed = false
+  if is_html() and img.src:match("%.png$") then
+    local svg = img.src:gsub("%.png$", ".svg")
+    if file_exists(svg) then
+      img.src = svg
+      changed = true
+    end
+  end
+  -- Quarto handles fig-alt itself
   local alt = img.attributes["fig-alt"]
-  if alt and alt ~= "" then
+  if quarto == nil and alt and alt ~= "" then
     img.caption = pandoc.Inlines({ pandoc.Str(alt) })
     img.attributes["fig-alt"] = nil
-    return img
+    changed = true
   end
+  if changed then return img end
 end

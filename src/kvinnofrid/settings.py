@@ -85,15 +85,25 @@ class Settings:
     pseudonym_key_env: str
     suppression_threshold: int
     honour_interventions_min: int
+    participants: Path
     municipality_register: Path | None
     districts: dict[str, str]
     size_classes: tuple[dict[str, Any], ...]
     demo_seed: int
 
     @classmethod
-    def from_config(cls, config: dict[str, Any]) -> "Settings":
+    def from_config(cls, config: dict[str, Any], project_dir: Path | None = None) -> "Settings":
+        """Input paths (raw data, participants, register) that are relative are taken
+        from the project directory, so a run in another working directory
+        (`snakemake --directory`) reads the same inputs; outputs stay relative to the
+        working directory."""
+
+        def source(value: str) -> Path:
+            path = Path(value)
+            return path if path.is_absolute() or project_dir is None else Path(project_dir) / path
+
         return cls(
-            data_raw=Path(config["data_raw"]),
+            data_raw=source(config["data_raw"]),
             interim=Path(config["interim"]),
             results=Path(config["results"]),
             period_start=dt.date.fromisoformat(config["period"]["start"]),
@@ -103,7 +113,8 @@ class Settings:
             pseudonym_key_env=config["pseudonym_key_env"],
             suppression_threshold=int(config["suppression_threshold"]),
             honour_interventions_min=int(config["honour_interventions_min"]),
-            municipality_register=Path(config["municipality_register"]) if config["municipality_register"] else None,
+            participants=source(config["participants"]),
+            municipality_register=source(config["municipality_register"]) if config["municipality_register"] else None,
             districts=dict(config["districts"]),
             size_classes=tuple(dict(c) for c in config["size_classes"]),
             demo_seed=int(config["demo"]["seed"]),

@@ -8,7 +8,6 @@ rule figures:
     output:
         png=expand(f"{RESULTS}/figures/diagram_{{nn}}.png", nn=DIAGRAMS),
         svg=expand(f"{RESULTS}/figures/diagram_{{nn}}.svg", nn=DIAGRAMS),
-        alt=f"{RESULTS}/figures/alt_text.json",
     log:
         "logs/figures.log",
     script:

@@ -9,7 +9,7 @@ rule report_text:
         tables=rules.tables.output.csv,
         stats=rules.statistics.output.parquet,
         figures=rules.figures.output.png,
-        alt=rules.figures.output.alt,
+        participants=str(SETTINGS.participants),
         quality=f"{RESULTS}/quality",
         units=f"{INTERIM}/units.csv",
         raw=[str(f.path) for f in RAW_FILES],

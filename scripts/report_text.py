@@ -1,0 +1,39 @@
+"""Snakemake script of rule `report_text`: the Quarto book project, text filled in."""
+
+import json
+import re
+from pathlib import Path
+
+import polars as pl
+
+from kvinnofrid.scriptrunner import run
+
+
+def main(smk) -> None:
+    from kvinnofrid import diagrams, provenance, text
+
+    tables = {
+        int(re.search(r"(\d+)", Path(p).stem).group(1)): pl.read_parquet(Path(p).with_suffix(".parquet"))
+        for p in smk.input.tables
+    }
+    origin = provenance.provenance(
+        list(zip(smk.params.raw_names, map(Path, smk.input.raw))), Path(smk.params.data_raw),
+        smk.params.config, smk.params.period, smk.params.cutoff,
+    )
+    text.build_book(
+        Path(smk.output[0]),
+        facts=json.loads(Path(smk.input.facts).read_text(encoding="utf-8")),
+        tables=tables,
+        stats=pl.read_parquet(smk.input.stats),
+        registry=diagrams.load_registry(),
+        figures_dir=Path(smk.input.figures[0]).parent,
+        tables_dir=Path(smk.input.tables[0]).parent,
+        quality_summary=pl.read_csv(Path(smk.input.quality) / "summary.csv"),
+        participants=pl.read_csv(smk.input.participants),
+        units=pl.read_csv(smk.input.units),
+        provenance=origin,
+        report_src=Path(smk.params.report_src),
+    )
+
+
+run(main, snakemake)  # noqa: F821

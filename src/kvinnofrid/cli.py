@@ -2,6 +2,7 @@
 
     kvinnofrid demo [--out data-raw] [--seed N]   regenerate the simulated demo exports
     kvinnofrid calibrate [--seed N]               demo values beside the published ones
+    kvinnofrid freeze-tables [--results results]  freeze the demo tables for the back-tests
 """
 
 from __future__ import annotations
@@ -43,6 +44,26 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
     return calibration.main(seed=args.seed)
 
 
+EXPECTED = Path(__file__).resolve().parents[2] / "tests" / "expected"
+
+
+def cmd_freeze(args: argparse.Namespace) -> int:
+    """Copy the demo run's tables and facts into tests/expected: the frozen back-test
+    files. Only ever run on purpose, and review the diff before committing it."""
+    results = Path(args.results)
+    tables = sorted((results / "tables").glob("diagram_??.csv"))
+    if len(tables) != 27 or not (results / "facts.json").is_file():
+        print(f"{results} saknar tabeller eller facts.json; kör först snakemake --cores all.", file=sys.stderr)
+        return 2
+    target = Path(args.expected)
+    (target / "tables").mkdir(parents=True, exist_ok=True)
+    for path in tables:
+        (target / "tables" / path.name).write_bytes(path.read_bytes())
+    (target / "facts.json").write_bytes((results / "facts.json").read_bytes())
+    print(f"Frysta förväntade tabeller skrivna till {target}; granska diffen innan du checkar in.")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="kvinnofrid", description="SU-Kvinnofrid-verktyg")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -54,6 +75,10 @@ def main(argv: list[str] | None = None) -> int:
     calibrate = sub.add_parser("calibrate", help="jämför demodata med rapportens publicerade värden")
     calibrate.add_argument("--seed", type=int, default=DEFAULT_SEED)
     calibrate.set_defaults(func=cmd_calibrate)
+    freeze = sub.add_parser("freeze-tables", help="frys demokörningens tabeller som förväntade tabeller för testerna")
+    freeze.add_argument("--results", default="results", help="resultatmappen från en körning på demodata")
+    freeze.add_argument("--expected", default=str(EXPECTED), help="målmapp (standard: tests/expected)")
+    freeze.set_defaults(func=cmd_freeze)
     args = parser.parse_args(argv)
     return args.func(args)
 

@@ -1,0 +1,423 @@
+"""Small-number protection: hand-made tables with known hidden cells, and a recovery
+attack on random tables (the attacker solves the linear constraints of every published
+number and must not pin down any hidden count below the threshold)."""
+
+from __future__ import annotations
+
+import numpy as np
+import polars as pl
+import pytest
+from scipy.optimize import linprog
+
+from kvinnofrid.suppression import (
+    SuppressionError, infer_kind, subtract, suppress_complements, suppress_count, suppress_table,
+)
+from kvinnofrid.tables import TABLE_SCHEMA, _finish
+
+T = 5
+
+
+def table(rows, mean=None) -> pl.DataFrame:
+    frame = pl.DataFrame(rows, schema={"group": pl.String, "category": pl.String,
+                                       "n": pl.Int64, "denominator": pl.Int64}, orient="row")
+    out = _finish(frame)
+    if mean is not None:
+        out = out.with_columns(pl.Series("mean", mean, dtype=pl.Float64),
+                               pl.lit(None, pl.Float64).alias("share"))
+    return out
+
+
+def hidden(t: pl.DataFrame) -> list[str]:
+    return t.filter(pl.col("suppressed"))["category"].to_list()
+
+
+# ---------------------------------------------------------------- hand-made tables
+
+def test_suppress_count():
+    assert suppress_count(0) == 0
+    assert suppress_count(3) is None
+    assert suppress_count(4, 5) is None
+    assert suppress_count(5, 5) == 5
+    assert suppress_count(None) is None
+    assert suppress_count(2, threshold=2) == 2
+
+
+def test_nothing_small_nothing_hidden_and_schema_kept():
+    t = table([(None, "A", 20, 35), (None, "B", 15, 35), (None, "C", 0, 35)])
+    out = suppress_table(t)
+    assert out.schema == TABLE_SCHEMA
+    assert out.equals(t)                       # zero cells are published
+
+
+def test_primary_and_secondary_in_single_choice_table():
+    t = table([(None, "A", 20, 30), (None, "B", 7, 30), (None, "C", 3, 30), (None, "D", 0, 30)])
+    out = suppress_table(t)
+    # C = 3 primary; then C = 30 − 20 − 7 − 0 → hide the next smallest positive: B
+    assert hidden(out) == ["B", "C"]
+    assert out.filter(pl.col("suppressed")).select("n", "share", "ci_low", "ci_high").null_count().row(0) == (2, 2, 2, 2)
+    assert out["denominator"].to_list() == [30] * 4
+    assert out.filter(pl.col("category") == "D")["n"].item() == 0   # a zero stays
+
+
+def test_two_primary_cells_need_no_secondary():
+    t = table([(None, "A", 22, 30), (None, "B", 4, 30), (None, "C", 4, 30)])
+    assert hidden(suppress_table(t)) == ["B", "C"]
+
+
+def test_small_denominator_hides_the_whole_group():
+    t = table([("HRV", "Ja", 3, 4), ("HRV", "Nej", 1, 4), ("HRV", "Vet inte", 0, 4),
+               ("Ej HRV", "Ja", 10, 26), ("Ej HRV", "Nej", 16, 26), ("Ej HRV", "Vet inte", 0, 26)])
+    out = suppress_table(t)
+    hrv = out.filter(pl.col("group") == "HRV")
+    assert hrv["suppressed"].all() and hrv["n"].null_count() == 3 and hrv["denominator"].null_count() == 3
+    assert not out.filter(pl.col("group") == "Ej HRV")["suppressed"].any()
+
+
+def test_multi_choice_cells_are_independent_but_the_complement_counts():
+    rows = [(None, "X", 28, 30), (None, "Y", 3, 30), (None, "Z", 12, 30), (None, "W", 0, 30)]
+    out = suppress_table(table(rows), kind="multi")
+    # Y = 3 primary; X = 28 of 30 → 2 did not get X (rule c); Z and the zero stay
+    assert hidden(out) == ["X", "Y"]
+    assert infer_kind(table(rows)) == "multi"
+
+
+def test_phases_rows_linked_through_the_registry():
+    # diagram 1: Avslutade n = the N of the closed-case rows
+    rows = [(None, "Aktualiserade", 30, 30), (None, "Fått insats", 25, 30),
+            (None, "Avslutade", 27, 30), (None, "Angiven avslutsorsak", 20, 27),
+            (None, "Måluppföljning", 18, 27), (None, "Genomfört brukarenkät", 9, 27)]
+    out = suppress_table(table(rows), kind="phases")
+    # Avslutade: 30 − 27 = 3 open (rule c) → hidden, and so is the N = 27 of the
+    # closed rows that equals it (else n = N of the next rows gives it away)
+    assert "Avslutade" in hidden(out)
+    closed_rows = out.filter(pl.col("category").is_in(["Angiven avslutsorsak", "Måluppföljning",
+                                                       "Genomfört brukarenkät"]))
+    assert closed_rows["denominator"].null_count() == 3
+    assert out.filter(pl.col("category") == "Aktualiserade")["n"].item() == 30
+
+
+def test_means_hidden_below_threshold():
+    t = table([(None, "Alla", 40, 40), (None, "HRV", 3, 3), (None, "65–74", 6, 6)],
+              mean=[2.4, 3.3, 1.9])
+    out = suppress_table(t, kind="means")
+    assert hidden(out) == ["HRV"]
+    assert out.filter(pl.col("category") == "HRV")["mean"].item() is None
+    assert out.filter(pl.col("category") == "65–74")["mean"].item() == 1.9
+
+
+def test_complements_national_unit_rest():
+    national = table([(None, "A", 200, 290), (None, "B", 80, 290), (None, "C", 10, 290)])
+    unit = table([(None, "A", 20, 30), (None, "B", 7, 30), (None, "C", 3, 30)])
+    rest = subtract(national, unit)
+    assert rest["n"].to_list() == [180, 73, 7]
+    out = suppress_complements({"Riket": national, "Enhet": unit, "Övriga": rest}, T,
+                               exempt={"Riket"})
+    assert out["Riket"].equals(national)
+    assert hidden(out["Enhet"]) == ["B", "C"]
+    # unit C hidden → Övriga C = 10 − C would give it away: hidden too, and again B
+    assert hidden(out["Övriga"]) == ["B", "C"]
+
+
+def test_suppress_table_with_national_protects_the_rest():
+    # the rest of the country has 2 cases of C: the unit's 8 would give them away
+    national = table([(None, "A", 200, 290), (None, "B", 80, 290), (None, "C", 10, 290)])
+    unit = table([(None, "A", 20, 36), (None, "B", 8, 36), (None, "C", 8, 36)])
+    assert hidden(suppress_table(unit)) == []
+    assert hidden(suppress_table(unit, national=national)) == ["B", "C"]
+
+
+def test_region_of_two_units():
+    u1 = table([(None, "A", 20, 30), (None, "B", 10, 30), (None, "C", 0, 30)])
+    u2 = table([(None, "A", 12, 20), (None, "B", 6, 20), (None, "C", 2, 20)])
+    region = table([(None, "A", 32, 50), (None, "B", 16, 50), (None, "C", 2, 50)])
+    out = suppress_complements({"Region": region, "U1": u1, "U2": u2}, T)
+    assert hidden(out["U2"]) == ["B", "C"]
+    assert hidden(out["Region"]) == ["B", "C"]       # region C = 2 itself, and U2's C
+    # U1 can stay: region − U1 gives U2's hidden cells only as their sum
+    assert hidden(out["U1"]) == []
+    check_secure(out, {"Region": region, "U1": u1, "U2": u2}, {"Region": ["U1", "U2"]}, "single")
+
+
+def test_exempt_everywhere_is_an_error():
+    u = table([(None, "A", 3, 10), (None, "B", 7, 10)])
+    with pytest.raises(SuppressionError):
+        suppress_complements({"Tot": u, "U": u, "R": subtract(u, u)}, T, exempt={"Tot", "R"})
+
+
+def test_deterministic():
+    t = table([(None, "A", 9, 30), (None, "B", 9, 30), (None, "C", 9, 30), (None, "D", 3, 30)])
+    assert suppress_table(t).equals(suppress_table(t))
+    assert hidden(suppress_table(t)) == ["A", "D"]     # ties: the first in order
+
+
+# ---------------------------------------------------------------- the recovery attack
+
+def attack(published: dict[str, pl.DataFrame], truth: dict[str, pl.DataFrame],
+           totals: dict[str, list[str]], kind: str) -> list[tuple[str, str, int, float, float]]:
+    """Everything an attacker can derive: unknowns = the empty n and N cells; the
+    constraints N = Σ n (single-choice) or n ≤ N and Σ n ≥ N (multi), total = Σ parts
+    for every n and N, x ≥ 0. Returns (area, cell, true value, min, max) for every
+    hidden count below the threshold."""
+    unknown: dict[tuple, int] = {}
+    known: dict[tuple, float] = {}
+    for area, t in published.items():
+        groups = t["group"].to_list()
+        for r, (n, d) in enumerate(zip(t["n"].to_list(), t["denominator"].to_list())):
+            for key, value in (((area, "n", r), n), ((area, "d", groups[r]), d)):
+                if value is None:
+                    unknown.setdefault(key, len(unknown))
+                else:
+                    known[key] = value
+
+    def linear(terms):                  # [(coef, key)] → (row over unknowns, constant)
+        row, const = np.zeros(len(unknown)), 0.0
+        for coef, key in terms:
+            if key in unknown:
+                row[unknown[key]] += coef
+            else:
+                const += coef * known[key]
+        return row, const
+
+    eq, ub = [], []
+    for area, t in published.items():
+        groups = t["group"].to_list()
+        for g in dict.fromkeys(groups):
+            rows = [r for r in range(t.height) if groups[r] == g]
+            terms = [(1.0, (area, "d", g))] + [(-1.0, (area, "n", r)) for r in rows]
+            (eq if kind == "single" else ub).append(linear(terms))     # multi: N − Σn ≤ 0
+            if kind == "multi":
+                for r in rows:
+                    ub.append(linear([(1.0, (area, "n", r)), (-1.0, (area, "d", g))]))
+    for total, parts in totals.items():
+        t = published[total]
+        groups = t["group"].to_list()
+        for r in range(t.height):
+            eq.append(linear([(1.0, (total, "n", r))] + [(-1.0, (p, "n", r)) for p in parts]))
+        for g in dict.fromkeys(groups):
+            eq.append(linear([(1.0, (total, "d", g))] + [(-1.0, (p, "d", g)) for p in parts]))
+
+    def pack(rows):
+        rows = [(a, c) for a, c in rows if a.any() or abs(c) > 1e-9]
+        if not rows:
+            return None, None
+        return np.array([a for a, _ in rows]), np.array([-c for _, c in rows])
+
+    a_eq, b_eq = pack(eq)
+    a_ub, b_ub = pack(ub)
+    def bounds(terms):
+        c, const = linear(terms)
+        if not c.any():
+            return const, const
+        low = linprog(c, A_eq=a_eq, b_eq=b_eq, A_ub=a_ub, b_ub=b_ub, bounds=(0, None), method="highs")
+        high = linprog(-c, A_eq=a_eq, b_eq=b_eq, A_ub=a_ub, b_ub=b_ub, bounds=(0, None), method="highs")
+        assert low.status == 0 and high.status in (0, 3), "the published numbers must be consistent"
+        return const + low.fun, (const - high.fun) if high.status == 0 else np.inf
+
+    results = []
+    for area, t in truth.items():
+        groups = t["group"].to_list()
+        for r, (n, d) in enumerate(zip(t["n"].to_list(), t["denominator"].to_list())):
+            n_key, d_key = (area, "n", r), (area, "d", groups[r])
+            if n_key in unknown and 0 < n < T:
+                results.append((area, f"n{r}", n, *bounds([(1.0, n_key)])))
+            if kind == "multi" and 0 < d - n < T and (n_key in unknown or d_key in unknown):
+                results.append((area, f"N−n{r}", d - n, *bounds([(1.0, d_key), (-1.0, n_key)])))
+        for g in dict.fromkeys(groups):
+            d = t.filter(pl.col("group").eq_missing(g))["denominator"][0]
+            if (area, "d", g) in unknown and 0 < d < T:
+                results.append((area, f"N{g}", d, *bounds([(1.0, (area, "d", g))])))
+    return results
+
+
+def random_single(rng, k: int, groups: list[str | None], scale: int) -> pl.DataFrame:
+    rows = []
+    for g in groups:
+        counts = rng.poisson(rng.uniform(0.3, scale), size=k)
+        d = int(counts.sum())
+        rows += [(g, f"c{i}", int(c), d) for i, c in enumerate(counts)]
+    return table(rows)
+
+
+def random_multi(rng, k: int, groups: list[str | None], scale: int) -> pl.DataFrame:
+    rows = []
+    for g in groups:
+        cases = int(rng.integers(0, scale * 3))
+        chosen = rng.random((cases, k)) < rng.uniform(0.05, 0.9, size=k)
+        chosen[np.arange(cases), rng.integers(0, k, size=cases)] = True   # ≥ 1 option
+        rows += [(g, f"c{i}", int(chosen[:, i].sum()), cases) for i in range(k)]
+    return table(rows)
+
+
+def add(a: pl.DataFrame, b: pl.DataFrame) -> pl.DataFrame:
+    return _finish(a.select("group", "category", n=pl.col("n") + b["n"],
+                            denominator=pl.col("denominator") + b["denominator"]))
+
+
+def check_secure(published, truth, totals, kind):
+    for area, cell, value, low, high in attack(published, truth, totals, kind):
+        assert high - low >= 1 - 1e-6, f"{area} {cell} = {value} recovered: [{low}, {high}]"
+
+
+def check_marked(published: dict[str, pl.DataFrame], truth, exempt, kind):
+    """Every small count (and multi complement) of a non-exempt area is hidden."""
+    for area, t in published.items():
+        if area in exempt:
+            assert t.equals(truth[area])
+            continue
+        true = truth[area]
+        small = (true["n"] > 0) & (true["n"] < T)
+        if kind == "multi":
+            rest = true["denominator"] - true["n"]
+            small = small | ((rest > 0) & (rest < T))
+        assert t.filter(small.to_numpy())["n"].null_count() == int(small.sum())
+        small_d = (true["denominator"] > 0) & (true["denominator"] < T)
+        assert t.filter(small_d.to_numpy())["denominator"].null_count() == int(small_d.sum())
+        assert (t["n"].is_null() == t["suppressed"]).all()
+        assert t.filter(pl.col("suppressed"))["share"].null_count() == int(t["suppressed"].sum())
+
+
+@pytest.mark.parametrize("kind", ["single", "multi"])
+@pytest.mark.parametrize("seed", range(25))
+def test_recovery_attack_national_unit_rest(seed, kind):
+    rng = np.random.default_rng(seed)
+    k = int(rng.integers(2, 6))
+    groups = [None] if rng.random() < 0.5 else ["G1", "G2"]
+    make = random_single if kind == "single" else random_multi
+    unit = make(rng, k, groups, int(rng.integers(2, 12)))
+    rest = make(rng, k, groups, int(rng.integers(2, 30)))
+    national = add(unit, rest)
+    truth = {"Riket": national, "Enhet": unit, "Övriga": rest}
+    out = suppress_complements(truth, T, exempt={"Riket"}, kinds=kind)
+    totals = {"Riket": ["Enhet", "Övriga"]}
+    check_marked(out, truth, {"Riket"}, kind)
+    check_secure(out, truth, totals, kind)
+    # the published form of suppress_table(national=…): the unit beside the national
+    # table, the rest derivable but not published
+    alone = suppress_table(unit, T, national=national, kind=kind)
+    assert alone.equals(out["Enhet"])
+
+
+@pytest.mark.parametrize("seed", range(25))
+def test_recovery_attack_national_region_units(seed):
+    """National (exempt) = region + others; region = three units; all published."""
+    rng = np.random.default_rng(1000 + seed)
+    k = int(rng.integers(2, 5))
+    groups = [None]
+    units = [random_single(rng, k, groups, int(rng.integers(1, 8))) for _ in range(3)]
+    others = random_single(rng, k, groups, 40)
+    region = add(add(units[0], units[1]), units[2])
+    national = add(region, others)
+    truth = {"Riket": national, "Region": region, "Övriga": others,
+             "U1": units[0], "U2": units[1], "U3": units[2]}
+    totals = {"Riket": ["Region", "Övriga"], "Region": ["U1", "U2", "U3"]}
+    out = suppress_complements(truth, T, totals=totals, exempt={"Riket"}, kinds="single")
+    check_marked(out, truth, {"Riket"}, "single")
+    check_secure(out, truth, totals, "single")
+
+
+def test_rows_must_match_the_national_table():
+    national = table([(None, "A", 200, 290), (None, "B", 90, 290)])
+    unit = table([(None, "A", 20, 30), (None, "C", 10, 30)])
+    with pytest.raises(ValueError, match="samma rader"):
+        suppress_table(unit, national=national)
+
+
+# diagram 1: rows (label, base) — n of all cases or n of the closed cases
+PHASES = [("Aktualiserade", "all"), ("Fått insats", "all"), ("Avslutade", "all"),
+          ("Angiven avslutsorsak", "closed"), ("Måluppföljning", "closed"), ("Genomfört brukarenkät", "closed")]
+
+
+def random_phases(rng, scale: int) -> pl.DataFrame:
+    total = int(rng.integers(0, scale))
+    closed = int(rng.binomial(total, rng.uniform(0.3, 1)))
+    n = [total, int(rng.binomial(total, rng.uniform(0.5, 1))), closed,
+         int(rng.binomial(closed, rng.uniform(0.6, 1))), int(rng.binomial(closed, rng.uniform(0.5, 1))),
+         int(rng.binomial(closed, rng.uniform(0, 0.6)))]
+    return table([(None, label, n[i], total if base == "all" else closed)
+                  for i, (label, base) in enumerate(PHASES)])
+
+
+def attack_phases(published, truth, totals):
+    """The attacker knows diagram 1's structure: Aktualiserade n = N of the all-case
+    rows, Avslutade n = N of the closed-case rows, 0 ≤ n ≤ N, areas add up."""
+    unknown, known = {}, {}
+
+    def var(area, what):                     # what: ("n", row) or ("all",) / ("closed",)
+        return (area, *what)
+
+    for area, t in published.items():
+        n, d = t["n"].to_list(), t["denominator"].to_list()
+        for r in range(len(PHASES)):
+            key = var(area, ("n", r))
+            (known.__setitem__(key, n[r]) if n[r] is not None else unknown.setdefault(key, len(unknown)))
+        for base, r in (("all", 0), ("closed", 3)):
+            values = [d[i] for i, (_, b) in enumerate(PHASES) if b == base]
+            key = var(area, (base,))
+            if any(v is not None for v in values):
+                known[key] = next(v for v in values if v is not None)
+            else:
+                unknown.setdefault(key, len(unknown))
+
+    def linear(terms):
+        row, const = np.zeros(len(unknown)), 0.0
+        for coef, key in terms:
+            if key in unknown:
+                row[unknown[key]] += coef
+            else:
+                const += coef * known[key]
+        return row, const
+
+    eq, ub = [], []
+    for area in published:
+        eq.append(linear([(1.0, var(area, ("n", 0))), (-1.0, var(area, ("all",)))]))
+        eq.append(linear([(1.0, var(area, ("n", 2))), (-1.0, var(area, ("closed",)))]))
+        for r, (_, base) in enumerate(PHASES):
+            ub.append(linear([(1.0, var(area, ("n", r))), (-1.0, var(area, (base,)))]))
+    for total, parts in totals.items():
+        for what in [("n", r) for r in range(len(PHASES))] + [("all",), ("closed",)]:
+            eq.append(linear([(1.0, var(total, what))] + [(-1.0, var(p, what)) for p in parts]))
+
+    def pack(rows):
+        rows = [(a, c) for a, c in rows if a.any() or abs(c) > 1e-9]
+        return (np.array([a for a, _ in rows]), np.array([-c for _, c in rows])) if rows else (None, None)
+
+    a_eq, b_eq = pack(eq)
+    a_ub, b_ub = pack(ub)
+
+    def bounds(terms):
+        c, const = linear(terms)
+        if not c.any():
+            return const, const
+        lo = linprog(c, A_eq=a_eq, b_eq=b_eq, A_ub=a_ub, b_ub=b_ub, bounds=(0, None), method="highs")
+        hi = linprog(-c, A_eq=a_eq, b_eq=b_eq, A_ub=a_ub, b_ub=b_ub, bounds=(0, None), method="highs")
+        assert lo.status == 0 and hi.status in (0, 3)
+        return const + lo.fun, (const - hi.fun) if hi.status == 0 else np.inf
+
+    out = []
+    for area, t in truth.items():
+        n, d = t["n"].to_list(), t["denominator"].to_list()
+        for r, (_, base) in enumerate(PHASES):
+            n_key, d_key = var(area, ("n", r)), var(area, (base,))
+            if n_key in unknown and 0 < n[r] < T:
+                out.append((area, f"n{r}", n[r], *bounds([(1.0, n_key)])))
+            if 0 < d[r] - n[r] < T and (n_key in unknown or d_key in unknown):
+                out.append((area, f"N−n{r}", d[r] - n[r], *bounds([(1.0, d_key), (-1.0, n_key)])))
+            if d_key in unknown and 0 < d[r] < T:
+                out.append((area, f"N{r}", d[r], *bounds([(1.0, d_key)])))
+    return out
+
+
+@pytest.mark.parametrize("seed", range(25))
+def test_recovery_attack_diagram_1(seed):
+    rng = np.random.default_rng(5000 + seed)
+    unit = random_phases(rng, int(rng.integers(1, 40)))
+    rest = random_phases(rng, int(rng.integers(1, 60)))
+    national = add(unit, rest)
+    truth = {"Riket": national, "Enhet": unit, "Övriga": rest}
+    totals = {"Riket": ["Enhet", "Övriga"]}
+    out = suppress_complements(truth, T, exempt={"Riket"}, kinds="phases")
+    for area, cell, value, low, high in attack_phases(out, truth, totals):
+        assert high - low >= 1 - 1e-6, f"{area} {cell} = {value} recovered: [{low}, {high}]"
+    alone = suppress_table(unit, T, national=national, kind="phases")
+    for area, cell, value, low, high in attack_phases({"Enhet": alone}, {"Enhet": unit}, {}):
+        assert high - low >= 1 - 1e-6, f"alone: {cell} = {value} recovered: [{low}, {high}]"

@@ -33,6 +33,8 @@ include: "workflow/rules/derive.smk"
 include: "workflow/rules/tables.smk"
 include: "workflow/rules/figures.smk"
 include: "workflow/rules/report.smk"
+include: "workflow/rules/trend.smk"
+include: "workflow/rules/kolada.smk"
 
 
 rule all:
@@ -40,3 +42,4 @@ rule all:
     input:
         f"{RESULTS}/quality",
         rules.render_report.output,
+        rules.kolada.output,

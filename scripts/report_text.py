@@ -10,7 +10,7 @@ from kvinnofrid.scriptrunner import run
 
 
 def main(smk) -> None:
-    from kvinnofrid import diagrams, provenance, text
+    from kvinnofrid import diagrams, provenance, text, trend_report
 
     tables = {
         int(re.search(r"(\d+)", Path(p).stem).group(1)): pl.read_parquet(Path(p).with_suffix(".parquet"))
@@ -33,6 +33,9 @@ def main(smk) -> None:
         units=pl.read_csv(smk.input.units),
         provenance=origin,
         report_src=Path(smk.params.report_src),
+        trend=trend_report.read_trend(smk.input.trend),
+        trend_rounds=trend_report.read_rounds(smk.input.trend_rounds),
+        trend_figure=Path(smk.input.trend_figure),
     )
 
 

@@ -213,3 +213,32 @@ def test_demo_population_is_reproducible_and_readable(tmp_path):
     share = t.join(register.select(pl.col("kommunkod").alias("municipality"), "invanare"), on="municipality")
     ratio = share["adults"] / share["invanare"]
     assert ratio.min() > 0.75 and ratio.max() < 0.83
+
+
+# ---------------------------------------------------------------- settings
+
+def test_key_figures_as_in_config_yaml_keyed_by_measure():
+    config = {"key_figures": {"goal_reached": {"id": "N3", "label": "c"}, "opened": {"id": "N1", "label": "a"}}}
+    s = kolada.settings_of(config)
+    assert s["key_figures"] == [{"measure": "goal_reached", "id": "N3", "label": "c"},
+                                {"measure": "opened", "id": "N1", "label": "a"}]
+    derived = derive_cases(make_cases(CASES), NO_RISK)
+    figures = kolada.key_figures(derived, POPULATION, UNITS, config=config)
+    assert figures.filter(pl.col("unit") == "a")["kpi"].head(6).to_list() == ["N3"] * 3 + ["N1"] * 3
+
+
+def test_check_settings_names_a_duplicate_id_and_an_unknown_closing_reason():
+    assert kolada.check_settings({}) == []
+    config = {"key_figures": {"opened": {"id": "N1", "label": "a"}, "intervention": {"id": "N1", "label": "b"}},
+              "goal_closing_reasons": [1, 9]}
+    problems = kolada.check_settings(config)
+    assert len(problems) == 2
+    assert problems[0].startswith("kolada.key_figures:") and "N1" in problems[0]
+    assert problems[1].startswith("kolada.goal_closing_reasons:") and "[9]" in problems[1]
+
+
+def test_write_key_figures_puts_the_contract_columns_first(figures, tmp_path):
+    path = kolada.write_key_figures(figures, tmp_path / "kolada" / "nyckeltal.csv")
+    text = path.read_text(encoding="utf-8")
+    assert text.splitlines()[0] == "kpi,municipality,period,gender,count,adults,value,unit"
+    assert "SUKF01,1984,2023,K,2,4000,5.00,a" in text.splitlines()

@@ -5,10 +5,13 @@ import datetime as dt
 
 import polars as pl
 import pytest
+from polars.testing import assert_frame_equal
 
 from kvinnofrid import trend
+from kvinnofrid.compile import compile_at_round, compile_cases, round_period
 from kvinnofrid.derive import derive_cases
 from kvinnofrid.tables import build_table, wilson_interval
+from test_compile import cleaned_file
 from test_tables import synthetic
 
 INTERIM, FINAL = dt.date(2023, 5, 15), dt.date(2023, 10, 10)
@@ -79,3 +82,60 @@ def test_prebuilt_tables_are_used(rounds):
     out = trend.round_trend({FINAL: rounds[FINAL]}, {}, measures=[trend.DEFAULT_MEASURES[0]],
                             tables_by_round=tables)
     assert out["share"].item() == tables[FINAL][2].filter(pl.col("category") == "Kvinna")["share"].item()
+
+
+def test_round_cases_counts_cases_and_units_per_round(rounds):
+    out = trend.round_cases(rounds)
+    assert out.schema == trend.ROUNDS_SCHEMA
+    assert out["round"].to_list() == [INTERIM, FINAL]
+    assert out["source"].to_list() == ["Preliminär sammanställning", "Slutlig sammanställning"]
+    assert out["cases"].to_list() == [rounds[INTERIM].height, rounds[FINAL].height]
+    assert out["units"].to_list() == [rounds[INTERIM]["unit"].n_unique(), rounds[FINAL]["unit"].n_unique()]
+
+
+def test_trend_settings_defaults_and_checks():
+    default = trend.trend_settings(None)
+    assert [m["id"] for m in default["measures"]] == [m["id"] for m in trend.DEFAULT_MEASURES]
+    assert default["previous"] == {} and default["previous_label"] == trend.DEFAULT_PREVIOUS_LABEL
+    given = trend.trend_settings({"previous_label": "Förra", "previous": {"share_hrv": 0.15}})
+    assert given["previous"] == {"share_hrv": 0.15} and given["previous_label"] == "Förra"
+    with pytest.raises(ValueError, match="trend.previous: share_men är inget mått"):
+        trend.trend_settings({"previous": {"share_men": 0.06}})
+    twice = [trend.DEFAULT_MEASURES[0], trend.DEFAULT_MEASURES[0]]
+    with pytest.raises(ValueError, match="share_women förekommer mer än en gång"):
+        trend.trend_settings({"measures": twice})
+
+
+# ---------------------------------------------------------------- compiling at a round
+
+def test_compile_at_round_is_the_compilation_as_it_stood_then():
+    """Sigtuna sends in both rounds (a case added in the second), Håbo only in the
+    second: at the first round only Sigtuna's first export counts."""
+    r1, r2 = dt.date(2022, 6, 1), dt.date(2022, 10, 1)
+    files = [
+        cleaned_file("r1/sigtuna.csv", r1, {"client_key": "a", "risk_1_rating": "3"}),
+        cleaned_file("r2/sigtuna.csv", r2, {"client_key": "a", "risk_1_rating": "4"},
+                     {"client_key": "b", "opened": "2022-07-01"}),
+        cleaned_file("r2/habo.csv", r2, {"client_key": "x"}, municipality="Håbo"),
+    ]
+    period = (dt.date(2022, 1, 1), dt.date(2022, 12, 31))
+    first, risk, left_out = compile_at_round(files, r1, period)
+    assert first.select("unit", "round").rows() == [("Sigtuna", r1)] and left_out == 0
+    assert risk["rating"].to_list() == [3]
+    # at the last round it is the national compilation itself
+    last, last_risk, _ = compile_at_round(files, r2, period)
+    national, national_risk, _ = compile_cases(files, r2, period=period)
+    assert_frame_equal(last, national)
+    assert_frame_equal(last_risk, national_risk)
+
+
+def test_compile_at_round_leaves_out_cases_opened_after_the_round():
+    r1 = dt.date(2022, 6, 1)
+    files = [cleaned_file("r1/sigtuna.csv", r1, {"client_key": "a", "risk_1_rating": "2"},
+                          {"client_key": "late", "opened": "2022-08-01", "risk_1_rating": "3"})]
+    period = (dt.date(2022, 1, 1), dt.date(2022, 12, 31))
+    assert round_period(period, r1) == (dt.date(2022, 1, 1), r1)
+    assert round_period(period, dt.date(2023, 3, 1)) == period
+    cases, risk, left_out = compile_at_round(files, r1, period)
+    assert cases["opened"].to_list() == [dt.date(2022, 3, 5)] and left_out == 1
+    assert risk["case_id"].to_list() == cases["case_id"].to_list() and risk["rating"].to_list() == [2]

@@ -12,6 +12,9 @@
   the opening date; never by a key).
 * ``case_id`` is a SHA-256 of (unit slug, client key, opening date): a hashed key that
   carries neither identifier.
+* ``compile_at_round`` is the compilation as it stood at an earlier submission round
+  (cut-off = the round, period ending at the round at the latest), for the comparison
+  of key shares between rounds (kvinnofrid.trend).
 """
 
 from __future__ import annotations
@@ -245,3 +248,32 @@ def _assert_cases(cases: pl.DataFrame, period: tuple[dt.date, dt.date] | None) -
                 f"kompileringen: {outside} ärenden aktualiserades utanför perioden {first}–{last}; "
                 "clean-steget ska ha exkluderat dem"
             )
+
+
+def round_period(period: tuple[dt.date, dt.date], round_date: dt.date) -> tuple[dt.date, dt.date]:
+    """The follow-up period as it stood at a submission round: (start, min(end, round)).
+
+    A case cannot have been opened after the date its unit exported it; a later
+    opening date in an earlier round's export is a typing error, which the compilation
+    at that round leaves out instead of counting it."""
+    first, last = period
+    return first, min(last, round_date)
+
+
+def compile_at_round(
+    cleaned: Sequence[tuple[dict, CleanResult]],
+    round_date: dt.date,
+    period: tuple[dt.date, dt.date],
+) -> tuple[pl.DataFrame, pl.DataFrame, int]:
+    """(cases, risk, left_out): the compilation as it would have been made at
+    ``round_date`` — ``compile_cases`` with the cut-off at the round (each unit's latest
+    export up to that date), then only cases opened within ``round_period``.
+
+    ``left_out`` counts cases opened after the round date (none in a valid export). The
+    risk table keeps the assessments of the cases kept. For the last round up to the
+    configured cut-off the result equals the national compilation."""
+    cases, risk, _ = compile_cases(cleaned, round_date, period=period)
+    first, last = round_period(period, round_date)
+    kept = cases.filter(pl.col("opened").is_between(first, last))
+    risk = risk.join(kept.select("unit", "case_id"), on=["unit", "case_id"], how="semi", maintain_order="left")
+    return kept, risk, cases.height - kept.height

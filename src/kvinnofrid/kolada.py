@@ -106,10 +106,38 @@ log = logging.getLogger(__name__)
 
 
 def settings_of(config: Mapping[str, Any] | None = None) -> dict[str, Any]:
-    """The ``kolada`` config section over the defaults."""
+    """The ``kolada`` config section over the defaults. ``key_figures`` may be the
+    list of ``{id, measure, label}`` or, as in config.yaml, a mapping measure →
+    ``{id, label}`` (its order is the order of the key figures in the output)."""
     out = dict(DEFAULT_SETTINGS)
     out.update({k: v for k, v in (config or {}).items() if v is not None})
+    if isinstance(out["key_figures"], Mapping):
+        out["key_figures"] = [{"measure": measure, **dict(kf)} for measure, kf in out["key_figures"].items()]
     return out
+
+
+def check_settings(config: Mapping[str, Any] | None = None, codebook: Codebook | None = None) -> list[str]:
+    """What the config schema cannot see, in Swedish, each naming its key: every
+    key figure id used once, every measure known, the closing reasons options of
+    Avslutsorsak (257) in the codebook. Empty when all is well."""
+    cb = codebook or codebook_module.load()
+    s = settings_of(config)
+    problems = []
+    ids = [str(kf["id"]) for kf in s["key_figures"]]
+    twice = sorted({i for i in ids if ids.count(i) > 1})
+    if twice:
+        problems.append(f"kolada.key_figures: id {', '.join(twice)} används för flera nyckeltal; "
+                        "varje nyckeltal behöver ett eget id")
+    unknown = [kf["measure"] for kf in s["key_figures"] if kf["measure"] not in MEASURES]
+    if unknown:
+        problems.append(f"kolada.key_figures: okänt mått {', '.join(map(repr, unknown))} "
+                        f"(tillåtna: {', '.join(MEASURES)})")
+    codes = cb["closing_reason"].codes
+    wrong = [c for c in (s["goal_closing_reasons"] or []) if c not in codes]
+    if wrong:
+        problems.append(f"kolada.goal_closing_reasons: {wrong} finns inte bland svarsalternativen för "
+                        f"Avslutsorsak (257): {', '.join(f'{o.code} {o.label}' for o in cb['closing_reason'].options)}")
+    return problems
 
 
 def _closing_reasons(settings: Mapping[str, Any], cb: Codebook) -> list[int]:
@@ -454,9 +482,13 @@ def write_demo_population(path: str | Path, register: pl.DataFrame | None = None
 
 
 def write_key_figures(frame: pl.DataFrame, path: str | Path) -> Path:
-    """``nyckeltal.csv``: UTF-8, comma, the columns of outputs.md (a ``unit`` column
-    is kept when present, first)."""
+    """``nyckeltal.csv``: UTF-8, comma, the columns of outputs.md in their order, then
+    ``unit`` when present (a municipality with several units has one row per unit, so
+    the unit is what makes a row unique; the contract's columns stay first for readers
+    who take them by position)."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_bytes(frame.write_csv(float_precision=VALUE_DECIMALS, line_terminator="\n").encode("utf-8"))
+    columns = KOLADA_SCHEMA.names() + [c for c in frame.columns if c not in KOLADA_SCHEMA]
+    path.write_bytes(frame.select(columns).write_csv(float_precision=VALUE_DECIMALS, line_terminator="\n")
+                     .encode("utf-8"))
     return path

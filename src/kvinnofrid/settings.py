@@ -89,11 +89,13 @@ class Settings:
     municipality_register: Path | None
     districts: dict[str, str]
     size_classes: tuple[dict[str, Any], ...]
+    kolada: dict[str, Any]              # the kolada section (kvinnofrid.kolada.settings_of reads it)
+    kolada_population: Path | None      # SCB BE0101N1 export; None: the demo population (demo data only)
     demo_seed: int
 
     @classmethod
     def from_config(cls, config: dict[str, Any], project_dir: Path | None = None) -> "Settings":
-        """Input paths (raw data, participants, register) that are relative are taken
+        """Input paths (raw data, participants, register, population) that are relative are taken
         from the project directory, so a run in another working directory
         (`snakemake --directory`) reads the same inputs; outputs stay relative to the
         working directory."""
@@ -117,5 +119,7 @@ class Settings:
             municipality_register=source(config["municipality_register"]) if config["municipality_register"] else None,
             districts=dict(config["districts"]),
             size_classes=tuple(dict(c) for c in config["size_classes"]),
+            kolada=dict(config["kolada"]),
+            kolada_population=source(config["kolada"]["population"]) if config["kolada"]["population"] else None,
             demo_seed=int(config["demo"]["seed"]),
         )

@@ -31,6 +31,10 @@ The templates see (``TemplateContext``):
 ``participants``   rows (kommun, lan, enhet, sent_data) and ``participants_by_lan``
 ``quality``        the quality summary's rows, ``quality_rules`` the rule totals
 ``provenance``     see below; ``demo`` its demo flag
+``trend``          the round comparison (kvinnofrid.trend_report.trend_context: ``text``,
+                   ``block`` = figure + table, ``previous_label``, …), or None when
+                   ``build_book`` got no trend table; its figure is copied to
+                   ``figures/trend.png|svg`` and its table written to ``tables/trend.csv``
 
 Jinja comments are written ``{## … ##}`` (``{#`` starts Pandoc attributes such as
 ``{#sec-id}``). The numfmt filters (``fmt_int``, ``fmt_dec``, ``fmt_pct``, ``fmt_num``, ``fmt_date``)
@@ -65,6 +69,7 @@ import yaml
 
 from kvinnofrid import codebook as codebook_module
 from kvinnofrid import figures as figures_module
+from kvinnofrid import trend_report
 from kvinnofrid.codebook import Codebook, normalise
 from kvinnofrid.diagrams import Registry
 from kvinnofrid.errors import UserFacingError
@@ -335,6 +340,9 @@ def build_book(
     provenance: Mapping[str, Any],
     report_src: Path = Path("report"),
     codebook: Codebook | None = None,
+    trend: pl.DataFrame | None = None,
+    trend_rounds: pl.DataFrame | None = None,
+    trend_figure: Path | None = None,
 ) -> list[Path]:
     """Write the Quarto book project into ``build_dir``; returns the chapter files written
     (in book order) followed by ``_quarto.yml``. See the module docstring."""
@@ -346,6 +354,16 @@ def build_book(
         shutil.copytree(report_src / "assets", build_dir / "assets", dirs_exist_ok=True)
     _copy_files(figures_dir, build_dir / "figures", ["diagram_*.png", "diagram_*.svg"])
     _copy_files(tables_dir, build_dir / "tables", ["diagram_*.csv"])
+    if trend_figure is not None:
+        (build_dir / "figures").mkdir(parents=True, exist_ok=True)
+        for suffix in (".png", ".svg"):
+            if Path(trend_figure).with_suffix(suffix).exists():
+                shutil.copyfile(Path(trend_figure).with_suffix(suffix), build_dir / "figures" / f"trend{suffix}")
+    if trend is not None:
+        from kvinnofrid.tables import table_csv
+
+        (build_dir / "tables").mkdir(parents=True, exist_ok=True)
+        (build_dir / "tables" / "trend.csv").write_bytes(table_csv(trend).encode("utf-8"))
 
     templates = sorted(p.name for p in report_src.glob("*.qmd.j2"))
     if not templates:
@@ -418,6 +436,7 @@ def build_book(
         "period": period,
         "demo": demo,
         "multi_note": registry.multi_note,
+        "trend": trend_report.trend_context(trend, trend_rounds) if trend is not None and trend.height else None,
     }
 
     env = make_environment(report_src)

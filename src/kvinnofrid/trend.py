@@ -116,3 +116,39 @@ def round_trend(derived_by_round: Mapping[dt.date, pl.DataFrame], previous: Mapp
     frame = pl.DataFrame(rows, schema=TREND_SCHEMA)
     return (frame.with_columns(pl.col("measure").replace_strict(order, return_dtype=pl.Int32).alias("_m"))
             .sort("_m", "round", nulls_last=False, maintain_order=True).drop("_m"))
+
+
+ROUNDS_SCHEMA = pl.Schema({"round": pl.Date, "source": pl.String, "units": pl.Int64, "cases": pl.Int64})
+
+
+def round_cases(derived_by_round: Mapping[dt.date, pl.DataFrame],
+                sources: Mapping[str, str] | None = None) -> pl.DataFrame:
+    """One row per round in date order: ``round``, ``source`` (as in ``round_trend``),
+    ``units`` (units with at least one case) and ``cases`` in the table compiled at it."""
+    sources = {**DEFAULT_SOURCES, **(sources or {})}
+    rounds = sorted(derived_by_round)
+    rows = [{"round": r, "source": sources["final" if r == rounds[-1] else "interim"],
+             "units": derived_by_round[r]["unit"].n_unique(), "cases": derived_by_round[r].height}
+            for r in rounds]
+    return pl.DataFrame(rows, schema=ROUNDS_SCHEMA)
+
+
+def trend_settings(section: Mapping[str, Any] | None) -> dict[str, Any]:
+    """``measures``, ``previous`` and ``previous_label`` from config ``trend`` (absent
+    keys: ``DEFAULT_MEASURES``, no previous values, ``DEFAULT_PREVIOUS_LABEL``).
+
+    Checks what the schema cannot: measure ids are unique and every previous value
+    names a measure. Raises ValueError with a Swedish message naming the key."""
+    section = dict(section or {})
+    measures = [dict(m) for m in (section.get("measures") or DEFAULT_MEASURES)]
+    ids = [m["id"] for m in measures]
+    doubled = sorted({i for i in ids if ids.count(i) > 1})
+    if doubled:
+        raise ValueError(f"trend.measures: id {', '.join(doubled)} förekommer mer än en gång")
+    previous = {str(k): float(v) for k, v in (section.get("previous") or {}).items()}
+    unknown = sorted(set(previous) - set(ids))
+    if unknown:
+        raise ValueError(f"trend.previous: {', '.join(unknown)} är inget mått; tillåtna mått är {', '.join(ids)} "
+                         "(trend.measures)")
+    return {"measures": measures, "previous": previous,
+            "previous_label": str(section.get("previous_label") or DEFAULT_PREVIOUS_LABEL)}

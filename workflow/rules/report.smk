@@ -9,6 +9,10 @@ rule report_text:
         tables=rules.tables.output.csv,
         stats=rules.statistics.output.parquet,
         figures=rules.figures.output.png,
+        # rule trend (trend.smk, included after this file): the round comparison
+        trend=f"{RESULTS}/trend/trend.csv",
+        trend_rounds=f"{RESULTS}/trend/rounds.csv",
+        trend_figure=f"{RESULTS}/figures/trend.png",
         participants=str(SETTINGS.participants),
         quality=f"{RESULTS}/quality",
         units=f"{INTERIM}/units.csv",

@@ -1,0 +1,31 @@
+"""Snakemake script of rule `compile_round`: the derived case table as it stood at one
+submission round (cut-off = the round, period ending at the round at the latest)."""
+
+import datetime as dt
+
+from kvinnofrid.scriptrunner import log, run
+
+
+def main(smk) -> None:
+    from kvinnofrid import compile as compiling
+    from kvinnofrid import derive
+    from kvinnofrid.clean import CleanResult
+
+    cleaned = [
+        CleanResult.read(report=report, cases=cases, risk=risk)
+        for report, cases, risk in zip(smk.input.reports, smk.input.cases, smk.input.risk)
+    ]
+    # Files skipped as unreadable (on_unreadable_file: skip) have no unit and no rows.
+    cleaned = [(meta, result) for meta, result in cleaned if not meta.get("unreadable")]
+    round_date = dt.date.fromisoformat(smk.wildcards.round)
+    cases, risk, left_out = compiling.compile_at_round(
+        cleaned, round_date, (smk.params.period_start, smk.params.period_end)
+    )
+    if left_out:
+        log.warning("Omgången %s: %d ärenden har ett datum för aktualisering efter inskickningsdatumet "
+                    "och räknas inte med i jämförelsen mellan omgångarna.", round_date, left_out)
+    log.info("Omgången %s: %d ärenden från %d verksamheter.", round_date, cases.height, cases["unit"].n_unique())
+    derive.derive_cases(cases, risk).write_parquet(smk.output.derived)
+
+
+run(main, snakemake)  # noqa: F821

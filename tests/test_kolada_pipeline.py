@@ -1,0 +1,118 @@
+"""Kolada key figures from the real Snakemake run on the demo data (session fixture
+``pipeline_run``): the file keeps to spec/outputs.md, values are count per 10 000
+adults, no small count is visible, and one unit's counts equal a count made directly
+from the derived cases. Plus the config checks of the ``kolada`` section."""
+
+from __future__ import annotations
+
+import copy
+import shutil
+from pathlib import Path
+
+import polars as pl
+import pytest
+import yaml
+
+from kvinnofrid import kolada
+from kvinnofrid.settings import ConfigError, validate_config
+
+ROOT = Path(__file__).resolve().parents[1]
+SCHEMA = ROOT / "workflow" / "schemas" / "config.schema.yaml"
+CONFIG = yaml.safe_load((ROOT / "config.yaml").read_text(encoding="utf-8"))
+# spec/outputs.md, "Kolada key figures", in its order
+CONTRACT = ["kpi", "municipality", "period", "gender", "count", "adults", "value"]
+THRESHOLD = CONFIG["suppression_threshold"]
+PER_ADULTS = CONFIG["kolada"]["per_adults"]
+
+
+@pytest.fixture(scope="module")
+def nyckeltal(pipeline_run) -> pl.DataFrame:
+    path = pipeline_run.results / "kolada" / "nyckeltal.csv"
+    return pl.read_csv(path, schema_overrides={"municipality": pl.String, "count": pl.Int64, "value": pl.Float64})
+
+
+def test_the_file_has_the_contract_columns_then_the_unit(nyckeltal):
+    # Sigtuna and Stockholm report through two units each: the unit makes a row
+    # unique, so it follows the contract's columns (kolada.write_key_figures).
+    assert nyckeltal.columns == CONTRACT + ["unit"]
+    assert not nyckeltal.select("unit", "period", "kpi", "gender").is_duplicated().any()
+    ids = [kf["id"] for kf in CONFIG["kolada"]["key_figures"].values()]
+    assert sorted(nyckeltal["kpi"].unique()) == sorted(ids)
+    assert set(nyckeltal["gender"]) == {"T", "K", "M"}
+    assert nyckeltal["municipality"].str.contains(r"^\d{4}$").all()
+    # every unit × year × key figure × gender is a row
+    assert nyckeltal.height == nyckeltal["unit"].n_unique() * nyckeltal["period"].n_unique() * len(ids) * 3
+    assert nyckeltal["adults"].null_count() == 0
+
+
+def test_value_is_count_per_10000_adults_where_shown(nyckeltal):
+    shown = nyckeltal.filter(pl.col("count").is_not_null())
+    assert shown.height > 0
+    for count, adults, value in shown.select("count", "adults", "value").iter_rows():
+        assert value == round(count / adults * PER_ADULTS, 2), (count, adults, value)
+    assert (nyckeltal["count"].is_null() == nyckeltal["value"].is_null()).all()
+
+
+def test_no_small_count_is_visible(nyckeltal):
+    small = nyckeltal.filter(pl.col("count").is_between(1, THRESHOLD - 1))
+    assert small.height == 0, small
+    assert nyckeltal["count"].null_count() > 0       # the demo has small units: something is hidden
+
+
+def test_one_units_totals_equal_a_count_by_hand(pipeline_run, nyckeltal):
+    derived = pl.read_parquet(pipeline_run.interim / "cases_derived.parquet")
+    unit, year = "Stockholm", 2023
+    of_unit = derived.filter(pl.col("unit") == unit)
+    opened = of_unit.filter(pl.col("opened").dt.year() == year)
+    with_intervention = opened.filter(pl.col("interventions").list.len() > 0)
+    goal = of_unit.filter(
+        (pl.col("closed").dt.year() == year) & (pl.col("interventions").list.len() > 0)
+        & pl.col("goal_followup").is_in([1, 2]) & (pl.col("closing_reason") == 1))
+    by_hand = {"SUKF01": opened.height, "SUKF02": with_intervention.height, "SUKF03": goal.height}
+    assert all(n >= THRESHOLD for n in by_hand.values()), by_hand     # so none of them is hidden
+    totals = nyckeltal.filter((pl.col("unit") == unit) & (pl.col("period") == year) & (pl.col("gender") == "T"))
+    assert dict(totals.select("kpi", "count").iter_rows()) == by_hand
+    # the adults: Stockholm's (0180) people aged 18+ in 2023, summed from the demo population file
+    population = pl.read_csv(kolada.demo_population_path())
+    adults = population.filter(
+        pl.col("region").str.starts_with("0180 ")
+        & (pl.col("ålder").str.extract(r"^(\d+)").cast(pl.Int32) >= 18))["2023"].sum()
+    assert totals["adults"].unique().to_list() == [adults]
+    assert totals["municipality"].unique().to_list() == ["0180"]
+
+
+@pytest.mark.parametrize(
+    "change, words",
+    [
+        (lambda k: k.update(per_adult=10000), ["per_adult", "kolada", "tillåtna nycklar", "per_adults"]),
+        (lambda k: k["key_figures"].update(opend={"id": "X", "label": "x"}), ["opend", "kolada.key_figures"]),
+        (lambda k: k["key_figures"]["opened"].update(id="N 123"), ["kolada.key_figures.opened.id"]),
+        (lambda k: k.update(per_adults=0), ["kolada.per_adults", "minst 1"]),
+        (lambda k: k.pop("population"), ["population", "saknas", "kolada"]),
+    ],
+)
+def test_a_wrong_kolada_key_or_value_is_named(change, words):
+    config = copy.deepcopy(CONFIG)
+    change(config["kolada"])
+    with pytest.raises(ConfigError) as error:
+        validate_config(config, SCHEMA)
+    for word in words:
+        assert word in str(error.value)
+
+
+def test_real_data_without_a_population_file_stops_before_any_job(tmp_path):
+    """The demo population is made up: with raw data not marked as demo data the run
+    stops when the DAG is built, naming kolada.population and what to do."""
+    from conftest import run_snakemake
+
+    raw = tmp_path / "raw"
+    shutil.copytree(ROOT / "data-raw", raw)
+    (raw / "demodata.yaml").unlink()
+    workdir = tmp_path / "work"
+    workdir.mkdir()
+    done = run_snakemake(workdir, "--dry-run", data_raw=raw, check=False)
+    assert done.returncode != 0
+    message = " ".join((done.stdout + done.stderr).split())
+    for words in ("kolada.population", "demodata.yaml", "BE0101N1"):
+        assert words in message
+    assert not (workdir / "interim").exists()

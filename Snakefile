@@ -35,6 +35,7 @@ include: "workflow/rules/figures.smk"
 include: "workflow/rules/report.smk"
 include: "workflow/rules/trend.smk"
 include: "workflow/rules/kolada.smk"
+include: "workflow/rules/kommuner.smk"
 
 
 rule all:

@@ -567,6 +567,8 @@ def alt_text(table: pl.DataFrame, title: str, top: int = 3, kind: str | None = N
     has_mean = visible["mean"].drop_nulls().len() > 0
 
     def describe(rows: pl.DataFrame) -> str:
+        if rows.is_empty():
+            return "inga värden visas"
         if has_mean:
             ranked = rows.filter(pl.col("mean").is_not_null()).sort("mean", descending=True, maintain_order=True)
             items = [f"{r['category']} {fmt_dec(r['mean'])}" for r in ranked.head(top).iter_rows(named=True)]

@@ -63,8 +63,6 @@ __all__ = [
     "markdown_table",
 ]
 
-HTML_NAME = "rapport.html"
-PDF_NAME = "rapport.pdf"
 HTML_SITE_DIR = "rapport-html"
 STDERR_TAIL_LINES = 25
 
@@ -244,7 +242,7 @@ def _metadata(book: Book) -> dict[str, Any]:
 # --------------------------------------------------------------------------- backends
 
 
-def _render_builtin(project_dir: Path, out_dir: Path) -> list[Path]:
+def _render_builtin(project_dir: Path, out_dir: Path, name: str = "rapport") -> list[Path]:
     backend = "inbyggd (pandoc + typst)"
     book = read_book(project_dir)
     pandoc = pandoc_path()
@@ -270,7 +268,7 @@ def _render_builtin(project_dir: Path, out_dir: Path) -> list[Path]:
     ]
 
     out_dir.mkdir(parents=True, exist_ok=True)
-    html = out_dir / HTML_NAME
+    html = out_dir / f"{name}.html"
     css = [a for c in book.css for a in ("--css", c.relative_to(project_dir))]
     _run(
         [
@@ -309,7 +307,7 @@ def _render_builtin(project_dir: Path, out_dir: Path) -> list[Path]:
         "pandoc → Typst",
     )
 
-    pdf = out_dir / PDF_NAME
+    pdf = out_dir / f"{name}.pdf"
     try:
         import typst
     except ImportError as missing:
@@ -328,7 +326,7 @@ def _quarto_outputs(project_dir: Path) -> tuple[Path, str]:
     return output_dir, output_file
 
 
-def _render_quarto(project_dir: Path, out_dir: Path, quarto: str) -> list[Path]:
+def _render_quarto(project_dir: Path, out_dir: Path, quarto: str, name: str = "rapport") -> list[Path]:
     backend = f"quarto ({quarto})"
     if not (project_dir / "_quarto.yml").exists():
         raise RenderError(backend, "quarto render", f"{project_dir / '_quarto.yml'} finns inte")
@@ -343,25 +341,28 @@ def _render_quarto(project_dir: Path, out_dir: Path, quarto: str) -> list[Path]:
         raise RenderError(backend, "hämta HTML", f"quarto render gav ingen {index}")
 
     out_dir.mkdir(parents=True, exist_ok=True)
-    pdf = out_dir / PDF_NAME
+    pdf = out_dir / f"{name}.pdf"
     shutil.copyfile(chosen[0], pdf)
-    site = out_dir / HTML_SITE_DIR
+    site_name = HTML_SITE_DIR if name == "rapport" else f"{name}-html"
+    site = out_dir / site_name
     if site.exists():
         shutil.rmtree(site)
     shutil.copytree(output_dir, site, ignore=shutil.ignore_patterns("*.pdf"))
-    html = out_dir / HTML_NAME
+    html = out_dir / f"{name}.html"
     html.write_text(
         "<!DOCTYPE html>\n<html lang=\"sv\"><head><meta charset=\"utf-8\">"
-        f"<meta http-equiv=\"refresh\" content=\"0; url={HTML_SITE_DIR}/index.html\">"
+        f"<meta http-equiv=\"refresh\" content=\"0; url={site_name}/index.html\">"
         "<title>Rapport</title></head>"
-        f"<body><p><a href=\"{HTML_SITE_DIR}/index.html\">Öppna rapporten</a></p></body></html>\n",
+        f"<body><p><a href=\"{site_name}/index.html\">Öppna rapporten</a></p></body></html>\n",
         encoding="utf-8",
     )
     return [html, pdf]
 
 
-def render_book(project_dir: Path, out_dir: Path, backend: str | None = None) -> list[Path]:
-    """Render the book in ``project_dir`` to ``out_dir/rapport.html`` and ``rapport.pdf``.
+def render_book(project_dir: Path, out_dir: Path, backend: str | None = None,
+                name: str = "rapport") -> list[Path]:
+    """Render the book in ``project_dir`` to ``out_dir/<name>.html`` and ``<name>.pdf``
+    (the national report: ``rapport``; a unit's report: its slug).
 
     Returns the two paths. Raises ``RenderError`` (a UserFacingError) naming the
     backend and the step that failed, with the tail of the tool's own messages.
@@ -373,8 +374,8 @@ def render_book(project_dir: Path, out_dir: Path, backend: str | None = None) ->
         quarto = quarto_path()
         if not quarto:
             raise RenderError("quarto", "hitta quarto", "quarto finns varken i QUARTO_PATH eller på PATH")
-        return _render_quarto(project_dir, out_dir, quarto)
-    return _render_builtin(project_dir, out_dir)
+        return _render_quarto(project_dir, out_dir, quarto, name)
+    return _render_builtin(project_dir, out_dir, name)
 
 
 # --------------------------------------------------------------------------- Markdown for one diagram
@@ -437,6 +438,8 @@ def diagram_block(
     table: pl.DataFrame,
     csv: str | Path,
     alt: str,
+    *,
+    label: str | None = None,
 ) -> str:
     """The Pandoc Markdown of one diagram, for the chapter templates.
 
@@ -447,10 +450,13 @@ def diagram_block(
       ``<details>`` holding the table (Swedish numbers) and a download link to the CSV
       (class ``csv-download``: the filter embeds it as a data: URI).
 
-    ``image`` and ``csv`` are paths relative to the project directory.
+    ``image`` and ``csv`` are paths relative to the project directory. ``label``
+    replaces "Diagram N" in caption, anchor and summary (the unit reports' figures).
     """
-    caption = f"Diagram {number}: {_escape_inline(title)}"
-    anchor = f"diagram-{number:02d}"
+    label = label or f"Diagram {number}"
+    caption = f"{_escape_inline(label)}: {_escape_inline(title)}"
+    anchor = re.sub(r"[^a-z0-9]+", "-", label.lower()).strip("-") if label != f"Diagram {number}" \
+        else f"diagram-{number:02d}"
     csv_path = Path(csv).as_posix()
     return "\n".join(
         [
@@ -458,7 +464,7 @@ def diagram_block(
             "",
             '::: {.content-visible when-format="html"}',
             "```{=html}",
-            f'<details class="diagram-table"><summary>Visa tabellen till diagram {number}</summary>',
+            f'<details class="diagram-table"><summary>Visa tabellen till {label[:1].lower() + label[1:]}</summary>',
             "```",
             "",
             markdown_table(table),

@@ -343,17 +343,62 @@ def _nearest_candidate(cells: _Cells, around: set[int]) -> int | None:
         seen |= ring
 
 
+def _still_exposed(cells: _Cells, around: tuple[int, ...], threshold: int) -> bool:
+    """Is this one target (a cell, or a row's N − n) still pinned to one value?"""
+    if len(around) == 1:
+        terms = [(around[0], 1.0)]
+    else:
+        n_c, d_c = around
+        terms = [(d_c, 1.0), (n_c, -1.0)]
+    low, high = _Attacker(cells).interval(terms)
+    return high - low < 1 - 1e-9
+
+
+AUDIT_TRIALS = 40
+
+
+def _free_by_one_more(cells: _Cells, around: tuple[int, ...], threshold: int) -> bool:
+    """Try the free cells that share a constraint with the target, best first (zeros
+    too: a published zero beside a small count is often what pins it), and hide the
+    first one that, with its secondary cells, leaves the target more than one value.
+    Without this the audit hides the nearest cell blindly and may need a full pass per
+    hidden cell when units, size classes and län overlap."""
+    constraints = [set(r) for r in (*cells.relations, *cells.at_least, *cells.upper)]
+    ring = sorted({m for r in constraints if r & set(around) for m in r} - set(around))
+    free = [c for c in ring if not cells.hidden[c] and not cells.exempt[c]]
+    free.sort(key=lambda c: (cells.value[c], cells.order[c]))
+    for c in free[:AUDIT_TRIALS]:
+        before = list(cells.hidden)
+        cells.hidden[c] = True
+        _secondary(cells)
+        if not _still_exposed(cells, around, threshold):
+            return True
+        cells.hidden = before
+    return False
+
+
 def _audit(cells: _Cells, threshold: int) -> None:
-    """Hide more while a hidden small count can be pinned to one value."""
+    """Hide more while a hidden small count can be pinned to one value.
+
+    A pass solves the attacker's problem for every target; then each exposed target,
+    in a fixed order, gets one more hidden cell next to it unless the cells hidden
+    earlier in the same pass already freed it (checked on that target alone). With many
+    overlapping areas (units, size classes, län) this needs a few passes instead of
+    one full pass per hidden cell."""
     for _ in range(len(cells.value) + 1):
         exposed = _exposed(cells, threshold)
         if not exposed:
             return
-        pick = _nearest_candidate(cells, set(exposed[0]))
-        if pick is None:
-            raise SuppressionError("en dold cell kan räknas fram och ingen annan cell kan döljas")
-        cells.hidden[pick] = True
-        _secondary(cells)
+        for k, around in enumerate(exposed):
+            if k > 0 and not _still_exposed(cells, around, threshold):
+                continue
+            if _free_by_one_more(cells, around, threshold):
+                continue
+            pick = _nearest_candidate(cells, set(around))
+            if pick is None:
+                raise SuppressionError("en dold cell kan räknas fram och ingen annan cell kan döljas")
+            cells.hidden[pick] = True
+            _secondary(cells)
     raise SuppressionError("skyddet av små tal konvergerade inte")
 
 

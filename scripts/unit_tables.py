@@ -1,0 +1,49 @@
+"""Snakemake script of rule `unit_tables`: the comparison tables of every unit, size
+class and län, protected together (small-number suppression), for every round."""
+
+import datetime as dt
+import json
+from pathlib import Path
+
+import polars as pl
+
+from kvinnofrid.scriptrunner import run
+
+
+def main(smk) -> None:
+    from kvinnofrid import municipalities, trend, unit_report
+
+    p = smk.params
+    derived = pl.read_parquet(smk.input.final)
+    units = pl.read_csv(smk.input.units)
+    latest = units.sort("round").unique("unit", keep="last", maintain_order=True)
+    register = municipalities.load_register(p.municipality_register or None)
+    placed = municipalities.unit_municipalities(latest, register, p.districts)
+    size_classes = municipalities.size_classes(placed, p.size_classes)
+    lan_of = dict(placed.select("unit", "lan").iter_rows())
+    meta = latest.select("unit", "unit_slug").join(placed.select("unit", "lan"), on="unit", how="left")
+    class_order = [c["label"] for c in p.size_classes]
+    areas = unit_report.areas_of(meta, size_classes, class_order)
+    measures = p.trend["measures"]
+    diagrams = sorted(set(p.diagrams) | set(unit_report.trend_diagrams(measures)))
+    settings = {"honour_interventions_min": p.honour_interventions_min}
+
+    long = unit_report.protect(unit_report.area_tables(derived, areas, diagrams, settings), areas, p.threshold)
+    by_round = {dt.date.fromisoformat(p.rounds[-1]): long}
+    for r, path in zip(p.rounds[:-1], smk.input.earlier, strict=True):
+        earlier = pl.read_parquet(path)
+        tables = unit_report.area_tables(earlier, areas, unit_report.trend_diagrams(measures), settings)
+        by_round[dt.date.fromisoformat(r)] = unit_report.protect(tables, areas, p.threshold)
+    per_area = pl.concat([
+        unit_report.area_trend(by_round, a.name, measures, trend.DEFAULT_SOURCES).with_columns(
+            pl.lit(a.name).alias("area"))
+        for a in areas])
+
+    Path(smk.output.tables).parent.mkdir(parents=True, exist_ok=True)
+    long.write_parquet(smk.output.tables, statistics=False)
+    per_area.write_parquet(smk.output.trend, statistics=False)
+    info = unit_report.area_info(areas, derived, size_classes, lan_of)
+    Path(smk.output.areas).write_text(json.dumps(info, ensure_ascii=False, indent=1), encoding="utf-8")
+
+
+run(main, snakemake)  # noqa: F821

@@ -17,7 +17,8 @@ rule report_text:
         quality=f"{RESULTS}/quality",
         units=f"{INTERIM}/units.csv",
         raw=[str(f.path) for f in RAW_FILES],
-        templates=sorted(str(p) for p in Path(workflow.basedir, "report").rglob("*") if p.is_file()),
+        templates=sorted(str(p) for p in Path(workflow.basedir, "report").rglob("*")
+                         if p.is_file() and "kommun" not in p.relative_to(workflow.basedir).parts),
     output:
         directory("build/report"),
     log:

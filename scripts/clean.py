@@ -9,7 +9,7 @@ from kvinnofrid.scriptrunner import run
 
 
 def main(smk) -> None:
-    from kvinnofrid import clean
+    from kvinnofrid.stages import clean
 
     meta = json.loads(open(smk.input.meta, encoding="utf-8").read())
     raw = pl.read_parquet(smk.input.parquet)

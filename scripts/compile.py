@@ -4,8 +4,8 @@ from kvinnofrid.scriptrunner import run
 
 
 def main(smk) -> None:
-    from kvinnofrid import compile as compiling
-    from kvinnofrid.clean import CleanResult
+    from kvinnofrid.stages import compile as compiling
+    from kvinnofrid.stages.clean import CleanResult
 
     cleaned = [
         CleanResult.read(report=report, cases=cases, risk=risk)

@@ -7,9 +7,9 @@ from kvinnofrid.scriptrunner import log, run
 
 
 def main(smk) -> None:
-    from kvinnofrid import compile as compiling
-    from kvinnofrid import derive
-    from kvinnofrid.clean import CleanResult
+    from kvinnofrid.stages import compile as compiling
+    from kvinnofrid.stages import derive
+    from kvinnofrid.stages.clean import CleanResult
 
     cleaned = [
         CleanResult.read(report=report, cases=cases, risk=risk)

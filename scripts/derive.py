@@ -6,7 +6,7 @@ from kvinnofrid.scriptrunner import run
 
 
 def main(smk) -> None:
-    from kvinnofrid import derive
+    from kvinnofrid.stages import derive
 
     cases = pl.read_parquet(smk.input.cases)
     risk = pl.read_parquet(smk.input.risk)

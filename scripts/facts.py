@@ -9,7 +9,7 @@ from kvinnofrid.scriptrunner import run
 
 
 def main(smk) -> None:
-    from kvinnofrid import facts
+    from kvinnofrid.statistics import facts
 
     tables = {int(re.search(r"(\d+)", Path(p).stem).group(1)): pl.read_parquet(p) for p in smk.input.tables}
     stats = pl.read_parquet(smk.input.stats)

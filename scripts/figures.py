@@ -9,7 +9,8 @@ from kvinnofrid.scriptrunner import run
 
 
 def main(smk) -> None:
-    from kvinnofrid import diagrams, figures
+    from kvinnofrid.spec import diagrams
+    from kvinnofrid.reporting import figures
 
     registry = diagrams.load_registry()
     for path, png, svg in zip(smk.input.tables, smk.output.png, smk.output.svg):

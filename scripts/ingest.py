@@ -6,7 +6,7 @@ from kvinnofrid.scriptrunner import run
 
 
 def main(smk) -> None:
-    from kvinnofrid import ingest, pseudonym
+    from kvinnofrid.stages import ingest, pseudonym
 
     key = pseudonym.pseudonym_key(smk.params.key_env, Path(smk.params.data_raw))
     try:

@@ -8,7 +8,9 @@ from kvinnofrid.scriptrunner import run
 def main(smk) -> None:
     import logging
 
-    from kvinnofrid import kolada, municipalities
+    from kvinnofrid.disclosure import kolada
+
+    from kvinnofrid.spec import municipalities
     from kvinnofrid.errors import UserFacingError
 
     log = logging.getLogger("kvinnofrid")

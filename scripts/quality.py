@@ -8,8 +8,8 @@ from kvinnofrid.scriptrunner import run
 
 
 def main(smk) -> None:
-    from kvinnofrid import quality
-    from kvinnofrid.clean import CleanResult
+    from kvinnofrid.stages import quality
+    from kvinnofrid.stages.clean import CleanResult
 
     cleaned = [
         CleanResult.read(report=report, issues=issues)

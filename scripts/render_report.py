@@ -7,7 +7,7 @@ from kvinnofrid.scriptrunner import run
 
 
 def main(smk) -> None:
-    from kvinnofrid import render
+    from kvinnofrid.reporting import render
 
     out_dir = Path(smk.output.html).parent
     written = render.render_book(Path(smk.input[0]), out_dir)

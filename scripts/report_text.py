@@ -10,7 +10,8 @@ from kvinnofrid.scriptrunner import run
 
 
 def main(smk) -> None:
-    from kvinnofrid import diagrams, provenance, text, trend_report
+    from kvinnofrid.spec import diagrams
+    from kvinnofrid.reporting import provenance, text, trend_report
 
     tables = {
         int(re.search(r"(\d+)", Path(p).stem).group(1)): pl.read_parquet(Path(p).with_suffix(".parquet"))

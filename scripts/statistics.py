@@ -6,7 +6,8 @@ from kvinnofrid.scriptrunner import run
 
 
 def main(smk) -> None:
-    from kvinnofrid import municipalities, stats
+    from kvinnofrid.spec import municipalities
+    from kvinnofrid.statistics import stats
 
     derived = pl.read_parquet(smk.input.derived)
     change = pl.read_parquet(smk.input.risk_change)

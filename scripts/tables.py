@@ -8,7 +8,7 @@ from kvinnofrid.scriptrunner import run
 
 
 def main(smk) -> None:
-    from kvinnofrid import tables
+    from kvinnofrid.statistics import tables
 
     derived = pl.read_parquet(smk.input.derived)
     change = pl.read_parquet(smk.input.risk_change)

@@ -11,7 +11,7 @@ from kvinnofrid.scriptrunner import run
 
 
 def main(smk) -> None:
-    from kvinnofrid import tables, trend
+    from kvinnofrid.statistics import tables, trend
     from kvinnofrid.errors import UserFacingError
 
     rounds = [dt.date.fromisoformat(r) for r in smk.params.rounds]

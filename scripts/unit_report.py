@@ -10,8 +10,8 @@ from kvinnofrid.scriptrunner import run
 
 
 def main(smk) -> None:
-    from kvinnofrid import render, unit_report
-    from kvinnofrid.pseudonym import DEMO_MARKER
+    from kvinnofrid.reporting import render, unit_report
+    from kvinnofrid.stages.pseudonym import DEMO_MARKER
 
     every = json.loads(Path(smk.input.areas).read_text(encoding="utf-8"))
     info = next(a for a in every if a["slug"] == smk.wildcards.slug and a["kind"] in ("enhet", "lan"))

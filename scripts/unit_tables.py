@@ -11,7 +11,9 @@ from kvinnofrid.scriptrunner import run
 
 
 def main(smk) -> None:
-    from kvinnofrid import municipalities, trend, unit_report
+    from kvinnofrid.spec import municipalities
+    from kvinnofrid.statistics import trend
+    from kvinnofrid.reporting import unit_report
 
     p = smk.params
     derived = pl.read_parquet(smk.input.final)

@@ -16,7 +16,15 @@ from types import SimpleNamespace
 
 import polars as pl
 
-from kvinnofrid import derive, diagrams, facts, figures, quality, simulate, stats, tables
+from kvinnofrid.stages import derive, quality
+
+from kvinnofrid.spec import diagrams
+
+from kvinnofrid.statistics import facts, stats, tables
+
+from kvinnofrid.reporting import figures
+
+from kvinnofrid.demo import simulate
 
 ROOT = Path(__file__).resolve().parents[1]
 REPORT_SRC = ROOT / "report"

@@ -9,10 +9,12 @@ import datetime as dt
 import polars as pl
 import pytest
 
-from kvinnofrid import calibration, codebook, comparison
-from kvinnofrid.derive import derive_cases
-from kvinnofrid.simulate import SimulationSettings, simulate_rounds
-from kvinnofrid.tables import write_tables
+from kvinnofrid.demo import calibration, comparison
+
+from kvinnofrid.spec import codebook
+from kvinnofrid.stages.derive import derive_cases
+from kvinnofrid.demo.simulate import SimulationSettings, simulate_rounds
+from kvinnofrid.statistics.tables import write_tables
 
 KINDS = {"share", "count", "mean", "denominator", "difference"}
 RELATIONS = {"eq", "gt", "ge", "lt", "abs_le"}

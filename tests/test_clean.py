@@ -10,7 +10,7 @@ import hashlib
 
 import polars as pl
 
-from kvinnofrid import codebook
+from kvinnofrid.spec import codebook
 
 PERIOD = (dt.date(2022, 1, 1), dt.date(2022, 12, 31))
 ROUND = dt.date(2022, 10, 1)
@@ -105,7 +105,7 @@ from hypothesis import HealthCheck, given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 from polars.testing import assert_frame_equal, assert_series_equal  # noqa: E402
 
-from kvinnofrid.clean import (  # noqa: E402
+from kvinnofrid.stages.clean import (  # noqa: E402
     EXCLUDED_SCHEMA,
     AccountingError,
     CleanResult,
@@ -113,7 +113,7 @@ from kvinnofrid.clean import (  # noqa: E402
     parse_age_expr,
     parse_date_expr,
 )
-from kvinnofrid.rules import ISSUE_SCHEMA, RULES  # noqa: E402
+from kvinnofrid.spec.rules import ISSUE_SCHEMA, RULES  # noqa: E402
 
 
 def run(*rows: dict, meta: dict | None = None, **kw) -> CleanResult:
@@ -169,7 +169,7 @@ def test_missing_variable_columns_become_null():
 
 
 def test_raw_without_row_column_is_a_contract_error():
-    from kvinnofrid.clean import CleanInputError
+    from kvinnofrid.stages.clean import CleanInputError
 
     with pytest.raises(CleanInputError, match="row"):
         clean_file(pl.DataFrame({"client_key": ["x"]}), {"file": "f.csv", "rows_read": 1}, PERIOD, ROUND)

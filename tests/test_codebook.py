@@ -8,8 +8,8 @@ import polars as pl
 import pytest
 import yaml
 
-from kvinnofrid import codebook
-from kvinnofrid.codebook import CodebookError, from_mapping, load, normalise
+from kvinnofrid.spec import codebook
+from kvinnofrid.spec.codebook import CodebookError, from_mapping, load, normalise
 
 REFERENCE = Path(__file__).resolve().parents[2] / "shared" / "reference" / "variables.md"
 RAW = yaml.safe_load(

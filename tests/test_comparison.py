@@ -8,9 +8,9 @@ import math
 import polars as pl
 import pytest
 
-from kvinnofrid import comparison
-from kvinnofrid.comparison import ComparisonError, compare_tables
-from kvinnofrid.tables import TABLE_SCHEMA, write_tables
+from kvinnofrid.demo import comparison
+from kvinnofrid.demo.comparison import ComparisonError, compare_tables
+from kvinnofrid.statistics.tables import TABLE_SCHEMA, write_tables
 
 
 def table(rows: list[tuple]) -> pl.DataFrame:

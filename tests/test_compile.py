@@ -10,9 +10,9 @@ import pytest
 from polars.testing import assert_frame_equal
 from test_clean import PERIOD, key, meta_for, raw_frame
 
-from kvinnofrid import codebook
-from kvinnofrid.clean import clean_file
-from kvinnofrid.compile import CompileError, assign_units, compile_cases, slugify
+from kvinnofrid.spec import codebook
+from kvinnofrid.stages.clean import clean_file
+from kvinnofrid.stages.compile import CompileError, assign_units, compile_cases, slugify
 
 R1, R2, R3 = dt.date(2022, 6, 1), dt.date(2022, 10, 1), dt.date(2023, 2, 1)
 

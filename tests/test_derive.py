@@ -6,8 +6,8 @@ import polars as pl
 import pytest
 from polars.testing import assert_frame_equal
 
-from kvinnofrid import codebook
-from kvinnofrid.derive import derive_cases, risk_change
+from kvinnofrid.spec import codebook
+from kvinnofrid.stages.derive import derive_cases, risk_change
 
 D = dt.date
 RISK_SCHEMA = {"unit": pl.String, "case_id": pl.String, **codebook.risk_schema()}

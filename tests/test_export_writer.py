@@ -1,4 +1,4 @@
-"""Tests of the demo export writer (kvinnofrid.export_writer).
+"""Tests of the demo export writer (kvinnofrid.demo.export_writer).
 
 A synthetic round snapshot (34 units x ~20 cases from a seeded numpy generator, not
 the real simulator) is written in every variant of the contract and read back with
@@ -24,8 +24,8 @@ import polars as pl
 import pytest
 from polars.testing import assert_frame_equal
 
-from kvinnofrid import codebook as cbm
-from kvinnofrid import export_writer as ew
+from kvinnofrid.spec import codebook as cbm
+from kvinnofrid.demo import export_writer as ew
 
 ROUND = date(2023, 10, 10)
 EARLY_ROUND = date(2023, 3, 31)

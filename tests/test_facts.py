@@ -6,11 +6,11 @@ import json
 import polars as pl
 import pytest
 
-from kvinnofrid.derive import derive_cases, risk_change
-from kvinnofrid.diagrams import load_registry
-from kvinnofrid.facts import build_facts, facts_json, slug, write_facts
-from kvinnofrid.stats import build_stats
-from kvinnofrid.tables import build_all_tables
+from kvinnofrid.stages.derive import derive_cases, risk_change
+from kvinnofrid.spec.diagrams import load_registry
+from kvinnofrid.statistics.facts import build_facts, facts_json, slug, write_facts
+from kvinnofrid.statistics.stats import build_stats
+from kvinnofrid.statistics.tables import build_all_tables
 from test_derive import NO_RISK, make_cases
 from test_tables import synthetic
 

@@ -5,8 +5,8 @@ import re
 import polars as pl
 import pytest
 
-from kvinnofrid import figures
-from kvinnofrid.numfmt import NBSP
+from kvinnofrid.reporting import figures
+from kvinnofrid.reporting.numfmt import NBSP
 
 SCHEMA = {
     "group": pl.String,
@@ -182,7 +182,7 @@ def test_alt_text_for_phases_lists_every_phase():
 
 
 def test_draw_diagram_reads_a_registry_entry(tmp_path):
-    from kvinnofrid.diagrams import load_registry
+    from kvinnofrid.spec.diagrams import load_registry
 
     entry = next(d for d in load_registry().diagrams if d.number == 1)
     _, svg = figures.save_figure(figures.draw_diagram(entry, PHASES), tmp_path / "d.png", tmp_path / "d.svg")

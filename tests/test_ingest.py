@@ -14,10 +14,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from polars.testing import assert_frame_equal
 
-from kvinnofrid import codebook
-from kvinnofrid.ingest import IngestError, classify_header, ingest_file, split_multi_tokens, write_ingest
-from kvinnofrid.pseudonym import pseudonym
-from kvinnofrid.rules import ISSUE_SCHEMA
+from kvinnofrid.spec import codebook
+from kvinnofrid.stages.ingest import IngestError, classify_header, ingest_file, split_multi_tokens, write_ingest
+from kvinnofrid.stages.pseudonym import pseudonym
+from kvinnofrid.spec.rules import ISSUE_SCHEMA
 
 KEY = b"test-nyckel"
 ROUND = date(2023, 10, 10)

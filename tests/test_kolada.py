@@ -6,8 +6,8 @@ import datetime as dt
 import polars as pl
 import pytest
 
-from kvinnofrid import kolada
-from kvinnofrid.derive import derive_cases
+from kvinnofrid.disclosure import kolada
+from kvinnofrid.stages.derive import derive_cases
 from test_derive import NO_RISK, make_cases
 
 D = dt.date
@@ -201,7 +201,7 @@ def test_demo_population_is_reproducible_and_readable(tmp_path):
     path = kolada.write_demo_population(tmp_path / "befolkning_demo.csv")
     assert path.read_bytes() == kolada.demo_population_path().read_bytes()
     pop = kolada.read_population(path)
-    from kvinnofrid.municipalities import load_register
+    from kvinnofrid.spec.municipalities import load_register
     register = load_register()
     assert set(pop["municipality"]) == set(register["kommunkod"])
     assert set(pop["period"]) == {2022, 2023}

@@ -13,7 +13,7 @@ import polars as pl
 import pytest
 import yaml
 
-from kvinnofrid import kolada
+from kvinnofrid.disclosure import kolada
 from kvinnofrid.settings import ConfigError, validate_config
 
 ROOT = Path(__file__).resolve().parents[1]

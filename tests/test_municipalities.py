@@ -3,7 +3,7 @@
 import polars as pl
 from polars.testing import assert_frame_equal
 
-from kvinnofrid.municipalities import load_register, size_class_of, size_classes, unit_municipalities
+from kvinnofrid.spec.municipalities import load_register, size_class_of, size_classes, unit_municipalities
 
 REGISTER = pl.DataFrame(
     {"kommun": ["Stockholm", "Sigtuna", "Torsås"], "kommunkod": ["0180", "0191", "0834"],

@@ -6,7 +6,7 @@ import math
 import jinja2
 import pytest
 
-from kvinnofrid.numfmt import (
+from kvinnofrid.reporting.numfmt import (
     MINUS,
     MISSING,
     NBSP,

@@ -17,11 +17,13 @@ import polars as pl
 import pytest
 from polars.testing import assert_frame_equal
 
-from kvinnofrid import codebook, simulate
-from kvinnofrid.compile import case_id_expr
-from kvinnofrid.export_writer import COMMENT_TEXTS, LOCAL_VARIABLE
-from kvinnofrid.pseudonym import DEMO_KEY, pseudonymise
-from kvinnofrid.rules import RULES
+from kvinnofrid.spec import codebook
+
+from kvinnofrid.demo import simulate
+from kvinnofrid.stages.compile import case_id_expr
+from kvinnofrid.demo.export_writer import COMMENT_TEXTS, LOCAL_VARIABLE
+from kvinnofrid.stages.pseudonym import DEMO_KEY, pseudonymise
+from kvinnofrid.spec.rules import RULES
 
 CASE_COLUMNS = codebook.case_schema().names()
 

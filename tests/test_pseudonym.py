@@ -6,7 +6,7 @@ import polars as pl
 import pytest
 from polars.testing import assert_series_equal
 
-from kvinnofrid.pseudonym import (
+from kvinnofrid.stages.pseudonym import (
     DEMO_KEY,
     DEMO_MARKER,
     PseudonymKeyError,
@@ -58,7 +58,7 @@ def test_key_comes_from_the_environment(monkeypatch, tmp_path):
 def test_demo_key_only_with_the_marker(monkeypatch, tmp_path, caplog):
     monkeypatch.delenv(ENV, raising=False)
     (tmp_path / DEMO_MARKER).write_text("demo: true\n")
-    with caplog.at_level(logging.WARNING, logger="kvinnofrid.pseudonym"):
+    with caplog.at_level(logging.WARNING, logger="kvinnofrid.stages.pseudonym"):
         assert pseudonym_key(ENV, tmp_path) == DEMO_KEY
     assert "demonyckeln" in caplog.text and ENV in caplog.text
 

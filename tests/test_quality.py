@@ -9,10 +9,10 @@ import polars as pl
 import pytest
 from test_clean import PERIOD, key, meta_for, raw_frame
 
-from kvinnofrid.clean import AccountingError, clean_file
-from kvinnofrid.compile import compile_cases
-from kvinnofrid.quality import quality_summary, render_unit_page, summary_schema, unit_pages
-from kvinnofrid.rules import RULES
+from kvinnofrid.stages.clean import AccountingError, clean_file
+from kvinnofrid.stages.compile import compile_cases
+from kvinnofrid.stages.quality import quality_summary, render_unit_page, summary_schema, unit_pages
+from kvinnofrid.spec.rules import RULES
 
 R1, R2 = dt.date(2022, 6, 1), dt.date(2022, 10, 1)
 
@@ -150,8 +150,8 @@ def test_clean_unit_page_says_no_issues():
 def test_outputs_from_written_files_equal_the_in_memory_ones(two_rounds, tmp_path):
     from polars.testing import assert_frame_equal
 
-    from kvinnofrid.clean import CleanResult
-    from kvinnofrid.compile import assign_units
+    from kvinnofrid.stages.clean import CleanResult
+    from kvinnofrid.stages.compile import assign_units
 
     cases, risk, warnings = compile_cases(two_rounds, cutoff=R2)
     back_full, back_light = [], []

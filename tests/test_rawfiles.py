@@ -4,7 +4,7 @@ import datetime as dt
 
 import pytest
 
-from kvinnofrid.rawfiles import discover, slugify
+from kvinnofrid.stages.rawfiles import discover, slugify
 
 
 def test_slugify_makes_ascii_ids():

@@ -13,9 +13,9 @@ import pypdf
 import pytest
 import yaml
 
-from kvinnofrid import figures
-from kvinnofrid.numfmt import NBSP
-from kvinnofrid.render import RenderError, choose_backend, diagram_block, markdown_table, render_book
+from kvinnofrid.reporting import figures
+from kvinnofrid.reporting.numfmt import NBSP
+from kvinnofrid.reporting.render import RenderError, choose_backend, diagram_block, markdown_table, render_book
 
 REPORT = Path(__file__).resolve().parents[1] / "report"
 

@@ -15,10 +15,10 @@ import pypdf
 import pytest
 
 from conftest_report import book_kwargs, report_inputs, write_figures
-from kvinnofrid import tables as tables_module
-from kvinnofrid.numfmt import NBSP
-from kvinnofrid.render import render_book
-from kvinnofrid.text import FORBIDDEN, build_book
+from kvinnofrid.statistics import tables as tables_module
+from kvinnofrid.reporting.numfmt import NBSP
+from kvinnofrid.reporting.render import render_book
+from kvinnofrid.reporting.text import FORBIDDEN, build_book
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]

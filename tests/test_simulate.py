@@ -10,8 +10,8 @@ import polars as pl
 import pytest
 from polars.testing import assert_frame_equal
 
-from kvinnofrid import codebook
-from kvinnofrid.simulate import (
+from kvinnofrid.spec import codebook
+from kvinnofrid.demo.simulate import (
     BEST_UNIT,
     RoundSnapshot,
     SimulationSettings,

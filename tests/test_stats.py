@@ -8,8 +8,8 @@ import pytest
 from polars.testing import assert_frame_equal
 from scipy import stats as sps
 
-from kvinnofrid.derive import derive_cases, risk_change
-from kvinnofrid.stats import STATS_SCHEMA, build_stats, holm, two_by_two_test, count_test
+from kvinnofrid.stages.derive import derive_cases, risk_change
+from kvinnofrid.statistics.stats import STATS_SCHEMA, build_stats, holm, two_by_two_test, count_test
 from test_derive import NO_RISK, make_cases, make_risk
 from test_tables import synthetic
 

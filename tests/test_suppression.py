@@ -9,10 +9,10 @@ import polars as pl
 import pytest
 from scipy.optimize import linprog
 
-from kvinnofrid.suppression import (
+from kvinnofrid.disclosure.suppression import (
     SuppressionError, infer_kind, subtract, suppress_complements, suppress_count, suppress_table,
 )
-from kvinnofrid.tables import TABLE_SCHEMA, _finish
+from kvinnofrid.statistics.tables import TABLE_SCHEMA, _finish
 
 T = 5
 

@@ -8,10 +8,10 @@ import polars as pl
 import pytest
 from polars.testing import assert_frame_equal
 
-from kvinnofrid import codebook
-from kvinnofrid.derive import derive_cases
-from kvinnofrid.diagrams import load_registry
-from kvinnofrid.tables import (
+from kvinnofrid.spec import codebook
+from kvinnofrid.stages.derive import derive_cases
+from kvinnofrid.spec.diagrams import load_registry
+from kvinnofrid.statistics.tables import (
     TABLE_SCHEMA, TableInvariantError, build_all_tables, build_table, check_consistency,
     check_table, table_csv, t_interval, wilson_interval, write_tables,
 )
@@ -387,7 +387,7 @@ def _raw_registry():
     from importlib import resources
 
     import yaml
-    text = resources.files("kvinnofrid").joinpath("diagrams.yaml").read_text(encoding="utf-8")
+    text = resources.files("kvinnofrid.spec").joinpath("diagrams.yaml").read_text(encoding="utf-8")
     return copy.deepcopy(yaml.safe_load(text))
 
 
@@ -399,7 +399,7 @@ def _raw_registry():
     (lambda r: r["facts"].update(bad={"diagram": 2, "code": 7}), "fact 'bad'"),
 ])
 def test_registry_errors_name_the_entry(edit, message):
-    from kvinnofrid.diagrams import RegistryError, from_mapping
+    from kvinnofrid.spec.diagrams import RegistryError, from_mapping
     raw = _raw_registry()
     edit(raw)
     with pytest.raises(RegistryError, match=message):
@@ -407,7 +407,7 @@ def test_registry_errors_name_the_entry(edit, message):
 
 
 def test_adding_a_diagram_is_one_entry():
-    from kvinnofrid.diagrams import from_mapping
+    from kvinnofrid.spec.diagrams import from_mapping
     raw = _raw_registry()
     raw["diagrams"].append({
         "number": 28, "title": "Typ av insats", "section": "Hur ser insatserna ut?",

@@ -1,4 +1,4 @@
-"""The text stage (kvinnofrid.text): numbers follow the data, significance wording
+"""The text stage (kvinnofrid.reporting.text): numbers follow the data, significance wording
 follows the stats table, Bilaga 2 follows the codebook, errors name the template."""
 
 from __future__ import annotations
@@ -10,10 +10,10 @@ import polars as pl
 import pytest
 
 from conftest_report import REPORT_SRC, book_kwargs, report_inputs
-from kvinnofrid import codebook
-from kvinnofrid.numfmt import NBSP
-from kvinnofrid.stats import STATS_SCHEMA
-from kvinnofrid.text import StatsLookup, TextError, build_book, check_output, match_participants
+from kvinnofrid.spec import codebook
+from kvinnofrid.reporting.numfmt import NBSP
+from kvinnofrid.statistics.stats import STATS_SCHEMA
+from kvinnofrid.reporting.text import StatsLookup, TextError, build_book, check_output, match_participants
 
 VERY_SEVERE = codebook.load()["violence_severity"].label_of(3)
 
@@ -150,7 +150,7 @@ def test_participants_matched_by_kommun_name():
 
 
 def test_diagram_paragraph_follows_the_table(inputs):
-    from kvinnofrid.text import describe_table
+    from kvinnofrid.reporting.text import describe_table
 
     table = inputs.tables[7]
     before = describe_table(table, "bar")

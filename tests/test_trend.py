@@ -7,10 +7,10 @@ import polars as pl
 import pytest
 from polars.testing import assert_frame_equal
 
-from kvinnofrid import trend
-from kvinnofrid.compile import compile_at_round, compile_cases, round_period
-from kvinnofrid.derive import derive_cases
-from kvinnofrid.tables import build_table, wilson_interval
+from kvinnofrid.statistics import trend
+from kvinnofrid.stages.compile import compile_at_round, compile_cases, round_period
+from kvinnofrid.stages.derive import derive_cases
+from kvinnofrid.statistics.tables import build_table, wilson_interval
 from test_compile import cleaned_file
 from test_tables import synthetic
 

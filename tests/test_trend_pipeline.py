@@ -15,11 +15,13 @@ import polars as pl
 import pytest
 from polars.testing import assert_frame_equal
 
-from kvinnofrid import trend, trend_report
-from kvinnofrid.clean import CleanResult
-from kvinnofrid.compile import compile_cases
-from kvinnofrid.derive import derive_cases
-from kvinnofrid.numfmt import fmt_int, fmt_pct
+from kvinnofrid.statistics import trend
+
+from kvinnofrid.reporting import trend_report
+from kvinnofrid.stages.clean import CleanResult
+from kvinnofrid.stages.compile import compile_cases
+from kvinnofrid.stages.derive import derive_cases
+from kvinnofrid.reporting.numfmt import fmt_int, fmt_pct
 
 INTERIM, FINAL = dt.date(2023, 5, 15), dt.date(2023, 10, 10)
 PREVIOUS = {"share_women": 0.91, "share_hrv": 0.15, "share_risk_assessed": 0.75, "share_survey_improved": 0.78}

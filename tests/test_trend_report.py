@@ -9,9 +9,11 @@ import polars as pl
 import pytest
 from conftest_report import book_kwargs, report_inputs
 
-from kvinnofrid import figures, trend, trend_report
-from kvinnofrid.numfmt import NBSP
-from kvinnofrid.text import build_book
+from kvinnofrid.reporting import figures, trend_report
+
+from kvinnofrid.statistics import trend
+from kvinnofrid.reporting.numfmt import NBSP
+from kvinnofrid.reporting.text import build_book
 
 INTERIM, FINAL = dt.date(2023, 5, 15), dt.date(2023, 10, 10)
 PREVIOUS = "Tidigare rapport 2019–2020"

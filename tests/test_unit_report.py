@@ -1,4 +1,4 @@
-"""Comparison reports per unit and län (kvinnofrid.unit_report, rules unit_tables,
+"""Comparison reports per unit and län (kvinnofrid.reporting.unit_report, rules unit_tables,
 unit_report, kommuner): definitions on tiny frames, then the real pipeline — a
 recovery attack on everything the reports publish, the reports' own tables, a unit
 report in the real browser and its PDF."""
@@ -13,9 +13,9 @@ import pypdf
 import pytest
 from polars.testing import assert_frame_equal
 
-from kvinnofrid import unit_report as ur
-from kvinnofrid.numfmt import NBSP, fmt_int
-from kvinnofrid.tables import TABLE_SCHEMA
+from kvinnofrid.reporting import unit_report as ur
+from kvinnofrid.reporting.numfmt import NBSP, fmt_int
+from kvinnofrid.statistics.tables import TABLE_SCHEMA
 
 T = 5
 UNIT, LAN = "arboga", "kalmar-lan"      # a small unit, a län of two units
@@ -174,7 +174,7 @@ def test_the_reports_tables_show_no_small_count_of_the_unit_or_lan(unit_run):
 
 @pytest.fixture(scope="module")
 def snapshots():
-    from kvinnofrid import simulate
+    from kvinnofrid.demo import simulate
 
     return simulate.simulate_rounds(simulate.SimulationSettings())
 

@@ -23,7 +23,7 @@ def _seed_from_config(path: Path) -> int:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    from kvinnofrid import export_writer, simulate
+    from kvinnofrid.demo import export_writer, simulate
 
     out = Path(args.out)
     seed = args.seed if args.seed is not None else _seed_from_config(Path(args.config))
@@ -39,7 +39,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 
 def cmd_calibrate(args: argparse.Namespace) -> int:
-    from kvinnofrid import calibration
+    from kvinnofrid.demo import calibration
 
     return calibration.main(seed=args.seed)
 

@@ -89,7 +89,7 @@ class Settings:
     municipality_register: Path | None
     districts: dict[str, str]
     size_classes: tuple[dict[str, Any], ...]
-    kolada: dict[str, Any]              # the kolada section (kvinnofrid.kolada.settings_of reads it)
+    kolada: dict[str, Any]              # the kolada section (kvinnofrid.disclosure.kolada.settings_of reads it)
     kolada_population: Path | None      # SCB BE0101N1 export; None: the demo population (demo data only)
     demo_seed: int
 

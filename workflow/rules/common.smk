@@ -1,6 +1,6 @@
 # Shared helpers of the rules: the raw files found at parse time.
 
-from kvinnofrid import rawfiles
+from kvinnofrid.stages import rawfiles
 
 try:
     RAW_FILES = rawfiles.discover(SETTINGS.data_raw, SETTINGS.cutoff)

@@ -1,5 +1,5 @@
 # Derived variables: one job on the compiled cases (age group, duration, number of
-# interventions, top group, risk assessed, …; each defined once in kvinnofrid.derive).
+# interventions, top group, risk assessed, …; each defined once in kvinnofrid.stages.derive).
 
 
 rule derive:

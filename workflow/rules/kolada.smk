@@ -2,8 +2,8 @@
 # figure, gender), counts per 10 000 adult inhabitants. Below national level, so the
 # small-number protection applies (config suppression_threshold).
 
-from kvinnofrid import kolada as kolada_figures
-from kvinnofrid.pseudonym import DEMO_MARKER
+from kvinnofrid.disclosure import kolada as kolada_figures
+from kvinnofrid.stages.pseudonym import DEMO_MARKER
 
 _kolada_problems = kolada_figures.check_settings(SETTINGS.kolada)
 if _kolada_problems:

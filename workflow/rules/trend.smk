@@ -4,7 +4,7 @@
 # to it); the last round up to the cut-off is the national compilation itself, so its
 # shares are the national tables' own.
 
-from kvinnofrid import trend as trend_module
+from kvinnofrid.statistics import trend as trend_module
 
 ROUNDS = sorted({f.round for f in RAW_FILES})
 

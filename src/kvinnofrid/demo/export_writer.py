@@ -1,0 +1,1111 @@
+"""Write simulated SUreg exports in every variant of the raw-data contract.
+
+The demo generator (``simulate``) produces one *round snapshot* per submission round:
+the canonical, valid cases of every unit. This module turns a snapshot into the files
+units would send in (``../shared/spec/export-format.md``): one ``.xlsx`` or ``.csv``
+per unit under ``<folder>/<YYYY-MM-DD>/``, each unit with its own, stable export
+habits (a :class:`UnitFormat`), plus realistic defects.
+
+Defects never change what the pipeline should compile:
+
+* *field defects* are written only where the canonical value is missing (null), so
+  setting the offending field missing gives back the canonical value;
+* *row defects* are extra rows on top of the valid cases (no Klient, a duplicate key
+  after the original, a client under 18, a case opened before the period).
+
+Everything injected is returned as a *defect log* (:data:`DEFECT_LOG_SCHEMA`), and the
+format chosen for every file as a *manifest* (:data:`MANIFEST_SCHEMA`); neither is
+written into the raw-data folder.
+
+Row numbers (the ``row`` of the defect log) are the numbers the unit sees:
+
+* ``.xlsx``: the spreadsheet row on the data sheet (1-based), counting title rows and
+  the header row;
+* ``.csv``: the physical line on which the record *starts*, the header being line 1.
+  A quoted field with line breaks makes its record span several lines; the following
+  record's number counts them (every ``\\n`` is a line break, also inside ``\\r\\n``).
+
+Determinism: the same snapshot and settings give byte-identical files. All choices
+come from hashes of (seed, unit slug, case key, ...), never from the clock; a case's
+cell spellings and its defects therefore stay the same from one round to the next.
+The xlsx files have a fixed creation date (the round date) and xlsxwriter's constant
+zip-entry timestamps.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import random
+import re
+import shutil
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from pathlib import Path
+from typing import Any, Callable
+
+import polars as pl
+import xlsxwriter
+
+from kvinnofrid import __version__
+from kvinnofrid.spec import codebook as cbm
+
+GENERATOR_VERSION = "1"
+MARKER_FILE = "demodata.yaml"
+
+DEFECT_LOG_SCHEMA = pl.Schema(
+    {
+        "round": pl.Date(),  # the submission round (folder name)
+        "unit": pl.String(),  # unit slug
+        "file": pl.String(),  # path relative to the raw-data folder, e.g. "2023-10-10/vald_arboga.csv"
+        "row": pl.Int32(),  # row number as the unit sees it (see module docstring)
+        "column": pl.String(),  # header text of the offending cell; null for row defects
+        "variable": pl.String(),  # codebook name (risk: "risk_<k>_rating"); null for row defects
+        "rule": pl.String(),  # a key of rules.RULES: the outcome the pipeline must report
+        "value": pl.String(),  # the written value of a field defect; null for row defects
+    }
+)
+
+MANIFEST_SCHEMA = pl.Schema(
+    {
+        "round": pl.Date(),
+        "unit": pl.String(),
+        "file": pl.String(),
+        "container": pl.String(),  # xlsx | csv
+        "sheet": pl.String(),  # data sheet name (xlsx)
+        "sheet_index": pl.Int8(),  # 0-based position of the data sheet (xlsx)
+        "title_rows": pl.Int8(),
+        "header_row": pl.Int32(),  # row/line number of the header
+        "trailing_empty_rows": pl.Int8(),
+        "encoding": pl.String(),  # csv: cp1252 | utf-8 | utf-8-sig
+        "delimiter": pl.String(),
+        "newline": pl.String(),  # "CRLF" | "LF"
+        "header_style": pl.String(),
+        "multi_layout": pl.String(),
+        "list_separator": pl.String(),
+        "chosen_mark": pl.String(),
+        "not_chosen_mark": pl.String(),
+        "value_style": pl.String(),
+        "value_case": pl.String(),
+        "date_style": pl.String(),
+        "vet_ej": pl.Boolean(),  # "Vet ej" written for the option "Vet inte"
+        "risk_header": pl.String(),
+        "instrument_style": pl.String(),
+        "comment_header": pl.String(),
+        "comment_columns": pl.Int8(),
+        "local_variable": pl.Boolean(),
+        "column_order": pl.String(),
+        "rows_written": pl.Int32(),  # non-empty data rows
+        "valid_rows": pl.Int32(),  # rows that are snapshot cases
+    }
+)
+
+ROW_DEFECTS = ("case_key_missing", "duplicate_case_key", "age_under_18", "opened_outside_period")
+FIELD_DEFECTS = (
+    "unknown_value",
+    "invalid_date",
+    "closing_date_before_opening",
+    "closing_date_after_submission",
+    "age_not_a_number",
+    "age_above_110",
+    "risk_rating_out_of_range",
+)
+
+HEADER_STYLES = ("label", "label_suv", "V", "v", "paren", "ascii", "ascii_suv", "upper", "lower", "mixed")
+MULTI_LAYOUTS = ("option_label", "option_code", "list_codes", "list_labels", "mixed")
+CHOSEN_MARKS = ("1", "X", "x", "Ja", "TRUE", "Sant")
+NOT_CHOSEN_MARKS = ("0", "Nej", "", "FALSE")
+VALUE_STYLES = ("code", "label", "dot", "dash", "space")
+VALUE_CASES = ("as_is", "upper", "lower")
+DATE_STYLES = ("iso", "iso_datetime", "compact", "excel_cell", "excel_serial", "mixed")
+EXCEL_ONLY_DATE_STYLES = ("excel_cell", "excel_serial", "mixed")
+CSV_DIALECTS = (  # (delimiter, encoding)
+    (";", "cp1252"),
+    (";", "utf-8"),
+    (";", "utf-8-sig"),
+    (",", "utf-8-sig"),
+    (",", "utf-8"),
+    ("\t", "utf-8"),
+    ("\t", "utf-8-sig"),
+)
+LOCAL_VARIABLE = "Lokal: Tolk behövs"
+
+COMMENT_TEXTS = (
+    "Klienten önskar kontakt via sms; inte brev.",
+    "Oklart, återkommer efter samtal med jouren.",
+    "Bor tillfälligt hos anhörig.\nNy adress är inte klar.",
+    'Uppgav "vet inte" vid första samtalet.',
+    "Kontakt med polis, kvinnojour; samt vården.",
+    "Se anteckning 2022-05-03, samt\r\nuppföljning efter sommaren.",
+    "Tolk behövs\tvid alla samtal.",
+    "Avbröt kontakten, flyttade till annan ort.",
+    "Stödet pågår – ny bedömning i höst.",
+)
+
+# Unit habits that together cover every variant of the contract. The units of a demo
+# set are ranked by a hash of (seed, slug); the first len(COVERAGE_PROFILES) ranks get
+# these, the rest get random habits. Unset keys are drawn at random.
+COVERAGE_PROFILES: tuple[dict[str, Any], ...] = (
+    dict(container="xlsx", sheet="Blad1", sheet_index=0, title_rows=2, trailing_empty_rows=3,
+         header_style="label_suv", multi_layout="option_label", chosen_mark="X", not_chosen_mark="",
+         value_style="dot", value_case="as_is", date_style="excel_cell", risk_header="plain",
+         instrument_style="code", comment_header="dash", local_variable=True, column_order="standard"),
+    dict(container="xlsx", sheet="Export", sheet_index=1, title_rows=0, trailing_empty_rows=0,
+         header_style="V", multi_layout="option_code", chosen_mark="1", not_chosen_mark="0",
+         value_style="code", date_style="excel_serial", risk_header="suv", instrument_style="label",
+         comment_header="nr"),
+    dict(container="xlsx", sheet="Data", sheet_index=2, title_rows=5, trailing_empty_rows=1,
+         header_style="ascii", multi_layout="list_labels", list_separator=";", value_style="label",
+         vet_ej=True, date_style="iso_datetime", column_order="shuffled"),
+    dict(container="csv", delimiter=";", encoding="cp1252", newline="\r\n", header_style="label",
+         multi_layout="mixed", chosen_mark="Ja", not_chosen_mark="Nej", list_separator=",",
+         value_style="dash", date_style="iso", comment_header="nr", local_variable=True,
+         column_order="shuffled"),
+    dict(container="csv", delimiter=",", encoding="utf-8-sig", newline="\n", header_style="v",
+         multi_layout="list_codes", list_separator=",", value_style="space", date_style="compact"),
+    dict(container="csv", delimiter="\t", encoding="utf-8", newline="\r\n", header_style="paren",
+         multi_layout="option_label", chosen_mark="x", not_chosen_mark="", value_style="label",
+         value_case="lower", date_style="iso"),
+    dict(container="csv", delimiter=";", encoding="utf-8", newline="\n", header_style="lower",
+         multi_layout="option_code", chosen_mark="TRUE", not_chosen_mark="FALSE", value_style="label",
+         value_case="upper", date_style="iso_datetime", risk_header="suv"),
+    dict(container="xlsx", sheet="Sheet1", sheet_index=0, title_rows=1, trailing_empty_rows=2,
+         header_style="upper", multi_layout="mixed", chosen_mark="Sant", not_chosen_mark="",
+         list_separator=";", value_style="dot", value_case="upper", date_style="mixed"),
+    dict(container="csv", delimiter=";", encoding="cp1252", newline="\n", header_style="mixed",
+         multi_layout="list_labels", list_separator=";", value_style="code", vet_ej=True,
+         date_style="compact", instrument_style="label", local_variable=True),
+    dict(container="xlsx", sheet="Blad1", sheet_index=0, title_rows=3, header_style="label",
+         multi_layout="option_label", chosen_mark="1", not_chosen_mark="", value_style="space",
+         date_style="iso", comment_header="nr"),
+    dict(container="xlsx", sheet="Export", sheet_index=0, title_rows=4, header_style="ascii_suv",
+         multi_layout="list_codes", list_separator=";", value_style="label", vet_ej=True,
+         date_style="excel_cell", column_order="shuffled"),
+    dict(container="csv", delimiter=",", encoding="utf-8", newline="\r\n", header_style="label_suv",
+         multi_layout="mixed", chosen_mark="X", not_chosen_mark="", list_separator=";",
+         value_style="dash", value_case="lower", date_style="iso"),
+)
+
+
+# --------------------------------------------------------------------------- settings
+
+
+@dataclass(frozen=True)
+class ExportSettings:
+    """How the demo exports are written.
+
+    ``defect_rate`` is the chance per case (and per defect kind) that a case gets that
+    defect, if it is eligible (a field defect needs a missing canonical value). At
+    least ``min_defects_per_kind`` of every kind are injected per round whenever an
+    eligible case exists. ``period_start`` is the first day of the follow-up period:
+    the "opened before the period" rows are dated before it.
+    """
+
+    seed: int = 20231010
+    defect_rate: float = 0.01
+    min_defects_per_kind: int = 1
+    period_start: date = date(2022, 1, 1)
+    ensure_coverage: bool = True  # give the first units the COVERAGE_PROFILES habits
+
+
+@dataclass(frozen=True)
+class UnitFormat:
+    """One unit's export habits (stable across rounds for the same seed and slug)."""
+
+    container: str  # xlsx | csv
+    sheet: str  # xlsx: name of the data sheet
+    sheet_index: int  # xlsx: 0-based position of the data sheet (>0: not the first sheet)
+    title_rows: int  # xlsx: title rows above the header (0-5)
+    trailing_empty_rows: int  # xlsx: formatted, empty rows after the data
+    delimiter: str  # csv
+    encoding: str  # csv: cp1252 | utf-8 | utf-8-sig
+    newline: str  # csv: "\r\n" | "\n"
+    header_style: str  # one of HEADER_STYLES
+    multi_layout: str  # one of MULTI_LAYOUTS (the file's summary)
+    multi_layouts: tuple[tuple[str, str], ...]  # (variable, layout) per multi variable
+    list_separator: str  # ";" | ","
+    chosen_mark: str
+    not_chosen_mark: str
+    value_style: str  # one of VALUE_STYLES
+    value_case: str  # one of VALUE_CASES
+    vet_ej: bool  # writes "Vet ej" for the option "Vet inte"
+    date_style: str  # one of DATE_STYLES
+    risk_header: str  # plain ("Skattning risk 1 datum") | suv ("Skattning risk (90) 1 datum")
+    instrument_style: str  # code | label
+    comment_header: str  # dash ("<label> – Kommentar") | nr ("Kommentar (<nr>)")
+    comment_variables: tuple[str, ...]
+    local_variable: bool
+    column_order: str  # standard | shuffled
+    file_name: str  # pattern with {kommun} {slug} {date} {compact}
+
+
+# --------------------------------------------------------------------------- hashing
+
+
+def _hash_int(*parts: object) -> int:
+    text = "\x1f".join(str(p) for p in parts)
+    return int.from_bytes(hashlib.blake2b(text.encode("utf-8"), digest_size=8).digest(), "big")
+
+
+def _uniform(*parts: object) -> float:
+    return _hash_int(*parts) / 2**64
+
+
+def _rng(*parts: object) -> random.Random:
+    return random.Random(_hash_int(*parts))
+
+
+# --------------------------------------------------------------------------- formats
+
+XLSX_NAMES = (
+    "SUreg export {kommun} {date}.xlsx",
+    "Export_{slug}_{compact}.xlsx",
+    "{kommun} SU-Kvinnofrid.xlsx",
+    "uppfoljning vald {kommun}.xlsx",
+)
+CSV_NAMES = (
+    "vald_{slug_}.csv",
+    "SUreg_{kommun}_{compact}.csv",
+    "export {date} {kommun}.csv",
+    "{slug}.csv",
+)
+
+
+def _random_format(slug: str, settings: ExportSettings, profile: Mapping[str, Any]) -> UnitFormat:
+    cb = cbm.load()
+    r = _rng(settings.seed, "format", slug)
+    container = r.choice(("xlsx", "csv"))
+    delimiter, encoding = r.choice(CSV_DIALECTS)
+    draws: dict[str, Any] = dict(
+        container=container,
+        sheet=r.choice(("Blad1", "Sheet1", "Export", "Data")),
+        sheet_index=r.choice((0, 0, 0, 1)),
+        title_rows=r.choice((0, 0, 1, 2, 3, 4, 5)),
+        trailing_empty_rows=r.choice((0, 0, 1, 2, 4)),
+        delimiter=delimiter,
+        encoding=encoding,
+        newline=r.choice(("\r\n", "\n")),
+        header_style=r.choice(HEADER_STYLES),
+        multi_layout=r.choice(MULTI_LAYOUTS),
+        list_separator=r.choice((";", ",")),
+        chosen_mark=r.choice(CHOSEN_MARKS),
+        not_chosen_mark=r.choice(NOT_CHOSEN_MARKS),
+        value_style=r.choice(VALUE_STYLES),
+        value_case=r.choice(("as_is", "as_is", "upper", "lower")),
+        vet_ej=r.random() < 0.3,
+        date_style=r.choice(DATE_STYLES),
+        risk_header=r.choice(("plain", "plain", "suv")),
+        instrument_style=r.choice(("code", "label")),
+        comment_header=r.choice(("dash", "nr")),
+        local_variable=r.random() < 0.3,
+        column_order=r.choice(("standard", "standard", "shuffled")),
+    )
+    commented = [v.name for v in cb.variables if v.comment]
+    n_comments = r.choice((0, 1, 2, 3))
+    comment_variables = tuple(sorted(r.sample(commented, n_comments), key=commented.index))
+    per_variable = [(v.name, r.choice(("option", "list"))) for v in cb.of_kind("multi")]
+    name_index = r.randrange(4)
+    draws.update(profile)
+    # coverage profiles always carry comment columns (with delimiters and line breaks)
+    draws["comment_variables"] = (comment_variables or tuple(commented[:2])) if profile else comment_variables
+    if draws["container"] == "csv":
+        draws.update(sheet="", sheet_index=0, title_rows=0, trailing_empty_rows=0)
+        if draws["date_style"] in EXCEL_ONLY_DATE_STYLES:
+            draws["date_style"] = "iso"
+    else:
+        draws.update(delimiter="", encoding="", newline="")
+        if draws["sheet"] not in ("Export", "Data"):
+            draws["sheet_index"] = 0  # only a sheet named Export/Data may hide behind others
+    layout = draws["multi_layout"]
+    if layout == "mixed":
+        kinds = [k for _, k in per_variable]
+        if "option" not in kinds:
+            per_variable[0] = (per_variable[0][0], "option")
+        if "list" not in kinds:
+            per_variable[-1] = (per_variable[-1][0], "list")
+        multi_layouts = tuple(
+            (name, "option_label" if k == "option" else "list_codes") for name, k in per_variable
+        )
+    else:
+        multi_layouts = tuple((name, layout) for name, _ in per_variable)
+    names = XLSX_NAMES if draws["container"] == "xlsx" else CSV_NAMES
+    draws["multi_layouts"] = multi_layouts
+    draws["file_name"] = draws.get("file_name") or names[name_index]
+    return UnitFormat(**draws)
+
+
+def assign_formats(units: Iterable[str], settings: ExportSettings) -> dict[str, UnitFormat]:
+    """Each unit's export habits, from its slug and the seed.
+
+    Units are ranked by a hash of (seed, slug); with ``settings.ensure_coverage`` the
+    first ``len(COVERAGE_PROFILES)`` ranks get the coverage profiles (so a demo set of at
+    least that many units shows every variant of the contract) and the others random
+    habits drawn from a generator seeded by (seed, slug). Pass the same unit list for
+    every round (``write_demo`` uses the union of all rounds) to keep habits stable.
+    """
+    ranked = sorted(set(units), key=lambda s: (_hash_int(settings.seed, "rank", s), s))
+    formats = {}
+    for i, slug in enumerate(ranked):
+        profile = COVERAGE_PROFILES[i] if settings.ensure_coverage and i < len(COVERAGE_PROFILES) else {}
+        formats[slug] = _random_format(slug, settings, profile)
+    return formats
+
+
+# --------------------------------------------------------------------------- cell rendering
+
+_ASCII = str.maketrans({"å": "a", "ä": "a", "ö": "o", "Å": "A", "Ä": "A", "Ö": "O", "–": "-", "é": "e"})
+_EXCEL_EPOCH = date(1899, 12, 30)
+
+
+def ascii_spelling(text: str) -> str:
+    return text.translate(_ASCII)
+
+
+def excel_serial(d: date) -> int:
+    return (d - _EXCEL_EPOCH).days
+
+
+def _case(text: str, how: str) -> str:
+    return text.upper() if how == "upper" else text.lower() if how == "lower" else text
+
+
+def _label_header(text: str, style: str) -> str:
+    """Apply a header style's spelling (case/ASCII) to a header that is not a SUV form."""
+    if style in ("ascii", "ascii_suv"):
+        return ascii_spelling(text)
+    if style in ("upper", "lower"):
+        return _case(text, style)
+    return text
+
+
+def _variable_header(var: cbm.Variable, style: str) -> str:
+    return {
+        "label": var.label,
+        "label_suv": f"{var.label} ({var.suv})",
+        "V": f"V{var.suv}",
+        "v": f"v{var.suv}",
+        "paren": f"({var.suv})",
+        "ascii": ascii_spelling(var.label),
+        "ascii_suv": f"{ascii_spelling(var.label)} ({var.suv})",
+        "upper": var.label.upper(),
+        "lower": var.label.lower(),
+    }[style]
+
+
+def _single_value(var: cbm.Variable, code: int, fmt: UnitFormat, container: str) -> str | int:
+    label = var.label_of(code)
+    if fmt.vet_ej and cbm.normalise(label) == "vet inte":
+        label = "Vet ej"
+    label = _case(label, fmt.value_case)
+    style = fmt.value_style
+    if style == "code":
+        return code if container == "xlsx" else str(code)
+    if style == "label":
+        return label
+    if style == "dot":
+        return f"{code}. {label}"
+    if style == "dash":
+        return f"{code} - {label}"
+    return f"{code} {label}"
+
+
+def _date_value(d: date, style: str, r: random.Random) -> str | int | date:
+    if style == "mixed":
+        style = r.choice(("iso", "iso_datetime", "compact", "excel_cell", "excel_serial"))
+    if style == "iso":
+        return d.isoformat()
+    if style == "iso_datetime":
+        return f"{d.isoformat()} 00:00:00"
+    if style == "compact":
+        return d.strftime("%Y%m%d")
+    if style == "excel_cell":
+        return d
+    return excel_serial(d)
+
+
+def _age_value(age: int, r: random.Random, container: str) -> str | int:
+    form = r.random()
+    if form < 0.70:
+        return age if container == "xlsx" and r.random() < 0.5 else str(age)
+    kind = r.choice(("space", "ar", "ca", "cirka", "question", "range"))
+    if kind == "space":
+        return f" {age} "
+    if kind == "ar":
+        return f"{age} år"
+    if kind == "ca":
+        return f"ca {age}"
+    if kind == "cirka":
+        return f"cirka {age}"
+    if kind == "question":
+        return f"{age}?"
+    k = r.randint(1, 3)
+    low, high = age - k, age + k + r.randint(0, 1)
+    assert (low + high) // 2 == age
+    return f"{low}-{high}"
+
+
+def _list_token(var: cbm.Variable, code: int, fmt: UnitFormat, layout: str) -> str:
+    if layout == "list_codes":
+        return str(code)
+    label = var.label_of(code)
+    if "," in label or ";" in label:
+        return str(code)  # a label with a separator in it cannot be listed unambiguously
+    if fmt.vet_ej and cbm.normalise(label) == "vet inte":
+        label = "Vet ej"
+    return _case(label, fmt.value_case)
+
+
+def _unknown_label(var: cbm.Variable, r: random.Random) -> str:
+    """A misspelt label ("Kvinan") or an unused code ("9") that matches no option."""
+    known = {cbm.normalise(o.label) for o in var.options} | {"vet ej", "vet inte"}
+    if r.random() < 0.5:
+        label = r.choice(var.labels)
+        if len(label) >= 4:
+            i = len(label) - 3
+            typo = label[:i] + label[i + 1] + label[i] + label[i + 2 :]
+            if cbm.normalise(typo) not in known and not typo[:1].isdigit():
+                return typo
+    code = 9
+    while code in var.codes:
+        code += 10
+    return str(code)
+
+
+# --------------------------------------------------------------------------- defect planning
+
+
+@dataclass
+class _FieldDefect:
+    variable: str  # codebook name, or "risk_<k>_rating"
+    rule: str
+    value: str | date  # a date is written in the file's date style
+
+
+@dataclass
+class _ExtraRow:
+    after: int  # index of the template case among the unit's valid rows
+    rule: str
+    case: dict[str, Any]
+    risk: dict[int, tuple]
+    opened_text: str | None = None  # an invalid opening date written as text
+
+
+def _case_key(unit: str, case: Mapping[str, Any]) -> tuple:
+    return (unit, case["client"], case["opened"])
+
+
+def _plan_defects(
+    cases: list[dict[str, Any]],
+    risk: Mapping[tuple, dict[int, tuple]],
+    round_date: date,
+    settings: ExportSettings,
+) -> tuple[dict[tuple, list[_FieldDefect]], dict[str, list[tuple[tuple, str]]]]:
+    """Choose the defects of a round: field defects by case key, row defects by unit
+    (as (template case key, rule)). Cases are chosen by a hash of their key, so a case
+    keeps its defects from round to round while still eligible."""
+    cb = cbm.load()
+    singles = [v for v in cb.of_kind("single") if v.name != "service_type"]
+    seed = settings.seed
+    fields: dict[tuple, list[_FieldDefect]] = {}
+    taken: set[tuple] = set()  # (case key, variable) that already carry a defect
+
+    def u(kind: str, key: tuple) -> float:
+        return _uniform(seed, "defect", kind, *key)
+
+    def choose(kind: str, eligible: list[tuple]) -> list[tuple]:
+        scored = sorted((u(kind, k), k) for k in eligible)
+        chosen = [k for s, k in scored if s < settings.defect_rate]
+        if len(chosen) < settings.min_defects_per_kind:
+            chosen = [k for _, k in scored[: settings.min_defects_per_kind]]
+        return chosen
+
+    by_key = {_case_key(c["unit"], c): c for c in cases}
+    keys = list(by_key)
+
+    def add(key: tuple, variable: str, rule: str, value: str | date) -> None:
+        fields.setdefault(key, []).append(_FieldDefect(variable, rule, value))
+        taken.add((key, variable))
+
+    def null_vars(key: tuple, names: Sequence[str]) -> list[str]:
+        case = by_key[key]
+        return [n for n in names if case.get(n) is None and (key, n) not in taken]
+
+    # unknown_value: one missing single-choice field
+    for key in choose("unknown_value", [k for k in keys if null_vars(k, [v.name for v in singles])]):
+        r = _rng(seed, "unknown_value", *key)
+        name = r.choice(null_vars(key, [v.name for v in singles]))
+        add(key, name, "unknown_value", _unknown_label(cb[name], r))
+    # dates
+    for key in choose("invalid_date", [k for k in keys if null_vars(k, ["closed", "support_started"])]):
+        r = _rng(seed, "invalid_date", *key)
+        name = r.choice(null_vars(key, ["closed", "support_started"]))
+        add(key, name, "invalid_date", r.choice(("2022-13-45", "5/3-22", "2023-02-30", "31.12.2022", "ej klart")))
+    for key in choose("closing_date_before_opening", [k for k in keys if null_vars(k, ["closed"])]):
+        r = _rng(seed, "closing_date_before_opening", *key)
+        add(key, "closed", "closing_date_before_opening", by_key[key]["opened"] - timedelta(days=r.randint(1, 60)))
+    for key in choose("closing_date_after_submission", [k for k in keys if null_vars(k, ["closed"])]):
+        r = _rng(seed, "closing_date_after_submission", *key)
+        add(key, "closed", "closing_date_after_submission", round_date + timedelta(days=r.randint(1, 90)))
+    for key in choose("age_not_a_number", [k for k in keys if null_vars(k, ["age"])]):
+        r = _rng(seed, "age_not_a_number", *key)
+        add(key, "age", "age_not_a_number", r.choice(("fyrtio", "okänd", "medelålders", "??")))
+    for key in choose("age_above_110", [k for k in keys if null_vars(k, ["age"])]):
+        r = _rng(seed, "age_above_110", *key)
+        add(key, "age", "age_above_110", r.choice(("130", "150", "999", "111")))
+    # risk ratings: only where an assessment has an instrument but no rating
+    risk_slots = [
+        (key, pos)
+        for key in keys
+        for pos, (_d, instrument, rating) in sorted(risk.get(key, {}).items())
+        if instrument is not None and rating is None
+    ]
+    chosen_slots = set(choose("risk_rating_out_of_range", [(*k, p) for k, p in risk_slots]))
+    for key, pos in risk_slots:
+        if (*key, pos) in chosen_slots:
+            r = _rng(seed, "risk_rating_out_of_range", *key, pos)
+            add(key, f"risk_{pos}_rating", "risk_rating_out_of_range", r.choice(("0", "11", "15", "-1")))
+
+    rows: dict[str, list[tuple[tuple, str]]] = {}
+    for kind in ROW_DEFECTS:
+        for key in choose(kind, keys):
+            rows.setdefault(key[0], []).append((key, kind))
+    return fields, rows
+
+
+def _extra_row(
+    key: tuple, rule: str, case: dict[str, Any], index: int, used_keys: set[tuple], settings: ExportSettings
+) -> _ExtraRow:
+    """A rejected row built from a valid case (the template); ``used_keys`` holds the
+    unit's (client, opened) keys so that a new row never duplicates one by accident."""
+    r = _rng(settings.seed, "extra", rule, *key)
+    new = dict(case)
+    if rule == "case_key_missing":
+        if r.random() < 0.7:
+            new["client"] = r.choice(("", " "))
+            return _ExtraRow(index, rule, new, {})
+        return _ExtraRow(index, rule, new, {}, opened_text=r.choice(("2022-02-30", "", "okänt")))
+    if rule == "duplicate_case_key":
+        age = new.get("age")
+        new["age"] = 40 if age is None else (age - 1 if age >= 100 else age + 1)
+        new["handler"] = f"{case.get('handler') or 'H'}2"
+        return _ExtraRow(index, rule, new, {})
+    if rule == "age_under_18":  # a new client (a child registered by mistake)
+        client = f"{case['client']}-{r.choice('ABCDEFGH')}"
+        while (client, case["opened"]) in used_keys:
+            client += "x"
+        new["client"] = client
+        new["age"] = r.randint(14, 17)
+    else:  # opened_outside_period: the same client's earlier case, all dates shifted back
+        opened = settings.period_start - timedelta(days=r.randint(15, 75))
+        while (case["client"], opened) in used_keys:
+            opened -= timedelta(days=1)
+        shift = opened - case["opened"]
+        for name in ("opened", "support_started", "closed"):
+            if new.get(name) is not None:
+                new[name] = new[name] + shift
+    used_keys.add((new["client"], new["opened"]))
+    return _ExtraRow(index, rule, new, {})
+
+
+# --------------------------------------------------------------------------- columns
+
+
+@dataclass
+class _Row:
+    case: dict[str, Any]
+    risk: dict[int, tuple]
+    defects: dict[str, _FieldDefect]
+    seed: tuple  # hash parts of the row; each column draws from its own generator
+    opened_text: str | None = None
+    _rngs: dict[str, random.Random] = field(default_factory=dict)
+
+    def rng(self, column: str) -> random.Random:
+        """The row's generator for one column: a cell's spelling does not depend on
+        the other columns, so a case keeps it from round to round."""
+        if column not in self._rngs:
+            self._rngs[column] = _rng(*self.seed, column)
+        return self._rngs[column]
+
+
+@dataclass
+class _Column:
+    header: str
+    cell: Callable[[_Row], Any]
+    variable: str | None = None  # codebook name (or risk_<k>_<field>) for the defect log
+    block: str = ""
+
+
+def _columns(fmt: UnitFormat, n_risk: int, unit: str, settings: ExportSettings) -> list[_Column]:
+    cb = cbm.load()
+    container = fmt.container
+    hr = _rng(settings.seed, "headers", unit)
+    layouts = dict(fmt.multi_layouts)
+    style_choices = [s for s in HEADER_STYLES if s != "mixed"]
+
+    def style() -> str:
+        return hr.choice(style_choices) if fmt.header_style == "mixed" else fmt.header_style
+
+    def date_cell(name: str) -> Callable[[_Row], Any]:
+        def cell(row: _Row) -> Any:
+            if name == "opened" and row.opened_text is not None:
+                return row.opened_text
+            if name in row.defects:
+                value = row.defects[name].value
+                return _date_value(value, fmt.date_style, row.rng(name)) if isinstance(value, date) else value
+            d = row.case.get(name)
+            return None if d is None else _date_value(d, fmt.date_style, row.rng(name))
+
+        return cell
+
+    def single_cell(var: cbm.Variable) -> Callable[[_Row], Any]:
+        def cell(row: _Row) -> Any:
+            if var.name in row.defects:
+                return row.defects[var.name].value
+            code = row.case.get(var.name)
+            return None if code is None else _single_value(var, code, fmt, container)
+
+        return cell
+
+    def text_cell(name: str) -> Callable[[_Row], Any]:
+        return lambda row: row.case.get(name)
+
+    def age_cell(row: _Row) -> Any:
+        if "age" in row.defects:
+            return row.defects["age"].value
+        age = row.case.get("age")
+        return None if age is None else _age_value(age, row.rng("age"), container)
+
+    def option_cell(var: cbm.Variable, code: int) -> Callable[[_Row], Any]:
+        def cell(row: _Row) -> Any:
+            codes = row.case.get(var.name) or []
+            if not codes:
+                return None
+            mark = fmt.chosen_mark if code in codes else fmt.not_chosen_mark
+            if container == "xlsx" and mark in ("0", "1"):
+                return int(mark)
+            return mark or None
+
+        return cell
+
+    def list_cell(var: cbm.Variable, layout: str) -> Callable[[_Row], Any]:
+        sep = fmt.list_separator + ("" if layout == "list_codes" else " ")
+
+        def cell(row: _Row) -> Any:
+            codes = row.case.get(var.name) or []
+            return sep.join(_list_token(var, c, fmt, layout) for c in codes) or None
+
+        return cell
+
+    def comment_cell(name: str) -> Callable[[_Row], Any]:
+        def cell(row: _Row) -> Any:
+            r = row.rng(f"comment_{name}")
+            return r.choice(COMMENT_TEXTS) if r.random() < 0.12 else None
+
+        return cell
+
+    def local_cell(row: _Row) -> Any:
+        x = row.rng("local").random()
+        return "Ja" if x < 0.15 else "Nej" if x < 0.6 else None
+
+    def risk_cell(k: int, part: str) -> Callable[[_Row], Any]:
+        var = cb["risk_assessments"]
+
+        def cell(row: _Row) -> Any:
+            assessment = row.risk.get(k)
+            if assessment is None:
+                return None
+            d, instrument, rating = assessment
+            if part == "date":
+                return None if d is None else _date_value(d, fmt.date_style, row.rng(f"risk_{k}_date"))
+            if part == "instrument":
+                if instrument is None:
+                    return None
+                if fmt.instrument_style == "label":
+                    return var.label_of(instrument)
+                return instrument if container == "xlsx" else str(instrument)
+            defect = row.defects.get(f"risk_{k}_rating")
+            if defect is not None:
+                return defect.value
+            if rating is None:
+                return None
+            return rating if container == "xlsx" else str(rating)
+
+        return cell
+
+    columns: list[_Column] = []
+    for var in cb.variables:
+        block = var.name
+        if var.kind == "repeated":
+            words = var.extra["fields"]
+            prefix = var.extra["group_prefix"] + (f" ({var.suv})" if fmt.risk_header == "suv" else "")
+            for k in range(1, n_risk + 1):
+                for part in ("date", "instrument", "rating"):
+                    header = _label_header(f"{prefix} {k} {words[part]}", style())
+                    columns.append(_Column(header, risk_cell(k, part), f"risk_{k}_{part}", f"risk{k}"))
+            continue
+        s = style()
+        if var.kind == "multi":
+            layout = layouts[var.name]
+            if layout in ("option_label", "option_code"):
+                for o in var.options:
+                    if layout == "option_code":
+                        header = f"{var.suv}_{o.code}"
+                    else:
+                        header = _label_header(f"{var.label} ({var.suv}): {o.label}", s)
+                    columns.append(_Column(header, option_cell(var, o.code), var.name, block))
+            else:
+                columns.append(_Column(_variable_header(var, s), list_cell(var, layout), var.name, block))
+        elif var.kind == "single":
+            columns.append(_Column(_variable_header(var, s), single_cell(var), var.name, block))
+        elif var.kind == "date":
+            columns.append(_Column(_variable_header(var, s), date_cell(var.name), var.name, block))
+        elif var.kind == "integer":
+            columns.append(_Column(_variable_header(var, s), age_cell, var.name, block))
+        else:  # text: municipality, and the personal handler, client, survey_suggestions
+            columns.append(_Column(_variable_header(var, s), text_cell(var.name), var.name, block))
+        if var.name in fmt.comment_variables:
+            if fmt.comment_header == "dash":
+                header = _label_header(f"{var.label} – Kommentar", s)
+            else:
+                header = f"Kommentar ({var.suv})"
+            columns.append(_Column(header, comment_cell(var.name), None, block))
+    if fmt.local_variable:
+        columns.append(_Column(_label_header(LOCAL_VARIABLE, fmt.header_style), local_cell, None, "local"))
+    if fmt.column_order == "shuffled":
+        order = {c.block: _hash_int(settings.seed, "order", unit, c.block) for c in columns}
+        columns.sort(key=lambda c: order[c.block])  # stable: a block's columns stay together
+    return columns
+
+
+# --------------------------------------------------------------------------- serialisation
+
+
+def _title_lines(fmt: UnitFormat, round_date: date, municipality: str) -> list[str | None]:
+    lines: list[str | None] = [
+        "SUreg – export",
+        f"Utskriftsdatum {round_date.isoformat()}",
+        f"Enhet: {municipality}",
+        "Urval: samtliga ärenden",
+        None,  # an empty row between the titles and the header
+    ]
+    return lines[: fmt.title_rows]
+
+
+def _xlsx_bytes(
+    fmt: UnitFormat,
+    headers: list[str],
+    rows: list[list[Any]],
+    round_date: date,
+    municipality: str,
+) -> bytes:
+    buffer = io.BytesIO()
+    workbook = xlsxwriter.Workbook(buffer, {"in_memory": True})
+    created = datetime(round_date.year, round_date.month, round_date.day)
+    workbook.set_properties(
+        {"title": "SUreg – export", "author": "SUreg", "company": municipality, "created": created}
+    )
+    date_format = workbook.add_format({"num_format": "yyyy-mm-dd"})
+    bold = workbook.add_format({"bold": True})
+    blank = workbook.add_format({"font_name": "Calibri", "font_size": 11})
+    fillers = ["Instruktion", "Info"]
+    for i in range(fmt.sheet_index):
+        sheet = workbook.add_worksheet(fillers[i % len(fillers)] + ("" if i < 2 else str(i)))
+        sheet.write_string(0, 0, "Exporten innehåller ärenden registrerade i SUreg.")
+        sheet.write_string(1, 0, f"Utskriftsdatum {round_date.isoformat()}")
+    sheet = workbook.add_worksheet(fmt.sheet)
+    r = 0
+    for line in _title_lines(fmt, round_date, municipality):
+        if line is not None:
+            sheet.write_string(r, 0, line, bold if r == 0 else None)
+        r += 1
+    for c, header in enumerate(headers):
+        sheet.write_string(r, c, header, bold)
+    r += 1
+    for values in rows:
+        for c, value in enumerate(values):
+            if value is None:
+                continue
+            if isinstance(value, date):
+                sheet.write_datetime(r, c, value, date_format)
+            elif isinstance(value, (int, float)):
+                sheet.write_number(r, c, value)
+            else:
+                sheet.write_string(r, c, value)
+        r += 1
+    for _ in range(fmt.trailing_empty_rows):
+        for c in range(len(headers)):
+            sheet.write_blank(r, c, None, blank)
+        r += 1
+    workbook.close()
+    return buffer.getvalue()
+
+
+def _csv_text(fmt: UnitFormat, headers: list[str], rows: list[list[Any]]) -> tuple[str, list[int]]:
+    """The file's text and the line number on which each data record starts."""
+
+    def record(values: list[Any]) -> str:
+        out = io.StringIO()
+        csv.writer(out, delimiter=fmt.delimiter, lineterminator=fmt.newline, quoting=csv.QUOTE_MINIMAL).writerow(
+            ["" if v is None else str(v) for v in values]
+        )
+        return out.getvalue()
+
+    parts = [record(headers)]
+    line = 1 + parts[0].count("\n")
+    starts = []
+    for values in rows:
+        text = record(values)
+        starts.append(line)
+        line += text.count("\n")
+        parts.append(text)
+    return "".join(parts), starts
+
+
+# --------------------------------------------------------------------------- rounds
+
+
+@dataclass(frozen=True)
+class RenderedRound:
+    """A round's files in memory: ``files`` maps the path relative to the raw-data
+    folder (``YYYY-MM-DD/<name>``) to the file's bytes."""
+
+    round: date
+    files: dict[str, bytes]
+    defects: pl.DataFrame  # DEFECT_LOG_SCHEMA
+    manifest: pl.DataFrame  # MANIFEST_SCHEMA
+
+
+def _file_name(fmt: UnitFormat, unit_row: Mapping[str, Any], round_date: date) -> str:
+    kommun = str(unit_row.get("kommun") or unit_row.get("municipality") or unit_row["unit"])
+    slug = str(unit_row["unit"])
+    name = fmt.file_name.format(
+        kommun=kommun, slug=slug, slug_=slug.replace("-", "_"),
+        date=round_date.isoformat(), compact=round_date.strftime("%Y%m%d"),
+    )
+    return re.sub(r'[\\/:*?"<>|]', "-", name)
+
+
+def _risk_by_case(risk: pl.DataFrame) -> dict[tuple, dict[int, tuple]]:
+    out: dict[tuple, dict[int, tuple]] = {}
+    for r in risk.sort(["unit", "client", "opened", "position"]).iter_rows(named=True):
+        out.setdefault((r["unit"], r["client"], r["opened"]), {})[int(r["position"])] = (
+            r["date"], r["instrument"], r["rating"],
+        )
+    return out
+
+
+def render_round(
+    snapshot: Any, settings: ExportSettings, *, formats: Mapping[str, UnitFormat] | None = None
+) -> RenderedRound:
+    """A round's export files in memory, with the defect log and format manifest.
+
+    ``snapshot`` needs ``round`` (date), ``units``, ``cases`` and ``risk`` frames (see
+    STAGES.md). ``formats`` defaults to :func:`assign_formats` over this round's units.
+    """
+    round_date: date = snapshot.round
+    units = snapshot.units.sort("unit")
+    if formats is None:
+        formats = assign_formats(units["unit"].to_list(), settings)
+    case_columns = ["unit", "client", "handler", *cbm.case_schema().names()]
+    cases_frame = snapshot.cases
+    if "survey_suggestions" in cases_frame.columns:
+        case_columns.append("survey_suggestions")
+    cases = (
+        cases_frame.select(case_columns)
+        .with_row_index("_order")
+        .sort(["unit", "opened", "client", "_order"])
+        .drop("_order")
+        .to_dicts()
+    )
+    risk = _risk_by_case(snapshot.risk) if snapshot.risk is not None and snapshot.risk.height else {}
+    keys = [_case_key(c["unit"], c) for c in cases]
+    if len(set(keys)) != len(keys):
+        raise ValueError("snapshot.cases has duplicate (unit, client, opened) keys; the snapshot must hold valid cases only")
+    orphans = set(risk) - set(keys)
+    if orphans:
+        raise ValueError(f"snapshot.risk has {len(orphans)} case key(s) not in snapshot.cases, e.g. {sorted(orphans)[0][0]!r}")
+    unknown_units = {k[0] for k in keys} - set(units["unit"].to_list())
+    if unknown_units:
+        raise ValueError(f"snapshot.cases has units missing from snapshot.units: {sorted(unknown_units)}")
+    too_many = [k for k, groups in risk.items() if max(groups) > 10]
+    if too_many:
+        raise ValueError("snapshot.risk has positions above 10 (the export has at most 10 groups)")
+    field_plan, row_plan = _plan_defects(cases, risk, round_date, settings)
+    cases_by_unit: dict[str, list[dict[str, Any]]] = {}
+    for case in cases:
+        cases_by_unit.setdefault(case["unit"], []).append(case)
+
+    folder = round_date.isoformat()
+    files: dict[str, bytes] = {}
+    defect_rows: list[dict[str, Any]] = []
+    manifest_rows: list[dict[str, Any]] = []
+    for unit_row in units.iter_rows(named=True):
+        unit = unit_row["unit"]
+        fmt = formats[unit]
+        valid = cases_by_unit.get(unit, [])
+        rows = [
+            _Row(
+                c,
+                risk.get(_case_key(unit, c), {}),
+                {d.variable: d for d in field_plan.get(_case_key(unit, c), [])},
+                (settings.seed, "cells", *_case_key(unit, c)),
+            )
+            for c in valid
+        ]
+        index_of = {_case_key(unit, c): i for i, c in enumerate(valid)}
+        used_keys = {(c["client"], c["opened"]) for c in valid}
+        # extra (rejected) rows, placed among the valid ones; a duplicate after its original
+        placement = _rng(settings.seed, "placement", unit, folder)
+        buckets: list[list[tuple[_Row, str]]] = [[] for _ in range(len(rows) + 1)]
+        for key, rule in row_plan.get(unit, []):
+            i = index_of[key]
+            extra = _extra_row(key, rule, valid[i], i, used_keys, settings)
+            row = _Row(extra.case, extra.risk, {}, (settings.seed, "cells", rule, *key), extra.opened_text)
+            position = placement.randint(i + 1, len(rows)) if rule == "duplicate_case_key" else placement.randint(0, len(rows))
+            buckets[position].append((row, rule))
+        ordered: list[tuple[_Row, str | None]] = []
+        for i in range(len(rows) + 1):
+            ordered.extend(buckets[i])
+            if i < len(rows):
+                ordered.append((rows[i], None))
+
+        n_risk = max([max(r.risk, default=0) for r, _ in ordered] + [1])
+        columns = _columns(fmt, min(n_risk, 10), unit, settings)
+        headers = [c.header for c in columns]
+        table = [[c.cell(r) for c in columns] for r, _ in ordered]
+        municipality = str(valid[0]["municipality"]) if valid else str(unit_row.get("municipality") or unit)
+        name = _file_name(fmt, unit_row, round_date)
+        relative = f"{folder}/{name}"
+        while relative in files:
+            relative = f"{folder}/{Path(name).stem} ({unit}){Path(name).suffix}"
+            name = Path(relative).name
+        if fmt.container == "xlsx":
+            files[relative] = _xlsx_bytes(fmt, headers, table, round_date, municipality)
+            header_row = fmt.title_rows + 1
+            row_numbers = [header_row + 1 + i for i in range(len(table))]
+        else:
+            text, row_numbers = _csv_text(fmt, headers, table)
+            try:
+                files[relative] = text.encode(fmt.encoding)
+            except UnicodeEncodeError as error:
+                raise ValueError(
+                    f"{relative}: the text {error.object[error.start:error.end]!r} cannot be written in "
+                    f"{fmt.encoding}; keep simulated texts to characters Windows-1252 can hold"
+                ) from None
+            header_row = 1
+        column_of = {}
+        for c in columns:
+            if c.variable is not None:
+                column_of.setdefault(c.variable, c.header)
+        position_of = {c.variable: i for i, c in reversed(list(enumerate(columns))) if c.variable}
+        for (row, rule), number, values in zip(ordered, row_numbers, table):
+            base = dict(round=round_date, unit=unit, file=relative, row=number)
+            if rule is not None:
+                defect_rows.append(dict(base, column=None, variable=None, rule=rule, value=None))
+            for d in row.defects.values():
+                written = values[position_of[d.variable]]
+                defect_rows.append(dict(
+                    base, column=column_of[d.variable], variable=d.variable, rule=d.rule,
+                    value=written.isoformat() if isinstance(written, date) else str(written),
+                ))
+        manifest_rows.append(dict(
+            round=round_date, unit=unit, file=relative, container=fmt.container,
+            sheet=fmt.sheet or None, sheet_index=fmt.sheet_index, title_rows=fmt.title_rows,
+            header_row=header_row, trailing_empty_rows=fmt.trailing_empty_rows,
+            encoding=fmt.encoding or None, delimiter=fmt.delimiter or None,
+            newline={"\r\n": "CRLF", "\n": "LF"}.get(fmt.newline), header_style=fmt.header_style,
+            multi_layout=fmt.multi_layout, list_separator=fmt.list_separator,
+            chosen_mark=fmt.chosen_mark, not_chosen_mark=fmt.not_chosen_mark,
+            value_style=fmt.value_style, value_case=fmt.value_case, date_style=fmt.date_style,
+            vet_ej=fmt.vet_ej, risk_header=fmt.risk_header, instrument_style=fmt.instrument_style,
+            comment_header=fmt.comment_header, comment_columns=len(fmt.comment_variables),
+            local_variable=fmt.local_variable, column_order=fmt.column_order,
+            rows_written=len(table), valid_rows=len(rows),
+        ))
+    defects = pl.DataFrame(defect_rows, schema=DEFECT_LOG_SCHEMA).sort(["file", "row", "rule"])
+    manifest = pl.DataFrame(manifest_rows, schema=MANIFEST_SCHEMA).sort("file")
+    return RenderedRound(round_date, files, defects, manifest)
+
+
+def write_round(
+    snapshot: Any,
+    folder: Path,
+    settings: ExportSettings,
+    *,
+    formats: Mapping[str, UnitFormat] | None = None,
+) -> list[Path]:
+    """Write one file per unit into ``folder/<YYYY-MM-DD>/``; returns the paths written.
+
+    Use :func:`render_round` (same arguments) for the defect log and manifest."""
+    rendered = render_round(snapshot, settings, formats=formats)
+    return _write_files(rendered, Path(folder))
+
+
+def _write_files(rendered: RenderedRound, folder: Path) -> list[Path]:
+    paths = []
+    for relative, content in sorted(rendered.files.items()):
+        path = folder / relative
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(content)
+        paths.append(path)
+    return paths
+
+
+_ROUND_DIR = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+def _clear_previous_demo(folder: Path) -> None:
+    """Remove the round folders of an earlier demo set; refuse to touch real data."""
+    if not folder.exists():
+        return
+    rounds = [p for p in folder.iterdir() if p.is_dir() and _ROUND_DIR.match(p.name)]
+    if not rounds:
+        return
+    marker = folder / MARKER_FILE
+    if not marker.exists() or "demo: true" not in marker.read_text(encoding="utf-8"):
+        raise FileExistsError(
+            f"{folder} holds round folders but no {MARKER_FILE} marking them as demo data; "
+            "refusing to overwrite what may be real exports. Choose an empty folder."
+        )
+    for path in rounds:
+        shutil.rmtree(path)
+
+
+def marker_text(snapshots: Sequence[Any], settings: ExportSettings) -> str:
+    rounds = ", ".join(s.round.isoformat() for s in snapshots)
+    return (
+        "# SIMULATED DEMO DATA - not real cases.\n"
+        "# Written by `kvinnofrid demo`; the pipeline reads this marker to allow its fixed\n"
+        "# demo pseudonym key. Never put this file next to real exports.\n"
+        "demo: true\n"
+        "description: Simulated SU-Kvinnofrid exports (no real persons or cases)\n"
+        "generator: kvinnofrid.demo.export_writer\n"
+        f'generator_version: "{GENERATOR_VERSION}"\n'
+        f'package_version: "{__version__}"\n'
+        f"seed: {settings.seed}\n"
+        f"rounds: [{rounds}]\n"
+    )
+
+
+def write_demo(snapshots: Sequence[Any], folder: Path, settings: ExportSettings) -> pl.DataFrame:
+    """Write every round of the demo set and the marker ``folder/demodata.yaml``.
+
+    Unit habits are assigned over the union of all rounds' units, so a unit exports the
+    same way in every round. Earlier demo round folders are removed first (only when the
+    marker says the folder holds demo data). Returns the defect log of all rounds
+    (:data:`DEFECT_LOG_SCHEMA`); it is not written into ``folder``.
+    """
+    folder = Path(folder)
+    all_units = sorted({u for s in snapshots for u in s.units["unit"].to_list()})
+    formats = assign_formats(all_units, settings)
+    _clear_previous_demo(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    logs = []
+    for snapshot in snapshots:
+        rendered = render_round(snapshot, settings, formats=formats)
+        _write_files(rendered, folder)
+        logs.append(rendered.defects)
+    (folder / MARKER_FILE).write_text(marker_text(snapshots, settings), encoding="utf-8", newline="\n")
+    return pl.concat(logs) if logs else pl.DataFrame(schema=DEFECT_LOG_SCHEMA)

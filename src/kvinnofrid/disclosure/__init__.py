@@ -1,0 +1,1 @@
+"""Protecting small numbers below national level: suppression and the Kolada key figures."""

@@ -1,0 +1,1 @@
+"""From numbers to the report: number formats, figures, chapter text, rendering, provenance, unit reports."""

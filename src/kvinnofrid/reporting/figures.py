@@ -1,0 +1,603 @@
+"""The report's figures: one house style, one function per figure kind.
+
+Every function takes a diagram table with the columns of the output contract
+(``group, category, n, denominator, share, ci_low, ci_high, mean, suppressed``;
+spec/outputs.md), rows in the order the figure shows them, plus the title, the N label
+and notes, and returns a plotnine ``ggplot``. ``save_figure`` writes it as PNG and SVG
+with a fixed size and resolution, byte-identical on every rerun.
+
+Figure kinds (the registry's ``kind``):
+
+* ``bar``          horizontal bars of shares, ``94 %`` on each bar (2–9, 11–15, 18–20, 26–27)
+* ``grouped_bar``  the same per group, side by side (21–25)
+* ``stacked_bar``  with groups: 100 % bars, one per group (17, group = duration bin);
+                   without groups: diagram 1's phases, registered vs not registered (counts)
+* ``histogram``    vertical bars of counts over ordered bins, ``1 023`` on each (16)
+* ``mean_bar``     horizontal bars of means, ``2,4`` on each (10)
+* ``phases``       diagram 1 explicitly (same as ``stacked_bar`` without groups)
+
+Suppressed rows (``suppressed`` true, ``n`` empty) are never drawn as zero: the bar is
+left out, the gap is marked ``dold*`` and the caption explains the star.
+"""
+
+from __future__ import annotations
+
+import textwrap
+from collections.abc import Sequence
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt  # noqa: E402
+import pandas as pd  # noqa: E402
+import plotnine as p9  # noqa: E402
+import polars as pl  # noqa: E402
+
+from kvinnofrid.reporting.numfmt import NBSP, fmt_dec, fmt_int, fmt_num, fmt_pct  # noqa: E402
+
+__all__ = [
+    "PALETTE",
+    "KINDS",
+    "MULTI_NOTE",
+    "SUPPRESSED_NOTE",
+    "house_theme",
+    "bar_figure",
+    "grouped_bar_figure",
+    "stacked_bar_figure",
+    "phases_figure",
+    "histogram_figure",
+    "mean_bar_figure",
+    "make_figure",
+    "draw_diagram",
+    "save_figure",
+    "alt_text",
+    "n_subtitle",
+]
+
+# Okabe–Ito: distinguishable with the common colour-vision deficiencies and in greyscale
+# order; blue first so single-series figures look like SKR's blue bars.
+PALETTE = ["#0072B2", "#E69F00", "#009E73", "#56B4E9", "#D55E00", "#CC79A7", "#F0E442", "#000000"]
+HIGHLIGHT = "#E69F00"
+NOT_REGISTERED = "#C8C8C8"
+TEXT_COLOUR = "#222222"
+FONT = "DejaVu Sans"  # ships with matplotlib: å, ä, ö, NBSP and the minus sign
+
+MULTI_NOTE = "Flera svarsalternativ kunde anges."
+SUPPRESSED_NOTE = "* dold: för få ärenden för att visas."
+SUPPRESSED_LABEL = "dold*"
+
+WIDTH_IN = 7.0
+DPI = 200
+LABEL_WIDTH = 34  # characters per line of a category label
+TITLE_WIDTH = 64
+
+KINDS = ("bar", "grouped_bar", "stacked_bar", "histogram", "mean_bar", "phases")
+
+TABLE_COLUMNS = ("group", "category", "n", "denominator", "share", "ci_low", "ci_high", "mean", "suppressed")
+
+
+# --------------------------------------------------------------------------- style
+
+
+def house_theme(height_in: float) -> p9.theme:
+    """The one theme: white, light grid on the value axis only, legible Swedish text."""
+    return p9.theme_minimal(base_size=10, base_family=FONT) + p9.theme(
+        figure_size=(WIDTH_IN, height_in),
+        dpi=DPI,
+        plot_title=p9.element_text(size=12, weight="bold", ha="left", color=TEXT_COLOUR),
+        plot_subtitle=p9.element_text(size=10, ha="left", color="#444444"),
+        plot_caption=p9.element_text(size=8.5, ha="left", color="#444444"),
+        axis_text=p9.element_text(size=9, color=TEXT_COLOUR),
+        axis_title=p9.element_blank(),
+        panel_grid_minor=p9.element_blank(),
+        panel_grid_major=p9.element_line(color="#E3E3E3", size=0.5),
+        legend_position="bottom",
+        legend_title=p9.element_blank(),
+        legend_text=p9.element_text(size=9),
+        plot_background=p9.element_rect(fill="white", color="white"),
+    )
+
+
+def _wrap(text: str, width: int = LABEL_WIDTH) -> str:
+    return "\n".join(textwrap.wrap(str(text), width)) or str(text)
+
+
+def _pct_axis(breaks: Sequence[float]) -> list[str]:
+    return [fmt_pct(b) for b in breaks]
+
+
+def _int_axis(breaks: Sequence[float]) -> list[str]:
+    return [fmt_int(b) for b in breaks]
+
+
+def _dec_axis(breaks: Sequence[float]) -> list[str]:
+    return [fmt_num(b) for b in breaks]
+
+
+# --------------------------------------------------------------------------- table helpers
+
+
+def _frame(table: pl.DataFrame) -> pl.DataFrame:
+    """The table with every contract column present and typed loosely."""
+    missing = [c for c in ("category",) if c not in table.columns]
+    if missing:
+        raise ValueError(f"diagramtabellen saknar kolumnen {missing[0]!r}")
+    defaults = {
+        "group": pl.lit(None, pl.String),
+        "n": pl.lit(None, pl.Int64),
+        "denominator": pl.lit(None, pl.Int64),
+        "share": pl.lit(None, pl.Float64),
+        "ci_low": pl.lit(None, pl.Float64),
+        "ci_high": pl.lit(None, pl.Float64),
+        "mean": pl.lit(None, pl.Float64),
+        "suppressed": pl.lit(False),
+    }
+    frame = table.with_columns([expr.alias(c) for c, expr in defaults.items() if c not in table.columns])
+    return frame.with_columns(
+        pl.col("group").cast(pl.String).fill_null(""),
+        pl.col("category").cast(pl.String),
+        pl.col("suppressed").cast(pl.Boolean).fill_null(False),
+        pl.col("share").cast(pl.Float64),
+        pl.col("mean").cast(pl.Float64),
+    ).select(TABLE_COLUMNS)
+
+
+def _groups(frame: pl.DataFrame) -> list[str]:
+    return [g for g in frame["group"].unique(maintain_order=True).to_list() if g != ""]
+
+
+def _categories(frame: pl.DataFrame) -> list[str]:
+    return frame["category"].unique(maintain_order=True).to_list()
+
+
+def n_subtitle(table: pl.DataFrame, n_label: str | None = None) -> str:
+    """The N line under the title, from the registry's ``n_label``.
+
+    ``{n}`` is the denominator in Swedish format, ``{group}`` the group name: a label
+    with ``{group}`` is repeated per group (``HRV: N = 296 · Ej HRV: N = 2 484``); a
+    label without it on a grouped table gets the sum of the groups' denominators (the
+    groups of diagram 17 partition its cases). A label without placeholders is printed
+    as it is. Default: ``N = {n}``, or ``{group}: N = {n}`` for grouped tables.
+    """
+    frame = _frame(table)
+    groups = _groups(frame)
+
+    def denominator(rows: pl.DataFrame) -> int | None:
+        dens = rows["denominator"].drop_nulls()
+        return int(dens.max()) if len(dens) else None
+
+    label = n_label or ("{group}: N = {n}" if groups else "N = {n}")
+    if groups and "{group}" in label:
+        return " · ".join(
+            label.replace("{group}", g).replace("{n}", fmt_int(denominator(frame.filter(pl.col("group") == g))))
+            for g in groups
+        )
+    if groups:
+        per_group = [denominator(frame.filter(pl.col("group") == g)) for g in groups]
+        n = sum(d for d in per_group if d is not None) if any(d is not None for d in per_group) else None
+    else:
+        n = denominator(frame)
+    return label.replace("{n}", fmt_int(n))
+
+
+def _caption(notes: Sequence[str] | str | None, multi: bool, suppressed: bool) -> str | None:
+    if isinstance(notes, str):
+        notes = [notes]
+    lines = [_wrap(n, 110) for n in (notes or ()) if n]
+    if multi:
+        lines.append(MULTI_NOTE)
+    if suppressed:
+        lines.append(SUPPRESSED_NOTE)
+    return "\n".join(lines) or None
+
+
+def _height(rows: int, extra: float = 0.0) -> float:
+    return round(min(11.0, max(2.8, 1.5 + 0.36 * rows + extra)), 2)
+
+
+def _labs(title: str, subtitle: str, caption: str | None) -> p9.labs:
+    return p9.labs(title=_wrap(title, TITLE_WIDTH), subtitle=subtitle, caption=caption, x="", y="")
+
+
+def _pd(frame: pl.DataFrame) -> pd.DataFrame:
+    return frame.to_pandas()
+
+
+# --------------------------------------------------------------------------- figure kinds
+
+
+def bar_figure(
+    table: pl.DataFrame,
+    title: str,
+    n_label: str | None = None,
+    notes: Sequence[str] | str | None = None,
+    multi: bool = False,
+) -> p9.ggplot:
+    """Horizontal bars of shares, first category on top, ``94 %`` beside each bar."""
+    frame = _frame(table)
+    cats = _categories(frame)
+    wrapped = [_wrap(c) for c in cats]
+    data = frame.with_columns(
+        pl.col("category").replace_strict(cats, wrapped).alias("label_cat"),
+        pl.col("share").map_elements(fmt_pct, return_dtype=pl.String).alias("label"),
+    )
+    shown = data.filter(~pl.col("suppressed") & pl.col("share").is_not_null())
+    hidden = data.filter(pl.col("suppressed"))
+    top = max(shown["share"].max() or 0.0, 0.01)
+    plot = (
+        p9.ggplot(_pd(shown), p9.aes("label_cat", "share"))
+        + p9.geom_col(fill=PALETTE[0], width=0.72)
+        + p9.geom_text(p9.aes(label="label"), ha="left", nudge_y=top * 0.015, size=8.5, color=TEXT_COLOUR)
+        + p9.scale_x_discrete(limits=list(reversed(wrapped)))
+        + p9.scale_y_continuous(labels=_pct_axis, limits=(0, top * 1.14), expand=(0, 0))
+        + p9.coord_flip()
+        + _labs(title, n_subtitle(frame, n_label), _caption(notes, multi, hidden.height > 0))
+        + house_theme(_height(len(cats), 0.3 * multi))
+        + p9.theme(panel_grid_major_y=p9.element_blank())
+    )
+    if hidden.height:
+        plot += p9.geom_text(
+            p9.aes("label_cat", 0),
+            data=_pd(hidden.with_columns(pl.lit(SUPPRESSED_LABEL).alias("label"))),
+            label=SUPPRESSED_LABEL,
+            ha="left",
+            size=8.5,
+            color="#666666",
+            fontstyle="italic",
+        )
+    return plot
+
+
+def grouped_bar_figure(
+    table: pl.DataFrame,
+    title: str,
+    n_label: str | None = None,
+    notes: Sequence[str] | str | None = None,
+    multi: bool = False,
+) -> p9.ggplot:
+    """Horizontal bars of shares per group side by side (HRV/Ej HRV, Kvinna/Man)."""
+    frame = _frame(table)
+    cats = _categories(frame)
+    groups = _groups(frame) or [""]
+    wrapped = [_wrap(c) for c in cats]
+    colours = dict(zip(groups, PALETTE, strict=False))
+    data = frame.with_columns(
+        pl.col("category").replace_strict(cats, wrapped).alias("label_cat"),
+        pl.col("share").map_elements(lambda s: NBSP + fmt_pct(s), return_dtype=pl.String).alias("label"),
+    )
+    shown = _pd(data.filter(~pl.col("suppressed") & pl.col("share").is_not_null()))
+    hidden = data.filter(pl.col("suppressed"))
+    # coord_flip draws the first dodge level at the bottom: reverse the levels so the
+    # first group is the upper bar, and reverse the legend back.
+    shown["group"] = pd.Categorical(shown["group"], categories=list(reversed(groups)))
+    top = max(float(shown["share"].max()) if len(shown) else 0.0, 0.01)
+    dodge = p9.position_dodge(width=0.8)
+    plot = (
+        p9.ggplot(shown, p9.aes("label_cat", "share", fill="group"))
+        + p9.geom_col(position=dodge, width=0.78)
+        + p9.geom_text(
+            p9.aes(label="label", group="group"),
+            position=dodge,
+            ha="left",
+            size=7.5,
+            color=TEXT_COLOUR,
+        )
+        + p9.scale_fill_manual(values=colours, breaks=groups)
+        + p9.scale_x_discrete(limits=list(reversed(wrapped)))
+        + p9.scale_y_continuous(labels=_pct_axis, limits=(0, top * 1.16), expand=(0, 0))
+        + p9.coord_flip()
+        + _labs(title, n_subtitle(frame, n_label), _caption(notes, multi, hidden.height > 0))
+        + house_theme(_height(len(cats) * max(1, len(groups)) * 0.62, 0.6))
+        + p9.theme(panel_grid_major_y=p9.element_blank())
+    )
+    if hidden.height:
+        plot += p9.annotate(
+            "text",
+            x=[_wrap(c) for c in hidden["category"].to_list()],
+            y=0,
+            label=SUPPRESSED_LABEL,
+            ha="left",
+            size=7.5,
+            color="#666666",
+        )
+    return plot
+
+
+def stacked_bar_figure(
+    table: pl.DataFrame,
+    title: str,
+    n_label: str | None = None,
+    notes: Sequence[str] | str | None = None,
+    multi: bool = False,
+) -> p9.ggplot:
+    """100 % bars, one per group (diagram 17: duration bin), segments = categories.
+
+    A table without groups is diagram 1's phases: see ``phases_figure``.
+    """
+    frame = _frame(table)
+    groups = _groups(frame)
+    if not groups:
+        return phases_figure(table, title, n_label, notes, multi)
+    cats = _categories(frame)
+    colours = dict(zip(cats, PALETTE, strict=False))
+    data = frame.with_columns(
+        pl.col("share").map_elements(lambda s: fmt_pct(s) if s >= 0.04 else "", return_dtype=pl.String).alias("label"),
+    )
+    shown = _pd(data.filter(~pl.col("suppressed") & pl.col("share").is_not_null()))
+    hidden = data.filter(pl.col("suppressed"))
+    # position_stack puts the first level at the far end; reverse so the first
+    # category starts at 0 %, and keep the legend in table order.
+    shown["category"] = pd.Categorical(shown["category"], categories=list(reversed(cats)))
+    wrapped_cats = {c: _wrap(c, 40) for c in cats}
+    plot = (
+        p9.ggplot(shown, p9.aes("group", "share", fill="category"))
+        + p9.geom_col(position="stack", width=0.7)
+        + p9.geom_text(p9.aes(label="label"), position=p9.position_stack(vjust=0.5), size=8.5, color="white")
+        + p9.scale_fill_manual(values=colours, breaks=cats, labels=[wrapped_cats[c] for c in cats])
+        + p9.scale_x_discrete(limits=list(reversed(groups)))
+        + p9.scale_y_continuous(labels=_pct_axis, limits=(0, 1.0001), expand=(0, 0))
+        + p9.coord_flip()
+        + _labs(title, n_subtitle(frame, n_label), _caption(notes, multi, hidden.height > 0))
+        + house_theme(_height(len(groups), 0.8))
+        + p9.theme(panel_grid_major_y=p9.element_blank())
+    )
+    return plot
+
+
+def phases_figure(
+    table: pl.DataFrame,
+    title: str,
+    n_label: str | None = None,
+    notes: Sequence[str] | str | None = None,
+    multi: bool = False,
+) -> p9.ggplot:
+    """Diagram 1: per phase, cases registered (n) and not registered (denominator − n)."""
+    frame = _frame(table)
+    cats = _categories(frame)
+    wrapped = [_wrap(c) for c in cats]
+    registered = "Registrerat"
+    not_registered = "Ej registrerat"
+    base = frame.filter(~pl.col("suppressed")).with_columns(
+        pl.col("category").replace_strict(cats, wrapped).alias("label_cat")
+    )
+    long = pl.concat(
+        [
+            base.select("label_cat", pl.lit(registered).alias("status"), pl.col("n").cast(pl.Int64).alias("count")),
+            base.select(
+                "label_cat",
+                pl.lit(not_registered).alias("status"),
+                (pl.col("denominator") - pl.col("n")).cast(pl.Int64).alias("count"),
+            ),
+        ]
+    ).with_columns(
+        pl.when(pl.col("count") > 0)
+        .then(pl.col("count").map_elements(fmt_int, return_dtype=pl.String))
+        .otherwise(pl.lit(""))
+        .alias("label")
+    )
+    shown = _pd(long)
+    shown["status"] = pd.Categorical(shown["status"], categories=[not_registered, registered])
+    top = max(float((base["denominator"].max() or 1)), 1.0)
+    hidden = frame.filter(pl.col("suppressed")).height > 0
+    plot = (
+        p9.ggplot(shown, p9.aes("label_cat", "count", fill="status"))
+        + p9.geom_col(position="stack", width=0.7)
+        + p9.geom_text(p9.aes(label="label"), position=p9.position_stack(vjust=0.5), size=8, color=TEXT_COLOUR)
+        + p9.scale_fill_manual(
+            values={registered: PALETTE[3], not_registered: NOT_REGISTERED}, breaks=[registered, not_registered]
+        )
+        + p9.scale_x_discrete(limits=list(reversed(wrapped)))
+        + p9.scale_y_continuous(labels=_int_axis, limits=(0, top * 1.02), expand=(0, 0))
+        + p9.coord_flip()
+        + _labs(title, n_subtitle(frame, n_label or "N = {n} ärenden"), _caption(notes, multi, hidden))
+        + house_theme(_height(len(cats), 0.5))
+        + p9.theme(panel_grid_major_y=p9.element_blank())
+    )
+    return plot
+
+
+def histogram_figure(
+    table: pl.DataFrame,
+    title: str,
+    n_label: str | None = None,
+    notes: Sequence[str] | str | None = None,
+    multi: bool = False,
+) -> p9.ggplot:
+    """Vertical bars of counts over ordered bins (diagram 16), ``1 023`` above each."""
+    frame = _frame(table)
+    cats = _categories(frame)
+    data = frame.with_columns(
+        pl.col("n").map_elements(fmt_int, return_dtype=pl.String).alias("label"),
+    )
+    shown = data.filter(~pl.col("suppressed") & pl.col("n").is_not_null())
+    hidden = data.filter(pl.col("suppressed"))
+    top = max(float(shown["n"].max() or 1), 1.0)
+    plot = (
+        p9.ggplot(_pd(shown), p9.aes("category", "n"))
+        + p9.geom_col(fill=PALETTE[0], width=0.85)
+        + p9.geom_text(p9.aes(label="label"), va="bottom", nudge_y=top * 0.012, size=8.5, color=TEXT_COLOUR)
+        + p9.scale_x_discrete(limits=cats)
+        + p9.scale_y_continuous(labels=_int_axis, limits=(0, top * 1.1), expand=(0, 0))
+        + _labs(title, n_subtitle(frame, n_label), _caption(notes, multi, hidden.height > 0))
+        + house_theme(4.2)
+        + p9.theme(panel_grid_major_x=p9.element_blank())
+    )
+    if hidden.height:
+        plot += p9.annotate(
+            "text", x=hidden["category"].to_list(), y=top * 0.02, label=SUPPRESSED_LABEL, va="bottom", size=8.5
+        )
+    return plot
+
+
+def mean_bar_figure(
+    table: pl.DataFrame,
+    title: str,
+    n_label: str | None = None,
+    notes: Sequence[str] | str | None = None,
+    multi: bool = False,
+    highlight: str = "Genomsnitt",
+) -> p9.ggplot:
+    """Horizontal bars of means (diagram 10), ``2,4`` beside each; ``highlight`` in orange."""
+    frame = _frame(table)
+    cats = _categories(frame)
+    wrapped = [_wrap(c) for c in cats]
+    data = frame.with_columns(
+        pl.col("category").replace_strict(cats, wrapped).alias("label_cat"),
+        pl.col("mean").map_elements(fmt_dec, return_dtype=pl.String).alias("label"),
+        (pl.col("category") == highlight).alias("is_highlight"),
+    )
+    shown = data.filter(~pl.col("suppressed") & pl.col("mean").is_not_null())
+    hidden = data.filter(pl.col("suppressed"))
+    top = max(float(shown["mean"].max() or 1), 0.1)
+    subtitle = n_subtitle(frame, n_label) if n_label else "Medelvärde bland ärenden med minst en insats"
+    plot = (
+        p9.ggplot(_pd(shown), p9.aes("label_cat", "mean", fill="is_highlight"))
+        + p9.geom_col(width=0.72, show_legend=False)
+        + p9.geom_text(p9.aes(label="label"), ha="left", nudge_y=top * 0.015, size=8.5, color=TEXT_COLOUR)
+        + p9.scale_fill_manual(values={True: HIGHLIGHT, False: PALETTE[0]})
+        + p9.scale_x_discrete(limits=list(reversed(wrapped)))
+        + p9.scale_y_continuous(labels=_dec_axis, limits=(0, top * 1.12), expand=(0, 0))
+        + p9.coord_flip()
+        + _labs(title, subtitle, _caption(notes, multi, hidden.height > 0))
+        + house_theme(_height(len(cats)))
+        + p9.theme(panel_grid_major_y=p9.element_blank())
+    )
+    if hidden.height:
+        plot += p9.annotate(
+            "text", x=[_wrap(c) for c in hidden["category"].to_list()], y=0, label=SUPPRESSED_LABEL, ha="left", size=8.5
+        )
+    return plot
+
+
+_BY_KIND = {
+    "bar": bar_figure,
+    "grouped_bar": grouped_bar_figure,
+    "stacked_bar": stacked_bar_figure,
+    "histogram": histogram_figure,
+    "mean_bar": mean_bar_figure,
+    "phases": phases_figure,
+}
+
+
+def make_figure(
+    kind: str,
+    table: pl.DataFrame,
+    title: str,
+    n_label: str | None = None,
+    notes: Sequence[str] | str | None = None,
+    multi: bool = False,
+) -> p9.ggplot:
+    """The figure of the registry's ``kind`` (one of ``KINDS``)."""
+    try:
+        draw = _BY_KIND[kind]
+    except KeyError:
+        raise ValueError(f"okänd diagramtyp {kind!r}; tillåtna: {', '.join(KINDS)}") from None
+    return draw(table, title, n_label, notes, multi)
+
+
+def draw_diagram(diagram: object, table: pl.DataFrame) -> p9.ggplot:
+    """The figure of a registry entry (``kvinnofrid.spec.diagrams.Diagram``: figure, title,
+    n_label, notes, multi) drawn from its table."""
+    return make_figure(
+        getattr(diagram, "figure"),
+        table,
+        getattr(diagram, "title"),
+        getattr(diagram, "n_label", None),
+        list(getattr(diagram, "notes", ()) or ()),
+        bool(getattr(diagram, "multi", False)),
+    )
+
+
+# --------------------------------------------------------------------------- output
+
+
+def save_figure(plot: p9.ggplot, png_path: Path | str, svg_path: Path | str | None = None) -> list[Path]:
+    """Write the figure as PNG (``DPI``) and SVG; both byte-identical on reruns.
+
+    The SVG keeps its text as text (``svg.fonttype: none``) so it is searchable and
+    accessible, uses a fixed id salt, and carries no date.
+    """
+    written = []
+    figure = plot.draw()
+    try:
+        with matplotlib.rc_context({"svg.hashsalt": "kvinnofrid", "svg.fonttype": "none"}):
+            png = Path(png_path)
+            png.parent.mkdir(parents=True, exist_ok=True)
+            figure.savefig(png, format="png", dpi=DPI, metadata={"Software": None})
+            written.append(png)
+            if svg_path is not None:
+                svg = Path(svg_path)
+                svg.parent.mkdir(parents=True, exist_ok=True)
+                figure.savefig(svg, format="svg", metadata={"Date": None, "Creator": "kvinnofrid"})
+                written.append(svg)
+    finally:
+        plt.close(figure)
+    return written
+
+
+# --------------------------------------------------------------------------- alt text
+
+
+def _join(parts: list[str]) -> str:
+    if len(parts) <= 1:
+        return "".join(parts)
+    return ", ".join(parts[:-1]) + " och " + parts[-1]
+
+
+def alt_text(table: pl.DataFrame, title: str, top: int = 3, kind: str | None = None) -> str:
+    """A one-paragraph Swedish description of the figure, built from its table.
+
+    Names the largest categories with their shares (or counts, or means), per group
+    where the table has groups, and says how many values are hidden. For diagram 1
+    (``kind`` ``phases``, or ``stacked_bar`` without groups) it lists every phase.
+    """
+    frame = _frame(table)
+    groups = _groups(frame)
+    if kind == "phases" or (kind == "stacked_bar" and not groups):
+        phases = [
+            f"{r['category']} {fmt_int(r['n'])} av {fmt_int(r['denominator'])}"
+            for r in frame.filter(~pl.col("suppressed")).iter_rows(named=True)
+        ]
+        return f"Diagram: {title.strip()}. Antal ärenden som registrerats i varje fas: {_join(phases)}."
+    visible = frame.filter(~pl.col("suppressed"))
+    hidden = frame.height - visible.height
+    has_share = visible["share"].drop_nulls().len() > 0
+    has_mean = visible["mean"].drop_nulls().len() > 0
+
+    def describe(rows: pl.DataFrame) -> str:
+        if rows.is_empty():
+            return "inga värden visas"
+        if has_mean:
+            ranked = rows.filter(pl.col("mean").is_not_null()).sort("mean", descending=True, maintain_order=True)
+            items = [f"{r['category']} {fmt_dec(r['mean'])}" for r in ranked.head(top).iter_rows(named=True)]
+            lowest = ranked.tail(1).row(0, named=True) if ranked.height > top else None
+            text = "högst medelvärde har " + _join(items)
+            if lowest:
+                text += f"; lägst har {lowest['category']} {fmt_dec(lowest['mean'])}"
+            return text
+        if has_share:
+            ranked = rows.filter(pl.col("share").is_not_null()).sort("share", descending=True, maintain_order=True)
+            items = [
+                f"{r['category']} {fmt_pct(r['share'])} ({fmt_int(r['n'])} ärenden)"
+                for r in ranked.head(top).iter_rows(named=True)
+            ]
+            return "störst andel har " + _join(items)
+        ranked = rows.filter(pl.col("n").is_not_null()).sort("n", descending=True, maintain_order=True)
+        items = [f"{r['category']} ({fmt_int(r['n'])} ärenden)" for r in ranked.head(top).iter_rows(named=True)]
+        return "flest ärenden har " + _join(items)
+
+    sentences = [f"Diagram: {title.strip() or 'resultat'} ({n_subtitle(frame)})."]
+    if groups:
+        for g in groups:
+            sentences.append(f"{g}: {describe(visible.filter(pl.col('group') == g))}.")
+    else:
+        body = describe(visible)
+        sentences.append(body[0].upper() + body[1:] + ".")
+    if has_share and not groups and visible["share"].drop_nulls().sum() > 1.0001:
+        sentences.append("Flera svarsalternativ kunde anges, så andelarna summerar till mer än 100 procent.")
+    if hidden:
+        what = "1 värde är dolt" if hidden == 1 else f"{hidden} värden är dolda"
+        sentences.append(f"{what} eftersom antalet ärenden är för litet.")
+    return " ".join(sentences)

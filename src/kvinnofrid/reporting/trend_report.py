@@ -1,0 +1,320 @@
+"""The round comparison in the national report: figure, table and sentences.
+
+Everything here is drawn or written from the trend table (``trend.TREND_SCHEMA``,
+results/trend/trend.csv) and the case counts per round (``trend.ROUNDS_SCHEMA``,
+results/trend/rounds.csv); no share is computed here.
+
+* ``trend_figure``: grouped horizontal bars in the house style (kvinnofrid.reporting.figures):
+  one group of bars per measure, one colour per source. The previous report's bars
+  are grey and the legend, the caption and the alt text say that those values are
+  taken from the earlier report, not computed from these data.
+* ``trend_table``: the Pandoc pipe table (Swedish numbers; the previous report's
+  rows marked ``*`` with the note in the caption).
+* ``trend_text``: the data-driven paragraph (cases per round, the largest change
+  between the last two rounds, the final shares beside the previous report's).
+* ``trend_context``: what the chapter template gets as ``trend``.
+
+Rows of the trend table with an empty ``round`` are the previous report's values;
+the others are rounds in date order (the last one the final compilation).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import pandas as pd
+import plotnine as p9
+import polars as pl
+
+from kvinnofrid.reporting import figures as fig
+from kvinnofrid.reporting.numfmt import MISSING, NBSP, fmt_date, fmt_int, fmt_pct
+
+__all__ = ["FIGURE_TITLE", "FIGURE_CAPTION", "PREVIOUS_COLOUR", "source_labels", "trend_figure", "trend_alt_text",
+           "trend_table", "trend_text", "trend_block", "trend_context", "read_trend", "read_rounds"]
+
+FIGURE_TITLE = "Nyckelandelar per insamlingsomgång och i den tidigare rapporten"
+FIGURE_CAPTION = "Figur 3"          # chapter 1 numbers its figures; the 27 diagrams keep "Diagram N"
+PREVIOUS_COLOUR = "#8C8C8C"         # grey: not from these data
+PREVIOUS_MARK = "*"
+ANCHOR = "figur-trend"
+
+
+def _previous_rows(trend: pl.DataFrame) -> pl.DataFrame:
+    return trend.filter(pl.col("round").is_null())
+
+
+def _rounds(trend: pl.DataFrame) -> list[dt.date]:
+    return sorted(trend["round"].drop_nulls().unique().to_list())
+
+
+def _previous_label(trend: pl.DataFrame) -> str | None:
+    labels = _previous_rows(trend)["source"].unique(maintain_order=True).to_list()
+    return labels[0] if labels else None
+
+
+def _measures(trend: pl.DataFrame) -> list[tuple[str, str]]:
+    """(id, label) in table order."""
+    return list(dict.fromkeys(trend.select("measure", "label").iter_rows()))
+
+
+def source_labels(trend: pl.DataFrame) -> dict[tuple[str, dt.date | None], str]:
+    """(source, round) -> the label a reader sees: ``Slutlig sammanställning 2023-10-10``;
+    the previous report's ``Tidigare rapport 2019–2020 (uppgift ur rapporten)``."""
+    out: dict[tuple[str, dt.date | None], str] = {}
+    for source, rnd in trend.select("source", "round").unique(maintain_order=True).iter_rows():
+        out[(source, rnd)] = f"{source} (uppgift ur rapporten)" if rnd is None else f"{source} {fmt_date(rnd)}"
+    return out
+
+
+def _ordered_sources(trend: pl.DataFrame) -> list[tuple[str, dt.date | None]]:
+    """Previous report first, then the rounds in date order."""
+    keys = list(source_labels(trend))
+    return sorted(keys, key=lambda k: (k[1] is not None, k[1] or dt.date.min))
+
+
+def _colours(trend: pl.DataFrame) -> dict[str, str]:
+    """Source label -> colour: grey for the previous report, the house blue for the
+    final round, the palette's other colours for earlier rounds."""
+    labels = source_labels(trend)
+    rounds = _rounds(trend)
+    earlier = iter([fig.PALETTE[3], fig.PALETTE[2], fig.PALETTE[5], fig.PALETTE[4], fig.PALETTE[6]])
+    colours = {}
+    for key in _ordered_sources(trend):
+        if key[1] is None:
+            colours[labels[key]] = PREVIOUS_COLOUR
+        elif key[1] == rounds[-1]:
+            colours[labels[key]] = fig.PALETTE[0]
+        else:
+            colours[labels[key]] = next(earlier, fig.PALETTE[7])
+    return colours
+
+
+def _cases_subtitle(rounds: pl.DataFrame | None) -> str:
+    if rounds is None or rounds.height == 0:
+        return "Andel av ärendena där uppgiften finns"
+    parts = [f"{fmt_int(r['cases'])} ({fmt_date(r['round'])})" for r in rounds.sort("round").iter_rows(named=True)]
+    return "Antal ärenden per omgång: " + fig._join(parts)
+
+
+def _figure_note(trend: pl.DataFrame) -> str:
+    label = _previous_label(trend)
+    note = "Andelarna räknas på de ärenden där uppgiften finns; N per mått och omgång står i tabellen."
+    if label:
+        note = (f"{label}: värdena är hämtade ur den tidigare rapporten och är inte beräknade från "
+                "detta underlag. " + note)
+    return note
+
+
+def trend_figure(trend: pl.DataFrame, rounds: pl.DataFrame | None = None,
+                 title: str = FIGURE_TITLE) -> p9.ggplot:
+    """Grouped horizontal bars: measures down the side, one bar per source in
+    chronological order (previous report on top, grey), ``94 %`` beside each bar."""
+    labels = source_labels(trend)
+    order = [labels[k] for k in _ordered_sources(trend)]
+    measures = [label for _, label in _measures(trend)]
+    wrapped = [fig._wrap(m) for m in measures]
+    shown = trend.filter(pl.col("share").is_not_null()).with_columns(
+        pl.struct("source", "round").map_elements(lambda s: labels[(s["source"], s["round"])],
+                                                  return_dtype=pl.String).alias("source_label"),
+        pl.col("label").replace_strict(measures, wrapped).alias("label_measure"),
+        pl.col("share").map_elements(lambda s: NBSP + fmt_pct(s), return_dtype=pl.String).alias("value"),
+    ).select("label_measure", "source_label", "share", "value")
+    data = shown.to_pandas()
+    # coord_flip draws the first dodge level at the bottom: reverse so the first
+    # source is the upper bar of each measure; the legend keeps chronological order.
+    data["source_label"] = pd.Categorical(data["source_label"], categories=list(reversed(order)))
+    top = max(float(data["share"].max()) if len(data) else 0.0, 0.01)
+    dodge = p9.position_dodge(width=0.82)
+    return (
+        p9.ggplot(data, p9.aes("label_measure", "share", fill="source_label"))
+        + p9.geom_col(position=dodge, width=0.8)
+        + p9.geom_text(p9.aes(label="value", group="source_label"), position=dodge, ha="left", size=7.5,
+                       color=fig.TEXT_COLOUR)
+        + p9.scale_fill_manual(values=_colours(trend), breaks=order)
+        + p9.scale_x_discrete(limits=list(reversed(wrapped)))
+        + p9.scale_y_continuous(labels=fig._pct_axis, limits=(0, min(1.0, top) * 1.16), expand=(0, 0))
+        + p9.coord_flip()
+        + fig._labs(title, _cases_subtitle(rounds), fig._wrap(_figure_note(trend), 100))
+        + fig.house_theme(fig._height(len(measures) * max(1, len(order)) * 0.62, 1.2))
+        # the measure labels are long: align title and caption with the figure, not the panel
+        + p9.theme(panel_grid_major_y=p9.element_blank(), plot_title_position="plot",
+                   plot_caption_position="plot")
+        + p9.guides(fill=p9.guide_legend(ncol=1))
+    )
+
+
+def _lower(text: str) -> str:
+    return text[:1].lower() + text[1:]
+
+
+def _definite(label: str) -> str:
+    """'Andel kvinnor' -> 'andelen kvinnor' (for a sentence); other labels lower-cased."""
+    if label.startswith("Andel "):
+        return "andelen " + label[len("Andel "):]
+    return _lower(label)
+
+
+def trend_alt_text(trend: pl.DataFrame, title: str = FIGURE_TITLE) -> str:
+    """One Swedish paragraph naming every bar's value, per measure."""
+    labels = source_labels(trend)
+    order = _ordered_sources(trend)
+    sentences = [f"Figur: {title}."]
+    for measure, label in _measures(trend):
+        rows = {(r["source"], r["round"]): r["share"] for r in
+                trend.filter(pl.col("measure") == measure).iter_rows(named=True)}
+        parts = [f"{fmt_pct(rows[k])} i {labels[k]}" for k in order if rows.get(k) is not None]
+        sentences.append(f"{label}: {fig._join(parts)}.")
+    if _previous_label(trend):
+        sentences.append(f"Värdena för {_previous_label(trend)} är hämtade ur den tidigare rapporten.")
+    return " ".join(sentences)
+
+
+def _cell(text: Any) -> str:
+    return str(text).replace("|", "/").replace("\n", " ")
+
+
+def trend_table(trend: pl.DataFrame) -> str:
+    """The pipe table of the trend rows with a caption; the previous report's rows are
+    marked and explained (their n and interval are unknown: ``–``)."""
+    lines = ["| Mått | Underlag | Antal | Bas (N) | Andel | 95 % konfidensintervall |",
+             # dashes set the relative column widths in the PDF: text wide, numbers narrow
+             "|:-----------|:-------------------|-----:|------:|-----:|--------:|"]
+    order = {k: i for i, k in enumerate(_ordered_sources(trend))}
+    for measure, label in _measures(trend):
+        rows = sorted(trend.filter(pl.col("measure") == measure).iter_rows(named=True),
+                      key=lambda r: order[(r["source"], r["round"])])
+        for i, r in enumerate(rows):
+            previous = r["round"] is None
+            source = r["source"] + "\\" + PREVIOUS_MARK if previous else f"{r['source']} {fmt_date(r['round'])}"
+            lo, hi = r["ci_low"], r["ci_high"]
+            lines.append("| " + " | ".join([
+                _cell(label) if i == 0 else "",
+                _cell(source),
+                fmt_int(r["n"]),
+                fmt_int(r["denominator"]),
+                fmt_pct(r["share"]),
+                MISSING if lo is None or hi is None else f"{fmt_pct(lo)}–{fmt_pct(hi)}",
+            ]) + " |")
+    caption = ("Nyckelandelar per insamlingsomgång med antal, bas och 95 % konfidensintervall "
+               "(Wilsons metod).")
+    label = _previous_label(trend)
+    if label:
+        caption += (f" \\{PREVIOUS_MARK} {label}: värdet är hämtat ur den tidigare rapporten; antal, bas och "
+                    "konfidensintervall finns inte i detta underlag.")
+    return "\n".join(lines) + "\n\n: " + caption
+
+
+def _shown_pct(share: float) -> int:
+    """The whole percent the reader sees (half-up, as fmt_pct)."""
+    return int(fmt_pct(share).split(NBSP)[0].replace("\u2212", "-"))
+
+
+def _points(k: int) -> str:
+    return f"{fmt_int(k)} procentenhet" if k == 1 else f"{fmt_int(k)} procentenheter"
+
+
+def trend_text(trend: pl.DataFrame, rounds: pl.DataFrame | None = None) -> str:
+    """The paragraph about the rounds and the previous report, from the tables only.
+
+    Differences are taken between the whole percents shown, so that the text agrees
+    with what a reader computes from the figure."""
+    sentences: list[str] = []
+    round_dates = _rounds(trend)
+    if rounds is not None and rounds.height:
+        parts = [f"underlaget {fmt_date(r['round'])} ({_lower(r['source'])}) "
+                 + ("omfattade " if i == 0 else "")
+                 + f"{fmt_int(r['cases'])} ärenden från {fmt_int(r['units'])} verksamheter"
+                 for i, r in enumerate(rounds.sort("round").iter_rows(named=True))]
+        text = fig._join(parts)
+        sentences.append(text[:1].upper() + text[1:] + ".")
+    measures = _measures(trend)
+    if len(round_dates) >= 2:
+        before, final = round_dates[-2], round_dates[-1]
+        changes = []
+        for measure, label in measures:
+            rows = trend.filter(pl.col("measure") == measure)
+            a = rows.filter(pl.col("round") == before)["share"]
+            b = rows.filter(pl.col("round") == final)["share"]
+            if a.len() and b.len() and a[0] is not None and b[0] is not None:
+                changes.append((abs(_shown_pct(b[0]) - _shown_pct(a[0])), label, a[0], b[0]))
+        if changes:
+            largest = max(changes, key=lambda c: c[0])
+            if largest[0] == 0:
+                sentences.append(f"Mellan omgångarna {fmt_date(before)} och {fmt_date(final)} var "
+                                 "nyckelandelarna desamma, avrundade till hela procent.")
+            else:
+                sentences.append(
+                    f"Mellan omgångarna {fmt_date(before)} och {fmt_date(final)} ändrades nyckelandelarna med "
+                    f"högst {_points(largest[0])}; störst var ändringen för {_definite(largest[1])} "
+                    f"({fmt_pct(largest[2])} mot {fmt_pct(largest[3])}).")
+    label = _previous_label(trend)
+    if label and round_dates:
+        final = round_dates[-1]
+        now_parts, previous_parts = [], []
+        for measure, m_label in measures:
+            rows = trend.filter(pl.col("measure") == measure)
+            prev = rows.filter(pl.col("round").is_null())["share"]
+            now = rows.filter(pl.col("round") == final)["share"]
+            if prev.len() and now.len() and now[0] is not None:
+                now_parts.append(f"{_definite(m_label)} {fmt_pct(now[0])}")
+                previous_parts.append(fmt_pct(prev[0]))
+        if now_parts:
+            sentences.append(
+                f"I den slutliga sammanställningen var {fig._join(now_parts)}. Enligt {label} var "
+                f"motsvarande andelar {fig._join(previous_parts)}; de värdena är hämtade ur den tidigare "
+                "rapporten och inte beräknade från detta underlag. Deltagarna och variablerna var inte "
+                "desamma då, så jämförelsen visar ungefärliga nivåer, och skillnaderna mot den tidigare "
+                "rapporten har inte prövats statistiskt.")
+    return " ".join(sentences)
+
+
+def _attr(text: str) -> str:
+    return str(text).replace("\\", "\\\\").replace('"', "\u201d").replace("\n", " ")
+
+
+def trend_block(trend: pl.DataFrame, image: str, csv: str, title: str = FIGURE_TITLE) -> str:
+    """The figure (caption ``Figur 3: …``, alt text), the table, and in HTML a link to
+    the CSV (class ``csv-download``: the filter embeds it)."""
+    return "\n".join([
+        f'![{FIGURE_CAPTION}: {title}]({image}){{#{ANCHOR} fig-alt="{_attr(trend_alt_text(trend, title))}" '
+        'width="100%"}',
+        "",
+        trend_table(trend),
+        "",
+        '::: {.content-visible when-format="html"}',
+        f'[Ladda ner tabellen som CSV]({csv}){{.csv-download download="{csv.rsplit("/", 1)[-1]}"}}',
+        ":::",
+        "",
+    ])
+
+
+def trend_context(trend: pl.DataFrame, rounds: pl.DataFrame | None = None, *,
+                  image: str = "figures/trend.png", csv: str = "tables/trend.csv") -> dict[str, Any]:
+    """What the chapter template gets as ``trend``: ``text``, ``block``, ``figure``
+    (the caption's "Figur 3"), ``previous_label``, ``n_measures``, ``n_rounds``,
+    ``rounds`` (ISO dates) and ``measures`` (labels)."""
+    return {
+        "text": trend_text(trend, rounds),
+        "block": trend_block(trend, image, csv),
+        "figure": FIGURE_CAPTION,
+        "previous_label": _previous_label(trend),
+        "n_measures": len(_measures(trend)),
+        "n_rounds": len(_rounds(trend)),
+        "rounds": [fmt_date(r) for r in _rounds(trend)],
+        "measures": [label for _, label in _measures(trend)],
+    }
+
+
+def read_trend(path: Any) -> pl.DataFrame:
+    """results/trend/trend.csv as written by the trend rule, typed by TREND_SCHEMA."""
+    from kvinnofrid.statistics.trend import TREND_SCHEMA
+
+    return pl.read_csv(path, schema=TREND_SCHEMA)
+
+
+def read_rounds(path: Any) -> pl.DataFrame:
+    """results/trend/rounds.csv, typed by ROUNDS_SCHEMA."""
+    from kvinnofrid.statistics.trend import ROUNDS_SCHEMA
+
+    return pl.read_csv(path, schema=ROUNDS_SCHEMA)

@@ -1,0 +1,1 @@
+"""The contracts the pipeline reads by: codebook, diagram registry, rule vocabulary, municipality register."""

@@ -1,0 +1,248 @@
+"""The diagram registry (diagrams.yaml): typed access and validation.
+
+Each national diagram is one entry: number, title, section, table function, figure
+kind, variables, groups, multi flag (→ the note "Flera svarsalternativ kunde anges"),
+N label and notes, plus what the table function needs (categories, population,
+rows, means). The loader checks the file against the codebook and names the entry
+that is wrong, so a bad edit fails at once.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import cache
+from importlib import resources
+from typing import Any
+
+import yaml
+
+from kvinnofrid.spec import codebook as codebook_module
+from kvinnofrid.spec.codebook import Codebook
+
+TABLE_FUNCTIONS = ("phases", "single", "multi", "means", "histogram", "flag")
+FIGURE_KINDS = ("bar", "stacked_bar", "grouped_bar", "histogram", "mean_bar")
+POPULATIONS = ("closed", "has_intervention")
+LABEL_LISTS = ("age_groups", "duration_bins", "partner_counts", "initiative_groups")
+DERIVED_COLUMNS = (
+    "age_group", "is_closed", "duration_days", "duration_bin", "n_interventions",
+    "has_intervention", "housing_intervention", "n_partners", "initiative_groups",
+    "risk_instruments", "risk_assessed", "top_group", "goal_reached", "survey_answered",
+)
+
+
+class RegistryError(ValueError):
+    """diagrams.yaml breaks one of its rules; the message names the diagram."""
+
+
+@dataclass(frozen=True)
+class Diagram:
+    number: int
+    title: str
+    section: str
+    table: str
+    figure: str
+    variables: tuple[str, ...]
+    multi: bool
+    n_label: str
+    notes: tuple[str, ...] = ()
+    population: tuple[str, ...] = ()
+    category: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)
+    groups: dict[str, Any] | None = field(default=None, compare=False, hash=False)
+    extra: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)
+
+    @property
+    def slug(self) -> str:
+        return f"diagram_{self.number:02d}"
+
+
+@dataclass(frozen=True)
+class Registry:
+    diagrams: tuple[Diagram, ...]
+    sections: tuple[str, ...]
+    labels: dict[str, Any]
+    defaults: dict[str, Any]
+    multi_note: str
+    facts: dict[str, dict[str, Any]] = field(default_factory=dict, compare=False, hash=False)
+
+    def __getitem__(self, number: int) -> Diagram:
+        for d in self.diagrams:
+            if d.number == number:
+                return d
+        raise KeyError(f"diagram {number} finns inte i diagramregistret")
+
+    @property
+    def numbers(self) -> list[int]:
+        return [d.number for d in self.diagrams]
+
+    def label_list(self, name: str, cb: Codebook | None = None) -> list[str]:
+        """A named list of derived category labels, in figure order."""
+        c = cb or codebook_module.load()
+        if name == "age_groups":
+            return c.age_group_labels()
+        if name == "duration_bins":
+            return c.duration_bin_labels()
+        if name == "initiative_groups":
+            return [g["label"] for g in c.derived["initiative_groups"]]
+        if name == "partner_counts":
+            cap = int(self.defaults["partner_count_cap"])
+            return [str(k) for k in range(cap)] + [f"{cap}+"]
+        raise KeyError(f"okänd etikettlista {name!r}")
+
+    def notes_for(self, number: int) -> list[str]:
+        """All notes under the figure, the multi-choice note first."""
+        d = self[number]
+        return ([self.multi_note] if d.multi else []) + list(d.notes)
+
+
+_KNOWN = {"number", "title", "section", "table", "figure", "variables", "multi",
+          "n_label", "notes", "population", "category", "groups"}
+
+
+def _check_codes(where: str, cb: Codebook, variable: str, codes: list[int]) -> None:
+    unknown = sorted(set(codes) - set(cb[variable].codes))
+    if unknown:
+        raise RegistryError(f"{where}: codes {unknown} are not options of {variable}")
+    if len(set(codes)) != len(codes):
+        raise RegistryError(f"{where}: duplicate codes {codes}")
+
+
+def validate(reg: Registry, cb: Codebook) -> None:
+    numbers = reg.numbers
+    if numbers != list(range(1, len(numbers) + 1)):
+        raise RegistryError(f"diagram numbers must be 1, 2, … in order, got {numbers}")
+    columns = {v.name for v in cb.national} | set(DERIVED_COLUMNS)
+    for d in reg.diagrams:
+        where = f"diagram {d.number} ({d.title})"
+        if d.table not in TABLE_FUNCTIONS:
+            raise RegistryError(f"{where}: table {d.table!r} is not one of {TABLE_FUNCTIONS}")
+        if d.figure not in FIGURE_KINDS:
+            raise RegistryError(f"{where}: figure {d.figure!r} is not one of {FIGURE_KINDS}")
+        if d.section not in reg.sections:
+            raise RegistryError(f"{where}: section {d.section!r} is not in sections")
+        for v in d.variables:
+            if v not in columns:
+                raise RegistryError(f"{where}: unknown variable {v!r}")
+        for p in d.population:
+            if p not in POPULATIONS:
+                raise RegistryError(f"{where}: population {p!r} is not one of {POPULATIONS}")
+        if d.multi != (d.table == "multi"):
+            raise RegistryError(f"{where}: multi must be true exactly for table 'multi'")
+        cat = d.category
+        if d.table in ("single", "multi", "histogram"):
+            if "variable" in cat:
+                var = cb[cat["variable"]] if cat["variable"] in {v.name for v in cb.variables} else None
+                if var is None:
+                    raise RegistryError(f"{where}: unknown category variable {cat['variable']!r}")
+                _check_codes(where, cb, var.name, list(cat.get("codes", var.codes)))
+                if "conditional" in cat:
+                    if cat["conditional"] not in cb.derived:
+                        raise RegistryError(f"{where}: {cat['conditional']!r} is not in codebook derived")
+                    _check_codes(where, cb, var.name, list(cat.get("codes", [])) + list(cb.derived[cat["conditional"]]))
+            elif "labels" in cat:
+                if cat["labels"] not in LABEL_LISTS:
+                    raise RegistryError(f"{where}: label list {cat['labels']!r} is not one of {LABEL_LISTS}")
+            else:
+                raise RegistryError(f"{where}: category needs a variable or a label list")
+            if "column" in cat and cat["column"] not in columns:
+                raise RegistryError(f"{where}: unknown category column {cat['column']!r}")
+        if d.groups is not None:
+            g = d.groups
+            if g.get("column") not in columns:
+                raise RegistryError(f"{where}: unknown group column {g.get('column')!r}")
+            if "codes" in g:
+                _check_codes(where, cb, g["column"], list(g["codes"]))
+                if "labels" in g and g["labels"] not in reg.labels:
+                    raise RegistryError(f"{where}: group labels {g['labels']!r} not in labels")
+            elif g.get("labels") not in LABEL_LISTS:
+                raise RegistryError(f"{where}: groups need codes or a label list")
+        if d.table == "phases" and not d.extra.get("rows"):
+            raise RegistryError(f"{where}: a phases table needs rows")
+        if d.table == "means":
+            for m in d.extra.get("means", []):
+                for key, value in m.get("where", {}).items():
+                    if key == "age_group":
+                        if value not in cb.age_group_labels():
+                            raise RegistryError(f"{where}: {value!r} is not an age group of the codebook")
+                    else:
+                        _check_codes(where, cb, key, [value])
+                for key, value in m.get("contains", {}).items():
+                    _check_codes(where, cb, key, [value])
+        if d.table == "flag" and d.extra.get("flag") not in DERIVED_COLUMNS:
+            raise RegistryError(f"{where}: flag must name a derived column")
+    _validate_facts(reg, cb)
+    ages = cb.age_group_labels()
+    for label in [*reg.defaults.get("young_age_groups", []), reg.defaults.get("hrv_women_age_group")]:
+        if label is not None and label not in ages:
+            raise RegistryError(f"defaults: {label!r} is not an age group of the codebook")
+    for key in ("yes", "no", "risk_change", "honour_groups", "comparison_groups"):
+        if key not in reg.labels:
+            raise RegistryError(f"labels.{key} is missing")
+
+
+def _validate_facts(reg: Registry, cb: Codebook) -> None:
+    numbers = set(reg.numbers)
+    for name, spec in reg.facts.items():
+        where = f"fact {name!r}"
+        if spec.get("diagram") not in numbers:
+            raise RegistryError(f"{where}: diagram {spec.get('diagram')!r} is not registered")
+        d = reg[spec["diagram"]]
+        if spec.get("column", "share") not in ("share", "n", "denominator", "mean"):
+            raise RegistryError(f"{where}: column must be share, n, denominator or mean")
+        if "code" in spec or "codes" in spec:
+            codes = spec.get("codes", [spec.get("code")])
+            if "variable" not in d.category:
+                raise RegistryError(f"{where}: diagram {d.number} has no coded categories")
+            _check_codes(where, cb, d.category["variable"], list(codes))
+        elif "labels" in spec:
+            known = reg.label_list(d.category["labels"], cb) if "labels" in d.category else []
+            for label in spec["labels"]:
+                if label not in known:
+                    raise RegistryError(f"{where}: {label!r} is not a category of diagram {d.number}")
+        elif "category" in spec:
+            known = ([r["label"] for r in d.extra.get("rows", [])]
+                     + [m["label"] for m in d.extra.get("means", [])]
+                     + ([reg.labels["yes"], reg.labels["no"]] if d.table == "flag" else []))
+            if spec["category"] not in known:
+                raise RegistryError(f"{where}: {spec['category']!r} is not a category of diagram {d.number}")
+        else:
+            raise RegistryError(f"{where}: needs code, codes, labels or category")
+
+
+def from_mapping(raw: dict[str, Any], cb: Codebook | None = None) -> Registry:
+    diagrams = []
+    for entry in raw["diagrams"]:
+        try:
+            diagrams.append(Diagram(
+                number=int(entry["number"]),
+                title=str(entry["title"]),
+                section=str(entry["section"]),
+                table=str(entry["table"]),
+                figure=str(entry["figure"]),
+                variables=tuple(entry.get("variables", [])),
+                multi=bool(entry.get("multi", False)),
+                n_label=str(entry["n_label"]),
+                notes=tuple(entry.get("notes", [])),
+                population=tuple(entry.get("population", [])),
+                category=dict(entry.get("category", {})),
+                groups=dict(entry["groups"]) if entry.get("groups") else None,
+                extra={k: v for k, v in entry.items() if k not in _KNOWN},
+            ))
+        except KeyError as missing:
+            raise RegistryError(f"diagram {entry.get('number', entry)!r} lacks key {missing}") from None
+    reg = Registry(
+        diagrams=tuple(diagrams),
+        sections=tuple(raw["sections"]),
+        labels=dict(raw["labels"]),
+        defaults=dict(raw["defaults"]),
+        multi_note=str(raw["multi_note"]),
+        facts={str(k): dict(v) for k, v in raw.get("facts", {}).items()},
+    )
+    validate(reg, cb or codebook_module.load())
+    return reg
+
+
+@cache
+def load_registry() -> Registry:
+    """The project's diagram registry, validated against the codebook (cached)."""
+    text = resources.files("kvinnofrid.spec").joinpath("diagrams.yaml").read_text(encoding="utf-8")
+    return from_mapping(yaml.safe_load(text))

@@ -1,0 +1,279 @@
+"""Compile the cleaned files into one national case table.
+
+* Each file's **unit** is its Kommun/stadsdel text; when a municipality appears with
+  several Verksamhet values across the files, the Verksamhet label is added:
+  ``Sigtuna (Myndighet)``. The file name is never trusted. Every unit also gets a
+  stable **slug** for file names (``sigtuna-myndighet``).
+* A unit with two files in one round is an error naming both files.
+* Each unit's **latest round up to the cut-off** is compiled (also when that is an
+  earlier round because the unit did not submit in the last one).
+* Cases used in an earlier round of a unit but missing from the compiled round are
+  ``case_missing_from_later_export`` warnings (located by the old file, its row and
+  the opening date; never by a key).
+* ``case_id`` is a SHA-256 of (unit slug, client key, opening date): a hashed key that
+  carries neither identifier.
+* ``compile_at_round`` is the compilation as it stood at an earlier submission round
+  (cut-off = the round, period ending at the round at the latest), for the comparison
+  of key shares between rounds (kvinnofrid.statistics.trend).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import re
+import unicodedata
+from collections.abc import Sequence
+from typing import Any
+
+import polars as pl
+
+from kvinnofrid.errors import UserFacingError
+
+from kvinnofrid.spec import codebook as cbmod
+from kvinnofrid.stages.clean import CleanResult
+from kvinnofrid.spec.rules import ISSUE_SCHEMA
+
+WARNING_SCHEMA = pl.Schema({"unit": pl.String(), "round": pl.Date(), **dict(ISSUE_SCHEMA)})
+UNIT_SCHEMA = pl.Schema(
+    {
+        "file": pl.String(),
+        "round": pl.Date(),
+        "municipality": pl.String(),
+        "service_type": pl.Int8(),
+        "unit": pl.String(),
+        "unit_slug": pl.String(),
+    }
+)
+
+
+class CompileError(UserFacingError, ValueError):
+    """The set of files cannot be compiled (e.g. two files of one unit in one round)."""
+
+
+def slugify(text: str) -> str:
+    """ASCII lowercase slug: å/ä -> a, ö -> o, other accents dropped, the rest '-'."""
+    t = unicodedata.normalize("NFKC", text).lower()
+    t = t.translate(str.maketrans({"å": "a", "ä": "a", "ö": "o"}))
+    t = "".join(c for c in unicodedata.normalize("NFKD", t) if not unicodedata.combining(c))
+    t = re.sub(r"[^a-z0-9]+", "-", t).strip("-")
+    return t or "enhet"
+
+
+def _as_date(value: Any) -> dt.date:
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    return dt.date.fromisoformat(str(value)[:10])
+
+
+def _service_code(value: Any) -> int | None:
+    if value is None or value == "":
+        return None
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        try:
+            return cbmod.load()["service_type"].code_of(str(value))
+        except KeyError:
+            return None
+
+
+def _file_municipality(meta: dict, result: CleanResult | None) -> str:
+    m = meta.get("municipality")
+    if (m is None or str(m).strip() == "") and result is not None and result.used.height:
+        mode = result.used["municipality"].drop_nulls().mode()
+        m = mode.sort()[0] if mode.len() else None
+    if m is None or str(m).strip() == "":
+        raise CompileError(
+            f"{meta.get('file', '?')}: filen anger ingen Kommun/stadsdel (2); enheten kan inte bestämmas. "
+            "Fyll i Kommun/stadsdel i exporten."
+        )
+    return re.sub(r"\s+", " ", str(m)).strip()
+
+
+def assign_units(cleaned: Sequence[tuple[dict, CleanResult | None]]) -> pl.DataFrame:
+    """One row per file: ``file``, ``round``, ``municipality``, ``service_type``,
+    ``unit`` (display name) and ``unit_slug``. Raises CompileError when a unit has two
+    files in one round."""
+    cb = cbmod.load()
+    rows = []
+    for meta, result in cleaned:
+        rows.append(
+            {
+                "file": str(meta.get("file", result.file if result is not None else "?")),
+                "round": _as_date(meta["round"]) if "round" in meta else result.round,
+                "municipality": _file_municipality(meta, result),
+                "service_type": _service_code(meta.get("service_type")),
+            }
+        )
+    if not rows:
+        return pl.DataFrame(schema=UNIT_SCHEMA)
+    files = pl.DataFrame(rows, schema={k: UNIT_SCHEMA[k] for k in ("file", "round", "municipality", "service_type")})
+    files = files.with_columns(pl.col("municipality").map_elements(cbmod.normalise, return_dtype=pl.String).alias("_m"))
+    # display spelling of a municipality: the one in its latest file (ties: file name)
+    spelling = (
+        files.sort(["round", "file"], descending=[True, False])
+        .group_by("_m", maintain_order=True)
+        .agg(pl.col("municipality").first().alias("_display"), pl.col("service_type").n_unique().alias("_n_types"))
+    )
+    files = files.join(spelling, on="_m", how="left", maintain_order="left")
+    labels = {o.code: o.label for o in cb["service_type"].options}
+    label_frame = pl.DataFrame(
+        {"service_type": list(labels), "_label": list(labels.values())}, schema={"service_type": pl.Int8, "_label": pl.String}
+    )
+    files = files.join(label_frame, on="service_type", how="left", maintain_order="left")
+    unit = (
+        pl.when(pl.col("_n_types") > 1)
+        .then(pl.format("{} ({})", pl.col("_display"), pl.col("_label").fill_null("Verksamhet saknas")))
+        .otherwise(pl.col("_display"))
+    )
+    files = files.with_columns(unit.alias("unit"))
+    files = files.with_columns(pl.col("unit").map_elements(slugify, return_dtype=pl.String).alias("unit_slug"))
+    # two different display names must not share a slug
+    clash = files.group_by("unit_slug").agg(pl.col("unit").n_unique().alias("n"), pl.col("unit").unique().sort().alias("u")).filter(pl.col("n") > 1)
+    if clash.height:
+        raise CompileError(f"enheterna {clash['u'][0].to_list()} får samma filnamn {clash['unit_slug'][0]!r}")
+    doubles = (
+        files.group_by(["unit", "round"]).agg(pl.col("file").sort().alias("files"), pl.len().alias("n")).filter(pl.col("n") > 1)
+        .sort("round", "unit")
+    )
+    if doubles.height:
+        first = doubles.row(0, named=True)
+        raise CompileError(
+            f"Enheten {first['unit']} har {first['n']} filer i omgången {first['round']}: "
+            f"{', '.join(first['files'])}. Varje enhet ska skicka en fil per omgång; ta bort den inaktuella filen "
+            "eller rätta Kommun/stadsdel (2) och Verksamhet (1) i exporten."
+        )
+    return files.select(UNIT_SCHEMA.names()).sort("unit", "round")
+
+
+def case_id_expr(unit_slug: pl.Expr, client_key: pl.Expr, opened: pl.Expr) -> pl.Expr:
+    """SHA-256 hex of `slug \\x1f client_key \\x1f YYYY-MM-DD` (one Python call per batch)."""
+    joined = pl.concat_str([unit_slug, client_key, opened.dt.strftime("%Y-%m-%d")], separator="\x1f")
+
+    def _hash(s: pl.Series) -> pl.Series:
+        return pl.Series([hashlib.sha256(v.encode("utf-8")).hexdigest() for v in s.to_list()], dtype=pl.String)
+
+    return joined.map_batches(_hash, return_dtype=pl.String)
+
+
+def compile_cases(
+    cleaned: Sequence[tuple[dict, CleanResult]],
+    cutoff: dt.date,
+    *,
+    period: tuple[dt.date, dt.date] | None = None,
+) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
+    """(cases, risk, warnings) from the cleaned files of all rounds.
+
+    ``cases``: ``unit``, ``round``, ``case_id`` + ``case_schema()``, sorted by unit,
+    opened, case_id. ``risk``: ``unit``, ``case_id`` + ``risk_schema()``.
+    ``warnings``: ``unit``, ``round`` (the compiled round) + ``ISSUE_SCHEMA`` columns,
+    one ``case_missing_from_later_export`` per vanished case (file/row of the old file,
+    value = its opening date). ``period``, when given, is asserted on the result.
+    """
+    schema = cbmod.case_schema()
+    units = assign_units(cleaned)
+    by_file = {r["file"]: r for r in units.iter_rows(named=True)}
+    used_parts, risk_parts = [], []
+    for meta, result in cleaned:
+        info = by_file[str(meta.get("file", result.file))]
+        if result.used.height:
+            used_parts.append(result.used.select(
+                pl.lit(info["unit"], pl.String).alias("unit"), pl.lit(info["unit_slug"], pl.String).alias("_slug"),
+                pl.lit(info["round"], pl.Date).alias("round"), pl.lit(info["file"], pl.String).alias("_file"),
+                pl.col("row").alias("_row"), "client_key", *schema.names(),
+            ).cast(dict(schema)))
+        if result.risk.height:
+            risk_parts.append(result.risk.with_columns(
+                pl.lit(info["unit"], pl.String).alias("unit"), pl.lit(info["unit_slug"], pl.String).alias("_slug"),
+                pl.lit(info["round"], pl.Date).alias("round"),
+            ))
+    risk_out_schema = pl.Schema({"unit": pl.String(), "case_id": pl.String(), **dict(cbmod.risk_schema())})
+    cases_schema = pl.Schema({"unit": pl.String(), "round": pl.Date(), "case_id": pl.String(), **dict(schema)})
+    if not used_parts:
+        return pl.DataFrame(schema=cases_schema), pl.DataFrame(schema=risk_out_schema), pl.DataFrame(schema=WARNING_SCHEMA)
+
+    used = pl.concat(used_parts, how="vertical").filter(pl.col("round") <= cutoff)
+    latest = units.filter(pl.col("round") <= cutoff).group_by("unit").agg(pl.col("round").max().alias("_latest"))
+    used = used.join(latest, on="unit", how="inner")
+    current = used.filter(pl.col("round") == pl.col("_latest"))
+    earlier = used.filter(pl.col("round") < pl.col("_latest"))
+
+    # vanished cases: in an earlier round, not in the compiled one (latest earlier sighting)
+    vanished = (
+        earlier.join(current.select("unit", "client_key", "opened"), on=["unit", "client_key", "opened"], how="anti")
+        .sort(["unit", "client_key", "opened", "round"], descending=[False, False, False, True])
+        .unique(["unit", "client_key", "opened"], keep="first", maintain_order=True)
+        .sort("unit", "_file", "_row")
+    )
+    warnings = vanished.select(
+        "unit", pl.col("_latest").alias("round"), pl.col("_file").alias("file"), pl.col("_row").cast(pl.Int32).alias("row"),
+        pl.lit(None, pl.String).alias("column"), pl.lit("opened").alias("variable"),
+        pl.lit("case_missing_from_later_export").alias("rule"), pl.col("opened").dt.strftime("%Y-%m-%d").alias("value"),
+    ).cast(dict(WARNING_SCHEMA))
+
+    cases = (
+        current.with_columns(case_id_expr(pl.col("_slug"), pl.col("client_key"), pl.col("opened")).alias("case_id"))
+        .select(cases_schema.names())
+        .cast(dict(cases_schema))
+        .sort("unit", "opened", "case_id")
+    )
+    if risk_parts:
+        risk_all = pl.concat(risk_parts, how="vertical_relaxed")
+        risk_all = risk_all.join(latest, on="unit", how="inner").filter(pl.col("round") == pl.col("_latest"))
+        risk = (
+            risk_all.with_columns(case_id_expr(pl.col("_slug"), pl.col("client_key"), pl.col("opened")).alias("case_id"))
+            .select(risk_out_schema.names()).cast(dict(risk_out_schema))
+            .sort("unit", "case_id", "position")
+        )
+    else:
+        risk = pl.DataFrame(schema=risk_out_schema)
+    _assert_cases(cases, period)
+    return cases, risk, warnings
+
+
+def _assert_cases(cases: pl.DataFrame, period: tuple[dt.date, dt.date] | None) -> None:
+    if cases["opened"].null_count():
+        raise AssertionError("kompileringen: ärenden utan datum för aktualisering – clean-steget har inte satt dem i karantän")
+    dup = cases.height - cases["case_id"].n_unique()
+    if dup:
+        raise AssertionError(f"kompileringen: {dup} ärenden förekommer mer än en gång (case_id)")
+    if period is not None and cases.height:
+        first, last = period
+        outside = cases.filter((pl.col("opened") < first) | (pl.col("opened") > last)).height
+        if outside:
+            raise AssertionError(
+                f"kompileringen: {outside} ärenden aktualiserades utanför perioden {first}–{last}; "
+                "clean-steget ska ha exkluderat dem"
+            )
+
+
+def round_period(period: tuple[dt.date, dt.date], round_date: dt.date) -> tuple[dt.date, dt.date]:
+    """The follow-up period as it stood at a submission round: (start, min(end, round)).
+
+    A case cannot have been opened after the date its unit exported it; a later
+    opening date in an earlier round's export is a typing error, which the compilation
+    at that round leaves out instead of counting it."""
+    first, last = period
+    return first, min(last, round_date)
+
+
+def compile_at_round(
+    cleaned: Sequence[tuple[dict, CleanResult]],
+    round_date: dt.date,
+    period: tuple[dt.date, dt.date],
+) -> tuple[pl.DataFrame, pl.DataFrame, int]:
+    """(cases, risk, left_out): the compilation as it would have been made at
+    ``round_date`` — ``compile_cases`` with the cut-off at the round (each unit's latest
+    export up to that date), then only cases opened within ``round_period``.
+
+    ``left_out`` counts cases opened after the round date (none in a valid export). The
+    risk table keeps the assessments of the cases kept. For the last round up to the
+    configured cut-off the result equals the national compilation."""
+    cases, risk, _ = compile_cases(cleaned, round_date, period=period)
+    first, last = round_period(period, round_date)
+    kept = cases.filter(pl.col("opened").is_between(first, last))
+    risk = risk.join(kept.select("unit", "case_id"), on=["unit", "case_id"], how="semi", maintain_order="left")
+    return kept, risk, cases.height - kept.height

@@ -1,0 +1,793 @@
+"""Ingest: one raw municipal export (``.xlsx`` or ``.csv``) → a raw frame + metadata.
+
+The contract is ``shared/spec/export-format.md`` (what a file may look like) and the
+"ingest" section of ``STAGES.md`` (what comes out). Everything stays text here; the
+``clean`` stage parses values. What ingest does:
+
+* reads the sheet (``Export``/``Data`` if present, else the first) or the CSV
+  (delimiter ``;`` ``,`` or tab and encoding UTF-8 / UTF-8 with BOM / Windows-1252
+  detected, CRLF or LF, quoted fields with delimiters and line breaks);
+* finds the header row by its content among the first rows (title rows above it);
+* recognises every column by the codebook (label, alias, SUV number, both), including
+  one-column-per-option multi-choice layouts, repeated risk groups and comments;
+* replaces Klient (4) and Handläggare (3) by keyed pseudonyms, counts comments and
+  Klientförslag (217), and drops their text: the clear text of a personal or comment
+  cell never reaches the frame, the metadata, a log line or an exception message;
+* keeps local variables out of the frame but lists them in the metadata.
+
+Row numbers are what the unit sees: the spreadsheet row (1-based, title rows included)
+or the physical line where a CSV record starts (the header line counts).
+
+Issues ingest emits (``rules.ISSUE_SCHEMA`` rows in the metadata's ``issues``):
+``local_variable`` (one per local column: ``row`` null, ``column`` = its header) and
+``unknown_value`` (a one-column-per-option cell that is neither a chosen nor a
+not-chosen mark of the codebook, compared without regard to case: ``row``, ``column``,
+``variable``, ``value`` truncated). Unknown tokens of list columns and every other value
+check are clean's. Everything that makes a file unreadable raises :class:`IngestError`.
+
+Excel serial numbers in text or number cells of date columns are **left as text**
+(``44625``); ``clean`` parses them like every other date spelling. Excel date cells
+(a number with a date format) are rendered ``YYYY-MM-DD`` (``YYYY-MM-DD HH:MM:SS`` when
+the time is not midnight).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import itertools
+import json
+import logging
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+from functools import cache, lru_cache
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+
+from kvinnofrid.spec import codebook as cbm
+from kvinnofrid.spec.codebook import normalise
+from kvinnofrid.errors import UserFacingError
+from kvinnofrid.stages.pseudonym import pseudonymise
+from kvinnofrid.spec.rules import ISSUE_SCHEMA
+
+log = logging.getLogger(__name__)
+
+__all__ = [
+    "IngestError",
+    "ColumnRole",
+    "classify_header",
+    "ingest_file",
+    "write_ingest",
+    "split_multi_tokens",
+    "issues_frame",
+    "HEADER_SEARCH_ROWS",
+]
+
+#: Rows at the top of a sheet/file searched for the header (up to 5 title rows + margin).
+HEADER_SEARCH_ROWS = 10
+_CSV_DELIMITERS = (";", ",", "\t")
+_PLACEHOLDER = "\ue000"  # stands for a comma inside a known option label while splitting
+_MAX_ISSUE_VALUE = 60
+_EXCEL_EXTENSIONS = (".xlsx", ".xlsm")
+_CSV_EXTENSIONS = (".csv",)
+
+
+class IngestError(UserFacingError):
+    """A file that cannot be read. The message (Swedish) names the file, the problem
+    and what to do; it never contains a personal or comment cell value. ``file`` is the
+    file's path relative to the raw-data folder (``<round>/<name>``), for the quality
+    summary when the run is configured to skip unreadable files."""
+
+    def __init__(self, message: str, file: str | None = None) -> None:
+        super().__init__(message)
+        self.file = file
+
+
+# --------------------------------------------------------------------------- headers
+
+
+@dataclass(frozen=True)
+class ColumnRole:
+    """What a header means.
+
+    role: ``variable`` (a single/date/integer/text variable, or the list column of a
+    multi-choice variable), ``option`` (one option of a multi-choice variable),
+    ``risk`` (one field of a repeated risk group), ``personal`` (Klient, Handläggare,
+    Klientförslag), ``comment``, ``local`` or ``blank`` (empty header).
+    """
+
+    role: str
+    variable: str | None = None  # codebook name
+    target: str | None = None  # output column (variable name, risk_<k>_<field>, …)
+    code: str | None = None  # option code (role ``option``)
+
+    @property
+    def key(self) -> tuple[str, ...] | None:
+        """What must not be named twice in one header."""
+        if self.role in ("variable", "personal", "risk"):
+            return (self.target or "",)
+        if self.role == "option":
+            return (self.variable or "", self.code or "")
+        return None
+
+
+@dataclass(frozen=True)
+class _Index:
+    by_form: dict[str, cbm.Variable]  # normalised label/alias → variable
+    by_suv: dict[int, cbm.Variable]
+    risk: cbm.Variable | None
+    risk_prefixes: tuple[str, ...]
+    risk_fields: dict[str, str]  # normalised Swedish field word → output field
+    risk_max: int
+    protections: tuple[tuple[str, str], ...]  # (regex, replacement) per multi var label with a delimiter
+
+
+def _fold_pattern(text: str) -> str:
+    """A regex (for polars, Rust syntax) matching ``text`` like ``normalise`` compares."""
+    out = []
+    for ch in text:
+        low = ch.lower()
+        if low in "aåä":
+            out.append("[aåä]")
+        elif low in "oö":
+            out.append("[oö]")
+        elif ch.isspace():
+            out.append(r"\s+")
+        elif ch.isalnum():
+            out.append(ch)
+        else:
+            out.append(f"\\x{{{ord(ch):X}}}")
+    return "".join(out)
+
+
+@cache
+def _index() -> _Index:
+    cb = cbm.load()
+    by_form: dict[str, cbm.Variable] = {}
+    for v in cb.variables:
+        for form in (v.label, *v.aliases):
+            by_form[normalise(form)] = v
+    by_suv = {v.suv: v for v in cb.variables}
+    repeated = cb.of_kind("repeated")
+    risk = repeated[0] if repeated else None
+    prefixes: tuple[str, ...] = ()
+    fields: dict[str, str] = {}
+    risk_max = 0
+    if risk is not None:
+        prefixes = tuple(
+            sorted({normalise(risk.extra.get("group_prefix", risk.label)), normalise(risk.label),
+                    *(normalise(a) for a in risk.aliases)}, key=len, reverse=True)
+        )
+        fields = {normalise(word): field for field, word in risk.extra.get("fields", {}).items()}
+        risk_max = int(risk.extra.get("max_repeats", 10))
+    protections = []
+    for v in cb.of_kind("multi"):
+        for option in v.options:
+            parts = re.split(r"\s*[,;]\s*", option.label.strip())
+            if len(parts) < 2:
+                continue
+            pattern = "(?i)" + r"\s*[,;]\s*".join(f"({_fold_pattern(p)})" for p in parts)
+            replacement = (_PLACEHOLDER + " ").join(f"${{{i}}}" for i in range(1, len(parts) + 1))
+            protections.append((pattern, replacement))
+    return _Index(by_form, by_suv, risk, prefixes, fields, risk_max, tuple(protections))
+
+
+_NR_SUFFIX = re.compile(r"^(.*?)\s*\(\s*v?(\d+)\s*\)$")
+_NR_PREFIX = re.compile(r"^(?:\(\s*v?(\d+)\s*\)|v?(\d+)[.:]?)\s+(\D.*)$")
+_V_NUMBER = re.compile(r"^v\s?(\d+)$")
+_OPTION_NR = re.compile(r"^v?(\d+)\s*_\s*(\d+)$")
+_COMMENT = re.compile(r"(^|[^a-z0-9])kommentar(er)?([^a-z0-9]|$)")
+
+
+def _variable_of(h: str) -> cbm.Variable | None:
+    """The variable a normalised header names by label/alias, SUV number, or both."""
+    ix = _index()
+    if h in ix.by_form:
+        return ix.by_form[h]
+    m = _V_NUMBER.match(h)
+    if m:
+        return ix.by_suv.get(int(m.group(1)))
+    m = _NR_SUFFIX.match(h)
+    if m:
+        label, nr = m.group(1).strip(), int(m.group(2))
+        by_nr = ix.by_suv.get(nr)
+        if not label:
+            return by_nr
+        # label and number must agree; a mismatch is not trusted (becomes local)
+        return by_nr if by_nr is not None and ix.by_form.get(label) is by_nr else None
+    m = _NR_PREFIX.match(h)  # "(5) Datum för aktualisering", "5. Datum …", "V5 Datum …"
+    if m:
+        by_nr = ix.by_suv.get(int(m.group(1) or m.group(2)))
+        return by_nr if by_nr is not None and ix.by_form.get(m.group(3).strip()) is by_nr else None
+    return None
+
+
+def _option_code(var: cbm.Variable, text: str) -> int | None:
+    """The option a (normalised) text names: code, label, or code and label."""
+    t = normalise(text)
+    if t.isdigit():
+        code = int(t)
+        return code if code in var.codes else None
+    labels = _option_labels(var)
+    if t in labels:
+        return labels[t]
+    m = re.match(r"^(\d+)\s*[.):\-]?\s*(.+)$", t)
+    if m and labels.get(m.group(2).strip()) == int(m.group(1)):
+        return int(m.group(1))
+    return None
+
+
+@cache
+def _option_labels(var: cbm.Variable) -> dict[str, int]:
+    """Normalised label → code, including the codebook's value synonyms both ways
+    (``Vet ej`` and ``Vet inte`` name the same option)."""
+    labels = {normalise(o.label): o.code for o in var.options}
+    for a, b in cbm.load().value_synonyms.items():
+        a, b = normalise(a), normalise(b)
+        if a in labels and b not in labels:
+            labels[b] = labels[a]
+        elif b in labels and a not in labels:
+            labels[a] = labels[b]
+    return labels
+
+
+def classify_header(header: str | None) -> ColumnRole:
+    """Recognise one header text by the codebook (see the module docstring)."""
+    if header is None or len(header) > 200:  # no header is that long (a comment cell)
+        return ColumnRole("blank" if header is None else "local")
+    return _classify(header)
+
+
+@lru_cache(maxsize=8192)
+def _classify(header: str) -> ColumnRole:
+    h = normalise(header)
+    if not h:
+        return ColumnRole("blank")
+    ix = _index()
+
+    var = _variable_of(h)
+    if var is not None:
+        if var.personal:
+            return ColumnRole("personal", var.name, var.name)
+        if var.kind == "repeated":
+            return ColumnRole("local")  # the group needs <k> and a field
+        return ColumnRole("variable", var.name, var.name)
+
+    m = _OPTION_NR.match(h)
+    if m:
+        var = ix.by_suv.get(int(m.group(1)))
+        if var is not None and var.kind == "multi" and int(m.group(2)) in var.codes:
+            return ColumnRole("option", var.name, var.name, m.group(2))
+    if ":" in h:
+        left, _, right = h.partition(":")
+        var = _variable_of(left.strip())
+        if var is not None and var.kind == "multi":
+            code = _option_code(var, right)
+            if code is not None:
+                return ColumnRole("option", var.name, var.name, str(code))
+
+    if ix.risk is not None:
+        bare = re.sub(rf"\(\s*{ix.risk.suv}\s*\)", " ", h)
+        bare = re.sub(r"\s+", " ", bare).strip()
+        for prefix in ix.risk_prefixes:
+            if bare.startswith(prefix):
+                m = re.match(r"^\s*(\d+)\s*(\S+)$", bare[len(prefix):])
+                if m and m.group(2) in ix.risk_fields and 1 <= int(m.group(1)) <= ix.risk_max:
+                    target = f"risk_{int(m.group(1))}_{ix.risk_fields[m.group(2)]}"
+                    return ColumnRole("risk", ix.risk.name, target)
+
+    if _COMMENT.search(h):
+        return ColumnRole("comment")
+    return ColumnRole("local")
+
+
+# --------------------------------------------------------------------------- reading
+
+
+@dataclass
+class _Grid:
+    """A sheet or CSV file as text cells: columns c0…c{n-1} (String) plus ``row``."""
+
+    format: str
+    frame: pl.DataFrame
+    sheet: str | None = None
+    encoding: str | None = None
+    delimiter: str | None = None
+    column_refs: list[str] | None = None  # how the unit names column i: "C" (xlsx) or "3" (csv)
+
+    def ref(self, i: int) -> str:
+        return self.column_refs[i] if self.column_refs and i < len(self.column_refs) else str(i + 1)
+
+
+def _column_letters(index: int) -> str:
+    """0 → A, 25 → Z, 26 → AA."""
+    letters = ""
+    index += 1
+    while index:
+        index, rest = divmod(index - 1, 26)
+        letters = chr(ord("A") + rest) + letters
+    return letters
+
+
+def _cell_name(i: int) -> str:
+    return f"c{i}"
+
+
+def _header_score(cells: Sequence[str | None]) -> tuple[int, bool]:
+    roles = [classify_header(c) for c in cells]
+    score = sum(r.role not in ("local", "blank") for r in roles)
+    targets = {r.target for r in roles}
+    return score, {"client", "opened"} <= targets
+
+
+def _find_header(rows: list[tuple[int, list[str | None]]]) -> tuple[int, int, bool] | None:
+    """(index into rows, score, has key columns) of the best header candidate."""
+    best: tuple[int, int, bool] | None = None
+    for i, (_, cells) in enumerate(rows):
+        score, has_keys = _header_score(cells)
+        if score == 0:
+            continue
+        if best is None or (has_keys, score) > (best[2], best[1]):
+            best = (i, score, has_keys)
+    return best
+
+
+def _excel_grid(path: Path, shown: str) -> _Grid:
+    import fastexcel
+
+    try:
+        reader = fastexcel.read_excel(str(path))
+        names = list(reader.sheet_names)
+        if not names:
+            raise ValueError("no sheets")
+        wanted = {normalise(n): n for n in names}
+        sheet = wanted.get("export") or wanted.get("data") or names[0]
+        loaded = reader.load_sheet(sheet, header_row=None, skip_rows=0, dtypes="string")
+        frame = loaded.to_polars()
+        absolute = {info.name: info.absolute_index for info in loaded.available_columns()}
+    except Exception as exc:  # calamine's errors: corrupt zip, not a workbook, …
+        raise IngestError(
+            f"Filen {shown} kunde inte läsas som en Excel-arbetsbok (.xlsx): filen är skadad "
+            f"eller inte en Excel-fil ({type(exc).__name__}). Öppna filen i Excel och spara den "
+            f"igen som .xlsx, eller exportera på nytt från SUreg."
+        ) from None
+    refs = [_column_letters(absolute.get(c, i)) for i, c in enumerate(frame.columns)]
+    frame = frame.rename({c: _cell_name(i) for i, c in enumerate(frame.columns)})
+    frame = frame.with_columns(pl.all().cast(pl.String))
+    # An Excel date cell is read as "YYYY-MM-DD 00:00:00": show it as a date.
+    frame = frame.with_columns(
+        pl.all().str.replace(r"^(\d{4}-\d{2}-\d{2})[ T]00:00:00(\.0+)?$", "${1}")
+    )
+    frame = frame.with_columns(pl.int_range(1, pl.len() + 1, dtype=pl.Int32).alias("row"))
+    return _Grid("xlsx", frame, sheet=sheet, column_refs=refs)
+
+
+def _decode(data: bytes, shown: str) -> tuple[str, str]:
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):  # Excel's "Unicode text" (UTF-16 with BOM)
+        try:
+            return data.decode("utf-16"), "utf-16"
+        except UnicodeDecodeError:
+            pass
+    if data.startswith(b"\xef\xbb\xbf"):
+        try:
+            return data[3:].decode("utf-8"), "utf-8-sig"
+        except UnicodeDecodeError:
+            pass
+    else:
+        try:
+            return data.decode("utf-8"), "utf-8"
+        except UnicodeDecodeError:
+            pass
+    try:
+        return data.decode("cp1252").removeprefix("\u00ef\u00bb\u00bf"), "cp1252"
+    except UnicodeDecodeError:
+        raise IngestError(
+            f"Filen {shown} har en okänd teckenkodning (varken UTF-8 eller Windows-1252). "
+            f"Spara filen som CSV UTF-8 och skicka den igen."
+        ) from None
+
+
+def _csv_records(text: str, delimiter: str, limit: int | None = None) -> list[tuple[int, list[str]]]:
+    """(line where the record starts, fields) for every record, blank lines included."""
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, quotechar='"')
+    records = []
+    previous = 0
+    try:
+        for fields in reader:
+            records.append((previous + 1, fields))
+            previous = reader.line_num
+            if limit is not None and len(records) >= limit:
+                break
+    except csv.Error:
+        if limit is not None:
+            return records
+        raise
+    return records
+
+
+def _csv_grid(path: Path, shown: str) -> _Grid:
+    data = path.read_bytes()
+    if not data.strip():
+        raise IngestError(f"Filen {shown} är tom. Exportera på nytt från SUreg och skicka filen igen.")
+    if data.startswith(b"PK\x03\x04"):
+        raise IngestError(
+            f"Filen {shown} är en Excel-arbetsbok men har filändelsen .csv. "
+            f"Byt filändelsen till .xlsx eller spara filen som CSV."
+        )
+    if b"\x00" in data[:65536] and not data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        raise IngestError(
+            f"Filen {shown} är ingen textfil (den innehåller binära data). "
+            f"Skicka exporten från SUreg som .xlsx eller .csv."
+        )
+    text, encoding = _decode(data, shown)
+    control = sum(1 for ch in text[:65536] if ord(ch) < 32 and ch not in "\t\r\n")
+    if control > max(2, len(text[:65536]) // 200):
+        raise IngestError(
+            f"Filen {shown} är ingen textfil (den innehåller binära data). "
+            f"Skicka exporten från SUreg som .xlsx eller .csv."
+        )
+    best_delimiter, best_score = _CSV_DELIMITERS[0], (False, 0)
+    for delimiter in _CSV_DELIMITERS:
+        head = _csv_records(text, delimiter, limit=HEADER_SEARCH_ROWS)
+        found = _find_header([(line, list(f)) for line, f in head])
+        if found is not None and (found[2], found[1]) > best_score:
+            best_delimiter, best_score = delimiter, (found[2], found[1])
+    try:
+        records = _csv_records(text, best_delimiter)
+    except csv.Error as exc:
+        raise IngestError(
+            f"Filen {shown} kunde inte läsas som CSV: citattecknen är obalanserade "
+            f"({type(exc).__name__}). Exportera på nytt från SUreg."
+        ) from None
+    columns = list(itertools.zip_longest(*(f for _, f in records), fillvalue=None)) if records else []
+    frame = pl.DataFrame(
+        {_cell_name(i): pl.Series(values=list(col), dtype=pl.String) for i, col in enumerate(columns)}
+        | {"row": pl.Series(values=[line for line, _ in records], dtype=pl.Int32)},
+    )
+    return _Grid("csv", frame, encoding=encoding, delimiter=best_delimiter)
+
+
+# --------------------------------------------------------------------------- building
+
+
+def _stripped(column: str) -> pl.Expr:
+    s = pl.col(column).str.strip_chars()
+    return pl.when(s == "").then(None).otherwise(s)
+
+
+def split_multi_tokens(cell: pl.Expr) -> pl.Expr:
+    """A list-layout multi-choice cell → List(String) of its stripped tokens, split on
+    ``;`` and ``,`` except inside known option labels that contain a comma (matched like
+    ``normalise`` compares); null stays null, a cell without tokens gives ``[]``."""
+    for pattern, replacement in _index().protections:
+        cell = cell.str.replace_all(pattern, replacement)
+    return (
+        cell.str.replace_all(";", ",", literal=True)
+        .str.split(",")
+        .list.eval(pl.element().str.strip_chars().str.replace_all(_PLACEHOLDER, ",", literal=True))
+        .list.eval(pl.element().filter(pl.element() != ""))
+    )
+
+
+def _relative_name(path: Path) -> str:
+    return f"{path.parent.name}/{path.name}" if path.parent.name else path.name
+
+
+def _most_common(values: pl.Series) -> str | None:
+    values = values.drop_nulls()
+    if values.is_empty():
+        return None
+    counts = values.value_counts(sort=False, name="n").sort(["n", values.name], descending=[True, False])
+    return counts.item(0, values.name)
+
+
+def _chosen_sets() -> tuple[list[str], list[str]]:
+    cb = cbm.load()
+    return (
+        sorted({normalise(v) for v in cb.chosen_values}),
+        sorted({normalise(v) for v in cb.not_chosen_values} - {""}),
+    )
+
+
+def ingest_file(
+    path: str | Path, round_date: date | str, key: bytes
+) -> tuple[pl.DataFrame, dict[str, Any]]:
+    """Read one raw export: the raw frame (STAGES.md "ingest") and its metadata.
+
+    Raises IngestError (Swedish message naming the file, the problem and what to do)
+    when the file cannot be read; the caller decides whether that stops the run.
+    """
+    path = Path(path)
+    shown = _relative_name(path)
+    try:
+        return _ingest(path, shown, round_date, key)
+    except IngestError as error:
+        error.file = shown
+        raise
+
+
+def _ingest(path: Path, shown: str, round_date: date | str, key: bytes) -> tuple[pl.DataFrame, dict[str, Any]]:
+    round_text = round_date.isoformat() if isinstance(round_date, date) else str(round_date)
+    suffix = path.suffix.lower()
+    if suffix not in _EXCEL_EXTENSIONS + _CSV_EXTENSIONS:
+        raise IngestError(
+            f"Filen {shown} har filändelsen {path.suffix or '(ingen)'}, som inte kan läsas. "
+            f"Skicka exporten som .xlsx eller .csv."
+        )
+    if not path.is_file():
+        raise IngestError(f"Filen {shown} finns inte eller är ingen fil.")
+    if path.stat().st_size == 0:
+        raise IngestError(f"Filen {shown} är tom (0 byte). Exportera på nytt från SUreg och skicka filen igen.")
+    grid = _excel_grid(path, shown) if suffix in _EXCEL_EXTENSIONS else _csv_grid(path, shown)
+    return _build(grid, shown, round_text, key)
+
+
+def _build(grid: _Grid, shown: str, round_text: str, key: bytes) -> tuple[pl.DataFrame, dict[str, Any]]:
+    cb = cbm.load()
+    frame = grid.frame
+    cell_columns = [c for c in frame.columns if c != "row"]
+    if frame.height == 0 or not cell_columns:
+        raise IngestError(f"Filen {shown} är tom. Exportera på nytt från SUreg och skicka filen igen.")
+
+    top = frame.head(HEADER_SEARCH_ROWS)
+    candidates = [(r[-1], list(r[:-1])) for r in top.select(*cell_columns, "row").rows()]
+    found = _find_header(candidates)
+    if found is None:
+        raise IngestError(
+            f"Filen {shown}: ingen rubrikrad hittades bland de första {HEADER_SEARCH_ROWS} raderna "
+            f"(ingen cell är en känd variabel, t.ex. Klient (4) eller Datum för aktualisering (5)). "
+            f"Kontrollera att filen är en export från SU-Kvinnofrid med kolumnrubrikerna kvar."
+        )
+    header_row, header_cells = candidates[found[0]]
+    headers = [("" if c is None else str(c).strip()) for c in header_cells]
+    roles = [classify_header(h) for h in headers]
+    targets = {r.target for r in roles}
+    missing = [v for v in ("client", "opened") if v not in targets]
+    if missing:
+        names = " och ".join(f"{cb[v].label} ({cb[v].suv})" for v in missing)
+        raise IngestError(
+            f"Filen {shown} saknar kolumnen {names}, som behövs för att identifiera ärendena "
+            f"(rubrikraden är rad {header_row}). Exportera på nytt från SUreg med alla kolumner, "
+            f"eller rätta kolumnrubriken."
+        )
+
+    # the same variable (or option, or risk field) named twice → located error
+    seen: dict[tuple[str, ...], int] = {}
+    for i, r in enumerate(roles):
+        if r.key is None:
+            continue
+        if r.key in seen:
+            first = seen[r.key]
+            var = cb[r.variable] if r.variable else None
+            what = f"{var.label} ({var.suv})" if var else r.target
+            if r.role == "option":
+                what += f", svarsalternativ {r.code}"
+            raise IngestError(
+                f'Filen {shown}: kolumnerna "{headers[first]}" (kolumn {grid.ref(first)}) och '
+                f'"{headers[i]}" (kolumn {grid.ref(i)}) på rubrikrad {header_row} anger båda variabeln '
+                f"{what}. Ta bort eller byt namn på den ena kolumnen."
+            )
+        seen[r.key] = i
+
+    data = frame.filter(pl.col("row") > header_row)
+    non_empty = pl.any_horizontal([_stripped(c).is_not_null() for c in cell_columns])
+    data = data.filter(non_empty)
+    col = {i: _cell_name(i) for i in range(len(headers))}
+
+    exprs: list[pl.Expr] = [pl.col("row").cast(pl.Int32)]
+    issues: list[dict[str, Any]] = []
+    columns_meta: dict[str, str] = {}
+    variable_columns: dict[str, str] = {}
+    local_variables: list[dict[str, Any]] = []
+
+    by_target: dict[str, list[int]] = {}
+    for i, r in enumerate(roles):
+        if r.target:
+            by_target.setdefault(r.target, []).append(i)
+
+    # personal identifiers → pseudonyms after selection (need Python HMAC)
+    for name, out in (("client", "client_key"), ("handler", "handler_key")):
+        where = by_target.get(name)
+        exprs.append((_stripped(col[where[0]]) if where else pl.lit(None, pl.String)).alias(out))
+
+    chosen, not_chosen = _chosen_sets()
+    unknown_marks: list[pl.Expr] = []  # per option column: the cell when it is no known mark
+    for v in cb.national:
+        where = by_target.get(v.name, [])
+        if v.kind != "multi":
+            if where:
+                exprs.append(_stripped(col[where[0]]).alias(v.name))
+                variable_columns[v.name] = headers[where[0]]
+            else:
+                exprs.append(pl.lit(None, pl.String).alias(v.name))
+            continue
+        parts: list[pl.Expr] = []
+        option_marks: list[pl.Expr] = []
+        for i in where:
+            r = roles[i]
+            if r.role == "variable":
+                variable_columns[v.name] = headers[i]
+                tokens = split_multi_tokens(_stripped(col[i]))
+                parts.append(tokens.fill_null(pl.lit([], dtype=pl.List(pl.String))))
+            else:
+                mark = _stripped(col[i]).str.to_lowercase()
+                option_marks.append(pl.when(mark.is_in(chosen)).then(pl.lit(r.code)).otherwise(None))
+                unknown = mark.is_not_null() & ~mark.is_in(chosen) & ~mark.is_in(not_chosen)
+                unknown_marks.append(pl.when(unknown).then(_stripped(col[i])).otherwise(None).alias(str(i)))
+        if option_marks:
+            parts.append(pl.concat_list(option_marks).list.drop_nulls())
+        if parts:
+            merged = pl.concat_list(parts).list.unique(maintain_order=True)
+            exprs.append(pl.when(merged.list.len() > 0).then(merged).otherwise(None).alias(v.name))
+        else:
+            exprs.append(pl.lit(None, pl.List(pl.String)).alias(v.name))
+
+    if unknown_marks:  # one pass over the data for every option column
+        marks = data.select("row", *unknown_marks).unpivot(index="row", variable_name="i", value_name="value")
+        for row, i, value in marks.drop_nulls("value").iter_rows():
+            i = int(i)
+            issues.append(
+                {"file": shown, "row": row, "column": headers[i], "variable": roles[i].variable,
+                 "rule": "unknown_value", "value": value[:_MAX_ISSUE_VALUE], "_col": i}
+            )
+
+    risk_ks = sorted({int(r.target.split("_")[1]) for r in roles if r.role == "risk" and r.target})
+    for k in risk_ks:
+        for field in ("date", "instrument", "rating"):
+            target = f"risk_{k}_{field}"
+            where = by_target.get(target)
+            exprs.append((_stripped(col[where[0]]) if where else pl.lit(None, pl.String)).alias(target))
+
+    comment_cols = [col[i] for i, r in enumerate(roles) if r.role == "comment"]
+    if comment_cols:
+        exprs.append(
+            pl.sum_horizontal([_stripped(c).is_not_null().cast(pl.Int16) for c in comment_cols])
+            .cast(pl.Int16)
+            .alias("comments")
+        )
+    else:
+        exprs.append(pl.lit(0, pl.Int16).alias("comments"))
+    where = by_target.get("survey_suggestions")
+    exprs.append(
+        (_stripped(col[where[0]]).is_not_null() if where else pl.lit(False)).alias("has_suggestion")
+    )
+
+    # local variables: names and how many rows fill them (never their values)
+    local_idx = [i for i, r in enumerate(roles) if r.role in ("local", "blank")]
+    filled = (
+        data.select([_stripped(col[i]).is_not_null().sum().alias(col[i]) for i in local_idx]).row(0)
+        if local_idx
+        else ()
+    )
+    local_names: dict[int, str] = {}
+    for i, n in zip(local_idx, filled):
+        if roles[i].role == "blank" and n == 0:
+            continue
+        name = headers[i] or f"(kolumn {grid.ref(i)} utan rubrik)"
+        local_names[i] = name
+        local_variables.append({"name": name, "filled": int(n)})
+        issues.append({"file": shown, "row": None, "column": name, "variable": None,
+                       "rule": "local_variable", "value": None, "_col": i - 10**6})
+
+    for i, (h, r) in enumerate(zip(headers, roles)):
+        if r.role == "blank":
+            if i in local_names:
+                columns_meta[local_names[i]] = "local"
+            continue
+        columns_meta[h] = {"personal": "personal", "comment": "comment", "local": "local"}.get(
+            r.role, r.target or ""
+        )
+
+    raw = data.select(exprs)
+    raw = raw.with_columns(
+        pseudonymise(raw.get_column("client_key"), key),
+        pseudonymise(raw.get_column("handler_key"), key),
+    )
+
+    municipality = _most_common(raw.get_column("municipality"))
+    service_counts: dict[int, int] = {}
+    for text, n in raw.get_column("service_type").drop_nulls().value_counts(name="n").iter_rows():
+        code = _option_code(cb["service_type"], text)
+        if code is not None:
+            service_counts[code] = service_counts.get(code, 0) + n
+    service_type = min(service_counts, key=lambda c: (-service_counts[c], c)) if service_counts else None
+
+    issues.sort(key=lambda x: (x["row"] if x["row"] is not None else -1, x["_col"]))
+    for issue in issues:
+        del issue["_col"]
+
+    metadata: dict[str, Any] = {
+        "file": shown,
+        "round": round_text,
+        "format": grid.format,
+        "sheet": grid.sheet,
+        "header_row": header_row,
+        "encoding": grid.encoding,
+        "delimiter": grid.delimiter,
+        "rows_read": raw.height,
+        "municipality": municipality,
+        "service_type": service_type,
+        "columns": columns_meta,
+        "variable_columns": variable_columns,
+        "local_variables": local_variables,
+        "issues": issues,
+    }
+    return raw, metadata
+
+
+def issues_frame(metadata: dict[str, Any]) -> pl.DataFrame:
+    """The metadata's issues as a frame of ``rules.ISSUE_SCHEMA``."""
+    return pl.DataFrame(metadata["issues"], schema=ISSUE_SCHEMA)
+
+
+def _round_of(path: Path) -> str:
+    name = path.parent.name
+    try:
+        return date.fromisoformat(name).isoformat()
+    except ValueError:
+        raise IngestError(
+            f"Filen {_relative_name(path)} ligger i mappen {name!r}, som inte är ett datum (ÅÅÅÅ-MM-DD). "
+            f"Lägg exporterna i en mapp per insamlingsomgång, namngiven efter datumet."
+        ) from None
+
+
+def write_ingest(
+    path: str | Path,
+    out_parquet: str | Path,
+    out_json: str | Path,
+    key: bytes,
+    round_date: date | str | None = None,
+) -> dict[str, Any]:
+    """Ingest ``path`` and write the raw parquet and the JSON metadata; returns the metadata.
+
+    The round defaults to the file's folder name (``data-raw/<YYYY-MM-DD>/<file>``)."""
+    path = Path(path)
+    frame, metadata = ingest_file(path, round_date if round_date is not None else _round_of(path), key)
+    out_parquet, out_json = Path(out_parquet), Path(out_json)
+    out_parquet.parent.mkdir(parents=True, exist_ok=True)
+    out_json.parent.mkdir(parents=True, exist_ok=True)
+    frame.write_parquet(out_parquet)
+    out_json.write_text(json.dumps(metadata, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+    return metadata
+
+
+def empty_raw_frame() -> pl.DataFrame:
+    """A raw frame with no rows and the columns of STAGES.md "ingest"."""
+    cb = cbm.load()
+    columns: dict[str, pl.DataType] = {"row": pl.Int32(), "client_key": pl.String(), "handler_key": pl.String()}
+    for var in cb.national:
+        columns[var.name] = pl.List(pl.String()) if var.kind == "multi" else pl.String()
+    columns |= {"comments": pl.Int16(), "has_suggestion": pl.Boolean()}
+    return pl.DataFrame(schema=columns)
+
+
+def write_unreadable(
+    path: str | Path, out_parquet: str | Path, out_json: str | Path, round_date: date | str, problem: IngestError
+) -> dict[str, Any]:
+    """For ``on_unreadable_file: skip``: record the file as unreadable (no rows, one
+    ``file_unreadable`` issue whose value is the Swedish message) so the quality
+    summary lists it and the run goes on. The message never holds a cell value."""
+    path = Path(path)
+    shown = _relative_name(path)
+    log.warning("%s", problem)
+    metadata: dict[str, Any] = {
+        "file": shown,
+        "round": str(round_date),
+        "unreadable": str(problem),
+        "rows_read": 0,
+        "municipality": None,
+        "service_type": None,
+        "columns": {},
+        "variable_columns": {},
+        "local_variables": [],
+        "issues": [{"file": shown, "row": None, "column": None, "variable": None,
+                    "rule": "file_unreadable", "value": str(problem)[:300]}],
+    }
+    Path(out_parquet).parent.mkdir(parents=True, exist_ok=True)
+    empty_raw_frame().write_parquet(out_parquet)
+    Path(out_json).write_text(json.dumps(metadata, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+    return metadata

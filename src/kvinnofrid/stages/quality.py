@@ -1,0 +1,235 @@
+"""The data-quality outputs: ``results/quality/summary.csv`` and one Swedish HTML page
+per unit (``results/quality/<unit-slug>.html``), per spec/outputs.md "Data quality".
+
+Rule counts come from the issues tables (ingest-level issues from the file's metadata
+are part of ``CleanResult.issues``) plus compile's ``case_missing_from_later_export``
+warnings, which count in the round that was compiled. Row counts come from
+``CleanResult.counts``; ``rows_read = rows_used + rows_excluded + rows_quarantined`` is
+checked on every summary row.
+
+The HTML page never shows a client or handler identifier (clear or hashed) nor a
+comment text: issue values are shown only for non-personal fields, and a value that
+equals a key of the unit's data is blanked as a last line of defence.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from typing import Any
+
+import jinja2
+import polars as pl
+
+from kvinnofrid.spec import codebook as cbmod
+from kvinnofrid.stages.clean import COUNT_KEYS, AccountingError, CleanResult, check_accounting
+from kvinnofrid.stages.compile import assign_units
+from kvinnofrid.spec.rules import ISSUE_SCHEMA, RULES
+
+SUMMARY_COUNT_COLUMNS = [*COUNT_KEYS, *RULES]
+
+
+def summary_schema() -> pl.Schema:
+    return pl.Schema({"round": pl.Date(), "unit": pl.String(), **{c: pl.Int64() for c in SUMMARY_COUNT_COLUMNS}})
+
+
+def _file_of(meta: dict, result: CleanResult) -> str:
+    return str(meta.get("file", result.file))
+
+
+def quality_summary(
+    cleaned: Sequence[tuple[dict, CleanResult]],
+    warnings: pl.DataFrame | None = None,
+    units: pl.DataFrame | None = None,
+) -> pl.DataFrame:
+    """One row per (round, unit): ``round``, ``unit``, ``rows_read``, ``rows_used``,
+    ``rows_excluded``, ``rows_quarantined``, then one count column per rule in
+    ``rules.RULES`` order. ``units`` defaults to ``compile.assign_units(cleaned)``.
+    Raises AccountingError if a row does not add up."""
+    schema = summary_schema()
+    if not cleaned:
+        return pl.DataFrame(schema=schema)
+    units = units if units is not None else assign_units(cleaned)
+    unit_of = dict(units.select("file", "unit").iter_rows())
+    rows = []
+    for meta, result in cleaned:
+        # An unreadable file skipped by `on_unreadable_file: skip` has no unit: it gets a
+        # row of its own so the summary still lists it.
+        rnd = result.round
+        unit = unit_of.get(_file_of(meta, result)) or f"Oläsbar fil: {_file_of(meta, result)}"
+        counts = {k: int(result.counts[k]) for k in COUNT_KEYS}
+        by_rule = dict(result.issues.group_by("rule").len().iter_rows())
+        unknown = set(by_rule) - set(RULES)
+        if unknown:
+            raise KeyError(f"{_file_of(meta, result)}: okända kvalitetsregler {sorted(unknown)}")
+        rows.append({"round": rnd, "unit": unit, **counts, **{r: int(by_rule.get(r, 0)) for r in RULES}})
+    summary = (
+        pl.DataFrame(rows, schema=schema)
+        .group_by(["round", "unit"])
+        .agg([pl.col(c).sum() for c in SUMMARY_COUNT_COLUMNS])
+    )
+    if warnings is not None and warnings.height:
+        extra = (
+            warnings.group_by(["round", "unit", "rule"]).len()
+            .pivot(on="rule", index=["round", "unit"], values="len")
+        )
+        for rule_name in extra.columns[2:]:
+            if rule_name not in RULES:
+                raise KeyError(f"okänd kvalitetsregel {rule_name!r} bland varningarna")
+        extra = extra.rename({c: f"_w_{c}" for c in extra.columns[2:]})
+        summary = summary.join(extra.cast({"round": pl.Date}), on=["round", "unit"], how="left", maintain_order="left")
+        summary = summary.with_columns(
+            [(pl.col(c[3:]) + pl.col(c).fill_null(0)).alias(c[3:]) for c in extra.columns[2:]]
+        ).drop(extra.columns[2:])
+    summary = summary.select(schema.names()).cast(dict(schema)).sort("round", "unit")
+    for r in summary.iter_rows(named=True):
+        check_accounting(r, f"kvalitetssammanställningen, {r['unit']} {r['round']}")
+    return summary
+
+
+# ----------------------------------------------------------------------- HTML page
+
+_DELIMITERS = {";": "semikolon (;)", ",": "komma (,)", "\t": "tabb", "|": "lodstreck (|)"}
+
+
+def _environment() -> jinja2.Environment:
+    env = jinja2.Environment(
+        loader=jinja2.PackageLoader("kvinnofrid.stages", "templates"),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+    env.filters["tal"] = lambda n: f"{int(n):,}".replace(",", "\u00a0")
+    return env
+
+
+def _blank(value: Any) -> str:
+    return "" if value is None else str(value)
+
+
+def _personal_headers(meta: dict) -> set[str]:
+    cb = cbmod.load()
+    personal_vars = {v.name for v in cb.personal}
+    out = set()
+    for header, target in (meta.get("columns") or {}).items():
+        if target in ("personal", "comment") or target in personal_vars:
+            out.add(header)
+    return out
+
+
+def render_unit_page(
+    unit: str,
+    files: Sequence[tuple[dict, CleanResult]],
+    warnings: pl.DataFrame | None = None,
+    *,
+    max_rows_per_rule: int = 500,
+    generated: dt.date | None = None,
+) -> str:
+    """The unit's own feedback page (Swedish, self-contained HTML).
+
+    ``files`` are the unit's cleaned files (all rounds); ``warnings`` compile's
+    warnings (only the unit's rows are used). Shows what was read, the accounting,
+    each issue grouped by rule with description and advice and a table of file, row,
+    column and value, the local variables with fill counts, and the number of non-empty
+    comments and client suggestions."""
+    cb = cbmod.load()
+    personal_vars = {v.name for v in cb.personal}
+    file_rows, accounting, local_vars = [], [], []
+    issue_parts = []
+    secret_keys: set[str] = set()
+    comments = suggestions = 0
+    ordered = sorted(files, key=lambda fr: (fr[1].round, _file_of(*fr)))
+    for meta, result in ordered:
+        name = _file_of(meta, result)
+        delimiter = meta.get("delimiter")
+        file_rows.append({
+            "file": name,
+            "round": result.round.isoformat(),
+            "format": _blank(meta.get("format")),
+            "sheet": _blank(meta.get("sheet")),
+            "header_row": _blank(meta.get("header_row")),
+            "encoding": _blank(meta.get("encoding")),
+            "delimiter": _DELIMITERS.get(delimiter, _blank(delimiter)) if delimiter is not None else "",
+        })
+        c = result.counts
+        accounting.append({"file": name, "round": result.round.isoformat(),
+                           **{k: int(c[k]) for k in COUNT_KEYS},
+                           "ok": int(c["rows_read"]) == int(c["rows_used"]) + int(c["rows_excluded"]) + int(c["rows_quarantined"])})
+        for lv in meta.get("local_variables") or []:
+            local_vars.append({"file": name, "name": str(lv.get("name", "")), "filled": int(lv.get("filled", 0) or 0)})
+        comments += int(c.get("comments", 0))
+        suggestions += int(c.get("suggestions", 0))
+        for frame in (result.used, result.excluded):
+            for col in ("client_key", "handler_key"):
+                if col in frame.columns:
+                    secret_keys.update(frame[col].drop_nulls().to_list())
+        hidden_headers = _personal_headers(meta)
+        issues = result.issues.select(ISSUE_SCHEMA.names())
+        issues = issues.with_columns(
+            pl.when(pl.col("variable").is_in(list(personal_vars)) | pl.col("column").is_in(list(hidden_headers)))
+            .then(pl.lit(None, pl.String)).otherwise(pl.col("value")).alias("value")
+        )
+        issue_parts.append(issues)
+    if warnings is not None and warnings.height:
+        w = warnings
+        if "unit" in w.columns:
+            w = w.filter(pl.col("unit") == unit)
+        issue_parts.append(w.select(ISSUE_SCHEMA.names()).cast(dict(ISSUE_SCHEMA)))
+    issues = pl.concat(issue_parts) if issue_parts else pl.DataFrame(schema=ISSUE_SCHEMA)
+    if secret_keys and issues.height:
+        issues = issues.with_columns(
+            pl.when(pl.col("value").is_in(list(secret_keys))).then(pl.lit(None, pl.String)).otherwise(pl.col("value")).alias("value")
+        )
+    groups = []
+    for rule_name, rule in RULES.items():
+        part = issues.filter(pl.col("rule") == rule_name).sort("file", "row", "column", nulls_last=True)
+        if not part.height:
+            continue
+        shown = part.head(max_rows_per_rule)
+        groups.append({
+            "name": rule_name,
+            "outcome": rule.outcome,
+            "description": rule.description,
+            "advice": rule.advice,
+            "count": part.height,
+            "hidden": part.height - shown.height,
+            "rows": [
+                {"file": _blank(r["file"]), "row": _blank(r["row"]), "column": _blank(r["column"]), "value": _blank(r["value"])}
+                for r in shown.iter_rows(named=True)
+            ],
+        })
+    html = _environment().get_template("quality_unit.html.j2").render(
+        unit=unit,
+        files=file_rows,
+        accounting=accounting,
+        groups=groups,
+        outcome_labels={"quarantine": "raden sätts i karantän", "exclude": "raden exkluderas",
+                        "field": "fältet sätts som saknat", "warning": "varning", "info": "information"},
+        local_vars=local_vars,
+        comments=comments,
+        suggestions=suggestions,
+        generated=(generated.isoformat() if generated else None),
+    )
+    leaked = [k for k in secret_keys if len(k) >= 16 and k in html]
+    if leaked:  # pragma: no cover - defence in depth
+        raise RuntimeError(f"kvalitetssidan för {unit} skulle innehålla en klient- eller handläggaridentitet; sidan skrivs inte")
+    return html
+
+
+def unit_pages(
+    cleaned: Sequence[tuple[dict, CleanResult]],
+    warnings: pl.DataFrame | None = None,
+    **kwargs: Any,
+) -> dict[str, str]:
+    """{unit slug: HTML page} for every unit of ``cleaned`` (names by assign_units)."""
+    units = assign_units(cleaned)
+    by_file = {r["file"]: (r["unit"], r["unit_slug"]) for r in units.iter_rows(named=True)}
+    grouped: dict[tuple[str, str], list[tuple[dict, CleanResult]]] = {}
+    for meta, result in cleaned:
+        grouped.setdefault(by_file[_file_of(meta, result)], []).append((meta, result))
+    return {slug: render_unit_page(unit, files, warnings, **kwargs) for (unit, slug), files in sorted(grouped.items())}
+
+
+__all__ = ["AccountingError", "quality_summary", "render_unit_page", "summary_schema", "unit_pages"]

@@ -1,0 +1,1 @@
+"""From cases to published numbers: the diagram tables, comparison statistics, facts, the round trend."""

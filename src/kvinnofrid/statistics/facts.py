@@ -1,0 +1,229 @@
+"""Facts: every number the report text quotes, as one flat dict (spec/outputs.md,
+"Facts"), written to ``results/facts.json``.
+
+Three sources, in this order of preference:
+
+1. the national tables, declared in the registry's ``facts:`` section (a fact names a
+   diagram and its category; nothing is recomputed from the cases);
+2. the comparison rows of kvinnofrid.statistics.stats (``STATS_FACTS`` below);
+3. a few counts no table holds (``case_facts``): top group, current-or-former
+   partner, housing-related interventions, mean partners, units, HRV by sex and
+   age (``hrv_men_share_young``, ``hrv_women_share_young`` = share aged ``defaults.young_age_groups`` among HRV
+   cases with an age group; ``women_age_group_share_hrv`` = HRV share among women in
+   ``defaults.hrv_women_age_group`` with HRV answered), the best unit's top-group
+   share of its closed cases (units with ≥ ``defaults.best_unit_min_closed``),
+   ``share_impairment_<option>`` among cases with any answer to 19.
+
+Also, generically, ``diagram_NN_n`` = the diagram's N (ungrouped diagrams with one
+denominator) and ``diagram_NN_n_<group>`` per group.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+
+from kvinnofrid.spec import codebook as codebook_module
+from kvinnofrid.spec.codebook import Codebook
+from kvinnofrid.spec.diagrams import Registry, load_registry
+
+FACT_PRECISION = 6   # decimals of floats in facts.json (byte-identical reruns)
+
+
+class FactError(ValueError):
+    """A fact cannot be read from its table; the message names the fact."""
+
+
+def slug(text: str) -> str:
+    """Key form of a label: lower case ASCII, '_' between words, '75–' -> '75_plus'."""
+    text = text.strip().lower()
+    text = re.sub(r"[–-]$", "_plus", text)
+    text = text.translate(str.maketrans({"å": "a", "ä": "a", "ö": "o", "é": "e"}))
+    return re.sub(r"[^a-z0-9]+", "_", text).strip("_")
+
+
+def _table_fact(name: str, spec: dict[str, Any], tables: dict[int, pl.DataFrame],
+                reg: Registry, cb: Codebook) -> float | int | None:
+    number = spec["diagram"]
+    if number not in tables:
+        raise FactError(f"fact {name}: diagram {number}'s table is missing")
+    table = tables[number]
+    d = reg[number]
+    if "group" in spec:
+        table = table.filter(pl.col("group") == spec["group"])
+    if "code" in spec or "codes" in spec:
+        var = cb[d.category["variable"]]
+        labels = [var.label_of(c) for c in spec.get("codes", [spec.get("code")])]
+    elif "labels" in spec:
+        labels = list(spec["labels"])
+    else:
+        labels = [spec["category"]]
+    rows = table.filter(pl.col("category").is_in(labels))
+    if rows.height != len(labels):
+        raise FactError(f"fact {name}: categories {labels} not all in diagram {number}")
+    column = spec.get("column", "share")
+    values = rows[column].to_list()
+    if column == "denominator":
+        return int(values[0])
+    if any(v is None for v in values):
+        return None
+    if column == "n":
+        return int(sum(values))
+    if column == "mean":
+        return float(values[0])
+    return float(sum(values))
+
+
+def _stats_row(stats: pl.DataFrame, comparison: str, variable: str,
+               category: str | None) -> dict[str, Any] | None:
+    if stats is None or stats.height == 0:
+        return None
+    rows = stats.filter((pl.col("comparison") == comparison) & (pl.col("variable") == variable))
+    rows = rows.filter(pl.col("category").is_null() if category is None else pl.col("category") == category)
+    return rows.row(0, named=True) if rows.height else None
+
+
+def stats_facts(stats: pl.DataFrame | None, reg: Registry, cb: Codebook) -> dict[str, Any]:
+    """Named numbers from the comparison rows (kvinnofrid.statistics.stats)."""
+    yes = reg.labels["yes"]
+    hrv = cb["honour_violence"].label_of(reg[21].groups["codes"][0])
+    very_severe = cb["violence_severity"].labels[-1]
+    freda = cb["risk_assessments"].labels[0]
+    unchanged = reg.labels["risk_change"]["unchanged"]
+    # (fact prefix, comparison, variable, category)
+    wanted = [
+        ("hrv_risk_assessed", "hrv", "risk_assessed", yes),
+        ("hrv_very_severe", "hrv", "violence_severity", very_severe),
+        ("hrv_duration", "hrv", "duration_days", None),
+        ("men_hrv", "men", "honour_violence", hrv),
+        ("men_very_severe", "men", "violence_severity", very_severe),
+        ("men_freda", "men", "risk_instruments", freda),
+        ("men_interventions", "men", "n_interventions", None),
+        ("top_group_interventions", "top_group", "n_interventions", None),
+        ("top_group_risk_assessed", "top_group", "risk_assessed", yes),
+        ("risk_change_unchanged", "risk_change", "risk_change", unchanged),
+        ("risk_change_top_group_unchanged", "risk_change_top_group", "risk_change", unchanged),
+    ]
+    out: dict[str, Any] = {}
+    for prefix, comparison, variable, category in wanted:
+        row = _stats_row(stats, comparison, variable, category)
+        if row is None:
+            continue
+        for key in ("share_a", "share_b", "mean_a", "mean_b", "n_a", "n_b",
+                    "denominator_a", "denominator_b", "p_holm", "significant"):
+            if row.get(key) is not None:
+                out[f"{prefix}_{key}"] = row[key]
+    return out
+
+
+def case_facts(derived: pl.DataFrame, cb: Codebook, reg: Registry) -> dict[str, Any]:
+    """Counts no table holds, from the derived case table."""
+    closed = int(derived["is_closed"].sum())
+    top = int(derived["top_group"].sum())
+    partner_codes = reg.defaults["partner_perpetrator_codes"]
+    with_perpetrator = derived.filter(pl.col("perpetrator").list.len().fill_null(0) > 0)
+    partner = with_perpetrator.filter(
+        pl.col("perpetrator").list.eval(pl.element().is_in(partner_codes)).list.any()).height
+    partners = derived.filter(pl.col("n_partners") >= 1)["n_partners"]
+    total = derived.height
+    d = reg.defaults
+    hv, (hrv_yes, _) = reg[21].groups["column"], reg[21].groups["codes"]
+    sex, (woman, man) = reg[24].groups["column"], reg[24].groups["codes"]
+    hrv = derived.filter((pl.col(hv) == hrv_yes) & pl.col("age_group").is_not_null())
+    young = pl.col("age_group").is_in(d["young_age_groups"])
+
+    def share(frame: pl.DataFrame, cond: pl.Expr) -> float | None:
+        return frame.filter(cond).height / frame.height if frame.height else None
+
+    women_age = derived.filter((pl.col(sex) == woman) & (pl.col("age_group") == d["hrv_women_age_group"])
+                               & pl.col(hv).is_not_null())
+    per_unit = (
+        derived.filter(pl.col("is_closed")).group_by("unit")
+        .agg(pl.len().alias("closed"), pl.col("top_group").sum().alias("top"))
+        .filter(pl.col("closed") >= d["best_unit_min_closed"])
+        .with_columns((pl.col("top") / pl.col("closed")).alias("share"))
+        .sort(["share", "closed", "unit"], descending=[True, False, False])
+    )
+    best = per_unit.row(0, named=True) if per_unit.height else None
+    impairment = derived.filter(pl.col("impairment").list.len().fill_null(0) > 0)
+    impairment_facts = {
+        f"share_impairment_{slug(label)}": share(impairment, pl.col("impairment").list.contains(code))
+        for code, label in zip(cb["impairment"].codes, cb["impairment"].labels)
+    }
+    return {
+        **impairment_facts,
+        "hrv_men_share_young": share(hrv.filter(pl.col(sex) == man), young),
+        "hrv_women_share_young": share(hrv.filter(pl.col(sex) == woman), young),
+        "women_age_group_share_hrv": share(women_age, pl.col(hv) == hrv_yes),
+        "best_unit_top_group_share": best["share"] if best else None,
+        "best_unit_closed_n": best["closed"] if best else None,
+        "units_total": derived["unit"].n_unique(),
+        "top_group_n": top,
+        "top_group_share_closed": top / closed if closed else None,
+        "share_partner_perpetrator": partner / with_perpetrator.height if with_perpetrator.height else None,
+        "n_housing_intervention": int(derived["housing_intervention"].sum()),
+        "share_housing_intervention": float(derived["housing_intervention"].sum()) / total if total else None,
+        "mean_partners": float(partners.mean()) if partners.len() else None,
+    }
+
+
+def diagram_ns(tables: dict[int, pl.DataFrame], reg: Registry) -> dict[str, int]:
+    """diagram_NN_n (one N) and diagram_NN_n_<group> (grouped diagrams)."""
+    out: dict[str, int] = {}
+    for number, table in sorted(tables.items()):
+        d = reg[number]
+        if d.table in ("phases", "means"):
+            continue
+        if d.groups is None:
+            out[f"diagram_{number:02d}_n"] = int(table["denominator"][0])
+        else:
+            for group, den in table.group_by("group", maintain_order=True).agg(
+                    pl.col("denominator").first()).iter_rows():
+                out[f"diagram_{number:02d}_n_{slug(group)}"] = int(den)
+    return out
+
+
+def build_facts(tables: dict[int, pl.DataFrame], stats: pl.DataFrame | None,
+                derived: pl.DataFrame, registry: Registry | None = None,
+                codebook: Codebook | None = None) -> dict[str, Any]:
+    """The flat dict of named numbers (see the module docstring)."""
+    reg = registry or load_registry()
+    cb = codebook or codebook_module.load()
+    facts: dict[str, Any] = {}
+    for name, spec in reg.facts.items():
+        facts[name] = _table_fact(name, spec, tables, reg, cb)
+    facts.update(diagram_ns(tables, reg))
+    facts.update(stats_facts(stats, reg, cb))
+    for key, value in case_facts(derived, cb, reg).items():
+        if key in facts:
+            raise FactError(f"fact {key} is defined twice")
+        facts[key] = value
+    return facts
+
+
+def _clean(value: Any) -> Any:
+    if isinstance(value, bool) or value is None:
+        return value
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float):
+        return None if math.isnan(value) else round(value, FACT_PRECISION)
+    return value
+
+
+def facts_json(facts: dict[str, Any]) -> str:
+    """JSON text: sorted keys, floats rounded to FACT_PRECISION, UTF-8 characters kept."""
+    return json.dumps({k: _clean(v) for k, v in facts.items()}, sort_keys=True,
+                      ensure_ascii=False, indent=2) + "\n"
+
+
+def write_facts(facts: dict[str, Any], path: Path | str) -> Path:
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(facts_json(facts).encode("utf-8"))
+    return path

@@ -1,0 +1,365 @@
+"""Comparison tables behind every difference the report's text claims
+(report-2021-2023.md, "Statements in the text that need their own numbers").
+
+Each comparison is a family of rows, one per (variable, category), comparing two
+groups of cases:
+
+* shares (single-choice: one row per option among cases with a valid value;
+  multi-choice: one row per option among cases with any option; flags: the share
+  true): a 2×2 table, Pearson chi-square without continuity correction, or Fisher's
+  exact test (two-sided) when an expected cell is below 5;
+* counts and days (number of interventions among cases with ≥ 1 intervention, as in
+  diagram 10; partners where collaboration is recorded; duration of closed cases with
+  valid dates): means, and the Mann–Whitney U test (two-sided).
+
+p values are Holm-corrected **within each comparison family** (all rows with the same
+``comparison``), ``significant`` = p_holm < 0.05. Variables registered after support
+(the closed-only diagrams of the registry) are compared on closed cases only.
+The top group is compared with the *rest* of the closed cases (not with all closed
+cases, which contain it), survey respondents with closed non-respondents.
+
+Families (``comparison``), each answering statements of the text:
+
+* ``hrv``: HRV (59 = Ja) vs Ej HRV (59 = Nej): sex, age, origin, perpetrator,
+  violence grade, risk assessed, number of interventions, duration, goal follow-up,
+  survey change;
+* ``men``: Man vs Kvinna: age, HRV, perpetrator, violence grade, risk assessed,
+  instruments (FREDA), number of interventions, interventions, implementation, goal;
+* ``top_group``: top group vs the other closed cases;
+* ``survey_dropout``: closed cases with a survey answer vs closed cases without;
+* ``youngest``: the first age group (18–24) vs the other age groups (violence grade);
+* ``duration_closing_reason``: duration of cases closed with goal reached vs
+  declined and vs did not return (Mann–Whitney);
+* ``size_class``: each municipality size class vs the other classes (HRV, violence
+  grade); the unit → class mapping is a parameter (from config);
+* ``risk_change`` / ``risk_change_instrument``: the distribution of minskad /
+  oförändrad / ökad (descriptive, no test), overall and per instrument where the
+  first and last assessment share it; ``risk_change_top_group``: the top group vs the
+  other cases with repeated ratings (tested).
+
+Output columns: ``STATS_SCHEMA`` (``denominator_a``/``_b`` = the cases compared in
+each group; ``n_a``/``n_b`` = those in the category, or the cases with a value for
+means). Rows are in a fixed order: deterministic.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Mapping, Sequence
+
+import numpy as np
+import polars as pl
+from scipy import stats as sps
+
+from kvinnofrid.spec import codebook as codebook_module
+from kvinnofrid.spec.codebook import Codebook
+from kvinnofrid.spec.diagrams import Registry, load_registry
+
+ALPHA = 0.05
+MIN_EXPECTED = 5
+
+STATS_SCHEMA = pl.Schema({
+    "comparison": pl.String, "variable": pl.String, "category": pl.String,
+    "group_a": pl.String, "n_a": pl.Int64, "denominator_a": pl.Int64,
+    "share_a": pl.Float64, "mean_a": pl.Float64,
+    "group_b": pl.String, "n_b": pl.Int64, "denominator_b": pl.Int64,
+    "share_b": pl.Float64, "mean_b": pl.Float64,
+    "difference": pl.Float64, "test": pl.String, "p_value": pl.Float64,
+    "p_holm": pl.Float64, "significant": pl.Boolean,
+})
+
+# what each variable is compared as
+COUNT_VARIABLES = ("n_interventions", "n_partners", "duration_days")
+FLAG_VARIABLES = ("risk_assessed", "has_intervention", "housing_intervention", "goal_reached",
+                  "single_intervention", "any_partner")
+
+
+# ---------------------------------------------------------------- tests
+
+def two_by_two_test(a_yes: int, a_total: int, b_yes: int, b_total: int) -> tuple[str | None, float | None]:
+    """Chi-square (no continuity correction) on the 2×2 table, Fisher's exact test when
+    an expected cell is below 5; (None, None) when a margin is zero."""
+    table = np.array([[a_yes, a_total - a_yes], [b_yes, b_total - b_yes]], dtype=float)
+    if (table.sum(axis=0) == 0).any() or (table.sum(axis=1) == 0).any():
+        return None, None
+    expected = np.outer(table.sum(axis=1), table.sum(axis=0)) / table.sum()
+    if (expected < MIN_EXPECTED).any():
+        return "fisher", float(sps.fisher_exact(table.astype(int), alternative="two-sided").pvalue)
+    chi = sps.chi2_contingency(table, correction=False)
+    return "chi2", float(chi.pvalue)
+
+
+def count_test(a: np.ndarray, b: np.ndarray) -> tuple[str | None, float | None]:
+    """Two-sided Mann–Whitney U test; (None, None) when a group is empty."""
+    if len(a) == 0 or len(b) == 0:
+        return None, None
+    if np.all(np.concatenate([a, b]) == a[0]):
+        return "mannwhitney", 1.0
+    return "mannwhitney", float(sps.mannwhitneyu(a, b, alternative="two-sided").pvalue)
+
+
+def holm(p_values: Sequence[float | None]) -> list[float | None]:
+    """Holm–Bonferroni adjusted p values (missing values stay missing, m = the
+    number of present values)."""
+    present = [(p, i) for i, p in enumerate(p_values) if p is not None and not math.isnan(p)]
+    m = len(present)
+    out: list[float | None] = [None] * len(p_values)
+    running = 0.0
+    for rank, (p, i) in enumerate(sorted(present)):
+        running = max(running, min(1.0, (m - rank) * p))
+        out[i] = running
+    return out
+
+
+# ---------------------------------------------------------------- comparisons
+
+@dataclass(frozen=True)
+class Comparison:
+    name: str
+    group_a: str
+    group_b: str
+    mask_a: pl.Expr
+    mask_b: pl.Expr
+    variables: tuple[str, ...]
+    closed_only: bool = False
+
+
+def _closed_only_variables(reg: Registry) -> set[str]:
+    return {d.category["variable"] for d in reg.diagrams
+            if "closed" in d.population and "variable" in d.category}
+
+
+def _categories(variable: str, cb: Codebook, reg: Registry) -> tuple[str, list, list[str]]:
+    """(kind, values, labels) of a variable: kind single | multi | flag | count."""
+    if variable in COUNT_VARIABLES:
+        return "count", [], []
+    if variable in FLAG_VARIABLES:
+        return "flag", [True], [reg.labels["yes"]]
+    if variable == "age_group":
+        labels = cb.age_group_labels()
+        return "single", labels, labels
+    if variable == "initiative_groups":
+        labels = reg.label_list("initiative_groups", cb)
+        return "multi", labels, labels
+    if variable == "risk_instruments":
+        var = cb["risk_assessments"]
+        return "multi", var.codes, var.labels
+    var = cb[variable]
+    return ("multi" if var.kind == "multi" else "single"), var.codes, var.labels
+
+
+def _compare(frame: pl.DataFrame, c: Comparison, cb: Codebook, reg: Registry) -> list[dict]:
+    closed_vars = _closed_only_variables(reg)
+    rows = []
+    for variable in c.variables:
+        base = frame.filter(pl.col("is_closed")) if (variable in closed_vars or c.closed_only) else frame
+        a = base.filter(c.mask_a.fill_null(False))
+        b = base.filter(c.mask_b.fill_null(False))
+        kind, values, labels = _categories(variable, cb, reg)
+        common = {"comparison": c.name, "variable": variable, "group_a": c.group_a, "group_b": c.group_b}
+        if kind == "count":
+            if variable == "n_interventions":   # as diagram 10: cases with ≥ 1 intervention
+                a, b = a.filter(pl.col("has_intervention")), b.filter(pl.col("has_intervention"))
+            va = a[variable].drop_nulls().to_numpy().astype(float)
+            vb = b[variable].drop_nulls().to_numpy().astype(float)
+            test, p = count_test(va, vb)
+            mean_a = float(va.mean()) if va.size else None
+            mean_b = float(vb.mean()) if vb.size else None
+            rows.append({**common, "category": None, "n_a": va.size, "denominator_a": va.size,
+                         "mean_a": mean_a, "n_b": vb.size, "denominator_b": vb.size, "mean_b": mean_b,
+                         "difference": None if mean_a is None or mean_b is None else mean_a - mean_b,
+                         "test": test, "p_value": p})
+            continue
+        if kind == "multi":
+            valid_a = a.filter(pl.col(variable).list.len().fill_null(0) > 0)
+            valid_b = b.filter(pl.col(variable).list.len().fill_null(0) > 0)
+        else:
+            valid_a = a.filter(pl.col(variable).is_not_null())
+            valid_b = b.filter(pl.col(variable).is_not_null())
+        for value, label in zip(values, labels):
+            if kind == "multi":
+                hit = pl.col(variable).list.contains(value)
+            else:
+                hit = pl.col(variable) == value
+            ya, yb = valid_a.filter(hit).height, valid_b.filter(hit).height
+            da, db = valid_a.height, valid_b.height
+            sa = ya / da if da else None
+            sb = yb / db if db else None
+            test, p = two_by_two_test(ya, da, yb, db)
+            rows.append({**common, "category": label, "n_a": ya, "denominator_a": da, "share_a": sa,
+                         "n_b": yb, "denominator_b": db, "share_b": sb,
+                         "difference": None if sa is None or sb is None else sa - sb,
+                         "test": test, "p_value": p})
+    adjusted = holm([r["p_value"] for r in rows])
+    for r, ph in zip(rows, adjusted):
+        r["p_holm"] = ph
+        r["significant"] = None if ph is None else ph < ALPHA
+    return rows
+
+
+def comparisons(cb: Codebook, reg: Registry) -> list[Comparison]:
+    """The comparisons the text's statements need (the families of Holm's correction)."""
+    # the group codes are the registry's: HRV / Ej HRV (diagram 21), Kvinna / Man (24)
+    hv, (hrv_yes, hrv_no) = reg[21].groups["column"], reg[21].groups["codes"]
+    sex, (woman, man) = reg[24].groups["column"], reg[24].groups["codes"]
+    groups = reg.labels["comparison_groups"]
+    honour = reg.labels["honour_groups"]
+    youngest = cb.age_group_labels()[0]
+    return [
+        Comparison("hrv", honour[hrv_yes], honour[hrv_no],
+                   pl.col(hv) == hrv_yes, pl.col(hv) == hrv_no,
+                   ("sex", "age_group", "origin", "perpetrator", "violence_severity", "risk_assessed",
+                    "n_interventions", "duration_days", "goal_followup", "survey_change")),
+        Comparison("men", cb[sex].label_of(man), cb[sex].label_of(woman),
+                   pl.col(sex) == man, pl.col(sex) == woman,
+                   ("age_group", "honour_violence", "perpetrator", "violence_severity", "risk_assessed",
+                    "risk_instruments", "n_interventions", "interventions", "implementation",
+                    "goal_followup")),
+        Comparison("top_group", groups["top_group"], groups["other_closed"],
+                   pl.col("top_group"), pl.col("is_closed") & ~pl.col("top_group"),
+                   ("sex", "age_group", "origin", "violence_severity", "honour_violence",
+                    "initiative_groups", "perpetrator", "impairment", "has_intervention",
+                    "n_interventions", "decision_type", "risk_assessed", "any_partner", "n_partners"),
+                   closed_only=True),
+        Comparison("survey_dropout", groups["respondents"], groups["non_respondents"],
+                   pl.col("survey_answered"), pl.col("is_closed") & ~pl.col("survey_answered"),
+                   ("sex", "age_group", "impairment", "origin", "honour_violence", "violence_severity",
+                    "n_interventions", "single_intervention"),
+                   closed_only=True),
+        Comparison("youngest", youngest, groups["other_ages"],
+                   pl.col("age_group") == youngest,
+                   pl.col("age_group").is_not_null() & (pl.col("age_group") != youngest),
+                   ("violence_severity", "honour_violence")),
+    ]
+
+
+def _with_helpers(derived: pl.DataFrame) -> pl.DataFrame:
+    """Helper flags: exactly one intervention (drop-out analysis); at least one
+    collaboration partner, null where collaboration is not recorded (top group)."""
+    return derived.with_columns(
+        (pl.col("n_interventions") == 1).alias("single_intervention"),
+        (pl.col("n_partners") >= 1).alias("any_partner"),
+    )
+
+
+def duration_by_closing_reason(derived: pl.DataFrame, cb: Codebook, reg: Registry) -> list[dict]:
+    """Duration (days) of closed cases whose reason is goal reached (257 = 1) against
+    each of the other two reasons of diagram 17 (declined, 3; did not return, 4)."""
+    d17 = reg[17]
+    codes = list(d17.category["codes"])
+    var = cb[d17.category["variable"]]
+    closed = derived.filter(pl.col("is_closed"))
+    rows = []
+    first = codes[0]
+    for other in codes[1:]:
+        c = Comparison("duration_closing_reason", var.label_of(first), var.label_of(other),
+                       pl.col(var.name) == first, pl.col(var.name) == other, ("duration_days",))
+        rows.extend(_compare(closed, c, cb, reg))
+    adjusted = holm([r["p_value"] for r in rows])
+    for r, ph in zip(rows, adjusted):
+        r["p_holm"] = ph
+        r["significant"] = None if ph is None else ph < ALPHA
+    return rows
+
+
+def size_class_comparison(derived: pl.DataFrame, size_classes: Mapping[str, str],
+                          order: Sequence[str] | None, cb: Codebook, reg: Registry) -> list[dict]:
+    """Each municipality size class against all other classes (HRV share, violence
+    grade). ``size_classes`` maps ``unit`` → class; units without a class are left out."""
+    if not size_classes:
+        return []
+    mapping = pl.DataFrame({"unit": list(size_classes), "_size": list(size_classes.values())},
+                           schema={"unit": pl.String, "_size": pl.String})
+    frame = derived.join(mapping, on="unit", how="inner", maintain_order="left")
+    classes = list(order) if order else sorted(set(size_classes.values()))
+    rest = reg.labels["comparison_groups"]["rest"]
+    rows = []
+    for cls in classes:
+        c = Comparison("size_class", cls, rest, pl.col("_size") == cls, pl.col("_size") != cls,
+                       ("honour_violence", "violence_severity"))
+        rows.extend(_compare(frame, c, cb, reg))
+    adjusted = holm([r["p_value"] for r in rows])
+    for r, ph in zip(rows, adjusted):
+        r["p_holm"] = ph
+        r["significant"] = None if ph is None else ph < ALPHA
+    return rows
+
+
+def risk_change_rows(derived: pl.DataFrame, change: pl.DataFrame, cb: Codebook, reg: Registry) -> list[dict]:
+    """Repeated-risk change: the distribution of minskad/oförändrad/ökad for all cases
+    with ≥ 2 rated assessments ("all"), by instrument where first and last share it,
+    and the top group (goal reached and much improved) against the other cases with
+    repeated ratings (tested, Holm within this family)."""
+    labels = reg.labels["risk_change"]
+    order = [labels["decreased"], labels["unchanged"], labels["increased"]]
+    frame = change.join(derived.select("unit", "case_id", "top_group"), on=["unit", "case_id"],
+                        how="left", maintain_order="left").with_columns(pl.col("top_group").fill_null(False))
+    groups = reg.labels["comparison_groups"]
+    rows = []
+    total = frame.height
+    for label in order:
+        k = frame.filter(pl.col("category") == label).height
+        rows.append({"comparison": "risk_change", "variable": "risk_change", "category": label,
+                     "group_a": groups["repeated_risk"], "n_a": k, "denominator_a": total,
+                     "share_a": k / total if total else None})
+    instruments = cb["risk_assessments"]
+    for code, name in zip(instruments.codes, instruments.labels):
+        sub = frame.filter(pl.col("instrument") == code)
+        for label in order:
+            k = sub.filter(pl.col("category") == label).height
+            rows.append({"comparison": "risk_change_instrument", "variable": "risk_change",
+                         "category": label, "group_a": name, "n_a": k, "denominator_a": sub.height,
+                         "share_a": k / sub.height if sub.height else None})
+    tested = []
+    a = frame.filter(pl.col("top_group"))
+    b = frame.filter(~pl.col("top_group"))
+    for label in order:
+        ya, yb = a.filter(pl.col("category") == label).height, b.filter(pl.col("category") == label).height
+        sa = ya / a.height if a.height else None
+        sb = yb / b.height if b.height else None
+        test, p = two_by_two_test(ya, a.height, yb, b.height)
+        tested.append({"comparison": "risk_change_top_group", "variable": "risk_change", "category": label,
+                       "group_a": groups["top_group"], "n_a": ya, "denominator_a": a.height, "share_a": sa,
+                       "group_b": groups["rest"], "n_b": yb, "denominator_b": b.height, "share_b": sb,
+                       "difference": None if sa is None or sb is None else sa - sb,
+                       "test": test, "p_value": p})
+    for r, ph in zip(tested, holm([r["p_value"] for r in tested])):
+        r["p_holm"] = ph
+        r["significant"] = None if ph is None else ph < ALPHA
+    return rows + tested
+
+
+def build_stats(derived: pl.DataFrame, risk_change: pl.DataFrame | None = None,
+                size_classes: Mapping[str, str] | None = None,
+                size_class_order: Sequence[str] | None = None,
+                registry: Registry | None = None, codebook: Codebook | None = None) -> pl.DataFrame:
+    """All comparison rows (STATS_SCHEMA), in a fixed order.
+
+    ``size_classes``: unit → municipality size class (from config); ``size_class_order``
+    the classes from smallest to largest (default: sorted names)."""
+    reg = registry or load_registry()
+    cb = codebook or codebook_module.load()
+    frame = _with_helpers(derived)
+    rows: list[dict] = []
+    for c in comparisons(cb, reg):
+        rows.extend(_compare(frame, c, cb, reg))
+    rows.extend(duration_by_closing_reason(frame, cb, reg))
+    rows.extend(size_class_comparison(frame, size_classes or {}, size_class_order, cb, reg))
+    if risk_change is not None:
+        rows.extend(risk_change_rows(frame, risk_change, cb, reg))
+    if not rows:
+        return pl.DataFrame(schema=STATS_SCHEMA)
+    out = pl.DataFrame(rows, schema=STATS_SCHEMA, strict=False)
+    return out.with_columns(pl.col(pl.Float64).fill_nan(None))
+
+
+def write_stats(comparisons_table: pl.DataFrame, csv_path: str | Path, parquet_path: str | Path) -> None:
+    """Write the comparison table as CSV (same number format as the diagram tables,
+    so reruns are byte-identical) and parquet."""
+    from kvinnofrid.statistics.tables import table_csv
+
+    Path(csv_path).parent.mkdir(parents=True, exist_ok=True)
+    Path(csv_path).write_bytes(table_csv(comparisons_table).encode("utf-8"))
+    comparisons_table.write_parquet(parquet_path, statistics=False)

@@ -34,4 +34,4 @@ def test_class_bounds_are_inclusive_from_below():
 def test_packaged_register_has_four_digit_codes_for_every_participant():
     register = load_register()
     assert register["kommunkod"].str.len_chars().unique().to_list() == [4]
-    assert register.height == register["kommun"].n_unique() == 45
+    assert register.height == register["kommun"].n_unique() == 290

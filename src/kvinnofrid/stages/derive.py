@@ -1,6 +1,6 @@
 """Derived variables: each defined once, here, as a polars expression.
 
-Definitions: ``docs/data-contract.md`` ("Risk groups and derived variables") and
+Definitions: ``docs/data-contract.md`` ("Derived variables") and
 ``report-2021-2023.md`` ("Exact definitions the tables use"). Every constant (age
 groups, bin width, code groups) is read from the codebook's ``derived:`` section.
 

@@ -1,7 +1,6 @@
 """The codebook holds exactly the 29 variables of the reference and guards its own rules."""
 
 import copy
-import re
 from pathlib import Path
 
 import polars as pl
@@ -11,39 +10,44 @@ import yaml
 from kvinnofrid.spec import codebook
 from kvinnofrid.spec.codebook import CodebookError, from_mapping, load, normalise
 
-REFERENCE = Path(__file__).resolve().parents[2] / "shared" / "reference" / "variables.md"
+REFERENCE = yaml.safe_load(
+    (Path(__file__).parent / "reference" / "variables.yaml").read_text(encoding="utf-8")
+)
 RAW = yaml.safe_load(
     (Path(codebook.__file__).parent / "codebook.yaml").read_text(encoding="utf-8")
 )
 
 
-def reference_rows() -> dict[int, str]:
-    """SUV number -> variable label, from the reference's variable tables."""
-    rows = {}
-    for line in REFERENCE.read_text(encoding="utf-8").splitlines():
-        m = re.match(r"^\| ([^|]+?) \| (\d+)\*? \|", line)
-        if m:
-            rows[int(m.group(2))] = m.group(1).strip()
-    return rows
+def _as_reference(var: codebook.Variable) -> dict:
+    """A codebook variable in the layout of tests/reference/variables.yaml."""
+    entry = {
+        "suv": var.suv, "label": var.label, "phase": var.phase, "kind": var.kind,
+        "personal": var.personal, "project_added": var.project_added, "comment": var.comment,
+    }
+    if var.options:
+        entry["options"] = [
+            {"code": o.code, "label": o.label, **({"project_added": True} if o.project_added else {})}
+            for o in var.options
+        ]
+    if "rating_range" in var.extra:
+        entry["rating_range"] = list(var.extra["rating_range"])
+    return entry
 
 
 def test_the_29_variables_of_the_reference_with_their_labels():
     cb = load()
-    expected = reference_rows()
+    expected = {v["suv"]: v["label"] for v in REFERENCE["variables"]}
     assert len(expected) == 29
     assert {v.suv: v.label for v in cb.variables} == expected
+    assert cb.phases == REFERENCE["phases"]
 
 
-def test_options_match_the_reference_for_every_coded_variable():
-    text = REFERENCE.read_text(encoding="utf-8")
-    cb = load()
-    for var in cb.of_kind("single", "multi"):
-        line = next(l for l in text.splitlines() if l.startswith(f"| {var.label} | {var.suv}"))
-        for option in var.options:
-            if option.project_added and var.name == "collaboration":
-                assert "Ingen samverkan" in line  # the documented assumption
-                continue
-            assert f"{option.code}. {option.label}" in line, (var.name, option)
+@pytest.mark.parametrize("reference", REFERENCE["variables"], ids=lambda v: f"SUV {v['suv']}")
+def test_each_variable_matches_the_reference(reference):
+    """Kind, personal flag, phase, Bilaga 2's * and every option code and label
+    (the [assumption] additions included)."""
+    var = next(v for v in load().variables if v.suv == reference["suv"])
+    assert _as_reference(var) == reference
 
 
 def test_personal_variables_are_handler_client_and_suggestions():

@@ -1,4 +1,4 @@
-"""Ingest: every export variant of spec/export-format.md, built here as small files."""
+"""Ingest: every export variant of docs/data-contract.md, built here as small files."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
 """Kolada key figures from the real Snakemake run on the demo data (session fixture
-``pipeline_run``): the file keeps to spec/outputs.md, values are count per 10 000
+``pipeline_run``): the file keeps to docs/output-contract.md, values are count per 10 000
 adults, no small count is visible, and one unit's counts equal a count made directly
 from the derived cases. Plus the config checks of the ``kolada`` section."""
 
@@ -19,7 +19,7 @@ from kvinnofrid.settings import ConfigError, validate_config
 ROOT = Path(__file__).resolve().parents[1]
 SCHEMA = ROOT / "workflow" / "schemas" / "config.schema.yaml"
 CONFIG = yaml.safe_load((ROOT / "config.yaml").read_text(encoding="utf-8"))
-# spec/outputs.md, "Kolada key figures", in its order
+# docs/output-contract.md, "Kolada key figures", in its order
 CONTRACT = ["kpi", "municipality", "period", "gender", "count", "adults", "value"]
 THRESHOLD = CONFIG["suppression_threshold"]
 PER_ADULTS = CONFIG["kolada"]["per_adults"]

@@ -1,5 +1,7 @@
 """Units are matched to municipalities by name or configured district."""
 
+from pathlib import Path
+
 import polars as pl
 from polars.testing import assert_frame_equal
 
@@ -34,4 +36,18 @@ def test_class_bounds_are_inclusive_from_below():
 def test_packaged_register_has_four_digit_codes_for_every_participant():
     register = load_register()
     assert register["kommunkod"].str.len_chars().unique().to_list() == [4]
-    assert register.height == register["kommun"].n_unique() == 45
+    assert register.height == register["kommun"].n_unique() == 290
+
+
+def test_packaged_register_spells_every_municipality_as_scb():
+    scb = pl.read_csv(Path(__file__).parent / "reference" / "municipalities-sweden.csv",
+                      schema_overrides={"kommunkod": pl.String})
+    register = load_register()
+    assert register["kommunkod"].to_list() == sorted(register["kommunkod"])
+    assert_frame_equal(register.select("kommunkod", "kommun", "lan"), scb.sort("kommunkod"))
+
+
+def test_habo_and_håbo_are_different_municipalities():
+    units = pl.DataFrame({"unit": ["a", "b", "c"], "municipality": ["Håbo", "HABO", "Hoganas"]})
+    got = unit_municipalities(units, load_register())
+    assert got["kommunkod"].to_list() == ["0305", "0643", "1284"]

@@ -2,7 +2,7 @@
 
 The demo generator (``simulate``) produces one *round snapshot* per submission round:
 the canonical, valid cases of every unit. This module turns a snapshot into the files
-units would send in (``../shared/spec/export-format.md``): one ``.xlsx`` or ``.csv``
+units would send in (``docs/data-contract.md``): one ``.xlsx`` or ``.csv``
 per unit under ``<folder>/<YYYY-MM-DD>/``, each unit with its own, stable export
 habits (a :class:`UnitFormat`), plus realistic defects.
 
@@ -902,7 +902,7 @@ def render_round(
     """A round's export files in memory, with the defect log and format manifest.
 
     ``snapshot`` needs ``round`` (date), ``units``, ``cases`` and ``risk`` frames (see
-    STAGES.md). ``formats`` defaults to :func:`assign_formats` over this round's units.
+    docs/stages.md). ``formats`` defaults to :func:`assign_formats` over this round's units.
     """
     round_date: date = snapshot.round
     units = snapshot.units.sort("unit")

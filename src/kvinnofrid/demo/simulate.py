@@ -3,7 +3,7 @@
 Real exports are confidential, so the project ships invented cases whose national
 tables reproduce the published report (``reference_values.yaml``; checked by
 ``kvinnofrid.demo.calibration``). This module builds the *canonical* frames of every
-submission round (``STAGES.md``, "simulate → export writer"); the export writer turns
+submission round (``docs/stages.md``, "simulate → export writer"); the export writer turns
 them into files.
 
 How the calibration is reached: not by independent random draws (at n ≈ 3 000 a

@@ -24,7 +24,7 @@ Definitions (decisions, each documented where it is made)
   (Måluppföljning 192 in codebook ``derived.goal_reached_codes`` = {1, 2}: fully or
   partly) AND Avslutsorsak (257) in ``goal_closing_reasons`` (default {1} "Målet med
   stödet/insatsen har uppnåtts"; config ``kolada.goal_closing_reasons``, or codebook
-  ``derived.kolada_closing_reason_codes``). variables.md: "Kolada key figure 3 also
+  ``derived.kolada_closing_reason_codes``). data contract: "Kolada key figure 3 also
   needs Avslutsorsak and an intervention". A case closed for another reason (the
   client moved, declined, …) is not counted even if the goal follow-up is positive:
   the key figure counts cases *closed because* the goal was reached.
@@ -208,7 +208,7 @@ def key_figures(derived: pl.DataFrame, population: pl.DataFrame, unit_municipali
                 config: Mapping[str, Any] | None = None, codebook: Codebook | None = None,
                 years: Sequence[int] | None = None) -> pl.DataFrame:
     """One row per (unit, period, key figure, gender): ``unit`` + the columns of
-    spec/outputs.md (``kpi``, ``municipality``, ``period``, ``gender``, ``count``,
+    docs/output-contract.md (``kpi``, ``municipality``, ``period``, ``gender``, ``count``,
     ``adults``, ``value`` = count per 10 000 adults, rounded to 2 decimals).
 
     ``population``: :func:`read_population` (municipality, period, gender, adults).

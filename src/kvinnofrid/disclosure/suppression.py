@@ -1,9 +1,9 @@
 """Small-number protection for every output below national level.
 
-design.md: national tables are published as they are; tables for a single unit, a
+docs/architecture.md: national tables are published as is; tables for a single unit, a
 region or any small group of units hide counts below a threshold (config
 ``suppression_threshold``, default 5) and mark them. This module works on tables with
-the columns of ``tables.TABLE_SCHEMA`` (spec/outputs.md).
+the columns of ``tables.TABLE_SCHEMA`` (docs/output-contract.md).
 
 What is hidden
 --------------

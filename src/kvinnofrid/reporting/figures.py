@@ -2,7 +2,7 @@
 
 Every function takes a diagram table with the columns of the output contract
 (``group, category, n, denominator, share, ci_low, ci_high, mean, suppressed``;
-spec/outputs.md), rows in the order the figure shows them, plus the title, the N label
+docs/output-contract.md), rows in the order the figure shows them, plus the title, the N label
 and notes, and returns a plotnine ``ggplot``. ``save_figure`` writes it as PNG and SVG
 with a fixed size and resolution, byte-identical on every rerun.
 

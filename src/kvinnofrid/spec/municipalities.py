@@ -47,18 +47,32 @@ def unit_municipalities(
     (null where the Kommun/stadsdel text matches neither a municipality nor a
     configured district; such units are logged, not dropped)."""
     to_municipality = {normalise(k): v for k, v in (districts or {}).items()}
-    by_name = {normalise(k): k for k in register["kommun"]}
     pairs = units.select("unit", "municipality").unique().sort("unit")
     names = []
     for unit, text in pairs.iter_rows():
         key = normalise(text or "")
-        name = by_name.get(normalise(to_municipality.get(key, "")) or key) or by_name.get(key)
+        name = _register_name(to_municipality.get(key) or text or "", register["kommun"]) or _register_name(
+            text or "", register["kommun"]
+        )
         if name is None:
             log.warning("Enheten %s: %r finns inte i kommunregistret eller bland districts", unit, text)
         names.append(name)
     return pairs.with_columns(pl.Series("kommun", names, dtype=pl.String)).join(
         register, on="kommun", how="left", maintain_order="left"
     ).drop("municipality")
+
+
+def _register_name(text: str, names: Sequence[str]) -> str | None:
+    """The register's name for a Kommun/stadsdel text: an exact match (case and space
+    ignored, å/ä/ö kept) first, so that Håbo and Habo stay apart; else a match with
+    å/ä/ö folded (``Torsas``), but only when it points at one municipality."""
+    exact = [n for n in names if _casefold(n) == _casefold(text)]
+    folded = [n for n in names if normalise(n) == normalise(text)]
+    return exact[0] if exact else folded[0] if len(folded) == 1 else None
+
+
+def _casefold(text: str) -> str:
+    return " ".join(str(text).split()).casefold()
 
 
 def size_class_of(population: int | None, classes: Sequence[Mapping]) -> str | None:

@@ -1,6 +1,6 @@
 """Clean one raw file: parse every value by the codebook and apply the row rules.
 
-Input is ingest's output for one file (``STAGES.md``, section "ingest"): a frame whose
+Input is ingest's output for one file (``docs/stages.md``, section "ingest"): a frame whose
 values are still text (``row``, ``client_key``, ``handler_key``, one column per
 non-personal, non-repeated codebook variable, ``risk_<k>_date|instrument|rating``,
 ``comments``, ``has_suggestion``) and the file's JSON metadata.
@@ -24,7 +24,7 @@ Output (:class:`CleanResult`):
 All parsing is vectorised: for every coded variable a lookup frame of every accepted
 spelling (normalised) -> code is built once and joined; no per-row Python.
 
-Row rules and precedence (export-format.md, "Row-level rules"):
+Row rules and precedence (docs/data-contract.md, "Row rules"):
 
 1. ``case_key_missing`` (no client key, or no valid opening date)  -> quarantine
 2. ``duplicate_case_key`` (same key as an earlier row of the file)  -> quarantine

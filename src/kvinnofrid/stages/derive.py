@@ -1,6 +1,6 @@
 """Derived variables: each defined once, here, as a polars expression.
 
-Definitions: ``../shared/reference/variables.md`` ("Derived variables") and
+Definitions: ``docs/data-contract.md`` ("Derived variables") and
 ``report-2021-2023.md`` ("Exact definitions the tables use"). Every constant (age
 groups, bin width, code groups) is read from the codebook's ``derived:`` section.
 
@@ -33,7 +33,7 @@ def _list_nonempty(column: str) -> pl.Expr:
 
 
 def age_group(cb: Codebook | None = None) -> pl.Expr:
-    """Age group (variables.md: 18–24, …, 75–) from Ålder (15), bounds inclusive as in
+    """Age group (data contract: 18–24, …, 75–) from Ålder (15), bounds inclusive as in
     ``derived.age_groups``; null when age is missing or below the first group (a case
     under 18 is not an adult case and is excluded upstream)."""
     groups = _cb(cb).derived["age_groups"]
@@ -47,13 +47,13 @@ def age_group(cb: Codebook | None = None) -> pl.Expr:
 
 
 def is_closed() -> pl.Expr:
-    """Closed (variables.md): Datum för när ärendet avslutats (256) present and valid
+    """Closed (data contract): Datum för när ärendet avslutats (256) present and valid
     (the compiled table holds only parsed, valid dates)."""
     return pl.col("closed").is_not_null().alias("is_closed")
 
 
 def duration_days() -> pl.Expr:
-    """Case duration in days, inclusive (variables.md): closed − opened + 1, so a case
+    """Case duration in days, inclusive (data contract): closed − opened + 1, so a case
     closed the day it opened lasts 1 day; null unless both dates are valid and
     closed ≥ opened."""
     days = (pl.col("closed") - pl.col("opened")).dt.total_days() + 1
@@ -68,7 +68,7 @@ def duration_days() -> pl.Expr:
 
 
 def duration_bin(cb: Codebook | None = None) -> pl.Expr:
-    """Duration bin (variables.md): 90-day bins 1–90, 91–180, …, 631–720 and 721–
+    """Duration bin (data contract): 90-day bins 1–90, 91–180, …, 631–720 and 721–
     (width ``derived.duration_bin_days``, open bin from ``duration_open_bin_from``);
     labels from ``Codebook.duration_bin_labels()``; null when duration is null."""
     c = _cb(cb)
@@ -82,7 +82,7 @@ def duration_bin(cb: Codebook | None = None) -> pl.Expr:
 
 
 def n_interventions() -> pl.Expr:
-    """Number of interventions (variables.md): count of selected options of Stöd och
+    """Number of interventions (data contract): count of selected options of Stöd och
     insatser (118), honour-specific options included, Kommentar never an option.
     Decision: a case with no option chosen (null list) has 0 interventions."""
     return pl.col("interventions").list.len().fill_null(0).cast(pl.Int16).alias("n_interventions")
@@ -94,7 +94,7 @@ def has_intervention() -> pl.Expr:
 
 
 def housing_intervention(cb: Codebook | None = None) -> pl.Expr:
-    """Housing-related intervention (variables.md): any of ``derived.housing_interventions``
+    """Housing-related intervention (data contract): any of ``derived.housing_interventions``
     (Skyddat boende, Hjälp med ny bostad, Byte av kommun, Tillfälligt boende); False
     when no intervention."""
     codes = _cb(cb).derived["housing_interventions"]
@@ -105,7 +105,7 @@ def housing_intervention(cb: Codebook | None = None) -> pl.Expr:
 
 
 def n_partners(cb: Codebook | None = None) -> pl.Expr:
-    """Number of collaboration partners (variables.md): count of the chosen options
+    """Number of collaboration partners (data contract): count of the chosen options
     ``derived.collaboration_partner_codes`` (1–9) of Samverkan (127); 0 when only
     Ingen samverkan is chosen; null when 127 is empty."""
     codes = _cb(cb).derived["collaboration_partner_codes"]
@@ -117,7 +117,7 @@ def n_partners(cb: Codebook | None = None) -> pl.Expr:
 
 
 def initiative_groups(cb: Codebook | None = None) -> pl.Expr:
-    """Initiative groups of diagram 6 (variables.md): the labels of
+    """Initiative groups of diagram 6 (data contract): the labels of
     ``derived.initiative_groups`` whose codes the case chose in Initiativ (49), each
     group once, in the groups' order; null when 49 is empty."""
     groups = _cb(cb).derived["initiative_groups"]
@@ -135,7 +135,7 @@ def initiative_groups(cb: Codebook | None = None) -> pl.Expr:
 
 
 def top_group(cb: Codebook | None = None) -> pl.Expr:
-    """Top group, "går det bäst för" (variables.md): Måluppföljning (192) = 1 AND
+    """Top group, "går det bäst för" (data contract): Måluppföljning (192) = 1 AND
     Förändring våldsutsatthet (202) = 1 (``derived.top_group``). Decision: only closed
     cases (192/202 are registered after support; a value on an open case is a quality
     warning, not a result)."""
@@ -146,7 +146,7 @@ def top_group(cb: Codebook | None = None) -> pl.Expr:
 
 
 def goal_reached(cb: Codebook | None = None) -> pl.Expr:
-    """Goal reached fully or partly (variables.md): Måluppföljning (192) in
+    """Goal reached fully or partly (data contract): Måluppföljning (192) in
     ``derived.goal_reached_codes`` ({1, 2}); False otherwise (also when missing)."""
     codes = _cb(cb).derived["goal_reached_codes"]
     return pl.col("goal_followup").is_in(codes).fill_null(False).alias("goal_reached")
@@ -163,7 +163,7 @@ def survey_answered(cb: Codebook | None = None) -> pl.Expr:
 def risk_per_case(risk: pl.DataFrame) -> pl.DataFrame:
     """Per case in the risk table: ``risk_instruments`` = the distinct instrument codes
     over all its assessments (sorted; null when none is coded) and ``risk_assessed`` =
-    True (variables.md: at least one assessment, any instrument, including talk with
+    True (data contract: at least one assessment, any instrument, including talk with
     the client without a method)."""
     return (
         risk.group_by(CASE_KEY)
@@ -203,7 +203,7 @@ RISK_CHANGE_SCHEMA = pl.Schema({
 
 
 def risk_change(risk: pl.DataFrame, labels: dict[str, str] | None = None) -> pl.DataFrame:
-    """Repeated-risk change (variables.md): per case with ≥ 2 assessments that have a
+    """Repeated-risk change (data contract): per case with ≥ 2 assessments that have a
     rating, the first and last such assessment ordered by date, then by position
     (undated assessments after dated ones); ``change`` = last − first rating;
     ``category`` = decreased / unchanged / increased (labels from the diagram

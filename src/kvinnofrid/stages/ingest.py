@@ -1,7 +1,7 @@
 """Ingest: one raw municipal export (``.xlsx`` or ``.csv``) → a raw frame + metadata.
 
-The contract is ``shared/spec/export-format.md`` (what a file may look like) and the
-"ingest" section of ``STAGES.md`` (what comes out). Everything stays text here; the
+The contract is ``docs/data-contract.md`` (what a file may look like) and the
+"ingest" section of ``docs/stages.md`` (what comes out). Everything stays text here; the
 ``clean`` stage parses values. What ingest does:
 
 * reads the sheet (``Export``/``Data`` if present, else the first) or the CSV
@@ -496,7 +496,7 @@ def _chosen_sets() -> tuple[list[str], list[str]]:
 def ingest_file(
     path: str | Path, round_date: date | str, key: bytes
 ) -> tuple[pl.DataFrame, dict[str, Any]]:
-    """Read one raw export: the raw frame (STAGES.md "ingest") and its metadata.
+    """Read one raw export: the raw frame (docs/stages.md "ingest") and its metadata.
 
     Raises IngestError (Swedish message naming the file, the problem and what to do)
     when the file cannot be read; the caller decides whether that stops the run.
@@ -756,7 +756,7 @@ def write_ingest(
 
 
 def empty_raw_frame() -> pl.DataFrame:
-    """A raw frame with no rows and the columns of STAGES.md "ingest"."""
+    """A raw frame with no rows and the columns of docs/stages.md "ingest"."""
     cb = cbm.load()
     columns: dict[str, pl.DataType] = {"row": pl.Int32(), "client_key": pl.String(), "handler_key": pl.String()}
     for var in cb.national:

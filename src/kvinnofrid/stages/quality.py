@@ -1,5 +1,5 @@
 """The data-quality outputs: ``results/quality/summary.csv`` and one Swedish HTML page
-per unit (``results/quality/<unit-slug>.html``), per spec/outputs.md "Data quality".
+per unit (``results/quality/<unit-slug>.html``), per docs/output-contract.md "Data quality".
 
 Rule counts come from the issues tables (ingest-level issues from the file's metadata
 are part of ``CleanResult.issues``) plus compile's ``case_missing_from_later_export``

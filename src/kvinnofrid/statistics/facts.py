@@ -1,4 +1,4 @@
-"""Facts: every number the report text quotes, as one flat dict (spec/outputs.md,
+"""Facts: every number the report text quotes, as one flat dict (docs/output-contract.md,
 "Facts"), written to ``results/facts.json``.
 
 Three sources, in this order of preference:

@@ -1,4 +1,5 @@
 """Units are matched to municipalities by name or configured district."""
+import pytest
 
 import polars as pl
 from polars.testing import assert_frame_equal
@@ -35,3 +36,32 @@ def test_packaged_register_has_four_digit_codes_for_every_participant():
     register = load_register()
     assert register["kommunkod"].str.len_chars().unique().to_list() == [4]
     assert register.height == register["kommun"].n_unique() == 45
+
+
+# --- unit identity: å/ä/ö kept, the words around a name dropped ------------------------
+
+from kvinnofrid.spec.municipalities import register_name, unit_key  # noqa: E402
+
+NAMES = ["Håbo", "Habo", "Sigtuna", "Göteborg", "Falun", "Gotland", "Stockholm", "Borås", "Upplands Väsby"]
+
+
+def test_unit_key_keeps_swedish_letters_but_not_case_or_space():
+    assert unit_key("  HÅBO ") == unit_key("håbo") != unit_key("Habo")
+    assert unit_key("Enskede–Årsta–Vantör") == unit_key("enskede-årsta-vantör")
+    assert unit_key("Upplands  Väsby") == "upplands väsby"
+
+
+@pytest.mark.parametrize(("text", "name"), [
+    ("Håbo", "Håbo"), ("Habo", "Habo"), ("HABO KOMMUN", "Habo"), ("håbo kommun", "Håbo"),
+    ("Sigtuna kommun", "Sigtuna"), ("Göteborgs Stad", "Göteborg"), ("Falu kommun", "Falun"),
+    ("Region Gotland", "Gotland"), ("Stockholms stad", "Stockholm"), ("Borås Stad", "Borås"),
+    ("Upplands Väsby kommun", "Upplands Väsby"), ("Ingenstans", None), ("", None),
+])
+def test_register_name(text, name):
+    assert register_name(text, NAMES) == name
+
+
+def test_a_configured_district_names_its_municipality():
+    districts = {"Spånga-Tensta": "Stockholm"}
+    assert register_name("Spånga-Tensta stadsdelsförvaltning", NAMES, districts) == "Stockholm"
+    assert register_name("spånga–tensta", NAMES, districts) == "Stockholm"

@@ -10,6 +10,8 @@ municipality. Used for the size-class comparisons, the regional summaries and Ko
 from __future__ import annotations
 
 import logging
+import re
+import unicodedata
 from collections.abc import Mapping, Sequence
 from importlib import resources
 from pathlib import Path
@@ -38,6 +40,53 @@ def load_register(path: str | Path | None = None) -> pl.DataFrame:
     return frame.select(REGISTER_SCHEMA.names()).cast(dict(REGISTER_SCHEMA)).with_columns(
         pl.col("kommunkod").str.zfill(4)
     )
+
+
+# Words municipal staff put around the name: "Sigtuna kommun", "Göteborgs Stad",
+# "Region Gotland", "Spånga-Tensta stadsdelsförvaltning".
+NAME_SUFFIXES = ("stadsdelsförvaltning", "stadsdelsnämnd", "stadsdel", "kommun", "stad")
+NAME_PREFIXES = ("region", "kommun")
+
+
+def unit_key(text: str | None) -> str:
+    """Compare form of a unit's Kommun/stadsdel text: case, surrounding and repeated
+    space and the kind of dash do not matter; å, ä and ö are kept (Håbo ≠ Habo)."""
+    text = unicodedata.normalize("NFC", str(text or "")).strip().casefold()
+    text = text.replace("–", "-").replace("—", "-")
+    return re.sub(r"\s+", " ", text)
+
+
+def _name_candidates(key: str) -> list[str]:
+    """``key`` and the forms it may take without the words around a name, including the
+    genitive ("göteborgs stad" → "göteborg", "falu kommun" → "falun")."""
+    stems = [key]
+    for prefix in NAME_PREFIXES:
+        if key.startswith(prefix + " "):
+            stems.append(key[len(prefix) + 1:])
+    for stem in list(stems):
+        for suffix in NAME_SUFFIXES:
+            if stem.endswith(" " + suffix):
+                stems.append(stem[: -len(suffix) - 1].strip())
+    candidates = []
+    for stem in stems:
+        candidates += [stem, stem[:-1] if stem.endswith("s") else stem, stem + "n"]
+    return list(dict.fromkeys(candidates))
+
+
+def register_name(text: str | None, names: Sequence[str], districts: Mapping[str, str] | None = None) -> str | None:
+    """The register's name of the municipality that a Kommun/stadsdel text names (a
+    configured district maps to its municipality), or None when it names none."""
+    by_key = {unit_key(n): n for n in names}
+    district_of = {unit_key(k): v for k, v in (districts or {}).items()}
+    key = unit_key(text)
+    if key in district_of:
+        return by_key.get(unit_key(district_of[key]))
+    for candidate in _name_candidates(key):
+        if candidate in by_key:
+            return by_key[candidate]
+        if candidate in district_of:
+            return by_key.get(unit_key(district_of[candidate]))
+    return None
 
 
 def unit_municipalities(

@@ -5,8 +5,10 @@
 # in the `kvinnofrid` package (src/kvinnofrid); the scripts under scripts/ only
 # move files. Run:  snakemake --cores all        (see README.md)
 
+import sys
 from pathlib import Path
 
+from kvinnofrid import resume
 from kvinnofrid.settings import ConfigError, Settings, validate_config
 
 
@@ -19,6 +21,11 @@ except ConfigError as problem:
     raise WorkflowError(str(problem)) from None
 
 SETTINGS = Settings.from_config(config, project_dir=Path(workflow.basedir))
+
+# A run stopped with Ctrl-C leaves half-written outputs; the plain rerun redoes their
+# jobs (what --rerun-incomplete does), so no flag is needed (kvinnofrid/resume.py).
+for _output in resume.clear_interrupted(Path.cwd()):
+    print(f"Förra körningen avbröts: {_output} var ofullständig och skapas på nytt.", file=sys.stderr)
 RAW = str(SETTINGS.data_raw)
 INTERIM = str(SETTINGS.interim)
 RESULTS = str(SETTINGS.results)

@@ -2,6 +2,8 @@
 
 from pathlib import Path
 
+import pytest
+
 import polars as pl
 from polars.testing import assert_frame_equal
 
@@ -51,3 +53,32 @@ def test_habo_and_håbo_are_different_municipalities():
     units = pl.DataFrame({"unit": ["a", "b", "c"], "municipality": ["Håbo", "HABO", "Hoganas"]})
     got = unit_municipalities(units, load_register())
     assert got["kommunkod"].to_list() == ["0305", "0643", "1284"]
+
+
+# --- unit identity: å/ä/ö kept, the words around a name dropped ------------------------
+
+from kvinnofrid.spec.municipalities import register_name, unit_key  # noqa: E402
+
+NAMES = ["Håbo", "Habo", "Sigtuna", "Göteborg", "Falun", "Gotland", "Stockholm", "Borås", "Upplands Väsby"]
+
+
+def test_unit_key_keeps_swedish_letters_but_not_case_or_space():
+    assert unit_key("  HÅBO ") == unit_key("håbo") != unit_key("Habo")
+    assert unit_key("Enskede–Årsta–Vantör") == unit_key("enskede-årsta-vantör")
+    assert unit_key("Upplands  Väsby") == "upplands väsby"
+
+
+@pytest.mark.parametrize(("text", "name"), [
+    ("Håbo", "Håbo"), ("Habo", "Habo"), ("HABO KOMMUN", "Habo"), ("håbo kommun", "Håbo"),
+    ("Sigtuna kommun", "Sigtuna"), ("Göteborgs Stad", "Göteborg"), ("Falu kommun", "Falun"),
+    ("Region Gotland", "Gotland"), ("Stockholms stad", "Stockholm"), ("Borås Stad", "Borås"),
+    ("Upplands Väsby kommun", "Upplands Väsby"), ("Ingenstans", None), ("", None),
+])
+def test_register_name(text, name):
+    assert register_name(text, NAMES) == name
+
+
+def test_a_configured_district_names_its_municipality():
+    districts = {"Spånga-Tensta": "Stockholm"}
+    assert register_name("Spånga-Tensta stadsdelsförvaltning", NAMES, districts) == "Stockholm"
+    assert register_name("spånga–tensta", NAMES, districts) == "Stockholm"

@@ -10,6 +10,8 @@ municipality. Used for the size-class comparisons, the regional summaries and Ko
 from __future__ import annotations
 
 import logging
+import re
+import unicodedata
 from collections.abc import Mapping, Sequence
 from importlib import resources
 from pathlib import Path
@@ -40,39 +42,73 @@ def load_register(path: str | Path | None = None) -> pl.DataFrame:
     )
 
 
+# Words municipal staff put around the name: "Sigtuna kommun", "Göteborgs Stad",
+# "Region Gotland", "Spånga-Tensta stadsdelsförvaltning".
+NAME_SUFFIXES = ("stadsdelsförvaltning", "stadsdelsnämnd", "stadsdel", "kommun", "stad")
+NAME_PREFIXES = ("region", "kommun")
+
+
+def unit_key(text: str | None) -> str:
+    """Compare form of a unit's Kommun/stadsdel text: case, surrounding and repeated
+    space and the kind of dash do not matter; å, ä and ö are kept (Håbo ≠ Habo)."""
+    text = unicodedata.normalize("NFC", str(text or "")).strip().casefold()
+    text = text.replace("–", "-").replace("—", "-")
+    return re.sub(r"\s+", " ", text)
+
+
+def _name_candidates(key: str) -> list[str]:
+    """``key`` and the forms it may take without the words around a name, including the
+    genitive ("göteborgs stad" → "göteborg", "falu kommun" → "falun")."""
+    stems = [key]
+    for prefix in NAME_PREFIXES:
+        if key.startswith(prefix + " "):
+            stems.append(key[len(prefix) + 1:])
+    for stem in list(stems):
+        for suffix in NAME_SUFFIXES:
+            if stem.endswith(" " + suffix):
+                stems.append(stem[: -len(suffix) - 1].strip())
+    candidates = []
+    for stem in stems:
+        candidates += [stem, stem[:-1] if stem.endswith("s") else stem, stem + "n"]
+    return list(dict.fromkeys(candidates))
+
+
+def register_name(text: str | None, names: Sequence[str], districts: Mapping[str, str] | None = None) -> str | None:
+    """The register's name of the municipality that a Kommun/stadsdel text names (a
+    configured district maps to its municipality), or None when it names none."""
+    by_key = {unit_key(n): n for n in names}
+    district_of = {unit_key(k): v for k, v in (districts or {}).items()}
+    key = unit_key(text)
+    if key in district_of:
+        return register_name(district_of[key], names)
+    for candidate in _name_candidates(key):
+        if candidate in by_key:
+            return by_key[candidate]
+        if candidate in district_of:
+            return register_name(district_of[candidate], names)
+    # Typed without å/ä/ö ("Torsas"): accepted only when it can mean one municipality,
+    # so that "Habo" never becomes Håbo.
+    folded = {n for n in names for c in _name_candidates(key) if normalise(n) == normalise(c)}
+    return folded.pop() if len(folded) == 1 else None
+
+
 def unit_municipalities(
     units: pl.DataFrame, register: pl.DataFrame, districts: Mapping[str, str] | None = None
 ) -> pl.DataFrame:
     """One row per unit: ``unit``, ``kommun``, ``kommunkod``, ``lan``, ``invanare``
     (null where the Kommun/stadsdel text matches neither a municipality nor a
     configured district; such units are logged, not dropped)."""
-    to_municipality = {normalise(k): v for k, v in (districts or {}).items()}
     pairs = units.select("unit", "municipality").unique().sort("unit")
     names = []
+    register_names = register["kommun"].to_list()
     for unit, text in pairs.iter_rows():
-        key = normalise(text or "")
-        name = _register_name(to_municipality.get(key) or text or "", register["kommun"]) or _register_name(
-            text or "", register["kommun"]
-        )
+        name = register_name(text, register_names, districts)
         if name is None:
             log.warning("Enheten %s: %r finns inte i kommunregistret eller bland districts", unit, text)
         names.append(name)
     return pairs.with_columns(pl.Series("kommun", names, dtype=pl.String)).join(
         register, on="kommun", how="left", maintain_order="left"
     ).drop("municipality")
-
-
-def _register_name(text: str, names: Sequence[str]) -> str | None:
-    """The register's name for a Kommun/stadsdel text: an exact match (case and space
-    ignored, å/ä/ö kept) first, so that Håbo and Habo stay apart; else a match with
-    å/ä/ö folded (``Torsas``), but only when it points at one municipality."""
-    exact = [n for n in names if _casefold(n) == _casefold(text)]
-    folded = [n for n in names if normalise(n) == normalise(text)]
-    return exact[0] if exact else folded[0] if len(folded) == 1 else None
-
-
-def _casefold(text: str) -> str:
-    return " ".join(str(text).split()).casefold()
 
 
 def size_class_of(population: int | None, classes: Sequence[Mapping]) -> str | None:

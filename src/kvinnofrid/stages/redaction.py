@@ -1,0 +1,81 @@
+"""What a rejected value may show: the value itself only when it cannot be personal.
+
+Staff type personal data into fields that are not personal: a personal identity number
+(personnummer, samordningsnummer) into Ålder, a client's name into Kön, a comment that
+an unquoted delimiter shifted into a coded column. A quality page that echoed every
+rejected value would publish them. So a rejected value is shown only when it is
+
+* a number of at most 3 digits (``34``, ``150``, ``2,5``),
+* a date-like token (``2022-13-45``, ``2022-03-05 00:00:00``, ``20220305``, ``5/3/2022``),
+* a short code-like token: one character, or 1–3 digits with one letter or ``.``/``)``
+  after them (``7.``, ``12b``), or an Excel error value (``#N/A``);
+
+anything else is described by its kind: ``(ser ut som ett personnummer)``,
+``(tal med 9 siffror)``, ``(text med 13 tecken)``. Letters-only text is never shown,
+however short: a first name is letters only. The descriptions are in parentheses, which
+no shown value can contain, so a reader can tell the two apart.
+
+``looks_like_personal_number`` finds a Swedish personal identity or coordination number
+anywhere in a text (``19850412-1234``, ``850412-1234``, ``198504121234``,
+``8504121234``, ``850472+1234``): a date part (month 01–12, day 01–31, or 61–91 for a
+coordination number) and four digits, with or without century and separator. No
+checksum test: a mistyped number is just as personal.
+"""
+
+from __future__ import annotations
+
+import re
+
+import polars as pl
+
+# Date part: [century] YY MM DD, DD + 60 for a samordningsnummer; then [-+ ] and 4 digits.
+PERSONAL_NUMBER = (
+    r"(?:^|[^0-9])(?:(?:19|20)[0-9]{2}|[0-9]{2})"
+    r"(?:0[1-9]|1[0-2])(?:0[1-9]|[12][0-9]|3[01]|6[1-9]|[78][0-9]|9[01])"
+    r"[-+ ]?[0-9]{4}(?:$|[^0-9])"
+)
+_PERSONAL_NUMBER_RE = re.compile(PERSONAL_NUMBER)
+
+SHORT_NUMBER = r"^[+-]?[0-9]{1,3}(?:[.,][0-9]{1,2})?$"
+DATE_LIKE = (
+    r"^(?:[0-9]{4}-[0-9]{1,2}-[0-9]{1,2}(?:[ T][0-9]{1,2}:[0-9]{2}(?::[0-9]{2}(?:\.[0-9]+)?)?)?"
+    r"|(?:19|20)[0-9]{6}"
+    r"|[0-9]{1,2}/[0-9]{1,2}/(?:[0-9]{2}|[0-9]{4})"
+    r"|[0-9]{4}\.[0-9]{2}\.[0-9]{2})$"
+)
+CODE_LIKE = r"^(?:.|[0-9]{1,3}[A-Za-z.)]|#(?:N/A|VALUE!|REF!|DIV/0!|NAME\?|NUM!|NULL!))$"
+# More than three digits in a value that is not date-like: shown neither as number nor text.
+_SHORT_TOTAL_DIGITS = 3
+
+
+def looks_like_personal_number(text: str | None) -> bool:
+    """True when ``text`` holds something shaped like a personnummer/samordningsnummer."""
+    return bool(text) and _PERSONAL_NUMBER_RE.search(text) is not None
+
+
+def personal_number_expr(expr: pl.Expr) -> pl.Expr:
+    """Boolean expression: the string holds a personal identity or coordination number."""
+    return expr.str.contains(PERSONAL_NUMBER).fill_null(False)
+
+
+def shown_value_expr(expr: pl.Expr) -> pl.Expr:
+    """The rejected value as a quality report may show it (see the module docstring)."""
+    text = expr.cast(pl.String).str.strip_chars()
+    digits = text.str.count_matches(r"[0-9]")
+    safe = (
+        (text.str.contains(SHORT_NUMBER) & (digits <= _SHORT_TOTAL_DIGITS))
+        | text.str.contains(DATE_LIKE)
+        | text.str.contains(CODE_LIKE)
+    ) & ~personal_number_expr(text)
+    described = (
+        pl.when(personal_number_expr(text)).then(pl.lit("(ser ut som ett personnummer)"))
+        .when(text.str.contains(r"^[0-9 ]+$"))
+        .then(pl.lit("(tal med ") + digits.cast(pl.String) + pl.lit(" siffror)"))
+        .otherwise(pl.lit("(text med ") + text.str.len_chars().cast(pl.String) + pl.lit(" tecken)"))
+    )
+    return pl.when(text.is_null() | (text == "")).then(pl.lit(None, pl.String)).when(safe).then(text).otherwise(described)
+
+
+def shown_value(value: str | None) -> str | None:
+    """``shown_value_expr`` for one Python value (file-level messages, tests)."""
+    return pl.select(shown_value_expr(pl.lit(value, pl.String))).item()

@@ -19,6 +19,7 @@ import polars as pl
 
 from kvinnofrid.spec import codebook as codebook_module
 from kvinnofrid.spec.codebook import Codebook
+from kvinnofrid.spec.diagrams import load_registry
 
 CASE_KEY = ["unit", "case_id"]
 
@@ -210,8 +211,6 @@ def risk_change(risk: pl.DataFrame, labels: dict[str, str] | None = None) -> pl.
     registry: minskad / oförändrad / ökad); ``same_instrument`` when first and last
     use the same instrument, then ``instrument`` is that code (else null)."""
     if labels is None:
-        from kvinnofrid.spec.diagrams import load_registry
-
         labels = load_registry().labels["risk_change"]
     rated = (
         risk.filter(pl.col("rating").is_not_null())

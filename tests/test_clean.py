@@ -108,6 +108,7 @@ from polars.testing import assert_frame_equal, assert_series_equal  # noqa: E402
 from kvinnofrid.stages.clean import (  # noqa: E402
     EXCLUDED_SCHEMA,
     AccountingError,
+    CleanInputError,
     CleanResult,
     clean_file,
     parse_age_expr,
@@ -169,8 +170,6 @@ def test_missing_variable_columns_become_null():
 
 
 def test_raw_without_row_column_is_a_contract_error():
-    from kvinnofrid.stages.clean import CleanInputError
-
     with pytest.raises(CleanInputError, match="row"):
         clean_file(pl.DataFrame({"client_key": ["x"]}), {"file": "f.csv", "rows_read": 1}, PERIOD, ROUND)
 

@@ -7,10 +7,11 @@ import re
 
 import polars as pl
 import pytest
+from polars.testing import assert_frame_equal
 from test_clean import PERIOD, key, meta_for, raw_frame
 
-from kvinnofrid.stages.clean import AccountingError, clean_file
-from kvinnofrid.stages.compile import compile_cases
+from kvinnofrid.stages.clean import AccountingError, CleanResult, clean_file
+from kvinnofrid.stages.compile import assign_units, compile_cases
 from kvinnofrid.stages.quality import quality_summary, render_unit_page, summary_schema, unit_pages
 from kvinnofrid.spec.rules import RULES
 
@@ -148,11 +149,6 @@ def test_clean_unit_page_says_no_issues():
 
 
 def test_outputs_from_written_files_equal_the_in_memory_ones(two_rounds, tmp_path):
-    from polars.testing import assert_frame_equal
-
-    from kvinnofrid.stages.clean import CleanResult
-    from kvinnofrid.stages.compile import assign_units
-
     cases, risk, warnings = compile_cases(two_rounds, cutoff=R2)
     back_full, back_light = [], []
     for i, (meta, result) in enumerate(two_rounds):

@@ -34,9 +34,9 @@ def _list_nonempty(column: str) -> pl.Expr:
 
 
 def age_group(cb: Codebook | None = None) -> pl.Expr:
-    """Age group (variables.md: 18–24, …, 75–) from Ålder (15), bounds inclusive as in
-    ``derived.age_groups``; null when age is missing or below the first group (a case
-    under 18 is not an adult case and is excluded upstream)."""
+    """Age group (variables.md) from Ålder (15), labels and inclusive bounds from the
+    codebook's ``derived.age_groups``; null when age is missing or below the first group
+    (a case under ``derived.adult_age`` is not an adult case and is excluded upstream)."""
     groups = _cb(cb).derived["age_groups"]
     expr = None
     for g in groups:

@@ -46,13 +46,13 @@ from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any
 
+import fastexcel
 import polars as pl
 
 from kvinnofrid.spec import codebook as cbm
 from kvinnofrid.spec.codebook import normalise
 from kvinnofrid.errors import UserFacingError
 from kvinnofrid.stages.pseudonym import pseudonymise
-from kvinnofrid.spec.rules import ISSUE_SCHEMA
 
 log = logging.getLogger(__name__)
 
@@ -63,7 +63,6 @@ __all__ = [
     "ingest_file",
     "write_ingest",
     "split_multi_tokens",
-    "issues_frame",
     "HEADER_SEARCH_ROWS",
 ]
 
@@ -337,8 +336,6 @@ def _find_header(rows: list[tuple[int, list[str | None]]]) -> tuple[int, int, bo
 
 
 def _excel_grid(path: Path, shown: str) -> _Grid:
-    import fastexcel
-
     try:
         reader = fastexcel.read_excel(str(path))
         names = list(reader.sheet_names)
@@ -773,11 +770,6 @@ def _most_common_service_type(values: pl.Series) -> int | None:
         if code is not None:
             service_counts[code] = service_counts.get(code, 0) + n
     return min(service_counts, key=lambda c: (-service_counts[c], c)) if service_counts else None
-
-
-def issues_frame(metadata: dict[str, Any]) -> pl.DataFrame:
-    """The metadata's issues as a frame of ``rules.ISSUE_SCHEMA``."""
-    return pl.DataFrame(metadata["issues"], schema=ISSUE_SCHEMA)
 
 
 def _round_of(path: Path) -> str:

@@ -13,7 +13,8 @@ from test_clean import PERIOD, key, meta_for, raw_frame
 from kvinnofrid.stages.clean import AccountingError, CleanResult, clean_file
 from kvinnofrid.stages.compile import assign_units, compile_cases
 from kvinnofrid.stages.quality import quality_summary, render_unit_page, summary_schema, unit_pages
-from kvinnofrid.spec.rules import RULES
+from kvinnofrid.spec import codebook
+from kvinnofrid.spec.rules import OUTCOME_LABELS, RULES
 
 R1, R2 = dt.date(2022, 6, 1), dt.date(2022, 10, 1)
 
@@ -106,6 +107,9 @@ def test_unit_page_content(two_rounds):
     assert "Egen &lt;kolumn&gt;" in html and "<kolumn>" not in html
     assert "Ifyllda kommentarsfält: 3" in html and "(217): 1" in html
     assert "Håbo" not in html  # another unit's warnings and files are not shown
+    # outcome labels from the rule vocabulary, the adult age from the codebook
+    assert OUTCOME_LABELS["quarantine"] in html and OUTCOME_LABELS["exclude"] in html
+    assert f"klient under {codebook.load().derived['adult_age']} år" in html
 
 
 def test_unit_page_never_shows_identifiers(two_rounds):

@@ -107,13 +107,15 @@ from polars.testing import assert_frame_equal, assert_series_equal  # noqa: E402
 
 from kvinnofrid.stages.clean import (  # noqa: E402
     EXCLUDED_SCHEMA,
+    ROW_RULE_VARIABLE,
     AccountingError,
+    CleanInputError,
     CleanResult,
     clean_file,
     parse_age_expr,
     parse_date_expr,
 )
-from kvinnofrid.spec.rules import ISSUE_SCHEMA, RULES  # noqa: E402
+from kvinnofrid.spec.rules import ISSUE_SCHEMA, RULES, row_rules  # noqa: E402
 
 
 def run(*rows: dict, meta: dict | None = None, **kw) -> CleanResult:
@@ -169,8 +171,6 @@ def test_missing_variable_columns_become_null():
 
 
 def test_raw_without_row_column_is_a_contract_error():
-    from kvinnofrid.stages.clean import CleanInputError
-
     with pytest.raises(CleanInputError, match="row"):
         clean_file(pl.DataFrame({"client_key": ["x"]}), {"file": "f.csv", "rows_read": 1}, PERIOD, ROUND)
 
@@ -422,6 +422,25 @@ def test_key_missing_before_period_and_period_before_age():
             {"client_key": "b", "opened": "2020-01-01", "age": "12"})
     assert r.excluded.select("row", "rule").rows() == [(2, "case_key_missing"), (3, "opened_outside_period")]
     assert sum(r.counts[n] for n in ("case_key_missing", "opened_outside_period", "age_under_18")) == 2
+
+
+def test_row_rules_and_their_outcomes_come_from_the_vocabulary():
+    # clean has one step (and one issue location) per row rule of the vocabulary, and
+    # counts a set-aside row as quarantined exactly when the vocabulary says so
+    assert tuple(ROW_RULE_VARIABLE) == row_rules()
+    assert row_rules() == ("case_key_missing", "duplicate_case_key", "opened_outside_period", "age_under_18")
+    r = run({"client_key": None}, {"client_key": "a"}, {"client_key": "a"},
+            {"client_key": "b", "opened": "2020-01-01"}, {"client_key": "c", "age": "12"})
+    quarantined = sum(1 for rule in r.excluded["rule"] if RULES[rule].outcome == "quarantine")
+    assert (r.counts["rows_quarantined"], r.counts["rows_excluded"]) == (quarantined, r.excluded.height - quarantined)
+    assert set(r.excluded["rule"]) == set(row_rules())
+
+
+def test_age_limits_in_rule_texts_come_from_the_codebook():
+    derived = codebook.load().derived
+    assert f"under {derived['adult_age']} år" in RULES["age_under_18"].description
+    assert f"över {derived['max_age']} år" in RULES["age_above_110"].description
+    assert not any("{" in r.description for r in RULES.values())
 
 
 def test_field_issues_only_on_used_rows():

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from datetime import date, datetime
 from pathlib import Path
 
@@ -600,8 +601,6 @@ def test_list_tokens_round_trip_any_labels(options, separator, with_code):
 )
 @settings(max_examples=40, deadline=None)
 def test_csv_records_start_on_the_right_line(tmp_path_factory, comments, delimiter, encoding, newline):
-    import re
-
     folder = tmp_path_factory.mktemp("2023-10-10")
     rows = [[f"K{i}", "2022-01-01", c] for i, c in enumerate(comments)]
     path = folder / "p.csv"

@@ -7,12 +7,14 @@ import re
 
 import polars as pl
 import pytest
+from polars.testing import assert_frame_equal
 from test_clean import PERIOD, key, meta_for, raw_frame
 
-from kvinnofrid.stages.clean import AccountingError, clean_file
-from kvinnofrid.stages.compile import compile_cases
+from kvinnofrid.stages.clean import AccountingError, CleanResult, clean_file
+from kvinnofrid.stages.compile import assign_units, compile_cases
 from kvinnofrid.stages.quality import quality_summary, render_unit_page, summary_schema, unit_pages
-from kvinnofrid.spec.rules import RULES
+from kvinnofrid.spec import codebook
+from kvinnofrid.spec.rules import OUTCOME_LABELS, RULES
 
 R1, R2 = dt.date(2022, 6, 1), dt.date(2022, 10, 1)
 
@@ -105,6 +107,9 @@ def test_unit_page_content(two_rounds):
     assert "Egen &lt;kolumn&gt;" in html and "<kolumn>" not in html
     assert "Ifyllda kommentarsfält: 3" in html and "(217): 1" in html
     assert "Håbo" not in html  # another unit's warnings and files are not shown
+    # outcome labels from the rule vocabulary, the adult age from the codebook
+    assert OUTCOME_LABELS["quarantine"] in html and OUTCOME_LABELS["exclude"] in html
+    assert f"klient under {codebook.load().derived['adult_age']} år" in html
 
 
 def test_unit_page_never_shows_identifiers(two_rounds):
@@ -148,11 +153,6 @@ def test_clean_unit_page_says_no_issues():
 
 
 def test_outputs_from_written_files_equal_the_in_memory_ones(two_rounds, tmp_path):
-    from polars.testing import assert_frame_equal
-
-    from kvinnofrid.stages.clean import CleanResult
-    from kvinnofrid.stages.compile import assign_units
-
     cases, risk, warnings = compile_cases(two_rounds, cutoff=R2)
     back_full, back_light = [], []
     for i, (meta, result) in enumerate(two_rounds):

@@ -211,23 +211,36 @@ def validate(cb: Codebook) -> None:
             if key in seen_headers and seen_headers[key] != v.name:
                 raise CodebookError(f"{where}: header {header!r} also names {seen_headers[key]!r}")
             seen_headers[key] = v.name
-        if v.is_coded and not v.options:
-            raise CodebookError(f"{where}: a {v.kind} variable needs options")
-        if not v.is_coded and v.options:
-            raise CodebookError(f"{where}: a {v.kind} variable cannot have options")
-        codes = [o.code for o in v.options]
-        if len(set(codes)) != len(codes):
-            raise CodebookError(f"{where}: duplicate option codes {codes}")
-        labels = [normalise(o.label) for o in v.options]
-        if len(set(labels)) != len(labels):
-            raise CodebookError(f"{where}: duplicate option labels")
-        if any(c <= 0 for c in codes):
-            raise CodebookError(f"{where}: option codes must be positive")
-        if v.kind == "repeated":
-            lo, hi = v.extra.get("rating_range", (None, None))
-            if not (isinstance(lo, int) and isinstance(hi, int) and lo < hi):
-                raise CodebookError(f"{where}: repeated group needs rating_range [low, high]")
+        _validate_options(where, v)
+    _validate_derived(cb)
+
+
+def _validate_options(where: str, v: Variable) -> None:
+    """Options where the kind needs them, unique positive codes and unique labels."""
+    if v.is_coded and not v.options:
+        raise CodebookError(f"{where}: a {v.kind} variable needs options")
+    if not v.is_coded and v.options:
+        raise CodebookError(f"{where}: a {v.kind} variable cannot have options")
+    codes = [o.code for o in v.options]
+    if len(set(codes)) != len(codes):
+        raise CodebookError(f"{where}: duplicate option codes {codes}")
+    labels = [normalise(o.label) for o in v.options]
+    if len(set(labels)) != len(labels):
+        raise CodebookError(f"{where}: duplicate option labels")
+    if any(c <= 0 for c in codes):
+        raise CodebookError(f"{where}: option codes must be positive")
+    if v.kind == "repeated":
+        lo, hi = v.extra.get("rating_range", (None, None))
+        if not (isinstance(lo, int) and isinstance(hi, int) and lo < hi):
+            raise CodebookError(f"{where}: repeated group needs rating_range [low, high]")
+
+
+def _validate_derived(cb: Codebook) -> None:
+    """The constants of the derived variables: age groups from the adult age on, and
+    code lists that name options of their variables."""
     d = cb.derived
+    if not (isinstance(d["adult_age"], int) and isinstance(d["max_age"], int) and d["adult_age"] < d["max_age"]):
+        raise CodebookError("derived.adult_age and derived.max_age must be whole years, adult_age < max_age")
     previous_max = d["adult_age"] - 1
     for g in d["age_groups"]:
         if g["min"] != previous_max + 1:

@@ -107,68 +107,19 @@ def _check_codes(where: str, cb: Codebook, variable: str, codes: list[int]) -> N
 
 
 def validate(reg: Registry, cb: Codebook) -> None:
+    """Raise RegistryError naming the first diagram, fact or default that breaks a rule."""
     numbers = reg.numbers
     if numbers != list(range(1, len(numbers) + 1)):
         raise RegistryError(f"diagram numbers must be 1, 2, … in order, got {numbers}")
     columns = {v.name for v in cb.national} | set(DERIVED_COLUMNS)
     for d in reg.diagrams:
         where = f"diagram {d.number} ({d.title})"
-        if d.table not in TABLE_FUNCTIONS:
-            raise RegistryError(f"{where}: table {d.table!r} is not one of {TABLE_FUNCTIONS}")
-        if d.figure not in FIGURE_KINDS:
-            raise RegistryError(f"{where}: figure {d.figure!r} is not one of {FIGURE_KINDS}")
-        if d.section not in reg.sections:
-            raise RegistryError(f"{where}: section {d.section!r} is not in sections")
-        for v in d.variables:
-            if v not in columns:
-                raise RegistryError(f"{where}: unknown variable {v!r}")
-        for p in d.population:
-            if p not in POPULATIONS:
-                raise RegistryError(f"{where}: population {p!r} is not one of {POPULATIONS}")
-        if d.multi != (d.table == "multi"):
-            raise RegistryError(f"{where}: multi must be true exactly for table 'multi'")
-        cat = d.category
+        _validate_kinds(where, d, reg, columns)
         if d.table in ("single", "multi", "histogram"):
-            if "variable" in cat:
-                var = cb[cat["variable"]] if cat["variable"] in {v.name for v in cb.variables} else None
-                if var is None:
-                    raise RegistryError(f"{where}: unknown category variable {cat['variable']!r}")
-                _check_codes(where, cb, var.name, list(cat.get("codes", var.codes)))
-                if "conditional" in cat:
-                    if cat["conditional"] not in cb.derived:
-                        raise RegistryError(f"{where}: {cat['conditional']!r} is not in codebook derived")
-                    _check_codes(where, cb, var.name, list(cat.get("codes", [])) + list(cb.derived[cat["conditional"]]))
-            elif "labels" in cat:
-                if cat["labels"] not in LABEL_LISTS:
-                    raise RegistryError(f"{where}: label list {cat['labels']!r} is not one of {LABEL_LISTS}")
-            else:
-                raise RegistryError(f"{where}: category needs a variable or a label list")
-            if "column" in cat and cat["column"] not in columns:
-                raise RegistryError(f"{where}: unknown category column {cat['column']!r}")
+            _validate_category(where, d.category, cb, columns)
         if d.groups is not None:
-            g = d.groups
-            if g.get("column") not in columns:
-                raise RegistryError(f"{where}: unknown group column {g.get('column')!r}")
-            if "codes" in g:
-                _check_codes(where, cb, g["column"], list(g["codes"]))
-                if "labels" in g and g["labels"] not in reg.labels:
-                    raise RegistryError(f"{where}: group labels {g['labels']!r} not in labels")
-            elif g.get("labels") not in LABEL_LISTS:
-                raise RegistryError(f"{where}: groups need codes or a label list")
-        if d.table == "phases" and not d.extra.get("rows"):
-            raise RegistryError(f"{where}: a phases table needs rows")
-        if d.table == "means":
-            for m in d.extra.get("means", []):
-                for key, value in m.get("where", {}).items():
-                    if key == "age_group":
-                        if value not in cb.age_group_labels():
-                            raise RegistryError(f"{where}: {value!r} is not an age group of the codebook")
-                    else:
-                        _check_codes(where, cb, key, [value])
-                for key, value in m.get("contains", {}).items():
-                    _check_codes(where, cb, key, [value])
-        if d.table == "flag" and d.extra.get("flag") not in DERIVED_COLUMNS:
-            raise RegistryError(f"{where}: flag must name a derived column")
+            _validate_groups(where, d.groups, reg, cb, columns)
+        _validate_table_extras(where, d, cb)
     _validate_facts(reg, cb)
     ages = cb.age_group_labels()
     for label in [*reg.defaults.get("young_age_groups", []), reg.defaults.get("hrv_women_age_group")]:
@@ -177,6 +128,74 @@ def validate(reg: Registry, cb: Codebook) -> None:
     for key in ("yes", "no", "risk_change", "honour_groups", "comparison_groups"):
         if key not in reg.labels:
             raise RegistryError(f"labels.{key} is missing")
+
+
+def _validate_kinds(where: str, d: Diagram, reg: Registry, columns: set[str]) -> None:
+    """Table function, figure kind, section, variables and populations are known ones."""
+    if d.table not in TABLE_FUNCTIONS:
+        raise RegistryError(f"{where}: table {d.table!r} is not one of {TABLE_FUNCTIONS}")
+    if d.figure not in FIGURE_KINDS:
+        raise RegistryError(f"{where}: figure {d.figure!r} is not one of {FIGURE_KINDS}")
+    if d.section not in reg.sections:
+        raise RegistryError(f"{where}: section {d.section!r} is not in sections")
+    for v in d.variables:
+        if v not in columns:
+            raise RegistryError(f"{where}: unknown variable {v!r}")
+    for p in d.population:
+        if p not in POPULATIONS:
+            raise RegistryError(f"{where}: population {p!r} is not one of {POPULATIONS}")
+    if d.multi != (d.table == "multi"):
+        raise RegistryError(f"{where}: multi must be true exactly for table 'multi'")
+
+
+def _validate_category(where: str, cat: dict[str, Any], cb: Codebook, columns: set[str]) -> None:
+    """The category of a single/multi/histogram table: a codebook variable (with
+    codes, and a conditional code list of the codebook's derived) or a label list."""
+    if "variable" in cat:
+        var = cb[cat["variable"]] if cat["variable"] in {v.name for v in cb.variables} else None
+        if var is None:
+            raise RegistryError(f"{where}: unknown category variable {cat['variable']!r}")
+        _check_codes(where, cb, var.name, list(cat.get("codes", var.codes)))
+        if "conditional" in cat:
+            if cat["conditional"] not in cb.derived:
+                raise RegistryError(f"{where}: {cat['conditional']!r} is not in codebook derived")
+            _check_codes(where, cb, var.name, list(cat.get("codes", [])) + list(cb.derived[cat["conditional"]]))
+    elif "labels" in cat:
+        if cat["labels"] not in LABEL_LISTS:
+            raise RegistryError(f"{where}: label list {cat['labels']!r} is not one of {LABEL_LISTS}")
+    else:
+        raise RegistryError(f"{where}: category needs a variable or a label list")
+    if "column" in cat and cat["column"] not in columns:
+        raise RegistryError(f"{where}: unknown category column {cat['column']!r}")
+
+
+def _validate_groups(where: str, g: dict[str, Any], reg: Registry, cb: Codebook, columns: set[str]) -> None:
+    if g.get("column") not in columns:
+        raise RegistryError(f"{where}: unknown group column {g.get('column')!r}")
+    if "codes" in g:
+        _check_codes(where, cb, g["column"], list(g["codes"]))
+        if "labels" in g and g["labels"] not in reg.labels:
+            raise RegistryError(f"{where}: group labels {g['labels']!r} not in labels")
+    elif g.get("labels") not in LABEL_LISTS:
+        raise RegistryError(f"{where}: groups need codes or a label list")
+
+
+def _validate_table_extras(where: str, d: Diagram, cb: Codebook) -> None:
+    """What the phases, means and flag tables need besides the common keys."""
+    if d.table == "phases" and not d.extra.get("rows"):
+        raise RegistryError(f"{where}: a phases table needs rows")
+    if d.table == "means":
+        for m in d.extra.get("means", []):
+            for key, value in m.get("where", {}).items():
+                if key == "age_group":
+                    if value not in cb.age_group_labels():
+                        raise RegistryError(f"{where}: {value!r} is not an age group of the codebook")
+                else:
+                    _check_codes(where, cb, key, [value])
+            for key, value in m.get("contains", {}).items():
+                _check_codes(where, cb, key, [value])
+    if d.table == "flag" and d.extra.get("flag") not in DERIVED_COLUMNS:
+        raise RegistryError(f"{where}: flag must name a derived column")
 
 
 def _validate_facts(reg: Registry, cb: Codebook) -> None:

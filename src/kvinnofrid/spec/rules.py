@@ -11,13 +11,31 @@ what to correct in SUreg. Adding a rule is one entry here.
   field        the field is set missing; the row is used
   warning      nothing changes; the unit is told
   info         recorded for the unit's information
+
+Clean and the quality page ask this module which rules set a row aside and how; they
+do not repeat it. Limits a description mentions (the adult age, the highest plausible
+age) are formatted from the codebook, their single source; the rule *names* are the
+published vocabulary and stay as they are.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import polars as pl
+
+from kvinnofrid.spec import codebook
+
+OUTCOMES = ("quarantine", "exclude", "field", "warning", "info")
+
+# How the unit's feedback page names each outcome (Swedish).
+OUTCOME_LABELS = {
+    "quarantine": "raden sätts i karantän",
+    "exclude": "raden exkluderas",
+    "field": "fältet sätts som saknat",
+    "warning": "varning",
+    "info": "information",
+}
 
 
 @dataclass(frozen=True)
@@ -28,9 +46,15 @@ class Rule:
     advice: str  # Swedish, what the unit should do
 
 
-RULES: dict[str, Rule] = {
-    r.name: r
-    for r in (
+def _with_codebook_limits(rules: tuple[Rule, ...]) -> dict[str, Rule]:
+    """{name: rule} with the codebook's age limits filled into the descriptions."""
+    derived = codebook.load().derived
+    limits = {"adult_age": derived["adult_age"], "max_age": derived["max_age"]}
+    return {r.name: replace(r, description=r.description.format(**limits)) for r in rules}
+
+
+RULES: dict[str, Rule] = _with_codebook_limits(
+    (
         Rule(
             "case_key_missing",
             "quarantine",
@@ -52,13 +76,13 @@ RULES: dict[str, Rule] = {
         Rule(
             "age_under_18",
             "exclude",
-            "Klienten var under 18 år och ärendet räknas inte som ett vuxenärende.",
+            "Klienten var under {adult_age} år och ärendet räknas inte som ett vuxenärende.",
             "Kontrollera åldern; ärenden med barn ska inte registreras i uppföljningen av vuxna.",
         ),
         Rule(
             "age_above_110",
             "field",
-            "Åldern är över 110 år och har satts som saknad.",
+            "Åldern är över {max_age} år och har satts som saknad.",
             "Rätta åldern i SUreg.",
         ),
         Rule(
@@ -128,9 +152,7 @@ RULES: dict[str, Rule] = {
             "Inget behöver göras.",
         ),
     )
-}
-
-ROW_OUTCOMES = ("quarantine", "exclude")
+)
 
 # The issues table that ingest and clean write and the quality report reads.
 # `value` holds the offending value of a non-personal field only (truncated), never a
@@ -147,12 +169,15 @@ ISSUE_SCHEMA = pl.Schema(
 )
 
 
-def rule(name: str) -> Rule:
-    try:
-        return RULES[name]
-    except KeyError:
-        raise KeyError(f"okänd kvalitetsregel {name!r}") from None
+def with_outcome(*outcomes: str) -> tuple[str, ...]:
+    """Names of the rules with one of ``outcomes``, in vocabulary order (for the row
+    rules, that order is their precedence: a row counts under the first that applies)."""
+    unknown = set(outcomes) - set(OUTCOMES)
+    if unknown:
+        raise KeyError(f"okänt utfall {sorted(unknown)} av en kvalitetsregel")
+    return tuple(name for name, r in RULES.items() if r.outcome in outcomes)
 
 
-def empty_issues() -> pl.DataFrame:
-    return pl.DataFrame(schema=ISSUE_SCHEMA)
+def row_rules() -> tuple[str, ...]:
+    """The rules that set a whole row aside (quarantine or exclude), by precedence."""
+    return with_outcome("quarantine", "exclude")

@@ -24,12 +24,10 @@ Output (:class:`CleanResult`):
 All parsing is vectorised: for every coded variable a lookup frame of every accepted
 spelling (normalised) -> code is built once and joined; no per-row Python.
 
-Row rules and precedence (docs/data-contract.md, "Row rules"):
-
-1. ``case_key_missing`` (no client key, or no valid opening date)  -> quarantine
-2. ``duplicate_case_key`` (same key as an earlier row of the file)  -> quarantine
-3. ``opened_outside_period``                                          -> exclude
-4. ``age_under_18``                                                   -> exclude
+Row rules and precedence (docs/data-contract.md, "Row rules"): the rules of
+``rules.row_rules()`` in the vocabulary's order (``case_key_missing``,
+``duplicate_case_key``, ``opened_outside_period``, ``age_under_18``); whether each
+quarantines or excludes the row is the vocabulary's (``rules.RULES[...].outcome``).
 
 A row is counted once, under the first rule that applies. Field-level issues are
 reported for the used rows only (a quarantined or excluded row gets one issue: the
@@ -50,7 +48,7 @@ import polars as pl
 from kvinnofrid.errors import UserFacingError
 
 from kvinnofrid.spec import codebook as cbmod
-from kvinnofrid.spec.rules import ISSUE_SCHEMA, RULES
+from kvinnofrid.spec.rules import ISSUE_SCHEMA, RULES, row_rules, with_outcome
 
 VALUE_MAX_CHARS = 80
 EXCEL_EPOCH = dt.date(1899, 12, 30)  # 1900 date system (valid for serials >= 61)
@@ -58,8 +56,9 @@ EXCEL_EPOCH = dt.date(1899, 12, 30)  # 1900 date system (valid for serials >= 61
 EXCLUDED_SCHEMA = pl.Schema(
     {"file": pl.String(), "row": pl.Int32(), "client_key": pl.String(), "rule": pl.String()}
 )
-ROW_RULE_OUTCOME = {"case_key_missing": "quarantine", "duplicate_case_key": "quarantine",
-                    "opened_outside_period": "exclude", "age_under_18": "exclude"}
+# The variable whose column locates a row rule's issue (and whose text is its value).
+ROW_RULE_VARIABLE = {"case_key_missing": "opened", "duplicate_case_key": "opened",
+                     "opened_outside_period": "opened", "age_under_18": "age"}
 COUNT_KEYS = ("rows_read", "rows_used", "rows_excluded", "rows_quarantined")
 
 
@@ -335,82 +334,163 @@ def clean_file(
     cb = cbmod.load()
     file = str(meta.get("file", "?"))
     round_value = _as_date(meta.get("round", round_date))
-    unit_name = unit or meta.get("unit") or meta.get("municipality")
     headers = _headers(meta)
-    first, last = period
+    require_ingest_columns(raw, file)
+    frame = apply_row_rules(prepare_text(raw, cb), period, cb)
+    set_aside = frame.filter(pl.col("_row_rule").is_not_null())
+    used = frame.filter(pl.col("_row_rule").is_null())
+
+    issues = [_meta_issues(meta), row_rule_issues(set_aside, file, headers, cb)]
+    used, typed, field_issues = parse_fields(used, file, headers, cb)
+    issues += field_issues
+    used, closing_issues = set_missing_closing_date(used, round_date, file, headers, cb)
+    issues.append(closing_issues)
+    typed["closed"] = pl.when(pl.col("_closed_rule").is_null()).then(pl.col("_closed_date"))
+    used = used.sort("_idx")
+    out = used.select(
+        pl.lit(unit or meta.get("unit") or meta.get("municipality"), pl.String).alias("unit"),
+        pl.lit(round_value, pl.Date).alias("round"),
+        pl.lit(file, pl.String).alias("file"),
+        pl.col("row"),
+        pl.col("client_key"),
+        pl.col("handler_key").cast(pl.String),
+        *[typed[n].cast(t).alias(n) for n, t in cbmod.case_schema(cb).items()],
+        pl.col("comments").cast(pl.Int16).fill_null(0),
+        pl.col("has_suggestion").cast(pl.Boolean).fill_null(False),
+    )
+    issues += warn_open_cases(out, file, headers, cb)
+    risk, risk_issues = _parse_risk(used, file, headers)
+    issues.append(risk_issues)
+
+    excluded = set_aside.sort("_idx").select(
+        pl.lit(file, pl.String).alias("file"), pl.col("row"), pl.col("client_key"), pl.col("_row_rule").alias("rule")
+    )
+    issue_frame = pl.concat([i.select(ISSUE_SCHEMA.names()).cast(dict(ISSUE_SCHEMA)) for i in issues])
+    counts = count_rows(int(meta.get("rows_read", raw.height)), frame, out, excluded, issue_frame)
+    check_accounting(counts, file)
+    return CleanResult(file=file, round=round_value, used=out, excluded=excluded, risk=risk,
+                       issues=issue_frame, counts=counts)
+
+
+def require_ingest_columns(raw: pl.DataFrame, file: str) -> None:
+    """Raise CleanInputError unless the raw frame has the columns every row needs."""
     for needed in ("row", "client_key"):
         if needed not in raw.columns:
             raise CleanInputError(f"{file}: råfilen saknar kolumnen {needed!r} (ingest-kontraktet)")
 
+
+def prepare_text(raw: pl.DataFrame, cb: cbmod.Codebook) -> pl.DataFrame:
+    """The raw frame with a row index, every codebook column (missing ones null) and
+    text values stripped, empty -> null (ingest should have done it; cheap to repeat)."""
     schema = cbmod.case_schema(cb)
     frame = raw.with_columns(pl.int_range(pl.len(), dtype=pl.Int64).alias("_idx"), pl.col("row").cast(pl.Int32))
     missing_cols = {}
     for name in schema.names():
         if name not in frame.columns:
             missing_cols[name] = pl.lit(None, pl.List(pl.String) if cb[name].kind == "multi" else pl.String)
-    if "handler_key" not in frame.columns:
-        missing_cols["handler_key"] = pl.lit(None, pl.String)
-    if "comments" not in frame.columns:
-        missing_cols["comments"] = pl.lit(0, pl.Int16)
-    if "has_suggestion" not in frame.columns:
-        missing_cols["has_suggestion"] = pl.lit(False)
+    defaults = {"handler_key": pl.lit(None, pl.String), "comments": pl.lit(0, pl.Int16),
+                "has_suggestion": pl.lit(False)}
+    missing_cols |= {c: value for c, value in defaults.items() if c not in frame.columns}
     if missing_cols:
         frame = frame.with_columns(**missing_cols)
-    # text values: strip, empty -> null (ingest should have done it; cheap to repeat)
     text_cols = [n for n in schema.names() if cb[n].kind != "multi"]
     text_cols += [c for c in frame.columns if c.startswith("risk_")]
-    frame = frame.with_columns(
+    return frame.with_columns(
         [pl.col(c).cast(pl.String).str.strip_chars().replace("", None) for c in text_cols]
         + [pl.col("client_key").cast(pl.String).str.strip_chars().replace("", None)]
     )
 
-    # ---- row rules -------------------------------------------------------------
-    opened = parse_date_expr(pl.col("opened"))
-    age_num = parse_age_expr(pl.col("age"))
-    adult_age = int(cb.derived["adult_age"])
-    max_age = int(cb.derived["max_age"])
-    frame = frame.with_columns(opened.alias("_opened"), age_num.alias("_age"))
-    key_ok = pl.col("client_key").is_not_null() & pl.col("_opened").is_not_null()
-    frame = frame.with_columns(key_ok.alias("_key_ok"))
-    frame = frame.with_columns(
-        (pl.col("_key_ok") & (pl.col("_idx").rank("ordinal").over(["client_key", "_opened"]) > 1)).alias("_dup")
-    )
-    row_rule = (
-        pl.when(~pl.col("_key_ok")).then(pl.lit("case_key_missing"))
-        .when(pl.col("_dup")).then(pl.lit("duplicate_case_key"))
-        .when((pl.col("_opened") < first) | (pl.col("_opened") > last)).then(pl.lit("opened_outside_period"))
-        .when(pl.col("_age") < adult_age).then(pl.lit("age_under_18"))
-        .otherwise(pl.lit(None, pl.String))
-    )
-    frame = frame.with_columns(row_rule.alias("_row_rule"))
-    set_aside = frame.filter(pl.col("_row_rule").is_not_null())
-    used = frame.filter(pl.col("_row_rule").is_null())
 
-    issues: list[pl.DataFrame] = [_meta_issues(meta)]
-    row_issue_value = {
-        "case_key_missing": pl.col("opened"),  # the unparseable date text, if any
-        "duplicate_case_key": pl.col("opened"),
-        "opened_outside_period": pl.col("opened"),
-        "age_under_18": pl.col("age"),
+# ---------------------------------------------------------------------- row rules
+#
+# One step per row rule of the vocabulary (rules.row_rules()); apply_row_rules runs
+# them in the vocabulary's precedence, so a row is named by the first rule that applies.
+# Whether a rule quarantines or excludes is the vocabulary's, not this module's.
+
+
+def _name_row_rule(frame: pl.DataFrame, rule: str, applies: pl.Expr) -> pl.DataFrame:
+    """``_row_rule`` = ``rule`` where it applies and no earlier rule did."""
+    return frame.with_columns(
+        pl.when(pl.col("_row_rule").is_null() & applies).then(pl.lit(rule))
+        .otherwise(pl.col("_row_rule")).alias("_row_rule")
+    )
+
+
+def _has_case_key() -> pl.Expr:
+    return pl.col("client_key").is_not_null() & pl.col("_opened").is_not_null()
+
+
+def quarantine_missing_key(frame: pl.DataFrame) -> pl.DataFrame:
+    """case_key_missing: no client key, or no valid opening date."""
+    return _name_row_rule(frame, "case_key_missing", ~_has_case_key())
+
+
+def quarantine_duplicate_key(frame: pl.DataFrame) -> pl.DataFrame:
+    """duplicate_case_key: the same client and opening date as an earlier row."""
+    later = pl.col("_idx").rank("ordinal").over(["client_key", "_opened"]) > 1
+    return _name_row_rule(frame, "duplicate_case_key", _has_case_key() & later)
+
+
+def exclude_outside_period(frame: pl.DataFrame, period: tuple[dt.date, dt.date]) -> pl.DataFrame:
+    """opened_outside_period: opened before the first or after the last day (inclusive)."""
+    first, last = period
+    outside = (pl.col("_opened") < first) | (pl.col("_opened") > last)
+    return _name_row_rule(frame, "opened_outside_period", outside)
+
+
+def exclude_under_adult_age(frame: pl.DataFrame, adult_age: int) -> pl.DataFrame:
+    """age_under_18: younger than the codebook's adult age (a missing age is no reason)."""
+    return _name_row_rule(frame, "age_under_18", pl.col("_age") < adult_age)
+
+
+def apply_row_rules(frame: pl.DataFrame, period: tuple[dt.date, dt.date], cb: cbmod.Codebook) -> pl.DataFrame:
+    """Parse the opening date (``_opened``) and age (``_age``) and name each row's row
+    rule in ``_row_rule`` (null: the row is used)."""
+    steps = {
+        "case_key_missing": quarantine_missing_key,
+        "duplicate_case_key": quarantine_duplicate_key,
+        "opened_outside_period": lambda f: exclude_outside_period(f, period),
+        "age_under_18": lambda f: exclude_under_adult_age(f, int(cb.derived["adult_age"])),
     }
-    row_issue_var = {"case_key_missing": "opened", "duplicate_case_key": "opened",
-                     "opened_outside_period": "opened", "age_under_18": "age"}
-    no_client = set_aside.filter((pl.col("_row_rule") == "case_key_missing") & pl.col("client_key").is_null())
-    if no_client.height:  # located at the Klient column; its value is personal and never shown
-        issues.append(_issue_frame(no_client, file, _header_of(headers, "client", cb["client"]), "client",
-                                   "case_key_missing", None))
-    for rule_name in ROW_RULE_OUTCOME:
-        part = set_aside.filter(pl.col("_row_rule") == rule_name)
-        if rule_name == "case_key_missing":
-            part = part.filter(pl.col("client_key").is_not_null())
-        if part.height:
-            var = row_issue_var[rule_name]
-            issues.append(_issue_frame(part, file, _header_of(headers, var, cb[var]), var, rule_name,
-                                       row_issue_value[rule_name]))
+    frame = frame.with_columns(
+        parse_date_expr(pl.col("opened")).alias("_opened"),
+        parse_age_expr(pl.col("age")).alias("_age"),
+        pl.lit(None, pl.String).alias("_row_rule"),
+    )
+    for rule_name in row_rules():
+        frame = steps[rule_name](frame)
+    return frame
 
-    # ---- field parsing on the used rows ------------------------------------------
+
+def row_rule_issues(set_aside: pl.DataFrame, file: str, headers: dict[str, str], cb: cbmod.Codebook) -> pl.DataFrame:
+    """One issue per set-aside row, located at the column that decided it (the opening
+    date or the age, with its text as value). A row without a client key is located at
+    the Klient column and gets no value: the value is personal and never shown."""
+    parts = []
+    no_client = (pl.col("_row_rule") == "case_key_missing") & pl.col("client_key").is_null()
+    if set_aside.filter(no_client).height:
+        parts.append(_issue_frame(set_aside.filter(no_client), file, _header_of(headers, "client", cb["client"]),
+                                  "client", "case_key_missing", None))
+    for rule_name in row_rules():
+        part = set_aside.filter((pl.col("_row_rule") == rule_name) & ~no_client)
+        if part.height:
+            var = ROW_RULE_VARIABLE[rule_name]
+            parts.append(_issue_frame(part, file, _header_of(headers, var, cb[var]), var, rule_name, pl.col(var)))
+    return pl.concat(parts) if parts else pl.DataFrame(schema=ISSUE_SCHEMA)
+
+
+# -------------------------------------------------------------------- field rules
+
+
+def parse_fields(
+    used: pl.DataFrame, file: str, headers: dict[str, str], cb: cbmod.Codebook
+) -> tuple[pl.DataFrame, dict[str, pl.Expr], list[pl.DataFrame]]:
+    """Parse every codebook variable of the used rows: (frame with the parsed helper
+    columns, {variable: typed expression}, the field issues: unknown_value,
+    invalid_date, age_not_a_number, age_above_110)."""
     typed: dict[str, pl.Expr] = {}
-    for name, dtype in schema.items():
+    issues: list[pl.DataFrame] = []
+    for name, dtype in cbmod.case_schema(cb).items():
         var = cb[name]
         column = _header_of(headers, name, var)
         if var.kind == "single":
@@ -421,54 +501,67 @@ def clean_file(
             used, code_issues = _parse_multi(used, name, file, column)
             issues.append(code_issues)
             typed[name] = pl.col(f"_{name}_codes")
+        elif var.kind == "date" and name == "opened":
+            typed[name] = pl.col("_opened")
         elif var.kind == "date":
-            if name == "opened":
-                typed[name] = pl.col("_opened")
-                continue
-            used = used.with_columns(parse_date_expr(pl.col(name)).alias(f"_{name}_date"))
-            bad = used.filter(pl.col(name).is_not_null() & pl.col(f"_{name}_date").is_null())
-            issues.append(_issue_frame(bad, file, column, name, "invalid_date", pl.col(name)))
-            typed[name] = pl.col(f"_{name}_date")
+            used, typed[name], date_issues = set_missing_invalid_date(used, name, file, column)
+            issues.append(date_issues)
         elif var.kind == "integer":
             if name != "age":  # pragma: no cover - the codebook has one integer variable
                 used = used.with_columns(pl.col(name).str.extract(r"^(\d{1,6})$", 1).cast(pl.Int64).alias("_x"))
                 typed[name] = pl.col("_x").cast(dtype)
                 continue
-            nan = used.filter(pl.col("age").is_not_null() & pl.col("_age").is_null())
-            issues.append(_issue_frame(nan, file, column, "age", "age_not_a_number", pl.col("age")))
-            old = used.filter(pl.col("_age") > max_age)
-            issues.append(_issue_frame(old, file, column, "age", "age_above_110", pl.col("age")))
-            typed[name] = pl.when(pl.col("_age") <= max_age).then(pl.col("_age")).cast(pl.Int16)
+            typed[name], age_issues = set_missing_implausible_age(used, file, column, int(cb.derived["max_age"]))
+            issues += age_issues
         else:  # text
             typed[name] = pl.col(name).cast(pl.String)
+    return used, typed, issues
 
-    # closing date rules
+
+def set_missing_invalid_date(
+    used: pl.DataFrame, name: str, file: str, column: str
+) -> tuple[pl.DataFrame, pl.Expr, pl.DataFrame]:
+    """invalid_date: a date text that does not parse is set missing."""
+    used = used.with_columns(parse_date_expr(pl.col(name)).alias(f"_{name}_date"))
+    bad = used.filter(pl.col(name).is_not_null() & pl.col(f"_{name}_date").is_null())
+    return used, pl.col(f"_{name}_date"), _issue_frame(bad, file, column, name, "invalid_date", pl.col(name))
+
+
+def set_missing_implausible_age(
+    used: pl.DataFrame, file: str, column: str, max_age: int
+) -> tuple[pl.Expr, list[pl.DataFrame]]:
+    """age_not_a_number and age_above_110 (the codebook's ``max_age``): age set missing."""
+    nan = used.filter(pl.col("age").is_not_null() & pl.col("_age").is_null())
+    old = used.filter(pl.col("_age") > max_age)
+    issues = [_issue_frame(nan, file, column, "age", "age_not_a_number", pl.col("age")),
+              _issue_frame(old, file, column, "age", "age_above_110", pl.col("age"))]
+    return pl.when(pl.col("_age") <= max_age).then(pl.col("_age")).cast(pl.Int16), issues
+
+
+def set_missing_closing_date(
+    used: pl.DataFrame, round_date: dt.date, file: str, headers: dict[str, str], cb: cbmod.Codebook
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """closing_date_before_opening and closing_date_after_submission: ``_closed_rule``
+    names the rule that sets the (parsed) closing date missing."""
     closed_col = _header_of(headers, "closed", cb["closed"])
     used = used.with_columns(
         pl.when(pl.col("_closed_date") < pl.col("_opened")).then(pl.lit("closing_date_before_opening"))
         .when(pl.col("_closed_date") > round_date).then(pl.lit("closing_date_after_submission"))
         .alias("_closed_rule")
     )
-    for rule_name in ("closing_date_before_opening", "closing_date_after_submission"):
-        part = used.filter(pl.col("_closed_rule") == rule_name)
-        issues.append(_issue_frame(part, file, closed_col, "closed", rule_name, pl.col("closed")))
-    typed["closed"] = pl.when(pl.col("_closed_rule").is_null()).then(pl.col("_closed_date"))
+    issues = [
+        _issue_frame(used.filter(pl.col("_closed_rule") == rule_name), file, closed_col, "closed", rule_name,
+                     pl.col("closed"))
+        for rule_name in ("closing_date_before_opening", "closing_date_after_submission")
+    ]
+    return used, pl.concat(issues)
 
-    out = used.sort("_idx").select(
-        pl.lit(unit_name, pl.String).alias("unit"),
-        pl.lit(round_value, pl.Date).alias("round"),
-        pl.lit(file, pl.String).alias("file"),
-        pl.col("row"),
-        pl.col("client_key"),
-        pl.col("handler_key").cast(pl.String),
-        *[typed[n].cast(t).alias(n) for n, t in schema.items()],
-        pl.col("comments").cast(pl.Int16).fill_null(0),
-        pl.col("has_suggestion").cast(pl.Boolean).fill_null(False),
-    )
-    used = used.sort("_idx")
 
-    # warnings on open cases
-    survey = [n for n in cb.derived["survey_variables"] if n in schema]
+def warn_open_cases(out: pl.DataFrame, file: str, headers: dict[str, str], cb: cbmod.Codebook) -> list[pl.DataFrame]:
+    """survey_answers_on_open_case and goal_followup_without_closing_date (warnings on
+    the typed used rows: nothing changes)."""
+    issues = []
+    survey = [n for n in cb.derived["survey_variables"] if n in out.columns]
     open_case = out["closed"].is_null()
     if survey:
         answered = out.select(pl.any_horizontal([pl.col(n).is_not_null() for n in survey])).to_series()
@@ -477,33 +570,31 @@ def clean_file(
     part = out.filter(open_case & out["goal_followup"].is_not_null())
     issues.append(_issue_frame(part, file, _header_of(headers, "goal_followup", cb["goal_followup"]),
                                "goal_followup", "goal_followup_without_closing_date", None))
+    return issues
 
-    # risk assessments of the used rows
-    risk, risk_issues = _parse_risk(used, file, headers)
-    issues.append(risk_issues)
 
-    excluded = set_aside.sort("_idx").select(
-        pl.lit(file, pl.String).alias("file"), pl.col("row"), pl.col("client_key"), pl.col("_row_rule").alias("rule")
-    )
-    issue_frame = pl.concat([i.select(ISSUE_SCHEMA.names()).cast(dict(ISSUE_SCHEMA)) for i in issues])
+# --------------------------------------------------------------------- accounting
 
-    # ---- accounting ---------------------------------------------------------------
-    rows_read = int(meta.get("rows_read", raw.height))
-    quarantined = excluded.filter(pl.col("rule").is_in(["case_key_missing", "duplicate_case_key"])).height
+
+def count_rows(
+    rows_read: int, frame: pl.DataFrame, out: pl.DataFrame, excluded: pl.DataFrame, issues: pl.DataFrame
+) -> dict[str, int]:
+    """The file's counts (module doc): rows by fate, issues by rule, and comments and
+    suggestions on all rows read. Which set-aside rows are quarantined (rather than
+    excluded) is the rule vocabulary's."""
+    quarantined = excluded.filter(pl.col("rule").is_in(with_outcome("quarantine"))).height
     counts: dict[str, int] = {
         "rows_read": rows_read,
         "rows_used": out.height,
         "rows_excluded": excluded.height - quarantined,
         "rows_quarantined": quarantined,
     }
-    rule_counts = dict(issue_frame.group_by("rule").len().iter_rows())
+    rule_counts = dict(issues.group_by("rule").len().iter_rows())
     for name in RULES:
         counts[name] = int(rule_counts.get(name, 0))
     counts["comments"] = int(frame["comments"].cast(pl.Int64).fill_null(0).sum())
     counts["suggestions"] = int(frame["has_suggestion"].cast(pl.Boolean).fill_null(False).sum())
-    check_accounting(counts, file)
-    return CleanResult(file=file, round=round_value, used=out, excluded=excluded, risk=risk,
-                       issues=issue_frame, counts=counts)
+    return counts
 
 
 def check_accounting(counts: dict[str, int], where: str) -> None:

@@ -173,65 +173,83 @@ def compile_cases(
     one ``case_missing_from_later_export`` per vanished case (file/row of the old file,
     value = its opening date). ``period``, when given, is asserted on the result.
     """
-    schema = cbmod.case_schema()
     units = assign_units(cleaned)
+    used, risk_all = _tag_with_units(cleaned, units)
+    if used is None:
+        return pl.DataFrame(schema=cases_schema()), pl.DataFrame(schema=RISK_OUT_SCHEMA), pl.DataFrame(schema=WARNING_SCHEMA)
+    latest = units.filter(pl.col("round") <= cutoff).group_by("unit").agg(pl.col("round").max().alias("_latest"))
+    used = used.filter(pl.col("round") <= cutoff).join(latest, on="unit", how="inner")
+    current = used.filter(pl.col("round") == pl.col("_latest"))
+    warnings = warn_vanished_cases(current, used.filter(pl.col("round") < pl.col("_latest")))
+    cases = (
+        current.with_columns(case_id_expr(pl.col("_slug"), pl.col("client_key"), pl.col("opened")).alias("case_id"))
+        .select(cases_schema().names())
+        .cast(dict(cases_schema()))
+        .sort("unit", "opened", "case_id")
+    )
+    risk = _latest_risk(risk_all, latest)
+    _assert_cases(cases, period)
+    return cases, risk, warnings
+
+
+RISK_OUT_SCHEMA = pl.Schema({"unit": pl.String(), "case_id": pl.String(), **dict(cbmod.risk_schema())})
+
+
+def cases_schema() -> pl.Schema:
+    """Columns of the compiled case table."""
+    return pl.Schema({"unit": pl.String(), "round": pl.Date(), "case_id": pl.String(), **dict(cbmod.case_schema())})
+
+
+def _tag_with_units(
+    cleaned: Sequence[tuple[dict, CleanResult]], units: pl.DataFrame
+) -> tuple[pl.DataFrame | None, pl.DataFrame | None]:
+    """(used rows, risk rows) of every file with its unit, slug and round (file and row
+    of the used rows kept as ``_file``/``_row``); None where no file has any."""
+    schema = cbmod.case_schema()
     by_file = {r["file"]: r for r in units.iter_rows(named=True)}
     used_parts, risk_parts = [], []
     for meta, result in cleaned:
         info = by_file[str(meta.get("file", result.file))]
+        tags = [pl.lit(info["unit"], pl.String).alias("unit"), pl.lit(info["unit_slug"], pl.String).alias("_slug"),
+                pl.lit(info["round"], pl.Date).alias("round")]
         if result.used.height:
             used_parts.append(result.used.select(
-                pl.lit(info["unit"], pl.String).alias("unit"), pl.lit(info["unit_slug"], pl.String).alias("_slug"),
-                pl.lit(info["round"], pl.Date).alias("round"), pl.lit(info["file"], pl.String).alias("_file"),
+                *tags, pl.lit(info["file"], pl.String).alias("_file"),
                 pl.col("row").alias("_row"), "client_key", *schema.names(),
             ).cast(dict(schema)))
         if result.risk.height:
-            risk_parts.append(result.risk.with_columns(
-                pl.lit(info["unit"], pl.String).alias("unit"), pl.lit(info["unit_slug"], pl.String).alias("_slug"),
-                pl.lit(info["round"], pl.Date).alias("round"),
-            ))
-    risk_out_schema = pl.Schema({"unit": pl.String(), "case_id": pl.String(), **dict(cbmod.risk_schema())})
-    cases_schema = pl.Schema({"unit": pl.String(), "round": pl.Date(), "case_id": pl.String(), **dict(schema)})
-    if not used_parts:
-        return pl.DataFrame(schema=cases_schema), pl.DataFrame(schema=risk_out_schema), pl.DataFrame(schema=WARNING_SCHEMA)
+            risk_parts.append(result.risk.with_columns(*tags))
+    used = pl.concat(used_parts, how="vertical") if used_parts else None
+    risk = pl.concat(risk_parts, how="vertical_relaxed") if risk_parts else None
+    return used, risk
 
-    used = pl.concat(used_parts, how="vertical").filter(pl.col("round") <= cutoff)
-    latest = units.filter(pl.col("round") <= cutoff).group_by("unit").agg(pl.col("round").max().alias("_latest"))
-    used = used.join(latest, on="unit", how="inner")
-    current = used.filter(pl.col("round") == pl.col("_latest"))
-    earlier = used.filter(pl.col("round") < pl.col("_latest"))
 
-    # vanished cases: in an earlier round, not in the compiled one (latest earlier sighting)
+def warn_vanished_cases(current: pl.DataFrame, earlier: pl.DataFrame) -> pl.DataFrame:
+    """case_missing_from_later_export: a case of an earlier round that is not in the
+    compiled one, located at its latest earlier sighting (value: its opening date)."""
     vanished = (
         earlier.join(current.select("unit", "client_key", "opened"), on=["unit", "client_key", "opened"], how="anti")
         .sort(["unit", "client_key", "opened", "round"], descending=[False, False, False, True])
         .unique(["unit", "client_key", "opened"], keep="first", maintain_order=True)
         .sort("unit", "_file", "_row")
     )
-    warnings = vanished.select(
+    return vanished.select(
         "unit", pl.col("_latest").alias("round"), pl.col("_file").alias("file"), pl.col("_row").cast(pl.Int32).alias("row"),
         pl.lit(None, pl.String).alias("column"), pl.lit("opened").alias("variable"),
         pl.lit("case_missing_from_later_export").alias("rule"), pl.col("opened").dt.strftime("%Y-%m-%d").alias("value"),
     ).cast(dict(WARNING_SCHEMA))
 
-    cases = (
-        current.with_columns(case_id_expr(pl.col("_slug"), pl.col("client_key"), pl.col("opened")).alias("case_id"))
-        .select(cases_schema.names())
-        .cast(dict(cases_schema))
-        .sort("unit", "opened", "case_id")
+
+def _latest_risk(risk_all: pl.DataFrame | None, latest: pl.DataFrame) -> pl.DataFrame:
+    """The risk assessments of each unit's compiled round, keyed by case_id."""
+    if risk_all is None:
+        return pl.DataFrame(schema=RISK_OUT_SCHEMA)
+    risk_all = risk_all.join(latest, on="unit", how="inner").filter(pl.col("round") == pl.col("_latest"))
+    return (
+        risk_all.with_columns(case_id_expr(pl.col("_slug"), pl.col("client_key"), pl.col("opened")).alias("case_id"))
+        .select(RISK_OUT_SCHEMA.names()).cast(dict(RISK_OUT_SCHEMA))
+        .sort("unit", "case_id", "position")
     )
-    if risk_parts:
-        risk_all = pl.concat(risk_parts, how="vertical_relaxed")
-        risk_all = risk_all.join(latest, on="unit", how="inner").filter(pl.col("round") == pl.col("_latest"))
-        risk = (
-            risk_all.with_columns(case_id_expr(pl.col("_slug"), pl.col("client_key"), pl.col("opened")).alias("case_id"))
-            .select(risk_out_schema.names()).cast(dict(risk_out_schema))
-            .sort("unit", "case_id", "position")
-        )
-    else:
-        risk = pl.DataFrame(schema=risk_out_schema)
-    _assert_cases(cases, period)
-    return cases, risk, warnings
 
 
 def _assert_cases(cases: pl.DataFrame, period: tuple[dt.date, dt.date] | None) -> None:

@@ -19,6 +19,7 @@ import polars as pl
 
 from kvinnofrid.spec import codebook as codebook_module
 from kvinnofrid.spec.codebook import Codebook
+from kvinnofrid.spec.diagrams import load_registry
 
 CASE_KEY = ["unit", "case_id"]
 
@@ -33,9 +34,9 @@ def _list_nonempty(column: str) -> pl.Expr:
 
 
 def age_group(cb: Codebook | None = None) -> pl.Expr:
-    """Age group (data contract: 18–24, …, 75–) from Ålder (15), bounds inclusive as in
-    ``derived.age_groups``; null when age is missing or below the first group (a case
-    under 18 is not an adult case and is excluded upstream)."""
+    """Age group (docs/data-contract.md: 18–24, …, 75–) from Ålder (15), labels and inclusive bounds from the
+    codebook's ``derived.age_groups``; null when age is missing or below the first group
+    (a case under ``derived.adult_age`` is not an adult case and is excluded upstream)."""
     groups = _cb(cb).derived["age_groups"]
     expr = None
     for g in groups:
@@ -210,8 +211,6 @@ def risk_change(risk: pl.DataFrame, labels: dict[str, str] | None = None) -> pl.
     registry: minskad / oförändrad / ökad); ``same_instrument`` when first and last
     use the same instrument, then ``instrument`` is that code (else null)."""
     if labels is None:
-        from kvinnofrid.spec.diagrams import load_registry
-
         labels = load_registry().labels["risk_change"]
     rated = (
         risk.filter(pl.col("rating").is_not_null())

@@ -46,13 +46,13 @@ from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any
 
+import fastexcel
 import polars as pl
 
 from kvinnofrid.spec import codebook as cbm
 from kvinnofrid.spec.codebook import normalise
 from kvinnofrid.errors import UserFacingError
 from kvinnofrid.stages.pseudonym import pseudonymise
-from kvinnofrid.spec.rules import ISSUE_SCHEMA
 
 log = logging.getLogger(__name__)
 
@@ -63,7 +63,6 @@ __all__ = [
     "ingest_file",
     "write_ingest",
     "split_multi_tokens",
-    "issues_frame",
     "HEADER_SEARCH_ROWS",
 ]
 
@@ -337,8 +336,6 @@ def _find_header(rows: list[tuple[int, list[str | None]]]) -> tuple[int, int, bo
 
 
 def _excel_grid(path: Path, shown: str) -> _Grid:
-    import fastexcel
-
     try:
         reader = fastexcel.read_excel(str(path))
         names = list(reader.sheet_names)
@@ -527,13 +524,75 @@ def _ingest(path: Path, shown: str, round_date: date | str, key: bytes) -> tuple
 
 
 def _build(grid: _Grid, shown: str, round_text: str, key: bytes) -> tuple[pl.DataFrame, dict[str, Any]]:
-    cb = cbm.load()
-    frame = grid.frame
-    cell_columns = [c for c in frame.columns if c != "row"]
-    if frame.height == 0 or not cell_columns:
+    cell_columns = [c for c in grid.frame.columns if c != "row"]
+    if grid.frame.height == 0 or not cell_columns:
         raise IngestError(f"Filen {shown} är tom. Exportera på nytt från SUreg och skicka filen igen.")
+    header_row, headers, roles = _header(grid, cell_columns, shown)
+    _refuse_named_twice(grid, shown, header_row, headers, roles)
+    data = grid.frame.filter(pl.col("row") > header_row)
+    data = data.filter(pl.any_horizontal([_stripped(c).is_not_null() for c in cell_columns]))
+    columns = _Columns(headers, roles)
 
-    top = frame.head(HEADER_SEARCH_ROWS)
+    variable_exprs, variable_columns, unknown_marks = _variable_exprs(columns)
+    exprs = [pl.col("row").cast(pl.Int32), *_key_exprs(columns), *variable_exprs,
+             *_risk_exprs(columns), *_comment_exprs(columns)]
+    local_variables, local_names = _local_variables(data, columns, grid)
+    issues = _unknown_mark_issues(data, unknown_marks, columns, shown)
+    issues += [{"file": shown, "row": None, "column": name, "variable": None,
+                "rule": "local_variable", "value": None, "_col": i - 10**6} for i, name in local_names.items()]
+    issues.sort(key=lambda x: (x["row"] if x["row"] is not None else -1, x["_col"]))
+    for issue in issues:
+        del issue["_col"]
+
+    raw = data.select(exprs)
+    raw = raw.with_columns(
+        pseudonymise(raw.get_column("client_key"), key),
+        pseudonymise(raw.get_column("handler_key"), key),
+    )
+    metadata: dict[str, Any] = {
+        "file": shown,
+        "round": round_text,
+        "format": grid.format,
+        "sheet": grid.sheet,
+        "header_row": header_row,
+        "encoding": grid.encoding,
+        "delimiter": grid.delimiter,
+        "rows_read": raw.height,
+        "municipality": _most_common(raw.get_column("municipality")),
+        "service_type": _most_common_service_type(raw.get_column("service_type")),
+        "columns": _columns_meta(columns, local_names),
+        "variable_columns": variable_columns,
+        "local_variables": local_variables,
+        "issues": issues,
+    }
+    return raw, metadata
+
+
+@dataclass(frozen=True)
+class _Columns:
+    """The header of a file: header text and role per column index."""
+
+    headers: list[str]
+    roles: list[ColumnRole]
+
+    def cell(self, i: int) -> str:
+        return _cell_name(i)
+
+    def of(self, target: str) -> list[int]:
+        """Indexes of the columns whose role targets ``target``, in file order."""
+        return [i for i, r in enumerate(self.roles) if r.target == target]
+
+    def first(self, target: str, out: str) -> pl.Expr:
+        """The stripped text of the first column for ``target`` (null when none) as ``out``."""
+        where = self.of(target)
+        return (_stripped(self.cell(where[0])) if where else pl.lit(None, pl.String)).alias(out)
+
+
+def _header(grid: _Grid, cell_columns: list[str], shown: str) -> tuple[int, list[str], list[ColumnRole]]:
+    """(header row, header texts, their roles); refuses a file without a header row or
+    without the key columns Klient (4) and Datum för aktualisering (5)."""
+    cb = cbm.load()
+    top = grid.frame.head(HEADER_SEARCH_ROWS)
     candidates = [(r[-1], list(r[:-1])) for r in top.select(*cell_columns, "row").rows()]
     found = _find_header(candidates)
     if found is None:
@@ -554,8 +613,12 @@ def _build(grid: _Grid, shown: str, round_text: str, key: bytes) -> tuple[pl.Dat
             f"(rubrikraden är rad {header_row}). Exportera på nytt från SUreg med alla kolumner, "
             f"eller rätta kolumnrubriken."
         )
+    return header_row, headers, roles
 
-    # the same variable (or option, or risk field) named twice → located error
+
+def _refuse_named_twice(grid: _Grid, shown: str, header_row: int, headers: list[str], roles: list[ColumnRole]) -> None:
+    """The same variable (or option, or risk field) named by two columns: a located error."""
+    cb = cbm.load()
     seen: dict[tuple[str, ...], int] = {}
     for i, r in enumerate(roles):
         if r.key is None:
@@ -573,107 +636,121 @@ def _build(grid: _Grid, shown: str, round_text: str, key: bytes) -> tuple[pl.Dat
             )
         seen[r.key] = i
 
-    data = frame.filter(pl.col("row") > header_row)
-    non_empty = pl.any_horizontal([_stripped(c).is_not_null() for c in cell_columns])
-    data = data.filter(non_empty)
-    col = {i: _cell_name(i) for i in range(len(headers))}
 
-    exprs: list[pl.Expr] = [pl.col("row").cast(pl.Int32)]
-    issues: list[dict[str, Any]] = []
-    columns_meta: dict[str, str] = {}
+def _key_exprs(columns: _Columns) -> list[pl.Expr]:
+    """Klient and Handläggare in clear text; replaced by pseudonyms after the selection
+    (the keyed hash needs Python)."""
+    return [columns.first("client", "client_key"), columns.first("handler", "handler_key")]
+
+
+def _variable_exprs(columns: _Columns) -> tuple[list[pl.Expr], dict[str, str], list[pl.Expr]]:
+    """(one expression per national variable, {variable: header of its column},
+    per option column the cell when it is no known chosen/not-chosen mark)."""
     variable_columns: dict[str, str] = {}
-    local_variables: list[dict[str, Any]] = []
-
-    by_target: dict[str, list[int]] = {}
-    for i, r in enumerate(roles):
-        if r.target:
-            by_target.setdefault(r.target, []).append(i)
-
-    # personal identifiers → pseudonyms after selection (need Python HMAC)
-    for name, out in (("client", "client_key"), ("handler", "handler_key")):
-        where = by_target.get(name)
-        exprs.append((_stripped(col[where[0]]) if where else pl.lit(None, pl.String)).alias(out))
-
-    chosen, not_chosen = _chosen_sets()
-    unknown_marks: list[pl.Expr] = []  # per option column: the cell when it is no known mark
-    for v in cb.national:
-        where = by_target.get(v.name, [])
-        if v.kind != "multi":
-            if where:
-                exprs.append(_stripped(col[where[0]]).alias(v.name))
-                variable_columns[v.name] = headers[where[0]]
-            else:
-                exprs.append(pl.lit(None, pl.String).alias(v.name))
+    exprs: list[pl.Expr] = []
+    unknown_marks: list[pl.Expr] = []
+    for v in cbm.load().national:
+        where = columns.of(v.name)
+        if v.kind == "multi":
+            expr, marks = _multi_expr(v, where, columns, variable_columns)
+            exprs.append(expr)
+            unknown_marks += marks
             continue
-        parts: list[pl.Expr] = []
-        option_marks: list[pl.Expr] = []
-        for i in where:
-            r = roles[i]
-            if r.role == "variable":
-                variable_columns[v.name] = headers[i]
-                tokens = split_multi_tokens(_stripped(col[i]))
-                parts.append(tokens.fill_null(pl.lit([], dtype=pl.List(pl.String))))
-            else:
-                mark = _stripped(col[i]).str.to_lowercase()
-                option_marks.append(pl.when(mark.is_in(chosen)).then(pl.lit(r.code)).otherwise(None))
-                unknown = mark.is_not_null() & ~mark.is_in(chosen) & ~mark.is_in(not_chosen)
-                unknown_marks.append(pl.when(unknown).then(_stripped(col[i])).otherwise(None).alias(str(i)))
-        if option_marks:
-            parts.append(pl.concat_list(option_marks).list.drop_nulls())
-        if parts:
-            merged = pl.concat_list(parts).list.unique(maintain_order=True)
-            exprs.append(pl.when(merged.list.len() > 0).then(merged).otherwise(None).alias(v.name))
-        else:
-            exprs.append(pl.lit(None, pl.List(pl.String)).alias(v.name))
+        if where:
+            variable_columns[v.name] = columns.headers[where[0]]
+        exprs.append(columns.first(v.name, v.name))
+    return exprs, variable_columns, unknown_marks
 
-    if unknown_marks:  # one pass over the data for every option column
-        marks = data.select("row", *unknown_marks).unpivot(index="row", variable_name="i", value_name="value")
-        for row, i, value in marks.drop_nulls("value").iter_rows():
-            i = int(i)
-            issues.append(
-                {"file": shown, "row": row, "column": headers[i], "variable": roles[i].variable,
-                 "rule": "unknown_value", "value": value[:_MAX_ISSUE_VALUE], "_col": i}
-            )
 
-    risk_ks = sorted({int(r.target.split("_")[1]) for r in roles if r.role == "risk" and r.target})
-    for k in risk_ks:
-        for field in ("date", "instrument", "rating"):
-            target = f"risk_{k}_{field}"
-            where = by_target.get(target)
-            exprs.append((_stripped(col[where[0]]) if where else pl.lit(None, pl.String)).alias(target))
+def _multi_expr(
+    v: cbm.Variable, where: list[int], columns: _Columns, variable_columns: dict[str, str]
+) -> tuple[pl.Expr, list[pl.Expr]]:
+    """A multi-choice variable as List(String) of tokens from its list column and its
+    one-column-per-option columns (null when none chosen); records the list column's
+    header in ``variable_columns``. Also the unknown-mark expressions of its option columns."""
+    chosen, not_chosen = _chosen_sets()
+    parts: list[pl.Expr] = []
+    option_marks: list[pl.Expr] = []
+    unknown_marks: list[pl.Expr] = []
+    for i in where:
+        cell = _stripped(columns.cell(i))
+        if columns.roles[i].role == "variable":
+            variable_columns[v.name] = columns.headers[i]
+            parts.append(split_multi_tokens(cell).fill_null(pl.lit([], dtype=pl.List(pl.String))))
+            continue
+        mark = cell.str.to_lowercase()
+        option_marks.append(pl.when(mark.is_in(chosen)).then(pl.lit(columns.roles[i].code)).otherwise(None))
+        unknown = mark.is_not_null() & ~mark.is_in(chosen) & ~mark.is_in(not_chosen)
+        unknown_marks.append(pl.when(unknown).then(cell).otherwise(None).alias(str(i)))
+    if option_marks:
+        parts.append(pl.concat_list(option_marks).list.drop_nulls())
+    if not parts:
+        return pl.lit(None, pl.List(pl.String)).alias(v.name), unknown_marks
+    merged = pl.concat_list(parts).list.unique(maintain_order=True)
+    return pl.when(merged.list.len() > 0).then(merged).otherwise(None).alias(v.name), unknown_marks
 
-    comment_cols = [col[i] for i, r in enumerate(roles) if r.role == "comment"]
+
+def _unknown_mark_issues(
+    data: pl.DataFrame, unknown_marks: list[pl.Expr], columns: _Columns, shown: str
+) -> list[dict[str, Any]]:
+    """unknown_value: an option-column cell that is neither a chosen nor a not-chosen
+    mark (one pass over the data for every option column)."""
+    if not unknown_marks:
+        return []
+    marks = data.select("row", *unknown_marks).unpivot(index="row", variable_name="i", value_name="value")
+    return [
+        {"file": shown, "row": row, "column": columns.headers[int(i)], "variable": columns.roles[int(i)].variable,
+         "rule": "unknown_value", "value": value[:_MAX_ISSUE_VALUE], "_col": int(i)}
+        for row, i, value in marks.drop_nulls("value").iter_rows()
+    ]
+
+
+def _risk_exprs(columns: _Columns) -> list[pl.Expr]:
+    """risk_<k>_date|instrument|rating for every group k the header has."""
+    risk_ks = sorted({int(r.target.split("_")[1]) for r in columns.roles if r.role == "risk" and r.target})
+    return [
+        columns.first(f"risk_{k}_{field}", f"risk_{k}_{field}")
+        for k in risk_ks for field in ("date", "instrument", "rating")
+    ]
+
+
+def _comment_exprs(columns: _Columns) -> list[pl.Expr]:
+    """``comments`` (non-empty comment cells per row) and ``has_suggestion``: counts
+    only, the text never leaves ingest."""
+    comment_cols = [columns.cell(i) for i, r in enumerate(columns.roles) if r.role == "comment"]
     if comment_cols:
-        exprs.append(
-            pl.sum_horizontal([_stripped(c).is_not_null().cast(pl.Int16) for c in comment_cols])
-            .cast(pl.Int16)
-            .alias("comments")
-        )
+        comments = pl.sum_horizontal([_stripped(c).is_not_null().cast(pl.Int16) for c in comment_cols]).cast(pl.Int16)
     else:
-        exprs.append(pl.lit(0, pl.Int16).alias("comments"))
-    where = by_target.get("survey_suggestions")
-    exprs.append(
-        (_stripped(col[where[0]]).is_not_null() if where else pl.lit(False)).alias("has_suggestion")
-    )
+        comments = pl.lit(0, pl.Int16)
+    where = columns.of("survey_suggestions")
+    suggestion = _stripped(columns.cell(where[0])).is_not_null() if where else pl.lit(False)
+    return [comments.alias("comments"), suggestion.alias("has_suggestion")]
 
-    # local variables: names and how many rows fill them (never their values)
-    local_idx = [i for i, r in enumerate(roles) if r.role in ("local", "blank")]
+
+def _local_variables(data: pl.DataFrame, columns: _Columns, grid: _Grid) -> tuple[list[dict[str, Any]], dict[int, str]]:
+    """Local variables: (name and how many rows fill it, never its values; {column
+    index: name}). A column without header counts only when it holds something."""
+    local_idx = [i for i, r in enumerate(columns.roles) if r.role in ("local", "blank")]
     filled = (
-        data.select([_stripped(col[i]).is_not_null().sum().alias(col[i]) for i in local_idx]).row(0)
+        data.select([_stripped(columns.cell(i)).is_not_null().sum().alias(columns.cell(i)) for i in local_idx]).row(0)
         if local_idx
         else ()
     )
+    local_variables: list[dict[str, Any]] = []
     local_names: dict[int, str] = {}
     for i, n in zip(local_idx, filled):
-        if roles[i].role == "blank" and n == 0:
+        if columns.roles[i].role == "blank" and n == 0:
             continue
-        name = headers[i] or f"(kolumn {grid.ref(i)} utan rubrik)"
+        name = columns.headers[i] or f"(kolumn {grid.ref(i)} utan rubrik)"
         local_names[i] = name
         local_variables.append({"name": name, "filled": int(n)})
-        issues.append({"file": shown, "row": None, "column": name, "variable": None,
-                       "rule": "local_variable", "value": None, "_col": i - 10**6})
+    return local_variables, local_names
 
-    for i, (h, r) in enumerate(zip(headers, roles)):
+
+def _columns_meta(columns: _Columns, local_names: dict[int, str]) -> dict[str, str]:
+    """{header: what it is} (variable or risk target, personal, comment, local)."""
+    columns_meta: dict[str, str] = {}
+    for i, (h, r) in enumerate(zip(columns.headers, columns.roles)):
         if r.role == "blank":
             if i in local_names:
                 columns_meta[local_names[i]] = "local"
@@ -681,47 +758,18 @@ def _build(grid: _Grid, shown: str, round_text: str, key: bytes) -> tuple[pl.Dat
         columns_meta[h] = {"personal": "personal", "comment": "comment", "local": "local"}.get(
             r.role, r.target or ""
         )
+    return columns_meta
 
-    raw = data.select(exprs)
-    raw = raw.with_columns(
-        pseudonymise(raw.get_column("client_key"), key),
-        pseudonymise(raw.get_column("handler_key"), key),
-    )
 
-    municipality = _most_common(raw.get_column("municipality"))
+def _most_common_service_type(values: pl.Series) -> int | None:
+    """The most common Verksamhet (1) code of the file's rows (ties: the lowest)."""
+    service_type = cbm.load()["service_type"]
     service_counts: dict[int, int] = {}
-    for text, n in raw.get_column("service_type").drop_nulls().value_counts(name="n").iter_rows():
-        code = _option_code(cb["service_type"], text)
+    for text, n in values.drop_nulls().value_counts(name="n").iter_rows():
+        code = _option_code(service_type, text)
         if code is not None:
             service_counts[code] = service_counts.get(code, 0) + n
-    service_type = min(service_counts, key=lambda c: (-service_counts[c], c)) if service_counts else None
-
-    issues.sort(key=lambda x: (x["row"] if x["row"] is not None else -1, x["_col"]))
-    for issue in issues:
-        del issue["_col"]
-
-    metadata: dict[str, Any] = {
-        "file": shown,
-        "round": round_text,
-        "format": grid.format,
-        "sheet": grid.sheet,
-        "header_row": header_row,
-        "encoding": grid.encoding,
-        "delimiter": grid.delimiter,
-        "rows_read": raw.height,
-        "municipality": municipality,
-        "service_type": service_type,
-        "columns": columns_meta,
-        "variable_columns": variable_columns,
-        "local_variables": local_variables,
-        "issues": issues,
-    }
-    return raw, metadata
-
-
-def issues_frame(metadata: dict[str, Any]) -> pl.DataFrame:
-    """The metadata's issues as a frame of ``rules.ISSUE_SCHEMA``."""
-    return pl.DataFrame(metadata["issues"], schema=ISSUE_SCHEMA)
+    return min(service_counts, key=lambda c: (-service_counts[c], c)) if service_counts else None
 
 
 def _round_of(path: Path) -> str:

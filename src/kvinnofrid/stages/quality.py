@@ -24,7 +24,7 @@ import polars as pl
 from kvinnofrid.spec import codebook as cbmod
 from kvinnofrid.stages.clean import COUNT_KEYS, AccountingError, CleanResult, check_accounting
 from kvinnofrid.stages.compile import assign_units
-from kvinnofrid.spec.rules import ISSUE_SCHEMA, RULES
+from kvinnofrid.spec.rules import ISSUE_SCHEMA, OUTCOME_LABELS, RULES
 
 SUMMARY_COUNT_COLUMNS = [*COUNT_KEYS, *RULES]
 
@@ -134,54 +134,89 @@ def render_unit_page(
     each issue grouped by rule with description and advice and a table of file, row,
     column and value, the local variables with fill counts, and the number of non-empty
     comments and client suggestions."""
-    cb = cbmod.load()
-    personal_vars = {v.name for v in cb.personal}
-    file_rows, accounting, local_vars = [], [], []
-    issue_parts = []
-    secret_keys: set[str] = set()
-    comments = suggestions = 0
     ordered = sorted(files, key=lambda fr: (fr[1].round, _file_of(*fr)))
-    for meta, result in ordered:
-        name = _file_of(meta, result)
-        delimiter = meta.get("delimiter")
-        file_rows.append({
-            "file": name,
-            "round": result.round.isoformat(),
-            "format": _blank(meta.get("format")),
-            "sheet": _blank(meta.get("sheet")),
-            "header_row": _blank(meta.get("header_row")),
-            "encoding": _blank(meta.get("encoding")),
-            "delimiter": _DELIMITERS.get(delimiter, _blank(delimiter)) if delimiter is not None else "",
-        })
-        c = result.counts
-        accounting.append({"file": name, "round": result.round.isoformat(),
-                           **{k: int(c[k]) for k in COUNT_KEYS},
-                           "ok": int(c["rows_read"]) == int(c["rows_used"]) + int(c["rows_excluded"]) + int(c["rows_quarantined"])})
-        for lv in meta.get("local_variables") or []:
-            local_vars.append({"file": name, "name": str(lv.get("name", "")), "filled": int(lv.get("filled", 0) or 0)})
-        comments += int(c.get("comments", 0))
-        suggestions += int(c.get("suggestions", 0))
+    secret_keys = _secret_keys(ordered)
+    issues = _shown_issues(unit, ordered, warnings, secret_keys)
+    html = _environment().get_template("quality_unit.html.j2").render(
+        unit=unit,
+        files=[_file_row(meta, result) for meta, result in ordered],
+        accounting=[_accounting_row(meta, result) for meta, result in ordered],
+        groups=_rule_groups(issues, max_rows_per_rule),
+        outcome_labels=OUTCOME_LABELS,
+        adult_age=cbmod.load().derived["adult_age"],
+        local_vars=[
+            {"file": _file_of(meta, result), "name": str(lv.get("name", "")), "filled": int(lv.get("filled", 0) or 0)}
+            for meta, result in ordered for lv in meta.get("local_variables") or []
+        ],
+        comments=sum(int(result.counts.get("comments", 0)) for _, result in ordered),
+        suggestions=sum(int(result.counts.get("suggestions", 0)) for _, result in ordered),
+        generated=(generated.isoformat() if generated else None),
+    )
+    leaked = [k for k in secret_keys if len(k) >= 16 and k in html]
+    if leaked:  # pragma: no cover - defence in depth
+        raise RuntimeError(f"kvalitetssidan för {unit} skulle innehålla en klient- eller handläggaridentitet; sidan skrivs inte")
+    return html
+
+
+def _file_row(meta: dict, result: CleanResult) -> dict[str, str]:
+    """How the file was read: format, sheet, header row, encoding, delimiter."""
+    delimiter = meta.get("delimiter")
+    return {
+        "file": _file_of(meta, result),
+        "round": result.round.isoformat(),
+        "format": _blank(meta.get("format")),
+        "sheet": _blank(meta.get("sheet")),
+        "header_row": _blank(meta.get("header_row")),
+        "encoding": _blank(meta.get("encoding")),
+        "delimiter": _DELIMITERS.get(delimiter, _blank(delimiter)) if delimiter is not None else "",
+    }
+
+
+def _accounting_row(meta: dict, result: CleanResult) -> dict[str, Any]:
+    c = result.counts
+    return {"file": _file_of(meta, result), "round": result.round.isoformat(),
+            **{k: int(c[k]) for k in COUNT_KEYS},
+            "ok": int(c["rows_read"]) == int(c["rows_used"]) + int(c["rows_excluded"]) + int(c["rows_quarantined"])}
+
+
+def _secret_keys(files: Sequence[tuple[dict, CleanResult]]) -> set[str]:
+    """Every client and handler key of the unit's rows: never shown on the page."""
+    keys: set[str] = set()
+    for _, result in files:
         for frame in (result.used, result.excluded):
             for col in ("client_key", "handler_key"):
                 if col in frame.columns:
-                    secret_keys.update(frame[col].drop_nulls().to_list())
-        hidden_headers = _personal_headers(meta)
-        issues = result.issues.select(ISSUE_SCHEMA.names())
-        issues = issues.with_columns(
-            pl.when(pl.col("variable").is_in(list(personal_vars)) | pl.col("column").is_in(list(hidden_headers)))
+                    keys.update(frame[col].drop_nulls().to_list())
+    return keys
+
+
+def _shown_issues(
+    unit: str, files: Sequence[tuple[dict, CleanResult]], warnings: pl.DataFrame | None, secret_keys: set[str]
+) -> pl.DataFrame:
+    """The unit's issues and warnings, with the value blanked for personal variables
+    and columns and wherever it equals a key of the unit's data."""
+    personal_vars = [v.name for v in cbmod.load().personal]
+    parts = []
+    for meta, result in files:
+        hidden_headers = list(_personal_headers(meta))
+        parts.append(result.issues.select(ISSUE_SCHEMA.names()).with_columns(
+            pl.when(pl.col("variable").is_in(personal_vars) | pl.col("column").is_in(hidden_headers))
             .then(pl.lit(None, pl.String)).otherwise(pl.col("value")).alias("value")
-        )
-        issue_parts.append(issues)
+        ))
     if warnings is not None and warnings.height:
-        w = warnings
-        if "unit" in w.columns:
-            w = w.filter(pl.col("unit") == unit)
-        issue_parts.append(w.select(ISSUE_SCHEMA.names()).cast(dict(ISSUE_SCHEMA)))
-    issues = pl.concat(issue_parts) if issue_parts else pl.DataFrame(schema=ISSUE_SCHEMA)
+        w = warnings.filter(pl.col("unit") == unit) if "unit" in warnings.columns else warnings
+        parts.append(w.select(ISSUE_SCHEMA.names()).cast(dict(ISSUE_SCHEMA)))
+    issues = pl.concat(parts) if parts else pl.DataFrame(schema=ISSUE_SCHEMA)
     if secret_keys and issues.height:
         issues = issues.with_columns(
             pl.when(pl.col("value").is_in(list(secret_keys))).then(pl.lit(None, pl.String)).otherwise(pl.col("value")).alias("value")
         )
+    return issues
+
+
+def _rule_groups(issues: pl.DataFrame, max_rows_per_rule: int) -> list[dict[str, Any]]:
+    """One group per rule that has issues, in vocabulary order, with at most
+    ``max_rows_per_rule`` rows shown."""
     groups = []
     for rule_name, rule in RULES.items():
         part = issues.filter(pl.col("rule") == rule_name).sort("file", "row", "column", nulls_last=True)
@@ -200,22 +235,7 @@ def render_unit_page(
                 for r in shown.iter_rows(named=True)
             ],
         })
-    html = _environment().get_template("quality_unit.html.j2").render(
-        unit=unit,
-        files=file_rows,
-        accounting=accounting,
-        groups=groups,
-        outcome_labels={"quarantine": "raden sätts i karantän", "exclude": "raden exkluderas",
-                        "field": "fältet sätts som saknat", "warning": "varning", "info": "information"},
-        local_vars=local_vars,
-        comments=comments,
-        suggestions=suggestions,
-        generated=(generated.isoformat() if generated else None),
-    )
-    leaked = [k for k in secret_keys if len(k) >= 16 and k in html]
-    if leaked:  # pragma: no cover - defence in depth
-        raise RuntimeError(f"kvalitetssidan för {unit} skulle innehålla en klient- eller handläggaridentitet; sidan skrivs inte")
-    return html
+    return groups
 
 
 def unit_pages(

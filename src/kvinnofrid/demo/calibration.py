@@ -37,7 +37,7 @@ from kvinnofrid.demo.comparison import (
     OUTSIDE_TABLES, ComparisonError, comparison_row, compare_tables, format_lines, reference_values,
     summary_counts, table_reference, table_value,
 )
-from kvinnofrid.demo.simulate import UNITS, SimulationSettings, load_municipalities, simulate_rounds
+from kvinnofrid.demo.simulate import SimulationSettings, simulate_rounds, units_frame
 from kvinnofrid.spec import codebook
 from kvinnofrid.spec.diagrams import load_registry
 from kvinnofrid.stages.derive import derive_cases, risk_change
@@ -74,8 +74,7 @@ def pipeline_outputs(cases: pl.DataFrame, risk: pl.DataFrame) -> dict[str, Any]:
 # ------------------------------------------------------------------ size classes
 @cache
 def _size_table() -> pl.DataFrame:
-    units = pl.DataFrame({"unit": [u[0] for u in UNITS], "kommun": [u[1] for u in UNITS]})
-    return units.join(load_municipalities(), on="kommun")
+    return units_frame().select("unit", "invanare_ungefar")
 
 
 def _units_by_size(low: int, high: int) -> list[str]:

@@ -2,7 +2,7 @@
 
 The demo generator (``simulate``) produces one *round snapshot* per submission round:
 the canonical, valid cases of every unit. This module turns a snapshot into the files
-units would send in (``../shared/spec/export-format.md``): one ``.xlsx`` or ``.csv``
+units would send in (the data contract of ``data-raw/README.md``): one ``.xlsx`` or ``.csv``
 per unit under ``<folder>/<YYYY-MM-DD>/``, each unit with its own, stable export
 habits (a :class:`UnitFormat`), plus realistic defects.
 
@@ -50,6 +50,7 @@ import polars as pl
 import xlsxwriter
 
 from kvinnofrid import __version__
+from kvinnofrid.demo.simulate import DEMO_SEED, PERIOD_START
 from kvinnofrid.spec import codebook as cbm
 
 GENERATOR_VERSION = "1"
@@ -203,10 +204,10 @@ class ExportSettings:
     the "opened before the period" rows are dated before it.
     """
 
-    seed: int = 20231010
+    seed: int = DEMO_SEED
     defect_rate: float = 0.01
     min_defects_per_kind: int = 1
-    period_start: date = date(2022, 1, 1)
+    period_start: date = PERIOD_START
     ensure_coverage: bool = True  # give the first units the COVERAGE_PROFILES habits
 
 
@@ -402,14 +403,19 @@ def _variable_header(var: cbm.Variable, style: str) -> str:
     }[style]
 
 
-def _single_value(var: cbm.Variable, code: int, fmt: UnitFormat, container: str) -> str | int:
+def _spelt_label(var: cbm.Variable, code: int, fmt: UnitFormat) -> str:
+    """An option's label as the unit spells it ("Vet ej", upper or lower case)."""
     label = var.label_of(code)
     if fmt.vet_ej and cbm.normalise(label) == "vet inte":
         label = "Vet ej"
-    label = _case(label, fmt.value_case)
+    return _case(label, fmt.value_case)
+
+
+def _single_value(var: cbm.Variable, code: int, fmt: UnitFormat) -> str | int:
+    label = _spelt_label(var, code, fmt)
     style = fmt.value_style
     if style == "code":
-        return code if container == "xlsx" else str(code)
+        return code if fmt.container == "xlsx" else str(code)
     if style == "label":
         return label
     if style == "dot":
@@ -460,9 +466,7 @@ def _list_token(var: cbm.Variable, code: int, fmt: UnitFormat, layout: str) -> s
     label = var.label_of(code)
     if "," in label or ";" in label:
         return str(code)  # a label with a separator in it cannot be listed unambiguously
-    if fmt.vet_ej and cbm.normalise(label) == "vet inte":
-        label = "Vet ej"
-    return _case(label, fmt.value_case)
+    return _spelt_label(var, code, fmt)
 
 
 def _unknown_label(var: cbm.Variable, r: random.Random) -> str:
@@ -691,7 +695,7 @@ def _single_cell(fmt: UnitFormat, var: cbm.Variable) -> Callable[[_Row], Any]:
         if var.name in row.defects:
             return row.defects[var.name].value
         code = row.case.get(var.name)
-        return None if code is None else _single_value(var, code, fmt, fmt.container)
+        return None if code is None else _single_value(var, code, fmt)
 
     return cell
 

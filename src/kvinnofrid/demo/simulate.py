@@ -36,16 +36,23 @@ import polars as pl
 
 from kvinnofrid.spec import codebook
 
-__all__ = ["SimulationSettings", "RoundSnapshot", "simulate_rounds", "load_municipalities", "UNITS"]
+__all__ = ["SimulationSettings", "RoundSnapshot", "simulate_rounds", "load_municipalities", "units_frame",
+           "UNITS", "DEMO_SEED", "PERIOD_START", "PERIOD_END"]
+
+# The demo defaults: the seed (config.yaml demo.seed) and the follow-up period of the
+# 2021–2023 report. The export writer uses the same ones.
+DEMO_SEED = 20231010
+PERIOD_START = dt.date(2022, 1, 1)
+PERIOD_END = dt.date(2023, 10, 10)
 
 
 @dataclass(frozen=True)
 class SimulationSettings:
     """Everything that decides the demo population; same settings → same frames."""
 
-    seed: int = 20231010
-    period_start: dt.date = dt.date(2022, 1, 1)
-    period_end: dt.date = dt.date(2023, 10, 10)
+    seed: int = DEMO_SEED
+    period_start: dt.date = PERIOD_START
+    period_end: dt.date = PERIOD_END
     # (submission date, number of units submitting); the last round is the final one
     rounds: tuple[tuple[dt.date, int], ...] = (
         (dt.date(2023, 5, 15), 32),
@@ -304,7 +311,8 @@ def load_municipalities() -> pl.DataFrame:
     return pl.DataFrame(rows).with_columns(pl.col("invanare_ungefar").cast(pl.Int64))
 
 
-def _units_frame() -> pl.DataFrame:
+def units_frame() -> pl.DataFrame:
+    """The demo units (UNITS) with their län and approximate inhabitants."""
     munis = load_municipalities()
     units = pl.DataFrame(
         {
@@ -420,7 +428,7 @@ class _Identifiers:
 def _population(settings: SimulationSettings) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
     """The final round's units, cases and risk assessments."""
     rng = np.random.default_rng(settings.seed)
-    units = _units_frame()
+    units = units_frame()
     sizes = units["n_cases"].to_numpy()
     if sizes.sum() != settings.n_cases:
         raise ValueError(f"unit sizes sum to {sizes.sum()}, not n_cases = {settings.n_cases}")

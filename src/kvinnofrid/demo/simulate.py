@@ -438,8 +438,7 @@ def _population(settings: SimulationSettings) -> tuple[pl.DataFrame, pl.DataFram
     survey = _simulate_survey(rng, settings, background, timeline, closing)
     survey, closing = _with_open_case_answers(rng, settings, timeline.closed_mask, survey, closing)
     support = _simulate_support(rng, background, timeline, closing, survey)
-    risk = _risk_assessments(rng, support.assessed, background.is_hrv, background.is_man, background.severity,
-                             timeline.opened_off, timeline.last_off, timeline.start)
+    risk = _simulate_risk_assessments(rng, support.assessed, background, timeline)
     ids = _simulate_identifiers(rng, sizes, background.unit_idx, timeline.opened_off, survey.respondent)
     cases = _cases_frame(units, background, timeline, closing, survey, support, ids)
     risk = _risk_frame(risk, cases, units["unit"].to_numpy()[background.unit_idx])
@@ -1068,10 +1067,36 @@ def _risk_frame(risk: pl.DataFrame, cases: pl.DataFrame, case_units: np.ndarray)
     )
 
 
-def _risk_assessments(rng, assessed, hrv, man, sev, opened_off, last_off, start) -> pl.DataFrame:
-    n = assessed.size
+def _simulate_risk_assessments(rng, assessed: np.ndarray, background: _Background,
+                               timeline: _Timeline) -> pl.DataFrame:
+    """One row per assessment of the assessed cases (``case`` = case index, ``seq`` =
+    0-based order within the case): instrument, date and rating."""
+    cases, count, seq, instrument = _simulate_risk_instruments(rng, assessed, background.is_hrv, background.is_man)
+    case_of = np.repeat(cases, count)
+    # dates: first within two weeks of opening, later ones 2–12 weeks apart, within the case
+    gaps = np.where(seq == 0, np.floor(rng.random(seq.size) * 15), 14 + np.floor(rng.random(seq.size) * 70))
+    cum = np.cumsum(gaps)
+    cum -= np.repeat(cum[np.cumsum(count) - count] - gaps[np.cumsum(count) - count], count)
+    off = np.minimum(timeline.opened_off[case_of] + cum.astype(int), timeline.last_off[case_of])
+    rated, rating = _simulate_risk_ratings(rng, background.severity[cases], count, seq, instrument)
+    return pl.DataFrame(
+        {
+            "case": case_of,
+            "seq": seq,
+            "date": _date_series(timeline.start + off.astype("timedelta64[D]")),
+            "instrument": pl.Series(instrument, dtype=pl.Int8),
+            "rating": pl.Series(np.where(rated, rating, 0), dtype=pl.Int8).replace(0, None),
+        }
+    )
+
+
+def _simulate_risk_instruments(rng, assessed: np.ndarray, hrv: np.ndarray, man: np.ndarray):
+    """An instrument combination per assessed case (RISK_COMBOS, exact), 1–3 assessments
+    per case; a two-instrument combination alternates its instruments. Returns the
+    assessed cases, their number of assessments, and per assessment row its
+    position within the case and its instrument."""
     combo_codes = list(RISK_COMBOS)
-    combo = np.full(n, -1)
+    combo = np.full(assessed.size, -1)
     w = {
         combo_codes.index((1,)): np.where(man, 0.6, 1.0),
         combo_codes.index((6,)): np.where(man, 1.5, 1.0),
@@ -1085,25 +1110,26 @@ def _risk_assessments(rng, assessed, hrv, man, sev, opened_off, last_off, start)
     n_instr = np.array([len(combo_codes[c]) for c in cmb])
     extra = np.select([rng.random(cases.size) < 0.68, rng.random(cases.size) < 0.7], [0, 1], 2)
     count = np.maximum(n_instr, 1 + extra)
-    case_of = np.repeat(cases, count)
     seq = np.arange(count.sum()) - np.repeat(np.cumsum(count) - count, count)
     first_instr = np.array([combo_codes[c][0] for c in cmb])
     second_instr = np.array([combo_codes[c][-1] for c in cmb])
     use_second = np.repeat(n_instr == 2, count) & (seq % 2 == 1)
     instrument = np.where(use_second, np.repeat(second_instr, count), np.repeat(first_instr, count))
-    # dates: first within two weeks of opening, later ones 2–12 weeks apart, within the case
-    gaps = np.where(seq == 0, np.floor(rng.random(seq.size) * 15), 14 + np.floor(rng.random(seq.size) * 70))
-    cum = np.cumsum(gaps)
-    cum -= np.repeat(cum[np.cumsum(count) - count] - gaps[np.cumsum(count) - count], count)
-    off = np.minimum(opened_off[case_of] + cum.astype(int), last_off[case_of])
-    # ratings 1–10 (talk without a method is rated in some cases only). Of the cases
-    # with two or more ratings, exactly UNCHANGED_RATING_SHARE end on the first rating.
-    rated = (instrument != 6) | np.repeat(rng.random(cases.size) < 0.45, count)
-    n_rated = np.bincount(np.repeat(np.arange(cases.size), count), weights=rated, minlength=cases.size)
+    return cases, count, seq, instrument
+
+
+def _simulate_risk_ratings(rng, case_severity: np.ndarray, count: np.ndarray, seq: np.ndarray,
+                           instrument: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Ratings 1–10 (talk without a method is rated in some cases only): a walk from a
+    severity-dependent start, mostly downwards. Of the cases with two or more ratings,
+    exactly UNCHANGED_RATING_SHARE end on the first rating. Returns (rated, rating)."""
+    n_cases = case_severity.size
+    rated = (instrument != 6) | np.repeat(rng.random(n_cases) < 0.45, count)
+    n_rated = np.bincount(np.repeat(np.arange(n_cases), count), weights=rated, minlength=n_cases)
     repeated = n_rated >= 2
-    unchanged = np.zeros(cases.size, bool)
+    unchanged = np.zeros(n_cases, bool)
     unchanged[_pick(rng, repeated * 1.0, int(round(UNCHANGED_RATING_SHARE * repeated.sum())))] = True
-    base = np.select([sev[cases] == 3, sev[cases] == 2], [6, 4], 2) + np.floor(rng.random(cases.size) * 4)
+    base = np.select([case_severity == 3, case_severity == 2], [6, 4], 2) + np.floor(rng.random(n_cases) * 4)
     step = np.where(rng.random(seq.size) < 0.75, -1, 1) * (1 + np.floor(rng.random(seq.size) * 2))
     step = np.where(np.repeat(unchanged, count) | (seq == 0), 0, step)
     walk = np.cumsum(step)
@@ -1111,7 +1137,7 @@ def _risk_assessments(rng, assessed, hrv, man, sev, opened_off, last_off, start)
     rating = np.clip(np.repeat(base, count) + walk, 1, 10).astype(int)
     # changed cases: make sure the last rating differs from the first
     rated_rows = np.flatnonzero(rated)
-    local = np.repeat(np.arange(cases.size), count)[rated_rows]
+    local = np.repeat(np.arange(n_cases), count)[rated_rows]
     _, first_pos = np.unique(local, return_index=True)
     _, last_rev = np.unique(local[::-1], return_index=True)
     first_row = rated_rows[first_pos]
@@ -1119,15 +1145,7 @@ def _risk_assessments(rng, assessed, hrv, man, sev, opened_off, last_off, start)
     owners = local[first_pos]
     fix = repeated[owners] & ~unchanged[owners] & (rating[first_row] == rating[last_row])
     rating[last_row[fix]] = np.where(rating[first_row[fix]] > 1, rating[first_row[fix]] - 1, 2)
-    return pl.DataFrame(
-        {
-            "case": case_of,
-            "seq": seq,
-            "date": pl.Series((start + off.astype("timedelta64[D]")).astype("datetime64[D]")).cast(pl.Date),
-            "instrument": pl.Series(instrument, dtype=pl.Int8),
-            "rating": pl.Series(np.where(rated, rating, 0), dtype=pl.Int8).replace(0, None),
-        }
-    )
+    return rated, rating
 
 
 # ------------------------------------------------------------------ the rounds

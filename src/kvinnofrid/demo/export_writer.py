@@ -564,6 +564,7 @@ def _plan_unknown_values(plan: _FieldPlan, settings: ExportSettings) -> None:
 
 
 def _plan_date_defects(plan: _FieldPlan, round_date: date, settings: ExportSettings) -> None:
+    """Unreadable dates, and closing dates before the opening or after the submission."""
     seed = settings.seed
     for key in _choose("invalid_date", plan.eligible(["closed", "support_started"]), settings):
         r = _rng(seed, "invalid_date", *key)
@@ -579,6 +580,7 @@ def _plan_date_defects(plan: _FieldPlan, round_date: date, settings: ExportSetti
 
 
 def _plan_age_defects(plan: _FieldPlan, settings: ExportSettings) -> None:
+    """Ages that are no number, and ages above 110."""
     for key in _choose("age_not_a_number", plan.eligible(["age"]), settings):
         r = _rng(settings.seed, "age_not_a_number", *key)
         plan.add(key, "age", "age_not_a_number", r.choice(("fyrtio", "okänd", "medelålders", "??")))
@@ -842,6 +844,7 @@ def _variable_columns(fmt: UnitFormat, var: cbm.Variable, style: str) -> list[_C
 
 
 def _comment_column(fmt: UnitFormat, var: cbm.Variable, style: str) -> _Column:
+    """A free-text comment column after the variable (the pipeline counts, never keeps, its text)."""
     if fmt.comment_header == "dash":
         header = _label_header(f"{var.label} – Kommentar", style)
     else:
@@ -1127,6 +1130,7 @@ def _defect_log_rows(ordered: list[tuple[_Row, str | None]], columns: list[_Colu
 
 def _manifest_row(fmt: UnitFormat, file: dict[str, Any], header_row: int, *, rows_written: int,
                   valid_rows: int) -> dict[str, Any]:
+    """The file's manifest row (``file``: round, unit, file)."""
     return dict(
         file, container=fmt.container,
         sheet=fmt.sheet or None, sheet_index=fmt.sheet_index, title_rows=fmt.title_rows,

@@ -589,6 +589,7 @@ def _simulate_initiative(rng, n: int) -> dict[int, np.ndarray]:
 
 
 def _simulate_impairment(rng, n: int) -> dict[int, np.ndarray]:
+    """Impairment (multi): 1–2 of the impairment options, else Vet ej or Nej alone."""
     impairment_state = np.full(n, -1)   # 9 = has an impairment option
     n_impaired = sum(IMPAIRMENT_DEGREE.values())
     _assign(rng, impairment_state, np.ones(n, bool), {9: n_impaired, **IMPAIRMENT_OTHER})
@@ -649,6 +650,7 @@ def _simulate_closed_cases(rng, units: pl.DataFrame, unit_idx: np.ndarray) -> np
 
 
 def _simulate_closing(rng, units: pl.DataFrame, background: _Background, timeline: _Timeline) -> _Closing:
+    """How the closed cases ended: closing reason, top group, goal follow-up."""
     reason = _simulate_closing_reason(rng, timeline, background.is_hrv)
     top = _simulate_top_group(rng, units, background, timeline.closed_mask, reason)
     goal = _simulate_goal(rng, background, timeline, reason, top)
@@ -773,6 +775,7 @@ def _with_open_case_answers(rng, settings: SimulationSettings, closed_mask: np.n
 # ------------------------------------------------------------------ support
 def _simulate_support(rng, background: _Background, timeline: _Timeline, closing: _Closing,
                       survey: _Survey) -> _Support:
+    """The support given: interventions, risk assessment, collaboration, decisions."""
     has_int = _simulate_with_intervention(rng, background, timeline, closing)
     implementation = _simulate_implementation(rng, background.is_man, timeline.closed_mask, closing, has_int)
     assessed = _simulate_risk_assessed(rng, background, closing.top, has_int)
@@ -806,6 +809,7 @@ def _simulate_with_intervention(rng, background: _Background, timeline: _Timelin
 
 def _simulate_implementation(rng, man: np.ndarray, closed_mask: np.ndarray, closing: _Closing,
                              has_int: np.ndarray) -> np.ndarray:
+    """Implementation of the closed cases' interventions (all, some, none carried out, other)."""
     reason, goal = closing.reason, closing.goal
     implementation = np.full(man.size, -1)
     impl_pool = closed_mask & has_int
@@ -964,6 +968,7 @@ def _simulate_support_start(rng, timeline: _Timeline, has_int: np.ndarray) -> np
 
 
 def _simulate_decision_and_change_goal(rng, has_int: np.ndarray, closing: _Closing) -> tuple[np.ndarray, np.ndarray]:
+    """Decision type of the cases with support, and the change goal of all cases."""
     top, goal = closing.top, closing.goal
     decision = np.full(has_int.size, -1)
     _assign(rng, decision, has_int, {1: int(0.47 * has_int.sum()), 3: 110, 2: int(0.45 * has_int.sum())},

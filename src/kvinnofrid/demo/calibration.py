@@ -27,18 +27,20 @@ not).
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 from functools import cache
-from typing import Any, Callable
+from typing import Any
 
 import polars as pl
 
-from kvinnofrid.spec import codebook
 from kvinnofrid.demo.comparison import (
     OUTSIDE_TABLES, ComparisonError, comparison_row, compare_tables, format_lines, reference_values,
     summary_counts, table_reference, table_value,
 )
-from kvinnofrid.stages.derive import derive_cases, risk_change
+from kvinnofrid.demo.simulate import SimulationSettings, simulate_rounds, units_frame
+from kvinnofrid.spec import codebook
 from kvinnofrid.spec.diagrams import load_registry
+from kvinnofrid.stages.derive import derive_cases, risk_change
 from kvinnofrid.statistics.facts import build_facts, slug
 from kvinnofrid.statistics.stats import build_stats
 from kvinnofrid.statistics.tables import build_all_tables
@@ -72,10 +74,7 @@ def pipeline_outputs(cases: pl.DataFrame, risk: pl.DataFrame) -> dict[str, Any]:
 # ------------------------------------------------------------------ size classes
 @cache
 def _size_table() -> pl.DataFrame:
-    from kvinnofrid.demo.simulate import UNITS, load_municipalities
-
-    units = pl.DataFrame({"unit": [u[0] for u in UNITS], "kommun": [u[1] for u in UNITS]})
-    return units.join(load_municipalities(), on="kommun")
+    return units_frame().select("unit", "invanare_ungefar")
 
 
 def _units_by_size(low: int, high: int) -> list[str]:
@@ -133,106 +132,149 @@ def _own_values(derived: pl.DataFrame) -> dict[Key, float]:
     return out
 
 
+@dataclass(frozen=True)
+class _Lookup:
+    """Reads single values from the pipeline's tables, stats and facts, in percent."""
+
+    tables: dict[int, pl.DataFrame]
+    stats: pl.DataFrame
+    facts: dict[str, Any]
+
+    def fact(self, name: str) -> float:
+        value = self.facts.get(name)
+        return math.nan if value is None else float(value)
+
+    def fact_pct(self, name: str) -> float:          # a 0–1 share fact in percent
+        return 100.0 * self.fact(name)
+
+    def table(self, diagram: str, category: str, kind: str) -> float:
+        return table_value(self.tables, diagram, category, kind)
+
+    def row(self, comparison: str, variable: str, category: str | None) -> dict[str, Any]:
+        return _stat(self.stats, comparison, variable, category)
+
+    def diff(self, comparison: str, variable: str, category: str | None) -> float:
+        return _pp(self.row(comparison, variable, category)["difference"])
+
+    def share_a(self, comparison: str, variable: str, category: str | None) -> float:
+        return _pp(self.row(comparison, variable, category)["share_a"])
+
+    def respondents_minus_closed(self, variable: str, category: str) -> float:
+        # closed cases = respondents + closed non-respondents (the two stats groups)
+        r = self.row("survey_dropout", variable, category)
+        return _pp(r["share_a"]) - _pct(r["n_a"] + r["n_b"], r["denominator_a"] + r["denominator_b"])
+
+
 def generated_outside_tables(outputs: dict[str, Any]) -> dict[Key, float]:
     """Every published value that is not a table row (``comparison.OUTSIDE_TABLES`` and
     the text's statements): from stats, facts, table values and ``_own_values``."""
-    cb = codebook.load()
-    reg = load_registry()
-    tables, stats, facts = outputs["tables"], outputs["stats"], outputs["facts"]
     own = _own_values(outputs["derived"])
     small_hrv = own.pop(SMALL_UNITS_HRV)
-    yes = reg.labels["yes"]
+    look = _Lookup(outputs["tables"], outputs["stats"], outputs["facts"])
+    return {**own, **_diagram_cross_values(look), **_hrv_statements(look, small_hrv),
+            **_men_statements(look), **_outcome_statements(look)}
+
+
+def _diagram_cross_values(look: _Lookup) -> dict[Key, float]:
+    """The values beside diagrams 7–12 and the impairment text that no table row holds."""
+    cb = codebook.load()
     very, severe = cb["violence_severity"].label_of(3), cb["violence_severity"].label_of(2)
-    hrv = cb["honour_violence"].label_of(1)
-    parent, relative, other = (cb["perpetrator"].label_of(k) for k in (3, 4, 6))
-    former_partner = cb["perpetrator"].label_of(2)
-
-    def fact(name: str) -> float:
-        value = facts.get(name)
-        return math.nan if value is None else float(value)
-
-    def fact_pct(name: str) -> float:          # a 0–1 share fact in percent
-        return 100.0 * fact(name)
-
-    def tv(diagram: str, category: str, kind: str) -> float:
-        return table_value(tables, diagram, category, kind)
-
-    def diff(comparison: str, variable: str, category: str | None) -> float:
-        return _pp(_stat(stats, comparison, variable, category)["difference"])
-
-    def share_a(comparison: str, variable: str, category: str | None) -> float:
-        return _pp(_stat(stats, comparison, variable, category)["share_a"])
-
-    def respondents_minus_closed(variable: str, category: str) -> float:
-        # closed cases = respondents + closed non-respondents (the two stats groups)
-        r = _stat(stats, "survey_dropout", variable, category)
-        return _pp(r["share_a"]) - _pct(r["n_a"] + r["n_b"], r["denominator_a"] + r["denominator_b"])
-
-    def not_hrv_risk_assessed() -> float:
-        # all cases (diagram 26) minus the HRV cases of the stats comparison
-        r = _stat(stats, "hrv", "risk_assessed", yes)
-        ja = tables[26].filter(pl.col("category") == yes).row(0, named=True)
-        return _pct(ja["n"] - r["n_a"], ja["denominator"] - r["denominator_a"])
-
-    t, mw, tm, rm = "text", "Man minus Kvinna: ", "Toppgrupp minus alla: ", "Svarande minus avslutade: "
-    hm = "HRV minus Ej HRV: "
-    sources: dict[Key, Callable[[], float]] = {
-        ("7", "HRV: Mycket grovt", "share"): lambda: share_a("hrv", "violence_severity", very),
-        ("7", "18–24: Mycket grovt", "share"): lambda: share_a("youngest", "violence_severity", very),
-        ("7", "18–24: Grovt", "share"): lambda: share_a("youngest", "violence_severity", severe),
-        ("8", "Nuvarande eller före detta partner", "share"): lambda: fact_pct("share_partner_perpetrator"),
+    return {
+        ("7", "HRV: Mycket grovt", "share"): look.share_a("hrv", "violence_severity", very),
+        ("7", "18–24: Mycket grovt", "share"): look.share_a("youngest", "violence_severity", very),
+        ("7", "18–24: Grovt", "share"): look.share_a("youngest", "violence_severity", severe),
+        ("8", "Nuvarande eller före detta partner", "share"): look.fact_pct("share_partner_perpetrator"),
         ("9", "Boenderelaterad insats (andel av alla ärenden)", "share"):
-            lambda: fact_pct("share_housing_intervention"),
-        ("12", "Antal samverkansparter per ärende med samverkan", "mean"): lambda: fact("mean_partners"),
-        **{("text-funktionsnedsattning", label, "share"): (lambda lb=label: fact_pct(f"share_impairment_{slug(lb)}"))
+            look.fact_pct("share_housing_intervention"),
+        ("12", "Antal samverkansparter per ärende med samverkan", "mean"): look.fact("mean_partners"),
+        **{("text-funktionsnedsattning", label, "share"): look.fact_pct(f"share_impairment_{slug(label)}")
            for label in cb["impairment"].labels},
-        (t, "Andel HRV bland kvinnor", "share"): lambda: _pp(_stat(stats, "men", "honour_violence", hrv)["share_b"]),
-        (t, "Andel HRV bland män", "share"): lambda: share_a("men", "honour_violence", hrv),
-        (t, "Andel HRV i kommuner under 20 000 invånare minus alla", "difference"):
-            lambda: small_hrv - tv("5", hrv, "share"),
-        (t, "HRV: andel 18–34 år", "share"): lambda: fact_pct("hrv_share_age_18_34"),
-        (t, "HRV, kvinnor: andel 18–34 år", "share"): lambda: fact_pct("hrv_women_share_young"),
-        (t, "HRV, män: andel 18–34 år", "share"): lambda: fact_pct("hrv_men_share_young"),
-        (t, hm + "utövare förälder/föräldrar", "difference"): lambda: diff("hrv", "perpetrator", parent),
-        (t, hm + "utövare annan släkting", "difference"): lambda: diff("hrv", "perpetrator", relative),
-        (t, hm + "andel Född utanför Europa", "difference"):
-            lambda: tv("22", hm + cb["origin"].label_of(4), "difference"),
-        (t, "HRV: riskbedömning gjord", "share"): lambda: share_a("hrv", "risk_assessed", yes),
-        (t, "Ej HRV eller okänt: riskbedömning gjord", "share"): not_hrv_risk_assessed,
-        (t, "HRV: mycket grovt våld", "share"): lambda: share_a("hrv", "violence_severity", very),
-        (t, hm + "mycket grovt våld", "difference"): lambda: diff("hrv", "violence_severity", very),
-        (t, mw + "utövare förälder/föräldrar", "difference"): lambda: diff("men", "perpetrator", parent),
-        (t, mw + "utövare annan", "difference"): lambda: diff("men", "perpetrator", other),
-        (t, mw + "utövare före detta partner", "difference"): lambda: diff("men", "perpetrator", former_partner),
-        (t, mw + "mycket grovt våld", "difference"): lambda: diff("men", "violence_severity", very),
-        (t, mw + "FREDA", "difference"): lambda: diff("men", "risk_instruments", cb["risk_assessments"].label_of(1)),
-        (t, mw + "samtliga insatser avbrutna", "difference"):
-            lambda: diff("men", "implementation", cb["implementation"].label_of(3)),
-        (t, mw + "negativ förändring", "difference"):
-            lambda: diff("men", "goal_followup", cb["goal_followup"].label_of(4)),
-        (t, mw + "medelantal insatser (absolut)", "difference"):
-            lambda: abs(_stat(stats, "men", "n_interventions", None)["difference"]),
-        (t, "Toppgruppen", "count"): lambda: fact("top_group_n"),
-        (t, "Toppgruppen, andel av avslutade", "share"): lambda: fact_pct("top_group_share_closed"),
-        (t, "Längre ärenden: andel målet uppnått 271–360 minus 1–90", "difference"):
-            lambda: tv("17", "271–360 minus 1–90: " + cb["closing_reason"].label_of(1), "difference"),
-        (t, rm + "Född i Sverige med svenskfödd förälder", "difference"):
-            lambda: respondents_minus_closed("origin", cb["origin"].label_of(1)),
-        (t, rm + "HRV", "difference"): lambda: respondents_minus_closed("honour_violence", hrv),
-        (t, rm + "en insats", "difference"): lambda: respondents_minus_closed("single_intervention", yes),
-        (t, rm + "mycket grovt våld", "difference"): lambda: respondents_minus_closed("violence_severity", very),
-        (t, tm + "medelantal insatser", "difference"):
-            lambda: _stat(stats, "top_group", "n_interventions", None)["mean_a"] - tv("10", "Genomsnitt", "mean"),
-        (t, tm + "riskbedömning gjord", "difference"):
-            lambda: share_a("top_group", "risk_assessed", yes) - tv("26", yes, "share"),
-        (t, tm + "samverkan", "difference"):     # all cases with collaboration recorded: 1 − share "0"
-            lambda: share_a("top_group", "any_partner", yes) - (100.0 - tv("13", "0", "share")),
-        (t, tm + "utövare före detta partner", "difference"):
-            lambda: share_a("top_group", "perpetrator", former_partner) - tv("8", former_partner, "share"),
-        (t, "Upprepade skattningar: andel med oförändrad skattning (sista = första)", "share"):
-            lambda: share_a("risk_change", "risk_change", reg.labels["risk_change"]["unchanged"]),
     }
-    return {**own, **{key: f() for key, f in sources.items()}}
+
+
+def _hrv_statements(look: _Lookup, small_hrv: float) -> dict[Key, float]:
+    """The text's statements on honour-related violence (HRV minus Ej HRV: ...)."""
+    cb = codebook.load()
+    yes = load_registry().labels["yes"]
+    very = cb["violence_severity"].label_of(3)
+    hrv = cb["honour_violence"].label_of(1)
+    parent, relative = (cb["perpetrator"].label_of(k) for k in (3, 4))
+    # all cases (diagram 26) minus the HRV cases of the stats comparison
+    r = look.row("hrv", "risk_assessed", yes)
+    ja = look.tables[26].filter(pl.col("category") == yes).row(0, named=True)
+    t, hm = "text", "HRV minus Ej HRV: "
+    return {
+        (t, "Andel HRV bland kvinnor", "share"): _pp(look.row("men", "honour_violence", hrv)["share_b"]),
+        (t, "Andel HRV bland män", "share"): look.share_a("men", "honour_violence", hrv),
+        (t, "Andel HRV i kommuner under 20 000 invånare minus alla", "difference"):
+            small_hrv - look.table("5", hrv, "share"),
+        (t, "HRV: andel 18–34 år", "share"): look.fact_pct("hrv_share_age_18_34"),
+        (t, "HRV, kvinnor: andel 18–34 år", "share"): look.fact_pct("hrv_women_share_young"),
+        (t, "HRV, män: andel 18–34 år", "share"): look.fact_pct("hrv_men_share_young"),
+        (t, hm + "utövare förälder/föräldrar", "difference"): look.diff("hrv", "perpetrator", parent),
+        (t, hm + "utövare annan släkting", "difference"): look.diff("hrv", "perpetrator", relative),
+        (t, hm + "andel Född utanför Europa", "difference"):
+            look.table("22", hm + cb["origin"].label_of(4), "difference"),
+        (t, "HRV: riskbedömning gjord", "share"): look.share_a("hrv", "risk_assessed", yes),
+        (t, "Ej HRV eller okänt: riskbedömning gjord", "share"):
+            _pct(ja["n"] - r["n_a"], ja["denominator"] - r["denominator_a"]),
+        (t, "HRV: mycket grovt våld", "share"): look.share_a("hrv", "violence_severity", very),
+        (t, hm + "mycket grovt våld", "difference"): look.diff("hrv", "violence_severity", very),
+    }
+
+
+def _men_statements(look: _Lookup) -> dict[Key, float]:
+    """The text's statements comparing men with women (Man minus Kvinna: ...)."""
+    cb = codebook.load()
+    very = cb["violence_severity"].label_of(3)
+    parent, former_partner, other = (cb["perpetrator"].label_of(k) for k in (3, 2, 6))
+    t, mw = "text", "Man minus Kvinna: "
+    return {
+        (t, mw + "utövare förälder/föräldrar", "difference"): look.diff("men", "perpetrator", parent),
+        (t, mw + "utövare annan", "difference"): look.diff("men", "perpetrator", other),
+        (t, mw + "utövare före detta partner", "difference"): look.diff("men", "perpetrator", former_partner),
+        (t, mw + "mycket grovt våld", "difference"): look.diff("men", "violence_severity", very),
+        (t, mw + "FREDA", "difference"): look.diff("men", "risk_instruments", cb["risk_assessments"].label_of(1)),
+        (t, mw + "samtliga insatser avbrutna", "difference"):
+            look.diff("men", "implementation", cb["implementation"].label_of(3)),
+        (t, mw + "negativ förändring", "difference"):
+            look.diff("men", "goal_followup", cb["goal_followup"].label_of(4)),
+        (t, mw + "medelantal insatser (absolut)", "difference"):
+            abs(look.row("men", "n_interventions", None)["difference"]),
+    }
+
+
+def _outcome_statements(look: _Lookup) -> dict[Key, float]:
+    """The text's statements on outcomes: top group, longer cases, survey respondents,
+    repeated risk ratings."""
+    cb = codebook.load()
+    reg = load_registry()
+    yes = reg.labels["yes"]
+    very = cb["violence_severity"].label_of(3)
+    former_partner = cb["perpetrator"].label_of(2)
+    t, tm, rm = "text", "Toppgrupp minus alla: ", "Svarande minus avslutade: "
+    return {
+        (t, "Toppgruppen", "count"): look.fact("top_group_n"),
+        (t, "Toppgruppen, andel av avslutade", "share"): look.fact_pct("top_group_share_closed"),
+        (t, "Längre ärenden: andel målet uppnått 271–360 minus 1–90", "difference"):
+            look.table("17", "271–360 minus 1–90: " + cb["closing_reason"].label_of(1), "difference"),
+        (t, rm + "Född i Sverige med svenskfödd förälder", "difference"):
+            look.respondents_minus_closed("origin", cb["origin"].label_of(1)),
+        (t, rm + "HRV", "difference"):
+            look.respondents_minus_closed("honour_violence", cb["honour_violence"].label_of(1)),
+        (t, rm + "en insats", "difference"): look.respondents_minus_closed("single_intervention", yes),
+        (t, rm + "mycket grovt våld", "difference"): look.respondents_minus_closed("violence_severity", very),
+        (t, tm + "medelantal insatser", "difference"):
+            look.row("top_group", "n_interventions", None)["mean_a"] - look.table("10", "Genomsnitt", "mean"),
+        (t, tm + "riskbedömning gjord", "difference"):
+            look.share_a("top_group", "risk_assessed", yes) - look.table("26", yes, "share"),
+        (t, tm + "samverkan", "difference"):     # all cases with collaboration recorded: 1 − share "0"
+            look.share_a("top_group", "any_partner", yes) - (100.0 - look.table("13", "0", "share")),
+        (t, tm + "utövare före detta partner", "difference"):
+            look.share_a("top_group", "perpetrator", former_partner) - look.table("8", former_partner, "share"),
+        (t, "Upprepade skattningar: andel med oförändrad skattning (sista = första)", "share"):
+            look.share_a("risk_change", "risk_change", reg.labels["risk_change"]["unchanged"]),
+    }
 
 
 # ------------------------------------------------------------------ the report
@@ -278,8 +320,6 @@ def format_report(report: pl.DataFrame) -> str:
 def main(seed: int | None = None) -> int:
     """Simulate the demo rounds (``seed``: default the settings' seed) and print the
     final round's calibration; exit status 1 when a value is outside its tolerance."""
-    from kvinnofrid.demo.simulate import SimulationSettings, simulate_rounds
-
     settings = SimulationSettings() if seed is None else SimulationSettings(seed=seed)
     final = simulate_rounds(settings)[-1]
     report = calibration_report(final.cases, final.risk)

@@ -42,6 +42,8 @@ from typing import Any, Sequence
 import polars as pl
 import yaml
 
+from kvinnofrid.statistics.tables import TABLE_SCHEMA
+
 __all__ = ["ComparisonError", "reference_values", "table_reference", "compare_tables", "table_value",
            "within_tolerance", "comparison_row", "format_lines", "format_comparison", "summary_counts",
            "read_tables", "OUTSIDE_TABLES", "COMPOSITE_ENTRIES", "main"]
@@ -343,8 +345,6 @@ def format_comparison(report: pl.DataFrame, remark: str | None = None) -> str:
 
 def read_tables(folder: Path | str, numbers: Sequence[int]) -> tuple[dict[int, pl.DataFrame], list[str]]:
     """diagram_NN.csv (else .parquet) of each number: (tables, missing file names)."""
-    from kvinnofrid.statistics.tables import TABLE_SCHEMA
-
     folder = Path(folder)
     tables: dict[int, pl.DataFrame] = {}
     missing: list[str] = []

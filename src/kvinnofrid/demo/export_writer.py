@@ -50,6 +50,7 @@ import polars as pl
 import xlsxwriter
 
 from kvinnofrid import __version__
+from kvinnofrid.demo.simulate import DEMO_SEED, PERIOD_START
 from kvinnofrid.spec import codebook as cbm
 
 GENERATOR_VERSION = "1"
@@ -203,10 +204,10 @@ class ExportSettings:
     the "opened before the period" rows are dated before it.
     """
 
-    seed: int = 20231010
+    seed: int = DEMO_SEED
     defect_rate: float = 0.01
     min_defects_per_kind: int = 1
-    period_start: date = date(2022, 1, 1)
+    period_start: date = PERIOD_START
     ensure_coverage: bool = True  # give the first units the COVERAGE_PROFILES habits
 
 
@@ -274,6 +275,7 @@ CSV_NAMES = (
 
 
 def _random_format(slug: str, settings: ExportSettings, profile: Mapping[str, Any]) -> UnitFormat:
+    """A unit's habits drawn from (seed, slug); ``profile`` overrides the draws it sets."""
     cb = cbm.load()
     r = _rng(settings.seed, "format", slug)
     container = r.choice(("xlsx", "csv"))
@@ -310,30 +312,37 @@ def _random_format(slug: str, settings: ExportSettings, profile: Mapping[str, An
     draws.update(profile)
     # coverage profiles always carry comment columns (with delimiters and line breaks)
     draws["comment_variables"] = (comment_variables or tuple(commented[:2])) if profile else comment_variables
-    if draws["container"] == "csv":
-        draws.update(sheet="", sheet_index=0, title_rows=0, trailing_empty_rows=0)
-        if draws["date_style"] in EXCEL_ONLY_DATE_STYLES:
-            draws["date_style"] = "iso"
-    else:
-        draws.update(delimiter="", encoding="", newline="")
-        if draws["sheet"] not in ("Export", "Data"):
-            draws["sheet_index"] = 0  # only a sheet named Export/Data may hide behind others
-    layout = draws["multi_layout"]
-    if layout == "mixed":
-        kinds = [k for _, k in per_variable]
-        if "option" not in kinds:
-            per_variable[0] = (per_variable[0][0], "option")
-        if "list" not in kinds:
-            per_variable[-1] = (per_variable[-1][0], "list")
-        multi_layouts = tuple(
-            (name, "option_label" if k == "option" else "list_codes") for name, k in per_variable
-        )
-    else:
-        multi_layouts = tuple((name, layout) for name, _ in per_variable)
+    draws.update(_container_settings(draws))
+    draws["multi_layouts"] = _multi_layouts(draws["multi_layout"], per_variable)
     names = XLSX_NAMES if draws["container"] == "xlsx" else CSV_NAMES
-    draws["multi_layouts"] = multi_layouts
     draws["file_name"] = draws.get("file_name") or names[name_index]
     return UnitFormat(**draws)
+
+
+def _container_settings(draws: Mapping[str, Any]) -> dict[str, Any]:
+    """Blank the settings the container does not have; keep the rest consistent."""
+    if draws["container"] == "csv":
+        out: dict[str, Any] = dict(sheet="", sheet_index=0, title_rows=0, trailing_empty_rows=0)
+        if draws["date_style"] in EXCEL_ONLY_DATE_STYLES:
+            out["date_style"] = "iso"
+        return out
+    out = dict(delimiter="", encoding="", newline="")
+    if draws["sheet"] not in ("Export", "Data"):
+        out["sheet_index"] = 0  # only a sheet named Export/Data may hide behind others
+    return out
+
+
+def _multi_layouts(layout: str, per_variable: list[tuple[str, str]]) -> tuple[tuple[str, str], ...]:
+    """(variable, layout) per multi variable; "mixed" uses both kinds at least once."""
+    if layout != "mixed":
+        return tuple((name, layout) for name, _ in per_variable)
+    per_variable = list(per_variable)
+    kinds = [k for _, k in per_variable]
+    if "option" not in kinds:
+        per_variable[0] = (per_variable[0][0], "option")
+    if "list" not in kinds:
+        per_variable[-1] = (per_variable[-1][0], "list")
+    return tuple((name, "option_label" if k == "option" else "list_codes") for name, k in per_variable)
 
 
 def assign_formats(units: Iterable[str], settings: ExportSettings) -> dict[str, UnitFormat]:
@@ -394,14 +403,19 @@ def _variable_header(var: cbm.Variable, style: str) -> str:
     }[style]
 
 
-def _single_value(var: cbm.Variable, code: int, fmt: UnitFormat, container: str) -> str | int:
+def _spelt_label(var: cbm.Variable, code: int, fmt: UnitFormat) -> str:
+    """An option's label as the unit spells it ("Vet ej", upper or lower case)."""
     label = var.label_of(code)
     if fmt.vet_ej and cbm.normalise(label) == "vet inte":
         label = "Vet ej"
-    label = _case(label, fmt.value_case)
+    return _case(label, fmt.value_case)
+
+
+def _single_value(var: cbm.Variable, code: int, fmt: UnitFormat) -> str | int:
+    label = _spelt_label(var, code, fmt)
     style = fmt.value_style
     if style == "code":
-        return code if container == "xlsx" else str(code)
+        return code if fmt.container == "xlsx" else str(code)
     if style == "label":
         return label
     if style == "dot":
@@ -452,9 +466,7 @@ def _list_token(var: cbm.Variable, code: int, fmt: UnitFormat, layout: str) -> s
     label = var.label_of(code)
     if "," in label or ";" in label:
         return str(code)  # a label with a separator in it cannot be listed unambiguously
-    if fmt.vet_ej and cbm.normalise(label) == "vet inte":
-        label = "Vet ej"
-    return _case(label, fmt.value_case)
+    return _spelt_label(var, code, fmt)
 
 
 def _unknown_label(var: cbm.Variable, r: random.Random) -> str:
@@ -483,12 +495,9 @@ class _FieldDefect:
     value: str | date  # a date is written in the file's date style
 
 
-@dataclass
+@dataclass(frozen=True)
 class _ExtraRow:
-    after: int  # index of the template case among the unit's valid rows
-    rule: str
-    case: dict[str, Any]
-    risk: dict[int, tuple]
+    case: dict[str, Any]  # a rejected row has no risk assessments
     opened_text: str | None = None  # an invalid opening date written as text
 
 
@@ -504,78 +513,109 @@ def _plan_defects(
 ) -> tuple[dict[tuple, list[_FieldDefect]], dict[str, list[tuple[tuple, str]]]]:
     """Choose the defects of a round: field defects by case key, row defects by unit
     (as (template case key, rule)). Cases are chosen by a hash of their key, so a case
-    keeps its defects from round to round while still eligible."""
+    keeps its defects from round to round while still eligible. The field defects are
+    planned in a fixed order: a field carries at most one, the first that claims it."""
+    plan = _FieldPlan({_case_key(c["unit"], c): c for c in cases})
+    _plan_unknown_values(plan, settings)
+    _plan_date_defects(plan, round_date, settings)
+    _plan_age_defects(plan, settings)
+    _plan_risk_rating_defects(plan, risk, settings)
+    return plan.defects, _plan_row_defects(list(plan.cases), settings)
+
+
+@dataclass
+class _FieldPlan:
+    """The field defects chosen so far, by case key."""
+
+    cases: dict[tuple, dict[str, Any]]  # case key -> canonical case, in case order
+    defects: dict[tuple, list[_FieldDefect]] = field(default_factory=dict)
+
+    def add(self, key: tuple, variable: str, rule: str, value: str | date) -> None:
+        self.defects.setdefault(key, []).append(_FieldDefect(variable, rule, value))
+
+    def open_fields(self, key: tuple, names: Sequence[str]) -> list[str]:
+        """The names whose canonical value is missing and that carry no defect yet."""
+        case = self.cases[key]
+        taken = {d.variable for d in self.defects.get(key, [])}
+        return [n for n in names if case.get(n) is None and n not in taken]
+
+    def eligible(self, names: Sequence[str]) -> list[tuple]:
+        return [k for k in self.cases if self.open_fields(k, names)]
+
+
+def _choose(kind: str, eligible: list[tuple], settings: ExportSettings) -> list[tuple]:
+    """The eligible keys whose hash falls under the defect rate, at least
+    ``min_defects_per_kind`` of them (the lowest hashes)."""
+    scored = sorted((_uniform(settings.seed, "defect", kind, *k), k) for k in eligible)
+    chosen = [k for s, k in scored if s < settings.defect_rate]
+    if len(chosen) < settings.min_defects_per_kind:
+        chosen = [k for _, k in scored[: settings.min_defects_per_kind]]
+    return chosen
+
+
+def _plan_unknown_values(plan: _FieldPlan, settings: ExportSettings) -> None:
+    """unknown_value: one missing single-choice field gets a label matching no option."""
     cb = cbm.load()
-    singles = [v for v in cb.of_kind("single") if v.name != "service_type"]
+    singles = [v.name for v in cb.of_kind("single") if v.name != "service_type"]
+    for key in _choose("unknown_value", plan.eligible(singles), settings):
+        r = _rng(settings.seed, "unknown_value", *key)
+        name = r.choice(plan.open_fields(key, singles))
+        plan.add(key, name, "unknown_value", _unknown_label(cb[name], r))
+
+
+def _plan_date_defects(plan: _FieldPlan, round_date: date, settings: ExportSettings) -> None:
+    """Unreadable dates, and closing dates before the opening or after the submission."""
     seed = settings.seed
-    fields: dict[tuple, list[_FieldDefect]] = {}
-    taken: set[tuple] = set()  # (case key, variable) that already carry a defect
-
-    def u(kind: str, key: tuple) -> float:
-        return _uniform(seed, "defect", kind, *key)
-
-    def choose(kind: str, eligible: list[tuple]) -> list[tuple]:
-        scored = sorted((u(kind, k), k) for k in eligible)
-        chosen = [k for s, k in scored if s < settings.defect_rate]
-        if len(chosen) < settings.min_defects_per_kind:
-            chosen = [k for _, k in scored[: settings.min_defects_per_kind]]
-        return chosen
-
-    by_key = {_case_key(c["unit"], c): c for c in cases}
-    keys = list(by_key)
-
-    def add(key: tuple, variable: str, rule: str, value: str | date) -> None:
-        fields.setdefault(key, []).append(_FieldDefect(variable, rule, value))
-        taken.add((key, variable))
-
-    def null_vars(key: tuple, names: Sequence[str]) -> list[str]:
-        case = by_key[key]
-        return [n for n in names if case.get(n) is None and (key, n) not in taken]
-
-    # unknown_value: one missing single-choice field
-    for key in choose("unknown_value", [k for k in keys if null_vars(k, [v.name for v in singles])]):
-        r = _rng(seed, "unknown_value", *key)
-        name = r.choice(null_vars(key, [v.name for v in singles]))
-        add(key, name, "unknown_value", _unknown_label(cb[name], r))
-    # dates
-    for key in choose("invalid_date", [k for k in keys if null_vars(k, ["closed", "support_started"])]):
+    for key in _choose("invalid_date", plan.eligible(["closed", "support_started"]), settings):
         r = _rng(seed, "invalid_date", *key)
-        name = r.choice(null_vars(key, ["closed", "support_started"]))
-        add(key, name, "invalid_date", r.choice(("2022-13-45", "5/3-22", "2023-02-30", "31.12.2022", "ej klart")))
-    for key in choose("closing_date_before_opening", [k for k in keys if null_vars(k, ["closed"])]):
+        name = r.choice(plan.open_fields(key, ["closed", "support_started"]))
+        plan.add(key, name, "invalid_date", r.choice(("2022-13-45", "5/3-22", "2023-02-30", "31.12.2022", "ej klart")))
+    for key in _choose("closing_date_before_opening", plan.eligible(["closed"]), settings):
         r = _rng(seed, "closing_date_before_opening", *key)
-        add(key, "closed", "closing_date_before_opening", by_key[key]["opened"] - timedelta(days=r.randint(1, 60)))
-    for key in choose("closing_date_after_submission", [k for k in keys if null_vars(k, ["closed"])]):
+        opened = plan.cases[key]["opened"]
+        plan.add(key, "closed", "closing_date_before_opening", opened - timedelta(days=r.randint(1, 60)))
+    for key in _choose("closing_date_after_submission", plan.eligible(["closed"]), settings):
         r = _rng(seed, "closing_date_after_submission", *key)
-        add(key, "closed", "closing_date_after_submission", round_date + timedelta(days=r.randint(1, 90)))
-    for key in choose("age_not_a_number", [k for k in keys if null_vars(k, ["age"])]):
-        r = _rng(seed, "age_not_a_number", *key)
-        add(key, "age", "age_not_a_number", r.choice(("fyrtio", "okänd", "medelålders", "??")))
-    for key in choose("age_above_110", [k for k in keys if null_vars(k, ["age"])]):
-        r = _rng(seed, "age_above_110", *key)
-        add(key, "age", "age_above_110", r.choice(("130", "150", "999", "111")))
-    # risk ratings: only where an assessment has an instrument but no rating
+        plan.add(key, "closed", "closing_date_after_submission", round_date + timedelta(days=r.randint(1, 90)))
+
+
+def _plan_age_defects(plan: _FieldPlan, settings: ExportSettings) -> None:
+    """Ages that are no number, and ages above 110."""
+    for key in _choose("age_not_a_number", plan.eligible(["age"]), settings):
+        r = _rng(settings.seed, "age_not_a_number", *key)
+        plan.add(key, "age", "age_not_a_number", r.choice(("fyrtio", "okänd", "medelålders", "??")))
+    for key in _choose("age_above_110", plan.eligible(["age"]), settings):
+        r = _rng(settings.seed, "age_above_110", *key)
+        plan.add(key, "age", "age_above_110", r.choice(("130", "150", "999", "111")))
+
+
+def _plan_risk_rating_defects(plan: _FieldPlan, risk: Mapping[tuple, dict[int, tuple]],
+                              settings: ExportSettings) -> None:
+    """Ratings out of range: only where an assessment has an instrument but no rating."""
     risk_slots = [
         (key, pos)
-        for key in keys
+        for key in plan.cases
         for pos, (_d, instrument, rating) in sorted(risk.get(key, {}).items())
         if instrument is not None and rating is None
     ]
-    chosen_slots = set(choose("risk_rating_out_of_range", [(*k, p) for k, p in risk_slots]))
+    chosen_slots = set(_choose("risk_rating_out_of_range", [(*k, p) for k, p in risk_slots], settings))
     for key, pos in risk_slots:
         if (*key, pos) in chosen_slots:
-            r = _rng(seed, "risk_rating_out_of_range", *key, pos)
-            add(key, f"risk_{pos}_rating", "risk_rating_out_of_range", r.choice(("0", "11", "15", "-1")))
+            r = _rng(settings.seed, "risk_rating_out_of_range", *key, pos)
+            plan.add(key, f"risk_{pos}_rating", "risk_rating_out_of_range", r.choice(("0", "11", "15", "-1")))
 
+
+def _plan_row_defects(keys: list[tuple], settings: ExportSettings) -> dict[str, list[tuple[tuple, str]]]:
+    """Rejected extra rows by unit, as (template case key, rule)."""
     rows: dict[str, list[tuple[tuple, str]]] = {}
     for kind in ROW_DEFECTS:
-        for key in choose(kind, keys):
+        for key in _choose(kind, keys, settings):
             rows.setdefault(key[0], []).append((key, kind))
-    return fields, rows
+    return rows
 
 
 def _extra_row(
-    key: tuple, rule: str, case: dict[str, Any], index: int, used_keys: set[tuple], settings: ExportSettings
+    key: tuple, rule: str, case: dict[str, Any], used_keys: set[tuple], settings: ExportSettings
 ) -> _ExtraRow:
     """A rejected row built from a valid case (the template); ``used_keys`` holds the
     unit's (client, opened) keys so that a new row never duplicates one by accident."""
@@ -584,13 +624,13 @@ def _extra_row(
     if rule == "case_key_missing":
         if r.random() < 0.7:
             new["client"] = r.choice(("", " "))
-            return _ExtraRow(index, rule, new, {})
-        return _ExtraRow(index, rule, new, {}, opened_text=r.choice(("2022-02-30", "", "okänt")))
+            return _ExtraRow(new)
+        return _ExtraRow(new, opened_text=r.choice(("2022-02-30", "", "okänt")))
     if rule == "duplicate_case_key":
         age = new.get("age")
         new["age"] = 40 if age is None else (age - 1 if age >= 100 else age + 1)
         new["handler"] = f"{case.get('handler') or 'H'}2"
-        return _ExtraRow(index, rule, new, {})
+        return _ExtraRow(new)
     if rule == "age_under_18":  # a new client (a child registered by mistake)
         client = f"{case['client']}-{r.choice('ABCDEFGH')}"
         while (client, case["opened"]) in used_keys:
@@ -605,8 +645,7 @@ def _extra_row(
         for name in ("opened", "support_started", "closed"):
             if new.get(name) is not None:
                 new[name] = new[name] + shift
-    used_keys.add((new["client"], new["opened"]))
-    return _ExtraRow(index, rule, new, {})
+    return _ExtraRow(new)
 
 
 # --------------------------------------------------------------------------- columns
@@ -637,146 +676,180 @@ class _Column:
     block: str = ""
 
 
+# A cell maker returns the function that writes one column's cell of a row.
+
+
+def _date_cell(fmt: UnitFormat, name: str) -> Callable[[_Row], Any]:
+    def cell(row: _Row) -> Any:
+        if name == "opened" and row.opened_text is not None:
+            return row.opened_text
+        if name in row.defects:
+            value = row.defects[name].value
+            return _date_value(value, fmt.date_style, row.rng(name)) if isinstance(value, date) else value
+        d = row.case.get(name)
+        return None if d is None else _date_value(d, fmt.date_style, row.rng(name))
+
+    return cell
+
+
+def _single_cell(fmt: UnitFormat, var: cbm.Variable) -> Callable[[_Row], Any]:
+    def cell(row: _Row) -> Any:
+        if var.name in row.defects:
+            return row.defects[var.name].value
+        code = row.case.get(var.name)
+        return None if code is None else _single_value(var, code, fmt)
+
+    return cell
+
+
+def _text_cell(name: str) -> Callable[[_Row], Any]:
+    return lambda row: row.case.get(name)
+
+
+def _age_cell(fmt: UnitFormat) -> Callable[[_Row], Any]:
+    def cell(row: _Row) -> Any:
+        if "age" in row.defects:
+            return row.defects["age"].value
+        age = row.case.get("age")
+        return None if age is None else _age_value(age, row.rng("age"), fmt.container)
+
+    return cell
+
+
+def _option_cell(fmt: UnitFormat, var: cbm.Variable, code: int) -> Callable[[_Row], Any]:
+    """One option's column of a multi variable: the chosen / not-chosen mark."""
+
+    def cell(row: _Row) -> Any:
+        codes = row.case.get(var.name) or []
+        if not codes:
+            return None
+        mark = fmt.chosen_mark if code in codes else fmt.not_chosen_mark
+        if fmt.container == "xlsx" and mark in ("0", "1"):
+            return int(mark)
+        return mark or None
+
+    return cell
+
+
+def _list_cell(fmt: UnitFormat, var: cbm.Variable, layout: str) -> Callable[[_Row], Any]:
+    """A multi variable in one column: the chosen options as a list."""
+    sep = fmt.list_separator + ("" if layout == "list_codes" else " ")
+
+    def cell(row: _Row) -> Any:
+        codes = row.case.get(var.name) or []
+        return sep.join(_list_token(var, c, fmt, layout) for c in codes) or None
+
+    return cell
+
+
+def _comment_cell(name: str) -> Callable[[_Row], Any]:
+    def cell(row: _Row) -> Any:
+        r = row.rng(f"comment_{name}")
+        return r.choice(COMMENT_TEXTS) if r.random() < 0.12 else None
+
+    return cell
+
+
+def _local_cell(row: _Row) -> Any:
+    x = row.rng("local").random()
+    return "Ja" if x < 0.15 else "Nej" if x < 0.6 else None
+
+
+def _risk_cell(fmt: UnitFormat, var: cbm.Variable, k: int, part: str) -> Callable[[_Row], Any]:
+    """The date, instrument or rating of the row's k-th risk assessment."""
+
+    def cell(row: _Row) -> Any:
+        assessment = row.risk.get(k)
+        if assessment is None:
+            return None
+        d, instrument, rating = assessment
+        if part == "date":
+            return None if d is None else _date_value(d, fmt.date_style, row.rng(f"risk_{k}_date"))
+        if part == "instrument":
+            if instrument is None:
+                return None
+            if fmt.instrument_style == "label":
+                return var.label_of(instrument)
+            return instrument if fmt.container == "xlsx" else str(instrument)
+        defect = row.defects.get(f"risk_{k}_rating")
+        if defect is not None:
+            return defect.value
+        if rating is None:
+            return None
+        return rating if fmt.container == "xlsx" else str(rating)
+
+    return cell
+
+
 def _columns(fmt: UnitFormat, n_risk: int, unit: str, settings: ExportSettings) -> list[_Column]:
-    cb = cbm.load()
-    container = fmt.container
+    """The file's columns in codebook order (or shuffled by block), each with its header.
+    A "mixed" header style draws each variable's style in codebook order."""
     hr = _rng(settings.seed, "headers", unit)
-    layouts = dict(fmt.multi_layouts)
     style_choices = [s for s in HEADER_STYLES if s != "mixed"]
 
     def style() -> str:
         return hr.choice(style_choices) if fmt.header_style == "mixed" else fmt.header_style
 
-    def date_cell(name: str) -> Callable[[_Row], Any]:
-        def cell(row: _Row) -> Any:
-            if name == "opened" and row.opened_text is not None:
-                return row.opened_text
-            if name in row.defects:
-                value = row.defects[name].value
-                return _date_value(value, fmt.date_style, row.rng(name)) if isinstance(value, date) else value
-            d = row.case.get(name)
-            return None if d is None else _date_value(d, fmt.date_style, row.rng(name))
-
-        return cell
-
-    def single_cell(var: cbm.Variable) -> Callable[[_Row], Any]:
-        def cell(row: _Row) -> Any:
-            if var.name in row.defects:
-                return row.defects[var.name].value
-            code = row.case.get(var.name)
-            return None if code is None else _single_value(var, code, fmt, container)
-
-        return cell
-
-    def text_cell(name: str) -> Callable[[_Row], Any]:
-        return lambda row: row.case.get(name)
-
-    def age_cell(row: _Row) -> Any:
-        if "age" in row.defects:
-            return row.defects["age"].value
-        age = row.case.get("age")
-        return None if age is None else _age_value(age, row.rng("age"), container)
-
-    def option_cell(var: cbm.Variable, code: int) -> Callable[[_Row], Any]:
-        def cell(row: _Row) -> Any:
-            codes = row.case.get(var.name) or []
-            if not codes:
-                return None
-            mark = fmt.chosen_mark if code in codes else fmt.not_chosen_mark
-            if container == "xlsx" and mark in ("0", "1"):
-                return int(mark)
-            return mark or None
-
-        return cell
-
-    def list_cell(var: cbm.Variable, layout: str) -> Callable[[_Row], Any]:
-        sep = fmt.list_separator + ("" if layout == "list_codes" else " ")
-
-        def cell(row: _Row) -> Any:
-            codes = row.case.get(var.name) or []
-            return sep.join(_list_token(var, c, fmt, layout) for c in codes) or None
-
-        return cell
-
-    def comment_cell(name: str) -> Callable[[_Row], Any]:
-        def cell(row: _Row) -> Any:
-            r = row.rng(f"comment_{name}")
-            return r.choice(COMMENT_TEXTS) if r.random() < 0.12 else None
-
-        return cell
-
-    def local_cell(row: _Row) -> Any:
-        x = row.rng("local").random()
-        return "Ja" if x < 0.15 else "Nej" if x < 0.6 else None
-
-    def risk_cell(k: int, part: str) -> Callable[[_Row], Any]:
-        var = cb["risk_assessments"]
-
-        def cell(row: _Row) -> Any:
-            assessment = row.risk.get(k)
-            if assessment is None:
-                return None
-            d, instrument, rating = assessment
-            if part == "date":
-                return None if d is None else _date_value(d, fmt.date_style, row.rng(f"risk_{k}_date"))
-            if part == "instrument":
-                if instrument is None:
-                    return None
-                if fmt.instrument_style == "label":
-                    return var.label_of(instrument)
-                return instrument if container == "xlsx" else str(instrument)
-            defect = row.defects.get(f"risk_{k}_rating")
-            if defect is not None:
-                return defect.value
-            if rating is None:
-                return None
-            return rating if container == "xlsx" else str(rating)
-
-        return cell
-
     columns: list[_Column] = []
-    for var in cb.variables:
-        block = var.name
+    for var in cbm.load().variables:
         if var.kind == "repeated":
-            words = var.extra["fields"]
-            prefix = var.extra["group_prefix"] + (f" ({var.suv})" if fmt.risk_header == "suv" else "")
-            for k in range(1, n_risk + 1):
-                for part in ("date", "instrument", "rating"):
-                    header = _label_header(f"{prefix} {k} {words[part]}", style())
-                    columns.append(_Column(header, risk_cell(k, part), f"risk_{k}_{part}", f"risk{k}"))
+            columns.extend(_risk_columns(fmt, var, n_risk, style))
             continue
         s = style()
-        if var.kind == "multi":
-            layout = layouts[var.name]
-            if layout in ("option_label", "option_code"):
-                for o in var.options:
-                    if layout == "option_code":
-                        header = f"{var.suv}_{o.code}"
-                    else:
-                        header = _label_header(f"{var.label} ({var.suv}): {o.label}", s)
-                    columns.append(_Column(header, option_cell(var, o.code), var.name, block))
-            else:
-                columns.append(_Column(_variable_header(var, s), list_cell(var, layout), var.name, block))
-        elif var.kind == "single":
-            columns.append(_Column(_variable_header(var, s), single_cell(var), var.name, block))
-        elif var.kind == "date":
-            columns.append(_Column(_variable_header(var, s), date_cell(var.name), var.name, block))
-        elif var.kind == "integer":
-            columns.append(_Column(_variable_header(var, s), age_cell, var.name, block))
-        else:  # text: municipality, and the personal handler, client, survey_suggestions
-            columns.append(_Column(_variable_header(var, s), text_cell(var.name), var.name, block))
+        columns.extend(_variable_columns(fmt, var, s))
         if var.name in fmt.comment_variables:
-            if fmt.comment_header == "dash":
-                header = _label_header(f"{var.label} – Kommentar", s)
-            else:
-                header = f"Kommentar ({var.suv})"
-            columns.append(_Column(header, comment_cell(var.name), None, block))
+            columns.append(_comment_column(fmt, var, s))
     if fmt.local_variable:
-        columns.append(_Column(_label_header(LOCAL_VARIABLE, fmt.header_style), local_cell, None, "local"))
+        columns.append(_Column(_label_header(LOCAL_VARIABLE, fmt.header_style), _local_cell, None, "local"))
     if fmt.column_order == "shuffled":
         order = {c.block: _hash_int(settings.seed, "order", unit, c.block) for c in columns}
         columns.sort(key=lambda c: order[c.block])  # stable: a block's columns stay together
     return columns
+
+
+def _risk_columns(fmt: UnitFormat, var: cbm.Variable, n_risk: int, style: Callable[[], str]) -> list[_Column]:
+    """Date, instrument and rating of each of the n_risk assessment groups."""
+    words = var.extra["fields"]
+    prefix = var.extra["group_prefix"] + (f" ({var.suv})" if fmt.risk_header == "suv" else "")
+    columns = []
+    for k in range(1, n_risk + 1):
+        for part in ("date", "instrument", "rating"):
+            header = _label_header(f"{prefix} {k} {words[part]}", style())
+            columns.append(_Column(header, _risk_cell(fmt, var, k, part), f"risk_{k}_{part}", f"risk{k}"))
+    return columns
+
+
+def _variable_columns(fmt: UnitFormat, var: cbm.Variable, style: str) -> list[_Column]:
+    """A variable's column, or one column per option (multi variables, option layouts)."""
+    header = _variable_header(var, style)
+    if var.kind == "multi":
+        layout = dict(fmt.multi_layouts)[var.name]
+        if layout not in ("option_label", "option_code"):
+            return [_Column(header, _list_cell(fmt, var, layout), var.name, var.name)]
+        return [
+            _Column(f"{var.suv}_{o.code}" if layout == "option_code"
+                    else _label_header(f"{var.label} ({var.suv}): {o.label}", style),
+                    _option_cell(fmt, var, o.code), var.name, var.name)
+            for o in var.options
+        ]
+    if var.kind == "single":
+        cell = _single_cell(fmt, var)
+    elif var.kind == "date":
+        cell = _date_cell(fmt, var.name)
+    elif var.kind == "integer":
+        cell = _age_cell(fmt)
+    else:  # text: municipality, and the personal handler, client, survey_suggestions
+        cell = _text_cell(var.name)
+    return [_Column(header, cell, var.name, var.name)]
+
+
+def _comment_column(fmt: UnitFormat, var: cbm.Variable, style: str) -> _Column:
+    """A free-text comment column after the variable (the pipeline counts, never keeps, its text)."""
+    if fmt.comment_header == "dash":
+        header = _label_header(f"{var.label} – Kommentar", style)
+    else:
+        header = f"Kommentar ({var.suv})"
+    return _Column(header, _comment_cell(var.name), None, var.name)
 
 
 # --------------------------------------------------------------------------- serialisation
@@ -905,39 +978,18 @@ def render_round(
     docs/stages.md). ``formats`` defaults to :func:`assign_formats` over this round's units.
     """
     round_date: date = snapshot.round
+    folder = round_date.isoformat()
     units = snapshot.units.sort("unit")
     if formats is None:
         formats = assign_formats(units["unit"].to_list(), settings)
-    case_columns = ["unit", "client", "handler", *cbm.case_schema().names()]
-    cases_frame = snapshot.cases
-    if "survey_suggestions" in cases_frame.columns:
-        case_columns.append("survey_suggestions")
-    cases = (
-        cases_frame.select(case_columns)
-        .with_row_index("_order")
-        .sort(["unit", "opened", "client", "_order"])
-        .drop("_order")
-        .to_dicts()
-    )
+    cases = _snapshot_cases(snapshot.cases)
     risk = _risk_by_case(snapshot.risk) if snapshot.risk is not None and snapshot.risk.height else {}
-    keys = [_case_key(c["unit"], c) for c in cases]
-    if len(set(keys)) != len(keys):
-        raise ValueError("snapshot.cases has duplicate (unit, client, opened) keys; the snapshot must hold valid cases only")
-    orphans = set(risk) - set(keys)
-    if orphans:
-        raise ValueError(f"snapshot.risk has {len(orphans)} case key(s) not in snapshot.cases, e.g. {sorted(orphans)[0][0]!r}")
-    unknown_units = {k[0] for k in keys} - set(units["unit"].to_list())
-    if unknown_units:
-        raise ValueError(f"snapshot.cases has units missing from snapshot.units: {sorted(unknown_units)}")
-    too_many = [k for k, groups in risk.items() if max(groups) > 10]
-    if too_many:
-        raise ValueError("snapshot.risk has positions above 10 (the export has at most 10 groups)")
+    _check_snapshot(cases, risk, units["unit"].to_list())
     field_plan, row_plan = _plan_defects(cases, risk, round_date, settings)
     cases_by_unit: dict[str, list[dict[str, Any]]] = {}
     for case in cases:
         cases_by_unit.setdefault(case["unit"], []).append(case)
 
-    folder = round_date.isoformat()
     files: dict[str, bytes] = {}
     defect_rows: list[dict[str, Any]] = []
     manifest_rows: list[dict[str, Any]] = []
@@ -945,88 +997,154 @@ def render_round(
         unit = unit_row["unit"]
         fmt = formats[unit]
         valid = cases_by_unit.get(unit, [])
-        rows = [
-            _Row(
-                c,
-                risk.get(_case_key(unit, c), {}),
-                {d.variable: d for d in field_plan.get(_case_key(unit, c), [])},
-                (settings.seed, "cells", *_case_key(unit, c)),
-            )
-            for c in valid
-        ]
-        index_of = {_case_key(unit, c): i for i, c in enumerate(valid)}
-        used_keys = {(c["client"], c["opened"]) for c in valid}
-        # extra (rejected) rows, placed among the valid ones; a duplicate after its original
-        placement = _rng(settings.seed, "placement", unit, folder)
-        buckets: list[list[tuple[_Row, str]]] = [[] for _ in range(len(rows) + 1)]
-        for key, rule in row_plan.get(unit, []):
-            i = index_of[key]
-            extra = _extra_row(key, rule, valid[i], i, used_keys, settings)
-            row = _Row(extra.case, extra.risk, {}, (settings.seed, "cells", rule, *key), extra.opened_text)
-            position = placement.randint(i + 1, len(rows)) if rule == "duplicate_case_key" else placement.randint(0, len(rows))
-            buckets[position].append((row, rule))
-        ordered: list[tuple[_Row, str | None]] = []
-        for i in range(len(rows) + 1):
-            ordered.extend(buckets[i])
-            if i < len(rows):
-                ordered.append((rows[i], None))
-
+        ordered = _unit_rows(unit, valid, risk, field_plan, row_plan.get(unit, []), folder, settings)
         n_risk = max([max(r.risk, default=0) for r, _ in ordered] + [1])
         columns = _columns(fmt, min(n_risk, 10), unit, settings)
-        headers = [c.header for c in columns]
         table = [[c.cell(r) for c in columns] for r, _ in ordered]
         municipality = str(valid[0]["municipality"]) if valid else str(unit_row.get("municipality") or unit)
-        name = _file_name(fmt, unit_row, round_date)
-        relative = f"{folder}/{name}"
-        while relative in files:
-            relative = f"{folder}/{Path(name).stem} ({unit}){Path(name).suffix}"
-            name = Path(relative).name
-        if fmt.container == "xlsx":
-            files[relative] = _xlsx_bytes(fmt, headers, table, round_date, municipality)
-            header_row = fmt.title_rows + 1
-            row_numbers = [header_row + 1 + i for i in range(len(table))]
-        else:
-            text, row_numbers = _csv_text(fmt, headers, table)
-            try:
-                files[relative] = text.encode(fmt.encoding)
-            except UnicodeEncodeError as error:
-                raise ValueError(
-                    f"{relative}: the text {error.object[error.start:error.end]!r} cannot be written in "
-                    f"{fmt.encoding}; keep simulated texts to characters Windows-1252 can hold"
-                ) from None
-            header_row = 1
-        column_of = {}
-        for c in columns:
-            if c.variable is not None:
-                column_of.setdefault(c.variable, c.header)
-        position_of = {c.variable: i for i, c in reversed(list(enumerate(columns))) if c.variable}
-        for (row, rule), number, values in zip(ordered, row_numbers, table):
-            base = dict(round=round_date, unit=unit, file=relative, row=number)
-            if rule is not None:
-                defect_rows.append(dict(base, column=None, variable=None, rule=rule, value=None))
-            for d in row.defects.values():
-                written = values[position_of[d.variable]]
-                defect_rows.append(dict(
-                    base, column=column_of[d.variable], variable=d.variable, rule=d.rule,
-                    value=written.isoformat() if isinstance(written, date) else str(written),
-                ))
-        manifest_rows.append(dict(
-            round=round_date, unit=unit, file=relative, container=fmt.container,
-            sheet=fmt.sheet or None, sheet_index=fmt.sheet_index, title_rows=fmt.title_rows,
-            header_row=header_row, trailing_empty_rows=fmt.trailing_empty_rows,
-            encoding=fmt.encoding or None, delimiter=fmt.delimiter or None,
-            newline={"\r\n": "CRLF", "\n": "LF"}.get(fmt.newline), header_style=fmt.header_style,
-            multi_layout=fmt.multi_layout, list_separator=fmt.list_separator,
-            chosen_mark=fmt.chosen_mark, not_chosen_mark=fmt.not_chosen_mark,
-            value_style=fmt.value_style, value_case=fmt.value_case, date_style=fmt.date_style,
-            vet_ej=fmt.vet_ej, risk_header=fmt.risk_header, instrument_style=fmt.instrument_style,
-            comment_header=fmt.comment_header, comment_columns=len(fmt.comment_variables),
-            local_variable=fmt.local_variable, column_order=fmt.column_order,
-            rows_written=len(table), valid_rows=len(rows),
-        ))
+        relative = _unique_path(files, folder, _file_name(fmt, unit_row, round_date), unit)
+        files[relative], header_row, row_numbers = _file_bytes(
+            fmt, [c.header for c in columns], table, round_date, municipality, relative)
+        defect_rows.extend(_defect_log_rows(ordered, columns, table, row_numbers,
+                                            dict(round=round_date, unit=unit, file=relative)))
+        manifest_rows.append(_manifest_row(fmt, dict(round=round_date, unit=unit, file=relative),
+                                           header_row, rows_written=len(table), valid_rows=len(valid)))
     defects = pl.DataFrame(defect_rows, schema=DEFECT_LOG_SCHEMA).sort(["file", "row", "rule"])
     manifest = pl.DataFrame(manifest_rows, schema=MANIFEST_SCHEMA).sort("file")
     return RenderedRound(round_date, files, defects, manifest)
+
+
+def _snapshot_cases(frame: pl.DataFrame) -> list[dict[str, Any]]:
+    """The snapshot's cases as rows in file order (unit, opened, client; stable)."""
+    case_columns = ["unit", "client", "handler", *cbm.case_schema().names()]
+    if "survey_suggestions" in frame.columns:
+        case_columns.append("survey_suggestions")
+    return (
+        frame.select(case_columns)
+        .with_row_index("_order")
+        .sort(["unit", "opened", "client", "_order"])
+        .drop("_order")
+        .to_dicts()
+    )
+
+
+def _check_snapshot(cases: list[dict[str, Any]], risk: Mapping[tuple, dict[int, tuple]],
+                    unit_names: list[str]) -> None:
+    """A snapshot holds valid cases only: unique keys, known units, risk of its own cases."""
+    keys = [_case_key(c["unit"], c) for c in cases]
+    if len(set(keys)) != len(keys):
+        raise ValueError("snapshot.cases has duplicate (unit, client, opened) keys; the snapshot must hold valid cases only")
+    orphans = set(risk) - set(keys)
+    if orphans:
+        raise ValueError(f"snapshot.risk has {len(orphans)} case key(s) not in snapshot.cases, e.g. {sorted(orphans)[0][0]!r}")
+    unknown_units = {k[0] for k in keys} - set(unit_names)
+    if unknown_units:
+        raise ValueError(f"snapshot.cases has units missing from snapshot.units: {sorted(unknown_units)}")
+    if any(max(groups) > 10 for groups in risk.values()):
+        raise ValueError("snapshot.risk has positions above 10 (the export has at most 10 groups)")
+
+
+def _unit_rows(
+    unit: str,
+    valid: list[dict[str, Any]],
+    risk: Mapping[tuple, dict[int, tuple]],
+    field_plan: Mapping[tuple, list[_FieldDefect]],
+    row_defects: list[tuple[tuple, str]],
+    folder: str,
+    settings: ExportSettings,
+) -> list[tuple[_Row, str | None]]:
+    """The unit's rows in file order, each with its row-defect rule (None: a valid case).
+    The rejected extra rows are placed among the valid ones; a duplicate after its original."""
+    rows = [
+        _Row(c, risk.get(_case_key(unit, c), {}), {d.variable: d for d in field_plan.get(_case_key(unit, c), [])},
+             (settings.seed, "cells", *_case_key(unit, c)))
+        for c in valid
+    ]
+    index_of = {_case_key(unit, c): i for i, c in enumerate(valid)}
+    used_keys = {(c["client"], c["opened"]) for c in valid}
+    placement = _rng(settings.seed, "placement", unit, folder)
+    buckets: list[list[tuple[_Row, str]]] = [[] for _ in range(len(rows) + 1)]
+    for key, rule in row_defects:
+        i = index_of[key]
+        extra = _extra_row(key, rule, valid[i], used_keys, settings)
+        used_keys.add((extra.case["client"], extra.case["opened"]))
+        row = _Row(extra.case, {}, {}, (settings.seed, "cells", rule, *key), extra.opened_text)
+        position = placement.randint(i + 1, len(rows)) if rule == "duplicate_case_key" else placement.randint(0, len(rows))
+        buckets[position].append((row, rule))
+    ordered: list[tuple[_Row, str | None]] = []
+    for i in range(len(rows) + 1):
+        ordered.extend(buckets[i])
+        if i < len(rows):
+            ordered.append((rows[i], None))
+    return ordered
+
+
+def _unique_path(files: Mapping[str, bytes], folder: str, name: str, unit: str) -> str:
+    """``folder/name``; when another unit's file has that name, the unit slug is added."""
+    relative = f"{folder}/{name}"
+    while relative in files:
+        relative = f"{folder}/{Path(name).stem} ({unit}){Path(name).suffix}"
+        name = Path(relative).name
+    return relative
+
+
+def _file_bytes(fmt: UnitFormat, headers: list[str], table: list[list[Any]], round_date: date,
+                municipality: str, relative: str) -> tuple[bytes, int, list[int]]:
+    """The file's bytes, its header row and each data row's number as the unit sees it."""
+    if fmt.container == "xlsx":
+        header_row = fmt.title_rows + 1
+        content = _xlsx_bytes(fmt, headers, table, round_date, municipality)
+        return content, header_row, [header_row + 1 + i for i in range(len(table))]
+    text, row_numbers = _csv_text(fmt, headers, table)
+    try:
+        return text.encode(fmt.encoding), 1, row_numbers
+    except UnicodeEncodeError as error:
+        raise ValueError(
+            f"{relative}: the text {error.object[error.start:error.end]!r} cannot be written in "
+            f"{fmt.encoding}; keep simulated texts to characters Windows-1252 can hold"
+        ) from None
+
+
+def _defect_log_rows(ordered: list[tuple[_Row, str | None]], columns: list[_Column], table: list[list[Any]],
+                     row_numbers: list[int], file: dict[str, Any]) -> list[dict[str, Any]]:
+    """The file's defect-log rows (``file``: round, unit, file): one per extra row and
+    one per field defect, with the value as written."""
+    column_of: dict[str, str] = {}
+    for c in columns:
+        if c.variable is not None:
+            column_of.setdefault(c.variable, c.header)
+    position_of = {c.variable: i for i, c in reversed(list(enumerate(columns))) if c.variable}
+    out = []
+    for (row, rule), number, values in zip(ordered, row_numbers, table):
+        base = dict(file, row=number)
+        if rule is not None:
+            out.append(dict(base, column=None, variable=None, rule=rule, value=None))
+        for d in row.defects.values():
+            written = values[position_of[d.variable]]
+            out.append(dict(
+                base, column=column_of[d.variable], variable=d.variable, rule=d.rule,
+                value=written.isoformat() if isinstance(written, date) else str(written),
+            ))
+    return out
+
+
+def _manifest_row(fmt: UnitFormat, file: dict[str, Any], header_row: int, *, rows_written: int,
+                  valid_rows: int) -> dict[str, Any]:
+    """The file's manifest row (``file``: round, unit, file)."""
+    return dict(
+        file, container=fmt.container,
+        sheet=fmt.sheet or None, sheet_index=fmt.sheet_index, title_rows=fmt.title_rows,
+        header_row=header_row, trailing_empty_rows=fmt.trailing_empty_rows,
+        encoding=fmt.encoding or None, delimiter=fmt.delimiter or None,
+        newline={"\r\n": "CRLF", "\n": "LF"}.get(fmt.newline), header_style=fmt.header_style,
+        multi_layout=fmt.multi_layout, list_separator=fmt.list_separator,
+        chosen_mark=fmt.chosen_mark, not_chosen_mark=fmt.not_chosen_mark,
+        value_style=fmt.value_style, value_case=fmt.value_case, date_style=fmt.date_style,
+        vet_ej=fmt.vet_ej, risk_header=fmt.risk_header, instrument_style=fmt.instrument_style,
+        comment_header=fmt.comment_header, comment_columns=len(fmt.comment_variables),
+        local_variable=fmt.local_variable, column_order=fmt.column_order,
+        rows_written=rows_written, valid_rows=valid_rows,
+    )
 
 
 def write_round(

@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from importlib import resources
 
 import numpy as np
@@ -36,16 +36,23 @@ import polars as pl
 
 from kvinnofrid.spec import codebook
 
-__all__ = ["SimulationSettings", "RoundSnapshot", "simulate_rounds", "load_municipalities", "UNITS"]
+__all__ = ["SimulationSettings", "RoundSnapshot", "simulate_rounds", "load_municipalities", "units_frame",
+           "UNITS", "DEMO_SEED", "PERIOD_START", "PERIOD_END"]
+
+# The demo defaults: the seed (config.yaml demo.seed) and the follow-up period of the
+# 2021–2023 report. The export writer uses the same ones.
+DEMO_SEED = 20231010
+PERIOD_START = dt.date(2022, 1, 1)
+PERIOD_END = dt.date(2023, 10, 10)
 
 
 @dataclass(frozen=True)
 class SimulationSettings:
     """Everything that decides the demo population; same settings → same frames."""
 
-    seed: int = 20231010
-    period_start: dt.date = dt.date(2022, 1, 1)
-    period_end: dt.date = dt.date(2023, 10, 10)
+    seed: int = DEMO_SEED
+    period_start: dt.date = PERIOD_START
+    period_end: dt.date = PERIOD_END
     # (submission date, number of units submitting); the last round is the final one
     rounds: tuple[tuple[dt.date, int], ...] = (
         (dt.date(2023, 5, 15), 32),
@@ -304,7 +311,8 @@ def load_municipalities() -> pl.DataFrame:
     return pl.DataFrame(rows).with_columns(pl.col("invanare_ungefar").cast(pl.Int64))
 
 
-def _units_frame() -> pl.DataFrame:
+def units_frame() -> pl.DataFrame:
+    """The demo units (UNITS) with their län and approximate inhabitants."""
     munis = load_municipalities()
     units = pl.DataFrame(
         {
@@ -323,45 +331,179 @@ def _units_frame() -> pl.DataFrame:
 
 
 # ------------------------------------------------------------------ the population
+# Every step below takes the generator and the arrays it needs and returns new arrays
+# (one entry per case). The steps must run in this order: each consumes the shared
+# generator, so reordering them (or a draw inside them) changes the whole demo set.
+@dataclass(frozen=True)
+class _Background:
+    """Who the client is and what she or he was exposed to."""
+
+    unit_idx: np.ndarray       # index into the units frame
+    sex: np.ndarray            # codebook code, -1 missing
+    hrv: np.ndarray            # honour violence: 1 Ja, 2 Nej, 3 Vet inte, 0 missing
+    age_group: np.ndarray      # index into AGE_BOUNDS, -1 missing
+    age: np.ndarray            # years, -1 missing
+    origin: np.ndarray
+    severity: np.ndarray
+    perpetrator: dict[int, np.ndarray]
+    initiative: dict[int, np.ndarray]
+    impairment: dict[int, np.ndarray]
+    children: dict[int, np.ndarray]
+    children_deg: np.ndarray   # number of children follow-up options
+
+    @property
+    def hrv_group(self) -> np.ndarray:
+        return _hrv_group(self.hrv)
+
+    @property
+    def is_hrv(self) -> np.ndarray:
+        return self.hrv == 1
+
+    @property
+    def is_man(self) -> np.ndarray:
+        return self.sex == 2
+
+
+@dataclass(frozen=True)
+class _Timeline:
+    """Opening and closing of the cases, as day offsets from the period start."""
+
+    start: np.datetime64
+    period_days: int
+    closed_mask: np.ndarray
+    dur_bin: np.ndarray        # 90-day duration bin of a closed case, -1 open
+    duration: np.ndarray       # days, 0 open
+    opened_off: np.ndarray
+
+    @property
+    def opened(self) -> np.ndarray:
+        return self.start + self.opened_off.astype("timedelta64[D]")
+
+    @property
+    def closed(self) -> np.ndarray:
+        return np.where(self.closed_mask, self.opened + (self.duration - 1).astype("timedelta64[D]"),
+                        np.datetime64("NaT"))
+
+    @property
+    def last_off(self) -> np.ndarray:
+        """The last day a case is followed: its closing day, else the period's end."""
+        return np.where(self.closed_mask, self.opened_off + self.duration - 1, self.period_days - 1)
+
+
+@dataclass(frozen=True)
+class _Closing:
+    reason: np.ndarray
+    top: np.ndarray            # top group: goal reached AND much improved
+    goal: np.ndarray
+
+
+@dataclass(frozen=True)
+class _Survey:
+    respondent: np.ndarray
+    change: np.ndarray
+    importance: np.ndarray
+    influence: np.ndarray
+    positive: np.ndarray
+
+
+@dataclass(frozen=True)
+class _Support:
+    has_int: np.ndarray        # at least one intervention
+    implementation: np.ndarray
+    assessed: np.ndarray       # risk assessed
+    interventions: dict[int, np.ndarray]
+    collaboration: dict[int, np.ndarray]
+    support_started: np.ndarray
+    decision: np.ndarray
+    change_goal: np.ndarray
+
+
+@dataclass(frozen=True)
+class _Identifiers:
+    client_no: np.ndarray
+    handler_no: np.ndarray
+    suggestion_idx: np.ndarray  # index into SUGGESTIONS, -1 none
+
+
 def _population(settings: SimulationSettings) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
-    """The final round's cases (with helper columns) and risk assessments, and units."""
+    """The final round's units, cases and risk assessments."""
     rng = np.random.default_rng(settings.seed)
-    units = _units_frame()
+    units = units_frame()
     sizes = units["n_cases"].to_numpy()
     if sizes.sum() != settings.n_cases:
         raise ValueError(f"unit sizes sum to {sizes.sum()}, not n_cases = {settings.n_cases}")
-    n = settings.n_cases
-    unit_idx = rng.permutation(np.repeat(np.arange(len(units)), sizes))
-    inhabitants = units["invanare_ungefar"].to_numpy()[unit_idx]
-    ones = np.ones(n)
-    everyone = np.ones(n, bool)
+    background = _simulate_background(rng, units)
+    timeline = _simulate_timeline(rng, settings, units, background.unit_idx)
+    closing = _simulate_closing(rng, units, background, timeline)
+    survey = _simulate_survey(rng, settings, background, timeline, closing)
+    survey, closing = _with_open_case_answers(rng, settings, timeline.closed_mask, survey, closing)
+    support = _simulate_support(rng, background, timeline, closing, survey)
+    risk = _simulate_risk_assessments(rng, support.assessed, background, timeline)
+    ids = _simulate_identifiers(rng, sizes, background.unit_idx, timeline.opened_off, survey.respondent)
+    cases = _cases_frame(units, background, timeline, closing, survey, support, ids)
+    risk = _risk_frame(risk, cases, units["unit"].to_numpy()[background.unit_idx])
+    cases = cases.sort("unit", "opened", "client")
+    risk = risk.sort("unit", "opened", "client", "position")
+    return units.drop("n_cases", "invanare_ungefar"), cases, risk
 
-    # --- sex × HRV (exact cells; HRV less often in the smallest municipalities)
+
+def _hrv_group(hrv: np.ndarray) -> np.ndarray:
+    return np.select([hrv == 1, hrv == 2], ["hrv", "nej"], "other")
+
+
+# ------------------------------------------------------------------ background
+def _simulate_background(rng: np.random.Generator, units: pl.DataFrame) -> _Background:
+    unit_idx = rng.permutation(np.repeat(np.arange(len(units)), units["n_cases"].to_numpy()))
+    inhabitants = units["invanare_ungefar"].to_numpy()[unit_idx]
+    # HRV and origins abroad less often in the smallest municipalities
+    city = np.select([inhabitants < 20000, inhabitants < 40000, inhabitants < 100000], [0.35, 0.8, 1.0], 1.35)
+    sex, hrv = _simulate_sex_and_hrv(rng, len(units), unit_idx, city)
+    age_group, age = _simulate_age(rng, sex, hrv)
+    origin = _simulate_origin(rng, len(units), unit_idx, city, hrv)
+    severity = _simulate_severity(rng, sex, hrv, age_group)
+    perpetrator = _simulate_perpetrators(rng, sex, hrv, age)
+    n = unit_idx.size
+    initiative = _simulate_initiative(rng, n)
+    impairment = _simulate_impairment(rng, n)
+    children_deg, children = _simulate_children(rng, n)
+    return _Background(unit_idx, sex, hrv, age_group, age, origin, severity,
+                       perpetrator, initiative, impairment, children, children_deg)
+
+
+def _simulate_sex_and_hrv(rng, n_units: int, unit_idx: np.ndarray, city: np.ndarray):
+    """Sex × HRV in exact cells; HRV less often in the smallest municipalities."""
+    n = unit_idx.size
     sex = np.full(n, -1)
-    _assign(rng, sex, everyone, {2: sum(SEX_HRV["man"]), 1: sum(SEX_HRV["woman"])})
+    _assign(rng, sex, np.ones(n, bool), {2: sum(SEX_HRV["man"]), 1: sum(SEX_HRV["woman"])})
     hrv = np.full(n, -1)
     # units differ in their HRV and origin mix: a size effect plus a unit effect
-    unit_effect = rng.lognormal(0.0, 0.35, len(units))[unit_idx]
-    city = np.select([inhabitants < 20000, inhabitants < 40000, inhabitants < 100000], [0.35, 0.8, 1.0], 1.35)
+    unit_effect = rng.lognormal(0.0, 0.35, n_units)[unit_idx]
     hrv_weights = {1: city * unit_effect}
     for key, code in (("woman", 1), ("man", 2), ("nosex", -1)):
         cells = SEX_HRV[key]
         _assign(rng, hrv, sex == code, {1: cells[0], 2: cells[1], 3: cells[2], 0: cells[3]}, hrv_weights)
-    hrv_group = np.select([hrv == 1, hrv == 2], ["hrv", "nej"], "other")
-    sex_group = np.select([sex == 1, sex == 2], ["woman", "man"], "nosex")
+    return sex, hrv
 
-    # --- age group (exact per sex × HRV cell), then age in years
-    age_group = np.full(n, -1)
+
+def _simulate_age(rng, sex: np.ndarray, hrv: np.ndarray):
+    """Age group exact per sex × HRV cell, then the age in years within the group."""
+    hrv_group = _hrv_group(hrv)
+    sex_group = np.select([sex == 1, sex == 2], ["woman", "man"], "nosex")
+    age_group = np.full(sex.size, -1)
     for (s, h), quota in AGE_QUOTA.items():
         _assign(rng, age_group, (sex_group == s) & (hrv_group == h), dict(enumerate(quota)))
     lo = np.array([b[0] for b in AGE_BOUNDS])
     hi = np.array([b[1] for b in AGE_BOUNDS])
     g = np.clip(age_group, 0, None)
-    age = np.where(age_group >= 0, lo[g] + np.floor(rng.random(n) * (hi[g] - lo[g] + 1)), -1).astype(int)
+    age = np.where(age_group >= 0, lo[g] + np.floor(rng.random(sex.size) * (hi[g] - lo[g] + 1)), -1).astype(int)
+    return age_group, age
 
-    # --- origin (HRV exact; the rest split Nej / other)
-    origin = np.full(n, -1)
-    abroad = city * rng.lognormal(0.0, 0.3, len(units))[unit_idx]
+
+def _simulate_origin(rng, n_units: int, unit_idx: np.ndarray, city: np.ndarray, hrv: np.ndarray) -> np.ndarray:
+    """Origin: exact for HRV; the rest split between Nej and the other HRV answers."""
+    hrv_group = _hrv_group(hrv)
+    origin = np.full(unit_idx.size, -1)
+    abroad = city * rng.lognormal(0.0, 0.3, n_units)[unit_idx]
     origin_w = {2: abroad, 3: abroad, 4: abroad}
     _assign(rng, origin, hrv_group == "hrv", dict(zip(range(1, 6), ORIGIN_HRV)))
     origin_total = _largest_remainder(np.array(ORIGIN_SHARES),
@@ -372,17 +514,19 @@ def _population(settings: SimulationSettings) -> tuple[pl.DataFrame, pl.DataFram
     rest = rest_counts - nej_counts
     _assign(rng, origin, hrv_group == "other", dict(zip((4, 3, 2, 5, 1), rest[[3, 2, 1, 4, 0]])), origin_w)
     origin[origin == -1] = 0  # missing: the unassigned rest of the HRV and Nej strata
-    # --- violence severity: exact for HRV × age 18–24 cells
+    return origin
+
+
+def _simulate_severity(rng, sex: np.ndarray, hrv: np.ndarray, age_group: np.ndarray) -> np.ndarray:
+    """Violence severity: exact for the HRV × age 18–24 cells; men less often very severe."""
+    n = sex.size
     sev = np.full(n, -1)
-    n_valid = sum(SEVERITY_TOTAL)
-    missing = _pick(rng, np.where(hrv_group == "hrv", 0.5, 1.0), n - n_valid)
+    h = hrv == 1
+    missing = _pick(rng, np.where(h, 0.5, 1.0), n - sum(SEVERITY_TOTAL))
     sev[missing] = 0
     valid = sev == -1
     y = age_group == 0
-    h = hrv_group == "hrv"
-    cells = {}
-    for key, mask in (("hy", h & y), ("hn", h & ~y), ("ny", ~h & y), ("nn", ~h & ~y)):
-        cells[key] = valid & mask
+    cells = {key: valid & mask for key, mask in (("hy", h & y), ("hn", h & ~y), ("ny", ~h & y), ("nn", ~h & ~y))}
     hy = _largest_remainder(np.array(SEVERITY_HRV_SHARE), int(cells["hy"].sum()))
     hn = _largest_remainder(np.array(SEVERITY_HRV_SHARE), int(cells["hn"].sum()))
     y_total = _largest_remainder(np.array(SEVERITY_1824_SHARE), int((valid & y).sum()))
@@ -391,13 +535,16 @@ def _population(settings: SimulationSettings) -> tuple[pl.DataFrame, pl.DataFram
     man_w = {3: np.where(sex == 2, 0.45, 1.0), 1: np.where(sex == 2, 1.4, 1.0)}
     for key, counts in (("hy", hy), ("hn", hn), ("ny", ny), ("nn", nn)):
         _assign(rng, sev, cells[key], {3: counts[2], 1: counts[0], 2: counts[1]}, man_w)
+    return sev
 
-    # --- perpetrators (multi): a current XOR a former partner for 90 %; the other
-    # options as the only or an extra perpetrator. HRV → parents/relatives;
-    # men → parents/annan, fewer former partners.
-    man = sex == 2
+
+def _simulate_perpetrators(rng, sex: np.ndarray, hrv: np.ndarray, age: np.ndarray) -> dict[int, np.ndarray]:
+    """A current XOR a former partner for 90 %; the other options as the only or an
+    extra perpetrator. HRV → parents/relatives; men → parents/annan, fewer former partners."""
+    n = sex.size
+    h, man = hrv == 1, sex == 2
     has_perp = np.zeros(n, bool)
-    has_perp[_pick(rng, ones, PERPETRATOR_CASES)] = True
+    has_perp[_pick(rng, np.ones(n), PERPETRATOR_CASES)] = True
     no_partner = np.zeros(n, bool)
     no_partner[_pick(rng, has_perp * np.where(h, 8.0, 1.0) * np.where(man, 2.5, 1.0)
                      * np.where(age >= 55, 2.0, 1.0), PERPETRATOR_CASES - sum(PERPETRATOR_PARTNER.values()))] = True
@@ -420,14 +567,17 @@ def _population(settings: SimulationSettings) -> tuple[pl.DataFrame, pl.DataFram
     perpetrator = _fill_options(rng, extra, PERPETRATOR_OTHER, perp_mult, keep_order=True)
     perpetrator[1] = partner == 1
     perpetrator[2] = partner == 2
+    return perpetrator
 
-    # --- initiative (multi via groups), impairment, children, change goal
+
+def _simulate_initiative(rng, n: int) -> dict[int, np.ndarray]:
+    """Initiative (multi): first the groups of INITIATIVE_GROUPS, then a code within each."""
     has_init = np.zeros(n, bool)
-    has_init[_pick(rng, ones, sum(INITIATIVE_DEGREE.values()))] = True
+    has_init[_pick(rng, np.ones(n), sum(INITIATIVE_DEGREE.values()))] = True
     deg = _degrees(rng, has_init, INITIATIVE_DEGREE)
     group_chosen = _fill_options(rng, deg, {i: v[0] for i, v in enumerate(INITIATIVE_GROUPS.values())})
     initiative: dict[int, np.ndarray] = {}
-    for i, (_, (_, codes)) in enumerate(INITIATIVE_GROUPS.items()):
+    for i, (_, codes) in enumerate(INITIATIVE_GROUPS.values()):
         members = group_chosen[i]
         code_of = np.full(n, -1)
         if members.sum() != sum(codes.values()):  # the greedy fill may fall short by a case
@@ -435,33 +585,41 @@ def _population(settings: SimulationSettings) -> tuple[pl.DataFrame, pl.DataFram
         _assign(rng, code_of, members, codes)
         for code in codes:
             initiative[code] = code_of == code
+    return initiative
 
+
+def _simulate_impairment(rng, n: int) -> dict[int, np.ndarray]:
+    """Impairment (multi): 1–2 of the impairment options, else Vet ej or Nej alone."""
     impairment_state = np.full(n, -1)   # 9 = has an impairment option
     n_impaired = sum(IMPAIRMENT_DEGREE.values())
-    _assign(rng, impairment_state, everyone, {9: n_impaired, **IMPAIRMENT_OTHER})
+    _assign(rng, impairment_state, np.ones(n, bool), {9: n_impaired, **IMPAIRMENT_OTHER})
     deg = _degrees(rng, impairment_state == 9, IMPAIRMENT_DEGREE)
     impairment = _fill_options(rng, deg, IMPAIRMENT)
     impairment[5] = impairment_state == 5
     impairment[4] = impairment_state == 4
-    intellectual = impairment[3]
+    return impairment
 
+
+def _simulate_children(rng, n: int) -> tuple[np.ndarray, dict[int, np.ndarray]]:
+    """Children follow-up (multi): a third of the cases, one or two options."""
     children_deg = np.where(rng.random(n) < 0.33, 1 + (rng.random(n) < 0.35), 0)
     children_q = _largest_remainder(np.array([12, 8, 10, 30, 22, 12, 6]), int(children_deg.sum()))
-    children = _fill_options(rng, children_deg, dict(zip(range(1, 8), children_q)))
+    return children_deg, _fill_options(rng, children_deg, dict(zip(range(1, 8), children_q)))
 
-    # --- closed cases, durations and dates
+
+# ------------------------------------------------------------------ opening and closing
+def _best_unit(units: pl.DataFrame) -> tuple[int, np.ndarray]:
+    """BEST_UNIT's index and the mask of the other units."""
+    best = int(np.flatnonzero(units["unit"].to_numpy() == BEST_UNIT)[0])
+    return best, np.arange(len(units)) != best
+
+
+def _simulate_timeline(rng, settings: SimulationSettings, units: pl.DataFrame, unit_idx: np.ndarray) -> _Timeline:
+    """Closed cases, their durations (diagram 16) and the opening dates."""
+    n = unit_idx.size
     start = np.datetime64(settings.period_start)
     period_days = (np.datetime64(settings.period_end) - start).astype(int) + 1
-    n_closed = sum(DURATION_BINS)
-    closed_mask = np.zeros(n, bool)
-    best = int(np.flatnonzero(units["unit"].to_numpy() == BEST_UNIT)[0])
-    closed_per_unit = np.zeros(len(units), int)
-    closed_per_unit[best] = BEST_UNIT_CLOSED
-    rest_units = np.arange(len(units)) != best
-    closed_per_unit[rest_units] = _largest_remainder(sizes[rest_units] * 1.0, n_closed - BEST_UNIT_CLOSED)
-    for u in range(len(units)):
-        members = unit_idx == u
-        closed_mask[_pick(rng, members * 1.0, int(closed_per_unit[u]))] = True
+    closed_mask = _simulate_closed_cases(rng, units, unit_idx)
     dur_bin = np.full(n, -1)
     _assign(rng, dur_bin, closed_mask, dict(enumerate(DURATION_BINS)))
     bin_lo = dur_bin * 90 + 1
@@ -474,11 +632,35 @@ def _population(settings: SimulationSettings) -> tuple[pl.DataFrame, pl.DataFram
         recent, period_days - 1 - np.floor(rng.random(n) * OPEN_RECENT_DAYS), np.floor(rng.random(n) * period_days)
     )
     opened_off = np.where(closed_mask, open_offset_closed, open_offset_open).astype(int)
-    opened = start + opened_off.astype("timedelta64[D]")
-    closed = np.where(closed_mask, opened + (duration - 1).astype("timedelta64[D]"), np.datetime64("NaT"))
+    return _Timeline(start, period_days, closed_mask, dur_bin, duration, opened_off)
 
-    # --- closing reason by duration bin (diagram 17)
-    reason = np.full(n, -1)
+
+def _simulate_closed_cases(rng, units: pl.DataFrame, unit_idx: np.ndarray) -> np.ndarray:
+    """Which cases are closed: BEST_UNIT_CLOSED in the best unit, the rest by unit size."""
+    sizes = units["n_cases"].to_numpy()
+    best, rest_units = _best_unit(units)
+    closed_per_unit = np.zeros(len(units), int)
+    closed_per_unit[best] = BEST_UNIT_CLOSED
+    closed_per_unit[rest_units] = _largest_remainder(sizes[rest_units] * 1.0, sum(DURATION_BINS) - BEST_UNIT_CLOSED)
+    closed_mask = np.zeros(unit_idx.size, bool)
+    for u in range(len(units)):
+        members = unit_idx == u
+        closed_mask[_pick(rng, members * 1.0, int(closed_per_unit[u]))] = True
+    return closed_mask
+
+
+def _simulate_closing(rng, units: pl.DataFrame, background: _Background, timeline: _Timeline) -> _Closing:
+    """How the closed cases ended: closing reason, top group, goal follow-up."""
+    reason = _simulate_closing_reason(rng, timeline, background.is_hrv)
+    top = _simulate_top_group(rng, units, background, timeline.closed_mask, reason)
+    goal = _simulate_goal(rng, background, timeline, reason, top)
+    return _Closing(reason, top, goal)
+
+
+def _simulate_closing_reason(rng, timeline: _Timeline, h: np.ndarray) -> np.ndarray:
+    """Closing reason by duration bin (diagram 17)."""
+    dur_bin, closed_mask = timeline.dur_bin, timeline.closed_mask
+    reason = np.full(h.size, -1)
     for b, (a, bb, c) in enumerate(REASON_ABC_BY_BIN):
         _assign(rng, reason, dur_bin == b, {1: a, 3: bb, 4: c})
     others = closed_mask & (reason == -1)
@@ -486,44 +668,55 @@ def _population(settings: SimulationSettings) -> tuple[pl.DataFrame, pl.DataFram
     _assign(rng, reason, others, REASON_OTHER, {2: short * np.where(h, 0.3, 1.0)})
     reason[reason == -1] = 0
     reason[~closed_mask] = 0
+    return reason
 
-    # --- top group (exact per unit; the best unit ≈ 26 %), goal follow-up, survey
-    top = np.zeros(n, bool)
+
+def _simulate_top_group(rng, units: pl.DataFrame, background: _Background, closed_mask: np.ndarray,
+                        reason: np.ndarray) -> np.ndarray:
+    """The top group, exact per unit (the best unit ≈ BEST_UNIT_TOP_SHARE)."""
+    unit_idx = background.unit_idx
+    best, rest_units = _best_unit(units)
     closed_by_unit = np.bincount(unit_idx[closed_mask], minlength=len(units))
     best_quota = int(round(BEST_UNIT_TOP_SHARE * closed_by_unit[best]))
     quota = np.zeros(len(units), int)
     quota[rest_units] = _largest_remainder(closed_by_unit[rest_units] * 1.0, N_TOP - best_quota)
     quota[best] = best_quota
-    perp_former = perpetrator[2]
+    perp_former = background.perpetrator[2]
     top_w = (np.select([reason == 1, reason == 2], [6.0, 0.05], 1.0)
-             * np.where(perp_former, 1.4, 0.8) * np.where(impairment[4], 1.3, 0.8))
+             * np.where(perp_former, 1.4, 0.8) * np.where(background.impairment[4], 1.3, 0.8))
+    top = np.zeros(unit_idx.size, bool)
     for u in range(len(units)):
         top[_pick(rng, closed_mask * (unit_idx == u) * top_w, int(quota[u]))] = True
+    return top
 
-    goal = np.full(n, -1)
+
+def _simulate_goal(rng, background: _Background, timeline: _Timeline, reason: np.ndarray,
+                   top: np.ndarray) -> np.ndarray:
+    """Goal follow-up of the closed cases: the top group has reached its goal."""
+    closed_mask, h, man = timeline.closed_mask, background.is_hrv, background.is_man
+    goal = np.full(top.size, -1)
     goal[top] = 1
     n_goal_missing = int(closed_mask.sum()) - sum(GOAL.values())
     miss_w = np.select([reason == 2, reason == 0, reason == 4], [5.0, 4.0, 1.5], 1.0)
     goal[_pick(rng, closed_mask * ~top * miss_w, n_goal_missing)] = 0
     goal_w = {
-        1: np.select([reason == 1], [8.0], 1.0) * (1 + duration / 300) * np.where(h, 1.25, 1.0),
+        1: np.select([reason == 1], [8.0], 1.0) * (1 + timeline.duration / 300) * np.where(h, 1.25, 1.0),
         4: np.where(reason == 1, 0.2, 1.0) * np.where(h, 0.5, 1.0) * np.where(man, 0.4, 1.0),
         2: np.where(reason == 1, 2.0, 1.0),
         3: np.where(reason == 1, 0.5, 1.0),
     }
     _assign(rng, goal, closed_mask, {1: GOAL[1] - N_TOP, 4: GOAL[4], 2: GOAL[2], 3: GOAL[3], 5: GOAL[5]}, goal_w)
     goal[goal == -1] = 0
+    return goal
 
-    interim_off = (np.datetime64(settings.rounds[0][0]) - start).astype(int)
-    respondent = top.copy()
-    resp_w = (np.select([origin == 1], [1.35], 1.0) * np.where(h, 0.55, 1.0)
-              * np.select([sev == 1, sev == 3], [1.35, 0.7], 1.0)
-              * np.select([reason == 1, reason == 2, reason == 4], [2.0, 0.4, 0.35], 1.0)
-              * np.where(goal > 0, 3.0, 0.5)
-              * np.where(opened_off + duration - 1 <= interim_off, EARLY_RESPONDENT_WEIGHT, 1.0))
-    respondent[_pick(rng, closed_mask * ~top * resp_w, N_RESPONDENTS - N_TOP)] = True
 
-    change = np.full(n, -1)
+# ------------------------------------------------------------------ survey
+def _simulate_survey(rng, settings: SimulationSettings, background: _Background, timeline: _Timeline,
+                     closing: _Closing) -> _Survey:
+    """Survey answers of the closed cases' respondents (-1: not yet decided)."""
+    top, goal = closing.top, closing.goal
+    respondent = _simulate_respondents(rng, settings, background, timeline, closing)
+    change = np.full(top.size, -1)
     change[top] = 1
     change_missing = N_RESPONDENTS - sum(SURVEY_CHANGE.values())
     change[_pick(rng, respondent * ~top * 1.0, change_missing)] = 0
@@ -531,17 +724,43 @@ def _population(settings: SimulationSettings) -> tuple[pl.DataFrame, pl.DataFram
                 2: np.where(goal <= 2, 2.0, 1.0), 5: np.where(goal == 4, 4.0, 1.0)}
     _assign(rng, change, respondent, {1: SURVEY_CHANGE[1] - N_TOP, **{k: v for k, v in SURVEY_CHANGE.items() if k != 1}},
             change_w)
-    importance = np.full(n, -1)
+    importance = np.full(top.size, -1)
     importance[_pick(rng, respondent * np.where(change <= 0, 4.0, 1.0), N_RESPONDENTS - sum(SURVEY_IMPORTANCE.values()))] = 0
     imp_w = {5: np.where(change == 1, 3.0, 1.0), 4: np.where(np.isin(change, (1, 2)), 2.0, 1.0),
              6: np.where(change == 6, 5.0, 1.0)}
     _assign(rng, importance, respondent, SURVEY_IMPORTANCE, imp_w)
-    influence = np.full(n, -1)
+    influence = np.full(top.size, -1)
     influence[_pick(rng, respondent * 1.0, N_RESPONDENTS - sum(SURVEY_INFLUENCE.values()))] = 0
     _assign(rng, influence, respondent, SURVEY_INFLUENCE, {5: np.where(change == 1, 2.0, 1.0)})
-    positive = np.full(n, -1)
+    positive = np.full(top.size, -1)
     _assign(rng, positive, respondent, SURVEY_POSITIVE, {1: np.where(change <= 2, 2.0, 1.0)})
-    # a few open cases with survey answers / goal follow-up (quality warnings only)
+    return _Survey(respondent, change, importance, influence, positive)
+
+
+def _simulate_respondents(rng, settings: SimulationSettings, background: _Background, timeline: _Timeline,
+                          closing: _Closing) -> np.ndarray:
+    """The top group and N_RESPONDENTS − N_TOP other closed cases answer the survey."""
+    origin, sev, h = background.origin, background.severity, background.is_hrv
+    reason, goal, top = closing.reason, closing.goal, closing.top
+    interim_off = (np.datetime64(settings.rounds[0][0]) - timeline.start).astype(int)
+    closed_off = timeline.opened_off + timeline.duration - 1
+    respondent = top.copy()
+    resp_w = (np.select([origin == 1], [1.35], 1.0) * np.where(h, 0.55, 1.0)
+              * np.select([sev == 1, sev == 3], [1.35, 0.7], 1.0)
+              * np.select([reason == 1, reason == 2, reason == 4], [2.0, 0.4, 0.35], 1.0)
+              * np.where(goal > 0, 3.0, 0.5)
+              * np.where(closed_off <= interim_off, EARLY_RESPONDENT_WEIGHT, 1.0))
+    respondent[_pick(rng, timeline.closed_mask * ~top * resp_w, N_RESPONDENTS - N_TOP)] = True
+    return respondent
+
+
+def _with_open_case_answers(rng, settings: SimulationSettings, closed_mask: np.ndarray, survey: _Survey,
+                            closing: _Closing) -> tuple[_Survey, _Closing]:
+    """A few open cases with survey answers / a goal follow-up (quality warnings only);
+    the answers still undecided become missing."""
+    change, importance, influence, positive = (
+        a.copy() for a in (survey.change, survey.importance, survey.influence, survey.positive))
+    goal = closing.goal.copy()
     open_idx = np.flatnonzero(~closed_mask)
     warn = rng.choice(open_idx, settings.n_open_with_survey + settings.n_open_with_goal, replace=False)
     sv = warn[: settings.n_open_with_survey]
@@ -549,45 +768,108 @@ def _population(settings: SimulationSettings) -> tuple[pl.DataFrame, pl.DataFram
     goal[warn[settings.n_open_with_survey:]] = 5
     for arr in (change, importance, influence, positive):
         arr[arr == -1] = 0
+    return (replace(survey, change=change, importance=importance, influence=influence, positive=positive),
+            replace(closing, goal=goal))
 
-    # --- at least one intervention (exact per HRV stratum and for men;
-    # "utredning avslutad utan insats" has none)
-    has_int = np.zeros(n, bool)
+
+# ------------------------------------------------------------------ support
+def _simulate_support(rng, background: _Background, timeline: _Timeline, closing: _Closing,
+                      survey: _Survey) -> _Support:
+    """The support given: interventions, risk assessment, collaboration, decisions."""
+    has_int = _simulate_with_intervention(rng, background, timeline, closing)
+    implementation = _simulate_implementation(rng, background.is_man, timeline.closed_mask, closing, has_int)
+    assessed = _simulate_risk_assessed(rng, background, closing.top, has_int)
+    categories = _intervention_categories(background, timeline, closing, survey, assessed)
+    k = _simulate_intervention_counts(rng, categories, has_int, background.is_hrv, closing.top)
+    interventions = _simulate_interventions(rng, background, has_int, k)
+    collaboration = _simulate_collaboration(rng, background, closing.top, has_int)
+    support_started = _simulate_support_start(rng, timeline, has_int)
+    decision, change_goal = _simulate_decision_and_change_goal(rng, has_int, closing)
+    return _Support(has_int, implementation, assessed, interventions, collaboration, support_started,
+                    decision, change_goal)
+
+
+def _simulate_with_intervention(rng, background: _Background, timeline: _Timeline, closing: _Closing) -> np.ndarray:
+    """At least one intervention: exact per HRV stratum and for men ("utredning
+    avslutad utan insats" has none)."""
+    man, hrv_group = background.is_man, background.hrv_group
+    reason, top = closing.reason, closing.top
+    has_int = np.zeros(man.size, bool)
     men_by_group = np.array([np.count_nonzero(man & (hrv_group == g)) for g in WITH_INTERVENTION])
     men_quota = _largest_remainder(men_by_group * 1.0, MEN_WITH_INTERVENTION)
+    recent = timeline.opened_off > timeline.period_days - 45
     for (grp, count), men_q in zip(WITH_INTERVENTION.items(), men_quota):
         w = (hrv_group == grp) * np.where(reason == 2, 1e-6, 1.0) * np.where(top, 50.0, 1.0)
-        w = w * np.where(closed_mask, 1.0, np.where(opened_off > period_days - 45, 0.25, 1.0))
+        w = w * np.where(timeline.closed_mask, 1.0, np.where(recent, 0.25, 1.0))
         w = w * np.where(reason == 4, 0.5, 1.0)
         has_int[_pick(rng, w * man, int(men_q))] = True
         has_int[_pick(rng, w * ~man, int(count - men_q))] = True
+    return has_int
 
-    implementation = np.full(n, -1)
-    n_impl = sum(IMPLEMENTATION.values())
+
+def _simulate_implementation(rng, man: np.ndarray, closed_mask: np.ndarray, closing: _Closing,
+                             has_int: np.ndarray) -> np.ndarray:
+    """Implementation of the closed cases' interventions (all, some, none carried out, other)."""
+    reason, goal = closing.reason, closing.goal
+    implementation = np.full(man.size, -1)
     impl_pool = closed_mask & has_int
-    implementation[_pick(rng, impl_pool * 1.0, int(impl_pool.sum()) - n_impl)] = 0
+    implementation[_pick(rng, impl_pool * 1.0, int(impl_pool.sum()) - sum(IMPLEMENTATION.values()))] = 0
     impl_w = {1: np.select([reason == 1], [3.0], 1.0) * np.where(goal == 1, 2.0, 1.0),
               3: np.where(np.isin(reason, (3, 4)), 4.0, 0.5) * np.where(man, 0.5, 1.0)}
     _assign(rng, implementation, impl_pool, IMPLEMENTATION, impl_w)
     implementation[implementation == -1] = 0
+    return implementation
 
-    # --- risk assessed (HRV 66 %, others 55 %)
-    assessed = np.zeros(n, bool)
+
+def _simulate_risk_assessed(rng, background: _Background, top: np.ndarray, has_int: np.ndarray) -> np.ndarray:
+    """Risk assessed: exact per HRV × intervention cell (HRV 66 %, others 55 %)."""
+    h, sev = background.is_hrv, background.severity
+    assessed = np.zeros(h.size, bool)
     risk_w = np.where(top, 1.7, 1.0) * np.select([sev == 3, sev == 1], [1.5, 0.8], 1.0)
     for (grp, interv), count in RISK_ASSESSED.items():
         pool = (h if grp == "hrv" else ~h) & (has_int == interv)
         assessed[_pick(rng, pool * risk_w, count)] = True
+    return assessed
 
-    # --- number of interventions: raked to diagram 10's category means
-    slots_total = sum(INTERVENTIONS.values()) + sum(
-        v for k, v in INTERVENTIONS_HRV_FIXED.items() if k not in INTERVENTIONS)
-    cats = {
-        "hrv": h, "nej": hrv_group == "nej", "goal1": (goal == 1) & closed_mask, "outside_europe": origin == 4,
-        "age1824": age_group == 0, "sev3": sev == 3, "assessed": assessed, "not_assessed": ~assessed,
-        "intellectual": intellectual, "origin1": origin == 1, "sev1": sev == 1, "age6574": age_group == 5,
-        "top": top, "respondent": respondent & closed_mask, "man": man,
+
+def _intervention_categories(background: _Background, timeline: _Timeline, closing: _Closing,
+                             survey: _Survey, assessed: np.ndarray) -> dict[str, np.ndarray]:
+    """The case groups of INTERVENTION_MEANS (diagram 10)."""
+    b, closed_mask = background, timeline.closed_mask
+    return {
+        "hrv": b.is_hrv, "nej": b.hrv_group == "nej", "goal1": (closing.goal == 1) & closed_mask,
+        "outside_europe": b.origin == 4, "age1824": b.age_group == 0, "sev3": b.severity == 3,
+        "assessed": assessed, "not_assessed": ~assessed, "intellectual": b.impairment[3],
+        "origin1": b.origin == 1, "sev1": b.severity == 1, "age6574": b.age_group == 5,
+        "top": closing.top, "respondent": survey.respondent & closed_mask, "man": b.is_man,
     }
-    excess = rng.gamma(2.5, 0.4, n) * has_int
+
+
+def _intervention_slots() -> int:
+    """All interventions given: the national counts plus the HRV-only codes."""
+    return sum(INTERVENTIONS.values()) + sum(v for k, v in INTERVENTIONS_HRV_FIXED.items() if k not in INTERVENTIONS)
+
+
+def _simulate_intervention_counts(rng, cats: dict[str, np.ndarray], has_int: np.ndarray, h: np.ndarray,
+                                  top: np.ndarray) -> np.ndarray:
+    """Number of interventions per case, raked to diagram 10's category means; the
+    total is exactly _intervention_slots()."""
+    slots_total = _intervention_slots()
+    excess = _raked_excess(rng.gamma(2.5, 0.4, has_int.size) * has_int, cats, has_int, slots_total)
+    fraction = excess - np.floor(excess)
+    k = np.where(has_int, 1 + np.floor(excess) + (rng.random(has_int.size) < fraction), 0).astype(int)
+    diff = slots_total - k.sum()
+    if diff > 0:
+        k[_pick(rng, has_int * (k < 11) * (excess + 0.1), diff)] += 1
+    elif diff < 0:
+        k[_pick(rng, (k > 1) * (excess + 0.1), -diff)] -= 1
+    return _with_exact_small_categories(rng, k, cats, has_int, h, top)
+
+
+def _raked_excess(excess: np.ndarray, cats: dict[str, np.ndarray], has_int: np.ndarray,
+                  slots_total: int) -> np.ndarray:
+    """Interventions beyond the first, raked to the category means and the overall mean."""
+    excess = excess.copy()
     targets = [(cats[k] & has_int, t - 1) for k, t in INTERVENTION_MEANS.items()]
     mean_all = slots_total / has_int.sum() - 1
     for _ in range(60):
@@ -595,30 +877,32 @@ def _population(settings: SimulationSettings) -> tuple[pl.DataFrame, pl.DataFram
             excess[mask] *= target / excess[mask].mean()
         excess *= mean_all / excess[has_int].mean()
         np.clip(excess, 0, 10, out=excess)
-    k = np.where(has_int, 1 + np.floor(excess) + (rng.random(n) < excess - np.floor(excess)), 0).astype(int)
-    diff = slots_total - k.sum()
-    if diff > 0:
-        k[_pick(rng, has_int * (k < 11) * (excess + 0.1), diff)] += 1
-    elif diff < 0:
-        k[_pick(rng, (k > 1) * (excess + 0.1), -diff)] -= 1
+    return excess
 
-    # small categories: integer rounding noise is large there, so fix their sums exactly
-    # and compensate in the non-HRV cases outside them (the total stays exact)
+
+def _with_exact_small_categories(rng, k: np.ndarray, cats: dict[str, np.ndarray], has_int: np.ndarray,
+                                 h: np.ndarray, top: np.ndarray) -> np.ndarray:
+    """Small categories: integer rounding noise is large there, so fix their sums
+    exactly and compensate in the non-HRV cases outside them (the total stays exact)."""
+    k = k.copy()
     small = cats["intellectual"] | cats["age6574"]
+    donors = has_int & ~small & ~h & ~top
     for name in ("hrv", "intellectual", "age6574"):
         members = cats[name] & has_int
         need = int(round(INTERVENTION_MEANS[name] * members.sum())) - int(k[members].sum())
-        donors = has_int & ~small & ~h & ~top
         if need > 0:
             k[_pick(rng, members * (k < 11), need)] += 1
             k[_pick(rng, donors * (k > 1), need)] -= 1
         elif need < 0:
             k[_pick(rng, members * (k > 1), -need)] -= 1
             k[_pick(rng, donors * (k < 11), -need)] += 1
+    return k
 
-    # --- which interventions: exact per HRV stratum
-    strata = {"hrv": has_int & h, "nej": has_int & (hrv_group == "nej"), "other": has_int & (hrv_group == "other")}
-    slots = {s: int(k[m].sum()) for s, m in strata.items()}
+
+def _intervention_quotas(slots: dict[str, int]) -> dict[str, dict[int, int]]:
+    """Cases per intervention code in each HRV stratum, given the stratum's slots: the
+    HRV codes of INTERVENTIONS_HRV_FIXED exact, stödsamtal exact for Nej, the rest
+    split by the strata's free slots; Skyddat boende (3) takes up the remainder."""
     flexible = [c for c in INTERVENTIONS if c not in INTERVENTIONS_HRV_FIXED]
     q_hrv = dict(INTERVENTIONS_HRV_FIXED)
     flex_hrv = _largest_remainder(np.array([INTERVENTIONS[c] for c in flexible]) * 1.0,
@@ -637,22 +921,35 @@ def _population(settings: SimulationSettings) -> tuple[pl.DataFrame, pl.DataFram
         q_nej[c] = rest - q_oth[c]
     q_oth[3] = slots["other"] - sum(q_oth.values())
     q_nej[3] = slots["nej"] - sum(q_nej.values())
+    return {"hrv": q_hrv, "nej": q_nej, "other": q_oth}
+
+
+def _simulate_interventions(rng, background: _Background, has_int: np.ndarray,
+                            k: np.ndarray) -> dict[int, np.ndarray]:
+    """Which interventions: k per case, exact counts per HRV stratum."""
+    man, hrv_group = background.is_man, background.hrv_group
+    strata = {"hrv": has_int & background.is_hrv, "nej": has_int & (hrv_group == "nej"),
+              "other": has_int & (hrv_group == "other")}
+    quotas = _intervention_quotas({s: int(k[m].sum()) for s, m in strata.items()})
     int_mult = {
         10: np.where(man, 0.3, 1.0), 7: np.where(man, 0.45, 1.0),
         13: np.where(man, 2.5, 1.0), 4: np.where(man, 1.6, 1.0),
-        9: np.where(children_deg > 0, 3.0, 1.0),
+        9: np.where(background.children_deg > 0, 3.0, 1.0),
     }
-    interventions: dict[int, np.ndarray] = {c: np.zeros(n, bool) for c in range(1, 20)}
-    for s, q in (("hrv", q_hrv), ("nej", q_nej), ("other", q_oth)):
+    interventions: dict[int, np.ndarray] = {c: np.zeros(man.size, bool) for c in range(1, 20)}
+    for s, q in quotas.items():
         cap = np.where(strata[s], k, 0)
         got = _fill_options(rng, cap, {c: v for c, v in q.items() if v > 0}, int_mult,
                             exclusive=({10, 11, 12, 13}, 0.45))
         for c, arr in got.items():
             interventions[c] |= arr
-    interventions = {c: a for c, a in interventions.items() if a.any()}
+    return {c: a for c, a in interventions.items() if a.any()}
 
-    # --- collaboration: recorded (incl. none), number of partners, partners
-    recorded = np.zeros(n, bool)
+
+def _simulate_collaboration(rng, background: _Background, top: np.ndarray, has_int: np.ndarray) -> dict[int, np.ndarray]:
+    """Collaboration: recorded (incl. none), number of partners, partners."""
+    h, sev = background.is_hrv, background.severity
+    recorded = np.zeros(h.size, bool)
     n_partner_cases = sum(COLLABORATION_DEGREE.values())
     collab_w = np.where(has_int, 4.0, 1.0)
     recorded[_pick(rng, collab_w, n_partner_cases + N_COLLABORATION_NONE)] = True
@@ -660,25 +957,36 @@ def _population(settings: SimulationSettings) -> tuple[pl.DataFrame, pl.DataFram
     cdeg = _degrees(rng, recorded, COLLABORATION_DEGREE, {1: partners_w, 2: partners_w, 3: partners_w, 4: partners_w})
     collaboration = _fill_options(rng, cdeg, COLLABORATION, {8: np.where(h, 100.0, 0.05), 5: np.where(h, 1.5, 1.0)})
     collaboration[11] = recorded & (cdeg == 0)
+    return collaboration
 
-    # --- support started, decision type, change goal
-    support_off = np.where(has_int, np.floor(rng.random(n) ** 2 * 35), 0).astype(int)
-    last_off = np.where(closed_mask, opened_off + duration - 1, period_days - 1)
-    support_off = np.minimum(opened_off + support_off, last_off)
-    support_started = np.where(has_int, start + support_off.astype("timedelta64[D]"), np.datetime64("NaT"))
-    decision = np.full(n, -1)
+
+def _simulate_support_start(rng, timeline: _Timeline, has_int: np.ndarray) -> np.ndarray:
+    """Support started within about five weeks of the opening, never after the last day."""
+    support_off = np.where(has_int, np.floor(rng.random(has_int.size) ** 2 * 35), 0).astype(int)
+    support_off = np.minimum(timeline.opened_off + support_off, timeline.last_off)
+    return np.where(has_int, timeline.start + support_off.astype("timedelta64[D]"), np.datetime64("NaT"))
+
+
+def _simulate_decision_and_change_goal(rng, has_int: np.ndarray, closing: _Closing) -> tuple[np.ndarray, np.ndarray]:
+    """Decision type of the cases with support, and the change goal of all cases."""
+    top, goal = closing.top, closing.goal
+    decision = np.full(has_int.size, -1)
     _assign(rng, decision, has_int, {1: int(0.47 * has_int.sum()), 3: 110, 2: int(0.45 * has_int.sum())},
             {1: np.where(top, 1.8, 1.0)})
     decision[decision == -1] = 0
-    change_goal = np.full(n, -1)
-    _assign(rng, change_goal, everyone, {2: 1950, 1: 820, 3: 90},
+    change_goal = np.full(has_int.size, -1)
+    _assign(rng, change_goal, np.ones(has_int.size, bool), {2: 1950, 1: 820, 3: 90},
             {2: np.where(goal > 0, 12.0, 1.0), 1: np.where(goal > 0, 0.1, 1.0)})
     change_goal[change_goal == -1] = 0
+    return decision, change_goal
 
-    # --- risk assessments (long)
-    risk = _risk_assessments(rng, assessed, h, man, sev, opened_off, last_off, start)
 
-    # --- identifiers: per unit a running client number; some clients return
+# ------------------------------------------------------------------ identifiers and frames
+def _simulate_identifiers(rng, sizes: np.ndarray, unit_idx: np.ndarray, opened_off: np.ndarray,
+                          respondent: np.ndarray) -> _Identifiers:
+    """Per unit a running client number (some clients return), handler codes and the
+    improvement suggestions of about a quarter of the respondents."""
+    n = unit_idx.size
     order = np.lexsort((opened_off, unit_idx))
     rank = np.empty(n, int)
     unit_sorted = unit_idx[order]
@@ -689,78 +997,111 @@ def _population(settings: SimulationSettings) -> tuple[pl.DataFrame, pl.DataFram
     # about 1 % of the cases are a returning client (same pseudonym, later opening date)
     returning = _pick(rng, (rank > 3) * 1.0, 30)
     client_no[returning] = np.maximum(1, rank[returning] - 1 - np.floor(rng.random(30) * 3)).astype(int)
-    unit_start = np.zeros(len(units), int)
+    unit_start = np.zeros(sizes.size, int)
     unit_start[unit_sorted[first]] = first
     earlier_case = order[unit_start[unit_idx] + client_no - 1]
     client_no = np.where(opened_off[earlier_case] < opened_off, client_no, rank)  # keys stay unique
     handler_no = 1 + np.floor(rng.random(n) * np.clip(sizes[unit_idx] // 25 + 1, 1, 8)).astype(int)
     suggestion_idx = np.where(respondent & (rng.random(n) < 0.28), rng.integers(0, len(SUGGESTIONS), n), -1)
+    return _Identifiers(client_no, handler_no, suggestion_idx)
 
-    slugs = units["unit"].to_numpy()
-    cb = codebook.load()
 
-    def code(arr):
-        return pl.Series(np.where(arr > 0, arr, 0), dtype=pl.Int8).replace(0, None)
+def _code_series(arr: np.ndarray) -> pl.Series:
+    """Codes as Int8, null where missing (0 or -1)."""
+    return pl.Series(np.where(arr > 0, arr, 0), dtype=pl.Int8).replace(0, None)
 
-    def date_col(arr):
-        return pl.Series(arr.astype("datetime64[D]")).cast(pl.Date)
 
+def _date_series(arr: np.ndarray) -> pl.Series:
+    return pl.Series(arr.astype("datetime64[D]")).cast(pl.Date)
+
+
+def _cases_frame(units: pl.DataFrame, b: _Background, timeline: _Timeline, closing: _Closing, survey: _Survey,
+                 support: _Support, ids: _Identifiers) -> pl.DataFrame:
+    """The canonical case frame (codebook schema), in case order."""
+    n, unit_idx = b.unit_idx.size, b.unit_idx
     cases = pl.DataFrame(
         {
-            "unit": slugs[unit_idx],
-            "client": [f"K{c:04d}" for c in client_no],
-            "handler": [f"HDL{x:02d}" for x in handler_no],
+            "unit": units["unit"].to_numpy()[unit_idx],
+            "client": [f"K{c:04d}" for c in ids.client_no],
+            "handler": [f"HDL{x:02d}" for x in ids.handler_no],
             "service_type": units["service_type"].to_numpy()[unit_idx],
             "municipality": units["municipality"].to_numpy()[unit_idx],
-            "opened": date_col(opened),
-            "sex": code(sex),
-            "age": pl.Series(np.where(age >= 0, age, 0), dtype=pl.Int16).replace(0, None),
-            "impairment": _list_column(impairment, n),
-            "origin": code(origin),
-            "children_followup": _list_column(children, n),
-            "initiative": _list_column(initiative, n),
-            "perpetrator": _list_column(perpetrator, n),
-            "honour_violence": code(np.where(hrv > 0, hrv, 0)),
-            "violence_severity": code(sev),
-            "change_goal": code(change_goal),
-            "support_started": date_col(support_started),
-            "interventions": _list_column(interventions, n),
-            "decision_type": code(decision),
-            "collaboration": _list_column(collaboration, n),
-            "implementation": code(implementation),
-            "goal_followup": code(goal),
-            "closed": date_col(closed),
-            "closing_reason": code(reason),
-            "survey_change": code(change),
-            "survey_importance": code(importance),
-            "survey_positive": code(positive),
-            "survey_influence": code(influence),
+            "opened": _date_series(timeline.opened),
+            "sex": _code_series(b.sex),
+            "age": pl.Series(np.where(b.age >= 0, b.age, 0), dtype=pl.Int16).replace(0, None),
+            "impairment": _list_column(b.impairment, n),
+            "origin": _code_series(b.origin),
+            "children_followup": _list_column(b.children, n),
+            "initiative": _list_column(b.initiative, n),
+            "perpetrator": _list_column(b.perpetrator, n),
+            "honour_violence": _code_series(b.hrv),
+            "violence_severity": _code_series(b.severity),
+            "change_goal": _code_series(support.change_goal),
+            "support_started": _date_series(support.support_started),
+            "interventions": _list_column(support.interventions, n),
+            "decision_type": _code_series(support.decision),
+            "collaboration": _list_column(support.collaboration, n),
+            "implementation": _code_series(support.implementation),
+            "goal_followup": _code_series(closing.goal),
+            "closed": _date_series(timeline.closed),
+            "closing_reason": _code_series(closing.reason),
+            "survey_change": _code_series(survey.change),
+            "survey_importance": _code_series(survey.importance),
+            "survey_positive": _code_series(survey.positive),
+            "survey_influence": _code_series(survey.influence),
             "survey_suggestions": pl.Series(
-                [SUGGESTIONS[i] if i >= 0 else None for i in suggestion_idx], dtype=pl.String),
+                [SUGGESTIONS[i] if i >= 0 else None for i in ids.suggestion_idx], dtype=pl.String),
         }
     ).with_columns(pl.col("service_type").cast(pl.Int8))
-    cases = cases.select("unit", "client", "handler", *codebook.case_schema(cb).names(), "survey_suggestions")
-    cases = cases.cast(dict(codebook.case_schema(cb)))
+    schema = codebook.case_schema(codebook.load())
+    return cases.select("unit", "client", "handler", *schema.names(), "survey_suggestions").cast(dict(schema))
+
+
+def _risk_frame(risk: pl.DataFrame, cases: pl.DataFrame, case_units: np.ndarray) -> pl.DataFrame:
+    """The long risk frame keyed like the cases (``risk["case"]`` = row of ``cases``)."""
     case_rows = risk["case"].to_numpy()
     risk = risk.with_columns(
-        unit=pl.Series(slugs[unit_idx][case_rows]),
+        unit=pl.Series(case_units[case_rows]),
         client=cases["client"].gather(case_rows),
         opened=cases["opened"].gather(case_rows),
     )
-    risk = (
+    return (
         risk.sort("case", "date", "seq")
         .with_columns(position=(pl.int_range(pl.len()).over("case") + 1).cast(pl.Int8))
         .select("unit", "client", "opened", "position", "date", "instrument", "rating")
     )
-    cases = cases.with_row_index("_case").sort("unit", "opened", "client").drop("_case")
-    risk = risk.sort("unit", "opened", "client", "position")
-    return units.drop("n_cases", "invanare_ungefar"), cases, risk
 
 
-def _risk_assessments(rng, assessed, hrv, man, sev, opened_off, last_off, start) -> pl.DataFrame:
-    n = assessed.size
+def _simulate_risk_assessments(rng, assessed: np.ndarray, background: _Background,
+                               timeline: _Timeline) -> pl.DataFrame:
+    """One row per assessment of the assessed cases (``case`` = case index, ``seq`` =
+    0-based order within the case): instrument, date and rating."""
+    cases, count, seq, instrument = _simulate_risk_instruments(rng, assessed, background.is_hrv, background.is_man)
+    case_of = np.repeat(cases, count)
+    # dates: first within two weeks of opening, later ones 2–12 weeks apart, within the case
+    gaps = np.where(seq == 0, np.floor(rng.random(seq.size) * 15), 14 + np.floor(rng.random(seq.size) * 70))
+    cum = np.cumsum(gaps)
+    cum -= np.repeat(cum[np.cumsum(count) - count] - gaps[np.cumsum(count) - count], count)
+    off = np.minimum(timeline.opened_off[case_of] + cum.astype(int), timeline.last_off[case_of])
+    rated, rating = _simulate_risk_ratings(rng, background.severity[cases], count, seq, instrument)
+    return pl.DataFrame(
+        {
+            "case": case_of,
+            "seq": seq,
+            "date": _date_series(timeline.start + off.astype("timedelta64[D]")),
+            "instrument": pl.Series(instrument, dtype=pl.Int8),
+            "rating": pl.Series(np.where(rated, rating, 0), dtype=pl.Int8).replace(0, None),
+        }
+    )
+
+
+def _simulate_risk_instruments(rng, assessed: np.ndarray, hrv: np.ndarray, man: np.ndarray):
+    """An instrument combination per assessed case (RISK_COMBOS, exact), 1–3 assessments
+    per case; a two-instrument combination alternates its instruments. Returns the
+    assessed cases, their number of assessments, and per assessment row its
+    position within the case and its instrument."""
     combo_codes = list(RISK_COMBOS)
-    combo = np.full(n, -1)
+    combo = np.full(assessed.size, -1)
     w = {
         combo_codes.index((1,)): np.where(man, 0.6, 1.0),
         combo_codes.index((6,)): np.where(man, 1.5, 1.0),
@@ -774,25 +1115,26 @@ def _risk_assessments(rng, assessed, hrv, man, sev, opened_off, last_off, start)
     n_instr = np.array([len(combo_codes[c]) for c in cmb])
     extra = np.select([rng.random(cases.size) < 0.68, rng.random(cases.size) < 0.7], [0, 1], 2)
     count = np.maximum(n_instr, 1 + extra)
-    case_of = np.repeat(cases, count)
     seq = np.arange(count.sum()) - np.repeat(np.cumsum(count) - count, count)
     first_instr = np.array([combo_codes[c][0] for c in cmb])
     second_instr = np.array([combo_codes[c][-1] for c in cmb])
     use_second = np.repeat(n_instr == 2, count) & (seq % 2 == 1)
     instrument = np.where(use_second, np.repeat(second_instr, count), np.repeat(first_instr, count))
-    # dates: first within two weeks of opening, later ones 2–12 weeks apart, within the case
-    gaps = np.where(seq == 0, np.floor(rng.random(seq.size) * 15), 14 + np.floor(rng.random(seq.size) * 70))
-    cum = np.cumsum(gaps)
-    cum -= np.repeat(cum[np.cumsum(count) - count] - gaps[np.cumsum(count) - count], count)
-    off = np.minimum(opened_off[case_of] + cum.astype(int), last_off[case_of])
-    # ratings 1–10 (talk without a method is rated in some cases only). Of the cases
-    # with two or more ratings, exactly UNCHANGED_RATING_SHARE end on the first rating.
-    rated = (instrument != 6) | np.repeat(rng.random(cases.size) < 0.45, count)
-    n_rated = np.bincount(np.repeat(np.arange(cases.size), count), weights=rated, minlength=cases.size)
+    return cases, count, seq, instrument
+
+
+def _simulate_risk_ratings(rng, case_severity: np.ndarray, count: np.ndarray, seq: np.ndarray,
+                           instrument: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Ratings 1–10 (talk without a method is rated in some cases only): a walk from a
+    severity-dependent start, mostly downwards. Of the cases with two or more ratings,
+    exactly UNCHANGED_RATING_SHARE end on the first rating. Returns (rated, rating)."""
+    n_cases = case_severity.size
+    rated = (instrument != 6) | np.repeat(rng.random(n_cases) < 0.45, count)
+    n_rated = np.bincount(np.repeat(np.arange(n_cases), count), weights=rated, minlength=n_cases)
     repeated = n_rated >= 2
-    unchanged = np.zeros(cases.size, bool)
+    unchanged = np.zeros(n_cases, bool)
     unchanged[_pick(rng, repeated * 1.0, int(round(UNCHANGED_RATING_SHARE * repeated.sum())))] = True
-    base = np.select([sev[cases] == 3, sev[cases] == 2], [6, 4], 2) + np.floor(rng.random(cases.size) * 4)
+    base = np.select([case_severity == 3, case_severity == 2], [6, 4], 2) + np.floor(rng.random(n_cases) * 4)
     step = np.where(rng.random(seq.size) < 0.75, -1, 1) * (1 + np.floor(rng.random(seq.size) * 2))
     step = np.where(np.repeat(unchanged, count) | (seq == 0), 0, step)
     walk = np.cumsum(step)
@@ -800,7 +1142,7 @@ def _risk_assessments(rng, assessed, hrv, man, sev, opened_off, last_off, start)
     rating = np.clip(np.repeat(base, count) + walk, 1, 10).astype(int)
     # changed cases: make sure the last rating differs from the first
     rated_rows = np.flatnonzero(rated)
-    local = np.repeat(np.arange(cases.size), count)[rated_rows]
+    local = np.repeat(np.arange(n_cases), count)[rated_rows]
     _, first_pos = np.unique(local, return_index=True)
     _, last_rev = np.unique(local[::-1], return_index=True)
     first_row = rated_rows[first_pos]
@@ -808,15 +1150,7 @@ def _risk_assessments(rng, assessed, hrv, man, sev, opened_off, last_off, start)
     owners = local[first_pos]
     fix = repeated[owners] & ~unchanged[owners] & (rating[first_row] == rating[last_row])
     rating[last_row[fix]] = np.where(rating[first_row[fix]] > 1, rating[first_row[fix]] - 1, 2)
-    return pl.DataFrame(
-        {
-            "case": case_of,
-            "seq": seq,
-            "date": pl.Series((start + off.astype("timedelta64[D]")).astype("datetime64[D]")).cast(pl.Date),
-            "instrument": pl.Series(instrument, dtype=pl.Int8),
-            "rating": pl.Series(np.where(rated, rating, 0), dtype=pl.Int8).replace(0, None),
-        }
-    )
+    return rated, rating
 
 
 # ------------------------------------------------------------------ the rounds

@@ -28,6 +28,7 @@ import plotnine as p9
 import polars as pl
 
 from kvinnofrid.reporting import figures as fig
+from kvinnofrid.reporting.markdown import attribute_text
 from kvinnofrid.reporting.numfmt import MISSING, NBSP, fmt_date, fmt_int, fmt_pct
 
 __all__ = ["FIGURE_TITLE", "FIGURE_CAPTION", "PREVIOUS_COLOUR", "source_labels", "trend_figure", "trend_alt_text",
@@ -269,15 +270,11 @@ def trend_text(trend: pl.DataFrame, rounds: pl.DataFrame | None = None) -> str:
     return " ".join(sentences)
 
 
-def _attr(text: str) -> str:
-    return str(text).replace("\\", "\\\\").replace('"', "\u201d").replace("\n", " ")
-
-
 def trend_block(trend: pl.DataFrame, image: str, csv: str, title: str = FIGURE_TITLE) -> str:
     """The figure (caption ``Figur 3: …``, alt text), the table, and in HTML a link to
     the CSV (class ``csv-download``: the filter embeds it)."""
     return "\n".join([
-        f'![{FIGURE_CAPTION}: {title}]({image}){{#{ANCHOR} fig-alt="{_attr(trend_alt_text(trend, title))}" '
+        f'![{FIGURE_CAPTION}: {title}]({image}){{#{ANCHOR} fig-alt="{attribute_text(trend_alt_text(trend, title))}" '
         'width="100%"}',
         "",
         trend_table(trend),

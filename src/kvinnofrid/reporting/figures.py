@@ -37,6 +37,7 @@ import plotnine as p9  # noqa: E402
 import polars as pl  # noqa: E402
 
 from kvinnofrid.reporting.numfmt import NBSP, fmt_dec, fmt_int, fmt_num, fmt_pct  # noqa: E402
+from kvinnofrid.spec.diagrams import load_registry  # noqa: E402
 
 __all__ = [
     "PALETTE",
@@ -65,7 +66,8 @@ NOT_REGISTERED = "#C8C8C8"
 TEXT_COLOUR = "#222222"
 FONT = "DejaVu Sans"  # ships with matplotlib: å, ä, ö, NBSP and the minus sign
 
-MULTI_NOTE = "Flera svarsalternativ kunde anges."
+# The registry's multi-choice note (diagrams.yaml multi_note), as a sentence.
+MULTI_NOTE = load_registry().multi_note.rstrip(".") + "."
 SUPPRESSED_NOTE = "* dold: för få ärenden för att visas."
 SUPPRESSED_LABEL = "dold*"
 
@@ -584,7 +586,7 @@ def alt_text(table: pl.DataFrame, title: str, top: int = 3, kind: str | None = N
         body = describe(visible)
         sentences.append(body[0].upper() + body[1:] + ".")
     if has_share and not groups and visible["share"].drop_nulls().sum() > 1.0001:
-        sentences.append("Flera svarsalternativ kunde anges, så andelarna summerar till mer än 100 procent.")
+        sentences.append(f"{MULTI_NOTE.rstrip('.')}, så andelarna summerar till mer än 100 procent.")
     if hidden:
         what = "1 värde är dolt" if hidden == 1 else f"{hidden} värden är dolda"
         sentences.append(f"{what} eftersom antalet ärenden är för litet.")

@@ -196,7 +196,7 @@ def area_trend(long_by_round: Mapping[Any, pl.DataFrame], area: str,
     those are national values)."""
     rounds = sorted(long_by_round)
     rows = []
-    for m in measures:
+    for m in trend.resolved_measures(measures):
         for r in rounds:
             long = long_by_round[r]
             table = long.filter((pl.col("table") == str(m["diagram"])) & (pl.col("area") == area))

@@ -12,6 +12,7 @@ from kvinnofrid.scriptrunner import run
 def main(smk) -> None:
     from kvinnofrid.spec import diagrams
     from kvinnofrid.reporting import provenance, text, trend_report
+    from kvinnofrid.statistics import participants
 
     tables = {
         int(re.search(r"(\d+)", Path(p).stem).group(1)): pl.read_parquet(Path(p).with_suffix(".parquet"))
@@ -30,8 +31,7 @@ def main(smk) -> None:
         figures_dir=Path(smk.input.figures[0]).parent,
         tables_dir=Path(smk.input.tables[0]).parent,
         quality_summary=pl.read_csv(Path(smk.input.quality) / "summary.csv"),
-        participants=pl.read_csv(smk.input.participants),
-        units=pl.read_csv(smk.input.units),
+        participants=participants.read_participants(smk.input.participants),
         provenance=origin,
         report_src=Path(smk.params.report_src),
         trend=trend_report.read_trend(smk.input.trend),

@@ -13,7 +13,7 @@ from kvinnofrid.scriptrunner import run
 def main(smk) -> None:
     from kvinnofrid.spec import municipalities
     from kvinnofrid.statistics import trend
-    from kvinnofrid.reporting import unit_report
+    from kvinnofrid.disclosure import area_tables
 
     p = smk.params
     derived = pl.read_parquet(smk.input.final)
@@ -25,26 +25,26 @@ def main(smk) -> None:
     lan_of = dict(placed.select("unit", "lan").iter_rows())
     meta = latest.select("unit", "unit_slug").join(placed.select("unit", "lan"), on="unit", how="left")
     class_order = [c["label"] for c in p.size_classes]
-    areas = unit_report.areas_of(meta, size_classes, class_order)
+    areas = area_tables.areas_of(meta, size_classes, class_order)
     measures = p.trend["measures"]
-    diagrams = sorted(set(p.diagrams) | set(unit_report.trend_diagrams(measures)))
+    diagrams = sorted(set(p.diagrams) | set(area_tables.trend_diagrams(measures)))
     settings = {"honour_interventions_min": p.honour_interventions_min}
 
-    long = unit_report.protect(unit_report.area_tables(derived, areas, diagrams, settings), areas, p.threshold)
+    long = area_tables.protect(area_tables.area_tables(derived, areas, diagrams, settings), areas, p.threshold)
     by_round = {dt.date.fromisoformat(p.rounds[-1]): long}
     for r, path in zip(p.rounds[:-1], smk.input.earlier, strict=True):
         earlier = pl.read_parquet(path)
-        tables = unit_report.area_tables(earlier, areas, unit_report.trend_diagrams(measures), settings)
-        by_round[dt.date.fromisoformat(r)] = unit_report.protect(tables, areas, p.threshold)
+        tables = area_tables.area_tables(earlier, areas, area_tables.trend_diagrams(measures), settings)
+        by_round[dt.date.fromisoformat(r)] = area_tables.protect(tables, areas, p.threshold)
     per_area = pl.concat([
-        unit_report.area_trend(by_round, a.name, measures, trend.DEFAULT_SOURCES).with_columns(
+        area_tables.area_trend(by_round, a.name, measures, trend.DEFAULT_SOURCES).with_columns(
             pl.lit(a.name).alias("area"))
         for a in areas])
 
     Path(smk.output.tables).parent.mkdir(parents=True, exist_ok=True)
     long.write_parquet(smk.output.tables, statistics=False)
     per_area.write_parquet(smk.output.trend, statistics=False)
-    info = unit_report.area_info(areas, derived, size_classes, lan_of)
+    info = area_tables.area_info(areas, derived, size_classes, lan_of)
     Path(smk.output.areas).write_text(json.dumps(info, ensure_ascii=False, indent=1), encoding="utf-8")
 
 

@@ -20,7 +20,7 @@ from kvinnofrid.stages import derive, quality
 
 from kvinnofrid.spec import diagrams
 
-from kvinnofrid.statistics import facts, stats, tables
+from kvinnofrid.statistics import facts, participants, stats, tables
 
 from kvinnofrid.reporting import figures
 
@@ -59,7 +59,8 @@ def report_inputs() -> SimpleNamespace:
     change = derive.risk_change(risk)
     national = tables.build_all_tables(derived, risk)
     comparisons = stats.build_stats(derived, change)
-    fact_values = facts.build_facts(national, comparisons, derived)
+    matched = participants.match_participants(pl.read_csv(PARTICIPANTS_CSV), final.units)
+    fact_values = facts.build_facts(national, comparisons, derived, participants=matched)
     provenance = {
         "generated": "2026-01-15",
         "code_version": "0.1.0 (test)",
@@ -78,7 +79,7 @@ def report_inputs() -> SimpleNamespace:
         facts=fact_values,
         registry=diagrams.load_registry(),
         quality_summary=_quality_summary(cases, final.round, final.units),
-        participants=pl.read_csv(PARTICIPANTS_CSV),
+        participants=matched,
         units=final.units,
         provenance=provenance,
     )
@@ -96,7 +97,7 @@ def book_kwargs(inputs: SimpleNamespace, **overrides) -> dict:
     kwargs = dict(
         facts=inputs.facts, tables=inputs.tables, stats=inputs.stats, registry=inputs.registry,
         figures_dir=None, tables_dir=None, quality_summary=inputs.quality_summary,
-        participants=inputs.participants, units=inputs.units, provenance=inputs.provenance,
+        participants=inputs.participants, provenance=inputs.provenance,
         report_src=REPORT_SRC,
     )
     kwargs.update(overrides)

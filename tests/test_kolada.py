@@ -104,17 +104,6 @@ def test_adults_and_values_by_hand(figures):
     assert (r["municipality"], r["adults"], r["value"]) == ("0191", 20000, 0.5)
 
 
-def test_by_municipality_sums_the_units(figures):
-    m = kolada.by_municipality(figures)
-    assert m.schema == kolada.KOLADA_SCHEMA
-    assert m.height == 2 * 2 * 3 * 3
-    sig = {(k, p, g): (c, a, v) for k, _, p, g, c, a, v in m.filter(pl.col("municipality") == "0191").iter_rows()}
-    assert sig[("SUKF01", 2022, "M")] == (1, 20000, 0.5)
-    assert sig[("SUKF01", 2023, "K")] == (1, 20000, 0.5)
-    assert sig[("SUKF03", 2023, "T")] == (1, 40000, 0.25)
-    assert sig[("SUKF02", 2023, "T")] == (1, 40000, 0.25)
-
-
 def test_closing_reasons_from_config():
     derived = derive_cases(make_cases(CASES), NO_RISK)
     figures = kolada.key_figures(derived, POPULATION, UNITS, config={"goal_closing_reasons": [1, 4]})

@@ -15,7 +15,8 @@ import yaml
 
 from kvinnofrid.reporting import figures
 from kvinnofrid.reporting.numfmt import NBSP
-from kvinnofrid.reporting.render import RenderError, choose_backend, diagram_block, markdown_table, render_book
+from kvinnofrid.reporting.markdown import diagram_block, markdown_table
+from kvinnofrid.reporting.render import RenderError, choose_backend, render_book
 
 REPORT = Path(__file__).resolve().parents[1] / "report"
 

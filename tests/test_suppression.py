@@ -10,9 +10,9 @@ import pytest
 from scipy.optimize import linprog
 
 from kvinnofrid.disclosure.suppression import (
-    SuppressionError, infer_kind, subtract, suppress_complements, suppress_count, suppress_table,
+    SuppressionError, infer_kind, subtract, suppress_complements, suppress_table,
 )
-from kvinnofrid.statistics.tables import TABLE_SCHEMA, _finish
+from kvinnofrid.statistics.tables import TABLE_SCHEMA, finish_table
 
 T = 5
 
@@ -20,7 +20,7 @@ T = 5
 def table(rows, mean=None) -> pl.DataFrame:
     frame = pl.DataFrame(rows, schema={"group": pl.String, "category": pl.String,
                                        "n": pl.Int64, "denominator": pl.Int64}, orient="row")
-    out = _finish(frame)
+    out = finish_table(frame)
     if mean is not None:
         out = out.with_columns(pl.Series("mean", mean, dtype=pl.Float64),
                                pl.lit(None, pl.Float64).alias("share"))
@@ -32,15 +32,6 @@ def hidden(t: pl.DataFrame) -> list[str]:
 
 
 # ---------------------------------------------------------------- hand-made tables
-
-def test_suppress_count():
-    assert suppress_count(0) == 0
-    assert suppress_count(3) is None
-    assert suppress_count(4, 5) is None
-    assert suppress_count(5, 5) == 5
-    assert suppress_count(None) is None
-    assert suppress_count(2, threshold=2) == 2
-
 
 def test_nothing_small_nothing_hidden_and_schema_kept():
     t = table([(None, "A", 20, 35), (None, "B", 15, 35), (None, "C", 0, 35)])
@@ -249,7 +240,7 @@ def random_multi(rng, k: int, groups: list[str | None], scale: int) -> pl.DataFr
 
 
 def add(a: pl.DataFrame, b: pl.DataFrame) -> pl.DataFrame:
-    return _finish(a.select("group", "category", n=pl.col("n") + b["n"],
+    return finish_table(a.select("group", "category", n=pl.col("n") + b["n"],
                             denominator=pl.col("denominator") + b["denominator"]))
 
 

@@ -13,7 +13,8 @@ from conftest_report import REPORT_SRC, book_kwargs, report_inputs
 from kvinnofrid.spec import codebook
 from kvinnofrid.reporting.numfmt import NBSP
 from kvinnofrid.statistics.stats import STATS_SCHEMA
-from kvinnofrid.reporting.text import StatsLookup, TextError, build_book, check_output, match_participants
+from kvinnofrid.reporting.text import StatsLookup, TextError, build_book, check_output
+from kvinnofrid.statistics.participants import match_participants
 
 VERY_SEVERE = codebook.load()["violence_severity"].label_of(3)
 

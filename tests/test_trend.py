@@ -29,7 +29,7 @@ def rounds():
 
 @pytest.fixture(scope="module")
 def result(rounds):
-    return trend.round_trend(rounds, PREVIOUS)
+    return trend.round_trend(rounds, PREVIOUS, previous_label="Tidigare rapport 2019–2020")
 
 
 def test_columns_and_rows(result):
@@ -96,7 +96,11 @@ def test_round_cases_counts_cases_and_units_per_round(rounds):
 def test_trend_settings_defaults_and_checks():
     default = trend.trend_settings(None)
     assert [m["id"] for m in default["measures"]] == [m["id"] for m in trend.DEFAULT_MEASURES]
-    assert default["previous"] == {} and default["previous_label"] == trend.DEFAULT_PREVIOUS_LABEL
+    assert default["previous"] == {} and default["previous_label"] is None
+    assert [m["categories"] for m in default["measures"]] == [
+        ["Kvinna"], ["Ja"], ["Ja"], ["Förbättrats mycket", "Förbättrats lite"]]
+    with pytest.raises(ValueError, match="trend.previous_label saknas"):
+        trend.trend_settings({"previous": {"share_hrv": 0.15}})
     given = trend.trend_settings({"previous_label": "Förra", "previous": {"share_hrv": 0.15}})
     assert given["previous"] == {"share_hrv": 0.15} and given["previous_label"] == "Förra"
     with pytest.raises(ValueError, match="trend.previous: share_men är inget mått"):

@@ -1,4 +1,4 @@
-"""Comparison reports per unit and län (kvinnofrid.reporting.unit_report, rules unit_tables,
+"""Comparison reports per unit and län (kvinnofrid.disclosure.area_tables, kvinnofrid.reporting.unit_report, rules unit_tables,
 unit_report, kommuner): definitions on tiny frames, then the real pipeline — a
 recovery attack on everything the reports publish, the reports' own tables, a unit
 report in the real browser and its PDF."""
@@ -13,6 +13,7 @@ import pypdf
 import pytest
 from polars.testing import assert_frame_equal
 
+from kvinnofrid.disclosure import area_tables as at
 from kvinnofrid.reporting import unit_report as ur
 from kvinnofrid.reporting.numfmt import NBSP, fmt_int
 from kvinnofrid.statistics.tables import TABLE_SCHEMA
@@ -26,7 +27,7 @@ UNIT, LAN = "arboga", "kalmar-lan"      # a small unit, a län of two units
 def test_areas_country_classes_in_config_order_units_and_lan_with_two_units():
     meta = pl.DataFrame({"unit": ["B", "A", "C"], "unit_slug": ["b", "a", "c"],
                          "lan": ["Y län", "X län", "X län"]})
-    areas = ur.areas_of(meta, {"A": "Liten", "B": "Stor", "C": "Stor"}, ["Stor", "Liten"])
+    areas = at.areas_of(meta, {"A": "Liten", "B": "Stor", "C": "Stor"}, ["Stor", "Liten"])
     assert [(a.kind, a.name, a.units) for a in areas] == [
         ("riket", "Riket", ("A", "B", "C")), ("storleksklass", "Stor", ("B", "C")),
         ("storleksklass", "Liten", ("A",)), ("enhet", "A", ("A",)), ("enhet", "B", ("B",)),
@@ -37,7 +38,7 @@ def test_areas_country_classes_in_config_order_units_and_lan_with_two_units():
 def test_top_group_share_of_closed_cases_by_hand():
     derived = pl.DataFrame({"is_closed": [True, True, True, True, False],
                             "top_group": [True, False, None, True, False]})
-    table = ur.top_group_table(derived)
+    table = at.top_group_table(derived)
     assert table["category"].to_list() == ["Toppgrupp", "Övriga avslutade ärenden"]
     assert table["n"].to_list() == [2, 2] and table["denominator"].to_list() == [4, 4]
     assert table["share"].to_list() == [0.5, 0.5]
@@ -48,16 +49,16 @@ def _long(table_id, area, rows):
     return frame.with_columns(pl.lit(table_id).alias("table"), pl.lit("enhet").alias("area_kind"),
                               pl.lit(area).alias("area"), pl.lit(None, pl.String).alias("group"),
                               pl.lit(None, pl.Float64).alias("ci_low"), pl.lit(None, pl.Float64).alias("ci_high"),
-                              pl.lit(None, pl.Float64).alias("mean")).select(ur.LONG_SCHEMA.names()).cast(
-        dict(ur.LONG_SCHEMA))
+                              pl.lit(None, pl.Float64).alias("mean")).select(at.LONG_SCHEMA.names()).cast(
+        dict(at.LONG_SCHEMA))
 
 
 def test_histogram_counts_become_shares_so_areas_of_different_size_compare():
     long = pl.concat([
         _long("16", "A", [("1–90", 3, 4, None, False), ("91–", 1, 4, None, False)]),
         _long("16", "Riket", [("1–90", 30, 60, None, False), ("91–", 30, 60, None, False)])])
-    areas = [ur.Area("enhet", "A", "a", ("A",)), ur.Area("riket", "Riket", "riket", ("A",))]
-    table = ur.comparison_table(long, "16", areas)
+    areas = [at.Area("enhet", "A", "a", ("A",)), at.Area("riket", "Riket", "riket", ("A",))]
+    table = at.comparison_table(long, "16", areas)
     assert table["group"].to_list() == ["A", "A", "Riket", "Riket"]
     assert table["share"].to_list() == [0.75, 0.25, 0.5, 0.5]
 
@@ -82,7 +83,7 @@ def test_a_measure_of_a_round_is_hidden_when_one_of_its_categories_is():
         r2: _long("18", "A", [("mycket", 6, 20, 0.3, False), ("lite", 8, 20, 0.4, False),
                               ("inte", 6, 20, 0.3, False)]),
     }
-    out = ur.area_trend(by_round, "A", measures, {"interim": "Prel", "final": "Slut"})
+    out = at.area_trend(by_round, "A", measures, {"interim": "Prel", "final": "Slut"})
     assert out["source"].to_list() == ["Prel", "Slut"]
     assert out["share"].to_list() == [None, 0.7] and out["n"].to_list() == [None, 14]
 
@@ -99,13 +100,13 @@ def unit_run(pipeline_run):
     return pipeline_run
 
 
-def _truth(run) -> tuple[dict, list[ur.Area]]:
+def _truth(run) -> tuple[dict, list[at.Area]]:
     areas_info = json.loads((run.interim / "kommuner" / "areas.json").read_text(encoding="utf-8"))
-    areas = [ur.Area(a["kind"], a["name"], a["slug"], tuple(a["units"])) for a in areas_info]
+    areas = [at.Area(a["kind"], a["name"], a["slug"], tuple(a["units"])) for a in areas_info]
     derived = pl.read_parquet(run.interim / "cases_derived.parquet")
     diagrams = [int(t) for t in pl.read_parquet(run.interim / "kommuner" / "tables.parquet")["table"].unique()
                 if t.isdigit()]
-    return ur.area_tables(derived, areas, sorted(diagrams)), areas
+    return at.area_tables(derived, areas, sorted(diagrams)), areas
 
 
 def test_every_unit_that_sent_data_and_every_lan_with_two_units_gets_a_report(unit_run):
@@ -135,7 +136,7 @@ def test_no_hidden_small_count_can_be_recovered_from_what_the_reports_publish(un
     totals |= {a.name: list(a.units) for a in areas if a.kind in ("storleksklass", "lan")}
     attacked = 0
     for table_id, per_area in truth.items():
-        kind = "multi" if ur.table_kind(table_id) == "multi" else "single"
+        kind = "multi" if at.table_kind(table_id) == "multi" else "single"
         shown = {a.name: published.filter((pl.col("table") == table_id) & (pl.col("area") == a.name))
                  .select(TABLE_SCHEMA.names()) for a in areas}
         for a in areas:

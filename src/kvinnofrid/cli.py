@@ -13,13 +13,14 @@ from pathlib import Path
 
 import yaml
 
-DEFAULT_SEED = 20231010
-
 
 def _seed_from_config(path: Path) -> int:
+    """config ``demo.seed``; without a config file, the generator's own default."""
     if path.is_file():
         return int(yaml.safe_load(path.read_text(encoding="utf-8"))["demo"]["seed"])
-    return DEFAULT_SEED
+    from kvinnofrid.demo.simulate import SimulationSettings
+
+    return SimulationSettings().seed
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
@@ -41,7 +42,8 @@ def cmd_demo(args: argparse.Namespace) -> int:
 def cmd_calibrate(args: argparse.Namespace) -> int:
     from kvinnofrid.demo import calibration
 
-    return calibration.main(seed=args.seed)
+    seed = args.seed if args.seed is not None else _seed_from_config(Path(args.config))
+    return calibration.main(seed=seed)
 
 
 EXPECTED = Path(__file__).resolve().parents[2] / "tests" / "expected"
@@ -50,9 +52,11 @@ EXPECTED = Path(__file__).resolve().parents[2] / "tests" / "expected"
 def cmd_freeze(args: argparse.Namespace) -> int:
     """Copy the demo run's tables and facts into tests/expected: the frozen back-test
     files. Only ever run on purpose, and review the diff before committing it."""
+    from kvinnofrid.spec.diagrams import load_registry
+
     results = Path(args.results)
     tables = sorted((results / "tables").glob("diagram_??.csv"))
-    if len(tables) != 27 or not (results / "facts.json").is_file():
+    if len(tables) != len(load_registry().diagrams) or not (results / "facts.json").is_file():
         print(f"{results} saknar tabeller eller facts.json; kör först snakemake --cores all.", file=sys.stderr)
         return 2
     target = Path(args.expected)
@@ -73,7 +77,8 @@ def main(argv: list[str] | None = None) -> int:
     demo.add_argument("--config", default="config.yaml", help="konfigurationsfil att läsa fröet från")
     demo.set_defaults(func=cmd_demo)
     calibrate = sub.add_parser("calibrate", help="jämför demodata med rapportens publicerade värden")
-    calibrate.add_argument("--seed", type=int, default=DEFAULT_SEED)
+    calibrate.add_argument("--seed", type=int, default=None, help="frö (standard: demo.seed i konfigurationen)")
+    calibrate.add_argument("--config", default="config.yaml", help="konfigurationsfil att läsa fröet från")
     calibrate.set_defaults(func=cmd_calibrate)
     freeze = sub.add_parser("freeze-tables", help="frys demokörningens tabeller som förväntade tabeller för testerna")
     freeze.add_argument("--results", default="results", help="resultatmappen från en körning på demodata")

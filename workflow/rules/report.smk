@@ -5,7 +5,8 @@
 
 rule report_text:
     input:
-        facts=rules.facts.output[0],
+        facts=rules.facts.output.facts,
+        participants=rules.facts.output.participants,
         tables=rules.tables.output.csv,
         stats=rules.statistics.output.parquet,
         figures=rules.figures.output.png,
@@ -13,9 +14,7 @@ rule report_text:
         trend=f"{RESULTS}/trend/trend.csv",
         trend_rounds=f"{RESULTS}/trend/rounds.csv",
         trend_figure=f"{RESULTS}/figures/trend.png",
-        participants=str(SETTINGS.participants),
         quality=f"{RESULTS}/quality",
-        units=f"{INTERIM}/units.csv",
         raw=[str(f.path) for f in RAW_FILES],
         templates=sorted(str(p) for p in Path(workflow.basedir, "report").rglob("*")
                          if p.is_file() and "kommun" not in p.relative_to(workflow.basedir).parts),

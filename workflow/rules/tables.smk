@@ -42,8 +42,12 @@ rule facts:
         tables=rules.tables.output.parquet,
         stats=rules.statistics.output.parquet,
         derived=f"{INTERIM}/cases_derived.parquet",
+        # the participants list, marked with the units that sent data (units.csv)
+        participants=str(SETTINGS.participants),
+        units=f"{INTERIM}/units.csv",
     output:
-        f"{RESULTS}/facts.json",
+        facts=f"{RESULTS}/facts.json",
+        participants=f"{RESULTS}/participants.csv",
     log:
         "logs/facts.log",
     script:

@@ -38,7 +38,6 @@ Definitions (decisions, each documented where it is made)
   municipality with several units (Sigtuna, Stockholm: stadsdel and a city-wide unit)
   gives each unit's count against the adults of the *whole* municipality, so unit
   values of one municipality add up to the municipality's value.
-  :func:`by_municipality` sums the units to one row per municipality.
 * **Every combination is a row**: each unit × year (the years any case of the data
   opens or closes in) × key figure × gender, with count 0 where no case.
 
@@ -72,6 +71,9 @@ import polars as pl
 
 from kvinnofrid.spec import codebook as codebook_module
 from kvinnofrid.spec.codebook import Codebook
+from kvinnofrid.disclosure.suppression import suppress_complements
+from kvinnofrid.spec.municipalities import load_register
+from kvinnofrid.statistics.tables import finish_table
 
 # Fallbacks for the config section ``kolada`` (config.yaml); the config wins.
 DEFAULT_SETTINGS: dict[str, Any] = {
@@ -241,36 +243,12 @@ def key_figures(derived: pl.DataFrame, population: pl.DataFrame, unit_municipali
             .select([pl.col(c).cast(t) for c, t in UNIT_SCHEMA.items()]))
 
 
-def by_municipality(unit_figures: pl.DataFrame, config: Mapping[str, Any] | None = None) -> pl.DataFrame:
-    """The key figures per municipality (the units of a municipality summed; the
-    adults are the municipality's, once): exactly the columns of outputs.md."""
-    s = settings_of(config)
-    per = float(s["per_adults"])
-    order = {kf["id"]: i for i, kf in enumerate(s["key_figures"])}
-    return (
-        unit_figures.filter(pl.col("municipality").is_not_null())
-        .group_by("kpi", "municipality", "period", "gender")
-        .agg(pl.col("count").sum(), pl.col("adults").first())
-        .with_columns(
-            pl.when(pl.col("adults") > 0).then((pl.col("count") * per / pl.col("adults")).round(VALUE_DECIMALS))
-            .otherwise(None).alias("value"),
-            pl.col("kpi").replace_strict(order, return_dtype=pl.Int32).alias("_k"),
-            pl.col("gender").replace_strict({g: i for i, g in enumerate(GENDERS)}, return_dtype=pl.Int32).alias("_g"),
-        )
-        .sort("municipality", "period", "_k", "_g")
-        .select([pl.col(c).cast(t) for c, t in KOLADA_SCHEMA.items()])
-    )
-
-
 MUNICIPALITY = "__kommun__"
 
 
 def _hidden_key_figures(unit_figures: pl.DataFrame, threshold: int) -> pl.DataFrame:
     """(unit, kpi, period, gender) to hide; unit = MUNICIPALITY for the sum of a
     municipality's units. See :func:`suppress_key_figures`."""
-    from kvinnofrid.disclosure.suppression import suppress_complements
-    from kvinnofrid.statistics.tables import _finish
-
     def as_table(frame: pl.DataFrame) -> pl.DataFrame:
         wide = (frame.with_columns(pl.format("{}|{}", "kpi", "period").alias("group"))
                 .pivot(on="gender", index="group", values="count", aggregate_function="sum")
@@ -278,7 +256,7 @@ def _hidden_key_figures(unit_figures: pl.DataFrame, threshold: int) -> pl.DataFr
         rows = []
         for g, t, k, m in wide.select("group", "T", "K", "M").iter_rows():
             rows += [(g, "K", k, t), (g, "M", m, t), (g, "?", t - k - m, t)]
-        return _finish(pl.DataFrame(rows, schema={"group": pl.String, "category": pl.String,
+        return finish_table(pl.DataFrame(rows, schema={"group": pl.String, "category": pl.String,
                                                   "n": pl.Int64, "denominator": pl.Int64}, orient="row"))
 
     hidden_rows = []
@@ -314,21 +292,10 @@ def suppress_key_figures(unit_figures: pl.DataFrame, threshold: int = 5) -> pl.D
     empty where hidden (``adults`` stays: it is public). Per unit, each (key figure,
     year) is a table of K, M and the unknown sex over the denominator T (T = K + M +
     unknown; the unknown count is never published but the arithmetic counts it), and
-    the units of one municipality are protected together with their sum (the row of
-    :func:`by_municipality`): see kvinnofrid.disclosure.suppression. Key figures are not linked
+    the units of one municipality are protected together with their sum: see kvinnofrid.disclosure.suppression. Key figures are not linked
     to each other (SUKF02 ≤ SUKF01 is an inequality, not a sum)."""
     hide = _hidden_key_figures(unit_figures, threshold)
     return _blank(unit_figures, hide, ["unit", "kpi", "period", "gender"])
-
-
-def suppress_municipality_key_figures(unit_figures: pl.DataFrame, threshold: int = 5,
-                                      config: Mapping[str, Any] | None = None) -> pl.DataFrame:
-    """:func:`by_municipality`, protected consistently with :func:`suppress_key_figures`."""
-    hide = (_hidden_key_figures(unit_figures, threshold)
-            .filter(pl.col("unit").str.starts_with(MUNICIPALITY))
-            .with_columns(pl.col("unit").str.strip_prefix(MUNICIPALITY).alias("municipality"))
-            .drop("unit"))
-    return _blank(by_municipality(unit_figures, config), hide, ["municipality", "kpi", "period", "gender"])
 
 
 # ---------------------------------------------------------------- population (SCB BE0101N1)
@@ -448,8 +415,6 @@ def demo_population(register: pl.DataFrame | None = None) -> pl.DataFrame:
     every municipality of the register (default the packaged municipalities.csv),
     2023 total = its approximate inhabitants, 2022 = ``DEMO_GROWTH_2022`` of it, split
     by the fixed profile above. Deterministic."""
-    from kvinnofrid.spec.municipalities import load_register
-
     register = register if register is not None else load_register()
     weights = _demo_age_weights()
     ages = np.arange(DEMO_MAX_AGE + 1)

@@ -60,6 +60,9 @@ from typing import Any
 import numpy as np
 import polars as pl
 
+from kvinnofrid.spec.diagrams import load_registry
+from kvinnofrid.statistics.tables import TABLE_SCHEMA, wilson_interval
+
 DEFAULT_THRESHOLD = 5
 
 # table kinds (tables.TABLE_FUNCTIONS names → how the rows relate)
@@ -70,16 +73,6 @@ KINDS = (*SINGLE_KINDS, *BINARY_KINDS, "means")
 
 class SuppressionError(ValueError):
     """The published areas cannot be protected (e.g. every other member is exempt)."""
-
-
-# ---------------------------------------------------------------- single numbers
-
-def suppress_count(n: int | None, threshold: int = DEFAULT_THRESHOLD) -> int | None:
-    """A single count for a text below national level: None when 0 < n < threshold
-    (the text then says e.g. "färre än 5"), else n (0 is published)."""
-    if n is None:
-        return None
-    return None if 0 < int(n) < threshold else int(n)
 
 
 # ---------------------------------------------------------------- table kind
@@ -143,8 +136,6 @@ PHASE_BASE_FLAGS = {"closed": "is_closed"}
 
 def default_phase_rows() -> list[dict[str, Any]]:
     """The `rows` of the registry's phases diagram (diagram 1)."""
-    from kvinnofrid.spec.diagrams import load_registry
-
     for d in load_registry().diagrams:
         if d.table == "phases":
             return list(d.extra["rows"])
@@ -485,8 +476,6 @@ def suppress_complements(tables_by_area: Mapping[str, pl.DataFrame], threshold: 
 def subtract(total: pl.DataFrame, part: pl.DataFrame) -> pl.DataFrame:
     """The rest = total − part, cell by cell (n and denominator; shares recomputed,
     means dropped): what anyone can derive from a national and a unit table."""
-    from kvinnofrid.statistics.tables import TABLE_SCHEMA, wilson_interval
-
     if _key(total) != _key(part):
         raise ValueError("tabellerna har inte samma rader (grupp, kategori) i samma ordning: "
                          "bygg enhetens tabell med rikets kategorier")

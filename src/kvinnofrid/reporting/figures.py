@@ -25,6 +25,7 @@ from __future__ import annotations
 import textwrap
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import matplotlib
 
@@ -36,6 +37,7 @@ import plotnine as p9  # noqa: E402
 import polars as pl  # noqa: E402
 
 from kvinnofrid.reporting.numfmt import NBSP, fmt_dec, fmt_int, fmt_num, fmt_pct  # noqa: E402
+from kvinnofrid.spec.diagrams import load_registry  # noqa: E402
 
 __all__ = [
     "PALETTE",
@@ -64,7 +66,8 @@ NOT_REGISTERED = "#C8C8C8"
 TEXT_COLOUR = "#222222"
 FONT = "DejaVu Sans"  # ships with matplotlib: å, ä, ö, NBSP and the minus sign
 
-MULTI_NOTE = "Flera svarsalternativ kunde anges."
+# The registry's multi-choice note (diagrams.yaml multi_note), as a sentence.
+MULTI_NOTE = load_registry().multi_note.rstrip(".") + "."
 SUPPRESSED_NOTE = "* dold: för få ärenden för att visas."
 SUPPRESSED_LABEL = "dold*"
 
@@ -205,6 +208,25 @@ def _pd(frame: pl.DataFrame) -> pd.DataFrame:
     return frame.to_pandas()
 
 
+def assemble(data: pd.DataFrame, mapping: p9.aes, layers: Sequence[Any], *, categories: Sequence[str],
+             value_labels: Any, value_max: float, title: str, subtitle: str, caption: str | None,
+             height: float, horizontal: bool = True) -> p9.ggplot:
+    """The one plot assembly of every figure: the kind's geoms and fill scale
+    (``layers``) on the category axis (``categories`` in drawing order) and the value
+    axis from 0 to ``value_max`` (labels ``value_labels``), horizontal bars (flipped)
+    or vertical ones, then title, N subtitle, notes and the house theme with the grid
+    on the value axis only."""
+    plot = p9.ggplot(data, mapping)
+    for layer in layers:
+        plot += layer
+    plot += p9.scale_x_discrete(limits=list(categories))
+    plot += p9.scale_y_continuous(labels=value_labels, limits=(0, value_max), expand=(0, 0))
+    if horizontal:
+        plot += p9.coord_flip()
+    return (plot + _labs(title, subtitle, caption) + house_theme(height)
+            + p9.theme(**{"panel_grid_major_y" if horizontal else "panel_grid_major_x": p9.element_blank()}))
+
+
 # --------------------------------------------------------------------------- figure kinds
 
 
@@ -226,17 +248,13 @@ def bar_figure(
     shown = data.filter(~pl.col("suppressed") & pl.col("share").is_not_null())
     hidden = data.filter(pl.col("suppressed"))
     top = max(shown["share"].max() or 0.0, 0.01)
-    plot = (
-        p9.ggplot(_pd(shown), p9.aes("label_cat", "share"))
-        + p9.geom_col(fill=PALETTE[0], width=0.72)
-        + p9.geom_text(p9.aes(label="label"), ha="left", nudge_y=top * 0.015, size=8.5, color=TEXT_COLOUR)
-        + p9.scale_x_discrete(limits=list(reversed(wrapped)))
-        + p9.scale_y_continuous(labels=_pct_axis, limits=(0, top * 1.14), expand=(0, 0))
-        + p9.coord_flip()
-        + _labs(title, n_subtitle(frame, n_label), _caption(notes, multi, hidden.height > 0))
-        + house_theme(_height(len(cats), 0.3 * multi))
-        + p9.theme(panel_grid_major_y=p9.element_blank())
-    )
+    plot = assemble(
+        _pd(shown), p9.aes("label_cat", "share"),
+        [p9.geom_col(fill=PALETTE[0], width=0.72),
+         p9.geom_text(p9.aes(label="label"), ha="left", nudge_y=top * 0.015, size=8.5, color=TEXT_COLOUR)],
+        categories=list(reversed(wrapped)), value_labels=_pct_axis, value_max=top * 1.14,
+        title=title, subtitle=n_subtitle(frame, n_label), caption=_caption(notes, multi, hidden.height > 0),
+        height=_height(len(cats), 0.3 * multi))
     if hidden.height:
         plot += p9.geom_text(
             p9.aes("label_cat", 0),
@@ -274,24 +292,14 @@ def grouped_bar_figure(
     shown["group"] = pd.Categorical(shown["group"], categories=list(reversed(groups)))
     top = max(float(shown["share"].max()) if len(shown) else 0.0, 0.01)
     dodge = p9.position_dodge(width=0.8)
-    plot = (
-        p9.ggplot(shown, p9.aes("label_cat", "share", fill="group"))
-        + p9.geom_col(position=dodge, width=0.78)
-        + p9.geom_text(
-            p9.aes(label="label", group="group"),
-            position=dodge,
-            ha="left",
-            size=7.5,
-            color=TEXT_COLOUR,
-        )
-        + p9.scale_fill_manual(values=colours, breaks=groups)
-        + p9.scale_x_discrete(limits=list(reversed(wrapped)))
-        + p9.scale_y_continuous(labels=_pct_axis, limits=(0, top * 1.16), expand=(0, 0))
-        + p9.coord_flip()
-        + _labs(title, n_subtitle(frame, n_label), _caption(notes, multi, hidden.height > 0))
-        + house_theme(_height(len(cats) * max(1, len(groups)) * 0.62, 0.6))
-        + p9.theme(panel_grid_major_y=p9.element_blank())
-    )
+    plot = assemble(
+        shown, p9.aes("label_cat", "share", fill="group"),
+        [p9.geom_col(position=dodge, width=0.78),
+         p9.geom_text(p9.aes(label="label", group="group"), position=dodge, ha="left", size=7.5, color=TEXT_COLOUR),
+         p9.scale_fill_manual(values=colours, breaks=groups)],
+        categories=list(reversed(wrapped)), value_labels=_pct_axis, value_max=top * 1.16,
+        title=title, subtitle=n_subtitle(frame, n_label), caption=_caption(notes, multi, hidden.height > 0),
+        height=_height(len(cats) * max(1, len(groups)) * 0.62, 0.6))
     if hidden.height:
         plot += p9.annotate(
             "text",
@@ -331,19 +339,14 @@ def stacked_bar_figure(
     # category starts at 0 %, and keep the legend in table order.
     shown["category"] = pd.Categorical(shown["category"], categories=list(reversed(cats)))
     wrapped_cats = {c: _wrap(c, 40) for c in cats}
-    plot = (
-        p9.ggplot(shown, p9.aes("group", "share", fill="category"))
-        + p9.geom_col(position="stack", width=0.7)
-        + p9.geom_text(p9.aes(label="label"), position=p9.position_stack(vjust=0.5), size=8.5, color="white")
-        + p9.scale_fill_manual(values=colours, breaks=cats, labels=[wrapped_cats[c] for c in cats])
-        + p9.scale_x_discrete(limits=list(reversed(groups)))
-        + p9.scale_y_continuous(labels=_pct_axis, limits=(0, 1.0001), expand=(0, 0))
-        + p9.coord_flip()
-        + _labs(title, n_subtitle(frame, n_label), _caption(notes, multi, hidden.height > 0))
-        + house_theme(_height(len(groups), 0.8))
-        + p9.theme(panel_grid_major_y=p9.element_blank())
-    )
-    return plot
+    return assemble(
+        shown, p9.aes("group", "share", fill="category"),
+        [p9.geom_col(position="stack", width=0.7),
+         p9.geom_text(p9.aes(label="label"), position=p9.position_stack(vjust=0.5), size=8.5, color="white"),
+         p9.scale_fill_manual(values=colours, breaks=cats, labels=[wrapped_cats[c] for c in cats])],
+        categories=list(reversed(groups)), value_labels=_pct_axis, value_max=1.0001,
+        title=title, subtitle=n_subtitle(frame, n_label), caption=_caption(notes, multi, hidden.height > 0),
+        height=_height(len(groups), 0.8))
 
 
 def phases_figure(
@@ -381,21 +384,15 @@ def phases_figure(
     shown["status"] = pd.Categorical(shown["status"], categories=[not_registered, registered])
     top = max(float((base["denominator"].max() or 1)), 1.0)
     hidden = frame.filter(pl.col("suppressed")).height > 0
-    plot = (
-        p9.ggplot(shown, p9.aes("label_cat", "count", fill="status"))
-        + p9.geom_col(position="stack", width=0.7)
-        + p9.geom_text(p9.aes(label="label"), position=p9.position_stack(vjust=0.5), size=8, color=TEXT_COLOUR)
-        + p9.scale_fill_manual(
-            values={registered: PALETTE[3], not_registered: NOT_REGISTERED}, breaks=[registered, not_registered]
-        )
-        + p9.scale_x_discrete(limits=list(reversed(wrapped)))
-        + p9.scale_y_continuous(labels=_int_axis, limits=(0, top * 1.02), expand=(0, 0))
-        + p9.coord_flip()
-        + _labs(title, n_subtitle(frame, n_label or "N = {n} ärenden"), _caption(notes, multi, hidden))
-        + house_theme(_height(len(cats), 0.5))
-        + p9.theme(panel_grid_major_y=p9.element_blank())
-    )
-    return plot
+    return assemble(
+        shown, p9.aes("label_cat", "count", fill="status"),
+        [p9.geom_col(position="stack", width=0.7),
+         p9.geom_text(p9.aes(label="label"), position=p9.position_stack(vjust=0.5), size=8, color=TEXT_COLOUR),
+         p9.scale_fill_manual(values={registered: PALETTE[3], not_registered: NOT_REGISTERED},
+                              breaks=[registered, not_registered])],
+        categories=list(reversed(wrapped)), value_labels=_int_axis, value_max=top * 1.02,
+        title=title, subtitle=n_subtitle(frame, n_label or "N = {n} ärenden"),
+        caption=_caption(notes, multi, hidden), height=_height(len(cats), 0.5))
 
 
 def histogram_figure(
@@ -414,16 +411,13 @@ def histogram_figure(
     shown = data.filter(~pl.col("suppressed") & pl.col("n").is_not_null())
     hidden = data.filter(pl.col("suppressed"))
     top = max(float(shown["n"].max() or 1), 1.0)
-    plot = (
-        p9.ggplot(_pd(shown), p9.aes("category", "n"))
-        + p9.geom_col(fill=PALETTE[0], width=0.85)
-        + p9.geom_text(p9.aes(label="label"), va="bottom", nudge_y=top * 0.012, size=8.5, color=TEXT_COLOUR)
-        + p9.scale_x_discrete(limits=cats)
-        + p9.scale_y_continuous(labels=_int_axis, limits=(0, top * 1.1), expand=(0, 0))
-        + _labs(title, n_subtitle(frame, n_label), _caption(notes, multi, hidden.height > 0))
-        + house_theme(4.2)
-        + p9.theme(panel_grid_major_x=p9.element_blank())
-    )
+    plot = assemble(
+        _pd(shown), p9.aes("category", "n"),
+        [p9.geom_col(fill=PALETTE[0], width=0.85),
+         p9.geom_text(p9.aes(label="label"), va="bottom", nudge_y=top * 0.012, size=8.5, color=TEXT_COLOUR)],
+        categories=cats, value_labels=_int_axis, value_max=top * 1.1,
+        title=title, subtitle=n_subtitle(frame, n_label), caption=_caption(notes, multi, hidden.height > 0),
+        height=4.2, horizontal=False)
     if hidden.height:
         plot += p9.annotate(
             "text", x=hidden["category"].to_list(), y=top * 0.02, label=SUPPRESSED_LABEL, va="bottom", size=8.5
@@ -452,18 +446,14 @@ def mean_bar_figure(
     hidden = data.filter(pl.col("suppressed"))
     top = max(float(shown["mean"].max() or 1), 0.1)
     subtitle = n_subtitle(frame, n_label) if n_label else "Medelvärde bland ärenden med minst en insats"
-    plot = (
-        p9.ggplot(_pd(shown), p9.aes("label_cat", "mean", fill="is_highlight"))
-        + p9.geom_col(width=0.72, show_legend=False)
-        + p9.geom_text(p9.aes(label="label"), ha="left", nudge_y=top * 0.015, size=8.5, color=TEXT_COLOUR)
-        + p9.scale_fill_manual(values={True: HIGHLIGHT, False: PALETTE[0]})
-        + p9.scale_x_discrete(limits=list(reversed(wrapped)))
-        + p9.scale_y_continuous(labels=_dec_axis, limits=(0, top * 1.12), expand=(0, 0))
-        + p9.coord_flip()
-        + _labs(title, subtitle, _caption(notes, multi, hidden.height > 0))
-        + house_theme(_height(len(cats)))
-        + p9.theme(panel_grid_major_y=p9.element_blank())
-    )
+    plot = assemble(
+        _pd(shown), p9.aes("label_cat", "mean", fill="is_highlight"),
+        [p9.geom_col(width=0.72, show_legend=False),
+         p9.geom_text(p9.aes(label="label"), ha="left", nudge_y=top * 0.015, size=8.5, color=TEXT_COLOUR),
+         p9.scale_fill_manual(values={True: HIGHLIGHT, False: PALETTE[0]})],
+        categories=list(reversed(wrapped)), value_labels=_dec_axis, value_max=top * 1.12,
+        title=title, subtitle=subtitle, caption=_caption(notes, multi, hidden.height > 0),
+        height=_height(len(cats)))
     if hidden.height:
         plot += p9.annotate(
             "text", x=[_wrap(c) for c in hidden["category"].to_list()], y=0, label=SUPPRESSED_LABEL, ha="left", size=8.5
@@ -596,7 +586,7 @@ def alt_text(table: pl.DataFrame, title: str, top: int = 3, kind: str | None = N
         body = describe(visible)
         sentences.append(body[0].upper() + body[1:] + ".")
     if has_share and not groups and visible["share"].drop_nulls().sum() > 1.0001:
-        sentences.append("Flera svarsalternativ kunde anges, så andelarna summerar till mer än 100 procent.")
+        sentences.append(f"{MULTI_NOTE.rstrip('.')}, så andelarna summerar till mer än 100 procent.")
     if hidden:
         what = "1 värde är dolt" if hidden == 1 else f"{hidden} värden är dolda"
         sentences.append(f"{what} eftersom antalet ärenden är för litet.")

@@ -30,9 +30,6 @@ The project directory ``render_book`` expects (``build/report/``)::
 
 Paths inside the chapters are relative to the project directory. The built-in backend
 writes its intermediate files there too (``_rapport.md``, ``_rapport.typ``).
-
-``diagram_block(...)`` writes the Pandoc Markdown of one diagram (figure with caption
-``Diagram N: Title`` and alt text, then an HTML-only collapsible table with a CSV link).
 """
 
 from __future__ import annotations
@@ -45,11 +42,9 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-import polars as pl
 import yaml
 
 from kvinnofrid.errors import UserFacingError
-from kvinnofrid.reporting.numfmt import MISSING, fmt_dec, fmt_int, fmt_pct
 
 __all__ = [
     "RenderError",
@@ -59,8 +54,6 @@ __all__ = [
     "pandoc_path",
     "read_book",
     "Book",
-    "diagram_block",
-    "markdown_table",
 ]
 
 HTML_SITE_DIR = "rapport-html"
@@ -376,105 +369,3 @@ def render_book(project_dir: Path, out_dir: Path, backend: str | None = None,
             raise RenderError("quarto", "hitta quarto", "quarto finns varken i QUARTO_PATH eller på PATH")
         return _render_quarto(project_dir, out_dir, quarto, name)
     return _render_builtin(project_dir, out_dir, name)
-
-
-# --------------------------------------------------------------------------- Markdown for one diagram
-
-
-def _escape_inline(text: str) -> str:
-    return re.sub(r"([\\`*_\[\]<>#|])", r"\\\1", str(text))
-
-
-def _cell(text: str) -> str:
-    return _escape_inline(text).replace("\n", " ")
-
-
-def markdown_table(table: pl.DataFrame) -> str:
-    """A pipe table of a diagram table with Swedish numbers (hidden values: ``dold``)."""
-    cols = set(table.columns)
-    rows = table.to_dicts()
-    has_group = "group" in cols and any(r.get("group") for r in rows)
-    has_share = "share" in cols and any(r.get("share") is not None for r in rows)
-    has_mean = "mean" in cols and any(r.get("mean") is not None for r in rows)
-    has_ci = has_share and "ci_low" in cols and any(r.get("ci_low") is not None for r in rows)
-    header: list[tuple[str, str]] = []
-    if has_group:
-        header.append(("Grupp", ":--"))
-    header += [("Kategori", ":--"), ("Antal", "--:"), ("Bas (N)", "--:")]
-    if has_share:
-        header.append(("Andel", "--:"))
-    if has_ci:
-        header.append(("95 % konfidensintervall", "--:"))
-    if has_mean:
-        header.append(("Medelvärde", "--:"))
-    lines = ["| " + " | ".join(h for h, _ in header) + " |", "|" + "|".join(a for _, a in header) + "|"]
-    for r in rows:
-        hidden = bool(r.get("suppressed"))
-        cells: list[str] = []
-        if has_group:
-            cells.append(_cell(r.get("group") or ""))
-        cells.append(_cell(r.get("category") or ""))
-        cells.append("dold" if hidden else fmt_int(r.get("n")))
-        cells.append(fmt_int(r.get("denominator")))
-        if has_share:
-            cells.append("dold" if hidden else fmt_pct(r.get("share")))
-        if has_ci:
-            lo, hi = r.get("ci_low"), r.get("ci_high")
-            cells.append(MISSING if hidden or lo is None or hi is None else f"{fmt_pct(lo)}–{fmt_pct(hi)}")
-        if has_mean:
-            cells.append(MISSING if hidden or r.get("mean") is None else fmt_dec(r.get("mean")))
-        lines.append("| " + " | ".join(cells) + " |")
-    return "\n".join(lines)
-
-
-def _attr(text: str) -> str:
-    return str(text).replace("\\", "\\\\").replace('"', "\u201d").replace("\n", " ")
-
-
-def diagram_block(
-    number: int,
-    title: str,
-    image: str | Path,
-    table: pl.DataFrame,
-    csv: str | Path,
-    alt: str,
-    *,
-    label: str | None = None,
-) -> str:
-    """The Pandoc Markdown of one diagram, for the chapter templates.
-
-    * the figure ``![Diagram N: Title](image){#diagram-NN fig-alt="..."}``; the id is
-      not ``fig-…`` so Quarto does not add its own "Figur N" number: the caption
-      carries the report's own "Diagram N" numbering in every format;
-    * an HTML-only block (``.content-visible when-format="html"``) with a collapsible
-      ``<details>`` holding the table (Swedish numbers) and a download link to the CSV
-      (class ``csv-download``: the filter embeds it as a data: URI).
-
-    ``image`` and ``csv`` are paths relative to the project directory. ``label``
-    replaces "Diagram N" in caption, anchor and summary (the unit reports' figures).
-    """
-    label = label or f"Diagram {number}"
-    caption = f"{_escape_inline(label)}: {_escape_inline(title)}"
-    anchor = re.sub(r"[^a-z0-9]+", "-", label.lower()).strip("-") if label != f"Diagram {number}" \
-        else f"diagram-{number:02d}"
-    csv_path = Path(csv).as_posix()
-    return "\n".join(
-        [
-            f'![{caption}]({Path(image).as_posix()}){{#{anchor} fig-alt="{_attr(alt)}" width="100%"}}',
-            "",
-            '::: {.content-visible when-format="html"}',
-            "```{=html}",
-            f'<details class="diagram-table"><summary>Visa tabellen till {label[:1].lower() + label[1:]}</summary>',
-            "```",
-            "",
-            markdown_table(table),
-            "",
-            f'[Ladda ner tabellen som CSV]({csv_path}){{.csv-download download="{Path(csv_path).name}"}}',
-            "",
-            "```{=html}",
-            "</details>",
-            "```",
-            ":::",
-            "",
-        ]
-    )

@@ -18,17 +18,20 @@ The templates see (``TemplateContext``):
 
 ``facts``          the flat dict of kvinnofrid.statistics.facts (``facts.share_women``)
 ``registry``       the diagram registry; ``codebook`` the codebook
-``diagram(n)``     the Markdown of diagram n (render.diagram_block: figure, caption
+``diagram(n)``     the Markdown of diagram n (markdown.diagram_block: figure, caption
                    "Diagram n: title", alt text, HTML table + CSV link)
 ``describe(n)``    a data-driven sentence about diagram n's table
 ``table_rows(n)``  the table's rows as dicts; ``row(n, category, group=None)`` one row
 ``significant(family, variable, category=None)``  True only when the stats row
-                   exists and its Holm-corrected p < 0.05
+                   exists and says ``significant`` (the statistics stage decides:
+                   Holm-corrected p < 0.05)
 ``compare(family, variable, category=None, what=...)``  a sentence that gives both
                    groups' shares (or means) and says "skillnaden är statistiskt
                    säker" only when ``significant``; otherwise neutral wording
 ``author(name)``   the authors' Markdown ``report/forfattare/<name>.md``, verbatim
-``participants``   rows (kommun, lan, enhet, sent_data) and ``participants_by_lan``
+``participants``   rows (kommun, lan, enhet, sent_data) of the marked participants list
+                   (results/participants.csv); the counts and ``participants_by_lan``
+                   are facts (kvinnofrid.statistics.participants)
 ``quality``        the quality summary's rows, ``quality_rules`` the rule totals
 ``provenance``     see below; ``demo`` its demo flag
 ``trend``          the round comparison (kvinnofrid.reporting.trend_report.trend_context: ``text``,
@@ -70,17 +73,17 @@ import yaml
 from kvinnofrid.spec import codebook as codebook_module
 from kvinnofrid.reporting import figures as figures_module
 from kvinnofrid.reporting import trend_report
-from kvinnofrid.spec.codebook import Codebook, normalise
+from kvinnofrid.spec.codebook import Codebook
 from kvinnofrid.spec.diagrams import Registry
 from kvinnofrid.errors import UserFacingError
 from kvinnofrid.statistics.facts import slug
 from kvinnofrid.reporting.numfmt import fmt_dec, fmt_int, fmt_pct, register_filters
-from kvinnofrid.reporting.render import diagram_block, markdown_table
+from kvinnofrid.reporting.markdown import diagram_block, markdown_table
+from kvinnofrid.spec.rules import RULES
+from kvinnofrid.statistics.tables import table_csv
 
-__all__ = ["TextError", "build_book", "make_environment", "render_template", "match_participants",
-           "FORBIDDEN", "check_output"]
+__all__ = ["TextError", "build_book", "make_environment", "render_template", "FORBIDDEN", "check_output"]
 
-ALPHA = 0.05
 AUTHORS_DIR = "forfattare"
 FORBIDDEN = re.compile(r"\{\{|\{%|\bNone\b|\bnan\b|\bNaN\b")
 """Text that must never reach the report: unfilled template code or a missing value."""
@@ -121,14 +124,13 @@ class StatsLookup:
         return self.rows.get((family, variable, category))
 
     def significant(self, family: str, variable: str, category: str | None = None) -> bool:
+        """The statistics stage's decision (column ``significant``); no row: False."""
         row = self.get(family, variable, category)
-        if row is None:
-            return False
-        p = row.get("p_holm")
-        return p is not None and p == p and p < ALPHA
+        return bool(row is not None and row.get("significant"))
 
     def compare(self, family: str, variable: str, category: str | None = None, what: str = "") -> str:
-        """One sentence comparing the two groups, with significance wording from p_holm."""
+        """One sentence comparing the two groups, with significance wording from the
+        stats row's ``significant`` (None: not tested)."""
         row = self.get(family, variable, category)
         subject = what or (category or variable)
         if row is None:
@@ -142,7 +144,7 @@ class StatsLookup:
                     f"och {fmt_dec(row['mean_b'])} i gruppen {b}")
         else:
             return f"Någon jämförelse av {_lower_first(subject)} kunde inte göras med dessa uppgifter."
-        if row.get("p_holm") is None:
+        if row.get("significant") is None:
             return body + "; skillnaden har inte prövats statistiskt."
         if self.significant(family, variable, category):
             return body + "; skillnaden är statistiskt säker."
@@ -193,55 +195,6 @@ def describe_table(table: pl.DataFrame, kind: str, top: int = 3) -> str:
     if text.startswith("var "):
         return f"Här {text}."
     return text[0].upper() + text[1:] + "."
-
-
-# --------------------------------------------------------------------------- participants
-
-
-def match_participants(participants: pl.DataFrame, units: pl.DataFrame | None) -> pl.DataFrame:
-    """The participants list (kommun, lan, enhet) with ``sent_data`` (bool).
-
-    ``units``: the units that sent data. With columns ``kommun`` and ``enhet`` (the
-    simulator's units frame) a unit marks the participant row with the same kommun and
-    enhet, else a not yet marked row of its kommun. With only ``municipality`` (the
-    Kommun/stadsdel text the unit writes, as in compile.assign_units) or ``unit``, a
-    unit whose text begins a row's enhet (a city district: "Enskede-Årsta-Vantör")
-    marks that row, else a not yet marked row whose kommun equals the text. Kommun
-    names are compared with codebook.normalise (case, å/ä/ö).
-    """
-    rows = participants.select("kommun", "lan", "enhet").to_dicts()
-    sent = [False] * len(rows)
-    if units is not None and units.height:
-        # one entry per unit (units.csv of compile lists a unit once per round)
-        if "unit" in units.columns:
-            units = units.unique(subset=["unit"], keep="first", maintain_order=True)
-        keys = [{k: (normalise(v) if isinstance(v, str) else v) for k, v in r.items()} for r in units.to_dicts()]
-        has_enhet = "kommun" in units.columns and "enhet" in units.columns
-        pending = []
-        for u in keys:
-            if has_enhet:
-                hit = [i for i, r in enumerate(rows) if normalise(r["kommun"]) == u["kommun"]
-                       and normalise(r["enhet"] or "") == (u.get("enhet") or "")]
-                if hit:
-                    sent[hit[0]] = True
-                    continue
-                pending.append(u["kommun"])
-                continue
-            text = u.get("kommun") or u.get("municipality") or u.get("unit") or ""
-            text = re.sub(r"\s*\(.*\)$", "", text)  # "Sigtuna (Utförare)" → "Sigtuna"
-            hit = [i for i, r in enumerate(rows) if not sent[i] and text
-                   and normalise(r["enhet"] or "").startswith(text) and normalise(r["kommun"]) != text]
-            if hit:
-                sent[hit[0]] = True
-            else:
-                pending.append(text)
-        for text in pending:
-            hit = [i for i, r in enumerate(rows) if normalise(r["kommun"]) == text]
-            free = [i for i in hit if not sent[i]]
-            if free:
-                sent[free[0]] = True
-    return pl.DataFrame(rows, schema={"kommun": pl.String, "lan": pl.String, "enhet": pl.String}).with_columns(
-        pl.Series("sent_data", sent, dtype=pl.Boolean))
 
 
 # --------------------------------------------------------------------------- jinja
@@ -303,8 +256,6 @@ def _copy_files(src: Path | None, dest: Path, patterns: Sequence[str]) -> None:
 
 
 def _quality_context(summary: pl.DataFrame | None) -> tuple[list[dict], list[dict], list[str], dict[str, int]]:
-    from kvinnofrid.spec.rules import RULES
-
     if summary is None or summary.height == 0:
         return [], [], [], {k: 0 for k in ("rows_read", "rows_used", "rows_excluded", "rows_quarantined")}
     count_cols = ["rows_read", "rows_used", "rows_excluded", "rows_quarantined"]
@@ -325,31 +276,9 @@ def _quality_context(summary: pl.DataFrame | None) -> tuple[list[dict], list[dic
     return rows, rules, rounds, totals
 
 
-def build_book(
-    build_dir: Path,
-    *,
-    facts: Mapping[str, Any],
-    tables: Mapping[int, pl.DataFrame],
-    stats: pl.DataFrame | None,
-    registry: Registry,
-    figures_dir: Path | None,
-    tables_dir: Path | None,
-    quality_summary: pl.DataFrame | None,
-    participants: pl.DataFrame,
-    units: pl.DataFrame | None,
-    provenance: Mapping[str, Any],
-    report_src: Path = Path("report"),
-    codebook: Codebook | None = None,
-    trend: pl.DataFrame | None = None,
-    trend_rounds: pl.DataFrame | None = None,
-    trend_figure: Path | None = None,
-) -> list[Path]:
-    """Write the Quarto book project into ``build_dir``; returns the chapter files written
-    (in book order) followed by ``_quarto.yml``. See the module docstring."""
-    build_dir = Path(build_dir)
-    report_src = Path(report_src)
-    cb = codebook or codebook_module.load()
-    build_dir.mkdir(parents=True, exist_ok=True)
+def _copy_inputs(build_dir: Path, report_src: Path, figures_dir: Path | None, tables_dir: Path | None,
+                 trend: pl.DataFrame | None, trend_figure: Path | None) -> None:
+    """The assets, figures and tables the chapters link to, copied into the project."""
     if (report_src / "assets").exists():
         shutil.copytree(report_src / "assets", build_dir / "assets", dirs_exist_ok=True)
     _copy_files(figures_dir, build_dir / "figures", ["diagram_*.png", "diagram_*.svg"])
@@ -360,19 +289,13 @@ def build_book(
             if Path(trend_figure).with_suffix(suffix).exists():
                 shutil.copyfile(Path(trend_figure).with_suffix(suffix), build_dir / "figures" / f"trend{suffix}")
     if trend is not None:
-        from kvinnofrid.statistics.tables import table_csv
-
         (build_dir / "tables").mkdir(parents=True, exist_ok=True)
         (build_dir / "tables" / "trend.csv").write_bytes(table_csv(trend).encode("utf-8"))
 
-    templates = sorted(p.name for p in report_src.glob("*.qmd.j2"))
-    if not templates:
-        raise TextError(f"Inga kapitelmallar (*.qmd.j2) finns i {report_src}")
-    chapters, appendices = _chapter_order(templates)
 
-    stats_lookup = StatsLookup(stats)
-    demo = bool(provenance.get("demo"))
-
+def _diagram_functions(tables: Mapping[int, pl.DataFrame], registry: Registry,
+                       report_src: Path) -> dict[str, Any]:
+    """The template functions that read one diagram's table or an author's text."""
     def diagram(number: int) -> str:
         d = registry[number]
         table = tables[number]
@@ -397,66 +320,59 @@ def build_book(
             raise KeyError(f"författartexten {path} saknas")
         return path.read_text(encoding="utf-8").strip("\n")
 
-    matched = match_participants(participants, units)
-    by_lan = (
-        matched.group_by("lan").agg(pl.len().alias("participants"), pl.col("sent_data").sum().alias("sent"))
-        .sort("lan")
-    )
+    return {"diagram": diagram, "describe": describe, "row": row, "author": author,
+            "table_rows": lambda n: _rows(tables[n]), "markdown_table": lambda n: markdown_table(tables[n])}
+
+
+def _template_context(*, facts: Mapping[str, Any], tables: Mapping[int, pl.DataFrame], stats: pl.DataFrame | None,
+                      registry: Registry, cb: Codebook, quality_summary: pl.DataFrame | None,
+                      participants: pl.DataFrame, provenance: Mapping[str, Any], report_src: Path,
+                      trend: pl.DataFrame | None, trend_rounds: pl.DataFrame | None) -> dict[str, Any]:
+    """What the chapter templates see (module docstring); every number comes from
+    ``facts``, the tables, the stats rows, the quality summary or the provenance."""
+    stats_lookup = StatsLookup(stats)
     q_rows, q_rules, q_rounds, q_totals = _quality_context(quality_summary)
     phases = [{"number": k, "name": v, "variables": [x for x in cb.variables if x.phase == k]}
               for k, v in sorted(cb.phases.items())]
-    period = list(provenance.get("period") or ["", ""])
-    context: dict[str, Any] = {
-        "facts": dict(facts),
-        "registry": registry,
-        "codebook": cb,
-        "phases": phases,
-        "tables": tables,
-        "diagram": diagram,
-        "describe": describe,
-        "row": row,
-        "table_rows": lambda n: _rows(tables[n]),
-        "markdown_table": lambda n: markdown_table(tables[n]),
-        "significant": stats_lookup.significant,
-        "compare": stats_lookup.compare,
-        "stat": stats_lookup.get,
-        "author": author,
-        "participants": matched.to_dicts(),
-        "participants_by_lan": by_lan.to_dicts(),
-        "n_participants": matched["kommun"].n_unique(),
-        "n_participant_units": matched.height,
-        "n_lan": matched["lan"].n_unique(),
-        "n_sent_municipalities": matched.filter(pl.col("sent_data"))["kommun"].n_unique(),
-        "n_sent_units": int(matched["sent_data"].sum()),
-        "quality": q_rows,
-        "quality_rules": q_rules,
-        "quality_rounds": q_rounds,
-        "quality_totals": q_totals,
-        "provenance": provenance,
-        "period": period,
-        "demo": demo,
-        "multi_note": registry.multi_note,
+    for phase in phases:
+        phase["n_variables"] = len(phase["variables"])
+    return {
+        "facts": dict(facts), "registry": registry, "codebook": cb, "phases": phases, "tables": tables,
+        **_diagram_functions(tables, registry, report_src),
+        "significant": stats_lookup.significant, "compare": stats_lookup.compare, "stat": stats_lookup.get,
+        "participants": participants.to_dicts(),
+        "quality": q_rows, "quality_rules": q_rules, "quality_rounds": q_rounds, "quality_totals": q_totals,
+        "provenance": provenance, "period": list(provenance.get("period") or ["", ""]),
+        "demo": bool(provenance.get("demo")), "multi_note": registry.multi_note,
         "trend": trend_report.trend_context(trend, trend_rounds) if trend is not None and trend.height else None,
     }
 
+
+def _write_chapters(build_dir: Path, report_src: Path, names: Sequence[str], context: Mapping[str, Any]) -> list[Path]:
     env = make_environment(report_src)
     written: list[Path] = []
-    for name in chapters + appendices:
-        template = name.removesuffix(".qmd") + ".qmd.j2"
-        text = render_template(env, template, context)
+    for name in names:
+        text = render_template(env, name.removesuffix(".qmd") + ".qmd.j2", context)
         check_output(name, text)
         path = build_dir / name
         path.write_text(text, encoding="utf-8")
         written.append(path)
+    return written
 
+
+def _write_quarto_yml(build_dir: Path, report_src: Path, chapters: list[str], appendices: list[str],
+                      provenance: Mapping[str, Any]) -> Path:
+    """``report/_quarto.yml`` with the chapters, the report's date and, for demo data,
+    the subtitle that says so."""
     config = yaml.safe_load((report_src / "_quarto.yml").read_text(encoding="utf-8")) or {}
     book = config.setdefault("book", {})
     book["chapters"] = chapters
     book["appendices"] = appendices
+    period = list(provenance.get("period") or ["", ""])
     date = provenance.get("cutoff") or (period[1] if len(period) > 1 else None) or provenance.get("generated")
     if date:
         book["date"] = str(date)
-    if demo:
+    if provenance.get("demo"):
         book["subtitle"] = (str(book.get("subtitle") or "").rstrip() +
                             " – DEMOVERSION: alla siffror bygger på simulerade data").lstrip(" –")
     quarto_yml = build_dir / "_quarto.yml"
@@ -466,4 +382,40 @@ def build_book(
         encoding="utf-8",
     )
     check_output("_quarto.yml", quarto_yml.read_text(encoding="utf-8"))
-    return written + [quarto_yml]
+    return quarto_yml
+
+
+def build_book(
+    build_dir: Path,
+    *,
+    facts: Mapping[str, Any],
+    tables: Mapping[int, pl.DataFrame],
+    stats: pl.DataFrame | None,
+    registry: Registry,
+    figures_dir: Path | None,
+    tables_dir: Path | None,
+    quality_summary: pl.DataFrame | None,
+    participants: pl.DataFrame,
+    provenance: Mapping[str, Any],
+    report_src: Path = Path("report"),
+    codebook: Codebook | None = None,
+    trend: pl.DataFrame | None = None,
+    trend_rounds: pl.DataFrame | None = None,
+    trend_figure: Path | None = None,
+) -> list[Path]:
+    """Write the Quarto book project into ``build_dir``; returns the chapter files written
+    (in book order) followed by ``_quarto.yml``. ``participants``: the marked list
+    (kvinnofrid.statistics.participants.match_participants). See the module docstring."""
+    build_dir, report_src = Path(build_dir), Path(report_src)
+    build_dir.mkdir(parents=True, exist_ok=True)
+    _copy_inputs(build_dir, report_src, figures_dir, tables_dir, trend, trend_figure)
+    templates = sorted(p.name for p in report_src.glob("*.qmd.j2"))
+    if not templates:
+        raise TextError(f"Inga kapitelmallar (*.qmd.j2) finns i {report_src}")
+    chapters, appendices = _chapter_order(templates)
+    context = _template_context(
+        facts=facts, tables=tables, stats=stats, registry=registry, cb=codebook or codebook_module.load(),
+        quality_summary=quality_summary, participants=participants, provenance=provenance,
+        report_src=report_src, trend=trend, trend_rounds=trend_rounds)
+    written = _write_chapters(build_dir, report_src, chapters + appendices, context)
+    return written + [_write_quarto_yml(build_dir, report_src, chapters, appendices, provenance)]

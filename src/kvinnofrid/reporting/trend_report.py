@@ -28,6 +28,7 @@ import plotnine as p9
 import polars as pl
 
 from kvinnofrid.reporting import figures as fig
+from kvinnofrid.reporting.markdown import attribute_text
 from kvinnofrid.reporting.numfmt import MISSING, NBSP, fmt_date, fmt_int, fmt_pct
 
 __all__ = ["FIGURE_TITLE", "FIGURE_CAPTION", "PREVIOUS_COLOUR", "source_labels", "trend_figure", "trend_alt_text",
@@ -126,22 +127,18 @@ def trend_figure(trend: pl.DataFrame, rounds: pl.DataFrame | None = None,
     data["source_label"] = pd.Categorical(data["source_label"], categories=list(reversed(order)))
     top = max(float(data["share"].max()) if len(data) else 0.0, 0.01)
     dodge = p9.position_dodge(width=0.82)
-    return (
-        p9.ggplot(data, p9.aes("label_measure", "share", fill="source_label"))
-        + p9.geom_col(position=dodge, width=0.8)
-        + p9.geom_text(p9.aes(label="value", group="source_label"), position=dodge, ha="left", size=7.5,
-                       color=fig.TEXT_COLOUR)
-        + p9.scale_fill_manual(values=_colours(trend), breaks=order)
-        + p9.scale_x_discrete(limits=list(reversed(wrapped)))
-        + p9.scale_y_continuous(labels=fig._pct_axis, limits=(0, min(1.0, top) * 1.16), expand=(0, 0))
-        + p9.coord_flip()
-        + fig._labs(title, _cases_subtitle(rounds), fig._wrap(_figure_note(trend), 100))
-        + fig.house_theme(fig._height(len(measures) * max(1, len(order)) * 0.62, 1.2))
-        # the measure labels are long: align title and caption with the figure, not the panel
-        + p9.theme(panel_grid_major_y=p9.element_blank(), plot_title_position="plot",
-                   plot_caption_position="plot")
-        + p9.guides(fill=p9.guide_legend(ncol=1))
-    )
+    plot = fig.assemble(
+        data, p9.aes("label_measure", "share", fill="source_label"),
+        [p9.geom_col(position=dodge, width=0.8),
+         p9.geom_text(p9.aes(label="value", group="source_label"), position=dodge, ha="left", size=7.5,
+                      color=fig.TEXT_COLOUR),
+         p9.scale_fill_manual(values=_colours(trend), breaks=order)],
+        categories=list(reversed(wrapped)), value_labels=fig._pct_axis, value_max=min(1.0, top) * 1.16,
+        title=title, subtitle=_cases_subtitle(rounds), caption=fig._wrap(_figure_note(trend), 100),
+        height=fig._height(len(measures) * max(1, len(order)) * 0.62, 1.2))
+    # the measure labels are long: align title and caption with the figure, not the panel
+    return (plot + p9.theme(plot_title_position="plot", plot_caption_position="plot")
+            + p9.guides(fill=p9.guide_legend(ncol=1)))
 
 
 def _lower(text: str) -> str:
@@ -269,15 +266,11 @@ def trend_text(trend: pl.DataFrame, rounds: pl.DataFrame | None = None) -> str:
     return " ".join(sentences)
 
 
-def _attr(text: str) -> str:
-    return str(text).replace("\\", "\\\\").replace('"', "\u201d").replace("\n", " ")
-
-
 def trend_block(trend: pl.DataFrame, image: str, csv: str, title: str = FIGURE_TITLE) -> str:
     """The figure (caption ``Figur 3: …``, alt text), the table, and in HTML a link to
     the CSV (class ``csv-download``: the filter embeds it)."""
     return "\n".join([
-        f'![{FIGURE_CAPTION}: {title}]({image}){{#{ANCHOR} fig-alt="{_attr(trend_alt_text(trend, title))}" '
+        f'![{FIGURE_CAPTION}: {title}]({image}){{#{ANCHOR} fig-alt="{attribute_text(trend_alt_text(trend, title))}" '
         'width="100%"}',
         "",
         trend_table(trend),

@@ -1,96 +1,28 @@
-"""Comparison tables for reports below national level: one per reporting unit and one
-per län with at least two units.
+"""The comparison reports below national level, laid out: one Quarto project per
+reporting unit and per län with at least two units (target ``kommuner``).
 
-A unit's report shows its results beside the units of similar size (its municipality's
-size class, config ``size_classes``) and beside the whole country; a län summary shows
-the län beside the country. Every number shown comes from the tables of this module,
-built by the same ``tables.build_table`` as the national tables and protected together
-in one problem per table (``protect``), so that the reports cannot be combined to
-recover a hidden count.
-
-Areas and what is protected
----------------------------
-* ``riket``: the national table, published as it is (docs/architecture.md).
-* ``storleksklass``: all units of one size class. Published as it is, like the
-  national breakdowns by HRV or sex: the national report itself compares the size
-  classes (statistics ``size_class``), each class pools several municipalities, and
-  every unit's protection takes the class totals into account (class = Σ its units).
-* ``enhet``: one reporting unit; protected (suppression.py: primary, secondary and the
-  attacker's audit), linked to the country (riket = Σ units) and to its class and län.
-* ``lan``: a län with at least two units; protected like a unit (län = Σ its units).
-  A län with one unit gets no summary: it would be that unit's report again.
-
-The suppression of all areas of one table is solved at once: a unit's hidden cell is
-then hidden in the same way in every report that could give it away.
-
-Known limit (suppression.py): relations *between* tables of one area are not linked
-(a unit's HRV count in diagram 5 and the N of another table); the unit reports show
-no HRV- or sex-grouped tables (21–25) for that reason.
+The tables come protected from kvinnofrid.disclosure.area_tables (rule ``unit_tables``);
+this module only sets an area's rows beside its size class and the country, draws the
+figures, writes the sentences and fills ``report/kommun/index.qmd.j2``.
 """
+
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import polars as pl
 
-from kvinnofrid.spec import codebook as codebook_module
-from kvinnofrid.disclosure import suppression
-from kvinnofrid.statistics import tables as tables_module
-from kvinnofrid.stages.compile import slugify
+from kvinnofrid.disclosure.area_tables import TOP_GROUP, Area, comparison_table, table_ids, table_kind
+from kvinnofrid.reporting import figures, text, trend_report
+from kvinnofrid.reporting.markdown import attribute_text, diagram_block
+from kvinnofrid.reporting.numfmt import fmt_pct
 from kvinnofrid.spec.diagrams import Registry, load_registry
-
-NATIONAL = "Riket"
-KINDS = ("riket", "storleksklass", "enhet", "lan")
-TOP_GROUP = "toppgrupp"
-# Diagrams shown in the unit and län reports unless config unit_reports.diagrams says
-# otherwise: the issue's list plus the duration histogram (16).
-DEFAULT_DIAGRAMS = (2, 3, 4, 5, 6, 7, 8, 9, 11, 13, 14, 15, 16, 18, 19, 20)
-
-LONG_SCHEMA = pl.Schema({"table": pl.String, "area_kind": pl.String, "area": pl.String,
-                         **tables_module.TABLE_SCHEMA})
-
-
-@dataclass(frozen=True)
-class Area:
-    kind: str                 # one of KINDS
-    name: str                 # shown to readers: unit text, class label, län name
-    slug: str                 # file name of its report
-    units: tuple[str, ...]    # the reporting units it pools
-
-
-def areas_of(unit_meta: pl.DataFrame, size_classes: Mapping[str, str],
-             class_order: Sequence[str] = ()) -> list[Area]:
-    """Every published area. ``unit_meta``: one row per unit with ``unit``,
-    ``unit_slug`` and ``lan`` (null where unknown); ``size_classes``: unit → class;
-    ``class_order``: the classes in config order (default: sorted)."""
-    meta = unit_meta.sort("unit")
-    all_units = tuple(meta["unit"].to_list())
-    out = [Area("riket", NATIONAL, "riket", all_units)]
-    used = set(size_classes[u] for u in all_units if u in size_classes)
-    for label in [c for c in class_order if c in used] + sorted(used - set(class_order)):
-        out.append(Area("storleksklass", label, slugify(label),
-                        tuple(u for u in all_units if size_classes.get(u) == label)))
-    out += [Area("enhet", u, s, (u,)) for u, s in meta.select("unit", "unit_slug").iter_rows()]
-    for lan in sorted(meta["lan"].drop_nulls().unique().to_list()):
-        members = tuple(meta.filter(pl.col("lan") == lan)["unit"].to_list())
-        if len(members) >= 2:
-            out.append(Area("lan", lan, slugify(lan), members))
-    return out
-
-
-def top_group_table(derived: pl.DataFrame, registry: Registry | None = None) -> pl.DataFrame:
-    """The top group among closed cases (derive.top_group) as a two-row single table:
-    ``Toppgrupp`` and ``Övriga avslutade ärenden``, denominator = closed cases."""
-    labels = (registry or load_registry()).labels["comparison_groups"]
-    closed = derived.filter(pl.col("is_closed"))
-    top = int(closed["top_group"].fill_null(False).sum())
-    frame = pl.DataFrame({"group": [None, None], "category": [labels["top_group"], labels["other_closed"]],
-                          "n": [top, closed.height - top], "denominator": [closed.height] * 2},
-                         schema={"group": pl.String, "category": pl.String, "n": pl.Int64, "denominator": pl.Int64})
-    return tables_module._finish(frame)
+from kvinnofrid.spec.rules import RULES
+from kvinnofrid.statistics.tables import table_csv
 
 
 def table_title(table_id: str, registry: Registry | None = None) -> str:
@@ -99,148 +31,7 @@ def table_title(table_id: str, registry: Registry | None = None) -> str:
     return (registry or load_registry())[int(table_id)].title
 
 
-def table_kind(table_id: str, registry: Registry | None = None) -> str:
-    return "single" if table_id == TOP_GROUP else (registry or load_registry())[int(table_id)].table
-
-
-def table_ids(diagrams: Sequence[int]) -> list[str]:
-    return [str(n) for n in diagrams] + [TOP_GROUP]
-
-
-def _aligned(table: pl.DataFrame, national: pl.DataFrame) -> pl.DataFrame:
-    """The area's table on the national table's rows, in its order. An area's table is
-    built with every optional category (honour interventions of diagram 9) so that the
-    rows the national table shows are always there."""
-    keys = national.select("group", "category")
-    out = keys.join(table, on=["group", "category"], how="left", nulls_equal=True, maintain_order="left")
-    if out["n"].null_count():
-        raise ValueError("en jämförelsetabell saknar rader som rikets tabell har")
-    return out
-
-
-def area_tables(derived: pl.DataFrame, areas: Sequence[Area], diagrams: Sequence[int],
-                settings: Any = None, registry: Registry | None = None) -> dict[str, dict[str, pl.DataFrame]]:
-    """table id → area name → unprotected table, for every area and shown table."""
-    reg = registry or load_registry()
-    cb = codebook_module.load()
-    every_option = {"honour_interventions_min": 0}
-    by_unit = {u: derived.filter(pl.col("unit") == u) for u in derived["unit"].unique().to_list()}
-    empty = derived.clear()
-
-    def cases_of(area: Area) -> pl.DataFrame:
-        parts = [by_unit[u] for u in area.units if u in by_unit]
-        return pl.concat(parts) if parts else empty
-
-    out: dict[str, dict[str, pl.DataFrame]] = {}
-    for table_id in table_ids(diagrams):
-        per_area: dict[str, pl.DataFrame] = {}
-        for area in areas:
-            frame = derived if area.kind == "riket" else cases_of(area)
-            if table_id == TOP_GROUP:
-                per_area[area.name] = top_group_table(frame, reg)
-            elif area.kind == "riket":
-                per_area[area.name] = tables_module.build_table(int(table_id), frame, settings=settings,
-                                                                registry=reg, codebook=cb)
-            else:
-                built = tables_module.build_table(int(table_id), frame, settings=every_option,
-                                                  registry=reg, codebook=cb)
-                per_area[area.name] = _aligned(built, per_area[NATIONAL])
-        out[table_id] = per_area
-    return out
-
-
-def protect(tables_by_id: Mapping[str, Mapping[str, pl.DataFrame]], areas: Sequence[Area],
-            threshold: int, registry: Registry | None = None) -> pl.DataFrame:
-    """All areas' tables, suppressed together per table, as one long frame
-    (``LONG_SCHEMA``): country and size classes as they are, units and län protected."""
-    reg = registry or load_registry()
-    unit_areas = [a.name for a in areas if a.kind == "enhet"]
-    totals = {NATIONAL: unit_areas}
-    for a in areas:
-        if a.kind in ("storleksklass", "lan"):
-            totals[a.name] = list(a.units)
-    exempt = {a.name for a in areas if a.kind in ("riket", "storleksklass")}
-    kind_of = {a.name: a.kind for a in areas}
-    frames = []
-    for table_id, per_area in tables_by_id.items():
-        protected = suppression.suppress_complements(
-            dict(per_area), threshold, totals=totals, exempt=exempt, kinds=table_kind(table_id, reg))
-        for name, table in protected.items():
-            frames.append(table.select(
-                pl.lit(table_id).alias("table"), pl.lit(kind_of[name]).alias("area_kind"),
-                pl.lit(name).alias("area"), *tables_module.TABLE_SCHEMA.names()))
-    return pl.concat(frames).cast(dict(LONG_SCHEMA))
-
-
-def comparison_table(long: pl.DataFrame, table_id: str, areas: Sequence[Area]) -> pl.DataFrame:
-    """One table's rows for the given areas, in that order, with ``group`` = the area
-    name (the layout of the grouped-bar figure). Histogram counts (diagram 16) get
-    their share of the denominator, so that areas of different size compare."""
-    parts = []
-    for area in areas:
-        rows = long.filter((pl.col("table") == table_id) & (pl.col("area") == area.name))
-        if rows.is_empty():
-            raise ValueError(f"tabell {table_id} saknas för {area.name}")
-        parts.append(rows.drop("table", "area_kind", "area").with_columns(pl.lit(area.name).alias("group")))
-    frame = pl.concat(parts)
-    if frame["share"].null_count() == frame.height and frame["mean"].null_count() == frame.height:
-        frame = frame.with_columns(
-            pl.when(pl.col("denominator") > 0).then(pl.col("n") / pl.col("denominator")).alias("share"))
-    return frame
-
-
-# ---------------------------------------------------------------- rounds per area
-
-def trend_diagrams(measures: Sequence[Mapping[str, Any]]) -> list[int]:
-    """The diagrams the round comparison reads (trend.DEFAULT_MEASURES or config)."""
-    return sorted({int(m["diagram"]) for m in measures})
-
-
-def area_trend(long_by_round: Mapping[Any, pl.DataFrame], area: str,
-               measures: Sequence[Mapping[str, Any]], sources: Mapping[str, str]) -> pl.DataFrame:
-    """The round comparison of one area from its *protected* tables per round
-    (round date → long frame of ``protect``): a measure is hidden in a round when any
-    of its categories is hidden there (trend.TREND_SCHEMA, no previous-report rows:
-    those are national values)."""
-    from kvinnofrid.statistics import trend
-
-    rounds = sorted(long_by_round)
-    rows = []
-    for m in measures:
-        for r in rounds:
-            long = long_by_round[r]
-            table = long.filter((pl.col("table") == str(m["diagram"])) & (pl.col("area") == area))
-            source = sources["final" if r == rounds[-1] else "interim"]
-            if table.is_empty():
-                continue
-            picked = table.filter(pl.col("category").is_in(list(m["categories"])))
-            if picked["suppressed"].any() or picked["denominator"].null_count():
-                values = {"n": None, "denominator": None, "share": None, "ci_low": None, "ci_high": None}
-            else:
-                values = trend.measure_from_table(table.drop("table", "area_kind", "area"), m["categories"],
-                                                  f"{area}, {m['id']}")
-            rows.append({"measure": m["id"], "label": m["label"], "source": source, "round": r, **values})
-    return pl.DataFrame(rows, schema=trend.TREND_SCHEMA)
-
-
 # ---------------------------------------------------------------- the report project
-
-def area_info(areas: Sequence[Area], derived: pl.DataFrame, size_classes: Mapping[str, str],
-              lan_of: Mapping[str, str | None]) -> list[dict[str, Any]]:
-    """What the report jobs need to know of every area (written as areas.json): its
-    kind, name, slug, units, size class and län (units), cases and closed cases."""
-    counts = derived.group_by("unit").agg(pl.len().alias("cases"), pl.col("is_closed").sum().alias("closed"))
-    by_unit = {u: (c, k) for u, c, k in counts.iter_rows()}
-    out = []
-    for a in areas:
-        cases = sum(by_unit.get(u, (0, 0))[0] for u in a.units)
-        closed = sum(by_unit.get(u, (0, 0))[1] for u in a.units)
-        unit = a.units[0] if a.kind == "enhet" else None
-        out.append({"kind": a.kind, "name": a.name, "slug": a.slug, "units": list(a.units),
-                    "size_class": size_classes.get(unit) if unit else None,
-                    "lan": lan_of.get(unit) if unit else None, "cases": int(cases), "closed": int(closed)})
-    return out
-
 
 def _compared(info: Mapping[str, Any], every: Sequence[Mapping[str, Any]]) -> list[Area]:
     """The areas a report sets side by side: the area, its size class (units), the country."""
@@ -268,8 +59,6 @@ def summary_sentence(table: pl.DataFrame, area: str, compared: Sequence[str]) ->
     """One data-driven sentence: the area's largest visible category and the same
     category in the other areas (``compared``: the groups of ``table``, the area
     first); or that the counts are too small to show."""
-    from kvinnofrid.reporting.numfmt import fmt_pct
-
     own = table.filter((pl.col("group") == area) & ~pl.col("suppressed") & pl.col("share").is_not_null())
     if own.is_empty():
         return f"För {area} är antalen för små för att visas."
@@ -287,8 +76,6 @@ def summary_sentence(table: pl.DataFrame, area: str, compared: Sequence[str]) ->
 def _quality_context(summary: pl.DataFrame, info: Mapping[str, Any]) -> list[dict[str, Any]]:
     """Per unit of the area: rows read, used, excluded, quarantined in its latest round
     and its three most frequent issues (rule descriptions of rules.py)."""
-    from kvinnofrid.spec.rules import RULES
-
     out = []
     for unit in info["units"]:
         rows = summary.filter(pl.col("unit") == unit)
@@ -302,28 +89,12 @@ def _quality_context(summary: pl.DataFrame, info: Mapping[str, Any]) -> list[dic
     return out
 
 
-def build_area_report(build_dir: Any, info: Mapping[str, Any], every: Sequence[Mapping[str, Any]],
-                      long: pl.DataFrame, trend: pl.DataFrame, quality: pl.DataFrame, *,
-                      report_src: Any, diagrams: Sequence[int], period: tuple[str, str], threshold: int,
-                      demo: bool, slugs: Mapping[str, str]) -> None:
-    """Write one area's Quarto project into ``build_dir``: figures, tables, index.qmd
-    (from ``report/kommun/index.qmd.j2``), _quarto.yml and the house assets."""
-    import shutil
-    from pathlib import Path
-
-    from kvinnofrid.reporting import figures, text, trend_report
-    from kvinnofrid.reporting.render import _attr, diagram_block
-
-    build = Path(build_dir)
-    src = Path(report_src)
-    if build.exists():
-        shutil.rmtree(build)
-    (build / "figures").mkdir(parents=True)
-    (build / "tables").mkdir()
-    shutil.copytree(src / "assets", build / "assets")
-    reg = load_registry()
-    compared = _compared(info, every)
+def _diagram_sections(build: Path, info: Mapping[str, Any], compared: Sequence[Area], long: pl.DataFrame,
+                      diagrams: Sequence[int], reg: Registry) -> list[dict[str, Any]]:
+    """Per shown table: its figure and CSV written under ``build``, and the section the
+    template shows (title, reference to the national diagram, sentence, Markdown block)."""
     names = _display_names(compared)
+    own = names[info["name"]]
     sections = []
     for k, table_id in enumerate(table_ids(diagrams), start=1):
         table = comparison_table(long, table_id, compared).with_columns(
@@ -332,29 +103,54 @@ def build_area_report(build_dir: Any, info: Mapping[str, Any], every: Sequence[M
         multi = table_kind(table_id, reg) == "multi"
         plot = figures.grouped_bar_figure(table, title, n_label="{group}: N = {n}", multi=multi)
         figures.save_figure(plot, build / "figures" / f"{table_id}.png", build / "figures" / f"{table_id}.svg")
-        (build / "tables" / f"{table_id}.csv").write_bytes(tables_module.table_csv(table).encode("utf-8"))
-        label = f"Figur {k}"
-        national_number = f"diagram {table_id}" if table_id.isdigit() else ""
-        alt = figures.alt_text(table.filter(pl.col("group") == names[info["name"]]), f"{title}, {info['name']}")
+        (build / "tables" / f"{table_id}.csv").write_bytes(table_csv(table).encode("utf-8"))
+        alt = figures.alt_text(table.filter(pl.col("group") == own), f"{title}, {info['name']}")
         sections.append({
-            "title": title, "reference": national_number,
-            "sentence": summary_sentence(table, names[info["name"]], [names[a.name] for a in compared]),
+            "title": title, "reference": f"diagram {table_id}" if table_id.isdigit() else "",
+            "sentence": summary_sentence(table, own, [names[a.name] for a in compared]),
             "block": diagram_block(k, title, f"figures/{table_id}.png", table, f"tables/{table_id}.csv", alt,
-                                   label=label),
+                                   label=f"Figur {k}"),
         })
-    trend_block = None
-    if trend.height and trend["share"].is_not_null().any():
-        plot = trend_report.trend_figure(trend, title="Nyckelandelar per insamlingsomgång")
-        figures.save_figure(plot, build / "figures" / "trend.png", build / "figures" / "trend.svg")
-        (build / "tables" / "trend.csv").write_bytes(tables_module.table_csv(trend).encode("utf-8"))
-        trend_block = "\n".join([
-            f'![Figur {len(sections) + 1}: Nyckelandelar per insamlingsomgång](figures/trend.png)'
-            f'{{#figur-omgangar fig-alt="{_attr(trend_report.trend_alt_text(trend))}" width="100%"}}',
-            "", trend_report.trend_table(trend), ""])
+    return sections
+
+
+def _trend_block(build: Path, trend: pl.DataFrame, figure_number: int) -> str | None:
+    """The area's round comparison (figure, table), or None when no share is shown."""
+    if not (trend.height and trend["share"].is_not_null().any()):
+        return None
+    plot = trend_report.trend_figure(trend, title="Nyckelandelar per insamlingsomgång")
+    figures.save_figure(plot, build / "figures" / "trend.png", build / "figures" / "trend.svg")
+    (build / "tables" / "trend.csv").write_bytes(table_csv(trend).encode("utf-8"))
+    return "\n".join([
+        f'![Figur {figure_number}: Nyckelandelar per insamlingsomgång](figures/trend.png)'
+        f'{{#figur-omgangar fig-alt="{attribute_text(trend_report.trend_alt_text(trend))}" width="100%"}}',
+        "", trend_report.trend_table(trend), ""])
+
+
+def _fresh_project(build: Path, src: Path) -> None:
+    """An empty project folder with the house assets."""
+    if build.exists():
+        shutil.rmtree(build)
+    (build / "figures").mkdir(parents=True)
+    (build / "tables").mkdir()
+    shutil.copytree(src / "assets", build / "assets")
+
+
+def build_area_report(build_dir: Any, info: Mapping[str, Any], every: Sequence[Mapping[str, Any]],
+                      long: pl.DataFrame, trend: pl.DataFrame, quality: pl.DataFrame, *,
+                      report_src: Any, diagrams: Sequence[int], period: tuple[str, str], threshold: int,
+                      demo: bool, slugs: Mapping[str, str]) -> None:
+    """Write one area's Quarto project into ``build_dir``: figures, tables, index.qmd
+    (from ``report/kommun/index.qmd.j2``), _quarto.yml and the house assets."""
+    build, src = Path(build_dir), Path(report_src)
+    _fresh_project(build, src)
+    compared = _compared(info, every)
+    names = _display_names(compared)
+    sections = _diagram_sections(build, info, compared, long, diagrams, load_registry())
     env = text.make_environment(src / "kommun")
     context = {
         "area": info, "compared": [names[a.name] for a in compared], "sections": sections,
-        "trend_block": trend_block, "quality": _quality_context(quality, info),
+        "trend_block": _trend_block(build, trend, len(sections) + 1), "quality": _quality_context(quality, info),
         "quality_links": [(u, slugs[u]) for u in info["units"] if u in slugs],
         "units_in_class": next((len(i["units"]) for i in every
                                 if i["kind"] == "storleksklass" and i["name"] == info.get("size_class")), 0),

@@ -15,7 +15,11 @@ Three sources, in this order of preference:
    ``share_impairment_<option>`` among cases with any answer to 19.
 
 Also, generically, ``diagram_NN_n`` = the diagram's N (ungrouped diagrams with one
-denominator) and ``diagram_NN_n_<group>`` per group.
+denominator) and ``diagram_NN_n_<group>`` per group; ``share_with_collaboration`` =
+1 − ``share_no_collaboration`` and the sizes of the follow-up (``n_variables`` of the
+codebook, ``n_diagrams`` of the registry), so that no template computes a number; and,
+when the marked participants list is given (kvinnofrid.statistics.participants), the
+participant counts and ``participants_by_lan``.
 """
 
 from __future__ import annotations
@@ -31,6 +35,7 @@ import polars as pl
 from kvinnofrid.spec import codebook as codebook_module
 from kvinnofrid.spec.codebook import Codebook
 from kvinnofrid.spec.diagrams import Registry, load_registry
+from kvinnofrid.statistics.participants import participant_facts
 
 FACT_PRECISION = 6   # decimals of floats in facts.json (byte-identical reruns)
 
@@ -188,10 +193,21 @@ def diagram_ns(tables: dict[int, pl.DataFrame], reg: Registry) -> dict[str, int]
     return out
 
 
+def report_facts(facts: dict[str, Any], reg: Registry, cb: Codebook) -> dict[str, Any]:
+    """Numbers the text would otherwise compute itself: complements and counts."""
+    no_collaboration = facts.get("share_no_collaboration")
+    return {
+        "share_with_collaboration": None if no_collaboration is None else 1 - no_collaboration,
+        "n_variables": len(cb.variables),
+        "n_diagrams": len(reg.diagrams),
+    }
+
+
 def build_facts(tables: dict[int, pl.DataFrame], stats: pl.DataFrame | None,
                 derived: pl.DataFrame, registry: Registry | None = None,
-                codebook: Codebook | None = None) -> dict[str, Any]:
-    """The flat dict of named numbers (see the module docstring)."""
+                codebook: Codebook | None = None, participants: pl.DataFrame | None = None) -> dict[str, Any]:
+    """The dict of named numbers (see the module docstring). ``participants``: the
+    participants list marked by ``participants.match_participants``."""
     reg = registry or load_registry()
     cb = codebook or codebook_module.load()
     facts: dict[str, Any] = {}
@@ -200,10 +216,19 @@ def build_facts(tables: dict[int, pl.DataFrame], stats: pl.DataFrame | None,
     facts.update(diagram_ns(tables, reg))
     facts.update(stats_facts(stats, reg, cb))
     for key, value in case_facts(derived, cb, reg).items():
-        if key in facts:
-            raise FactError(f"fact {key} is defined twice")
-        facts[key] = value
+        _add(facts, key, value)
+    for key, value in report_facts(facts, reg, cb).items():
+        _add(facts, key, value)
+    if participants is not None:
+        for key, value in participant_facts(participants).items():
+            _add(facts, key, value)
     return facts
+
+
+def _add(facts: dict[str, Any], key: str, value: Any) -> None:
+    if key in facts:
+        raise FactError(f"fact {key} is defined twice")
+    facts[key] = value
 
 
 def _clean(value: Any) -> Any:

@@ -56,6 +56,7 @@ from scipy import stats as sps
 from kvinnofrid.spec import codebook as codebook_module
 from kvinnofrid.spec.codebook import Codebook
 from kvinnofrid.spec.diagrams import Registry, load_registry
+from kvinnofrid.statistics.tables import table_csv
 
 ALPHA = 0.05
 MIN_EXPECTED = 5
@@ -358,8 +359,6 @@ def build_stats(derived: pl.DataFrame, risk_change: pl.DataFrame | None = None,
 def write_stats(comparisons_table: pl.DataFrame, csv_path: str | Path, parquet_path: str | Path) -> None:
     """Write the comparison table as CSV (same number format as the diagram tables,
     so reruns are byte-identical) and parquet."""
-    from kvinnofrid.statistics.tables import table_csv
-
     Path(csv_path).parent.mkdir(parents=True, exist_ok=True)
     Path(csv_path).write_bytes(table_csv(comparisons_table).encode("utf-8"))
     comparisons_table.write_parquet(parquet_path, statistics=False)

@@ -76,7 +76,7 @@ def t_interval(values: np.ndarray, confidence: float = CONFIDENCE) -> tuple[floa
     return mean, mean - half, mean + half
 
 
-def _finish(frame: pl.DataFrame, with_share: bool = True) -> pl.DataFrame:
+def finish_table(frame: pl.DataFrame, with_share: bool = True) -> pl.DataFrame:
     """Add share and Wilson interval to (group, category, n, denominator), typed."""
     n = frame["n"].to_numpy()
     d = frame["denominator"].to_numpy()
@@ -190,7 +190,7 @@ def _assemble(counts: pl.DataFrame, denominators: pl.DataFrame, groups: list[str
                       pl.col("denominator").fill_null(0).cast(pl.Int64))
         .sort("_order")
     )
-    return _finish(table, with_share)
+    return finish_table(table, with_share)
 
 
 def _no_group(table: pl.DataFrame, d: Diagram) -> pl.DataFrame:
@@ -256,7 +256,7 @@ def table_flag(d: Diagram, derived: pl.DataFrame, reg: Registry, cb: Codebook,
         "group": [None, None], "category": [reg.labels["yes"], reg.labels["no"]],
         "n": [yes, population.height - yes], "denominator": [population.height] * 2,
     }, schema={"group": pl.String, "category": pl.String, "n": pl.Int64, "denominator": pl.Int64})
-    return _finish(frame)
+    return finish_table(frame)
 
 
 def table_phases(d: Diagram, derived: pl.DataFrame, reg: Registry, cb: Codebook,
@@ -275,7 +275,7 @@ def table_phases(d: Diagram, derived: pl.DataFrame, reg: Registry, cb: Codebook,
         rows.append({"group": None, "category": row["label"], "n": n, "denominator": base.height})
     frame = pl.DataFrame(rows, schema={"group": pl.String, "category": pl.String,
                                        "n": pl.Int64, "denominator": pl.Int64})
-    return _finish(frame)
+    return finish_table(frame)
 
 
 def table_means(d: Diagram, derived: pl.DataFrame, reg: Registry, cb: Codebook,

@@ -5,17 +5,19 @@ report-2021-2023.md "Scope of the data"); the report compares a few key shares
 across the rounds and with the previous round of the project, 2019–2020 (91 % women,
 15 % HRV, a risk assessment in 75 % of cases, 78 % of survey respondents improved).
 
-A measure is declared, not coded: a diagram number and the categories of its national
-table whose ``n`` add up to the measure (``DEFAULT_MEASURES``, overridden by config
-``trend.measures``). Every share is read from ``tables.build_table`` — the same
+A measure is declared, not coded: a diagram number and the option codes of the
+diagram's category variable (``codes``, named through the codebook) whose ``n`` add up
+to the measure; a flag diagram's measure is its yes row; a derived category without
+codes is named by its label (``categories``). ``DEFAULT_MEASURES``, overridden by config
+``trend.measures``; ``measure_categories`` turns codes into the table's labels. Every share is read from ``tables.build_table`` — the same
 function and the same rows as the national tables — so no number is computed twice;
 a measure of several categories adds their ``n`` over the table's common denominator
 and takes the Wilson interval of ``tables.wilson_interval``.
 
 The previous report's values come from config (``trend.previous``), keyed by measure
 id, and are shown as one row per measure with ``source`` = the previous report's label
-(``trend.previous_label``, "Tidigare rapport 2019–2020"); their n and interval are
-unknown (empty).
+(config ``trend.previous_label``, "Tidigare rapport 2019–2020"); their n and interval
+are unknown (empty).
 """
 
 from __future__ import annotations
@@ -27,21 +29,22 @@ from typing import Any
 import numpy as np
 import polars as pl
 
+from kvinnofrid.spec import codebook as codebook_module
+from kvinnofrid.spec.codebook import Codebook
+from kvinnofrid.spec.diagrams import Registry, load_registry
 from kvinnofrid.statistics import tables as tables_module
 
 # Fallback for config ``trend.measures`` (the config wins): id, Swedish label, the
-# diagram whose national table holds it, and its categories (labels as in the table).
+# diagram whose national table holds it, and the codes of its category variable (the
+# risk-assessment diagram 26 is a flag: its yes row).
 DEFAULT_MEASURES: tuple[dict[str, Any], ...] = (
-    {"id": "share_women", "label": "Andel kvinnor", "diagram": 2, "categories": ["Kvinna"]},
-    {"id": "share_hrv", "label": "Andel ärenden med hedersrelaterat våld", "diagram": 5,
-     "categories": ["Ja"]},
-    {"id": "share_risk_assessed", "label": "Andel ärenden med riskbedömning", "diagram": 26,
-     "categories": ["Ja"]},
+    {"id": "share_women", "label": "Andel kvinnor", "diagram": 2, "codes": [1]},
+    {"id": "share_hrv", "label": "Andel ärenden med hedersrelaterat våld", "diagram": 5, "codes": [1]},
+    {"id": "share_risk_assessed", "label": "Andel ärenden med riskbedömning", "diagram": 26},
     {"id": "share_survey_improved", "label": "Andel av de svarande vars situation förbättrats",
-     "diagram": 18, "categories": ["Förbättrats mycket", "Förbättrats lite"]},
+     "diagram": 18, "codes": [1, 2]},
 )
 DEFAULT_SOURCES = {"interim": "Preliminär sammanställning", "final": "Slutlig sammanställning"}
-DEFAULT_PREVIOUS_LABEL = "Tidigare rapport 2019–2020"
 
 TREND_SCHEMA = pl.Schema({
     "measure": pl.String, "label": pl.String, "source": pl.String, "round": pl.Date,
@@ -74,9 +77,36 @@ def measure_from_table(table: pl.DataFrame, categories: Sequence[str], where: st
             "ci_high": None if np.isnan(high[0]) else float(high[0])}
 
 
+def measure_categories(measure: Mapping[str, Any], registry: Registry | None = None,
+                       codebook: Codebook | None = None) -> list[str]:
+    """The category labels of the measure's national table whose ``n`` add up to it:
+    ``codes`` of the diagram's category variable through the codebook, a flag
+    diagram's yes label, or ``categories`` as given (derived labels)."""
+    if "categories" in measure:
+        return list(measure["categories"])
+    reg = registry or load_registry()
+    d = reg[int(measure["diagram"])]
+    if "codes" in measure:
+        variable = (d.category or {}).get("variable")
+        if variable is None:
+            raise ValueError(f"trend.measures {measure['id']}: diagram {d.number} har ingen kodad variabel; "
+                             "ange categories")
+        var = (codebook or codebook_module.load())[variable]
+        return [var.label_of(int(c)) for c in measure["codes"]]
+    if d.table == "flag":
+        return [reg.labels["yes"]]
+    raise ValueError(f"trend.measures {measure['id']}: ange codes eller categories")
+
+
+def resolved_measures(measures: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """The measures with ``categories`` filled in (``measure_categories``)."""
+    reg, cb = load_registry(), codebook_module.load()
+    return [{**m, "categories": measure_categories(m, reg, cb)} for m in measures]
+
+
 def round_trend(derived_by_round: Mapping[dt.date, pl.DataFrame], previous: Mapping[str, float],
                 *, measures: Sequence[Mapping[str, Any]] | None = None,
-                previous_label: str = DEFAULT_PREVIOUS_LABEL,
+                previous_label: str | None = None,
                 sources: Mapping[str, str] | None = None, settings: Any = None,
                 tables_by_round: Mapping[dt.date, Mapping[int, pl.DataFrame]] | None = None,
                 ) -> pl.DataFrame:
@@ -87,12 +117,14 @@ def round_trend(derived_by_round: Mapping[dt.date, pl.DataFrame], previous: Mapp
     ``derived_by_round``: round date → the derived case table compiled at that round.
     ``tables_by_round`` (optional): the national tables already built per round
     (diagram number → table); used instead of building them again."""
-    measures = list(measures or DEFAULT_MEASURES)
+    measures = resolved_measures(measures or DEFAULT_MEASURES)
     sources = {**DEFAULT_SOURCES, **(sources or {})}
     rounds = sorted(derived_by_round)
     unknown = sorted(set(previous) - {m["id"] for m in measures})
     if unknown:
         raise ValueError(f"trend.previous: okända mått {unknown}")
+    if previous and not previous_label:
+        raise ValueError("trend.previous_label saknas: ange namnet på den tidigare rapporten")
     rows = []
     for m in measures:
         if m["id"] in previous:
@@ -134,13 +166,14 @@ def round_cases(derived_by_round: Mapping[dt.date, pl.DataFrame],
 
 
 def trend_settings(section: Mapping[str, Any] | None) -> dict[str, Any]:
-    """``measures``, ``previous`` and ``previous_label`` from config ``trend`` (absent
-    keys: ``DEFAULT_MEASURES``, no previous values, ``DEFAULT_PREVIOUS_LABEL``).
+    """``measures`` (with ``categories`` resolved, ``resolved_measures``), ``previous``
+    and ``previous_label`` from config ``trend`` (absent keys: ``DEFAULT_MEASURES``, no
+    previous values; the label is config's, required with previous values).
 
     Checks what the schema cannot: measure ids are unique and every previous value
     names a measure. Raises ValueError with a Swedish message naming the key."""
     section = dict(section or {})
-    measures = [dict(m) for m in (section.get("measures") or DEFAULT_MEASURES)]
+    measures = resolved_measures(section.get("measures") or DEFAULT_MEASURES)
     ids = [m["id"] for m in measures]
     doubled = sorted({i for i in ids if ids.count(i) > 1})
     if doubled:
@@ -150,5 +183,7 @@ def trend_settings(section: Mapping[str, Any] | None) -> dict[str, Any]:
     if unknown:
         raise ValueError(f"trend.previous: {', '.join(unknown)} är inget mått; tillåtna mått är {', '.join(ids)} "
                          "(trend.measures)")
-    return {"measures": measures, "previous": previous,
-            "previous_label": str(section.get("previous_label") or DEFAULT_PREVIOUS_LABEL)}
+    label = section.get("previous_label")
+    if previous and not label:
+        raise ValueError("trend.previous_label saknas: ange namnet på den tidigare rapporten")
+    return {"measures": measures, "previous": previous, "previous_label": str(label) if label else None}

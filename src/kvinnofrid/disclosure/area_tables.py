@@ -11,7 +11,7 @@ recover a hidden count.
 
 Areas and what is protected
 ---------------------------
-* ``riket``: the national table, published as it is (design.md).
+* ``riket``: the national table, published as it is (docs/architecture.md).
 * ``storleksklass``: all units of one size class. Published as it is, like the
   national breakdowns by HRV or sex: the national report itself compares the size
   classes (statistics ``size_class``), each class pools several municipalities, and

@@ -1,4 +1,4 @@
-"""Kolada key figures (report-2021-2023.md, "Kolada key figures created by the project").
+"""Kolada key figures (docs/table-definitions.md, the Kolada key figures).
 
 Three counts of adults' cases per reporting unit, year and gender, published in Kolada
 per 10 000 adult inhabitants (18+) of the municipality:
@@ -447,7 +447,7 @@ def write_demo_population(path: str | Path, register: pl.DataFrame | None = None
 
 
 def write_key_figures(frame: pl.DataFrame, path: str | Path) -> Path:
-    """``nyckeltal.csv``: UTF-8, comma, the columns of outputs.md in their order, then
+    """``nyckeltal.csv``: UTF-8, comma, the columns of docs/output-contract.md in their order, then
     ``unit`` when present (a municipality with several units has one row per unit, so
     the unit is what makes a row unique; the contract's columns stay first for readers
     who take them by position)."""

@@ -1,7 +1,7 @@
 """Derived variables: each defined once, here, as a polars expression.
 
 Definitions: ``docs/data-contract.md`` ("Derived variables") and
-``report-2021-2023.md`` ("Exact definitions the tables use"). Every constant (age
+``docs/table-definitions.md`` ("Exact definitions"). Every constant (age
 groups, bin width, code groups) is read from the codebook's ``derived:`` section.
 
 Column names added by :func:`derive_cases` (the compiled table already has a Date

@@ -1,5 +1,5 @@
 """Comparison tables behind every difference the report's text claims
-(report-2021-2023.md, "Statements in the text that need their own numbers").
+(docs/table-definitions.md, the statements in the text that need their own numbers).
 
 Each comparison is a family of rows, one per (variable, category), comparing two
 groups of cases:

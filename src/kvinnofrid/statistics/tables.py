@@ -3,7 +3,7 @@
 One generic engine driven by the registry (diagrams.yaml): a diagram's population,
 groups and categories are declared there; this module turns them into counts,
 denominators, shares with Wilson 95 % intervals (means with a t interval) and checks
-the invariants. Denominator rules follow report-2021-2023.md, "Exact definitions":
+the invariants. Denominator rules follow docs/table-definitions.md, "Exact definitions":
 
 * single-choice: denominator = cases (in the group) whose value is one of the
   categories; every category a row; shares sum to 1;

@@ -1,7 +1,7 @@
 """Key shares per submission round beside the previous report's values.
 
 The compilation is made in rounds (an interim one, then the final one, see
-report-2021-2023.md "Scope of the data"); the report compares a few key shares
+docs/table-definitions.md, the scope of the data); the report compares a few key shares
 across the rounds and with the previous round of the project, 2019–2020 (91 % women,
 15 % HRV, a risk assessment in 75 % of cases, 78 % of survey respondents improved).
 

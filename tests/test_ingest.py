@@ -696,3 +696,10 @@ def test_a_csv_record_with_one_field_too_many_keeps_only_its_key(folder):
     assert frame.get_column("sex").to_list() == ["1", None] and frame.get_column("age").to_list() == ["34", None]
     assert frame.get_column("client_key").null_count() == 0 and frame.get_column("opened").to_list()[1] == "2022-01-02"
     assert " sparkade" not in json.dumps(metadata, ensure_ascii=False)
+
+
+def test_an_export_in_a_sub_folder_of_a_round_is_named_from_the_round(tmp_path):
+    path = write_csv(tmp_path / "2023-10-10" / "nedladdning" / "Export Boden.csv", SCREEN_HEAD,
+                     [["K1", "2022-01-01", "1", "34", "1", ""]])
+    frame, metadata = ingest_file(path, ROUND, KEY)
+    assert metadata["file"] == "2023-10-10/nedladdning/Export Boden.csv" and frame.height == 1

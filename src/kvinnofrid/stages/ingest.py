@@ -54,6 +54,7 @@ from kvinnofrid.spec import codebook as cbm
 from kvinnofrid.spec.codebook import normalise
 from kvinnofrid.errors import UserFacingError
 from kvinnofrid.stages.pseudonym import pseudonymise
+from kvinnofrid.stages.rawfiles import ROUND_PATTERN
 from kvinnofrid.stages.redaction import personal_number_expr, shown_value
 
 log = logging.getLogger(__name__)
@@ -542,7 +543,16 @@ def split_multi_tokens(cell: pl.Expr) -> pl.Expr:
     )
 
 
+def _round_folder(path: Path) -> Path | None:
+    """The round folder (named by its date) that holds ``path``, sub-folders allowed."""
+    return next((p for p in path.parents if ROUND_PATTERN.match(p.name)), None)
+
+
 def _relative_name(path: Path) -> str:
+    """``<round>/<path inside the round folder>``, as the unit and the quality pages name it."""
+    folder = _round_folder(path)
+    if folder is not None:
+        return path.relative_to(folder.parent).as_posix()
     return f"{path.parent.name}/{path.name}" if path.parent.name else path.name
 
 
@@ -899,7 +909,8 @@ def _most_common_service_type(values: pl.Series) -> int | None:
 
 
 def _round_of(path: Path) -> str:
-    name = path.parent.name
+    folder = _round_folder(path)
+    name = folder.name if folder is not None else path.parent.name
     try:
         return date.fromisoformat(name).isoformat()
     except ValueError:

@@ -207,6 +207,16 @@ def test_a_unit_that_writes_its_name_differently_between_rounds_stays_one_unit()
     ]
     units = assign_units(files, districts={"Enskede-Årsta-Vantör": "Stockholm"})
     assert sorted(set(units["unit"])) == ["Enskede-Årsta-Vantör", "Sigtuna"]
-    cases, _, warnings = compile_cases(files, cutoff=R2)
+    cases, _, warnings = compile_cases(files, cutoff=R2, districts={"Enskede-Årsta-Vantör": "Stockholm"})
     assert cases.group_by("unit").len().sort("unit").rows() == [("Enskede-Årsta-Vantör", 1), ("Sigtuna", 2)]
-    assert warnings.height == 0  # the case of round 1 is in round 2: nothing vanished, nothing doubled
+    # the case of round 1 is in round 2: nothing vanished, nothing doubled; the old spelling is told
+    assert warnings.select("unit", "round", "file", "column", "rule").rows() == [
+        ("Sigtuna", R1, "r1/s.csv", "Kommun/stadsdel (2)", "unit_name_changed")]
+
+
+def test_a_municipality_missing_from_the_register_is_a_warning_and_its_cases_are_kept():
+    files = [cleaned_file("r1/x.csv", R1, {"client_key": "a"}, municipality="Ankeborg")]
+    cases, _, warnings = compile_cases(files, cutoff=R1)
+    assert cases["unit"].to_list() == ["Ankeborg"]
+    assert warnings.select("unit", "file", "row", "rule", "value").rows() == [
+        ("Ankeborg", "r1/x.csv", None, "municipality_not_in_register", None)]

@@ -161,6 +161,21 @@ RULES: dict[str, Rule] = _with_codebook_limits(
             "Kontrollera om ärendet har raderats av misstag i SUreg.",
         ),
         Rule(
+            "municipality_not_in_register",
+            "warning",
+            "Kommun/stadsdel (2) anger varken en kommun i kommunregistret eller en stadsdel i "
+            "konfigurationen (districts). Ärendena är med, men enheten saknar storleksklass och län.",
+            "Skriv kommunens namn som i SCB:s register (t.ex. Håbo), eller be den som sammanställer "
+            "att lägga till stadsdelen under districts.",
+        ),
+        Rule(
+            "unit_name_changed",
+            "warning",
+            "Enheten har skrivit sitt namn på olika sätt i olika omgångar; exporterna räknas som "
+            "samma enhet och ärendena räknas en gång.",
+            "Använd samma namn i Kommun/stadsdel (2) varje gång.",
+        ),
+        Rule(
             "file_unreadable",
             "info",
             "Filen kunde inte läsas och är inte med i sammanställningen (on_unreadable_file: skip).",

@@ -214,6 +214,8 @@ def compile_cases(
     cutoff: dt.date,
     *,
     period: tuple[dt.date, dt.date] | None = None,
+    register_names: Sequence[str] | None = None,
+    districts: Mapping[str, str] | None = None,
 ) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
     """(cases, risk, warnings) from the cleaned files of all rounds.
 
@@ -223,14 +225,17 @@ def compile_cases(
     one ``case_missing_from_later_export`` per vanished case (file/row of the old file,
     value = its opening date). ``period``, when given, is asserted on the result.
     """
-    units = assign_units(cleaned)
+    units = assign_units(cleaned, register_names, districts)
     used, risk_all = _tag_with_units(cleaned, units)
     if used is None:
         return pl.DataFrame(schema=cases_schema()), pl.DataFrame(schema=RISK_OUT_SCHEMA), pl.DataFrame(schema=WARNING_SCHEMA)
     latest = units.filter(pl.col("round") <= cutoff).group_by("unit").agg(pl.col("round").max().alias("_latest"))
     used = used.filter(pl.col("round") <= cutoff).join(latest, on="unit", how="inner")
     current = used.filter(pl.col("round") == pl.col("_latest"))
-    warnings = warn_vanished_cases(current, used.filter(pl.col("round") < pl.col("_latest")))
+    warnings = pl.concat([
+        warn_unit_names(units, register_names, districts),
+        warn_vanished_cases(current, used.filter(pl.col("round") < pl.col("_latest"))),
+    ])
     cases = (
         current.with_columns(case_id_expr(pl.col("_slug"), pl.col("client_key"), pl.col("opened")).alias("case_id"))
         .select(cases_schema().names())
@@ -272,6 +277,32 @@ def _tag_with_units(
     used = pl.concat(used_parts, how="vertical") if used_parts else None
     risk = pl.concat(risk_parts, how="vertical_relaxed") if risk_parts else None
     return used, risk
+
+
+def _municipality_header() -> str:
+    variable = cbmod.load()["municipality"]
+    return f"{variable.label} ({variable.suv})"
+
+
+def warn_unit_names(units: pl.DataFrame, register_names: Sequence[str] | None = None,
+                    districts: Mapping[str, str] | None = None) -> pl.DataFrame:
+    """Unit-level warnings, one per file: ``municipality_not_in_register`` (the text
+    names neither a municipality nor a configured district) and ``unit_name_changed``
+    (the file spells the unit otherwise than the unit's latest file)."""
+    official = _official_names(units["municipality"], register_names, districts)
+    district_keys = {unit_key(d) for d in (districts or {})}
+    files = units.with_columns(pl.col("municipality").map_elements(unit_key, return_dtype=pl.String).alias("_key"))
+    latest = files.sort(["round", "file"], descending=[True, False]).group_by("unit", maintain_order=True).agg(
+        pl.col("_key").first().alias("_latest_key"))
+    files = files.join(latest, on="unit", how="left", maintain_order="left")
+    known = pl.col("municipality").is_in(list(official)) | pl.col("_key").is_in(list(district_keys))
+    unknown = files.filter(~known).with_columns(pl.lit("municipality_not_in_register").alias("rule"))
+    renamed = files.filter(pl.col("_key") != pl.col("_latest_key")).with_columns(pl.lit("unit_name_changed").alias("rule"))
+    return pl.concat([unknown, renamed]).select(
+        "unit", "round", "file", pl.lit(None, pl.Int32).alias("row"),
+        pl.lit(_municipality_header()).alias("column"), pl.lit("municipality").alias("variable"),
+        "rule", pl.lit(None, pl.String).alias("value"),
+    ).cast(dict(WARNING_SCHEMA)).sort("unit", "round", "rule")
 
 
 def warn_vanished_cases(current: pl.DataFrame, earlier: pl.DataFrame) -> pl.DataFrame:
@@ -332,6 +363,7 @@ def compile_at_round(
     cleaned: Sequence[tuple[dict, CleanResult]],
     round_date: dt.date,
     period: tuple[dt.date, dt.date],
+    **units: Any,
 ) -> tuple[pl.DataFrame, pl.DataFrame, int]:
     """(cases, risk, left_out): the compilation as it would have been made at
     ``round_date`` — ``compile_cases`` with the cut-off at the round (each unit's latest
@@ -339,8 +371,9 @@ def compile_at_round(
 
     ``left_out`` counts cases opened after the round date (none in a valid export). The
     risk table keeps the assessments of the cases kept. For the last round up to the
-    configured cut-off the result equals the national compilation."""
-    cases, risk, _ = compile_cases(cleaned, round_date, period=period)
+    configured cut-off the result equals the national compilation. ``units``:
+    ``register_names`` and ``districts`` as for ``compile_cases``."""
+    cases, risk, _ = compile_cases(cleaned, round_date, period=period, **units)
     first, last = round_period(period, round_date)
     kept = cases.filter(pl.col("opened").is_between(first, last))
     risk = risk.join(kept.select("unit", "case_id"), on=["unit", "case_id"], how="semi", maintain_order="left")

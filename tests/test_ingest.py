@@ -376,12 +376,14 @@ def test_list_layout_keeps_labels_that_contain_commas(folder):
 
 
 def test_excel_sep_hint_line_and_header_only_file(folder):
+    # a header and no cases: unreadable as an export (on_unreadable_file decides), with advice
     data = "sep=;\r\nKlient;Datum för aktualisering;Kön\r\n".encode()
     (folder / "s.csv").write_bytes(data)
-    frame, metadata = ingest_file(folder / "s.csv", ROUND, KEY)
-    assert (frame.height, metadata["rows_read"], metadata["header_row"], metadata["delimiter"]) == (0, 0, 2, ";")
-    assert metadata["local_variables"] == []
-    assert metadata["municipality"] is None and metadata["service_type"] is None
+    with pytest.raises(IngestError, match=r"har en rubrikrad \(rad 2\) men inga ärenden"):
+        ingest_file(folder / "s.csv", ROUND, KEY)
+    (folder / "t.csv").write_bytes(data + "K1;2022-01-01;1\r\n".encode())
+    frame, metadata = ingest_file(folder / "t.csv", ROUND, KEY)
+    assert (frame.height, metadata["rows_read"], metadata["header_row"], metadata["delimiter"]) == (1, 1, 2, ";")
 
 
 def test_risk_groups_fill_missing_fields(folder):

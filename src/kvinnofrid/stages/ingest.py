@@ -613,6 +613,11 @@ def _build(grid: _Grid, shown: str, round_text: str, key: bytes) -> tuple[pl.Dat
     _refuse_named_twice(grid, shown, header_row, headers, roles)
     data = grid.frame.filter(pl.col("row") > header_row)
     data = data.filter(pl.any_horizontal([_stripped(c).is_not_null() for c in cell_columns]))
+    if data.height == 0:
+        raise IngestError(
+            f"Filen {shown} har en rubrikrad (rad {header_row}) men inga ärenden under den. "
+            f"Kontrollera urvalet i SUreg (period och enhet) och exportera på nytt."
+        )
     columns = _Columns(headers, roles)
     data, screened = screen_cells(data, columns, grid)
 

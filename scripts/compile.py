@@ -4,6 +4,7 @@ from kvinnofrid.scriptrunner import run
 
 
 def main(smk) -> None:
+    from kvinnofrid.spec import municipalities
     from kvinnofrid.stages import compile as compiling
     from kvinnofrid.stages.clean import CleanResult
 
@@ -13,13 +14,15 @@ def main(smk) -> None:
     ]
     # Files skipped as unreadable (on_unreadable_file: skip) have no unit and no rows.
     cleaned = [(meta, result) for meta, result in cleaned if not meta.get("unreadable")]
+    units = {"register_names": municipalities.load_register(smk.params.register or None)["kommun"].to_list(),
+             "districts": dict(smk.params.districts)}
     cases, risk, warnings = compiling.compile_cases(
-        cleaned, smk.params.cutoff, period=(smk.params.period_start, smk.params.period_end)
+        cleaned, smk.params.cutoff, period=(smk.params.period_start, smk.params.period_end), **units
     )
     cases.write_parquet(smk.output.cases)
     risk.write_parquet(smk.output.risk)
     warnings.write_parquet(smk.output.warnings)
-    compiling.assign_units(cleaned).write_csv(smk.output.units)
+    compiling.assign_units(cleaned, **units).write_csv(smk.output.units)
 
 
 run(main, snakemake)  # noqa: F821

@@ -7,6 +7,7 @@ from kvinnofrid.scriptrunner import log, run
 
 
 def main(smk) -> None:
+    from kvinnofrid.spec import municipalities
     from kvinnofrid.stages import compile as compiling
     from kvinnofrid.stages import derive
     from kvinnofrid.stages.clean import CleanResult
@@ -19,7 +20,9 @@ def main(smk) -> None:
     cleaned = [(meta, result) for meta, result in cleaned if not meta.get("unreadable")]
     round_date = dt.date.fromisoformat(smk.wildcards.round)
     cases, risk, left_out = compiling.compile_at_round(
-        cleaned, round_date, (smk.params.period_start, smk.params.period_end)
+        cleaned, round_date, (smk.params.period_start, smk.params.period_end),
+        register_names=municipalities.load_register(smk.params.register or None)["kommun"].to_list(),
+        districts=dict(smk.params.districts),
     )
     if left_out:
         log.warning("Omgången %s: %d ärenden har ett datum för aktualisering efter inskickningsdatumet "

@@ -31,6 +31,7 @@ def raw_schema(risk_positions: int = 2) -> pl.Schema:
             cols[f"risk_{k}_{f}"] = pl.String()
     cols["comments"] = pl.Int16()
     cols["has_suggestion"] = pl.Boolean()
+    cols["extra_fields"] = pl.Boolean()
     return pl.Schema(cols)
 
 
@@ -67,6 +68,8 @@ def raw_frame(*rows: dict, first_row: int = 2, defaults: bool = True) -> pl.Data
             rec["comments"] = 0
         if rec["has_suggestion"] is None:
             rec["has_suggestion"] = False
+        if rec["extra_fields"] is None:
+            rec["extra_fields"] = False
         records.append(rec)
     return pl.DataFrame(records, schema=schema)
 
@@ -214,8 +217,9 @@ def test_case_key_missing_quarantines_the_row(row):
     issue = issues_of(r, "case_key_missing")
     assert issue.height == 1 and issue["row"].item() == 3
     assert r.counts["case_key_missing"] == 1
-    if row.get("opened"):  # the unparseable date is shown, at the opening-date column
-        assert issue["value"].item() == row["opened"]
+    if row.get("opened"):  # a date-like value is shown, other text described, at the opening-date column
+        shown = {"inte ett datum": "(text med 14 tecken)"}.get(row["opened"], row["opened"])
+        assert issue["value"].item() == shown
         assert issue["column"].item() == "Datum för aktualisering (5)"
     if "client_key" in row:
         assert issue["column"].item() == "Klient (4)" and issue["value"].item() is None
@@ -252,7 +256,7 @@ def test_age_under_18_is_excluded():
     assert_accounts(r, 1, 2, 0)
     assert r.excluded.select("row", "rule").rows() == [(2, "age_under_18"), (4, "age_under_18")]
     issue = issues_of(r, "age_under_18")
-    assert issue["value"].to_list() == ["17", "ca 12"]
+    assert issue["value"].to_list() == ["17", "(text med 5 tecken)"]  # text is described, never echoed
     assert used_value(r, "age", 3) == 18
 
 
@@ -264,12 +268,16 @@ def test_age_above_110_sets_age_missing():
     assert issue.select("row", "column", "variable", "value").rows() == [(2, "Ålder/uppskattad ålder (15)", "age", "111")]
 
 
-@pytest.mark.parametrize("text", ["trettiofyra", "34 35", "-", "3 4 år", "40-30", "x34", "34,5"])
-def test_age_not_a_number_sets_age_missing(text):
+@pytest.mark.parametrize(("text", "shown"), [
+    ("trettiofyra", "(text med 11 tecken)"), ("34 35", "(tal med 4 siffror)"), ("-", "-"),
+    ("3 4 år", "(text med 6 tecken)"), ("40-30", "(text med 5 tecken)"), ("x34", "(text med 3 tecken)"),
+    ("34,5", "34,5"),
+])
+def test_age_not_a_number_sets_age_missing(text, shown):
     r = run({"age": text})
     assert_accounts(r, 1, 0, 0)
     assert used_value(r, "age") is None
-    assert issues_of(r, "age_not_a_number").select("row", "variable", "value").rows() == [(2, "age", text)]
+    assert issues_of(r, "age_not_a_number").select("row", "variable", "value").rows() == [(2, "age", shown)]
 
 
 def test_empty_age_is_missing_without_issue():
@@ -307,8 +315,8 @@ def test_unknown_value_single_choice():
     assert used_value(r, "sex") is None and used_value(r, "honour_violence") is None
     issue = issues_of(r, "unknown_value").sort("variable")
     assert issue.select("row", "column", "variable", "value").rows() == [
-        (2, "Hedersrelaterat våld (59)", "honour_violence", "Kanske"),  # fallback header: label (SUV)
-        (2, "Kön (14)", "sex", "Kvinnor"),
+        (2, "Hedersrelaterat våld (59)", "honour_violence", "(text med 6 tecken)"),  # fallback header: label (SUV)
+        (2, "Kön (14)", "sex", "(text med 7 tecken)"),  # a rejected text could be a name: described
     ]
     assert_accounts(r, 1, 0, 0)
 
@@ -324,7 +332,7 @@ def test_unknown_value_multi_token_keeps_the_valid_tokens():
     assert used_value(r, "interventions").to_list() == [1]
     issue = issues_of(r, "unknown_value")
     assert issue.select("row", "variable", "value").rows() == [
-        (2, "interventions", "Hjälp med hemmet"), (2, "interventions", "99")]
+        (2, "interventions", "(text med 16 tecken)"), (2, "interventions", "99")]
 
 
 def test_only_unknown_multi_tokens_give_null():
@@ -347,7 +355,7 @@ def test_risk_rating_out_of_range():
     assert issue.select("row", "column", "variable", "value").rows() == [
         (2, "Skattning risk 1 skattning", "risk_assessments", "11"),
         (2, "Skattning risk 2 skattning", "risk_assessments", "0"),
-        (3, "Skattning risk 1 skattning", "risk_assessments", "tio"),
+        (3, "Skattning risk 1 skattning", "risk_assessments", "(text med 3 tecken)"),
     ]
 
 
@@ -428,9 +436,11 @@ def test_row_rules_and_their_outcomes_come_from_the_vocabulary():
     # clean has one step (and one issue location) per row rule of the vocabulary, and
     # counts a set-aside row as quarantined exactly when the vocabulary says so
     assert tuple(ROW_RULE_VARIABLE) == row_rules()
-    assert row_rules() == ("case_key_missing", "duplicate_case_key", "opened_outside_period", "age_under_18")
+    assert row_rules() == ("row_has_extra_fields", "case_key_missing", "duplicate_case_key",
+                           "opened_outside_period", "age_under_18")
     r = run({"client_key": None}, {"client_key": "a"}, {"client_key": "a"},
-            {"client_key": "b", "opened": "2020-01-01"}, {"client_key": "c", "age": "12"})
+            {"client_key": "b", "opened": "2020-01-01"}, {"client_key": "c", "age": "12"},
+            {"client_key": "d", "extra_fields": True})
     quarantined = sum(1 for rule in r.excluded["rule"] if RULES[rule].outcome == "quarantine")
     assert (r.counts["rows_quarantined"], r.counts["rows_excluded"]) == (quarantined, r.excluded.height - quarantined)
     assert set(r.excluded["rule"]) == set(row_rules())

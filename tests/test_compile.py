@@ -183,3 +183,40 @@ def test_no_files_gives_empty_frames():
     cases, risk, warnings = compile_cases([], cutoff=R1)
     assert cases.height == risk.height == warnings.height == 0
     assert "case_id" in cases.columns
+
+
+def test_habo_and_haabo_are_two_units_with_two_slugs():
+    files = [
+        cleaned_file("r1/habo.csv", R1, {"client_key": "a"}, municipality="Habo"),
+        cleaned_file("r1/haabo.csv", R1, {"client_key": "a"}, {"client_key": "b"}, municipality="Håbo"),
+        cleaned_file("r2/haabo.csv", R2, {"client_key": "a"}, {"client_key": "b"}, municipality=" HÅBO "),
+    ]
+    units = assign_units(files)
+    got = {r["file"]: (r["unit"], r["unit_slug"]) for r in units.iter_rows(named=True)}
+    assert got == {"r1/habo.csv": ("Habo", "habo"), "r1/haabo.csv": ("Håbo", "haabo"),
+                   "r2/haabo.csv": ("Håbo", "haabo")}   # display: the spelling of the latest file
+    cases, _, _ = compile_cases(files, cutoff=R2)
+    assert cases.group_by("unit").len().sort("unit").rows() == [("Habo", 1), ("Håbo", 2)]
+
+
+def test_a_unit_that_writes_its_name_differently_between_rounds_stays_one_unit():
+    files = [
+        cleaned_file("r1/s.csv", R1, {"client_key": "a"}, municipality="Sigtuna"),
+        cleaned_file("r2/s.csv", R2, {"client_key": "a"}, {"client_key": "b"}, municipality="Sigtuna kommun"),
+        cleaned_file("r2/e.csv", R2, {"client_key": "a"}, municipality="Enskede-Årsta-Vantör"),
+    ]
+    units = assign_units(files, districts={"Enskede-Årsta-Vantör": "Stockholm"})
+    assert sorted(set(units["unit"])) == ["Enskede-Årsta-Vantör", "Sigtuna"]
+    cases, _, warnings = compile_cases(files, cutoff=R2, districts={"Enskede-Årsta-Vantör": "Stockholm"})
+    assert cases.group_by("unit").len().sort("unit").rows() == [("Enskede-Årsta-Vantör", 1), ("Sigtuna", 2)]
+    # the case of round 1 is in round 2: nothing vanished, nothing doubled; the old spelling is told
+    assert warnings.select("unit", "round", "file", "column", "rule").rows() == [
+        ("Sigtuna", R1, "r1/s.csv", "Kommun/stadsdel (2)", "unit_name_changed")]
+
+
+def test_a_municipality_missing_from_the_register_is_a_warning_and_its_cases_are_kept():
+    files = [cleaned_file("r1/x.csv", R1, {"client_key": "a"}, municipality="Ankeborg")]
+    cases, _, warnings = compile_cases(files, cutoff=R1)
+    assert cases["unit"].to_list() == ["Ankeborg"]
+    assert warnings.select("unit", "file", "row", "rule", "value").rows() == [
+        ("Ankeborg", "r1/x.csv", None, "municipality_not_in_register", None)]

@@ -69,6 +69,7 @@ def expected_frame(rows: list[int]) -> pl.DataFrame:
         columns[name] = pl.Series(values, dtype=pl.String)
     columns["comments"] = pl.Series([1, 0, 1], dtype=pl.Int16)
     columns["has_suggestion"] = pl.Series([True, False, False])
+    columns["extra_fields"] = pl.Series([False, False, False])
     return pl.DataFrame(columns)
 
 
@@ -375,12 +376,14 @@ def test_list_layout_keeps_labels_that_contain_commas(folder):
 
 
 def test_excel_sep_hint_line_and_header_only_file(folder):
+    # a header and no cases: unreadable as an export (on_unreadable_file decides), with advice
     data = "sep=;\r\nKlient;Datum för aktualisering;Kön\r\n".encode()
     (folder / "s.csv").write_bytes(data)
-    frame, metadata = ingest_file(folder / "s.csv", ROUND, KEY)
-    assert (frame.height, metadata["rows_read"], metadata["header_row"], metadata["delimiter"]) == (0, 0, 2, ";")
-    assert metadata["local_variables"] == []
-    assert metadata["municipality"] is None and metadata["service_type"] is None
+    with pytest.raises(IngestError, match=r"har en rubrikrad \(rad 2\) men inga ärenden"):
+        ingest_file(folder / "s.csv", ROUND, KEY)
+    (folder / "t.csv").write_bytes(data + "K1;2022-01-01;1\r\n".encode())
+    frame, metadata = ingest_file(folder / "t.csv", ROUND, KEY)
+    assert (frame.height, metadata["rows_read"], metadata["header_row"], metadata["delimiter"]) == (1, 1, 2, ";")
 
 
 def test_risk_groups_fill_missing_fields(folder):
@@ -520,7 +523,7 @@ def test_unknown_per_option_mark_is_an_issue(folder):
             "column": ["Stöd och insatser (118): Ekonomiskt stöd", "118_1"],
             "variable": ["interventions"] * 2,
             "rule": ["unknown_value"] * 2,
-            "value": ["kanske", "?"],
+            "value": ["(text med 6 tecken)", "?"],  # text described, a one-character mark shown
         },
         schema=ISSUE_SCHEMA,
     )
@@ -614,3 +617,91 @@ def test_csv_records_start_on_the_right_line(tmp_path_factory, comments, delimit
     assert (metadata["delimiter"], metadata["encoding"]) == (delimiter, encoding)  # the header has "ö"
     assert frame.get_column("row").to_list() == expected_rows
     assert frame.get_column("comments").to_list() == [int(bool(c.strip())) for c in comments]
+
+
+# --- screening: personal numbers, Excel errors, shifted CSV records -------------------
+
+SCREEN_HEAD = ["Klient", "Datum för aktualisering", "Kön", "Ålder", "Utövare av våldet (58)", "Kommentar (58)"]
+
+
+def _issues(metadata) -> list[tuple]:
+    issues = pl.DataFrame(metadata["issues"], schema=ISSUE_SCHEMA)
+    return issues.select("row", "column", "rule", "value").rows()
+
+
+@pytest.mark.parametrize("number", ["19850412-1234", "850412-1234", "198504121234", "850472-1234", "pnr 8504121234"])
+def test_a_personal_number_in_a_national_field_is_removed_and_located(folder, number):
+    rows = [["K1", "2022-01-01", "1", number, "1", ""], ["K2", "2022-01-02", number, "34", f"1;{number}", ""]]
+    frame, metadata = ingest_file(write_csv(folder / "a.csv", SCREEN_HEAD, rows), ROUND, KEY)
+    assert frame.get_column("age").to_list() == [None, "34"]
+    assert frame.get_column("sex").to_list() == ["1", None]
+    assert frame.get_column("perpetrator").to_list() == [["1"], None]
+    assert _issues(metadata) == [(2, "Ålder", "personal_identity_number", None),
+                                 (3, "Kön", "personal_identity_number", None),
+                                 (3, "Utövare av våldet (58)", "personal_identity_number", None)]
+    assert number not in json.dumps(metadata, ensure_ascii=False)
+    assert not any(number in str(v) for v in frame.to_dicts())
+
+
+@pytest.mark.parametrize("error", ["#N/A", "#VALUE!", "#REF!", "#DIV/0!", "#NAME?", "#NUM!", "#NULL!"])
+def test_an_excel_error_value_is_its_own_located_issue(folder, error):
+    # typed as text in a csv, or a real error cell (a formula's cached error) in a workbook
+    rows = [["K1", "2022-01-01", error, "34", "1", ""]]
+    frame, metadata = ingest_file(write_csv(folder / "a.csv", SCREEN_HEAD, rows), ROUND, KEY)
+    assert frame.get_column("sex").to_list() == [None]
+    assert _issues(metadata) == [(2, "Kön", "excel_error_value", None)]
+
+    import xlsxwriter
+
+    path = folder / "b.xlsx"
+    book = xlsxwriter.Workbook(str(path))
+    sheet = book.add_worksheet()
+    sheet.write_row(0, 0, SCREEN_HEAD)
+    sheet.write_row(1, 0, ["K1", "2022-01-01"])
+    sheet.write_formula(1, 2, "=NA()", None, error)
+    sheet.write_formula(1, 3, "=1/0", None, error)
+    book.close()
+    frame, metadata = ingest_file(path, ROUND, KEY)
+    assert frame.select("sex", "age").row(0) == (None, None)
+    assert _issues(metadata) == [(2, "Kön", "excel_error_value", None), (2, "Ålder", "excel_error_value", None)]
+
+
+def test_a_workbook_whose_first_sheet_is_empty_is_read_from_the_sheet_that_holds_the_export(folder):
+    path = write_xlsx(folder / "a.xlsx", SCREEN_HEAD, [["K1", "2022-01-01", "1", "34", "1", ""]],
+                      sheet="Blad2", sheets_before=[("Blad1", [])])
+    frame, metadata = ingest_file(path, ROUND, KEY)
+    assert metadata["sheet"] == "Blad2" and frame.height == 1
+
+
+def test_rows_keep_the_sheet_numbers_when_the_sheet_starts_below_row_1(folder):
+    import xlsxwriter
+
+    path = folder / "a.xlsx"
+    book = xlsxwriter.Workbook(str(path))
+    sheet = book.add_worksheet()
+    sheet.write_row(2, 1, SCREEN_HEAD)                         # header in row 3, from column B
+    sheet.write_row(3, 1, ["K1", "2022-01-01", "1", "gammal", "1", ""])
+    book.close()
+    frame, metadata = ingest_file(path, ROUND, KEY)
+    assert frame.get_column("row").to_list() == [4] and metadata["header_row"] == 3
+
+
+def test_a_csv_record_with_one_field_too_many_keeps_only_its_key(folder):
+    # the comment "slog; sparkade" was not quoted, so every later field moved one column right
+    data = ("Klient;Datum för aktualisering;Kommentar (58);Kön;Ålder\r\n"
+            "K1;2022-01-01;hotade;1;34\r\n"
+            "K2;2022-01-02;slog; sparkade;2;41\r\n").encode()
+    path = folder / "a.csv"
+    path.write_bytes(data)
+    frame, metadata = ingest_file(path, ROUND, KEY)
+    assert frame.get_column("extra_fields").to_list() == [False, True]
+    assert frame.get_column("sex").to_list() == ["1", None] and frame.get_column("age").to_list() == ["34", None]
+    assert frame.get_column("client_key").null_count() == 0 and frame.get_column("opened").to_list()[1] == "2022-01-02"
+    assert " sparkade" not in json.dumps(metadata, ensure_ascii=False)
+
+
+def test_an_export_in_a_sub_folder_of_a_round_is_named_from_the_round(tmp_path):
+    path = write_csv(tmp_path / "2023-10-10" / "nedladdning" / "Export Boden.csv", SCREEN_HEAD,
+                     [["K1", "2022-01-01", "1", "34", "1", ""]])
+    frame, metadata = ingest_file(path, ROUND, KEY)
+    assert metadata["file"] == "2023-10-10/nedladdning/Export Boden.csv" and frame.height == 1

@@ -12,6 +12,14 @@ if not RAW_FILES:
     )
 RAW_BY_ID = {(f.round, f.file_id): f for f in RAW_FILES}
 
+# The pseudonymisation key is checked once, before any job (not once per ingest job).
+from kvinnofrid.stages import pseudonym as _pseudonym
+
+try:
+    _pseudonym.pseudonym_key(SETTINGS.pseudonym_key_env, SETTINGS.data_raw)
+except _pseudonym.PseudonymKeyError as problem:
+    raise WorkflowError(str(problem)) from None
+
 
 wildcard_constraints:
     round=r"\d{4}-\d{2}-\d{2}",

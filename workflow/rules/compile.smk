@@ -18,5 +18,7 @@ rule compile:
         cutoff=SETTINGS.cutoff,
         period_start=SETTINGS.period_start,
         period_end=SETTINGS.period_end,
+        register=str(SETTINGS.municipality_register or ""),
+        districts=SETTINGS.districts,
     script:
         "../../scripts/compile.py"

@@ -33,6 +33,8 @@ rule compile_round:
     params:
         period_start=SETTINGS.period_start,
         period_end=SETTINGS.period_end,
+        register=str(SETTINGS.municipality_register or ""),
+        districts=SETTINGS.districts,
     script:
         "../../scripts/compile_round.py"
 

@@ -56,6 +56,13 @@ def _with_codebook_limits(rules: tuple[Rule, ...]) -> dict[str, Rule]:
 RULES: dict[str, Rule] = _with_codebook_limits(
     (
         Rule(
+            "row_has_extra_fields",
+            "quarantine",
+            "Raden har fler fält än rubrikraden, troligen för att en kommentar innehåller "
+            "avgränsaren (;) utan citattecken. Värdena kan ha hamnat i fel kolumner, så raden används inte.",
+            "Exportera på nytt från SUreg, eller sätt kommentaren inom citattecken.",
+        ),
+        Rule(
             "case_key_missing",
             "quarantine",
             "Klient (4) eller ett giltigt Datum för aktualisering (5) saknas, så ärendet kan inte identifieras.",
@@ -78,6 +85,20 @@ RULES: dict[str, Rule] = _with_codebook_limits(
             "exclude",
             "Klienten var under {adult_age} år och ärendet räknas inte som ett vuxenärende.",
             "Kontrollera åldern; ärenden med barn ska inte registreras i uppföljningen av vuxna.",
+        ),
+        Rule(
+            "personal_identity_number",
+            "field",
+            "Fältet innehöll något som ser ut som ett personnummer eller samordningsnummer. "
+            "Värdet har tagits bort och visas inte.",
+            "Ta bort personnumret ur fältet i SUreg; personnummer hör aldrig hemma i uppföljningen.",
+        ),
+        Rule(
+            "excel_error_value",
+            "field",
+            "Cellen innehöll ett felvärde från Excel (t.ex. #N/A eller #VALUE!) i stället för ett värde; "
+            "fältet har satts som saknat.",
+            "Skriv in värdet i SUreg (inte en formel) och exportera igen.",
         ),
         Rule(
             "age_above_110",
@@ -138,6 +159,21 @@ RULES: dict[str, Rule] = _with_codebook_limits(
             "warning",
             "Ärendet fanns i en tidigare export från enheten men saknas i den senaste.",
             "Kontrollera om ärendet har raderats av misstag i SUreg.",
+        ),
+        Rule(
+            "municipality_not_in_register",
+            "warning",
+            "Kommun/stadsdel (2) anger varken en kommun i kommunregistret eller en stadsdel i "
+            "konfigurationen (districts). Ärendena är med, men enheten saknar storleksklass och län.",
+            "Skriv kommunens namn som i SCB:s register (t.ex. Håbo), eller be den som sammanställer "
+            "att lägga till stadsdelen under districts.",
+        ),
+        Rule(
+            "unit_name_changed",
+            "warning",
+            "Enheten har skrivit sitt namn på olika sätt i olika omgångar; exporterna räknas som "
+            "samma enhet och ärendena räknas en gång.",
+            "Använd samma namn i Kommun/stadsdel (2) varje gång.",
         ),
         Rule(
             "file_unreadable",

@@ -49,6 +49,7 @@ from kvinnofrid.errors import UserFacingError
 
 from kvinnofrid.spec import codebook as cbmod
 from kvinnofrid.spec.rules import ISSUE_SCHEMA, RULES, row_rules, with_outcome
+from kvinnofrid.stages.redaction import shown_value_expr
 
 VALUE_MAX_CHARS = 80
 EXCEL_EPOCH = dt.date(1899, 12, 30)  # 1900 date system (valid for serials >= 61)
@@ -57,7 +58,8 @@ EXCLUDED_SCHEMA = pl.Schema(
     {"file": pl.String(), "row": pl.Int32(), "client_key": pl.String(), "rule": pl.String()}
 )
 # The variable whose column locates a row rule's issue (and whose text is its value).
-ROW_RULE_VARIABLE = {"case_key_missing": "opened", "duplicate_case_key": "opened",
+# None: the issue is about the whole row (no column, no value).
+ROW_RULE_VARIABLE = {"row_has_extra_fields": None, "case_key_missing": "opened", "duplicate_case_key": "opened",
                      "opened_outside_period": "opened", "age_under_18": "age"}
 COUNT_KEYS = ("rows_read", "rows_used", "rows_excluded", "rows_quarantined")
 
@@ -237,14 +239,6 @@ def parse_age_expr(expr: pl.Expr) -> pl.Expr:
     return pl.coalesce(single, midpoint)
 
 
-def _truncate(expr: pl.Expr) -> pl.Expr:
-    return (
-        pl.when(expr.str.len_chars() > VALUE_MAX_CHARS)
-        .then(expr.str.slice(0, VALUE_MAX_CHARS - 1) + pl.lit("…"))
-        .otherwise(expr)
-    )
-
-
 # ----------------------------------------------------------------------- helpers
 
 
@@ -281,16 +275,17 @@ def _header_of(headers: dict[str, str], column: str, var: cbmod.Variable | None)
     return column
 
 
-def _issue_frame(frame: pl.DataFrame, file: str, column: str, variable: str | None, rule: str,
+def _issue_frame(frame: pl.DataFrame, file: str, column: str | None, variable: str | None, rule: str,
                  value: pl.Expr | None) -> pl.DataFrame:
-    """Issues from a frame that holds `row` (and whatever `value` needs)."""
+    """Issues from a frame that holds `row` (and whatever `value` needs). The value is
+    shown only when it cannot be personal, else described by kind (redaction.py)."""
     return frame.select(
         pl.lit(file, pl.String).alias("file"),
         pl.col("row").cast(pl.Int32),
         pl.lit(column, pl.String).alias("column"),
         pl.lit(variable, pl.String).alias("variable"),
         pl.lit(rule, pl.String).alias("rule"),
-        (_truncate(value) if value is not None else pl.lit(None, pl.String)).alias("value"),
+        (shown_value_expr(value) if value is not None else pl.lit(None, pl.String)).alias("value"),
     )
 
 
@@ -389,7 +384,7 @@ def prepare_text(raw: pl.DataFrame, cb: cbmod.Codebook) -> pl.DataFrame:
         if name not in frame.columns:
             missing_cols[name] = pl.lit(None, pl.List(pl.String) if cb[name].kind == "multi" else pl.String)
     defaults = {"handler_key": pl.lit(None, pl.String), "comments": pl.lit(0, pl.Int16),
-                "has_suggestion": pl.lit(False)}
+                "has_suggestion": pl.lit(False), "extra_fields": pl.lit(False)}
     missing_cols |= {c: value for c, value in defaults.items() if c not in frame.columns}
     if missing_cols:
         frame = frame.with_columns(**missing_cols)
@@ -420,6 +415,12 @@ def _has_case_key() -> pl.Expr:
     return pl.col("client_key").is_not_null() & pl.col("_opened").is_not_null()
 
 
+def quarantine_extra_fields(frame: pl.DataFrame) -> pl.DataFrame:
+    """row_has_extra_fields: a CSV record with more fields than the header (ingest
+    flags it and keeps none of its shifted values)."""
+    return _name_row_rule(frame, "row_has_extra_fields", pl.col("extra_fields").fill_null(False))
+
+
 def quarantine_missing_key(frame: pl.DataFrame) -> pl.DataFrame:
     """case_key_missing: no client key, or no valid opening date."""
     return _name_row_rule(frame, "case_key_missing", ~_has_case_key())
@@ -447,6 +448,7 @@ def apply_row_rules(frame: pl.DataFrame, period: tuple[dt.date, dt.date], cb: cb
     """Parse the opening date (``_opened``) and age (``_age``) and name each row's row
     rule in ``_row_rule`` (null: the row is used)."""
     steps = {
+        "row_has_extra_fields": quarantine_extra_fields,
         "case_key_missing": quarantine_missing_key,
         "duplicate_case_key": quarantine_duplicate_key,
         "opened_outside_period": lambda f: exclude_outside_period(f, period),
@@ -475,6 +477,9 @@ def row_rule_issues(set_aside: pl.DataFrame, file: str, headers: dict[str, str],
         part = set_aside.filter((pl.col("_row_rule") == rule_name) & ~no_client)
         if part.height:
             var = ROW_RULE_VARIABLE[rule_name]
+            if var is None:
+                parts.append(_issue_frame(part, file, None, None, rule_name, None))
+                continue
             parts.append(_issue_frame(part, file, _header_of(headers, var, cb[var]), var, rule_name, pl.col(var)))
     return pl.concat(parts) if parts else pl.DataFrame(schema=ISSUE_SCHEMA)
 

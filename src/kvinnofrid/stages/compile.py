@@ -23,7 +23,7 @@ import datetime as dt
 import hashlib
 import re
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import polars as pl
@@ -32,6 +32,7 @@ from kvinnofrid.errors import UserFacingError
 
 from kvinnofrid.spec import codebook as cbmod
 from kvinnofrid.stages.clean import CleanResult
+from kvinnofrid.spec.municipalities import load_register, register_name, unit_key
 from kvinnofrid.spec.rules import ISSUE_SCHEMA
 
 WARNING_SCHEMA = pl.Schema({"unit": pl.String(), "round": pl.Date(), **dict(ISSUE_SCHEMA)})
@@ -93,10 +94,19 @@ def _file_municipality(meta: dict, result: CleanResult | None) -> str:
     return re.sub(r"\s+", " ", str(m)).strip()
 
 
-def assign_units(cleaned: Sequence[tuple[dict, CleanResult | None]]) -> pl.DataFrame:
+def assign_units(
+    cleaned: Sequence[tuple[dict, CleanResult | None]],
+    register_names: Sequence[str] | None = None,
+    districts: Mapping[str, str] | None = None,
+) -> pl.DataFrame:
     """One row per file: ``file``, ``round``, ``municipality``, ``service_type``,
     ``unit`` (display name) and ``unit_slug``. Raises CompileError when a unit has two
-    files in one round."""
+    files in one round.
+
+    A unit is its Kommun/stadsdel text, case and space ignored, å/ä/ö kept. A text that
+    names a municipality of the register (``Sigtuna kommun``, ``Göteborgs Stad``) is that
+    municipality, shown by its register name, so a unit that writes its name differently
+    between rounds stays one unit; a configured district stays its own unit."""
     cb = cbmod.load()
     rows = []
     for meta, result in cleaned:
@@ -111,12 +121,19 @@ def assign_units(cleaned: Sequence[tuple[dict, CleanResult | None]]) -> pl.DataF
     if not rows:
         return pl.DataFrame(schema=UNIT_SCHEMA)
     files = pl.DataFrame(rows, schema={k: UNIT_SCHEMA[k] for k in ("file", "round", "municipality", "service_type")})
-    files = files.with_columns(pl.col("municipality").map_elements(cbmod.normalise, return_dtype=pl.String).alias("_m"))
-    # display spelling of a municipality: the one in its latest file (ties: file name)
+    official = _official_names(files["municipality"], register_names, districts)
+    # å/ä/ö are kept: Håbo and Habo are two municipalities (case and space do not matter)
+    files = files.with_columns(
+        pl.col("municipality").replace_strict(official, default=None).alias("_official"),
+        pl.coalesce(pl.col("municipality").replace_strict(official, default=None), pl.col("municipality"))
+        .map_elements(unit_key, return_dtype=pl.String).alias("_m"),
+    )
+    # display: the register's name, else the spelling of the unit's latest file (ties: file name)
     spelling = (
         files.sort(["round", "file"], descending=[True, False])
         .group_by("_m", maintain_order=True)
-        .agg(pl.col("municipality").first().alias("_display"), pl.col("service_type").n_unique().alias("_n_types"))
+        .agg(pl.coalesce(pl.col("_official").first(), pl.col("municipality").first()).alias("_display"),
+             pl.col("service_type").n_unique().alias("_n_types"))
     )
     files = files.join(spelling, on="_m", how="left", maintain_order="left")
     labels = {o.code: o.label for o in cb["service_type"].options}
@@ -131,6 +148,7 @@ def assign_units(cleaned: Sequence[tuple[dict, CleanResult | None]]) -> pl.DataF
     )
     files = files.with_columns(unit.alias("unit"))
     files = files.with_columns(pl.col("unit").map_elements(slugify, return_dtype=pl.String).alias("unit_slug"))
+    files = _distinct_slugs(files)
     # two different display names must not share a slug
     clash = files.group_by("unit_slug").agg(pl.col("unit").n_unique().alias("n"), pl.col("unit").unique().sort().alias("u")).filter(pl.col("n") > 1)
     if clash.height:
@@ -149,6 +167,38 @@ def assign_units(cleaned: Sequence[tuple[dict, CleanResult | None]]) -> pl.DataF
     return files.select(UNIT_SCHEMA.names()).sort("unit", "round")
 
 
+def _official_names(texts: pl.Series, register_names: Sequence[str] | None,
+                    districts: Mapping[str, str] | None) -> dict[str, str]:
+    """{Kommun/stadsdel text: the register's municipality name} for the texts that name
+    a municipality (not a configured district, which is a unit of its own)."""
+    names = list(register_names) if register_names is not None else load_register()["kommun"].to_list()
+    district_keys = {unit_key(d) for d in (districts or {})}
+    found = {}
+    for text in texts.drop_nulls().unique().to_list():
+        if unit_key(text) in district_keys:
+            continue
+        name = register_name(text, names)
+        if name is not None:
+            found[text] = name
+    return found
+
+
+def _distinct_slugs(files: pl.DataFrame) -> pl.DataFrame:
+    """Units whose names differ only in å/ä/ö (Håbo, Habo) would share a slug: the one
+    with the Swedish letters gets them spelt out (``haabo``)."""
+    names = files.select("unit", "unit_slug").unique()
+    shared = names.group_by("unit_slug").agg(pl.len().alias("n")).filter(pl.col("n") > 1)["unit_slug"]
+    spelt = pl.col("unit").map_elements(lambda u: slugify(_spell_out(u)), return_dtype=pl.String)
+    return files.with_columns(
+        pl.when(pl.col("unit_slug").is_in(shared.implode()) & pl.col("unit").str.contains("[åäöÅÄÖ]"))
+        .then(spelt).otherwise(pl.col("unit_slug")).alias("unit_slug")
+    )
+
+
+def _spell_out(text: str) -> str:
+    return text.translate(str.maketrans({"å": "aa", "ä": "ae", "ö": "oe", "Å": "Aa", "Ä": "Ae", "Ö": "Oe"}))
+
+
 def case_id_expr(unit_slug: pl.Expr, client_key: pl.Expr, opened: pl.Expr) -> pl.Expr:
     """SHA-256 hex of `slug \\x1f client_key \\x1f YYYY-MM-DD` (one Python call per batch)."""
     joined = pl.concat_str([unit_slug, client_key, opened.dt.strftime("%Y-%m-%d")], separator="\x1f")
@@ -164,6 +214,8 @@ def compile_cases(
     cutoff: dt.date,
     *,
     period: tuple[dt.date, dt.date] | None = None,
+    register_names: Sequence[str] | None = None,
+    districts: Mapping[str, str] | None = None,
 ) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
     """(cases, risk, warnings) from the cleaned files of all rounds.
 
@@ -173,14 +225,17 @@ def compile_cases(
     one ``case_missing_from_later_export`` per vanished case (file/row of the old file,
     value = its opening date). ``period``, when given, is asserted on the result.
     """
-    units = assign_units(cleaned)
+    units = assign_units(cleaned, register_names, districts)
     used, risk_all = _tag_with_units(cleaned, units)
     if used is None:
         return pl.DataFrame(schema=cases_schema()), pl.DataFrame(schema=RISK_OUT_SCHEMA), pl.DataFrame(schema=WARNING_SCHEMA)
     latest = units.filter(pl.col("round") <= cutoff).group_by("unit").agg(pl.col("round").max().alias("_latest"))
     used = used.filter(pl.col("round") <= cutoff).join(latest, on="unit", how="inner")
     current = used.filter(pl.col("round") == pl.col("_latest"))
-    warnings = warn_vanished_cases(current, used.filter(pl.col("round") < pl.col("_latest")))
+    warnings = pl.concat([
+        warn_unit_names(units, register_names, districts),
+        warn_vanished_cases(current, used.filter(pl.col("round") < pl.col("_latest"))),
+    ])
     cases = (
         current.with_columns(case_id_expr(pl.col("_slug"), pl.col("client_key"), pl.col("opened")).alias("case_id"))
         .select(cases_schema().names())
@@ -222,6 +277,32 @@ def _tag_with_units(
     used = pl.concat(used_parts, how="vertical") if used_parts else None
     risk = pl.concat(risk_parts, how="vertical_relaxed") if risk_parts else None
     return used, risk
+
+
+def _municipality_header() -> str:
+    variable = cbmod.load()["municipality"]
+    return f"{variable.label} ({variable.suv})"
+
+
+def warn_unit_names(units: pl.DataFrame, register_names: Sequence[str] | None = None,
+                    districts: Mapping[str, str] | None = None) -> pl.DataFrame:
+    """Unit-level warnings, one per file: ``municipality_not_in_register`` (the text
+    names neither a municipality nor a configured district) and ``unit_name_changed``
+    (the file spells the unit otherwise than the unit's latest file)."""
+    official = _official_names(units["municipality"], register_names, districts)
+    district_keys = {unit_key(d) for d in (districts or {})}
+    files = units.with_columns(pl.col("municipality").map_elements(unit_key, return_dtype=pl.String).alias("_key"))
+    latest = files.sort(["round", "file"], descending=[True, False]).group_by("unit", maintain_order=True).agg(
+        pl.col("_key").first().alias("_latest_key"))
+    files = files.join(latest, on="unit", how="left", maintain_order="left")
+    known = pl.col("municipality").is_in(list(official)) | pl.col("_key").is_in(list(district_keys))
+    unknown = files.filter(~known).with_columns(pl.lit("municipality_not_in_register").alias("rule"))
+    renamed = files.filter(pl.col("_key") != pl.col("_latest_key")).with_columns(pl.lit("unit_name_changed").alias("rule"))
+    return pl.concat([unknown, renamed]).select(
+        "unit", "round", "file", pl.lit(None, pl.Int32).alias("row"),
+        pl.lit(_municipality_header()).alias("column"), pl.lit("municipality").alias("variable"),
+        "rule", pl.lit(None, pl.String).alias("value"),
+    ).cast(dict(WARNING_SCHEMA)).sort("unit", "round", "rule")
 
 
 def warn_vanished_cases(current: pl.DataFrame, earlier: pl.DataFrame) -> pl.DataFrame:
@@ -282,6 +363,7 @@ def compile_at_round(
     cleaned: Sequence[tuple[dict, CleanResult]],
     round_date: dt.date,
     period: tuple[dt.date, dt.date],
+    **units: Any,
 ) -> tuple[pl.DataFrame, pl.DataFrame, int]:
     """(cases, risk, left_out): the compilation as it would have been made at
     ``round_date`` — ``compile_cases`` with the cut-off at the round (each unit's latest
@@ -289,8 +371,9 @@ def compile_at_round(
 
     ``left_out`` counts cases opened after the round date (none in a valid export). The
     risk table keeps the assessments of the cases kept. For the last round up to the
-    configured cut-off the result equals the national compilation."""
-    cases, risk, _ = compile_cases(cleaned, round_date, period=period)
+    configured cut-off the result equals the national compilation. ``units``:
+    ``register_names`` and ``districts`` as for ``compile_cases``."""
+    cases, risk, _ = compile_cases(cleaned, round_date, period=period, **units)
     first, last = round_period(period, round_date)
     kept = cases.filter(pl.col("opened").is_between(first, last))
     risk = risk.join(kept.select("unit", "case_id"), on=["unit", "case_id"], how="semi", maintain_order="left")

@@ -39,6 +39,7 @@ import itertools
 import json
 import logging
 import re
+import zipfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -53,6 +54,8 @@ from kvinnofrid.spec import codebook as cbm
 from kvinnofrid.spec.codebook import normalise
 from kvinnofrid.errors import UserFacingError
 from kvinnofrid.stages.pseudonym import pseudonymise
+from kvinnofrid.stages.rawfiles import ROUND_PATTERN
+from kvinnofrid.stages.redaction import personal_number_expr, shown_value
 
 log = logging.getLogger(__name__)
 
@@ -70,7 +73,6 @@ __all__ = [
 HEADER_SEARCH_ROWS = 10
 _CSV_DELIMITERS = (";", ",", "\t")
 _PLACEHOLDER = "\ue000"  # stands for a comma inside a known option label while splitting
-_MAX_ISSUE_VALUE = 60
 _EXCEL_EXTENSIONS = (".xlsx", ".xlsm")
 _CSV_EXTENSIONS = (".csv",)
 
@@ -341,18 +343,19 @@ def _excel_grid(path: Path, shown: str) -> _Grid:
         names = list(reader.sheet_names)
         if not names:
             raise ValueError("no sheets")
-        wanted = {normalise(n): n for n in names}
-        sheet = wanted.get("export") or wanted.get("data") or names[0]
+        sheet = _export_sheet(reader, names)
         loaded = reader.load_sheet(sheet, header_row=None, skip_rows=0, dtypes="string")
         frame = loaded.to_polars()
         absolute = {info.name: info.absolute_index for info in loaded.available_columns()}
+        errors = _error_cells(path, names.index(sheet))
     except Exception as exc:  # calamine's errors: corrupt zip, not a workbook, …
         raise IngestError(
             f"Filen {shown} kunde inte läsas som en Excel-arbetsbok (.xlsx): filen är skadad "
             f"eller inte en Excel-fil ({type(exc).__name__}). Öppna filen i Excel och spara den "
             f"igen som .xlsx, eller exportera på nytt från SUreg."
         ) from None
-    refs = [_column_letters(absolute.get(c, i)) for i, c in enumerate(frame.columns)]
+    indexes = [absolute.get(c, i) for i, c in enumerate(frame.columns)]
+    refs = [_column_letters(i) for i in indexes]
     frame = frame.rename({c: _cell_name(i) for i, c in enumerate(frame.columns)})
     frame = frame.with_columns(pl.all().cast(pl.String))
     # An Excel date cell is read as "YYYY-MM-DD 00:00:00": show it as a date.
@@ -360,7 +363,77 @@ def _excel_grid(path: Path, shown: str) -> _Grid:
         pl.all().str.replace(r"^(\d{4}-\d{2}-\d{2})[ T]00:00:00(\.0+)?$", "${1}")
     )
     frame = frame.with_columns(pl.int_range(1, pl.len() + 1, dtype=pl.Int32).alias("row"))
+    frame = _with_error_cells(frame, errors, indexes)
     return _Grid("xlsx", frame, sheet=sheet, column_refs=refs)
+
+
+def _export_sheet(reader: Any, names: list[str]) -> str:
+    """The sheet named Export or Data, else the first sheet that holds anything (a
+    workbook whose first sheet is empty keeps its export on another)."""
+    wanted = {normalise(n): n for n in names}
+    if "export" in wanted or "data" in wanted:
+        return wanted.get("export") or wanted["data"]
+    for name in names:
+        if reader.load_sheet(name, header_row=None, n_rows=1, dtypes="string").height:
+            return name
+    return names[0]
+
+
+_XML_CELL_REF = re.compile(rb'<c\b[^>]*?\br="([A-Z]+)(\d+)"')
+_XML_VALUE = re.compile(rb"<v>([^<]*)</v>")
+
+
+def _error_cells(path: Path, position: int) -> dict[tuple[int, int], str]:
+    """{(sheet row, column index): Excel error value} of the ``position``-th sheet, read
+    from the workbook's XML: calamine reads error cells as empty, which would hide them."""
+    with zipfile.ZipFile(path) as book:
+        names = _sheet_parts(book)
+        xml = book.read(names[position]) if position < len(names) else b""
+    errors = {}
+    # Error cells are rare: look only where one is, not at every cell of a large sheet.
+    for found in re.finditer(rb't="e"', xml):
+        start = xml.rfind(b"<c ", 0, found.start())
+        ref = _XML_CELL_REF.match(xml, start) if start >= 0 else None
+        if ref is None:
+            continue
+        end = xml.find(b"</c>", found.end())
+        value = _XML_VALUE.search(xml, found.end(), end if end >= 0 else len(xml))
+        errors[(int(ref.group(2)), _column_index(ref.group(1).decode()))] = value.group(1).decode() if value else "#N/A"
+    return errors
+
+
+def _sheet_parts(book: zipfile.ZipFile) -> list[str]:
+    """The worksheet XML parts in the workbook's sheet order."""
+    workbook = book.read("xl/workbook.xml").decode("utf-8", "replace")
+    rels = book.read("xl/_rels/workbook.xml.rels").decode("utf-8", "replace")
+    targets = dict(re.findall(r'<Relationship[^>]*?Id="([^"]+)"[^>]*?Target="([^"]+)"', rels))
+    targets |= {k: v for v, k in re.findall(r'<Relationship[^>]*?Target="([^"]+)"[^>]*?Id="([^"]+)"', rels)}
+    parts = []
+    for rid in re.findall(r'<sheet\b[^>]*?r:id="([^"]+)"', workbook):
+        target = targets.get(rid, "")
+        parts.append(target.lstrip("/") if target.startswith("/") else "xl/" + target)
+    return parts
+
+
+def _column_index(letters: str) -> int:
+    """A → 0, Z → 25, AA → 26."""
+    index = 0
+    for ch in letters:
+        index = index * 26 + (ord(ch) - ord("A") + 1)
+    return index - 1
+
+
+def _with_error_cells(frame: pl.DataFrame, errors: dict[tuple[int, int], str], indexes: list[int]) -> pl.DataFrame:
+    """Put the error values calamine left empty back into their cells (as text)."""
+    if not errors:
+        return frame
+    position = {absolute: i for i, absolute in enumerate(indexes)}
+    for (row, absolute), value in errors.items():
+        if absolute in position:
+            cell = _cell_name(position[absolute])
+            frame = frame.with_columns(
+                pl.when(pl.col("row") == row).then(pl.lit(value)).otherwise(pl.col(cell)).alias(cell))
+    return frame
 
 
 def _decode(data: bytes, shown: str) -> tuple[str, str]:
@@ -470,7 +543,16 @@ def split_multi_tokens(cell: pl.Expr) -> pl.Expr:
     )
 
 
+def _round_folder(path: Path) -> Path | None:
+    """The round folder (named by its date) that holds ``path``, sub-folders allowed."""
+    return next((p for p in path.parents if ROUND_PATTERN.match(p.name)), None)
+
+
 def _relative_name(path: Path) -> str:
+    """``<round>/<path inside the round folder>``, as the unit and the quality pages name it."""
+    folder = _round_folder(path)
+    if folder is not None:
+        return path.relative_to(folder.parent).as_posix()
     return f"{path.parent.name}/{path.name}" if path.parent.name else path.name
 
 
@@ -531,13 +613,19 @@ def _build(grid: _Grid, shown: str, round_text: str, key: bytes) -> tuple[pl.Dat
     _refuse_named_twice(grid, shown, header_row, headers, roles)
     data = grid.frame.filter(pl.col("row") > header_row)
     data = data.filter(pl.any_horizontal([_stripped(c).is_not_null() for c in cell_columns]))
+    if data.height == 0:
+        raise IngestError(
+            f"Filen {shown} har en rubrikrad (rad {header_row}) men inga ärenden under den. "
+            f"Kontrollera urvalet i SUreg (period och enhet) och exportera på nytt."
+        )
     columns = _Columns(headers, roles)
+    data, screened = screen_cells(data, columns, grid)
 
     variable_exprs, variable_columns, unknown_marks = _variable_exprs(columns)
     exprs = [pl.col("row").cast(pl.Int32), *_key_exprs(columns), *variable_exprs,
-             *_risk_exprs(columns), *_comment_exprs(columns)]
+             *_risk_exprs(columns), *_comment_exprs(columns), pl.col("_extra_fields").alias("extra_fields")]
     local_variables, local_names = _local_variables(data, columns, grid)
-    issues = _unknown_mark_issues(data, unknown_marks, columns, shown)
+    issues = _screen_issues(screened, columns, shown) + _unknown_mark_issues(data, unknown_marks, columns, shown)
     issues += [{"file": shown, "row": None, "column": name, "variable": None,
                 "rule": "local_variable", "value": None, "_col": i - 10**6} for i, name in local_names.items()]
     issues.sort(key=lambda x: (x["row"] if x["row"] is not None else -1, x["_col"]))
@@ -566,6 +654,59 @@ def _build(grid: _Grid, shown: str, round_text: str, key: bytes) -> tuple[pl.Dat
         "issues": issues,
     }
     return raw, metadata
+
+
+# --------------------------------------------------------------------------- screening
+#
+# Before any value is parsed, every cell of a national column is screened for what must
+# never travel further: something shaped like a personal identity number, and Excel's
+# error values; and a CSV record with more fields than the header (an unquoted
+# delimiter in a comment) keeps only its case key, since its values are shifted.
+
+EXCEL_ERRORS = ("#N/A", "#VALUE!", "#REF!", "#DIV/0!", "#NAME?", "#NUM!", "#NULL!", "#SPILL!", "#CALC!")
+_SCREENED_ROLES = ("variable", "option", "risk")
+
+
+def _header_width(columns: "_Columns") -> int:
+    """Columns up to the header's last named one."""
+    named = [i for i, h in enumerate(columns.headers) if h]
+    return named[-1] + 1 if named else 0
+
+
+def screen_cells(data: pl.DataFrame, columns: "_Columns", grid: _Grid) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """(the data with screened cells emptied and ``_extra_fields`` per row, the screened
+    cells: ``row``, ``i`` (column index), ``rule``)."""
+    width = _header_width(columns)
+    beyond = [_cell_name(i) for i in range(width, len(columns.headers))]
+    extra = (pl.any_horizontal([_stripped(c).is_not_null() for c in beyond])
+             if grid.format == "csv" and beyond else pl.lit(False))
+    data = data.with_columns(extra.alias("_extra_fields"))
+    keep_on_extra = set(columns.of("client")) | set(columns.of("opened"))
+    found = []
+    for i in range(width):
+        cell, role = _cell_name(i), columns.roles[i].role
+        text = pl.col(cell).str.strip_chars()
+        rule = (pl.when(personal_number_expr(text)).then(pl.lit("personal_identity_number"))
+                .when(text.is_in(EXCEL_ERRORS)).then(pl.lit("excel_error_value")))
+        screened = pl.lit(False)
+        if role in _SCREENED_ROLES:
+            found.append(data.select("row", pl.lit(i).alias("i"), rule.alias("rule")).drop_nulls("rule"))
+            screened = rule.is_not_null()
+        shifted = pl.col("_extra_fields") & pl.lit(i not in keep_on_extra)
+        data = data.with_columns(pl.when(screened | shifted).then(None).otherwise(pl.col(cell)).alias(cell))
+    for cell in beyond:
+        data = data.with_columns(pl.lit(None, pl.String).alias(cell))
+    screened = pl.concat(found) if found else pl.DataFrame(schema={"row": pl.Int32, "i": pl.Int32, "rule": pl.String})
+    return data, screened.cast({"i": pl.Int32})
+
+
+def _screen_issues(screened: pl.DataFrame, columns: "_Columns", shown: str) -> list[dict[str, Any]]:
+    """One issue per screened cell: located, never with the value of a personal number."""
+    return [
+        {"file": shown, "row": row, "column": columns.headers[i], "variable": columns.roles[i].variable,
+         "rule": rule, "value": None, "_col": i}
+        for row, i, rule in screened.iter_rows()
+    ]
 
 
 @dataclass(frozen=True)
@@ -700,7 +841,7 @@ def _unknown_mark_issues(
     marks = data.select("row", *unknown_marks).unpivot(index="row", variable_name="i", value_name="value")
     return [
         {"file": shown, "row": row, "column": columns.headers[int(i)], "variable": columns.roles[int(i)].variable,
-         "rule": "unknown_value", "value": value[:_MAX_ISSUE_VALUE], "_col": int(i)}
+         "rule": "unknown_value", "value": shown_value(value), "_col": int(i)}
         for row, i, value in marks.drop_nulls("value").iter_rows()
     ]
 
@@ -773,7 +914,8 @@ def _most_common_service_type(values: pl.Series) -> int | None:
 
 
 def _round_of(path: Path) -> str:
-    name = path.parent.name
+    folder = _round_folder(path)
+    name = folder.name if folder is not None else path.parent.name
     try:
         return date.fromisoformat(name).isoformat()
     except ValueError:

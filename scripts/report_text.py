@@ -14,12 +14,13 @@ def main(smk) -> None:
     from kvinnofrid.reporting import provenance, text, trend_report
 
     tables = {
-        int(re.search(r"(\d+)", Path(p).stem).group(1)): pl.read_parquet(Path(p).with_suffix(".parquet"))
-        for p in smk.input.tables
+        int(re.search(r"(\d+)", Path(p).stem).group(1)): pl.read_parquet(p) for p in smk.input.tables_parquet
     }
+    # provenance looks for the demo marker in this folder: the declared input when present.
+    raw_folder = Path(smk.input.demo_marker[0]).parent if smk.input.demo_marker else Path(smk.params.data_raw)
     origin = provenance.provenance(
-        list(zip(smk.params.raw_names, map(Path, smk.input.raw))), Path(smk.params.data_raw),
-        smk.params.config, smk.params.period, smk.params.cutoff,
+        list(zip(smk.params.raw_names, map(Path, smk.input.raw))), raw_folder,
+        smk.params.settings, smk.params.period, smk.params.cutoff,
     )
     text.build_book(
         Path(smk.output[0]),

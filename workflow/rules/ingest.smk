@@ -5,14 +5,19 @@
 
 rule ingest:
     input:
-        raw_path,
+        raw=raw_path,
+        demo_marker=DEMO_MARKER_FILE,
     output:
         parquet=f"{INTERIM}/raw/{{round}}/{{file_id}}.parquet",
         meta=f"{INTERIM}/raw/{{round}}/{{file_id}}.json",
     log:
         f"logs/ingest/{{round}}/{{file_id}}.log",
+    threads: 1
+    resources:
+        mem_mb=1000,
+        runtime=10,
     params:
-        data_raw=RAW,
+        data_raw=RAW,  # named in the message when no key is set and the folder is not demo data
         key_env=SETTINGS.pseudonym_key_env,
         on_unreadable=SETTINGS.on_unreadable_file,
     script:

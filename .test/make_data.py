@@ -6,7 +6,7 @@ in both submission rounds, written by the project's own export writer with the d
 marker. Small enough that the default target runs in about 30 s of CPU, big enough
 that every national rule has rows to work on. Not enough for the unit reports
 (`kommuner`): with two units in the country, a hidden count of one is the country's
-minus the other's, and unit_tables stops with a SuppressionError (as it should).
+minus the other's, and unit_tables stops with a SuppressionError.
 
     .venv/bin/python .test/make_data.py
 """

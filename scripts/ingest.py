@@ -8,11 +8,10 @@ from kvinnofrid.scriptrunner import run
 def main(smk) -> None:
     from kvinnofrid.stages import ingest, pseudonym
 
-    # The demo marker is a declared input when present: its folder allows the demo key.
-    # Without it, data_raw only names the folder in the message asking for a key.
-    folder = Path(smk.input.demo_marker[0]).parent if smk.input.demo_marker else Path(smk.params.data_raw)
-    key = pseudonym.pseudonym_key(smk.params.key_env, folder)
+    # The raw file is data_raw/<round>/<file>; the demo marker in data_raw, which allows
+    # the demo key, is a declared input (input.demo_marker) when present.
     raw = Path(smk.input.raw)
+    key = pseudonym.pseudonym_key(smk.params.key_env, raw.parents[1])
     try:
         ingest.write_ingest(raw, smk.output.parquet, smk.output.meta, key, smk.wildcards.round)
     except ingest.IngestError as problem:

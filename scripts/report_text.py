@@ -16,8 +16,9 @@ def main(smk) -> None:
     tables = {
         int(re.search(r"(\d+)", Path(p).stem).group(1)): pl.read_parquet(p) for p in smk.input.tables_parquet
     }
-    # provenance looks for the demo marker in this folder: the declared input when present.
-    raw_folder = Path(smk.input.demo_marker[0]).parent if smk.input.demo_marker else Path(smk.params.data_raw)
+    # provenance looks for the demo marker (a declared input when present) in the raw
+    # folder, data_raw/<round>/<file> of the raw inputs.
+    raw_folder = Path(smk.input.raw[0]).parents[1]
     origin = provenance.provenance(
         list(zip(smk.params.raw_names, map(Path, smk.input.raw))), raw_folder,
         smk.params.settings, smk.params.period, smk.params.cutoff,

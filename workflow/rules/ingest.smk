@@ -17,7 +17,6 @@ rule ingest:
         mem_mb=1000,
         runtime=10,
     params:
-        data_raw=RAW,  # named in the message when no key is set and the folder is not demo data
         key_env=SETTINGS.pseudonym_key_env,
         on_unreadable=SETTINGS.on_unreadable_file,
     script:

@@ -29,7 +29,6 @@ rule report_text:
         "logs/report_text.log",
     params:
         raw_names=[f"{f.round}/{f.path.name}" for f in RAW_FILES],
-        data_raw=RAW,  # only its demo marker is read, declared as input demo_marker
         report_src=str(Path(workflow.basedir, "report")),
         # Only the settings the national report depends on (digested in its colophon):
         # a change of e.g. the Kolada or unit-report settings does not rerun it.

@@ -82,3 +82,16 @@ def test_an_absent_section_takes_its_default_a_given_one_is_kept_as_it_is():
     filled = with_defaults({"kolada": {"population": "scb.csv"}}, schema)
     assert filled["kolada"] == {"population": "scb.csv"}  # incomplete: validation names what is missing
     assert filled["demo"] == {"seed": 20231010} and filled["unit_reports"]["diagrams"][0] == 2
+
+
+def test_the_national_report_depends_only_on_its_own_settings():
+    """report_text's params: a change of the Kolada or unit-report settings, or of the
+    folder the project is checked out in, does not rerun the national report."""
+    base = Settings.from_config(CONFIG, project_dir=Path("/a")).national_report_settings()
+    other = copy.deepcopy(CONFIG)
+    other["kolada"]["per_adults"] = 1000
+    other["unit_reports"]["diagrams"] = [2]
+    other["suppression_threshold"] = 3
+    assert Settings.from_config(other, project_dir=Path("/b")).national_report_settings() == base
+    other["cutoff"] = "2023-05-15"
+    assert Settings.from_config(other).national_report_settings() != base

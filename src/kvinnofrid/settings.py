@@ -146,11 +146,11 @@ class Settings:
         (`snakemake --directory`) reads the same inputs; outputs stay relative to the
         working directory."""
 
+        from kvinnofrid.statistics.trend import trend_settings
+
         def source(value: str) -> Path:
             path = Path(value)
             return path if path.is_absolute() or project_dir is None else Path(project_dir) / path
-
-        from kvinnofrid.statistics.trend import trend_settings
 
         config = with_defaults(config, _load_schema(schema_path))
         try:
@@ -182,14 +182,14 @@ class Settings:
     def national_report_settings(self) -> dict[str, Any]:
         """The values the national report depends on, as plain JSON values (its colophon
         prints their digest). Output folders, the Kolada, unit-report and demo settings
-        are left out, so changing them does not rerun the report."""
+        are left out, so changing them does not rerun the report; so are the paths of
+        its input files (participants, register): their content is an input, and the
+        digest stays the same in another checkout folder."""
         return {
             "period": [self.period_start.isoformat(), self.period_end.isoformat()],
             "cutoff": self.cutoff.isoformat(),
             "on_unreadable_file": self.on_unreadable_file,
             "honour_interventions_min": self.honour_interventions_min,
-            "participants": str(self.participants),
-            "municipality_register": str(self.municipality_register or ""),
             "districts": dict(self.districts),
             "size_classes": [dict(c) for c in self.size_classes],
             "trend": self.trend,

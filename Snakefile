@@ -8,29 +8,34 @@
 import sys
 from pathlib import Path
 
+from snakemake.utils import min_version
+
 from kvinnofrid import resume
-from kvinnofrid.settings import ConfigError, Settings, validate_config
+from kvinnofrid.settings import ConfigError, load_settings
+
+min_version("9.0")
 
 
 configfile: "config.yaml"
 
 
+# Every value the rules use is read from SETTINGS (absent optional keys take the
+# schema's defaults), never from `config`: a minimal --configfile plans the whole
+# workflow, and a wrong key stops the run with a Swedish message naming it.
 try:
-    validate_config(config, Path(workflow.basedir) / "workflow" / "schemas" / "config.schema.yaml")
+    SETTINGS = load_settings(
+        config, Path(workflow.basedir) / "workflow" / "schemas" / "config.schema.yaml",
+        project_dir=Path(workflow.basedir),
+    )
 except ConfigError as problem:
     raise WorkflowError(str(problem)) from None
-
-SETTINGS = Settings.from_config(config, project_dir=Path(workflow.basedir))
 
 # A run stopped with Ctrl-C leaves half-written outputs; the plain rerun redoes their
 # jobs (what --rerun-incomplete does), so no flag is needed (kvinnofrid/resume.py).
 for _output in resume.clear_interrupted(Path.cwd()):
     print(f"Förra körningen avbröts: {_output} var ofullständig och skapas på nytt.", file=sys.stderr)
-RAW = str(SETTINGS.data_raw)
-INTERIM = str(SETTINGS.interim)
-RESULTS = str(SETTINGS.results)
 
-
+# common.smk first: it defines every global the other rule files share.
 include: "workflow/rules/common.smk"
 include: "workflow/rules/ingest.smk"
 include: "workflow/rules/clean.smk"

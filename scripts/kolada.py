@@ -16,7 +16,7 @@ def main(smk) -> None:
     log = logging.getLogger("kvinnofrid")
     derived = pl.read_parquet(smk.input.derived)
     units = pl.read_csv(smk.input.units).select("unit", "municipality").unique()
-    register = municipalities.load_register(smk.params.register)
+    register = municipalities.load_register(smk.input.register[0] if smk.input.register else None)
     per_unit = municipalities.unit_municipalities(units, register, smk.params.districts)
     try:
         population = kolada.read_population(smk.input.population)

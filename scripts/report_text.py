@@ -15,12 +15,14 @@ def main(smk) -> None:
     from kvinnofrid.statistics import participants
 
     tables = {
-        int(re.search(r"(\d+)", Path(p).stem).group(1)): pl.read_parquet(Path(p).with_suffix(".parquet"))
-        for p in smk.input.tables
+        int(re.search(r"(\d+)", Path(p).stem).group(1)): pl.read_parquet(p) for p in smk.input.tables_parquet
     }
+    # provenance looks for the demo marker (a declared input when present) in the raw
+    # folder, data_raw/<round>/<file> of the raw inputs.
+    raw_folder = Path(smk.input.raw[0]).parents[1]
     origin = provenance.provenance(
-        list(zip(smk.params.raw_names, map(Path, smk.input.raw))), Path(smk.params.data_raw),
-        smk.params.config, smk.params.period, smk.params.cutoff,
+        list(zip(smk.params.raw_names, map(Path, smk.input.raw))), raw_folder,
+        smk.params.settings, smk.params.period, smk.params.cutoff,
     )
     text.build_book(
         Path(smk.output[0]),

@@ -12,7 +12,7 @@ def main(smk) -> None:
     derived = pl.read_parquet(smk.input.derived)
     change = pl.read_parquet(smk.input.risk_change)
     units = pl.read_csv(smk.input.units).select("unit", "municipality").unique()
-    register = municipalities.load_register(smk.params.register)
+    register = municipalities.load_register(smk.input.register[0] if smk.input.register else None)
     per_unit = municipalities.unit_municipalities(units, register, smk.params.districts)
     classes = list(smk.params.size_classes)
     comparisons = stats.build_stats(

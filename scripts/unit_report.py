@@ -11,7 +11,6 @@ from kvinnofrid.scriptrunner import run
 
 def main(smk) -> None:
     from kvinnofrid.reporting import render, unit_report
-    from kvinnofrid.stages.pseudonym import DEMO_MARKER
 
     every = json.loads(Path(smk.input.areas).read_text(encoding="utf-8"))
     info = next(a for a in every if a["slug"] == smk.wildcards.slug and a["kind"] in ("enhet", "lan"))
@@ -22,7 +21,7 @@ def main(smk) -> None:
         build, info, every, pl.read_parquet(smk.input.tables), trend,
         pl.read_csv(Path(smk.input.quality) / "summary.csv"),
         report_src=smk.params.report_src, diagrams=smk.params.diagrams, period=smk.params.period,
-        threshold=smk.params.threshold, demo=(Path(smk.params.data_raw) / DEMO_MARKER).is_file(), slugs=slugs,
+        threshold=smk.params.threshold, demo=bool(smk.input.demo_marker), slugs=slugs,
     )
     render.render_book(build, Path(smk.output.html).parent, name=smk.wildcards.slug)
 

@@ -19,7 +19,7 @@ def main(smk) -> None:
     derived = pl.read_parquet(smk.input.final)
     units = pl.read_csv(smk.input.units)
     latest = units.sort("round").unique("unit", keep="last", maintain_order=True)
-    register = municipalities.load_register(p.municipality_register or None)
+    register = municipalities.load_register(smk.input.register[0] if smk.input.register else None)
     placed = municipalities.unit_municipalities(latest, register, p.districts)
     size_classes = municipalities.size_classes(placed, p.size_classes)
     lan_of = dict(placed.select("unit", "lan").iter_rows())

@@ -31,6 +31,7 @@ def nyckeltal(pipeline_run) -> pl.DataFrame:
     return pl.read_csv(path, schema_overrides={"municipality": pl.String, "count": pl.Int64, "value": pl.Float64})
 
 
+@pytest.mark.e2e
 def test_the_file_has_the_contract_columns_then_the_unit(nyckeltal):
     # Sigtuna and Stockholm report through two units each: the unit makes a row
     # unique, so it follows the contract's columns (kolada.write_key_figures).
@@ -45,6 +46,7 @@ def test_the_file_has_the_contract_columns_then_the_unit(nyckeltal):
     assert nyckeltal["adults"].null_count() == 0
 
 
+@pytest.mark.e2e
 def test_value_is_count_per_10000_adults_where_shown(nyckeltal):
     shown = nyckeltal.filter(pl.col("count").is_not_null())
     assert shown.height > 0
@@ -53,12 +55,14 @@ def test_value_is_count_per_10000_adults_where_shown(nyckeltal):
     assert (nyckeltal["count"].is_null() == nyckeltal["value"].is_null()).all()
 
 
+@pytest.mark.e2e
 def test_no_small_count_is_visible(nyckeltal):
     small = nyckeltal.filter(pl.col("count").is_between(1, THRESHOLD - 1))
     assert small.height == 0, small
     assert nyckeltal["count"].null_count() > 0       # the demo has small units: something is hidden
 
 
+@pytest.mark.e2e
 def test_one_units_totals_equal_a_count_by_hand(pipeline_run, nyckeltal):
     derived = pl.read_parquet(pipeline_run.interim / "cases_derived.parquet")
     unit, year = "Stockholm", 2023
@@ -100,6 +104,7 @@ def test_a_wrong_kolada_key_or_value_is_named(change, words):
         assert word in str(error.value)
 
 
+@pytest.mark.e2e
 def test_real_data_without_a_population_file_stops_before_any_job(tmp_path):
     """The demo population is made up: with raw data not marked as demo data the run
     stops when the DAG is built, naming kolada.population and what to do."""

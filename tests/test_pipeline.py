@@ -1,4 +1,5 @@
-"""End to end: the real Snakemake DAG on the shipped demo exports.
+"""End to end: the real Snakemake DAG on the shipped demo exports, and on the tiny
+.test set for the plumbing (configuration, reruns, the whole DAG).
 
 The demo exports were written from the generator's case frames in every variant of the
 export contract, with defective rows on top. So the strongest check of ingest, clean
@@ -15,6 +16,7 @@ from urllib.parse import unquote
 
 import polars as pl
 import pytest
+import yaml
 from polars.testing import assert_frame_equal
 
 from kvinnofrid.spec import codebook
@@ -26,6 +28,10 @@ from kvinnofrid.stages.pseudonym import DEMO_KEY, pseudonymise
 from kvinnofrid.spec.rules import RULES
 
 CASE_COLUMNS = codebook.case_schema().names()
+ROOT = Path(__file__).resolve().parents[1]
+SCHEMA = ROOT / "workflow" / "schemas" / "config.schema.yaml"
+
+pytestmark = pytest.mark.e2e
 
 
 @pytest.fixture(scope="module")
@@ -199,13 +205,59 @@ def test_all_27_tables_and_facts_match_the_frozen_expected_files(pipeline_run):
     assert got == want
 
 
-def test_rerunning_the_national_steps_gives_byte_identical_tables_and_facts(pipeline_run):
-    from conftest import run_snakemake
+def test_rerunning_the_national_steps_gives_byte_identical_tables_and_facts(tiny_copy):
+    from conftest import TINY_CONFIG, run_snakemake
 
-    outputs = sorted((pipeline_run.results / "tables").glob("*.csv")) + [
-        pipeline_run.results / "facts.json", pipeline_run.results / "statistics" / "comparisons.csv"]
+    outputs = sorted((tiny_copy.results / "tables").glob("*.csv")) + [
+        tiny_copy.results / "facts.json", tiny_copy.results / "statistics" / "comparisons.csv"]
     before = {p: (p.read_bytes(), p.stat().st_mtime_ns) for p in outputs}
-    run_snakemake(pipeline_run.workdir, "--forcerun", "derive", "--", "results/facts.json")
+    run_snakemake(tiny_copy.workdir, "--forcerun", "derive", "--", "results/facts.json", configfile=TINY_CONFIG)
     assert all(p.stat().st_mtime_ns != before[p][1] for p in outputs), "the steps were not rerun"
     changed = [p.name for p in outputs if p.read_bytes() != before[p][0]]
     assert not changed, f"not byte-identical after a rerun: {changed}"
+
+
+# ------------------------------------------------------------------ the tiny .test set
+
+
+def test_the_tiny_config_has_only_the_required_keys_and_runs_the_default_target(tiny_run):
+    """Every optional key takes the schema's default: the run needs nothing else."""
+    from conftest import TINY_CONFIG
+
+    required = yaml.safe_load(SCHEMA.read_text(encoding="utf-8"))["required"]
+    assert sorted(yaml.safe_load(TINY_CONFIG.read_text(encoding="utf-8"))) == sorted(required)
+    results = tiny_run.results
+    for path in ("report/rapport.html", "report/rapport.pdf", "kolada/nyckeltal.csv", "quality/summary.csv",
+                 "quality/eksjo.html", "facts.json", "trend/trend.csv", "figures/diagram_27.svg"):
+        assert (results / path).is_file(), path
+    assert json.loads((results / "facts.json").read_text(encoding="utf-8"))["cases_total"] == 37
+    print(f"tiny run: {tiny_run.seconds:.0f} s")
+
+
+def test_a_minimal_configfile_plans_the_whole_workflow(tmp_path):
+    from conftest import TINY_CONFIG, run_snakemake
+
+    done = run_snakemake(tmp_path, "-n", "--", "all", "kommuner", configfile=TINY_CONFIG, check=False)
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert "Traceback" not in done.stdout + done.stderr
+    for rule in ("ingest", "unit_tables", "kolada", "render_report", "trend"):
+        assert rule in done.stdout
+
+
+@pytest.mark.parametrize("line, words", [
+    ("unit_report:\n  diagrams: [2, 3]\n", ["unit_report'", "tillåtna nycklar", "unit_reports"]),
+    ("unit_reports:\n  diagrams: [2, 99]\n", ["unit_reports.diagrams = 99", "diagramregistret"]),
+])
+def test_a_misspelt_key_or_unknown_diagram_stops_the_run_with_a_swedish_message(tmp_path, line, words):
+    from conftest import TINY_CONFIG, run_snakemake
+
+    config = tmp_path / "config.yaml"
+    config.write_text(TINY_CONFIG.read_text(encoding="utf-8").replace(
+        "data_raw: .test/data-raw", f"data_raw: {ROOT / '.test' / 'data-raw'}") + line, encoding="utf-8")
+    work = tmp_path / "work"
+    work.mkdir()
+    done = run_snakemake(work, "-n", configfile=config, check=False)
+    message = " ".join((done.stdout + done.stderr).split())
+    assert done.returncode != 0 and "Traceback" not in message
+    for word in ["Fel i konfigurationen", *words]:
+        assert word in message

@@ -87,12 +87,14 @@ def rendered(tmp_path_factory):
     return project, out, paths
 
 
+@pytest.mark.e2e
 def test_render_book_writes_both_files(rendered):
     _, out, paths = rendered
     assert paths == [out / "rapport.html", out / "rapport.pdf"]
     assert all(p.stat().st_size > 1000 for p in paths)
 
 
+@pytest.mark.e2e
 def test_html_is_self_contained_with_toc_caption_and_table(rendered):
     _, out, _ = rendered
     html = (out / "rapport.html").read_text(encoding="utf-8")
@@ -111,6 +113,7 @@ def test_html_is_self_contained_with_toc_caption_and_table(rendered):
     assert "Göteborg" in html and "Tabellerna finns i webbversionen." not in html
 
 
+@pytest.mark.e2e
 def test_pdf_has_title_page_toc_chapters_caption_and_swedish_text(rendered):
     _, out, _ = rendered
     reader = pypdf.PdfReader(out / "rapport.pdf")
@@ -263,6 +266,7 @@ def test_quarto_yml_is_a_book_project_with_documented_keys():
 CHROMIUM = Path("/usr/bin/chromium")
 
 
+@pytest.mark.e2e
 def test_html_in_a_real_browser(rendered):
     if not CHROMIUM.exists():
         pytest.fail(

@@ -26,6 +26,9 @@ N_DIAGRAMS = 27
 TIMINGS: dict[str, float] = {}
 
 
+pytestmark = pytest.mark.e2e  # every test here reads a Snakemake run or renders a report
+
+
 @pytest.fixture(scope="session")
 def built_report(tmp_path_factory):
     root = tmp_path_factory.mktemp("rapport")

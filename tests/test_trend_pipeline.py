@@ -27,6 +27,9 @@ INTERIM, FINAL = dt.date(2023, 5, 15), dt.date(2023, 10, 10)
 PREVIOUS = {"share_women": 0.91, "share_hrv": 0.15, "share_risk_assessed": 0.75, "share_survey_improved": 0.78}
 
 
+pytestmark = pytest.mark.e2e  # every test here reads a Snakemake run or renders a report
+
+
 @pytest.fixture(scope="module")
 def shares(pipeline_run) -> pl.DataFrame:
     return trend_report.read_trend(pipeline_run.results / "trend" / "trend.csv")

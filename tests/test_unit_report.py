@@ -109,6 +109,7 @@ def _truth(run) -> tuple[dict, list[at.Area]]:
     return at.area_tables(derived, areas, sorted(diagrams)), areas
 
 
+@pytest.mark.e2e
 def test_every_unit_that_sent_data_and_every_lan_with_two_units_gets_a_report(unit_run):
     from conftest import run_snakemake
 
@@ -125,6 +126,7 @@ def test_every_unit_that_sent_data_and_every_lan_with_two_units_gets_a_report(un
     assert counts.get("unit_report") == len([a for a in areas if a["kind"] in ("enhet", "lan")]) - 2, dry[-2000:]
 
 
+@pytest.mark.e2e
 def test_no_hidden_small_count_can_be_recovered_from_what_the_reports_publish(unit_run):
     """The attacker of test_suppression (linear programming over every published
     number of every area of a table) against the reports' tables."""
@@ -155,6 +157,7 @@ def test_no_hidden_small_count_can_be_recovered_from_what_the_reports_publish(un
     assert attacked > 100
 
 
+@pytest.mark.e2e
 def test_the_reports_tables_show_no_small_count_of_the_unit_or_lan(unit_run):
     for slug, kind in ((UNIT, "enhet"), (LAN, "lan")):
         info = next(a for a in json.loads((unit_run.interim / "kommuner" / "areas.json").read_text("utf-8"))
@@ -180,6 +183,7 @@ def snapshots():
     return simulate.simulate_rounds(simulate.SimulationSettings())
 
 
+@pytest.mark.e2e
 def test_nothing_personal_in_the_unit_reports(unit_run, snapshots):
     from test_pipeline import _needles, scan_for_personal_data
 
@@ -188,6 +192,7 @@ def test_nothing_personal_in_the_unit_reports(unit_run, snapshots):
     assert scan_for_personal_data(folders, _needles(snapshots)) > 40
 
 
+@pytest.mark.e2e
 def test_unit_report_in_the_browser(unit_run):
     from test_report_build import CHROMIUM, CHROMIUM_ARGS
     from playwright.sync_api import sync_playwright
@@ -213,6 +218,7 @@ def test_unit_report_in_the_browser(unit_run):
     assert quality_link and (unit_run.results / "quality" / "arboga.html").is_file()
 
 
+@pytest.mark.e2e
 def test_unit_and_lan_pdfs_have_their_figures_and_swedish_numbers(unit_run):
     for slug, name in ((UNIT, "Arboga"), (LAN, "Kalmar län")):
         reader = pypdf.PdfReader(unit_run.results / "kommuner" / f"{slug}.pdf")

@@ -27,6 +27,9 @@ def _setup(log_path: str | None) -> None:
         Path(log_path).parent.mkdir(parents=True, exist_ok=True)
         handlers.append(logging.FileHandler(log_path, mode="w", encoding="utf-8"))
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(message)s", handlers=handlers, force=True)
+    # Library warnings (polars, plotnine, …) go through logging, so they reach the
+    # job's log file and not only the console of the whole run.
+    logging.captureWarnings(True)
 
 
 def _redacted_traceback(error: BaseException) -> str:

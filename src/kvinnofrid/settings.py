@@ -1,12 +1,16 @@
 """The run's configuration: validation with messages that name the key, and typed access.
 
-Snakemake loads config.yaml; the Snakefile hands it to ``validate_config`` before any
+Snakemake loads config.yaml; the Snakefile hands it to ``load_settings`` before any
 rule runs, so a misspelt key or a wrong value stops the run with a Swedish message
-naming the key and what is allowed, never a traceback.
+naming the key and what is allowed, never a traceback. Optional keys take their
+``default`` from the schema (the one place defaults live), so a configfile with only
+the required keys runs; the rules read every value through ``Settings``, never
+``config`` itself.
 """
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 from dataclasses import dataclass
 from pathlib import Path
@@ -14,6 +18,8 @@ from typing import Any
 
 import jsonschema
 import yaml
+
+DEFAULT_SCHEMA = Path(__file__).resolve().parents[2] / "workflow" / "schemas" / "config.schema.yaml"
 
 
 class ConfigError(ValueError):
@@ -48,14 +54,48 @@ def _explain(error: jsonschema.ValidationError, schema: dict[str, Any]) -> str:
     return f"{key}: {error.message}" + (f" ({description})" if description else "")
 
 
-def validate_config(config: dict[str, Any], schema_path: Path) -> None:
-    """Raise ConfigError listing every problem, each naming its key."""
-    schema = yaml.safe_load(Path(schema_path).read_text(encoding="utf-8"))
+def with_defaults(config: dict[str, Any], schema: dict[str, Any]) -> dict[str, Any]:
+    """A copy of ``config`` with every absent key that has a schema ``default`` filled in,
+    also inside sections (an absent section gets its default, then its keys' defaults)."""
+    if not isinstance(config, dict):
+        return config
+    filled = copy.deepcopy(config)
+    for key, spec in schema.get("properties", {}).items():
+        if key not in filled and "default" in spec:
+            filled[key] = copy.deepcopy(spec["default"])
+        if key in filled and "properties" in spec:
+            filled[key] = with_defaults(filled[key], spec)
+    return filled
+
+
+def _load_schema(schema_path: Path | None) -> dict[str, Any]:
+    return yaml.safe_load(Path(schema_path or DEFAULT_SCHEMA).read_text(encoding="utf-8"))
+
+
+def _diagram_problems(config: dict[str, Any]) -> list[str]:
+    """Diagram numbers are checked against the registry, not a bound in the schema:
+    adding a diagram is one registry entry."""
+    from kvinnofrid.spec.diagrams import load_registry
+
+    numbers = set(load_registry().numbers)
+    named = [("unit_reports.diagrams", n) for n in config.get("unit_reports", {}).get("diagrams", [])]
+    named += [(f"trend.measures.{i}.diagram", m.get("diagram"))
+              for i, m in enumerate(config.get("trend", {}).get("measures") or [])]
+    return [f"{key} = {n!r}: diagrammet finns inte i diagramregistret (diagram {min(numbers)}–{max(numbers)})"
+            for key, n in named if n not in numbers]
+
+
+def validate_config(config: dict[str, Any], schema_path: Path | None = None) -> None:
+    """Raise ConfigError listing every problem, each naming its key (absent optional
+    keys are fine: they take the schema's default)."""
+    schema = _load_schema(schema_path)
+    config = with_defaults(config, schema)
     validator = jsonschema.Draft202012Validator(schema)
     errors = sorted(validator.iter_errors(config), key=lambda e: [str(p) for p in e.absolute_path])
     problems = [_explain(e, schema) for e in errors]
     # Dates must also be real calendar dates in the right order.
     if not problems:
+        problems += _diagram_problems(config)
         try:
             start, end = (dt.date.fromisoformat(config["period"][k]) for k in ("start", "end"))
             dt.date.fromisoformat(config["cutoff"])
@@ -91,19 +131,32 @@ class Settings:
     size_classes: tuple[dict[str, Any], ...]
     kolada: dict[str, Any]              # the kolada section (kvinnofrid.disclosure.kolada.settings_of reads it)
     kolada_population: Path | None      # SCB BE0101N1 export; None: the demo population (demo data only)
+    unit_report_diagrams: tuple[int, ...]
+    trend: dict[str, Any]               # measures, previous, previous_label (kvinnofrid.statistics.trend)
     demo_seed: int
 
     @classmethod
-    def from_config(cls, config: dict[str, Any], project_dir: Path | None = None) -> "Settings":
-        """Input paths (raw data, participants, register, population) that are relative are taken
+    def from_config(
+        cls, config: dict[str, Any], project_dir: Path | None = None, schema_path: Path | None = None
+    ) -> "Settings":
+        """The typed settings of a valid ``config`` (absent optional keys: the schema's defaults).
+
+        Input paths (raw data, participants, register, population) that are relative are taken
         from the project directory, so a run in another working directory
         (`snakemake --directory`) reads the same inputs; outputs stay relative to the
         working directory."""
+
+        from kvinnofrid.statistics.trend import trend_settings
 
         def source(value: str) -> Path:
             path = Path(value)
             return path if path.is_absolute() or project_dir is None else Path(project_dir) / path
 
+        config = with_defaults(config, _load_schema(schema_path))
+        try:
+            trend = trend_settings(config.get("trend"))
+        except ValueError as problem:  # the message names the key
+            raise ConfigError(f"Fel i konfigurationen (config.yaml eller --config): {problem}") from None
         return cls(
             data_raw=source(config["data_raw"]),
             interim=Path(config["interim"]),
@@ -121,5 +174,37 @@ class Settings:
             size_classes=tuple(dict(c) for c in config["size_classes"]),
             kolada=dict(config["kolada"]),
             kolada_population=source(config["kolada"]["population"]) if config["kolada"]["population"] else None,
+            unit_report_diagrams=tuple(int(n) for n in config["unit_reports"]["diagrams"]),
+            trend=trend,
             demo_seed=int(config["demo"]["seed"]),
         )
+
+    def national_report_settings(self) -> dict[str, Any]:
+        """The values the national report depends on, as plain JSON values (its colophon
+        prints their digest). Output folders, the Kolada, unit-report and demo settings
+        are left out, so changing them does not rerun the report; so are the paths of
+        its input files (participants, register): their content is an input, and the
+        digest stays the same in another checkout folder."""
+        return {
+            "period": [self.period_start.isoformat(), self.period_end.isoformat()],
+            "cutoff": self.cutoff.isoformat(),
+            "on_unreadable_file": self.on_unreadable_file,
+            "honour_interventions_min": self.honour_interventions_min,
+            "districts": dict(self.districts),
+            "size_classes": [dict(c) for c in self.size_classes],
+            "trend": self.trend,
+        }
+
+    @property
+    def is_demo_data(self) -> bool:
+        """The raw folder holds the demo marker (kvinnofrid.stages.pseudonym.DEMO_MARKER)."""
+        from kvinnofrid.stages.pseudonym import DEMO_MARKER
+
+        return (self.data_raw / DEMO_MARKER).is_file()
+
+
+def load_settings(config: dict[str, Any], schema_path: Path | None = None,
+                  project_dir: Path | None = None) -> Settings:
+    """Validate ``config`` (ConfigError naming every wrong key) and return its Settings."""
+    validate_config(config, schema_path)
+    return Settings.from_config(config, project_dir=project_dir, schema_path=schema_path)

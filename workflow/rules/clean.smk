@@ -14,6 +14,10 @@ rule clean:
         report=f"{INTERIM}/quality/{{round}}/{{file_id}}.json",
     log:
         f"logs/clean/{{round}}/{{file_id}}.log",
+    threads: 1
+    resources:
+        mem_mb=1000,
+        runtime=10,
     params:
         period_start=SETTINGS.period_start,
         period_end=SETTINGS.period_end,

@@ -1,6 +1,15 @@
-# Shared helpers of the rules: the raw files found at parse time.
+# Globals shared by the rule files, defined here (included first) so that no rule
+# file depends on the order of the others: the raw files found at parse time, the
+# submission rounds, the diagrams of the registry, the trend and unit-report settings.
 
+from kvinnofrid.spec import diagrams as diagram_registry
+from kvinnofrid.stages import pseudonym as _pseudonym
 from kvinnofrid.stages import rawfiles
+from kvinnofrid.stages.pseudonym import DEMO_MARKER
+
+RAW = str(SETTINGS.data_raw)
+INTERIM = str(SETTINGS.interim)
+RESULTS = str(SETTINGS.results)
 
 try:
     RAW_FILES = rawfiles.discover(SETTINGS.data_raw, SETTINGS.cutoff)
@@ -11,10 +20,20 @@ if not RAW_FILES:
         f"Inga exportfiler hittades i {RAW}/<ÅÅÅÅ-MM-DD>/ (till och med {SETTINGS.cutoff})."
     )
 RAW_BY_ID = {(f.round, f.file_id): f for f in RAW_FILES}
+ROUNDS = sorted({f.round for f in RAW_FILES})
+
+# Adding a diagram is one registry entry: the tables and figures rules follow it.
+DIAGRAMS = [f"{n:02d}" for n in diagram_registry.load_registry().numbers]
+UNIT_DIAGRAMS = list(SETTINGS.unit_report_diagrams)
+TREND = SETTINGS.trend
+
+# Files the scripts read besides the data, declared as inputs (empty when absent):
+# the demo marker allows the fixed demo key and marks the reports as demo data; a
+# municipality register of the user's own replaces the packaged one.
+DEMO_MARKER_FILE = [str(SETTINGS.data_raw / DEMO_MARKER)] if SETTINGS.is_demo_data else []
+REGISTER_FILE = [str(SETTINGS.municipality_register)] if SETTINGS.municipality_register else []
 
 # The pseudonymisation key is checked once, before any job (not once per ingest job).
-from kvinnofrid.stages import pseudonym as _pseudonym
-
 try:
     _pseudonym.pseudonym_key(SETTINGS.pseudonym_key_env, SETTINGS.data_raw)
 except _pseudonym.PseudonymKeyError as problem:

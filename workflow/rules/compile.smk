@@ -14,6 +14,10 @@ rule compile:
         warnings=f"{INTERIM}/quality/compile_warnings.parquet",
     log:
         "logs/compile.log",
+    threads: 1
+    resources:
+        mem_mb=2000,
+        runtime=15,
     params:
         cutoff=SETTINGS.cutoff,
         period_start=SETTINGS.period_start,

@@ -10,5 +10,9 @@ rule figures:
         svg=expand(f"{RESULTS}/figures/diagram_{{nn}}.svg", nn=DIAGRAMS),
     log:
         "logs/figures.log",
+    threads: 1
+    resources:
+        mem_mb=2000,
+        runtime=30,
     script:
         "../../scripts/figures.py"

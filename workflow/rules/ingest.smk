@@ -5,14 +5,18 @@
 
 rule ingest:
     input:
-        raw_path,
+        raw=raw_path,
+        demo_marker=DEMO_MARKER_FILE,
     output:
         parquet=f"{INTERIM}/raw/{{round}}/{{file_id}}.parquet",
         meta=f"{INTERIM}/raw/{{round}}/{{file_id}}.json",
     log:
         f"logs/ingest/{{round}}/{{file_id}}.log",
+    threads: 1
+    resources:
+        mem_mb=1000,
+        runtime=10,
     params:
-        data_raw=RAW,
         key_env=SETTINGS.pseudonym_key_env,
         on_unreadable=SETTINGS.on_unreadable_file,
     script:

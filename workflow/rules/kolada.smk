@@ -38,6 +38,7 @@ rule kolada:
         derived=f"{INTERIM}/cases_derived.parquet",
         units=f"{INTERIM}/units.csv",
         population=kolada_population,
+        register=REGISTER_FILE,
     output:
         f"{RESULTS}/kolada/nyckeltal.csv",
     log:
@@ -45,7 +46,6 @@ rule kolada:
     params:
         kolada=SETTINGS.kolada,
         threshold=SETTINGS.suppression_threshold,
-        register=SETTINGS.municipality_register,
         districts=SETTINGS.districts,
     script:
         "../../scripts/kolada.py"

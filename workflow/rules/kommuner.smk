@@ -3,8 +3,7 @@
 # country. One job protects all areas' tables together (small-number suppression);
 # then one job per unit or län writes and renders its report. Target: `kommuner`.
 # Which areas exist is known only after compile, so `unit_tables` is a checkpoint.
-
-UNIT_DIAGRAMS = config["unit_reports"]["diagrams"]
+# UNIT_DIAGRAMS, ROUNDS and TREND are in common.smk.
 
 
 checkpoint unit_tables:
@@ -12,21 +11,25 @@ checkpoint unit_tables:
         final=f"{INTERIM}/cases_derived.parquet",
         earlier=expand(f"{INTERIM}/rounds/{{round}}/cases_derived.parquet", round=ROUNDS[:-1]),
         units=f"{INTERIM}/units.csv",
+        register=REGISTER_FILE,
     output:
         tables=f"{INTERIM}/kommuner/tables.parquet",
         trend=f"{INTERIM}/kommuner/trend.parquet",
         areas=f"{INTERIM}/kommuner/areas.json",
     log:
         "logs/unit_tables.log",
+    threads: 1
+    resources:
+        mem_mb=2000,
+        runtime=20,
     params:
         rounds=ROUNDS,
         diagrams=UNIT_DIAGRAMS,
         trend=TREND,
         threshold=SETTINGS.suppression_threshold,
         honour_interventions_min=SETTINGS.honour_interventions_min,
-        size_classes=config["size_classes"],
-        districts=config.get("districts") or {},
-        municipality_register=str(SETTINGS.municipality_register or ""),
+        size_classes=list(SETTINGS.size_classes),
+        districts=SETTINGS.districts,
     script:
         "../../scripts/unit_tables.py"
 
@@ -39,18 +42,22 @@ rule unit_report:
         quality=f"{RESULTS}/quality",
         templates=sorted(str(p) for p in Path(workflow.basedir, "report", "kommun").glob("*")),
         assets=sorted(str(p) for p in Path(workflow.basedir, "report", "assets").glob("*")),
+        demo_marker=DEMO_MARKER_FILE,
     output:
         html=f"{RESULTS}/kommuner/{{slug}}.html",
         pdf=f"{RESULTS}/kommuner/{{slug}}.pdf",
     log:
         "logs/unit_report/{slug}.log",
+    threads: 1
+    resources:
+        mem_mb=2000,
+        runtime=20,
     params:
         build_dir=lambda wildcards: f"build/kommuner/{wildcards.slug}",
         report_src=str(Path(workflow.basedir, "report")),
         diagrams=UNIT_DIAGRAMS,
         period=(SETTINGS.period_start, SETTINGS.period_end),
         threshold=SETTINGS.suppression_threshold,
-        data_raw=RAW,
     script:
         "../../scripts/unit_report.py"
 

@@ -8,14 +8,18 @@ rule report_text:
         facts=rules.facts.output.facts,
         participants=rules.facts.output.participants,
         tables=rules.tables.output.csv,
+        tables_parquet=rules.tables.output.parquet,
         stats=rules.statistics.output.parquet,
         figures=rules.figures.output.png,
-        # rule trend (trend.smk, included after this file): the round comparison
+        figures_svg=rules.figures.output.svg,
+        # rule trend (trend.smk): the round comparison
         trend=f"{RESULTS}/trend/trend.csv",
         trend_rounds=f"{RESULTS}/trend/rounds.csv",
         trend_figure=f"{RESULTS}/figures/trend.png",
+        trend_figure_svg=f"{RESULTS}/figures/trend.svg",
         quality=f"{RESULTS}/quality",
         raw=[str(f.path) for f in RAW_FILES],
+        demo_marker=DEMO_MARKER_FILE,
         templates=sorted(str(p) for p in Path(workflow.basedir, "report").rglob("*")
                          if p.is_file() and "kommun" not in p.relative_to(workflow.basedir).parts),
     output:
@@ -24,9 +28,10 @@ rule report_text:
         "logs/report_text.log",
     params:
         raw_names=[f"{f.round}/{f.path.name}" for f in RAW_FILES],
-        data_raw=RAW,
         report_src=str(Path(workflow.basedir, "report")),
-        config=config,
+        # Only the settings the national report depends on (digested in its colophon):
+        # a change of e.g. the Kolada or unit-report settings does not rerun it.
+        settings=SETTINGS.national_report_settings(),
         period=(SETTINGS.period_start, SETTINGS.period_end),
         cutoff=SETTINGS.cutoff,
     script:
@@ -41,5 +46,9 @@ rule render_report:
         pdf=f"{RESULTS}/report/rapport.pdf",
     log:
         "logs/render_report.log",
+    threads: 1
+    resources:
+        mem_mb=2000,
+        runtime=30,
     script:
         "../../scripts/render_report.py"

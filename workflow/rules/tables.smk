@@ -1,7 +1,6 @@
 # The 27 national tables, the comparison statistics and the facts the text quotes.
 # One job each: building all tables takes less time than starting Python 27 times.
-
-DIAGRAMS = [f"{n:02d}" for n in range(1, 28)]
+# DIAGRAMS (common.smk) are the numbers of the diagram registry.
 
 
 rule tables:
@@ -13,6 +12,10 @@ rule tables:
         parquet=expand(f"{RESULTS}/tables/diagram_{{nn}}.parquet", nn=DIAGRAMS),
     log:
         "logs/tables.log",
+    threads: 1
+    resources:
+        mem_mb=2000,
+        runtime=15,
     params:
         honour_interventions_min=SETTINGS.honour_interventions_min,
     script:
@@ -24,13 +27,13 @@ rule statistics:
         derived=f"{INTERIM}/cases_derived.parquet",
         risk_change=f"{INTERIM}/risk_change.parquet",
         units=f"{INTERIM}/units.csv",
+        register=REGISTER_FILE,
     output:
         csv=f"{RESULTS}/statistics/comparisons.csv",
         parquet=f"{RESULTS}/statistics/comparisons.parquet",
     log:
         "logs/statistics.log",
     params:
-        register=SETTINGS.municipality_register,
         districts=SETTINGS.districts,
         size_classes=SETTINGS.size_classes,
     script:

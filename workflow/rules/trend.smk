@@ -4,14 +4,7 @@
 # to it); the last round up to the cut-off is the national compilation itself, so its
 # shares are the national tables' own.
 
-from kvinnofrid.statistics import trend as trend_module
-
-ROUNDS = sorted({f.round for f in RAW_FILES})
-
-try:
-    TREND = trend_module.trend_settings(config.get("trend"))
-except ValueError as problem:
-    raise WorkflowError(f"Fel i konfigurationen (config.yaml): {problem}") from None
+# ROUNDS and TREND (settings `trend`, checked in kvinnofrid.settings) are in common.smk.
 
 
 def files_up_to_round(pattern):

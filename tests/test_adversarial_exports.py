@@ -475,8 +475,9 @@ def test_duplicate_key_keeps_the_first_row(tmp_path):
     assert accounting(r) == (3, 2, 0, 1) and r.used["row"].to_list() == [2, 4]
 
 
-def test_missing_client_quarantines(tmp_path):
-    raw, meta, r = run(export(tmp_path, with_cell(1, H_CLIENT, None)))
+@pytest.mark.parametrize("client", [None, "   "])
+def test_missing_client_quarantines(tmp_path, client):
+    raw, meta, r = run(export(tmp_path, with_cell(1, H_CLIENT, client)))
     assert issues(r) == [("case_key_missing", 3, H_CLIENT, None)]
     assert accounting(r) == (3, 2, 0, 1)
 

@@ -55,7 +55,7 @@ from kvinnofrid.spec.codebook import normalise
 from kvinnofrid.errors import UserFacingError
 from kvinnofrid.stages.pseudonym import pseudonymise
 from kvinnofrid.stages.rawfiles import ROUND_PATTERN
-from kvinnofrid.stages.redaction import personal_number_expr, shown_value
+from kvinnofrid.stages.redaction import looks_like_personal_number, personal_number_expr, shown_value
 
 log = logging.getLogger(__name__)
 
@@ -461,9 +461,17 @@ def _decode(data: bytes, shown: str) -> tuple[str, str]:
         ) from None
 
 
+class _UnbalancedQuotes(csv.Error):
+    def __init__(self, line: int) -> None:
+        super().__init__(f"line {line}")
+        self.line = line
+
+
 def _csv_records(text: str, delimiter: str, limit: int | None = None) -> list[tuple[int, list[str]]]:
-    """(line where the record starts, fields) for every record, blank lines included."""
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, quotechar='"')
+    """(line where the record starts, fields) for every record, blank lines included.
+    Strict quoting: a quote opened and never closed would otherwise swallow every later
+    line into one field without a word (raises _UnbalancedQuotes with that line)."""
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, quotechar='"', strict=True)
     records = []
     previous = 0
     try:
@@ -475,7 +483,7 @@ def _csv_records(text: str, delimiter: str, limit: int | None = None) -> list[tu
     except csv.Error:
         if limit is not None:
             return records
-        raise
+        raise _UnbalancedQuotes(previous + 1) from None
     return records
 
 
@@ -508,10 +516,11 @@ def _csv_grid(path: Path, shown: str) -> _Grid:
             best_delimiter, best_score = delimiter, (found[2], found[1])
     try:
         records = _csv_records(text, best_delimiter)
-    except csv.Error as exc:
+    except _UnbalancedQuotes as exc:
         raise IngestError(
-            f"Filen {shown} kunde inte läsas som CSV: citattecknen är obalanserade "
-            f"({type(exc).__name__}). Exportera på nytt från SUreg."
+            f"Filen {shown} kunde inte läsas som CSV: ett citattecken (\") som börjar på rad {exc.line} "
+            f"avslutas aldrig, så resten av filen skulle bli ett enda fält. Rätta citattecknet på den "
+            f"raden (ofta i en kommentar) eller exportera på nytt från SUreg."
         ) from None
     columns = list(itertools.zip_longest(*(f for _, f in records), fillvalue=None)) if records else []
     frame = pl.DataFrame(
@@ -689,8 +698,13 @@ def screen_cells(data: pl.DataFrame, columns: "_Columns", grid: _Grid) -> tuple[
         rule = (pl.when(personal_number_expr(text)).then(pl.lit("personal_identity_number"))
                 .when(text.is_in(EXCEL_ERRORS)).then(pl.lit("excel_error_value")))
         screened = pl.lit(False)
-        if role in _SCREENED_ROLES:
-            found.append(data.select("row", pl.lit(i).alias("i"), rule.alias("rule")).drop_nulls("rule"))
+        if role == "personal":
+            # an identifier may look like anything, but an Excel error is no identifier
+            rule = pl.when(text.is_in(EXCEL_ERRORS)).then(pl.lit("excel_error_value"))
+        if role in _SCREENED_ROLES or role == "personal":
+            # a shifted record's values are not where their header says: one issue for the row
+            found.append(data.filter(~pl.col("_extra_fields"))
+                         .select("row", pl.lit(i).alias("i"), rule.alias("rule")).drop_nulls("rule"))
             screened = rule.is_not_null()
         shifted = pl.col("_extra_fields") & pl.lit(i not in keep_on_extra)
         data = data.with_columns(pl.when(screened | shifted).then(None).otherwise(pl.col(cell)).alias(cell))
@@ -883,6 +897,8 @@ def _local_variables(data: pl.DataFrame, columns: _Columns, grid: _Grid) -> tupl
         if columns.roles[i].role == "blank" and n == 0:
             continue
         name = columns.headers[i] or f"(kolumn {grid.ref(i)} utan rubrik)"
+        if looks_like_personal_number(name):
+            name = f"(kolumn {grid.ref(i)}: rubriken ser ut som ett personnummer)"
         local_names[i] = name
         local_variables.append({"name": name, "filled": int(n)})
     return local_variables, local_names
@@ -892,7 +908,7 @@ def _columns_meta(columns: _Columns, local_names: dict[int, str]) -> dict[str, s
     """{header: what it is} (variable or risk target, personal, comment, local)."""
     columns_meta: dict[str, str] = {}
     for i, (h, r) in enumerate(zip(columns.headers, columns.roles)):
-        if r.role == "blank":
+        if r.role == "blank" or i in local_names:
             if i in local_names:
                 columns_meta[local_names[i]] = "local"
             continue

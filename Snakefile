@@ -37,7 +37,6 @@ for _output in resume.clear_interrupted(Path.cwd()):
 
 # common.smk first: it defines every global the other rule files share.
 include: "workflow/rules/common.smk"
-include: "workflow/rules/ingest.smk"
 include: "workflow/rules/clean.smk"
 include: "workflow/rules/compile.smk"
 include: "workflow/rules/quality.smk"

@@ -54,7 +54,7 @@ from kvinnofrid.spec import codebook as cbm
 from kvinnofrid.spec.codebook import normalise
 from kvinnofrid.errors import UserFacingError
 from kvinnofrid.stages.pseudonym import pseudonymise
-from kvinnofrid.stages.rawfiles import ROUND_PATTERN
+from kvinnofrid.stages.rawfiles import round_folder_of
 from kvinnofrid.stages.redaction import looks_like_personal_number, personal_number_expr, shown_value
 
 log = logging.getLogger(__name__)
@@ -65,6 +65,7 @@ __all__ = [
     "classify_header",
     "ingest_file",
     "write_ingest",
+    "read_export",
     "split_multi_tokens",
     "HEADER_SEARCH_ROWS",
 ]
@@ -552,14 +553,9 @@ def split_multi_tokens(cell: pl.Expr) -> pl.Expr:
     )
 
 
-def _round_folder(path: Path) -> Path | None:
-    """The round folder (named by its date) that holds ``path``, sub-folders allowed."""
-    return next((p for p in path.parents if ROUND_PATTERN.match(p.name)), None)
-
-
 def _relative_name(path: Path) -> str:
     """``<round>/<path inside the round folder>``, as the unit and the quality pages name it."""
-    folder = _round_folder(path)
+    folder = round_folder_of(path)
     if folder is not None:
         return path.relative_to(folder.parent).as_posix()
     return f"{path.parent.name}/{path.name}" if path.parent.name else path.name
@@ -930,7 +926,7 @@ def _most_common_service_type(values: pl.Series) -> int | None:
 
 
 def _round_of(path: Path) -> str:
-    folder = _round_folder(path)
+    folder = round_folder_of(path)
     name = folder.name if folder is not None else path.parent.name
     try:
         return date.fromisoformat(name).isoformat()
@@ -967,20 +963,16 @@ def empty_raw_frame() -> pl.DataFrame:
     columns: dict[str, pl.DataType] = {"row": pl.Int32(), "client_key": pl.String(), "handler_key": pl.String()}
     for var in cb.national:
         columns[var.name] = pl.List(pl.String()) if var.kind == "multi" else pl.String()
-    columns |= {"comments": pl.Int16(), "has_suggestion": pl.Boolean()}
+    columns |= {"comments": pl.Int16(), "has_suggestion": pl.Boolean(), "extra_fields": pl.Boolean()}
     return pl.DataFrame(schema=columns)
 
 
-def write_unreadable(
-    path: str | Path, out_parquet: str | Path, out_json: str | Path, round_date: date | str, problem: IngestError
-) -> dict[str, Any]:
-    """For ``on_unreadable_file: skip``: record the file as unreadable (no rows, one
-    ``file_unreadable`` issue whose value is the Swedish message) so the quality
-    summary lists it and the run goes on. The message never holds a cell value."""
-    path = Path(path)
-    shown = _relative_name(path)
-    log.warning("%s", problem)
-    metadata: dict[str, Any] = {
+def unreadable_metadata(path: str | Path, round_date: date | str, problem: IngestError) -> dict[str, Any]:
+    """For ``on_unreadable_file: skip``: the metadata of a file recorded as unreadable
+    (no rows, one ``file_unreadable`` issue whose value is the Swedish message) so the
+    quality summary lists it and the run goes on. The message never holds a cell value."""
+    shown = _relative_name(Path(path))
+    return {
         "file": shown,
         "round": str(round_date),
         "unreadable": str(problem),
@@ -993,7 +985,19 @@ def write_unreadable(
         "issues": [{"file": shown, "row": None, "column": None, "variable": None,
                     "rule": "file_unreadable", "value": str(problem)[:300]}],
     }
-    Path(out_parquet).parent.mkdir(parents=True, exist_ok=True)
-    empty_raw_frame().write_parquet(out_parquet)
-    Path(out_json).write_text(json.dumps(metadata, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
-    return metadata
+
+
+def read_export(path: str | Path, key: bytes, on_unreadable: str = "fail",
+                round_date: date | str | None = None) -> tuple[pl.DataFrame, dict[str, Any]]:
+    """``ingest_file`` with the round from the file's folder; a file that cannot be read
+    raises IngestError, or with ``on_unreadable == "skip"`` gives an empty frame and
+    ``unreadable_metadata`` (the problem logged once)."""
+    path = Path(path)
+    round_date = round_date if round_date is not None else _round_of(path)
+    try:
+        return ingest_file(path, round_date, key)
+    except IngestError as problem:
+        if on_unreadable != "skip":
+            raise
+        log.warning("%s", problem)
+        return empty_raw_frame(), unreadable_metadata(path, round_date, problem)

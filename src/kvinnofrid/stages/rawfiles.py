@@ -31,6 +31,11 @@ class RawFile:
         return dt.date.fromisoformat(self.round)
 
 
+def round_folder_of(path: Path) -> Path | None:
+    """The round folder (named by its date) that holds ``path``, sub-folders allowed."""
+    return next((p for p in Path(path).parents if ROUND_PATTERN.match(p.name)), None)
+
+
 def slugify(text: str) -> str:
     """ASCII, lowercase, words joined by '-': 'SUreg export Årsta.xlsx' -> 'sureg-export-arsta-xlsx'."""
     text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")

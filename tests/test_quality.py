@@ -171,3 +171,12 @@ def test_outputs_from_written_files_equal_the_in_memory_ones(two_rounds, tmp_pat
     summary = quality_summary(back_light, warnings, units=pl.read_csv(units_csv, try_parse_dates=True))
     assert_frame_equal(summary, quality_summary(two_rounds, warnings))
     assert unit_pages(back_light, warnings)["sigtuna"] == unit_pages(two_rounds, warnings)["sigtuna"]
+
+
+def test_files_that_are_not_exports_are_listed_by_round_and_path():
+    from kvinnofrid.stages.quality import not_exports_table
+
+    table = not_exports_table([{"round": "2023-10-10", "file": "~$a.xlsx", "reason": "låsfil"},
+                               {"round": "2023-05-15", "file": "Thumbs.db", "reason": "systemfil"}])
+    assert table.rows() == [("2023-05-15", "Thumbs.db", "systemfil"), ("2023-10-10", "~$a.xlsx", "låsfil")]
+    assert not_exports_table([]).columns == ["round", "file", "reason"]

@@ -2,6 +2,8 @@
 # file depends on the order of the others: the raw files found at parse time, the
 # submission rounds, the diagrams of the registry, the trend and unit-report settings.
 
+import sys
+
 from kvinnofrid.spec import diagrams as diagram_registry
 from kvinnofrid.stages import pseudonym as _pseudonym
 from kvinnofrid.stages import rawfiles
@@ -12,9 +14,12 @@ INTERIM = str(SETTINGS.interim)
 RESULTS = str(SETTINGS.results)
 
 try:
-    RAW_FILES = rawfiles.discover(SETTINGS.data_raw, SETTINGS.cutoff)
+    RAW_FILES, NOT_EXPORTS = rawfiles.survey(SETTINGS.data_raw, SETTINGS.cutoff)
 except (FileNotFoundError, ValueError) as problem:
     raise WorkflowError(str(problem)) from None
+if NOT_EXPORTS:
+    print(f"{len(NOT_EXPORTS)} filer i omgångsmapparna är inte exporter (t.ex. Thumbs.db, Excels låsfiler) "
+          f"och läses inte; de listas i {SETTINGS.results}/quality/not_exports.csv.", file=sys.stderr)
 if not RAW_FILES:
     raise WorkflowError(
         f"Inga exportfiler hittades i {RAW}/<ÅÅÅÅ-MM-DD>/ (till och med {SETTINGS.cutoff})."

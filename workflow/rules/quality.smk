@@ -14,5 +14,8 @@ rule quality:
         folder=directory(f"{RESULTS}/quality"),
     log:
         "logs/quality.log",
+    params:
+        # files in the round folders that are not exports: listed, never read
+        not_exports=[{"round": s.round, "file": s.file, "reason": s.reason} for s in NOT_EXPORTS],
     script:
         "../../scripts/quality.py"

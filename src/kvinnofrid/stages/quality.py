@@ -15,7 +15,7 @@ equals a key of the unit's data is blanked as a last line of defence.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import jinja2
@@ -85,6 +85,15 @@ def quality_summary(
     for r in summary.iter_rows(named=True):
         check_accounting(r, f"kvalitetssammanställningen, {r['unit']} {r['round']}")
     return summary
+
+
+NOT_EXPORTS_SCHEMA = pl.Schema({"round": pl.String(), "file": pl.String(), "reason": pl.String()})
+
+
+def not_exports_table(skipped: Sequence[Mapping[str, str]]) -> pl.DataFrame:
+    """``not_exports.csv``: the files in the round folders that are not exports
+    (system, lock and hidden files; rawfiles.survey), by round and path."""
+    return pl.DataFrame(list(skipped), schema=NOT_EXPORTS_SCHEMA).sort("round", "file")
 
 
 # ----------------------------------------------------------------------- HTML page

@@ -12,7 +12,7 @@ from test_clean import PERIOD, key, meta_for, raw_frame
 
 from kvinnofrid.stages.clean import AccountingError, CleanResult, clean_file
 from kvinnofrid.stages.compile import assign_units, compile_cases
-from kvinnofrid.stages.quality import quality_summary, render_unit_page, summary_schema, unit_pages
+from kvinnofrid.stages.quality import not_exports_table, quality_summary, render_unit_page, summary_schema, unit_pages
 from kvinnofrid.spec import codebook
 from kvinnofrid.spec.rules import OUTCOME_LABELS, RULES
 
@@ -174,8 +174,6 @@ def test_outputs_from_written_files_equal_the_in_memory_ones(two_rounds, tmp_pat
 
 
 def test_files_that_are_not_exports_are_listed_by_round_and_path():
-    from kvinnofrid.stages.quality import not_exports_table
-
     table = not_exports_table([{"round": "2023-10-10", "file": "~$a.xlsx", "reason": "låsfil"},
                                {"round": "2023-05-15", "file": "Thumbs.db", "reason": "systemfil"}])
     assert table.rows() == [("2023-05-15", "Thumbs.db", "systemfil"), ("2023-10-10", "~$a.xlsx", "låsfil")]

@@ -49,9 +49,18 @@ include: "workflow/rules/kolada.smk"
 include: "workflow/rules/kommuner.smk"
 
 
+# The Kolada key figures need a population: SCB's file (config kolada.population), or
+# with the demo data the packaged made-up one. Without either, the national report,
+# tables and quality pages are still built, and the run says once how to get them.
+if SETTINGS.population_source is None:
+    print("Kolada-nyckeltalen (per 10 000 vuxna invånare) byggs inte: ange SCB:s befolkningsfil "
+          "BE0101N1 under kolada: population i konfigurationen (se README, Kolada-nyckeltal).",
+          file=sys.stderr)
+
+
 rule all:
     default_target: True
     input:
         f"{RESULTS}/quality",
         rules.render_report.output,
-        rules.kolada.output,
+        rules.kolada.output if SETTINGS.population_source else [],

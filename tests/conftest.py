@@ -53,10 +53,10 @@ class PipelineRun:
 
 
 def run_snakemake(workdir: Path, *extra: str, data_raw: Path | None = None, check: bool = True,
-                  configfile: Path | None = None):
+                  configfile: Path | None = None, pseudonym_key: str | None = None):
     """Run the project's Snakefile in ``workdir`` with ``configfile`` (default config.yaml
     on ``data_raw``, default the demo set; another configfile keeps its own data_raw
-    unless ``data_raw`` is given)."""
+    unless ``data_raw`` is given). The pseudonymisation key is unset unless given."""
     command = [
         sys.executable, "-m", "snakemake", "--snakefile", str(ROOT / "Snakefile"),
         "--directory", str(workdir), "--configfile", str(configfile or ROOT / "config.yaml"), "--cores", "2",
@@ -65,6 +65,8 @@ def run_snakemake(workdir: Path, *extra: str, data_raw: Path | None = None, chec
         command += ["--config", f"data_raw={data_raw or ROOT / 'data-raw'}"]
     command += list(extra)
     env = {k: v for k, v in os.environ.items() if k != "KVINNOFRID_PSEUDONYM_KEY"}
+    if pseudonym_key is not None:
+        env["KVINNOFRID_PSEUDONYM_KEY"] = pseudonym_key
     done = subprocess.run(command, capture_output=True, text=True, cwd=workdir, env=env)
     if check and done.returncode != 0:
         raise AssertionError(f"snakemake failed ({done.returncode}):\n{done.stderr[-4000:]}")

@@ -71,6 +71,7 @@ def report_inputs() -> SimpleNamespace:
         "period": [settings.period_start.isoformat(), settings.period_end.isoformat()],
         "cutoff": settings.period_end.isoformat(),
         "demo": True,
+        "population_source": "demo",
     }
     return SimpleNamespace(
         derived=derived,

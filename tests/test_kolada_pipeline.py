@@ -104,20 +104,52 @@ def test_a_wrong_kolada_key_or_value_is_named(change, words):
         assert word in str(error.value)
 
 
-@pytest.mark.e2e
-def test_real_data_without_a_population_file_stops_before_any_job(tmp_path):
-    """The demo population is made up: with raw data not marked as demo data the run
-    stops when the DAG is built, naming kolada.population and what to do."""
-    from conftest import run_snakemake
-
+def _real_exports(tmp_path):
+    """The demo exports, no longer marked as demo data: real exports as far as the run knows."""
     raw = tmp_path / "raw"
     shutil.copytree(ROOT / "data-raw", raw)
     (raw / "demodata.yaml").unlink()
     workdir = tmp_path / "work"
     workdir.mkdir()
-    done = run_snakemake(workdir, "--dry-run", data_raw=raw, check=False)
+    return raw, workdir
+
+
+@pytest.mark.e2e
+def test_real_exports_without_a_population_file_build_everything_but_kolada(tmp_path):
+    """Only the key is set: the default target plans the national report, tables and
+    quality pages, leaves the Kolada key figures out and says once how to get them."""
+    from conftest import run_snakemake
+
+    raw, workdir = _real_exports(tmp_path)
+    done = run_snakemake(workdir, "--dry-run", data_raw=raw, check=False, pseudonym_key="en-lång-hemlig-nyckel")
+    assert done.returncode == 0, done.stderr[-2000:]
+    output = done.stdout + done.stderr
+    assert output.count("Kolada-nyckeltalen (per 10 000 vuxna invånare) byggs inte") == 1
+    assert "rule render_report" in output and "rule quality" in output and "rule kolada" not in output
+
+
+@pytest.mark.e2e
+def test_real_exports_asked_for_kolada_without_a_population_file_stop_before_any_job(tmp_path):
+    """The demo population is made up: asked for the key figures of real exports, the run
+    stops when the DAG is built, naming kolada.population and what to do."""
+    from conftest import run_snakemake
+
+    raw, workdir = _real_exports(tmp_path)
+    done = run_snakemake(workdir, "--dry-run", "kolada", data_raw=raw, check=False, pseudonym_key="nyckel")
     assert done.returncode != 0
     message = " ".join((done.stdout + done.stderr).split())
     for words in ("kolada.population", "demodata.yaml", "BE0101N1"):
         assert words in message
+    assert not (workdir / "interim").exists()
+
+
+@pytest.mark.e2e
+def test_real_exports_without_a_pseudonymisation_key_stop_once_before_any_job(tmp_path):
+    from conftest import run_snakemake
+
+    raw, workdir = _real_exports(tmp_path)
+    done = run_snakemake(workdir, "--dry-run", data_raw=raw, check=False)
+    assert done.returncode != 0
+    output = done.stdout + done.stderr
+    assert output.count("Nyckel för pseudonymisering saknas: miljövariabeln KVINNOFRID_PSEUDONYM_KEY") == 1
     assert not (workdir / "interim").exists()

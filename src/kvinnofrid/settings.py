@@ -19,6 +19,8 @@ from typing import Any
 import jsonschema
 import yaml
 
+from kvinnofrid.stages.pseudonym import DEMO_MARKER
+
 DEFAULT_SCHEMA = Path(__file__).resolve().parents[2] / "workflow" / "schemas" / "config.schema.yaml"
 
 
@@ -198,9 +200,16 @@ class Settings:
     @property
     def is_demo_data(self) -> bool:
         """The raw folder holds the demo marker (kvinnofrid.stages.pseudonym.DEMO_MARKER)."""
-        from kvinnofrid.stages.pseudonym import DEMO_MARKER
-
         return (self.data_raw / DEMO_MARKER).is_file()
+
+    @property
+    def population_source(self) -> str | None:
+        """Where the Kolada key figures' population comes from: ``scb`` (config
+        kolada.population), ``demo`` (the packaged made-up population, demo data only),
+        or None: no population, so the key figures are not built."""
+        if self.kolada_population is not None:
+            return "scb"
+        return "demo" if self.is_demo_data else None
 
 
 def load_settings(config: dict[str, Any], schema_path: Path | None = None,

@@ -27,7 +27,8 @@ rule report_text:
     log:
         "logs/report_text.log",
     params:
-        raw_names=[f"{f.round}/{f.path.name}" for f in RAW_FILES],
+        raw_names=[f.shown for f in RAW_FILES],
+        population_source=SETTINGS.population_source,
         report_src=str(Path(workflow.basedir, "report")),
         # Only the settings the national report depends on (digested in its colophon):
         # a change of e.g. the Kolada or unit-report settings does not rerun it.

@@ -57,11 +57,12 @@ def generation_date() -> dt.date:
 
 def provenance(
     raw_files: Iterable[tuple[str, Path]], data_raw: Path, config: Mapping[str, Any],
-    period: tuple[dt.date, dt.date], cutoff: dt.date,
+    period: tuple[dt.date, dt.date], cutoff: dt.date, population_source: str | None = None,
 ) -> dict[str, Any]:
     """The provenance dict the text stage prints (keys documented in text.build_book).
 
-    ``raw_files``: (name as shown, path) of every export used."""
+    ``raw_files``: (name as shown, path) of every export used; ``population_source``:
+    ``scb``, ``demo`` or None (Settings.population_source)."""
     inputs = [{"file": name, "sha256": sha256_of(path)} for name, path in sorted(raw_files)]
     return {
         "generated": generation_date().isoformat(),
@@ -72,4 +73,5 @@ def provenance(
         "period": [period[0].isoformat(), period[1].isoformat()],
         "cutoff": cutoff.isoformat(),
         "demo": (Path(data_raw) / DEMO_MARKER).is_file(),
+        "population_source": population_source,
     }

@@ -52,7 +52,8 @@ format every number the Swedish way.
      "rounds": ["2023-05-15", "2023-10-10"],
      "period": ["2022-01-01", "2023-10-10"],
      "cutoff": "2023-10-10",             # optional; the report's date
-     "demo": True}                       # simulated demo data → said on the title page
+     "demo": True,                       # simulated demo data → said on the title page
+     "population_source": "demo"}        # scb | demo | None: Kolada figures not built
 
 Before returning, every written ``.qmd`` is checked: ``{{``, ``{%``, ``None``, ``nan``
 or ``NaN`` as a word stops the build with ``TextError`` naming the chapter.

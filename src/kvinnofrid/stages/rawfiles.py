@@ -30,6 +30,13 @@ class RawFile:
     def round_date(self) -> dt.date:
         return dt.date.fromisoformat(self.round)
 
+    @property
+    def shown(self) -> str:
+        """``<round>/<path inside the round folder>``, as reports and quality pages name it."""
+        folder = round_folder_of(self.path)
+        inside = self.path.relative_to(folder).as_posix() if folder is not None else self.path.name
+        return f"{self.round}/{inside}"
+
 
 def round_folder_of(path: Path) -> Path | None:
     """The round folder (named by its date) that holds ``path``, sub-folders allowed."""

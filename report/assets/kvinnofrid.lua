@@ -12,6 +12,9 @@ SU-Kvinnofrid report filter (used by Quarto and by the built-in pandoc backend).
    frames them in HTML), so neither the demo warning nor placeholder text is missed.
 5. In HTML a figure `figures/x.png` is shown as `figures/x.svg` when that file exists:
    the chapters name the PNG (what the PDF needs), the browser gets the sharp vector.
+6. A span `[...]{.kf-renderer}` (the colophon) gets the metadata value
+   `kvinnofrid-renderer`: which backend rendered the report and its version
+   (kvinnofrid.reporting.render sets it for both backends).
 ]]
 
 local function format_matches(spec)
@@ -133,3 +136,24 @@ function Image(img)
   end
   if changed then return img end
 end
+
+local renderer = nil
+
+local function read_meta(meta)
+  if meta["kvinnofrid-renderer"] ~= nil then
+    renderer = pandoc.utils.stringify(meta["kvinnofrid-renderer"])
+  end
+end
+
+function Span(span)
+  if span.classes:includes("kf-renderer") and renderer ~= nil and renderer ~= "" then
+    span.content = pandoc.Inlines(renderer)
+    return span
+  end
+end
+
+-- The metadata first (Meta runs last in a single pass), then the document.
+return {
+  { Meta = read_meta },
+  { Div = Div, Link = Link, Image = Image, Span = Span },
+}

@@ -12,7 +12,12 @@ SU-Kvinnofrid report filter (used by Quarto and by the built-in pandoc backend).
    frames them in HTML), so neither the demo warning nor placeholder text is missed.
 5. In HTML a figure `figures/x.png` is shown as `figures/x.svg` when that file exists:
    the chapters name the PNG (what the PDF needs), the browser gets the sharp vector.
-6. A span `[...]{.kf-renderer}` (the colophon) gets the metadata value
+6. Tables with a caption (`: Figur 1. ...` under a pipe table): in Typst the table
+   goes into `#figure(kind: table, caption: ...)` with the caption on top. Quarto's
+   Typst output drops the caption of a table that is not a cross-reference
+   (`{#tbl-...}`, which would add Quarto's own "Tabell N"); pandoc keeps it. Doing it
+   here for both gives the same captions in both backends.
+7. A span `[...]{.kf-renderer}` (the colophon) gets the metadata value
    `kvinnofrid-renderer`: which backend rendered the report and its version
    (kvinnofrid.reporting.render sets it for both backends).
 ]]
@@ -152,8 +157,21 @@ function Span(span)
   end
 end
 
+function Table(tbl)
+  if not FORMAT:match("typst") then return nil end
+  local caption = pandoc.utils.blocks_to_inlines(tbl.caption.long or {})
+  if #caption == 0 then return nil end
+  local markup = pandoc.write(pandoc.Pandoc({ pandoc.Plain(caption) }), "typst"):gsub("%s+$", "")
+  tbl.caption = pandoc.Caption({})
+  return {
+    pandoc.RawBlock("typst", "#figure(kind: table, caption: figure.caption(position: top, [" .. markup .. "]))["),
+    tbl,
+    pandoc.RawBlock("typst", "]"),
+  }
+end
+
 -- The metadata first (Meta runs last in a single pass), then the document.
 return {
   { Meta = read_meta },
-  { Div = Div, Link = Link, Image = Image, Span = Span },
+  { Div = Div, Link = Link, Image = Image, Span = Span, Table = Table },
 }

@@ -214,19 +214,28 @@ def test_backend_choice(monkeypatch, tmp_path):
         choose_backend("latex")
 
 
-FAKE_QUARTO = """import os, pathlib, sys
+FAKE_QUARTO = """import os, pathlib, sys, yaml
 if sys.argv[1:] == ["--version"]:
     print("1.10.18"); sys.exit(0)
-assert sys.argv[1:] == ["render", ".", "-M", "kvinnofrid-renderer:Quarto 1.10.18"], sys.argv
+render, dot, to, fmt, meta, value = sys.argv[1:]
+assert [render, dot, to, meta, value] == ["render", ".", "--to", "-M", "kvinnofrid-renderer:Quarto 1.10.18"], sys.argv
 book = pathlib.Path("_book"); book.mkdir(exist_ok=True)
-(book / "index.html").write_text("<html>bok</html>")
-(book / "02-resultat.html").write_text("<html>kapitel</html>")
-(book / "rapport.pdf").write_bytes(b"%PDF-1.7 quarto " + os.environ["SOURCE_DATE_EPOCH"].encode())
+config = yaml.safe_load(pathlib.Path("_quarto.yml").read_text(encoding="utf-8"))
+if fmt == "html":
+    (book / "index.html").write_text("<html>bok</html>")
+    (book / "02-resultat.html").write_text(str(config["book"]["chapters"][-1]))
+else:
+    assert fmt == "typst", fmt
+    (book / "rapport.pdf").write_bytes(b"%PDF-1.7 quarto " + os.environ["SOURCE_DATE_EPOCH"].encode())
 """
 
 
 def test_quarto_backend_copies_outputs(tmp_path, monkeypatch):
     project = make_project(tmp_path)
+    config = yaml.safe_load((project / "_quarto.yml").read_text(encoding="utf-8"))
+    config["book"]["appendices"] = ["bilaga.qmd"]
+    (project / "_quarto.yml").write_text(yaml.safe_dump(config, allow_unicode=True), encoding="utf-8")
+    (project / "bilaga.qmd").write_text("# Bilaga 1. Metod\n", encoding="utf-8")
     monkeypatch.setenv("QUARTO_PATH", str(_script(tmp_path / "quarto", FAKE_QUARTO)))
     monkeypatch.delenv("SOURCE_DATE_EPOCH", raising=False)
     monkeypatch.delenv("KVINNOFRID_RENDERER", raising=False)
@@ -238,6 +247,8 @@ def test_quarto_backend_copies_outputs(tmp_path, monkeypatch):
     assert pdf == out / "rapport.pdf" and pdf.read_bytes() == b"%PDF-1.7 quarto 1696896000"
     assert html == out / "html" / "index.html" and html.read_text(encoding="utf-8") == "<html>bok</html>"
     assert sorted(p.name for p in (out / "html").iterdir()) == ["02-resultat.html", "index.html"]
+    # the HTML book gets the appendices as a part "Bilagor" (no "Bilaga A —" prefix by Quarto)
+    assert (out / "html" / "02-resultat.html").read_text() == "{'part': 'Bilagor', 'chapters': ['bilaga.qmd']}"
     assert not (project / "_book").exists()  # rendered in a scratch copy
 
 

@@ -17,7 +17,11 @@ SU-Kvinnofrid report filter (used by Quarto and by the built-in pandoc backend).
    Typst output drops the caption of a table that is not a cross-reference
    (`{#tbl-...}`, which would add Quarto's own "Tabell N"); pandoc keeps it. Doing it
    here for both gives the same captions in both backends.
-7. A span `[...]{.kf-renderer}` (the colophon) gets the metadata value
+7. Quarto's HTML book: level-1 headings are `.unnumbered`, so an appendix's title stays
+   "Bilaga 1. ..." (the chapters carry their own numbers) instead of "Bilaga A — Bilaga 1. ...".
+   Not in Typst, where Quarto's book filter reads an unnumbered first appendix heading
+   as its own divider and drops it.
+8. A span `[...]{.kf-renderer}` (the colophon) gets the metadata value
    `kvinnofrid-renderer`: which backend rendered the report and its version
    (kvinnofrid.reporting.render sets it for both backends).
 ]]
@@ -170,8 +174,15 @@ function Table(tbl)
   }
 end
 
+function Header(h)
+  if quarto ~= nil and is_html() and h.level == 1 and not h.classes:includes("unnumbered") then
+    h.classes:insert("unnumbered")
+    return h
+  end
+end
+
 -- The metadata first (Meta runs last in a single pass), then the document.
 return {
   { Meta = read_meta },
-  { Div = Div, Link = Link, Image = Image, Span = Span, Table = Table },
+  { Div = Div, Link = Link, Image = Image, Span = Span, Table = Table, Header = Header },
 }

@@ -419,7 +419,30 @@ def _reset_html_output(book: Book, html: Path) -> None:
     html.parent.mkdir(parents=True, exist_ok=True)
 
 
+def _appendices_as_part(work: Path) -> None:
+    """For Quarto's HTML: the book's appendices as a part "Bilagor" of book.chapters.
+
+    Quarto's HTML book prefixes every appendix title with its own letter ("Bilaga A —
+    Bilaga 1. Deltagande …"); the report's appendices number themselves, so the HTML
+    gets them as a part (the same "Bilagor" group in the sidebar, titles as written).
+    The PDF keeps Quarto's real appendices (``#show: appendices.with(...)``)."""
+    path = work / "_quarto.yml"
+    config = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    book = config.get("book") or {}
+    if config.get("project", {}).get("type") == "book" and book.get("appendices"):
+        book["chapters"] = [*(book.get("chapters") or []),
+                            {"part": APPENDICES_TITLE, "chapters": book.pop("appendices")}]
+        path.write_text(yaml.safe_dump(config, allow_unicode=True, sort_keys=False), encoding="utf-8")
+
+
+def _quarto_run(quarto: str, to: str, work: Path, renderer: str, env: Mapping[str, str], backend: str) -> None:
+    _run([quarto, "render", ".", "--to", to, "-M", f"{RENDERER_META}:{renderer}"],
+         work, backend, f"quarto render --to {to}", env)
+
+
 def _render_quarto(project_dir: Path, out_dir: Path, quarto: str, name: str) -> list[Path]:
+    """HTML first (into html/ or <name>.html), then the PDF: one ``quarto render --to``
+    per format, since the HTML book reads its appendices as a part (see above)."""
     backend = f"quarto ({quarto})"
     if not (project_dir / "_quarto.yml").exists():
         raise RenderError(backend, "quarto render", f"{project_dir / '_quarto.yml'} finns inte")
@@ -427,29 +450,31 @@ def _render_quarto(project_dir: Path, out_dir: Path, quarto: str, name: str) -> 
     html, pdf = output_paths(book, out_dir, name)
     renderer = renderer_label("quarto", quarto)
     log.info("rapporten sätts med %s (%s)", renderer, quarto)
+    env = dict(os.environ)
+    epoch = book.epoch()
+    if epoch is not None:
+        env["SOURCE_DATE_EPOCH"] = str(epoch)  # Typst's creation date when the document sets none
+    stem = book.output_file or "index"
     with _scratch_copy(project_dir) as work:
-        book = read_book(work)
-        env = dict(os.environ)
-        epoch = book.epoch()
-        if epoch is not None:
-            env["SOURCE_DATE_EPOCH"] = str(epoch)  # Typst's creation date when the document sets none
-        _run([quarto, "render", ".", "-M", f"{RENDERER_META}:{renderer}"], work, backend, "quarto render", env)
-        stem = book.output_file or ("index" if not book.is_book else "")
-        pdfs = sorted(book.output_dir.glob("*.pdf"))
-        chosen = [p for p in pdfs if p.stem == stem] or pdfs
-        if not chosen:
-            raise RenderError(backend, "hämta PDF", f"quarto render gav ingen PDF i {book.output_dir.name}")
-        page = book.output_dir / ("index.html" if book.is_book else f"{stem}.html")
+        _appendices_as_part(work)
+        _quarto_run(quarto, "html", work, renderer, env, backend)
+        site = read_book(work).output_dir
+        page = site / ("index.html" if book.is_book else f"{stem}.html")
         if not page.exists():
             raise RenderError(backend, "hämta HTML", f"quarto render gav ingen {page.name}")
-        out_dir.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(chosen[0], pdf)
         _reset_html_output(book, html)
         if book.is_book:
-            shutil.copytree(book.output_dir, html.parent, dirs_exist_ok=True,
-                            ignore=shutil.ignore_patterns("*.pdf", "*.typ"))
+            shutil.copytree(site, html.parent, dirs_exist_ok=True, ignore=shutil.ignore_patterns("*.pdf", "*.typ"))
         else:
             shutil.copyfile(page, html)
+    with _scratch_copy(project_dir) as work:
+        _quarto_run(quarto, "typst", work, renderer, env, backend)
+        made = read_book(work).output_dir
+        pdfs = sorted(made.glob("*.pdf"))
+        chosen = [p for p in pdfs if p.stem == stem] or pdfs
+        if not chosen:
+            raise RenderError(backend, "hämta PDF", f"quarto render gav ingen PDF i {made.name}")
+        shutil.copyfile(chosen[0], pdf)
     return [html, pdf]
 
 

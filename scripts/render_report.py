@@ -1,6 +1,5 @@
-"""Snakemake script of rule `render_report`: the book to rapport.html and rapport.pdf."""
+"""Snakemake script of rule `render_report`: the book to rapport.pdf and the site html/."""
 
-import shutil
 from pathlib import Path
 
 from kvinnofrid.scriptrunner import run
@@ -9,11 +8,14 @@ from kvinnofrid.scriptrunner import run
 def main(smk) -> None:
     from kvinnofrid.reporting import render
 
-    out_dir = Path(smk.output.html).parent
-    written = render.render_book(Path(smk.input[0]), out_dir)
-    for wanted in (smk.output.html, smk.output.pdf):
-        if Path(wanted) not in [Path(p) for p in written] and not Path(wanted).is_file():
-            raise render.RenderError(f"renderingen skrev inte {wanted}")
+    out_dir = Path(smk.output.pdf).parent
+    html, pdf = render.render_book(Path(smk.input[0]), out_dir)
+    if html.parent != Path(smk.output.html).resolve() or pdf != Path(smk.output.pdf).resolve():
+        raise render.RenderError("snakemake", "jämföra utdata",
+                                 f"renderingen skrev {html} och {pdf}, regeln väntar sig {smk.output.html}")
+    for written in (html, pdf):
+        if not written.is_file():
+            raise render.RenderError("snakemake", "jämföra utdata", f"renderingen skrev inte {written}")
 
 
 run(main, snakemake)  # noqa: F821

@@ -90,14 +90,14 @@ def rendered(tmp_path_factory):
 @pytest.mark.e2e
 def test_render_book_writes_both_files(rendered):
     _, out, paths = rendered
-    assert paths == [out / "rapport.html", out / "rapport.pdf"]
+    assert paths == [out / "html" / "index.html", out / "rapport.pdf"]
     assert all(p.stat().st_size > 1000 for p in paths)
 
 
 @pytest.mark.e2e
 def test_html_is_self_contained_with_toc_caption_and_table(rendered):
     _, out, _ = rendered
-    html = (out / "rapport.html").read_text(encoding="utf-8")
+    html = (out / "html" / "index.html").read_text(encoding="utf-8")
     assert '<html xmlns="http://www.w3.org/1999/xhtml" lang="sv"' in html or 'lang="sv"' in html
     toc = re.search(r'<nav id="TOC".*?</nav>', html, re.DOTALL).group(0)
     for entry in ("Förord", "Resultat från uppföljningen", "Vilka är de våldsutsatta vuxna?"):
@@ -218,21 +218,42 @@ def test_backend_choice(monkeypatch, tmp_path):
         choose_backend("latex")
 
 
-FAKE_QUARTO = """import pathlib, sys
-assert sys.argv[1:] == ["render", "."], sys.argv
+FAKE_QUARTO = """import os, pathlib, sys, yaml
+if sys.argv[1:] == ["--version"]:
+    print("1.10.18"); sys.exit(0)
+render, dot, to, fmt, meta, value = sys.argv[1:]
+assert [render, dot, to, meta, value] == ["render", ".", "--to", "-M", "kvinnofrid-renderer:Quarto 1.10.18"], sys.argv
 book = pathlib.Path("_book"); book.mkdir(exist_ok=True)
-(book / "index.html").write_text("<html>bok</html>")
-(book / "rapport.pdf").write_bytes(b"%PDF-1.7 quarto")
+config = yaml.safe_load(pathlib.Path("_quarto.yml").read_text(encoding="utf-8"))
+if fmt == "html":
+    (book / "index.html").write_text("<html>bok</html>")
+    (book / "02-resultat.html").write_text(str(config["book"]["chapters"][-1]))
+else:
+    assert fmt == "typst", fmt
+    (book / "rapport.pdf").write_bytes(b"%PDF-1.7 quarto " + os.environ["SOURCE_DATE_EPOCH"].encode())
 """
 
 
 def test_quarto_backend_copies_outputs(tmp_path, monkeypatch):
     project = make_project(tmp_path)
+    config = yaml.safe_load((project / "_quarto.yml").read_text(encoding="utf-8"))
+    config["book"]["appendices"] = ["bilaga.qmd"]
+    (project / "_quarto.yml").write_text(yaml.safe_dump(config, allow_unicode=True), encoding="utf-8")
+    (project / "bilaga.qmd").write_text("# Bilaga 1. Metod\n", encoding="utf-8")
     monkeypatch.setenv("QUARTO_PATH", str(_script(tmp_path / "quarto", FAKE_QUARTO)))
-    html, pdf = render_book(project, tmp_path / "ut")
-    assert pdf.read_bytes() == b"%PDF-1.7 quarto"
-    assert "rapport-html/index.html" in html.read_text(encoding="utf-8")
-    assert (tmp_path / "ut" / "rapport-html" / "index.html").exists()
+    monkeypatch.delenv("SOURCE_DATE_EPOCH", raising=False)
+    monkeypatch.delenv("KVINNOFRID_RENDERER", raising=False)
+    out = tmp_path / "ut"
+    (out / "html").mkdir(parents=True)
+    (out / "html" / "gammal.html").write_text("från en tidigare körning")
+    html, pdf = render_book(project, out)
+    # the PDF's date is the book's date (2023-10-10, UTC), handed to Typst as SOURCE_DATE_EPOCH
+    assert pdf == out / "rapport.pdf" and pdf.read_bytes() == b"%PDF-1.7 quarto 1696896000"
+    assert html == out / "html" / "index.html" and html.read_text(encoding="utf-8") == "<html>bok</html>"
+    assert sorted(p.name for p in (out / "html").iterdir()) == ["02-resultat.html", "index.html"]
+    # the HTML book gets the appendices as a part "Bilagor" (no "Bilaga A —" prefix by Quarto)
+    assert (out / "html" / "02-resultat.html").read_text() == "{'part': 'Bilagor', 'chapters': ['bilaga.qmd']}"
+    assert not (project / "_book").exists()  # rendered in a scratch copy
 
 
 def test_quarto_failure_is_checked_not_ignored(tmp_path, monkeypatch):
@@ -283,7 +304,7 @@ def test_html_in_a_real_browser(rendered):
         )
         try:
             page = browser.new_page()
-            page.goto((out / "rapport.html").as_uri())
+            page.goto((out / "html" / "index.html").as_uri())
             page.wait_for_load_state("load")
             images = page.evaluate("Array.from(document.images).map(i => [i.complete, i.naturalWidth])")
             assert images and all(done and width > 0 for done, width in images)

@@ -92,7 +92,7 @@ def test_interim_round_is_the_compilation_at_its_date(pipeline_run, shares, roun
 
 
 def _report_text(pipeline_run) -> str:
-    page = (pipeline_run.results / "report" / "rapport.html").read_text(encoding="utf-8")
+    page = (pipeline_run.results / "report" / "html" / "index.html").read_text(encoding="utf-8")
     page = re.sub(r"data:[^\"')\s]+", "", page)                  # embedded images and csv
     text = html.unescape(re.sub(r"<[^>]+>", " ", page))
     return re.sub(r"[ \t\r\n]+", " ", text)                      # keep the no-break spaces

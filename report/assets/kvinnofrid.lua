@@ -12,6 +12,18 @@ SU-Kvinnofrid report filter (used by Quarto and by the built-in pandoc backend).
    frames them in HTML), so neither the demo warning nor placeholder text is missed.
 5. In HTML a figure `figures/x.png` is shown as `figures/x.svg` when that file exists:
    the chapters name the PNG (what the PDF needs), the browser gets the sharp vector.
+6. Tables with a caption (`: Figur 1. ...` under a pipe table): in Typst the table
+   goes into `#figure(kind: table, caption: ...)` with the caption on top. Quarto's
+   Typst output drops the caption of a table that is not a cross-reference
+   (`{#tbl-...}`, which would add Quarto's own "Tabell N"); pandoc keeps it. Doing it
+   here for both gives the same captions in both backends.
+7. Quarto's HTML book: level-1 headings are `.unnumbered`, so an appendix's title stays
+   "Bilaga 1. ..." (the chapters carry their own numbers) instead of "Bilaga A — Bilaga 1. ...".
+   Not in Typst, where Quarto's book filter reads an unnumbered first appendix heading
+   as its own divider and drops it.
+8. A span `[...]{.kf-renderer}` (the colophon) gets the metadata value
+   `kvinnofrid-renderer`: which backend rendered the report and its version
+   (kvinnofrid.reporting.render sets it for both backends).
 ]]
 
 local function format_matches(spec)
@@ -133,3 +145,44 @@ function Image(img)
   end
   if changed then return img end
 end
+
+local renderer = nil
+
+local function read_meta(meta)
+  if meta["kvinnofrid-renderer"] ~= nil then
+    renderer = pandoc.utils.stringify(meta["kvinnofrid-renderer"])
+  end
+end
+
+function Span(span)
+  if span.classes:includes("kf-renderer") and renderer ~= nil and renderer ~= "" then
+    span.content = pandoc.Inlines(renderer)
+    return span
+  end
+end
+
+function Table(tbl)
+  if not FORMAT:match("typst") then return nil end
+  local caption = pandoc.utils.blocks_to_inlines(tbl.caption.long or {})
+  if #caption == 0 then return nil end
+  local markup = pandoc.write(pandoc.Pandoc({ pandoc.Plain(caption) }), "typst"):gsub("%s+$", "")
+  tbl.caption = pandoc.Caption({})
+  return {
+    pandoc.RawBlock("typst", "#figure(kind: table, caption: figure.caption(position: top, [" .. markup .. "]))["),
+    tbl,
+    pandoc.RawBlock("typst", "]"),
+  }
+end
+
+function Header(h)
+  if quarto ~= nil and is_html() and h.level == 1 and not h.classes:includes("unnumbered") then
+    h.classes:insert("unnumbered")
+    return h
+  end
+end
+
+-- The metadata first (Meta runs last in a single pass), then the document.
+return {
+  { Meta = read_meta },
+  { Div = Div, Link = Link, Image = Image, Span = Span, Table = Table, Header = Header },
+}

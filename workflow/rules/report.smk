@@ -39,11 +39,13 @@ rule report_text:
         "../../scripts/report_text.py"
 
 
+# The book site (Quarto: one page per chapter; built-in backend: one page) in html/,
+# index.html first, and the PDF beside it (kvinnofrid.reporting.render.output_paths).
 rule render_report:
     input:
         "build/report",
     output:
-        html=f"{RESULTS}/report/rapport.html",
+        html=directory(f"{RESULTS}/report/html"),
         pdf=f"{RESULTS}/report/rapport.pdf",
     log:
         "logs/render_report.log",

@@ -1,20 +1,35 @@
-"""Render the report's Quarto book project to ``rapport.html`` and ``rapport.pdf``.
+"""Render the report's Quarto project to HTML and PDF, with Quarto or the built-in backend.
 
-``render_book(project_dir, out_dir)`` has two backends behind one function:
+``render_book(project_dir, out_dir, name=...)`` has two backends behind one function:
 
 1. **quarto**: ``quarto`` from ``QUARTO_PATH`` or the PATH → ``quarto render`` on the
-   project; the exit status is checked here (the Python ``quarto`` wrapper ignores it).
-   A Quarto book's HTML is a small website: it is copied to ``out_dir/rapport-html/``
-   and ``rapport.html`` opens it; the PDF is copied to ``rapport.pdf``.
-2. **builtin** (no Quarto): reads ``_quarto.yml`` (book title, subtitle, author, date,
+   project (both formats, its ``_quarto.yml``); the exit status is checked here.
+2. **builtin** (no Quarto): reads ``_quarto.yml`` (title, subtitle, author, date,
    chapters, appendices; format.html css/toc-depth; format.typst papersize/toc-depth),
    joins the chapter files into one Pandoc Markdown document, and runs the pandoc
    binary of the ``pypandoc-binary`` wheel to one self-contained HTML file
    (``--embed-resources``) and to Typst with ``assets/kvinnofrid.typst``; the ``typst``
-   package makes the PDF. Both use ``assets/kvinnofrid.lua`` (HTML-only blocks,
-   CSV downloads as data: URIs, alt texts).
+   package makes the PDF. Both use ``assets/kvinnofrid.lua`` and the same Typst partials
+   (``typst-template.typ``, ``typst-show.typ``), so the chapters, figures, captions,
+   tables and numbers are the same; the built-in backend starts the appendices with the
+   same ``appendices`` call that Quarto's book format emits.
 
 ``KVINNOFRID_RENDERER=quarto|builtin`` (or the ``backend`` argument) overrides the choice.
+
+What is written (``out_dir``; ``name`` is ``rapport`` for the national report):
+
+* a **book** project (``project: type: book``, the national report):
+  ``<name>.pdf`` and ``html/index.html``. With Quarto ``html/`` is Quarto's book
+  site (one page per chapter, sidebar, search; ``site_libs/``, ``figures/`` beside
+  it); the built-in backend writes the whole book as the one page ``html/index.html``.
+* a **single document** (``project: type: default``, the unit and län reports):
+  ``<name>.pdf`` and a self-contained ``<name>.html`` (both backends).
+
+Both backends render in a scratch copy of ``project_dir`` (so the project, a Snakemake
+input, is never written to) and date the PDF from the report's own date
+(``SOURCE_DATE_EPOCH`` when set, else ``book.date``/``date``): two renders of the same
+project are byte-identical. The colophon names the backend and its version: a span
+``[…]{.kf-renderer}`` gets the metadata value ``kvinnofrid-renderer`` (kvinnofrid.lua).
 
 The project directory ``render_book`` expects (``build/report/``)::
 
@@ -28,17 +43,20 @@ The project directory ``render_book`` expects (``build/report/``)::
     figures/diagram_NN.png|svg  figures (figures stage)
     tables/diagram_NN.csv       diagram tables, linked from the HTML (tables stage)
 
-Paths inside the chapters are relative to the project directory. The built-in backend
-writes its intermediate files there too (``_rapport.md``, ``_rapport.typ``).
+Paths inside the chapters are relative to the project directory.
 """
 
 from __future__ import annotations
 
+import datetime as dt
+import logging
 import os
 import re
 import shutil
 import subprocess
-from collections.abc import Sequence
+import tempfile
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -53,11 +71,21 @@ __all__ = [
     "quarto_path",
     "pandoc_path",
     "read_book",
+    "renderer_label",
+    "output_paths",
     "Book",
 ]
 
-HTML_SITE_DIR = "rapport-html"
+log = logging.getLogger("kvinnofrid")
+
+HTML_DIR = "html"
 STDERR_TAIL_LINES = 25
+# Quarto's title of the appendices for lang: sv (language key section-title-appendices).
+APPENDICES_TITLE = "Bilagor"
+# Metadata key the colophon's ``.kf-renderer`` span is filled from (kvinnofrid.lua).
+RENDERER_META = "kvinnofrid-renderer"
+# Left out of the scratch copy: earlier outputs and caches of either backend.
+_NOT_COPIED = ("_book", "_output", ".quarto", "_rapport.md", "_rapport.typ", "_rapport-metadata.yaml")
 
 
 class RenderError(UserFacingError):
@@ -112,10 +140,12 @@ def choose_backend(backend: str | None = None) -> str:
     return "quarto" if quarto_path() else "builtin"
 
 
-def _run(cmd: Sequence[str], cwd: Path, backend: str, step: str) -> subprocess.CompletedProcess[str]:
+def _run(cmd: Sequence[str], cwd: Path, backend: str, step: str,
+         env: Mapping[str, str] | None = None) -> subprocess.CompletedProcess[str]:
     try:
         done = subprocess.run(
-            [str(c) for c in cmd], cwd=cwd, capture_output=True, text=True, encoding="utf-8", errors="replace"
+            [str(c) for c in cmd], cwd=cwd, capture_output=True, text=True, encoding="utf-8", errors="replace",
+            env=None if env is None else dict(env),
         )
     except FileNotFoundError as missing:
         raise RenderError(backend, step, f"programmet {cmd[0]} finns inte") from missing
@@ -128,28 +158,63 @@ def _run(cmd: Sequence[str], cwd: Path, backend: str, step: str) -> subprocess.C
     return done
 
 
-# --------------------------------------------------------------------------- the book project
+def _first_line(text: str) -> str:
+    return (text.strip().splitlines() or [""])[0].strip()
+
+
+def _tool_version(tool: str | Path) -> str:
+    """The first line of ``tool --version``; empty if it fails (the render itself then
+    reports the broken tool, with its step)."""
+    try:
+        return _first_line(_run([tool, "--version"], Path.cwd(), str(tool), "--version").stdout)
+    except RenderError:
+        return ""
+
+
+def renderer_label(backend: str, tool: str | Path | None = None) -> str:
+    """What the colophon says rendered the report, e.g. ``Quarto 1.10.18`` or
+    ``inbyggd motor (pandoc 3.6, typst 0.15.2)``."""
+    if backend == "quarto":
+        return f"Quarto {_tool_version(tool or quarto_path() or 'quarto')}".strip()
+    from importlib.metadata import PackageNotFoundError, version
+
+    pandoc_version = _tool_version(tool or pandoc_path()) or "pandoc"
+    try:
+        typst_version = f"typst {version('typst')}"
+    except PackageNotFoundError:
+        typst_version = "typst"
+    return f"inbyggd motor ({pandoc_version}, {typst_version})"
+
+
+# --------------------------------------------------------------------------- the project
 
 
 class Book:
-    """What the built-in backend reads from ``_quarto.yml``."""
+    """What the built-in backend reads from ``_quarto.yml``: a book (``book:`` holds the
+    metadata and the chapters) or a single document (``index.qmd``, metadata at the top)."""
 
     def __init__(self, project_dir: Path, config: dict[str, Any]) -> None:
         self.project_dir = project_dir
         self.config = config
-        book = config.get("book") or {}
-        self.title: str = str(book.get("title") or "Rapport")
-        self.subtitle: str | None = book.get("subtitle")
-        author = book.get("author")
+        self.is_book = (config.get("project") or {}).get("type") == "book"
+        meta = (config.get("book") or {}) if self.is_book else config
+        self.title: str = str(meta.get("title") or "Rapport")
+        self.subtitle: str | None = meta.get("subtitle")
+        author = meta.get("author")
         self.authors: list[str] = (
             [a if isinstance(a, str) else str(a.get("name", "")) for a in author]
             if isinstance(author, list)
             else ([str(author)] if author else [])
         )
-        self.date: str | None = None if book.get("date") is None else str(book.get("date"))
+        self.date: str | None = None if meta.get("date") is None else str(meta.get("date"))
         self.lang: str = str(config.get("lang") or "sv")
-        self.chapters: list[Path] = [project_dir / p for p in _flatten(book.get("chapters") or [])]
-        self.chapters += [project_dir / p for p in _flatten(book.get("appendices") or [])]
+        self.output_file: str = str(meta.get("output-file") or "")
+        if self.is_book:
+            self.main: list[Path] = [project_dir / p for p in _flatten(meta.get("chapters") or [])]
+            self.appendices: list[Path] = [project_dir / p for p in _flatten(meta.get("appendices") or [])]
+        else:
+            self.main, self.appendices = [project_dir / "index.qmd"], []
+        self.chapters: list[Path] = self.main + self.appendices
         formats = config.get("format") or {}
         self.html: dict[str, Any] = formats.get("html") or {}
         self.typst: dict[str, Any] = formats.get("typst") or {}
@@ -160,6 +225,23 @@ class Book:
     def css(self) -> list[Path]:
         css = self.html.get("css") or []
         return [self.project_dir / c for c in ([css] if isinstance(css, str) else css)]
+
+    @property
+    def output_dir(self) -> Path:
+        """Where ``quarto render`` writes (project.output-dir; Quarto's defaults otherwise)."""
+        configured = (self.config.get("project") or {}).get("output-dir")
+        return self.project_dir / str(configured or ("_book" if self.is_book else "."))
+
+    def epoch(self) -> int | None:
+        """The PDF's timestamp: ``SOURCE_DATE_EPOCH`` if set, else the report's date (UTC midnight)."""
+        env = os.environ.get("SOURCE_DATE_EPOCH", "").strip()
+        if env.isdigit():
+            return int(env)
+        match = re.match(r"(\d{4})-(\d{2})-(\d{2})", self.date or "")
+        if not match:
+            return None
+        day = dt.datetime(*map(int, match.groups()), tzinfo=dt.timezone.utc)
+        return int(day.timestamp())
 
 
 def _flatten(entries: list[Any]) -> list[str]:
@@ -176,7 +258,8 @@ def _flatten(entries: list[Any]) -> list[str]:
 
 
 def read_book(project_dir: Path) -> Book:
-    """Parse ``_quarto.yml`` of a book project; RenderError if it is missing or not a book."""
+    """Parse ``_quarto.yml`` of a book or single-document project; RenderError if it is
+    missing, not YAML, another kind of project, or names chapter files that do not exist."""
     config_path = project_dir / "_quarto.yml"
     if not config_path.exists():
         raise RenderError("inbyggd", "läsa _quarto.yml", f"filen {config_path} finns inte")
@@ -184,8 +267,9 @@ def read_book(project_dir: Path) -> Book:
         config = yaml.safe_load(config_path.read_text(encoding="utf-8")) or {}
     except yaml.YAMLError as bad:
         raise RenderError("inbyggd", "läsa _quarto.yml", f"{config_path} är inte giltig YAML: {bad}") from bad
-    if (config.get("project") or {}).get("type") != "book":
-        raise RenderError("inbyggd", "läsa _quarto.yml", f"{config_path} beskriver inget bokprojekt (project: type: book)")
+    if (config.get("project") or {}).get("type", "default") not in ("book", "default"):
+        raise RenderError("inbyggd", "läsa _quarto.yml",
+                          f"{config_path} beskriver varken en bok (project: type: book) eller ett dokument")
     book = Book(project_dir, config)
     missing = [str(p.relative_to(project_dir)) for p in book.chapters if not p.exists()]
     if not book.chapters:
@@ -193,6 +277,13 @@ def read_book(project_dir: Path) -> Book:
     if missing:
         raise RenderError("inbyggd", "läsa kapitlen", f"kapitelfiler saknas i {project_dir}: {', '.join(missing)}")
     return book
+
+
+def output_paths(book: Book, out_dir: Path, name: str) -> tuple[Path, Path]:
+    """(HTML, PDF) that ``render_book`` writes: ``html/index.html`` for a book,
+    ``<name>.html`` for a single document; always ``<name>.pdf``."""
+    html = out_dir / HTML_DIR / "index.html" if book.is_book else out_dir / f"{name}.html"
+    return html, out_dir / f"{name}.pdf"
 
 
 _FRONT_MATTER = re.compile(r"\A---[ \t]*\r?\n(.*?)\r?\n(?:---|\.\.\.)[ \t]*(?:\r?\n|\Z)", re.DOTALL)
@@ -216,12 +307,30 @@ def _chapter_markdown(path: Path) -> str:
     return body + "\n"
 
 
+# What Quarto's book format emits before the first appendix (its orange-book filter):
+# the Typst partials define `appendices`; the heading becomes the divider page. In HTML
+# the same heading opens the appendices, as the "Bilagor" group in Quarto's sidebar does.
+_APPENDICES_START = (
+    "```{=typst}\n"
+    f'#show: appendices.with("{APPENDICES_TITLE}", hide-parent: true)\n'
+    f"#heading(level: 1, numbering: none)[{APPENDICES_TITLE}]\n"
+    "```\n\n"
+    '::: {.content-visible when-format="html"}\n'
+    f"# {APPENDICES_TITLE} {{#bilagor .unnumbered}}\n"
+    ":::\n"
+)
+
+
 def _combined_markdown(book: Book) -> str:
-    return "\n\n".join(_chapter_markdown(p) for p in book.chapters)
+    parts = [_chapter_markdown(p) for p in book.main]
+    if book.appendices:
+        parts.append(_APPENDICES_START)
+        parts += [_chapter_markdown(p) for p in book.appendices]
+    return "\n\n".join(parts)
 
 
-def _metadata(book: Book) -> dict[str, Any]:
-    meta: dict[str, Any] = {"title": book.title, "lang": book.lang}
+def _metadata(book: Book, renderer: str) -> dict[str, Any]:
+    meta: dict[str, Any] = {"title": book.title, "lang": book.lang, RENDERER_META: renderer}
     if book.subtitle:
         meta["subtitle"] = book.subtitle
     if book.authors:
@@ -235,129 +344,139 @@ def _metadata(book: Book) -> dict[str, Any]:
 # --------------------------------------------------------------------------- backends
 
 
-def _render_builtin(project_dir: Path, out_dir: Path, name: str = "rapport") -> list[Path]:
+def _render_builtin(project_dir: Path, out_dir: Path, name: str) -> list[Path]:
     backend = "inbyggd (pandoc + typst)"
     book = read_book(project_dir)
     pandoc = pandoc_path()
     if not pandoc.exists():
         raise RenderError(backend, "pandoc → HTML", f"programmet pandoc finns inte ({pandoc})")
+    html, pdf = output_paths(book, out_dir, name)
+    with _scratch_copy(project_dir) as work:
+        book = read_book(work)
+        renderer = renderer_label("builtin", pandoc)
+        log.info("rapporten sätts med %s", renderer)
+        common = _pandoc_common(book, pandoc, renderer)
+        _reset_html_output(book, html)
+        css = [a for c in book.css for a in ("--css", c.relative_to(work))]
+        toc_depth = f"--toc-depth={int(book.html.get('toc-depth', 2))}"
+        _run([*common, "--to=html5", "--standalone", "--embed-resources", toc_depth, *css, "--output", html],
+             work, backend, "pandoc → HTML")
+        typ = work / "_rapport.typ"
+        template = work / "assets" / "kvinnofrid.typst"
+        if not template.exists():
+            raise RenderError(backend, "pandoc → Typst", f"Typst-mallen {template.relative_to(work)} finns inte")
+        _run([*common, "--to=typst", "--template", template.relative_to(work),
+              f"--toc-depth={int(book.typst.get('toc-depth', 2))}",
+              "--variable", f"papersize={book.typst.get('papersize', 'a4')}", "--output", typ.name],
+             work, backend, "pandoc → Typst")
+        _typst_pdf(typ, pdf, work, book.epoch(), backend)
+    return [html, pdf]
 
-    source = project_dir / "_rapport.md"
-    meta_file = project_dir / "_rapport-metadata.yaml"
-    source.write_text(_combined_markdown(book), encoding="utf-8")
-    meta_file.write_text(yaml.safe_dump(_metadata(book), allow_unicode=True, sort_keys=True), encoding="utf-8")
-    filters = [a for f in book.filters if f.exists() for a in ("--lua-filter", f)]
-    common = [
-        pandoc,
-        source.name,
-        "--from=markdown",
-        "--metadata-file",
-        meta_file.name,
-        "--resource-path",
-        ".",
-        "--toc",
-        "--wrap=none",
-        *filters,
-    ]
 
-    out_dir.mkdir(parents=True, exist_ok=True)
-    html = out_dir / f"{name}.html"
-    css = [a for c in book.css for a in ("--css", c.relative_to(project_dir))]
-    _run(
-        [
-            *common,
-            "--to=html5",
-            "--standalone",
-            "--embed-resources",
-            f"--toc-depth={int(book.html.get('toc-depth', 2))}",
-            *css,
-            "--output",
-            html.resolve(),
-        ],
-        project_dir,
-        backend,
-        "pandoc → HTML",
-    )
+def _pandoc_common(book: Book, pandoc: Path, renderer: str) -> list[Any]:
+    """The pandoc arguments both formats share; writes the combined source and metadata."""
+    work = book.project_dir
+    (work / "_rapport.md").write_text(_combined_markdown(book), encoding="utf-8")
+    (work / "_rapport-metadata.yaml").write_text(
+        yaml.safe_dump(_metadata(book, renderer), allow_unicode=True, sort_keys=True), encoding="utf-8")
+    filters = [a for f in book.filters if f.exists() for a in ("--lua-filter", f.relative_to(work))]
+    return [pandoc, "_rapport.md", "--from=markdown", "--metadata-file", "_rapport-metadata.yaml",
+            "--resource-path", ".", "--toc", "--wrap=none", *filters]
 
-    typ = project_dir / "_rapport.typ"
-    template = project_dir / "assets" / "kvinnofrid.typst"
-    if not template.exists():
-        raise RenderError(backend, "pandoc → Typst", f"Typst-mallen {template} finns inte")
-    _run(
-        [
-            *common,
-            "--to=typst",
-            "--template",
-            template.relative_to(project_dir),
-            f"--toc-depth={int(book.typst.get('toc-depth', 2))}",
-            "--variable",
-            f"papersize={book.typst.get('papersize', 'a4')}",
-            "--output",
-            typ.name,
-        ],
-        project_dir,
-        backend,
-        "pandoc → Typst",
-    )
 
-    pdf = out_dir / f"{name}.pdf"
+def _typst_pdf(typ: Path, pdf: Path, root: Path, epoch: int | None, backend: str) -> None:
     try:
         import typst
     except ImportError as missing:
         raise RenderError(backend, "typst → PDF", "paketet typst saknas; installera projektets beroenden") from missing
     try:
-        typst.compile(str(typ), output=str(pdf), root=str(project_dir))
+        typst.compile(str(typ), output=str(pdf), root=str(root), timestamp=epoch)
     except Exception as failed:  # typst raises its own error types with the diagnostics
         raise RenderError(backend, "typst → PDF", f"typst kunde inte sätta {typ.name}", str(failed)) from failed
-    return [html, pdf]
 
 
-def _quarto_outputs(project_dir: Path) -> tuple[Path, str]:
-    config = yaml.safe_load((project_dir / "_quarto.yml").read_text(encoding="utf-8")) or {}
-    output_dir = project_dir / str((config.get("project") or {}).get("output-dir") or "_book")
-    output_file = str((config.get("book") or {}).get("output-file") or "")
-    return output_dir, output_file
+@contextmanager
+def _scratch_copy(project_dir: Path) -> Iterator[Path]:
+    """A temporary copy of the project to render in (without earlier outputs): the
+    project stays as the text stage wrote it, and no cache of an earlier run is used."""
+    with tempfile.TemporaryDirectory(prefix="kvinnofrid-render-") as tmp:
+        work = Path(tmp) / "projekt"
+        shutil.copytree(project_dir, work, ignore=shutil.ignore_patterns(*_NOT_COPIED))
+        yield work
 
 
-def _render_quarto(project_dir: Path, out_dir: Path, quarto: str, name: str = "rapport") -> list[Path]:
+def _reset_html_output(book: Book, html: Path) -> None:
+    """An empty html/ for a book (no chapter pages left from the other backend)."""
+    if book.is_book and html.parent.exists():
+        shutil.rmtree(html.parent)
+    html.parent.mkdir(parents=True, exist_ok=True)
+
+
+def _appendices_as_part(work: Path) -> None:
+    """For Quarto's HTML: the book's appendices as a part "Bilagor" of book.chapters.
+
+    Quarto's HTML book prefixes every appendix title with its own letter ("Bilaga A —
+    Bilaga 1. Deltagande …"); the report's appendices number themselves, so the HTML
+    gets them as a part (the same "Bilagor" group in the sidebar, titles as written).
+    The PDF keeps Quarto's real appendices (``#show: appendices.with(...)``)."""
+    path = work / "_quarto.yml"
+    config = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    book = config.get("book") or {}
+    if config.get("project", {}).get("type") == "book" and book.get("appendices"):
+        book["chapters"] = [*(book.get("chapters") or []),
+                            {"part": APPENDICES_TITLE, "chapters": book.pop("appendices")}]
+        path.write_text(yaml.safe_dump(config, allow_unicode=True, sort_keys=False), encoding="utf-8")
+
+
+def _quarto_run(quarto: str, to: str, work: Path, renderer: str, env: Mapping[str, str], backend: str) -> None:
+    _run([quarto, "render", ".", "--to", to, "-M", f"{RENDERER_META}:{renderer}"],
+         work, backend, f"quarto render --to {to}", env)
+
+
+def _render_quarto(project_dir: Path, out_dir: Path, quarto: str, name: str) -> list[Path]:
+    """HTML first (into html/ or <name>.html), then the PDF: one ``quarto render --to``
+    per format, since the HTML book reads its appendices as a part (see above)."""
     backend = f"quarto ({quarto})"
     if not (project_dir / "_quarto.yml").exists():
         raise RenderError(backend, "quarto render", f"{project_dir / '_quarto.yml'} finns inte")
-    _run([quarto, "render", "."], project_dir, backend, "quarto render")
-    output_dir, output_file = _quarto_outputs(project_dir)
-    pdfs = sorted(output_dir.glob("*.pdf"))
-    chosen = [p for p in pdfs if p.stem == output_file] or pdfs
-    if not chosen:
-        raise RenderError(backend, "hämta PDF", f"quarto render gav ingen PDF i {output_dir}")
-    index = output_dir / "index.html"
-    if not index.exists():
-        raise RenderError(backend, "hämta HTML", f"quarto render gav ingen {index}")
-
-    out_dir.mkdir(parents=True, exist_ok=True)
-    pdf = out_dir / f"{name}.pdf"
-    shutil.copyfile(chosen[0], pdf)
-    site_name = HTML_SITE_DIR if name == "rapport" else f"{name}-html"
-    site = out_dir / site_name
-    if site.exists():
-        shutil.rmtree(site)
-    shutil.copytree(output_dir, site, ignore=shutil.ignore_patterns("*.pdf"))
-    html = out_dir / f"{name}.html"
-    html.write_text(
-        "<!DOCTYPE html>\n<html lang=\"sv\"><head><meta charset=\"utf-8\">"
-        f"<meta http-equiv=\"refresh\" content=\"0; url={site_name}/index.html\">"
-        "<title>Rapport</title></head>"
-        f"<body><p><a href=\"{site_name}/index.html\">Öppna rapporten</a></p></body></html>\n",
-        encoding="utf-8",
-    )
+    book = read_book(project_dir)
+    html, pdf = output_paths(book, out_dir, name)
+    renderer = renderer_label("quarto", quarto)
+    log.info("rapporten sätts med %s (%s)", renderer, quarto)
+    env = dict(os.environ)
+    epoch = book.epoch()
+    if epoch is not None:
+        env["SOURCE_DATE_EPOCH"] = str(epoch)  # Typst's creation date when the document sets none
+    stem = book.output_file or "index"
+    with _scratch_copy(project_dir) as work:
+        _appendices_as_part(work)
+        _quarto_run(quarto, "html", work, renderer, env, backend)
+        site = read_book(work).output_dir
+        page = site / ("index.html" if book.is_book else f"{stem}.html")
+        if not page.exists():
+            raise RenderError(backend, "hämta HTML", f"quarto render gav ingen {page.name}")
+        _reset_html_output(book, html)
+        if book.is_book:
+            shutil.copytree(site, html.parent, dirs_exist_ok=True, ignore=shutil.ignore_patterns("*.pdf", "*.typ"))
+        else:
+            shutil.copyfile(page, html)
+    with _scratch_copy(project_dir) as work:
+        _quarto_run(quarto, "typst", work, renderer, env, backend)
+        made = read_book(work).output_dir
+        pdfs = sorted(made.glob("*.pdf"))
+        chosen = [p for p in pdfs if p.stem == stem] or pdfs
+        if not chosen:
+            raise RenderError(backend, "hämta PDF", f"quarto render gav ingen PDF i {made.name}")
+        shutil.copyfile(chosen[0], pdf)
     return [html, pdf]
 
 
 def render_book(project_dir: Path, out_dir: Path, backend: str | None = None,
                 name: str = "rapport") -> list[Path]:
-    """Render the book in ``project_dir`` to ``out_dir/<name>.html`` and ``<name>.pdf``
-    (the national report: ``rapport``; a unit's report: its slug).
+    """Render the project in ``project_dir`` into ``out_dir`` (see the module docstring
+    for the layout; ``name``: ``rapport`` for the national report, a unit's slug).
 
-    Returns the two paths. Raises ``RenderError`` (a UserFacingError) naming the
+    Returns [HTML page, PDF]. Raises ``RenderError`` (a UserFacingError) naming the
     backend and the step that failed, with the tail of the tool's own messages.
     """
     project_dir = Path(project_dir).resolve()

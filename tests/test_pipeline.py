@@ -20,6 +20,7 @@ import yaml
 from polars.testing import assert_frame_equal
 
 from kvinnofrid.spec import codebook
+from kvinnofrid.stages.redaction import PERSONAL_NUMBER
 
 from kvinnofrid.demo import simulate
 from kvinnofrid.stages.compile import case_id_expr
@@ -161,9 +162,15 @@ def test_no_personal_data_reaches_any_output_interim_file_or_log(pipeline_run, s
     assert scan_for_personal_data(folders, needles) > 200
 
 
+_HASH = re.compile(r"[0-9a-f]{32,}")
+_PERSONAL_NUMBER = re.compile(PERSONAL_NUMBER)
+
+
 def scan_for_personal_data(folders: list[Path], needles: set[str]) -> int:
-    """Assert that no file under ``folders`` (PNG pictures aside) holds any needle;
-    returns the number of files scanned. Also used by the unit-report tests."""
+    """Assert that no file under ``folders`` (PNG pictures aside) holds any needle or
+    anything shaped like a personal identity number (hex digests, whose digit runs can
+    look like one, left aside); returns the number of files scanned. Also used by the
+    unit-report and real-export tests."""
     scanned = 0
     for folder in folders:
         for path in sorted(folder.rglob("*")):
@@ -173,6 +180,8 @@ def scan_for_personal_data(folders: list[Path], needles: set[str]) -> int:
             for text in _texts_of(path):
                 leaked = [n for n in needles if n in text]
                 assert not leaked, f"{path} contains {leaked[:3]}"
+                shaped = _PERSONAL_NUMBER.search(_HASH.sub(" ", text))
+                assert shaped is None, f"{path} holds something shaped like a personal identity number"
     return scanned
 
 

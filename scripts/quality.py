@@ -22,7 +22,7 @@ def main(smk) -> None:
     quality.quality_summary(cleaned, warnings, units=units).write_csv(folder / "summary.csv")
     readable = [(meta, result) for meta, result in cleaned if not meta.get("unreadable")]
     quality.not_exports_table(smk.params.not_exports).write_csv(folder / "not_exports.csv")
-    for slug, html in quality.unit_pages(readable, warnings).items():
+    for slug, html in quality.unit_pages(readable, warnings, units=units).items():
         (folder / f"{slug}.html").write_text(html, encoding="utf-8")
 
 

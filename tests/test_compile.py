@@ -13,6 +13,7 @@ from test_clean import PERIOD, key, meta_for, raw_frame
 from kvinnofrid.spec import codebook
 from kvinnofrid.stages.clean import clean_file
 from kvinnofrid.stages.compile import CompileError, assign_units, compile_cases, slugify
+from kvinnofrid.stages.quality import quality_summary
 
 R1, R2, R3 = dt.date(2022, 6, 1), dt.date(2022, 10, 1), dt.date(2023, 2, 1)
 
@@ -220,3 +221,33 @@ def test_a_municipality_missing_from_the_register_is_a_warning_and_its_cases_are
     assert cases["unit"].to_list() == ["Ankeborg"]
     assert warnings.select("unit", "file", "row", "rule", "value").rows() == [
         ("Ankeborg", "r1/x.csv", None, "municipality_not_in_register", None)]
+
+
+def test_a_file_whose_rows_name_two_units_is_split_by_the_rows_own_values():
+    rows = [{"client_key": "a", "municipality": "Håbo"}, {"client_key": "b", "municipality": "Habo"},
+            {"client_key": "c", "municipality": "håbo "}, {"client_key": "e", "municipality": "Håbo"},
+            {"client_key": "d", "municipality": None},
+            {"client_key": None, "municipality": "Habo"}]      # quarantined, counted for Habo
+    raw = raw_frame(*rows)
+    meta = meta_for(raw, file="r1/blandat.csv", round=R1, municipality="Håbo", service_type=1)
+    files = [(meta, clean_file(raw, meta, PERIOD, R1))]
+    units = assign_units(files)
+    assert units.select("part", "unit", "unit_slug").rows() == [(2, "Habo", "habo"), (1, "Håbo", "haabo")]
+    cases, _, warnings = compile_cases(files, cutoff=R1)
+    # a row without Kommun/stadsdel belongs to the file's most common unit
+    assert cases.group_by("unit").len().sort("unit").rows() == [("Habo", 1), ("Håbo", 4)]
+    assert warnings.filter(pl.col("rule") == "file_holds_several_units").select("unit", "file").sort("unit").rows() == [
+        ("Habo", "r1/blandat.csv"), ("Håbo", "r1/blandat.csv")]
+    summary = quality_summary(files, warnings, units=units)
+    assert summary.select("unit", "rows_read", "rows_used", "rows_quarantined").sort("unit").rows() == [
+        ("Habo", 2, 1, 1), ("Håbo", 4, 4, 0)]
+
+
+def test_one_municipality_with_two_verksamhet_codes_in_one_file_is_two_units():
+    rows = [{"client_key": "a", "service_type": "Myndighet"}, {"client_key": "b", "service_type": "2"},
+            {"client_key": "c", "service_type": "1"}]
+    raw = raw_frame(*rows)
+    meta = meta_for(raw, file="r1/sigtuna.csv", round=R1, municipality="Sigtuna", service_type=1)
+    files = [(meta, clean_file(raw, meta, PERIOD, R1))]
+    cases, _, _ = compile_cases(files, cutoff=R1)
+    assert cases.group_by("unit").len().sort("unit").rows() == [("Sigtuna (Myndighet)", 2), ("Sigtuna (Utförare)", 1)]

@@ -161,6 +161,13 @@ RULES: dict[str, Rule] = _with_codebook_limits(
             "Kontrollera om ärendet har raderats av misstag i SUreg.",
         ),
         Rule(
+            "file_holds_several_units",
+            "warning",
+            "Filen innehåller rader från flera enheter (olika Kommun/stadsdel eller Verksamhet). "
+            "Raderna har delats upp efter sina egna värden och räknas för respektive enhet.",
+            "Exportera en fil per enhet, eller rätta Kommun/stadsdel (2) och Verksamhet (1) på raderna.",
+        ),
+        Rule(
             "municipality_not_in_register",
             "warning",
             "Kommun/stadsdel (2) anger varken en kommun i kommunregistret eller en stadsdel i "

@@ -38,7 +38,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -50,6 +50,7 @@ from kvinnofrid.errors import UserFacingError
 from kvinnofrid.spec import codebook as cbmod
 from kvinnofrid.spec.rules import ISSUE_SCHEMA, RULES, row_rules, with_outcome
 from kvinnofrid.stages.redaction import shown_value_expr
+from kvinnofrid.stages.unit_parts import part_counts, unit_parts
 
 VALUE_MAX_CHARS = 80
 EXCEL_EPOCH = dt.date(1899, 12, 30)  # 1900 date system (valid for serials >= 61)
@@ -84,6 +85,8 @@ class CleanResult:
     risk: pl.DataFrame
     issues: pl.DataFrame
     counts: dict[str, int] = field(default_factory=dict)
+    # Set when the file's rows name several units (stages/unit_parts.py).
+    unit_parts: list[dict[str, Any]] = field(default_factory=list)
 
     def write(
         self,
@@ -106,6 +109,8 @@ class CleanResult:
         self.excluded.write_parquet(rejected)
         self.issues.write_parquet(issues)
         meta_out = {k: v for k, v in (meta or {}).items() if k != "issues"}
+        if self.unit_parts:
+            meta_out["unit_parts"] = self.unit_parts
         Path(report).write_text(
             json.dumps({"file": self.file, "round": self.round.isoformat(), "counts": self.counts, "meta": meta_out},
                        ensure_ascii=False, indent=2, default=str) + "\n",
@@ -363,8 +368,21 @@ def clean_file(
     issue_frame = pl.concat([i.select(ISSUE_SCHEMA.names()).cast(dict(ISSUE_SCHEMA)) for i in issues])
     counts = count_rows(int(meta.get("rows_read", raw.height)), frame, out, excluded, issue_frame)
     check_accounting(counts, file)
-    return CleanResult(file=file, round=round_value, used=out, excluded=excluded, risk=risk,
-                       issues=issue_frame, counts=counts)
+    result = CleanResult(file=file, round=round_value, used=out, excluded=excluded, risk=risk,
+                         issues=issue_frame, counts=counts)
+    return replace(result, unit_parts=find_unit_parts(frame, result))
+
+
+def find_unit_parts(frame: pl.DataFrame, result: CleanResult) -> list[dict[str, Any]]:
+    """The parts of a file whose rows name several units, each with its accounting."""
+    lookup = _lookup("service_type").rename({"key": "_service_key", "code": "service"})
+    rows = frame.select("row", "municipality", _value_key_expr(pl.col("service_type")).alias("_service_key"))
+    rows = rows.join(lookup, on="_service_key", how="left", maintain_order="left").drop("_service_key")
+    parts = unit_parts(rows)
+    for part in parts:
+        part["counts"] = part_counts(result, part["rows"])
+        check_accounting(part["counts"], f"{result.file} ({part['municipality']})")
+    return parts
 
 
 def require_ingest_columns(raw: pl.DataFrame, file: str) -> None:

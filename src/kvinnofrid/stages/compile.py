@@ -32,6 +32,7 @@ from kvinnofrid.errors import UserFacingError
 
 from kvinnofrid.spec import codebook as cbmod
 from kvinnofrid.stages.clean import CleanResult
+from kvinnofrid.stages.unit_parts import expand_parts, several_units_warnings
 from kvinnofrid.spec.municipalities import load_register, register_name, unit_key
 from kvinnofrid.spec.rules import ISSUE_SCHEMA
 
@@ -39,6 +40,7 @@ WARNING_SCHEMA = pl.Schema({"unit": pl.String(), "round": pl.Date(), **dict(ISSU
 UNIT_SCHEMA = pl.Schema(
     {
         "file": pl.String(),
+        "part": pl.Int8(),  # 0: the whole file; 1, 2, …: a unit of a file that holds several
         "round": pl.Date(),
         "municipality": pl.String(),
         "service_type": pl.Int8(),
@@ -109,10 +111,11 @@ def assign_units(
     between rounds stays one unit; a configured district stays its own unit."""
     cb = cbmod.load()
     rows = []
-    for meta, result in cleaned:
+    for meta, result in expand_parts(cleaned):
         rows.append(
             {
                 "file": str(meta.get("file", result.file if result is not None else "?")),
+                "part": int(meta.get("part", 0)),
                 "round": _as_date(meta["round"]) if "round" in meta else result.round,
                 "municipality": _file_municipality(meta, result),
                 "service_type": _service_code(meta.get("service_type")),
@@ -120,7 +123,7 @@ def assign_units(
         )
     if not rows:
         return pl.DataFrame(schema=UNIT_SCHEMA)
-    files = pl.DataFrame(rows, schema={k: UNIT_SCHEMA[k] for k in ("file", "round", "municipality", "service_type")})
+    files = pl.DataFrame(rows, schema={k: UNIT_SCHEMA[k] for k in ("file", "part", "round", "municipality", "service_type")})
     official = _official_names(files["municipality"], register_names, districts)
     # å/ä/ö are kept: Håbo and Habo are two municipalities (case and space do not matter)
     files = files.with_columns(
@@ -154,7 +157,8 @@ def assign_units(
     if clash.height:
         raise CompileError(f"enheterna {clash['u'][0].to_list()} får samma filnamn {clash['unit_slug'][0]!r}")
     doubles = (
-        files.group_by(["unit", "round"]).agg(pl.col("file").sort().alias("files"), pl.len().alias("n")).filter(pl.col("n") > 1)
+        files.group_by(["unit", "round"]).agg(pl.col("file").unique().sort().alias("files"), pl.col("file").n_unique().alias("n"))
+        .filter(pl.col("n") > 1)
         .sort("round", "unit")
     )
     if doubles.height:
@@ -225,6 +229,7 @@ def compile_cases(
     one ``case_missing_from_later_export`` per vanished case (file/row of the old file,
     value = its opening date). ``period``, when given, is asserted on the result.
     """
+    cleaned = expand_parts(cleaned)
     units = assign_units(cleaned, register_names, districts)
     used, risk_all = _tag_with_units(cleaned, units)
     if used is None:
@@ -232,7 +237,9 @@ def compile_cases(
     latest = units.filter(pl.col("round") <= cutoff).group_by("unit").agg(pl.col("round").max().alias("_latest"))
     used = used.filter(pl.col("round") <= cutoff).join(latest, on="unit", how="inner")
     current = used.filter(pl.col("round") == pl.col("_latest"))
+    unit_of = {(r["file"], r["part"]): r["unit"] for r in units.iter_rows(named=True)}
     warnings = pl.concat([
+        several_units_warnings(cleaned, unit_of),
         warn_unit_names(units, register_names, districts),
         warn_vanished_cases(current, used.filter(pl.col("round") < pl.col("_latest"))),
     ])
@@ -261,10 +268,10 @@ def _tag_with_units(
     """(used rows, risk rows) of every file with its unit, slug and round (file and row
     of the used rows kept as ``_file``/``_row``); None where no file has any."""
     schema = cbmod.case_schema()
-    by_file = {r["file"]: r for r in units.iter_rows(named=True)}
+    by_file = {(r["file"], r["part"]): r for r in units.iter_rows(named=True)}
     used_parts, risk_parts = [], []
     for meta, result in cleaned:
-        info = by_file[str(meta.get("file", result.file))]
+        info = by_file[(str(meta.get("file", result.file)), int(meta.get("part", 0)))]
         tags = [pl.lit(info["unit"], pl.String).alias("unit"), pl.lit(info["unit_slug"], pl.String).alias("_slug"),
                 pl.lit(info["round"], pl.Date).alias("round")]
         if result.used.height:

@@ -24,6 +24,7 @@ import polars as pl
 from kvinnofrid.spec import codebook as cbmod
 from kvinnofrid.stages.clean import COUNT_KEYS, AccountingError, CleanResult, check_accounting
 from kvinnofrid.stages.compile import assign_units
+from kvinnofrid.stages.unit_parts import expand_parts
 from kvinnofrid.spec.rules import ISSUE_SCHEMA, OUTCOME_LABELS, RULES
 
 SUMMARY_COUNT_COLUMNS = [*COUNT_KEYS, *RULES]
@@ -35,6 +36,11 @@ def summary_schema() -> pl.Schema:
 
 def _file_of(meta: dict, result: CleanResult) -> str:
     return str(meta.get("file", result.file))
+
+
+def _part_of(meta: dict, result: CleanResult) -> tuple[str, int]:
+    """(file, part): a file that holds several units is one part per unit (unit_parts)."""
+    return _file_of(meta, result), int(meta.get("part", 0))
 
 
 def quality_summary(
@@ -49,14 +55,15 @@ def quality_summary(
     schema = summary_schema()
     if not cleaned:
         return pl.DataFrame(schema=schema)
+    cleaned = expand_parts(cleaned)
     units = units if units is not None else assign_units(cleaned)
-    unit_of = dict(units.select("file", "unit").iter_rows())
+    unit_of = {(f, part): u for f, part, u in units.select("file", "part", "unit").iter_rows()}
     rows = []
     for meta, result in cleaned:
         # An unreadable file skipped by `on_unreadable_file: skip` has no unit: it gets a
         # row of its own so the summary still lists it.
         rnd = result.round
-        unit = unit_of.get(_file_of(meta, result)) or f"Oläsbar fil: {_file_of(meta, result)}"
+        unit = unit_of.get(_part_of(meta, result)) or f"Oläsbar fil: {_file_of(meta, result)}"
         counts = {k: int(result.counts[k]) for k in COUNT_KEYS}
         by_rule = dict(result.issues.group_by("rule").len().iter_rows())
         unknown = set(by_rule) - set(RULES)
@@ -250,14 +257,17 @@ def _rule_groups(issues: pl.DataFrame, max_rows_per_rule: int) -> list[dict[str,
 def unit_pages(
     cleaned: Sequence[tuple[dict, CleanResult]],
     warnings: pl.DataFrame | None = None,
+    units: pl.DataFrame | None = None,
     **kwargs: Any,
 ) -> dict[str, str]:
-    """{unit slug: HTML page} for every unit of ``cleaned`` (names by assign_units)."""
-    units = assign_units(cleaned)
-    by_file = {r["file"]: (r["unit"], r["unit_slug"]) for r in units.iter_rows(named=True)}
+    """{unit slug: HTML page} for every unit of ``cleaned``; ``units`` (compile's
+    units.csv) defaults to ``assign_units(cleaned)``."""
+    cleaned = expand_parts(cleaned)
+    units = units if units is not None else assign_units(cleaned)
+    by_part = {(r["file"], r["part"]): (r["unit"], r["unit_slug"]) for r in units.iter_rows(named=True)}
     grouped: dict[tuple[str, str], list[tuple[dict, CleanResult]]] = {}
     for meta, result in cleaned:
-        grouped.setdefault(by_file[_file_of(meta, result)], []).append((meta, result))
+        grouped.setdefault(by_part[_part_of(meta, result)], []).append((meta, result))
     return {slug: render_unit_page(unit, files, warnings, **kwargs) for (unit, slug), files in sorted(grouped.items())}
 
 

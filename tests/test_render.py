@@ -260,6 +260,7 @@ def test_quarto_failure_is_checked_not_ignored(tmp_path, monkeypatch):
     project = make_project(tmp_path)
     fake = _script(tmp_path / "quarto", "import sys\nprint('ERROR: YAMLException: bad indentation', file=sys.stderr)\nsys.exit(1)\n")
     monkeypatch.setenv("QUARTO_PATH", str(fake))
+    monkeypatch.delenv("KVINNOFRID_RENDERER", raising=False)  # CI forces builtin for the other tests
     with pytest.raises(RenderError, match=r"(?s)motor: quarto.*steg: quarto render.*felkod 1.*bad indentation"):
         render_book(project, tmp_path / "ut")
 

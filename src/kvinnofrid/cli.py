@@ -13,19 +13,18 @@ from pathlib import Path
 
 import yaml
 
+from kvinnofrid.demo import calibration, export_writer, simulate
+from kvinnofrid.spec.diagrams import load_registry
+
 
 def _seed_from_config(path: Path) -> int:
     """config ``demo.seed``; without a config file, the generator's own default."""
     if path.is_file():
         return int(yaml.safe_load(path.read_text(encoding="utf-8"))["demo"]["seed"])
-    from kvinnofrid.demo.simulate import SimulationSettings
-
-    return SimulationSettings().seed
+    return simulate.SimulationSettings().seed
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    from kvinnofrid.demo import export_writer, simulate
-
     out = Path(args.out)
     seed = args.seed if args.seed is not None else _seed_from_config(Path(args.config))
     snapshots = simulate.simulate_rounds(simulate.SimulationSettings(seed=seed))
@@ -40,8 +39,6 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 
 def cmd_calibrate(args: argparse.Namespace) -> int:
-    from kvinnofrid.demo import calibration
-
     seed = args.seed if args.seed is not None else _seed_from_config(Path(args.config))
     return calibration.main(seed=seed)
 
@@ -52,8 +49,6 @@ EXPECTED = Path(__file__).resolve().parents[2] / "tests" / "expected"
 def cmd_freeze(args: argparse.Namespace) -> int:
     """Copy the demo run's tables and facts into tests/expected: the frozen back-test
     files. Only ever run on purpose, and review the diff before committing it."""
-    from kvinnofrid.spec.diagrams import load_registry
-
     results = Path(args.results)
     tables = sorted((results / "tables").glob("diagram_??.csv"))
     if len(tables) != len(load_registry().diagrams) or not (results / "facts.json").is_file():

@@ -19,7 +19,9 @@ from typing import Any
 import jsonschema
 import yaml
 
+from kvinnofrid.spec.diagrams import load_registry
 from kvinnofrid.stages.pseudonym import DEMO_MARKER
+from kvinnofrid.statistics.trend import trend_settings
 
 DEFAULT_SCHEMA = Path(__file__).resolve().parents[2] / "workflow" / "schemas" / "config.schema.yaml"
 
@@ -77,8 +79,6 @@ def _load_schema(schema_path: Path | None) -> dict[str, Any]:
 def _diagram_problems(config: dict[str, Any]) -> list[str]:
     """Diagram numbers are checked against the registry, not a bound in the schema:
     adding a diagram is one registry entry."""
-    from kvinnofrid.spec.diagrams import load_registry
-
     numbers = set(load_registry().numbers)
     named = [("unit_reports.diagrams", n) for n in config.get("unit_reports", {}).get("diagrams", [])]
     named += [(f"trend.measures.{i}.diagram", m.get("diagram"))
@@ -147,8 +147,6 @@ class Settings:
         from the project directory, so a run in another working directory
         (`snakemake --directory`) reads the same inputs; outputs stay relative to the
         working directory."""
-
-        from kvinnofrid.statistics.trend import trend_settings
 
         def source(value: str) -> Path:
             path = Path(value)

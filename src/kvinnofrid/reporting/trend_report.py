@@ -30,6 +30,7 @@ import polars as pl
 from kvinnofrid.reporting import figures as fig
 from kvinnofrid.reporting.markdown import attribute_text
 from kvinnofrid.reporting.numfmt import MISSING, NBSP, fmt_date, fmt_int, fmt_pct
+from kvinnofrid.statistics.trend import ROUNDS_SCHEMA, TREND_SCHEMA
 
 __all__ = ["FIGURE_TITLE", "FIGURE_CAPTION", "PREVIOUS_COLOUR", "source_labels", "trend_figure", "trend_alt_text",
            "trend_table", "trend_text", "trend_block", "trend_context", "read_trend", "read_rounds"]
@@ -301,13 +302,9 @@ def trend_context(trend: pl.DataFrame, rounds: pl.DataFrame | None = None, *,
 
 def read_trend(path: Any) -> pl.DataFrame:
     """results/trend/trend.csv as written by the trend rule, typed by TREND_SCHEMA."""
-    from kvinnofrid.statistics.trend import TREND_SCHEMA
-
     return pl.read_csv(path, schema=TREND_SCHEMA)
 
 
 def read_rounds(path: Any) -> pl.DataFrame:
     """results/trend/rounds.csv, typed by ROUNDS_SCHEMA."""
-    from kvinnofrid.statistics.trend import ROUNDS_SCHEMA
-
     return pl.read_csv(path, schema=ROUNDS_SCHEMA)

@@ -101,61 +101,78 @@ def assign_units(
     register_names: Sequence[str] | None = None,
     districts: Mapping[str, str] | None = None,
 ) -> pl.DataFrame:
-    """One row per file: ``file``, ``round``, ``municipality``, ``service_type``,
-    ``unit`` (display name) and ``unit_slug``. Raises CompileError when a unit has two
-    files in one round.
+    """One row per file (per part of a file that holds several units): ``file``,
+    ``part``, ``round``, ``municipality``, ``service_type``, ``unit`` (display name) and
+    ``unit_slug``. Raises CompileError when a unit has two files in one round.
 
     A unit is its Kommun/stadsdel text, case and space ignored, å/ä/ö kept. A text that
     names a municipality of the register (``Sigtuna kommun``, ``Göteborgs Stad``) is that
     municipality, shown by its register name, so a unit that writes its name differently
     between rounds stays one unit; a configured district stays its own unit."""
-    cb = cbmod.load()
-    rows = []
-    for meta, result in expand_parts(cleaned):
-        rows.append(
-            {
-                "file": str(meta.get("file", result.file if result is not None else "?")),
-                "part": int(meta.get("part", 0)),
-                "round": _as_date(meta["round"]) if "round" in meta else result.round,
-                "municipality": _file_municipality(meta, result),
-                "service_type": _service_code(meta.get("service_type")),
-            }
-        )
-    if not rows:
+    files = _unit_texts(cleaned)
+    if files.height == 0:
         return pl.DataFrame(schema=UNIT_SCHEMA)
-    files = pl.DataFrame(rows, schema={k: UNIT_SCHEMA[k] for k in ("file", "part", "round", "municipality", "service_type")})
-    official = _official_names(files["municipality"], register_names, districts)
+    files = _name_units(files, _official_names(files["municipality"], register_names, districts))
+    files = _distinct_slugs(files.with_columns(
+        pl.col("unit").map_elements(slugify, return_dtype=pl.String).alias("unit_slug")))
+    _refuse_shared_slugs(files)
+    _refuse_two_files_in_a_round(files)
+    return files.select(UNIT_SCHEMA.names()).sort("unit", "round")
+
+
+def _unit_texts(cleaned: Sequence[tuple[dict, CleanResult | None]]) -> pl.DataFrame:
+    """Per file (part): where it is, and the unit as its rows give it."""
+    rows = [
+        {
+            "file": str(meta.get("file", result.file if result is not None else "?")),
+            "part": int(meta.get("part", 0)),
+            "round": _as_date(meta["round"]) if "round" in meta else result.round,
+            "municipality": _file_municipality(meta, result),
+            "service_type": _service_code(meta.get("service_type")),
+        }
+        for meta, result in expand_parts(cleaned)
+    ]
+    return pl.DataFrame(rows, schema={k: UNIT_SCHEMA[k] for k in ("file", "part", "round", "municipality", "service_type")})
+
+
+def _name_units(files: pl.DataFrame, official: Mapping[str, str]) -> pl.DataFrame:
+    """``unit``: the register's name, else the spelling of the unit's latest file (ties:
+    file name), with the Verksamhet label where the municipality has several."""
     # å/ä/ö are kept: Håbo and Habo are two municipalities (case and space do not matter)
     files = files.with_columns(
         pl.col("municipality").replace_strict(official, default=None).alias("_official"),
         pl.coalesce(pl.col("municipality").replace_strict(official, default=None), pl.col("municipality"))
         .map_elements(unit_key, return_dtype=pl.String).alias("_m"),
     )
-    # display: the register's name, else the spelling of the unit's latest file (ties: file name)
     spelling = (
         files.sort(["round", "file"], descending=[True, False])
         .group_by("_m", maintain_order=True)
         .agg(pl.coalesce(pl.col("_official").first(), pl.col("municipality").first()).alias("_display"),
              pl.col("service_type").n_unique().alias("_n_types"))
     )
-    files = files.join(spelling, on="_m", how="left", maintain_order="left")
-    labels = {o.code: o.label for o in cb["service_type"].options}
+    labels = {o.code: o.label for o in cbmod.load()["service_type"].options}
     label_frame = pl.DataFrame(
         {"service_type": list(labels), "_label": list(labels.values())}, schema={"service_type": pl.Int8, "_label": pl.String}
     )
+    files = files.join(spelling, on="_m", how="left", maintain_order="left")
     files = files.join(label_frame, on="service_type", how="left", maintain_order="left")
     unit = (
         pl.when(pl.col("_n_types") > 1)
         .then(pl.format("{} ({})", pl.col("_display"), pl.col("_label").fill_null("Verksamhet saknas")))
         .otherwise(pl.col("_display"))
     )
-    files = files.with_columns(unit.alias("unit"))
-    files = files.with_columns(pl.col("unit").map_elements(slugify, return_dtype=pl.String).alias("unit_slug"))
-    files = _distinct_slugs(files)
-    # two different display names must not share a slug
-    clash = files.group_by("unit_slug").agg(pl.col("unit").n_unique().alias("n"), pl.col("unit").unique().sort().alias("u")).filter(pl.col("n") > 1)
+    return files.with_columns(unit.alias("unit"))
+
+
+def _refuse_shared_slugs(files: pl.DataFrame) -> None:
+    """Two different display names must not share a slug (file names of the reports)."""
+    clash = (files.group_by("unit_slug").agg(pl.col("unit").n_unique().alias("n"), pl.col("unit").unique().sort().alias("u"))
+             .filter(pl.col("n") > 1))
     if clash.height:
         raise CompileError(f"enheterna {clash['u'][0].to_list()} får samma filnamn {clash['unit_slug'][0]!r}")
+
+
+def _refuse_two_files_in_a_round(files: pl.DataFrame) -> None:
     doubles = (
         files.group_by(["unit", "round"]).agg(pl.col("file").unique().sort().alias("files"), pl.col("file").n_unique().alias("n"))
         .filter(pl.col("n") > 1)
@@ -168,7 +185,6 @@ def assign_units(
             f"{', '.join(first['files'])}. Varje enhet ska skicka en fil per omgång; ta bort den inaktuella filen "
             "eller rätta Kommun/stadsdel (2) och Verksamhet (1) i exporten."
         )
-    return files.select(UNIT_SCHEMA.names()).sort("unit", "round")
 
 
 def _official_names(texts: pl.Series, register_names: Sequence[str] | None,

@@ -6,6 +6,7 @@ from kvinnofrid.scriptrunner import run
 
 
 def main(smk) -> None:
+    from kvinnofrid.disclosure import kolada
     from kvinnofrid.spec import municipalities
     from kvinnofrid.statistics import stats
 
@@ -13,6 +14,10 @@ def main(smk) -> None:
     change = pl.read_parquet(smk.input.risk_change)
     units = pl.read_csv(smk.input.units).select("unit", "municipality").unique()
     register = municipalities.load_register(smk.input.register[0] if smk.input.register else None)
+    # SCB's population when given (config kolada.population), never the demo one
+    scb = (municipalities.latest_population(kolada.total_population(smk.input.population[0]),
+                                            smk.params.cutoff_year) if smk.input.population else None)
+    register = municipalities.with_population(register, scb)
     per_unit = municipalities.unit_municipalities(units, register, smk.params.districts)
     classes = list(smk.params.size_classes)
     comparisons = stats.build_stats(

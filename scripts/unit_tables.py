@@ -11,6 +11,7 @@ from kvinnofrid.scriptrunner import run
 
 
 def main(smk) -> None:
+    from kvinnofrid.disclosure import kolada
     from kvinnofrid.spec import municipalities
     from kvinnofrid.statistics import trend
     from kvinnofrid.disclosure import area_tables
@@ -20,6 +21,10 @@ def main(smk) -> None:
     units = pl.read_csv(smk.input.units)
     latest = units.sort("round").unique("unit", keep="last", maintain_order=True)
     register = municipalities.load_register(smk.input.register[0] if smk.input.register else None)
+    # SCB's population when given (config kolada.population), never the demo one
+    scb = (municipalities.latest_population(kolada.total_population(smk.input.population[0]),
+                                            smk.params.cutoff_year) if smk.input.population else None)
+    register = municipalities.with_population(register, scb)
     placed = municipalities.unit_municipalities(latest, register, p.districts)
     size_classes = municipalities.size_classes(placed, p.size_classes)
     lan_of = dict(placed.select("unit", "lan").iter_rows())

@@ -62,6 +62,15 @@ def test_facts_are_read_from_the_tables():
     assert facts["share_women"] == 0.123
 
 
+def test_what_the_size_classes_rest_on_is_a_fact():
+    derived = hand_derived()
+    tables = build_all_tables(derived)
+    assert "size_class_population" not in build_facts(tables, None, derived)
+    facts = build_facts(tables, None, derived, size_class_population={"source": "scb", "year": 2023, "fallback": 1})
+    assert (facts["size_class_population"], facts["size_class_population_year"],
+            facts["size_class_population_fallback"]) == ("scb", 2023, 1)
+
+
 def test_every_registered_fact_is_built():
     cases, risk = synthetic(11, 300)
     derived = derive_cases(cases, risk)

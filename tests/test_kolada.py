@@ -171,6 +171,18 @@ def test_read_population_windows_1252_semicolon_with_title(tmp_path):
     assert pop.filter(pl.col("municipality") == "1984")["kommun"].unique().to_list() == ["Arboga"]
 
 
+def test_total_population_counts_every_age_and_both_sexes(tmp_path):
+    # for the size classes: the 17-year-olds count too, the country row does not
+    lines = ['"region","civilstånd","ålder","kön","2022","2023"']
+    lines += [",".join(f'"{v}"' if i < 4 else v for i, v in enumerate(r)) for r in BE0101N1_ROWS]
+    path = tmp_path / "be0101n1.csv"
+    path.write_text("\n".join(lines), encoding="utf-8")
+    total = kolada.total_population(path)
+    assert total.columns == ["municipality", "period", "people"]
+    assert {(m, p): n for m, p, n in total.iter_rows()} == {
+        ("1984", 2022): 123, ("1984", 2023): 128, ("0191", 2022): 0, ("0191", 2023): 7}
+
+
 def test_read_population_utf8_comma_without_civilstand(tmp_path):
     lines = ['"region","ålder","kön","Folkmängd 2022","Folkmängd 2023"']
     lines += [",".join(f'"{v}"' if i < 3 else v for i, v in enumerate(r[:1] + r[2:])) for r in BE0101N1_ROWS]

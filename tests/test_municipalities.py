@@ -7,7 +7,10 @@ import pytest
 import polars as pl
 from polars.testing import assert_frame_equal
 
-from kvinnofrid.spec.municipalities import load_register, size_class_of, size_classes, unit_municipalities
+from kvinnofrid.spec.municipalities import (
+    latest_population, load_register, population_source, size_class_of, size_classes, unit_municipalities,
+    with_population,
+)
 
 REGISTER = pl.DataFrame(
     {"kommun": ["Stockholm", "Sigtuna", "Torsås"], "kommunkod": ["0180", "0191", "0834"],
@@ -33,6 +36,55 @@ def test_names_districts_and_unknown_units():
 def test_class_bounds_are_inclusive_from_below():
     assert [size_class_of(p, CLASSES) for p in (0, 14999, 15000, 99999, 100000, None)] == [
         "liten", "liten", "mellan", "mellan", "stor", None]
+
+
+# SCB's total population (kolada.total_population): Sigtuna has grown past 100 000 in
+# 2023 (made-up figures), 2024 lies after the cut-off year, Torsås is missing.
+SCB = pl.DataFrame({
+    "municipality": ["0180", "0191", "0180", "0191", "0180", "0191"],
+    "period": [2022, 2022, 2023, 2023, 2024, 2024],
+    "people": [990000, 90000, 995000, 101000, 999000, 12000],
+}, schema_overrides={"period": pl.Int32})
+UNITS = pl.DataFrame({"unit": ["Sigtuna", "Stockholm", "Torsås"], "municipality": ["Sigtuna", "Stockholm", "Torsås"]})
+
+
+def test_scb_population_moves_a_municipality_to_its_class():
+    scb = latest_population(SCB, 2023)
+    placed = unit_municipalities(UNITS, with_population(REGISTER, scb))
+    # Sigtuna is "mellan" by the register's 50 000, "stor" by SCB's 101 000
+    assert size_classes(unit_municipalities(UNITS, REGISTER), CLASSES)["Sigtuna"] == "mellan"
+    assert size_classes(placed, CLASSES)["Sigtuna"] == "stor"
+
+
+def test_a_municipality_missing_from_scb_keeps_the_register_figure():
+    scb = latest_population(SCB, 2023)
+    placed = unit_municipalities(UNITS, with_population(REGISTER, scb))
+    assert dict(placed.select("unit", "invanare").iter_rows()) == {
+        "Sigtuna": 101000, "Stockholm": 995000, "Torsås": 7000}
+    assert size_classes(placed, CLASSES)["Torsås"] == "liten"
+    assert population_source(placed, scb) == {"source": "scb", "year": 2023, "fallback": 1}
+
+
+def test_the_latest_year_up_to_the_cutoff_year_is_used():
+    assert latest_population(SCB, 2023)["year"].unique().to_list() == [2023]
+    assert latest_population(SCB, 2030)["invanare"].to_list() == [999000, 12000]
+    assert latest_population(SCB, 2022)["invanare"].to_list() == [990000, 90000]
+    assert latest_population(SCB, 2021).is_empty()
+
+
+def test_an_empty_scb_year_does_not_make_a_municipality_small():
+    # SCB's ".." reads as 0: the register's figure stays
+    scb = latest_population(SCB.with_columns(pl.col("people").replace(101000, 0)), 2023)
+    assert with_population(REGISTER, scb)["invanare"].to_list() == [995000, 50000, 7000]
+
+
+def test_without_scb_the_register_as_it_is():
+    assert_frame_equal(with_population(REGISTER, None), REGISTER)
+    assert population_source(unit_municipalities(UNITS, REGISTER), None) == {
+        "source": "register", "year": None, "fallback": 0}
+    # a file without a year up to the cut-off: the register, and the report says so
+    assert population_source(unit_municipalities(UNITS, REGISTER), latest_population(SCB, 2021))["source"] == \
+        "register"
 
 
 def test_packaged_register_has_four_digit_codes_for_every_participant():

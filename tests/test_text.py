@@ -161,3 +161,19 @@ def test_diagram_paragraph_follows_the_table(inputs):
     assert before.startswith(f"Bland de {table['denominator'][0] // 1000}{NBSP}")
     assert f"var \u201d{VERY_SEVERE}\u201d vanligast (90{NBSP}%)" in after
     assert f"\u201d{VERY_SEVERE}\u201d vanligast" not in before
+
+
+@pytest.mark.parametrize("sizes, expected", [
+    ({"size_class_population": "scb", "size_class_population_year": 2023, "size_class_population_fallback": 0},
+     "bygger på SCB:s folkmängd år 2023\n(tabell BE0101N1)."),
+    ({"size_class_population": "scb", "size_class_population_year": 2022, "size_class_population_fallback": 2},
+     "För\n2 kommuner\nsom saknas i SCB:s fil"),
+    ({"size_class_population": "register", "size_class_population_year": None, "size_class_population_fallback": 0},
+     "bygger på ungefärliga invånartal i projektets kommunregister."),
+])
+def test_bilaga_3_says_what_the_size_classes_rest_on(inputs, tmp_path, sizes, expected):
+    text = chapter(build_book(tmp_path, **book_kwargs(inputs, facts={**inputs.facts, **sizes})),
+                   "bilaga-3-metod.qmd")
+    assert expected in text
+    assert ("SCB:s folkmängd" in text) is (sizes["size_class_population"] == "scb")
+    assert ("saknas i SCB:s fil" in text) is bool(sizes["size_class_population_fallback"])

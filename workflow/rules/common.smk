@@ -38,6 +38,20 @@ TREND = SETTINGS.trend
 DEMO_MARKER_FILE = [str(SETTINGS.data_raw / DEMO_MARKER)] if SETTINGS.is_demo_data else []
 REGISTER_FILE = [str(SETTINGS.municipality_register)] if SETTINGS.municipality_register else []
 
+
+def size_class_population(wildcards):
+    """SCB's population file (config kolada.population) when given: the size classes
+    rest on its figures. Never the packaged demo population, which is made up; without
+    the file the register's approximate figures are used (empty input)."""
+    if SETTINGS.kolada_population is None:
+        return []
+    if not SETTINGS.kolada_population.is_file():
+        raise WorkflowError(
+            f"kolada.population: filen {SETTINGS.kolada_population} finns inte. Ange sökvägen till "
+            "SCB:s befolkningstabell BE0101N1 exporterad som CSV (se README, Kolada-nyckeltal)."
+        )
+    return [str(SETTINGS.kolada_population)]
+
 # The pseudonymisation key is checked once, before any job (not once per ingest job).
 try:
     _pseudonym.pseudonym_key(SETTINGS.pseudonym_key_env, SETTINGS.data_raw)

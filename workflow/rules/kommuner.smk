@@ -12,6 +12,7 @@ checkpoint unit_tables:
         earlier=expand(f"{INTERIM}/rounds/{{round}}/cases_derived.parquet", round=ROUNDS[:-1]),
         units=f"{INTERIM}/units.csv",
         register=REGISTER_FILE,
+        population=size_class_population,
     output:
         tables=f"{INTERIM}/kommuner/tables.parquet",
         trend=f"{INTERIM}/kommuner/trend.parquet",
@@ -30,6 +31,7 @@ checkpoint unit_tables:
         honour_interventions_min=SETTINGS.honour_interventions_min,
         size_classes=list(SETTINGS.size_classes),
         districts=SETTINGS.districts,
+        cutoff_year=SETTINGS.cutoff.year,
     script:
         "../../scripts/unit_tables.py"
 

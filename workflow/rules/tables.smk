@@ -28,6 +28,7 @@ rule statistics:
         risk_change=f"{INTERIM}/risk_change.parquet",
         units=f"{INTERIM}/units.csv",
         register=REGISTER_FILE,
+        population=size_class_population,
     output:
         csv=f"{RESULTS}/statistics/comparisons.csv",
         parquet=f"{RESULTS}/statistics/comparisons.parquet",
@@ -36,6 +37,7 @@ rule statistics:
     params:
         districts=SETTINGS.districts,
         size_classes=SETTINGS.size_classes,
+        cutoff_year=SETTINGS.cutoff.year,
     script:
         "../../scripts/statistics.py"
 
@@ -48,10 +50,16 @@ rule facts:
         # the participants list, marked with the units that sent data (units.csv)
         participants=str(SETTINGS.participants),
         units=f"{INTERIM}/units.csv",
+        # what the size classes rest on (the report says it): as rule statistics
+        register=REGISTER_FILE,
+        population=size_class_population,
     output:
         facts=f"{RESULTS}/facts.json",
         participants=f"{RESULTS}/participants.csv",
     log:
         "logs/facts.log",
+    params:
+        districts=SETTINGS.districts,
+        cutoff_year=SETTINGS.cutoff.year,
     script:
         "../../scripts/facts.py"

@@ -376,6 +376,14 @@ def read_population(path: str | Path, adult_age: int = 18) -> pl.DataFrame:
             .select([pl.col(c).cast(t) for c, t in POPULATION_SCHEMA.items()]))
 
 
+def total_population(path: str | Path) -> pl.DataFrame:
+    """``municipality``, ``period``, ``people``: every municipality's population of all
+    ages, women and men together, per year of the BE0101N1 file (for the size classes,
+    kvinnofrid.spec.municipalities.latest_population)."""
+    return (read_population(path, adult_age=0).filter(pl.col("gender") == "T")
+            .select("municipality", "period", pl.col("adults").alias("people")))
+
+
 def demo_population_path() -> Path:
     """The packaged demo population (demo figures, see the module docstring)."""
     return Path(str(resources.files("kvinnofrid.demo").joinpath("befolkning_demo.csv")))

@@ -5,6 +5,11 @@ district (``Enskede-Årsta-Vantör``). The register (``municipalities.csv`` in t
 package, or a file the user configures) gives each municipality its official code, its
 län and its population; config ``districts`` maps district names to their
 municipality. Used for the size-class comparisons, the regional summaries and Kolada.
+
+The register's populations are approximate. When SCB's population file is given
+(config ``kolada.population``), :func:`latest_population` and :func:`with_population`
+put SCB's figures in their place, so that the size classes rest on official figures;
+a municipality missing from the file keeps the register's figure.
 """
 
 from __future__ import annotations
@@ -129,3 +134,48 @@ def size_classes(unit_municipalities: pl.DataFrame, classes: Sequence[Mapping]) 
         for unit, population in unit_municipalities.select("unit", "invanare").iter_rows()
         if (label := size_class_of(population, classes)) is not None
     }
+
+
+POPULATION_SCHEMA = pl.Schema({"kommunkod": pl.String(), "invanare": pl.Int64(), "year": pl.Int32()})
+
+
+def latest_population(population: pl.DataFrame, up_to_year: int) -> pl.DataFrame:
+    """``kommunkod``, ``invanare``, ``year``: each municipality's population in the
+    latest year of ``population`` (``municipality``, ``period``, ``people``: SCB's
+    total population, kolada.total_population) that is at most ``up_to_year`` (the
+    cut-off year: a later year would describe the municipality after the follow-up).
+    One year for all, so the report can name it; empty when the file has no such year.
+    A municipality without people that year (SCB's ``..`` reads as 0) is left out, so
+    it keeps the register's figure rather than falling into the smallest class."""
+    years = population.filter(pl.col("period") <= up_to_year)["period"]
+    if years.is_empty():
+        return pl.DataFrame(schema=POPULATION_SCHEMA)
+    year = int(years.max())
+    return (population.filter((pl.col("period") == year) & (pl.col("people") > 0))
+            .select(pl.col("municipality").str.zfill(4).alias("kommunkod"), pl.col("people").alias("invanare"),
+                    pl.col("period").alias("year"))
+            .cast(dict(POPULATION_SCHEMA)).sort("kommunkod"))
+
+
+def with_population(register: pl.DataFrame, latest: pl.DataFrame | None) -> pl.DataFrame:
+    """The register with ``invanare`` taken from ``latest`` (:func:`latest_population`)
+    where it has the municipality; the others keep the register's figure. Without
+    ``latest`` (no SCB file) the register as it is."""
+    if latest is None:
+        return register
+    scb = latest.select("kommunkod", pl.col("invanare").alias("_scb"))
+    return (register.join(scb, on="kommunkod", how="left", maintain_order="left")
+            .with_columns(pl.coalesce("_scb", "invanare").alias("invanare"))
+            .select(register.columns))
+
+
+def population_source(unit_municipalities: pl.DataFrame, latest: pl.DataFrame | None) -> dict[str, object]:
+    """What the size classes of these units rest on, for the report: ``source``
+    (``scb`` when SCB's figures were used, else ``register``), ``year`` (SCB's year or
+    None) and ``fallback`` (the units' municipalities missing from SCB's year, which
+    kept the register's figure)."""
+    if latest is None or latest.is_empty():
+        return {"source": "register", "year": None, "fallback": 0}
+    codes = set(unit_municipalities["kommunkod"].drop_nulls())
+    return {"source": "scb", "year": int(latest["year"][0]),
+            "fallback": len(codes - set(latest["kommunkod"]))}

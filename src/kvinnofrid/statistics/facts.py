@@ -19,7 +19,11 @@ denominator) and ``diagram_NN_n_<group>`` per group; ``share_with_collaboration`
 1 − ``share_no_collaboration`` and the sizes of the follow-up (``n_variables`` of the
 codebook, ``n_diagrams`` of the registry), so that no template computes a number; and,
 when the marked participants list is given (kvinnofrid.statistics.participants), the
-participant counts and ``participants_by_lan``.
+participant counts and ``participants_by_lan``; and, when given, what the municipality
+size classes rest on (kvinnofrid.spec.municipalities.population_source):
+``size_class_population`` (``scb`` or ``register``), ``size_class_population_year``
+(SCB's year, else null) and ``size_class_population_fallback`` (municipalities of
+the units that SCB's file lacks, which kept the register's figure).
 """
 
 from __future__ import annotations
@@ -205,9 +209,11 @@ def report_facts(facts: dict[str, Any], reg: Registry, cb: Codebook) -> dict[str
 
 def build_facts(tables: dict[int, pl.DataFrame], stats: pl.DataFrame | None,
                 derived: pl.DataFrame, registry: Registry | None = None,
-                codebook: Codebook | None = None, participants: pl.DataFrame | None = None) -> dict[str, Any]:
+                codebook: Codebook | None = None, participants: pl.DataFrame | None = None,
+                size_class_population: dict[str, Any] | None = None) -> dict[str, Any]:
     """The dict of named numbers (see the module docstring). ``participants``: the
-    participants list marked by ``participants.match_participants``."""
+    participants list marked by ``participants.match_participants``;
+    ``size_class_population``: municipalities.population_source."""
     reg = registry or load_registry()
     cb = codebook or codebook_module.load()
     facts: dict[str, Any] = {}
@@ -222,6 +228,10 @@ def build_facts(tables: dict[int, pl.DataFrame], stats: pl.DataFrame | None,
     if participants is not None:
         for key, value in participant_facts(participants).items():
             _add(facts, key, value)
+    if size_class_population is not None:
+        _add(facts, "size_class_population", size_class_population["source"])
+        _add(facts, "size_class_population_year", size_class_population["year"])
+        _add(facts, "size_class_population_fallback", size_class_population["fallback"])
     return facts
 
 

@@ -32,8 +32,10 @@ except ConfigError as problem:
 
 # A run stopped with Ctrl-C leaves half-written outputs; the plain rerun redoes their
 # jobs (what --rerun-incomplete does), so no flag is needed (kvinnofrid/resume.py).
-for _output in resume.clear_interrupted(Path.cwd()):
-    print(f"Förra körningen avbröts: {_output} var ofullständig och skapas på nytt.", file=sys.stderr)
+_interrupted = resume.clear_interrupted(Path.cwd())
+if _interrupted:
+    print(f"Förra körningen avbröts: {len(_interrupted)} ofullständiga filer skapas på nytt "
+          f"(bland dem {_interrupted[0]}).", file=sys.stderr)
 
 # common.smk first: it defines every global the other rule files share.
 include: "workflow/rules/common.smk"

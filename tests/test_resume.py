@@ -18,11 +18,12 @@ def _mark(workdir, output: str, chunk: int | None = None) -> None:
     (marker / parts[-1]).write_text('{"external_jobid": null}')
 
 
-def test_half_written_outputs_and_their_markers_are_removed(tmp_path):
+def test_half_written_outputs_are_emptied_and_aged_and_their_markers_removed(tmp_path):
     (tmp_path / "results" / "figures").mkdir(parents=True)
     (tmp_path / "results" / "figures" / "diagram_01.png").write_bytes(b"half")
     (tmp_path / "results" / "figures" / "diagram_02.png").write_bytes(b"whole")
     (tmp_path / "build" / "report").mkdir(parents=True)
+    (tmp_path / "build" / "report" / "index.qmd").write_text("halv")
     _mark(tmp_path, "results/figures/diagram_01.png")
     _mark(tmp_path, "build/report", chunk=5)                      # long names are split in segments
     _mark(tmp_path, "results/figures/never_written.svg")
@@ -32,8 +33,13 @@ def test_half_written_outputs_and_their_markers_are_removed(tmp_path):
 
     assert sorted(map(str, removed)) == ["build/report", "results/figures/diagram_01.png",
                                          "results/figures/never_written.svg"]
-    assert not (tmp_path / "results" / "figures" / "diagram_01.png").exists()
-    assert not (tmp_path / "build" / "report").exists()
+    # emptied and dated 1970, so Snakemake finds them older than their inputs and redoes
+    # their jobs even when later outputs are still there; nothing new is created
+    half = tmp_path / "results" / "figures" / "diagram_01.png"
+    assert half.read_bytes() == b"" and half.stat().st_mtime == 0
+    report = tmp_path / "build" / "report"
+    assert list(report.iterdir()) == [] and report.stat().st_mtime == 0
+    assert not (tmp_path / "results" / "figures" / "never_written.svg").exists()
     assert (tmp_path / "results" / "figures" / "diagram_02.png").read_bytes() == b"whole"
     assert [p.name for p in (tmp_path / ".snakemake" / "incomplete").rglob("*") if p.is_file()] == [
         "migration_underway"]

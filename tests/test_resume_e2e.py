@@ -34,15 +34,15 @@ ATTEMPTS = 3            # interruptions tried before giving up (a signal between
 SLOW_RULE = "figures"    # about half a minute: the signal lands inside it
 
 
-def _command(workdir: Path) -> list[str]:
+def _command(workdir: Path, *extra: str) -> list[str]:
     return [sys.executable, "-m", "snakemake", "--snakefile", str(ROOT / "Snakefile"),
-            "--directory", str(workdir), "--configfile", str(TINY_CONFIG), "--cores", "2", "all"]
+            "--directory", str(workdir), "--configfile", str(TINY_CONFIG), "--cores", "2", *extra, "all"]
 
 
-def _start(workdir: Path, log: Path) -> subprocess.Popen:
+def _start(workdir: Path, log: Path, *extra: str) -> subprocess.Popen:
     env = {k: v for k, v in os.environ.items() if k != "KVINNOFRID_PSEUDONYM_KEY"}
     with log.open("w") as out:      # a file, not a pipe: a full pipe would stall Snakemake
-        return subprocess.Popen(_command(workdir), cwd=workdir, env=env, stdout=out,
+        return subprocess.Popen(_command(workdir, *extra), cwd=workdir, env=env, stdout=out,
                                 stderr=subprocess.STDOUT, start_new_session=True)
 
 
@@ -75,10 +75,10 @@ def _half_written(workdir: Path, log: Path, rule: str | None) -> bool:
     return any((workdir / output).exists() for output in _marked(workdir))
 
 
-def _interrupt(workdir: Path, log: Path, rule: str | None, deadline: float) -> int:
+def _interrupt(workdir: Path, log: Path, rule: str | None, deadline: float, *extra: str) -> int:
     """Start the run, send SIGINT to its process group once a job of ``rule`` (any job
     if None) has written part of its outputs, wait for the exit; the exit code."""
-    run = _start(workdir, log)
+    run = _start(workdir, log, *extra)
     while run.poll() is None and time.monotonic() < deadline:
         if _half_written(workdir, log, rule):
             os.killpg(run.pid, signal.SIGINT)
@@ -118,8 +118,24 @@ def test_a_run_stopped_with_ctrl_c_is_finished_by_the_plain_rerun(tmp_path):
     assert "IncompleteFilesException" not in output
     assert interrupted_outputs(workdir) == []
     for path in left:
-        assert (workdir / path).exists(), f"{path} was not made again"
+        assert (workdir / path).exists() and (workdir / path).stat().st_mtime > 0, f"{path} was not made again"
     results = workdir / "results"
     assert (results / "report" / "rapport.pdf").stat().st_size > 0
     assert len(list((results / "tables").glob("diagram_[0-9][0-9].csv"))) == 27
     assert (results / "facts.json").is_file()
+
+
+def test_an_interrupted_rerun_of_one_rule_in_a_finished_folder_is_finished_too(tmp_path):
+    """The later outputs (the report) are still there: the half-written figures must be
+    redone all the same (a deleted intermediate output would not be)."""
+    deadline = time.monotonic() + BUDGET_S + 90
+    workdir = tmp_path / "work"
+    workdir.mkdir()
+    first = _start(workdir, tmp_path / "first.log")
+    assert _wait(first, deadline - time.monotonic(), "in the first run") == 0
+    code = _interrupt(workdir, tmp_path / "forced.log", SLOW_RULE, deadline, "--forcerun", SLOW_RULE)
+    assert code != 0 and interrupted_outputs(workdir)
+    rerun = _start(workdir, tmp_path / "rerun.log")
+    assert _wait(rerun, deadline - time.monotonic(), "in the rerun") == 0
+    figures = sorted((workdir / "results" / "figures").glob("diagram_*"))
+    assert len(figures) == 54 and all(f.stat().st_size > 0 for f in figures)

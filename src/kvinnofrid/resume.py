@@ -5,8 +5,11 @@ A run stopped with Ctrl-C leaves the outputs of the jobs that were running marke
 output, named by the output path in URL-safe base64, split into ``@``-prefixed
 segments when long). Snakemake then refuses a plain rerun (``IncompleteFilesException``)
 unless ``--rerun-incomplete`` is given. The Snakefile calls ``clear_interrupted`` while
-it is parsed: it removes those half-written outputs and their markers, so the jobs that
-made them simply run again — what ``--rerun-incomplete`` does, without a flag.
+it is parsed: it empties those half-written outputs, dates them to 1970 and removes their
+markers, so the jobs that made them run again — what ``--rerun-incomplete`` does,
+without a flag. Emptied and aged rather than deleted: a deleted intermediate output
+whose downstream outputs are still there (an interrupted rerun of one rule in a
+finished folder) would not be made again, while an output older than its inputs is.
 
 Nothing is touched while a lock is held (``.snakemake/locks/`` not empty): another run
 may be writing those outputs right now, or a killed run left its lock, and then
@@ -17,6 +20,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import os
 import shutil
 from pathlib import Path
 
@@ -54,16 +58,22 @@ def interrupted_outputs(workdir: Path) -> list[Path]:
 
 
 def clear_interrupted(workdir: Path) -> list[Path]:
-    """Remove the half-written outputs of an interrupted run and their markers, so that
-    the jobs that write them run again. Returns the outputs removed (paths as marked)."""
+    """Empty and age the half-written outputs of an interrupted run and remove their
+    markers, so that the jobs that write them run again. Returns the outputs cleared
+    (paths as marked)."""
     workdir = Path(workdir)
-    removed = []
+    cleared = []
     for marker, output in _markers(workdir):
         target = output if output.is_absolute() else workdir / output
         if target.is_dir() and not target.is_symlink():
             shutil.rmtree(target)
-        elif target.exists() or target.is_symlink():
+            target.mkdir()
+            os.utime(target, (0, 0))
+        elif target.is_symlink():
             target.unlink()
+        elif target.exists():
+            target.write_bytes(b"")
+            os.utime(target, (0, 0))
         marker.unlink()
-        removed.append(output)
-    return removed
+        cleared.append(output)
+    return cleared

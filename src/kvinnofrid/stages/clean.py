@@ -247,7 +247,8 @@ def parse_age_expr(expr: pl.Expr) -> pl.Expr:
 # ----------------------------------------------------------------------- helpers
 
 
-def _as_date(value: Any) -> dt.date:
+def as_date(value: Any) -> dt.date:
+    """A date from a date, a datetime or an ISO text (its first ten characters)."""
     if isinstance(value, dt.datetime):
         return value.date()
     if isinstance(value, dt.date):
@@ -333,7 +334,7 @@ def clean_file(
     """
     cb = cbmod.load()
     file = str(meta.get("file", "?"))
-    round_value = _as_date(meta.get("round", round_date))
+    round_value = as_date(meta.get("round", round_date))
     headers = _headers(meta)
     require_ingest_columns(raw, file)
     frame = apply_row_rules(prepare_text(raw, cb), period, cb)

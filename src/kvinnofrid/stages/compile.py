@@ -31,7 +31,7 @@ import polars as pl
 from kvinnofrid.errors import UserFacingError
 
 from kvinnofrid.spec import codebook as cbmod
-from kvinnofrid.stages.clean import CleanResult
+from kvinnofrid.stages.clean import CleanResult, as_date
 from kvinnofrid.stages.unit_parts import expand_parts, several_units_warnings
 from kvinnofrid.spec.municipalities import load_register, register_name, unit_key
 from kvinnofrid.spec.rules import ISSUE_SCHEMA
@@ -61,14 +61,6 @@ def slugify(text: str) -> str:
     t = "".join(c for c in unicodedata.normalize("NFKD", t) if not unicodedata.combining(c))
     t = re.sub(r"[^a-z0-9]+", "-", t).strip("-")
     return t or "enhet"
-
-
-def _as_date(value: Any) -> dt.date:
-    if isinstance(value, dt.datetime):
-        return value.date()
-    if isinstance(value, dt.date):
-        return value
-    return dt.date.fromisoformat(str(value)[:10])
 
 
 def _service_code(value: Any) -> int | None:
@@ -126,7 +118,7 @@ def _unit_texts(cleaned: Sequence[tuple[dict, CleanResult | None]]) -> pl.DataFr
         {
             "file": str(meta.get("file", result.file if result is not None else "?")),
             "part": int(meta.get("part", 0)),
-            "round": _as_date(meta["round"]) if "round" in meta else result.round,
+            "round": as_date(meta["round"]) if "round" in meta else result.round,
             "municipality": _file_municipality(meta, result),
             "service_type": _service_code(meta.get("service_type")),
         }

@@ -75,6 +75,7 @@ WIDTH_IN = 7.0
 DPI = 200
 LABEL_WIDTH = 34  # characters per line of a category label
 TITLE_WIDTH = 64
+CAPTION_WIDTH = 80  # characters per line of a note under a figure
 
 KINDS = ("bar", "grouped_bar", "stacked_bar", "histogram", "mean_bar", "phases")
 
@@ -188,7 +189,8 @@ def n_subtitle(table: pl.DataFrame, n_label: str | None = None) -> str:
 def _caption(notes: Sequence[str] | str | None, multi: bool, suppressed: bool) -> str | None:
     if isinstance(notes, str):
         notes = [notes]
-    lines = [_wrap(n, 110) for n in (notes or ()) if n]
+    # the caption starts at the panel, not the figure edge: wrap well inside the width
+    lines = [_wrap(n, CAPTION_WIDTH) for n in (notes or ()) if n]
     if multi:
         lines.append(MULTI_NOTE)
     if suppressed:

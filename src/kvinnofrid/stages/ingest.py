@@ -55,7 +55,7 @@ from kvinnofrid.spec.codebook import normalise
 from kvinnofrid.errors import UserFacingError
 from kvinnofrid.stages.pseudonym import pseudonymise
 from kvinnofrid.stages.rawfiles import round_folder_of
-from kvinnofrid.stages.redaction import looks_like_personal_number, personal_number_expr, shown_value
+from kvinnofrid.stages.redaction import EXCEL_ERRORS, looks_like_personal_number, personal_number_expr, shown_value
 
 log = logging.getLogger(__name__)
 
@@ -561,7 +561,8 @@ def _relative_name(path: Path) -> str:
     return f"{path.parent.name}/{path.name}" if path.parent.name else path.name
 
 
-def _most_common(values: pl.Series) -> str | None:
+def most_common(values: pl.Series) -> Any:
+    """The most common non-null value (ties: the smallest), or None."""
     values = values.drop_nulls()
     if values.is_empty():
         return None
@@ -651,7 +652,7 @@ def _build(grid: _Grid, shown: str, round_text: str, key: bytes) -> tuple[pl.Dat
         "encoding": grid.encoding,
         "delimiter": grid.delimiter,
         "rows_read": raw.height,
-        "municipality": _most_common(raw.get_column("municipality")),
+        "municipality": most_common(raw.get_column("municipality")),
         "service_type": _most_common_service_type(raw.get_column("service_type")),
         "columns": _columns_meta(columns, local_names),
         "variable_columns": variable_columns,
@@ -668,7 +669,6 @@ def _build(grid: _Grid, shown: str, round_text: str, key: bytes) -> tuple[pl.Dat
 # error values; and a CSV record with more fields than the header (an unquoted
 # delimiter in a comment) keeps only its case key, since its values are shifted.
 
-EXCEL_ERRORS = ("#N/A", "#VALUE!", "#REF!", "#DIV/0!", "#NAME?", "#NUM!", "#NULL!", "#SPILL!", "#CALC!")
 _SCREENED_ROLES = ("variable", "option", "risk")
 
 

@@ -43,7 +43,9 @@ DATE_LIKE = (
     r"|[0-9]{1,2}/[0-9]{1,2}/(?:[0-9]{2}|[0-9]{4})"
     r"|[0-9]{4}\.[0-9]{2}\.[0-9]{2})$"
 )
-CODE_LIKE = r"^(?:.|[0-9]{1,3}[A-Za-z.)]|#(?:N/A|VALUE!|REF!|DIV/0!|NAME\?|NUM!|NULL!))$"
+# Excel's error values: never personal, shown as they are (ingest reports them as a rule).
+EXCEL_ERRORS = ("#N/A", "#VALUE!", "#REF!", "#DIV/0!", "#NAME?", "#NUM!", "#NULL!", "#SPILL!", "#CALC!")
+CODE_LIKE = r"^(?:.|[0-9]{1,3}[A-Za-z.)]|" + "|".join(re.escape(e) for e in EXCEL_ERRORS) + r")$"
 # More than three digits in a value that is not date-like: shown neither as number nor text.
 _SHORT_TOTAL_DIGITS = 3
 

@@ -23,16 +23,9 @@ import polars as pl
 
 from kvinnofrid.spec.municipalities import unit_key
 from kvinnofrid.spec.rules import ISSUE_SCHEMA, with_outcome
+from kvinnofrid.stages.ingest import most_common
 
 PART_KEYS = ("municipality", "service_type", "rows")
-
-
-def _most_common(values: pl.Series) -> Any:
-    counts = values.drop_nulls().value_counts(sort=True, name="n")
-    if not counts.height:
-        return None
-    top = counts.filter(pl.col("n") == counts["n"].max())
-    return top.sort(values.name)[values.name][0]
 
 
 def unit_parts(rows: pl.DataFrame) -> list[dict[str, Any]]:
@@ -42,13 +35,13 @@ def unit_parts(rows: pl.DataFrame) -> list[dict[str, Any]]:
     ``rows`` (the row numbers)."""
     keyed = rows.with_columns(
         pl.col("municipality").map_elements(unit_key, return_dtype=pl.String).replace("", None).alias("_m"))
-    file_unit = _most_common(keyed["_m"])
+    file_unit = most_common(keyed["_m"])
     if file_unit is None:  # no row names a unit: nothing to split
         return []
     keyed = keyed.with_columns(pl.col("_m").fill_null(file_unit))
     codes = keyed.drop_nulls("service").group_by("_m").agg(pl.col("service").n_unique().alias("_n"))
     split = set(codes.filter(pl.col("_n") > 1)["_m"].to_list())
-    majority = {m: _most_common(group["service"]) for (m,), group in keyed.group_by("_m")}
+    majority = {m: most_common(group["service"]) for (m,), group in keyed.group_by("_m")}
     keyed = keyed.with_columns(
         pl.when(pl.col("_m").is_in(list(split)))
         .then(pl.coalesce(pl.col("service"), pl.col("_m").replace_strict(majority, default=None)))
@@ -58,7 +51,7 @@ def unit_parts(rows: pl.DataFrame) -> list[dict[str, Any]]:
         return []
     parts = []
     for (m, s), group in keyed.sort("row").group_by(["_m", "_s"], maintain_order=True):
-        parts.append({"municipality": _most_common(group["municipality"]) or m,
+        parts.append({"municipality": most_common(group["municipality"]) or m,
                       "service_type": None if s is None else int(s),
                       "rows": group["row"].to_list()})
     return parts

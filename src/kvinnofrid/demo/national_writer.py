@@ -600,3 +600,15 @@ def _write_truth(truth: Path, units, cases, risk, manifest, log, settings) -> No
         f"units: {settings.units}\ncases: {settings.cases}\nrounds: {settings.rounds}\nseed: {settings.seed}\n"
         "files: [cases.parquet, risk.parquet, manifest.parquet, defects.parquet, units.csv]\n",
         encoding="utf-8")
+
+
+def tables_from_truth(truth: Path, honour_interventions_min: int = 10) -> dict[int, pl.DataFrame]:
+    """The 27 national tables computed from the truth directly, with the package's own
+    derive and tables functions (no ingest, clean or compile)."""
+    from kvinnofrid.stages import derive
+    from kvinnofrid.statistics import tables
+
+    cases = pl.read_parquet(Path(truth) / "cases.parquet")
+    risk = pl.read_parquet(Path(truth) / "risk.parquet")
+    return tables.build_all_tables(derive.derive_cases(cases, risk), derive.risk_change(risk),
+                                   settings={"honour_interventions_min": honour_interventions_min})

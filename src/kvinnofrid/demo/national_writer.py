@@ -401,13 +401,18 @@ class FileTask:
 
 
 def _evaluate(rows: pl.DataFrame, cells: list[_Cells]) -> tuple[pl.DataFrame, pl.DataFrame | None, pl.DataFrame | None]:
-    text = rows.select([c.text.cast(pl.String).alias(f"t{i}") for i, c in enumerate(cells)])
+    """The text, number and date-flag frames, one column per cell column, rows.height rows
+    (with_columns broadcasts a literal column; select alone would give one row)."""
+    def frame(exprs: list[pl.Expr]) -> pl.DataFrame:
+        return rows.with_columns(exprs).select([e.meta.output_name() for e in exprs])
+
+    text = frame([c.text.cast(pl.String).alias(f"t{i}") for i, c in enumerate(cells)])
     if all(c.number is None for c in cells):
         return text, None, None
-    number = rows.select([(c.number if c.number is not None else pl.lit(None)).cast(pl.Float64).alias(f"n{i}")
-                          for i, c in enumerate(cells)])
-    is_date = rows.select([(c.is_date if c.is_date is not None else pl.lit(False)).fill_null(False).alias(f"d{i}")
-                           for i, c in enumerate(cells)])
+    number = frame([(c.number if c.number is not None else pl.lit(None)).cast(pl.Float64).alias(f"n{i}")
+                    for i, c in enumerate(cells)])
+    is_date = frame([(c.is_date if c.is_date is not None else pl.lit(False)).fill_null(False).alias(f"d{i}")
+                     for i, c in enumerate(cells)])
     return text, number, is_date
 
 

@@ -1,6 +1,8 @@
 """Command line: `kvinnofrid demo | calibrate` (the pipeline itself runs with snakemake).
 
     kvinnofrid demo [--out data-raw] [--seed N]   regenerate the simulated demo exports
+    kvinnofrid demo --units 290 --cases 1000000 --rounds 2 [--truth DIR] [--out DIR]
+                                                  a national-scale demo set (kvinnofrid.demo.national)
     kvinnofrid calibrate [--seed N]               demo values beside the published ones
     kvinnofrid freeze-tables [--results results]  freeze the demo tables for the back-tests
 """
@@ -27,6 +29,8 @@ def _seed_from_config(path: Path) -> int:
 def cmd_demo(args: argparse.Namespace) -> int:
     out = Path(args.out)
     seed = args.seed if args.seed is not None else _seed_from_config(Path(args.config))
+    if args.units is not None or args.cases is not None or args.rounds is not None or args.truth is not None:
+        return _national_demo(args, out, seed)
     snapshots = simulate.simulate_rounds(simulate.SimulationSettings(seed=seed))
     try:
         # write_demo replaces only an earlier demo set: real exports are never touched.
@@ -35,6 +39,42 @@ def cmd_demo(args: argparse.Namespace) -> int:
         print(refusal, file=sys.stderr)
         return 2
     print(f"Demodata skrivna till {out} (frö {seed}).")
+    return 0
+
+
+def _national_demo(args: argparse.Namespace, out: Path, seed: int) -> int:
+    """The national-scale set: every municipality, heavy-tailed sizes, cumulative rounds."""
+    import time
+
+    from kvinnofrid.demo import national, national_writer
+
+    settings = national.NationalSettings(
+        units=args.units if args.units is not None else 290,
+        cases=args.cases if args.cases is not None else 50_000,
+        rounds=args.rounds if args.rounds is not None else 2, seed=seed)
+    if settings.cases < 1:
+        print("--cases ska vara minst 1.", file=sys.stderr)
+        return 2
+    started = time.perf_counter()
+    try:
+        dates = national.round_dates(settings.rounds)
+        summary = national_writer.generate(settings, out, Path(args.truth) if args.truth else None,
+                                           workers=args.workers)
+    except FileExistsError as refusal:
+        print(refusal, file=sys.stderr)
+        return 2
+    except ValueError as bad:
+        print(bad, file=sys.stderr)
+        return 2
+    seconds = time.perf_counter() - started
+    print(f"Nationella demodata skrivna till {out} (frö {seed}): {summary['units']} enheter i "
+          f"{summary['municipalities']} kommuner, {summary['rounds']} omgångar, {summary['files']} filer, "
+          f"{summary['rows']} rader, {summary['cases']} ärenden att sammanställa, "
+          f"{summary['defects']} planterade fel; tog {seconds:.1f} s.")
+    if args.truth:
+        print(f"Facit (ärendenivå) skrivet till {args.truth}.")
+    print(f"Period och brytdatum: --config period='{{start: \"{settings.period_start}\", end: \"{dates[-1]}\"}}' "
+          f"cutoff={dates[-1]}")
     return 0
 
 
@@ -70,6 +110,12 @@ def main(argv: list[str] | None = None) -> int:
     demo.add_argument("--out", default="data-raw", help="målmapp (standard: data-raw)")
     demo.add_argument("--seed", type=int, default=None, help="frö (standard: demo.seed i config.yaml)")
     demo.add_argument("--config", default="config.yaml", help="konfigurationsfil att läsa fröet från")
+    demo.add_argument("--units", type=int, default=None,
+                      help="nationell skala: antal kommuner (1–290; några får två enheter)")
+    demo.add_argument("--cases", type=int, default=None, help="nationell skala: ärenden att sammanställa")
+    demo.add_argument("--rounds", type=int, default=None, help="nationell skala: kumulativa omgångar (standard 2)")
+    demo.add_argument("--truth", default=None, help="nationell skala: mapp för facit på ärendenivå")
+    demo.add_argument("--workers", type=int, default=2, help="nationell skala: processer som skriver filerna")
     demo.set_defaults(func=cmd_demo)
     calibrate = sub.add_parser("calibrate", help="jämför demodata med rapportens publicerade värden")
     calibrate.add_argument("--seed", type=int, default=None, help="frö (standard: demo.seed i konfigurationen)")

@@ -288,6 +288,8 @@ def _issue_frame(frame: pl.DataFrame, file: str, column: str | None, variable: s
                  value: pl.Expr | None) -> pl.DataFrame:
     """Issues from a frame that holds `row` (and whatever `value` needs). The value is
     shown only when it cannot be personal, else described by kind (redaction.py)."""
+    if frame.height == 0:  # the usual case: skip building the redaction expression
+        return pl.DataFrame(schema=ISSUE_SCHEMA)
     return frame.select(
         pl.lit(file, pl.String).alias("file"),
         pl.col("row").cast(pl.Int32),

@@ -837,30 +837,40 @@ def _variable_exprs(columns: _Columns) -> tuple[list[pl.Expr], dict[str, str], l
 
 def _multi_expr(
     v: cbm.Variable, where: list[int], columns: _Columns, variable_columns: dict[str, str]
-) -> tuple[pl.Expr, list[pl.Expr]]:
+) -> tuple[pl.Expr, tuple[pl.Expr, ...]]:
     """A multi-choice variable as List(String) of tokens from its list column and its
     one-column-per-option columns (null when none chosen); records the list column's
     header in ``variable_columns``. Also the unknown-mark expressions of its option columns."""
+    for i in where:
+        if columns.roles[i].role == "variable":
+            variable_columns[v.name] = columns.headers[i]
+    return _multi_expr_of(v.name, tuple((i, columns.roles[i]) for i in where))
+
+
+@lru_cache(maxsize=4096)
+def _multi_expr_of(name: str, layout: tuple[tuple[int, ColumnRole], ...]) -> tuple[pl.Expr, tuple[pl.Expr, ...]]:
+    """:func:`_multi_expr` for one layout of a variable's columns: built once per layout,
+    not once per file (building the expressions cost more than running them on a small
+    export; the expressions are immutable, so files of the same layout share them)."""
     chosen, not_chosen = _chosen_sets()
     parts: list[pl.Expr] = []
     option_marks: list[pl.Expr] = []
     unknown_marks: list[pl.Expr] = []
-    for i in where:
-        cell = _stripped(columns.cell(i))
-        if columns.roles[i].role == "variable":
-            variable_columns[v.name] = columns.headers[i]
+    for i, role in layout:
+        cell = _stripped(_cell_name(i))
+        if role.role == "variable":
             parts.append(split_multi_tokens(cell).fill_null(pl.lit([], dtype=pl.List(pl.String))))
             continue
         mark = cell.str.to_lowercase()
-        option_marks.append(pl.when(mark.is_in(chosen)).then(pl.lit(columns.roles[i].code)).otherwise(None))
+        option_marks.append(pl.when(mark.is_in(chosen)).then(pl.lit(role.code)).otherwise(None))
         unknown = mark.is_not_null() & ~mark.is_in(chosen) & ~mark.is_in(not_chosen)
         unknown_marks.append(pl.when(unknown).then(cell).otherwise(None).alias(str(i)))
     if option_marks:
         parts.append(pl.concat_list(option_marks).list.drop_nulls())
     if not parts:
-        return pl.lit(None, pl.List(pl.String)).alias(v.name), unknown_marks
+        return pl.lit(None, pl.List(pl.String)).alias(name), tuple(unknown_marks)
     merged = pl.concat_list(parts).list.unique(maintain_order=True)
-    return pl.when(merged.list.len() > 0).then(merged).otherwise(None).alias(v.name), unknown_marks
+    return pl.when(merged.list.len() > 0).then(merged).otherwise(None).alias(name), tuple(unknown_marks)
 
 
 def _unknown_mark_issues(

@@ -260,8 +260,13 @@ def from_mapping(raw: dict[str, Any], cb: Codebook | None = None) -> Registry:
     return reg
 
 
+# libyaml's loader when installed (the pure-Python one takes ~0.4 s for this file, in
+# every job and every parse of the Snakefile); both build the same Python values.
+_YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
 @cache
 def load_registry() -> Registry:
     """The project's diagram registry, validated against the codebook (cached)."""
     text = resources.files("kvinnofrid.spec").joinpath("diagrams.yaml").read_text(encoding="utf-8")
-    return from_mapping(yaml.safe_load(text))
+    return from_mapping(yaml.load(text, Loader=_YAML_LOADER))

@@ -300,6 +300,7 @@ class Figures:
 
 
 def _record(figures: Figures, step: str, run: Run) -> None:
+    print(f"  {LABELS[step]}: {run.seconds:.1f} s", file=sys.stderr, flush=True)
     figures.seconds.setdefault(step, []).append(run.seconds)
     figures.jobs[step] = run.jobs
     figures.snakemake_mib = max(figures.snakemake_mib, run.snakemake_mib)
@@ -318,7 +319,7 @@ def one_repeat(figures: Figures, data: Path, scratch: Path, args: argparse.Names
     steps = [s for s in STEPS if s not in args.skip]
     logs = scratch / "logs"
     logs.mkdir(parents=True, exist_ok=True)
-    n = len(figures.seconds.get("read", []))
+    n = len(figures.seconds["read"]) - 1  # this repeat's number, for its folders and logs
     if "tables" in steps:
         run = snakemake(scratch / f"tables-{n}", data, list(TABLES_TARGETS), args, logs / f"tables-{n}.log")
         _record(figures, "tables", run)
@@ -421,11 +422,16 @@ def run_benchmark(args: argparse.Namespace, scratch: Path) -> Figures:
     files = export_files(data)
     figures = Figures(args.scale, args.data or ("genererad" if args.units else str(ROOT / "data-raw")),
                       args.cores, args.repeat, files=len(files), load_average=os.getloadavg()[0])
-    for _ in range(args.repeat):
-        seconds, figures.rows_read = bare_read(files, args.cores)
-        one_repeat(figures, data, scratch, args)
-        figures.seconds.setdefault("read", []).append(seconds)
-        print(f"körning {len(figures.seconds['read'])} av {args.repeat} klar", file=sys.stderr, flush=True)
+    try:
+        for _ in range(args.repeat):
+            seconds, figures.rows_read = bare_read(files, args.cores)
+            print(f"  {LABELS['read']}: {seconds:.1f} s", file=sys.stderr, flush=True)
+            figures.seconds.setdefault("read", []).append(seconds)
+            one_repeat(figures, data, scratch, args)
+            print(f"körning {len(figures.seconds['read'])} av {args.repeat} klar", file=sys.stderr, flush=True)
+    except (SystemExit, KeyboardInterrupt):  # a failed or stopped step: what was measured is kept
+        print("Avbruten; måtten hittills:\n" + format_report(figures), file=sys.stderr)
+        raise
     return figures
 
 

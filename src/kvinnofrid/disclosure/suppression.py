@@ -59,6 +59,7 @@ from typing import Any
 
 import numpy as np
 import polars as pl
+from scipy import sparse
 
 from kvinnofrid.spec.diagrams import load_registry
 from kvinnofrid.statistics.tables import TABLE_SCHEMA, wilson_interval
@@ -221,154 +222,298 @@ def _primary(cells: _Cells, area: _Area, threshold: int) -> None:
             cells.hidden[area.n_cell[row]] = True
 
 
-def _candidate(cells: _Cells, members: Sequence[int]) -> int | None:
-    free = [c for c in members if not cells.hidden[c] and not cells.exempt[c]]
-    if not free:
+# ---------------------------------------------------------------- the problem as arrays
+
+def _membership(lists: Sequence[Sequence[int]], n_cells: int, coefs=None) -> sparse.csr_matrix:
+    """One row per list, one column per cell; a cell listed twice counts twice."""
+    sizes = np.fromiter((len(m) for m in lists), dtype=np.int64, count=len(lists))
+    cols = np.fromiter((c for m in lists for c in m), dtype=np.int64, count=int(sizes.sum()))
+    rows = np.repeat(np.arange(len(lists)), sizes)
+    data = np.ones(len(cols)) if coefs is None else coefs
+    out = sparse.csr_matrix((data, (rows, cols)), shape=(len(lists), n_cells))
+    out.sum_duplicates()
+    out.eliminate_zeros()
+    return out
+
+
+def _rank(keys: Sequence[tuple]) -> np.ndarray:
+    """Position of every cell in the order of ``keys`` (ties: the smaller cell index)."""
+    order = sorted(range(len(keys)), key=keys.__getitem__)
+    rank = np.empty(len(keys), dtype=np.int64)
+    rank[order] = np.arange(len(keys))
+    return rank
+
+
+class _Problem:
+    """The cells and their constraints as sparse arrays, built once per table: the
+    secondary search and the audit read them many times (at national scale tens of
+    thousands of cells; Python sets per call were most of the run time)."""
+
+    def __init__(self, cells: _Cells):
+        n = len(cells.value)
+        self.value = np.array(cells.value, dtype=np.int64)
+        self.exempt = np.array(cells.exempt, dtype=bool)
+        self.hidden = np.array(cells.hidden, dtype=bool)
+        self.order = cells.order
+        # secondary choice: the smallest positive published cell (a zero last), then order
+        self.rank = _rank([(v == 0, v, o) for v, o in zip(cells.value, cells.order)])
+        # audit trials: the smallest first, zeros too
+        self.trial_rank = _rank([(v, o) for v, o in zip(cells.value, cells.order)])
+        self.relations = _membership(cells.relations, n)
+        self.relations_of = self.relations.tocsc()
+        self.rows = np.array(cells.rows, dtype=np.int64).reshape(-1, 2)
+        self.upper = [(a, b) for a, b in cells.upper if a != b]
+        # the attacker's constraints: relations (first − Σ rest = 0), then N − Σ n ≤ 0
+        # (multi-choice) and n − N ≤ 0 (two-way rows)
+        lists = [*cells.relations, *cells.at_least, *self.upper]
+        coefs = np.fromiter((1.0 if k == 0 else -1.0 for m in lists for k in range(len(m))), dtype=float)
+        self.n_eq = len(cells.relations)
+        self.constraint = _membership(lists, n, coefs)
+        self.touching = _membership(lists, n)               # which cells share a constraint
+        self.touching_t = self.touching.T.tocsr()
+
+    def members(self, relation: int) -> np.ndarray:
+        m = self.relations
+        return m.indices[m.indptr[relation]:m.indptr[relation + 1]]
+
+    def hide(self, cell: int, counts: np.ndarray) -> None:
+        """Hide one cell and keep the hidden count per relation up to date."""
+        self.hidden[cell] = True
+        col = self.relations_of
+        lo, hi = col.indptr[cell], col.indptr[cell + 1]
+        counts[col.indices[lo:hi]] += col.data[lo:hi].astype(np.int64)
+
+    def ring(self, seen: np.ndarray) -> np.ndarray:
+        """Cells that share a constraint with a cell in ``seen`` (bool mask), not in it."""
+        near = self.touching @ seen.astype(float) > 0
+        return (self.touching_t @ near.astype(float) > 0) & ~seen
+
+
+def _candidate(p: _Problem, members: np.ndarray) -> int | None:
+    free = members[~p.hidden[members] & ~p.exempt[members]]
+    if not free.size:
         return None
-    return min(free, key=lambda c: (cells.value[c] == 0, cells.value[c], cells.order[c]))
+    return int(free[np.argmin(p.rank[free])])
 
 
-def _secondary(cells: _Cells) -> None:
-    """Until no additive relation has exactly one hidden member."""
+def _hide_rows_of_hidden_n(p: _Problem, counts: np.ndarray) -> bool:
+    """A hidden N hides its rows (share = n/N). In row order: a row's n can be a later
+    row's N (diagram 1)."""
+    d, n = p.rows[:, 0], p.rows[:, 1]
+    todo = np.flatnonzero(p.hidden[d] & ~p.hidden[n])
+    if not todo.size:
+        return False
+    for k in range(int(todo[0]), len(d)):
+        if p.hidden[d[k]] and not p.hidden[n[k]]:
+            p.hide(int(n[k]), counts)
+    return True
+
+
+def _secondary(p: _Problem) -> None:
+    """Until no additive relation has exactly one hidden member. Each sweep takes the
+    relations in their order and sees the cells hidden earlier in the same sweep."""
+    counts = np.asarray(p.relations @ p.hidden.astype(np.int64)).astype(np.int64)
     changed = True
     while changed:
-        changed = False
-        for d_c, n_c in cells.rows:           # a hidden N hides its rows (share = n/N)
-            if cells.hidden[d_c] and not cells.hidden[n_c]:
-                cells.hidden[n_c] = changed = True
-        for relation in cells.relations:
-            hidden = [c for c in relation if cells.hidden[c]]
-            if len(hidden) != 1:
-                continue
-            pick = _candidate(cells, relation)
+        changed = _hide_rows_of_hidden_n(p, counts)
+        start = 0
+        while True:
+            ones = np.flatnonzero(counts[start:] == 1)
+            if not ones.size:
+                break
+            relation = start + int(ones[0])
+            pick = _candidate(p, p.members(relation))
             if pick is None:
                 raise SuppressionError(
                     "en dold cell kan räknas fram ur publicerade tal och ingen annan cell "
                     "kan döljas (alla övriga hör till områden som publiceras utan skydd)")
-            cells.hidden[pick] = True
+            p.hide(pick, counts)
             changed = True
+            start = relation + 1
 
 
 # ---------------------------------------------------------------- the audit (attacker's LP)
 
+PINNED = 1 - 1e-9        # an interval narrower than this leaves one integer value
+
+
 class _Attacker:
     """The attacker's linear programme: unknowns = the hidden cells; every relation,
-    0 ≤ x, n ≤ N (two-way rows) and Σ n ≥ N (multi-choice) over the published cells."""
+    0 ≤ x, n ≤ N (two-way rows) and Σ n ≥ N (multi-choice) over the published cells.
 
-    def __init__(self, cells: _Cells):
-        self.cells = cells
-        self.pos = {c: j for j, c in enumerate(i for i, h in enumerate(cells.hidden) if h)}
-        a_eq, b_eq, a_ub, b_ub = [], [], [], []
-        for relation in cells.relations:                   # first − Σ rest = 0
-            self._row([(c, 1.0 if k == 0 else -1.0) for k, c in enumerate(relation)], a_eq, b_eq)
-        for d_c, *n_cs in cells.at_least:                  # N − Σ n ≤ 0
-            self._row([(d_c, 1.0), *((c, -1.0) for c in n_cs)], a_ub, b_ub)
-        for n_c, d_c in cells.upper:                       # n − N ≤ 0
-            if n_c != d_c:
-                self._row([(n_c, 1.0), (d_c, -1.0)], a_ub, b_ub)
-        self.kwargs = dict(A_eq=np.array(a_eq) if a_eq else None, b_eq=b_eq or None,
-                           A_ub=np.array(a_ub) if a_ub else None, b_ub=b_ub or None,
-                           bounds=[(0, None)] * len(self.pos), method="highs")
+    It falls apart into independent blocks (hidden cells linked by no constraint): a
+    bound on one cell is the bound of its block's programme alone, so each block is
+    solved on its own. Every point the solver returns is a possible truth for the
+    attacker, and so is the truth itself: a target that already takes two values at
+    least 1 apart among those points is free without solving for it."""
 
-    def _row(self, terms, a, b) -> None:
-        row, rhs = np.zeros(len(self.pos)), 0.0
-        for c, coef in terms:
-            if c in self.pos:
-                row[self.pos[c]] += coef
+    def __init__(self, p: _Problem):
+        from scipy.sparse.csgraph import connected_components
+
+        self.p = p
+        hidden = p.hidden
+        self.var = np.full(len(hidden), -1, dtype=np.int64)
+        self.var[hidden] = np.arange(int(hidden.sum()))
+        sub = p.constraint[:, hidden].tocsr()
+        rhs = -(p.constraint[:, ~hidden] @ p.value[~hidden].astype(float))
+        keep = np.flatnonzero(np.diff(sub.indptr) > 0)
+        self.sub, self.rhs, self.is_eq = sub[keep], rhs[keep], keep < p.n_eq
+        n_var = sub.shape[1]
+        link = sparse.bmat([[None, self.sub.T], [self.sub, None]]) if keep.size else \
+            sparse.csr_matrix((n_var, n_var))
+        _, labels = connected_components(link, directed=False)
+        self.block_of_var, self.block_of_row = labels[:n_var], labels[n_var:]
+        self.truth = p.value[hidden].astype(float)
+        self.blocks: dict[int, tuple] = {}
+
+    def block(self, b: int) -> tuple:
+        """(variables, linprog arguments, feasible points) of block ``b``."""
+        if b not in self.blocks:
+            cols = np.flatnonzero(self.block_of_var == b)
+            rows = np.flatnonzero(self.block_of_row == b)
+            part = self.sub[rows][:, cols]
+            eq, ub = self.is_eq[rows], ~self.is_eq[rows]
+            kwargs = dict(A_eq=part[eq] if eq.any() else None, b_eq=self.rhs[rows][eq] if eq.any() else None,
+                          A_ub=part[ub] if ub.any() else None, b_ub=self.rhs[rows][ub] if ub.any() else None,
+                          bounds=(0, None), method="highs")
+            self.blocks[b] = (cols, kwargs, [self.truth[cols]])
+        return self.blocks[b]
+
+    def objective(self, terms: Sequence[tuple[int, float]]) -> tuple[int, dict[int, float], float]:
+        """(block, coefficient per hidden cell, constant of the published cells)."""
+        coef, const, block = {}, 0.0, -1
+        for c, k in terms:
+            if self.p.hidden[c]:
+                coef[int(self.var[c])] = coef.get(int(self.var[c]), 0.0) + k
+                block = int(self.block_of_var[self.var[c]])
             else:
-                rhs -= coef * self.cells.value[c]
-        if row.any():
-            a.append(row)
-            b.append(rhs)
+                const += k * self.p.value[c]
+        return block, {v: k for v, k in coef.items() if k}, const
 
-    def interval(self, terms: Sequence[tuple[int, float]]) -> tuple[float, float]:
-        """Smallest and largest value of Σ coef·cell consistent with the published cells."""
+    def _vector(self, cols: np.ndarray, coef: Mapping[int, float]) -> np.ndarray:
+        out = np.zeros(len(cols))
+        out[np.searchsorted(cols, list(coef))] = list(coef.values())
+        return out
+
+    def _solve(self, b: int, c: np.ndarray) -> float:
+        """min c·x over block b (−inf when unbounded); the solution joins the points."""
         from scipy.optimize import linprog
 
-        objective, const = np.zeros(len(self.pos)), 0.0
-        for c, coef in terms:
-            if c in self.pos:
-                objective[self.pos[c]] += coef
+        _, kwargs, points = self.block(b)
+        res = linprog(c, **kwargs)
+        if res.status != 0:
+            return -np.inf
+        points.append(res.x)
+        return float(res.fun)
+
+    def _spread(self, b: int, c: np.ndarray) -> float:
+        values = np.array([c @ x for x in self.block(b)[2]])
+        return float(values.max() - values.min())
+
+    def pinned(self, targets: Sequence[Sequence[tuple[int, float]]]) -> list[bool]:
+        """For each target (Σ coef·cell), is it pinned to an interval narrower than 1?"""
+        vec = []
+        for terms in targets:
+            b, coef, _ = self.objective(terms)
+            vec.append((b, self._vector(self.block(b)[0], coef) if coef else None))
+        open_ = [t for t, (b, c) in enumerate(vec) if c is not None]
+        self._push_together(vec, open_)
+        out = []
+        for b, c in vec:
+            if c is None:
+                out.append(True)                   # every cell published: one value
+            elif self._spread(b, c) >= PINNED:
+                out.append(False)
             else:
-                const += coef * self.cells.value[c]
-        if not objective.any():
-            return const, const
-        low = linprog(objective, **self.kwargs)
-        high = linprog(-objective, **self.kwargs)
-        return (const + (low.fun if low.status == 0 else -np.inf),
-                const + (-high.fun if high.status == 0 else np.inf))
+                low, high = self._solve(b, c), -self._solve(b, -c)
+                out.append(high - low < PINNED)
+        return out
+
+    def _push_together(self, vec, open_: list[int]) -> None:
+        """Points that move many targets at once: per block, minimise and maximise the
+        sum of the targets not yet free, while that frees more of them."""
+        by_block: dict[int, list[int]] = {}
+        for t in open_:
+            by_block.setdefault(vec[t][0], []).append(t)
+        for b, ts in sorted(by_block.items()):
+            while len(ts) > 1:
+                total = sum(vec[t][1] for t in ts)
+                self._solve(b, total)
+                self._solve(b, -total)
+                still = [t for t in ts if self._spread(b, vec[t][1]) < PINNED]
+                if len(still) == len(ts):
+                    break
+                ts = still
 
 
-def _exposed(cells: _Cells, threshold: int) -> list[tuple[int, ...]]:
-    """Hidden small counts (a cell, or a two-way row's N − n) that the published cells
-    pin to one value; each as the cells to look around, in a fixed order."""
-    attacker = _Attacker(cells)
-    targets: list[tuple[tuple[int, ...], list[tuple[int, float]]]] = []
-    for c, h in enumerate(cells.hidden):
-        if h and 0 < cells.value[c] < threshold:
-            targets.append(((c,), [(c, 1.0)]))
-    for n_c, d_c in cells.upper:
-        rest = cells.value[d_c] - cells.value[n_c]
-        if n_c != d_c and 0 < rest < threshold and (cells.hidden[n_c] or cells.hidden[d_c]):
+def _targets(p: _Problem, threshold: int) -> list[tuple[tuple[int, ...], list[tuple[int, float]]]]:
+    """Hidden small counts (a cell, or a two-way row's N − n), in a fixed order."""
+    targets = [((int(c),), [(int(c), 1.0)])
+               for c in np.flatnonzero(p.hidden & (p.value > 0) & (p.value < threshold))]
+    for n_c, d_c in p.upper:
+        rest = p.value[d_c] - p.value[n_c]
+        if 0 < rest < threshold and (p.hidden[n_c] or p.hidden[d_c]):
             targets.append(((n_c, d_c), [(d_c, 1.0), (n_c, -1.0)]))
-    out = []
-    for around, terms in sorted(targets, key=lambda t: [cells.order[c] for c in t[0]]):
-        low, high = attacker.interval(terms)
-        if high - low < 1 - 1e-9:
-            out.append(around)
-    return out
+    return sorted(targets, key=lambda t: [p.order[c] for c in t[0]])
 
 
-def _nearest_candidate(cells: _Cells, around: set[int]) -> int | None:
+def _exposed(p: _Problem, threshold: int) -> list[tuple[int, ...]]:
+    """The targets that the published cells pin to one value."""
+    targets = _targets(p, threshold)
+    pinned = _Attacker(p).pinned([terms for _, terms in targets])
+    return [around for (around, _), pin in zip(targets, pinned) if pin]
+
+
+def _terms(around: tuple[int, ...]) -> list[tuple[int, float]]:
+    if len(around) == 1:
+        return [(around[0], 1.0)]
+    n_c, d_c = around
+    return [(d_c, 1.0), (n_c, -1.0)]
+
+
+def _still_exposed(p: _Problem, around: tuple[int, ...]) -> bool:
+    """Is this one target (a cell, or a row's N − n) still pinned to one value?"""
+    return _Attacker(p).pinned([_terms(around)])[0]
+
+
+def _nearest_candidate(p: _Problem, around: tuple[int, ...]) -> int | None:
     """The best cell to hide among those sharing a constraint with ``around``; if none
     is free, one constraint further out, and so on."""
-    constraints = [set(r) for r in (*cells.relations, *cells.at_least, *cells.upper)]
-    seen = set(around)
+    seen = np.zeros(len(p.value), dtype=bool)
+    seen[list(around)] = True
     while True:
-        ring = {m for r in constraints if r & seen for m in r} - seen
-        if not ring:
+        ring = p.ring(seen)
+        if not ring.any():
             return None
-        pick = _candidate(cells, sorted(ring))
+        pick = _candidate(p, np.flatnonzero(ring))
         if pick is not None:
             return pick
         seen |= ring
 
 
-def _still_exposed(cells: _Cells, around: tuple[int, ...], threshold: int) -> bool:
-    """Is this one target (a cell, or a row's N − n) still pinned to one value?"""
-    if len(around) == 1:
-        terms = [(around[0], 1.0)]
-    else:
-        n_c, d_c = around
-        terms = [(d_c, 1.0), (n_c, -1.0)]
-    low, high = _Attacker(cells).interval(terms)
-    return high - low < 1 - 1e-9
-
-
 AUDIT_TRIALS = 40
 
 
-def _free_by_one_more(cells: _Cells, around: tuple[int, ...], threshold: int) -> bool:
+def _free_by_one_more(p: _Problem, around: tuple[int, ...]) -> bool:
     """Try the free cells that share a constraint with the target, best first (zeros
     too: a published zero beside a small count is often what pins it), and hide the
     first one that, with its secondary cells, leaves the target more than one value.
     Without this the audit hides the nearest cell blindly and may need a full pass per
     hidden cell when units, size classes and län overlap."""
-    constraints = [set(r) for r in (*cells.relations, *cells.at_least, *cells.upper)]
-    ring = sorted({m for r in constraints if r & set(around) for m in r} - set(around))
-    free = [c for c in ring if not cells.hidden[c] and not cells.exempt[c]]
-    free.sort(key=lambda c: (cells.value[c], cells.order[c]))
-    for c in free[:AUDIT_TRIALS]:
-        before = list(cells.hidden)
-        cells.hidden[c] = True
-        _secondary(cells)
-        if not _still_exposed(cells, around, threshold):
+    seen = np.zeros(len(p.value), dtype=bool)
+    seen[list(around)] = True
+    ring = np.flatnonzero(p.ring(seen) & ~p.hidden & ~p.exempt)
+    for c in ring[np.argsort(p.trial_rank[ring], kind="stable")][:AUDIT_TRIALS]:
+        before = p.hidden.copy()
+        p.hidden[c] = True
+        _secondary(p)
+        if not _still_exposed(p, around):
             return True
-        cells.hidden = before
+        p.hidden = before
     return False
 
 
-def _audit(cells: _Cells, threshold: int) -> None:
+def _audit(p: _Problem, threshold: int) -> None:
     """Hide more while a hidden small count can be pinned to one value.
 
     A pass solves the attacker's problem for every target; then each exposed target,
@@ -376,29 +521,29 @@ def _audit(cells: _Cells, threshold: int) -> None:
     earlier in the same pass already freed it (checked on that target alone). With many
     overlapping areas (units, size classes, län) this needs a few passes instead of
     one full pass per hidden cell."""
-    for _ in range(len(cells.value) + 1):
-        exposed = _exposed(cells, threshold)
+    for _ in range(len(p.value) + 1):
+        exposed = _exposed(p, threshold)
         if not exposed:
             return
         for k, around in enumerate(exposed):
-            if k > 0 and not _still_exposed(cells, around, threshold):
+            if k > 0 and not _still_exposed(p, around):
                 continue
-            if _free_by_one_more(cells, around, threshold):
+            if _free_by_one_more(p, around):
                 continue
-            pick = _nearest_candidate(cells, set(around))
+            pick = _nearest_candidate(p, around)
             if pick is None:
                 raise SuppressionError("en dold cell kan räknas fram och ingen annan cell kan döljas")
-            cells.hidden[pick] = True
-            _secondary(cells)
+            p.hidden[pick] = True
+            _secondary(p)
     raise SuppressionError("skyddet av små tal konvergerade inte")
 
 
 # ---------------------------------------------------------------- applying
 
-def _apply(cells: _Cells, area: _Area, threshold: int) -> pl.DataFrame:
+def _apply(hidden: np.ndarray, area: _Area, threshold: int) -> pl.DataFrame:
     table = area.table
-    hide_n = np.array([cells.hidden[c] for c in area.n_cell], dtype=bool)
-    hide_d = np.array([cells.hidden[c] for c in area.d_cell], dtype=bool)
+    hide_n = hidden[np.array(area.n_cell, dtype=np.int64)]
+    hide_d = hidden[np.array(area.d_cell, dtype=np.int64)]
     # a mean based on fewer cases than the threshold goes with its n
     small_mean = (table["n"] < threshold).to_numpy() & table["mean"].is_not_null().to_numpy()
     # a hidden N hides its rows too: a share n/N would give N away (and the contract
@@ -417,7 +562,7 @@ def _apply(cells: _Cells, area: _Area, threshold: int) -> pl.DataFrame:
 def _protect(tables: Mapping[str, pl.DataFrame], threshold: int,
              totals: Mapping[str, Sequence[str]], exempt: Collection[str],
              kinds: Mapping[str, str],
-             phase_rows: Sequence[Mapping[str, Any]] | None = None) -> tuple[_Cells, dict[str, _Area]]:
+             phase_rows: Sequence[Mapping[str, Any]] | None = None) -> tuple[np.ndarray, dict[str, _Area]]:
     cells = _Cells()
     areas = {}
     for i, (name, table) in enumerate(tables.items()):
@@ -441,9 +586,10 @@ def _protect(tables: Mapping[str, pl.DataFrame], threshold: int,
     cells.relations = [r for r in dict.fromkeys(cells.relations) if len(set(r)) > 1]
     for area in areas.values():
         _primary(cells, area, threshold)
-    _secondary(cells)
-    _audit(cells, threshold)
-    return cells, areas
+    problem = _Problem(cells)
+    _secondary(problem)
+    _audit(problem, threshold)
+    return problem.hidden, areas
 
 
 def suppress_complements(tables_by_area: Mapping[str, pl.DataFrame], threshold: int = DEFAULT_THRESHOLD,
@@ -468,8 +614,8 @@ def suppress_complements(tables_by_area: Mapping[str, pl.DataFrame], threshold: 
         totals = {names[0]: names[1:]} if len(names) > 1 else {}
     if isinstance(kinds, str):
         kinds = dict.fromkeys(names, kinds)
-    cells, areas = _protect(tables_by_area, threshold, totals, set(exempt), kinds or {}, phase_rows)
-    return {name: (area.table if area.exempt else _apply(cells, area, threshold))
+    hidden, areas = _protect(tables_by_area, threshold, totals, set(exempt), kinds or {}, phase_rows)
+    return {name: (area.table if area.exempt else _apply(hidden, area, threshold))
             for name, area in areas.items()}
 
 

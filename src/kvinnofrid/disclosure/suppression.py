@@ -271,6 +271,9 @@ class _Problem:
         self.constraint = _membership(lists, n, coefs)
         self.touching = _membership(lists, n)               # which cells share a constraint
         self.touching_t = self.touching.T.tocsr()
+        self.linked = (self.constraint != 0).astype(float).tocsr()   # a cell with a coefficient
+        self.linked_t = self.linked.T.tocsr()
+        self.verdicts: dict[tuple, bool] = {}       # (target, block's cells) → pinned?
 
     def members(self, relation: int) -> np.ndarray:
         m = self.relations
@@ -337,131 +340,154 @@ def _secondary(p: _Problem) -> None:
 PINNED = 1 - 1e-9        # an interval narrower than this leaves one integer value
 
 
-class _Attacker:
-    """The attacker's linear programme: unknowns = the hidden cells; every relation,
-    0 ≤ x, n ≤ N (two-way rows) and Σ n ≥ N (multi-choice) over the published cells.
+class _LinearProgramme:
+    """min c·x subject to A x = b (rows ``eq``), A x ≤ b (the others), x ≥ 0, for many
+    objectives c. HiGHS (the solver behind scipy's linprog) is kept between objectives:
+    each solve starts from the previous basis, and the per-call set-up of linprog (most
+    of the audit's time) is paid once. scipy is pinned (pyproject); without its HiGHS
+    binding the programme falls back to linprog."""
 
-    It falls apart into independent blocks (hidden cells linked by no constraint): a
-    bound on one cell is the bound of its block's programme alone, so each block is
-    solved on its own. Every point the solver returns is a possible truth for the
-    attacker, and so is the truth itself: a target that already takes two values at
-    least 1 apart among those points is free without solving for it."""
+    def __init__(self, a: sparse.csr_matrix, b: np.ndarray, eq: np.ndarray):
+        self.a, self.b, self.eq = a, b, eq
+        self.n = a.shape[1]
+        try:
+            from scipy.optimize._highspy import _core
+        except ImportError:                                # pragma: no cover
+            self.highs = None
+            return
+        self.core = _core
+        col = sparse.csc_matrix(a)
+        lp = _core.HighsLp()
+        lp.num_col_, lp.num_row_ = self.n, a.shape[0]
+        lp.col_cost_, lp.col_lower_, lp.col_upper_ = np.zeros(self.n), np.zeros(self.n), np.full(self.n, np.inf)
+        lp.row_lower_, lp.row_upper_ = np.where(eq, b, -np.inf), b.astype(float)
+        lp.a_matrix_.format_ = _core.MatrixFormat.kColwise
+        lp.a_matrix_.start_, lp.a_matrix_.index_, lp.a_matrix_.value_ = col.indptr, col.indices, col.data
+        lp.a_matrix_.num_col_, lp.a_matrix_.num_row_ = self.n, a.shape[0]
+        self.highs = _core._Highs()
+        self.highs.setOptionValue("output_flag", False)
+        self.highs.passModel(lp)
+        self.columns = np.arange(self.n, dtype=np.int32)
 
-    def __init__(self, p: _Problem):
-        from scipy.sparse.csgraph import connected_components
+    def minimise(self, c: np.ndarray) -> tuple[float, np.ndarray | None]:
+        """(optimum, a solution); (−inf, None) when unbounded."""
+        if self.highs is None:                             # pragma: no cover
+            from scipy.optimize import linprog
 
-        self.p = p
-        hidden = p.hidden
-        self.var = np.full(len(hidden), -1, dtype=np.int64)
-        self.var[hidden] = np.arange(int(hidden.sum()))
-        sub = p.constraint[:, hidden].tocsr()
-        rhs = -(p.constraint[:, ~hidden] @ p.value[~hidden].astype(float))
-        keep = np.flatnonzero(np.diff(sub.indptr) > 0)
-        self.sub, self.rhs, self.is_eq = sub[keep], rhs[keep], keep < p.n_eq
-        n_var = sub.shape[1]
-        link = sparse.bmat([[None, self.sub.T], [self.sub, None]]) if keep.size else \
-            sparse.csr_matrix((n_var, n_var))
-        _, labels = connected_components(link, directed=False)
-        self.block_of_var, self.block_of_row = labels[:n_var], labels[n_var:]
-        self.truth = p.value[hidden].astype(float)
-        self.blocks: dict[int, tuple] = {}
-
-    def block(self, b: int) -> tuple:
-        """(variables, linprog arguments, feasible points) of block ``b``."""
-        if b not in self.blocks:
-            cols = np.flatnonzero(self.block_of_var == b)
-            rows = np.flatnonzero(self.block_of_row == b)
-            part = self.sub[rows][:, cols]
-            eq, ub = self.is_eq[rows], ~self.is_eq[rows]
-            kwargs = dict(A_eq=part[eq] if eq.any() else None, b_eq=self.rhs[rows][eq] if eq.any() else None,
-                          A_ub=part[ub] if ub.any() else None, b_ub=self.rhs[rows][ub] if ub.any() else None,
+            eq = self.eq
+            res = linprog(c, A_eq=self.a[eq] if eq.any() else None, b_eq=self.b[eq] if eq.any() else None,
+                          A_ub=self.a[~eq] if (~eq).any() else None, b_ub=self.b[~eq] if (~eq).any() else None,
                           bounds=(0, None), method="highs")
-            self.blocks[b] = (cols, kwargs, [self.truth[cols]])
-        return self.blocks[b]
+            return (float(res.fun), res.x) if res.status == 0 else (-np.inf, None)
+        self.highs.changeColsCost(self.n, self.columns, np.asarray(c, dtype=float))
+        self.highs.run()
+        if self.highs.getModelStatus() != self.core.HighsModelStatus.kOptimal:
+            return -np.inf, None
+        return float(c @ np.array(self.highs.getSolution().col_value)), \
+            np.array(self.highs.getSolution().col_value)
 
-    def objective(self, terms: Sequence[tuple[int, float]]) -> tuple[int, dict[int, float], float]:
-        """(block, coefficient per hidden cell, constant of the published cells)."""
-        coef, const, block = {}, 0.0, -1
+
+class _Block:
+    """One independent part of the attacker's linear programme: unknowns = hidden
+    cells linked to each other by constraints (every relation, 0 ≤ x, n ≤ N for
+    two-way rows and Σ n ≥ N for multi-choice, over the published cells). A bound on
+    one cell is the bound of its block's programme alone; the block is fixed by its
+    cells, so a verdict on a block that has not changed is not computed again.
+
+    Every point the solver returns is a possible truth for the attacker, and so is the
+    truth itself: a target that already takes two values at least 1 apart among those
+    points is free without solving for it."""
+
+    def __init__(self, p: _Problem, cells: np.ndarray):
+        self.cells = cells
+        inside = np.zeros(len(p.value))
+        inside[cells] = 1.0
+        rows = np.flatnonzero(p.linked @ inside > 0)
+        part = p.constraint[rows]
+        rhs = -(part @ np.where(p.hidden, 0.0, p.value.astype(float)))
+        sub = part[:, cells]
+        eq = rows < p.n_eq
+        self.matrix, self.rhs, self.eq = sub, rhs, eq
+        self.points = [p.value[cells].astype(float)]
+        self.solver = None
+
+    def vector(self, terms: Sequence[tuple[int, float]]) -> np.ndarray:
+        out = np.zeros(len(self.cells))
         for c, k in terms:
-            if self.p.hidden[c]:
-                coef[int(self.var[c])] = coef.get(int(self.var[c]), 0.0) + k
-                block = int(self.block_of_var[self.var[c]])
-            else:
-                const += k * self.p.value[c]
-        return block, {v: k for v, k in coef.items() if k}, const
-
-    def _vector(self, cols: np.ndarray, coef: Mapping[int, float]) -> np.ndarray:
-        out = np.zeros(len(cols))
-        out[np.searchsorted(cols, list(coef))] = list(coef.values())
+            at = np.searchsorted(self.cells, c)
+            if at < len(self.cells) and self.cells[at] == c:
+                out[at] += k
         return out
 
-    def _solve(self, b: int, c: np.ndarray) -> float:
-        """min c·x over block b (−inf when unbounded); the solution joins the points."""
-        from scipy.optimize import linprog
+    def solve(self, c: np.ndarray) -> float:
+        """min c·x (−inf when unbounded); the solution joins the points."""
+        if self.solver is None:
+            self.solver = _LinearProgramme(self.matrix, self.rhs, self.eq)
+        value, x = self.solver.minimise(c)
+        if x is not None:
+            self.points.append(x)
+        return value
 
-        _, kwargs, points = self.block(b)
-        res = linprog(c, **kwargs)
-        if res.status != 0:
-            return -np.inf
-        points.append(res.x)
-        return float(res.fun)
-
-    def _spread(self, b: int, c: np.ndarray) -> float:
-        values = np.array([c @ x for x in self.block(b)[2]])
+    def spread(self, c: np.ndarray) -> float:
+        values = np.array([c @ x for x in self.points])
         return float(values.max() - values.min())
 
-    def pinned(self, targets: Sequence[Sequence[tuple[int, float]]]) -> list[bool]:
-        """For each target (Σ coef·cell), is it pinned to an interval narrower than 1?"""
-        vec = []
-        for terms in targets:
-            b, coef, _ = self.objective(terms)
-            vec.append((b, self._vector(self.block(b)[0], coef) if coef else None))
-        open_ = [t for t, (b, c) in enumerate(vec) if c is not None]
-        self._push_together(vec, open_)
-        out = []
-        for b, c in vec:
-            if c is None:
-                out.append(True)                   # every cell published: one value
-            elif self._spread(b, c) >= PINNED:
-                out.append(False)
-            else:
-                low, high = self._solve(b, c), -self._solve(b, -c)
-                out.append(high - low < PINNED)
-        return out
+    def pinned(self, c: np.ndarray) -> bool:
+        """Is c·x pinned to an interval narrower than 1?"""
+        if not c.any():
+            return True                                    # every cell published: one value
+        if self.spread(c) >= PINNED:
+            return False
+        low, high = self.solve(c), -self.solve(-c)
+        return high - low < PINNED
 
-    def _push_together(self, vec, open_: list[int]) -> None:
-        """Points that move many targets at once: per block, minimise and maximise the
-        sum of the targets not yet free, while that frees more of them."""
-        by_block: dict[int, list[int]] = {}
-        for t in open_:
-            by_block.setdefault(vec[t][0], []).append(t)
-        for b, ts in sorted(by_block.items()):
-            while len(ts) > 1:
-                total = sum(vec[t][1] for t in ts)
-                self._solve(b, total)
-                self._solve(b, -total)
-                still = [t for t in ts if self._spread(b, vec[t][1]) < PINNED]
-                if len(still) == len(ts):
-                    break
-                ts = still
+    def push_together(self, vectors: Sequence[np.ndarray]) -> None:
+        """Points that move many targets at once: minimise and maximise the sum of the
+        targets not yet free, while that frees more of them."""
+        open_ = [c for c in vectors if c.any()]
+        while len(open_) > 1:
+            total = sum(open_)
+            self.solve(total)
+            self.solve(-total)
+            still = [c for c in open_ if self.spread(c) < PINNED]
+            if len(still) == len(open_):
+                return
+            open_ = still
 
 
-def _targets(p: _Problem, threshold: int) -> list[tuple[tuple[int, ...], list[tuple[int, float]]]]:
-    """Hidden small counts (a cell, or a two-way row's N − n), in a fixed order."""
-    targets = [((int(c),), [(int(c), 1.0)])
-               for c in np.flatnonzero(p.hidden & (p.value > 0) & (p.value < threshold))]
+def _block_cells(p: _Problem, around: Sequence[int]) -> np.ndarray:
+    """The hidden cells linked to the target's hidden cells (its block), sorted."""
+    inside = np.zeros(len(p.value), dtype=bool)
+    inside[[c for c in around if p.hidden[c]]] = True
+    frontier = inside.copy()
+    while frontier.any():
+        rows = p.linked @ frontier.astype(float) > 0
+        frontier = (p.linked_t @ rows.astype(float) > 0) & p.hidden & ~inside
+        inside |= frontier
+    return np.flatnonzero(inside)
+
+
+def _blocks(p: _Problem) -> np.ndarray:
+    """Block label of every cell (−1 for published cells)."""
+    from scipy.sparse.csgraph import connected_components
+
+    hidden = np.flatnonzero(p.hidden)
+    sub = p.linked[:, hidden]
+    link = sub.T @ sub                                     # hidden cells sharing a constraint
+    _, labels = connected_components(link, directed=False)
+    out = np.full(len(p.value), -1, dtype=np.int64)
+    out[hidden] = labels
+    return out
+
+
+def _targets(p: _Problem, threshold: int) -> list[tuple[int, ...]]:
+    """Hidden small counts (a cell, or a two-way row's (n, N) for N − n), in a fixed order."""
+    targets = [(int(c),) for c in np.flatnonzero(p.hidden & (p.value > 0) & (p.value < threshold))]
     for n_c, d_c in p.upper:
         rest = p.value[d_c] - p.value[n_c]
         if 0 < rest < threshold and (p.hidden[n_c] or p.hidden[d_c]):
-            targets.append(((n_c, d_c), [(d_c, 1.0), (n_c, -1.0)]))
-    return sorted(targets, key=lambda t: [p.order[c] for c in t[0]])
-
-
-def _exposed(p: _Problem, threshold: int) -> list[tuple[int, ...]]:
-    """The targets that the published cells pin to one value."""
-    targets = _targets(p, threshold)
-    pinned = _Attacker(p).pinned([terms for _, terms in targets])
-    return [around for (around, _), pin in zip(targets, pinned) if pin]
+            targets.append((n_c, d_c))
+    return sorted(targets, key=lambda t: [p.order[c] for c in t])
 
 
 def _terms(around: tuple[int, ...]) -> list[tuple[int, float]]:
@@ -471,9 +497,46 @@ def _terms(around: tuple[int, ...]) -> list[tuple[int, float]]:
     return [(d_c, 1.0), (n_c, -1.0)]
 
 
+def _verdicts(p: _Problem, targets: Sequence[tuple[int, ...]], cells_of) -> list[bool]:
+    """Is each target pinned? ``cells_of(target)``: the cells of its block."""
+    keyed = [(t, cells_of(t)) for t in targets]
+    todo: dict[bytes, list] = {}
+    for t, cells in keyed:
+        if (t, cells.tobytes()) not in p.verdicts:
+            todo.setdefault(cells.tobytes(), [cells, []])[1].append(t)
+    for key, (cells, ts) in todo.items():
+        block = _Block(p, cells)
+        vectors = [block.vector(_terms(t)) for t in ts]
+        if len(ts) > 1:
+            block.push_together(vectors)
+        for t, c in zip(ts, vectors):
+            p.verdicts[(t, key)] = block.pinned(c)
+    return [p.verdicts[(t, cells.tobytes())] for t, cells in keyed]
+
+
+def _exposed(p: _Problem, threshold: int) -> list[tuple[int, ...]]:
+    """The targets that the published cells pin to one value."""
+    targets = _targets(p, threshold)
+    if not targets:
+        return []
+    labels = _blocks(p)
+    order = np.argsort(labels, kind="stable")
+    bounds = np.searchsorted(labels[order], np.arange(labels.max() + 2))
+    empty = np.array([], dtype=np.int64)
+
+    def cells_of(t):
+        hidden = [c for c in t if p.hidden[c]]
+        if not hidden:
+            return empty
+        b = labels[hidden[0]]
+        return np.sort(order[bounds[b]:bounds[b + 1]])
+
+    return [t for t, pin in zip(targets, _verdicts(p, targets, cells_of)) if pin]
+
+
 def _still_exposed(p: _Problem, around: tuple[int, ...]) -> bool:
     """Is this one target (a cell, or a row's N − n) still pinned to one value?"""
-    return _Attacker(p).pinned([_terms(around)])[0]
+    return _verdicts(p, [around], lambda t: _block_cells(p, t))[0]
 
 
 def _nearest_candidate(p: _Problem, around: tuple[int, ...]) -> int | None:
@@ -540,23 +603,39 @@ def _audit(p: _Problem, threshold: int) -> None:
 
 # ---------------------------------------------------------------- applying
 
-def _apply(hidden: np.ndarray, area: _Area, threshold: int) -> pl.DataFrame:
-    table = area.table
-    hide_n = hidden[np.array(area.n_cell, dtype=np.int64)]
-    hide_d = hidden[np.array(area.d_cell, dtype=np.int64)]
+def _apply(hidden: np.ndarray, areas: Sequence[_Area], threshold: int) -> list[pl.DataFrame]:
+    """The protected tables of ``areas`` (all of one schema), done as one frame: at
+    national scale a frame operation per area cost more than the whole audit."""
+    table = pl.concat([a.table for a in areas])
+    hide_n = hidden[np.concatenate([np.asarray(a.n_cell, dtype=np.int64) for a in areas])]
+    hide_d = hidden[np.concatenate([np.asarray(a.d_cell, dtype=np.int64) for a in areas])]
     # a mean based on fewer cases than the threshold goes with its n
     small_mean = (table["n"] < threshold).to_numpy() & table["mean"].is_not_null().to_numpy()
     # a hidden N hides its rows too: a share n/N would give N away (and the contract
     # says a suppressed row has n, share and CIs empty)
     hide_row = hide_n | small_mean | hide_d
     hide_n_s = pl.Series(hide_row)
-    return table.with_columns(
+    out = table.with_columns(
         pl.when(hide_n_s).then(None).otherwise(pl.col(c)).alias(c)
         for c in ("n", "share", "ci_low", "ci_high", "mean")
     ).with_columns(
         pl.when(pl.Series(hide_d)).then(None).otherwise(pl.col("denominator")).alias("denominator"),
         (pl.col("suppressed").fill_null(False) | hide_n_s).alias("suppressed"),
     ).select(table.columns)
+    starts = np.cumsum([0, *(a.table.height for a in areas)])
+    return [out.slice(int(starts[k]), a.table.height) for k, a in enumerate(areas)]
+
+
+def _apply_all(hidden: np.ndarray, areas: Mapping[str, _Area], threshold: int) -> dict[str, pl.DataFrame]:
+    """Every area's published table (exempt areas as they are), in the areas' order."""
+    by_schema: dict[tuple, list[_Area]] = {}
+    for area in areas.values():
+        if not area.exempt:
+            by_schema.setdefault(tuple(area.table.schema.items()), []).append(area)
+    done = {}
+    for group in by_schema.values():
+        done.update(zip((a.name for a in group), _apply(hidden, group, threshold)))
+    return {name: (area.table if area.exempt else done[name]) for name, area in areas.items()}
 
 
 def _protect(tables: Mapping[str, pl.DataFrame], threshold: int,
@@ -615,8 +694,7 @@ def suppress_complements(tables_by_area: Mapping[str, pl.DataFrame], threshold: 
     if isinstance(kinds, str):
         kinds = dict.fromkeys(names, kinds)
     hidden, areas = _protect(tables_by_area, threshold, totals, set(exempt), kinds or {}, phase_rows)
-    return {name: (area.table if area.exempt else _apply(hidden, area, threshold))
-            for name, area in areas.items()}
+    return _apply_all(hidden, areas, threshold)
 
 
 def subtract(total: pl.DataFrame, part: pl.DataFrame) -> pl.DataFrame:

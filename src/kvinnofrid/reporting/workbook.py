@@ -240,6 +240,13 @@ def area_rows(long: pl.DataFrame, table_id: str, compared: Sequence[tuple[str, s
     return pl.concat(parts)
 
 
+def _beside(compared: Sequence[tuple[str, str]]) -> str:
+    """'Tabellen visar Arboga jämfört med kommuner med … och riket' (the compared
+    areas' names are common nouns in a sentence; the area's own is a proper name)."""
+    others = [shown[:1].lower() + shown[1:] for _, shown in compared[1:]]
+    return f"Tabellen visar {compared[0][1]} jämfört med {' och '.join(others)}"
+
+
 def area_sheet(table_id: str, long: pl.DataFrame, compared: Sequence[tuple[str, str]], notes: Notes,
                reg: Registry) -> Sheet:
     """One table of a unit's (or län's) workbook: its rows beside its size class and
@@ -250,14 +257,13 @@ def area_sheet(table_id: str, long: pl.DataFrame, compared: Sequence[tuple[str, 
         kind, has_groups = d.table, d.groups is not None
         refs = diagram_notes(d, reg, notes)
         title = f"Diagram {d.number}. {d.title}"
-        lines = [f"Tabellen visar {compared[0][1]} jämfört med " + " och ".join(s for _, s in compared[1:])
-                 + f", samma mått som diagram {d.number} i den nationella rapporten."]
+        lines = [f"{_beside(compared)}, samma mått som diagram {d.number} i den nationella rapporten."]
         name = f"D{d.number:02d}"
     else:
         kind, has_groups = "single", False
         refs = [notes.ref(NOTE_TEXTS["counts"]), notes.ref(NOTE_TEXTS["shares"]), notes.ref(top_group_note())]
         title, name = TOP_GROUP_TITLE, "Toppgrupp"
-        lines = [f"Tabellen visar {compared[0][1]} jämfört med " + " och ".join(s for _, s in compared[1:]) + "."]
+        lines = [f"{_beside(compared)}."]
     cells = coded_cells(rows, ["area"] + (["group"] if has_groups else []) + ["category"], value_columns(kind))
     lines += _code_lines(_mark_codes(cells, notes))
     return Sheet(name, f"{title} {_refs(refs)}", tuple(lines), cells, _formats(kind))
@@ -389,7 +395,9 @@ def write_workbook(path: Any, cover: Cover, sheets: Sequence[Sheet], notes: Note
                        "created": dt.datetime.combine(created, dt.time())})
     _write_cover(wb, cover)
     with warnings.catch_warnings():
-        # gptables warns of empty cells; ours hold codes, so a warning would be a bug
+        # gptables warns (UserWarning) of empty cells; ours hold codes, so such a warning
+        # is a bug. Its pandas deprecation warnings are not ours to fix: kept out of the logs.
+        warnings.simplefilter("ignore")
         warnings.simplefilter("error", UserWarning)
         for label, table in tables:
             ws = wb.add_worksheet(label)

@@ -48,8 +48,9 @@ include: "workflow/rules/figures.smk"
 include: "workflow/rules/report.smk"
 include: "workflow/rules/trend.smk"
 include: "workflow/rules/kolada.smk"
-include: "workflow/rules/kommuner.smk"
+# workbook.smk before kommuner.smk: target kommuner can then name area_workbooks.
 include: "workflow/rules/workbook.smk"
+include: "workflow/rules/kommuner.smk"
 
 
 # The Kolada key figures need a population: SCB's file (config kolada.population), or

@@ -48,6 +48,8 @@ include: "workflow/rules/figures.smk"
 include: "workflow/rules/report.smk"
 include: "workflow/rules/trend.smk"
 include: "workflow/rules/kolada.smk"
+# workbook.smk before kommuner.smk: target kommuner can then name area_workbooks.
+include: "workflow/rules/workbook.smk"
 include: "workflow/rules/kommuner.smk"
 
 
@@ -65,4 +67,5 @@ rule all:
     input:
         f"{RESULTS}/quality",
         rules.render_report.output,
+        rules.workbook.output,
         rules.kolada.output if SETTINGS.population_source else [],

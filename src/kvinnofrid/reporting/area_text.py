@@ -15,7 +15,8 @@ when the larger categories are hidden. The rules here:
   description: more than half of the area's cases are in hidden categories (a
   single-choice table whose N is shown: N − the shown counts), else more than half
   of its categories are hidden;
-* a pooled row (registry ``collapse``) is explained: which categories it holds.
+* a pooled row (registry ``collapse``) is explained under the figure
+  (``pool_notes``): which categories it holds.
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ from kvinnofrid.reporting.numfmt import fmt_pct
 from kvinnofrid.spec import codebook as codebook_module
 from kvinnofrid.spec.diagrams import Registry, load_registry, pooled_labels
 
-__all__ = ["hidden_reason", "pool_note", "pools_of", "summary_sentence"]
+__all__ = ["hidden_reason", "pool_notes", "summary_sentence"]
 
 _COUNT_WORDS = ("inga", "en", "två", "tre", "fyra", "fem", "sex", "sju", "åtta", "nio", "tio", "elva", "tolv")
 
@@ -88,36 +89,29 @@ def _others(table: pl.DataFrame, category: str, compared: Sequence[str]) -> str:
     return f" ({'; '.join(parts)})" if parts else ""
 
 
-def pools_of(table_id: str, registry: Registry | None = None) -> list[tuple[str, list[str]]]:
-    """The registry's pooled rows of a comparison table: (label, member categories)."""
+def pool_notes(table_id: str, registry: Registry | None = None) -> list[str]:
+    """The notes under a comparison figure that say what each pooled row (registry
+    ``collapse``) holds, e.g. "Övriga: Barn, Annan släkting/släktingar och Annan."."""
     if not table_id.isdigit():
         return []
     d = (registry or load_registry())[int(table_id)]
     cb = codebook_module.load()
-    return [(p.label, pooled_labels(d, p, cb)) for p in d.collapse]
-
-
-def pool_note(table: pl.DataFrame, area: str, pools: Sequence[tuple[str, Sequence[str]]]) -> str:
-    """Which categories each pooled row of the table holds (empty when none is shown)."""
-    shown = set(table.filter(pl.col("group") == area)["category"].to_list())
-    notes = [f"”{label}” omfattar {_join([f'”{m}”' for m in members])}."
-             for label, members in pools if label in shown]
-    return " ".join(notes)
+    return [f"{p.label}: {_join(pooled_labels(d, p, cb))}." for p in d.collapse]
 
 
 def summary_sentence(table: pl.DataFrame, area: str, compared: Sequence[str], *, threshold: int = 5,
-                     single: bool = False, pools: Sequence[tuple[str, Sequence[str]]] = ()) -> str:
+                     single: bool = False) -> str:
     """The text under one comparison table (``group`` = area name, the area first in
     ``compared``): its largest category where that can be said, or why it cannot.
-    ``single``: the categories exclude each other (a single-choice table);
-    ``pools``: the registry's pooled rows (label, member categories)."""
+    ``single``: the categories exclude each other (a single-choice table)."""
     own = table.filter(pl.col("group") == area)
     hidden = int(_is_hidden(own).sum()) if own.height else 0
-    note = pool_note(table, area, pools)
+    if "denominator" in own.columns and own.height and (own["denominator"].fill_null(-1) == 0).all():
+        return f"För {area} finns inga ärenden i underlaget till det här diagrammet."
     if own.is_empty() or hidden == own.height:
-        return _with(f"Andelarna för {area} visas inte eftersom {hidden_reason(threshold)}.", note)
+        return f"Andelarna för {area} visas inte eftersom {hidden_reason(threshold)}."
     if _mostly_hidden(own, hidden, single):
-        return _with(f"De flesta andelarna för {area} visas inte eftersom {hidden_reason(threshold)}.", note)
+        return f"De flesta andelarna för {area} visas inte eftersom {hidden_reason(threshold)}."
     shown = own.filter(~_is_hidden(own))
     top = shown.sort("share", descending=True, maintain_order=True).row(0, named=True)
     if fmt_pct(top["share"]) == fmt_pct(0):
@@ -131,8 +125,4 @@ def summary_sentence(table: pl.DataFrame, area: str, compared: Sequence[str], *,
     if hidden:
         what = "Andelen för en kategori" if hidden == 1 else f"Andelarna för {_count(hidden, '', 'kategorier')}"
         text += f" {what} visas inte eftersom {hidden_reason(threshold, plural=hidden > 1)}."
-    return _with(text, note)
-
-
-def _with(text: str, note: str) -> str:
-    return f"{text} {note}" if note else text
+    return text

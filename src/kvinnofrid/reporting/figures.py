@@ -325,7 +325,7 @@ def grouped_bar_figure(
         [p9.geom_col(position=dodge, width=0.78),
          p9.geom_text(p9.aes(label="label", group="group"), data=shown, position=dodge, ha="left", size=7.5,
                       color=TEXT_COLOUR),
-         p9.geom_text(p9.aes(label="label", group="group"), data=marks, position=dodge, ha="left", size=7,
+         p9.geom_text(p9.aes(label="label", group="group"), data=marks, position=dodge, ha="left", size=8,
                       color=HIDDEN_COLOUR, fontstyle="italic"),
          p9.scale_fill_manual(values=colours, breaks=groups)],
         categories=list(reversed(wrapped)), value_labels=_pct_axis, value_max=top * 1.16,

@@ -18,7 +18,7 @@ import polars as pl
 
 from kvinnofrid.disclosure.area_tables import TOP_GROUP, Area, comparison_table, table_ids, table_kind
 from kvinnofrid.reporting import figures, text, trend_report
-from kvinnofrid.reporting.area_text import pools_of, summary_sentence
+from kvinnofrid.reporting.area_text import pool_notes, summary_sentence
 from kvinnofrid.reporting.markdown import attribute_text, diagram_block
 from kvinnofrid.spec.diagrams import Registry, load_registry
 from kvinnofrid.spec.rules import RULES
@@ -83,15 +83,15 @@ def _diagram_sections(build: Path, info: Mapping[str, Any], compared: Sequence[A
             pl.col("group").replace_strict(names, return_dtype=pl.String))
         title = table_title(table_id, reg)
         multi = table_kind(table_id, reg) == "multi"
-        plot = figures.grouped_bar_figure(table, title, n_label="{group}: N = {n}", multi=multi)
+        plot = figures.grouped_bar_figure(table, title, n_label="{group}: N = {n}", multi=multi,
+                                          notes=pool_notes(table_id, reg))
         figures.save_figure(plot, build / "figures" / f"{table_id}.png", build / "figures" / f"{table_id}.svg")
         (build / "tables" / f"{table_id}.csv").write_bytes(table_csv(table).encode("utf-8"))
         alt = figures.alt_text(table.filter(pl.col("group") == own), f"{title}, {info['name']}")
         sections.append({
             "title": title, "reference": f"diagram {table_id}" if table_id.isdigit() else "",
             "sentence": summary_sentence(table, own, [names[a.name] for a in compared], threshold=threshold,
-                                         single=table_kind(table_id, reg) in ("single", "histogram", "flag"),
-                                         pools=pools_of(table_id, reg)),
+                                         single=table_kind(table_id, reg) in ("single", "histogram", "flag")),
             "block": diagram_block(k, title, f"figures/{table_id}.png", table, f"tables/{table_id}.csv", alt,
                                    label=f"Figur {k}"),
         })

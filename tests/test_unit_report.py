@@ -69,7 +69,7 @@ def test_sentence_names_the_largest_visible_category_and_the_others():
     assert ur.summary_sentence(table, "A", ["A", "Riket"]) == \
         "Störst andel i A har kategorin ”y” med 80\u00a0% (Riket: 60\u00a0%)."
     hidden = table.with_columns(pl.when(pl.col("group") == "A").then(True).otherwise(False).alias("suppressed"))
-    assert ur.summary_sentence(hidden, "A", ["A", "Riket"]) == "För A är antalen för små för att visas."
+    assert ur.summary_sentence(hidden, "A", ["A", "Riket"]).startswith("Andelarna för A visas inte eftersom")
 
 
 def test_a_measure_of_a_round_is_hidden_when_one_of_its_categories_is():

@@ -24,6 +24,11 @@ Areas and what is protected
 The suppression of all areas of one table is solved at once: a unit's hidden cell is
 then hidden in the same way in every report that could give it away.
 
+Rare categories are pooled first (``collapse``, the registry's per-diagram ``collapse``
+pools): in every area of a comparison table alike, the country and the size classes
+too, so the rows line up; the national tables themselves are never collapsed. A unit
+with 30 cases then shows "Övriga 6" where it would have hidden three cells of 1–3.
+
 Known limit (suppression.py): relations *between* tables of one area are not linked
 (a unit's HRV count in diagram 5 and the N of another table); the unit reports show
 no HRV- or sex-grouped tables (21–25) for that reason.
@@ -39,7 +44,7 @@ import polars as pl
 
 from kvinnofrid.disclosure import suppression
 from kvinnofrid.spec import codebook as codebook_module
-from kvinnofrid.spec.diagrams import Registry, load_registry
+from kvinnofrid.spec.diagrams import Diagram, Pool, Registry, category_labels, load_registry, pooled_labels
 from kvinnofrid.stages.compile import slugify
 from kvinnofrid.statistics import tables as tables_module
 from kvinnofrid.statistics import trend
@@ -131,14 +136,74 @@ def area_tables(derived: pl.DataFrame, areas: Sequence[Area], diagrams: Sequence
             if table_id == TOP_GROUP:
                 per_area[area.name] = top_group_table(frame, reg)
             elif area.kind == "riket":
-                per_area[area.name] = tables_module.build_table(int(table_id), frame, settings=settings,
-                                                                registry=reg, codebook=cb)
+                per_area[area.name] = collapsed_table(int(table_id), frame, settings, reg, cb)
             else:
-                built = tables_module.build_table(int(table_id), frame, settings=every_option,
-                                                  registry=reg, codebook=cb)
+                built = collapsed_table(int(table_id), frame, every_option, reg, cb)
                 per_area[area.name] = _aligned(built, per_area[NATIONAL])
         out[table_id] = per_area
     return out
+
+
+# ---------------------------------------------------------------- pooling rare categories
+
+def collapse_rows(table: pl.DataFrame, pools: Sequence[tuple[str, Sequence[str]]],
+                  with_share: bool = True) -> pl.DataFrame:
+    """A single-choice (or histogram) table with the categories of each pool
+    (label, member categories) summed into one row ``label``, per group, at the place
+    of the pool's last member; shares and intervals recomputed from the sums
+    (``with_share`` False: counts only, as the histogram)."""
+    relabel = {m: label for label, members in pools for m in members}
+    rows = (table.with_row_index("_pos")
+            .with_columns(pl.col("category").replace(relabel).alias("_pooled"))
+            .group_by("group", "_pooled", maintain_order=True)
+            .agg(pl.col("n").sum(), pl.col("denominator").first(), pl.col("_pos").max())
+            .sort("_pos")
+            .select("group", pl.col("_pooled").alias("category"), "n", "denominator"))
+    return tables_module.finish_table(rows, with_share)
+
+
+def _representative(d: Diagram, pool: Pool, reg: Registry, cb: codebook_module.Codebook) -> Any:
+    """The fixed member of ``pool`` that stands for all of it in a multi-choice list
+    (the last in the diagram's order): an option code, or a label of a label list."""
+    fixed = category_labels(d, reg, cb)
+    last = max((m for m in pooled_labels(d, pool, cb) if m in fixed), key=fixed.index)
+    if pool.codes:
+        var = cb[d.category["variable"]]
+        return next(c for c in var.codes if var.label_of(c) == last), last
+    return last, last
+
+
+def _recoded_choices(frame: pl.DataFrame, d: Diagram, reg: Registry, cb: codebook_module.Codebook) -> pl.DataFrame:
+    """The cases with every pooled choice of a multi-choice diagram replaced by its
+    pool's representative: a case then counts once in the pool however many of its
+    options it chose (a multi-choice count is cases, not choices)."""
+    column = d.category.get("column", d.category.get("variable"))
+    mapping: dict[Any, Any] = {}
+    for pool in d.collapse:
+        rep, _ = _representative(d, pool, reg, cb)
+        members = pool.codes or pool.labels
+        mapping.update({m: rep for m in members})
+    old, new = list(mapping), list(mapping.values())
+    return frame.with_columns(pl.col(column).list.eval(pl.element().replace(old, new)))
+
+
+def collapsed_table(number: int, frame: pl.DataFrame, settings: Any, reg: Registry,
+                    cb: codebook_module.Codebook) -> pl.DataFrame:
+    """Diagram ``number``'s table of an area with the registry's pools (``collapse``)
+    as one row each; the plain table for diagrams without pools."""
+    d = reg[number]
+    if not d.collapse:
+        return tables_module.build_table(number, frame, settings=settings, registry=reg, codebook=cb)
+    if d.table == "multi":
+        table = tables_module.build_table(number, _recoded_choices(frame, d, reg, cb), settings=settings,
+                                          registry=reg, codebook=cb)
+        reps = {_representative(d, p, reg, cb)[1]: p.label for p in d.collapse}
+        others = {m for p in d.collapse for m in pooled_labels(d, p, cb)} - set(reps)
+        return (table.filter(~pl.col("category").is_in(list(others)))
+                .with_columns(pl.col("category").replace(reps)))
+    pools = [(p.label, pooled_labels(d, p, cb)) for p in d.collapse]
+    table = tables_module.build_table(number, frame, settings=settings, registry=reg, codebook=cb)
+    return collapse_rows(table, pools, with_share=d.table != "histogram")
 
 
 def protect(tables_by_id: Mapping[str, Mapping[str, pl.DataFrame]], areas: Sequence[Area],

@@ -64,6 +64,7 @@ PALETTE = ["#0072B2", "#E69F00", "#009E73", "#56B4E9", "#D55E00", "#CC79A7", "#F
 HIGHLIGHT = "#E69F00"
 NOT_REGISTERED = "#C8C8C8"
 TEXT_COLOUR = "#222222"
+HIDDEN_COLOUR = "#555555"  # the "dold" mark: readable (contrast 7:1 on white), apart from values
 FONT = "DejaVu Sans"  # ships with matplotlib: å, ä, ö, NBSP and the minus sign
 
 # The registry's multi-choice note (diagrams.yaml multi_note), as a sentence.
@@ -75,6 +76,7 @@ WIDTH_IN = 7.0
 DPI = 200
 LABEL_WIDTH = 34  # characters per line of a category label
 TITLE_WIDTH = 64
+SUBTITLE_WIDTH = 88
 CAPTION_WIDTH = 80  # characters per line of a note under a figure
 
 KINDS = ("bar", "grouped_bar", "stacked_bar", "histogram", "mean_bar", "phases")
@@ -101,6 +103,10 @@ def house_theme(height_in: float) -> p9.theme:
         legend_title=p9.element_blank(),
         legend_text=p9.element_text(size=9),
         plot_background=p9.element_rect(fill="white", color="white"),
+        # title, N line and notes start at the figure's edge, not the panel's: long
+        # category labels (the comparison reports) then cannot push them off the right
+        plot_title_position="plot",
+        plot_caption_position="plot",
     )
 
 
@@ -202,8 +208,19 @@ def _height(rows: int, extra: float = 0.0) -> float:
     return round(min(11.0, max(2.8, 1.5 + 0.36 * rows + extra)), 2)
 
 
+def _wrap_parts(text: str, width: int = SUBTITLE_WIDTH, sep: str = " · ") -> str:
+    """A line of parts joined by ``sep`` (the N per group) wrapped between parts."""
+    lines: list[str] = []
+    for part in str(text).split(sep):
+        if lines and len(lines[-1]) + len(sep) + len(part) <= width:
+            lines[-1] += sep + part
+        else:
+            lines.append(part)
+    return "\n".join(lines)
+
+
 def _labs(title: str, subtitle: str, caption: str | None) -> p9.labs:
-    return p9.labs(title=_wrap(title, TITLE_WIDTH), subtitle=subtitle, caption=caption, x="", y="")
+    return p9.labs(title=_wrap(title, TITLE_WIDTH), subtitle=_wrap_parts(subtitle), caption=caption, x="", y="")
 
 
 def _pd(frame: pl.DataFrame) -> pd.DataFrame:
@@ -260,11 +277,11 @@ def bar_figure(
     if hidden.height:
         plot += p9.geom_text(
             p9.aes("label_cat", 0),
-            data=_pd(hidden.with_columns(pl.lit(SUPPRESSED_LABEL).alias("label"))),
-            label=SUPPRESSED_LABEL,
+            data=_pd(hidden.with_columns(pl.lit(NBSP + SUPPRESSED_LABEL).alias("label"))),
+            label=NBSP + SUPPRESSED_LABEL,
             ha="left",
             size=8.5,
-            color="#666666",
+            color=HIDDEN_COLOUR,
             fontstyle="italic",
         )
     return plot
@@ -287,32 +304,33 @@ def grouped_bar_figure(
         pl.col("category").replace_strict(cats, wrapped).alias("label_cat"),
         pl.col("share").map_elements(lambda s: NBSP + fmt_pct(s), return_dtype=pl.String).alias("label"),
     )
-    shown = _pd(data.filter(~pl.col("suppressed") & pl.col("share").is_not_null()))
     hidden = data.filter(pl.col("suppressed"))
+    top = max(data.filter(~pl.col("suppressed"))["share"].max() or 0.0, 0.01)
+    # Every (category, group) keeps its slot: a hidden row is a bar of height 0, so
+    # the dodge leaves its place empty and the mark sits there, in its own group's
+    # row, right of the axis line: it cannot cover a label or another group's bar.
+    grid = _pd(data.with_columns(
+        pl.when(pl.col("suppressed")).then(0.0).otherwise(pl.col("share").fill_null(0.0)).alias("share"),
+        pl.when(pl.col("suppressed")).then(pl.lit(NBSP + SUPPRESSED_LABEL)).otherwise(pl.col("label"))
+        .alias("label")))
     # coord_flip draws the first dodge level at the bottom: reverse the levels so the
     # first group is the upper bar, and reverse the legend back.
-    shown["group"] = pd.Categorical(shown["group"], categories=list(reversed(groups)))
-    top = max(float(shown["share"].max()) if len(shown) else 0.0, 0.01)
+    grid["group"] = pd.Categorical(grid["group"], categories=list(reversed(groups)))
+    shown, marks = grid.copy(), grid.copy()
+    shown.loc[shown["suppressed"], "label"] = ""
+    marks.loc[~marks["suppressed"], "label"] = ""
     dodge = p9.position_dodge(width=0.8)
-    plot = assemble(
-        shown, p9.aes("label_cat", "share", fill="group"),
+    return assemble(
+        grid, p9.aes("label_cat", "share", fill="group"),
         [p9.geom_col(position=dodge, width=0.78),
-         p9.geom_text(p9.aes(label="label", group="group"), position=dodge, ha="left", size=7.5, color=TEXT_COLOUR),
+         p9.geom_text(p9.aes(label="label", group="group"), data=shown, position=dodge, ha="left", size=7.5,
+                      color=TEXT_COLOUR),
+         p9.geom_text(p9.aes(label="label", group="group"), data=marks, position=dodge, ha="left", size=8,
+                      color=HIDDEN_COLOUR, fontstyle="italic"),
          p9.scale_fill_manual(values=colours, breaks=groups)],
         categories=list(reversed(wrapped)), value_labels=_pct_axis, value_max=top * 1.16,
         title=title, subtitle=n_subtitle(frame, n_label), caption=_caption(notes, multi, hidden.height > 0),
         height=_height(len(cats) * max(1, len(groups)) * 0.62, 0.6))
-    if hidden.height:
-        plot += p9.annotate(
-            "text",
-            x=[_wrap(c) for c in hidden["category"].to_list()],
-            y=0,
-            label=SUPPRESSED_LABEL,
-            ha="left",
-            size=7.5,
-            color="#666666",
-        )
-    return plot
 
 
 def stacked_bar_figure(
@@ -458,7 +476,8 @@ def mean_bar_figure(
         height=_height(len(cats)))
     if hidden.height:
         plot += p9.annotate(
-            "text", x=[_wrap(c) for c in hidden["category"].to_list()], y=0, label=SUPPRESSED_LABEL, ha="left", size=8.5
+            "text", x=[_wrap(c) for c in hidden["category"].to_list()], y=0, label=NBSP + SUPPRESSED_LABEL, ha="left",
+            size=8.5, color=HIDDEN_COLOUR, fontstyle="italic"
         )
     return plot
 

@@ -18,8 +18,8 @@ import polars as pl
 
 from kvinnofrid.disclosure.area_tables import TOP_GROUP, Area, comparison_table, table_ids, table_kind
 from kvinnofrid.reporting import figures, text, trend_report
+from kvinnofrid.reporting.area_text import pool_notes, summary_sentence
 from kvinnofrid.reporting.markdown import attribute_text, diagram_block
-from kvinnofrid.reporting.numfmt import fmt_pct
 from kvinnofrid.spec.diagrams import Registry, load_registry
 from kvinnofrid.spec.rules import RULES
 from kvinnofrid.statistics.tables import table_csv
@@ -55,24 +55,6 @@ def _display_names(compared: Sequence[Area]) -> dict[str, str]:
     return names
 
 
-def summary_sentence(table: pl.DataFrame, area: str, compared: Sequence[str]) -> str:
-    """One data-driven sentence: the area's largest visible category and the same
-    category in the other areas (``compared``: the groups of ``table``, the area
-    first); or that the counts are too small to show."""
-    own = table.filter((pl.col("group") == area) & ~pl.col("suppressed") & pl.col("share").is_not_null())
-    if own.is_empty():
-        return f"För {area} är antalen för små för att visas."
-    top = own.sort("share", descending=True, maintain_order=True).row(0, named=True)
-    others = []
-    for other in compared[1:]:
-        row = table.filter((pl.col("group") == other) & (pl.col("category") == top["category"]))
-        if row.height and row["share"][0] is not None and not row["suppressed"][0]:
-            others.append(f"{other}: {fmt_pct(row['share'][0])}")
-    tail = f" ({'; '.join(others)})" if others else ""
-    return (f"Störst andel i {area} har kategorin ”{top['category']}” med {fmt_pct(top['share'])}"
-            f"{tail}.")
-
-
 def _quality_context(summary: pl.DataFrame, info: Mapping[str, Any]) -> list[dict[str, Any]]:
     """Per unit of the area: rows read, used, excluded, quarantined in its latest round
     and its three most frequent issues (rule descriptions of rules.py)."""
@@ -90,7 +72,7 @@ def _quality_context(summary: pl.DataFrame, info: Mapping[str, Any]) -> list[dic
 
 
 def _diagram_sections(build: Path, info: Mapping[str, Any], compared: Sequence[Area], long: pl.DataFrame,
-                      diagrams: Sequence[int], reg: Registry) -> list[dict[str, Any]]:
+                      diagrams: Sequence[int], reg: Registry, threshold: int = 5) -> list[dict[str, Any]]:
     """Per shown table: its figure and CSV written under ``build``, and the section the
     template shows (title, reference to the national diagram, sentence, Markdown block)."""
     names = _display_names(compared)
@@ -101,13 +83,15 @@ def _diagram_sections(build: Path, info: Mapping[str, Any], compared: Sequence[A
             pl.col("group").replace_strict(names, return_dtype=pl.String))
         title = table_title(table_id, reg)
         multi = table_kind(table_id, reg) == "multi"
-        plot = figures.grouped_bar_figure(table, title, n_label="{group}: N = {n}", multi=multi)
+        plot = figures.grouped_bar_figure(table, title, n_label="{group}: N = {n}", multi=multi,
+                                          notes=pool_notes(table_id, reg))
         figures.save_figure(plot, build / "figures" / f"{table_id}.png", build / "figures" / f"{table_id}.svg")
         (build / "tables" / f"{table_id}.csv").write_bytes(table_csv(table).encode("utf-8"))
         alt = figures.alt_text(table.filter(pl.col("group") == own), f"{title}, {info['name']}")
         sections.append({
             "title": title, "reference": f"diagram {table_id}" if table_id.isdigit() else "",
-            "sentence": summary_sentence(table, own, [names[a.name] for a in compared]),
+            "sentence": summary_sentence(table, own, [names[a.name] for a in compared], threshold=threshold,
+                                         single=table_kind(table_id, reg) in ("single", "histogram", "flag")),
             "block": diagram_block(k, title, f"figures/{table_id}.png", table, f"tables/{table_id}.csv", alt,
                                    label=f"Figur {k}"),
         })
@@ -146,7 +130,7 @@ def build_area_report(build_dir: Any, info: Mapping[str, Any], every: Sequence[M
     _fresh_project(build, src)
     compared = _compared(info, every)
     names = _display_names(compared)
-    sections = _diagram_sections(build, info, compared, long, diagrams, load_registry())
+    sections = _diagram_sections(build, info, compared, long, diagrams, load_registry(), threshold)
     env = text.make_environment(src / "kommun")
     context = {
         "area": info, "compared": [names[a.name] for a in compared], "sections": sections,

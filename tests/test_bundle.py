@@ -36,11 +36,6 @@ def _comparison():
     ])
 
 
-def _trend():
-    return pl.DataFrame({"measure": ["m", "m", "m"], "area": ["Riket", "a", "Under 15 000 invånare"],
-                         "share": [0.5, 0.2, 0.4]})
-
-
 @pytest.fixture
 def written(tmp_path):
     tables = tmp_path / "tables"
@@ -49,15 +44,13 @@ def written(tmp_path):
     facts = tmp_path / "facts.json"
     facts.write_text('{"cases_total": 30}', encoding="utf-8")
     out = tmp_path / "nationellt"
-    bundle.write_bundle(out, national_tables=[tables / "diagram_02.csv"], facts=facts, comparison=_comparison(),
-                        trend=_trend(), areas=AREAS, about={"cutoff": "2023-10-10", "threshold": 5})
+    bundle.write_bundle(out, national_tables=[tables / "diagram_02.csv"], facts=facts, comparison=_comparison(), areas=AREAS, about={"cutoff": "2023-10-10", "threshold": 5})
     return out
 
 
 def test_only_the_country_and_size_classes_enter_the_bundle(written):
     read = bundle.read_bundle(written)
     assert sorted(read.comparison["area"].to_list()) == ["Riket", "Under 15 000 invånare"]
-    assert sorted(read.trend["area"].to_list()) == ["Riket", "Under 15 000 invånare"]
     assert [a["kind"] for a in read.areas] == ["riket", "storleksklass"]
     text = "".join(p.read_text(encoding="utf-8", errors="replace") for p in written.rglob("*.json"))
     assert "Östergötlands" not in text and '"a"' not in text  # no unit or län, not even as a pooled name
@@ -104,5 +97,4 @@ def test_a_unit_row_smuggled_under_a_published_kind_is_refused(tmp_path):
     facts = tmp_path / "facts.json"
     facts.write_text("{}", encoding="utf-8")
     with pytest.raises(bundle.BundleError, match="inte får ingå"):
-        bundle.write_bundle(tmp_path / "out", national_tables=[], facts=facts, comparison=sneaky,
-                            trend=_trend(), areas=AREAS, about={})
+        bundle.write_bundle(tmp_path / "out", national_tables=[], facts=facts, comparison=sneaky, areas=AREAS, about={})

@@ -8,7 +8,6 @@ offline. The bundle holds only what the national report already publishes as it 
 * ``tabeller/diagram_NN.csv|parquet``: the 27 national tables;
 * ``jamforelse.parquet``: the comparison tables of the country and of every size class
   (``area_tables.LONG_SCHEMA``, areas of kind ``riket`` and ``storleksklass`` only);
-* ``utveckling.parquet``: the same areas' key shares per submission round;
 * ``omraden.json``: those areas (name, kind, number of units and cases; no unit names);
 * ``facts.json``: the national facts;
 * ``manifest.json``: SHA-256 of every file above, the registry version (digest of the
@@ -39,7 +38,6 @@ from kvinnofrid.errors import UserFacingError
 PUBLISHED_KINDS = ("riket", "storleksklass")
 MANIFEST = "manifest.json"
 COMPARISON = "jamforelse.parquet"
-TREND = "utveckling.parquet"
 AREAS = "omraden.json"
 FACTS = "facts.json"
 TABLES = "tabeller"
@@ -69,25 +67,16 @@ def bundle_areas(areas: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
             for a in areas if a["kind"] in PUBLISHED_KINDS]
 
 
-def published_rows(frame: pl.DataFrame, kind_column: str = "area_kind",
-                   names: Sequence[str] | None = None) -> pl.DataFrame:
-    """Rows of the country and the size classes only (by kind, or by area name)."""
-    if names is not None:
-        return frame.filter(pl.col("area").is_in(list(names)))
-    return frame.filter(pl.col(kind_column).is_in(list(PUBLISHED_KINDS)))
-
-
 def write_bundle(out: Path, *, national_tables: Sequence[Path], facts: Path, comparison: pl.DataFrame,
-                 trend: pl.DataFrame, areas: Sequence[Mapping[str, Any]], about: Mapping[str, Any]) -> None:
+                 areas: Sequence[Mapping[str, Any]], about: Mapping[str, Any]) -> None:
     """Write the bundle into ``out`` (emptied first) with its manifest.
 
-    ``comparison``/``trend``: the long frames of unit_tables, every area (filtered here);
-    ``areas``: areas.json of unit_tables; ``about``: period, cutoff, diagrams, size
+    ``comparison``: comparison tables in the long layout (areas of other kinds are
+    dropped here); ``areas``: as in areas.json; ``about``: period, cutoff, diagrams, size
     classes, threshold (recorded in the manifest)."""
     kept_areas = bundle_areas(areas)
     names = [a["name"] for a in kept_areas]
-    comparison = published_rows(comparison)
-    trend = published_rows(trend, names=names)
+    comparison = comparison.filter(pl.col("area_kind").is_in(list(PUBLISHED_KINDS)))
     if set(comparison["area"].unique().to_list()) - set(names):
         raise BundleError("jämförelsetabellerna innehåller områden som inte får ingå i det nationella paketet")
     if out.exists():
@@ -97,7 +86,6 @@ def write_bundle(out: Path, *, national_tables: Sequence[Path], facts: Path, com
         shutil.copyfile(path, out / TABLES / Path(path).name)
     shutil.copyfile(facts, out / FACTS)
     comparison.write_parquet(out / COMPARISON, statistics=False)
-    trend.write_parquet(out / TREND, statistics=False)
     (out / AREAS).write_text(json.dumps(kept_areas, ensure_ascii=False, indent=1), encoding="utf-8")
     files = sorted(p.relative_to(out).as_posix() for p in out.rglob("*") if p.is_file())
     manifest = {
@@ -112,7 +100,6 @@ def write_bundle(out: Path, *, national_tables: Sequence[Path], facts: Path, com
 class Bundle:
     manifest: dict[str, Any]
     comparison: pl.DataFrame
-    trend: pl.DataFrame
     areas: list[dict[str, Any]]
     facts: dict[str, Any]
 
@@ -154,7 +141,6 @@ def read_bundle(folder: Path) -> Bundle:
     return Bundle(
         manifest=manifest,
         comparison=pl.read_parquet(folder / COMPARISON),
-        trend=pl.read_parquet(folder / TREND),
         areas=json.loads((folder / AREAS).read_text(encoding="utf-8")),
         facts=json.loads((folder / FACTS).read_text(encoding="utf-8")),
     )

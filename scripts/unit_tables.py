@@ -35,20 +35,28 @@ def main(smk) -> None:
     diagrams = sorted(set(p.diagrams) | set(area_tables.trend_diagrams(measures)))
     settings = {"honour_interventions_min": p.honour_interventions_min}
 
-    long = area_tables.protect(area_tables.area_tables(derived, areas, diagrams, settings), areas, p.threshold)
-    by_round = {dt.date.fromisoformat(p.rounds[-1]): long}
-    for r, path in zip(p.rounds[:-1], smk.input.earlier, strict=True):
-        earlier = pl.read_parquet(path)
-        tables = area_tables.area_tables(earlier, areas, area_tables.trend_diagrams(measures), settings)
-        by_round[dt.date.fromisoformat(r)] = area_tables.protect(tables, areas, p.threshold)
-    per_area = pl.concat([
-        area_tables.area_trend(by_round, a.name, measures, trend.DEFAULT_SOURCES).with_columns(
-            pl.lit(a.name).alias("area"))
-        for a in areas])
+    # published: protected together; internal (units only): each unit's own numbers unprotected
+    published, internal = {}, {}
+    for r, path in zip(p.rounds, [*smk.input.earlier, smk.input.final], strict=True):
+        latest_round = r == p.rounds[-1]
+        cases = derived if latest_round else pl.read_parquet(path)
+        shown = diagrams if latest_round else area_tables.trend_diagrams(measures)
+        tables = area_tables.area_tables(cases, areas, shown, settings)
+        published[r] = area_tables.protect(tables, areas, p.threshold)
+        internal[r] = area_tables.internal_tables(tables, published[r], areas)
+
+    def trend_of(by_round, kinds):
+        rounds = {dt.date.fromisoformat(r): long for r, long in by_round.items()}
+        return pl.concat([
+            area_tables.area_trend(rounds, a.name, measures, trend.DEFAULT_SOURCES).with_columns(
+                pl.lit(a.name).alias("area"))
+            for a in areas if a.kind in kinds])
 
     Path(smk.output.tables).parent.mkdir(parents=True, exist_ok=True)
-    long.write_parquet(smk.output.tables, statistics=False)
-    per_area.write_parquet(smk.output.trend, statistics=False)
+    published[p.rounds[-1]].write_parquet(smk.output.tables, statistics=False)
+    trend_of(published, area_tables.KINDS).write_parquet(smk.output.trend, statistics=False)
+    internal[p.rounds[-1]].write_parquet(smk.output.tables_intern, statistics=False)
+    trend_of(internal, ("enhet",)).write_parquet(smk.output.trend_intern, statistics=False)
     info = area_tables.area_info(areas, derived, size_classes, lan_of)
     Path(smk.output.areas).write_text(json.dumps(info, ensure_ascii=False, indent=1), encoding="utf-8")
 

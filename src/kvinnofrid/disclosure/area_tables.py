@@ -153,15 +153,31 @@ def protect(tables_by_id: Mapping[str, Mapping[str, pl.DataFrame]], areas: Seque
             totals[a.name] = list(a.units)
     exempt = {a.name for a in areas if a.kind in ("riket", "storleksklass")}
     kind_of = {a.name: a.kind for a in areas}
-    frames = []
-    for table_id, per_area in tables_by_id.items():
-        protected = suppression.suppress_complements(
-            dict(per_area), threshold, totals=totals, exempt=exempt, kinds=table_kind(table_id, reg))
-        for name, table in protected.items():
-            frames.append(table.select(
-                pl.lit(table_id).alias("table"), pl.lit(kind_of[name]).alias("area_kind"),
-                pl.lit(name).alias("area"), *tables_module.TABLE_SCHEMA.names()))
+    protected = {table_id: suppression.suppress_complements(
+        dict(per_area), threshold, totals=totals, exempt=exempt, kinds=table_kind(table_id, reg))
+        for table_id, per_area in tables_by_id.items()}
+    return long_frame(protected, kind_of)
+
+
+def long_frame(tables_by_id: Mapping[str, Mapping[str, pl.DataFrame]], kind_of: Mapping[str, str],
+               kinds: Sequence[str] = KINDS) -> pl.DataFrame:
+    """The tables of the areas of ``kinds`` as one long frame (``LONG_SCHEMA``);
+    ``kind_of``: area name → kind."""
+    frames = [table.select(pl.lit(table_id).alias("table"), pl.lit(kind_of[name]).alias("area_kind"),
+                           pl.lit(name).alias("area"), *tables_module.TABLE_SCHEMA.names())
+              for table_id, per_area in tables_by_id.items()
+              for name, table in per_area.items() if kind_of[name] in kinds]
     return pl.concat(frames).cast(dict(LONG_SCHEMA))
+
+
+def internal_tables(tables_by_id: Mapping[str, Mapping[str, pl.DataFrame]], protected: pl.DataFrame,
+                    areas: Sequence[Area]) -> pl.DataFrame:
+    """The tables of the units' internal editions (``LONG_SCHEMA``): every unit's own
+    table *unprotected*, beside the country and the size classes exactly as published
+    (``protected``: the frame of ``protect``). No län: their reports are published only."""
+    kind_of = {a.name: a.kind for a in areas}
+    published = protected.filter(pl.col("area_kind").is_in(["riket", "storleksklass"]))
+    return pl.concat([published, long_frame(tables_by_id, kind_of, kinds=("enhet",))])
 
 
 def comparison_table(long: pl.DataFrame, table_id: str, areas: Sequence[Area]) -> pl.DataFrame:

@@ -49,6 +49,7 @@ include: "workflow/rules/report.smk"
 include: "workflow/rules/trend.smk"
 include: "workflow/rules/kolada.smk"
 include: "workflow/rules/kommuner.smk"
+include: "workflow/rules/nationellt.smk"
 
 
 # The Kolada key figures need a population: SCB's file (config kolada.population), or
@@ -65,4 +66,5 @@ rule all:
     input:
         f"{RESULTS}/quality",
         rules.render_report.output,
+        rules.national_bundle.output,
         rules.kolada.output if SETTINGS.population_source else [],

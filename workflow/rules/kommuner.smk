@@ -27,6 +27,7 @@ checkpoint unit_tables:
         units=f"{INTERIM}/units.csv",
         register=REGISTER_FILE,
         population=size_class_population,
+        bundle=[str(SETTINGS.national_bundle / "manifest.json")] if SETTINGS.national_bundle else [],
     output:
         tables=f"{INTERIM}/kommuner/tables.parquet",
         trend=f"{INTERIM}/kommuner/trend.parquet",
@@ -48,6 +49,8 @@ checkpoint unit_tables:
         size_classes=list(SETTINGS.size_classes),
         districts=SETTINGS.districts,
         cutoff_year=SETTINGS.cutoff.year,
+        # self-service (kvinnofrid egen-rapport): the national bundle the units are set beside
+        bundle=str(SETTINGS.national_bundle or ""),
     script:
         "../../scripts/unit_tables.py"
 

@@ -37,8 +37,9 @@ from typing import Any
 
 import polars as pl
 
-from kvinnofrid.disclosure import suppression
+from kvinnofrid.disclosure import kolada, suppression
 from kvinnofrid.spec import codebook as codebook_module
+from kvinnofrid.spec import municipalities
 from kvinnofrid.spec.diagrams import Registry, load_registry
 from kvinnofrid.stages.compile import slugify
 from kvinnofrid.statistics import tables as tables_module
@@ -79,6 +80,29 @@ def areas_of(unit_meta: pl.DataFrame, size_classes: Mapping[str, str],
     return out
 
 
+def comparison_register(register_path: str | None, population_path: str | None,
+                        cutoff_year: int) -> pl.DataFrame:
+    """The municipality register the size classes rest on: the packaged one or the
+    user's, with SCB's population of the cut-off year when a population file is given
+    (config kolada.population; never the made-up demo population)."""
+    register = municipalities.load_register(register_path)
+    scb = (municipalities.latest_population(kolada.total_population(population_path), cutoff_year)
+           if population_path else None)
+    return municipalities.with_population(register, scb)
+
+
+def comparison_areas(latest_units: pl.DataFrame, register: pl.DataFrame, districts: Mapping[str, str],
+                     class_config: Sequence[Mapping[str, Any]]) -> tuple[list[Area], dict[str, str], dict[str, Any]]:
+    """Every area of the comparison (areas_of), each unit's size class and each unit's
+    län, for the units of ``latest_units`` (one row per unit: unit, unit_slug, kommun …)."""
+    placed = municipalities.unit_municipalities(latest_units, register, districts)
+    size_classes = municipalities.size_classes(placed, class_config)
+    lan_of = dict(placed.select("unit", "lan").iter_rows())
+    meta = latest_units.select("unit", "unit_slug").join(placed.select("unit", "lan"), on="unit", how="left")
+    areas = areas_of(meta, size_classes, [c["label"] for c in class_config])
+    return areas, size_classes, lan_of
+
+
 def top_group_table(derived: pl.DataFrame, registry: Registry | None = None) -> pl.DataFrame:
     """The top group among closed cases (derive.top_group) as a two-row single table:
     ``Toppgrupp`` and ``Övriga avslutade ärenden``, denominator = closed cases."""
@@ -111,8 +135,13 @@ def _aligned(table: pl.DataFrame, national: pl.DataFrame) -> pl.DataFrame:
 
 
 def area_tables(derived: pl.DataFrame, areas: Sequence[Area], diagrams: Sequence[int],
-                settings: Any = None, registry: Registry | None = None) -> dict[str, dict[str, pl.DataFrame]]:
-    """table id → area name → unprotected table, for every area and shown table."""
+                settings: Any = None, registry: Registry | None = None,
+                national: Mapping[str, pl.DataFrame] | None = None) -> dict[str, dict[str, pl.DataFrame]]:
+    """table id → area name → unprotected table, for every area and shown table.
+
+    ``national`` (self-service, table id → the country's table from the national
+    bundle): the rows every area's table is aligned to, instead of the country's table
+    built from ``derived`` (which then holds one unit's cases only)."""
     reg = registry or load_registry()
     cb = codebook_module.load()
     every_option = {"honour_interventions_min": 0}
@@ -125,7 +154,7 @@ def area_tables(derived: pl.DataFrame, areas: Sequence[Area], diagrams: Sequence
 
     out: dict[str, dict[str, pl.DataFrame]] = {}
     for table_id in table_ids(diagrams):
-        per_area: dict[str, pl.DataFrame] = {}
+        per_area: dict[str, pl.DataFrame] = {} if national is None else {NATIONAL: national[table_id]}
         for area in areas:
             frame = derived if area.kind == "riket" else cases_of(area)
             if table_id == TOP_GROUP:
@@ -137,6 +166,8 @@ def area_tables(derived: pl.DataFrame, areas: Sequence[Area], diagrams: Sequence
                 built = tables_module.build_table(int(table_id), frame, settings=every_option,
                                                   registry=reg, codebook=cb)
                 per_area[area.name] = _aligned(built, per_area[NATIONAL])
+        if national is not None:
+            del per_area[NATIONAL]
         out[table_id] = per_area
     return out
 

@@ -51,6 +51,7 @@ include: "workflow/rules/kolada.smk"
 # workbook.smk before kommuner.smk: target kommuner can then name area_workbooks.
 include: "workflow/rules/workbook.smk"
 include: "workflow/rules/kommuner.smk"
+include: "workflow/rules/nationellt.smk"
 
 
 # The Kolada key figures need a population: SCB's file (config kolada.population), or
@@ -68,4 +69,5 @@ rule all:
         f"{RESULTS}/quality",
         rules.render_report.output,
         rules.workbook.output,
+        rules.national_bundle.output,
         rules.kolada.output if SETTINGS.population_source else [],

@@ -5,17 +5,22 @@
                                                   a national-scale demo set (kvinnofrid.demo.national)
     kvinnofrid calibrate [--seed N]               demo values beside the published ones
     kvinnofrid freeze-tables [--results results]  freeze the demo tables for the back-tests
+    kvinnofrid egen-rapport --exporter DIR --nationellt DIR [--ut DIR]
+                                                  one municipality's internal comparison report,
+                                                  from its own exports and the national bundle
 """
 
 from __future__ import annotations
 
 import argparse
+import subprocess
 import sys
 from pathlib import Path
 
 import yaml
 
 from kvinnofrid.demo import calibration, export_writer, simulate
+from kvinnofrid.disclosure import bundle as bundle_module
 from kvinnofrid.spec.diagrams import load_registry
 
 
@@ -83,7 +88,8 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
     return calibration.main(seed=seed)
 
 
-EXPECTED = Path(__file__).resolve().parents[2] / "tests" / "expected"
+ROOT = Path(__file__).resolve().parents[2]
+EXPECTED = ROOT / "tests" / "expected"
 
 
 def cmd_freeze(args: argparse.Namespace) -> int:
@@ -101,6 +107,42 @@ def cmd_freeze(args: argparse.Namespace) -> int:
     (target / "facts.json").write_bytes((results / "facts.json").read_bytes())
     print(f"Frysta förväntade tabeller skrivna till {target}; granska diffen innan du checkar in.")
     return 0
+
+
+def self_service_config(exports: Path, national: Path, manifest: dict) -> dict:
+    """The configuration of a self-service run: the unit's own exports, the bundle, and
+    the national run's period, cut-off and comparison settings (from the manifest), so
+    that the unit's numbers are computed exactly as in the national run."""
+    return {
+        "data_raw": str(exports), "national_bundle": str(national),
+        "period": dict(manifest["period"]), "cutoff": manifest["cutoff"],
+        "suppression_threshold": manifest["threshold"], "size_classes": manifest["size_classes"],
+        "unit_reports": {"diagrams": manifest["diagrams"]},
+    }
+
+
+def cmd_self_service(args: argparse.Namespace) -> int:
+    """Run the workflow's target egen_rapport in --ut on the unit's exports alone."""
+    exports, national, out = (Path(p).resolve() for p in (args.exporter, args.nationellt, args.ut))
+    if not exports.is_dir():
+        print(f"Mappen med exporter finns inte: {exports}", file=sys.stderr)
+        return 2
+    try:
+        manifest = bundle_module.read_bundle(national).manifest
+    except bundle_module.BundleError as problem:
+        print(problem, file=sys.stderr)
+        return 2
+    out.mkdir(parents=True, exist_ok=True)
+    config = out / "egen-rapport.yaml"
+    config.write_text(yaml.safe_dump(self_service_config(exports, national, manifest), allow_unicode=True),
+                      encoding="utf-8")
+    command = [sys.executable, "-m", "snakemake", "--snakefile", str(ROOT / "Snakefile"), "--directory", str(out),
+               "--configfile", str(ROOT / "config.yaml"), str(config), "--cores", str(args.cores), "egen_rapport"]
+    done = subprocess.run(command, check=False)
+    if done.returncode == 0:
+        print(f"Klart: den interna jämförelserapporten finns i {out / 'results' / 'kommuner' / 'intern'}, "
+              f"kvalitetssidan i {out / 'results' / 'quality'}.")
+    return done.returncode
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -125,6 +167,13 @@ def main(argv: list[str] | None = None) -> int:
     freeze.add_argument("--results", default="results", help="resultatmappen från en körning på demodata")
     freeze.add_argument("--expected", default=str(EXPECTED), help="målmapp (standard: tests/expected)")
     freeze.set_defaults(func=cmd_freeze)
+    own = sub.add_parser("egen-rapport", help="egen intern jämförelserapport mot det nationella paketet")
+    own.add_argument("--exporter", required=True,
+                     help="mapp med enhetens egna exporter, en undermapp per omgång (ÅÅÅÅ-MM-DD)")
+    own.add_argument("--nationellt", required=True, help="det nationella paketet (results/nationellt)")
+    own.add_argument("--ut", default="egen-rapport", help="arbetsmapp för körningen (standard: egen-rapport)")
+    own.add_argument("--cores", default="all", help="antal kärnor (standard: alla)")
+    own.set_defaults(func=cmd_self_service)
     args = parser.parse_args(argv)
     return args.func(args)
 

@@ -42,8 +42,9 @@ from typing import Any
 
 import polars as pl
 
-from kvinnofrid.disclosure import suppression
+from kvinnofrid.disclosure import kolada, suppression
 from kvinnofrid.spec import codebook as codebook_module
+from kvinnofrid.spec import municipalities
 from kvinnofrid.spec.diagrams import Diagram, Pool, Registry, category_labels, load_registry, pooled_labels
 from kvinnofrid.stages.compile import slugify
 from kvinnofrid.statistics import tables as tables_module
@@ -84,6 +85,29 @@ def areas_of(unit_meta: pl.DataFrame, size_classes: Mapping[str, str],
     return out
 
 
+def comparison_register(register_path: str | None, population_path: str | None,
+                        cutoff_year: int) -> pl.DataFrame:
+    """The municipality register the size classes rest on: the packaged one or the
+    user's, with SCB's population of the cut-off year when a population file is given
+    (config kolada.population; never the made-up demo population)."""
+    register = municipalities.load_register(register_path)
+    scb = (municipalities.latest_population(kolada.total_population(population_path), cutoff_year)
+           if population_path else None)
+    return municipalities.with_population(register, scb)
+
+
+def comparison_areas(latest_units: pl.DataFrame, register: pl.DataFrame, districts: Mapping[str, str],
+                     class_config: Sequence[Mapping[str, Any]]) -> tuple[list[Area], dict[str, str], dict[str, Any]]:
+    """Every area of the comparison (areas_of), each unit's size class and each unit's
+    län, for the units of ``latest_units`` (one row per unit: unit, unit_slug, kommun …)."""
+    placed = municipalities.unit_municipalities(latest_units, register, districts)
+    size_classes = municipalities.size_classes(placed, class_config)
+    lan_of = dict(placed.select("unit", "lan").iter_rows())
+    meta = latest_units.select("unit", "unit_slug").join(placed.select("unit", "lan"), on="unit", how="left")
+    areas = areas_of(meta, size_classes, [c["label"] for c in class_config])
+    return areas, size_classes, lan_of
+
+
 def top_group_table(derived: pl.DataFrame, registry: Registry | None = None) -> pl.DataFrame:
     """The top group among closed cases (derive.top_group) as a two-row single table:
     ``Toppgrupp`` and ``Övriga avslutade ärenden``, denominator = closed cases."""
@@ -116,8 +140,13 @@ def _aligned(table: pl.DataFrame, national: pl.DataFrame) -> pl.DataFrame:
 
 
 def area_tables(derived: pl.DataFrame, areas: Sequence[Area], diagrams: Sequence[int],
-                settings: Any = None, registry: Registry | None = None) -> dict[str, dict[str, pl.DataFrame]]:
-    """table id → area name → unprotected table, for every area and shown table."""
+                settings: Any = None, registry: Registry | None = None,
+                national: Mapping[str, pl.DataFrame] | None = None) -> dict[str, dict[str, pl.DataFrame]]:
+    """table id → area name → unprotected table, for every area and shown table.
+
+    ``national`` (self-service, table id → the country's table from the national
+    bundle): the rows every area's table is aligned to, instead of the country's table
+    built from ``derived`` (which then holds one unit's cases only)."""
     reg = registry or load_registry()
     cb = codebook_module.load()
     every_option = {"honour_interventions_min": 0}
@@ -130,7 +159,7 @@ def area_tables(derived: pl.DataFrame, areas: Sequence[Area], diagrams: Sequence
 
     out: dict[str, dict[str, pl.DataFrame]] = {}
     for table_id in table_ids(diagrams):
-        per_area: dict[str, pl.DataFrame] = {}
+        per_area: dict[str, pl.DataFrame] = {} if national is None else {NATIONAL: national[table_id]}
         for area in areas:
             frame = derived if area.kind == "riket" else cases_of(area)
             if table_id == TOP_GROUP:
@@ -140,6 +169,8 @@ def area_tables(derived: pl.DataFrame, areas: Sequence[Area], diagrams: Sequence
             else:
                 built = collapsed_table(int(table_id), frame, every_option, reg, cb)
                 per_area[area.name] = _aligned(built, per_area[NATIONAL])
+        if national is not None:
+            del per_area[NATIONAL]
         out[table_id] = per_area
     return out
 
@@ -218,15 +249,31 @@ def protect(tables_by_id: Mapping[str, Mapping[str, pl.DataFrame]], areas: Seque
             totals[a.name] = list(a.units)
     exempt = {a.name for a in areas if a.kind in ("riket", "storleksklass")}
     kind_of = {a.name: a.kind for a in areas}
-    frames = []
-    for table_id, per_area in tables_by_id.items():
-        protected = suppression.suppress_complements(
-            dict(per_area), threshold, totals=totals, exempt=exempt, kinds=table_kind(table_id, reg))
-        for name, table in protected.items():
-            frames.append(table.select(
-                pl.lit(table_id).alias("table"), pl.lit(kind_of[name]).alias("area_kind"),
-                pl.lit(name).alias("area"), *tables_module.TABLE_SCHEMA.names()))
+    protected = {table_id: suppression.suppress_complements(
+        dict(per_area), threshold, totals=totals, exempt=exempt, kinds=table_kind(table_id, reg))
+        for table_id, per_area in tables_by_id.items()}
+    return long_frame(protected, kind_of)
+
+
+def long_frame(tables_by_id: Mapping[str, Mapping[str, pl.DataFrame]], kind_of: Mapping[str, str],
+               kinds: Sequence[str] = KINDS) -> pl.DataFrame:
+    """The tables of the areas of ``kinds`` as one long frame (``LONG_SCHEMA``);
+    ``kind_of``: area name → kind."""
+    frames = [table.select(pl.lit(table_id).alias("table"), pl.lit(kind_of[name]).alias("area_kind"),
+                           pl.lit(name).alias("area"), *tables_module.TABLE_SCHEMA.names())
+              for table_id, per_area in tables_by_id.items()
+              for name, table in per_area.items() if kind_of[name] in kinds]
     return pl.concat(frames).cast(dict(LONG_SCHEMA))
+
+
+def internal_tables(tables_by_id: Mapping[str, Mapping[str, pl.DataFrame]], protected: pl.DataFrame,
+                    areas: Sequence[Area]) -> pl.DataFrame:
+    """The tables of the units' internal editions (``LONG_SCHEMA``): every unit's own
+    table *unprotected*, beside the country and the size classes exactly as published
+    (``protected``: the frame of ``protect``). No län: their reports are published only."""
+    kind_of = {a.name: a.kind for a in areas}
+    published = protected.filter(pl.col("area_kind").is_in(["riket", "storleksklass"]))
+    return pl.concat([published, long_frame(tables_by_id, kind_of, kinds=("enhet",))])
 
 
 def comparison_table(long: pl.DataFrame, table_id: str, areas: Sequence[Area]) -> pl.DataFrame:

@@ -42,7 +42,7 @@ def main(smk) -> None:
         cases = derived if latest_round else pl.read_parquet(path)
         shown = diagrams if latest_round else area_tables.trend_diagrams(measures)
         tables = area_tables.area_tables(cases, areas, shown, settings)
-        published[r] = area_tables.protect(tables, areas, p.threshold)
+        published[r] = _protected(tables, areas, p.threshold, r)
         internal[r] = area_tables.internal_tables(tables, published[r], areas)
 
     def trend_of(by_round, kinds):
@@ -59,6 +59,26 @@ def main(smk) -> None:
     trend_of(internal, ("enhet",)).write_parquet(smk.output.trend_intern, statistics=False)
     info = area_tables.area_info(areas, derived, size_classes, lan_of)
     Path(smk.output.areas).write_text(json.dumps(info, ensure_ascii=False, indent=1), encoding="utf-8")
+
+
+def _protected(tables, areas, threshold, round_date):
+    """area_tables.protect, or a message a user can act on when the areas are too few
+    (a size class or a country of one or two units publishes their numbers as they are)."""
+    from kvinnofrid.disclosure import area_tables
+    from kvinnofrid.disclosure.suppression import SuppressionError
+    from kvinnofrid.errors import UserFacingError
+
+    try:
+        return area_tables.protect(tables, areas, threshold)
+    except SuppressionError as failed:
+        units = sum(a.kind == "enhet" for a in areas)
+        classes = ", ".join(f"{a.name}: {len(a.units)}" for a in areas if a.kind == "storleksklass")
+        raise UserFacingError(
+            f"Jämförelserapporterna (målet kommuner) kan inte skyddas för omgången {round_date}: "
+            f"med {units} verksamheter (verksamheter per storleksklass: {classes}) går dolda små tal "
+            "att räkna fram ur rikets eller storleksklassernas tal, som visas utan skydd. "
+            "Jämförelserapporter kräver fler verksamheter i varje storleksklass; den nationella "
+            "rapporten (målet all) påverkas inte.") from failed
 
 
 run(main, snakemake)  # noqa: F821

@@ -26,7 +26,7 @@ def main(smk) -> None:
     frames = {e: (pl.read_parquet(t), pl.read_parquet(r)) for e, (t, r) in sources.items() if e in editions}
     timings = unit_report.write_reports(
         jobs, every, frames, pl.read_csv(Path(smk.input.quality) / "summary.csv"),
-        results_dir=smk.params.results_dir, build_root=smk.params.build_root, render=render.render_book,
+        results_dir=smk.params.results_dir, build_root=smk.params.build_root, render=render.render_documents,
         report_src=smk.params.report_src, diagrams=smk.params.diagrams, period=smk.params.period,
         threshold=smk.params.threshold, demo=bool(smk.input.demo_marker),
     )

@@ -75,7 +75,7 @@ def _write_national(smk, rounds, areas, size_classes, lan_of, diagrams) -> None:
     p = smk.params
     published, internal = {}, {}
     for r, tables in _tables_by_round(smk, rounds, areas, diagrams).items():
-        published[r] = area_tables.protect(tables, areas, p.threshold)
+        published[r] = _protected(tables, areas, p.threshold, r)
         internal[r] = area_tables.internal_tables(tables, published[r], areas)
     units = [a for a in areas if a.kind == "enhet"]
     final = p.rounds[-1]

@@ -21,6 +21,11 @@ Areas and what is protected
 * ``lan``: a län with at least two units; protected like a unit (län = Σ its units).
   A län with one unit gets no summary: it would be that unit's report again.
 
+The internal edition of a unit's report (its own staff only) shows the unit's own
+tables unprotected beside the country and its size class as published
+(``internal_tables``); it is written to separate files and never enters ``protect``'s
+output.
+
 The suppression of all areas of one table is solved at once: a unit's hidden cell is
 then hidden in the same way in every report that could give it away.
 

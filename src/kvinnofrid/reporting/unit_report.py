@@ -233,15 +233,15 @@ def report_paths(results_dir: Any, build_root: Any, slug: str, edition: str) -> 
 def write_reports(jobs: Sequence[tuple[str, str]], every: Sequence[Mapping[str, Any]],
                   sources: Mapping[str, tuple[pl.DataFrame, pl.DataFrame]], quality: pl.DataFrame, *,
                   results_dir: Any, build_root: Any, render: Any, **options: Any) -> list[dict[str, Any]]:
-    """Build and render the reports ``jobs`` ((slug, edition) pairs) in this process.
-    ``sources``: edition → (long tables, trend) of rule unit_tables; ``render``:
-    ``render.render_book``; ``options``: the keyword arguments of ``build_area_report``.
-    Returns per report the seconds (wall and CPU, own and child processes) of building
-    the project and of rendering it, for the log."""
+    """Build the reports ``jobs`` ((slug, edition) pairs) in this process, then render
+    them all in one call. ``sources``: edition → (long tables, trend) of rule
+    unit_tables; ``render``: ``render.render_documents``; ``options``: the keyword
+    arguments of ``build_area_report``. Returns the seconds (wall and CPU, own and
+    child processes) of building each project and of rendering them all, for the log."""
     by_slug = {a["slug"]: a for a in every if a["kind"] in ("enhet", "lan")}
     slugs = {a["name"]: a["slug"] for a in every if a["kind"] == "enhet"}
     cache: dict[str, bytes] = {}
-    timings = []
+    timings, documents = [], []
     for slug, edition in jobs:
         info = by_slug[slug]
         long, trend = sources[edition]
@@ -250,14 +250,19 @@ def write_reports(jobs: Sequence[tuple[str, str]], every: Sequence[Mapping[str, 
         own_trend = trend.filter(pl.col("area") == info["name"]).drop("area")
         build_area_report(build, info, every, long, own_trend, quality, slugs=slugs, edition=edition,
                           figure_cache=cache, **options)
-        built = _clock()
-        render(build, out_dir, name=slug)
-        done = _clock()
-        timings.append({"slug": slug, "edition": edition,
-                        **{f"build_{k}": round(built[k] - started[k], 2) for k in started},
-                        **{f"render_{k}": round(done[k] - built[k], 2) for k in started}})
-        log.info("rapport %s (%s): %s", slug, edition, timings[-1])
+        documents.append((build, out_dir, slug))
+        timings.append({"slug": slug, "edition": edition, **_elapsed(started)})
+        log.info("rapport %s (%s) byggd: %s", slug, edition, timings[-1])
+    started = _clock()
+    render(documents)
+    timings.append({"slug": "*", "edition": "sättning av alla", "reports": len(documents), **_elapsed(started)})
+    log.info("%d rapporter satta: %s", len(documents), timings[-1])
     return timings
+
+
+def _elapsed(started: Mapping[str, float]) -> dict[str, float]:
+    now = _clock()
+    return {k: round(now[k] - started[k], 2) for k in started}
 
 
 def _clock() -> dict[str, float]:

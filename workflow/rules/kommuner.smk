@@ -145,3 +145,4 @@ def report_batches(wildcards):
 rule kommuner:
     input:
         report_batches,
+        rules.unit_workbooks.output,

@@ -1,7 +1,7 @@
 # The tables as accessible workbooks (kvinnofrid.reporting.workbook): every national
 # table in results/tabeller.xlsx (default target), and each unit's and län's published,
-# protected tables in results/kommuner/<slug>.xlsx (target `kommuner_tabeller`, which
-# reads the areas that checkpoint unit_tables names). DIAGRAMS, UNIT_DIAGRAMS and
+# protected tables in results/kommuner/<slug>.xlsx (targets `kommuner` and
+# `kommuner_tabeller`). DIAGRAMS, UNIT_DIAGRAMS and
 # DEMO_MARKER_FILE are in common.smk.
 
 
@@ -48,14 +48,32 @@ rule unit_workbook:
         "../../scripts/workbook.py"
 
 
-def area_workbooks(wildcards):
-    """Every unit's and every län's workbook, once unit_tables has named the areas."""
-    import json
-
-    areas = json.loads(Path(checkpoints.unit_tables.get().output.areas).read_text(encoding="utf-8"))
-    return [f"{RESULTS}/kommuner/{a['slug']}.xlsx" for a in areas if a["kind"] in ("enhet", "lan")]
+# Every unit's and län's workbook in one job (target kommuner): one process writes them
+# all, since starting Python and gptables costs more than writing one workbook. Rule
+# unit_workbook above writes one alone (`snakemake results/kommuner/<slug>.xlsx`).
+rule unit_workbooks:
+    input:
+        tables=f"{INTERIM}/kommuner/tables.parquet",
+        areas=f"{INTERIM}/kommuner/areas.json",
+        demo_marker=DEMO_MARKER_FILE,
+    output:
+        manifest=f"{INTERIM}/kommuner/workbooks.json",
+    log:
+        "logs/unit_workbooks.log",
+    threads: 1
+    resources:
+        mem_mb=2000,
+        runtime=30,
+    params:
+        results_dir=f"{RESULTS}/kommuner",
+        diagrams=UNIT_DIAGRAMS,
+        period=(SETTINGS.period_start.isoformat(), SETTINGS.period_end.isoformat()),
+        cutoff=SETTINGS.cutoff.isoformat(),
+        threshold=SETTINGS.suppression_threshold,
+    script:
+        "../../scripts/workbook.py"
 
 
 rule kommuner_tabeller:
     input:
-        area_workbooks,
+        rules.unit_workbooks.output,

@@ -109,4 +109,24 @@ def _write_self_service(smk, rounds, areas, size_classes, lan_of, national, diag
     _write(smk, national.comparison, own_trend.clear(), internal[final], own_trend, info)
 
 
+def _protected(tables, areas, threshold, round_date):
+    """area_tables.protect, or a message a user can act on when the areas are too few
+    (a size class or a country of one or two units publishes their numbers as they are)."""
+    from kvinnofrid.disclosure import area_tables
+    from kvinnofrid.disclosure.suppression import SuppressionError
+    from kvinnofrid.errors import UserFacingError
+
+    try:
+        return area_tables.protect(tables, areas, threshold)
+    except SuppressionError as failed:
+        units = sum(a.kind == "enhet" for a in areas)
+        classes = ", ".join(f"{a.name}: {len(a.units)}" for a in areas if a.kind == "storleksklass")
+        raise UserFacingError(
+            f"Jämförelserapporterna (målet kommuner) kan inte skyddas för omgången {round_date}: "
+            f"med {units} verksamheter (verksamheter per storleksklass: {classes}) går dolda små tal "
+            "att räkna fram ur rikets eller storleksklassernas tal, som visas utan skydd. "
+            "Jämförelserapporter kräver fler verksamheter i varje storleksklass; den nationella "
+            "rapporten (målet all) påverkas inte.") from failed
+
+
 run(main, snakemake)  # noqa: F821

@@ -250,3 +250,27 @@ def test_the_written_out_normal_quantile_is_scipys():
     from kvinnofrid.statistics import tables
 
     assert tables.Z == float(stats.norm.ppf(0.5 + tables.CONFIDENCE / 2))
+
+
+def test_a_batch_stopped_with_ctrl_c_keeps_its_whole_entries_and_the_rerun_cleans_the_rest(
+        raw_round, tmp_path, monkeypatch):
+    files = _files(raw_round)
+    cache = batches.CleanCache(tmp_path / "cache")
+    real, calls = clean.clean_file, []
+
+    def interrupted(raw, meta, *args, **kwargs):
+        calls.append(meta["file"])
+        if len(calls) == 2:  # Ctrl-C while the second file is cleaned
+            raise KeyboardInterrupt
+        return real(raw, meta, *args, **kwargs)
+
+    monkeypatch.setattr(clean, "clean_file", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        batches.clean_batch(files, SETTINGS, cache)
+    assert len(list(cache.folder.iterdir())) == 1
+    calls.clear()
+    monkeypatch.setattr(clean, "clean_file", lambda *a, **k: (calls.append(a[1]["file"]), real(*a, **k))[1])
+    again = batches.clean_batch(files, SETTINGS, cache)
+    assert calls == [files[1].shown]
+    for got, raw_file in zip(again, files):
+        _assert_same(got, _fresh(raw_file))

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import re
+from pathlib import Path
 
 import polars as pl
 import pytest
@@ -13,6 +14,8 @@ from kvinnofrid.disclosure import area_tables as at
 from kvinnofrid.reporting import area_text
 from kvinnofrid.reporting.area_text import summary_sentence
 from kvinnofrid.reporting.numfmt import NBSP
+
+ROOT = Path(__file__).resolve().parents[1]
 
 PCT = NBSP + "%"
 
@@ -112,23 +115,26 @@ def unit_tables(pipeline_run):
 def _texts(run):
     """(area, table id, sentence, the area's protected rows, its true rows) for every
     table of every unit's and län's published report, built as the reports build them."""
-    from kvinnofrid.reporting import unit_report as ur
-    from kvinnofrid.settings import Settings
+    import yaml
 
+    from kvinnofrid.reporting import unit_report as ur
+
+    config = yaml.safe_load((ROOT / "config.yaml").read_text(encoding="utf-8"))
+    diagrams = [int(n) for n in config["unit_reports"]["diagrams"]]
+    threshold = int(config["suppression_threshold"])
     every = json.loads((run.interim / "kommuner" / "areas.json").read_text(encoding="utf-8"))
     long = pl.read_parquet(run.interim / "kommuner" / "tables.parquet")
     derived = pl.read_parquet(run.interim / "cases_derived.parquet")
-    settings = Settings.load()
     areas = [at.Area(a["kind"], a["name"], a["slug"], tuple(a["units"])) for a in every]
-    truth = at.area_tables(derived, areas, list(settings.unit_report_diagrams))
+    truth = at.area_tables(derived, areas, diagrams)
     for info in (a for a in every if a["kind"] in ("enhet", "lan")):
         compared = ur._compared(info, every)
         names = ur._display_names(compared)
-        for table_id in at.table_ids(settings.unit_report_diagrams):
+        for table_id in at.table_ids(diagrams):
             table = at.comparison_table(long, table_id, compared).with_columns(
                 pl.col("group").replace_strict(names, return_dtype=pl.String))
             sentence = summary_sentence(table, info["name"], [names[a.name] for a in compared],
-                                        threshold=settings.suppression_threshold,
+                                        threshold=threshold,
                                         single=at.table_kind(table_id) in ("single", "histogram", "flag"))
             yield info["name"], table_id, sentence, table.filter(pl.col("group") == info["name"]), \
                 truth[table_id][info["name"]]

@@ -588,6 +588,12 @@ def alt_text(table: pl.DataFrame, title: str, top: int = 3, kind: str | None = N
             if lowest:
                 text += f"; lägst har {lowest['category']} {fmt_dec(lowest['mean'])}"
             return text
+        if has_share and hidden:
+            # some values are hidden: rank only what is shown, and never a 0 % share
+            ranked = rows.filter(pl.col("share").is_not_null() & (pl.col("share") >= 0.005)).sort(
+                "share", descending=True, maintain_order=True)
+            items = [f"{r['category']} {fmt_pct(r['share'])}" for r in ranked.head(top).iter_rows(named=True)]
+            return "av de andelar som visas är störst " + _join(items) if items else f"inga andelar över {fmt_pct(0)} visas"
         if has_share:
             ranked = rows.filter(pl.col("share").is_not_null()).sort("share", descending=True, maintain_order=True)
             items = [

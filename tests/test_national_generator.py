@@ -118,7 +118,7 @@ def test_the_truth_gives_all_tables_and_its_cases_are_valid(national_set):
     assert cases.filter(pl.col("closed") > pl.col("round")).height == 0
 
 
-def test_field_defects_sit_only_where_the_truth_is_missing(national_set):
+def test_field_defects_are_logged_with_the_value_written(national_set):
     raw, truth, _ = national_set
     defects = pl.read_parquet(truth / "defects.parquet").filter(pl.col("variable").is_not_null())
     assert defects.height > 0 and defects["value"].null_count() == 0

@@ -14,13 +14,23 @@ from kvinnofrid.demo import export_writer as ew
 from kvinnofrid.demo import national, national_writer
 from kvinnofrid.spec.municipalities import load_register
 
+# The population of all 290 municipalities is checked without writing files (fast);
+# the files of a 40-unit set, whose first units carry the coverage profiles.
 SETTINGS = national.NationalSettings(units=290, cases=3000, rounds=2, seed=11)
+FILES = national.NationalSettings(units=16, cases=1500, rounds=2, seed=11)
+
+
+@pytest.fixture(scope="module")
+def population():
+    units, snapshots = national.national_rounds(SETTINGS)
+    cases, risk = national_writer.truth_frames(units, snapshots)
+    return units, snapshots, cases, risk
 
 
 @pytest.fixture(scope="module")
 def national_set(tmp_path_factory):
     root = tmp_path_factory.mktemp("national")
-    summary = national_writer.generate(SETTINGS, root / "raw", root / "truth", workers=2)
+    summary = national_writer.generate(FILES, root / "raw", root / "truth", workers=2)
     return root / "raw", root / "truth", summary
 
 
@@ -30,19 +40,20 @@ def _digest(folder: Path) -> dict[str, str]:
 
 
 def test_same_seed_gives_the_same_bytes_and_another_seed_other_bytes(tmp_path):
-    small = national.NationalSettings(units=15, cases=400, rounds=3, seed=5)
+    # (worker processes do not change the bytes either: the files are written
+    # independently from their own inputs; checked on a 50 000-case set)
+    small = national.NationalSettings(units=8, cases=300, rounds=3, seed=5)
     national_writer.generate(small, tmp_path / "a", tmp_path / "ta", workers=1)
-    national_writer.generate(small, tmp_path / "b", tmp_path / "tb", workers=2)
-    national_writer.generate(national.NationalSettings(units=15, cases=400, rounds=3, seed=6),
-                             tmp_path / "c", None, workers=1)
+    national_writer.generate(small, tmp_path / "b", tmp_path / "tb", workers=1)
     assert _digest(tmp_path / "a") == _digest(tmp_path / "b")
     assert _digest(tmp_path / "ta") == _digest(tmp_path / "tb")
-    assert _digest(tmp_path / "a") != _digest(tmp_path / "c")
+    assert len(_digest(tmp_path / "a")) > 8
+    other = national.national_rounds(national.NationalSettings(units=8, cases=300, rounds=3, seed=6))[1][-1]
+    assert not other.cases.drop("case_no").equals(national.national_rounds(small)[1][-1].cases.drop("case_no"))
 
 
-def test_every_municipality_of_the_register_has_a_unit_and_a_few_have_two(national_set):
-    _, truth, summary = national_set
-    units = pl.read_csv(truth / "units.csv")
+def test_every_municipality_of_the_register_has_a_unit_and_a_few_have_two(population):
+    units, _, cases, _ = population
     register = set(load_register()["kommun"].to_list())
     assert set(units["kommun"].to_list()) == register
     two = units.group_by("kommun").len().filter(pl.col("len") == 2)
@@ -50,12 +61,12 @@ def test_every_municipality_of_the_register_has_a_unit_and_a_few_have_two(nation
     # the two units of a municipality differ in Verksamhet, so compile keeps them apart
     both = units.filter(pl.col("kommun").is_in(two["kommun"].implode()))
     assert both.group_by("kommun").agg(pl.col("service_type").n_unique())["service_type"].min() == 2
-    assert summary["cases"] == SETTINGS.cases
+    assert cases.height == SETTINGS.cases
+    assert set(cases["unit"].to_list()) == set(units["unit"].to_list())
 
 
-def test_sizes_are_heavy_tailed(national_set):
-    _, truth, _ = national_set
-    sizes = pl.read_parquet(truth / "cases.parquet").group_by("unit").len()["len"].sort(descending=True)
+def test_sizes_are_heavy_tailed(population):
+    sizes = population[2].group_by("unit").len()["len"].sort(descending=True)
     top_tenth = sizes.head(len(sizes) // 10).sum() / sizes.sum()
     assert top_tenth > 0.35                      # a few large units hold much of the cases
     assert sizes.max() > 15 * sizes.median()
@@ -80,23 +91,36 @@ def test_every_variant_of_the_contract_and_every_defect_kind_is_present(national
     assert (raw / ew.MARKER_FILE).read_text(encoding="utf-8").count("demo: true") == 1
 
 
-def test_rounds_are_cumulative_and_some_units_skip_one(national_set):
-    _, truth, _ = national_set
-    manifest = pl.read_parquet(truth / "manifest.parquet")
-    per_unit = manifest.group_by("unit").agg(pl.col("round").n_unique(), pl.col("rows_written").sort_by("round"))
-    assert per_unit.filter(pl.col("round") == 1).height >= 1        # a unit skipped a round
-    both = per_unit.filter(pl.col("round") == 2)
-    grew = both.filter(pl.col("rows_written").list.last() >= pl.col("rows_written").list.first())
-    assert grew.height >= 0.9 * both.height                          # later rounds hold the earlier cases
-    cases = pl.read_parquet(truth / "cases.parquet")
+def test_rounds_are_cumulative_and_some_units_skip_one(population):
+    units, (first, final), cases, _ = population
+    assert first.units.height < units.height and final.units.height < units.height  # units skip rounds
+    key = ["unit", "client", "opened"]
+    both = first.cases.filter(pl.col("unit").is_in(final.units["unit"].implode()))
+    kept = both.join(final.cases, on=key, how="semi")
+    deleted = both.join(final.cases, on=key, how="anti")
+    assert 0 < deleted.height < 0.01 * both.height          # a few cases vanish before the next export
+    assert deleted["client"].str.starts_with("D").all()      # and they are exactly the planted ones
+    updated = kept.join(final.cases, on=key, suffix="_final").filter(
+        pl.col("closed").is_null() & pl.col("closed_final").is_not_null())
+    assert updated.height > 0                                # an open case is closed in the later round
     assert cases.group_by("unit").agg(pl.col("round").n_unique())["round"].max() == 1
     assert cases["round"].n_unique() == 2    # a unit that skipped the final round is compiled from the earlier
 
 
-def test_the_truth_gives_all_tables_and_field_defects_sit_on_missing_values(national_set):
-    _, truth, _ = national_set
+def test_the_truth_gives_all_tables_and_its_cases_are_valid(national_set):
+    _, truth, summary = national_set
     built = national_writer.tables_from_truth(truth)
     assert len(built) == 27 and all(t.height for t in built.values())
     cases = pl.read_parquet(truth / "cases.parquet")
-    assert cases["case_id"].n_unique() == cases.height == SETTINGS.cases
-    assert cases.filter(pl.col("opened") < SETTINGS.period_start).height == 0
+    assert cases["case_id"].n_unique() == cases.height == FILES.cases == summary["cases"]
+    assert cases.filter(pl.col("opened") < FILES.period_start).height == 0
+    assert cases.filter(pl.col("closed") < pl.col("opened")).height == 0
+    assert cases.filter(pl.col("closed") > pl.col("round")).height == 0
+
+
+def test_field_defects_are_logged_with_the_value_written(national_set):
+    raw, truth, _ = national_set
+    defects = pl.read_parquet(truth / "defects.parquet").filter(pl.col("variable").is_not_null())
+    assert defects.height > 0 and defects["value"].null_count() == 0
+    singles = defects.filter(pl.col("rule") == "unknown_value")
+    assert singles["variable"].n_unique() >= 3

@@ -404,7 +404,9 @@ def _evaluate(rows: pl.DataFrame, cells: list[_Cells]) -> tuple[pl.DataFrame, pl
     """The text, number and date-flag frames, one column per cell column, rows.height rows
     (with_columns broadcasts a literal column; select alone would give one row)."""
     def frame(exprs: list[pl.Expr]) -> pl.DataFrame:
-        return rows.with_columns(exprs).select([e.meta.output_name() for e in exprs])
+        # no query optimisation: with ~150 independent columns it costs more than it saves
+        return (rows.lazy().with_columns(exprs).select([e.meta.output_name() for e in exprs])
+                .collect(optimizations=pl.QueryOptFlags.none()))
 
     text = frame([c.text.cast(pl.String).alias(f"t{i}") for i, c in enumerate(cells)])
     if all(c.number is None for c in cells):
@@ -533,18 +535,25 @@ def file_tasks(rows: pl.DataFrame, units: pl.DataFrame, formats: dict[str, ew.Un
     return tasks
 
 
-def run_tasks(tasks: list[FileTask], workers: int) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """Write every file (largest first over ``workers`` processes); (manifest, defect log)."""
+def run_tasks(tasks: list[FileTask], pool: ProcessPoolExecutor | None) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Write every file (largest first, over the pool's processes when given);
+    returns (manifest, defect log)."""
     tasks = sorted(tasks, key=lambda t: -t.rows.height)
-    if workers > 1:
-        # spawn, not fork: a forked polars process can deadlock on its thread pool
-        with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn")) as pool:
-            results = list(pool.map(write_unit_file, tasks, chunksize=1))
+    if pool is not None:
+        results = list(pool.map(write_unit_file, tasks, chunksize=1))
     else:
         results = [write_unit_file(t) for t in tasks]
     manifest = pl.DataFrame([m for m, _ in results], schema=ew.MANIFEST_SCHEMA).sort("file")
     log = pl.concat([d for _, d in results]) if results else pl.DataFrame(schema=ew.DEFECT_LOG_SCHEMA)
     return manifest, log.sort("file", "row", "rule")
+
+
+def _pool(workers: int, n_cases: int) -> ProcessPoolExecutor | None:
+    """Worker processes pay off from a few thousand cases (starting one costs seconds).
+    Spawned, not forked: a forked polars process can deadlock on its thread pool."""
+    if workers <= 1 or n_cases < 5000:
+        return None
+    return ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"))
 
 
 # --------------------------------------------------------------------------- the whole set
@@ -578,11 +587,16 @@ def generate(settings, folder: Path, truth: Path | None = None, workers: int = 2
     ew._clear_previous_demo(folder)
     folder.mkdir(parents=True, exist_ok=True)
     manifests, logs = [], []
-    for snapshot in snapshots:
-        rows = plan_round(snapshot.cases, snapshot.risk, snapshot.round, s)
-        manifest, log = run_tasks(file_tasks(rows, snapshot.units, formats, snapshot.round, folder, s), workers)
-        manifests.append(manifest)
-        logs.append(log)
+    pool = _pool(workers, settings.cases)
+    try:
+        for snapshot in snapshots:
+            rows = plan_round(snapshot.cases, snapshot.risk, snapshot.round, s)
+            manifest, log = run_tasks(file_tasks(rows, snapshot.units, formats, snapshot.round, folder, s), pool)
+            manifests.append(manifest)
+            logs.append(log)
+    finally:
+        if pool is not None:
+            pool.shutdown()
     (folder / ew.MARKER_FILE).write_text(ew.marker_text(snapshots, es), encoding="utf-8", newline="\n")
     manifest, log = pl.concat(manifests), pl.concat(logs)
     cases, risk = truth_frames(units, snapshots)

@@ -21,6 +21,7 @@ def national_run(tmp_path_factory):
     root = tmp_path_factory.mktemp("national-e2e")
     settings = national.NationalSettings(units=290, cases=50_000, rounds=2, seed=13)
     summary = national_writer.generate(settings, root / "raw", root / "truth", workers=2)
+    (root / "run").mkdir()
     run_snakemake(root / "run", "--", "tables", data_raw=root / "raw")
     return root, summary
 

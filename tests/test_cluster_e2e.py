@@ -153,7 +153,7 @@ def test_the_slurm_profile_plans_every_rule_with_its_measured_resources(tmp_path
     planned = job_stats(slurm)
     assert planned == job_stats(local), "the profile plans the same jobs as a local run"
     assert {"clean", "compile", "render_report", "kolada", "unit_tables"} <= set(planned)
-    rules = set(planned) | {"unit_report"}   # planned once the checkpoint has run
+    rules = set(planned) | {"unit_reports", "unit_workbooks"}   # planned once the checkpoint has run
     assert rules <= set(profile["set-resources"]), "every rule has resources measured for it"
     shown = planned_resources(slurm)
     for rule in planned:

@@ -109,4 +109,12 @@ def _write_self_service(smk, rounds, areas, size_classes, lan_of, national, diag
     _write(smk, national.comparison, own_trend.clear(), internal[final], own_trend, info)
 
 
+def _protected(tables, areas, threshold, round_date):
+    """area_tables.protect, or a message a user can act on when the areas are too few
+    (a size class or a country of one or two units publishes their numbers as they are)."""
+    from kvinnofrid.disclosure import area_tables
+    from kvinnofrid.disclosure.suppression import SuppressionError
+    from kvinnofrid.errors import UserFacingError
+
+
 run(main, snakemake)  # noqa: F821

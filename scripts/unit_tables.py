@@ -116,5 +116,17 @@ def _protected(tables, areas, threshold, round_date):
     from kvinnofrid.disclosure.suppression import SuppressionError
     from kvinnofrid.errors import UserFacingError
 
+    try:
+        return area_tables.protect(tables, areas, threshold)
+    except SuppressionError as failed:
+        units = sum(a.kind == "enhet" for a in areas)
+        classes = ", ".join(f"{a.name}: {len(a.units)}" for a in areas if a.kind == "storleksklass")
+        raise UserFacingError(
+            f"Jämförelserapporterna (målet kommuner) kan inte skyddas för omgången {round_date}: "
+            f"med {units} verksamheter (verksamheter per storleksklass: {classes}) går dolda små tal "
+            "att räkna fram ur rikets eller storleksklassernas tal, som visas utan skydd. "
+            "Jämförelserapporter kräver fler verksamheter i varje storleksklass; den nationella "
+            "rapporten (målet all) påverkas inte.") from failed
+
 
 run(main, snakemake)  # noqa: F821

@@ -74,3 +74,18 @@ def test_two_draws_give_the_same_png_bytes_and_other_numbers_other_bytes(tmp_pat
     assert first == second and first.startswith(b"\x89PNG")
     other = comparison().with_columns(pl.col("share") / 2)
     assert figures.save_fast_figure(_figure(other), tmp_path / "3.png").read_bytes() != first
+
+
+def test_long_area_names_beside_long_labels_keep_the_legend_inside_the_figure():
+    long_names = {"Arboga": "Enskede-Årsta-Vantörs stadsdelsförvaltning",
+                  "Kommuner med mindre än 15 000 invånare": "Kommuner med 100 000 invånare eller fler"}
+    table = comparison().with_columns(pl.col("group").replace(long_names),
+                                      pl.col("category") + " och några ord till för en lång etikett")
+    fig = _figure(table)
+    fig.canvas.draw()
+    box = fig.legends[0].get_window_extent(fig.canvas.get_renderer())
+    assert 0 <= box.x0 and box.x1 <= fig.bbox.width
+    shown = [t.get_text().replace("\n", " ") for t in fig.legends[0].get_texts()]
+    assert shown == table["group"].unique(maintain_order=True).to_list()
+    legend_top = box.y1
+    assert all(legend_top < t.get_window_extent().y0 for t in fig.axes[0].get_xticklabels() if t.get_text())

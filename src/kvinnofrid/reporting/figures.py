@@ -670,7 +670,11 @@ def comparison_bar_figure(table: pl.DataFrame, title: str, n_label: str | None =
         renderer = fig.canvas.get_renderer()
         label_in = max((t.get_window_extent(renderer).width for t in ax.get_yticklabels()), default=0.0) / UNIT_DPI
         top_in = _PAD_IN + _text_block_in(head, 12) + 0.04 + _text_block_in(sub, 10) + 0.12
-        legend_in = 0.3 if groups != [""] else 0.0
+        # one legend row holds about 80 characters of 9 pt text beside its keys: longer
+        # area names are wrapped (two lines) instead of running past the figure's edge
+        names = groups if sum(len(g) + 6 for g in groups) <= 80 else [_wrap(g, 24) for g in groups]
+        lines = max((n.count("\n") + 1 for n in names), default=1)
+        legend_in = 0.3 + 0.16 * (lines - 1) if groups != [""] else 0.0
         bottom_in = _PAD_IN + _text_block_in(caption, 8.5) + (0.1 if caption else 0) + legend_in + 0.28
         left_in = _PAD_IN + label_in + 0.08
         ax.set_position((left_in / WIDTH_IN, bottom_in / height, 1 - (left_in + 0.25) / WIDTH_IN,
@@ -682,11 +686,17 @@ def comparison_bar_figure(table: pl.DataFrame, title: str, n_label: str | None =
         if caption:
             fig.text(x0, _PAD_IN / height, caption, size=8.5, color="#444444", va="bottom", linespacing=1.25)
         if legend_in:
-            handles = [Patch(facecolor=c, label=g) for g, c in zip(groups, PALETTE, strict=False)]
+            handles = [Patch(facecolor=c, label=g) for g, c in zip(names, PALETTE, strict=False)]
             panel = ax.get_position()
-            fig.legend(handles=handles, loc="lower center", ncols=len(groups), frameon=False, fontsize=9,
-                       bbox_to_anchor=((panel.x0 + panel.x1) / 2, (bottom_in - 0.28 - legend_in) / height),
-                       handlelength=1.0, handleheight=1.0, columnspacing=1.6, borderaxespad=0.0)
+            y = (bottom_in - 0.28 - legend_in) / height
+            legend = fig.legend(handles=handles, loc="lower center", ncols=len(groups), frameon=False, fontsize=9,
+                                bbox_to_anchor=((panel.x0 + panel.x1) / 2, y), handlelength=1.0,
+                                handleheight=1.0, columnspacing=1.6, borderaxespad=0.0)
+            # centred under the panel as plotnine does, but moved left where long area
+            # names beside long category labels would push it past the figure's edge
+            half = legend.get_window_extent(renderer).width / fig.bbox.width / 2
+            legend.set_bbox_to_anchor((max(min((panel.x0 + panel.x1) / 2, 1 - x0 - half), 0.5), y),
+                                      transform=fig.transFigure)
     return fig
 
 

@@ -1,5 +1,8 @@
 """The report's figures: one house style, one function per figure kind.
 
+(The unit reports' comparison bars have a faster twin, ``comparison_bar_figure``,
+drawn with matplotlib alone; see its section below.)
+
 Every function takes a diagram table with the columns of the output contract
 (``group, category, n, denominator, share, ci_low, ci_high, mean, suppressed``;
 docs/output-contract.md), rows in the order the figure shows them, plus the title, the N label
@@ -618,11 +621,12 @@ def alt_text(table: pl.DataFrame, title: str, top: int = 3, kind: str | None = N
 
 # --------------------------------------------------------------------------- fast comparison bars
 #
-# The unit and län reports draw 18 comparison figures each (~600 reports nationally).
-# Through plotnine one costs ≈ 0.5 s (ggplot build ≈ 0.3 s, PNG at 200 dpi ≈ 0.25 s);
-# drawn here straight onto one matplotlib Figure (object API, no pyplot state) at
-# UNIT_DPI it costs a fraction of that. It looks like grouped_bar_figure: the same
-# house colours, fonts, wrapped labels, value labels, "dold*" marks, N line and notes.
+# The unit and län reports draw 17 comparison figures each (~600 reports nationally).
+# Through plotnine (ggplot build, then PNG at 200 dpi) they were ≈ 10 of a report's
+# 14 CPU s on the demo; drawn here straight onto one matplotlib Figure (object API, no
+# pyplot state, its own Agg canvas) at UNIT_DPI, ≈ 0.25 s each. It looks like
+# grouped_bar_figure: the same house colours, font, wrapped labels, value labels,
+# "dold*" marks, N line and notes; plotnine stays for the national figures.
 
 UNIT_DPI = 150  # the reports show a figure at most 6.3 in wide: ≥ 165 px per inch on the page
 _PT = 1 / 72    # inches per point

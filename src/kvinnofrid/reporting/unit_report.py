@@ -152,8 +152,8 @@ def _trend_block(build: Path, trend: pl.DataFrame, figure_number: int,
         return None
     title = "Nyckelandelar per insamlingsomgång"
     csv = table_csv(trend)
-    _save_figure(lambda png: figures.save_figure(trend_report.trend_figure(trend, title=title), png), ["trend", title, csv],
-                 build / "figures" / "trend.png", cache)
+    _save_figure(lambda png: figures.save_figure(trend_report.trend_figure(trend, title=title), png),
+                 ["trend", title, csv], build / "figures" / "trend.png", cache)
     (build / "tables" / "trend.csv").write_bytes(csv.encode("utf-8"))
     return "\n".join([
         f'![Figur {figure_number}: {title}](figures/trend.png)'

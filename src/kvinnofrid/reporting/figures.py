@@ -647,7 +647,6 @@ def comparison_bar_figure(table: pl.DataFrame, title: str, n_label: str | None =
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
     from matplotlib.patches import Patch
-    from matplotlib.ticker import FixedLocator, MaxNLocator
 
     frame = _frame(table)
     cats, groups = _categories(frame), _groups(frame) or [""]
@@ -660,17 +659,7 @@ def comparison_bar_figure(table: pl.DataFrame, title: str, n_label: str | None =
         FigureCanvasAgg(fig)
         ax = fig.add_axes((0.3, 0.2, 0.6, 0.6))
         _comparison_bars(ax, frame, cats, groups)
-        ax.set_xlim(0, top * 1.16)
-        ax.set_ylim(len(cats) - 0.4, -0.6)
-        ax.xaxis.set_major_locator(MaxNLocator(nbins=6, steps=[1, 2, 2.5, 5, 10]))
-        ax.xaxis.set_major_formatter(lambda v, _pos: fmt_pct(v))
-        ax.yaxis.set_major_locator(FixedLocator(range(len(cats))))
-        ax.set_yticklabels([_wrap(c) for c in cats])
-        ax.tick_params(length=0, labelsize=9, colors=TEXT_COLOUR, pad=4)
-        ax.grid(axis="x", color="#E3E3E3", linewidth=0.5)
-        ax.set_axisbelow(True)
-        for spine in ax.spines.values():
-            spine.set_visible(False)
+        _comparison_axes(ax, cats, top)
         renderer = fig.canvas.get_renderer()
         label_in = max((t.get_window_extent(renderer).width for t in ax.get_yticklabels()), default=0.0) / UNIT_DPI
         top_in = _PAD_IN + _text_block_in(head, 12) + 0.04 + _text_block_in(sub, 10) + 0.12
@@ -702,6 +691,24 @@ def comparison_bar_figure(table: pl.DataFrame, title: str, n_label: str | None =
             legend.set_bbox_to_anchor((max(min((panel.x0 + panel.x1) / 2, 1 - x0 - half), 0.5), y),
                                       transform=fig.transFigure)
     return fig
+
+
+def _comparison_axes(ax: Any, cats: Sequence[str], top: float) -> None:
+    """The house theme on the panel: value axis 0 … 1.16 × the largest share in Swedish
+    percent, wrapped category labels (first on top), light grid on the value axis only."""
+    from matplotlib.ticker import FixedLocator, MaxNLocator
+
+    ax.set_xlim(0, top * 1.16)
+    ax.set_ylim(len(cats) - 0.4, -0.6)
+    ax.xaxis.set_major_locator(MaxNLocator(nbins=6, steps=[1, 2, 2.5, 5, 10]))
+    ax.xaxis.set_major_formatter(lambda v, _pos: fmt_pct(v))
+    ax.yaxis.set_major_locator(FixedLocator(range(len(cats))))
+    ax.set_yticklabels([_wrap(c) for c in cats])
+    ax.tick_params(length=0, labelsize=9, colors=TEXT_COLOUR, pad=4)
+    ax.grid(axis="x", color="#E3E3E3", linewidth=0.5)
+    ax.set_axisbelow(True)
+    for spine in ax.spines.values():
+        spine.set_visible(False)
 
 
 def _comparison_bars(ax: Any, frame: pl.DataFrame, cats: Sequence[str], groups: Sequence[str]) -> None:

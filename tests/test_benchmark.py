@@ -55,6 +55,19 @@ def test_skipping_the_default_target_skips_the_steps_that_start_from_it():
         benchmark.parse_args(["--repeat", "0"])
 
 
+def test_jobs_that_ran_include_those_planned_after_a_checkpoint():
+    log = LOG + """[Tue Dec  1 14:00:00 2026]
+Finished jobid: 3 (Rule: clean)
+Finished jobid: 2 (Rule: unit_tables)
+Updating checkpoint dependencies.
+Finished jobid: 7 (Rule: unit_reports)
+Finished jobid: 8 (Rule: unit_reports)
+Finished jobid: 0 (Rule: kommuner)
+"""
+    assert benchmark.jobs_run(log) == {"clean": 1, "unit_tables": 1, "unit_reports": 2}
+    assert benchmark.jobs_run(LOG) == {}
+
+
 def test_jobs_per_rule_are_read_from_the_first_job_stats_table():
     assert benchmark.job_stats(LOG) == {"clean": 1, "compile": 1, "quality": 1}
     assert benchmark.job_stats("Building DAG of jobs...\nNothing to be done (all requested files are present).") == {}

@@ -169,6 +169,20 @@ def job_stats(log: str) -> dict[str, int]:
     return jobs
 
 
+TARGET_RULES = ("all", "kommuner", "kommuner_tabeller", "egen_rapport")
+
+
+def jobs_run(log: str) -> dict[str, int]:
+    """Jobs per rule that really ran, from the `Finished jobid: N (Rule: X)` lines of a
+    Snakemake log: unlike the first `Job stats:` table, this includes the jobs planned
+    after a checkpoint (the unit reports after unit_tables). Targets are left out."""
+    jobs: dict[str, int] = {}
+    for rule in re.findall(r"Finished jobid: \d+ \(Rule: (\w+)\)", log):
+        if rule not in TARGET_RULES:
+            jobs[rule] = jobs.get(rule, 0) + 1
+    return jobs
+
+
 class TreePoller:
     """Polls the process tree below ``pid``: per job (a script process and its children,
     e.g. Quarto) the largest summed RSS and how long it lived; and the RSS of Snakemake
@@ -253,7 +267,7 @@ def snakemake(workdir: Path, data: Path, targets: list[str], args: argparse.Name
     text = log.read_text(encoding="utf-8", errors="replace")
     if code != 0:
         raise SystemExit(f"Snakemake misslyckades ({' '.join(targets)}), se {log}:\n{text[-3000:]}")
-    return Run(seconds, job_stats(text), list(poller.jobs.values()), poller.snakemake_mib,
+    return Run(seconds, jobs_run(text) or job_stats(text), list(poller.jobs.values()), poller.snakemake_mib,
                int(maxrss.read_text() or 0) / 1024)
 
 
@@ -330,7 +344,7 @@ def one_repeat(figures: Figures, data: Path, scratch: Path, args: argparse.Names
         _record(figures, "noop", snakemake(work, data, ["all"], args, logs / f"noop-{n}.log"))
     if "kommuner" in steps:
         _record(figures, "kommuner", snakemake(work, data, ["kommuner"], args, logs / f"kommuner-{n}.log"))
-        figures.reports = len(list((work / "results" / "kommuner").glob("*.html")))
+        figures.reports = len(list((work / "results" / "kommuner").rglob("*.pdf")))  # both editions
     if "change" in steps:
         path, original = change_one_unit(data)
         figures.changed_file = path.relative_to(data).as_posix()
@@ -388,7 +402,7 @@ def format_report(figures: Figures) -> str:
             if full:
                 lines.append(f"  andel av en hel körning: {100 * median / full:.0f} %")
         if step == "kommuner":
-            lines.append(f"  {figures.reports} rapporter (html och pdf)")
+            lines.append(f"  {figures.reports} rapporter, publicerade och interna (html och pdf)")
     lines += ["", "högsta minne (RSS) per regel, största jobbet först (psutil, var 0,2 s):",
               f"  {'regel':<16}{'jobb':>6}{'högsta RSS':>14}{'längsta jobb':>15}"]
     for rule, peak in sorted(figures.rules.items(), key=lambda kv: -kv[1]["rss_mib"]):

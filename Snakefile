@@ -48,7 +48,10 @@ include: "workflow/rules/figures.smk"
 include: "workflow/rules/report.smk"
 include: "workflow/rules/trend.smk"
 include: "workflow/rules/kolada.smk"
+# workbook.smk before kommuner.smk: target kommuner can then name area_workbooks.
+include: "workflow/rules/workbook.smk"
 include: "workflow/rules/kommuner.smk"
+include: "workflow/rules/nationellt.smk"
 
 
 # The Kolada key figures need a population: SCB's file (config kolada.population), or
@@ -65,4 +68,6 @@ rule all:
     input:
         f"{RESULTS}/quality",
         rules.render_report.output,
+        rules.workbook.output,
+        rules.national_bundle.output,
         rules.kolada.output if SETTINGS.population_source else [],

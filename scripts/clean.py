@@ -1,30 +1,29 @@
-"""Snakemake script of rule `clean`: one raw export, read and cleaned in one process.
+"""Snakemake script of rule `clean`: one batch of raw exports, read and cleaned in one process.
 
 Ingest and clean run together so that the export's raw text (values rejected by the
 codebook, a name typed into Kön) never reaches a file: only the cleaned rows, the
-issues (rejected values described by kind) and the row accounting are written.
+issues (rejected values described by kind) and the row accounting are written, for
+the whole batch (kvinnofrid/stages/batches.py).
 """
 
-import datetime as dt
 from pathlib import Path
 
 from kvinnofrid.scriptrunner import run
 
 
 def main(smk) -> None:
-    from kvinnofrid.stages import clean, ingest, pseudonym, rawfiles
+    from kvinnofrid.stages import batches, pseudonym, rawfiles
 
-    # The raw file is data_raw/<round>/[sub-folder/]<file>; the demo marker in data_raw,
+    # The raw files are data_raw/<round>/[sub-folder/]<file>; the demo marker in data_raw,
     # which allows the demo key, is a declared input (input.demo_marker) when present.
-    raw_path = Path(smk.input.raw)
-    key = pseudonym.pseudonym_key(smk.params.key_env, rawfiles.round_folder_of(raw_path).parent)
-    round_date = dt.date.fromisoformat(smk.wildcards.round)
-    raw, meta = ingest.read_export(raw_path, key, smk.params.on_unreadable, round_date.isoformat())
-    result = clean.clean_file(raw, meta, (smk.params.period_start, smk.params.period_end), round_date)
-    result.write(
-        cases=smk.output.cases, risk=smk.output.risk, rejected=smk.output.rejected,
-        issues=smk.output.issues, report=smk.output.report, meta=meta,
-    )
+    raw = smk.input.raw
+    paths = [Path(raw)] if isinstance(raw, str) else [Path(p) for p in raw]
+    files = [rawfiles.RawFile(smk.wildcards.round, file_id, path) for file_id, path in zip(smk.params.file_ids, paths)]
+    key = pseudonym.pseudonym_key(smk.params.key_env, rawfiles.round_folder_of(paths[0]).parent)
+    settings = batches.CleanSettings((smk.params.period_start, smk.params.period_end), smk.params.on_unreadable, key)
+    cleaned = batches.clean_batch(files, settings, batches.CleanCache(smk.params.cache))
+    batches.write_batch(cleaned, cases=smk.output.cases, risk=smk.output.risk, rejected=smk.output.rejected,
+                        issues=smk.output.issues, reports=smk.output.reports)
 
 
 run(main, snakemake)  # noqa: F821 (Snakemake injects `snakemake`)

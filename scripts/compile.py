@@ -5,13 +5,10 @@ from kvinnofrid.scriptrunner import run
 
 def main(smk) -> None:
     from kvinnofrid.spec import municipalities
+    from kvinnofrid.stages import batches
     from kvinnofrid.stages import compile as compiling
-    from kvinnofrid.stages.clean import CleanResult
 
-    cleaned = [
-        CleanResult.read(report=report, cases=cases, risk=risk)
-        for report, cases, risk in zip(smk.input.reports, smk.input.cases, smk.input.risk)
-    ]
+    cleaned = batches.read_batches(smk.input.reports, cases=smk.input.cases, risk=smk.input.risk)
     # Files skipped as unreadable (on_unreadable_file: skip) have no unit and no rows.
     cleaned = [(meta, result) for meta, result in cleaned if not meta.get("unreadable")]
     units = {"register_names": municipalities.load_register(smk.params.register or None)["kommun"].to_list(),

@@ -8,14 +8,11 @@ from kvinnofrid.scriptrunner import log, run
 
 def main(smk) -> None:
     from kvinnofrid.spec import municipalities
+    from kvinnofrid.stages import batches
     from kvinnofrid.stages import compile as compiling
     from kvinnofrid.stages import derive
-    from kvinnofrid.stages.clean import CleanResult
 
-    cleaned = [
-        CleanResult.read(report=report, cases=cases, risk=risk)
-        for report, cases, risk in zip(smk.input.reports, smk.input.cases, smk.input.risk)
-    ]
+    cleaned = batches.read_batches(smk.input.reports, cases=smk.input.cases, risk=smk.input.risk)
     # Files skipped as unreadable (on_unreadable_file: skip) have no unit and no rows.
     cleaned = [(meta, result) for meta, result in cleaned if not meta.get("unreadable")]
     round_date = dt.date.fromisoformat(smk.wildcards.round)

@@ -8,13 +8,9 @@ from kvinnofrid.scriptrunner import run
 
 
 def main(smk) -> None:
-    from kvinnofrid.stages import quality
-    from kvinnofrid.stages.clean import CleanResult
+    from kvinnofrid.stages import batches, quality
 
-    cleaned = [
-        CleanResult.read(report=report, issues=issues)
-        for report, issues in zip(smk.input.reports, smk.input.issues)
-    ]
+    cleaned = batches.read_batches(smk.input.reports, issues=smk.input.issues)
     warnings = pl.read_parquet(smk.input.warnings)
     units = pl.read_csv(smk.input.units, try_parse_dates=True)
     folder = Path(smk.output.folder)

@@ -1,5 +1,10 @@
 """Snakemake script of rule `unit_tables`: the comparison tables of every unit, size
-class and län, protected together (small-number suppression), for every round."""
+class and län, protected together (small-number suppression), for every round; and
+each unit's own tables unprotected, for its internal edition.
+
+In a self-service run (config national_bundle, `kvinnofrid egen-rapport`) only the
+units of data_raw are computed, unprotected, beside the bundle's country and size
+classes: the internal edition is the only one built."""
 
 import datetime as dt
 import json
@@ -11,46 +16,117 @@ from kvinnofrid.scriptrunner import run
 
 
 def main(smk) -> None:
-    from kvinnofrid.disclosure import kolada
-    from kvinnofrid.spec import municipalities
+    from kvinnofrid.disclosure import area_tables, bundle
+
+    p = smk.params
+    units = pl.read_csv(smk.input.units)
+    latest = units.sort("round").unique("unit", keep="last", maintain_order=True)
+    register = area_tables.comparison_register(smk.input.register[0] if smk.input.register else None,
+                                               smk.input.population[0] if smk.input.population else None,
+                                               p.cutoff_year)
+    areas, size_classes, lan_of = area_tables.comparison_areas(latest, register, p.districts, p.size_classes)
+    diagrams = sorted(set(p.diagrams) | set(area_tables.trend_diagrams(p.trend["measures"])))
+    # every round's cases, the final round last
+    rounds = {r: path for r, path in zip(p.rounds, [*smk.input.earlier, smk.input.final], strict=True)}
+    if p.bundle:  # self-service: own units unprotected beside the national bundle
+        national = bundle.read_bundle(Path(p.bundle))
+        _write_self_service(smk, rounds, areas, size_classes, lan_of, national, diagrams)
+    else:
+        _write_national(smk, rounds, areas, size_classes, lan_of, diagrams)
+
+
+def _tables_by_round(smk, rounds, areas, diagrams, national=None):
+    """round → table id → area → unprotected table (the trend's tables only in earlier rounds)."""
+    from kvinnofrid.disclosure import area_tables
+
+    settings = {"honour_interventions_min": smk.params.honour_interventions_min}
+    final = list(rounds)[-1]
+    return {r: area_tables.area_tables(
+                pl.read_parquet(path), areas,
+                diagrams if r == final else area_tables.trend_diagrams(smk.params.trend["measures"]),
+                settings, national=national)
+            for r, path in rounds.items()}
+
+
+def _trend(by_round, areas, measures):
+    from kvinnofrid.disclosure import area_tables
     from kvinnofrid.statistics import trend
+
+    rounds = {dt.date.fromisoformat(r): long for r, long in by_round.items()}
+    return pl.concat([
+        area_tables.area_trend(rounds, a.name, measures, trend.DEFAULT_SOURCES).with_columns(pl.lit(a.name).alias("area"))
+        for a in areas])
+
+
+def _write(smk, published, trend_published, internal, trend_internal, info) -> None:
+    Path(smk.output.tables).parent.mkdir(parents=True, exist_ok=True)
+    published.write_parquet(smk.output.tables, statistics=False)
+    trend_published.write_parquet(smk.output.trend, statistics=False)
+    internal.write_parquet(smk.output.tables_intern, statistics=False)
+    trend_internal.write_parquet(smk.output.trend_intern, statistics=False)
+    Path(smk.output.areas).write_text(json.dumps(info, ensure_ascii=False, indent=1), encoding="utf-8")
+
+
+def _write_national(smk, rounds, areas, size_classes, lan_of, diagrams) -> None:
+    """Published: every area protected together; internal: each unit's own numbers
+    unprotected beside the country and the size classes."""
     from kvinnofrid.disclosure import area_tables
 
     p = smk.params
-    derived = pl.read_parquet(smk.input.final)
-    units = pl.read_csv(smk.input.units)
-    latest = units.sort("round").unique("unit", keep="last", maintain_order=True)
-    register = municipalities.load_register(smk.input.register[0] if smk.input.register else None)
-    # SCB's population when given (config kolada.population), never the demo one
-    scb = (municipalities.latest_population(kolada.total_population(smk.input.population[0]),
-                                            smk.params.cutoff_year) if smk.input.population else None)
-    register = municipalities.with_population(register, scb)
-    placed = municipalities.unit_municipalities(latest, register, p.districts)
-    size_classes = municipalities.size_classes(placed, p.size_classes)
-    lan_of = dict(placed.select("unit", "lan").iter_rows())
-    meta = latest.select("unit", "unit_slug").join(placed.select("unit", "lan"), on="unit", how="left")
-    class_order = [c["label"] for c in p.size_classes]
-    areas = area_tables.areas_of(meta, size_classes, class_order)
-    measures = p.trend["measures"]
-    diagrams = sorted(set(p.diagrams) | set(area_tables.trend_diagrams(measures)))
-    settings = {"honour_interventions_min": p.honour_interventions_min}
+    published, internal = {}, {}
+    for r, tables in _tables_by_round(smk, rounds, areas, diagrams).items():
+        published[r] = _protected(tables, areas, p.threshold, r)
+        internal[r] = area_tables.internal_tables(tables, published[r], areas)
+    units = [a for a in areas if a.kind == "enhet"]
+    final = p.rounds[-1]
+    info = area_tables.area_info(areas, pl.read_parquet(smk.input.final), size_classes, lan_of)
+    _write(smk, published[final], _trend(published, areas, p.trend["measures"]),
+           internal[final], _trend(internal, units, p.trend["measures"]), info)
 
-    long = area_tables.protect(area_tables.area_tables(derived, areas, diagrams, settings), areas, p.threshold)
-    by_round = {dt.date.fromisoformat(p.rounds[-1]): long}
-    for r, path in zip(p.rounds[:-1], smk.input.earlier, strict=True):
-        earlier = pl.read_parquet(path)
-        tables = area_tables.area_tables(earlier, areas, area_tables.trend_diagrams(measures), settings)
-        by_round[dt.date.fromisoformat(r)] = area_tables.protect(tables, areas, p.threshold)
-    per_area = pl.concat([
-        area_tables.area_trend(by_round, a.name, measures, trend.DEFAULT_SOURCES).with_columns(
-            pl.lit(a.name).alias("area"))
-        for a in areas])
 
-    Path(smk.output.tables).parent.mkdir(parents=True, exist_ok=True)
-    long.write_parquet(smk.output.tables, statistics=False)
-    per_area.write_parquet(smk.output.trend, statistics=False)
-    info = area_tables.area_info(areas, derived, size_classes, lan_of)
-    Path(smk.output.areas).write_text(json.dumps(info, ensure_ascii=False, indent=1), encoding="utf-8")
+def _write_self_service(smk, rounds, areas, size_classes, lan_of, national, diagrams) -> None:
+    """The own units' tables unprotected (internal edition only), aligned to and beside
+    the bundle's country and size classes; no published edition is built."""
+    from kvinnofrid.disclosure import area_tables, bundle
+
+    p = smk.params
+    units = [a for a in areas if a.kind == "enhet"]
+    missing = {size_classes.get(a.units[0]) for a in units} - set(national.size_classes) - {None}
+    if missing:
+        raise bundle.BundleError(
+            f"Det nationella paketet saknar storleksklassen {sorted(missing)[0]}; använd samma "
+            "storleksklasser som den nationella körningen.")
+    riket = {t: rows.drop("table", "area_kind", "area")
+             for (t,), rows in national.comparison.filter(pl.col("area_kind") == "riket").partition_by(
+                 "table", as_dict=True).items()}
+    internal = {r: area_tables.long_frame(tables, {a.name: a.kind for a in units})
+                for r, tables in _tables_by_round(smk, rounds, units, diagrams, national=riket).items()}
+    final = p.rounds[-1]
+    internal[final] = pl.concat([national.comparison, internal[final]])
+    info = area_tables.area_info(units, pl.read_parquet(smk.input.final), size_classes, lan_of)
+    info += [{**a, "units": [], "size_class": None, "lan": None} for a in national.areas]
+    own_trend = _trend(internal, units, p.trend["measures"])
+    _write(smk, national.comparison, own_trend.clear(), internal[final], own_trend, info)
+
+
+def _protected(tables, areas, threshold, round_date):
+    """area_tables.protect, or a message a user can act on when the areas are too few
+    (a size class or a country of one or two units publishes their numbers as they are)."""
+    from kvinnofrid.disclosure import area_tables
+    from kvinnofrid.disclosure.suppression import SuppressionError
+    from kvinnofrid.errors import UserFacingError
+
+    try:
+        return area_tables.protect(tables, areas, threshold)
+    except SuppressionError as failed:
+        units = sum(a.kind == "enhet" for a in areas)
+        classes = ", ".join(f"{a.name}: {len(a.units)}" for a in areas if a.kind == "storleksklass")
+        raise UserFacingError(
+            f"Jämförelserapporterna (målet kommuner) kan inte skyddas för omgången {round_date}: "
+            f"med {units} verksamheter (verksamheter per storleksklass: {classes}) går dolda små tal "
+            "att räkna fram ur rikets eller storleksklassernas tal, som visas utan skydd. "
+            "Jämförelserapporter kräver fler verksamheter i varje storleksklass; den nationella "
+            "rapporten (målet all) påverkas inte.") from failed
 
 
 run(main, snakemake)  # noqa: F821

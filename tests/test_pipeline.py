@@ -132,6 +132,11 @@ def _texts_of(path: Path) -> list[str]:
         from pypdf import PdfReader
 
         return [page.extract_text() or "" for page in PdfReader(path).pages]
+    if path.suffix == ".xlsx":   # a zip of XML parts: their text, not the compressed bytes
+        import zipfile
+
+        with zipfile.ZipFile(path) as book:
+            return [book.read(name).decode("utf-8") for name in book.namelist()]
     text = path.read_bytes().decode("utf-8", errors="replace")
     if path.suffix == ".html":
         return _without_data_uris(text)

@@ -23,7 +23,7 @@ import pypdf
 import pytest
 import yaml
 
-from kvinnofrid.reporting.render import APPENDICES_TITLE, quarto_path, render_book
+from kvinnofrid.reporting.render import APPENDICES_TITLE, quarto_path, render_book, render_documents
 
 pytestmark = pytest.mark.e2e
 
@@ -206,8 +206,24 @@ def unit(pipeline_run, tmp_path_factory) -> dict:
     out = pipeline_run.workdir / "results" / "kommuner-quarto"
     html, pdf = render_book(project, out, backend="quarto", name=UNIT)
     _, builtin_pdf = render_book(project, root / "builtin", backend="builtin", name=UNIT)
+    run_snakemake(pipeline_run.workdir, "--", f"results/kommuner/intern/{UNIT}.html")
+    # both editions in one multi-document Quarto project, as rule unit_reports renders them
+    (_, many_pdf), (_, intern_pdf) = render_documents(
+        [(project, root / "many", UNIT), (project.parent / "intern" / UNIT, root / "many" / "intern", UNIT)],
+        backend="quarto")
     return {"html": html, "pdf": pdf, "pages": _pages(pdf), "builtin_pages": _pages(builtin_pdf),
-            "results": pipeline_run.results}
+            "intern_pages": _pages(intern_pdf), "many_pages": _pages(many_pdf), "results": pipeline_run.results}
+
+
+def test_unit_reports_rendered_together_equal_one_rendered_alone(unit):
+    assert unit["many_pages"] == unit["pages"]
+
+
+def test_unit_report_internal_edition_is_marked_on_every_page(unit):
+    pages = unit["intern_pages"]
+    assert "Intern version – innehåller små tal" in " ".join(pages[0].split())
+    assert all("(intern version)" in page for page in pages)
+    assert not any("intern version" in page for page in unit["pages"])
 
 
 def test_unit_report_pdf(unit):

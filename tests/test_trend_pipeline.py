@@ -18,7 +18,7 @@ from polars.testing import assert_frame_equal
 from kvinnofrid.statistics import trend
 
 from kvinnofrid.reporting import trend_report
-from kvinnofrid.stages.clean import CleanResult
+from kvinnofrid.stages import batches
 from kvinnofrid.stages.compile import compile_cases
 from kvinnofrid.stages.derive import derive_cases
 from kvinnofrid.reporting.numfmt import fmt_int, fmt_pct
@@ -73,10 +73,11 @@ def test_final_round_is_the_national_tables(pipeline_run, shares, measure, diagr
 
 def test_interim_round_is_the_compilation_at_its_date(pipeline_run, shares, rounds):
     folder = pipeline_run.interim / "clean" / INTERIM.isoformat()
-    cleaned = [
-        CleanResult.read(report=pipeline_run.interim / "quality" / INTERIM.isoformat() / f"{p.stem}.json",
-                         cases=p, risk=p.with_suffix(".risk.parquet"))
+    cleaned = [  # rule clean writes one set of files per batch of exports (stages/batches.py)
+        file
         for p in sorted(folder.glob("*.parquet")) if not p.name.endswith((".risk.parquet", ".rejected.parquet"))
+        for file in batches.read_batch(reports=pipeline_run.interim / "quality" / INTERIM.isoformat() / f"{p.stem}.json",
+                                       cases=p, risk=p.with_suffix(".risk.parquet"))
     ]
     cases, risk, _ = compile_cases(cleaned, INTERIM)
     assert cases.height > 0 and cases["opened"].max() <= INTERIM

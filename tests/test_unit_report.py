@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import re
+from pathlib import Path
 
 import polars as pl
 import pypdf
@@ -16,7 +17,7 @@ from polars.testing import assert_frame_equal
 from kvinnofrid.disclosure import area_tables as at
 from kvinnofrid.reporting import unit_report as ur
 from kvinnofrid.reporting.numfmt import NBSP, fmt_int
-from kvinnofrid.statistics.tables import TABLE_SCHEMA
+from kvinnofrid.statistics.tables import TABLE_SCHEMA, finish_table
 
 T = 5
 UNIT, LAN = "arboga", "kalmar-lan"      # a small unit, a län of two units
@@ -69,7 +70,7 @@ def test_sentence_names_the_largest_visible_category_and_the_others():
     assert ur.summary_sentence(table, "A", ["A", "Riket"]) == \
         "Störst andel i A har kategorin ”y” med 80\u00a0% (Riket: 60\u00a0%)."
     hidden = table.with_columns(pl.when(pl.col("group") == "A").then(True).otherwise(False).alias("suppressed"))
-    assert ur.summary_sentence(hidden, "A", ["A", "Riket"]) == "För A är antalen för små för att visas."
+    assert ur.summary_sentence(hidden, "A", ["A", "Riket"]).startswith("Andelarna för A visas inte eftersom")
 
 
 def test_a_measure_of_a_round_is_hidden_when_one_of_its_categories_is():
@@ -88,6 +89,50 @@ def test_a_measure_of_a_round_is_hidden_when_one_of_its_categories_is():
     assert out["share"].to_list() == [None, 0.7] and out["n"].to_list() == [None, 14]
 
 
+def test_internal_tables_hold_the_units_own_counts_beside_the_published_country_and_classes():
+    meta = pl.DataFrame({"unit": ["A", "B", "C"], "unit_slug": ["a", "b", "c"], "lan": ["X län"] * 3})
+    areas = at.areas_of(meta, dict.fromkeys("ABC", "Stor"), ["Stor"])
+    counts = {"A": (2, 30), "B": (10, 40), "C": (12, 3)}
+    def table(a, b):
+        return finish_table(pl.DataFrame({"group": [None, None], "category": ["ja", "nej"], "n": [a, b],
+                                          "denominator": [a + b] * 2}, schema_overrides={"group": pl.String}))
+    by_area = {"Riket": table(24, 73), "Stor": table(24, 73), "X län": table(24, 73)}
+    by_area |= {u: table(*c) for u, c in counts.items()}
+    tables = {"2": by_area}
+    published = at.protect(tables, areas, T)
+    internal = at.internal_tables(tables, published, areas)
+    def rows(frame, area):
+        return frame.filter(pl.col("area") == area).sort("category")
+    assert set(internal["area_kind"]) == {"riket", "storleksklass", "enhet"}        # no län
+    for area in ("Riket", "Stor"):
+        assert_frame_equal(rows(internal, area), rows(published, area))
+    for unit, (a, b) in counts.items():
+        assert rows(internal, unit)["n"].to_list() == [a, b]
+        assert not rows(internal, unit)["suppressed"].any()
+    assert rows(published, "A")["n"].null_count() and rows(published, "C")["n"].null_count()
+
+
+def test_every_area_has_a_published_report_every_unit_an_internal_one_and_batches_split_them():
+    every = [{"kind": "riket", "slug": "riket"}, {"kind": "storleksklass", "slug": "stor"},
+             *({"kind": "enhet", "slug": f"u{k}"} for k in range(7)), {"kind": "lan", "slug": "x-lan"}]
+    jobs = ur.report_jobs(every)
+    assert sorted(s for s, e in jobs if e == ur.PUBLISHED) == sorted([f"u{k}" for k in range(7)] + ["x-lan"])
+    assert sorted(s for s, e in jobs if e == ur.INTERNAL) == [f"u{k}" for k in range(7)]
+    batches = [ur.batch_jobs(every, b, 3) for b in range(3)]
+    assert sorted(j for b in batches for j in b) == sorted(jobs) and all(batches)
+    for b in batches:                          # both editions of a unit in one batch
+        assert {s for s, e in b if e == ur.INTERNAL} <= {s for s, e in b if e == ur.PUBLISHED}
+    assert ur.report_paths("res", "build", "u1", ur.INTERNAL) == (Path("res/intern"), Path("build/intern/u1"))
+    assert ur.report_paths("res", "build", "u1", ur.PUBLISHED) == (Path("res"), Path("build/u1"))
+
+
+def test_the_published_edition_refuses_a_visible_count_below_the_threshold():
+    shown = pl.DataFrame({"n": [0, 7, 3]})
+    with pytest.raises(ValueError, match="publicerade"):
+        ur._check_published(shown, T, "arboga, tabell 2")
+    ur._check_published(shown.head(2), T, "arboga, tabell 2")
+
+
 # ------------------------------------------------------------------ the pipeline
 
 @pytest.fixture(scope="module")
@@ -96,6 +141,7 @@ def unit_run(pipeline_run):
     from conftest import run_snakemake
 
     targets = [f"results/kommuner/{slug}.{ext}" for slug in (UNIT, LAN) for ext in ("html", "pdf")]
+    targets += [f"results/kommuner/intern/{UNIT}.{ext}" for ext in ("html", "pdf")]
     run_snakemake(pipeline_run.workdir, "--", *targets)
     return pipeline_run
 
@@ -122,8 +168,13 @@ def test_every_unit_that_sent_data_and_every_lan_with_two_units_gets_a_report(un
     dry = run_snakemake(unit_run.workdir, "-n", "--", "kommuner").stdout
     counts = {line.split()[0]: int(line.split()[1]) for line in dry.splitlines()
               if len(line.split()) == 2 and line.split()[1].isdigit()}
-    # every other unit's and län's report is planned; the two built above are not
-    assert counts.get("unit_report") == len([a for a in areas if a["kind"] in ("enhet", "lan")]) - 2, dry[-2000:]
+    # every batch is planned, and the batches hold every unit's and län's reports
+    batches = counts.get("unit_reports")
+    assert batches and batches == len(set(re.findall(r"output: \S*reports/batch-(\d+)\.json", dry))), dry[-2000:]
+    planned = [job for b in range(batches) for job in ur.batch_jobs(areas, b, batches)]
+    assert sorted(planned) == sorted(ur.report_jobs(areas))
+    assert {s for s, e in planned if e == "publicerad"} == {a["slug"] for a in areas if a["kind"] in ("enhet", "lan")}
+    assert {s for s, e in planned if e == "intern"} == {a["slug"] for a in areas if a["kind"] == "enhet"}
 
 
 @pytest.mark.e2e
@@ -232,3 +283,68 @@ def test_unit_and_lan_pdfs_have_their_figures_and_swedish_numbers(unit_run):
         assert re.search(r"med \d{1,3} % \(", flat), "a share in Swedish form (38 %) in the text"
         for forbidden in ("{{", "None", "nan"):
             assert forbidden not in text
+
+
+def _csv_rows(run, slug: str, edition: str, name: str) -> dict[str, pl.DataFrame]:
+    folder = run.workdir / "build" / "kommuner" / ("intern" if edition == "intern" else "") / slug / "tables"
+    return {p.stem: pl.read_csv(p).filter(pl.col("group") == name) for p in sorted(folder.glob("*.csv"))
+            if p.stem != "trend"}
+
+
+@pytest.mark.e2e
+def test_the_internal_edition_shows_the_small_counts_the_published_one_hides(unit_run):
+    """Arboga (30 cases): a count under 5 that the published edition hides is in the
+    internal edition, which is marked on its first page and in every page's footer."""
+    published = _csv_rows(unit_run, UNIT, "publicerad", "Arboga")
+    internal = _csv_rows(unit_run, UNIT, "intern", "Arboga")
+    assert published.keys() == internal.keys() and len(internal) >= 17
+    revealed = 0
+    for table_id, rows in internal.items():
+        hidden = published[table_id]["suppressed"].to_numpy()
+        assert not rows["suppressed"].any() and rows["n"].null_count() == 0, table_id
+        small = rows.filter(hidden & ((rows["n"] > 0) & (rows["n"] < T)).to_numpy())
+        revealed += small.height
+    assert revealed > 0
+    reader = pypdf.PdfReader(unit_run.results / "kommuner" / "intern" / f"{UNIT}.pdf")
+    pages = [page.extract_text() for page in reader.pages]
+    assert "Intern version – innehåller små tal" in " ".join(pages[0].split())
+    assert all("(intern version)" in page for page in pages)
+    flat = " ".join(" ".join(pages).split())
+    assert "Detta är den interna versionen" in flat and "dold" not in flat
+    html = (unit_run.results / "kommuner" / "intern" / f"{UNIT}.html").read_text(encoding="utf-8")
+    assert "intern-varning" in html and 'href="../../quality/arboga.html"' in html
+
+
+@pytest.mark.e2e
+def test_nothing_of_the_internal_tables_reaches_the_published_editions(unit_run):
+    """Every published report's own rows are exactly the protected tables: no count that
+    tables_intern has and tables hides; and no published file calls itself internal."""
+    tables = pl.read_parquet(unit_run.interim / "kommuner" / "tables.parquet")
+    intern = pl.read_parquet(unit_run.interim / "kommuner" / "tables_intern.parquet")
+    areas = json.loads((unit_run.interim / "kommuner" / "areas.json").read_text(encoding="utf-8"))
+    for slug, kind in ((UNIT, "enhet"), (LAN, "lan")):
+        name = next(a["name"] for a in areas if a["slug"] == slug and a["kind"] == kind)
+        for table_id, shown in _csv_rows(unit_run, slug, "publicerad", name).items():
+            truth = tables.filter((pl.col("table") == table_id) & (pl.col("area") == name))
+            assert shown["n"].to_list() == truth["n"].to_list(), (slug, table_id)
+            if kind == "enhet":
+                full = intern.filter((pl.col("table") == table_id) & (pl.col("area") == name))
+                leaked = shown.filter(truth["suppressed"].to_numpy() & full["n"].is_not_null().to_numpy())
+                assert leaked["n"].null_count() == leaked.height, (slug, table_id)
+        text = " ".join(page.extract_text() for page in
+                        pypdf.PdfReader(unit_run.results / "kommuner" / f"{slug}.pdf").pages)
+        assert "intern version" not in text.lower() and "publicerade versionen" in " ".join(text.split())
+        assert "intern-varning" not in (unit_run.results / "kommuner" / f"{slug}.html").read_text("utf-8")
+
+
+@pytest.mark.e2e
+def test_too_few_units_to_protect_is_a_message_not_a_traceback(tiny_copy):
+    """.test/ has 2 units: the country and the size classes, published as they are,
+    give a hidden count away, so the comparison reports cannot be protected."""
+    from conftest import TINY_CONFIG, run_snakemake
+
+    done = run_snakemake(tiny_copy.workdir, "--", "kommuner", configfile=TINY_CONFIG, check=False)
+    log = (tiny_copy.workdir / "logs" / "unit_tables.log").read_text(encoding="utf-8")
+    assert done.returncode != 0
+    assert "Jämförelserapporterna (målet kommuner) kan inte skyddas" in done.stderr + log
+    assert "Traceback" not in log

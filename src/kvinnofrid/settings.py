@@ -134,6 +134,7 @@ class Settings:
     kolada: dict[str, Any]              # the kolada section (kvinnofrid.disclosure.kolada.settings_of reads it)
     kolada_population: Path | None      # SCB BE0101N1 export; None: the demo population (demo data only)
     unit_report_diagrams: tuple[int, ...]
+    national_bundle: Path | None        # self-service: results/nationellt of a national run
     trend: dict[str, Any]               # measures, previous, previous_label (kvinnofrid.statistics.trend)
     demo_seed: int
 
@@ -175,6 +176,7 @@ class Settings:
             kolada=dict(config["kolada"]),
             kolada_population=source(config["kolada"]["population"]) if config["kolada"]["population"] else None,
             unit_report_diagrams=tuple(int(n) for n in config["unit_reports"]["diagrams"]),
+            national_bundle=Path(config["national_bundle"]).resolve() if config["national_bundle"] else None,
             trend=trend,
             demo_seed=int(config["demo"]["seed"]),
         )

@@ -6,7 +6,7 @@ import sys
 
 from kvinnofrid.spec import diagrams as diagram_registry
 from kvinnofrid.stages import pseudonym as _pseudonym
-from kvinnofrid.stages import rawfiles
+from kvinnofrid.stages import batches, rawfiles
 from kvinnofrid.stages.pseudonym import DEMO_MARKER
 
 RAW = str(SETTINGS.data_raw)
@@ -24,7 +24,8 @@ if not RAW_FILES:
     raise WorkflowError(
         f"Inga exportfiler hittades i {RAW}/<ÅÅÅÅ-MM-DD>/ (till och med {SETTINGS.cutoff})."
     )
-RAW_BY_ID = {(f.round, f.file_id): f for f in RAW_FILES}
+# Ingest and clean run per batch: a round's files in a few parts (stages/batches.py).
+BATCHES = batches.plan(RAW_FILES)
 ROUNDS = sorted({f.round for f in RAW_FILES})
 
 # Adding a diagram is one registry entry: the tables and figures rules follow it.
@@ -61,13 +62,13 @@ except _pseudonym.PseudonymKeyError as problem:
 
 wildcard_constraints:
     round=r"\d{4}-\d{2}-\d{2}",
-    file_id=r"[a-z0-9-]+",
+    part=r"\d+",
 
 
-def raw_path(wildcards):
-    return str(RAW_BY_ID[(wildcards.round, wildcards.file_id)].path)
+def batch_raw_paths(wildcards):
+    return [str(f.path) for f in BATCHES[(wildcards.round, wildcards.part)]]
 
 
-def each_file(pattern):
-    """The pattern expanded for every raw file (keys: round, file_id)."""
-    return [pattern.format(round=f.round, file_id=f.file_id) for f in RAW_FILES]
+def each_batch(pattern):
+    """The pattern expanded for every batch (keys: round, part)."""
+    return [pattern.format(round=r, part=p) for r, p in BATCHES]

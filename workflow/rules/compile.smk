@@ -4,9 +4,9 @@
 
 rule compile:
     input:
-        cases=each_file(INTERIM + "/clean/{round}/{file_id}.parquet"),
-        risk=each_file(INTERIM + "/clean/{round}/{file_id}.risk.parquet"),
-        reports=each_file(INTERIM + "/quality/{round}/{file_id}.json"),
+        cases=each_batch(INTERIM + "/clean/{round}/batch-{part}.parquet"),
+        risk=each_batch(INTERIM + "/clean/{round}/batch-{part}.risk.parquet"),
+        reports=each_batch(INTERIM + "/quality/{round}/batch-{part}.json"),
     output:
         cases=f"{INTERIM}/cases.parquet",
         risk=f"{INTERIM}/risk_assessments.parquet",

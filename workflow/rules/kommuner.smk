@@ -1,9 +1,23 @@
 # Comparison reports below national level: every reporting unit beside units of the
 # same size class and the country, and every län with at least two units beside the
-# country. One job protects all areas' tables together (small-number suppression);
-# then one job per unit or län writes and renders its report. Target: `kommuner`.
+# country. One job protects all areas' tables together (small-number suppression) and
+# keeps the units' own tables unprotected for their internal editions; then
+# REPORT_BATCHES jobs write and render every report, each for every REPORT_BATCHES-th
+# area (both editions) in one process, so the imports and the figure set-up are paid
+# once per batch and not once per report. Target: `kommuner`.
+# Published:  results/kommuner/<slug>.html|pdf         (every unit and län, protected)
+# Internal:   results/kommuner/intern/<slug>.html|pdf  (every unit, its numbers unprotected)
+# One report alone: `snakemake results/kommuner/<slug>.pdf` (rules unit_report, unit_report_intern).
 # Which areas exist is known only after compile, so `unit_tables` is a checkpoint.
 # UNIT_DIAGRAMS, ROUNDS and TREND are in common.smk.
+
+# Batches of the `kommuner` target: enough to keep 2 cores (or a cluster) busy to the
+# end, few enough that the per-process start-up (≈ 3 s) stays small (measured: README).
+REPORT_BATCHES = 16
+
+wildcard_constraints:
+    slug="[^/]+",
+    batch=r"\d+",
 
 
 checkpoint unit_tables:
@@ -13,9 +27,12 @@ checkpoint unit_tables:
         units=f"{INTERIM}/units.csv",
         register=REGISTER_FILE,
         population=size_class_population,
+        bundle=[str(SETTINGS.national_bundle / "manifest.json")] if SETTINGS.national_bundle else [],
     output:
         tables=f"{INTERIM}/kommuner/tables.parquet",
         trend=f"{INTERIM}/kommuner/trend.parquet",
+        tables_intern=f"{INTERIM}/kommuner/tables_intern.parquet",
+        trend_intern=f"{INTERIM}/kommuner/trend_intern.parquet",
         areas=f"{INTERIM}/kommuner/areas.json",
     log:
         "logs/unit_tables.log",
@@ -32,19 +49,55 @@ checkpoint unit_tables:
         size_classes=list(SETTINGS.size_classes),
         districts=SETTINGS.districts,
         cutoff_year=SETTINGS.cutoff.year,
+        # self-service (kvinnofrid egen-rapport): the national bundle the units are set beside
+        bundle=str(SETTINGS.national_bundle or ""),
     script:
         "../../scripts/unit_tables.py"
 
 
+REPORT_INPUT = dict(
+    tables=f"{INTERIM}/kommuner/tables.parquet",
+    trend=f"{INTERIM}/kommuner/trend.parquet",
+    tables_intern=f"{INTERIM}/kommuner/tables_intern.parquet",
+    trend_intern=f"{INTERIM}/kommuner/trend_intern.parquet",
+    areas=f"{INTERIM}/kommuner/areas.json",
+    quality=f"{RESULTS}/quality",
+    templates=sorted(str(p) for p in Path(workflow.basedir, "report", "kommun").glob("*")),
+    assets=sorted(str(p) for p in Path(workflow.basedir, "report", "assets").glob("*")),
+    demo_marker=DEMO_MARKER_FILE,
+)
+REPORT_PARAMS = dict(
+    results_dir=f"{RESULTS}/kommuner",
+    build_root="build/kommuner",
+    report_src=str(Path(workflow.basedir, "report")),
+    diagrams=UNIT_DIAGRAMS,
+    period=(SETTINGS.period_start, SETTINGS.period_end),
+    threshold=SETTINGS.suppression_threshold,
+)
+
+
+rule unit_reports:
+    input:
+        **REPORT_INPUT,
+    output:
+        manifest=f"{INTERIM}/kommuner/reports/batch-{{batch}}.json",
+    log:
+        "logs/unit_reports/batch-{batch}.log",
+        timings="logs/unit_reports/batch-{batch}.json",
+    threads: 1
+    resources:
+        mem_mb=2000,
+        runtime=60,
+    params:
+        **REPORT_PARAMS,
+        batches=REPORT_BATCHES,
+    script:
+        "../../scripts/unit_report.py"
+
+
 rule unit_report:
     input:
-        tables=f"{INTERIM}/kommuner/tables.parquet",
-        trend=f"{INTERIM}/kommuner/trend.parquet",
-        areas=f"{INTERIM}/kommuner/areas.json",
-        quality=f"{RESULTS}/quality",
-        templates=sorted(str(p) for p in Path(workflow.basedir, "report", "kommun").glob("*")),
-        assets=sorted(str(p) for p in Path(workflow.basedir, "report", "assets").glob("*")),
-        demo_marker=DEMO_MARKER_FILE,
+        **REPORT_INPUT,
     output:
         html=f"{RESULTS}/kommuner/{{slug}}.html",
         pdf=f"{RESULTS}/kommuner/{{slug}}.pdf",
@@ -55,28 +108,41 @@ rule unit_report:
         mem_mb=2000,
         runtime=20,
     params:
-        build_dir=lambda wildcards: f"build/kommuner/{wildcards.slug}",
-        report_src=str(Path(workflow.basedir, "report")),
-        diagrams=UNIT_DIAGRAMS,
-        period=(SETTINGS.period_start, SETTINGS.period_end),
-        threshold=SETTINGS.suppression_threshold,
+        **REPORT_PARAMS,
+        edition="publicerad",
     script:
         "../../scripts/unit_report.py"
 
 
-def area_reports(wildcards):
-    """Every unit's and every län's report, once unit_tables has named the areas."""
+rule unit_report_intern:
+    input:
+        **REPORT_INPUT,
+    output:
+        html=f"{RESULTS}/kommuner/intern/{{slug}}.html",
+        pdf=f"{RESULTS}/kommuner/intern/{{slug}}.pdf",
+    log:
+        "logs/unit_report/intern/{slug}.log",
+    threads: 1
+    resources:
+        mem_mb=2000,
+        runtime=20,
+    params:
+        **REPORT_PARAMS,
+        edition="intern",
+    script:
+        "../../scripts/unit_report.py"
+
+
+def report_batches(wildcards):
+    """The batch manifests of `kommuner`, once unit_tables has named the areas."""
     import json
 
     areas = json.loads(Path(checkpoints.unit_tables.get().output.areas).read_text(encoding="utf-8"))
-    return [
-        f"{RESULTS}/kommuner/{a['slug']}.{ext}"
-        for a in areas
-        if a["kind"] in ("enhet", "lan")
-        for ext in ("html", "pdf")
-    ]
+    count = min(REPORT_BATCHES, sum(a["kind"] in ("enhet", "lan") for a in areas))
+    return [f"{INTERIM}/kommuner/reports/batch-{b}.json" for b in range(count)]
 
 
 rule kommuner:
     input:
-        area_reports,
+        report_batches,
+        rules.unit_workbooks.output,

@@ -6,8 +6,8 @@
 
 rule quality:
     input:
-        reports=each_file(INTERIM + "/quality/{round}/{file_id}.json"),
-        issues=each_file(INTERIM + "/quality/{round}/{file_id}.issues.parquet"),
+        reports=each_batch(INTERIM + "/quality/{round}/batch-{part}.json"),
+        issues=each_batch(INTERIM + "/quality/{round}/batch-{part}.issues.parquet"),
         units=f"{INTERIM}/units.csv",
         warnings=f"{INTERIM}/quality/compile_warnings.parquet",
     output:

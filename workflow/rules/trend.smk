@@ -7,18 +7,16 @@
 # ROUNDS and TREND (settings `trend`, checked in kvinnofrid.settings) are in common.smk.
 
 
-def files_up_to_round(pattern):
-    """The pattern expanded for every raw file of the rounds up to {round}."""
-    return lambda wildcards: [
-        pattern.format(round=f.round, file_id=f.file_id) for f in RAW_FILES if f.round <= wildcards.round
-    ]
+def batches_up_to_round(pattern):
+    """The pattern expanded for every batch of the rounds up to {round}."""
+    return lambda wildcards: [pattern.format(round=r, part=p) for r, p in BATCHES if r <= wildcards.round]
 
 
 rule compile_round:
     input:
-        cases=files_up_to_round(INTERIM + "/clean/{round}/{file_id}.parquet"),
-        risk=files_up_to_round(INTERIM + "/clean/{round}/{file_id}.risk.parquet"),
-        reports=files_up_to_round(INTERIM + "/quality/{round}/{file_id}.json"),
+        cases=batches_up_to_round(INTERIM + "/clean/{round}/batch-{part}.parquet"),
+        risk=batches_up_to_round(INTERIM + "/clean/{round}/batch-{part}.risk.parquet"),
+        reports=batches_up_to_round(INTERIM + "/quality/{round}/batch-{part}.json"),
     output:
         derived=f"{INTERIM}/rounds/{{round}}/cases_derived.parquet",
     log:

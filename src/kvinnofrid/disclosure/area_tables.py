@@ -21,8 +21,18 @@ Areas and what is protected
 * ``lan``: a län with at least two units; protected like a unit (län = Σ its units).
   A län with one unit gets no summary: it would be that unit's report again.
 
+The internal edition of a unit's report (its own staff only) shows the unit's own
+tables unprotected beside the country and its size class as published
+(``internal_tables``); it is written to separate files and never enters ``protect``'s
+output.
+
 The suppression of all areas of one table is solved at once: a unit's hidden cell is
 then hidden in the same way in every report that could give it away.
+
+Rare categories are pooled first (``collapse``, the registry's per-diagram ``collapse``
+pools): in every area of a comparison table alike, the country and the size classes
+too, so the rows line up; the national tables themselves are never collapsed. A unit
+with 30 cases then shows "Övriga 6" where it would have hidden three cells of 1–3.
 
 Known limit (suppression.py): relations *between* tables of one area are not linked
 (a unit's HRV count in diagram 5 and the N of another table); the unit reports show
@@ -37,9 +47,10 @@ from typing import Any
 
 import polars as pl
 
-from kvinnofrid.disclosure import suppression
+from kvinnofrid.disclosure import kolada, suppression
 from kvinnofrid.spec import codebook as codebook_module
-from kvinnofrid.spec.diagrams import Registry, load_registry
+from kvinnofrid.spec import municipalities
+from kvinnofrid.spec.diagrams import Diagram, Pool, Registry, category_labels, load_registry, pooled_labels
 from kvinnofrid.stages.compile import slugify
 from kvinnofrid.statistics import tables as tables_module
 from kvinnofrid.statistics import trend
@@ -79,6 +90,29 @@ def areas_of(unit_meta: pl.DataFrame, size_classes: Mapping[str, str],
     return out
 
 
+def comparison_register(register_path: str | None, population_path: str | None,
+                        cutoff_year: int) -> pl.DataFrame:
+    """The municipality register the size classes rest on: the packaged one or the
+    user's, with SCB's population of the cut-off year when a population file is given
+    (config kolada.population; never the made-up demo population)."""
+    register = municipalities.load_register(register_path)
+    scb = (municipalities.latest_population(kolada.total_population(population_path), cutoff_year)
+           if population_path else None)
+    return municipalities.with_population(register, scb)
+
+
+def comparison_areas(latest_units: pl.DataFrame, register: pl.DataFrame, districts: Mapping[str, str],
+                     class_config: Sequence[Mapping[str, Any]]) -> tuple[list[Area], dict[str, str], dict[str, Any]]:
+    """Every area of the comparison (areas_of), each unit's size class and each unit's
+    län, for the units of ``latest_units`` (one row per unit: unit, unit_slug, kommun …)."""
+    placed = municipalities.unit_municipalities(latest_units, register, districts)
+    size_classes = municipalities.size_classes(placed, class_config)
+    lan_of = dict(placed.select("unit", "lan").iter_rows())
+    meta = latest_units.select("unit", "unit_slug").join(placed.select("unit", "lan"), on="unit", how="left")
+    areas = areas_of(meta, size_classes, [c["label"] for c in class_config])
+    return areas, size_classes, lan_of
+
+
 def top_group_table(derived: pl.DataFrame, registry: Registry | None = None) -> pl.DataFrame:
     """The top group among closed cases (derive.top_group) as a two-row single table:
     ``Toppgrupp`` and ``Övriga avslutade ärenden``, denominator = closed cases."""
@@ -111,8 +145,13 @@ def _aligned(table: pl.DataFrame, national: pl.DataFrame) -> pl.DataFrame:
 
 
 def area_tables(derived: pl.DataFrame, areas: Sequence[Area], diagrams: Sequence[int],
-                settings: Any = None, registry: Registry | None = None) -> dict[str, dict[str, pl.DataFrame]]:
-    """table id → area name → unprotected table, for every area and shown table."""
+                settings: Any = None, registry: Registry | None = None,
+                national: Mapping[str, pl.DataFrame] | None = None) -> dict[str, dict[str, pl.DataFrame]]:
+    """table id → area name → unprotected table, for every area and shown table.
+
+    ``national`` (self-service, table id → the country's table from the national
+    bundle): the rows every area's table is aligned to, instead of the country's table
+    built from ``derived`` (which then holds one unit's cases only)."""
     reg = registry or load_registry()
     cb = codebook_module.load()
     every_option = {"honour_interventions_min": 0}
@@ -125,20 +164,82 @@ def area_tables(derived: pl.DataFrame, areas: Sequence[Area], diagrams: Sequence
 
     out: dict[str, dict[str, pl.DataFrame]] = {}
     for table_id in table_ids(diagrams):
-        per_area: dict[str, pl.DataFrame] = {}
+        per_area: dict[str, pl.DataFrame] = {} if national is None else {NATIONAL: national[table_id]}
         for area in areas:
             frame = derived if area.kind == "riket" else cases_of(area)
             if table_id == TOP_GROUP:
                 per_area[area.name] = top_group_table(frame, reg)
             elif area.kind == "riket":
-                per_area[area.name] = tables_module.build_table(int(table_id), frame, settings=settings,
-                                                                registry=reg, codebook=cb)
+                per_area[area.name] = collapsed_table(int(table_id), frame, settings, reg, cb)
             else:
-                built = tables_module.build_table(int(table_id), frame, settings=every_option,
-                                                  registry=reg, codebook=cb)
+                built = collapsed_table(int(table_id), frame, every_option, reg, cb)
                 per_area[area.name] = _aligned(built, per_area[NATIONAL])
+        if national is not None:
+            del per_area[NATIONAL]
         out[table_id] = per_area
     return out
+
+
+# ---------------------------------------------------------------- pooling rare categories
+
+def collapse_rows(table: pl.DataFrame, pools: Sequence[tuple[str, Sequence[str]]],
+                  with_share: bool = True) -> pl.DataFrame:
+    """A single-choice (or histogram) table with the categories of each pool
+    (label, member categories) summed into one row ``label``, per group, at the place
+    of the pool's last member; shares and intervals recomputed from the sums
+    (``with_share`` False: counts only, as the histogram)."""
+    relabel = {m: label for label, members in pools for m in members}
+    rows = (table.with_row_index("_pos")
+            .with_columns(pl.col("category").replace(relabel).alias("_pooled"))
+            .group_by("group", "_pooled", maintain_order=True)
+            .agg(pl.col("n").sum(), pl.col("denominator").first(), pl.col("_pos").max())
+            .sort("_pos")
+            .select("group", pl.col("_pooled").alias("category"), "n", "denominator"))
+    return tables_module.finish_table(rows, with_share)
+
+
+def _representative(d: Diagram, pool: Pool, reg: Registry, cb: codebook_module.Codebook) -> Any:
+    """The fixed member of ``pool`` that stands for all of it in a multi-choice list
+    (the last in the diagram's order): an option code, or a label of a label list."""
+    fixed = category_labels(d, reg, cb)
+    last = max((m for m in pooled_labels(d, pool, cb) if m in fixed), key=fixed.index)
+    if pool.codes:
+        var = cb[d.category["variable"]]
+        return next(c for c in var.codes if var.label_of(c) == last), last
+    return last, last
+
+
+def _recoded_choices(frame: pl.DataFrame, d: Diagram, reg: Registry, cb: codebook_module.Codebook) -> pl.DataFrame:
+    """The cases with every pooled choice of a multi-choice diagram replaced by its
+    pool's representative: a case then counts once in the pool however many of its
+    options it chose (a multi-choice count is cases, not choices)."""
+    column = d.category.get("column", d.category.get("variable"))
+    mapping: dict[Any, Any] = {}
+    for pool in d.collapse:
+        rep, _ = _representative(d, pool, reg, cb)
+        members = pool.codes or pool.labels
+        mapping.update({m: rep for m in members})
+    old, new = list(mapping), list(mapping.values())
+    return frame.with_columns(pl.col(column).list.eval(pl.element().replace(old, new)))
+
+
+def collapsed_table(number: int, frame: pl.DataFrame, settings: Any, reg: Registry,
+                    cb: codebook_module.Codebook) -> pl.DataFrame:
+    """Diagram ``number``'s table of an area with the registry's pools (``collapse``)
+    as one row each; the plain table for diagrams without pools."""
+    d = reg[number]
+    if not d.collapse:
+        return tables_module.build_table(number, frame, settings=settings, registry=reg, codebook=cb)
+    if d.table == "multi":
+        table = tables_module.build_table(number, _recoded_choices(frame, d, reg, cb), settings=settings,
+                                          registry=reg, codebook=cb)
+        reps = {_representative(d, p, reg, cb)[1]: p.label for p in d.collapse}
+        others = {m for p in d.collapse for m in pooled_labels(d, p, cb)} - set(reps)
+        return (table.filter(~pl.col("category").is_in(list(others)))
+                .with_columns(pl.col("category").replace(reps)))
+    pools = [(p.label, pooled_labels(d, p, cb)) for p in d.collapse]
+    table = tables_module.build_table(number, frame, settings=settings, registry=reg, codebook=cb)
+    return collapse_rows(table, pools, with_share=d.table != "histogram")
 
 
 def protect(tables_by_id: Mapping[str, Mapping[str, pl.DataFrame]], areas: Sequence[Area],
@@ -153,15 +254,31 @@ def protect(tables_by_id: Mapping[str, Mapping[str, pl.DataFrame]], areas: Seque
             totals[a.name] = list(a.units)
     exempt = {a.name for a in areas if a.kind in ("riket", "storleksklass")}
     kind_of = {a.name: a.kind for a in areas}
-    frames = []
-    for table_id, per_area in tables_by_id.items():
-        protected = suppression.suppress_complements(
-            dict(per_area), threshold, totals=totals, exempt=exempt, kinds=table_kind(table_id, reg))
-        for name, table in protected.items():
-            frames.append(table.select(
-                pl.lit(table_id).alias("table"), pl.lit(kind_of[name]).alias("area_kind"),
-                pl.lit(name).alias("area"), *tables_module.TABLE_SCHEMA.names()))
+    protected = {table_id: suppression.suppress_complements(
+        dict(per_area), threshold, totals=totals, exempt=exempt, kinds=table_kind(table_id, reg))
+        for table_id, per_area in tables_by_id.items()}
+    return long_frame(protected, kind_of)
+
+
+def long_frame(tables_by_id: Mapping[str, Mapping[str, pl.DataFrame]], kind_of: Mapping[str, str],
+               kinds: Sequence[str] = KINDS) -> pl.DataFrame:
+    """The tables of the areas of ``kinds`` as one long frame (``LONG_SCHEMA``);
+    ``kind_of``: area name → kind."""
+    frames = [table.select(pl.lit(table_id).alias("table"), pl.lit(kind_of[name]).alias("area_kind"),
+                           pl.lit(name).alias("area"), *tables_module.TABLE_SCHEMA.names())
+              for table_id, per_area in tables_by_id.items()
+              for name, table in per_area.items() if kind_of[name] in kinds]
     return pl.concat(frames).cast(dict(LONG_SCHEMA))
+
+
+def internal_tables(tables_by_id: Mapping[str, Mapping[str, pl.DataFrame]], protected: pl.DataFrame,
+                    areas: Sequence[Area]) -> pl.DataFrame:
+    """The tables of the units' internal editions (``LONG_SCHEMA``): every unit's own
+    table *unprotected*, beside the country and the size classes exactly as published
+    (``protected``: the frame of ``protect``). No län: their reports are published only."""
+    kind_of = {a.name: a.kind for a in areas}
+    published = protected.filter(pl.col("area_kind").is_in(["riket", "storleksklass"]))
+    return pl.concat([published, long_frame(tables_by_id, kind_of, kinds=("enhet",))])
 
 
 def comparison_table(long: pl.DataFrame, table_id: str, areas: Sequence[Area]) -> pl.DataFrame:

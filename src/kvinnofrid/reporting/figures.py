@@ -1,5 +1,8 @@
 """The report's figures: one house style, one function per figure kind.
 
+(The unit reports' comparison bars have a faster twin, ``comparison_bar_figure``,
+drawn with matplotlib alone; see its section below.)
+
 Every function takes a diagram table with the columns of the output contract
 (``group, category, n, denominator, share, ci_low, ci_high, mean, suppressed``;
 docs/output-contract.md), rows in the order the figure shows them, plus the title, the N label
@@ -47,6 +50,8 @@ __all__ = [
     "house_theme",
     "bar_figure",
     "grouped_bar_figure",
+    "comparison_bar_figure",
+    "save_fast_figure",
     "stacked_bar_figure",
     "phases_figure",
     "histogram_figure",
@@ -64,6 +69,7 @@ PALETTE = ["#0072B2", "#E69F00", "#009E73", "#56B4E9", "#D55E00", "#CC79A7", "#F
 HIGHLIGHT = "#E69F00"
 NOT_REGISTERED = "#C8C8C8"
 TEXT_COLOUR = "#222222"
+HIDDEN_COLOUR = "#555555"  # the "dold" mark: readable (contrast 7:1 on white), apart from values
 FONT = "DejaVu Sans"  # ships with matplotlib: å, ä, ö, NBSP and the minus sign
 
 # The registry's multi-choice note (diagrams.yaml multi_note), as a sentence.
@@ -75,6 +81,7 @@ WIDTH_IN = 7.0
 DPI = 200
 LABEL_WIDTH = 34  # characters per line of a category label
 TITLE_WIDTH = 64
+SUBTITLE_WIDTH = 88
 CAPTION_WIDTH = 80  # characters per line of a note under a figure
 
 KINDS = ("bar", "grouped_bar", "stacked_bar", "histogram", "mean_bar", "phases")
@@ -101,6 +108,10 @@ def house_theme(height_in: float) -> p9.theme:
         legend_title=p9.element_blank(),
         legend_text=p9.element_text(size=9),
         plot_background=p9.element_rect(fill="white", color="white"),
+        # title, N line and notes start at the figure's edge, not the panel's: long
+        # category labels (the comparison reports) then cannot push them off the right
+        plot_title_position="plot",
+        plot_caption_position="plot",
     )
 
 
@@ -202,8 +213,19 @@ def _height(rows: int, extra: float = 0.0) -> float:
     return round(min(11.0, max(2.8, 1.5 + 0.36 * rows + extra)), 2)
 
 
+def _wrap_parts(text: str, width: int = SUBTITLE_WIDTH, sep: str = " · ") -> str:
+    """A line of parts joined by ``sep`` (the N per group) wrapped between parts."""
+    lines: list[str] = []
+    for part in str(text).split(sep):
+        if lines and len(lines[-1]) + len(sep) + len(part) <= width:
+            lines[-1] += sep + part
+        else:
+            lines.append(part)
+    return "\n".join(lines)
+
+
 def _labs(title: str, subtitle: str, caption: str | None) -> p9.labs:
-    return p9.labs(title=_wrap(title, TITLE_WIDTH), subtitle=subtitle, caption=caption, x="", y="")
+    return p9.labs(title=_wrap(title, TITLE_WIDTH), subtitle=_wrap_parts(subtitle), caption=caption, x="", y="")
 
 
 def _pd(frame: pl.DataFrame) -> pd.DataFrame:
@@ -260,11 +282,11 @@ def bar_figure(
     if hidden.height:
         plot += p9.geom_text(
             p9.aes("label_cat", 0),
-            data=_pd(hidden.with_columns(pl.lit(SUPPRESSED_LABEL).alias("label"))),
-            label=SUPPRESSED_LABEL,
+            data=_pd(hidden.with_columns(pl.lit(NBSP + SUPPRESSED_LABEL).alias("label"))),
+            label=NBSP + SUPPRESSED_LABEL,
             ha="left",
             size=8.5,
-            color="#666666",
+            color=HIDDEN_COLOUR,
             fontstyle="italic",
         )
     return plot
@@ -287,32 +309,33 @@ def grouped_bar_figure(
         pl.col("category").replace_strict(cats, wrapped).alias("label_cat"),
         pl.col("share").map_elements(lambda s: NBSP + fmt_pct(s), return_dtype=pl.String).alias("label"),
     )
-    shown = _pd(data.filter(~pl.col("suppressed") & pl.col("share").is_not_null()))
     hidden = data.filter(pl.col("suppressed"))
+    top = max(data.filter(~pl.col("suppressed"))["share"].max() or 0.0, 0.01)
+    # Every (category, group) keeps its slot: a hidden row is a bar of height 0, so
+    # the dodge leaves its place empty and the mark sits there, in its own group's
+    # row, right of the axis line: it cannot cover a label or another group's bar.
+    grid = _pd(data.with_columns(
+        pl.when(pl.col("suppressed")).then(0.0).otherwise(pl.col("share").fill_null(0.0)).alias("share"),
+        pl.when(pl.col("suppressed")).then(pl.lit(NBSP + SUPPRESSED_LABEL)).otherwise(pl.col("label"))
+        .alias("label")))
     # coord_flip draws the first dodge level at the bottom: reverse the levels so the
     # first group is the upper bar, and reverse the legend back.
-    shown["group"] = pd.Categorical(shown["group"], categories=list(reversed(groups)))
-    top = max(float(shown["share"].max()) if len(shown) else 0.0, 0.01)
+    grid["group"] = pd.Categorical(grid["group"], categories=list(reversed(groups)))
+    shown, marks = grid.copy(), grid.copy()
+    shown.loc[shown["suppressed"], "label"] = ""
+    marks.loc[~marks["suppressed"], "label"] = ""
     dodge = p9.position_dodge(width=0.8)
-    plot = assemble(
-        shown, p9.aes("label_cat", "share", fill="group"),
+    return assemble(
+        grid, p9.aes("label_cat", "share", fill="group"),
         [p9.geom_col(position=dodge, width=0.78),
-         p9.geom_text(p9.aes(label="label", group="group"), position=dodge, ha="left", size=7.5, color=TEXT_COLOUR),
+         p9.geom_text(p9.aes(label="label", group="group"), data=shown, position=dodge, ha="left", size=7.5,
+                      color=TEXT_COLOUR),
+         p9.geom_text(p9.aes(label="label", group="group"), data=marks, position=dodge, ha="left", size=8,
+                      color=HIDDEN_COLOUR, fontstyle="italic"),
          p9.scale_fill_manual(values=colours, breaks=groups)],
         categories=list(reversed(wrapped)), value_labels=_pct_axis, value_max=top * 1.16,
         title=title, subtitle=n_subtitle(frame, n_label), caption=_caption(notes, multi, hidden.height > 0),
         height=_height(len(cats) * max(1, len(groups)) * 0.62, 0.6))
-    if hidden.height:
-        plot += p9.annotate(
-            "text",
-            x=[_wrap(c) for c in hidden["category"].to_list()],
-            y=0,
-            label=SUPPRESSED_LABEL,
-            ha="left",
-            size=7.5,
-            color="#666666",
-        )
-    return plot
 
 
 def stacked_bar_figure(
@@ -458,7 +481,8 @@ def mean_bar_figure(
         height=_height(len(cats)))
     if hidden.height:
         plot += p9.annotate(
-            "text", x=[_wrap(c) for c in hidden["category"].to_list()], y=0, label=SUPPRESSED_LABEL, ha="left", size=8.5
+            "text", x=[_wrap(c) for c in hidden["category"].to_list()], y=0, label=NBSP + SUPPRESSED_LABEL, ha="left",
+            size=8.5, color=HIDDEN_COLOUR, fontstyle="italic"
         )
     return plot
 
@@ -569,6 +593,12 @@ def alt_text(table: pl.DataFrame, title: str, top: int = 3, kind: str | None = N
             if lowest:
                 text += f"; lägst har {lowest['category']} {fmt_dec(lowest['mean'])}"
             return text
+        if has_share and hidden:
+            # some values are hidden: rank only what is shown, and never a 0 % share
+            ranked = rows.filter(pl.col("share").is_not_null() & (pl.col("share") >= 0.005)).sort(
+                "share", descending=True, maintain_order=True)
+            items = [f"{r['category']} {fmt_pct(r['share'])}" for r in ranked.head(top).iter_rows(named=True)]
+            return "av de andelar som visas är störst " + _join(items) if items else f"inga andelar över {fmt_pct(0)} visas"
         if has_share:
             ranked = rows.filter(pl.col("share").is_not_null()).sort("share", descending=True, maintain_order=True)
             items = [
@@ -593,3 +623,133 @@ def alt_text(table: pl.DataFrame, title: str, top: int = 3, kind: str | None = N
         what = "1 värde är dolt" if hidden == 1 else f"{hidden} värden är dolda"
         sentences.append(f"{what} eftersom antalet ärenden är för litet.")
     return " ".join(sentences)
+
+
+# --------------------------------------------------------------------------- fast comparison bars
+#
+# The unit and län reports draw 17 comparison figures each (~600 reports nationally).
+# Through plotnine (ggplot build, then PNG at 200 dpi) they were ≈ 10 of a report's
+# 14 CPU s on the demo; drawn here straight onto one matplotlib Figure (object API, no
+# pyplot state, its own Agg canvas) at UNIT_DPI, ≈ 0.25 s each. It looks like
+# grouped_bar_figure: the same house colours, font, wrapped labels, value labels,
+# "dold*" marks, N line and notes; plotnine stays for the national figures.
+
+UNIT_DPI = 150  # the reports show a figure at most 6.3 in wide: ≥ 165 px per inch on the page
+_PT = 1 / 72    # inches per point
+_PAD_IN = 0.12  # figure edge to text
+# Unhinted glyphs: ≈ 15 % less drawing time, no visible difference at UNIT_DPI; the same
+# settings when the layout is measured and when the pixels are drawn.
+_FAST_RC = {"font.family": FONT, "font.size": 9, "text.color": TEXT_COLOUR, "text.hinting": "none"}
+
+
+def _text_block_in(text: str | None, size: float, spacing: float = 1.25) -> float:
+    """Height in inches of a multi-line text of font ``size`` points."""
+    return 0.0 if not text else (text.count("\n") + 1) * size * spacing * _PT
+
+
+def comparison_bar_figure(table: pl.DataFrame, title: str, n_label: str | None = None,
+                          notes: Sequence[str] | str | None = None, multi: bool = False) -> Any:
+    """``grouped_bar_figure`` drawn directly with matplotlib: a ``Figure`` on its own
+    Agg canvas, written by ``save_fast_figure``. Rows of a category are side by side,
+    the first group on top; a hidden cell keeps its slot, empty, marked ``dold*``
+    right of the axis line, in its own group's row, so it never covers a label."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+    from matplotlib.patches import Patch
+
+    frame = _frame(table)
+    cats, groups = _categories(frame), _groups(frame) or [""]
+    top = max(frame.filter(~pl.col("suppressed"))["share"].max() or 0.0, 0.01)
+    caption = _caption(notes, multi, bool(frame["suppressed"].any()))
+    head, sub = _wrap(title, TITLE_WIDTH), _wrap_parts(n_subtitle(frame, n_label))
+    height = _height(len(cats) * max(1, len(groups)) * 0.62, 0.6)
+    with matplotlib.rc_context(_FAST_RC):
+        fig = Figure(figsize=(WIDTH_IN, height), dpi=UNIT_DPI, facecolor="white")
+        FigureCanvasAgg(fig)
+        ax = fig.add_axes((0.3, 0.2, 0.6, 0.6))
+        _comparison_bars(ax, frame, cats, groups)
+        _comparison_axes(ax, cats, top)
+        renderer = fig.canvas.get_renderer()
+        label_in = max((t.get_window_extent(renderer).width for t in ax.get_yticklabels()), default=0.0) / UNIT_DPI
+        top_in = _PAD_IN + _text_block_in(head, 12) + 0.04 + _text_block_in(sub, 10) + 0.12
+        # one legend row holds about 80 characters of 9 pt text beside its keys: longer
+        # area names are wrapped (two lines) instead of running past the figure's edge
+        names = groups if sum(len(g) + 6 for g in groups) <= 80 else [_wrap(g, 24) for g in groups]
+        lines = max((n.count("\n") + 1 for n in names), default=1)
+        legend_in = 0.3 + 0.16 * (lines - 1) if groups != [""] else 0.0
+        bottom_in = _PAD_IN + _text_block_in(caption, 8.5) + (0.1 if caption else 0) + legend_in + 0.28
+        left_in = _PAD_IN + label_in + 0.08
+        ax.set_position((left_in / WIDTH_IN, bottom_in / height, 1 - (left_in + 0.25) / WIDTH_IN,
+                         1 - (top_in + bottom_in) / height))
+        x0 = _PAD_IN / WIDTH_IN
+        fig.text(x0, 1 - _PAD_IN / height, head, size=12, weight="bold", va="top", linespacing=1.25)
+        fig.text(x0, 1 - (_PAD_IN + _text_block_in(head, 12) + 0.04) / height, sub, size=10, color="#444444",
+                 va="top", linespacing=1.25)
+        if caption:
+            fig.text(x0, _PAD_IN / height, caption, size=8.5, color="#444444", va="bottom", linespacing=1.25)
+        if legend_in:
+            handles = [Patch(facecolor=c, label=g) for g, c in zip(names, PALETTE, strict=False)]
+            panel = ax.get_position()
+            y = (bottom_in - 0.28 - legend_in) / height
+            legend = fig.legend(handles=handles, loc="lower center", ncols=len(groups), frameon=False, fontsize=9,
+                                bbox_to_anchor=((panel.x0 + panel.x1) / 2, y), handlelength=1.0,
+                                handleheight=1.0, columnspacing=1.6, borderaxespad=0.0)
+            # centred under the panel as plotnine does, but moved left where long area
+            # names beside long category labels would push it past the figure's edge
+            half = legend.get_window_extent(renderer).width / fig.bbox.width / 2
+            legend.set_bbox_to_anchor((max(min((panel.x0 + panel.x1) / 2, 1 - x0 - half), 0.5), y),
+                                      transform=fig.transFigure)
+    return fig
+
+
+def _comparison_axes(ax: Any, cats: Sequence[str], top: float) -> None:
+    """The house theme on the panel: value axis 0 … 1.16 × the largest share in Swedish
+    percent, wrapped category labels (first on top), light grid on the value axis only."""
+    from matplotlib.ticker import FixedLocator, MaxNLocator
+
+    ax.set_xlim(0, top * 1.16)
+    ax.set_ylim(len(cats) - 0.4, -0.6)
+    ax.xaxis.set_major_locator(MaxNLocator(nbins=6, steps=[1, 2, 2.5, 5, 10]))
+    ax.xaxis.set_major_formatter(lambda v, _pos: fmt_pct(v))
+    ax.yaxis.set_major_locator(FixedLocator(range(len(cats))))
+    ax.set_yticklabels([_wrap(c) for c in cats])
+    ax.tick_params(length=0, labelsize=9, colors=TEXT_COLOUR, pad=4)
+    ax.grid(axis="x", color="#E3E3E3", linewidth=0.5)
+    ax.set_axisbelow(True)
+    for spine in ax.spines.values():
+        spine.set_visible(False)
+
+
+def _comparison_bars(ax: Any, frame: pl.DataFrame, cats: Sequence[str], groups: Sequence[str]) -> None:
+    """The bars, value labels and hidden marks: category i at y = i (top down), group j
+    of n in its dodge slot (width 0.8 / n), as plotnine's position_dodge places them."""
+    row_of = {c: i for i, c in enumerate(cats)}
+    slot = 0.8 / len(groups)
+    for j, group in enumerate(groups):
+        rows = frame.filter(pl.col("group") == group) if group else frame
+        ys, widths = [], []
+        for r in rows.iter_rows(named=True):
+            y = row_of[r["category"]] - 0.4 + slot * (j + 0.5)
+            if r["suppressed"]:
+                ax.text(0, y, NBSP + SUPPRESSED_LABEL, ha="left", va="center", size=8, color=HIDDEN_COLOUR,
+                        fontstyle="italic")
+            elif r["share"] is not None:
+                ys.append(y)
+                widths.append(r["share"])
+                ax.text(r["share"], y, NBSP + fmt_pct(r["share"]), ha="left", va="center", size=7.5)
+        ax.barh(ys, widths, height=slot * 0.78 / 0.8, color=PALETTE[j % len(PALETTE)], linewidth=0)
+
+
+def save_fast_figure(fig: Any, png_path: Path | str) -> Path:
+    """Write a ``comparison_bar_figure`` as PNG at ``UNIT_DPI``; byte-identical on reruns
+    (Agg draws the same pixels from the same artists; no date or software tag). Written
+    as RGB, not RGBA: the figure is opaque, and a quarter less data to compress."""
+    from PIL import Image
+
+    png = Path(png_path)
+    png.parent.mkdir(parents=True, exist_ok=True)
+    with matplotlib.rc_context(_FAST_RC):
+        fig.canvas.draw()
+    pixels = Image.frombuffer("RGBA", fig.canvas.get_width_height(), fig.canvas.buffer_rgba(), "raw", "RGBA", 0, 1)
+    pixels.convert("RGB").save(png, format="png", dpi=(UNIT_DPI, UNIT_DPI), compress_level=3)
+    return png

@@ -22,6 +22,17 @@ def escape_inline(text: str) -> str:
     return re.sub(r"([\\`*_\[\]<>#|])", r"\\\1", str(text))
 
 
+# The dashes of a pipe table's separator line set its relative column widths (Pandoc,
+# once a row is longer than 72 characters, in HTML and in Typst alike): labels get
+# wide columns and wrap inside them, numbers narrow ones they never need to wrap in.
+# Equal dashes gave every column the same width, so a long label was broken into many
+# lines beside squeezed numbers.
+TEXT_COLUMN = ":" + "-" * 15
+WIDE_TEXT_COLUMN = ":" + "-" * 27
+NUMBER_COLUMN = "-" * 7 + ":"
+INTERVAL_COLUMN = "-" * 11 + ":"
+
+
 def _cell(text: str) -> str:
     return escape_inline(text).replace("\n", " ")
 
@@ -36,14 +47,14 @@ def markdown_table(table: pl.DataFrame) -> str:
     has_ci = has_share and "ci_low" in cols and any(r.get("ci_low") is not None for r in rows)
     header: list[tuple[str, str]] = []
     if has_group:
-        header.append(("Grupp", ":--"))
-    header += [("Kategori", ":--"), ("Antal", "--:"), ("Bas (N)", "--:")]
+        header.append(("Grupp", TEXT_COLUMN))
+    header += [("Kategori", WIDE_TEXT_COLUMN), ("Antal", NUMBER_COLUMN), ("Bas (N)", NUMBER_COLUMN)]
     if has_share:
-        header.append(("Andel", "--:"))
+        header.append(("Andel", NUMBER_COLUMN))
     if has_ci:
-        header.append(("95 % konfidensintervall", "--:"))
+        header.append(("95 % konfidensintervall", INTERVAL_COLUMN))
     if has_mean:
-        header.append(("Medelvärde", "--:"))
+        header.append(("Medelvärde", NUMBER_COLUMN))
     lines = ["| " + " | ".join(h for h, _ in header) + " |", "|" + "|".join(a for _, a in header) + "|"]
     for r in rows:
         hidden = bool(r.get("suppressed"))

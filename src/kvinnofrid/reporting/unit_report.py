@@ -4,13 +4,25 @@ reporting unit and per län with at least two units (target ``kommuner``).
 The tables come protected from kvinnofrid.disclosure.area_tables (rule ``unit_tables``);
 this module only sets an area's rows beside its size class and the country, draws the
 figures, writes the sentences and fills ``report/kommun/index.qmd.j2``.
+
+Two editions (``EDITIONS``), from the same templates: the published one of every unit
+and län (``results/kommuner/<slug>.*``, protected tables) and the internal one of every
+unit (``results/kommuner/intern/<slug>.*``): the unit's own numbers unprotected, for its
+own staff, marked as such on the title page, in every page's footer and in the method
+section. ``write_reports`` builds and renders many reports in one process (rule
+``unit_reports``: one job per batch of areas) so the imports and figure set-up are paid
+once per batch, not once per report.
 """
 
 
 from __future__ import annotations
 
+import hashlib
+import logging
+import resource
 import shutil
-from collections.abc import Mapping, Sequence
+import time
+from collections.abc import Mapping, MutableMapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -18,11 +30,17 @@ import polars as pl
 
 from kvinnofrid.disclosure.area_tables import TOP_GROUP, Area, comparison_table, table_ids, table_kind
 from kvinnofrid.reporting import figures, text, trend_report
+from kvinnofrid.reporting.area_text import pool_notes, summary_sentence
 from kvinnofrid.reporting.markdown import attribute_text, diagram_block
-from kvinnofrid.reporting.numfmt import fmt_pct
 from kvinnofrid.spec.diagrams import Registry, load_registry
 from kvinnofrid.spec.rules import RULES
 from kvinnofrid.statistics.tables import table_csv
+
+log = logging.getLogger("kvinnofrid")
+
+PUBLISHED, INTERNAL = "publicerad", "intern"
+EDITIONS = (PUBLISHED, INTERNAL)
+INTERNAL_DIR = "intern"          # results/kommuner/intern/, build/kommuner/intern/
 
 
 def table_title(table_id: str, registry: Registry | None = None) -> str:
@@ -55,24 +73,6 @@ def _display_names(compared: Sequence[Area]) -> dict[str, str]:
     return names
 
 
-def summary_sentence(table: pl.DataFrame, area: str, compared: Sequence[str]) -> str:
-    """One data-driven sentence: the area's largest visible category and the same
-    category in the other areas (``compared``: the groups of ``table``, the area
-    first); or that the counts are too small to show."""
-    own = table.filter((pl.col("group") == area) & ~pl.col("suppressed") & pl.col("share").is_not_null())
-    if own.is_empty():
-        return f"För {area} är antalen för små för att visas."
-    top = own.sort("share", descending=True, maintain_order=True).row(0, named=True)
-    others = []
-    for other in compared[1:]:
-        row = table.filter((pl.col("group") == other) & (pl.col("category") == top["category"]))
-        if row.height and row["share"][0] is not None and not row["suppressed"][0]:
-            others.append(f"{other}: {fmt_pct(row['share'][0])}")
-    tail = f" ({'; '.join(others)})" if others else ""
-    return (f"Störst andel i {area} har kategorin ”{top['category']}” med {fmt_pct(top['share'])}"
-            f"{tail}.")
-
-
 def _quality_context(summary: pl.DataFrame, info: Mapping[str, Any]) -> list[dict[str, Any]]:
     """Per unit of the area: rows read, used, excluded, quarantined in its latest round
     and its three most frequent issues (rule descriptions of rules.py)."""
@@ -89,8 +89,31 @@ def _quality_context(summary: pl.DataFrame, info: Mapping[str, Any]) -> list[dic
     return out
 
 
+def _check_published(shown: pl.DataFrame, threshold: int, what: str) -> None:
+    """The published edition never shows a count of the area below the threshold
+    (``shown``: the area's visible rows): a last guard that no internal table reached it."""
+    if shown.filter((pl.col("n") > 0) & (pl.col("n") < threshold)).height:
+        raise ValueError(f"{what}: den publicerade versionen skulle visa ett antal under {threshold}")
+
+
+def _save_figure(write_png: Any, key_parts: Sequence[str], png: Path,
+                 cache: MutableMapping[str, bytes] | None) -> None:
+    """Draw the figure (``write_png(png)``), or copy an identical one drawn before in
+    this process: the two editions of a unit share every figure without hidden cells.
+    The unit reports embed only the PNG, so no SVG is drawn."""
+    key = hashlib.sha256("\x00".join(key_parts).encode("utf-8")).hexdigest()
+    if cache is not None and key in cache:
+        png.parent.mkdir(parents=True, exist_ok=True)
+        png.write_bytes(cache[key])
+        return
+    write_png(png)
+    if cache is not None:
+        cache[key] = png.read_bytes()
+
+
 def _diagram_sections(build: Path, info: Mapping[str, Any], compared: Sequence[Area], long: pl.DataFrame,
-                      diagrams: Sequence[int], reg: Registry) -> list[dict[str, Any]]:
+                      diagrams: Sequence[int], reg: Registry, edition: str, threshold: int,
+                      cache: MutableMapping[str, bytes] | None) -> list[dict[str, Any]]:
     """Per shown table: its figure and CSV written under ``build``, and the section the
     template shows (title, reference to the national diagram, sentence, Markdown block)."""
     names = _display_names(compared)
@@ -99,30 +122,41 @@ def _diagram_sections(build: Path, info: Mapping[str, Any], compared: Sequence[A
     for k, table_id in enumerate(table_ids(diagrams), start=1):
         table = comparison_table(long, table_id, compared).with_columns(
             pl.col("group").replace_strict(names, return_dtype=pl.String))
+        if edition == PUBLISHED:
+            _check_published(table.filter((pl.col("group") == own) & ~pl.col("suppressed")), threshold,
+                             f"{info['slug']}, tabell {table_id}")
         title = table_title(table_id, reg)
         multi = table_kind(table_id, reg) == "multi"
-        plot = figures.grouped_bar_figure(table, title, n_label="{group}: N = {n}", multi=multi)
-        figures.save_figure(plot, build / "figures" / f"{table_id}.png", build / "figures" / f"{table_id}.svg")
-        (build / "tables" / f"{table_id}.csv").write_bytes(table_csv(table).encode("utf-8"))
+        csv = table_csv(table)
+        # the comparison bars drawn straight with matplotlib (figures.comparison_bar_figure):
+        # through plotnine the 18 figures were most of a report's seconds
+        _save_figure(lambda png: figures.save_fast_figure(figures.comparison_bar_figure(
+            table, title, n_label="{group}: N = {n}", multi=multi, notes=pool_notes(table_id, reg)), png),
+            ["comparison", title, str(multi), csv], build / "figures" / f"{table_id}.png", cache)
+        (build / "tables" / f"{table_id}.csv").write_bytes(csv.encode("utf-8"))
         alt = figures.alt_text(table.filter(pl.col("group") == own), f"{title}, {info['name']}")
         sections.append({
             "title": title, "reference": f"diagram {table_id}" if table_id.isdigit() else "",
-            "sentence": summary_sentence(table, own, [names[a.name] for a in compared]),
+            "sentence": summary_sentence(table, own, [names[a.name] for a in compared], threshold=threshold,
+                                         single=table_kind(table_id, reg) in ("single", "histogram", "flag")),
             "block": diagram_block(k, title, f"figures/{table_id}.png", table, f"tables/{table_id}.csv", alt,
                                    label=f"Figur {k}"),
         })
     return sections
 
 
-def _trend_block(build: Path, trend: pl.DataFrame, figure_number: int) -> str | None:
+def _trend_block(build: Path, trend: pl.DataFrame, figure_number: int,
+                 cache: MutableMapping[str, bytes] | None = None) -> str | None:
     """The area's round comparison (figure, table), or None when no share is shown."""
     if not (trend.height and trend["share"].is_not_null().any()):
         return None
-    plot = trend_report.trend_figure(trend, title="Nyckelandelar per insamlingsomgång")
-    figures.save_figure(plot, build / "figures" / "trend.png", build / "figures" / "trend.svg")
-    (build / "tables" / "trend.csv").write_bytes(table_csv(trend).encode("utf-8"))
+    title = "Nyckelandelar per insamlingsomgång"
+    csv = table_csv(trend)
+    _save_figure(lambda png: figures.save_figure(trend_report.trend_figure(trend, title=title), png),
+                 ["trend", title, csv], build / "figures" / "trend.png", cache)
+    (build / "tables" / "trend.csv").write_bytes(csv.encode("utf-8"))
     return "\n".join([
-        f'![Figur {figure_number}: Nyckelandelar per insamlingsomgång](figures/trend.png)'
+        f'![Figur {figure_number}: {title}](figures/trend.png)'
         f'{{#figur-omgangar fig-alt="{attribute_text(trend_report.trend_alt_text(trend))}" width="100%"}}',
         "", trend_report.trend_table(trend), ""])
 
@@ -139,25 +173,102 @@ def _fresh_project(build: Path, src: Path) -> None:
 def build_area_report(build_dir: Any, info: Mapping[str, Any], every: Sequence[Mapping[str, Any]],
                       long: pl.DataFrame, trend: pl.DataFrame, quality: pl.DataFrame, *,
                       report_src: Any, diagrams: Sequence[int], period: tuple[str, str], threshold: int,
-                      demo: bool, slugs: Mapping[str, str]) -> None:
+                      demo: bool, slugs: Mapping[str, str], edition: str = PUBLISHED,
+                      figure_cache: MutableMapping[str, bytes] | None = None) -> None:
     """Write one area's Quarto project into ``build_dir``: figures, tables, index.qmd
-    (from ``report/kommun/index.qmd.j2``), _quarto.yml and the house assets."""
+    (from ``report/kommun/index.qmd.j2``), _quarto.yml and the house assets.
+    ``edition``: ``PUBLISHED`` (``long``/``trend`` protected) or ``INTERNAL`` (a unit's
+    own numbers unprotected: tables_intern/trend_intern of rule unit_tables)."""
+    if edition not in EDITIONS or (edition == INTERNAL and info["kind"] != "enhet"):
+        raise ValueError(f"{info['slug']}: ingen {edition} version (bara verksamheter har en intern)")
     build, src = Path(build_dir), Path(report_src)
     _fresh_project(build, src)
     compared = _compared(info, every)
     names = _display_names(compared)
-    sections = _diagram_sections(build, info, compared, long, diagrams, load_registry())
+    long = long.filter(pl.col("area").is_in([a.name for a in compared]))
+    sections = _diagram_sections(build, info, compared, long, diagrams, load_registry(), edition, threshold,
+                                 figure_cache)
+    if edition == PUBLISHED and trend.height:
+        _check_published(trend, threshold, f"{info['slug']}, omgångar")
     env = text.make_environment(src / "kommun")
     context = {
         "area": info, "compared": [names[a.name] for a in compared], "sections": sections,
-        "trend_block": _trend_block(build, trend, len(sections) + 1), "quality": _quality_context(quality, info),
+        "trend_block": _trend_block(build, trend, len(sections) + 1, figure_cache),
+        "quality": _quality_context(quality, info),
         "quality_links": [(u, slugs[u]) for u in info["units"] if u in slugs],
+        # results/kommuner/<slug>.html or results/kommuner/intern/<slug>.html → results/quality/
+        "quality_prefix": "../../" if edition == INTERNAL else "../",
         "units_in_class": next((len(i["units"]) for i in every
                                 if i["kind"] == "storleksklass" and i["name"] == info.get("size_class")), 0),
-        "period": period, "threshold": threshold, "demo": demo,
+        "period": period, "threshold": threshold, "demo": demo, "edition": edition,
     }
     body = text.render_template(env, "index.qmd.j2", context)
     text.check_output(f"{info['slug']}/index.qmd", body)
     (build / "index.qmd").write_text(body, encoding="utf-8")
     quarto = text.render_template(env, "_quarto.yml.j2", context)
     (build / "_quarto.yml").write_text(quarto, encoding="utf-8")
+
+
+# ---------------------------------------------------------------- many reports in one process
+
+def report_jobs(every: Sequence[Mapping[str, Any]]) -> list[tuple[str, str]]:
+    """(slug, edition) of every report: the published edition of every unit and län,
+    the internal edition of every unit; in the order of ``every`` (areas.json)."""
+    return [(a["slug"], edition) for a in every if a["kind"] in ("enhet", "lan")
+            for edition in EDITIONS if edition == PUBLISHED or a["kind"] == "enhet"]
+
+
+def batch_jobs(every: Sequence[Mapping[str, Any]], batch: int, batches: int) -> list[tuple[str, str]]:
+    """The reports of batch ``batch`` (0 … ``batches`` − 1): every ``batches``-th area,
+    both editions of an area in the same batch (they share their unhidden figures)."""
+    slugs = list(dict.fromkeys(slug for slug, _ in report_jobs(every)))
+    mine = set(slugs[batch::batches])
+    return [(slug, edition) for slug, edition in report_jobs(every) if slug in mine]
+
+
+def report_paths(results_dir: Any, build_root: Any, slug: str, edition: str) -> tuple[Path, Path]:
+    """(output folder, build folder) of one report: results/kommuner[/intern] and
+    build/kommuner[/intern]/<slug>."""
+    sub = (INTERNAL_DIR,) if edition == INTERNAL else ()
+    return Path(results_dir, *sub), Path(build_root, *sub, slug)
+
+
+def write_reports(jobs: Sequence[tuple[str, str]], every: Sequence[Mapping[str, Any]],
+                  sources: Mapping[str, tuple[pl.DataFrame, pl.DataFrame]], quality: pl.DataFrame, *,
+                  results_dir: Any, build_root: Any, render: Any, **options: Any) -> list[dict[str, Any]]:
+    """Build the reports ``jobs`` ((slug, edition) pairs) in this process, then render
+    them all in one call. ``sources``: edition → (long tables, trend) of rule
+    unit_tables; ``render``: ``render.render_documents``; ``options``: the keyword
+    arguments of ``build_area_report``. Returns the seconds (wall and CPU, own and
+    child processes) of building each project and of rendering them all, for the log."""
+    by_slug = {a["slug"]: a for a in every if a["kind"] in ("enhet", "lan")}
+    slugs = {a["name"]: a["slug"] for a in every if a["kind"] == "enhet"}
+    cache: dict[str, bytes] = {}
+    timings, documents = [], []
+    for slug, edition in jobs:
+        info = by_slug[slug]
+        long, trend = sources[edition]
+        out_dir, build = report_paths(results_dir, build_root, slug, edition)
+        started = _clock()
+        own_trend = trend.filter(pl.col("area") == info["name"]).drop("area")
+        build_area_report(build, info, every, long, own_trend, quality, slugs=slugs, edition=edition,
+                          figure_cache=cache, **options)
+        documents.append((build, out_dir, slug))
+        timings.append({"slug": slug, "edition": edition, **_elapsed(started)})
+        log.info("rapport %s (%s) byggd: %s", slug, edition, timings[-1])
+    started = _clock()
+    render(documents)
+    timings.append({"slug": "*", "edition": "sättning av alla", "reports": len(documents), **_elapsed(started)})
+    log.info("%d rapporter satta: %s", len(documents), timings[-1])
+    return timings
+
+
+def _elapsed(started: Mapping[str, float]) -> dict[str, float]:
+    now = _clock()
+    return {k: round(now[k] - started[k], 2) for k in started}
+
+
+def _clock() -> dict[str, float]:
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return {"wall": time.perf_counter(), "cpu": time.process_time(),
+            "child_cpu": children.ru_utime + children.ru_stime}

@@ -3,7 +3,9 @@
 Each national diagram is one entry: number, title, section, table function, figure
 kind, variables, groups, multi flag (→ the note "Flera svarsalternativ kunde anges"),
 N label and notes, plus what the table function needs (categories, population,
-rows, means). The loader checks the file against the codebook and names the entry
+rows, means), and which rare categories a comparison report below national level
+pools into one row (``collapse``: fewer small cells to hide; the national tables are
+never collapsed). The loader checks the file against the codebook and names the entry
 that is wrong, so a bad edit fails at once.
 """
 
@@ -30,8 +32,21 @@ DERIVED_COLUMNS = (
 )
 
 
+COLLAPSIBLE_TABLES = ("single", "multi", "histogram")
+
+
 class RegistryError(ValueError):
     """diagrams.yaml breaks one of its rules; the message names the diagram."""
+
+
+@dataclass(frozen=True)
+class Pool:
+    """Categories of one diagram that a comparison report below national level shows
+    as one row ``label``: ``codes`` (options of the category variable) or ``labels``
+    (categories of a label list), in the diagram's category order."""
+    label: str
+    codes: tuple[int, ...] = ()
+    labels: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -49,6 +64,7 @@ class Diagram:
     category: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)
     groups: dict[str, Any] | None = field(default=None, compare=False, hash=False)
     extra: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)
+    collapse: tuple[Pool, ...] = ()
 
     @property
     def slug(self) -> str:
@@ -95,7 +111,7 @@ class Registry:
 
 
 _KNOWN = {"number", "title", "section", "table", "figure", "variables", "multi",
-          "n_label", "notes", "population", "category", "groups"}
+          "n_label", "notes", "population", "category", "groups", "collapse"}
 
 
 def _check_codes(where: str, cb: Codebook, variable: str, codes: list[int]) -> None:
@@ -120,6 +136,7 @@ def validate(reg: Registry, cb: Codebook) -> None:
         if d.groups is not None:
             _validate_groups(where, d.groups, reg, cb, columns)
         _validate_table_extras(where, d, cb)
+        _validate_collapse(where, d, reg, cb)
     _validate_facts(reg, cb)
     ages = cb.age_group_labels()
     for label in [*reg.defaults.get("young_age_groups", []), reg.defaults.get("hrv_women_age_group")]:
@@ -198,6 +215,57 @@ def _validate_table_extras(where: str, d: Diagram, cb: Codebook) -> None:
         raise RegistryError(f"{where}: flag must name a derived column")
 
 
+def category_labels(d: Diagram, reg: Registry, cb: Codebook) -> list[str]:
+    """The fixed categories of a single, multi or histogram diagram, in figure order
+    (without the conditional options, which depend on the data)."""
+    cat = d.category
+    if "variable" in cat:
+        var = cb[cat["variable"]]
+        return [var.label_of(c) for c in cat.get("codes", var.codes)]
+    return reg.label_list(cat["labels"], cb)
+
+
+def pooled_labels(d: Diagram, pool: Pool, cb: Codebook) -> list[str]:
+    """The category labels ``pool`` puts together."""
+    if pool.codes:
+        var = cb[d.category["variable"]]
+        return [var.label_of(c) for c in pool.codes]
+    return list(pool.labels)
+
+
+def _validate_collapse(where: str, d: Diagram, reg: Registry, cb: Codebook) -> None:
+    """A pool names at least two of the diagram's categories, each in one pool only,
+    and a label that is not another category's."""
+    if not d.collapse:
+        return
+    if d.table not in COLLAPSIBLE_TABLES:
+        raise RegistryError(f"{where}: collapse is only for tables {COLLAPSIBLE_TABLES}")
+    known = category_labels(d, reg, cb)
+    conditional = ([cb[d.category["variable"]].label_of(c) for c in cb.derived[d.category["conditional"]]]
+                   if "conditional" in d.category else [])
+    seen: list[str] = []
+    for pool in d.collapse:
+        if bool(pool.codes) == bool(pool.labels) or ("variable" in d.category) != bool(pool.codes):
+            raise RegistryError(f"{where}: a pool needs codes (coded categories) or labels (label lists)")
+        pooled = pooled_labels(d, pool, cb) if all(
+            c in cb[d.category["variable"]].codes for c in pool.codes) else None
+        if pooled is None or any(p not in known + conditional for p in pooled):
+            raise RegistryError(f"{where}: pool {pool.label!r} names a category the diagram does not have")
+        if len(set(pooled)) < 2:
+            raise RegistryError(f"{where}: pool {pool.label!r} needs at least two categories")
+        if not any(p in known for p in pooled):
+            raise RegistryError(f"{where}: pool {pool.label!r} needs at least one fixed category")
+        if set(pooled) & set(seen) or (pool.label in known and pool.label not in pooled):
+            raise RegistryError(f"{where}: pool {pool.label!r} overlaps another pool or category")
+        seen += pooled
+
+
+def _pools(entry: dict[str, Any]) -> tuple[Pool, ...]:
+    return tuple(Pool(label=str(p["label"]), codes=tuple(int(c) for c in p.get("codes", [])),
+                      labels=tuple(str(x) for x in p.get("labels", [])))
+                 for p in entry.get("collapse", []))
+
+
 def _validate_facts(reg: Registry, cb: Codebook) -> None:
     numbers = set(reg.numbers)
     for name, spec in reg.facts.items():
@@ -245,6 +313,7 @@ def from_mapping(raw: dict[str, Any], cb: Codebook | None = None) -> Registry:
                 category=dict(entry.get("category", {})),
                 groups=dict(entry["groups"]) if entry.get("groups") else None,
                 extra={k: v for k, v in entry.items() if k not in _KNOWN},
+                collapse=_pools(entry),
             ))
         except KeyError as missing:
             raise RegistryError(f"diagram {entry.get('number', entry)!r} lacks key {missing}") from None
@@ -260,8 +329,13 @@ def from_mapping(raw: dict[str, Any], cb: Codebook | None = None) -> Registry:
     return reg
 
 
+# libyaml's loader when installed (the pure-Python one takes ~0.4 s for this file, in
+# every job and every parse of the Snakefile); both build the same Python values.
+_YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
 @cache
 def load_registry() -> Registry:
     """The project's diagram registry, validated against the codebook (cached)."""
     text = resources.files("kvinnofrid.spec").joinpath("diagrams.yaml").read_text(encoding="utf-8")
-    return from_mapping(yaml.safe_load(text))
+    return from_mapping(yaml.load(text, Loader=_YAML_LOADER))

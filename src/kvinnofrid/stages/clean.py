@@ -108,14 +108,17 @@ class CleanResult:
         self.risk.write_parquet(risk)
         self.excluded.write_parquet(rejected)
         self.issues.write_parquet(issues)
+        Path(report).write_text(
+            json.dumps(self.report(meta), ensure_ascii=False, indent=2, default=str) + "\n", encoding="utf-8"
+        )
+
+    def report(self, meta: dict | None = None) -> dict[str, Any]:
+        """The JSON report: file, round, counts and the ingest metadata without its issues
+        (they are in the issues frame), plus the unit parts when the file has several."""
         meta_out = {k: v for k, v in (meta or {}).items() if k != "issues"}
         if self.unit_parts:
             meta_out["unit_parts"] = self.unit_parts
-        Path(report).write_text(
-            json.dumps({"file": self.file, "round": self.round.isoformat(), "counts": self.counts, "meta": meta_out},
-                       ensure_ascii=False, indent=2, default=str) + "\n",
-            encoding="utf-8",
-        )
+        return {"file": self.file, "round": self.round.isoformat(), "counts": self.counts, "meta": meta_out}
 
     @classmethod
     def read(
@@ -130,19 +133,19 @@ class CleanResult:
         """(meta, result) from the files of :meth:`write`; a frame whose path is None
         is left empty (the quality pages need only the report and the issues)."""
         info = json.loads(Path(report).read_text(encoding="utf-8"))
+        frames = {name: pl.read_parquet(path) for name, path in
+                  (("used", cases), ("excluded", rejected), ("risk", risk), ("issues", issues)) if path is not None}
+        return cls.from_report(info, **frames)
 
-        def frame(path: str | Path | None, schema: pl.Schema | None) -> pl.DataFrame:
-            if path is not None:
-                return pl.read_parquet(path)
-            return pl.DataFrame(schema=schema) if schema is not None else pl.DataFrame()
-
+    @classmethod
+    def from_report(cls, info: dict[str, Any], **frames: pl.DataFrame) -> tuple[dict, CleanResult]:
+        """(meta, result) from a :meth:`report` and the frames given (used, excluded, risk,
+        issues); a frame not given is left empty."""
+        empty = {"used": used_schema(), "excluded": EXCLUDED_SCHEMA, "risk": risk_long_schema(), "issues": ISSUE_SCHEMA}
         result = cls(
             file=info["file"],
             round=dt.date.fromisoformat(info["round"]),
-            used=frame(cases, used_schema()),
-            excluded=frame(rejected, EXCLUDED_SCHEMA),
-            risk=frame(risk, risk_long_schema()),
-            issues=frame(issues, ISSUE_SCHEMA),
+            **{name: frames[name] if name in frames else pl.DataFrame(schema=schema) for name, schema in empty.items()},
             counts={k: int(v) for k, v in info["counts"].items()},
         )
         meta = {"file": info["file"], "round": info["round"], **info.get("meta", {})}
@@ -285,6 +288,8 @@ def _issue_frame(frame: pl.DataFrame, file: str, column: str | None, variable: s
                  value: pl.Expr | None) -> pl.DataFrame:
     """Issues from a frame that holds `row` (and whatever `value` needs). The value is
     shown only when it cannot be personal, else described by kind (redaction.py)."""
+    if frame.height == 0:  # the usual case: skip building the redaction expression
+        return pl.DataFrame(schema=ISSUE_SCHEMA)
     return frame.select(
         pl.lit(file, pl.String).alias("file"),
         pl.col("row").cast(pl.Int32),

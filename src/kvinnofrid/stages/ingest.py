@@ -687,27 +687,49 @@ def screen_cells(data: pl.DataFrame, columns: "_Columns", grid: _Grid) -> tuple[
              if grid.format == "csv" and beyond else pl.lit(False))
     data = data.with_columns(extra.alias("_extra_fields"))
     keep_on_extra = set(columns.of("client")) | set(columns.of("opened"))
-    found = []
+    personal = [i for i in range(width) if columns.roles[i].role == "personal"]
+    screened_columns = [i for i in range(width) if columns.roles[i].role in _SCREENED_ROLES] + personal
+    hits = _screen_hits(data, screened_columns, personal)
+    # a shifted record's values are not where their header says: one issue for the row
+    # (its cells are emptied below), none per cell
+    found = hits.filter(~pl.col("_extra_fields")).select("row", "i", "rule")
+    any_shifted = bool(data.get_column("_extra_fields").any())
+    hit_rows = dict(hits.group_by("i").agg("row").iter_rows()) if hits.height else {}
+    cells = []
     for i in range(width):
-        cell, role = _cell_name(i), columns.roles[i].role
-        text = pl.col(cell).str.strip_chars()
-        rule = (pl.when(personal_number_expr(text)).then(pl.lit("personal_identity_number"))
-                .when(text.is_in(EXCEL_ERRORS)).then(pl.lit("excel_error_value")))
-        screened = pl.lit(False)
-        if role == "personal":
-            # an identifier may look like anything, but an Excel error is no identifier
-            rule = pl.when(text.is_in(EXCEL_ERRORS)).then(pl.lit("excel_error_value"))
-        if role in _SCREENED_ROLES or role == "personal":
-            # a shifted record's values are not where their header says: one issue for the row
-            found.append(data.filter(~pl.col("_extra_fields"))
-                         .select("row", pl.lit(i).alias("i"), rule.alias("rule")).drop_nulls("rule"))
-            screened = rule.is_not_null()
-        shifted = pl.col("_extra_fields") & pl.lit(i not in keep_on_extra)
-        data = data.with_columns(pl.when(screened | shifted).then(None).otherwise(pl.col(cell)).alias(cell))
-    for cell in beyond:
-        data = data.with_columns(pl.lit(None, pl.String).alias(cell))
-    screened = pl.concat(found) if found else pl.DataFrame(schema={"row": pl.Int32, "i": pl.Int32, "rule": pl.String})
-    return data, screened.cast({"i": pl.Int32})
+        emptied = pl.col("row").is_in(hit_rows[i]) if i in hit_rows else pl.lit(False)
+        if any_shifted and i not in keep_on_extra:
+            emptied = emptied | pl.col("_extra_fields")
+        if i in hit_rows or (any_shifted and i not in keep_on_extra):
+            cell = _cell_name(i)
+            cells.append(pl.when(emptied).then(None).otherwise(pl.col(cell)).alias(cell))
+    data = data.with_columns(*cells, *[pl.lit(None, pl.String).alias(cell) for cell in beyond])
+    return data, found
+
+
+def _screen_hits(data: pl.DataFrame, screened: list[int], personal: list[int]) -> pl.DataFrame:
+    """``row``, ``_extra_fields``, ``i``, ``rule`` of every screened cell that is a personal
+    number or an Excel error value (an identifier may look like anything, but an Excel
+    error is no identifier). All cells at once: one pass of the patterns per file."""
+    schema = {"row": pl.Int32, "_extra_fields": pl.Boolean, "i": pl.Int32, "rule": pl.String}
+    if not screened:
+        return pl.DataFrame(schema=schema)
+    text = pl.col("_text").str.strip_chars()
+    error = pl.when(text.is_in(EXCEL_ERRORS)).then(pl.lit("excel_error_value"))
+    rule = (pl.when(pl.col("i").is_in(personal)).then(error)
+            .when(personal_number_expr(text)).then(pl.lit("personal_identity_number"))
+            .otherwise(error))
+    return (
+        data.lazy()
+        .select("row", "_extra_fields", *[pl.col(_cell_name(i)).alias(str(i)) for i in sorted(screened)])
+        .unpivot(index=["row", "_extra_fields"], variable_name="i", value_name="_text")
+        .filter(pl.col("_text").is_not_null())
+        .with_columns(pl.col("i").cast(pl.Int32))
+        .with_columns(rule.alias("rule"))
+        .filter(pl.col("rule").is_not_null())
+        .select(pl.col("row").cast(pl.Int32), "_extra_fields", "i", "rule")
+        .collect()
+    )
 
 
 def _screen_issues(screened: pl.DataFrame, columns: "_Columns", shown: str) -> list[dict[str, Any]]:
@@ -815,30 +837,40 @@ def _variable_exprs(columns: _Columns) -> tuple[list[pl.Expr], dict[str, str], l
 
 def _multi_expr(
     v: cbm.Variable, where: list[int], columns: _Columns, variable_columns: dict[str, str]
-) -> tuple[pl.Expr, list[pl.Expr]]:
+) -> tuple[pl.Expr, tuple[pl.Expr, ...]]:
     """A multi-choice variable as List(String) of tokens from its list column and its
     one-column-per-option columns (null when none chosen); records the list column's
     header in ``variable_columns``. Also the unknown-mark expressions of its option columns."""
+    for i in where:
+        if columns.roles[i].role == "variable":
+            variable_columns[v.name] = columns.headers[i]
+    return _multi_expr_of(v.name, tuple((i, columns.roles[i]) for i in where))
+
+
+@lru_cache(maxsize=4096)
+def _multi_expr_of(name: str, layout: tuple[tuple[int, ColumnRole], ...]) -> tuple[pl.Expr, tuple[pl.Expr, ...]]:
+    """:func:`_multi_expr` for one layout of a variable's columns: built once per layout,
+    not once per file (building the expressions cost more than running them on a small
+    export; the expressions are immutable, so files of the same layout share them)."""
     chosen, not_chosen = _chosen_sets()
     parts: list[pl.Expr] = []
     option_marks: list[pl.Expr] = []
     unknown_marks: list[pl.Expr] = []
-    for i in where:
-        cell = _stripped(columns.cell(i))
-        if columns.roles[i].role == "variable":
-            variable_columns[v.name] = columns.headers[i]
+    for i, role in layout:
+        cell = _stripped(_cell_name(i))
+        if role.role == "variable":
             parts.append(split_multi_tokens(cell).fill_null(pl.lit([], dtype=pl.List(pl.String))))
             continue
         mark = cell.str.to_lowercase()
-        option_marks.append(pl.when(mark.is_in(chosen)).then(pl.lit(columns.roles[i].code)).otherwise(None))
+        option_marks.append(pl.when(mark.is_in(chosen)).then(pl.lit(role.code)).otherwise(None))
         unknown = mark.is_not_null() & ~mark.is_in(chosen) & ~mark.is_in(not_chosen)
         unknown_marks.append(pl.when(unknown).then(cell).otherwise(None).alias(str(i)))
     if option_marks:
         parts.append(pl.concat_list(option_marks).list.drop_nulls())
     if not parts:
-        return pl.lit(None, pl.List(pl.String)).alias(v.name), unknown_marks
+        return pl.lit(None, pl.List(pl.String)).alias(name), tuple(unknown_marks)
     merged = pl.concat_list(parts).list.unique(maintain_order=True)
-    return pl.when(merged.list.len() > 0).then(merged).otherwise(None).alias(v.name), unknown_marks
+    return pl.when(merged.list.len() > 0).then(merged).otherwise(None).alias(name), tuple(unknown_marks)
 
 
 def _unknown_mark_issues(

@@ -24,7 +24,6 @@ from typing import Any, Mapping
 
 import numpy as np
 import polars as pl
-from scipy import stats as sps
 
 from kvinnofrid.spec import codebook as codebook_module
 from kvinnofrid.spec.codebook import Codebook
@@ -37,7 +36,9 @@ TABLE_SCHEMA = pl.Schema({
     "mean": pl.Float64, "suppressed": pl.Boolean,
 })
 CONFIDENCE = 0.95
-Z = float(sps.norm.ppf(0.5 + CONFIDENCE / 2))
+# scipy.stats.norm.ppf(0.975), written out: importing scipy.stats takes about a second,
+# and this module is imported by every parse of the Snakefile (settings → trend).
+Z = 1.959963984540054
 FLOAT_PRECISION = 6   # decimals in the CSV files (byte-identical reruns)
 
 
@@ -71,6 +72,8 @@ def t_interval(values: np.ndarray, confidence: float = CONFIDENCE) -> tuple[floa
     mean = float(values.mean())
     if values.size < 2:
         return mean, math.nan, math.nan
+    from scipy import stats as sps  # only here: see Z
+
     se = float(values.std(ddof=1)) / math.sqrt(values.size)
     half = float(sps.t.ppf(0.5 + confidence / 2, values.size - 1)) * se
     return mean, mean - half, mean + half

@@ -1,0 +1,172 @@
+"""The benchmark's plumbing (kvinnofrid.benchmark) on tiny fakes: arguments, what it
+parses from Snakemake's log, how it attributes memory to jobs, the change it makes to
+one export and the report it prints. Never its timings: those are printed, not asserted."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+import xlsxwriter
+
+from kvinnofrid import benchmark
+
+# The head of a real Snakemake 9 log (cf. a run of the tiny .test config).
+LOG = """Building DAG of jobs...
+Using shell: /usr/bin/bash
+Provided cores: 2
+Job stats:
+job              count
+-------------  -------
+clean                1
+compile              1
+quality              1
+all                  1
+total                4
+
+Select jobs to execute...
+Job stats:
+job      count
+-----  -------
+later        9
+"""
+
+
+def test_national_scale_generates_290_units_unless_a_data_set_is_given():
+    national = benchmark.parse_args(["--scale", "national"])
+    command = benchmark.generate_command(national, Path("/tmp/out"))
+    assert command[command.index("--units") + 1] == "290"
+    assert command[command.index("--cases") + 1] == "1000000"
+    assert command[command.index("--out") + 1] == "/tmp/out"
+    given = benchmark.parse_args(["--scale", "national", "--data", "/data/national-50k"])
+    assert benchmark.generate_command(given, Path("/tmp/out")) is None
+    smaller = benchmark.parse_args(["--scale", "national", "--cases", "50000", "--rounds", "4"])
+    command = benchmark.generate_command(smaller, Path("/tmp/out"))
+    assert command[command.index("--cases") + 1] == "50000" and command[command.index("--rounds") + 1] == "4"
+    assert benchmark.generate_command(benchmark.parse_args([]), Path("/tmp/out")) is None  # demo: the shipped set
+
+
+def test_skipping_the_default_target_skips_the_steps_that_start_from_it():
+    args = benchmark.parse_args(["--skip", "all"])
+    assert {"noop", "change", "kommuner"} <= set(args.skip)
+    assert "tables" not in args.skip
+    with pytest.raises(SystemExit):
+        benchmark.parse_args(["--repeat", "0"])
+
+
+def test_jobs_that_ran_include_those_planned_after_a_checkpoint():
+    log = LOG + """[Tue Dec  1 14:00:00 2026]
+Finished jobid: 3 (Rule: clean)
+Finished jobid: 2 (Rule: unit_tables)
+Updating checkpoint dependencies.
+Finished jobid: 7 (Rule: unit_reports)
+Finished jobid: 8 (Rule: unit_reports)
+Finished jobid: 0 (Rule: kommuner)
+"""
+    assert benchmark.jobs_run(log) == {"clean": 1, "unit_tables": 1, "unit_reports": 2}
+    assert benchmark.jobs_run(LOG) == {}
+
+
+def test_jobs_per_rule_are_read_from_the_first_job_stats_table():
+    assert benchmark.job_stats(LOG) == {"clean": 1, "compile": 1, "quality": 1}
+    assert benchmark.job_stats("Building DAG of jobs...\nNothing to be done (all requested files are present).") == {}
+
+
+@dataclass
+class FakeProcess:
+    pid: int
+    parent: int
+    command: list[str]
+    rss: int
+
+    def ppid(self):
+        return self.parent
+
+    def cmdline(self):
+        return self.command
+
+    def memory_info(self):
+        return type("Memory", (), {"rss": self.rss})()
+
+
+def test_a_jobs_memory_is_its_whole_process_tree_and_snakemake_is_counted_apart():
+    mib = benchmark.MIB
+    poller = benchmark.TreePoller(pid=1)
+    snakemake = FakeProcess(10, 1, ["python", "-m", "snakemake"], 300 * mib)
+    report = FakeProcess(11, 10, ["python", "/w/.snakemake/scripts/tmpa1b2.unit_report.py"], 200 * mib)
+    quarto = FakeProcess(12, 11, ["deno", "quarto.js"], 500 * mib)
+    clean = FakeProcess(13, 10, ["python", "/w/.snakemake/scripts/tmpc3d4.clean.py"], 100 * mib)
+    poller.sample([snakemake, report, quarto, clean], now=0.0)
+    clean.rss = 150 * mib
+    poller.sample([snakemake, report, clean], now=2.5)
+    peaks = {p.rule: p for p in poller.jobs.values()}
+    assert set(peaks) == {"unit_report", "clean"}  # Snakemake itself is no job
+    assert peaks["unit_report"].rss_mib == 700  # the script and the Quarto it started
+    assert peaks["clean"].rss_mib == 150 and peaks["clean"].seconds == 2.5
+    assert poller.snakemake_mib == 300
+
+
+def _round(data: Path, name: str, files: dict[str, bytes]) -> Path:
+    folder = data / name
+    folder.mkdir(parents=True)
+    for file, content in files.items():
+        (folder / file).write_bytes(content)
+    return folder
+
+
+def test_one_units_newest_export_really_changes_and_can_be_put_back(tmp_path):
+    quoted = b'Klient;Kommentar\r\n1;a\r\n2;"b"\r\n'
+    plain = b"Klient;Kommentar\r\n1;a\r\n2;b\r\n3;c\r\n"
+    _round(tmp_path, "2023-05-15", {"a.csv": plain})
+    newest = _round(tmp_path, "2023-10-10", {"a.csv": quoted, "b.csv": plain, "c.xlsx": b"PK"})
+    path, original = benchmark.change_one_unit(tmp_path)
+    assert path == newest / "b.csv"  # the newest round; a quoted last line is left alone
+    assert original == plain
+    assert path.read_bytes() == b"Klient;Kommentar\r\n1;a\r\n2;b\r\n"  # the last case gone, nothing else
+    assert (tmp_path / "2023-05-15" / "a.csv").read_bytes() == plain
+    (newest / "b.csv").unlink()
+    (newest / "a.csv").unlink()
+    with pytest.raises(SystemExit, match="Ingen csv-export"):
+        benchmark.change_one_unit(tmp_path)
+
+
+def test_the_bare_read_reads_every_row_of_csv_and_xlsx(tmp_path):
+    folder = _round(tmp_path, "2023-10-10", {"a.csv": "Klient;Ålder\n1;30\n2;41\n".encode("cp1252")})
+    workbook = xlsxwriter.Workbook(str(folder / "b.xlsx"))
+    sheet = workbook.add_worksheet()
+    for row, values in enumerate([["Klient", "Ålder"], ["1", "30"], ["2", "41"], ["3", "52"]]):
+        sheet.write_row(row, 0, values)
+    workbook.close()
+    files = benchmark.export_files(tmp_path)
+    assert sorted(p.name for p in files) == ["a.csv", "b.xlsx"]
+    seconds, rows = benchmark.bare_read(files, processes=2)
+    assert rows == 3 + 4  # headers included: the read is of the files, nothing is interpreted
+    assert seconds > 0
+
+
+def _figures() -> benchmark.Figures:
+    figures = benchmark.Figures("demo", "data-raw", cores=2, repeat=3, files=66, rows_read=5528, load_average=1.5)
+    figures.seconds = {"read": [1.0, 3.0, 2.0], "tables": [30.0, 10.0, 20.0], "all": [100.0, 90.0, 80.0],
+                       "noop": [2.0, 2.5, 3.0], "change": [30.0, 20.0, 25.0]}
+    figures.jobs = {"noop": {}, "change": {"clean": 1, "compile": 1, "tables": 1}}
+    figures.changed_file = "2023-10-10/koping.csv"
+    figures.rules = {"clean": {"jobs": 66, "rss_mib": 210.0, "seconds": 3.1},
+                     "compile": {"jobs": 1, "rss_mib": 640.0, "seconds": 9.9}}
+    return figures
+
+
+def test_the_report_shows_medians_the_ratio_the_jobs_that_ran_and_the_largest_job_first():
+    text = benchmark.format_report(_figures())
+    lines = text.splitlines()
+    tables = next(line for line in lines if line.startswith("rådata → kvalitet"))
+    assert "20.0 s" in tables and "[30.0 / 10.0 / 20.0]" in tables  # the median, every repeat beside it
+    assert any("kvot mot läsningen" in line and "10.0 ×" in line for line in lines)  # 20 s / 2 s
+    assert any(line.strip() == "inga jobb" for line in lines)  # the no-op rerun ran nothing
+    assert "3 jobb: clean 1, compile 1, tables 1" in text
+    assert "andel av en hel körning: 28 %" in text  # 25 s of 90 s
+    rules = [line.split()[0] for line in lines if line.endswith(" s") and "MiB" in line]
+    assert rules == ["compile", "clean"]
+    assert "rapporter för alla enheter" not in text  # a step not run is not shown
+    for label in ("läsa alla filer", "rådata → standardmålet", "omkörning utan ändringar"):
+        assert sum(line.startswith(label) for line in lines) == 1

@@ -1,0 +1,58 @@
+# Self-service comparison. The national run writes the national bundle
+# (results/nationellt/: the national tables, the country's and every size class's
+# comparison tables, facts, a manifest with hashes; no unit-level data). A municipality
+# then runs `kvinnofrid egen-rapport` on its own exports and the bundle (config
+# national_bundle), and target `egen_rapport` builds its internal comparison report and
+# its quality page, offline, without any other unit's data.
+
+
+rule national_bundle:
+    input:
+        final=f"{INTERIM}/cases_derived.parquet",
+        units=f"{INTERIM}/units.csv",
+        register=REGISTER_FILE,
+        population=size_class_population,
+        tables=rules.tables.output.csv,
+        tables_parquet=rules.tables.output.parquet,
+        facts=f"{RESULTS}/facts.json",
+    output:
+        directory(f"{RESULTS}/nationellt"),
+    log:
+        "logs/national_bundle.log",
+    threads: 1
+    resources:
+        mem_mb=2000,
+        runtime=15,
+    params:
+        diagrams=UNIT_DIAGRAMS,
+        trend=TREND,
+        threshold=SETTINGS.suppression_threshold,
+        honour_interventions_min=SETTINGS.honour_interventions_min,
+        size_classes=list(SETTINGS.size_classes),
+        districts=SETTINGS.districts,
+        cutoff_year=SETTINGS.cutoff.year,
+        about={
+            "period": {"start": SETTINGS.period_start.isoformat(), "end": SETTINGS.period_end.isoformat()},
+            "cutoff": SETTINGS.cutoff.isoformat(),
+            "threshold": SETTINGS.suppression_threshold,
+            "size_classes": list(SETTINGS.size_classes),
+            "diagrams": UNIT_DIAGRAMS,
+            "demo": SETTINGS.is_demo_data,
+        },
+    script:
+        "../../scripts/national_bundle.py"
+
+
+def own_internal_reports(wildcards):
+    """The internal edition of every unit in data_raw, once unit_tables has named them."""
+    import json
+
+    areas = json.loads(Path(checkpoints.unit_tables.get().output.areas).read_text(encoding="utf-8"))
+    return [f"{RESULTS}/kommuner/intern/{a['slug']}.{ext}"
+            for a in areas if a["kind"] == "enhet" for ext in ("html", "pdf")]
+
+
+rule egen_rapport:
+    input:
+        own_internal_reports,
+        f"{RESULTS}/quality",

@@ -366,6 +366,17 @@ def _write_cover(wb: Any, cover: Cover) -> None:
     _print_setup(ws)
 
 
+def _wrap_explanations(ws: Any, texts: Sequence[str], width: int = 110) -> None:
+    """The notes' explanations in a column of readable width, wrapped, each row as
+    high as its lines (LibreOffice does not grow a row for wrapped text by itself).
+    The notes table starts on row 4: title, instructions, header above it."""
+    ws.set_column(1, 1, width)
+    for k, text in enumerate(texts):
+        lines = -(-len(text) // int(width * 1.3))   # characters per line of the wrapped column
+        if lines > 1:
+            ws.set_row(3 + k, 16 * lines)
+
+
 def _print_setup(ws: Any) -> None:
     """A4 landscape, each sheet one page wide, so a printed or PDF copy keeps a table's
     columns together."""
@@ -403,6 +414,8 @@ def write_workbook(path: Any, cover: Cover, sheets: Sequence[Sheet], notes: Note
             ws = wb.add_worksheet(label)
             ws.write_gptable(table, True, [])
             _print_setup(ws)
+            if label == "Noter":
+                _wrap_explanations(ws, notes_columns(notes, threshold)["Förklaring"])
     wb.close()
     return out
 

@@ -12,14 +12,11 @@ def main(smk) -> None:
     from kvinnofrid.disclosure import area_tables, bundle
 
     p = smk.params
-    units = pl.read_csv(smk.input.units)
-    latest = units.sort("round").unique("unit", keep="last", maintain_order=True)
-    register = area_tables.comparison_register(smk.input.register[0] if smk.input.register else None,
-                                               smk.input.population[0] if smk.input.population else None,
-                                               p.cutoff_year)
-    areas, size_classes, lan_of = area_tables.comparison_areas(latest, register, p.districts, p.size_classes)
+    areas, size_classes, lan_of = area_tables.run_areas(
+        pl.read_csv(smk.input.units), smk.input.register[0] if smk.input.register else None,
+        smk.input.population[0] if smk.input.population else None, p.cutoff_year, p.districts, p.size_classes)
     published = [a for a in areas if a.kind in bundle.PUBLISHED_KINDS]
-    diagrams = sorted(set(p.diagrams) | set(area_tables.trend_diagrams(p.trend["measures"])))
+    diagrams = area_tables.shown_tables(p.diagrams, p.trend["measures"])
     derived = pl.read_parquet(smk.input.final)
     tables = area_tables.area_tables(derived, published, diagrams,
                                      {"honour_interventions_min": p.honour_interventions_min})

@@ -19,13 +19,10 @@ def main(smk) -> None:
     from kvinnofrid.disclosure import area_tables, bundle
 
     p = smk.params
-    units = pl.read_csv(smk.input.units)
-    latest = units.sort("round").unique("unit", keep="last", maintain_order=True)
-    register = area_tables.comparison_register(smk.input.register[0] if smk.input.register else None,
-                                               smk.input.population[0] if smk.input.population else None,
-                                               p.cutoff_year)
-    areas, size_classes, lan_of = area_tables.comparison_areas(latest, register, p.districts, p.size_classes)
-    diagrams = sorted(set(p.diagrams) | set(area_tables.trend_diagrams(p.trend["measures"])))
+    areas, size_classes, lan_of = area_tables.run_areas(
+        pl.read_csv(smk.input.units), smk.input.register[0] if smk.input.register else None,
+        smk.input.population[0] if smk.input.population else None, p.cutoff_year, p.districts, p.size_classes)
+    diagrams = area_tables.shown_tables(p.diagrams, p.trend["measures"])
     # every round's cases, the final round last
     rounds = {r: path for r, path in zip(p.rounds, [*smk.input.earlier, smk.input.final], strict=True)}
     if p.bundle:  # self-service: own units unprotected beside the national bundle

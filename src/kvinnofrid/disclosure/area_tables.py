@@ -113,6 +113,20 @@ def comparison_areas(latest_units: pl.DataFrame, register: pl.DataFrame, distric
     return areas, size_classes, lan_of
 
 
+def run_areas(units: pl.DataFrame, register_path: str | None, population_path: str | None,
+              cutoff_year: int, districts: Mapping[str, str], class_config: Sequence[Mapping[str, Any]]):
+    """comparison_areas for the units of a run (units.csv: one row per round and unit,
+    each unit taken from its latest round), on the register the size classes rest on."""
+    latest = units.sort("round").unique("unit", keep="last", maintain_order=True)
+    register = comparison_register(register_path, population_path, cutoff_year)
+    return comparison_areas(latest, register, districts, class_config)
+
+
+def shown_tables(diagrams: Sequence[int], measures: Sequence[Mapping[str, Any]]) -> list[int]:
+    """The diagrams a comparison needs: the reports' own and those the round trend reads."""
+    return sorted(set(diagrams) | set(trend_diagrams(measures)))
+
+
 def top_group_table(derived: pl.DataFrame, registry: Registry | None = None) -> pl.DataFrame:
     """The top group among closed cases (derive.top_group) as a two-row single table:
     ``Toppgrupp`` and ``Övriga avslutade ärenden``, denominator = closed cases."""

@@ -866,15 +866,13 @@ def _title_lines(fmt: UnitFormat, round_date: date, municipality: str) -> list[s
     return lines[: fmt.title_rows]
 
 
-def _xlsx_bytes(
-    fmt: UnitFormat,
-    headers: list[str],
-    rows: list[list[Any]],
-    round_date: date,
-    municipality: str,
-) -> bytes:
-    buffer = io.BytesIO()
-    workbook = xlsxwriter.Workbook(buffer, {"in_memory": True})
+def start_export_workbook(target: Any, options: dict[str, Any], fmt: UnitFormat, headers: list[str],
+                          round_date: date, municipality: str):
+    """A workbook as SUreg writes one, up to its header row: the properties, the filler
+    sheets before the data sheet, the title lines and the headers. Returns the workbook,
+    the data sheet, the date and blank-cell formats and the first data row. Shared by
+    the demo writer and the national writer (demo.national_writer)."""
+    workbook = xlsxwriter.Workbook(target, options)
     created = datetime(round_date.year, round_date.month, round_date.day)
     workbook.set_properties(
         {"title": "SUreg – export", "author": "SUreg", "company": municipality, "created": created}
@@ -895,7 +893,19 @@ def _xlsx_bytes(
         r += 1
     for c, header in enumerate(headers):
         sheet.write_string(r, c, header, bold)
-    r += 1
+    return workbook, sheet, date_format, blank, r + 1
+
+
+def _xlsx_bytes(
+    fmt: UnitFormat,
+    headers: list[str],
+    rows: list[list[Any]],
+    round_date: date,
+    municipality: str,
+) -> bytes:
+    buffer = io.BytesIO()
+    workbook, sheet, date_format, blank, r = start_export_workbook(
+        buffer, {"in_memory": True}, fmt, headers, round_date, municipality)
     for values in rows:
         for c, value in enumerate(values):
             if value is None:

@@ -31,7 +31,6 @@ from typing import Any
 
 import numpy as np
 import polars as pl
-import xlsxwriter
 
 from kvinnofrid.demo import export_writer as ew
 from kvinnofrid.spec import codebook as cbm
@@ -429,27 +428,8 @@ def _csv_bytes(fmt: ew.UnitFormat, headers: list[str], text: pl.DataFrame) -> by
 
 def _write_xlsx(path: Path, task: FileTask, headers: list[str], text, number, is_date) -> None:
     fmt = task.fmt
-    workbook = xlsxwriter.Workbook(str(path), {"constant_memory": True})
-    created = dt.datetime(task.round.year, task.round.month, task.round.day)
-    workbook.set_properties({"title": "SUreg – export", "author": "SUreg", "company": task.municipality,
-                             "created": created})
-    date_format = workbook.add_format({"num_format": "yyyy-mm-dd"})
-    bold = workbook.add_format({"bold": True})
-    blank = workbook.add_format({"font_name": "Calibri", "font_size": 11})
-    fillers = ["Instruktion", "Info"]
-    for i in range(fmt.sheet_index):
-        sheet = workbook.add_worksheet(fillers[i % len(fillers)] + ("" if i < 2 else str(i)))
-        sheet.write_string(0, 0, "Exporten innehåller ärenden registrerade i SUreg.")
-        sheet.write_string(1, 0, f"Utskriftsdatum {task.round.isoformat()}")
-    sheet = workbook.add_worksheet(fmt.sheet)
-    r = 0
-    for line in ew._title_lines(fmt, task.round, task.municipality):
-        if line is not None:
-            sheet.write_string(r, 0, line, bold if r == 0 else None)
-        r += 1
-    for c, header in enumerate(headers):
-        sheet.write_string(r, c, header, bold)
-    r += 1
+    workbook, sheet, date_format, blank, r = ew.start_export_workbook(
+        str(path), {"constant_memory": True}, fmt, headers, task.round, task.municipality)
     texts = text.rows()
     numbers = number.rows() if number is not None else [()] * len(texts)
     dates = is_date.rows() if is_date is not None else [()] * len(texts)

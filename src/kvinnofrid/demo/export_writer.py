@@ -245,17 +245,17 @@ class UnitFormat:
 # --------------------------------------------------------------------------- hashing
 
 
-def _hash_int(*parts: object) -> int:
+def hash_int(*parts: object) -> int:
     text = "\x1f".join(str(p) for p in parts)
     return int.from_bytes(hashlib.blake2b(text.encode("utf-8"), digest_size=8).digest(), "big")
 
 
 def _uniform(*parts: object) -> float:
-    return _hash_int(*parts) / 2**64
+    return hash_int(*parts) / 2**64
 
 
 def _rng(*parts: object) -> random.Random:
-    return random.Random(_hash_int(*parts))
+    return random.Random(hash_int(*parts))
 
 
 # --------------------------------------------------------------------------- formats
@@ -354,7 +354,7 @@ def assign_formats(units: Iterable[str], settings: ExportSettings) -> dict[str, 
     habits drawn from a generator seeded by (seed, slug). Pass the same unit list for
     every round (``write_demo`` uses the union of all rounds) to keep habits stable.
     """
-    ranked = sorted(set(units), key=lambda s: (_hash_int(settings.seed, "rank", s), s))
+    ranked = sorted(set(units), key=lambda s: (hash_int(settings.seed, "rank", s), s))
     formats = {}
     for i, slug in enumerate(ranked):
         profile = COVERAGE_PROFILES[i] if settings.ensure_coverage and i < len(COVERAGE_PROFILES) else {}
@@ -411,7 +411,7 @@ def _spelt_label(var: cbm.Variable, code: int, fmt: UnitFormat) -> str:
     return _case(label, fmt.value_case)
 
 
-def _single_value(var: cbm.Variable, code: int, fmt: UnitFormat) -> str | int:
+def single_value(var: cbm.Variable, code: int, fmt: UnitFormat) -> str | int:
     label = _spelt_label(var, code, fmt)
     style = fmt.value_style
     if style == "code":
@@ -460,7 +460,7 @@ def _age_value(age: int, r: random.Random, container: str) -> str | int:
     return f"{low}-{high}"
 
 
-def _list_token(var: cbm.Variable, code: int, fmt: UnitFormat, layout: str) -> str:
+def list_token(var: cbm.Variable, code: int, fmt: UnitFormat, layout: str) -> str:
     if layout == "list_codes":
         return str(code)
     label = var.label_of(code)
@@ -469,7 +469,7 @@ def _list_token(var: cbm.Variable, code: int, fmt: UnitFormat, layout: str) -> s
     return _spelt_label(var, code, fmt)
 
 
-def _unknown_label(var: cbm.Variable, r: random.Random) -> str:
+def unknown_label(var: cbm.Variable, r: random.Random) -> str:
     """A misspelt label ("Kvinan") or an unused code ("9") that matches no option."""
     known = {cbm.normalise(o.label) for o in var.options} | {"vet ej", "vet inte"}
     if r.random() < 0.5:
@@ -560,7 +560,7 @@ def _plan_unknown_values(plan: _FieldPlan, settings: ExportSettings) -> None:
     for key in _choose("unknown_value", plan.eligible(singles), settings):
         r = _rng(settings.seed, "unknown_value", *key)
         name = r.choice(plan.open_fields(key, singles))
-        plan.add(key, name, "unknown_value", _unknown_label(cb[name], r))
+        plan.add(key, name, "unknown_value", unknown_label(cb[name], r))
 
 
 def _plan_date_defects(plan: _FieldPlan, round_date: date, settings: ExportSettings) -> None:
@@ -697,7 +697,7 @@ def _single_cell(fmt: UnitFormat, var: cbm.Variable) -> Callable[[_Row], Any]:
         if var.name in row.defects:
             return row.defects[var.name].value
         code = row.case.get(var.name)
-        return None if code is None else _single_value(var, code, fmt)
+        return None if code is None else single_value(var, code, fmt)
 
     return cell
 
@@ -737,7 +737,7 @@ def _list_cell(fmt: UnitFormat, var: cbm.Variable, layout: str) -> Callable[[_Ro
 
     def cell(row: _Row) -> Any:
         codes = row.case.get(var.name) or []
-        return sep.join(_list_token(var, c, fmt, layout) for c in codes) or None
+        return sep.join(list_token(var, c, fmt, layout) for c in codes) or None
 
     return cell
 
@@ -781,7 +781,7 @@ def _risk_cell(fmt: UnitFormat, var: cbm.Variable, k: int, part: str) -> Callabl
     return cell
 
 
-def _columns(fmt: UnitFormat, n_risk: int, unit: str, settings: ExportSettings) -> list[_Column]:
+def export_columns(fmt: UnitFormat, n_risk: int, unit: str, settings: ExportSettings) -> list[_Column]:
     """The file's columns in codebook order (or shuffled by block), each with its header.
     A "mixed" header style draws each variable's style in codebook order."""
     hr = _rng(settings.seed, "headers", unit)
@@ -802,7 +802,7 @@ def _columns(fmt: UnitFormat, n_risk: int, unit: str, settings: ExportSettings) 
     if fmt.local_variable:
         columns.append(_Column(_label_header(LOCAL_VARIABLE, fmt.header_style), _local_cell, None, "local"))
     if fmt.column_order == "shuffled":
-        order = {c.block: _hash_int(settings.seed, "order", unit, c.block) for c in columns}
+        order = {c.block: hash_int(settings.seed, "order", unit, c.block) for c in columns}
         columns.sort(key=lambda c: order[c.block])  # stable: a block's columns stay together
     return columns
 
@@ -960,7 +960,7 @@ class RenderedRound:
     manifest: pl.DataFrame  # MANIFEST_SCHEMA
 
 
-def _file_name(fmt: UnitFormat, unit_row: Mapping[str, Any], round_date: date) -> str:
+def export_file_name(fmt: UnitFormat, unit_row: Mapping[str, Any], round_date: date) -> str:
     kommun = str(unit_row.get("kommun") or unit_row.get("municipality") or unit_row["unit"])
     slug = str(unit_row["unit"])
     name = fmt.file_name.format(
@@ -1009,15 +1009,15 @@ def render_round(
         valid = cases_by_unit.get(unit, [])
         ordered = _unit_rows(unit, valid, risk, field_plan, row_plan.get(unit, []), folder, settings)
         n_risk = max([max(r.risk, default=0) for r, _ in ordered] + [1])
-        columns = _columns(fmt, min(n_risk, 10), unit, settings)
+        columns = export_columns(fmt, min(n_risk, 10), unit, settings)
         table = [[c.cell(r) for c in columns] for r, _ in ordered]
         municipality = str(valid[0]["municipality"]) if valid else str(unit_row.get("municipality") or unit)
-        relative = _unique_path(files, folder, _file_name(fmt, unit_row, round_date), unit)
+        relative = unique_path(files, folder, export_file_name(fmt, unit_row, round_date), unit)
         files[relative], header_row, row_numbers = _file_bytes(
             fmt, [c.header for c in columns], table, round_date, municipality, relative)
         defect_rows.extend(_defect_log_rows(ordered, columns, table, row_numbers,
                                             dict(round=round_date, unit=unit, file=relative)))
-        manifest_rows.append(_manifest_row(fmt, dict(round=round_date, unit=unit, file=relative),
+        manifest_rows.append(manifest_row(fmt, dict(round=round_date, unit=unit, file=relative),
                                            header_row, rows_written=len(table), valid_rows=len(valid)))
     defects = pl.DataFrame(defect_rows, schema=DEFECT_LOG_SCHEMA).sort(["file", "row", "rule"])
     manifest = pl.DataFrame(manifest_rows, schema=MANIFEST_SCHEMA).sort("file")
@@ -1089,7 +1089,7 @@ def _unit_rows(
     return ordered
 
 
-def _unique_path(files: Mapping[str, bytes], folder: str, name: str, unit: str) -> str:
+def unique_path(files: Mapping[str, bytes], folder: str, name: str, unit: str) -> str:
     """``folder/name``; when another unit's file has that name, the unit slug is added."""
     relative = f"{folder}/{name}"
     while relative in files:
@@ -1138,7 +1138,7 @@ def _defect_log_rows(ordered: list[tuple[_Row, str | None]], columns: list[_Colu
     return out
 
 
-def _manifest_row(fmt: UnitFormat, file: dict[str, Any], header_row: int, *, rows_written: int,
+def manifest_row(fmt: UnitFormat, file: dict[str, Any], header_row: int, *, rows_written: int,
                   valid_rows: int) -> dict[str, Any]:
     """The file's manifest row (``file``: round, unit, file)."""
     return dict(
@@ -1184,7 +1184,7 @@ def _write_files(rendered: RenderedRound, folder: Path) -> list[Path]:
 _ROUND_DIR = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 
-def _clear_previous_demo(folder: Path) -> None:
+def clear_previous_demo(folder: Path) -> None:
     """Remove the round folders of an earlier demo set; refuse to touch real data."""
     if not folder.exists():
         return
@@ -1228,7 +1228,7 @@ def write_demo(snapshots: Sequence[Any], folder: Path, settings: ExportSettings)
     folder = Path(folder)
     all_units = sorted({u for s in snapshots for u in s.units["unit"].to_list()})
     formats = assign_formats(all_units, settings)
-    _clear_previous_demo(folder)
+    clear_previous_demo(folder)
     folder.mkdir(parents=True, exist_ok=True)
     logs = []
     for snapshot in snapshots:

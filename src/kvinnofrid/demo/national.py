@@ -26,9 +26,10 @@ from dataclasses import dataclass
 import numpy as np
 import polars as pl
 
-from kvinnofrid.demo.simulate import DEMO_SEED, PERIOD_START, RoundSnapshot, SUGGESTIONS, _as_registered, \
-    load_municipalities
+from kvinnofrid.demo.simulate import (DEMO_SEED, PERIOD_START, SUGGESTIONS, RoundSnapshot, as_registered,
+                                     list_column, load_municipalities)
 from kvinnofrid.spec import codebook
+from kvinnofrid.stages.compile import slugify
 
 __all__ = ["NationalSettings", "round_dates", "national_units", "national_population", "national_rounds"]
 
@@ -68,11 +69,6 @@ def round_dates(n_rounds: int) -> tuple[dt.date, ...]:
     return tuple(first + dt.timedelta(days=round(i * step)) for i in range(n_rounds))
 
 
-def _slug(text: str) -> str:
-    from kvinnofrid.stages.compile import slugify
-    return slugify(text)
-
-
 def national_units(settings: NationalSettings) -> pl.DataFrame:
     """One row per unit: unit (slug), kommun, municipality (the export's text),
     service_type, n_cases, last_round (index of the last round it submits) and
@@ -89,7 +85,7 @@ def national_units(settings: NationalSettings) -> pl.DataFrame:
     n_second = max(1, round(SECOND_UNIT_SHARE * n)) if n >= 10 else 0
     second = rng.choice(n, n_second, replace=False, p=pop / pop.sum()) if n_second else np.empty(0, int)
     kommun = munis["kommun"].to_list()
-    slugs = [_slug(k) for k in kommun]
+    slugs = [slugify(k) for k in kommun]
     seen: dict[str, int] = {}
     for i, s in enumerate(slugs):  # Håbo and Habo: one slug, two municipalities
         seen[s] = seen.get(s, 0) + 1
@@ -163,8 +159,7 @@ def _exclusive(rng, n: int, mask: np.ndarray, only: dict[int, float]) -> tuple[d
 
 
 def _list_series(chosen: dict[int, np.ndarray], n: int) -> pl.Series:
-    from kvinnofrid.demo.simulate import _list_column
-    return _list_column({c: a for c, a in sorted(chosen.items()) if a.any()}, n)
+    return list_column({c: a for c, a in sorted(chosen.items()) if a.any()}, n)
 
 
 def _codes(arr: np.ndarray, dtype=pl.Int8) -> pl.Series:
@@ -383,7 +378,7 @@ def national_rounds(settings: NationalSettings) -> tuple[pl.DataFrame, list[Roun
     snapshots = []
     for r, date in enumerate(dates):
         submitting = units.filter(pl.col("submits").list.contains(r))
-        r_cases, r_risk = _as_registered(cases.filter(pl.col("unit").is_in(submitting["unit"].implode())),
+        r_cases, r_risk = as_registered(cases.filter(pl.col("unit").is_in(submitting["unit"].implode())),
                                          risk, date)
         later = submitting.filter(pl.col("last_round") > r)["unit"]
         r_cases = pl.concat([r_cases, _deleted_cases(rng, r_cases, later, r, settings)])

@@ -4,7 +4,7 @@
 generator: about 1.5 ms per row, so a million cases in two rounds would take most of
 an hour of CPU. This writer keeps its unit habits (:func:`export_writer.assign_formats`,
 so the coverage profiles give every variant of the contract), its headers
-(``export_writer._columns``) and its defect kinds, but builds every column as one polars
+(``export_writer.export_columns``) and its defect kinds, but builds every column as one polars
 expression per file, writes CSV with polars and xlsx with xlsxwriter's
 ``constant_memory`` mode, and spreads the files over worker processes.
 
@@ -33,7 +33,10 @@ import numpy as np
 import polars as pl
 
 from kvinnofrid.demo import export_writer as ew
+from kvinnofrid.demo import national
 from kvinnofrid.spec import codebook as cbm
+from kvinnofrid.stages import derive
+from kvinnofrid.statistics import tables
 
 __all__ = ["NationalExportSettings", "plan_round", "write_unit_file", "uniform"]
 
@@ -61,7 +64,7 @@ _M1, _M2, _GOLD = np.uint64(0xBF58476D1CE4E5B9), np.uint64(0x94D049BB133111EB), 
 def uniform(case_no: np.ndarray, seed: int, *salt: object) -> np.ndarray:
     """Uniform [0, 1) per case number for (seed, salt): splitmix64 of the number mixed
     with a hash of the salt; the same inputs always give the same draws."""
-    key = np.uint64(ew._hash_int(seed, *salt) & 0xFFFFFFFFFFFFFFFF)
+    key = np.uint64(ew.hash_int(seed, *salt) & 0xFFFFFFFFFFFFFFFF)
     with np.errstate(over="ignore"):
         x = np.asarray(case_no).astype(np.uint64) * _GOLD ^ key
         x ^= x >> np.uint64(30)
@@ -88,7 +91,7 @@ def _chosen(eligible: np.ndarray, u: np.ndarray, rate: float) -> np.ndarray:
 
 def _unknown_values(var: cbm.Variable) -> tuple[str, ...]:
     import random
-    return tuple(sorted({ew._unknown_label(var, random.Random(i)) for i in range(12)}))
+    return tuple(sorted({ew.unknown_label(var, random.Random(i)) for i in range(12)}))
 
 
 def _field_plan(cases: pl.DataFrame, round_date: dt.date, s: NationalExportSettings) -> pl.DataFrame:
@@ -289,7 +292,7 @@ def _single_column(fmt, var: cbm.Variable, rows: pl.DataFrame) -> tuple[pl.Expr,
     defect = pl.col(f"_dv_{var.name}") if f"_dv_{var.name}" in rows.columns else pl.lit(None, pl.String)
     if fmt.value_style == "code" and fmt.container == "xlsx":
         return defect, pl.when(defect.is_null()).then(pl.col(var.name))
-    mapping = {c: str(ew._single_value(var, c, fmt)) for c in var.codes}
+    mapping = {c: str(ew.single_value(var, c, fmt)) for c in var.codes}
     return pl.coalesce(defect, _mapped(pl.col(var.name), mapping)), None
 
 
@@ -324,9 +327,9 @@ def _option_column(fmt, var: cbm.Variable, code: int) -> tuple[pl.Expr, pl.Expr 
     return text, None
 
 
-def _list_column(fmt, var: cbm.Variable, layout: str) -> pl.Expr:
+def list_column(fmt, var: cbm.Variable, layout: str) -> pl.Expr:
     sep = fmt.list_separator + ("" if layout == "list_codes" else " ")
-    tokens = {c: ew._list_token(var, c, fmt, layout) for c in var.codes}
+    tokens = {c: ew.list_token(var, c, fmt, layout) for c in var.codes}
     joined = pl.col(var.name).list.eval(_mapped(pl.element(), tokens)).list.join(sep)
     return pl.when(pl.col(var.name).list.len() > 0).then(joined)
 
@@ -352,7 +355,7 @@ def _cells(fmt: ew.UnitFormat, rows: pl.DataFrame, unit: str, n_risk: int, s, es
     """Every column of the file, headers as ``export_writer`` spells them."""
     cb = cbm.load()
     out, option_no = [], {}
-    for column in ew._columns(fmt, max(n_risk, 1), unit, es):
+    for column in ew.export_columns(fmt, max(n_risk, 1), unit, es):
         name, block = column.variable, column.block
         text, number, is_date = pl.lit(None, pl.String), None, None
         if name is None and block == "local":
@@ -373,7 +376,7 @@ def _cells(fmt: ew.UnitFormat, rows: pl.DataFrame, unit: str, n_risk: int, s, es
                     i = option_no[name] = option_no.get(name, -1) + 1
                     text, number = _option_column(fmt, var, var.options[i].code)
                 else:
-                    text = _list_column(fmt, var, layout)
+                    text = list_column(fmt, var, layout)
             elif var.kind == "single":
                 text, number = _single_column(fmt, var, rows)
             elif var.kind == "date":
@@ -468,7 +471,7 @@ def write_unit_file(task: FileTask) -> tuple[dict[str, Any], pl.DataFrame]:
         breaks = text.select(pl.sum_horizontal(pl.all().str.count_matches("\n").fill_null(0)))
         numbers = 2 + breaks.to_series().cum_sum().shift(1, fill_value=0)
     file = dict(round=task.round, unit=task.unit, file=task.relative)
-    manifest = ew._manifest_row(task.fmt, file, header_row, rows_written=rows.height,
+    manifest = ew.manifest_row(task.fmt, file, header_row, rows_written=rows.height,
                                 valid_rows=rows["_rule"].is_null().sum())
     return manifest, _defect_log(rows, cells, text, numbers, file)
 
@@ -507,7 +510,7 @@ def file_tasks(rows: pl.DataFrame, units: pl.DataFrame, formats: dict[str, ew.Un
         if part is None:
             continue
         fmt = formats[unit]
-        relative = ew._unique_path(names, round_date.isoformat(), ew._file_name(fmt, unit_row, round_date), unit)
+        relative = ew.unique_path(names, round_date.isoformat(), ew.export_file_name(fmt, unit_row, round_date), unit)
         names[relative] = b""
         tasks.append(FileTask(str(folder), relative, unit, str(unit_row["municipality"]), round_date, fmt,
                               part.drop([c for c in part.columns if part[c].null_count() == part.height
@@ -557,14 +560,12 @@ def generate(settings, folder: Path, truth: Path | None = None, workers: int = 2
              defect_rate: float = 0.005) -> dict[str, Any]:
     """Write the national set into ``folder`` (and the truth into ``truth``); returns
     counts for the command's summary."""
-    from kvinnofrid.demo import national
-
     folder = Path(folder)
     units, snapshots = national.national_rounds(settings)
     es = ew.ExportSettings(seed=settings.seed)
     s = NationalExportSettings(seed=settings.seed, defect_rate=defect_rate, period_start=settings.period_start)
     formats = ew.assign_formats(units["unit"].to_list(), es)
-    ew._clear_previous_demo(folder)
+    ew.clear_previous_demo(folder)
     folder.mkdir(parents=True, exist_ok=True)
     manifests, logs = [], []
     pool = _pool(workers, settings.cases)
@@ -604,9 +605,6 @@ def _write_truth(truth: Path, units, cases, risk, manifest, log, settings) -> No
 def tables_from_truth(truth: Path, honour_interventions_min: int = 10) -> dict[int, pl.DataFrame]:
     """The 27 national tables computed from the truth directly, with the package's own
     derive and tables functions (no ingest, clean or compile)."""
-    from kvinnofrid.stages import derive
-    from kvinnofrid.statistics import tables
-
     cases = pl.read_parquet(Path(truth) / "cases.parquet")
     risk = pl.read_parquet(Path(truth) / "risk.parquet")
     return tables.build_all_tables(derive.derive_cases(cases, risk), derive.risk_change(risk),

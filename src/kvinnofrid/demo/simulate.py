@@ -291,7 +291,7 @@ def _fill_options(rng, capacity: np.ndarray, quotas: dict[int, int],
     return chosen
 
 
-def _list_column(chosen: dict[int, np.ndarray], n: int) -> pl.Series:
+def list_column(chosen: dict[int, np.ndarray], n: int) -> pl.Series:
     """Boolean matrix per code → List(Int8) of sorted chosen codes, null when none."""
     codes = sorted(chosen)
     if not codes:
@@ -1029,18 +1029,18 @@ def _cases_frame(units: pl.DataFrame, b: _Background, timeline: _Timeline, closi
             "opened": _date_series(timeline.opened),
             "sex": _code_series(b.sex),
             "age": pl.Series(np.where(b.age >= 0, b.age, 0), dtype=pl.Int16).replace(0, None),
-            "impairment": _list_column(b.impairment, n),
+            "impairment": list_column(b.impairment, n),
             "origin": _code_series(b.origin),
-            "children_followup": _list_column(b.children, n),
-            "initiative": _list_column(b.initiative, n),
-            "perpetrator": _list_column(b.perpetrator, n),
+            "children_followup": list_column(b.children, n),
+            "initiative": list_column(b.initiative, n),
+            "perpetrator": list_column(b.perpetrator, n),
             "honour_violence": _code_series(b.hrv),
             "violence_severity": _code_series(b.severity),
             "change_goal": _code_series(support.change_goal),
             "support_started": _date_series(support.support_started),
-            "interventions": _list_column(support.interventions, n),
+            "interventions": list_column(support.interventions, n),
             "decision_type": _code_series(support.decision),
-            "collaboration": _list_column(support.collaboration, n),
+            "collaboration": list_column(support.collaboration, n),
             "implementation": _code_series(support.implementation),
             "goal_followup": _code_series(closing.goal),
             "closed": _date_series(timeline.closed),
@@ -1161,7 +1161,7 @@ _CLOSING_FIELDS = (
 _SUPPORT_FIELDS = ("support_started", "interventions", "decision_type", "collaboration")
 
 
-def _as_registered(cases: pl.DataFrame, risk: pl.DataFrame, on: dt.date):
+def as_registered(cases: pl.DataFrame, risk: pl.DataFrame, on: dt.date):
     """The cases as a unit has them registered on ``on``."""
     registered = cases.filter(pl.col("opened") <= on)
     closed_then = pl.col("closed").is_not_null() & (pl.col("closed") <= on)
@@ -1188,7 +1188,7 @@ def simulate_rounds(settings: SimulationSettings | None = None) -> list[RoundSna
         submitting = units.filter(~pl.col("unit").is_in(list(settings.final_only_units)))
         if submitting.height != n_units:
             raise ValueError(f"round {round_date}: {submitting.height} units submit, settings say {n_units}")
-        r_cases, r_risk = _as_registered(cases.filter(pl.col("unit").is_in(submitting["unit"].to_list())),
+        r_cases, r_risk = as_registered(cases.filter(pl.col("unit").is_in(submitting["unit"].to_list())),
                                          risk, round_date)
         # cases registered then but deleted before the final round
         # (not opened on the first day: the copy opens a day earlier and must stay

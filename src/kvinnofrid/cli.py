@@ -15,11 +15,12 @@ from __future__ import annotations
 import argparse
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import yaml
 
-from kvinnofrid.demo import calibration, export_writer, simulate
+from kvinnofrid.demo import calibration, export_writer, national, national_writer, simulate
 from kvinnofrid.disclosure import bundle as bundle_module
 from kvinnofrid.spec.diagrams import load_registry
 
@@ -49,10 +50,6 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 def _national_demo(args: argparse.Namespace, out: Path, seed: int) -> int:
     """The national-scale set: every municipality, heavy-tailed sizes, cumulative rounds."""
-    import time
-
-    from kvinnofrid.demo import national, national_writer
-
     settings = national.NationalSettings(
         units=args.units if args.units is not None else 290,
         cases=args.cases if args.cases is not None else 50_000,

@@ -24,7 +24,8 @@ configfile: "config.yaml"
 # workflow, and a wrong key stops the run with a Swedish message naming it.
 try:
     SETTINGS = load_settings(
-        config, Path(workflow.basedir) / "workflow" / "schemas" / "config.schema.yaml",
+        config,
+        Path(workflow.basedir) / "workflow" / "schemas" / "config.schema.yaml",
         project_dir=Path(workflow.basedir),
     )
 except ConfigError as problem:
@@ -34,8 +35,12 @@ except ConfigError as problem:
 # jobs (what --rerun-incomplete does), so no flag is needed (kvinnofrid/resume.py).
 _interrupted = resume.clear_interrupted(Path.cwd())
 if _interrupted:
-    print(f"Förra körningen avbröts: {len(_interrupted)} ofullständiga filer skapas på nytt "
-          f"(bland dem {_interrupted[0]}).", file=sys.stderr)
+    print(
+        f"Förra körningen avbröts: {len(_interrupted)} ofullständiga filer skapas på nytt "
+        f"(bland dem {_interrupted[0]}).",
+        file=sys.stderr,
+    )
+
 
 # common.smk first: it defines every global the other rule files share.
 include: "workflow/rules/common.smk"
@@ -58,9 +63,11 @@ include: "workflow/rules/nationellt.smk"
 # with the demo data the packaged made-up one. Without either, the national report,
 # tables and quality pages are still built, and the run says once how to get them.
 if SETTINGS.population_source is None:
-    print("Kolada-nyckeltalen (per 10 000 vuxna invånare) byggs inte: ange SCB:s befolkningsfil "
-          "BE0101N1 under kolada: population i konfigurationen (se README, Kolada-nyckeltal).",
-          file=sys.stderr)
+    print(
+        "Kolada-nyckeltalen (per 10 000 vuxna invånare) byggs inte: ange SCB:s befolkningsfil "
+        "BE0101N1 under kolada: population i konfigurationen (se README, Kolada-nyckeltal).",
+        file=sys.stderr,
+    )
 
 
 rule all:

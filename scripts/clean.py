@@ -22,8 +22,14 @@ def main(smk) -> None:
     key = pseudonym.pseudonym_key(smk.params.key_env, rawfiles.round_folder_of(paths[0]).parent)
     settings = batches.CleanSettings((smk.params.period_start, smk.params.period_end), smk.params.on_unreadable, key)
     cleaned = batches.clean_batch(files, settings, batches.CleanCache(smk.params.cache))
-    batches.write_batch(cleaned, cases=smk.output.cases, risk=smk.output.risk, rejected=smk.output.rejected,
-                        issues=smk.output.issues, reports=smk.output.reports)
+    batches.write_batch(
+        cleaned,
+        cases=smk.output.cases,
+        risk=smk.output.risk,
+        rejected=smk.output.rejected,
+        issues=smk.output.issues,
+        reports=smk.output.reports,
+    )
 
 
-run(main, snakemake)  # noqa: F821 (Snakemake injects `snakemake`)
+run(main, snakemake)

@@ -11,8 +11,10 @@ def main(smk) -> None:
     cleaned = batches.read_batches(smk.input.reports, cases=smk.input.cases, risk=smk.input.risk)
     # Files skipped as unreadable (on_unreadable_file: skip) have no unit and no rows.
     cleaned = [(meta, result) for meta, result in cleaned if not meta.get("unreadable")]
-    units = {"register_names": municipalities.load_register(smk.params.register or None)["kommun"].to_list(),
-             "districts": dict(smk.params.districts)}
+    units = {
+        "register_names": municipalities.load_register(smk.params.register or None)["kommun"].to_list(),
+        "districts": dict(smk.params.districts),
+    }
     cases, risk, warnings = compiling.compile_cases(
         cleaned, smk.params.cutoff, period=(smk.params.period_start, smk.params.period_end), **units
     )
@@ -22,4 +24,4 @@ def main(smk) -> None:
     compiling.assign_units(cleaned, **units).write_csv(smk.output.units)
 
 
-run(main, snakemake)  # noqa: F821
+run(main, snakemake)

@@ -14,4 +14,4 @@ def main(smk) -> None:
     derive.risk_change(risk).write_parquet(smk.output.risk_change)
 
 
-run(main, snakemake)  # noqa: F821
+run(main, snakemake)

@@ -22,13 +22,18 @@ def main(smk) -> None:
     participants.write_participants(matched, smk.output.participants)
     # what the size classes rest on, found as rule statistics finds it (the report says it)
     register = municipalities.load_register(smk.input.register[0] if smk.input.register else None)
-    scb = (municipalities.latest_population(kolada.total_population(smk.input.population[0]),
-                                            smk.params.cutoff_year) if smk.input.population else None)
-    per_unit = municipalities.unit_municipalities(units.select("unit", "municipality").unique(), register,
-                                                  smk.params.districts)
+    scb = (
+        municipalities.latest_population(kolada.total_population(smk.input.population[0]), smk.params.cutoff_year)
+        if smk.input.population
+        else None
+    )
+    per_unit = municipalities.unit_municipalities(
+        units.select("unit", "municipality").unique(), register, smk.params.districts
+    )
     sizes = municipalities.population_source(per_unit, scb)
-    facts.write_facts(facts.build_facts(tables, stats, derived, participants=matched, size_class_population=sizes),
-                      smk.output.facts)
+    facts.write_facts(
+        facts.build_facts(tables, stats, derived, participants=matched, size_class_population=sizes), smk.output.facts
+    )
 
 
-run(main, snakemake)  # noqa: F821
+run(main, snakemake)

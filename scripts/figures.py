@@ -9,8 +9,8 @@ from kvinnofrid.scriptrunner import run
 
 
 def main(smk) -> None:
-    from kvinnofrid.spec import diagrams
     from kvinnofrid.reporting import figures
+    from kvinnofrid.spec import diagrams
 
     registry = diagrams.load_registry()
     for path, png, svg in zip(smk.input.tables, smk.output.png, smk.output.svg):
@@ -18,4 +18,4 @@ def main(smk) -> None:
         figures.save_figure(figures.draw_diagram(registry[number], pl.read_parquet(path)), png, svg)
 
 
-run(main, snakemake)  # noqa: F821
+run(main, snakemake)

@@ -9,9 +9,8 @@ def main(smk) -> None:
     import logging
 
     from kvinnofrid.disclosure import kolada
-
-    from kvinnofrid.spec import municipalities
     from kvinnofrid.errors import UserFacingError
+    from kvinnofrid.spec import municipalities
 
     log = logging.getLogger("kvinnofrid")
     derived = pl.read_parquet(smk.input.derived)
@@ -29,9 +28,15 @@ def main(smk) -> None:
     protected = kolada.suppress_key_figures(figures, smk.params.threshold)
     kolada.write_key_figures(protected, smk.output[0])
     hidden = int(protected["count"].is_null().sum())
-    log.info("%d rader (%d verksamheter, år %s); %d antal dolda (färre än %d ärenden, eller dolda för att "
-             "de annars kunde räknas fram)", protected.height, protected["unit"].n_unique(),
-             ", ".join(map(str, sorted(protected["period"].unique()))), hidden, smk.params.threshold)
+    log.info(
+        "%d rader (%d verksamheter, år %s); %d antal dolda (färre än %d ärenden, eller dolda för att "
+        "de annars kunde räknas fram)",
+        protected.height,
+        protected["unit"].n_unique(),
+        ", ".join(map(str, sorted(protected["period"].unique()))),
+        hidden,
+        smk.params.threshold,
+    )
 
 
-run(main, snakemake)  # noqa: F821
+run(main, snakemake)

@@ -22,4 +22,4 @@ def main(smk) -> None:
         (folder / f"{slug}.html").write_text(html, encoding="utf-8")
 
 
-run(main, snakemake)  # noqa: F821
+run(main, snakemake)

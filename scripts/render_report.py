@@ -11,11 +11,12 @@ def main(smk) -> None:
     out_dir = Path(smk.output.pdf).parent
     html, pdf = render.render_book(Path(smk.input[0]), out_dir)
     if html.parent != Path(smk.output.html).resolve() or pdf != Path(smk.output.pdf).resolve():
-        raise render.RenderError("snakemake", "jämföra utdata",
-                                 f"renderingen skrev {html} och {pdf}, regeln väntar sig {smk.output.html}")
+        raise render.RenderError(
+            "snakemake", "jämföra utdata", f"renderingen skrev {html} och {pdf}, regeln väntar sig {smk.output.html}"
+        )
     for written in (html, pdf):
         if not written.is_file():
             raise render.RenderError("snakemake", "jämföra utdata", f"renderingen skrev inte {written}")
 
 
-run(main, snakemake)  # noqa: F821
+run(main, snakemake)

@@ -10,20 +10,22 @@ from kvinnofrid.scriptrunner import run
 
 
 def main(smk) -> None:
-    from kvinnofrid.spec import diagrams
     from kvinnofrid.reporting import provenance, text, trend_report
+    from kvinnofrid.spec import diagrams
     from kvinnofrid.stages import rawfiles
     from kvinnofrid.statistics import participants
 
-    tables = {
-        int(re.search(r"(\d+)", Path(p).stem).group(1)): pl.read_parquet(p) for p in smk.input.tables_parquet
-    }
+    tables = {int(re.search(r"(\d+)", Path(p).stem).group(1)): pl.read_parquet(p) for p in smk.input.tables_parquet}
     # provenance looks for the demo marker (a declared input when present) in the raw
     # folder, data_raw/<round>/[sub-folder/]<file> of the raw inputs.
     raw_folder = rawfiles.round_folder_of(Path(smk.input.raw[0])).parent
     origin = provenance.provenance(
-        list(zip(smk.params.raw_names, map(Path, smk.input.raw))), raw_folder,
-        smk.params.settings, smk.params.period, smk.params.cutoff, smk.params.population_source,
+        list(zip(smk.params.raw_names, map(Path, smk.input.raw))),
+        raw_folder,
+        smk.params.settings,
+        smk.params.period,
+        smk.params.cutoff,
+        smk.params.population_source,
     )
     text.build_book(
         Path(smk.output[0]),
@@ -43,4 +45,4 @@ def main(smk) -> None:
     )
 
 
-run(main, snakemake)  # noqa: F821
+run(main, snakemake)

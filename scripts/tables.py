@@ -18,4 +18,4 @@ def main(smk) -> None:
     tables.write_tables(built, Path(smk.output.csv[0]).parent)
 
 
-run(main, snakemake)  # noqa: F821
+run(main, snakemake)

@@ -11,8 +11,8 @@ from kvinnofrid.scriptrunner import run
 
 
 def main(smk) -> None:
-    from kvinnofrid.statistics import tables, trend
     from kvinnofrid.errors import UserFacingError
+    from kvinnofrid.statistics import tables, trend
 
     rounds = [dt.date.fromisoformat(r) for r in smk.params.rounds]
     # Earlier rounds: compiled at their date; the last round is the national compilation
@@ -23,7 +23,10 @@ def main(smk) -> None:
     settings = smk.params.trend
     try:
         shares = trend.round_trend(
-            derived, settings["previous"], measures=settings["measures"], previous_label=settings["previous_label"],
+            derived,
+            settings["previous"],
+            measures=settings["measures"],
+            previous_label=settings["previous_label"],
             settings={"honour_interventions_min": smk.params.honour_interventions_min},
             tables_by_round={rounds[-1]: national},
         )
@@ -34,4 +37,4 @@ def main(smk) -> None:
     Path(smk.output.rounds).write_bytes(tables.table_csv(trend.round_cases(derived)).encode("utf-8"))
 
 
-run(main, snakemake)  # noqa: F821
+run(main, snakemake)

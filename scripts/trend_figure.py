@@ -10,4 +10,4 @@ def main(smk) -> None:
     figures.save_figure(plot, smk.output.png, smk.output.svg)
 
 
-run(main, snakemake)  # noqa: F821
+run(main, snakemake)

@@ -20,11 +20,16 @@ def main(smk) -> None:
 
     p = smk.params
     areas, size_classes, lan_of = area_tables.run_areas(
-        pl.read_csv(smk.input.units), smk.input.register[0] if smk.input.register else None,
-        smk.input.population[0] if smk.input.population else None, p.cutoff_year, p.districts, p.size_classes)
+        pl.read_csv(smk.input.units),
+        smk.input.register[0] if smk.input.register else None,
+        smk.input.population[0] if smk.input.population else None,
+        p.cutoff_year,
+        p.districts,
+        p.size_classes,
+    )
     diagrams = area_tables.shown_tables(p.diagrams, p.trend["measures"])
     # every round's cases, the final round last
-    rounds = {r: path for r, path in zip(p.rounds, [*smk.input.earlier, smk.input.final], strict=True)}
+    rounds = dict(zip(p.rounds, [*smk.input.earlier, smk.input.final], strict=True))
     if p.bundle:  # self-service: own units unprotected beside the national bundle
         national = bundle.read_bundle(Path(p.bundle))
         _write_self_service(smk, rounds, areas, size_classes, lan_of, national, diagrams)
@@ -38,11 +43,16 @@ def _tables_by_round(smk, rounds, areas, diagrams, national=None):
 
     settings = {"honour_interventions_min": smk.params.honour_interventions_min}
     final = list(rounds)[-1]
-    return {r: area_tables.area_tables(
-                pl.read_parquet(path), areas,
-                diagrams if r == final else area_tables.trend_diagrams(smk.params.trend["measures"]),
-                settings, national=national)
-            for r, path in rounds.items()}
+    return {
+        r: area_tables.area_tables(
+            pl.read_parquet(path),
+            areas,
+            diagrams if r == final else area_tables.trend_diagrams(smk.params.trend["measures"]),
+            settings,
+            national=national,
+        )
+        for r, path in rounds.items()
+    }
 
 
 def _trend(by_round, areas, measures):
@@ -50,9 +60,14 @@ def _trend(by_round, areas, measures):
     from kvinnofrid.statistics import trend
 
     rounds = {dt.date.fromisoformat(r): long for r, long in by_round.items()}
-    return pl.concat([
-        area_tables.area_trend(rounds, a.name, measures, trend.DEFAULT_SOURCES).with_columns(pl.lit(a.name).alias("area"))
-        for a in areas])
+    return pl.concat(
+        [
+            area_tables.area_trend(rounds, a.name, measures, trend.DEFAULT_SOURCES).with_columns(
+                pl.lit(a.name).alias("area")
+            )
+            for a in areas
+        ]
+    )
 
 
 def _write(smk, published, trend_published, internal, trend_internal, info) -> None:
@@ -77,8 +92,14 @@ def _write_national(smk, rounds, areas, size_classes, lan_of, diagrams) -> None:
     units = [a for a in areas if a.kind == "enhet"]
     final = p.rounds[-1]
     info = area_tables.area_info(areas, pl.read_parquet(smk.input.final), size_classes, lan_of)
-    _write(smk, published[final], _trend(published, areas, p.trend["measures"]),
-           internal[final], _trend(internal, units, p.trend["measures"]), info)
+    _write(
+        smk,
+        published[final],
+        _trend(published, areas, p.trend["measures"]),
+        internal[final],
+        _trend(internal, units, p.trend["measures"]),
+        info,
+    )
 
 
 def _write_self_service(smk, rounds, areas, size_classes, lan_of, national, diagrams) -> None:
@@ -92,12 +113,18 @@ def _write_self_service(smk, rounds, areas, size_classes, lan_of, national, diag
     if missing:
         raise bundle.BundleError(
             f"Det nationella paketet saknar storleksklassen {sorted(missing)[0]}; använd samma "
-            "storleksklasser som den nationella körningen.")
-    riket = {t: rows.drop("table", "area_kind", "area")
-             for (t,), rows in national.comparison.filter(pl.col("area_kind") == "riket").partition_by(
-                 "table", as_dict=True).items()}
-    internal = {r: area_tables.long_frame(tables, {a.name: a.kind for a in units})
-                for r, tables in _tables_by_round(smk, rounds, units, diagrams, national=riket).items()}
+            "storleksklasser som den nationella körningen."
+        )
+    riket = {
+        t: rows.drop("table", "area_kind", "area")
+        for (t,), rows in national.comparison.filter(pl.col("area_kind") == "riket")
+        .partition_by("table", as_dict=True)
+        .items()
+    }
+    internal = {
+        r: area_tables.long_frame(tables, {a.name: a.kind for a in units})
+        for r, tables in _tables_by_round(smk, rounds, units, diagrams, national=riket).items()
+    }
     final = p.rounds[-1]
     internal[final] = pl.concat([national.comparison, internal[final]])
     info = area_tables.area_info(units, pl.read_parquet(smk.input.final), size_classes, lan_of)
@@ -123,7 +150,8 @@ def _protected(tables, areas, threshold, round_date):
             f"med {units} verksamheter (verksamheter per storleksklass: {classes}) går dolda små tal "
             "att räkna fram ur rikets eller storleksklassernas tal, som visas utan skydd. "
             "Jämförelserapporter kräver fler verksamheter i varje storleksklass; den nationella "
-            "rapporten (målet all) påverkas inte.") from failed
+            "rapporten (målet all) påverkas inte."
+        ) from failed
 
 
-run(main, snakemake)  # noqa: F821
+run(main, snakemake)

@@ -32,11 +32,18 @@ def main(smk) -> None:
     tables = pl.read_parquet(smk.input.tables)
     for info, path in zip(shown, paths, strict=True):
         workbook.area_workbook(
-            tables, info, every, path, table_ids=table_ids(smk.params.diagrams), period=period, cutoff=cutoff,
-            threshold=smk.params.threshold, demo=demo,
+            tables,
+            info,
+            every,
+            path,
+            table_ids=table_ids(smk.params.diagrams),
+            period=period,
+            cutoff=cutoff,
+            threshold=smk.params.threshold,
+            demo=demo,
         )
     if smk.rule == "unit_workbooks":
         Path(smk.output.manifest).write_text(json.dumps([p.name for p in paths], indent=1), encoding="utf-8")
 
 
-run(main, snakemake)  # noqa: F821
+run(main, snakemake)

@@ -37,8 +37,20 @@ H_RISK = ("Skattning risk 1 datum", "Skattning risk 1 instrument", "Skattning ri
 H_CLOSED = "Datum för när ärendet avslutats (256)"
 H_SURVEY = "Förändring våldsutsatthet (202)"
 
-BASE_HEADER = [H_SERVICE, H_MUNICIPALITY, H_HANDLER, H_CLIENT, H_OPENED, H_SEX, H_AGE,
-               H_INTERVENTIONS, H_INTERVENTIONS_COMMENT, *H_RISK, H_CLOSED, H_SURVEY]
+BASE_HEADER = [
+    H_SERVICE,
+    H_MUNICIPALITY,
+    H_HANDLER,
+    H_CLIENT,
+    H_OPENED,
+    H_SEX,
+    H_AGE,
+    H_INTERVENTIONS,
+    H_INTERVENTIONS_COMMENT,
+    *H_RISK,
+    H_CLOSED,
+    H_SURVEY,
+]
 
 CLIENTS = ("Anna Andersson", "Berit Berg", "Cecilia Ceder")
 HANDLER = "Handläggare Hemlig"
@@ -48,12 +60,24 @@ COMMENT = "Hemlig kommentar om klienten"
 def base_rows() -> list[list[Any]]:
     """Three valid cases as text cells, in BASE_HEADER order."""
     return [
-        ["1", "Sigtuna", HANDLER, CLIENTS[0], "2022-03-05", "1", "34", "1;4", COMMENT,
-         "2022-03-06", "2", "7", "2022-09-30", "1"],
-        ["1", "Sigtuna", HANDLER, CLIENTS[1], "2022-04-01", "1", "51", "3", None,
-         None, None, None, None, None],
-        ["1", "Sigtuna", None, CLIENTS[2], "2023-01-15", "2", "45", None, None,
-         None, None, None, None, None],
+        [
+            "1",
+            "Sigtuna",
+            HANDLER,
+            CLIENTS[0],
+            "2022-03-05",
+            "1",
+            "34",
+            "1;4",
+            COMMENT,
+            "2022-03-06",
+            "2",
+            "7",
+            "2022-09-30",
+            "1",
+        ],
+        ["1", "Sigtuna", HANDLER, CLIENTS[1], "2022-04-01", "1", "51", "3", None, None, None, None, None, None],
+        ["1", "Sigtuna", None, CLIENTS[2], "2023-01-15", "2", "45", None, None, None, None, None, None, None],
     ]
 
 

@@ -46,20 +46,35 @@ class PipelineRun:
     def interim(self) -> Path:
         return self.workdir / "interim"
 
-    def copy_to(self, folder: Path) -> "PipelineRun":
+    def copy_to(self, folder: Path) -> PipelineRun:
         """The same run in a copy of its work folder (times kept, so nothing reruns)."""
         shutil.copytree(self.workdir, folder, symlinks=True, dirs_exist_ok=True)
         return PipelineRun(folder, self.data_raw, self.stdout, self.stderr, self.seconds)
 
 
-def run_snakemake(workdir: Path, *extra: str, data_raw: Path | None = None, check: bool = True,
-                  configfile: Path | None = None, pseudonym_key: str | None = None):
+def run_snakemake(
+    workdir: Path,
+    *extra: str,
+    data_raw: Path | None = None,
+    check: bool = True,
+    configfile: Path | None = None,
+    pseudonym_key: str | None = None,
+):
     """Run the project's Snakefile in ``workdir`` with ``configfile`` (default config.yaml
     on ``data_raw``, default the demo set; another configfile keeps its own data_raw
     unless ``data_raw`` is given). The pseudonymisation key is unset unless given."""
     command = [
-        sys.executable, "-m", "snakemake", "--snakefile", str(ROOT / "Snakefile"),
-        "--directory", str(workdir), "--configfile", str(configfile or ROOT / "config.yaml"), "--cores", "2",
+        sys.executable,
+        "-m",
+        "snakemake",
+        "--snakefile",
+        str(ROOT / "Snakefile"),
+        "--directory",
+        str(workdir),
+        "--configfile",
+        str(configfile or ROOT / "config.yaml"),
+        "--cores",
+        "2",
     ]
     if configfile is None or data_raw is not None:
         command += ["--config", f"data_raw={data_raw or ROOT / 'data-raw'}"]

@@ -16,15 +16,11 @@ from types import SimpleNamespace
 
 import polars as pl
 
-from kvinnofrid.stages import derive, quality
-
-from kvinnofrid.spec import diagrams
-
-from kvinnofrid.statistics import facts, participants, stats, tables
-
-from kvinnofrid.reporting import figures
-
 from kvinnofrid.demo import simulate
+from kvinnofrid.reporting import figures
+from kvinnofrid.spec import diagrams
+from kvinnofrid.stages import derive, quality
+from kvinnofrid.statistics import facts, participants, stats, tables
 
 ROOT = Path(__file__).resolve().parents[1]
 REPORT_SRC = ROOT / "report"
@@ -37,13 +33,22 @@ def _quality_summary(cases: pl.DataFrame, rnd: dt.date, units: pl.DataFrame) -> 
     rows = []
     for i, (unit, used) in enumerate(per_unit.iter_rows()):
         excluded, quarantined = i % 3, i % 2
-        row = {c: 0 for c in schema.names()}
-        row.update(round=rnd, unit=unit, rows_used=used, rows_excluded=excluded, rows_quarantined=quarantined,
-                   rows_read=used + excluded + quarantined)
+        row = dict.fromkeys(schema.names(), 0)
+        row.update(
+            round=rnd,
+            unit=unit,
+            rows_used=used,
+            rows_excluded=excluded,
+            rows_quarantined=quarantined,
+            rows_read=used + excluded + quarantined,
+        )
         for name in ("opened_outside_period", "case_key_missing", "unknown_value"):
             if name in row:
-                row[name] = {"opened_outside_period": excluded, "case_key_missing": quarantined,
-                             "unknown_value": i % 4}[name]
+                row[name] = {
+                    "opened_outside_period": excluded,
+                    "case_key_missing": quarantined,
+                    "unknown_value": i % 4,
+                }[name]
         rows.append(row)
     return pl.DataFrame(rows, schema=schema)
 
@@ -65,8 +70,10 @@ def report_inputs() -> SimpleNamespace:
         "generated": "2026-01-15",
         "code_version": "0.1.0 (test)",
         "config_sha256": "0" * 64,
-        "inputs": [{"file": f"{final.round.isoformat()}/{u}.xlsx", "sha256": f"{i:064x}"}
-                   for i, u in enumerate(final.units["unit"].to_list())],
+        "inputs": [
+            {"file": f"{final.round.isoformat()}/{u}.xlsx", "sha256": f"{i:064x}"}
+            for i, u in enumerate(final.units["unit"].to_list())
+        ],
         "rounds": [final.round.isoformat()],
         "period": [settings.period_start.isoformat(), settings.period_end.isoformat()],
         "cutoff": settings.period_end.isoformat(),
@@ -96,9 +103,15 @@ def write_figures(inputs: SimpleNamespace, folder: Path) -> Path:
 def book_kwargs(inputs: SimpleNamespace, **overrides) -> dict:
     """Keyword arguments of text.build_book (figures/tables folders default to None)."""
     kwargs = dict(
-        facts=inputs.facts, tables=inputs.tables, stats=inputs.stats, registry=inputs.registry,
-        figures_dir=None, tables_dir=None, quality_summary=inputs.quality_summary,
-        participants=inputs.participants, provenance=inputs.provenance,
+        facts=inputs.facts,
+        tables=inputs.tables,
+        stats=inputs.stats,
+        registry=inputs.registry,
+        figures_dir=None,
+        tables_dir=None,
+        quality_summary=inputs.quality_summary,
+        participants=inputs.participants,
+        provenance=inputs.provenance,
         report_src=REPORT_SRC,
     )
     kwargs.update(overrides)

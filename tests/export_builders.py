@@ -59,10 +59,8 @@ def write_xlsx(
         for r, values in enumerate(other_rows):
             put(ws, r, values)
     ws = wb.add_worksheet(sheet)
-    r = 0
-    for values in [*title_rows, header, *rows]:
+    for r, values in enumerate([*title_rows, header, *rows]):
         put(ws, r, values)
-        r += 1
     del blank_rows_after  # trailing empty rows are simply not written (nothing to store)
     wb.close()
     return path

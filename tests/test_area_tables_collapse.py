@@ -4,11 +4,12 @@ checks, and the recovery attack of test_suppression against pooled, protected ta
 
 from __future__ import annotations
 
+from importlib import resources
+
 import numpy as np
 import polars as pl
 import pytest
 import yaml
-from importlib import resources
 
 from kvinnofrid.disclosure import area_tables as at
 from kvinnofrid.disclosure.suppression import suppress_complements
@@ -22,8 +23,9 @@ REG = load_registry()
 
 
 def single(rows) -> pl.DataFrame:
-    frame = pl.DataFrame(rows, schema={"group": pl.String, "category": pl.String, "n": pl.Int64,
-                                       "denominator": pl.Int64}, orient="row")
+    frame = pl.DataFrame(
+        rows, schema={"group": pl.String, "category": pl.String, "n": pl.Int64, "denominator": pl.Int64}, orient="row"
+    )
     return finish_table(frame)
 
 
@@ -45,8 +47,9 @@ def test_pool_works_per_group_and_keeps_counts_only_tables_without_shares():
 
 def test_multi_choice_pool_counts_a_case_once_however_many_pooled_options_it_chose():
     # diagram 8 pools codes 4, 5, 6 (Annan släkting, Barn, Annan) into "Övriga"
-    cases = pl.DataFrame({"perpetrator": [[1, 4, 5], [2, 6], [4], [1], [2, 3]]},
-                         schema={"perpetrator": pl.List(pl.Int64)})
+    cases = pl.DataFrame(
+        {"perpetrator": [[1, 4, 5], [2, 6], [4], [1], [2, 3]]}, schema={"perpetrator": pl.List(pl.Int64)}
+    )
     out = at.collapsed_table(8, cases, None, REG, CB)
     counts = dict(zip(out["category"], out["n"], strict=True))
     assert counts == {"Före detta partner": 2, "Nuvarande partner": 2, "Förälder/föräldrar": 1, "Övriga": 3}
@@ -67,13 +70,16 @@ def _raw():
     return yaml.safe_load(resources.files("kvinnofrid.spec").joinpath("diagrams.yaml").read_text("utf-8"))
 
 
-@pytest.mark.parametrize("number, pool, message", [
-    (4, {"codes": [2, 99], "label": "Övriga"}, "not have"),
-    (4, {"codes": [2], "label": "Övriga"}, "at least two"),
-    (4, {"codes": [2, 3], "label": "Född utanför Europa"}, "overlaps"),
-    (3, {"codes": [1, 2], "label": "x"}, "needs codes"),
-    (1, {"labels": ["Avslutade", "Fått insats"], "label": "x"}, "only for tables"),
-])
+@pytest.mark.parametrize(
+    "number, pool, message",
+    [
+        (4, {"codes": [2, 99], "label": "Övriga"}, "not have"),
+        (4, {"codes": [2], "label": "Övriga"}, "at least two"),
+        (4, {"codes": [2, 3], "label": "Född utanför Europa"}, "overlaps"),
+        (3, {"codes": [1, 2], "label": "x"}, "needs codes"),
+        (1, {"labels": ["Avslutade", "Fått insats"], "label": "x"}, "only for tables"),
+    ],
+)
 def test_a_bad_pool_is_named_when_the_registry_loads(number, pool, message):
     raw = _raw()
     entry = next(d for d in raw["diagrams"] if d["number"] == number)
@@ -98,6 +104,7 @@ def test_no_pool_splits_a_trend_measure_or_a_fact():
 
 
 # ------------------------------------------------------------------ the recovery attack
+
 
 def _pooled_multi(rng, units: int, k: int, pool: list[int]) -> dict[str, pl.DataFrame]:
     """Random multi-choice cases per unit, tabled as the reports table them: the
@@ -141,7 +148,8 @@ def test_no_hidden_count_can_be_recovered_from_pooled_protected_tables(seed, kin
     pool = sorted(rng.choice(k, size=int(rng.integers(2, k - 1)), replace=False).tolist())
     truth = (_pooled_single if kind == "single" else _pooled_multi)(rng, units, k, pool)
     truth = {"Riket": _national(truth), **truth}
-    out = suppress_complements(truth, T, totals={"Riket": [u for u in truth if u != "Riket"]},
-                               exempt={"Riket"}, kinds=kind)
+    out = suppress_complements(
+        truth, T, totals={"Riket": [u for u in truth if u != "Riket"]}, exempt={"Riket"}, kinds=kind
+    )
     check_marked(out, truth, {"Riket"}, kind)
     check_secure(out, truth, {"Riket": [u for u in truth if u != "Riket"]}, kind)

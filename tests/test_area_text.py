@@ -28,9 +28,18 @@ def comparison(own: list[tuple[str, int | None]], n_total: int | None, riket: li
         rows.append(("A", category, n, n_total, share, n is None))
     for (category, _), n in zip(own, riket or [], strict=False):
         rows.append(("Riket", category, n, sum(riket), n / sum(riket), False))
-    return pl.DataFrame(rows, schema={"group": pl.String, "category": pl.String, "n": pl.Int64,
-                                      "denominator": pl.Int64, "share": pl.Float64, "suppressed": pl.Boolean},
-                        orient="row")
+    return pl.DataFrame(
+        rows,
+        schema={
+            "group": pl.String,
+            "category": pl.String,
+            "n": pl.Int64,
+            "denominator": pl.Int64,
+            "share": pl.Float64,
+            "suppressed": pl.Boolean,
+        },
+        orient="row",
+    )
 
 
 def quoted(sentence: str) -> list[str]:
@@ -39,8 +48,10 @@ def quoted(sentence: str) -> list[str]:
 
 def test_nothing_hidden_names_the_largest_with_the_others():
     table = comparison([("x", 4), ("y", 16)], 20, riket=[40, 60])
-    assert summary_sentence(table, "A", ["A", "Riket"], single=True) == \
-        f"Störst andel i A har kategorin ”y” med 80{PCT} (Riket: 60{PCT})."
+    assert (
+        summary_sentence(table, "A", ["A", "Riket"], single=True)
+        == f"Störst andel i A har kategorin ”y” med 80{PCT} (Riket: 60{PCT})."
+    )
 
 
 def test_a_hidden_category_is_never_named_and_its_share_is_said_to_be_hidden():
@@ -53,19 +64,21 @@ def test_a_hidden_category_is_never_named_and_its_share_is_said_to_be_hidden():
 
 
 def test_the_largest_shown_is_not_called_largest_when_a_hidden_one_could_be_larger():
-    table = comparison([("a", 8), ("b", None), ("c", None), ("d", 7)], 25)   # 10 hidden cases > 8
+    table = comparison([("a", 8), ("b", None), ("c", None), ("d", 7)], 25)  # 10 hidden cases > 8
     text = summary_sentence(table, "A", ["A"], single=True)
     assert "Störst andel" not in text
     assert text.startswith(f"Av de andelar som visas för A är den för ”a” störst, 32{PCT}")
     assert "Andelarna för två kategorier visas inte" in text
-    multi = comparison([("a", 8), ("b", None), ("c", 7), ("d", 6)], 25)        # multi: shares do not sum
+    multi = comparison([("a", 8), ("b", None), ("c", 7), ("d", 6)], 25)  # multi: shares do not sum
     assert "Störst andel" not in summary_sentence(multi, "A", ["A"], single=False)
 
 
 def test_a_zero_share_is_never_called_the_largest():
     table = comparison([("a", 0), ("b", 0), ("c", 20)], 20)
-    table = table.with_columns(pl.when(pl.col("category") == "c").then(None).otherwise(pl.col("n")).alias("n"),
-                               (pl.col("category") == "c").alias("suppressed"))
+    table = table.with_columns(
+        pl.when(pl.col("category") == "c").then(None).otherwise(pl.col("n")).alias("n"),
+        (pl.col("category") == "c").alias("suppressed"),
+    )
     table = table.with_columns(pl.when(pl.col("suppressed")).then(None).otherwise(pl.col("share")).alias("share"))
     text = summary_sentence(table, "A", ["A"], single=False)
     assert "Störst" not in text and "störst" not in text
@@ -73,10 +86,12 @@ def test_a_zero_share_is_never_called_the_largest():
 
 
 def test_a_mostly_hidden_table_gets_one_sentence_saying_why():
-    table = comparison([("a", 9), ("b", None), ("c", None), ("d", None)], 30)   # 21 of 30 cases hidden
+    table = comparison([("a", 9), ("b", None), ("c", None), ("d", None)], 30)  # 21 of 30 cases hidden
     text = summary_sentence(table, "A", ["A"], single=True, threshold=5)
-    assert text == ("De flesta andelarna för A visas inte eftersom de bygger på färre än 5 ärenden "
-                    "eller skulle göra det möjligt att räkna fram ett sådant antal.")
+    assert text == (
+        "De flesta andelarna för A visas inte eftersom de bygger på färre än 5 ärenden "
+        "eller skulle göra det möjligt att räkna fram ett sådant antal."
+    )
     everything = comparison([("a", None), ("b", None)], None)
     assert summary_sentence(everything, "A", ["A"], single=True).startswith("Andelarna för A visas inte eftersom")
     # by categories where the hidden cases cannot be told (multi-choice): 3 of 4 hidden
@@ -92,8 +107,10 @@ def test_two_large_shown_categories_are_described_though_most_categories_are_hid
 
 def test_no_cases_is_not_called_hidden():
     table = comparison([("a", 0), ("b", 0)], 0)
-    assert summary_sentence(table, "A", ["A"], single=True) == \
-        "För A finns inga ärenden i underlaget till det här diagrammet."
+    assert (
+        summary_sentence(table, "A", ["A"], single=True)
+        == "För A finns inga ärenden i underlaget till det här diagrammet."
+    )
 
 
 def test_pool_notes_name_the_pooled_categories_from_the_registry():
@@ -103,6 +120,7 @@ def test_pool_notes_name_the_pooled_categories_from_the_registry():
 
 
 # ------------------------------------------------------------------ every demo report's text
+
 
 @pytest.fixture(scope="module")
 def unit_tables(pipeline_run):
@@ -132,12 +150,22 @@ def _texts(run):
         names = ur._display_names(compared)
         for table_id in at.table_ids(diagrams):
             table = at.comparison_table(long, table_id, compared).with_columns(
-                pl.col("group").replace_strict(names, return_dtype=pl.String))
-            sentence = summary_sentence(table, info["name"], [names[a.name] for a in compared],
-                                        threshold=threshold,
-                                        single=at.table_kind(table_id) in ("single", "histogram", "flag"))
-            yield info["name"], table_id, sentence, table.filter(pl.col("group") == info["name"]), \
-                truth[table_id][info["name"]]
+                pl.col("group").replace_strict(names, return_dtype=pl.String)
+            )
+            sentence = summary_sentence(
+                table,
+                info["name"],
+                [names[a.name] for a in compared],
+                threshold=threshold,
+                single=at.table_kind(table_id) in ("single", "histogram", "flag"),
+            )
+            yield (
+                info["name"],
+                table_id,
+                sentence,
+                table.filter(pl.col("group") == info["name"]),
+                truth[table_id][info["name"]],
+            )
 
 
 @pytest.mark.e2e
@@ -149,12 +177,12 @@ def test_no_report_sentence_is_about_a_hidden_category_or_calls_zero_the_largest
         assert not hidden & set(quoted(sentence)), where
         assert not re.search(r"(Störst|störst)[^.]*\b0\u00a0%", sentence), where
         match = re.match(r"Störst andel i .+? har kategorin ”(.+?)”", sentence)
-        if match:   # the largest in the true, unprotected table too
+        if match:  # the largest in the true, unprotected table too
             described += 1
             assert true.filter(pl.col("category") == match[1])["n"][0] == true["n"].max(), where
         if own["suppressed"].any():
             said_hidden += 1
             assert "visas inte eftersom" in sentence, where
-        if sentence.startswith("De flesta"):   # one sentence, no description
+        if sentence.startswith("De flesta"):  # one sentence, no description
             assert sentence == f"De flesta andelarna för {area} visas inte eftersom {area_text.hidden_reason(5)}."
     assert described > 50 and said_hidden > 50

@@ -109,11 +109,14 @@ def test_a_changed_file_is_cleaned_again_and_the_others_are_not(raw_round, tmp_p
     assert len(list(cache.folder.iterdir())) == len(files)  # the old entry is gone
 
 
-@pytest.mark.parametrize("other", [
-    batches.CleanSettings((dt.date(2022, 6, 1), PERIOD[1]), "fail", DEMO_KEY),
-    batches.CleanSettings(PERIOD, "skip", DEMO_KEY),
-    batches.CleanSettings(PERIOD, "fail", b"another key"),
-])
+@pytest.mark.parametrize(
+    "other",
+    [
+        batches.CleanSettings((dt.date(2022, 6, 1), PERIOD[1]), "fail", DEMO_KEY),
+        batches.CleanSettings(PERIOD, "skip", DEMO_KEY),
+        batches.CleanSettings(PERIOD, "fail", b"another key"),
+    ],
+)
 def test_other_settings_clean_every_file_again(raw_round, tmp_path, cleaned_count, other):
     files = _files(raw_round)
     cache = batches.CleanCache(tmp_path / "cache")
@@ -177,7 +180,8 @@ def test_a_left_over_temporary_entry_is_ignored_and_removed(raw_round, tmp_path,
     batches.clean_batch(files, SETTINGS, cache)
     assert len(cleaned_count) == len(files)
     assert sorted(p.name for p in cache.folder.iterdir()) == sorted(
-        batches.entry_name(f, SETTINGS, batches.code_version()) for f in files)
+        batches.entry_name(f, SETTINGS, batches.code_version()) for f in files
+    )
 
 
 # ---------------------------------------------------------- the batch's files
@@ -193,8 +197,13 @@ def test_a_batch_reads_back_file_by_file_as_the_per_file_files_did(raw_round, tm
     files = _files(raw_round)
     cleaned = [_fresh(f) for f in files]
     paths = _write(cleaned, tmp_path / "out")
-    back = batches.read_batch(reports=paths["reports"], cases=paths["cases"], risk=paths["risk"],
-                              rejected=paths["rejected"], issues=paths["issues"])
+    back = batches.read_batch(
+        reports=paths["reports"],
+        cases=paths["cases"],
+        risk=paths["risk"],
+        rejected=paths["rejected"],
+        issues=paths["issues"],
+    )
     for i, ((meta, result), got) in enumerate(zip(cleaned, back)):
         single = {k: tmp_path / f"one{i}.{k}" for k in ("cases", "risk", "rejected", "issues", "report")}
         result.write(**single, meta=meta)
@@ -221,8 +230,9 @@ def test_with_skip_an_unreadable_file_is_reported_and_every_row_is_accounted_for
     settings = batches.CleanSettings(PERIOD, "skip", DEMO_KEY)
     cleaned = batches.clean_batch(files, settings, batches.CleanCache(tmp_path / "cache"))
     paths = _write(cleaned, tmp_path / "out")
-    back = batches.read_batch(reports=paths["reports"], cases=paths["cases"], rejected=paths["rejected"],
-                              issues=paths["issues"])
+    back = batches.read_batch(
+        reports=paths["reports"], cases=paths["cases"], rejected=paths["rejected"], issues=paths["issues"]
+    )
     assert len(back) == len(files)
     broken = next((meta, r) for meta, r in back if r.file.endswith("trasig.xlsx"))
     assert broken[0]["unreadable"] and broken[1].issues["rule"].to_list() == ["file_unreadable"]
@@ -232,16 +242,18 @@ def test_with_skip_an_unreadable_file_is_reported_and_every_row_is_accounted_for
         assert result.used.height == c["rows_used"]
         assert result.excluded.height == c["rows_excluded"] + c["rows_quarantined"]
     assert sum(r.counts["rows_read"] for _, r in back) == sum(
-        _fresh(f)[1].counts["rows_read"] for f in files if not f.path.name.startswith("trasig"))
+        _fresh(f)[1].counts["rows_read"] for f in files if not f.path.name.startswith("trasig")
+    )
 
 
 def test_with_fail_an_unreadable_file_stops_the_batch_with_a_message_naming_it(raw_round, tmp_path):
     (raw_round / "trasig.xlsx").write_bytes(b"inte en arbetsbok")
     cache = batches.CleanCache(tmp_path / "cache")
-    with pytest.raises(ingest.IngestError, match="2023-10-10/trasig.xlsx"):
+    with pytest.raises(ingest.IngestError, match=r"2023-10-10/trasig\.xlsx"):
         batches.clean_batch(_files(raw_round), SETTINGS, cache)
     assert not (tmp_path / "cache").exists() or all(
-        not p.name.startswith(".") for p in cache.folder.iterdir())  # no half entry left
+        not p.name.startswith(".") for p in cache.folder.iterdir()
+    )  # no half entry left
 
 
 def test_the_written_out_normal_quantile_is_scipys():
@@ -249,11 +261,12 @@ def test_the_written_out_normal_quantile_is_scipys():
 
     from kvinnofrid.statistics import tables
 
-    assert tables.Z == float(stats.norm.ppf(0.5 + tables.CONFIDENCE / 2))
+    assert float(stats.norm.ppf(0.5 + tables.CONFIDENCE / 2)) == tables.Z
 
 
 def test_a_batch_stopped_with_ctrl_c_keeps_its_whole_entries_and_the_rerun_cleans_the_rest(
-        raw_round, tmp_path, monkeypatch):
+    raw_round, tmp_path, monkeypatch
+):
     files = _files(raw_round)
     cache = batches.CleanCache(tmp_path / "cache")
     real, calls = clean.clean_file, []

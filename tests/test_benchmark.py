@@ -56,7 +56,9 @@ def test_skipping_the_default_target_skips_the_steps_that_start_from_it():
 
 
 def test_jobs_that_ran_include_those_planned_after_a_checkpoint():
-    log = LOG + """[Tue Dec  1 14:00:00 2026]
+    log = (
+        LOG
+        + """[Tue Dec  1 14:00:00 2026]
 Finished jobid: 3 (Rule: clean)
 Finished jobid: 2 (Rule: unit_tables)
 Updating checkpoint dependencies.
@@ -64,6 +66,7 @@ Finished jobid: 7 (Rule: unit_reports)
 Finished jobid: 8 (Rule: unit_reports)
 Finished jobid: 0 (Rule: kommuner)
 """
+    )
     assert benchmark.jobs_run(log) == {"clean": 1, "unit_tables": 1, "unit_reports": 2}
     assert benchmark.jobs_run(LOG) == {}
 
@@ -147,12 +150,19 @@ def test_the_bare_read_reads_every_row_of_csv_and_xlsx(tmp_path):
 
 def _figures() -> benchmark.Figures:
     figures = benchmark.Figures("demo", "data-raw", cores=2, repeat=3, files=66, rows_read=5528, load_average=1.5)
-    figures.seconds = {"read": [1.0, 3.0, 2.0], "tables": [30.0, 10.0, 20.0], "all": [100.0, 90.0, 80.0],
-                       "noop": [2.0, 2.5, 3.0], "change": [30.0, 20.0, 25.0]}
+    figures.seconds = {
+        "read": [1.0, 3.0, 2.0],
+        "tables": [30.0, 10.0, 20.0],
+        "all": [100.0, 90.0, 80.0],
+        "noop": [2.0, 2.5, 3.0],
+        "change": [30.0, 20.0, 25.0],
+    }
     figures.jobs = {"noop": {}, "change": {"clean": 1, "compile": 1, "tables": 1}}
     figures.changed_file = "2023-10-10/koping.csv"
-    figures.rules = {"clean": {"jobs": 66, "rss_mib": 210.0, "seconds": 3.1},
-                     "compile": {"jobs": 1, "rss_mib": 640.0, "seconds": 9.9}}
+    figures.rules = {
+        "clean": {"jobs": 66, "rss_mib": 210.0, "seconds": 3.1},
+        "compile": {"jobs": 1, "rss_mib": 640.0, "seconds": 9.9},
+    }
     return figures
 
 

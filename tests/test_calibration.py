@@ -10,10 +10,9 @@ import polars as pl
 import pytest
 
 from kvinnofrid.demo import calibration, comparison
-
+from kvinnofrid.demo.simulate import SimulationSettings, simulate_rounds
 from kvinnofrid.spec import codebook
 from kvinnofrid.stages.derive import derive_cases
-from kvinnofrid.demo.simulate import SimulationSettings, simulate_rounds
 from kvinnofrid.statistics.tables import write_tables
 
 KINDS = {"share", "count", "mean", "denominator", "difference"}
@@ -47,8 +46,7 @@ def test_every_published_value_within_tolerance(report):
 
 def test_only_documented_deviations_are_unchecked(report):
     unchecked = report.filter(pl.col("within").is_null())
-    assert unchecked.select("diagram", "measure").rows() == [
-        ("16", "N [denominator]"), ("17", "N [denominator]")]
+    assert unchecked.select("diagram", "measure").rows() == [("16", "N [denominator]"), ("17", "N [denominator]")]
     assert unchecked["note"].null_count() == 0
 
 
@@ -91,13 +89,19 @@ def test_comparison_script_on_demo_tables(outputs, tmp_path, capsys):
 # ------------------------------------------------------------------ tiny frames
 def tiny_cases(rows: list[dict]) -> pl.DataFrame:
     """Case frame with every canonical column; unspecified values null."""
-    schema = {"unit": pl.String, "client": pl.String, "handler": pl.String,
-              **dict(codebook.case_schema()), "survey_suggestions": pl.String}
+    schema = {
+        "unit": pl.String,
+        "client": pl.String,
+        "handler": pl.String,
+        **dict(codebook.case_schema()),
+        "survey_suggestions": pl.String,
+    }
     full = []
     for i, row in enumerate(rows):
-        base = {name: None for name in schema}
-        base.update(unit="u", client=f"K{i}", handler="H1", opened=dt.date(2023, 1, 1), municipality="X",
-                    service_type=1)
+        base = dict.fromkeys(schema)
+        base.update(
+            unit="u", client=f"K{i}", handler="H1", opened=dt.date(2023, 1, 1), municipality="X", service_type=1
+        )
         base.update(row)
         full.append(base)
     return calibration.with_case_id(pl.DataFrame(full, schema=schema))
@@ -107,17 +111,24 @@ def tiny_risk(rows: list[tuple[str, int]]) -> pl.DataFrame:
     """(client, instrument) assessments on the tiny cases."""
     d = dt.date(2023, 1, 1)
     frame = pl.DataFrame(
-        {"unit": ["u"] * len(rows), "client": [c for c, _ in rows], "opened": [d] * len(rows),
-         "position": list(range(1, len(rows) + 1)), "date": [d] * len(rows),
-         "instrument": [k for _, k in rows], "rating": [None] * len(rows)},
-        schema={"unit": pl.String, "client": pl.String, "opened": pl.Date, **dict(codebook.risk_schema())})
+        {
+            "unit": ["u"] * len(rows),
+            "client": [c for c, _ in rows],
+            "opened": [d] * len(rows),
+            "position": list(range(1, len(rows) + 1)),
+            "date": [d] * len(rows),
+            "instrument": [k for _, k in rows],
+            "rating": [None] * len(rows),
+        },
+        schema={"unit": pl.String, "client": pl.String, "opened": pl.Date, **dict(codebook.risk_schema())},
+    )
     return calibration.with_case_id(frame)
 
 
 def test_case_id_from_unit_client_opened():
     cases = tiny_cases([{}, {}])
     assert cases["case_id"].to_list() == ["u|K0|2023-01-01", "u|K1|2023-01-01"]
-    assert calibration.with_case_id(cases).equals(cases)      # an existing case_id is kept
+    assert calibration.with_case_id(cases).equals(cases)  # an existing case_id is kept
 
 
 def test_own_values_initiative_codes_and_instrument_union():

@@ -20,10 +20,12 @@ def test_the_client_key_of_a_fixed_key_and_client_is_pinned():
 
 
 def test_the_case_id_of_a_fixed_unit_client_and_date_is_pinned():
-    frame = pl.DataFrame({
-        "unit_slug": ["arboga"],
-        "client_key": pseudonymise(pl.Series(["K0001"]), KEY),
-        "opened": [dt.date(2022, 3, 14)],
-    })
+    frame = pl.DataFrame(
+        {
+            "unit_slug": ["arboga"],
+            "client_key": pseudonymise(pl.Series(["K0001"]), KEY),
+            "opened": [dt.date(2022, 3, 14)],
+        }
+    )
     got = frame.select(case_id_expr(pl.col("unit_slug"), pl.col("client_key"), pl.col("opened"))).item()
     assert got == CASE_ID

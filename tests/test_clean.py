@@ -2,8 +2,8 @@
 
 The helpers at the top (raw_frame, meta_for, key, PERIOD, ROUND) are shared with
 test_compile.py and test_quality.py."""
-from __future__ import annotations
 
+from __future__ import annotations
 
 import datetime as dt
 import hashlib
@@ -54,7 +54,7 @@ def raw_frame(*rows: dict, first_row: int = 2, defaults: bool = True) -> pl.Data
     schema = raw_schema()
     records = []
     for i, r in enumerate(rows):
-        rec = {c: None for c in schema.names()}
+        rec = dict.fromkeys(schema.names())
         if defaults:
             rec.update(DEFAULT_ROW)
         rec.update(r)
@@ -108,6 +108,7 @@ from hypothesis import HealthCheck, given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 from polars.testing import assert_frame_equal, assert_series_equal  # noqa: E402
 
+from kvinnofrid.spec.rules import ISSUE_SCHEMA, RULES, row_rules  # noqa: E402
 from kvinnofrid.stages.clean import (  # noqa: E402
     EXCLUDED_SCHEMA,
     ROW_RULE_VARIABLE,
@@ -118,7 +119,6 @@ from kvinnofrid.stages.clean import (  # noqa: E402
     parse_age_expr,
     parse_date_expr,
 )
-from kvinnofrid.spec.rules import ISSUE_SCHEMA, RULES, row_rules  # noqa: E402
 
 
 def run(*rows: dict, meta: dict | None = None, **kw) -> CleanResult:
@@ -145,11 +145,19 @@ def assert_accounts(result: CleanResult, used: int, excluded: int, quarantined: 
 
 def test_clean_output_schemas():
     r = run({})
-    expected = pl.Schema({
-        "unit": pl.String(), "round": pl.Date(), "file": pl.String(), "row": pl.Int32(),
-        "client_key": pl.String(), "handler_key": pl.String(), **dict(codebook.case_schema()),
-        "comments": pl.Int16(), "has_suggestion": pl.Boolean(),
-    })
+    expected = pl.Schema(
+        {
+            "unit": pl.String(),
+            "round": pl.Date(),
+            "file": pl.String(),
+            "row": pl.Int32(),
+            "client_key": pl.String(),
+            "handler_key": pl.String(),
+            **dict(codebook.case_schema()),
+            "comments": pl.Int16(),
+            "has_suggestion": pl.Boolean(),
+        }
+    )
     assert r.used.schema == expected
     assert r.excluded.schema == EXCLUDED_SCHEMA
     assert r.issues.schema == ISSUE_SCHEMA
@@ -160,12 +168,19 @@ def test_clean_output_schemas():
     row = r.used.row(0, named=True)
     assert (row["unit"], row["round"], row["file"], row["row"]) == ("Sigtuna", ROUND, "2022-10-01/sigtuna.csv", 2)
     assert (row["service_type"], row["municipality"], row["opened"], row["sex"], row["age"]) == (
-        1, "Sigtuna", dt.date(2022, 3, 5), 1, 34)
+        1,
+        "Sigtuna",
+        dt.date(2022, 3, 5),
+        1,
+        34,
+    )
 
 
 def test_missing_variable_columns_become_null():
-    raw = pl.DataFrame({"row": [2], "client_key": [key("a")], "opened": ["2022-02-02"]},
-                       schema={"row": pl.Int32, "client_key": pl.String, "opened": pl.String})
+    raw = pl.DataFrame(
+        {"row": [2], "client_key": [key("a")], "opened": ["2022-02-02"]},
+        schema={"row": pl.Int32, "client_key": pl.String, "opened": pl.String},
+    )
     r = clean_file(raw, meta_for(raw), PERIOD, ROUND)
     assert r.used.height == 1
     assert r.used["sex"].to_list() == [None]
@@ -180,8 +195,12 @@ def test_raw_without_row_column_is_a_contract_error():
 
 def test_write_and_read_round_trip(tmp_path):
     raw = raw_frame({}, {"client_key": None})
-    meta = meta_for(raw, issues=[{"file": "x", "row": None, "column": "Egen", "variable": None,
-                                  "rule": "local_variable", "value": None}])
+    meta = meta_for(
+        raw,
+        issues=[
+            {"file": "x", "row": None, "column": "Egen", "variable": None, "rule": "local_variable", "value": None}
+        ],
+    )
     r = clean_file(raw, meta, PERIOD, ROUND)
     paths = {name: tmp_path / "sub" / f"s.{name}" for name in ("cases", "risk", "rejected", "issues", "report")}
     r.write(**paths, meta=meta)
@@ -265,14 +284,23 @@ def test_age_above_110_sets_age_missing():
     assert_accounts(r, 2, 0, 0)
     assert used_value(r, "age", 2) is None and used_value(r, "age", 3) == 110
     issue = issues_of(r, "age_above_110")
-    assert issue.select("row", "column", "variable", "value").rows() == [(2, "Ålder/uppskattad ålder (15)", "age", "111")]
+    assert issue.select("row", "column", "variable", "value").rows() == [
+        (2, "Ålder/uppskattad ålder (15)", "age", "111")
+    ]
 
 
-@pytest.mark.parametrize(("text", "shown"), [
-    ("trettiofyra", "(text med 11 tecken)"), ("34 35", "(tal med 4 siffror)"), ("-", "-"),
-    ("3 4 år", "(text med 6 tecken)"), ("40-30", "(text med 5 tecken)"), ("x34", "(text med 3 tecken)"),
-    ("34,5", "34,5"),
-])
+@pytest.mark.parametrize(
+    ("text", "shown"),
+    [
+        ("trettiofyra", "(text med 11 tecken)"),
+        ("34 35", "(tal med 4 siffror)"),
+        ("-", "-"),
+        ("3 4 år", "(text med 6 tecken)"),
+        ("40-30", "(text med 5 tecken)"),
+        ("x34", "(text med 3 tecken)"),
+        ("34,5", "34,5"),
+    ],
+)
 def test_age_not_a_number_sets_age_missing(text, shown):
     r = run({"age": text})
     assert_accounts(r, 1, 0, 0)
@@ -294,12 +322,16 @@ def test_invalid_date_sets_field_missing(column):
 
 
 def test_closing_date_before_opening():
-    r = run({"opened": "2022-03-05", "closed": "2022-03-04"}, {"client_key": "b", "opened": "2022-03-05", "closed": "2022-03-05"})
+    r = run(
+        {"opened": "2022-03-05", "closed": "2022-03-04"},
+        {"client_key": "b", "opened": "2022-03-05", "closed": "2022-03-05"},
+    )
     assert used_value(r, "closed", 2) is None
     assert used_value(r, "closed", 3) == dt.date(2022, 3, 5)  # same day: 1 day long, valid
     issue = issues_of(r, "closing_date_before_opening")
     assert issue.select("row", "column", "variable", "value").rows() == [
-        (2, "Datum för när ärendet avslutats (256)", "closed", "2022-03-04")]
+        (2, "Datum för när ärendet avslutats (256)", "closed", "2022-03-04")
+    ]
     assert_accounts(r, 2, 0, 0)
 
 
@@ -332,7 +364,9 @@ def test_unknown_value_multi_token_keeps_the_valid_tokens():
     assert used_value(r, "interventions").to_list() == [1]
     issue = issues_of(r, "unknown_value")
     assert issue.select("row", "variable", "value").rows() == [
-        (2, "interventions", "(text med 16 tecken)"), (2, "interventions", "99")]
+        (2, "interventions", "(text med 16 tecken)"),
+        (2, "interventions", "99"),
+    ]
 
 
 def test_only_unknown_multi_tokens_give_null():
@@ -342,14 +376,17 @@ def test_only_unknown_multi_tokens_give_null():
 
 
 def test_risk_rating_out_of_range():
-    r = run({"risk_1_instrument": "SARA", "risk_1_rating": "11",
-             "risk_2_instrument": "1", "risk_2_rating": "0"},
-            {"client_key": "b", "risk_1_rating": "tio"},
-            {"client_key": "c", "risk_1_rating": "10", "risk_2_rating": "1"})
+    r = run(
+        {"risk_1_instrument": "SARA", "risk_1_rating": "11", "risk_2_instrument": "1", "risk_2_rating": "0"},
+        {"client_key": "b", "risk_1_rating": "tio"},
+        {"client_key": "c", "risk_1_rating": "10", "risk_2_rating": "1"},
+    )
     assert r.risk.select("client_key", "position", "instrument", "rating").rows() == [
-        (key("klient-1"), 1, 2, None), (key("klient-1"), 2, 1, None),
+        (key("klient-1"), 1, 2, None),
+        (key("klient-1"), 2, 1, None),
         (key("b"), 1, None, None),
-        (key("c"), 1, None, 10), (key("c"), 2, None, 1),
+        (key("c"), 1, None, 10),
+        (key("c"), 2, None, 1),
     ]
     issue = issues_of(r, "risk_rating_out_of_range")
     assert issue.select("row", "column", "variable", "value").rows() == [
@@ -360,13 +397,25 @@ def test_risk_rating_out_of_range():
 
 
 def test_risk_groups_parse_and_empty_group_is_no_assessment():
-    r = run({"risk_1_date": "2022-03-06", "risk_1_instrument": "3. Patriark", "risk_1_rating": "7",
-             "risk_2_date": "2022-05-01"})  # a date alone is no assessment
+    r = run(
+        {
+            "risk_1_date": "2022-03-06",
+            "risk_1_instrument": "3. Patriark",
+            "risk_1_rating": "7",
+            "risk_2_date": "2022-05-01",
+        }
+    )  # a date alone is no assessment
     assert_frame_equal(
         r.risk,
         pl.DataFrame(
-            {"client_key": [key("klient-1")], "opened": [dt.date(2022, 3, 5)], "position": [1],
-             "date": [dt.date(2022, 3, 6)], "instrument": [3], "rating": [7]},
+            {
+                "client_key": [key("klient-1")],
+                "opened": [dt.date(2022, 3, 5)],
+                "position": [1],
+                "date": [dt.date(2022, 3, 6)],
+                "instrument": [3],
+                "rating": [7],
+            },
             schema=r.risk.schema,
         ),
     )
@@ -386,9 +435,11 @@ def test_risk_of_set_aside_rows_is_dropped():
 
 
 def test_survey_answers_on_open_case_is_a_warning():
-    r = run({"survey_change": "Förbättrats mycket"},
-            {"client_key": "b", "survey_positive": "Ja", "closed": "2022-06-01"},
-            {"client_key": "c", "survey_positive": "Ja", "closed": "2022-01-01"})  # closed < opened -> open
+    r = run(
+        {"survey_change": "Förbättrats mycket"},
+        {"client_key": "b", "survey_positive": "Ja", "closed": "2022-06-01"},
+        {"client_key": "c", "survey_positive": "Ja", "closed": "2022-01-01"},
+    )  # closed < opened -> open
     assert_accounts(r, 3, 0, 0)
     assert used_value(r, "survey_change") == 1  # kept
     assert issues_of(r, "survey_answers_on_open_case")["row"].to_list() == [2, 4]
@@ -403,8 +454,14 @@ def test_goal_followup_without_closing_date_is_a_warning():
 
 def test_ingest_issues_pass_through():
     raw = raw_frame({})
-    local = {"file": "2022-10-01/sigtuna.csv", "row": None, "column": "Egen kolumn", "variable": None,
-             "rule": "local_variable", "value": None}
+    local = {
+        "file": "2022-10-01/sigtuna.csv",
+        "row": None,
+        "column": "Egen kolumn",
+        "variable": None,
+        "rule": "local_variable",
+        "value": None,
+    }
     r = clean_file(raw, meta_for(raw, issues=[local]), PERIOD, ROUND)
     assert r.counts["local_variable"] == 1
     assert issues_of(r, "local_variable")["column"].to_list() == ["Egen kolumn"]
@@ -426,8 +483,10 @@ def test_duplicate_and_under_18_is_counted_once_as_duplicate():
 
 
 def test_key_missing_before_period_and_period_before_age():
-    r = run({"client_key": None, "opened": "2020-01-01", "age": "12"},
-            {"client_key": "b", "opened": "2020-01-01", "age": "12"})
+    r = run(
+        {"client_key": None, "opened": "2020-01-01", "age": "12"},
+        {"client_key": "b", "opened": "2020-01-01", "age": "12"},
+    )
     assert r.excluded.select("row", "rule").rows() == [(2, "case_key_missing"), (3, "opened_outside_period")]
     assert sum(r.counts[n] for n in ("case_key_missing", "opened_outside_period", "age_under_18")) == 2
 
@@ -436,11 +495,21 @@ def test_row_rules_and_their_outcomes_come_from_the_vocabulary():
     # clean has one step (and one issue location) per row rule of the vocabulary, and
     # counts a set-aside row as quarantined exactly when the vocabulary says so
     assert tuple(ROW_RULE_VARIABLE) == row_rules()
-    assert row_rules() == ("row_has_extra_fields", "case_key_missing", "duplicate_case_key",
-                           "opened_outside_period", "age_under_18")
-    r = run({"client_key": None}, {"client_key": "a"}, {"client_key": "a"},
-            {"client_key": "b", "opened": "2020-01-01"}, {"client_key": "c", "age": "12"},
-            {"client_key": "d", "extra_fields": True})
+    assert row_rules() == (
+        "row_has_extra_fields",
+        "case_key_missing",
+        "duplicate_case_key",
+        "opened_outside_period",
+        "age_under_18",
+    )
+    r = run(
+        {"client_key": None},
+        {"client_key": "a"},
+        {"client_key": "a"},
+        {"client_key": "b", "opened": "2020-01-01"},
+        {"client_key": "c", "age": "12"},
+        {"client_key": "d", "extra_fields": True},
+    )
     quarantined = sum(1 for rule in r.excluded["rule"] if RULES[rule].outcome == "quarantine")
     assert (r.counts["rows_quarantined"], r.counts["rows_excluded"]) == (quarantined, r.excluded.height - quarantined)
     assert set(r.excluded["rule"]) == set(row_rules())
@@ -470,13 +539,26 @@ def test_accounting_error_names_file_and_counts():
 @pytest.mark.parametrize(
     "variable, text, code",
     [
-        ("sex", "2", 2), ("sex", "Man", 2), ("sex", "man", 2), ("sex", " MAN ", 2),
-        ("sex", "2. Man", 2), ("sex", "2 - Man", 2), ("sex", "2 Man", 2), ("sex", "2.Man", 2),
-        ("sex", "2 – Man", 2), ("sex", "2: man", 2), ("sex", "1. Kvinna", 1),
-        ("origin", "Vet ej", 5), ("origin", "vet inte", 5), ("origin", "5. Vet ej", 5), ("origin", "VET  INTE", 5),
-        ("origin", "Fodd utanfor Europa", 4), ("origin", "4 - Född utanför Europa", 4),
+        ("sex", "2", 2),
+        ("sex", "Man", 2),
+        ("sex", "man", 2),
+        ("sex", " MAN ", 2),
+        ("sex", "2. Man", 2),
+        ("sex", "2 - Man", 2),
+        ("sex", "2 Man", 2),
+        ("sex", "2.Man", 2),
+        ("sex", "2 – Man", 2),
+        ("sex", "2: man", 2),
+        ("sex", "1. Kvinna", 1),
+        ("origin", "Vet ej", 5),
+        ("origin", "vet inte", 5),
+        ("origin", "5. Vet ej", 5),
+        ("origin", "VET  INTE", 5),
+        ("origin", "Fodd utanfor Europa", 4),
+        ("origin", "4 - Född utanför Europa", 4),
         ("origin", "född i sverige, med minst en förälder född i sverige", 1),
-        ("honour_violence", "Vet ej", 3), ("service_type", "Både myndighet och utförare", 3),
+        ("honour_violence", "Vet ej", 3),
+        ("service_type", "Både myndighet och utförare", 3),
         ("service_type", "Bade myndighet och utforare", 3),
         ("goal_followup", "Positiv förändring och målet uppnått (mål uppfyllda)", 1),
         ("closing_reason", "7 Andra orsaker", 7),
@@ -555,9 +637,26 @@ def test_excel_serial_opened_is_a_valid_key():
 @pytest.mark.parametrize(
     "text, expected",
     [
-        ("34", 34), (" 34 ", 34), ("34 år", 34), ("34år", 34), ("ca 34", 34), ("ca. 34", 34),
-        ("Cirka 34", 34), ("34?", 34), ("34 ?", 34), ("30-35", 32), ("30 - 35", 32), ("30–35", 32),
-        ("30-31", 30), ("34 ar", 34), ("34.0", 34), ("CA 34 ÅR", 34), ("abc", None), ("", None), ("3 4", None), ("35-30", None),
+        ("34", 34),
+        (" 34 ", 34),
+        ("34 år", 34),
+        ("34år", 34),
+        ("ca 34", 34),
+        ("ca. 34", 34),
+        ("Cirka 34", 34),
+        ("34?", 34),
+        ("34 ?", 34),
+        ("30-35", 32),
+        ("30 - 35", 32),
+        ("30–35", 32),
+        ("30-31", 30),
+        ("34 ar", 34),
+        ("34.0", 34),
+        ("CA 34 ÅR", 34),
+        ("abc", None),
+        ("", None),
+        ("3 4", None),
+        ("35-30", None),
     ],
 )
 def test_age_forms(text, expected):
@@ -595,19 +694,21 @@ def raw_rows(draw):
     clients = st.sampled_from(["a", "b", "c", None])
     rows = []
     for _ in range(n):
-        rows.append({
-            "client_key": draw(clients),
-            "opened": draw(st.sampled_from(_GOOD_DATES + _BAD_DATES) | st.text(max_size=12)),
-            "age": draw(st.sampled_from(_AGES) | st.text(max_size=6)),
-            "sex": draw(st.sampled_from(_SINGLE) | st.text(max_size=5)),
-            "closed": draw(st.sampled_from(_GOOD_DATES + _BAD_DATES)),
-            "goal_followup": draw(st.sampled_from(_SINGLE)),
-            "survey_change": draw(st.sampled_from(_SINGLE)),
-            "interventions": draw(st.sampled_from(_MULTI) | st.lists(st.text(max_size=5), max_size=3)),
-            "risk_1_instrument": draw(st.sampled_from(_SINGLE)),
-            "risk_1_rating": draw(st.sampled_from(_RATINGS)),
-            "risk_1_date": draw(st.sampled_from(_GOOD_DATES + _BAD_DATES)),
-        })
+        rows.append(
+            {
+                "client_key": draw(clients),
+                "opened": draw(st.sampled_from(_GOOD_DATES + _BAD_DATES) | st.text(max_size=12)),
+                "age": draw(st.sampled_from(_AGES) | st.text(max_size=6)),
+                "sex": draw(st.sampled_from(_SINGLE) | st.text(max_size=5)),
+                "closed": draw(st.sampled_from(_GOOD_DATES + _BAD_DATES)),
+                "goal_followup": draw(st.sampled_from(_SINGLE)),
+                "survey_change": draw(st.sampled_from(_SINGLE)),
+                "interventions": draw(st.sampled_from(_MULTI) | st.lists(st.text(max_size=5), max_size=3)),
+                "risk_1_instrument": draw(st.sampled_from(_SINGLE)),
+                "risk_1_rating": draw(st.sampled_from(_RATINGS)),
+                "risk_1_date": draw(st.sampled_from(_GOOD_DATES + _BAD_DATES)),
+            }
+        )
     return rows
 
 

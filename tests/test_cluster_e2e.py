@@ -28,7 +28,7 @@ pytestmark = pytest.mark.e2e
 
 PROFILE = ROOT / "workflow" / "profiles" / "slurm"
 CLUSTER = ROOT / "tests" / "cluster"
-UNIT, LAN = "arboga", "kalmar-lan"   # as tests/test_unit_report.py: a small unit, a län of two units
+UNIT, LAN = "arboga", "kalmar-lan"  # as tests/test_unit_report.py: a small unit, a län of two units
 
 
 def _env(state: Path) -> dict[str, str]:
@@ -37,18 +37,37 @@ def _env(state: Path) -> dict[str, str]:
     return env
 
 
-def run_on_cluster(workdir: Path, state: Path, *targets: str, configfile: Path = TINY_CONFIG,
-                   extra: tuple[str, ...] = ()) -> str:
+def run_on_cluster(
+    workdir: Path, state: Path, *targets: str, configfile: Path = TINY_CONFIG, extra: tuple[str, ...] = ()
+) -> str:
     """Snakemake with the cluster-generic executor and the local submit/status scripts;
     its log (stdout and stderr). Fails the test when Snakemake fails."""
     workdir.mkdir(parents=True, exist_ok=True)
     command = [
-        sys.executable, "-m", "snakemake", "--snakefile", str(ROOT / "Snakefile"), "--directory", str(workdir),
-        "--configfile", str(configfile), *extra,
-        "--executor", "cluster-generic",
-        "--cluster-generic-submit-cmd", f"{sys.executable} {CLUSTER / 'submit.py'}",
-        "--cluster-generic-status-cmd", f"{sys.executable} {CLUSTER / 'status.py'}",
-        "--jobs", "2", "--latency-wait", "30", "--seconds-between-status-checks", "1", "--", *targets,
+        sys.executable,
+        "-m",
+        "snakemake",
+        "--snakefile",
+        str(ROOT / "Snakefile"),
+        "--directory",
+        str(workdir),
+        "--configfile",
+        str(configfile),
+        *extra,
+        "--executor",
+        "cluster-generic",
+        "--cluster-generic-submit-cmd",
+        f"{sys.executable} {CLUSTER / 'submit.py'}",
+        "--cluster-generic-status-cmd",
+        f"{sys.executable} {CLUSTER / 'status.py'}",
+        "--jobs",
+        "2",
+        "--latency-wait",
+        "30",
+        "--seconds-between-status-checks",
+        "1",
+        "--",
+        *targets,
     ]
     log = workdir.parent / f"{workdir.name}.log"
     with log.open("w") as out:  # a file, not a pipe
@@ -88,8 +107,17 @@ def test_every_rule_of_the_default_target_runs_as_a_submitted_job_with_the_local
     log = run_on_cluster(tmp_path / "work", state, "all")
     planned = job_stats(log)
     submitted = submitted_jobs(log)
-    assert {"clean", "compile", "quality", "tables", "figures", "report_text", "render_report",
-            "kolada", "trend"} <= set(planned)
+    assert {
+        "clean",
+        "compile",
+        "quality",
+        "tables",
+        "figures",
+        "report_text",
+        "render_report",
+        "kolada",
+        "trend",
+    } <= set(planned)
     assert submitted == Counter(planned), "every planned job was submitted, none ran inside Snakemake"
     assert_every_job_ran_and_succeeded_as_its_own_process(state, submitted)
     local, cluster = tree_of(tiny_run.results), tree_of(tmp_path / "work" / "results")
@@ -107,8 +135,13 @@ def test_the_unit_reports_checkpoint_and_its_jobs_run_as_submitted_jobs(pipeline
     targets = [f"results/kommuner/{slug}.{ext}" for slug in (UNIT, LAN) for ext in ("html", "pdf")]
     cluster = pipeline_run.copy_to(tmp_path / "cluster")
     state = tmp_path / "jobs"
-    log = run_on_cluster(cluster.workdir, state, *targets, configfile=ROOT / "config.yaml",
-                         extra=("--config", f"data_raw={ROOT / 'data-raw'}"))
+    log = run_on_cluster(
+        cluster.workdir,
+        state,
+        *targets,
+        configfile=ROOT / "config.yaml",
+        extra=("--config", f"data_raw={ROOT / 'data-raw'}"),
+    )
     submitted = submitted_jobs(log)
     assert submitted == Counter({"unit_tables": 1, "unit_report": 2})
     assert_every_job_ran_and_succeeded_as_its_own_process(state, submitted)
@@ -116,14 +149,30 @@ def test_the_unit_reports_checkpoint_and_its_jobs_run_as_submitted_jobs(pipeline
     run_snakemake(local.workdir, "--", *targets)
     for target in targets:
         assert (cluster.workdir / target).read_bytes() == (local.workdir / target).read_bytes(), target
-    assert (cluster.interim / "kommuner" / "tables.parquet").read_bytes() == \
-        (local.interim / "kommuner" / "tables.parquet").read_bytes()
+    assert (cluster.interim / "kommuner" / "tables.parquet").read_bytes() == (
+        local.interim / "kommuner" / "tables.parquet"
+    ).read_bytes()
 
 
 def _dry_run(workdir: Path, *options: str) -> str:
-    command = [sys.executable, "-m", "snakemake", "--snakefile", str(ROOT / "Snakefile"), "--directory",
-               str(workdir), "--configfile", str(ROOT / "config.yaml"), "--config", f"data_raw={ROOT / 'data-raw'}",
-               "-n", *options, "--", "all", "kommuner"]
+    command = [
+        sys.executable,
+        "-m",
+        "snakemake",
+        "--snakefile",
+        str(ROOT / "Snakefile"),
+        "--directory",
+        str(workdir),
+        "--configfile",
+        str(ROOT / "config.yaml"),
+        "--config",
+        f"data_raw={ROOT / 'data-raw'}",
+        "-n",
+        *options,
+        "--",
+        "all",
+        "kommuner",
+    ]
     done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, env=_env(workdir / "jobs"))
     assert done.returncode == 0, done.stderr[-3000:]
     return done.stdout + done.stderr
@@ -153,7 +202,7 @@ def test_the_slurm_profile_plans_every_rule_with_its_measured_resources(tmp_path
     planned = job_stats(slurm)
     assert planned == job_stats(local), "the profile plans the same jobs as a local run"
     assert {"clean", "compile", "render_report", "kolada", "unit_tables"} <= set(planned)
-    rules = set(planned) | {"unit_reports", "unit_workbooks"}   # planned once the checkpoint has run
+    rules = set(planned) | {"unit_reports", "unit_workbooks"}  # planned once the checkpoint has run
     assert rules <= set(profile["set-resources"]), "every rule has resources measured for it"
     shown = planned_resources(slurm)
     for rule in planned:

@@ -10,19 +10,20 @@ import yaml
 from kvinnofrid.spec import codebook
 from kvinnofrid.spec.codebook import CodebookError, from_mapping, load, normalise
 
-REFERENCE = yaml.safe_load(
-    (Path(__file__).parent / "reference" / "variables.yaml").read_text(encoding="utf-8")
-)
-RAW = yaml.safe_load(
-    (Path(codebook.__file__).parent / "codebook.yaml").read_text(encoding="utf-8")
-)
+REFERENCE = yaml.safe_load((Path(__file__).parent / "reference" / "variables.yaml").read_text(encoding="utf-8"))
+RAW = yaml.safe_load((Path(codebook.__file__).parent / "codebook.yaml").read_text(encoding="utf-8"))
 
 
 def _as_reference(var: codebook.Variable) -> dict:
     """A codebook variable in the layout of tests/reference/variables.yaml."""
     entry = {
-        "suv": var.suv, "label": var.label, "phase": var.phase, "kind": var.kind,
-        "personal": var.personal, "project_added": var.project_added, "comment": var.comment,
+        "suv": var.suv,
+        "label": var.label,
+        "phase": var.phase,
+        "kind": var.kind,
+        "personal": var.personal,
+        "project_added": var.project_added,
+        "comment": var.comment,
     }
     if var.options:
         entry["options"] = [

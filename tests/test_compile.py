@@ -30,7 +30,7 @@ def test_latest_round_is_compiled():
         cleaned_file("2022-06-01/sigtuna.csv", R1, {"client_key": "a", "sex": "Kvinna"}),
         cleaned_file("2022-10-01/sigtuna.xlsx", R2, {"client_key": "a", "sex": "Man"}, {"client_key": "b"}),
     ]
-    cases, risk, warnings = compile_cases(files, cutoff=R2)
+    cases, _risk, warnings = compile_cases(files, cutoff=R2)
     assert cases["round"].unique().to_list() == [R2]
     assert cases.height == 2
     assert sorted(cases["sex"].to_list()) == [1, 2]
@@ -63,14 +63,19 @@ def test_unit_that_skipped_the_last_round_uses_its_earlier_round():
 
 def test_vanished_case_is_a_warning_without_key():
     files = [
-        cleaned_file("2022-06-01/sigtuna.csv", R1,
-                     {"client_key": "a", "opened": "2022-02-01"}, {"client_key": "gone", "opened": "2022-03-05"}),
+        cleaned_file(
+            "2022-06-01/sigtuna.csv",
+            R1,
+            {"client_key": "a", "opened": "2022-02-01"},
+            {"client_key": "gone", "opened": "2022-03-05"},
+        ),
         cleaned_file("2022-10-01/sigtuna.csv", R2, {"client_key": "a", "opened": "2022-02-01"}),
     ]
     cases, _, warnings = compile_cases(files, cutoff=R2)
     assert cases.height == 1
     assert warnings.select("unit", "round", "file", "row", "rule", "value").rows() == [
-        ("Sigtuna", R2, "2022-06-01/sigtuna.csv", 3, "case_missing_from_later_export", "2022-03-05")]
+        ("Sigtuna", R2, "2022-06-01/sigtuna.csv", 3, "case_missing_from_later_export", "2022-03-05")
+    ]
     text = str(warnings.rows())
     assert key("gone") not in text and "case_id" not in warnings.columns
 
@@ -114,16 +119,28 @@ def test_municipality_with_several_service_types_gets_the_label():
     }
     cases, _, _ = compile_cases(files, cutoff=R3)
     assert sorted(cases["unit"].unique().to_list()) == [
-        "Göteborg, Örgryte-Härlanda", "Håbo", "Sigtuna (Myndighet)", "Sigtuna (Utförare)"]
+        "Göteborg, Örgryte-Härlanda",
+        "Håbo",
+        "Sigtuna (Myndighet)",
+        "Sigtuna (Utförare)",
+    ]
     # Sigtuna (Myndighet) is compiled from its latest round, r2
     assert cases.filter(pl.col("unit") == "Sigtuna (Myndighet)")["round"].to_list() == [R2]
 
 
-@pytest.mark.parametrize("text, slug", [
-    ("Sigtuna (Myndighet)", "sigtuna-myndighet"), ("Håbo", "habo"), ("Älvsbyn", "alvsbyn"),
-    ("Örebro", "orebro"), ("Malmö – Söder", "malmo-soder"), ("Skellefteå (Utförare)", "skelleftea-utforare"),
-    ("Bjärnå", "bjarna"), ("Café Ödåkra", "cafe-odakra"),
-])
+@pytest.mark.parametrize(
+    "text, slug",
+    [
+        ("Sigtuna (Myndighet)", "sigtuna-myndighet"),
+        ("Håbo", "habo"),
+        ("Älvsbyn", "alvsbyn"),
+        ("Örebro", "orebro"),
+        ("Malmö – Söder", "malmo-soder"),
+        ("Skellefteå (Utförare)", "skelleftea-utforare"),
+        ("Bjärnå", "bjarna"),
+        ("Café Ödåkra", "cafe-odakra"),
+    ],
+)
 def test_slugify(text, slug):
     assert slugify(text) == slug
     assert re.fullmatch(r"[a-z0-9]+(-[a-z0-9]+)*", slug)
@@ -145,12 +162,17 @@ def test_case_id_is_a_stable_hash_without_the_key():
 
 def test_cases_are_sorted_deterministically():
     files = [
-        cleaned_file("r1/s.csv", R1, {"client_key": "b", "opened": "2022-05-01"}, {"client_key": "a", "opened": "2022-02-01"}),
+        cleaned_file(
+            "r1/s.csv", R1, {"client_key": "b", "opened": "2022-05-01"}, {"client_key": "a", "opened": "2022-02-01"}
+        ),
         cleaned_file("r1/h.csv", R1, {"client_key": "c"}, municipality="Håbo"),
     ]
     cases, _, _ = compile_cases(files, cutoff=R1)
     assert cases.select("unit", "opened").rows() == [
-        ("Håbo", dt.date(2022, 3, 5)), ("Sigtuna", dt.date(2022, 2, 1)), ("Sigtuna", dt.date(2022, 5, 1))]
+        ("Håbo", dt.date(2022, 3, 5)),
+        ("Sigtuna", dt.date(2022, 2, 1)),
+        ("Sigtuna", dt.date(2022, 5, 1)),
+    ]
 
 
 def test_risk_table_follows_the_compiled_round():
@@ -194,8 +216,11 @@ def test_habo_and_haabo_are_two_units_with_two_slugs():
     ]
     units = assign_units(files)
     got = {r["file"]: (r["unit"], r["unit_slug"]) for r in units.iter_rows(named=True)}
-    assert got == {"r1/habo.csv": ("Habo", "habo"), "r1/haabo.csv": ("Håbo", "haabo"),
-                   "r2/haabo.csv": ("Håbo", "haabo")}   # display: the spelling of the latest file
+    assert got == {
+        "r1/habo.csv": ("Habo", "habo"),
+        "r1/haabo.csv": ("Håbo", "haabo"),
+        "r2/haabo.csv": ("Håbo", "haabo"),
+    }  # display: the spelling of the latest file
     cases, _, _ = compile_cases(files, cutoff=R2)
     assert cases.group_by("unit").len().sort("unit").rows() == [("Habo", 1), ("Håbo", 2)]
 
@@ -212,7 +237,8 @@ def test_a_unit_that_writes_its_name_differently_between_rounds_stays_one_unit()
     assert cases.group_by("unit").len().sort("unit").rows() == [("Enskede-Årsta-Vantör", 1), ("Sigtuna", 2)]
     # the case of round 1 is in round 2: nothing vanished, nothing doubled; the old spelling is told
     assert warnings.select("unit", "round", "file", "column", "rule").rows() == [
-        ("Sigtuna", R1, "r1/s.csv", "Kommun/stadsdel (2)", "unit_name_changed")]
+        ("Sigtuna", R1, "r1/s.csv", "Kommun/stadsdel (2)", "unit_name_changed")
+    ]
 
 
 def test_a_municipality_missing_from_the_register_is_a_warning_and_its_cases_are_kept():
@@ -220,14 +246,19 @@ def test_a_municipality_missing_from_the_register_is_a_warning_and_its_cases_are
     cases, _, warnings = compile_cases(files, cutoff=R1)
     assert cases["unit"].to_list() == ["Ankeborg"]
     assert warnings.select("unit", "file", "row", "rule", "value").rows() == [
-        ("Ankeborg", "r1/x.csv", None, "municipality_not_in_register", None)]
+        ("Ankeborg", "r1/x.csv", None, "municipality_not_in_register", None)
+    ]
 
 
 def test_a_file_whose_rows_name_two_units_is_split_by_the_rows_own_values():
-    rows = [{"client_key": "a", "municipality": "Håbo"}, {"client_key": "b", "municipality": "Habo"},
-            {"client_key": "c", "municipality": "håbo "}, {"client_key": "e", "municipality": "Håbo"},
-            {"client_key": "d", "municipality": None},
-            {"client_key": None, "municipality": "Habo"}]      # quarantined, counted for Habo
+    rows = [
+        {"client_key": "a", "municipality": "Håbo"},
+        {"client_key": "b", "municipality": "Habo"},
+        {"client_key": "c", "municipality": "håbo "},
+        {"client_key": "e", "municipality": "Håbo"},
+        {"client_key": "d", "municipality": None},
+        {"client_key": None, "municipality": "Habo"},
+    ]  # quarantined, counted for Habo
     raw = raw_frame(*rows)
     meta = meta_for(raw, file="r1/blandat.csv", round=R1, municipality="Håbo", service_type=1)
     files = [(meta, clean_file(raw, meta, PERIOD, R1))]
@@ -237,15 +268,22 @@ def test_a_file_whose_rows_name_two_units_is_split_by_the_rows_own_values():
     # a row without Kommun/stadsdel belongs to the file's most common unit
     assert cases.group_by("unit").len().sort("unit").rows() == [("Habo", 1), ("Håbo", 4)]
     assert warnings.filter(pl.col("rule") == "file_holds_several_units").select("unit", "file").sort("unit").rows() == [
-        ("Habo", "r1/blandat.csv"), ("Håbo", "r1/blandat.csv")]
+        ("Habo", "r1/blandat.csv"),
+        ("Håbo", "r1/blandat.csv"),
+    ]
     summary = quality_summary(files, warnings, units=units)
     assert summary.select("unit", "rows_read", "rows_used", "rows_quarantined").sort("unit").rows() == [
-        ("Habo", 2, 1, 1), ("Håbo", 4, 4, 0)]
+        ("Habo", 2, 1, 1),
+        ("Håbo", 4, 4, 0),
+    ]
 
 
 def test_one_municipality_with_two_verksamhet_codes_in_one_file_is_two_units():
-    rows = [{"client_key": "a", "service_type": "Myndighet"}, {"client_key": "b", "service_type": "2"},
-            {"client_key": "c", "service_type": "1"}]
+    rows = [
+        {"client_key": "a", "service_type": "Myndighet"},
+        {"client_key": "b", "service_type": "2"},
+        {"client_key": "c", "service_type": "1"},
+    ]
     raw = raw_frame(*rows)
     meta = meta_for(raw, file="r1/sigtuna.csv", round=R1, municipality="Sigtuna", service_type=1)
     files = [(meta, clean_file(raw, meta, PERIOD, R1))]

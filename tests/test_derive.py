@@ -18,7 +18,7 @@ def make_cases(rows: list[dict]) -> pl.DataFrame:
     schema = {"unit": pl.String, "round": pl.Date, "case_id": pl.String, **codebook.case_schema()}
     full = []
     for i, row in enumerate(rows):
-        base = {name: None for name in schema}
+        base = dict.fromkeys(schema)
         base.update(unit="u1", round=D(2023, 10, 10), case_id=f"c{i + 1}", opened=D(2022, 3, 1))
         base.update(row)
         full.append(base)
@@ -28,8 +28,10 @@ def make_cases(rows: list[dict]) -> pl.DataFrame:
 def make_risk(rows: list[tuple]) -> pl.DataFrame:
     """(case_id, position, date, instrument, rating) → the risk table of unit u1."""
     return pl.DataFrame(
-        [{"unit": "u1", "case_id": c, "position": p, "date": d, "instrument": i, "rating": r}
-         for c, p, d, i, r in rows],
+        [
+            {"unit": "u1", "case_id": c, "position": p, "date": d, "instrument": i, "rating": r}
+            for c, p, d, i, r in rows
+        ],
         schema=RISK_SCHEMA,
     )
 
@@ -44,17 +46,16 @@ def derived(rows, risk=NO_RISK):
 def test_age_group_bounds_and_missing():
     ages = [18, 24, 25, 44, 45, 64, 65, 74, 75, 99, None]
     out = derived([{"age": a} for a in ages])["age_group"].to_list()
-    assert out == ["18–24", "18–24", "25–34", "35–44", "45–54", "55–64", "65–74", "65–74",
-                   "75–", "75–", None]
+    assert out == ["18–24", "18–24", "25–34", "35–44", "45–54", "55–64", "65–74", "65–74", "75–", "75–", None]
 
 
 def test_closed_duration_inclusive_and_invalid():
     opened = D(2022, 3, 1)
     rows = [
-        {"closed": opened},                       # same day -> 1
-        {"closed": D(2022, 3, 2)},                # next day -> 2
-        {"closed": D(2022, 2, 28)},               # before opening -> no duration, still closed
-        {"closed": None},                         # open
+        {"closed": opened},  # same day -> 1
+        {"closed": D(2022, 3, 2)},  # next day -> 2
+        {"closed": D(2022, 2, 28)},  # before opening -> no duration, still closed
+        {"closed": None},  # open
         {"opened": None, "closed": D(2022, 5, 1)},  # opening missing
     ]
     out = derived(rows)
@@ -62,10 +63,19 @@ def test_closed_duration_inclusive_and_invalid():
     assert out["duration_days"].to_list() == [1, 2, None, None, None]
 
 
-@pytest.mark.parametrize("days, label", [
-    (1, "1–90"), (90, "1–90"), (91, "91–180"), (180, "91–180"), (181, "181–270"),
-    (720, "631–720"), (721, "721–"), (5000, "721–"),
-])
+@pytest.mark.parametrize(
+    "days, label",
+    [
+        (1, "1–90"),
+        (90, "1–90"),
+        (91, "91–180"),
+        (180, "91–180"),
+        (181, "181–270"),
+        (720, "631–720"),
+        (721, "721–"),
+        (5000, "721–"),
+    ],
+)
 def test_duration_bin_edges(days, label):
     opened = D(2022, 1, 1)
     out = derived([{"opened": opened, "closed": opened + dt.timedelta(days=days - 1)}])
@@ -80,11 +90,11 @@ def test_duration_bin_labels_come_from_the_codebook():
 
 def test_interventions_count_has_and_housing():
     rows = [
-        {"interventions": None},          # none -> 0
-        {"interventions": [4]},           # 1, no housing
-        {"interventions": [10, 4, 15]},   # 3, housing (10), honour option counted
-        {"interventions": [13]},          # housing (13)
-        {"interventions": []},            # empty list -> 0
+        {"interventions": None},  # none -> 0
+        {"interventions": [4]},  # 1, no housing
+        {"interventions": [10, 4, 15]},  # 3, housing (10), honour option counted
+        {"interventions": [13]},  # housing (13)
+        {"interventions": []},  # empty list -> 0
     ]
     out = derived(rows)
     assert out["n_interventions"].to_list() == [0, 1, 3, 1, 0]
@@ -94,19 +104,19 @@ def test_interventions_count_has_and_housing():
 
 def test_n_partners():
     rows = [
-        {"collaboration": [11]},          # only Ingen samverkan -> 0
-        {"collaboration": None},          # empty -> null
-        {"collaboration": [1, 5, 7]},     # 3
-        {"collaboration": [9]},           # 1
-        {"collaboration": [1, 11]},       # partner plus "none" -> 1
+        {"collaboration": [11]},  # only Ingen samverkan -> 0
+        {"collaboration": None},  # empty -> null
+        {"collaboration": [1, 5, 7]},  # 3
+        {"collaboration": [9]},  # 1
+        {"collaboration": [1, 11]},  # partner plus "none" -> 1
     ]
     assert derived(rows)["n_partners"].to_list() == [0, None, 3, 1, 1]
 
 
 def test_initiative_groups_once_each_in_group_order():
     rows = [
-        {"initiative": [3, 5]},           # both Socialtjänsten -> once
-        {"initiative": [12, 1]},          # Brottsofferjour is Annat; order = group order
+        {"initiative": [3, 5]},  # both Socialtjänsten -> once
+        {"initiative": [12, 1]},  # Brottsofferjour is Annat; order = group order
         {"initiative": None},
         {"initiative": [2, 8, 10, 11, 13]},
     ]
@@ -120,12 +130,14 @@ def test_initiative_groups_once_each_in_group_order():
 
 
 def test_risk_assessed_and_instruments():
-    risk = make_risk([
-        ("c1", 1, D(2022, 3, 2), 1, 5),
-        ("c1", 2, D(2022, 4, 2), 1, 3),
-        ("c2", 1, None, 6, None),        # talk without a method, no rating: still assessed
-        ("c3", 1, None, None, 4),        # instrument missing: assessed, no instrument
-    ])
+    risk = make_risk(
+        [
+            ("c1", 1, D(2022, 3, 2), 1, 5),
+            ("c1", 2, D(2022, 4, 2), 1, 3),
+            ("c2", 1, None, 6, None),  # talk without a method, no rating: still assessed
+            ("c3", 1, None, None, 4),  # instrument missing: assessed, no instrument
+        ]
+    )
     out = derived([{}, {}, {}, {}], risk)
     assert out["risk_assessed"].to_list() == [True, True, True, False]
     assert out["risk_instruments"].to_list() == [[1], [6], None, None]
@@ -134,12 +146,12 @@ def test_risk_assessed_and_instruments():
 def test_top_group_goal_reached_survey_answered():
     closed = D(2022, 6, 1)
     rows = [
-        {"closed": closed, "goal_followup": 1, "survey_change": 1},   # top group
-        {"closed": None, "goal_followup": 1, "survey_change": 1},     # open: not top group
-        {"closed": closed, "goal_followup": 2, "survey_change": 1},   # partly: goal reached
+        {"closed": closed, "goal_followup": 1, "survey_change": 1},  # top group
+        {"closed": None, "goal_followup": 1, "survey_change": 1},  # open: not top group
+        {"closed": closed, "goal_followup": 2, "survey_change": 1},  # partly: goal reached
         {"closed": closed, "goal_followup": 3, "survey_influence": 6},  # Vet inte is an answer
-        {"closed": closed},                                           # nothing
-        {"closed": None, "survey_positive": 1},                       # open: not counted
+        {"closed": closed},  # nothing
+        {"closed": None, "survey_positive": 1},  # open: not counted
     ]
     out = derived(rows)
     assert out["top_group"].to_list() == [True, False, False, False, False, False]
@@ -155,23 +167,25 @@ def test_derive_keeps_rows_and_order():
 
 
 def test_risk_change_orders_by_date_then_position():
-    risk = make_risk([
-        # c1: positions out of date order; first by date = position 2 (rating 8),
-        # last by date = position 1 (rating 3) -> change -5, minskad
-        ("c1", 1, D(2022, 5, 1), 1, 3),
-        ("c1", 2, D(2022, 3, 1), 1, 8),
-        # c2: same date -> position decides: first pos 1 (4), last pos 3 (4) -> oförändrad;
-        # pos 2 has no rating and is ignored; instruments differ
-        ("c2", 3, D(2022, 3, 1), 6, 4),
-        ("c2", 1, D(2022, 3, 1), 1, 4),
-        ("c2", 2, D(2022, 3, 1), 1, None),
-        # c3: one rated assessment only -> left out
-        ("c3", 1, D(2022, 3, 1), 1, 2),
-        ("c3", 2, D(2022, 4, 1), 1, None),
-        # c4: undated after dated: first 2 (dated), last 9 (undated) -> ökad
-        ("c4", 1, None, 6, 9),
-        ("c4", 2, D(2022, 3, 1), 6, 2),
-    ])
+    risk = make_risk(
+        [
+            # c1: positions out of date order; first by date = position 2 (rating 8),
+            # last by date = position 1 (rating 3) -> change -5, minskad
+            ("c1", 1, D(2022, 5, 1), 1, 3),
+            ("c1", 2, D(2022, 3, 1), 1, 8),
+            # c2: same date -> position decides: first pos 1 (4), last pos 3 (4) -> oförändrad;
+            # pos 2 has no rating and is ignored; instruments differ
+            ("c2", 3, D(2022, 3, 1), 6, 4),
+            ("c2", 1, D(2022, 3, 1), 1, 4),
+            ("c2", 2, D(2022, 3, 1), 1, None),
+            # c3: one rated assessment only -> left out
+            ("c3", 1, D(2022, 3, 1), 1, 2),
+            ("c3", 2, D(2022, 4, 1), 1, None),
+            # c4: undated after dated: first 2 (dated), last 9 (undated) -> ökad
+            ("c4", 1, None, 6, 9),
+            ("c4", 2, D(2022, 3, 1), 6, 2),
+        ]
+    )
     out = risk_change(risk)
     assert out["case_id"].to_list() == ["c1", "c2", "c4"]
     assert out["change"].to_list() == [-5, 0, 7]

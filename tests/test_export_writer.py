@@ -13,6 +13,7 @@ from __future__ import annotations
 import csv
 import functools
 import io
+import itertools
 import re
 import zipfile
 from dataclasses import dataclass
@@ -24,17 +25,45 @@ import polars as pl
 import pytest
 from polars.testing import assert_frame_equal
 
-from kvinnofrid.spec import codebook as cbm
 from kvinnofrid.demo import export_writer as ew
+from kvinnofrid.spec import codebook as cbm
 
 ROUND = date(2023, 10, 10)
 EARLY_ROUND = date(2023, 3, 31)
 SETTINGS = ew.ExportSettings(seed=7)
 KOMMUNER = [
-    "Arboga", "Arvika", "Boden", "Borgholm", "Örebro", "Håbo", "Älvkarleby", "Göteborg",
-    "Malmö", "Umeå", "Sigtuna", "Täby", "Lund", "Nacka", "Sundsvall", "Växjö", "Kalmar",
-    "Luleå", "Skövde", "Trollhättan", "Karlstad", "Östersund", "Gävle", "Borås", "Falun",
-    "Jönköping", "Linköping", "Norrköping", "Västerås", "Eskilstuna", "Uppsala", "Halmstad",
+    "Arboga",
+    "Arvika",
+    "Boden",
+    "Borgholm",
+    "Örebro",
+    "Håbo",
+    "Älvkarleby",
+    "Göteborg",
+    "Malmö",
+    "Umeå",
+    "Sigtuna",
+    "Täby",
+    "Lund",
+    "Nacka",
+    "Sundsvall",
+    "Växjö",
+    "Kalmar",
+    "Luleå",
+    "Skövde",
+    "Trollhättan",
+    "Karlstad",
+    "Östersund",
+    "Gävle",
+    "Borås",
+    "Falun",
+    "Jönköping",
+    "Linköping",
+    "Norrköping",
+    "Västerås",
+    "Eskilstuna",
+    "Uppsala",
+    "Halmstad",
 ]
 
 
@@ -63,7 +92,9 @@ def make_snapshot(n_units: int = 34, n_cases: int = 20, seed: int = 1, round_dat
         service = int(rng.integers(1, 5))
         slug = _slugify(kommun) + ("-utforare" if second else "-myndighet")
         municipality = f"{kommun} stadsdel Centrum" if second else kommun
-        units.append(dict(unit=slug, kommun=kommun, lan="Län", enhet="IFO", municipality=municipality, service_type=service))
+        units.append(
+            dict(unit=slug, kommun=kommun, lan="Län", enhet="IFO", municipality=municipality, service_type=service)
+        )
         for i in range(n_cases + int(rng.integers(-3, 4))):
             opened = date(2022, 1, 1) + timedelta(days=int(rng.integers(0, (round_date - date(2022, 1, 1)).days - 20)))
             case = dict(unit=slug, client=f"K{u:02d}{i:03d}", handler=f"H{int(rng.integers(1, 6))}")
@@ -92,14 +123,26 @@ def make_snapshot(n_units: int = 34, n_cases: int = 20, seed: int = 1, round_dat
             case["survey_suggestions"] = "Mer stöd; tätare samtal" if rng.random() < 0.1 else None
             cases.append(case)
             for position in range(1, int(rng.integers(0, 4)) + 1):
-                risk.append(dict(
-                    unit=slug, client=case["client"], opened=opened, position=position,
-                    date=opened + timedelta(days=30 * (position - 1)),
-                    instrument=int(rng.integers(1, 7)),
-                    rating=None if rng.random() < 0.1 else int(rng.integers(1, 11)),
-                ))
+                risk.append(
+                    dict(
+                        unit=slug,
+                        client=case["client"],
+                        opened=opened,
+                        position=position,
+                        date=opened + timedelta(days=30 * (position - 1)),
+                        instrument=int(rng.integers(1, 7)),
+                        rating=None if rng.random() < 0.1 else int(rng.integers(1, 11)),
+                    )
+                )
     case_frame = pl.DataFrame(
-        cases, schema={"unit": pl.String, "client": pl.String, "handler": pl.String, **schema, "survey_suggestions": pl.String}
+        cases,
+        schema={
+            "unit": pl.String,
+            "client": pl.String,
+            "handler": pl.String,
+            **schema,
+            "survey_suggestions": pl.String,
+        },
     )
     risk_frame = pl.DataFrame(
         risk, schema={"unit": pl.String, "client": pl.String, "opened": pl.Date, **cbm.risk_schema()}
@@ -236,7 +279,7 @@ def decode(content: bytes, manifest: dict) -> tuple[list[dict], list[dict], list
 _normalise = functools.lru_cache(maxsize=None)(cbm.normalise)
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _cell_code(name: str, value) -> int | None:
     return _code(cbm.load()[name], value)
 
@@ -305,11 +348,17 @@ def _decode(content: bytes, key: tuple) -> tuple:
             if instrument is None and rating is None:
                 continue
             text = None if rating is None else str(rating).strip()
-            risks.append(dict(
-                row=number, client=case.get("client"), opened=case.get("opened"), position=k,
-                date=_date(g.get("datum")), instrument=_cell_code("risk_assessments", instrument),
-                rating=int(text) if text is not None and text.lstrip("-").isdigit() else None,
-            ))
+            risks.append(
+                dict(
+                    row=number,
+                    client=case.get("client"),
+                    opened=case.get("opened"),
+                    position=k,
+                    date=_date(g.get("datum")),
+                    instrument=_cell_code("risk_assessments", instrument),
+                    rating=int(text) if text is not None and text.lstrip("-").isdigit() else None,
+                )
+            )
     return tuple(cases), tuple(risks), tuple(numbers)
 
 
@@ -360,7 +409,10 @@ def test_round_trip_equals_snapshot(snapshot, rendered):
         rejected = set(row_defects.filter(pl.col("file") == m["file"])["row"].to_list())
         assert rejected <= set(numbers)
         assert len(numbers) - len(rejected) == m["valid_rows"]
-        fields = {(r["row"], r["variable"]): r for r in field_defects.filter(pl.col("file") == m["file"]).iter_rows(named=True)}
+        fields = {
+            (r["row"], r["variable"]): r
+            for r in field_defects.filter(pl.col("file") == m["file"]).iter_rows(named=True)
+        }
         for case in cases:
             if case["row"] in rejected:
                 continue
@@ -389,7 +441,9 @@ def test_round_trip_equals_snapshot(snapshot, rendered):
             decoded_risk.append(r)
     columns = ["unit", "client", "handler", *cbm.case_schema().names()]
     expected = snapshot.cases.select(columns).sort("unit", "client", "opened")
-    got = pl.DataFrame(decoded, schema_overrides=dict(cbm.case_schema())).select(columns).sort("unit", "client", "opened")
+    got = (
+        pl.DataFrame(decoded, schema_overrides=dict(cbm.case_schema())).select(columns).sort("unit", "client", "opened")
+    )
     assert_frame_equal(got, expected)
     risk_columns = ["unit", "client", "opened", *cbm.risk_schema().names()]
     assert_frame_equal(
@@ -443,7 +497,9 @@ def test_field_defects_only_where_canonical_is_null(snapshot, rendered):
     for name, m in manifest.items():
         cases, _, _ = decode(rendered.files[name], m)
         by_row = {c["row"]: c for c in cases}
-        for d in rendered.defects.filter((pl.col("file") == name) & pl.col("column").is_not_null()).iter_rows(named=True):
+        for d in rendered.defects.filter((pl.col("file") == name) & pl.col("column").is_not_null()).iter_rows(
+            named=True
+        ):
             case = by_row[d["row"]]
             key = (m["unit"], case["client"], case["opened"])
             if d["variable"].startswith("risk_"):
@@ -465,7 +521,7 @@ def test_xlsx_values_as_written(rendered, snapshot):
     # a "2. Man"-style cell where the canonical sex is Man
     dot_files = _cells(rendered, (pl.col("container") == "xlsx") & (pl.col("value_style") == "dot"))
     assert dot_files
-    for m, headers, data in dot_files:
+    for _m, headers, data in dot_files:
         i = next(j for j, h in enumerate(headers) if HEADERS.get(cbm.normalise(h)) == "sex")
         written = {c for c in (row[i] for row in data) if isinstance(c, str) and c[:1].isdigit() and c != "9"}
         assert written and written <= {"1. Kvinna", "2. Man", "1. KVINNA", "2. MAN", "1. kvinna", "2. man"}
@@ -478,7 +534,7 @@ def test_xlsx_values_as_written(rendered, snapshot):
         sheet = book.worksheets[m["sheet_index"]]
         cell = sheet.cell(m["header_row"] + 1, i + 1)
         assert cell.is_date and cell.number_format == "yyyy-mm-dd"
-    for m, headers, data in _cells(rendered, pl.col("date_style") == "excel_serial"):
+    for _m, headers, data in _cells(rendered, pl.col("date_style") == "excel_serial"):
         i = next(j for j, h in enumerate(headers) if HEADERS.get(cbm.normalise(h)) == "opened")
         assert all(isinstance(row[i], int) and 44000 < row[i] < 46000 for row in data if not isinstance(row[i], str))
     for m in rendered.manifest.filter(pl.col("container") == "xlsx").iter_rows(named=True):
@@ -499,7 +555,7 @@ def test_csv_encodings_and_line_endings(rendered):
         content = rendered.files[m["file"]]
         assert content.startswith(b"\xef\xbb\xbf") == (m["encoding"] == "utf-8-sig")
         if m["encoding"] == "cp1252":
-            assert "ö".encode("cp1252") in content and "ö".encode("utf-8") not in content
+            assert "ö".encode("cp1252") in content and "ö".encode() not in content
             with pytest.raises(UnicodeDecodeError):
                 content.decode("utf-8")
         else:
@@ -522,7 +578,7 @@ def test_csv_row_numbers_count_physical_lines(rendered):
             buffer = io.StringIO(record, newline="")
             first = next(csv.reader(buffer, delimiter=m["delimiter"]))
             assert [v or None for v in first] == values, (m["file"], number)
-        multi_line += sum(n2 - n1 > 1 for n1, n2 in zip(numbers, numbers[1:]))
+        multi_line += sum(n2 - n1 > 1 for n1, n2 in itertools.pairwise(numbers))
     assert multi_line > 0
 
 
@@ -562,10 +618,24 @@ def test_every_contract_variant_appears(rendered):
         headers, data, _ = read_table(rendered.files[row["file"]], row)
         headers_seen.update(headers)
         values_seen.update(v for r in data for v in r if isinstance(v, str))
-    for header in ("Datum för aktualisering (5)", "V5", "v5", "(5)", "Kon", "Alder/uppskattad alder", "KÖN",
-                   "Handläggare", "Klient", "Klientförslag till förbättringar", "118_10",
-                   "Stöd och insatser från socialtjänsten (118): Skyddat boende", "Lokal: Tolk behövs",
-                   "Skattning risk 1 datum", "Skattning risk (90) 1 instrument", "Skattning risk 1 skattning"):
+    for header in (
+        "Datum för aktualisering (5)",
+        "V5",
+        "v5",
+        "(5)",
+        "Kon",
+        "Alder/uppskattad alder",
+        "KÖN",
+        "Handläggare",
+        "Klient",
+        "Klientförslag till förbättringar",
+        "118_10",
+        "Stöd och insatser från socialtjänsten (118): Skyddat boende",
+        "Lokal: Tolk behövs",
+        "Skattning risk 1 datum",
+        "Skattning risk (90) 1 instrument",
+        "Skattning risk 1 skattning",
+    ):
         assert header in headers_seen, header
     assert any(h.startswith("Kommentar (") for h in headers_seen)
     assert any(h.endswith("– Kommentar") for h in headers_seen)
@@ -573,8 +643,17 @@ def test_every_contract_variant_appears(rendered):
     assert any(re.fullmatch(r"\d+\. \w+.*", v) for v in values_seen)
     assert any(re.fullmatch(r"\d [A-ZÅÄÖa-zåäö].*", v) for v in values_seen)
     assert "Vet ej" in values_seen or any(v.endswith("Vet ej") for v in values_seen)
-    for pattern in (r" \d+ ", r"\d+ år", r"ca \d+", r"cirka \d+", r"\d+\?", r"\d+-\d+",
-                    r"\d{4}-\d\d-\d\d", r"\d{4}-\d\d-\d\d 00:00:00", r"20\d{6}"):
+    for pattern in (
+        r" \d+ ",
+        r"\d+ år",
+        r"ca \d+",
+        r"cirka \d+",
+        r"\d+\?",
+        r"\d+-\d+",
+        r"\d{4}-\d\d-\d\d",
+        r"\d{4}-\d\d-\d\d 00:00:00",
+        r"20\d{6}",
+    ):
         assert any(re.fullmatch(pattern, v) for v in values_seen), pattern
     assert any("\n" in v for v in values_seen) and any(";" in v for v in values_seen)
     assert any(re.fullmatch(r"\d+(, ?\d+)+", v) for v in values_seen)  # code list with ","
@@ -597,12 +676,16 @@ def test_column_order_varies_and_manifest_covers_habits(rendered):
 
 
 def test_snapshot_problems_are_refused(snapshot):
-    broken = RoundSnapshot(snapshot.round, snapshot.units, pl.concat([snapshot.cases, snapshot.cases.head(1)]), snapshot.risk)
+    broken = RoundSnapshot(
+        snapshot.round, snapshot.units, pl.concat([snapshot.cases, snapshot.cases.head(1)]), snapshot.risk
+    )
     with pytest.raises(ValueError, match="duplicate"):
         ew.render_round(broken, SETTINGS)
     orphan = snapshot.risk.head(1).with_columns(client=pl.lit("nobody"))
-    with pytest.raises(ValueError, match="not in snapshot.cases"):
-        ew.render_round(RoundSnapshot(snapshot.round, snapshot.units, snapshot.cases, pl.concat([snapshot.risk, orphan])), SETTINGS)
+    with pytest.raises(ValueError, match=r"not in snapshot\.cases"):
+        ew.render_round(
+            RoundSnapshot(snapshot.round, snapshot.units, snapshot.cases, pl.concat([snapshot.risk, orphan])), SETTINGS
+        )
 
 
 def test_formats_stable_across_rounds_and_cases_keep_spelling(snapshot):
@@ -657,7 +740,9 @@ def test_cases_keep_their_spelling_and_rejected_rows_across_rounds(snapshot):
     the rejected rows of the earlier round come back in the later one."""
     early_cases = snapshot.cases.filter(pl.col("opened") <= EARLY_ROUND - timedelta(days=10))
     early = RoundSnapshot(
-        EARLY_ROUND, snapshot.units, early_cases.with_columns(closed=pl.lit(None, pl.Date)),
+        EARLY_ROUND,
+        snapshot.units,
+        early_cases.with_columns(closed=pl.lit(None, pl.Date)),
         snapshot.risk.join(early_cases.select("unit", "client", "opened"), on=["unit", "client", "opened"], how="semi"),
     )
     formats = ew.assign_formats(snapshot.units["unit"], SETTINGS)
@@ -668,7 +753,11 @@ def test_cases_keep_their_spelling_and_rejected_rows_across_rounds(snapshot):
         for m in r.manifest.iter_rows(named=True):
             headers, data, numbers = read_table(r.files[m["file"]], m)
             names = [HEADERS.get(cbm.normalise(h)) for h in headers]
-            row_rules = dict(r.defects.filter((pl.col("file") == m["file"]) & pl.col("column").is_null()).select("row", "rule").iter_rows())
+            row_rules = dict(
+                r.defects.filter((pl.col("file") == m["file"]) & pl.col("column").is_null())
+                .select("row", "rule")
+                .iter_rows()
+            )
             for values, number in zip(data, numbers):
                 client, opened = values[names.index("client")], _date(values[names.index("opened")])
                 if number not in row_rules:

@@ -16,15 +16,27 @@ def comparison() -> pl.DataFrame:
     for i, area in enumerate(AREAS):
         for j, category in enumerate(CATEGORIES):
             hidden = (area, category) in HIDDEN
-            rows.append({"group": area, "category": category, "n": None if hidden else 10 + i + j,
-                         "denominator": 40 + i, "share": None if hidden else (10 + i + j) / (40 + i),
-                         "suppressed": hidden})
+            rows.append(
+                {
+                    "group": area,
+                    "category": category,
+                    "n": None if hidden else 10 + i + j,
+                    "denominator": 40 + i,
+                    "share": None if hidden else (10 + i + j) / (40 + i),
+                    "suppressed": hidden,
+                }
+            )
     return pl.DataFrame(rows)
 
 
 def _figure(table: pl.DataFrame | None = None):
-    return figures.comparison_bar_figure(comparison() if table is None else table, "Vilka våldsformer?",
-                                         n_label="{group}: N = {n}", notes=["En not."], multi=True)
+    return figures.comparison_bar_figure(
+        comparison() if table is None else table,
+        "Vilka våldsformer?",
+        n_label="{group}: N = {n}",
+        notes=["En not."],
+        multi=True,
+    )
 
 
 def _texts(fig) -> list[str]:
@@ -77,14 +89,17 @@ def test_two_draws_give_the_same_png_bytes_and_other_numbers_other_bytes(tmp_pat
 
 
 def test_long_area_names_beside_long_labels_keep_the_legend_inside_the_figure():
-    long_names = {"Arboga": "Enskede-Årsta-Vantörs stadsdelsförvaltning",
-                  "Kommuner med mindre än 15 000 invånare": "Kommuner med 100 000 invånare eller fler"}
-    table = comparison().with_columns(pl.col("group").replace(long_names),
-                                      pl.col("category") + " och några ord till för en lång etikett")
+    long_names = {
+        "Arboga": "Enskede-Årsta-Vantörs stadsdelsförvaltning",
+        "Kommuner med mindre än 15 000 invånare": "Kommuner med 100 000 invånare eller fler",
+    }
+    table = comparison().with_columns(
+        pl.col("group").replace(long_names), pl.col("category") + " och några ord till för en lång etikett"
+    )
     fig = _figure(table)
     fig.canvas.draw()
     box = fig.legends[0].get_window_extent(fig.canvas.get_renderer())
-    assert 0 <= box.x0 and box.x1 <= fig.bbox.width
+    assert box.x0 >= 0 and box.x1 <= fig.bbox.width
     shown = [t.get_text().replace("\n", " ") for t in fig.legends[0].get_texts()]
     assert shown == table["group"].unique(maintain_order=True).to_list()
     legend_top = box.y1

@@ -26,8 +26,16 @@ def table(hidden: set[tuple[str, str]]) -> pl.DataFrame:
         for c, n in zip(LONG, (10, 6, 4), strict=True):
             d = 20 * scale
             secret = (g, c) in hidden
-            rows.append({"group": g, "category": c, "n": None if secret else n * scale, "denominator": d,
-                         "share": None if secret else n * scale / d, "suppressed": secret})
+            rows.append(
+                {
+                    "group": g,
+                    "category": c,
+                    "n": None if secret else n * scale,
+                    "denominator": d,
+                    "share": None if secret else n * scale / d,
+                    "suppressed": secret,
+                }
+            )
     return pl.DataFrame(rows)
 
 
@@ -74,20 +82,30 @@ def test_a_hidden_cell_is_marked_in_its_own_slot_clear_of_labels_and_bars(hidden
 
 def test_every_group_keeps_its_slot_when_one_is_hidden():
     """The shown bars of a category stay where they are when another group's is hidden."""
+
     def centres(hidden):
-        fig, ax, renderer, _ = drawn(figures.grouped_bar_figure(table(hidden), "t"))
-        to_data = ax.transData.inverted()     # the caption differs: compare in data units
+        fig, ax, _renderer, _ = drawn(figures.grouped_bar_figure(table(hidden), "t"))
+        to_data = ax.transData.inverted()  # the caption differs: compare in data units
         out = sorted(round(to_data.transform(((b.x0 + b.x1) / 2, (b.y0 + b.y1) / 2))[1], 2) for b in bar_boxes(ax))
         matplotlib.pyplot.close(fig)
         return out
+
     full = centres(set())
     partial = centres({("Arboga", LONG[0])})
     assert set(partial) <= set(full) and len(partial) == len(full) - 1
 
 
 def test_alt_text_of_a_partly_hidden_area_ranks_only_shown_nonzero_shares():
-    t = pl.DataFrame({"group": [None] * 3, "category": ["stor", "noll", "dold"], "n": [9, 0, None],
-                      "denominator": [20] * 3, "share": [0.45, 0.0, None], "suppressed": [False, False, True]})
+    t = pl.DataFrame(
+        {
+            "group": [None] * 3,
+            "category": ["stor", "noll", "dold"],
+            "n": [9, 0, None],
+            "denominator": [20] * 3,
+            "share": [0.45, 0.0, None],
+            "suppressed": [False, False, True],
+        }
+    )
     text = figures.alt_text(t, "Titel")
     assert "Av de andelar som visas är störst stor 45" in text.replace("\u00a0", " ")
     assert "noll" not in text and "dold 0" not in text

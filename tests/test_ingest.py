@@ -10,15 +10,14 @@ from pathlib import Path
 import polars as pl
 import pytest
 from export_builders import csv_bytes, write_csv, write_xlsx
-
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from polars.testing import assert_frame_equal
 
 from kvinnofrid.spec import codebook
+from kvinnofrid.spec.rules import ISSUE_SCHEMA
 from kvinnofrid.stages.ingest import IngestError, classify_header, ingest_file, split_multi_tokens, write_ingest
 from kvinnofrid.stages.pseudonym import pseudonym
-from kvinnofrid.spec.rules import ISSUE_SCHEMA
 
 KEY = b"test-nyckel"
 ROUND = date(2023, 10, 10)
@@ -78,18 +77,54 @@ def case_values(typed: bool) -> list[dict]:
     d = (lambda y, m, day: date(y, m, day)) if typed else (lambda y, m, day: f"{y:04d}-{m:02d}-{day:02d}")
     n = (lambda x: x) if typed else str
     return [
-        dict(service=n(1), municipality=MUNICIPALITY, handler=HANDLER, client=CLIENTS[0],
-             opened=d(2022, 3, 5), sex=n(1), age=n(34), closed=d(2022, 9, 30),
-             r1=(d(2022, 3, 6), n(2), n(7)), r2=(d(2022, 6, 1), n(1), n(4)),
-             c118=COMMENT_118, c58=None, suggestion=SUGGESTION, local="A1"),
-        dict(service=n(1), municipality=MUNICIPALITY, handler=HANDLER, client=CLIENTS[1],
-             opened=d(2022, 4, 1), sex=n(2), age=n(51), closed=None,
-             r1=(None, None, None), r2=(None, None, None),
-             c118=None, c58="  ", suggestion=None, local=None),
-        dict(service=n(1), municipality=MUNICIPALITY, handler=None, client=CLIENTS[2],
-             opened=d(2023, 1, 15), sex=n(1), age=None, closed=None,
-             r1=(d(2023, 1, 20), n(3), n(10)), r2=(None, None, None),
-             c118=None, c58=COMMENT_58, suggestion="", local="B2"),
+        dict(
+            service=n(1),
+            municipality=MUNICIPALITY,
+            handler=HANDLER,
+            client=CLIENTS[0],
+            opened=d(2022, 3, 5),
+            sex=n(1),
+            age=n(34),
+            closed=d(2022, 9, 30),
+            r1=(d(2022, 3, 6), n(2), n(7)),
+            r2=(d(2022, 6, 1), n(1), n(4)),
+            c118=COMMENT_118,
+            c58=None,
+            suggestion=SUGGESTION,
+            local="A1",
+        ),
+        dict(
+            service=n(1),
+            municipality=MUNICIPALITY,
+            handler=HANDLER,
+            client=CLIENTS[1],
+            opened=d(2022, 4, 1),
+            sex=n(2),
+            age=n(51),
+            closed=None,
+            r1=(None, None, None),
+            r2=(None, None, None),
+            c118=None,
+            c58="  ",
+            suggestion=None,
+            local=None,
+        ),
+        dict(
+            service=n(1),
+            municipality=MUNICIPALITY,
+            handler=None,
+            client=CLIENTS[2],
+            opened=d(2023, 1, 15),
+            sex=n(1),
+            age=None,
+            closed=None,
+            r1=(d(2023, 1, 20), n(3), n(10)),
+            r2=(None, None, None),
+            c118=None,
+            c58=COMMENT_58,
+            suggestion="",
+            local="B2",
+        ),
     ]
 
 
@@ -134,35 +169,68 @@ def mixed_multi(i):
     """Interventions 1 and 4 as option columns, 16 in a list column; perpetrator as a list."""
     chosen = INTERVENTION_CODES[i]
     return ["118_1", "Stöd och insatser", "118_4", "Utövare"], [
-        "x" if 1 in chosen else "", ", ".join(str(c) for c in chosen if c not in (1, 4)),
-        "Ja" if 4 in chosen else "Nej", ", ".join(str(c) for c in PERPETRATOR_CODES[i]),
+        "x" if 1 in chosen else "",
+        ", ".join(str(c) for c in chosen if c not in (1, 4)),
+        "Ja" if 4 in chosen else "Nej",
+        ", ".join(str(c) for c in PERPETRATOR_CODES[i]),
     ]
 
 
 LABEL_NR = dict(
-    service="Verksamhet (1)", municipality="Kommun/stadsdel (2)", handler="Handläggare (3)",
-    client="Klient (4)", opened="Datum för aktualisering (5)", sex="Kön (14)",
-    age="Ålder/uppskattad ålder (15)", closed="Datum för när ärendet avslutats (256)",
+    service="Verksamhet (1)",
+    municipality="Kommun/stadsdel (2)",
+    handler="Handläggare (3)",
+    client="Klient (4)",
+    opened="Datum för aktualisering (5)",
+    sex="Kön (14)",
+    age="Ålder/uppskattad ålder (15)",
+    closed="Datum för när ärendet avslutats (256)",
     risk=[f"Skattning risk (90) {k} {f}" for k in (1, 2) for f in ("datum", "instrument", "skattning")],
-    c118="Stöd och insatser – Kommentar", c58="Kommentar (58)",
+    c118="Stöd och insatser – Kommentar",
+    c58="Kommentar (58)",
     suggestion="Klientförslag till förbättringar (217)",
 )
 V_NUMBERS = dict(
-    service="V1", municipality="v2", handler="V3", client="v4", opened="V5", sex="V14", age="v15",
-    closed="V256", risk=[f"Skattning risk {k} {f} (90)" for k in (1, 2) for f in ("datum", "instrument", "skattning")],
-    c118="Kommentar (118)", c58="Utövare av våldet - Kommentar", suggestion="(217)",
+    service="V1",
+    municipality="v2",
+    handler="V3",
+    client="v4",
+    opened="V5",
+    sex="V14",
+    age="v15",
+    closed="V256",
+    risk=[f"Skattning risk {k} {f} (90)" for k in (1, 2) for f in ("datum", "instrument", "skattning")],
+    c118="Kommentar (118)",
+    c58="Utövare av våldet - Kommentar",
+    suggestion="(217)",
 )
 ASCII_LABELS = dict(
-    service="VERKSAMHET", municipality=" kommun ", handler="handlaggare", client="Klient-id",
-    opened="Datum for aktualisering", sex="kon", age="Alder", closed="Avslutsdatum",
+    service="VERKSAMHET",
+    municipality=" kommun ",
+    handler="handlaggare",
+    client="Klient-id",
+    opened="Datum for aktualisering",
+    sex="kon",
+    age="Alder",
+    closed="Avslutsdatum",
     risk=[f"skattning risk {k} {f}" for k in (1, 2) for f in ("DATUM", "Instrument", "skattning")],
-    c118="Kommentar", c58="Utovare – kommentar", suggestion="Klientforslag",
+    c118="Kommentar",
+    c58="Utovare – kommentar",
+    suggestion="Klientforslag",
 )
 PAREN_NUMBERS = dict(
-    service="(1)", municipality="(2)", handler="(3)", client="(4)", opened="(5)", sex="(14)",
-    age="(15)", closed="(256)",
+    service="(1)",
+    municipality="(2)",
+    handler="(3)",
+    client="(4)",
+    opened="(5)",
+    sex="(14)",
+    age="(15)",
+    closed="(256)",
     risk=[f"Skattning risk {k} {f}" for k in (1, 2) for f in ("datum", "instrument", "skattning")],
-    c118="Kommentar (118)", c58="Kommentar (58)", suggestion="Klientförslag (217)",
+    c118="Kommentar (118)",
+    c58="Kommentar (58)",
+    suggestion="Klientförslag (217)",
 )
 
 
@@ -170,7 +238,10 @@ def variant_xlsx_per_option(folder: Path) -> Path:
     head, rows = build_rows(LABEL_NR, typed=True, multi=per_option_multi())
     rows = [rows[0], ["   "], rows[1], rows[2], ["  "], [None]]  # empty rows in between and after
     return write_xlsx(
-        folder / "enhet_a.xlsx", head, rows, sheet="Export",
+        folder / "enhet_a.xlsx",
+        head,
+        rows,
+        sheet="Export",
         title_rows=[["SUreg – export"], ["Utskriftsdatum 2023-10-10"]],
         sheets_before=[("Info", [["Detta är en export"], ["Klient (4)", "Datum för aktualisering (5)"]])],
     )
@@ -178,14 +249,27 @@ def variant_xlsx_per_option(folder: Path) -> Path:
 
 def variant_csv_semicolon_bom_crlf(folder: Path) -> Path:
     head, rows = build_rows(V_NUMBERS, typed=False, multi=list_multi(";"))
-    return write_csv(folder / "enhet_b.csv", head, [rows[0], None, rows[1], rows[2], None, None],
-                     delimiter=";", encoding="utf-8-sig", newline="\r\n")
+    return write_csv(
+        folder / "enhet_b.csv",
+        head,
+        [rows[0], None, rows[1], rows[2], None, None],
+        delimiter=";",
+        encoding="utf-8-sig",
+        newline="\r\n",
+    )
 
 
 def variant_csv_comma_cp1252_lf(folder: Path) -> Path:
     head, rows = build_rows(ASCII_LABELS, typed=False, multi=mixed_multi)
-    return write_csv(folder / "enhet_c.csv", head, rows, delimiter=",", encoding="cp1252", newline="\n",
-                     title_rows=[["SUreg - export"]])
+    return write_csv(
+        folder / "enhet_c.csv",
+        head,
+        rows,
+        delimiter=",",
+        encoding="cp1252",
+        newline="\n",
+        title_rows=[["SUreg - export"]],
+    )
 
 
 def variant_tab_utf8(folder: Path) -> Path:
@@ -200,7 +284,8 @@ def variant_xlsx_list_labels(folder: Path) -> Path:
         codes = INTERVENTION_CODES[i]
         listed = codes[0] if len(codes) == 1 else (";".join(map(str, codes)) or None)
         return ["Stöd och insatser från socialtjänsten (118)", "58_1", "58_2", "58_3", "58_6"], [
-            listed, *[c in PERPETRATOR_CODES[i] for c in (1, 2, 3, 6)],
+            listed,
+            *[c in PERPETRATOR_CODES[i] for c in (1, 2, 3, 6)],
         ]
 
     head, rows = build_rows(LABEL_NR, typed=True, multi=multi)
@@ -239,8 +324,13 @@ def test_every_variant_gives_the_same_frame(folder, variant):
 def test_metadata_of_the_xlsx_variant(folder):
     _, metadata = ingest_file(variant_xlsx_per_option(folder), ROUND, KEY)
     assert {k: metadata[k] for k in ("file", "round", "format", "sheet", "header_row", "encoding", "delimiter")} == {
-        "file": "2023-10-10/enhet_a.xlsx", "round": "2023-10-10", "format": "xlsx", "sheet": "Export",
-        "header_row": 3, "encoding": None, "delimiter": None,
+        "file": "2023-10-10/enhet_a.xlsx",
+        "round": "2023-10-10",
+        "format": "xlsx",
+        "sheet": "Export",
+        "header_row": 3,
+        "encoding": None,
+        "delimiter": None,
     }
     columns = metadata["columns"]
     assert columns["Klient (4)"] == "personal"
@@ -265,7 +355,10 @@ def test_metadata_of_the_xlsx_variant(folder):
 def test_csv_encoding_and_delimiter_are_detected(folder, variant, encoding, delimiter, header_row):
     _, metadata = ingest_file(VARIANTS[variant][0](folder), ROUND, KEY)
     assert (metadata["format"], metadata["encoding"], metadata["delimiter"], metadata["header_row"]) == (
-        "csv", encoding, delimiter, header_row,
+        "csv",
+        encoding,
+        delimiter,
+        header_row,
     )
     assert metadata["sheet"] is None
 
@@ -334,21 +427,34 @@ def test_header_recognition(header, role, target, code):
 
 def test_sheet_named_data_is_preferred_else_the_first(folder):
     head = ["Klient", "Datum för aktualisering"]
-    write_xlsx(folder / "a.xlsx", head, [["K1", "2022-01-01"]], sheet="Data",
-               sheets_before=[("Blad1", [head, ["K9", "2021-01-01"], ["K8", "2021-01-02"]])])
+    write_xlsx(
+        folder / "a.xlsx",
+        head,
+        [["K1", "2022-01-01"]],
+        sheet="Data",
+        sheets_before=[("Blad1", [head, ["K9", "2021-01-01"], ["K8", "2021-01-02"]])],
+    )
     frame, metadata = ingest_file(folder / "a.xlsx", ROUND, KEY)
     assert (metadata["sheet"], frame.height) == ("Data", 1)
-    write_xlsx(folder / "b.xlsx", head, [["K1", "2022-01-01"]], sheet="Första",
-               sheets_before=[])
+    write_xlsx(folder / "b.xlsx", head, [["K1", "2022-01-01"]], sheet="Första", sheets_before=[])
     assert ingest_file(folder / "b.xlsx", ROUND, KEY)[1]["sheet"] == "Första"
 
 
 def test_excel_cells_become_text(folder):
-    head = ["Klient", "Datum för aktualisering", "Datum för avslut", "Ålder", "Avslutsdatum (256)",
-            "Samverkan (127): Polisen", "Kön"]
+    head = [
+        "Klient",
+        "Datum för aktualisering",
+        "Datum för avslut",
+        "Ålder",
+        "Avslutsdatum (256)",
+        "Samverkan (127): Polisen",
+        "Kön",
+    ]
     head[2] = "Datum för när stödet/insatsen påbörjades"
-    rows = [["K1", date(2022, 3, 5), datetime(2022, 3, 6, 13, 30), 34.0, 44625, True, 2],
-            [123, "2022-03-05 00:00:00", None, 34.5, "20220305", False, " Kvinna "]]
+    rows = [
+        ["K1", date(2022, 3, 5), datetime(2022, 3, 6, 13, 30), 34.0, 44625, True, 2],
+        [123, "2022-03-05 00:00:00", None, 34.5, "20220305", False, " Kvinna "],
+    ]
     frame, _ = ingest_file(write_xlsx(folder / "a.xlsx", head, rows), ROUND, KEY)
     assert frame.select("opened", "support_started", "age", "closed", "collaboration", "sex").rows() == [
         ("2022-03-05", "2022-03-06 13:30:00", "34", "44625", ["5"], "2"),
@@ -381,7 +487,7 @@ def test_excel_sep_hint_line_and_header_only_file(folder):
     (folder / "s.csv").write_bytes(data)
     with pytest.raises(IngestError, match=r"har en rubrikrad \(rad 2\) men inga ärenden"):
         ingest_file(folder / "s.csv", ROUND, KEY)
-    (folder / "t.csv").write_bytes(data + "K1;2022-01-01;1\r\n".encode())
+    (folder / "t.csv").write_bytes(data + b"K1;2022-01-01;1\r\n")
     frame, metadata = ingest_file(folder / "t.csv", ROUND, KEY)
     assert (frame.height, metadata["rows_read"], metadata["header_row"], metadata["delimiter"]) == (1, 1, 2, ";")
 
@@ -445,8 +551,7 @@ def test_unknown_extension(folder):
     path = folder / "export.txt"
     path.write_text("Klient;Datum för aktualisering\nK1;2022-01-01\n")
     assert message_of(path) == (
-        "Filen 2023-10-10/export.txt har filändelsen .txt, som inte kan läsas. "
-        "Skicka exporten som .xlsx eller .csv."
+        "Filen 2023-10-10/export.txt har filändelsen .txt, som inte kan läsas. Skicka exporten som .xlsx eller .csv."
     )
 
 
@@ -458,8 +563,7 @@ def test_header_missing(folder):
 
 
 def test_key_column_missing(folder):
-    path = write_csv(folder / "utan_klient.csv", ["Kön", "Datum för aktualisering (5)"],
-                     [["1", "2022-01-01"]])
+    path = write_csv(folder / "utan_klient.csv", ["Kön", "Datum för aktualisering (5)"], [["1", "2022-01-01"]])
     message = message_of(path)
     assert message.startswith("Filen 2023-10-10/utan_klient.csv saknar kolumnen Klient (4)")
     assert "rubrikraden är rad 1" in message
@@ -468,23 +572,33 @@ def test_key_column_missing(folder):
 
 
 def test_duplicated_variable_column_is_a_located_error(folder):
-    path = write_csv(folder / "dubbel.csv", ["Klient (4)", "Datum för aktualisering", "Kön", "Klient-id"],
-                     [[CLIENTS[0], "2022-01-01", "1", CLIENTS[1]]])
+    path = write_csv(
+        folder / "dubbel.csv",
+        ["Klient (4)", "Datum för aktualisering", "Kön", "Klient-id"],
+        [[CLIENTS[0], "2022-01-01", "1", CLIENTS[1]]],
+    )
     message = message_of(path)
     assert message == (
         'Filen 2023-10-10/dubbel.csv: kolumnerna "Klient (4)" (kolumn 1) och "Klient-id" (kolumn 4) '
         "på rubrikrad 1 anger båda variabeln Klient (4). Ta bort eller byt namn på den ena kolumnen."
     )
-    path = write_csv(folder / "dubbel_alt.csv", ["Klient", "Datum för aktualisering", "118_4",
-                                                "Stöd och insatser (118): Stödsamtal (enskilt)"], [])
+    path = write_csv(
+        folder / "dubbel_alt.csv",
+        ["Klient", "Datum för aktualisering", "118_4", "Stöd och insatser (118): Stödsamtal (enskilt)"],
+        [],
+    )
     assert "svarsalternativ 4" in message_of(path)
 
 
 def test_xlsx_errors_name_the_column_letter_and_sheet_row(folder):
     # leading empty rows and columns: calamine starts its range at C3, the unit sees C, E and row 5
     head = [None, None, "Klient", "Datum för aktualisering", "Klient-id"]
-    path = write_xlsx(folder / "b.xlsx", head, [[None, None, CLIENTS[0], "2022-01-01"]],
-                      title_rows=[None, None, [None, None, "Titel"], None])
+    path = write_xlsx(
+        folder / "b.xlsx",
+        head,
+        [[None, None, CLIENTS[0], "2022-01-01"]],
+        title_rows=[None, None, [None, None, "Titel"], None],
+    )
     assert message_of(path) == (
         'Filen 2023-10-10/b.xlsx: kolumnerna "Klient" (kolumn C) och "Klient-id" (kolumn E) '
         "på rubrikrad 5 anger båda variabeln Klient (4). Ta bort eller byt namn på den ena kolumnen."
@@ -493,13 +607,19 @@ def test_xlsx_errors_name_the_column_letter_and_sheet_row(folder):
 
 def test_leading_empty_rows_count_in_row_numbers(folder):
     head = ["Klient", "Datum för aktualisering", None, "Egen"]
-    path = write_xlsx(folder / "c.xlsx", head, [["K1", "2022-01-01", "x", None], ["K2", "2022-01-02"]],
-                      title_rows=[None, ["Titel"], None])
+    path = write_xlsx(
+        folder / "c.xlsx",
+        head,
+        [["K1", "2022-01-01", "x", None], ["K2", "2022-01-02"]],
+        title_rows=[None, ["Titel"], None],
+    )
     frame, metadata = ingest_file(path, ROUND, KEY)
     assert metadata["header_row"] == 4
     assert frame.get_column("row").to_list() == [5, 6]
-    assert metadata["local_variables"] == [{"name": "(kolumn C utan rubrik)", "filled": 1},
-                                           {"name": "Egen", "filled": 0}]
+    assert metadata["local_variables"] == [
+        {"name": "(kolumn C utan rubrik)", "filled": 1},
+        {"name": "Egen", "filled": 0},
+    ]
 
 
 def test_cp1252_file_with_a_stray_bom(folder):
@@ -576,8 +696,14 @@ def test_a_3000_row_file_is_read(folder):
 
 
 def test_utf16_unicode_text_export_is_read(folder):
-    (folder / "u.csv").write_bytes(csv_bytes(["Klient", "Datum för aktualisering", "Kommun"],
-                                             [["K1", "2022-01-01", "Malmö"]], delimiter="\t", encoding="utf-16"))
+    (folder / "u.csv").write_bytes(
+        csv_bytes(
+            ["Klient", "Datum för aktualisering", "Kommun"],
+            [["K1", "2022-01-01", "Malmö"]],
+            delimiter="\t",
+            encoding="utf-16",
+        )
+    )
     frame, metadata = ingest_file(folder / "u.csv", ROUND, KEY)
     assert (metadata["encoding"], metadata["delimiter"]) == ("utf-16", "\t")
     assert frame.get_column("municipality").to_list() == ["Malmö"]
@@ -597,7 +723,7 @@ def test_list_tokens_round_trip_any_labels(options, separator, with_code):
 
 
 @given(
-    comments=st.lists(st.text(alphabet="abåäöÅÖé ;,\t\"\r\n", max_size=12), min_size=1, max_size=5),
+    comments=st.lists(st.text(alphabet='abåäöÅÖé ;,\t"\r\n', max_size=12), min_size=1, max_size=5),
     delimiter=st.sampled_from([";", ",", "\t"]),
     encoding=st.sampled_from(["utf-8", "utf-8-sig", "cp1252"]),
     newline=st.sampled_from(["\r\n", "\n"]),
@@ -607,8 +733,15 @@ def test_csv_records_start_on_the_right_line(tmp_path_factory, comments, delimit
     folder = tmp_path_factory.mktemp("2023-10-10")
     rows = [[f"K{i}", "2022-01-01", c] for i, c in enumerate(comments)]
     path = folder / "p.csv"
-    path.write_bytes(csv_bytes(["Klient", "Datum för aktualisering", "Kommentar"], rows,
-                               delimiter=delimiter, encoding=encoding, newline=newline))
+    path.write_bytes(
+        csv_bytes(
+            ["Klient", "Datum för aktualisering", "Kommentar"],
+            rows,
+            delimiter=delimiter,
+            encoding=encoding,
+            newline=newline,
+        )
+    )
     frame, metadata = ingest_file(path, ROUND, KEY)
     expected_rows, line = [], 2
     for c in comments:
@@ -636,9 +769,11 @@ def test_a_personal_number_in_a_national_field_is_removed_and_located(folder, nu
     assert frame.get_column("age").to_list() == [None, "34"]
     assert frame.get_column("sex").to_list() == ["1", None]
     assert frame.get_column("perpetrator").to_list() == [["1"], None]
-    assert _issues(metadata) == [(2, "Ålder", "personal_identity_number", None),
-                                 (3, "Kön", "personal_identity_number", None),
-                                 (3, "Utövare av våldet (58)", "personal_identity_number", None)]
+    assert _issues(metadata) == [
+        (2, "Ålder", "personal_identity_number", None),
+        (3, "Kön", "personal_identity_number", None),
+        (3, "Utövare av våldet (58)", "personal_identity_number", None),
+    ]
     assert number not in json.dumps(metadata, ensure_ascii=False)
     assert not any(number in str(v) for v in frame.to_dicts())
 
@@ -667,8 +802,13 @@ def test_an_excel_error_value_is_its_own_located_issue(folder, error):
 
 
 def test_a_workbook_whose_first_sheet_is_empty_is_read_from_the_sheet_that_holds_the_export(folder):
-    path = write_xlsx(folder / "a.xlsx", SCREEN_HEAD, [["K1", "2022-01-01", "1", "34", "1", ""]],
-                      sheet="Blad2", sheets_before=[("Blad1", [])])
+    path = write_xlsx(
+        folder / "a.xlsx",
+        SCREEN_HEAD,
+        [["K1", "2022-01-01", "1", "34", "1", ""]],
+        sheet="Blad2",
+        sheets_before=[("Blad1", [])],
+    )
     frame, metadata = ingest_file(path, ROUND, KEY)
     assert metadata["sheet"] == "Blad2" and frame.height == 1
 
@@ -679,7 +819,7 @@ def test_rows_keep_the_sheet_numbers_when_the_sheet_starts_below_row_1(folder):
     path = folder / "a.xlsx"
     book = xlsxwriter.Workbook(str(path))
     sheet = book.add_worksheet()
-    sheet.write_row(2, 1, SCREEN_HEAD)                         # header in row 3, from column B
+    sheet.write_row(2, 1, SCREEN_HEAD)  # header in row 3, from column B
     sheet.write_row(3, 1, ["K1", "2022-01-01", "1", "gammal", "1", ""])
     book.close()
     frame, metadata = ingest_file(path, ROUND, KEY)
@@ -688,9 +828,11 @@ def test_rows_keep_the_sheet_numbers_when_the_sheet_starts_below_row_1(folder):
 
 def test_a_csv_record_with_one_field_too_many_keeps_only_its_key(folder):
     # the comment "slog; sparkade" was not quoted, so every later field moved one column right
-    data = ("Klient;Datum för aktualisering;Kommentar (58);Kön;Ålder\r\n"
-            "K1;2022-01-01;hotade;1;34\r\n"
-            "K2;2022-01-02;slog; sparkade;2;41\r\n").encode()
+    data = (
+        "Klient;Datum för aktualisering;Kommentar (58);Kön;Ålder\r\n"
+        "K1;2022-01-01;hotade;1;34\r\n"
+        "K2;2022-01-02;slog; sparkade;2;41\r\n"
+    ).encode()
     path = folder / "a.csv"
     path.write_bytes(data)
     frame, metadata = ingest_file(path, ROUND, KEY)
@@ -701,7 +843,10 @@ def test_a_csv_record_with_one_field_too_many_keeps_only_its_key(folder):
 
 
 def test_an_export_in_a_sub_folder_of_a_round_is_named_from_the_round(tmp_path):
-    path = write_csv(tmp_path / "2023-10-10" / "nedladdning" / "Export Boden.csv", SCREEN_HEAD,
-                     [["K1", "2022-01-01", "1", "34", "1", ""]])
+    path = write_csv(
+        tmp_path / "2023-10-10" / "nedladdning" / "Export Boden.csv",
+        SCREEN_HEAD,
+        [["K1", "2022-01-01", "1", "34", "1", ""]],
+    )
     frame, metadata = ingest_file(path, ROUND, KEY)
     assert metadata["file"] == "2023-10-10/nedladdning/Export Boden.csv" and frame.height == 1

@@ -35,7 +35,7 @@ def nyckeltal(pipeline_run) -> pl.DataFrame:
 def test_the_file_has_the_contract_columns_then_the_unit(nyckeltal):
     # Sigtuna and Stockholm report through two units each: the unit makes a row
     # unique, so it follows the contract's columns (kolada.write_key_figures).
-    assert nyckeltal.columns == CONTRACT + ["unit"]
+    assert nyckeltal.columns == [*CONTRACT, "unit"]
     assert not nyckeltal.select("unit", "period", "kpi", "gender").is_duplicated().any()
     ids = [kf["id"] for kf in CONFIG["kolada"]["key_figures"].values()]
     assert sorted(nyckeltal["kpi"].unique()) == sorted(ids)
@@ -59,7 +59,7 @@ def test_value_is_count_per_10000_adults_where_shown(nyckeltal):
 def test_no_small_count_is_visible(nyckeltal):
     small = nyckeltal.filter(pl.col("count").is_between(1, THRESHOLD - 1))
     assert small.height == 0, small
-    assert nyckeltal["count"].null_count() > 0       # the demo has small units: something is hidden
+    assert nyckeltal["count"].null_count() > 0  # the demo has small units: something is hidden
 
 
 @pytest.mark.e2e
@@ -70,17 +70,20 @@ def test_one_units_totals_equal_a_count_by_hand(pipeline_run, nyckeltal):
     opened = of_unit.filter(pl.col("opened").dt.year() == year)
     with_intervention = opened.filter(pl.col("interventions").list.len() > 0)
     goal = of_unit.filter(
-        (pl.col("closed").dt.year() == year) & (pl.col("interventions").list.len() > 0)
-        & pl.col("goal_followup").is_in([1, 2]) & (pl.col("closing_reason") == 1))
+        (pl.col("closed").dt.year() == year)
+        & (pl.col("interventions").list.len() > 0)
+        & pl.col("goal_followup").is_in([1, 2])
+        & (pl.col("closing_reason") == 1)
+    )
     by_hand = {"SUKF01": opened.height, "SUKF02": with_intervention.height, "SUKF03": goal.height}
-    assert all(n >= THRESHOLD for n in by_hand.values()), by_hand     # so none of them is hidden
+    assert all(n >= THRESHOLD for n in by_hand.values()), by_hand  # so none of them is hidden
     totals = nyckeltal.filter((pl.col("unit") == unit) & (pl.col("period") == year) & (pl.col("gender") == "T"))
     assert dict(totals.select("kpi", "count").iter_rows()) == by_hand
     # the adults: Stockholm's (0180) people aged 18+ in 2023, summed from the demo population file
     population = pl.read_csv(kolada.demo_population_path())
     adults = population.filter(
-        pl.col("region").str.starts_with("0180 ")
-        & (pl.col("ålder").str.extract(r"^(\d+)").cast(pl.Int32) >= 18))["2023"].sum()
+        pl.col("region").str.starts_with("0180 ") & (pl.col("ålder").str.extract(r"^(\d+)").cast(pl.Int32) >= 18)
+    )["2023"].sum()
     assert totals["adults"].unique().to_list() == [adults]
     assert totals["municipality"].unique().to_list() == ["0180"]
 

@@ -2,49 +2,71 @@
 
 from pathlib import Path
 
-import pytest
-
 import polars as pl
+import pytest
 from polars.testing import assert_frame_equal
 
 from kvinnofrid.spec.municipalities import (
-    latest_population, load_register, population_source, size_class_of, size_classes, unit_municipalities,
+    latest_population,
+    load_register,
+    population_source,
+    size_class_of,
+    size_classes,
+    unit_municipalities,
     with_population,
 )
 
 REGISTER = pl.DataFrame(
-    {"kommun": ["Stockholm", "Sigtuna", "Torsås"], "kommunkod": ["0180", "0191", "0834"],
-     "lan": ["Stockholms län", "Stockholms län", "Kalmar län"], "invanare": [980000, 50000, 7000]}
+    {
+        "kommun": ["Stockholm", "Sigtuna", "Torsås"],
+        "kommunkod": ["0180", "0191", "0834"],
+        "lan": ["Stockholms län", "Stockholms län", "Kalmar län"],
+        "invanare": [980000, 50000, 7000],
+    }
 )
 CLASSES = [{"label": "liten", "from": 0}, {"label": "mellan", "from": 15000}, {"label": "stor", "from": 100000}]
 
 
 def test_names_districts_and_unknown_units():
-    units = pl.DataFrame({
-        "unit": ["Enskede-Årsta-Vantör", "Sigtuna (Myndighet)", "Sigtuna (Utförare)", "Torsas", "Okänd"],
-        "municipality": ["Enskede-Årsta-Vantör", "Sigtuna", "sigtuna", "TORSAS", "Atlantis"],
-    })
+    units = pl.DataFrame(
+        {
+            "unit": ["Enskede-Årsta-Vantör", "Sigtuna (Myndighet)", "Sigtuna (Utförare)", "Torsas", "Okänd"],
+            "municipality": ["Enskede-Årsta-Vantör", "Sigtuna", "sigtuna", "TORSAS", "Atlantis"],
+        }
+    )
     got = unit_municipalities(units, REGISTER, {"Enskede-Årsta-Vantör": "Stockholm"})
     assert got["kommun"].to_list() == ["Stockholm", None, "Sigtuna", "Sigtuna", "Torsås"]
     assert got["unit"].to_list() == sorted(units["unit"].to_list())
     assert got.filter(pl.col("unit") == "Okänd")["kommunkod"].to_list() == [None]
     assert size_classes(got, CLASSES) == {
-        "Enskede-Årsta-Vantör": "stor", "Sigtuna (Myndighet)": "mellan",
-        "Sigtuna (Utförare)": "mellan", "Torsas": "liten"}
+        "Enskede-Årsta-Vantör": "stor",
+        "Sigtuna (Myndighet)": "mellan",
+        "Sigtuna (Utförare)": "mellan",
+        "Torsas": "liten",
+    }
 
 
 def test_class_bounds_are_inclusive_from_below():
     assert [size_class_of(p, CLASSES) for p in (0, 14999, 15000, 99999, 100000, None)] == [
-        "liten", "liten", "mellan", "mellan", "stor", None]
+        "liten",
+        "liten",
+        "mellan",
+        "mellan",
+        "stor",
+        None,
+    ]
 
 
 # SCB's total population (kolada.total_population): Sigtuna has grown past 100 000 in
 # 2023 (made-up figures), 2024 lies after the cut-off year, Torsås is missing.
-SCB = pl.DataFrame({
-    "municipality": ["0180", "0191", "0180", "0191", "0180", "0191"],
-    "period": [2022, 2022, 2023, 2023, 2024, 2024],
-    "people": [990000, 90000, 995000, 101000, 999000, 12000],
-}, schema_overrides={"period": pl.Int32})
+SCB = pl.DataFrame(
+    {
+        "municipality": ["0180", "0191", "0180", "0191", "0180", "0191"],
+        "period": [2022, 2022, 2023, 2023, 2024, 2024],
+        "people": [990000, 90000, 995000, 101000, 999000, 12000],
+    },
+    schema_overrides={"period": pl.Int32},
+)
 UNITS = pl.DataFrame({"unit": ["Sigtuna", "Stockholm", "Torsås"], "municipality": ["Sigtuna", "Stockholm", "Torsås"]})
 
 
@@ -60,7 +82,10 @@ def test_a_municipality_missing_from_scb_keeps_the_register_figure():
     scb = latest_population(SCB, 2023)
     placed = unit_municipalities(UNITS, with_population(REGISTER, scb))
     assert dict(placed.select("unit", "invanare").iter_rows()) == {
-        "Sigtuna": 101000, "Stockholm": 995000, "Torsås": 7000}
+        "Sigtuna": 101000,
+        "Stockholm": 995000,
+        "Torsås": 7000,
+    }
     assert size_classes(placed, CLASSES)["Torsås"] == "liten"
     assert population_source(placed, scb) == {"source": "scb", "year": 2023, "fallback": 1}
 
@@ -81,10 +106,12 @@ def test_an_empty_scb_year_does_not_make_a_municipality_small():
 def test_without_scb_the_register_as_it_is():
     assert_frame_equal(with_population(REGISTER, None), REGISTER)
     assert population_source(unit_municipalities(UNITS, REGISTER), None) == {
-        "source": "register", "year": None, "fallback": 0}
+        "source": "register",
+        "year": None,
+        "fallback": 0,
+    }
     # a file without a year up to the cut-off: the register, and the report says so
-    assert population_source(unit_municipalities(UNITS, REGISTER), latest_population(SCB, 2021))["source"] == \
-        "register"
+    assert population_source(unit_municipalities(UNITS, REGISTER), latest_population(SCB, 2021))["source"] == "register"
 
 
 def test_packaged_register_has_four_digit_codes_for_every_participant():
@@ -94,8 +121,9 @@ def test_packaged_register_has_four_digit_codes_for_every_participant():
 
 
 def test_packaged_register_spells_every_municipality_as_scb():
-    scb = pl.read_csv(Path(__file__).parent / "reference" / "municipalities-sweden.csv",
-                      schema_overrides={"kommunkod": pl.String})
+    scb = pl.read_csv(
+        Path(__file__).parent / "reference" / "municipalities-sweden.csv", schema_overrides={"kommunkod": pl.String}
+    )
     register = load_register()
     assert register["kommunkod"].to_list() == sorted(register["kommunkod"])
     assert_frame_equal(register.select("kommunkod", "kommun", "lan"), scb.sort("kommunkod"))
@@ -120,12 +148,24 @@ def test_unit_key_keeps_swedish_letters_but_not_case_or_space():
     assert unit_key("Upplands  Väsby") == "upplands väsby"
 
 
-@pytest.mark.parametrize(("text", "name"), [
-    ("Håbo", "Håbo"), ("Habo", "Habo"), ("HABO KOMMUN", "Habo"), ("håbo kommun", "Håbo"),
-    ("Sigtuna kommun", "Sigtuna"), ("Göteborgs Stad", "Göteborg"), ("Falu kommun", "Falun"),
-    ("Region Gotland", "Gotland"), ("Stockholms stad", "Stockholm"), ("Borås Stad", "Borås"),
-    ("Upplands Väsby kommun", "Upplands Väsby"), ("Ingenstans", None), ("", None),
-])
+@pytest.mark.parametrize(
+    ("text", "name"),
+    [
+        ("Håbo", "Håbo"),
+        ("Habo", "Habo"),
+        ("HABO KOMMUN", "Habo"),
+        ("håbo kommun", "Håbo"),
+        ("Sigtuna kommun", "Sigtuna"),
+        ("Göteborgs Stad", "Göteborg"),
+        ("Falu kommun", "Falun"),
+        ("Region Gotland", "Gotland"),
+        ("Stockholms stad", "Stockholm"),
+        ("Borås Stad", "Borås"),
+        ("Upplands Väsby kommun", "Upplands Väsby"),
+        ("Ingenstans", None),
+        ("", None),
+    ],
+)
 def test_register_name(text, name):
     assert register_name(text, NAMES) == name
 

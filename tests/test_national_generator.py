@@ -35,8 +35,11 @@ def national_set(tmp_path_factory):
 
 
 def _digest(folder: Path) -> dict[str, str]:
-    return {p.relative_to(folder).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
-            for p in sorted(folder.rglob("*")) if p.is_file()}
+    return {
+        p.relative_to(folder).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(folder.rglob("*"))
+        if p.is_file()
+    }
 
 
 def test_same_seed_gives_the_same_bytes_and_another_seed_other_bytes(tmp_path):
@@ -68,7 +71,7 @@ def test_every_municipality_of_the_register_has_a_unit_and_a_few_have_two(popula
 def test_sizes_are_heavy_tailed(population):
     sizes = population[2].group_by("unit").len()["len"].sort(descending=True)
     top_tenth = sizes.head(len(sizes) // 10).sum() / sizes.sum()
-    assert top_tenth > 0.35                      # a few large units hold much of the cases
+    assert top_tenth > 0.35  # a few large units hold much of the cases
     assert sizes.max() > 15 * sizes.median()
     assert (sizes <= sizes.median()).sum() >= len(sizes) // 2
 
@@ -77,10 +80,16 @@ def test_every_variant_of_the_contract_and_every_defect_kind_is_present(national
     raw, truth, _ = national_set
     manifest = pl.read_parquet(truth / "manifest.parquet")
     for column, values in {
-        "container": ("xlsx", "csv"), "header_style": ew.HEADER_STYLES, "multi_layout": ew.MULTI_LAYOUTS,
-        "value_style": ew.VALUE_STYLES, "date_style": ew.DATE_STYLES, "chosen_mark": ew.CHOSEN_MARKS,
-        "encoding": ("cp1252", "utf-8", "utf-8-sig"), "delimiter": (";", ",", "\t"),
-        "title_rows": tuple(range(6)), "column_order": ("standard", "shuffled"),
+        "container": ("xlsx", "csv"),
+        "header_style": ew.HEADER_STYLES,
+        "multi_layout": ew.MULTI_LAYOUTS,
+        "value_style": ew.VALUE_STYLES,
+        "date_style": ew.DATE_STYLES,
+        "chosen_mark": ew.CHOSEN_MARKS,
+        "encoding": ("cp1252", "utf-8", "utf-8-sig"),
+        "delimiter": (";", ",", "\t"),
+        "title_rows": tuple(range(6)),
+        "column_order": ("standard", "shuffled"),
     }.items():
         assert set(values) <= set(manifest[column].drop_nulls().to_list()), column
     assert manifest.filter(pl.col("sheet_index") > 0).height and manifest["local_variable"].any()
@@ -98,13 +107,14 @@ def test_rounds_are_cumulative_and_some_units_skip_one(population):
     both = first.cases.filter(pl.col("unit").is_in(final.units["unit"].implode()))
     kept = both.join(final.cases, on=key, how="semi")
     deleted = both.join(final.cases, on=key, how="anti")
-    assert 0 < deleted.height < 0.01 * both.height          # a few cases vanish before the next export
-    assert deleted["client"].str.starts_with("D").all()      # and they are exactly the planted ones
+    assert 0 < deleted.height < 0.01 * both.height  # a few cases vanish before the next export
+    assert deleted["client"].str.starts_with("D").all()  # and they are exactly the planted ones
     updated = kept.join(final.cases, on=key, suffix="_final").filter(
-        pl.col("closed").is_null() & pl.col("closed_final").is_not_null())
-    assert updated.height > 0                                # an open case is closed in the later round
+        pl.col("closed").is_null() & pl.col("closed_final").is_not_null()
+    )
+    assert updated.height > 0  # an open case is closed in the later round
     assert cases.group_by("unit").agg(pl.col("round").n_unique())["round"].max() == 1
-    assert cases["round"].n_unique() == 2    # a unit that skipped the final round is compiled from the earlier
+    assert cases["round"].n_unique() == 2  # a unit that skipped the final round is compiled from the earlier
 
 
 def test_the_truth_gives_all_tables_and_its_cases_are_valid(national_set):
@@ -119,7 +129,7 @@ def test_the_truth_gives_all_tables_and_its_cases_are_valid(national_set):
 
 
 def test_field_defects_are_logged_with_the_value_written(national_set):
-    raw, truth, _ = national_set
+    _raw, truth, _ = national_set
     defects = pl.read_parquet(truth / "defects.parquet").filter(pl.col("variable").is_not_null())
     assert defects.height > 0 and defects["value"].null_count() == 0
     singles = defects.filter(pl.col("rule") == "unknown_value")

@@ -19,14 +19,13 @@ import pytest
 import yaml
 from polars.testing import assert_frame_equal
 
-from kvinnofrid.spec import codebook
-from kvinnofrid.stages.redaction import PERSONAL_NUMBER
-
 from kvinnofrid.demo import simulate
-from kvinnofrid.stages.compile import case_id_expr
 from kvinnofrid.demo.export_writer import COMMENT_TEXTS, LOCAL_VARIABLE
-from kvinnofrid.stages.pseudonym import DEMO_KEY, pseudonymise
+from kvinnofrid.spec import codebook
 from kvinnofrid.spec.rules import RULES
+from kvinnofrid.stages.compile import case_id_expr
+from kvinnofrid.stages.pseudonym import DEMO_KEY, pseudonymise
+from kvinnofrid.stages.redaction import PERSONAL_NUMBER
 
 CASE_COLUMNS = codebook.case_schema().names()
 ROOT = Path(__file__).resolve().parents[1]
@@ -44,7 +43,8 @@ def _with_keys(snapshot: simulate.RoundSnapshot, units: pl.DataFrame) -> pl.Data
     """The generator's cases keyed like the pipeline keys them (hashed client)."""
     slug_of = snapshot.units.select("unit", "municipality", "service_type").join(
         units.select("municipality", "service_type", pl.col("unit_slug"), pl.col("unit").alias("unit_name")).unique(),
-        on=["municipality", "service_type"], how="left",
+        on=["municipality", "service_type"],
+        how="left",
     )
     cases = snapshot.cases.join(slug_of, on="unit", how="left")
     assert cases["unit_slug"].null_count() == 0, "a generated unit was not found among the compiled units"
@@ -67,8 +67,11 @@ def test_compiled_cases_equal_the_generated_final_round(pipeline_run, snapshots)
 def test_interim_round_rows_used_equal_the_generated_interim_round(pipeline_run, snapshots):
     interim = snapshots[0]
     used = pl.concat(
-        [pl.read_parquet(p) for p in sorted((pipeline_run.interim / "clean" / interim.round.isoformat()).glob("*.parquet"))
-         if not p.name.endswith((".risk.parquet", ".rejected.parquet"))],
+        [
+            pl.read_parquet(p)
+            for p in sorted((pipeline_run.interim / "clean" / interim.round.isoformat()).glob("*.parquet"))
+            if not p.name.endswith((".risk.parquet", ".rejected.parquet"))
+        ],
         how="diagonal_relaxed",
     )
     units = pl.read_csv(pipeline_run.interim / "units.csv", schema_overrides={"service_type": pl.Int8})
@@ -92,10 +95,20 @@ def test_every_row_is_accounted_for_and_every_unit_has_a_page(pipeline_run):
     assert final["rows_used"].sum() == 3070 and final.height == 34
     assert summary.filter(pl.col("round") == "2023-05-15").height == 32
     # every defect kind of the generator reached the report under its rule's name
-    for rule in ("case_key_missing", "duplicate_case_key", "opened_outside_period", "age_under_18",
-                 "unknown_value", "invalid_date", "closing_date_before_opening",
-                 "closing_date_after_submission", "age_not_a_number", "age_above_110",
-                 "local_variable", "case_missing_from_later_export"):
+    for rule in (
+        "case_key_missing",
+        "duplicate_case_key",
+        "opened_outside_period",
+        "age_under_18",
+        "unknown_value",
+        "invalid_date",
+        "closing_date_before_opening",
+        "closing_date_after_submission",
+        "age_not_a_number",
+        "age_above_110",
+        "local_variable",
+        "case_missing_from_later_export",
+    ):
         assert summary[rule].sum() > 0, rule
     units = pl.read_csv(pipeline_run.interim / "units.csv")
     for slug in units["unit_slug"].unique():
@@ -132,7 +145,7 @@ def _texts_of(path: Path) -> list[str]:
         from pypdf import PdfReader
 
         return [page.extract_text() or "" for page in PdfReader(path).pages]
-    if path.suffix == ".xlsx":   # a zip of XML parts: their text, not the compressed bytes
+    if path.suffix == ".xlsx":  # a zip of XML parts: their text, not the compressed bytes
         import zipfile
 
         with zipfile.ZipFile(path) as book:
@@ -212,8 +225,14 @@ def test_all_27_tables_and_facts_match_the_frozen_expected_files(pipeline_run):
         want = (EXPECTED / "tables" / name).read_bytes()
         if got != want:
             frames = [pl.read_csv(b, infer_schema=False) for b in (got, want)]
-            diff = pl.concat([frames[0].join(frames[1], on=frames[0].columns, how="anti").with_columns(pl.lit("nu").alias("_")),
-                              frames[1].join(frames[0], on=frames[0].columns, how="anti").with_columns(pl.lit("fryst").alias("_"))])
+            diff = pl.concat(
+                [
+                    frames[0].join(frames[1], on=frames[0].columns, how="anti").with_columns(pl.lit("nu").alias("_")),
+                    frames[1]
+                    .join(frames[0], on=frames[0].columns, how="anti")
+                    .with_columns(pl.lit("fryst").alias("_")),
+                ]
+            )
             raise AssertionError(f"{name} differs from tests/expected:\n{diff}")
     got = json.loads((pipeline_run.results / "facts.json").read_text(encoding="utf-8"))
     want = json.loads((EXPECTED / "facts.json").read_text(encoding="utf-8"))
@@ -223,8 +242,11 @@ def test_all_27_tables_and_facts_match_the_frozen_expected_files(pipeline_run):
 def test_rerunning_the_national_steps_gives_byte_identical_tables_and_facts(tiny_copy):
     from conftest import TINY_CONFIG, run_snakemake
 
-    outputs = sorted((tiny_copy.results / "tables").glob("*.csv")) + [
-        tiny_copy.results / "facts.json", tiny_copy.results / "statistics" / "comparisons.csv"]
+    outputs = [
+        *sorted((tiny_copy.results / "tables").glob("*.csv")),
+        tiny_copy.results / "facts.json",
+        tiny_copy.results / "statistics" / "comparisons.csv",
+    ]
     before = {p: (p.read_bytes(), p.stat().st_mtime_ns) for p in outputs}
     run_snakemake(tiny_copy.workdir, "--forcerun", "derive", "--", "results/facts.json", configfile=TINY_CONFIG)
     assert all(p.stat().st_mtime_ns != before[p][1] for p in outputs), "the steps were not rerun"
@@ -242,8 +264,16 @@ def test_the_tiny_config_has_only_the_required_keys_and_runs_the_default_target(
     required = yaml.safe_load(SCHEMA.read_text(encoding="utf-8"))["required"]
     assert sorted(yaml.safe_load(TINY_CONFIG.read_text(encoding="utf-8"))) == sorted(required)
     results = tiny_run.results
-    for path in ("report/html/index.html", "report/rapport.pdf", "kolada/nyckeltal.csv", "quality/summary.csv",
-                 "quality/eksjo.html", "facts.json", "trend/trend.csv", "figures/diagram_27.svg"):
+    for path in (
+        "report/html/index.html",
+        "report/rapport.pdf",
+        "kolada/nyckeltal.csv",
+        "quality/summary.csv",
+        "quality/eksjo.html",
+        "facts.json",
+        "trend/trend.csv",
+        "figures/diagram_27.svg",
+    ):
         assert (results / path).is_file(), path
     assert json.loads((results / "facts.json").read_text(encoding="utf-8"))["cases_total"] == 37
     print(f"tiny run: {tiny_run.seconds:.0f} s")
@@ -259,16 +289,24 @@ def test_a_minimal_configfile_plans_the_whole_workflow(tmp_path):
         assert rule in done.stdout
 
 
-@pytest.mark.parametrize("line, words", [
-    ("unit_report:\n  diagrams: [2, 3]\n", ["unit_report'", "tillåtna nycklar", "unit_reports"]),
-    ("unit_reports:\n  diagrams: [2, 99]\n", ["unit_reports.diagrams = 99", "diagramregistret"]),
-])
+@pytest.mark.parametrize(
+    "line, words",
+    [
+        ("unit_report:\n  diagrams: [2, 3]\n", ["unit_report'", "tillåtna nycklar", "unit_reports"]),
+        ("unit_reports:\n  diagrams: [2, 99]\n", ["unit_reports.diagrams = 99", "diagramregistret"]),
+    ],
+)
 def test_a_misspelt_key_or_unknown_diagram_stops_the_run_with_a_swedish_message(tmp_path, line, words):
     from conftest import TINY_CONFIG, run_snakemake
 
     config = tmp_path / "config.yaml"
-    config.write_text(TINY_CONFIG.read_text(encoding="utf-8").replace(
-        "data_raw: .test/data-raw", f"data_raw: {ROOT / '.test' / 'data-raw'}") + line, encoding="utf-8")
+    config.write_text(
+        TINY_CONFIG.read_text(encoding="utf-8").replace(
+            "data_raw: .test/data-raw", f"data_raw: {ROOT / '.test' / 'data-raw'}"
+        )
+        + line,
+        encoding="utf-8",
+    )
     work = tmp_path / "work"
     work.mkdir()
     done = run_snakemake(work, "-n", configfile=config, check=False)

@@ -10,11 +10,11 @@ import pytest
 from polars.testing import assert_frame_equal
 from test_clean import PERIOD, key, meta_for, raw_frame
 
+from kvinnofrid.spec import codebook
+from kvinnofrid.spec.rules import OUTCOME_LABELS, RULES
 from kvinnofrid.stages.clean import AccountingError, CleanResult, clean_file
 from kvinnofrid.stages.compile import assign_units, compile_cases
 from kvinnofrid.stages.quality import not_exports_table, quality_summary, render_unit_page, summary_schema, unit_pages
-from kvinnofrid.spec import codebook
-from kvinnofrid.spec.rules import OUTCOME_LABELS, RULES
 
 R1, R2 = dt.date(2022, 6, 1), dt.date(2022, 10, 1)
 
@@ -38,12 +38,25 @@ DEFECTIVE_ROWS = (
 
 @pytest.fixture
 def two_rounds():
-    local = {"file": "2022-06-01/sigtuna.csv", "row": None, "column": "Egen <kolumn>", "variable": None,
-             "rule": "local_variable", "value": None}
-    first = cleaned_file("2022-06-01/sigtuna.csv", R1, *DEFECTIVE_ROWS, {"client_key": "gone"},
-                         issues=[local], local_variables=[{"name": "Egen <kolumn>", "filled": 4}])
-    second = cleaned_file("2022-10-01/sigtuna.csv", R2, *DEFECTIVE_ROWS, {"client_key": "ny", "comments": 3,
-                                                                          "has_suggestion": True})
+    local = {
+        "file": "2022-06-01/sigtuna.csv",
+        "row": None,
+        "column": "Egen <kolumn>",
+        "variable": None,
+        "rule": "local_variable",
+        "value": None,
+    }
+    first = cleaned_file(
+        "2022-06-01/sigtuna.csv",
+        R1,
+        *DEFECTIVE_ROWS,
+        {"client_key": "gone"},
+        issues=[local],
+        local_variables=[{"name": "Egen <kolumn>", "filled": 4}],
+    )
+    second = cleaned_file(
+        "2022-10-01/sigtuna.csv", R2, *DEFECTIVE_ROWS, {"client_key": "ny", "comments": 3, "has_suggestion": True}
+    )
     other = cleaned_file("2022-10-01/habo.csv", R2, {"client_key": "x"}, municipality="Håbo")
     return [first, second, other]
 
@@ -78,7 +91,7 @@ def test_summary_csv_is_deterministic(two_rounds, tmp_path):
 
 
 def test_summary_invariant_is_checked(two_rounds):
-    meta, result = two_rounds[0]
+    _meta, result = two_rounds[0]
     result.counts = {**result.counts, "rows_used": result.counts["rows_used"] - 1}
     with pytest.raises(AccountingError, match="Sigtuna"):
         quality_summary(two_rounds)
@@ -92,9 +105,18 @@ def test_unit_page_content(two_rounds):
     _, _, warnings = compile_cases(two_rounds, cutoff=R2)
     html = render_unit_page("Sigtuna", two_rounds[:2], warnings)
     assert html.startswith("<!DOCTYPE html>") and '<html lang="sv">' in html
-    for rule_name in ("case_key_missing", "duplicate_case_key", "opened_outside_period", "age_under_18",
-                      "age_not_a_number", "unknown_value", "invalid_date", "survey_answers_on_open_case",
-                      "case_missing_from_later_export", "local_variable"):
+    for rule_name in (
+        "case_key_missing",
+        "duplicate_case_key",
+        "opened_outside_period",
+        "age_under_18",
+        "age_not_a_number",
+        "unknown_value",
+        "invalid_date",
+        "survey_answers_on_open_case",
+        "case_missing_from_later_export",
+        "local_variable",
+    ):
         assert f"<code>{rule_name}</code>" in html
         assert RULES[rule_name].description in html
         assert RULES[rule_name].advice in html
@@ -128,13 +150,29 @@ def test_unit_page_never_shows_identifiers(two_rounds):
 
 def test_personal_values_are_blanked_even_if_an_issue_carries_them():
     raw = raw_frame({"client_key": "anna"})
-    leak = {"file": "f.csv", "row": 2, "column": "Klient (4)", "variable": "client", "rule": "unknown_value",
-            "value": "Anna Andersson"}
-    leak2 = {"file": "f.csv", "row": 2, "column": "Ursprung – Kommentar", "variable": None, "rule": "unknown_value",
-             "value": "hemlig kommentar"}
+    leak = {
+        "file": "f.csv",
+        "row": 2,
+        "column": "Klient (4)",
+        "variable": "client",
+        "rule": "unknown_value",
+        "value": "Anna Andersson",
+    }
+    leak2 = {
+        "file": "f.csv",
+        "row": 2,
+        "column": "Ursprung – Kommentar",
+        "variable": None,
+        "rule": "unknown_value",
+        "value": "hemlig kommentar",
+    }
     leak3 = {"file": "f.csv", "row": 2, "column": "X", "variable": None, "rule": "unknown_value", "value": key("anna")}
-    meta = meta_for(raw, file="f.csv", issues=[leak, leak2, leak3],
-                    columns={"Klient (4)": "client", "Ursprung – Kommentar": "comment"})
+    meta = meta_for(
+        raw,
+        file="f.csv",
+        issues=[leak, leak2, leak3],
+        columns={"Klient (4)": "client", "Ursprung – Kommentar": "comment"},
+    )
     result = clean_file(raw, meta, PERIOD, R2)
     html = render_unit_page("Sigtuna", [(meta, result)])
     assert "Anna Andersson" not in html and "hemlig kommentar" not in html and key("anna") not in html
@@ -174,7 +212,11 @@ def test_outputs_from_written_files_equal_the_in_memory_ones(two_rounds, tmp_pat
 
 
 def test_files_that_are_not_exports_are_listed_by_round_and_path():
-    table = not_exports_table([{"round": "2023-10-10", "file": "~$a.xlsx", "reason": "låsfil"},
-                               {"round": "2023-05-15", "file": "Thumbs.db", "reason": "systemfil"}])
+    table = not_exports_table(
+        [
+            {"round": "2023-10-10", "file": "~$a.xlsx", "reason": "låsfil"},
+            {"round": "2023-05-15", "file": "Thumbs.db", "reason": "systemfil"},
+        ]
+    )
     assert table.rows() == [("2023-05-15", "Thumbs.db", "systemfil"), ("2023-10-10", "~$a.xlsx", "låsfil")]
     assert not_exports_table([]).columns == ["round", "file", "reason"]

@@ -69,8 +69,15 @@ def national(pipeline_run, tmp_path_factory) -> dict:
     q_html, q_pdf = render_book(project, root / "quarto", backend="quarto")
     b_html, b_pdf = render_book(project, root / "builtin", backend="builtin")
     config = yaml.safe_load((project / "_quarto.yml").read_text(encoding="utf-8"))
-    return {"html": q_html, "pdf": q_pdf, "pages": _pages(q_pdf), "builtin_html": b_html,
-            "builtin_pages": _pages(b_pdf), "config": config, "project": project}
+    return {
+        "html": q_html,
+        "pdf": q_pdf,
+        "pages": _pages(q_pdf),
+        "builtin_html": b_html,
+        "builtin_pages": _pages(b_pdf),
+        "config": config,
+        "project": project,
+    }
 
 
 # ------------------------------------------------------------------ the PDF
@@ -81,8 +88,15 @@ def test_pdf_has_cover_toc_and_the_appendices(national):
     assert "Socialtjänstens stöd till våldsutsatta vuxna" in pages[0]
     assert "Innehåll" in pages[1]
     toc = pages[1] + pages[2]
-    for entry in ("Förord", "Sammanfattning", "Resultat från uppföljningen", APPENDICES_TITLE,
-                  "Bilaga 1. Deltagande kommuner", "Bilaga 3. Metod och datakvalitet", "Kolofon"):
+    for entry in (
+        "Förord",
+        "Sammanfattning",
+        "Resultat från uppföljningen",
+        APPENDICES_TITLE,
+        "Bilaga 1. Deltagande kommuner",
+        "Bilaga 3. Metod och datakvalitet",
+        "Kolofon",
+    ):
         assert entry in toc, entry
     outline = [o.title for o in pypdf.PdfReader(national["pdf"]).outline if not isinstance(o, list)]
     at = outline.index(APPENDICES_TITLE)
@@ -166,7 +180,9 @@ def page(browser):
 
 def test_sidebar_leads_to_the_results_chapter_with_its_diagrams(page, served):
     page.goto(served + "index.html", wait_until="load")
-    sidebar = page.evaluate("Array.from(document.querySelectorAll('#quarto-sidebar .sidebar-item')).map(i => i.innerText)")
+    sidebar = page.evaluate(
+        "Array.from(document.querySelectorAll('#quarto-sidebar .sidebar-item')).map(i => i.innerText)"
+    )
     assert any(APPENDICES_TITLE in s for s in sidebar) and any("Kolofon" in s for s in sidebar)
     page.click("#quarto-sidebar >> text=Resultat från uppföljningen")
     page.wait_for_load_state("load")
@@ -176,11 +192,14 @@ def test_sidebar_leads_to_the_results_chapter_with_its_diagrams(page, served):
     images = page.evaluate("Array.from(document.images).map(i => i.naturalWidth)")
     assert images and all(w > 0 for w in images)
     captions = page.evaluate("Array.from(document.querySelectorAll('figcaption')).map(c => c.innerText)")
-    assert [int(re.match(r"Diagram (\d+):", c).group(1)) for c in captions if c.startswith("Diagram")] == \
-        list(range(1, N_DIAGRAMS + 1))
+    assert [int(re.match(r"Diagram (\d+):", c).group(1)) for c in captions if c.startswith("Diagram")] == list(
+        range(1, N_DIAGRAMS + 1)
+    )
     # the page's own table of contents is shown beside the text (the grid is not squeezed)
-    assert page.is_visible("#TOC a") and page.evaluate(
-        "document.querySelector('#quarto-sidebar').getBoundingClientRect().width") > 200
+    assert (
+        page.is_visible("#TOC a")
+        and page.evaluate("document.querySelector('#quarto-sidebar').getBoundingClientRect().width") > 200
+    )
 
 
 def test_search_finds_freda(page, served):
@@ -210,9 +229,17 @@ def unit(pipeline_run, tmp_path_factory) -> dict:
     # both editions in one multi-document Quarto project, as rule unit_reports renders them
     (_, many_pdf), (_, intern_pdf) = render_documents(
         [(project, root / "many", UNIT), (project.parent / "intern" / UNIT, root / "many" / "intern", UNIT)],
-        backend="quarto")
-    return {"html": html, "pdf": pdf, "pages": _pages(pdf), "builtin_pages": _pages(builtin_pdf),
-            "intern_pages": _pages(intern_pdf), "many_pages": _pages(many_pdf), "results": pipeline_run.results}
+        backend="quarto",
+    )
+    return {
+        "html": html,
+        "pdf": pdf,
+        "pages": _pages(pdf),
+        "builtin_pages": _pages(builtin_pdf),
+        "intern_pages": _pages(intern_pdf),
+        "many_pages": _pages(many_pdf),
+        "results": pipeline_run.results,
+    }
 
 
 def test_unit_reports_rendered_together_equal_one_rendered_alone(unit):

@@ -11,12 +11,21 @@ let nothing personal reach results/, interim/, logs/ or build/.
 from __future__ import annotations
 
 import shutil
-from pathlib import Path
 
 import polars as pl
 import pytest
-from adversarial_corpus import BASE_HEADER, CLIENTS, COMMENT, H_AGE, H_INTERVENTIONS, H_MUNICIPALITY, H_SEX, HANDLER
-from adversarial_corpus import base_rows, with_cell
+from adversarial_corpus import (
+    BASE_HEADER,
+    CLIENTS,
+    COMMENT,
+    H_AGE,
+    H_INTERVENTIONS,
+    H_MUNICIPALITY,
+    H_SEX,
+    HANDLER,
+    base_rows,
+    with_cell,
+)
 from conftest import ROOT, TINY_CONFIG, run_snakemake
 from export_builders import csv_bytes
 from test_pipeline import scan_for_personal_data
@@ -57,8 +66,9 @@ def real_run(tmp_path_factory):
         (round_folder / junk).write_bytes(b"\x00junk")
     workdir = base / "work"
     workdir.mkdir()
-    done = run_snakemake(workdir, "--", "all", configfile=TINY_CONFIG, data_raw=raw,
-                         pseudonym_key="en lång hemlig nyckel för testet")
+    done = run_snakemake(
+        workdir, "--", "all", configfile=TINY_CONFIG, data_raw=raw, pseudonym_key="en lång hemlig nyckel för testet"
+    )
     return workdir, done
 
 
@@ -85,10 +95,10 @@ def test_each_planted_mistake_ends_in_its_named_rule(real_run):
     summary = pl.read_csv(workdir / "results" / "quality" / "summary.csv")
     haabo = summary.filter((pl.col("unit") == "Håbo") & (pl.col("round") == "2023-10-10")).row(0, named=True)
     assert haabo["rows_read"] == 3 and haabo["rows_quarantined"] == 1 and haabo["row_has_extra_fields"] == 1
-    assert haabo["personal_identity_number"] == 1     # the one in a row that is not shifted
+    assert haabo["personal_identity_number"] == 1  # the one in a row that is not shifted
     assert haabo["excel_error_value"] == 1 and haabo["unknown_value"] == 1
     page = (workdir / "results" / "quality" / "haabo.html").read_text(encoding="utf-8")
-    assert "(text med 14 tecken)" in page             # the name in Kön, described
+    assert "(text med 14 tecken)" in page  # the name in Kön, described
     habo = summary.filter(pl.col("unit") == "Habo").row(0, named=True)
     assert habo["rows_used"] == 3 and habo["municipality_not_in_register"] == 0
 

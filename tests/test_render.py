@@ -14,8 +14,8 @@ import pytest
 import yaml
 
 from kvinnofrid.reporting import figures
-from kvinnofrid.reporting.numfmt import NBSP
 from kvinnofrid.reporting.markdown import diagram_block, markdown_table
+from kvinnofrid.reporting.numfmt import NBSP
 from kvinnofrid.reporting.render import RenderError, choose_backend, render_book
 
 REPORT = Path(__file__).resolve().parents[1] / "report"
@@ -132,7 +132,9 @@ def test_pdf_has_title_page_toc_chapters_caption_and_swedish_text(rendered):
 
 
 def test_diagram_block_markdown():
-    block = diagram_block(7, "Hur har våldet bedömts?", "figures/diagram_07.png", SEX, "tables/diagram_07.csv", 'Alt "x"')
+    block = diagram_block(
+        7, "Hur har våldet bedömts?", "figures/diagram_07.png", SEX, "tables/diagram_07.csv", 'Alt "x"'
+    )
     assert block.startswith("![Diagram 7: Hur har våldet bedömts?](figures/diagram_07.png){#diagram-07 ")
     assert 'fig-alt="Alt \u201dx\u201d"' in block
     assert '::: {.content-visible when-format="html"}' in block
@@ -258,7 +260,10 @@ def test_quarto_backend_copies_outputs(tmp_path, monkeypatch):
 
 def test_quarto_failure_is_checked_not_ignored(tmp_path, monkeypatch):
     project = make_project(tmp_path)
-    fake = _script(tmp_path / "quarto", "import sys\nprint('ERROR: YAMLException: bad indentation', file=sys.stderr)\nsys.exit(1)\n")
+    fake = _script(
+        tmp_path / "quarto",
+        "import sys\nprint('ERROR: YAMLException: bad indentation', file=sys.stderr)\nsys.exit(1)\n",
+    )
     monkeypatch.setenv("QUARTO_PATH", str(fake))
     monkeypatch.delenv("KVINNOFRID_RENDERER", raising=False)  # CI forces builtin for the other tests
     with pytest.raises(RenderError, match=r"(?s)motor: quarto.*steg: quarto render.*felkod 1.*bad indentation"):

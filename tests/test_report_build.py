@@ -13,12 +13,12 @@ from pathlib import Path
 
 import pypdf
 import pytest
-
 from conftest_report import book_kwargs, report_inputs, write_figures
-from kvinnofrid.statistics import tables as tables_module
+
 from kvinnofrid.reporting.numfmt import NBSP
 from kvinnofrid.reporting.render import render_book
 from kvinnofrid.reporting.text import FORBIDDEN, build_book
+from kvinnofrid.statistics import tables as tables_module
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
@@ -41,8 +41,9 @@ def built_report(tmp_path_factory):
     tables_dir = root / "results" / "tables"
     tables_module.write_tables(inputs.tables, tables_dir)
     mark = time.perf_counter()
-    chapters = build_book(root / "build" / "report",
-                          **book_kwargs(inputs, figures_dir=figures_dir, tables_dir=tables_dir))
+    chapters = build_book(
+        root / "build" / "report", **book_kwargs(inputs, figures_dir=figures_dir, tables_dir=tables_dir)
+    )
     TIMINGS["build_book"] = time.perf_counter() - mark
     mark = time.perf_counter()
     html, pdf = render_book(root / "build" / "report", root / "results" / "report", backend="builtin")
@@ -61,8 +62,10 @@ def pdf_text(built_report) -> str:
 @pytest.fixture(scope="module")  # closed after this module: a second sync_playwright may start later
 def browser_page(built_report):
     if not CHROMIUM.exists():
-        pytest.fail(f"Chromium saknas ({CHROMIUM}): installera det (Debian: apt-get install chromium) "
-                    "för att testa rapportens HTML i en riktig webbläsare.")
+        pytest.fail(
+            f"Chromium saknas ({CHROMIUM}): installera det (Debian: apt-get install chromium) "
+            "för att testa rapportens HTML i en riktig webbläsare."
+        )
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
@@ -79,7 +82,8 @@ def browser_page(built_report):
 
 def test_every_image_loads(browser_page):
     images = browser_page.evaluate(
-        "Array.from(document.images).map(i => ({alt: i.alt, w: i.naturalWidth, ok: i.complete}))")
+        "Array.from(document.images).map(i => ({alt: i.alt, w: i.naturalWidth, ok: i.complete}))"
+    )
     assert len(images) >= N_DIAGRAMS
     broken = [i["alt"][:60] for i in images if not i["ok"] or i["w"] <= 0]
     assert not broken, broken
@@ -87,23 +91,30 @@ def test_every_image_loads(browser_page):
 
 
 def test_every_toc_link_lands_on_an_element(browser_page):
-    links = browser_page.evaluate(
-        "Array.from(document.querySelectorAll('#TOC a')).map(a => a.getAttribute('href'))")
+    links = browser_page.evaluate("Array.from(document.querySelectorAll('#TOC a')).map(a => a.getAttribute('href'))")
     assert len(links) > 20
     missing = browser_page.evaluate(
         """hrefs => hrefs.filter(h => !h.startsWith('#') ||
-                 !document.getElementById(decodeURIComponent(h.slice(1))))""", links)
+                 !document.getElementById(decodeURIComponent(h.slice(1))))""",
+        links,
+    )
     assert not missing, missing
     toc = browser_page.inner_text("#TOC")
-    for heading in ("Förord", "Sammanfattning", "Resultat från uppföljningen", "Lärdomar och medskick",
-                    "Bilaga 1. Deltagande kommuner och verksamheter", "Bilaga 2. Variabler",
-                    "Bilaga 3. Metod och datakvalitet", "Kolofon"):
+    for heading in (
+        "Förord",
+        "Sammanfattning",
+        "Resultat från uppföljningen",
+        "Lärdomar och medskick",
+        "Bilaga 1. Deltagande kommuner och verksamheter",
+        "Bilaga 2. Variabler",
+        "Bilaga 3. Metod och datakvalitet",
+        "Kolofon",
+    ):
         assert heading in toc, heading
 
 
 def test_all_diagrams_with_captions_in_html(browser_page):
-    captions = browser_page.evaluate(
-        "Array.from(document.querySelectorAll('figcaption')).map(c => c.innerText)")
+    captions = browser_page.evaluate("Array.from(document.querySelectorAll('figcaption')).map(c => c.innerText)")
     for n in range(1, N_DIAGRAMS + 1):
         assert any(c.startswith(f"Diagram {n}:") for c in captions), n
         assert browser_page.query_selector(f"#diagram-{n:02d}") is not None, n
@@ -119,7 +130,8 @@ def test_participants_appendix_has_47_rows_in_html(browser_page):
     rows = browser_page.evaluate(
         """() => { const t = Array.from(document.querySelectorAll('table')).find(t =>
                      t.caption && t.caption.innerText.startsWith('Deltagande kommuner och verksamheter'));
-                   return t ? t.querySelectorAll('tbody tr').length : -1; }""")
+                   return t ? t.querySelectorAll('tbody tr').length : -1; }"""
+    )
     assert rows == 47
 
 

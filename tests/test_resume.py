@@ -9,7 +9,7 @@ from kvinnofrid.resume import clear_interrupted, interrupted_outputs
 
 def _mark(workdir, output: str, chunk: int | None = None) -> None:
     encoded = base64.urlsafe_b64encode(output.encode()).decode()
-    parts = [encoded] if chunk is None else [encoded[i:i + chunk] for i in range(0, len(encoded), chunk)]
+    parts = [encoded] if chunk is None else [encoded[i : i + chunk] for i in range(0, len(encoded), chunk)]
     parts = ["@" + p for p in parts[:-1]] + [parts[-1]]
     marker = workdir / ".snakemake" / "incomplete"
     for part in parts[:-1]:
@@ -25,14 +25,17 @@ def test_half_written_outputs_are_emptied_and_aged_and_their_markers_removed(tmp
     (tmp_path / "build" / "report").mkdir(parents=True)
     (tmp_path / "build" / "report" / "index.qmd").write_text("halv")
     _mark(tmp_path, "results/figures/diagram_01.png")
-    _mark(tmp_path, "build/report", chunk=5)                      # long names are split in segments
+    _mark(tmp_path, "build/report", chunk=5)  # long names are split in segments
     _mark(tmp_path, "results/figures/never_written.svg")
     (tmp_path / ".snakemake" / "incomplete" / "migration_underway").write_text("")
 
     removed = clear_interrupted(tmp_path)
 
-    assert sorted(map(str, removed)) == ["build/report", "results/figures/diagram_01.png",
-                                         "results/figures/never_written.svg"]
+    assert sorted(map(str, removed)) == [
+        "build/report",
+        "results/figures/diagram_01.png",
+        "results/figures/never_written.svg",
+    ]
     # emptied and dated 1970, so Snakemake finds them older than their inputs and redoes
     # their jobs even when later outputs are still there; nothing new is created
     half = tmp_path / "results" / "figures" / "diagram_01.png"
@@ -42,7 +45,8 @@ def test_half_written_outputs_are_emptied_and_aged_and_their_markers_removed(tmp
     assert not (tmp_path / "results" / "figures" / "never_written.svg").exists()
     assert (tmp_path / "results" / "figures" / "diagram_02.png").read_bytes() == b"whole"
     assert [p.name for p in (tmp_path / ".snakemake" / "incomplete").rglob("*") if p.is_file()] == [
-        "migration_underway"]
+        "migration_underway"
+    ]
     assert clear_interrupted(tmp_path) == []
 
 

@@ -28,22 +28,41 @@ from kvinnofrid.resume import interrupted_outputs
 
 pytestmark = pytest.mark.e2e
 
-BUDGET_S = 170          # the whole test, interruption and rerun
+BUDGET_S = 170  # the whole test, interruption and rerun
 EXIT_AFTER_SIGINT_S = 60
-ATTEMPTS = 3            # interruptions tried before giving up (a signal between two jobs leaves nothing)
-SLOW_RULE = "figures"    # about half a minute: the signal lands inside it
+ATTEMPTS = 3  # interruptions tried before giving up (a signal between two jobs leaves nothing)
+SLOW_RULE = "figures"  # about half a minute: the signal lands inside it
 
 
 def _command(workdir: Path, *extra: str) -> list[str]:
-    return [sys.executable, "-m", "snakemake", "--snakefile", str(ROOT / "Snakefile"),
-            "--directory", str(workdir), "--configfile", str(TINY_CONFIG), "--cores", "2", *extra, "all"]
+    return [
+        sys.executable,
+        "-m",
+        "snakemake",
+        "--snakefile",
+        str(ROOT / "Snakefile"),
+        "--directory",
+        str(workdir),
+        "--configfile",
+        str(TINY_CONFIG),
+        "--cores",
+        "2",
+        *extra,
+        "all",
+    ]
 
 
 def _start(workdir: Path, log: Path, *extra: str) -> subprocess.Popen:
     env = {k: v for k, v in os.environ.items() if k != "KVINNOFRID_PSEUDONYM_KEY"}
-    with log.open("w") as out:      # a file, not a pipe: a full pipe would stall Snakemake
-        return subprocess.Popen(_command(workdir, *extra), cwd=workdir, env=env, stdout=out,
-                                stderr=subprocess.STDOUT, start_new_session=True)
+    with log.open("w") as out:  # a file, not a pipe: a full pipe would stall Snakemake
+        return subprocess.Popen(
+            _command(workdir, *extra),
+            cwd=workdir,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
 
 
 def _wait(run: subprocess.Popen, seconds: float, what: str) -> int:
@@ -103,8 +122,7 @@ def test_a_run_stopped_with_ctrl_c_is_finished_by_the_plain_rerun(tmp_path):
         if any((workdir / output).exists() for output in left):
             break
         assert code != 0, f"the run finished before it could be interrupted:\n{log.read_text()[-2000:]}"
-    assert any((workdir / output).exists() for output in left), (
-        f"{ATTEMPTS} interruptions left no half-written output")
+    assert any((workdir / output).exists() for output in left), f"{ATTEMPTS} interruptions left no half-written output"
     assert code != 0
     locks = workdir / ".snakemake" / "locks"
     assert not (locks.is_dir() and any(locks.iterdir())), "the interrupted run left its lock behind"

@@ -13,9 +13,8 @@ from pathlib import Path
 
 import polars as pl
 import pytest
-from polars.testing import assert_frame_equal
-
 from conftest import ROOT, run_snakemake
+from polars.testing import assert_frame_equal
 
 pytestmark = pytest.mark.e2e
 
@@ -43,9 +42,25 @@ def own_run(national, tmp_path_factory):
     shutil.copytree(national.results / "nationellt", folder / "nationellt")
     env = {k: v for k, v in os.environ.items() if k != "KVINNOFRID_PSEUDONYM_KEY"}
     done = subprocess.run(
-        [sys.executable, "-m", "kvinnofrid.cli", "egen-rapport", "--exporter", str(exports),
-         "--nationellt", str(folder / "nationellt"), "--ut", str(folder / "körning"), "--cores", "2"],
-        capture_output=True, text=True, cwd=folder, env=env)
+        [
+            sys.executable,
+            "-m",
+            "kvinnofrid.cli",
+            "egen-rapport",
+            "--exporter",
+            str(exports),
+            "--nationellt",
+            str(folder / "nationellt"),
+            "--ut",
+            str(folder / "körning"),
+            "--cores",
+            "2",
+        ],
+        capture_output=True,
+        text=True,
+        cwd=folder,
+        env=env,
+    )
     assert done.returncode == 0, done.stderr[-4000:]
     return folder / "körning", done
 
@@ -73,8 +88,8 @@ def test_the_units_numbers_equal_the_national_runs(national, own_run):
     by = ["measure", "round"]
     assert_frame_equal(
         pl.read_parquet(work / "interim" / "kommuner" / "trend_intern.parquet").sort(by),
-        pl.read_parquet(national.interim / "kommuner" / "trend_intern.parquet")
-        .filter(pl.col("area") == UNIT).sort(by))
+        pl.read_parquet(national.interim / "kommuner" / "trend_intern.parquet").filter(pl.col("area") == UNIT).sort(by),
+    )
 
 
 def test_no_other_units_data_is_used_or_shipped(national, own_run):
@@ -86,7 +101,9 @@ def test_no_other_units_data_is_used_or_shipped(national, own_run):
     bundle_text = "\n".join(p.read_text(encoding="utf-8") for p in (national.results / "nationellt").rglob("*.json"))
     assert not [u for u in others if f'"{u}"' in bundle_text]
     assert set(pl.read_parquet(national.results / "nationellt" / "jamforelse.parquet")["area_kind"]) <= {
-        "riket", "storleksklass"}
+        "riket",
+        "storleksklass",
+    }
 
 
 def test_an_altered_bundle_stops_with_a_message(own_run, tmp_path):
@@ -95,8 +112,21 @@ def test_an_altered_bundle_stops_with_a_message(own_run, tmp_path):
     shutil.copytree(work.parent / "nationellt", bundle)
     (bundle / "facts.json").write_text("{}", encoding="utf-8")
     done = subprocess.run(
-        [sys.executable, "-m", "kvinnofrid.cli", "egen-rapport", "--exporter", str(work.parent / "exporter"),
-         "--nationellt", str(bundle), "--ut", str(tmp_path / "run")], capture_output=True, text=True)
+        [
+            sys.executable,
+            "-m",
+            "kvinnofrid.cli",
+            "egen-rapport",
+            "--exporter",
+            str(work.parent / "exporter"),
+            "--nationellt",
+            str(bundle),
+            "--ut",
+            str(tmp_path / "run"),
+        ],
+        capture_output=True,
+        text=True,
+    )
     assert done.returncode == 2
     assert "facts.json stämmer inte med manifestet" in done.stderr
     assert "Traceback" not in done.stderr

@@ -26,7 +26,7 @@ def test_every_schema_key_has_a_description_and_every_config_key_a_comment():
         assert spec.get("description"), key
     text = (ROOT / "config.yaml").read_text(encoding="utf-8").splitlines()
     for key in CONFIG:
-        line = next(i for i, l in enumerate(text) if l.startswith(f"{key}:"))
+        line = next(i for i, line_ in enumerate(text) if line_.startswith(f"{key}:"))
         assert text[line - 1].startswith("#"), f"{key} has no comment above it"
 
 
@@ -42,8 +42,10 @@ def test_every_schema_key_has_a_description_and_every_config_key_a_comment():
         (lambda c: c.pop("cutoff"), ["cutoff", "saknas"]),
         (lambda c: c.update(unit_report={"diagrams": [2]}), ["unit_report'", "tillåtna nycklar", "unit_reports"]),
         (lambda c: c["unit_reports"].update(diagrams=[2, 28]), ["unit_reports.diagrams = 28", "diagramregistret"]),
-        (lambda c: c["trend"].update(measures=[{"id": "x", "label": "X", "diagram": 99, "categories": ["Ja"]}]),
-         ["trend.measures.0.diagram = 99", "diagramregistret"]),
+        (
+            lambda c: c["trend"].update(measures=[{"id": "x", "label": "X", "diagram": 99, "categories": ["Ja"]}]),
+            ["trend.measures.0.diagram = 99", "diagramregistret"],
+        ),
     ],
 )
 def test_a_wrong_key_or_value_is_named(change, words):

@@ -10,7 +10,6 @@ import polars as pl
 import pytest
 from polars.testing import assert_frame_equal
 
-from kvinnofrid.spec import codebook
 from kvinnofrid.demo.simulate import (
     BEST_UNIT,
     RoundSnapshot,
@@ -18,6 +17,7 @@ from kvinnofrid.demo.simulate import (
     load_municipalities,
     simulate_rounds,
 )
+from kvinnofrid.spec import codebook
 
 KEY = ["unit", "client", "opened"]
 PARTICIPANTS = Path(__file__).parent / "reference" / "participants-2021-2023.csv"
@@ -84,8 +84,13 @@ def test_unit_sizes_vary(final):
 
 
 def test_case_schema(rounds):
-    expected = {"unit": pl.String, "client": pl.String, "handler": pl.String,
-                **dict(codebook.case_schema()), "survey_suggestions": pl.String}
+    expected = {
+        "unit": pl.String,
+        "client": pl.String,
+        "handler": pl.String,
+        **dict(codebook.case_schema()),
+        "survey_suggestions": pl.String,
+    }
     risk_expected = {"unit": pl.String, "client": pl.String, "opened": pl.Date, **dict(codebook.risk_schema())}
     for r in rounds:
         assert dict(r.cases.schema) == expected
@@ -105,7 +110,12 @@ def test_final_round_size_and_period(final):
     assert cases.height == SETTINGS.n_cases == 3070
     assert cases["opened"].min() >= SETTINGS.period_start
     assert cases["opened"].max() <= SETTINGS.period_end
-    assert cases.null_count()[["unit", "client", "handler", "opened", "municipality", "service_type"]].sum_horizontal().item() == 0
+    assert (
+        cases.null_count()[["unit", "client", "handler", "opened", "municipality", "service_type"]]
+        .sum_horizontal()
+        .item()
+        == 0
+    )
 
 
 def test_codes_are_codebook_options(final):
@@ -154,8 +164,16 @@ def test_risk_assessments_consistent(rounds):
 
 def test_closing_phase_only_on_closed_cases_in_interim(interim):
     open_cases = interim.cases.filter(pl.col("closed").is_null())
-    for column in ("closing_reason", "implementation", "goal_followup", "survey_change",
-                   "survey_importance", "survey_positive", "survey_influence", "survey_suggestions"):
+    for column in (
+        "closing_reason",
+        "implementation",
+        "goal_followup",
+        "survey_change",
+        "survey_importance",
+        "survey_positive",
+        "survey_influence",
+        "survey_suggestions",
+    ):
         assert open_cases[column].null_count() == open_cases.height, column
 
 
@@ -169,8 +187,7 @@ def test_interim_cases_are_in_the_final_round(interim, final):
     assert kept.height == interim.cases.height - missing.height
     final_only = set(SETTINGS.final_only_units)
     assert not set(interim.cases["unit"]) & final_only
-    registered = final.cases.filter(
-        (pl.col("opened") <= interim.round) & ~pl.col("unit").is_in(list(final_only)))
+    registered = final.cases.filter((pl.col("opened") <= interim.round) & ~pl.col("unit").is_in(list(final_only)))
     assert registered.height == kept.height
 
 

@@ -7,11 +7,11 @@ import polars as pl
 import pytest
 from polars.testing import assert_frame_equal
 from scipy import stats as sps
-
-from kvinnofrid.stages.derive import derive_cases, risk_change
-from kvinnofrid.statistics.stats import STATS_SCHEMA, build_stats, holm, two_by_two_test, count_test
 from test_derive import NO_RISK, make_cases, make_risk
 from test_tables import synthetic
+
+from kvinnofrid.stages.derive import derive_cases, risk_change
+from kvinnofrid.statistics.stats import STATS_SCHEMA, build_stats, count_test, holm, two_by_two_test
 
 D = dt.date
 CLOSED = D(2022, 6, 1)
@@ -41,7 +41,7 @@ def test_empty_margin_gives_no_test():
 def test_holm_by_hand():
     # sorted: 0.01·3 = 0.03; 0.03·2 = 0.06; 0.04·1 = 0.04 -> monotone 0.06
     assert holm([0.01, 0.04, 0.03, None]) == pytest.approx([0.03, 0.06, 0.06, None])
-    assert holm([0.5, 0.9]) == pytest.approx([1.0, 1.0])      # capped at 1
+    assert holm([0.5, 0.9]) == pytest.approx([1.0, 1.0])  # capped at 1
 
 
 def test_mann_whitney_for_counts():
@@ -53,16 +53,33 @@ def test_mann_whitney_for_counts():
 
 
 def hand_cases():
-    return derive_cases(make_cases([
-        {"sex": 2, "honour_violence": 1, "interventions": [1, 2]},
-        {"sex": 2, "honour_violence": 2, "interventions": [1]},
-        {"sex": 1, "honour_violence": 1, "interventions": [1, 2, 3], "closed": CLOSED,
-         "goal_followup": 1, "survey_change": 1},                        # top group, respondent
-        {"sex": 1, "honour_violence": 2, "closed": CLOSED, "survey_change": 3},   # respondent
-        {"sex": 1, "honour_violence": 2, "closed": CLOSED},              # non-respondent
-        {"sex": 1, "honour_violence": 2, "interventions": [4]},          # open
-    ]), make_risk([("c1", 1, D(2022, 3, 2), 1, 5), ("c1", 2, D(2022, 4, 2), 1, 5),
-                   ("c3", 1, D(2022, 3, 2), 6, 7), ("c3", 2, D(2022, 4, 2), 6, 2)]))
+    return derive_cases(
+        make_cases(
+            [
+                {"sex": 2, "honour_violence": 1, "interventions": [1, 2]},
+                {"sex": 2, "honour_violence": 2, "interventions": [1]},
+                {
+                    "sex": 1,
+                    "honour_violence": 1,
+                    "interventions": [1, 2, 3],
+                    "closed": CLOSED,
+                    "goal_followup": 1,
+                    "survey_change": 1,
+                },  # top group, respondent
+                {"sex": 1, "honour_violence": 2, "closed": CLOSED, "survey_change": 3},  # respondent
+                {"sex": 1, "honour_violence": 2, "closed": CLOSED},  # non-respondent
+                {"sex": 1, "honour_violence": 2, "interventions": [4]},  # open
+            ]
+        ),
+        make_risk(
+            [
+                ("c1", 1, D(2022, 3, 2), 1, 5),
+                ("c1", 2, D(2022, 4, 2), 1, 5),
+                ("c3", 1, D(2022, 3, 2), 6, 7),
+                ("c3", 2, D(2022, 4, 2), 6, 2),
+            ]
+        ),
+    )
 
 
 def test_men_versus_women_rows():
@@ -97,41 +114,65 @@ def test_holm_within_each_comparison_family():
 
 def test_top_group_against_the_rest_of_closed_cases():
     stats = build_stats(hand_cases())
-    row = stats.filter((pl.col("comparison") == "top_group") & (pl.col("variable") == "sex")
-                       & (pl.col("category") == "Kvinna")).row(0, named=True)
+    row = stats.filter(
+        (pl.col("comparison") == "top_group") & (pl.col("variable") == "sex") & (pl.col("category") == "Kvinna")
+    ).row(0, named=True)
     # top group: c3 only; rest of closed: c4, c5 (the open cases are not compared)
     assert (row["n_a"], row["denominator_a"], row["n_b"], row["denominator_b"]) == (1, 1, 2, 2)
 
 
 def test_survey_dropout_respondents_against_closed_non_respondents():
     stats = build_stats(hand_cases())
-    row = stats.filter((pl.col("comparison") == "survey_dropout") & (pl.col("variable") == "honour_violence")
-                       & (pl.col("category") == "Ja")).row(0, named=True)
+    row = stats.filter(
+        (pl.col("comparison") == "survey_dropout")
+        & (pl.col("variable") == "honour_violence")
+        & (pl.col("category") == "Ja")
+    ).row(0, named=True)
     # respondents c3 (HRV), c4 (not); non-respondent c5 (not)
     assert (row["n_a"], row["denominator_a"], row["n_b"], row["denominator_b"]) == (1, 2, 0, 1)
 
 
 def test_size_classes_from_a_mapping():
-    cases = make_cases([{"unit": "a", "honour_violence": 1}, {"unit": "a", "honour_violence": 2},
-                        {"unit": "b", "honour_violence": 2}, {"unit": "c", "honour_violence": 1}])
-    stats = build_stats(derive_cases(cases, NO_RISK), size_classes={"a": "liten", "b": "stor"},
-                        size_class_order=["liten", "stor"])
-    row = stats.filter((pl.col("comparison") == "size_class") & (pl.col("group_a") == "liten")
-                       & (pl.col("variable") == "honour_violence") & (pl.col("category") == "Ja")).row(0, named=True)
+    cases = make_cases(
+        [
+            {"unit": "a", "honour_violence": 1},
+            {"unit": "a", "honour_violence": 2},
+            {"unit": "b", "honour_violence": 2},
+            {"unit": "c", "honour_violence": 1},
+        ]
+    )
+    stats = build_stats(
+        derive_cases(cases, NO_RISK), size_classes={"a": "liten", "b": "stor"}, size_class_order=["liten", "stor"]
+    )
+    row = stats.filter(
+        (pl.col("comparison") == "size_class")
+        & (pl.col("group_a") == "liten")
+        & (pl.col("variable") == "honour_violence")
+        & (pl.col("category") == "Ja")
+    ).row(0, named=True)
     # unit c has no class: left out
     assert (row["n_a"], row["denominator_a"], row["n_b"], row["denominator_b"]) == (1, 2, 0, 1)
 
 
 def test_repeated_risk_change_overall_and_top_group():
     derived = hand_cases()
-    change = risk_change(make_risk([("c1", 1, D(2022, 3, 2), 1, 5), ("c1", 2, D(2022, 4, 2), 1, 5),
-                                    ("c3", 1, D(2022, 3, 2), 6, 7), ("c3", 2, D(2022, 4, 2), 6, 2)]))
+    change = risk_change(
+        make_risk(
+            [
+                ("c1", 1, D(2022, 3, 2), 1, 5),
+                ("c1", 2, D(2022, 4, 2), 1, 5),
+                ("c3", 1, D(2022, 3, 2), 6, 7),
+                ("c3", 2, D(2022, 4, 2), 6, 2),
+            ]
+        )
+    )
     stats = build_stats(derived, change)
     overall = stats.filter(pl.col("comparison") == "risk_change")
     assert overall["category"].to_list() == ["minskad", "oförändrad", "ökad"]
     assert overall["n_a"].to_list() == [1, 1, 0] and set(overall["denominator_a"]) == {2}
-    freda = stats.filter((pl.col("comparison") == "risk_change_instrument")
-                         & (pl.col("group_a") == "FREDA farlighetsbedömning"))
+    freda = stats.filter(
+        (pl.col("comparison") == "risk_change_instrument") & (pl.col("group_a") == "FREDA farlighetsbedömning")
+    )
     assert freda["n_a"].to_list() == [0, 1, 0]
     top = stats.filter(pl.col("comparison") == "risk_change_top_group")
     # c3 is in the top group and decreased; c1 is not and unchanged
@@ -152,16 +193,26 @@ def test_duration_by_closing_reason_and_youngest():
     def closed(days, reason, **extra):
         return {"opened": opened, "closed": opened + dt.timedelta(days=days - 1), "closing_reason": reason, **extra}
 
-    derived = derive_cases(make_cases([
-        closed(10, 1, age=20, violence_severity=3), closed(20, 1, age=40, violence_severity=1),
-        closed(100, 3, age=22, violence_severity=3), {"closing_reason": 4, "age": 60},   # open
-    ]), NO_RISK)
+    derived = derive_cases(
+        make_cases(
+            [
+                closed(10, 1, age=20, violence_severity=3),
+                closed(20, 1, age=40, violence_severity=1),
+                closed(100, 3, age=22, violence_severity=3),
+                {"closing_reason": 4, "age": 60},  # open
+            ]
+        ),
+        NO_RISK,
+    )
     stats = build_stats(derived)
     rows = stats.filter(pl.col("comparison") == "duration_closing_reason")
     assert rows["mean_a"].to_list() == [15.0, 15.0]
     assert rows["mean_b"].to_list() == [100.0, None]
     assert rows["test"].to_list() == ["mannwhitney", None]
-    young = stats.filter((pl.col("comparison") == "youngest") & (pl.col("variable") == "violence_severity")
-                         & (pl.col("category") == "Mycket grovt")).row(0, named=True)
+    young = stats.filter(
+        (pl.col("comparison") == "youngest")
+        & (pl.col("variable") == "violence_severity")
+        & (pl.col("category") == "Mycket grovt")
+    ).row(0, named=True)
     assert (young["group_a"], young["n_a"], young["denominator_a"]) == ("18–24", 2, 2)
     assert (young["n_b"], young["denominator_b"]) == (0, 1)

@@ -10,7 +10,11 @@ import pytest
 from scipy.optimize import linprog
 
 from kvinnofrid.disclosure.suppression import (
-    SuppressionError, infer_kind, subtract, suppress_complements, suppress_table,
+    SuppressionError,
+    infer_kind,
+    subtract,
+    suppress_complements,
+    suppress_table,
 )
 from kvinnofrid.statistics.tables import TABLE_SCHEMA, finish_table
 
@@ -18,12 +22,12 @@ T = 5
 
 
 def table(rows, mean=None) -> pl.DataFrame:
-    frame = pl.DataFrame(rows, schema={"group": pl.String, "category": pl.String,
-                                       "n": pl.Int64, "denominator": pl.Int64}, orient="row")
+    frame = pl.DataFrame(
+        rows, schema={"group": pl.String, "category": pl.String, "n": pl.Int64, "denominator": pl.Int64}, orient="row"
+    )
     out = finish_table(frame)
     if mean is not None:
-        out = out.with_columns(pl.Series("mean", mean, dtype=pl.Float64),
-                               pl.lit(None, pl.Float64).alias("share"))
+        out = out.with_columns(pl.Series("mean", mean, dtype=pl.Float64), pl.lit(None, pl.Float64).alias("share"))
     return out
 
 
@@ -33,11 +37,12 @@ def hidden(t: pl.DataFrame) -> list[str]:
 
 # ---------------------------------------------------------------- hand-made tables
 
+
 def test_nothing_small_nothing_hidden_and_schema_kept():
     t = table([(None, "A", 20, 35), (None, "B", 15, 35), (None, "C", 0, 35)])
     out = suppress_table(t)
     assert out.schema == TABLE_SCHEMA
-    assert out.equals(t)                       # zero cells are published
+    assert out.equals(t)  # zero cells are published
 
 
 def test_primary_and_secondary_in_single_choice_table():
@@ -45,9 +50,14 @@ def test_primary_and_secondary_in_single_choice_table():
     out = suppress_table(t)
     # C = 3 primary; then C = 30 − 20 − 7 − 0 → hide the next smallest positive: B
     assert hidden(out) == ["B", "C"]
-    assert out.filter(pl.col("suppressed")).select("n", "share", "ci_low", "ci_high").null_count().row(0) == (2, 2, 2, 2)
+    assert out.filter(pl.col("suppressed")).select("n", "share", "ci_low", "ci_high").null_count().row(0) == (
+        2,
+        2,
+        2,
+        2,
+    )
     assert out["denominator"].to_list() == [30] * 4
-    assert out.filter(pl.col("category") == "D")["n"].item() == 0   # a zero stays
+    assert out.filter(pl.col("category") == "D")["n"].item() == 0  # a zero stays
 
 
 def test_two_primary_cells_need_no_secondary():
@@ -56,8 +66,16 @@ def test_two_primary_cells_need_no_secondary():
 
 
 def test_small_denominator_hides_the_whole_group():
-    t = table([("HRV", "Ja", 3, 4), ("HRV", "Nej", 1, 4), ("HRV", "Vet inte", 0, 4),
-               ("Ej HRV", "Ja", 10, 26), ("Ej HRV", "Nej", 16, 26), ("Ej HRV", "Vet inte", 0, 26)])
+    t = table(
+        [
+            ("HRV", "Ja", 3, 4),
+            ("HRV", "Nej", 1, 4),
+            ("HRV", "Vet inte", 0, 4),
+            ("Ej HRV", "Ja", 10, 26),
+            ("Ej HRV", "Nej", 16, 26),
+            ("Ej HRV", "Vet inte", 0, 26),
+        ]
+    )
     out = suppress_table(t)
     hrv = out.filter(pl.col("group") == "HRV")
     assert hrv["suppressed"].all() and hrv["n"].null_count() == 3 and hrv["denominator"].null_count() == 3
@@ -74,22 +92,27 @@ def test_multi_choice_cells_are_independent_but_the_complement_counts():
 
 def test_phases_rows_linked_through_the_registry():
     # diagram 1: Avslutade n = the N of the closed-case rows
-    rows = [(None, "Aktualiserade", 30, 30), (None, "Fått insats", 25, 30),
-            (None, "Avslutade", 27, 30), (None, "Angiven avslutsorsak", 20, 27),
-            (None, "Måluppföljning", 18, 27), (None, "Genomfört brukarenkät", 9, 27)]
+    rows = [
+        (None, "Aktualiserade", 30, 30),
+        (None, "Fått insats", 25, 30),
+        (None, "Avslutade", 27, 30),
+        (None, "Angiven avslutsorsak", 20, 27),
+        (None, "Måluppföljning", 18, 27),
+        (None, "Genomfört brukarenkät", 9, 27),
+    ]
     out = suppress_table(table(rows), kind="phases")
     # Avslutade: 30 − 27 = 3 open (rule c) → hidden, and so is the N = 27 of the
     # closed rows that equals it (else n = N of the next rows gives it away)
     assert "Avslutade" in hidden(out)
-    closed_rows = out.filter(pl.col("category").is_in(["Angiven avslutsorsak", "Måluppföljning",
-                                                       "Genomfört brukarenkät"]))
+    closed_rows = out.filter(
+        pl.col("category").is_in(["Angiven avslutsorsak", "Måluppföljning", "Genomfört brukarenkät"])
+    )
     assert closed_rows["denominator"].null_count() == 3
     assert out.filter(pl.col("category") == "Aktualiserade")["n"].item() == 30
 
 
 def test_means_hidden_below_threshold():
-    t = table([(None, "Alla", 40, 40), (None, "HRV", 3, 3), (None, "65–74", 6, 6)],
-              mean=[2.4, 3.3, 1.9])
+    t = table([(None, "Alla", 40, 40), (None, "HRV", 3, 3), (None, "65–74", 6, 6)], mean=[2.4, 3.3, 1.9])
     out = suppress_table(t, kind="means")
     assert hidden(out) == ["HRV"]
     assert out.filter(pl.col("category") == "HRV")["mean"].item() is None
@@ -101,8 +124,7 @@ def test_complements_national_unit_rest():
     unit = table([(None, "A", 20, 30), (None, "B", 7, 30), (None, "C", 3, 30)])
     rest = subtract(national, unit)
     assert rest["n"].to_list() == [180, 73, 7]
-    out = suppress_complements({"Riket": national, "Enhet": unit, "Övriga": rest}, T,
-                               exempt={"Riket"})
+    out = suppress_complements({"Riket": national, "Enhet": unit, "Övriga": rest}, T, exempt={"Riket"})
     assert out["Riket"].equals(national)
     assert hidden(out["Enhet"]) == ["B", "C"]
     # unit C hidden → Övriga C = 10 − C would give it away: hidden too, and again B
@@ -123,7 +145,7 @@ def test_region_of_two_units():
     region = table([(None, "A", 32, 50), (None, "B", 16, 50), (None, "C", 2, 50)])
     out = suppress_complements({"Region": region, "U1": u1, "U2": u2}, T)
     assert hidden(out["U2"]) == ["B", "C"]
-    assert hidden(out["Region"]) == ["B", "C"]       # region C = 2 itself, and U2's C
+    assert hidden(out["Region"]) == ["B", "C"]  # region C = 2 itself, and U2's C
     # U1 can stay: region − U1 gives U2's hidden cells only as their sum
     assert hidden(out["U1"]) == []
     check_secure(out, {"Region": region, "U1": u1, "U2": u2}, {"Region": ["U1", "U2"]}, "single")
@@ -138,13 +160,15 @@ def test_exempt_everywhere_is_an_error():
 def test_deterministic():
     t = table([(None, "A", 9, 30), (None, "B", 9, 30), (None, "C", 9, 30), (None, "D", 3, 30)])
     assert suppress_table(t).equals(suppress_table(t))
-    assert hidden(suppress_table(t)) == ["A", "D"]     # ties: the first in order
+    assert hidden(suppress_table(t)) == ["A", "D"]  # ties: the first in order
 
 
 # ---------------------------------------------------------------- the recovery attack
 
-def attack(published: dict[str, pl.DataFrame], truth: dict[str, pl.DataFrame],
-           totals: dict[str, list[str]], kind: str) -> list[tuple[str, str, int, float, float]]:
+
+def attack(
+    published: dict[str, pl.DataFrame], truth: dict[str, pl.DataFrame], totals: dict[str, list[str]], kind: str
+) -> list[tuple[str, str, int, float, float]]:
     """Everything an attacker can derive: unknowns = the empty n and N cells; the
     constraints N = Σ n (single-choice) or n ≤ N and Σ n ≥ N (multi), total = Σ parts
     for every n and N, x ≥ 0. Returns (area, cell, true value, min, max) for every
@@ -160,7 +184,7 @@ def attack(published: dict[str, pl.DataFrame], truth: dict[str, pl.DataFrame],
                 else:
                     known[key] = value
 
-    def linear(terms):                  # [(coef, key)] → (row over unknowns, constant)
+    def linear(terms):  # [(coef, key)] → (row over unknowns, constant)
         row, const = np.zeros(len(unknown)), 0.0
         for coef, key in terms:
             if key in unknown:
@@ -175,7 +199,7 @@ def attack(published: dict[str, pl.DataFrame], truth: dict[str, pl.DataFrame],
         for g in dict.fromkeys(groups):
             rows = [r for r in range(t.height) if groups[r] == g]
             terms = [(1.0, (area, "d", g))] + [(-1.0, (area, "n", r)) for r in rows]
-            (eq if kind == "single" else ub).append(linear(terms))     # multi: N − Σn ≤ 0
+            (eq if kind == "single" else ub).append(linear(terms))  # multi: N − Σn ≤ 0
             if kind == "multi":
                 for r in rows:
                     ub.append(linear([(1.0, (area, "n", r)), (-1.0, (area, "d", g))]))
@@ -195,6 +219,7 @@ def attack(published: dict[str, pl.DataFrame], truth: dict[str, pl.DataFrame],
 
     a_eq, b_eq = pack(eq)
     a_ub, b_ub = pack(ub)
+
     def bounds(terms):
         c, const = linear(terms)
         if not c.any():
@@ -234,14 +259,15 @@ def random_multi(rng, k: int, groups: list[str | None], scale: int) -> pl.DataFr
     for g in groups:
         cases = int(rng.integers(0, scale * 3))
         chosen = rng.random((cases, k)) < rng.uniform(0.05, 0.9, size=k)
-        chosen[np.arange(cases), rng.integers(0, k, size=cases)] = True   # ≥ 1 option
+        chosen[np.arange(cases), rng.integers(0, k, size=cases)] = True  # ≥ 1 option
         rows += [(g, f"c{i}", int(chosen[:, i].sum()), cases) for i in range(k)]
     return table(rows)
 
 
 def add(a: pl.DataFrame, b: pl.DataFrame) -> pl.DataFrame:
-    return finish_table(a.select("group", "category", n=pl.col("n") + b["n"],
-                            denominator=pl.col("denominator") + b["denominator"]))
+    return finish_table(
+        a.select("group", "category", n=pl.col("n") + b["n"], denominator=pl.col("denominator") + b["denominator"])
+    )
 
 
 def check_secure(published, truth, totals, kind):
@@ -298,8 +324,7 @@ def test_recovery_attack_national_region_units(seed):
     others = random_single(rng, k, groups, 40)
     region = add(add(units[0], units[1]), units[2])
     national = add(region, others)
-    truth = {"Riket": national, "Region": region, "Övriga": others,
-             "U1": units[0], "U2": units[1], "U3": units[2]}
+    truth = {"Riket": national, "Region": region, "Övriga": others, "U1": units[0], "U2": units[1], "U3": units[2]}
     totals = {"Riket": ["Region", "Övriga"], "Region": ["U1", "U2", "U3"]}
     out = suppress_complements(truth, T, totals=totals, exempt={"Riket"}, kinds="single")
     check_marked(out, truth, {"Riket"}, "single")
@@ -314,18 +339,28 @@ def test_rows_must_match_the_national_table():
 
 
 # diagram 1: rows (label, base) — n of all cases or n of the closed cases
-PHASES = [("Aktualiserade", "all"), ("Fått insats", "all"), ("Avslutade", "all"),
-          ("Angiven avslutsorsak", "closed"), ("Måluppföljning", "closed"), ("Genomfört brukarenkät", "closed")]
+PHASES = [
+    ("Aktualiserade", "all"),
+    ("Fått insats", "all"),
+    ("Avslutade", "all"),
+    ("Angiven avslutsorsak", "closed"),
+    ("Måluppföljning", "closed"),
+    ("Genomfört brukarenkät", "closed"),
+]
 
 
 def random_phases(rng, scale: int) -> pl.DataFrame:
     total = int(rng.integers(0, scale))
     closed = int(rng.binomial(total, rng.uniform(0.3, 1)))
-    n = [total, int(rng.binomial(total, rng.uniform(0.5, 1))), closed,
-         int(rng.binomial(closed, rng.uniform(0.6, 1))), int(rng.binomial(closed, rng.uniform(0.5, 1))),
-         int(rng.binomial(closed, rng.uniform(0, 0.6)))]
-    return table([(None, label, n[i], total if base == "all" else closed)
-                  for i, (label, base) in enumerate(PHASES)])
+    n = [
+        total,
+        int(rng.binomial(total, rng.uniform(0.5, 1))),
+        closed,
+        int(rng.binomial(closed, rng.uniform(0.6, 1))),
+        int(rng.binomial(closed, rng.uniform(0.5, 1))),
+        int(rng.binomial(closed, rng.uniform(0, 0.6))),
+    ]
+    return table([(None, label, n[i], total if base == "all" else closed) for i, (label, base) in enumerate(PHASES)])
 
 
 def attack_phases(published, truth, totals):
@@ -333,7 +368,7 @@ def attack_phases(published, truth, totals):
     rows, Avslutade n = N of the closed-case rows, 0 ≤ n ≤ N, areas add up."""
     unknown, known = {}, {}
 
-    def var(area, what):                     # what: ("n", row) or ("all",) / ("closed",)
+    def var(area, what):  # what: ("n", row) or ("all",) / ("closed",)
         return (area, *what)
 
     for area, t in published.items():
@@ -341,7 +376,7 @@ def attack_phases(published, truth, totals):
         for r in range(len(PHASES)):
             key = var(area, ("n", r))
             (known.__setitem__(key, n[r]) if n[r] is not None else unknown.setdefault(key, len(unknown)))
-        for base, r in (("all", 0), ("closed", 3)):
+        for base, _r in (("all", 0), ("closed", 3)):
             values = [d[i] for i, (_, b) in enumerate(PHASES) if b == base]
             key = var(area, (base,))
             if any(v is not None for v in values):
@@ -410,5 +445,5 @@ def test_recovery_attack_diagram_1(seed):
     for area, cell, value, low, high in attack_phases(out, truth, totals):
         assert high - low >= 1 - 1e-6, f"{area} {cell} = {value} recovered: [{low}, {high}]"
     alone = suppress_table(unit, T, national=national, kind="phases")
-    for area, cell, value, low, high in attack_phases({"Enhet": alone}, {"Enhet": unit}, {}):
+    for _area, cell, value, low, high in attack_phases({"Enhet": alone}, {"Enhet": unit}, {}):
         assert high - low >= 1 - 1e-6, f"alone: {cell} = {value} recovered: [{low}, {high}]"

@@ -6,21 +6,31 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from test_suppression import (
+    T,
+    add,
+    attack,
+    check_marked,
+    check_secure,
+    hidden,
+    random_multi,
+    random_single,
+    table,
+)
 
 from kvinnofrid.disclosure import suppression
 from kvinnofrid.disclosure.suppression import suppress_complements
-from test_suppression import (
-    T, add, attack, check_marked, check_secure, hidden, random_multi, random_single, table,
-)
 
 
 def test_block_split_gives_the_same_protection_as_the_joint_problem():
     """Two size classes share nothing but the (exempt) country: protecting them in one
     problem hides exactly what protecting each class alone hides."""
-    u = {"U1": table([(None, "A", 20, 30), (None, "B", 7, 30), (None, "C", 3, 30)]),
-         "U2": table([(None, "A", 12, 21), (None, "B", 8, 21), (None, "C", 1, 21)]),
-         "U3": table([(None, "A", 9, 19), (None, "B", 6, 19), (None, "C", 4, 19)]),
-         "U4": table([(None, "A", 30, 40), (None, "B", 10, 40), (None, "C", 0, 40)])}
+    u = {
+        "U1": table([(None, "A", 20, 30), (None, "B", 7, 30), (None, "C", 3, 30)]),
+        "U2": table([(None, "A", 12, 21), (None, "B", 8, 21), (None, "C", 1, 21)]),
+        "U3": table([(None, "A", 9, 19), (None, "B", 6, 19), (None, "C", 4, 19)]),
+        "U4": table([(None, "A", 30, 40), (None, "B", 10, 40), (None, "C", 0, 40)]),
+    }
     k1, k2 = add(u["U1"], u["U2"]), add(u["U3"], u["U4"])
     country = add(k1, k2)
     joint = {"Riket": country, "K1": k1, "K2": k2, **u}
@@ -32,7 +42,7 @@ def test_block_split_gives_the_same_protection_as_the_joint_problem():
     for name in u:
         alone = first[name] if name in first else second[name]
         assert together[name].equals(alone), name
-        assert hidden(together[name]), name            # every unit has a small count
+        assert hidden(together[name]), name  # every unit has a small count
     check_secure(together, joint, totals, "single")
 
 
@@ -58,7 +68,7 @@ def test_blockwise_verdicts_equal_the_joint_programme(monkeypatch, seed, kind):
     units = {f"U{i}": make(rng, k, [None, "G"], int(rng.integers(1, 10))) for i in range(6)}
     k1 = add(add(units["U0"], units["U1"]), units["U2"])
     k2 = add(add(units["U3"], units["U4"]), units["U5"])
-    lan = add(units["U2"], units["U3"])                  # a län across both classes
+    lan = add(units["U2"], units["U3"])  # a län across both classes
     truth = {"Riket": add(k1, k2), "K1": k1, "K2": k2, "L": lan, **units}
     totals = {"Riket": list(units), "K1": ["U0", "U1", "U2"], "K2": ["U3", "U4", "U5"], "L": ["U2", "U3"]}
     out, problem = unaudited(monkeypatch, truth, totals, {"Riket", "K1", "K2"}, kind)
@@ -71,15 +81,15 @@ def test_blockwise_verdicts_equal_the_joint_programme(monkeypatch, seed, kind):
 @pytest.mark.e2e
 def test_sixty_units_in_classes_and_lan():
     """Long tier: the suppression takes a fraction of a second, the test's own attacker
-    (two programmes per hidden small count over every number) about a minute.
-The unit reports' structure at a moderate scale: 60 small units in 3 size classes
-    and 6 län (each across classes), country and classes exempt. Every small count is
-    hidden and the recovery attack finds none of them; a repeat gives the same tables."""
+        (two programmes per hidden small count over every number) about a minute.
+    The unit reports' structure at a moderate scale: 60 small units in 3 size classes
+        and 6 län (each across classes), country and classes exempt. Every small count is
+        hidden and the recovery attack finds none of them; a repeat gives the same tables."""
     rng = np.random.default_rng(60)
     units = {f"U{i:02d}": random_single(rng, 4, [None, "G"], int(rng.integers(1, 12))) for i in range(60)}
     names = list(units)
     classes = {f"K{c}": names[c::3] for c in range(3)}
-    lans = {f"L{j}": names[10 * j:10 * j + 10] for j in range(6)}
+    lans = {f"L{j}": names[10 * j : 10 * j + 10] for j in range(6)}
 
     def total(parts):
         out = units[parts[0]]
@@ -87,8 +97,12 @@ The unit reports' structure at a moderate scale: 60 small units in 3 size classe
             out = add(out, units[p])
         return out
 
-    truth = {"Riket": total(names), **{k: total(v) for k, v in classes.items()},
-             **{k: total(v) for k, v in lans.items()}, **units}
+    truth = {
+        "Riket": total(names),
+        **{k: total(v) for k, v in classes.items()},
+        **{k: total(v) for k, v in lans.items()},
+        **units,
+    }
     totals = {"Riket": names, **classes, **lans}
     exempt = {"Riket", *classes}
     out = suppress_complements(truth, T, totals=totals, exempt=exempt, kinds="single")

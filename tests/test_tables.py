@@ -7,15 +7,23 @@ import numpy as np
 import polars as pl
 import pytest
 from polars.testing import assert_frame_equal
+from test_derive import NO_RISK, make_cases, make_risk
 
 from kvinnofrid.spec import codebook
-from kvinnofrid.stages.derive import derive_cases
 from kvinnofrid.spec.diagrams import load_registry
+from kvinnofrid.stages.derive import derive_cases
 from kvinnofrid.statistics.tables import (
-    TABLE_SCHEMA, TableInvariantError, build_all_tables, build_table, check_consistency,
-    check_table, table_csv, t_interval, wilson_interval, write_tables,
+    TABLE_SCHEMA,
+    TableInvariantError,
+    build_all_tables,
+    build_table,
+    check_consistency,
+    check_table,
+    t_interval,
+    table_csv,
+    wilson_interval,
+    write_tables,
 )
-from test_derive import NO_RISK, make_cases, make_risk
 
 D = dt.date
 CB = codebook.load()
@@ -42,11 +50,17 @@ def synthetic(seed: int = 7, n: int = 300) -> tuple[pl.DataFrame, pl.DataFrame]:
             row["closed"] = opened + dt.timedelta(days=int(rng.integers(-2, 900)))
         rows.append(row)
         for k in range(int(rng.integers(0, 4))):
-            risk.append((f"c{i + 1}", k + 1, opened + dt.timedelta(days=int(rng.integers(0, 99))),
-                         int(rng.integers(1, 7)), int(rng.integers(1, 11))))
+            risk.append(
+                (
+                    f"c{i + 1}",
+                    k + 1,
+                    opened + dt.timedelta(days=int(rng.integers(0, 99))),
+                    int(rng.integers(1, 7)),
+                    int(rng.integers(1, 11)),
+                )
+            )
     cases = make_cases(rows)
-    risk_frame = make_risk(risk).with_columns(
-        unit=pl.col("case_id").replace_strict(cases["case_id"], cases["unit"]))
+    risk_frame = make_risk(risk).with_columns(unit=pl.col("case_id").replace_strict(cases["case_id"], cases["unit"]))
     return cases, risk_frame
 
 
@@ -63,15 +77,16 @@ def rows(table: pl.DataFrame, *cols: str) -> list[tuple]:
 
 # ---------------------------------------------------------------- intervals
 
+
 def test_wilson_against_known_values():
     # 5/10 with z = 1.96: centre 0.5, half = 1.96·√(0.025 + 0.009604)/1.38416 = 0.263411
     low, high = wilson_interval([5], [10], z=1.96)
     assert low[0] == pytest.approx(0.236589, abs=1e-6)
     assert high[0] == pytest.approx(0.763411, abs=1e-6)
-    low, high = wilson_interval([5, 0, 10], [10, 10, 0])     # exact z = 1.959964
+    low, high = wilson_interval([5, 0, 10], [10, 10, 0])  # exact z = 1.959964
     assert low[0] == pytest.approx(0.2366, abs=1e-4)
     assert low[1] == 0.0
-    assert high[1] == pytest.approx(0.277533, abs=1e-6)   # 0/10: z²/(n+z²)
+    assert high[1] == pytest.approx(0.277533, abs=1e-6)  # 0/10: z²/(n+z²)
     assert np.isnan(low[2]) and np.isnan(high[2])
 
 
@@ -85,23 +100,33 @@ def test_t_interval_by_hand():
 
 # ---------------------------------------------------------------- hand-made rules
 
+
 def six_cases():
     closed = D(2022, 6, 1)
-    return derive_cases(make_cases([
-        {"interventions": [4], "closed": closed, "closing_reason": 1, "goal_followup": 1, "survey_change": 1},
-        {"closed": closed, "closing_reason": 3},
-        {"interventions": [1, 2]},
-        {"interventions": [10], "closed": closed, "goal_followup": 5, "survey_importance": 6},
-        {"goal_followup": 2},                                   # open: value not counted
-        {"interventions": [3], "opened": closed, "closed": closed, "closing_reason": 4},
-    ]), NO_RISK)
+    return derive_cases(
+        make_cases(
+            [
+                {"interventions": [4], "closed": closed, "closing_reason": 1, "goal_followup": 1, "survey_change": 1},
+                {"closed": closed, "closing_reason": 3},
+                {"interventions": [1, 2]},
+                {"interventions": [10], "closed": closed, "goal_followup": 5, "survey_importance": 6},
+                {"goal_followup": 2},  # open: value not counted
+                {"interventions": [3], "opened": closed, "closed": closed, "closing_reason": 4},
+            ]
+        ),
+        NO_RISK,
+    )
 
 
 def test_diagram_1_rows_and_denominators():
     table = build_table(1, six_cases())
     assert rows(table, "category", "n", "denominator") == [
-        ("Aktualiserade", 6, 6), ("Fått insats", 4, 6), ("Avslutade", 4, 6),
-        ("Angiven avslutsorsak", 3, 4), ("Måluppföljning", 2, 4), ("Genomfört brukarenkät", 2, 4),
+        ("Aktualiserade", 6, 6),
+        ("Fått insats", 4, 6),
+        ("Avslutade", 4, 6),
+        ("Angiven avslutsorsak", 3, 4),
+        ("Måluppföljning", 2, 4),
+        ("Genomfört brukarenkät", 2, 4),
     ]
     assert table["share"].to_list() == pytest.approx([1, 4 / 6, 4 / 6, 3 / 4, 2 / 4, 2 / 4])
     assert table["group"].null_count() == 6
@@ -111,14 +136,14 @@ def test_diagram_1_consistent_with_the_other_tables():
     tables = build_all_tables(six_cases())
     assert tables[9]["denominator"][0] == 4
     assert tables[14]["denominator"][0] == 3
-    assert tables[15]["denominator"][0] == 2      # the open case's goal follow-up is not counted
+    assert tables[15]["denominator"][0] == 2  # the open case's goal follow-up is not counted
 
 
 def test_single_choice_valid_values_every_option_a_row():
     derived = derive_cases(make_cases([{"sex": 1}, {"sex": 1}, {"sex": 2}, {"sex": None}]), NO_RISK)
     table = build_table(2, derived)
     assert rows(table, "category", "n", "denominator") == [("Kvinna", 2, 3), ("Man", 1, 3)]
-    table = build_table(4, derived)            # no origin at all: every option, n = 0
+    table = build_table(4, derived)  # no origin at all: every option, n = 0
     assert table["category"].to_list() == CB["origin"].labels
     assert table["n"].to_list() == [0] * 5 and table["share"].null_count() == 5
 
@@ -133,12 +158,30 @@ def test_age_groups_denominator_valid_age():
 
 def test_closed_only_diagrams_ignore_open_cases():
     closed = D(2022, 6, 1)
-    derived = derive_cases(make_cases([
-        {"implementation": 1, "closed": closed, "survey_change": 2, "survey_importance": 5,
-         "survey_influence": 1, "closing_reason": 2, "goal_followup": 3},
-        {"implementation": 3, "survey_change": 2, "survey_importance": 5, "survey_influence": 1,
-         "closing_reason": 2, "goal_followup": 3},                        # open
-    ]), NO_RISK)
+    derived = derive_cases(
+        make_cases(
+            [
+                {
+                    "implementation": 1,
+                    "closed": closed,
+                    "survey_change": 2,
+                    "survey_importance": 5,
+                    "survey_influence": 1,
+                    "closing_reason": 2,
+                    "goal_followup": 3,
+                },
+                {
+                    "implementation": 3,
+                    "survey_change": 2,
+                    "survey_importance": 5,
+                    "survey_influence": 1,
+                    "closing_reason": 2,
+                    "goal_followup": 3,
+                },  # open
+            ]
+        ),
+        NO_RISK,
+    )
     for number in (11, 14, 15, 18, 19, 20):
         table = build_table(number, derived)
         assert set(table["denominator"]) == {1}, number
@@ -155,16 +198,24 @@ def test_report_order_of_diagrams_19_and_14():
 
 
 def test_multi_choice_denominator_is_cases_with_any_option():
-    derived = derive_cases(make_cases([
-        {"perpetrator": [1, 2]}, {"perpetrator": [2]}, {"perpetrator": None},
-        {"perpetrator": []}, {"perpetrator": [6]},
-    ]), NO_RISK)
+    derived = derive_cases(
+        make_cases(
+            [
+                {"perpetrator": [1, 2]},
+                {"perpetrator": [2]},
+                {"perpetrator": None},
+                {"perpetrator": []},
+                {"perpetrator": [6]},
+            ]
+        ),
+        NO_RISK,
+    )
     table = build_table(8, derived)
     var = CB["perpetrator"]
     assert table["category"].to_list() == [var.label_of(c) for c in (2, 1, 3, 4, 5, 6)]
     assert table["n"].to_list() == [2, 1, 0, 0, 0, 1]
     assert set(table["denominator"]) == {3}
-    assert table["share"].sum() == pytest.approx(4 / 3)     # per case: more than 1
+    assert table["share"].sum() == pytest.approx(4 / 3)  # per case: more than 1
 
 
 def test_diagram_6_initiative_groups():
@@ -178,10 +229,10 @@ def test_diagram_6_initiative_groups():
 
 def test_diagram_9_honour_options_only_above_minimum():
     derived = derive_cases(make_cases([{"interventions": [15]}, {"interventions": [4]}]), NO_RISK)
-    hidden = build_table(9, derived)                       # default minimum 10
+    hidden = build_table(9, derived)  # default minimum 10
     assert hidden.height == 15
     assert CB["interventions"].label_of(15) not in hidden["category"].to_list()
-    assert set(hidden["denominator"]) == {2}              # still counted in N
+    assert set(hidden["denominator"]) == {2}  # still counted in N
     shown = build_table(9, derived, settings={"honour_interventions_min": 1})
     assert shown.height == 16
     assert shown["category"][-1] == CB["interventions"].label_of(15)
@@ -189,12 +240,17 @@ def test_diagram_9_honour_options_only_above_minimum():
 
 
 def test_diagram_10_means_among_cases_with_an_intervention():
-    derived = derive_cases(make_cases([
-        {"honour_violence": 1, "interventions": [1, 2, 3]},
-        {"honour_violence": 1, "interventions": [4]},
-        {"honour_violence": 2, "interventions": [1, 2]},
-        {"honour_violence": 1},                              # no intervention: not counted
-    ]), NO_RISK)
+    derived = derive_cases(
+        make_cases(
+            [
+                {"honour_violence": 1, "interventions": [1, 2, 3]},
+                {"honour_violence": 1, "interventions": [4]},
+                {"honour_violence": 2, "interventions": [1, 2]},
+                {"honour_violence": 1},  # no intervention: not counted
+            ]
+        ),
+        NO_RISK,
+    )
     table = build_table(10, derived)
     by = {r["category"]: r for r in table.iter_rows(named=True)}
     assert by["Genomsnitt"]["mean"] == 2.0 and by["Genomsnitt"]["n"] == 3
@@ -206,12 +262,20 @@ def test_diagram_10_means_among_cases_with_an_intervention():
 
 
 def test_diagrams_12_and_13_partners():
-    derived = derive_cases(make_cases([
-        {"collaboration": [11]}, {"collaboration": [1, 5]}, {"collaboration": [7]},
-        {"collaboration": None}, {"collaboration": [1, 2, 3, 4, 5, 6]},
-    ]), NO_RISK)
+    derived = derive_cases(
+        make_cases(
+            [
+                {"collaboration": [11]},
+                {"collaboration": [1, 5]},
+                {"collaboration": [7]},
+                {"collaboration": None},
+                {"collaboration": [1, 2, 3, 4, 5, 6]},
+            ]
+        ),
+        NO_RISK,
+    )
     t12 = build_table(12, derived)
-    assert set(t12["denominator"]) == {3}                  # "Ingen samverkan" is not a partner
+    assert set(t12["denominator"]) == {3}  # "Ingen samverkan" is not a partner
     assert CB["collaboration"].label_of(11) not in t12["category"].to_list()
     assert t12.height == 9
     t13 = build_table(13, derived)
@@ -221,14 +285,19 @@ def test_diagrams_12_and_13_partners():
 
 def test_diagram_16_histogram_counts_only():
     opened = D(2022, 1, 1)
-    derived = derive_cases(make_cases([
-        {"opened": opened, "closed": opened},                               # 1 day
-        {"opened": opened, "closed": opened + dt.timedelta(days=89)},       # 90
-        {"opened": opened, "closed": opened + dt.timedelta(days=90)},       # 91
-        {"opened": opened, "closed": opened + dt.timedelta(days=720)},      # 721
-        {"opened": opened, "closed": opened - dt.timedelta(days=1)},        # invalid
-        {"opened": opened},                                                 # open
-    ]), NO_RISK)
+    derived = derive_cases(
+        make_cases(
+            [
+                {"opened": opened, "closed": opened},  # 1 day
+                {"opened": opened, "closed": opened + dt.timedelta(days=89)},  # 90
+                {"opened": opened, "closed": opened + dt.timedelta(days=90)},  # 91
+                {"opened": opened, "closed": opened + dt.timedelta(days=720)},  # 721
+                {"opened": opened, "closed": opened - dt.timedelta(days=1)},  # invalid
+                {"opened": opened},  # open
+            ]
+        ),
+        NO_RISK,
+    )
     table = build_table(16, derived)
     assert table["category"].to_list() == CB.duration_bin_labels()
     assert table["n"].to_list() == [2, 1, 0, 0, 0, 0, 0, 0, 1]
@@ -240,12 +309,25 @@ def test_diagram_17_duration_by_closing_reason():
     opened = D(2022, 1, 1)
 
     def case(days, reason, closed=True):
-        return {"opened": opened, "closing_reason": reason,
-                "closed": opened + dt.timedelta(days=days - 1) if closed else None}
+        return {
+            "opened": opened,
+            "closing_reason": reason,
+            "closed": opened + dt.timedelta(days=days - 1) if closed else None,
+        }
 
-    derived = derive_cases(make_cases([
-        case(10, 1), case(10, 3), case(100, 4), case(400, 1), case(50, 2), case(10, 1, closed=False),
-    ]), NO_RISK)
+    derived = derive_cases(
+        make_cases(
+            [
+                case(10, 1),
+                case(10, 3),
+                case(100, 4),
+                case(400, 1),
+                case(50, 2),
+                case(10, 1, closed=False),
+            ]
+        ),
+        NO_RISK,
+    )
     table = build_table(17, derived)
     assert table.height == 12
     assert table["group"].unique(maintain_order=True).to_list() == CB.duration_bin_labels()[:4]
@@ -257,25 +339,39 @@ def test_diagram_17_duration_by_closing_reason():
 
 
 def test_diagrams_21_and_24_groups():
-    derived = derive_cases(make_cases([
-        {"honour_violence": 1, "age": 20, "sex": 2}, {"honour_violence": 2, "age": 30, "sex": 1},
-        {"honour_violence": 3, "age": 30, "sex": 1}, {"honour_violence": 1, "age": None, "sex": 2},
-    ]), NO_RISK)
+    derived = derive_cases(
+        make_cases(
+            [
+                {"honour_violence": 1, "age": 20, "sex": 2},
+                {"honour_violence": 2, "age": 30, "sex": 1},
+                {"honour_violence": 3, "age": 30, "sex": 1},
+                {"honour_violence": 1, "age": None, "sex": 2},
+            ]
+        ),
+        NO_RISK,
+    )
     t21 = build_table(21, derived)
     assert t21["group"].unique(maintain_order=True).to_list() == ["HRV", "Ej HRV"]
     assert rows(t21.filter(pl.col("n") > 0), "group", "category", "n", "denominator") == [
-        ("HRV", "18–24", 1, 1), ("Ej HRV", "25–34", 1, 1)]
+        ("HRV", "18–24", 1, 1),
+        ("Ej HRV", "25–34", 1, 1),
+    ]
     t24 = build_table(24, derived)
     assert t24["group"].unique(maintain_order=True).to_list() == ["Kvinna", "Man"]
     assert t24.filter(pl.col("group") == "Kvinna")["denominator"][0] == 2
 
 
 def test_diagrams_23_and_25_cases_with_an_intervention_by_group():
-    derived = derive_cases(make_cases([
-        {"honour_violence": 1, "sex": 1, "interventions": [10]},
-        {"honour_violence": 1, "sex": 2},                            # no intervention
-        {"honour_violence": 2, "sex": 2, "interventions": [4, 10]},
-    ]), NO_RISK)
+    derived = derive_cases(
+        make_cases(
+            [
+                {"honour_violence": 1, "sex": 1, "interventions": [10]},
+                {"honour_violence": 1, "sex": 2},  # no intervention
+                {"honour_violence": 2, "sex": 2, "interventions": [4, 10]},
+            ]
+        ),
+        NO_RISK,
+    )
     t23 = build_table(23, derived)
     assert t23.filter(pl.col("group") == "HRV")["denominator"][0] == 1
     t25 = build_table(25, derived)
@@ -283,8 +379,7 @@ def test_diagrams_23_and_25_cases_with_an_intervention_by_group():
 
 
 def test_diagrams_26_and_27_risk():
-    risk = make_risk([("c1", 1, D(2022, 3, 1), 1, 5), ("c1", 2, D(2022, 4, 1), 6, 4),
-                      ("c2", 1, None, 6, None)])
+    risk = make_risk([("c1", 1, D(2022, 3, 1), 1, 5), ("c1", 2, D(2022, 4, 1), 6, 4), ("c2", 1, None, 6, None)])
     derived = derive_cases(make_cases([{}, {}, {}, {}, {}]), risk)
     t26 = build_table(26, derived)
     assert rows(t26, "category", "n", "denominator") == [("Ja", 2, 5), ("Nej", 3, 5)]
@@ -296,6 +391,7 @@ def test_diagrams_26_and_27_risk():
 
 # ---------------------------------------------------------------- invariants
 
+
 def test_invariant_n_above_denominator_raises():
     table = build_table(2, six_cases()).with_columns(n=pl.lit(99, pl.Int64))
     with pytest.raises(TableInvariantError, match="Diagram 2"):
@@ -306,7 +402,7 @@ def test_invariant_single_shares_must_sum_to_one():
     derived = derive_cases(make_cases([{"sex": 1}, {"sex": 2}]), NO_RISK)
     table = build_table(2, derived)
     broken = table.with_columns(n=pl.when(pl.col("category") == "Man").then(0).otherwise(pl.col("n")))
-    with pytest.raises(TableInvariantError, match="Diagram 2.*sum"):
+    with pytest.raises(TableInvariantError, match=r"Diagram 2.*sum"):
         check_table(REG[2], broken)
 
 
@@ -334,8 +430,9 @@ def test_invariant_multi_denominator_against_cases():
 
 # ---------------------------------------------------------------- contract, determinism
 
+
 def test_all_27_tables_follow_the_contract(synthetic_tables):
-    derived, tables = synthetic_tables
+    _derived, tables = synthetic_tables
     assert sorted(tables) == list(range(1, 28))
     for number, table in tables.items():
         d = REG[number]
@@ -354,7 +451,7 @@ def test_all_27_tables_follow_the_contract(synthetic_tables):
 
 
 def test_build_is_deterministic_and_csv_is_byte_identical(tmp_path, synthetic_tables):
-    derived, tables = synthetic_tables
+    _derived, tables = synthetic_tables
     again = build_all_tables(derive_cases(*synthetic()), None)
     for number in tables:
         assert_frame_equal(tables[number], again[number])
@@ -372,6 +469,7 @@ def test_build_is_deterministic_and_csv_is_byte_identical(tmp_path, synthetic_ta
 
 # ---------------------------------------------------------------- the registry
 
+
 def test_registry_declares_27_diagrams():
     assert REG.numbers == list(range(1, 28))
     for d in REG.diagrams:
@@ -387,19 +485,24 @@ def _raw_registry():
     from importlib import resources
 
     import yaml
+
     text = resources.files("kvinnofrid.spec").joinpath("diagrams.yaml").read_text(encoding="utf-8")
     return copy.deepcopy(yaml.safe_load(text))
 
 
-@pytest.mark.parametrize("edit, message", [
-    (lambda r: r["diagrams"][1].update(table="pie"), "diagram 2"),
-    (lambda r: r["diagrams"][7]["category"].update(codes=[1, 2, 99]), "diagram 8.*99"),
-    (lambda r: r["diagrams"][3].update(section="Okänd"), "diagram 4"),
-    (lambda r: r["diagrams"].pop(4), "numbers"),
-    (lambda r: r["facts"].update(bad={"diagram": 2, "code": 7}), "fact 'bad'"),
-])
+@pytest.mark.parametrize(
+    "edit, message",
+    [
+        (lambda r: r["diagrams"][1].update(table="pie"), "diagram 2"),
+        (lambda r: r["diagrams"][7]["category"].update(codes=[1, 2, 99]), "diagram 8.*99"),
+        (lambda r: r["diagrams"][3].update(section="Okänd"), "diagram 4"),
+        (lambda r: r["diagrams"].pop(4), "numbers"),
+        (lambda r: r["facts"].update(bad={"diagram": 2, "code": 7}), "fact 'bad'"),
+    ],
+)
 def test_registry_errors_name_the_entry(edit, message):
     from kvinnofrid.spec.diagrams import RegistryError, from_mapping
+
     raw = _raw_registry()
     edit(raw)
     with pytest.raises(RegistryError, match=message):
@@ -408,11 +511,21 @@ def test_registry_errors_name_the_entry(edit, message):
 
 def test_adding_a_diagram_is_one_entry():
     from kvinnofrid.spec.diagrams import from_mapping
+
     raw = _raw_registry()
-    raw["diagrams"].append({
-        "number": 28, "title": "Typ av insats", "section": "Hur ser insatserna ut?",
-        "table": "single", "figure": "bar", "variables": ["decision_type"], "multi": False,
-        "n_label": "N = {n}", "category": {"variable": "decision_type"}})
+    raw["diagrams"].append(
+        {
+            "number": 28,
+            "title": "Typ av insats",
+            "section": "Hur ser insatserna ut?",
+            "table": "single",
+            "figure": "bar",
+            "variables": ["decision_type"],
+            "multi": False,
+            "n_label": "N = {n}",
+            "category": {"variable": "decision_type"},
+        }
+    )
     reg = from_mapping(raw)
     table = build_table(28, six_cases(), registry=reg)
     assert table["category"].to_list() == CB["decision_type"].labels

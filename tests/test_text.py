@@ -8,13 +8,13 @@ import shutil
 
 import polars as pl
 import pytest
-
 from conftest_report import REPORT_SRC, book_kwargs, report_inputs
-from kvinnofrid.spec import codebook
+
 from kvinnofrid.reporting.numfmt import NBSP
-from kvinnofrid.statistics.stats import STATS_SCHEMA
 from kvinnofrid.reporting.text import StatsLookup, TextError, build_book, check_output
+from kvinnofrid.spec import codebook
 from kvinnofrid.statistics.participants import match_participants
+from kvinnofrid.statistics.stats import STATS_SCHEMA
 
 VERY_SEVERE = codebook.load()["violence_severity"].label_of(3)
 
@@ -29,11 +29,24 @@ def chapter(paths, name: str) -> str:
 
 
 def hrv_stats(p_holm: float | None) -> pl.DataFrame:
-    row = {c: None for c in STATS_SCHEMA.names()}
-    row.update(comparison="hrv", variable="violence_severity", category=VERY_SEVERE, group_a="HRV",
-               group_b="Ej HRV", n_a=110, denominator_a=298, share_a=0.369, n_b=431, denominator_b=2369,
-               share_b=0.182, test="chi2", p_value=p_holm, p_holm=p_holm,
-               significant=None if p_holm is None else p_holm < 0.05)
+    row = dict.fromkeys(STATS_SCHEMA.names())
+    row.update(
+        comparison="hrv",
+        variable="violence_severity",
+        category=VERY_SEVERE,
+        group_a="HRV",
+        group_b="Ej HRV",
+        n_a=110,
+        denominator_a=298,
+        share_a=0.369,
+        n_b=431,
+        denominator_b=2369,
+        share_b=0.182,
+        test="chi2",
+        p_value=p_holm,
+        p_holm=p_holm,
+        significant=None if p_holm is None else p_holm < 0.05,
+    )
     return pl.DataFrame([row], schema=STATS_SCHEMA)
 
 
@@ -96,11 +109,14 @@ def test_strict_undefined_names_the_template(inputs, tmp_path):
 def test_missing_value_in_output_is_refused(inputs, tmp_path):
     src = tmp_path / "report"
     shutil.copytree(REPORT_SRC, src)
-    (src / "03-lardomar.qmd.j2").write_text("# Lärdomar\n\nVärdet är {{ provenance.missing_value }}.\n",
-                                            encoding="utf-8")
+    (src / "03-lardomar.qmd.j2").write_text(
+        "# Lärdomar\n\nVärdet är {{ provenance.missing_value }}.\n", encoding="utf-8"
+    )
     with pytest.raises(TextError, match=r"03-lardomar\.qmd.*None"):
-        build_book(tmp_path / "bok", **book_kwargs(inputs, report_src=src,
-                                                  provenance={**inputs.provenance, "missing_value": None}))
+        build_book(
+            tmp_path / "bok",
+            **book_kwargs(inputs, report_src=src, provenance={**inputs.provenance, "missing_value": None}),
+        )
     for bad in ("x {{ y", "värdet nan", "NaN %", "None"):
         with pytest.raises(TextError):
             check_output("kapitel.qmd", bad)
@@ -116,8 +132,13 @@ def test_demo_flag_and_quarto_config(inputs, tmp_path):
     assert "DEMOVERSION" not in chapter(real, "_quarto.yml")
     config = chapter(real, "_quarto.yml")
     assert "date: '2023-10-10'" in config or "date: 2023-10-10" in config or 'date: "2023-10-10"' in config
-    assert [p.name for p in real][:5] == ["index.qmd", "00-sammanfattning.qmd", "01-inledning.qmd",
-                                         "02-resultat.qmd", "03-lardomar.qmd"]
+    assert [p.name for p in real][:5] == [
+        "index.qmd",
+        "00-sammanfattning.qmd",
+        "01-inledning.qmd",
+        "02-resultat.qmd",
+        "03-lardomar.qmd",
+    ]
     assert (tmp_path / "real" / "assets" / "kvinnofrid.lua").exists()
 
 
@@ -131,17 +152,28 @@ def test_authors_text_is_inserted_verbatim(inputs, tmp_path):
 def test_participants_matched_by_kommun_name():
     participants = pl.read_csv(REPORT_SRC / "deltagare-2021-2023.csv")
     assert participants.height == 47
-    units = pl.DataFrame({"municipality": ["Enskede-Årsta-Vantör", "Stockholm", "Sigtuna (Myndighet)",
-                                           "sigtuna (Utförare)", "KARLSKOGA"]})
+    units = pl.DataFrame(
+        {
+            "municipality": [
+                "Enskede-Årsta-Vantör",
+                "Stockholm",
+                "Sigtuna (Myndighet)",
+                "sigtuna (Utförare)",
+                "KARLSKOGA",
+            ]
+        }
+    )
     matched = match_participants(participants, units)
     sent = matched.filter(pl.col("sent_data"))
     assert sorted(sent["kommun"].to_list()) == ["Karlskoga", "Sigtuna", "Sigtuna", "Stockholm", "Stockholm"]
     # compile.assign_units shape: one row per file and round
-    per_round = pl.DataFrame({
-        "round": ["2023-05-15", "2023-10-10", "2023-05-15", "2023-10-10", "2023-10-10"],
-        "municipality": ["Stockholm", "Stockholm", "Enskede-Årsta-Vantör", "Enskede-Årsta-Vantör", "Arboga"],
-        "unit": ["Stockholm", "Stockholm", "Enskede-Årsta-Vantör", "Enskede-Årsta-Vantör", "Arboga"],
-    })
+    per_round = pl.DataFrame(
+        {
+            "round": ["2023-05-15", "2023-10-10", "2023-05-15", "2023-10-10", "2023-10-10"],
+            "municipality": ["Stockholm", "Stockholm", "Enskede-Årsta-Vantör", "Enskede-Årsta-Vantör", "Arboga"],
+            "unit": ["Stockholm", "Stockholm", "Enskede-Årsta-Vantör", "Enskede-Årsta-Vantör", "Arboga"],
+        }
+    )
     sent = match_participants(participants, per_round).filter(pl.col("sent_data"))
     assert sorted(sent["enhet"].to_list())[:1] == ["Enskede-Årsta-Vantör, Relationsvåldsteamet"]
     assert sorted(sent["kommun"].to_list()) == ["Arboga", "Stockholm", "Stockholm"]
@@ -155,25 +187,38 @@ def test_diagram_paragraph_follows_the_table(inputs):
 
     table = inputs.tables[7]
     before = describe_table(table, "bar")
-    flipped = table.with_columns(share=pl.when(pl.col("category") == VERY_SEVERE).then(0.9)
-                                 .otherwise(pl.col("share") / 10))
+    flipped = table.with_columns(
+        share=pl.when(pl.col("category") == VERY_SEVERE).then(0.9).otherwise(pl.col("share") / 10)
+    )
     after = describe_table(flipped, "bar")
     assert before.startswith(f"Bland de {table['denominator'][0] // 1000}{NBSP}")
     assert f"var \u201d{VERY_SEVERE}\u201d vanligast (90{NBSP}%)" in after
     assert f"\u201d{VERY_SEVERE}\u201d vanligast" not in before
 
 
-@pytest.mark.parametrize("sizes, expected", [
-    ({"size_class_population": "scb", "size_class_population_year": 2023, "size_class_population_fallback": 0},
-     "bygger på SCB:s folkmängd år 2023\n(tabell BE0101N1)."),
-    ({"size_class_population": "scb", "size_class_population_year": 2022, "size_class_population_fallback": 2},
-     "För\n2 kommuner\nsom saknas i SCB:s fil"),
-    ({"size_class_population": "register", "size_class_population_year": None, "size_class_population_fallback": 0},
-     "bygger på ungefärliga invånartal i projektets kommunregister."),
-])
+@pytest.mark.parametrize(
+    "sizes, expected",
+    [
+        (
+            {"size_class_population": "scb", "size_class_population_year": 2023, "size_class_population_fallback": 0},
+            "bygger på SCB:s folkmängd år 2023\n(tabell BE0101N1).",
+        ),
+        (
+            {"size_class_population": "scb", "size_class_population_year": 2022, "size_class_population_fallback": 2},
+            "För\n2 kommuner\nsom saknas i SCB:s fil",
+        ),
+        (
+            {
+                "size_class_population": "register",
+                "size_class_population_year": None,
+                "size_class_population_fallback": 0,
+            },
+            "bygger på ungefärliga invånartal i projektets kommunregister.",
+        ),
+    ],
+)
 def test_bilaga_3_says_what_the_size_classes_rest_on(inputs, tmp_path, sizes, expected):
-    text = chapter(build_book(tmp_path, **book_kwargs(inputs, facts={**inputs.facts, **sizes})),
-                   "bilaga-3-metod.qmd")
+    text = chapter(build_book(tmp_path, **book_kwargs(inputs, facts={**inputs.facts, **sizes})), "bilaga-3-metod.qmd")
     assert expected in text
     assert ("SCB:s folkmängd" in text) is (sizes["size_class_population"] == "scb")
     assert ("saknas i SCB:s fil" in text) is bool(sizes["size_class_population_fallback"])

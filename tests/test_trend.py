@@ -6,17 +6,16 @@ import datetime as dt
 import polars as pl
 import pytest
 from polars.testing import assert_frame_equal
-
-from kvinnofrid.statistics import trend
-from kvinnofrid.stages.compile import compile_at_round, compile_cases, round_period
-from kvinnofrid.stages.derive import derive_cases
-from kvinnofrid.statistics.tables import build_table, wilson_interval
 from test_compile import cleaned_file
 from test_tables import synthetic
 
+from kvinnofrid.stages.compile import compile_at_round, compile_cases, round_period
+from kvinnofrid.stages.derive import derive_cases
+from kvinnofrid.statistics import trend
+from kvinnofrid.statistics.tables import build_table, wilson_interval
+
 INTERIM, FINAL = dt.date(2023, 5, 15), dt.date(2023, 10, 10)
-PREVIOUS = {"share_women": 0.91, "share_hrv": 0.15, "share_risk_assessed": 0.75,
-            "share_survey_improved": 0.78}
+PREVIOUS = {"share_women": 0.91, "share_hrv": 0.15, "share_risk_assessed": 0.75, "share_survey_improved": 0.78}
 
 
 @pytest.fixture(scope="module")
@@ -24,7 +23,7 @@ def rounds():
     cases, risk = synthetic(seed=11, n=400)
     final = derive_cases(cases, risk)
     interim = derive_cases(cases.filter(pl.col("opened") <= INTERIM), risk)
-    return {FINAL: final, INTERIM: interim}      # given out of order on purpose
+    return {FINAL: final, INTERIM: interim}  # given out of order on purpose
 
 
 @pytest.fixture(scope="module")
@@ -36,21 +35,30 @@ def test_columns_and_rows(result):
     assert result.schema == trend.TREND_SCHEMA
     assert result.height == 4 * 3
     first = result.filter(pl.col("measure") == "share_women")
-    assert first["source"].to_list() == ["Tidigare rapport 2019–2020", "Preliminär sammanställning",
-                                         "Slutlig sammanställning"]
+    assert first["source"].to_list() == [
+        "Tidigare rapport 2019–2020",
+        "Preliminär sammanställning",
+        "Slutlig sammanställning",
+    ]
     assert first["round"].to_list() == [None, INTERIM, FINAL]
     assert first["share"][0] == 0.91 and first["n"][0] is None
 
 
-@pytest.mark.parametrize("measure, diagram, category", [
-    ("share_women", 2, "Kvinna"), ("share_hrv", 5, "Ja"), ("share_risk_assessed", 26, "Ja"),
-])
+@pytest.mark.parametrize(
+    "measure, diagram, category",
+    [
+        ("share_women", 2, "Kvinna"),
+        ("share_hrv", 5, "Ja"),
+        ("share_risk_assessed", 26, "Ja"),
+    ],
+)
 def test_shares_equal_the_national_tables(rounds, result, measure, diagram, category):
     for round_date, derived in rounds.items():
         table = build_table(diagram, derived).filter(pl.col("category") == category)
         row = result.filter((pl.col("measure") == measure) & (pl.col("round") == round_date))
-        assert row.select("n", "denominator", "share", "ci_low", "ci_high").row(0) == \
-            table.select("n", "denominator", "share", "ci_low", "ci_high").row(0)
+        assert row.select("n", "denominator", "share", "ci_low", "ci_high").row(0) == table.select(
+            "n", "denominator", "share", "ci_low", "ci_high"
+        ).row(0)
 
 
 def test_two_category_measure_sums_the_table_rows(rounds, result):
@@ -66,21 +74,26 @@ def test_two_category_measure_sums_the_table_rows(rounds, result):
 
 
 def test_previous_values_and_labels_come_from_the_caller(rounds):
-    out = trend.round_trend({FINAL: rounds[FINAL]}, {"share_hrv": 0.2}, previous_label="Förra omgången",
-                            measures=[trend.DEFAULT_MEASURES[1]], sources={"final": "Slutlig"})
+    out = trend.round_trend(
+        {FINAL: rounds[FINAL]},
+        {"share_hrv": 0.2},
+        previous_label="Förra omgången",
+        measures=[trend.DEFAULT_MEASURES[1]],
+        sources={"final": "Slutlig"},
+    )
     assert out["source"].to_list() == ["Förra omgången", "Slutlig"]
     assert out["share"][0] == 0.2
     with pytest.raises(ValueError, match="okända mått"):
         trend.round_trend({FINAL: rounds[FINAL]}, {"nope": 0.5})
     with pytest.raises(ValueError, match="finns inte"):
-        trend.round_trend({FINAL: rounds[FINAL]}, {}, measures=[
-            {"id": "x", "label": "x", "diagram": 2, "categories": ["Okänd"]}])
+        trend.round_trend(
+            {FINAL: rounds[FINAL]}, {}, measures=[{"id": "x", "label": "x", "diagram": 2, "categories": ["Okänd"]}]
+        )
 
 
 def test_prebuilt_tables_are_used(rounds):
     tables = {FINAL: {2: build_table(2, rounds[FINAL])}}
-    out = trend.round_trend({FINAL: rounds[FINAL]}, {}, measures=[trend.DEFAULT_MEASURES[0]],
-                            tables_by_round=tables)
+    out = trend.round_trend({FINAL: rounds[FINAL]}, {}, measures=[trend.DEFAULT_MEASURES[0]], tables_by_round=tables)
     assert out["share"].item() == tables[FINAL][2].filter(pl.col("category") == "Kvinna")["share"].item()
 
 
@@ -98,12 +111,16 @@ def test_trend_settings_defaults_and_checks():
     assert [m["id"] for m in default["measures"]] == [m["id"] for m in trend.DEFAULT_MEASURES]
     assert default["previous"] == {} and default["previous_label"] is None
     assert [m["categories"] for m in default["measures"]] == [
-        ["Kvinna"], ["Ja"], ["Ja"], ["Förbättrats mycket", "Förbättrats lite"]]
-    with pytest.raises(ValueError, match="trend.previous_label saknas"):
+        ["Kvinna"],
+        ["Ja"],
+        ["Ja"],
+        ["Förbättrats mycket", "Förbättrats lite"],
+    ]
+    with pytest.raises(ValueError, match=r"trend\.previous_label saknas"):
         trend.trend_settings({"previous": {"share_hrv": 0.15}})
     given = trend.trend_settings({"previous_label": "Förra", "previous": {"share_hrv": 0.15}})
     assert given["previous"] == {"share_hrv": 0.15} and given["previous_label"] == "Förra"
-    with pytest.raises(ValueError, match="trend.previous: share_men är inget mått"):
+    with pytest.raises(ValueError, match=r"trend\.previous: share_men är inget mått"):
         trend.trend_settings({"previous": {"share_men": 0.06}})
     twice = [trend.DEFAULT_MEASURES[0], trend.DEFAULT_MEASURES[0]]
     with pytest.raises(ValueError, match="share_women förekommer mer än en gång"):
@@ -112,14 +129,16 @@ def test_trend_settings_defaults_and_checks():
 
 # ---------------------------------------------------------------- compiling at a round
 
+
 def test_compile_at_round_is_the_compilation_as_it_stood_then():
     """Sigtuna sends in both rounds (a case added in the second), Håbo only in the
     second: at the first round only Sigtuna's first export counts."""
     r1, r2 = dt.date(2022, 6, 1), dt.date(2022, 10, 1)
     files = [
         cleaned_file("r1/sigtuna.csv", r1, {"client_key": "a", "risk_1_rating": "3"}),
-        cleaned_file("r2/sigtuna.csv", r2, {"client_key": "a", "risk_1_rating": "4"},
-                     {"client_key": "b", "opened": "2022-07-01"}),
+        cleaned_file(
+            "r2/sigtuna.csv", r2, {"client_key": "a", "risk_1_rating": "4"}, {"client_key": "b", "opened": "2022-07-01"}
+        ),
         cleaned_file("r2/habo.csv", r2, {"client_key": "x"}, municipality="Håbo"),
     ]
     period = (dt.date(2022, 1, 1), dt.date(2022, 12, 31))
@@ -135,8 +154,14 @@ def test_compile_at_round_is_the_compilation_as_it_stood_then():
 
 def test_compile_at_round_leaves_out_cases_opened_after_the_round():
     r1 = dt.date(2022, 6, 1)
-    files = [cleaned_file("r1/sigtuna.csv", r1, {"client_key": "a", "risk_1_rating": "2"},
-                          {"client_key": "late", "opened": "2022-08-01", "risk_1_rating": "3"})]
+    files = [
+        cleaned_file(
+            "r1/sigtuna.csv",
+            r1,
+            {"client_key": "a", "risk_1_rating": "2"},
+            {"client_key": "late", "opened": "2022-08-01", "risk_1_rating": "3"},
+        )
+    ]
     period = (dt.date(2022, 1, 1), dt.date(2022, 12, 31))
     assert round_period(period, r1) == (dt.date(2022, 1, 1), r1)
     assert round_period(period, dt.date(2023, 3, 1)) == period

@@ -10,10 +10,9 @@ import pytest
 from conftest_report import book_kwargs, report_inputs
 
 from kvinnofrid.reporting import figures, trend_report
-
-from kvinnofrid.statistics import trend
 from kvinnofrid.reporting.numfmt import NBSP
 from kvinnofrid.reporting.text import build_book
+from kvinnofrid.statistics import trend
 
 INTERIM, FINAL = dt.date(2023, 5, 15), dt.date(2023, 10, 10)
 PREVIOUS = "Tidigare rapport 2019–2020"
@@ -31,37 +30,68 @@ def shares() -> pl.DataFrame:
         ("share_women", "Andel kvinnor", "Slutlig sammanställning", FINAL, 2858, 3048, 0.937664, 0.9285, 0.9457),
         # 12,4 % -> 12 % and 14,6 % -> 15 %: 2,2 points apart, 3 as the reader sees them
         ("share_hrv", "Andel ärenden med hedersrelaterat våld", PREVIOUS, None, None, None, 0.15, None, None),
-        ("share_hrv", "Andel ärenden med hedersrelaterat våld", "Preliminär sammanställning", INTERIM,
-         124, 1000, 0.124, 0.105, 0.146),
-        ("share_hrv", "Andel ärenden med hedersrelaterat våld", "Slutlig sammanställning", FINAL,
-         438, 3000, 0.146, 0.134, 0.159),
+        (
+            "share_hrv",
+            "Andel ärenden med hedersrelaterat våld",
+            "Preliminär sammanställning",
+            INTERIM,
+            124,
+            1000,
+            0.124,
+            0.105,
+            0.146,
+        ),
+        (
+            "share_hrv",
+            "Andel ärenden med hedersrelaterat våld",
+            "Slutlig sammanställning",
+            FINAL,
+            438,
+            3000,
+            0.146,
+            0.134,
+            0.159,
+        ),
     ]
     return pl.DataFrame(rows, schema=trend.TREND_SCHEMA, orient="row")
 
 
 @pytest.fixture()
 def rounds() -> pl.DataFrame:
-    return pl.DataFrame({"round": [INTERIM, FINAL], "source": ["Preliminär sammanställning", "Slutlig sammanställning"],
-                         "units": [20, 34], "cases": [1000, 3070]}, schema=trend.ROUNDS_SCHEMA)
+    return pl.DataFrame(
+        {
+            "round": [INTERIM, FINAL],
+            "source": ["Preliminär sammanställning", "Slutlig sammanställning"],
+            "units": [20, 34],
+            "cases": [1000, 3070],
+        },
+        schema=trend.ROUNDS_SCHEMA,
+    )
 
 
 def test_text_gives_rounds_largest_change_and_previous_values(shares, rounds):
     text = trend_report.trend_text(shares, rounds)
-    assert text.startswith(f"Underlaget 2023-05-15 (preliminär sammanställning) omfattade 1{NBSP}000 ärenden "
-                           f"från 20 verksamheter och underlaget 2023-10-10 (slutlig sammanställning) 3{NBSP}070 "
-                           "ärenden från 34 verksamheter.")
-    assert (f"ändrades nyckelandelarna med högst 3 procentenheter; störst var ändringen för andelen ärenden med "
-            f"hedersrelaterat våld ({pct(12)} mot {pct(15)})") in text
-    assert (f"I den slutliga sammanställningen var andelen kvinnor {pct(94)} och andelen ärenden med "
-            f"hedersrelaterat våld {pct(15)}. Enligt {PREVIOUS} var motsvarande andelar {pct(91)} och "
-            f"{pct(15)}; de värdena är hämtade ur den tidigare rapporten") in text
+    assert text.startswith(
+        f"Underlaget 2023-05-15 (preliminär sammanställning) omfattade 1{NBSP}000 ärenden "
+        f"från 20 verksamheter och underlaget 2023-10-10 (slutlig sammanställning) 3{NBSP}070 "
+        "ärenden från 34 verksamheter."
+    )
+    assert (
+        f"ändrades nyckelandelarna med högst 3 procentenheter; störst var ändringen för andelen ärenden med "
+        f"hedersrelaterat våld ({pct(12)} mot {pct(15)})"
+    ) in text
+    assert (
+        f"I den slutliga sammanställningen var andelen kvinnor {pct(94)} och andelen ärenden med "
+        f"hedersrelaterat våld {pct(15)}. Enligt {PREVIOUS} var motsvarande andelar {pct(91)} och "
+        f"{pct(15)}; de värdena är hämtade ur den tidigare rapporten"
+    ) in text
     assert "inte prövats statistiskt" in text
 
 
 def test_text_without_previous_values_or_interim_round(shares):
     final_only = shares.filter(pl.col("round") == FINAL)
     text = trend_report.trend_text(final_only)
-    assert text == ""                         # nothing to compare, nothing claimed
+    assert text == ""  # nothing to compare, nothing claimed
     same = shares.filter(pl.col("round").is_not_null() & (pl.col("measure") == "share_women"))
     assert "var nyckelandelarna desamma, avrundade till hela procent" in trend_report.trend_text(same)
 
@@ -71,16 +101,19 @@ def test_table_marks_the_previous_report_and_formats_the_swedish_way(shares):
     lines = table.splitlines()
     assert lines[0] == "| Mått | Underlag | Antal | Bas (N) | Andel | 95 % konfidensintervall |"
     assert f"| Andel kvinnor | {PREVIOUS}\\* | – | – | {pct(91)} | – |" in lines
-    assert (f"|  | Slutlig sammanställning 2023-10-10 | 2{NBSP}858 | 3{NBSP}048 | {pct(94)} | "
-            f"{pct(93)}–{pct(95)} |") in lines
+    assert (
+        f"|  | Slutlig sammanställning 2023-10-10 | 2{NBSP}858 | 3{NBSP}048 | {pct(94)} | {pct(93)}–{pct(95)} |"
+    ) in lines
     assert lines[-1].startswith(": Nyckelandelar per insamlingsomgång")
     assert f"\\* {PREVIOUS}: värdet är hämtat ur den tidigare rapporten" in lines[-1]
 
 
 def test_block_has_numbered_figure_alt_text_and_csv_link(shares):
     block = trend_report.trend_block(shares, "figures/trend.png", "tables/trend.csv")
-    assert block.startswith("![Figur 3: Nyckelandelar per insamlingsomgång och i den tidigare rapporten]"
-                            "(figures/trend.png){#figur-trend fig-alt=\"Figur: ")
+    assert block.startswith(
+        "![Figur 3: Nyckelandelar per insamlingsomgång och i den tidigare rapporten]"
+        '(figures/trend.png){#figur-trend fig-alt="Figur: '
+    )
     assert "Diagram" not in block
     assert f"Andel kvinnor: {pct(91)} i {PREVIOUS} (uppgift ur rapporten), {pct(94)} i Preliminär" in block
     assert '[Ladda ner tabellen som CSV](tables/trend.csv){.csv-download download="trend.csv"}' in block
@@ -92,8 +125,13 @@ def test_figure_labels_the_previous_report_and_is_deterministic(shares, rounds, 
     second = figures.save_figure(trend_report.trend_figure(shares, rounds), tmp_path / "b.png", tmp_path / "b.svg")
     assert first[0].read_bytes() == second[0].read_bytes()
     svg = first[1].read_text(encoding="utf-8")
-    for text in (f"{PREVIOUS} (uppgift ur rapporten)", "Slutlig sammanställning 2023-10-10",
-                 "hämtade ur den tidigare rapporten", pct(91), f"3{NBSP}070 (2023-10-10)"):
+    for text in (
+        f"{PREVIOUS} (uppgift ur rapporten)",
+        "Slutlig sammanställning 2023-10-10",
+        "hämtade ur den tidigare rapporten",
+        pct(91),
+        f"3{NBSP}070 (2023-10-10)",
+    ):
         assert text in svg, text
     colours = trend_report._colours(shares)
     assert colours[f"{PREVIOUS} (uppgift ur rapporten)"] == trend_report.PREVIOUS_COLOUR

@@ -28,8 +28,7 @@ VALUE_HEADERS = {wbm.HEADERS[c]: c for c in ("n", "denominator", "share", "ci_lo
 
 
 def expected_tables() -> dict[int, pl.DataFrame]:
-    return {n: pl.read_csv(EXPECTED / f"diagram_{n:02d}.csv", schema=TABLE_SCHEMA)
-            for n in load_registry().numbers}
+    return {n: pl.read_csv(EXPECTED / f"diagram_{n:02d}.csv", schema=TABLE_SCHEMA) for n in load_registry().numbers}
 
 
 @pytest.fixture(scope="module")
@@ -112,7 +111,7 @@ def test_numbers_are_numbers_with_the_number_formats_and_equal_the_tables(nation
 
 def test_notes_are_numbered_in_order_and_every_reference_is_explained(national):
     wb = openpyxl.load_workbook(national)
-    header, rows = sheet_table(wb["Noter"])
+    _header, rows = sheet_table(wb["Noter"])
     keys = [r[0].value for r in rows]
     numbered = [k for k in keys if k.startswith("[not ")]
     assert numbered == [f"[not {k}]" for k in range(1, len(numbered) + 1)]
@@ -121,7 +120,7 @@ def test_notes_are_numbered_in_order_and_every_reference_is_explained(national):
     refs = {ref for ws in wb.worksheets[3:] for ref in _refs(ws["A1"].value)}
     assert refs == set(numbered)
     reg = load_registry()
-    for d in reg.diagrams:   # the multi-choice note on exactly the multi-choice diagrams
+    for d in reg.diagrams:  # the multi-choice note on exactly the multi-choice diagrams
         multi = next(r[0].value for r in rows if r[1].value.startswith(reg.multi_note))
         assert (multi in _refs(wb[f"D{d.number:02d}"]["A1"].value)) == d.multi, d.number
 
@@ -131,8 +130,7 @@ def _refs(title: str) -> list[str]:
 
 
 def test_the_same_tables_give_a_byte_identical_workbook(national, tmp_path):
-    again = wbm.national_workbook(expected_tables(), tmp_path / "igen.xlsx", period=PERIOD, cutoff=CUTOFF,
-                                  demo=True)
+    again = wbm.national_workbook(expected_tables(), tmp_path / "igen.xlsx", period=PERIOD, cutoff=CUTOFF, demo=True)
     assert again.read_bytes() == national.read_bytes()
 
 
@@ -159,8 +157,11 @@ def _protected(table: pl.DataFrame, divisor: int) -> pl.DataFrame:
     small = (table["n"] // divisor).alias("n")
     hidden = ((small > 0) & (small < T)) | ((small > 0) & (small < T)).shift(-1, fill_value=False)
     return table.with_columns(small, (pl.col("denominator") // divisor), pl.Series("suppressed", hidden)).with_columns(
-        *[pl.when(pl.col("suppressed")).then(None).otherwise(pl.col(c)).alias(c)
-          for c in ("n", "share", "ci_low", "ci_high")])
+        *[
+            pl.when(pl.col("suppressed")).then(None).otherwise(pl.col(c)).alias(c)
+            for c in ("n", "share", "ci_low", "ci_high")
+        ]
+    )
 
 
 def protected_long() -> pl.DataFrame:
@@ -171,8 +172,14 @@ def protected_long() -> pl.DataFrame:
         base = top if table_id == "toppgrupp" else national[int(table_id)]
         for kind, name, divisor in (("riket", "Riket", 1), ("storleksklass", CLASS, 10), ("enhet", UNIT, 300)):
             part = base if divisor == 1 else _protected(base, divisor)
-            frames.append(part.select(pl.lit(table_id).alias("table"), pl.lit(kind).alias("area_kind"),
-                                      pl.lit(name).alias("area"), *TABLE_SCHEMA.names()))
+            frames.append(
+                part.select(
+                    pl.lit(table_id).alias("table"),
+                    pl.lit(kind).alias("area_kind"),
+                    pl.lit(name).alias("area"),
+                    *TABLE_SCHEMA.names(),
+                )
+            )
     return pl.concat(frames)
 
 
@@ -180,8 +187,9 @@ def protected_long() -> pl.DataFrame:
 def unit_book(tmp_path_factory) -> tuple[Path, pl.DataFrame]:
     long = protected_long()
     path = tmp_path_factory.mktemp("wb-unit") / "smaby.xlsx"
-    wbm.area_workbook(long, AREAS[2], AREAS, path, table_ids=TABLES, period=PERIOD, cutoff=CUTOFF,
-                      threshold=T, demo=False)
+    wbm.area_workbook(
+        long, AREAS[2], AREAS, path, table_ids=TABLES, period=PERIOD, cutoff=CUTOFF, threshold=T, demo=False
+    )
     return path, long
 
 
@@ -195,7 +203,10 @@ def test_a_units_workbook_sets_the_unit_beside_its_size_class_and_the_country(un
         assert header[0] == "Område"
         areas = [r[0].value for r in rows]
         per_area = long.filter(pl.col("table") == table_id).height // 3
-        assert areas == [UNIT] * per_area + [f"Kommuner med {CLASS[0].lower()}{CLASS[1:]}"] * per_area + ["Riket"] * per_area
+        assert (
+            areas
+            == [UNIT] * per_area + [f"Kommuner med {CLASS[0].lower()}{CLASS[1:]}"] * per_area + ["Riket"] * per_area
+        )
         assert not wb[sheet].merged_cells.ranges
 
 
@@ -205,8 +216,9 @@ def test_a_hidden_cell_is_marked_and_never_a_number_and_the_shown_ones_are_the_t
     marked = 0
     for table_id, sheet in zip(TABLES, wb.sheetnames[3:], strict=True):
         header, rows = sheet_table(wb[sheet])
-        truth = pl.concat([long.filter((pl.col("table") == table_id) & (pl.col("area") == a))
-                           for a in (UNIT, CLASS, "Riket")])
+        truth = pl.concat(
+            [long.filter((pl.col("table") == table_id) & (pl.col("area") == a)) for a in (UNIT, CLASS, "Riket")]
+        )
         assert len(rows) == truth.height
         for cells, row in zip(rows, truth.iter_rows(named=True), strict=True):
             for h, column in VALUE_HEADERS.items():
@@ -223,7 +235,7 @@ def test_a_hidden_cell_is_marked_and_never_a_number_and_the_shown_ones_are_the_t
     header, rows = sheet_table(wb["Noter"])
     explained = {r[0].value: r[1].value for r in rows}
     assert wbm.SUPPRESSED in explained and f"mindre än {T}" in explained[wbm.SUPPRESSED]
-    for sheet in wb.sheetnames[3:]:     # the text above a table says so where it hides cells
+    for sheet in wb.sheetnames[3:]:  # the text above a table says so where it hides cells
         header, rows = sheet_table(wb[sheet])
         uses = any(c.value == wbm.SUPPRESSED for r in rows for c in r)
         told = any(f"markerade {wbm.SUPPRESSED}" in (c.value or "") for c in wb[sheet]["A"][:5])
@@ -232,19 +244,38 @@ def test_a_hidden_cell_is_marked_and_never_a_number_and_the_shown_ones_are_the_t
 
 def test_a_unit_workbook_is_byte_identical_when_rebuilt(unit_book, tmp_path):
     path, long = unit_book
-    again = wbm.area_workbook(long, AREAS[2], AREAS, tmp_path / "igen.xlsx", table_ids=TABLES, period=PERIOD,
-                              cutoff=CUTOFF, threshold=T, demo=False)
+    again = wbm.area_workbook(
+        long,
+        AREAS[2],
+        AREAS,
+        tmp_path / "igen.xlsx",
+        table_ids=TABLES,
+        period=PERIOD,
+        cutoff=CUTOFF,
+        threshold=T,
+        demo=False,
+    )
     assert again.read_bytes() == path.read_bytes()
 
 
 def test_a_missing_area_table_stops_with_a_swedish_message(tmp_path):
     long = protected_long().filter(~((pl.col("table") == "8") & (pl.col("area") == CLASS)))
     with pytest.raises(ValueError, match="tabell 8 saknas för"):
-        wbm.area_workbook(long, AREAS[2], AREAS, tmp_path / "x.xlsx", table_ids=TABLES, period=PERIOD,
-                          cutoff=CUTOFF, threshold=T, demo=False)
+        wbm.area_workbook(
+            long,
+            AREAS[2],
+            AREAS,
+            tmp_path / "x.xlsx",
+            table_ids=TABLES,
+            period=PERIOD,
+            cutoff=CUTOFF,
+            threshold=T,
+            demo=False,
+        )
 
 
 # ---------------------------------------------------------------- end to end
+
 
 @pytest.mark.e2e
 def test_the_pipeline_writes_the_national_workbook_from_its_tables(pipeline_run):
@@ -292,13 +323,17 @@ def test_libreoffice_opens_converts_and_resaves_the_workbook(national, tmp_path)
     profile = f"-env:UserInstallation=file://{tmp_path / 'profile'}"
     for target in ("pdf", "xlsx"):
         out = tmp_path / target
-        done = subprocess.run([soffice, profile, "--headless", "--convert-to", target, "--outdir", str(out),
-                               str(national)], capture_output=True, text=True, timeout=300)
+        done = subprocess.run(
+            [soffice, profile, "--headless", "--convert-to", target, "--outdir", str(out), str(national)],
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
         assert done.returncode == 0 and (out / f"{national.stem}.{target}").exists(), done.stderr
     import pypdf
 
     pages = len(pypdf.PdfReader(tmp_path / "pdf" / f"{national.stem}.pdf").pages)
-    assert pages >= len(load_registry().numbers) + 3          # at least a page per sheet
+    assert pages >= len(load_registry().numbers) + 3  # at least a page per sheet
     resaved = openpyxl.load_workbook(tmp_path / "xlsx" / f"{national.stem}.xlsx")
     original = openpyxl.load_workbook(national)
     assert resaved.sheetnames == original.sheetnames
@@ -307,7 +342,7 @@ def test_libreoffice_opens_converts_and_resaves_the_workbook(national, tmp_path)
         for row in a.iter_rows():
             for cell in row:
                 back = b[cell.coordinate]
-                if cell.value is None:          # a formatted blank cell outside the tables
+                if cell.value is None:  # a formatted blank cell outside the tables
                     assert back.value is None, (name, cell.coordinate)
                 elif cell.data_type == "n":
                     assert back.data_type == "n" and back.value == pytest.approx(cell.value, rel=1e-12), cell

@@ -60,12 +60,16 @@ MIB = 1024 * 1024
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(
-        prog="python -m kvinnofrid.benchmark", description=__doc__.splitlines()[0])
-    parser.add_argument("--scale", choices=sorted(SCALES), default="demo",
-                        help="demo: de levererade demodata; national: 290 enheter (standard: demo)")
-    parser.add_argument("--data", default=None,
-                        help="färdig rådatamapp att mäta på (kopieras; standard: data-raw, eller genererad)")
+    parser = argparse.ArgumentParser(prog="python -m kvinnofrid.benchmark", description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--scale",
+        choices=sorted(SCALES),
+        default="demo",
+        help="demo: de levererade demodata; national: 290 enheter (standard: demo)",
+    )
+    parser.add_argument(
+        "--data", default=None, help="färdig rådatamapp att mäta på (kopieras; standard: data-raw, eller genererad)"
+    )
     parser.add_argument("--units", type=int, default=None, help="antal enheter vid generering (national: 290)")
     parser.add_argument("--cases", type=int, default=None, help="antal ärenden vid generering (national: 1000000)")
     parser.add_argument("--rounds", type=int, default=None, help="antal omgångar vid generering (national: 2)")
@@ -74,8 +78,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--keep", default=None, help="behåll arbetsmapparna här (annars en temporär mapp)")
     parser.add_argument("--json", default=None, help="skriv måtten också som JSON till denna fil")
     parser.add_argument("--configfile", default=str(ROOT / "config.yaml"), help="konfiguration (standard: config.yaml)")
-    parser.add_argument("--skip", action="append", default=[], choices=STEPS,
-                        help="hoppa över ett steg (kan upprepas), t.ex. --skip kommuner")
+    parser.add_argument(
+        "--skip",
+        action="append",
+        default=[],
+        choices=STEPS,
+        help="hoppa över ett steg (kan upprepas), t.ex. --skip kommuner",
+    )
     args = parser.parse_args(argv)
     for key, value in SCALES[args.scale].items():
         if getattr(args, key) is None:
@@ -92,8 +101,20 @@ def generate_command(args: argparse.Namespace, out: Path) -> list[str] | None:
     (``--data``) or is the shipped demo set."""
     if args.data is not None or args.units is None:
         return None
-    return [sys.executable, "-m", "kvinnofrid.cli", "demo", "--out", str(out), "--units", str(args.units),
-            "--cases", str(args.cases), "--rounds", str(args.rounds)]
+    return [
+        sys.executable,
+        "-m",
+        "kvinnofrid.cli",
+        "demo",
+        "--out",
+        str(out),
+        "--units",
+        str(args.units),
+        "--cases",
+        str(args.cases),
+        "--rounds",
+        str(args.rounds),
+    ]
 
 
 # --------------------------------------------------------------------------- the bare read
@@ -106,13 +127,20 @@ def _read_one(path: str) -> int:
 
     if path.lower().endswith(".xlsx"):
         reader = fastexcel.read_excel(path)
-        return sum(reader.load_sheet(name, header_row=None, dtypes="string").to_polars().height
-                   for name in reader.sheet_names)
+        return sum(
+            reader.load_sheet(name, header_row=None, dtypes="string").to_polars().height for name in reader.sheet_names
+        )
     head = Path(path).read_bytes()[:4096].decode("utf-8", "replace").splitlines()[:1] or [""]
     separator = max(";,\t", key=head[0].count)
     try:
-        return pl.read_csv(path, separator=separator, has_header=False, infer_schema=False,
-                           encoding="utf8-lossy", truncate_ragged_lines=True).height
+        return pl.read_csv(
+            path,
+            separator=separator,
+            has_header=False,
+            infer_schema=False,
+            encoding="utf8-lossy",
+            truncate_ragged_lines=True,
+        ).height
     except Exception:  # a defect variant (unbalanced quote, …): the bytes are read all the same
         return len(Path(path).read_bytes().splitlines())
 
@@ -147,7 +175,7 @@ class Run:
     seconds: float
     jobs: dict[str, int]
     peaks: list[JobPeak] = field(default_factory=list)
-    snakemake_mib: float = 0.0   # Snakemake's own process
+    snakemake_mib: float = 0.0  # Snakemake's own process
     process_max_mib: float = 0.0  # getrusage: the largest single process of the run
 
 
@@ -160,7 +188,7 @@ def job_stats(log: str) -> dict[str, int]:
     except StopIteration:
         return {}
     jobs: dict[str, int] = {}
-    for line in lines[start + 3:]:
+    for line in lines[start + 3 :]:
         match = re.fullmatch(r"\s*(\w+)\s+(\d+)\s*", line)
         if not match:
             break
@@ -196,7 +224,7 @@ class TreePoller:
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._loop, daemon=True)
 
-    def __enter__(self) -> "TreePoller":
+    def __enter__(self) -> TreePoller:
         self._thread.start()
         return self
 
@@ -253,22 +281,45 @@ _MAXRSS_WRAPPER = (
 
 def snakemake(workdir: Path, data: Path, targets: list[str], args: argparse.Namespace, log: Path) -> Run:
     workdir.mkdir(parents=True, exist_ok=True)
-    command = [sys.executable, "-m", "snakemake", "--snakefile", str(ROOT / "Snakefile"),
-               "--directory", str(workdir), "--cores", str(args.cores), "--configfile", args.configfile,
-               "--config", f"data_raw={data}", "--", *targets]
+    command = [
+        sys.executable,
+        "-m",
+        "snakemake",
+        "--snakefile",
+        str(ROOT / "Snakefile"),
+        "--directory",
+        str(workdir),
+        "--cores",
+        str(args.cores),
+        "--configfile",
+        args.configfile,
+        "--config",
+        f"data_raw={data}",
+        "--",
+        *targets,
+    ]
     maxrss = log.with_suffix(".maxrss")
     start = time.perf_counter()
     with log.open("w") as out:  # a file, not a pipe: a full pipe would stall Snakemake
-        wrapper = subprocess.Popen([sys.executable, "-c", _MAXRSS_WRAPPER, str(maxrss), *command],
-                                   cwd=workdir, stdout=out, stderr=subprocess.STDOUT)
+        wrapper = subprocess.Popen(
+            [sys.executable, "-c", _MAXRSS_WRAPPER, str(maxrss), *command],
+            cwd=workdir,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
         with TreePoller(wrapper.pid) as poller:
             code = wrapper.wait()
     seconds = time.perf_counter() - start
     text = log.read_text(encoding="utf-8", errors="replace")
     if code != 0:
         raise SystemExit(f"Snakemake misslyckades ({' '.join(targets)}), se {log}:\n{text[-3000:]}")
-    return Run(seconds, jobs_run(text) or job_stats(text), list(poller.jobs.values()), poller.snakemake_mib,
-               int(maxrss.read_text() or 0) / 1024)
+    return Run(
+        seconds,
+        jobs_run(text) or job_stats(text),
+        list(poller.jobs.values()),
+        poller.snakemake_mib,
+        int(maxrss.read_text() or 0) / 1024,
+    )
 
 
 # --------------------------------------------------------------------------- changing one unit
@@ -367,7 +418,11 @@ LABELS = {
 
 
 def _seconds(value: float) -> str:
-    return f"{value:,.1f} s".replace(",", " ") if value < 600 else f"{value / 60:.1f} min ({value:,.0f} s)".replace(",", " ")
+    return (
+        f"{value:,.1f} s".replace(",", " ")
+        if value < 600
+        else f"{value / 60:.1f} min ({value:,.0f} s)".replace(",", " ")
+    )
 
 
 def _jobs(jobs: dict[str, int]) -> str:
@@ -403,12 +458,17 @@ def format_report(figures: Figures) -> str:
                 lines.append(f"  andel av en hel körning: {100 * median / full:.0f} %")
         if step == "kommuner":
             lines.append(f"  {figures.reports} rapporter, publicerade och interna (html och pdf)")
-    lines += ["", "högsta minne (RSS) per regel, största jobbet först (psutil, var 0,2 s):",
-              f"  {'regel':<16}{'jobb':>6}{'högsta RSS':>14}{'längsta jobb':>15}"]
+    lines += [
+        "",
+        "högsta minne (RSS) per regel, största jobbet först (psutil, var 0,2 s):",
+        f"  {'regel':<16}{'jobb':>6}{'högsta RSS':>14}{'längsta jobb':>15}",
+    ]
     for rule, peak in sorted(figures.rules.items(), key=lambda kv: -kv[1]["rss_mib"]):
         lines.append(f"  {rule:<16}{int(peak['jobs']):>6}{peak['rss_mib']:>10.0f} MiB{peak['seconds']:>13.1f} s")
-    lines.append(f"Snakemake själv: {figures.snakemake_mib:.0f} MiB; största enskilda process i någon körning "
-                 f"(getrusage, exakt): {figures.process_max_mib:.0f} MiB")
+    lines.append(
+        f"Snakemake själv: {figures.snakemake_mib:.0f} MiB; största enskilda process i någon körning "
+        f"(getrusage, exakt): {figures.process_max_mib:.0f} MiB"
+    )
     return "\n".join(lines)
 
 
@@ -427,15 +487,22 @@ def prepare_data(args: argparse.Namespace, scratch: Path) -> Path:
     if done.returncode != 0:
         raise SystemExit(
             f"Kunde inte generera data med kvinnofrid demo ({done.stderr.strip()[-500:]}). "
-            "Ange en färdig rådatamapp med --data, t.ex. --data /sökväg/national-1m.")
+            "Ange en färdig rådatamapp med --data, t.ex. --data /sökväg/national-1m."
+        )
     return data
 
 
 def run_benchmark(args: argparse.Namespace, scratch: Path) -> Figures:
     data = prepare_data(args, scratch)
     files = export_files(data)
-    figures = Figures(args.scale, args.data or ("genererad" if args.units else str(ROOT / "data-raw")),
-                      args.cores, args.repeat, files=len(files), load_average=os.getloadavg()[0])
+    figures = Figures(
+        args.scale,
+        args.data or ("genererad" if args.units else str(ROOT / "data-raw")),
+        args.cores,
+        args.repeat,
+        files=len(files),
+        load_average=os.getloadavg()[0],
+    )
     try:
         for _ in range(args.repeat):
             seconds, figures.rows_read = bare_read(files, args.cores)

@@ -1,13 +1,13 @@
 """Command line: `kvinnofrid demo | calibrate` (the pipeline itself runs with snakemake).
 
-    kvinnofrid demo [--out data-raw] [--seed N]   regenerate the simulated demo exports
-    kvinnofrid demo --units 290 --cases 1000000 --rounds 2 [--truth DIR] [--out DIR]
-                                                  a national-scale demo set (kvinnofrid.demo.national)
-    kvinnofrid calibrate [--seed N]               demo values beside the published ones
-    kvinnofrid freeze-tables [--results results]  freeze the demo tables for the back-tests
-    kvinnofrid egen-rapport --exporter DIR --nationellt DIR [--ut DIR]
-                                                  one municipality's internal comparison report,
-                                                  from its own exports and the national bundle
+kvinnofrid demo [--out data-raw] [--seed N]   regenerate the simulated demo exports
+kvinnofrid demo --units 290 --cases 1000000 --rounds 2 [--truth DIR] [--out DIR]
+                                              a national-scale demo set (kvinnofrid.demo.national)
+kvinnofrid calibrate [--seed N]               demo values beside the published ones
+kvinnofrid freeze-tables [--results results]  freeze the demo tables for the back-tests
+kvinnofrid egen-rapport --exporter DIR --nationellt DIR [--ut DIR]
+                                              one municipality's internal comparison report,
+                                              from its own exports and the national bundle
 """
 
 from __future__ import annotations
@@ -53,15 +53,18 @@ def _national_demo(args: argparse.Namespace, out: Path, seed: int) -> int:
     settings = national.NationalSettings(
         units=args.units if args.units is not None else 290,
         cases=args.cases if args.cases is not None else 50_000,
-        rounds=args.rounds if args.rounds is not None else 2, seed=seed)
+        rounds=args.rounds if args.rounds is not None else 2,
+        seed=seed,
+    )
     if settings.cases < 1:
         print("--cases ska vara minst 1.", file=sys.stderr)
         return 2
     started = time.perf_counter()
     try:
         dates = national.round_dates(settings.rounds)
-        summary = national_writer.generate(settings, out, Path(args.truth) if args.truth else None,
-                                           workers=args.workers)
+        summary = national_writer.generate(
+            settings, out, Path(args.truth) if args.truth else None, workers=args.workers
+        )
     except FileExistsError as refusal:
         print(refusal, file=sys.stderr)
         return 2
@@ -69,14 +72,18 @@ def _national_demo(args: argparse.Namespace, out: Path, seed: int) -> int:
         print(bad, file=sys.stderr)
         return 2
     seconds = time.perf_counter() - started
-    print(f"Nationella demodata skrivna till {out} (frö {seed}): {summary['units']} enheter i "
-          f"{summary['municipalities']} kommuner, {summary['rounds']} omgångar, {summary['files']} filer, "
-          f"{summary['rows']} rader, {summary['cases']} ärenden att sammanställa, "
-          f"{summary['defects']} planterade fel; tog {seconds:.1f} s.")
+    print(
+        f"Nationella demodata skrivna till {out} (frö {seed}): {summary['units']} enheter i "
+        f"{summary['municipalities']} kommuner, {summary['rounds']} omgångar, {summary['files']} filer, "
+        f"{summary['rows']} rader, {summary['cases']} ärenden att sammanställa, "
+        f"{summary['defects']} planterade fel; tog {seconds:.1f} s."
+    )
     if args.truth:
         print(f"Facit (ärendenivå) skrivet till {args.truth}.")
-    print(f"Period och brytdatum: --config period='{{start: \"{settings.period_start}\", end: \"{dates[-1]}\"}}' "
-          f"cutoff={dates[-1]}")
+    print(
+        f'Period och brytdatum: --config period=\'{{start: "{settings.period_start}", end: "{dates[-1]}"}}\' '
+        f"cutoff={dates[-1]}"
+    )
     return 0
 
 
@@ -111,9 +118,12 @@ def self_service_config(exports: Path, national: Path, manifest: dict) -> dict:
     the national run's period, cut-off and comparison settings (from the manifest), so
     that the unit's numbers are computed exactly as in the national run."""
     return {
-        "data_raw": str(exports), "national_bundle": str(national),
-        "period": dict(manifest["period"]), "cutoff": manifest["cutoff"],
-        "suppression_threshold": manifest["threshold"], "size_classes": manifest["size_classes"],
+        "data_raw": str(exports),
+        "national_bundle": str(national),
+        "period": dict(manifest["period"]),
+        "cutoff": manifest["cutoff"],
+        "suppression_threshold": manifest["threshold"],
+        "size_classes": manifest["size_classes"],
         "unit_reports": {"diagrams": manifest["diagrams"]},
     }
 
@@ -131,14 +141,30 @@ def cmd_self_service(args: argparse.Namespace) -> int:
         return 2
     out.mkdir(parents=True, exist_ok=True)
     config = out / "egen-rapport.yaml"
-    config.write_text(yaml.safe_dump(self_service_config(exports, national, manifest), allow_unicode=True),
-                      encoding="utf-8")
-    command = [sys.executable, "-m", "snakemake", "--snakefile", str(ROOT / "Snakefile"), "--directory", str(out),
-               "--configfile", str(ROOT / "config.yaml"), str(config), "--cores", str(args.cores), "egen_rapport"]
+    config.write_text(
+        yaml.safe_dump(self_service_config(exports, national, manifest), allow_unicode=True), encoding="utf-8"
+    )
+    command = [
+        sys.executable,
+        "-m",
+        "snakemake",
+        "--snakefile",
+        str(ROOT / "Snakefile"),
+        "--directory",
+        str(out),
+        "--configfile",
+        str(ROOT / "config.yaml"),
+        str(config),
+        "--cores",
+        str(args.cores),
+        "egen_rapport",
+    ]
     done = subprocess.run(command, check=False)
     if done.returncode == 0:
-        print(f"Klart: den interna jämförelserapporten finns i {out / 'results' / 'kommuner' / 'intern'}, "
-              f"kvalitetssidan i {out / 'results' / 'quality'}.")
+        print(
+            f"Klart: den interna jämförelserapporten finns i {out / 'results' / 'kommuner' / 'intern'}, "
+            f"kvalitetssidan i {out / 'results' / 'quality'}."
+        )
     return done.returncode
 
 
@@ -149,8 +175,9 @@ def main(argv: list[str] | None = None) -> int:
     demo.add_argument("--out", default="data-raw", help="målmapp (standard: data-raw)")
     demo.add_argument("--seed", type=int, default=None, help="frö (standard: demo.seed i config.yaml)")
     demo.add_argument("--config", default="config.yaml", help="konfigurationsfil att läsa fröet från")
-    demo.add_argument("--units", type=int, default=None,
-                      help="nationell skala: antal kommuner (1–290; några får två enheter)")
+    demo.add_argument(
+        "--units", type=int, default=None, help="nationell skala: antal kommuner (1–290; några får två enheter)"
+    )
     demo.add_argument("--cases", type=int, default=None, help="nationell skala: ärenden att sammanställa")
     demo.add_argument("--rounds", type=int, default=None, help="nationell skala: kumulativa omgångar (standard 2)")
     demo.add_argument("--truth", default=None, help="nationell skala: mapp för facit på ärendenivå")
@@ -165,8 +192,9 @@ def main(argv: list[str] | None = None) -> int:
     freeze.add_argument("--expected", default=str(EXPECTED), help="målmapp (standard: tests/expected)")
     freeze.set_defaults(func=cmd_freeze)
     own = sub.add_parser("egen-rapport", help="egen intern jämförelserapport mot det nationella paketet")
-    own.add_argument("--exporter", required=True,
-                     help="mapp med enhetens egna exporter, en undermapp per omgång (ÅÅÅÅ-MM-DD)")
+    own.add_argument(
+        "--exporter", required=True, help="mapp med enhetens egna exporter, en undermapp per omgång (ÅÅÅÅ-MM-DD)"
+    )
     own.add_argument("--nationellt", required=True, help="det nationella paketet (results/nationellt)")
     own.add_argument("--ut", default="egen-rapport", help="arbetsmapp för körningen (standard: egen-rapport)")
     own.add_argument("--cores", default="all", help="antal kärnor (standard: alla)")

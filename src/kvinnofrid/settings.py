@@ -40,16 +40,15 @@ def _explain(error: jsonschema.ValidationError, schema: dict[str, Any]) -> str:
     if error.validator == "additionalProperties":
         allowed = sorted(error.schema.get("properties", {}))
         extra = sorted(set(error.instance) - set(allowed))
-        return (
-            f"okänd nyckel {', '.join(map(repr, extra))} under {key}; "
-            f"tillåtna nycklar är: {', '.join(allowed)}"
-        )
+        return f"okänd nyckel {', '.join(map(repr, extra))} under {key}; tillåtna nycklar är: {', '.join(allowed)}"
     if error.validator == "required":
         return f"nyckeln {error.message.split()[0]} saknas under {key}"
     if error.validator == "enum":
         return f"{key} = {error.instance!r} är inte tillåtet; välj ett av: {', '.join(map(str, error.validator_value))}"
     if error.validator == "pattern":
-        return f"{key} = {error.instance!r} har fel form (väntat ÅÅÅÅ-MM-DD eller enligt schemat: {error.validator_value})"
+        return (
+            f"{key} = {error.instance!r} har fel form (väntat ÅÅÅÅ-MM-DD eller enligt schemat: {error.validator_value})"
+        )
     if error.validator == "type":
         return f"{key} = {error.instance!r} ska vara av typen {error.validator_value}"
     if error.validator in ("minimum", "minLength"):
@@ -81,10 +80,15 @@ def _diagram_problems(config: dict[str, Any]) -> list[str]:
     adding a diagram is one registry entry."""
     numbers = set(load_registry().numbers)
     named = [("unit_reports.diagrams", n) for n in config.get("unit_reports", {}).get("diagrams", [])]
-    named += [(f"trend.measures.{i}.diagram", m.get("diagram"))
-              for i, m in enumerate(config.get("trend", {}).get("measures") or [])]
-    return [f"{key} = {n!r}: diagrammet finns inte i diagramregistret (diagram {min(numbers)}–{max(numbers)})"
-            for key, n in named if n not in numbers]
+    named += [
+        (f"trend.measures.{i}.diagram", m.get("diagram"))
+        for i, m in enumerate(config.get("trend", {}).get("measures") or [])
+    ]
+    return [
+        f"{key} = {n!r}: diagrammet finns inte i diagramregistret (diagram {min(numbers)}–{max(numbers)})"
+        for key, n in named
+        if n not in numbers
+    ]
 
 
 def validate_config(config: dict[str, Any], schema_path: Path | None = None) -> None:
@@ -110,9 +114,7 @@ def validate_config(config: dict[str, Any], schema_path: Path | None = None) -> 
             if bounds != sorted(set(bounds)):
                 problems.append(f"size_classes: gränserna (from) ska vara stigande och olika, inte {bounds}")
     if problems:
-        raise ConfigError(
-            "Fel i konfigurationen (config.yaml eller --config):\n  - " + "\n  - ".join(problems)
-        )
+        raise ConfigError("Fel i konfigurationen (config.yaml eller --config):\n  - " + "\n  - ".join(problems))
 
 
 @dataclass(frozen=True)
@@ -131,17 +133,17 @@ class Settings:
     municipality_register: Path | None
     districts: dict[str, str]
     size_classes: tuple[dict[str, Any], ...]
-    kolada: dict[str, Any]              # the kolada section (kvinnofrid.disclosure.kolada.settings_of reads it)
-    kolada_population: Path | None      # SCB BE0101N1 export; None: the demo population (demo data only)
+    kolada: dict[str, Any]  # the kolada section (kvinnofrid.disclosure.kolada.settings_of reads it)
+    kolada_population: Path | None  # SCB BE0101N1 export; None: the demo population (demo data only)
     unit_report_diagrams: tuple[int, ...]
-    national_bundle: Path | None        # self-service: results/nationellt of a national run
-    trend: dict[str, Any]               # measures, previous, previous_label (kvinnofrid.statistics.trend)
+    national_bundle: Path | None  # self-service: results/nationellt of a national run
+    trend: dict[str, Any]  # measures, previous, previous_label (kvinnofrid.statistics.trend)
     demo_seed: int
 
     @classmethod
     def from_config(
         cls, config: dict[str, Any], project_dir: Path | None = None, schema_path: Path | None = None
-    ) -> "Settings":
+    ) -> Settings:
         """The typed settings of a valid ``config`` (absent optional keys: the schema's defaults).
 
         Input paths (raw data, participants, register, population) that are relative are taken
@@ -212,8 +214,7 @@ class Settings:
         return "demo" if self.is_demo_data else None
 
 
-def load_settings(config: dict[str, Any], schema_path: Path | None = None,
-                  project_dir: Path | None = None) -> Settings:
+def load_settings(config: dict[str, Any], schema_path: Path | None = None, project_dir: Path | None = None) -> Settings:
     """Validate ``config`` (ConfigError naming every wrong key) and return its Settings."""
     validate_config(config, schema_path)
     return Settings.from_config(config, project_dir=project_dir, schema_path=schema_path)

@@ -10,7 +10,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from submit import state_folder  # noqa: E402
+from submit import state_folder
 
 
 def status(job_id: str, state: Path) -> str:

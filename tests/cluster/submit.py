@@ -41,8 +41,11 @@ def main(argv: list[str]) -> int:
     with open(state / f"{job_id}.log", "wb") as log:
         subprocess.Popen(
             ["/bin/sh", "-c", RUN_AND_RECORD, "job", jobscript, str(state / f"{job_id}.rc")],
-            stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
-            start_new_session=True, close_fds=True,
+            stdin=subprocess.DEVNULL,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+            close_fds=True,
         )
     print(job_id)
     return 0

@@ -18,12 +18,13 @@ try:
 except (FileNotFoundError, ValueError) as problem:
     raise WorkflowError(str(problem)) from None
 if NOT_EXPORTS:
-    print(f"{len(NOT_EXPORTS)} filer i omgångsmapparna är inte exporter (t.ex. Thumbs.db, Excels låsfiler) "
-          f"och läses inte; de listas i {SETTINGS.results}/quality/not_exports.csv.", file=sys.stderr)
-if not RAW_FILES:
-    raise WorkflowError(
-        f"Inga exportfiler hittades i {RAW}/<ÅÅÅÅ-MM-DD>/ (till och med {SETTINGS.cutoff})."
+    print(
+        f"{len(NOT_EXPORTS)} filer i omgångsmapparna är inte exporter (t.ex. Thumbs.db, Excels låsfiler) "
+        f"och läses inte; de listas i {SETTINGS.results}/quality/not_exports.csv.",
+        file=sys.stderr,
     )
+if not RAW_FILES:
+    raise WorkflowError(f"Inga exportfiler hittades i {RAW}/<ÅÅÅÅ-MM-DD>/ (till och med {SETTINGS.cutoff}).")
 # Ingest and clean run per batch: a round's files in a few parts (stages/batches.py).
 BATCHES = batches.plan(RAW_FILES)
 ROUNDS = sorted({f.round for f in RAW_FILES})
@@ -52,6 +53,7 @@ def size_class_population(wildcards):
             "SCB:s befolkningstabell BE0101N1 exporterad som CSV (se README, Kolada-nyckeltal)."
         )
     return [str(SETTINGS.kolada_population)]
+
 
 # The pseudonymisation key is checked once, before any job (not once per ingest job).
 try:

@@ -15,6 +15,7 @@
 # end, few enough that the per-process start-up (≈ 3 s) stays small (measured: README).
 REPORT_BATCHES = 16
 
+
 wildcard_constraints:
     slug="[^/]+",
     batch=r"\d+",

@@ -48,8 +48,9 @@ def own_internal_reports(wildcards):
     import json
 
     areas = json.loads(Path(checkpoints.unit_tables.get().output.areas).read_text(encoding="utf-8"))
-    return [f"{RESULTS}/kommuner/intern/{a['slug']}.{ext}"
-            for a in areas if a["kind"] == "enhet" for ext in ("html", "pdf")]
+    return [
+        f"{RESULTS}/kommuner/intern/{a['slug']}.{ext}" for a in areas if a["kind"] == "enhet" for ext in ("html", "pdf")
+    ]
 
 
 rule egen_rapport:

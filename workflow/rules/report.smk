@@ -20,8 +20,11 @@ rule report_text:
         quality=f"{RESULTS}/quality",
         raw=[str(f.path) for f in RAW_FILES],
         demo_marker=DEMO_MARKER_FILE,
-        templates=sorted(str(p) for p in Path(workflow.basedir, "report").rglob("*")
-                         if p.is_file() and "kommun" not in p.relative_to(workflow.basedir).parts),
+        templates=sorted(
+            str(p)
+            for p in Path(workflow.basedir, "report").rglob("*")
+            if p.is_file() and "kommun" not in p.relative_to(workflow.basedir).parts
+        ),
     output:
         directory("build/report"),
     log:

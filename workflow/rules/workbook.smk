@@ -31,10 +31,10 @@ rule unit_workbook:
         demo_marker=DEMO_MARKER_FILE,
     output:
         f"{RESULTS}/kommuner/{{slug}}.xlsx",
-    wildcard_constraints:
-        slug=r"[a-z0-9-]+",
     log:
         "logs/unit_workbook/{slug}.log",
+    wildcard_constraints:
+        slug=r"[a-z0-9-]+",
     threads: 1
     resources:
         mem_mb=1000,

@@ -34,8 +34,15 @@ from typing import Any
 import polars as pl
 
 from kvinnofrid.demo.comparison import (
-    OUTSIDE_TABLES, ComparisonError, comparison_row, compare_tables, format_lines, reference_values,
-    summary_counts, table_reference, table_value,
+    OUTSIDE_TABLES,
+    ComparisonError,
+    compare_tables,
+    comparison_row,
+    format_lines,
+    reference_values,
+    summary_counts,
+    table_reference,
+    table_value,
 )
 from kvinnofrid.demo.simulate import SimulationSettings, simulate_rounds, units_frame
 from kvinnofrid.spec import codebook
@@ -45,12 +52,11 @@ from kvinnofrid.statistics.facts import build_facts, slug
 from kvinnofrid.statistics.stats import build_stats
 from kvinnofrid.statistics.tables import build_all_tables
 
-__all__ = ["reference_values", "with_case_id", "pipeline_outputs", "calibration_report",
-           "format_report", "main"]
+__all__ = ["calibration_report", "format_report", "main", "pipeline_outputs", "reference_values", "with_case_id"]
 
 Key = tuple[str, str, str]  # (diagram, category, kind)
 CASE_KEY_PARTS = ("unit", "client", "opened")
-SMALL_UNITS_HRV: Key = ("_", "HRV share in municipalities under 20 000", "share")   # helper, not published
+SMALL_UNITS_HRV: Key = ("_", "HRV share in municipalities under 20 000", "share")  # helper, not published
 
 
 def with_case_id(frame: pl.DataFrame) -> pl.DataFrame:
@@ -58,7 +64,8 @@ def with_case_id(frame: pl.DataFrame) -> pl.DataFrame:
     if "case_id" in frame.columns:
         return frame
     return frame.with_columns(
-        pl.concat_str([pl.col(c).cast(pl.String) for c in CASE_KEY_PARTS], separator="|").alias("case_id"))
+        pl.concat_str([pl.col(c).cast(pl.String) for c in CASE_KEY_PARTS], separator="|").alias("case_id")
+    )
 
 
 def pipeline_outputs(cases: pl.DataFrame, risk: pl.DataFrame) -> dict[str, Any]:
@@ -113,18 +120,21 @@ def _own_values(derived: pl.DataFrame) -> dict[Key, float]:
     with_instrument = derived.filter(pl.col("risk_instruments").list.len().fill_null(0) > 0)
     any_method = pl.col("risk_instruments").list.eval(pl.element().is_in(methods)).list.any()
     out[("27", "SARA, Patriark eller annan bedömningsmetod", "share")] = _pct(
-        with_instrument.filter(any_method).height, with_instrument.height)
+        with_instrument.filter(any_method).height, with_instrument.height
+    )
     t = "text"
     out[(t, "Andel ärenden från kommuner med 40 000–99 999 invånare", "share")] = _pct(
-        derived.filter(pl.col("unit").is_in(_units_by_size(40000, 99999))).height, derived.height)
-    small = derived.filter(pl.col("unit").is_in(_units_by_size(0, 19999))
-                           & pl.col("honour_violence").is_not_null())
+        derived.filter(pl.col("unit").is_in(_units_by_size(40000, 99999))).height, derived.height
+    )
+    small = derived.filter(pl.col("unit").is_in(_units_by_size(0, 19999)) & pl.col("honour_violence").is_not_null())
     out[SMALL_UNITS_HRV] = _pct(small.filter(pl.col("honour_violence") == 1).height, small.height)
-    by_unit = (derived.group_by("unit")
-               .agg(pl.len().alias("cases"), pl.col("is_closed").sum().alias("closed"),
-                    pl.col("top_group").sum().alias("top"))
-               .filter(pl.col("closed") > 0).with_columns((pl.col("top") / pl.col("closed")).alias("share"))
-               .sort("share", "unit", descending=[True, False]))
+    by_unit = (
+        derived.group_by("unit")
+        .agg(pl.len().alias("cases"), pl.col("is_closed").sum().alias("closed"), pl.col("top_group").sum().alias("top"))
+        .filter(pl.col("closed") > 0)
+        .with_columns((pl.col("top") / pl.col("closed")).alias("share"))
+        .sort("share", "unit", descending=[True, False])
+    )
     if by_unit.height:
         best = by_unit.row(0, named=True)
         out[(t, "Bästa enheten: toppgruppens andel av avslutade", "share")] = 100.0 * best["share"]
@@ -144,7 +154,7 @@ class _Lookup:
         value = self.facts.get(name)
         return math.nan if value is None else float(value)
 
-    def fact_pct(self, name: str) -> float:          # a 0–1 share fact in percent
+    def fact_pct(self, name: str) -> float:  # a 0–1 share fact in percent
         return 100.0 * self.fact(name)
 
     def table(self, diagram: str, category: str, kind: str) -> float:
@@ -171,8 +181,13 @@ def generated_outside_tables(outputs: dict[str, Any]) -> dict[Key, float]:
     own = _own_values(outputs["derived"])
     small_hrv = own.pop(SMALL_UNITS_HRV)
     look = _Lookup(outputs["tables"], outputs["stats"], outputs["facts"])
-    return {**own, **_diagram_cross_values(look), **_hrv_statements(look, small_hrv),
-            **_men_statements(look), **_outcome_statements(look)}
+    return {
+        **own,
+        **_diagram_cross_values(look),
+        **_hrv_statements(look, small_hrv),
+        **_men_statements(look),
+        **_outcome_statements(look),
+    }
 
 
 def _diagram_cross_values(look: _Lookup) -> dict[Key, float]:
@@ -184,11 +199,12 @@ def _diagram_cross_values(look: _Lookup) -> dict[Key, float]:
         ("7", "18–24: Mycket grovt", "share"): look.share_a("youngest", "violence_severity", very),
         ("7", "18–24: Grovt", "share"): look.share_a("youngest", "violence_severity", severe),
         ("8", "Nuvarande eller före detta partner", "share"): look.fact_pct("share_partner_perpetrator"),
-        ("9", "Boenderelaterad insats (andel av alla ärenden)", "share"):
-            look.fact_pct("share_housing_intervention"),
+        ("9", "Boenderelaterad insats (andel av alla ärenden)", "share"): look.fact_pct("share_housing_intervention"),
         ("12", "Antal samverkansparter per ärende med samverkan", "mean"): look.fact("mean_partners"),
-        **{("text-funktionsnedsattning", label, "share"): look.fact_pct(f"share_impairment_{slug(label)}")
-           for label in cb["impairment"].labels},
+        **{
+            ("text-funktionsnedsattning", label, "share"): look.fact_pct(f"share_impairment_{slug(label)}")
+            for label in cb["impairment"].labels
+        },
     }
 
 
@@ -206,18 +222,20 @@ def _hrv_statements(look: _Lookup, small_hrv: float) -> dict[Key, float]:
     return {
         (t, "Andel HRV bland kvinnor", "share"): _pp(look.row("men", "honour_violence", hrv)["share_b"]),
         (t, "Andel HRV bland män", "share"): look.share_a("men", "honour_violence", hrv),
-        (t, "Andel HRV i kommuner under 20 000 invånare minus alla", "difference"):
-            small_hrv - look.table("5", hrv, "share"),
+        (t, "Andel HRV i kommuner under 20 000 invånare minus alla", "difference"): small_hrv
+        - look.table("5", hrv, "share"),
         (t, "HRV: andel 18–34 år", "share"): look.fact_pct("hrv_share_age_18_34"),
         (t, "HRV, kvinnor: andel 18–34 år", "share"): look.fact_pct("hrv_women_share_young"),
         (t, "HRV, män: andel 18–34 år", "share"): look.fact_pct("hrv_men_share_young"),
         (t, hm + "utövare förälder/föräldrar", "difference"): look.diff("hrv", "perpetrator", parent),
         (t, hm + "utövare annan släkting", "difference"): look.diff("hrv", "perpetrator", relative),
-        (t, hm + "andel Född utanför Europa", "difference"):
-            look.table("22", hm + cb["origin"].label_of(4), "difference"),
+        (t, hm + "andel Född utanför Europa", "difference"): look.table(
+            "22", hm + cb["origin"].label_of(4), "difference"
+        ),
         (t, "HRV: riskbedömning gjord", "share"): look.share_a("hrv", "risk_assessed", yes),
-        (t, "Ej HRV eller okänt: riskbedömning gjord", "share"):
-            _pct(ja["n"] - r["n_a"], ja["denominator"] - r["denominator_a"]),
+        (t, "Ej HRV eller okänt: riskbedömning gjord", "share"): _pct(
+            ja["n"] - r["n_a"], ja["denominator"] - r["denominator_a"]
+        ),
         (t, "HRV: mycket grovt våld", "share"): look.share_a("hrv", "violence_severity", very),
         (t, hm + "mycket grovt våld", "difference"): look.diff("hrv", "violence_severity", very),
     }
@@ -235,12 +253,15 @@ def _men_statements(look: _Lookup) -> dict[Key, float]:
         (t, mw + "utövare före detta partner", "difference"): look.diff("men", "perpetrator", former_partner),
         (t, mw + "mycket grovt våld", "difference"): look.diff("men", "violence_severity", very),
         (t, mw + "FREDA", "difference"): look.diff("men", "risk_instruments", cb["risk_assessments"].label_of(1)),
-        (t, mw + "samtliga insatser avbrutna", "difference"):
-            look.diff("men", "implementation", cb["implementation"].label_of(3)),
-        (t, mw + "negativ förändring", "difference"):
-            look.diff("men", "goal_followup", cb["goal_followup"].label_of(4)),
-        (t, mw + "medelantal insatser (absolut)", "difference"):
-            abs(look.row("men", "n_interventions", None)["difference"]),
+        (t, mw + "samtliga insatser avbrutna", "difference"): look.diff(
+            "men", "implementation", cb["implementation"].label_of(3)
+        ),
+        (t, mw + "negativ förändring", "difference"): look.diff(
+            "men", "goal_followup", cb["goal_followup"].label_of(4)
+        ),
+        (t, mw + "medelantal insatser (absolut)", "difference"): abs(
+            look.row("men", "n_interventions", None)["difference"]
+        ),
     }
 
 
@@ -256,24 +277,28 @@ def _outcome_statements(look: _Lookup) -> dict[Key, float]:
     return {
         (t, "Toppgruppen", "count"): look.fact("top_group_n"),
         (t, "Toppgruppen, andel av avslutade", "share"): look.fact_pct("top_group_share_closed"),
-        (t, "Längre ärenden: andel målet uppnått 271–360 minus 1–90", "difference"):
-            look.table("17", "271–360 minus 1–90: " + cb["closing_reason"].label_of(1), "difference"),
-        (t, rm + "Född i Sverige med svenskfödd förälder", "difference"):
-            look.respondents_minus_closed("origin", cb["origin"].label_of(1)),
-        (t, rm + "HRV", "difference"):
-            look.respondents_minus_closed("honour_violence", cb["honour_violence"].label_of(1)),
+        (t, "Längre ärenden: andel målet uppnått 271–360 minus 1–90", "difference"): look.table(
+            "17", "271–360 minus 1–90: " + cb["closing_reason"].label_of(1), "difference"
+        ),
+        (t, rm + "Född i Sverige med svenskfödd förälder", "difference"): look.respondents_minus_closed(
+            "origin", cb["origin"].label_of(1)
+        ),
+        (t, rm + "HRV", "difference"): look.respondents_minus_closed(
+            "honour_violence", cb["honour_violence"].label_of(1)
+        ),
         (t, rm + "en insats", "difference"): look.respondents_minus_closed("single_intervention", yes),
         (t, rm + "mycket grovt våld", "difference"): look.respondents_minus_closed("violence_severity", very),
-        (t, tm + "medelantal insatser", "difference"):
-            look.row("top_group", "n_interventions", None)["mean_a"] - look.table("10", "Genomsnitt", "mean"),
-        (t, tm + "riskbedömning gjord", "difference"):
-            look.share_a("top_group", "risk_assessed", yes) - look.table("26", yes, "share"),
-        (t, tm + "samverkan", "difference"):     # all cases with collaboration recorded: 1 − share "0"
-            look.share_a("top_group", "any_partner", yes) - (100.0 - look.table("13", "0", "share")),
-        (t, tm + "utövare före detta partner", "difference"):
-            look.share_a("top_group", "perpetrator", former_partner) - look.table("8", former_partner, "share"),
-        (t, "Upprepade skattningar: andel med oförändrad skattning (sista = första)", "share"):
-            look.share_a("risk_change", "risk_change", reg.labels["risk_change"]["unchanged"]),
+        (t, tm + "medelantal insatser", "difference"): look.row("top_group", "n_interventions", None)["mean_a"]
+        - look.table("10", "Genomsnitt", "mean"),
+        (t, tm + "riskbedömning gjord", "difference"): look.share_a("top_group", "risk_assessed", yes)
+        - look.table("26", yes, "share"),
+        (t, tm + "samverkan", "difference"):  # all cases with collaboration recorded: 1 − share "0"
+        look.share_a("top_group", "any_partner", yes) - (100.0 - look.table("13", "0", "share")),
+        (t, tm + "utövare före detta partner", "difference"): look.share_a("top_group", "perpetrator", former_partner)
+        - look.table("8", former_partner, "share"),
+        (t, "Upprepade skattningar: andel med oförändrad skattning (sista = första)", "share"): look.share_a(
+            "risk_change", "risk_change", reg.labels["risk_change"]["unchanged"]
+        ),
     }
 
 
@@ -289,8 +314,9 @@ def calibration_report(cases: pl.DataFrame, risk: pl.DataFrame) -> pl.DataFrame:
     other = generated_outside_tables(outputs)
     held = {k for k in other if k[0].isdigit()}
     if held != set(OUTSIDE_TABLES):
-        raise ComparisonError(f"comparison.OUTSIDE_TABLES and the calibration's own values differ: "
-                              f"{sorted(held ^ set(OUTSIDE_TABLES))}")
+        raise ComparisonError(
+            f"comparison.OUTSIDE_TABLES and the calibration's own values differ: {sorted(held ^ set(OUTSIDE_TABLES))}"
+        )
     in_tables = {k: i for i, k in enumerate(table_ref.select("diagram", "category", "kind").iter_rows())}
     rows = []
     for e in ref.iter_rows(named=True):
@@ -300,8 +326,9 @@ def calibration_report(cases: pl.DataFrame, risk: pl.DataFrame) -> pl.DataFrame:
         elif key in other:
             rows.append(comparison_row(e, other[key]))
         else:
-            raise ComparisonError(f"diagram {key[0]}: {key[1]!r} ({key[2]}): varken en tabellrad "
-                                  f"eller ett värde kalibreringen tar fram")
+            raise ComparisonError(
+                f"diagram {key[0]}: {key[1]!r} ({key[2]}): varken en tabellrad eller ett värde kalibreringen tar fram"
+            )
     columns = ["diagram", "measure", "published", "generated", "tolerance", "within", "kind", "relation", "note"]
     return pl.DataFrame(rows, schema_overrides={"within": pl.Boolean, "note": pl.String}).select(columns)
 
@@ -311,9 +338,10 @@ def format_report(report: pl.DataFrame) -> str:
     n_ok, n_checked, expected = summary_counts(report)
     lines = format_lines(report)
     lines.append("")
-    lines.append(f"{n_ok} of {n_checked} within tolerance"
-                 + (f" ({expected} published values with a documented expected deviation not counted)"
-                    if expected else ""))
+    lines.append(
+        f"{n_ok} of {n_checked} within tolerance"
+        + (f" ({expected} published values with a documented expected deviation not counted)" if expected else "")
+    )
     return "\n".join(lines)
 
 

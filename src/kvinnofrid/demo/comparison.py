@@ -34,21 +34,35 @@ from __future__ import annotations
 
 import math
 import sys
+from collections.abc import Sequence
 from functools import cache
 from importlib import resources
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 import polars as pl
 import yaml
 
 from kvinnofrid.statistics.tables import TABLE_SCHEMA
 
-__all__ = ["ComparisonError", "reference_values", "table_reference", "compare_tables", "table_value",
-           "within_tolerance", "comparison_row", "format_lines", "format_comparison", "summary_counts",
-           "read_tables", "OUTSIDE_TABLES", "COMPOSITE_ENTRIES", "main"]
+__all__ = [
+    "COMPOSITE_ENTRIES",
+    "OUTSIDE_TABLES",
+    "ComparisonError",
+    "compare_tables",
+    "comparison_row",
+    "format_comparison",
+    "format_lines",
+    "main",
+    "read_tables",
+    "reference_values",
+    "summary_counts",
+    "table_reference",
+    "table_value",
+    "within_tolerance",
+]
 
-Key = tuple[str, str, str]   # (diagram, category, kind) as in reference_values.yaml
+Key = tuple[str, str, str]  # (diagram, category, kind) as in reference_values.yaml
 
 # Published values in diagrams 1–27 that are not rows of the national tables, with
 # where the calibration takes them from.
@@ -72,11 +86,19 @@ COMPOSITE_ENTRIES: dict[Key, tuple[str, str | None, tuple[str, ...] | None, str]
     ("24", "Man: 65 år och äldre", "count"): ("24", "Man", ("65–74", "75–"), "n"),
 }
 
-OUTPUT_SCHEMA = pl.Schema({
-    "diagram": pl.String, "measure": pl.String, "published": pl.Float64, "generated": pl.Float64,
-    "tolerance": pl.Float64, "within": pl.Boolean, "note": pl.String,
-    "kind": pl.String, "relation": pl.String,
-})
+OUTPUT_SCHEMA = pl.Schema(
+    {
+        "diagram": pl.String,
+        "measure": pl.String,
+        "published": pl.Float64,
+        "generated": pl.Float64,
+        "tolerance": pl.Float64,
+        "within": pl.Boolean,
+        "note": pl.String,
+        "kind": pl.String,
+        "relation": pl.String,
+    }
+)
 
 
 class ComparisonError(ValueError):
@@ -84,6 +106,7 @@ class ComparisonError(ValueError):
 
 
 # ---------------------------------------------------------------- the reference
+
 
 @cache
 def _reference_raw() -> tuple[dict[str, Any], ...]:
@@ -116,25 +139,32 @@ def _is_table_diagram(diagram: str) -> bool:
 def table_reference(reference: pl.DataFrame | None = None) -> pl.DataFrame:
     """The entries the national tables hold: diagram "1".."27", not in OUTSIDE_TABLES."""
     ref = reference_values() if reference is None else reference
-    keep = [_is_table_diagram(d) and (d, c, k) not in OUTSIDE_TABLES
-            for d, c, k in ref.select("diagram", "category", "kind").iter_rows()]
+    keep = [
+        _is_table_diagram(d) and (d, c, k) not in OUTSIDE_TABLES
+        for d, c, k in ref.select("diagram", "category", "kind").iter_rows()
+    ]
     return ref.filter(pl.Series(keep, dtype=pl.Boolean))
 
 
 # ---------------------------------------------------------------- mapping
 
+
 def _entry_name(diagram: str, category: str, kind: str) -> str:
     return f"diagram {diagram}: {category!r} ({kind})"
 
 
-def _rows(tables: dict[int, pl.DataFrame], diagram: str, group: str | None,
-          categories: Sequence[str] | None, name: str) -> pl.DataFrame:
+def _rows(
+    tables: dict[int, pl.DataFrame], diagram: str, group: str | None, categories: Sequence[str] | None, name: str
+) -> pl.DataFrame:
     number = int(diagram)
     if number not in tables:
         raise ComparisonError(f"{name}: tabellen för diagram {number} saknas")
     table = tables[number]
-    table = table.filter(pl.col("group").is_null() | (pl.col("group") == "")) if group is None \
+    table = (
+        table.filter(pl.col("group").is_null() | (pl.col("group") == ""))
+        if group is None
         else table.filter(pl.col("group") == group)
+    )
     if categories is None:
         if table.height == 0:
             raise ComparisonError(f"{name}: diagram {number} har inga rader i grupp {group!r}")
@@ -142,8 +172,7 @@ def _rows(tables: dict[int, pl.DataFrame], diagram: str, group: str | None,
     rows = table.filter(pl.col("category").is_in(list(categories)))
     if rows.height != len(categories):
         where = f"grupp {group!r}, " if group is not None else ""
-        raise ComparisonError(
-            f"{name}: ingen tabellrad för {where}kategori {list(categories)} i diagram {number}")
+        raise ComparisonError(f"{name}: ingen tabellrad för {where}kategori {list(categories)} i diagram {number}")
     return rows
 
 
@@ -216,9 +245,8 @@ def table_value(tables: dict[int, pl.DataFrame], diagram: str, category: str, ki
     if kind not in ("share", "count", "mean"):
         raise ComparisonError(f"{name}: okänd typ {kind!r}")
     group, label = _locate(tables, diagram, category)
-    if kind == "count" and group is None and label.startswith("Ej ") \
-            and not _has_row(tables, diagram, None, label):
-        base = label[3:4].upper() + label[4:]          # "Ej fått insats" -> row "Fått insats"
+    if kind == "count" and group is None and label.startswith("Ej ") and not _has_row(tables, diagram, None, label):
+        base = label[3:4].upper() + label[4:]  # "Ej fått insats" -> row "Fått insats"
         if _has_row(tables, diagram, None, base):
             row = _rows(tables, diagram, None, [base], name)
             return _value(row, "denominator") - _value(row, "n")
@@ -248,8 +276,9 @@ def _printed_total(ref: pl.DataFrame, diagram: str) -> float:
     return float(printed["published"].sum())
 
 
-def comparison_row(entry: dict[str, Any], generated: float, published: float | None = None,
-                   kind: str | None = None) -> dict[str, Any]:
+def comparison_row(
+    entry: dict[str, Any], generated: float, published: float | None = None, kind: str | None = None
+) -> dict[str, Any]:
     """One output row for a reference entry and its generated value."""
     kind = kind or entry["kind"]
     published = entry["published"] if published is None else published
@@ -258,11 +287,13 @@ def comparison_row(entry: dict[str, Any], generated: float, published: float | N
     return {
         "diagram": entry["diagram"],
         "measure": entry["category"] if kind == "share" else f"{entry['category']} [{kind}]",
-        "published": round(published, 3), "generated": round(generated, 3),
+        "published": round(published, 3),
+        "generated": round(generated, 3),
         "tolerance": entry["tolerance"],
         "within": None if entry.get("expected_deviation") else within,
         "note": entry.get("expected_deviation"),
-        "kind": kind, "relation": entry["relation"],
+        "kind": kind,
+        "relation": entry["relation"],
     }
 
 
@@ -294,8 +325,9 @@ def compare_tables(tables: dict[int, pl.DataFrame], reference: pl.DataFrame | No
             published = 100.0 * e["published"] / _printed_total(ref, e["diagram"])
             rows.append(comparison_row(e, generated, published, "share_of_printed"))
         elif e["compare_as"] is not None:
-            raise ComparisonError(f"{_entry_name(e['diagram'], e['category'], e['kind'])}: "
-                                  f"okänt compare_as {e['compare_as']!r}")
+            raise ComparisonError(
+                f"{_entry_name(e['diagram'], e['category'], e['kind'])}: okänt compare_as {e['compare_as']!r}"
+            )
         else:
             rows.append(comparison_row(e, table_value(tables, e["diagram"], e["category"], e["kind"])))
     return pl.DataFrame(rows, schema=OUTPUT_SCHEMA)
@@ -318,7 +350,8 @@ def format_lines(report: pl.DataFrame) -> list[str]:
         ok = "ja" if r["within"] else ("avvikelse väntad" if r["within"] is None else "NEJ")
         lines.append(
             f"{r['diagram']:<26} {r['measure'][:72]:<72} {r['published']:>10.{digits}f} "
-            f"{r['generated']:>10.{digits}f} {tol:>10}  {ok}")
+            f"{r['generated']:>10.{digits}f} {tol:>10}  {ok}"
+        )
     return lines
 
 
@@ -335,13 +368,15 @@ def format_comparison(report: pl.DataFrame, remark: str | None = None) -> str:
     lines.append("")
     if remark:
         lines.append(remark)
-    lines.append(f"{n_ok} av {n_checked} inom tolerans"
-                 + (f" ({expected} publicerade värden med dokumenterad väntad avvikelse räknas inte)"
-                    if expected else ""))
+    lines.append(
+        f"{n_ok} av {n_checked} inom tolerans"
+        + (f" ({expected} publicerade värden med dokumenterad väntad avvikelse räknas inte)" if expected else "")
+    )
     return "\n".join(lines)
 
 
 # ---------------------------------------------------------------- the script
+
 
 def read_tables(folder: Path | str, numbers: Sequence[int]) -> tuple[dict[int, pl.DataFrame], list[str]]:
     """diagram_NN.csv (else .parquet) of each number: (tables, missing file names)."""
@@ -354,8 +389,7 @@ def read_tables(folder: Path | str, numbers: Sequence[int]) -> tuple[dict[int, p
         if csv_path.is_file():
             tables[number] = pl.read_csv(csv_path, schema=TABLE_SCHEMA)
         elif parquet_path.is_file():
-            tables[number] = pl.read_parquet(parquet_path).select(
-                [pl.col(k).cast(t) for k, t in TABLE_SCHEMA.items()])
+            tables[number] = pl.read_parquet(parquet_path).select([pl.col(k).cast(t) for k, t in TABLE_SCHEMA.items()])
         else:
             missing.append(csv_path.name)
     return tables, missing
@@ -372,21 +406,29 @@ def main(argv: Sequence[str] | None = None) -> int:
     ref = table_reference()
     numbers = sorted({int(d) for d in ref["diagram"]})
     if not folder.is_dir():
-        print(f"Hittar inte mappen {folder}. Ange mappen med tabellerna (diagram_NN.csv), "
-              f"eller kör först tabellsteget i arbetsflödet.", file=sys.stderr)
+        print(
+            f"Hittar inte mappen {folder}. Ange mappen med tabellerna (diagram_NN.csv), "
+            f"eller kör först tabellsteget i arbetsflödet.",
+            file=sys.stderr,
+        )
         return 2
     tables, missing = read_tables(folder, numbers)
     if missing:
-        print(f"Tabellfiler saknas i {folder}: {', '.join(missing)}. Kör tabellsteget i arbetsflödet "
-              f"(snakemake) så att alla diagram_NN.csv finns, och försök igen.", file=sys.stderr)
+        print(
+            f"Tabellfiler saknas i {folder}: {', '.join(missing)}. Kör tabellsteget i arbetsflödet "
+            f"(snakemake) så att alla diagram_NN.csv finns, och försök igen.",
+            file=sys.stderr,
+        )
         return 2
     try:
         report = compare_tables(tables, ref)
     except ComparisonError as err:
         print(f"Jämförelsen kunde inte göras: {err}", file=sys.stderr)
         return 1
-    remark = (f"{len(OUTSIDE_TABLES)} publicerade värden i diagram 1–27 och värdena ur texten finns "
-              f"inte i tabellerna; de jämförs av python -m kvinnofrid.demo.calibration.")
+    remark = (
+        f"{len(OUTSIDE_TABLES)} publicerade värden i diagram 1–27 och värdena ur texten finns "
+        f"inte i tabellerna; de jämförs av python -m kvinnofrid.demo.calibration."
+    )
     print(format_comparison(report, remark))
     return 0
 

@@ -40,11 +40,11 @@ import io
 import random
 import re
 import shutil
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import polars as pl
 import xlsxwriter
@@ -149,44 +149,178 @@ COMMENT_TEXTS = (
 # set are ranked by a hash of (seed, slug); the first len(COVERAGE_PROFILES) ranks get
 # these, the rest get random habits. Unset keys are drawn at random.
 COVERAGE_PROFILES: tuple[dict[str, Any], ...] = (
-    dict(container="xlsx", sheet="Blad1", sheet_index=0, title_rows=2, trailing_empty_rows=3,
-         header_style="label_suv", multi_layout="option_label", chosen_mark="X", not_chosen_mark="",
-         value_style="dot", value_case="as_is", date_style="excel_cell", risk_header="plain",
-         instrument_style="code", comment_header="dash", local_variable=True, column_order="standard"),
-    dict(container="xlsx", sheet="Export", sheet_index=1, title_rows=0, trailing_empty_rows=0,
-         header_style="V", multi_layout="option_code", chosen_mark="1", not_chosen_mark="0",
-         value_style="code", date_style="excel_serial", risk_header="suv", instrument_style="label",
-         comment_header="nr"),
-    dict(container="xlsx", sheet="Data", sheet_index=2, title_rows=5, trailing_empty_rows=1,
-         header_style="ascii", multi_layout="list_labels", list_separator=";", value_style="label",
-         vet_ej=True, date_style="iso_datetime", column_order="shuffled"),
-    dict(container="csv", delimiter=";", encoding="cp1252", newline="\r\n", header_style="label",
-         multi_layout="mixed", chosen_mark="Ja", not_chosen_mark="Nej", list_separator=",",
-         value_style="dash", date_style="iso", comment_header="nr", local_variable=True,
-         column_order="shuffled"),
-    dict(container="csv", delimiter=",", encoding="utf-8-sig", newline="\n", header_style="v",
-         multi_layout="list_codes", list_separator=",", value_style="space", date_style="compact"),
-    dict(container="csv", delimiter="\t", encoding="utf-8", newline="\r\n", header_style="paren",
-         multi_layout="option_label", chosen_mark="x", not_chosen_mark="", value_style="label",
-         value_case="lower", date_style="iso"),
-    dict(container="csv", delimiter=";", encoding="utf-8", newline="\n", header_style="lower",
-         multi_layout="option_code", chosen_mark="TRUE", not_chosen_mark="FALSE", value_style="label",
-         value_case="upper", date_style="iso_datetime", risk_header="suv"),
-    dict(container="xlsx", sheet="Sheet1", sheet_index=0, title_rows=1, trailing_empty_rows=2,
-         header_style="upper", multi_layout="mixed", chosen_mark="Sant", not_chosen_mark="",
-         list_separator=";", value_style="dot", value_case="upper", date_style="mixed"),
-    dict(container="csv", delimiter=";", encoding="cp1252", newline="\n", header_style="mixed",
-         multi_layout="list_labels", list_separator=";", value_style="code", vet_ej=True,
-         date_style="compact", instrument_style="label", local_variable=True),
-    dict(container="xlsx", sheet="Blad1", sheet_index=0, title_rows=3, header_style="label",
-         multi_layout="option_label", chosen_mark="1", not_chosen_mark="", value_style="space",
-         date_style="iso", comment_header="nr"),
-    dict(container="xlsx", sheet="Export", sheet_index=0, title_rows=4, header_style="ascii_suv",
-         multi_layout="list_codes", list_separator=";", value_style="label", vet_ej=True,
-         date_style="excel_cell", column_order="shuffled"),
-    dict(container="csv", delimiter=",", encoding="utf-8", newline="\r\n", header_style="label_suv",
-         multi_layout="mixed", chosen_mark="X", not_chosen_mark="", list_separator=";",
-         value_style="dash", value_case="lower", date_style="iso"),
+    dict(
+        container="xlsx",
+        sheet="Blad1",
+        sheet_index=0,
+        title_rows=2,
+        trailing_empty_rows=3,
+        header_style="label_suv",
+        multi_layout="option_label",
+        chosen_mark="X",
+        not_chosen_mark="",
+        value_style="dot",
+        value_case="as_is",
+        date_style="excel_cell",
+        risk_header="plain",
+        instrument_style="code",
+        comment_header="dash",
+        local_variable=True,
+        column_order="standard",
+    ),
+    dict(
+        container="xlsx",
+        sheet="Export",
+        sheet_index=1,
+        title_rows=0,
+        trailing_empty_rows=0,
+        header_style="V",
+        multi_layout="option_code",
+        chosen_mark="1",
+        not_chosen_mark="0",
+        value_style="code",
+        date_style="excel_serial",
+        risk_header="suv",
+        instrument_style="label",
+        comment_header="nr",
+    ),
+    dict(
+        container="xlsx",
+        sheet="Data",
+        sheet_index=2,
+        title_rows=5,
+        trailing_empty_rows=1,
+        header_style="ascii",
+        multi_layout="list_labels",
+        list_separator=";",
+        value_style="label",
+        vet_ej=True,
+        date_style="iso_datetime",
+        column_order="shuffled",
+    ),
+    dict(
+        container="csv",
+        delimiter=";",
+        encoding="cp1252",
+        newline="\r\n",
+        header_style="label",
+        multi_layout="mixed",
+        chosen_mark="Ja",
+        not_chosen_mark="Nej",
+        list_separator=",",
+        value_style="dash",
+        date_style="iso",
+        comment_header="nr",
+        local_variable=True,
+        column_order="shuffled",
+    ),
+    dict(
+        container="csv",
+        delimiter=",",
+        encoding="utf-8-sig",
+        newline="\n",
+        header_style="v",
+        multi_layout="list_codes",
+        list_separator=",",
+        value_style="space",
+        date_style="compact",
+    ),
+    dict(
+        container="csv",
+        delimiter="\t",
+        encoding="utf-8",
+        newline="\r\n",
+        header_style="paren",
+        multi_layout="option_label",
+        chosen_mark="x",
+        not_chosen_mark="",
+        value_style="label",
+        value_case="lower",
+        date_style="iso",
+    ),
+    dict(
+        container="csv",
+        delimiter=";",
+        encoding="utf-8",
+        newline="\n",
+        header_style="lower",
+        multi_layout="option_code",
+        chosen_mark="TRUE",
+        not_chosen_mark="FALSE",
+        value_style="label",
+        value_case="upper",
+        date_style="iso_datetime",
+        risk_header="suv",
+    ),
+    dict(
+        container="xlsx",
+        sheet="Sheet1",
+        sheet_index=0,
+        title_rows=1,
+        trailing_empty_rows=2,
+        header_style="upper",
+        multi_layout="mixed",
+        chosen_mark="Sant",
+        not_chosen_mark="",
+        list_separator=";",
+        value_style="dot",
+        value_case="upper",
+        date_style="mixed",
+    ),
+    dict(
+        container="csv",
+        delimiter=";",
+        encoding="cp1252",
+        newline="\n",
+        header_style="mixed",
+        multi_layout="list_labels",
+        list_separator=";",
+        value_style="code",
+        vet_ej=True,
+        date_style="compact",
+        instrument_style="label",
+        local_variable=True,
+    ),
+    dict(
+        container="xlsx",
+        sheet="Blad1",
+        sheet_index=0,
+        title_rows=3,
+        header_style="label",
+        multi_layout="option_label",
+        chosen_mark="1",
+        not_chosen_mark="",
+        value_style="space",
+        date_style="iso",
+        comment_header="nr",
+    ),
+    dict(
+        container="xlsx",
+        sheet="Export",
+        sheet_index=0,
+        title_rows=4,
+        header_style="ascii_suv",
+        multi_layout="list_codes",
+        list_separator=";",
+        value_style="label",
+        vet_ej=True,
+        date_style="excel_cell",
+        column_order="shuffled",
+    ),
+    dict(
+        container="csv",
+        delimiter=",",
+        encoding="utf-8",
+        newline="\r\n",
+        header_style="label_suv",
+        multi_layout="mixed",
+        chosen_mark="X",
+        not_chosen_mark="",
+        list_separator=";",
+        value_style="dash",
+        value_case="lower",
+        date_style="iso",
+    ),
 )
 
 
@@ -589,8 +723,9 @@ def _plan_age_defects(plan: _FieldPlan, settings: ExportSettings) -> None:
         plan.add(key, "age", "age_above_110", r.choice(("130", "150", "999", "111")))
 
 
-def _plan_risk_rating_defects(plan: _FieldPlan, risk: Mapping[tuple, dict[int, tuple]],
-                              settings: ExportSettings) -> None:
+def _plan_risk_rating_defects(
+    plan: _FieldPlan, risk: Mapping[tuple, dict[int, tuple]], settings: ExportSettings
+) -> None:
     """Ratings out of range: only where an assessment has an instrument but no rating."""
     risk_slots = [
         (key, pos)
@@ -827,9 +962,14 @@ def _variable_columns(fmt: UnitFormat, var: cbm.Variable, style: str) -> list[_C
         if layout not in ("option_label", "option_code"):
             return [_Column(header, _list_cell(fmt, var, layout), var.name, var.name)]
         return [
-            _Column(f"{var.suv}_{o.code}" if layout == "option_code"
-                    else _label_header(f"{var.label} ({var.suv}): {o.label}", style),
-                    _option_cell(fmt, var, o.code), var.name, var.name)
+            _Column(
+                f"{var.suv}_{o.code}"
+                if layout == "option_code"
+                else _label_header(f"{var.label} ({var.suv}): {o.label}", style),
+                _option_cell(fmt, var, o.code),
+                var.name,
+                var.name,
+            )
             for o in var.options
         ]
     if var.kind == "single":
@@ -866,17 +1006,16 @@ def _title_lines(fmt: UnitFormat, round_date: date, municipality: str) -> list[s
     return lines[: fmt.title_rows]
 
 
-def start_export_workbook(target: Any, options: dict[str, Any], fmt: UnitFormat, headers: list[str],
-                          round_date: date, municipality: str):
+def start_export_workbook(
+    target: Any, options: dict[str, Any], fmt: UnitFormat, headers: list[str], round_date: date, municipality: str
+):
     """A workbook as SUreg writes one, up to its header row: the properties, the filler
     sheets before the data sheet, the title lines and the headers. Returns the workbook,
     the data sheet, the date and blank-cell formats and the first data row. Shared by
     the demo writer and the national writer (demo.national_writer)."""
     workbook = xlsxwriter.Workbook(target, options)
     created = datetime(round_date.year, round_date.month, round_date.day)
-    workbook.set_properties(
-        {"title": "SUreg – export", "author": "SUreg", "company": municipality, "created": created}
-    )
+    workbook.set_properties({"title": "SUreg – export", "author": "SUreg", "company": municipality, "created": created})
     date_format = workbook.add_format({"num_format": "yyyy-mm-dd"})
     bold = workbook.add_format({"bold": True})
     blank = workbook.add_format({"font_name": "Calibri", "font_size": 11})
@@ -905,7 +1044,8 @@ def _xlsx_bytes(
 ) -> bytes:
     buffer = io.BytesIO()
     workbook, sheet, date_format, blank, r = start_export_workbook(
-        buffer, {"in_memory": True}, fmt, headers, round_date, municipality)
+        buffer, {"in_memory": True}, fmt, headers, round_date, municipality
+    )
     for values in rows:
         for c, value in enumerate(values):
             if value is None:
@@ -964,8 +1104,11 @@ def export_file_name(fmt: UnitFormat, unit_row: Mapping[str, Any], round_date: d
     kommun = str(unit_row.get("kommun") or unit_row.get("municipality") or unit_row["unit"])
     slug = str(unit_row["unit"])
     name = fmt.file_name.format(
-        kommun=kommun, slug=slug, slug_=slug.replace("-", "_"),
-        date=round_date.isoformat(), compact=round_date.strftime("%Y%m%d"),
+        kommun=kommun,
+        slug=slug,
+        slug_=slug.replace("-", "_"),
+        date=round_date.isoformat(),
+        compact=round_date.strftime("%Y%m%d"),
     )
     return re.sub(r'[\\/:*?"<>|]', "-", name)
 
@@ -974,7 +1117,9 @@ def _risk_by_case(risk: pl.DataFrame) -> dict[tuple, dict[int, tuple]]:
     out: dict[tuple, dict[int, tuple]] = {}
     for r in risk.sort(["unit", "client", "opened", "position"]).iter_rows(named=True):
         out.setdefault((r["unit"], r["client"], r["opened"]), {})[int(r["position"])] = (
-            r["date"], r["instrument"], r["rating"],
+            r["date"],
+            r["instrument"],
+            r["rating"],
         )
     return out
 
@@ -1014,11 +1159,20 @@ def render_round(
         municipality = str(valid[0]["municipality"]) if valid else str(unit_row.get("municipality") or unit)
         relative = unique_path(files, folder, export_file_name(fmt, unit_row, round_date), unit)
         files[relative], header_row, row_numbers = _file_bytes(
-            fmt, [c.header for c in columns], table, round_date, municipality, relative)
-        defect_rows.extend(_defect_log_rows(ordered, columns, table, row_numbers,
-                                            dict(round=round_date, unit=unit, file=relative)))
-        manifest_rows.append(manifest_row(fmt, dict(round=round_date, unit=unit, file=relative),
-                                           header_row, rows_written=len(table), valid_rows=len(valid)))
+            fmt, [c.header for c in columns], table, round_date, municipality, relative
+        )
+        defect_rows.extend(
+            _defect_log_rows(ordered, columns, table, row_numbers, dict(round=round_date, unit=unit, file=relative))
+        )
+        manifest_rows.append(
+            manifest_row(
+                fmt,
+                dict(round=round_date, unit=unit, file=relative),
+                header_row,
+                rows_written=len(table),
+                valid_rows=len(valid),
+            )
+        )
     defects = pl.DataFrame(defect_rows, schema=DEFECT_LOG_SCHEMA).sort(["file", "row", "rule"])
     manifest = pl.DataFrame(manifest_rows, schema=MANIFEST_SCHEMA).sort("file")
     return RenderedRound(round_date, files, defects, manifest)
@@ -1038,15 +1192,18 @@ def _snapshot_cases(frame: pl.DataFrame) -> list[dict[str, Any]]:
     )
 
 
-def _check_snapshot(cases: list[dict[str, Any]], risk: Mapping[tuple, dict[int, tuple]],
-                    unit_names: list[str]) -> None:
+def _check_snapshot(cases: list[dict[str, Any]], risk: Mapping[tuple, dict[int, tuple]], unit_names: list[str]) -> None:
     """A snapshot holds valid cases only: unique keys, known units, risk of its own cases."""
     keys = [_case_key(c["unit"], c) for c in cases]
     if len(set(keys)) != len(keys):
-        raise ValueError("snapshot.cases has duplicate (unit, client, opened) keys; the snapshot must hold valid cases only")
+        raise ValueError(
+            "snapshot.cases has duplicate (unit, client, opened) keys; the snapshot must hold valid cases only"
+        )
     orphans = set(risk) - set(keys)
     if orphans:
-        raise ValueError(f"snapshot.risk has {len(orphans)} case key(s) not in snapshot.cases, e.g. {sorted(orphans)[0][0]!r}")
+        raise ValueError(
+            f"snapshot.risk has {len(orphans)} case key(s) not in snapshot.cases, e.g. {sorted(orphans)[0][0]!r}"
+        )
     unknown_units = {k[0] for k in keys} - set(unit_names)
     if unknown_units:
         raise ValueError(f"snapshot.cases has units missing from snapshot.units: {sorted(unknown_units)}")
@@ -1066,8 +1223,12 @@ def _unit_rows(
     """The unit's rows in file order, each with its row-defect rule (None: a valid case).
     The rejected extra rows are placed among the valid ones; a duplicate after its original."""
     rows = [
-        _Row(c, risk.get(_case_key(unit, c), {}), {d.variable: d for d in field_plan.get(_case_key(unit, c), [])},
-             (settings.seed, "cells", *_case_key(unit, c)))
+        _Row(
+            c,
+            risk.get(_case_key(unit, c), {}),
+            {d.variable: d for d in field_plan.get(_case_key(unit, c), [])},
+            (settings.seed, "cells", *_case_key(unit, c)),
+        )
         for c in valid
     ]
     index_of = {_case_key(unit, c): i for i, c in enumerate(valid)}
@@ -1079,7 +1240,9 @@ def _unit_rows(
         extra = _extra_row(key, rule, valid[i], used_keys, settings)
         used_keys.add((extra.case["client"], extra.case["opened"]))
         row = _Row(extra.case, {}, {}, (settings.seed, "cells", rule, *key), extra.opened_text)
-        position = placement.randint(i + 1, len(rows)) if rule == "duplicate_case_key" else placement.randint(0, len(rows))
+        position = (
+            placement.randint(i + 1, len(rows)) if rule == "duplicate_case_key" else placement.randint(0, len(rows))
+        )
         buckets[position].append((row, rule))
     ordered: list[tuple[_Row, str | None]] = []
     for i in range(len(rows) + 1):
@@ -1098,8 +1261,9 @@ def unique_path(files: Mapping[str, bytes], folder: str, name: str, unit: str) -
     return relative
 
 
-def _file_bytes(fmt: UnitFormat, headers: list[str], table: list[list[Any]], round_date: date,
-                municipality: str, relative: str) -> tuple[bytes, int, list[int]]:
+def _file_bytes(
+    fmt: UnitFormat, headers: list[str], table: list[list[Any]], round_date: date, municipality: str, relative: str
+) -> tuple[bytes, int, list[int]]:
     """The file's bytes, its header row and each data row's number as the unit sees it."""
     if fmt.container == "xlsx":
         header_row = fmt.title_rows + 1
@@ -1110,13 +1274,18 @@ def _file_bytes(fmt: UnitFormat, headers: list[str], table: list[list[Any]], rou
         return text.encode(fmt.encoding), 1, row_numbers
     except UnicodeEncodeError as error:
         raise ValueError(
-            f"{relative}: the text {error.object[error.start:error.end]!r} cannot be written in "
+            f"{relative}: the text {error.object[error.start : error.end]!r} cannot be written in "
             f"{fmt.encoding}; keep simulated texts to characters Windows-1252 can hold"
         ) from None
 
 
-def _defect_log_rows(ordered: list[tuple[_Row, str | None]], columns: list[_Column], table: list[list[Any]],
-                     row_numbers: list[int], file: dict[str, Any]) -> list[dict[str, Any]]:
+def _defect_log_rows(
+    ordered: list[tuple[_Row, str | None]],
+    columns: list[_Column],
+    table: list[list[Any]],
+    row_numbers: list[int],
+    file: dict[str, Any],
+) -> list[dict[str, Any]]:
     """The file's defect-log rows (``file``: round, unit, file): one per extra row and
     one per field defect, with the value as written."""
     column_of: dict[str, str] = {}
@@ -1131,29 +1300,50 @@ def _defect_log_rows(ordered: list[tuple[_Row, str | None]], columns: list[_Colu
             out.append(dict(base, column=None, variable=None, rule=rule, value=None))
         for d in row.defects.values():
             written = values[position_of[d.variable]]
-            out.append(dict(
-                base, column=column_of[d.variable], variable=d.variable, rule=d.rule,
-                value=written.isoformat() if isinstance(written, date) else str(written),
-            ))
+            out.append(
+                dict(
+                    base,
+                    column=column_of[d.variable],
+                    variable=d.variable,
+                    rule=d.rule,
+                    value=written.isoformat() if isinstance(written, date) else str(written),
+                )
+            )
     return out
 
 
-def manifest_row(fmt: UnitFormat, file: dict[str, Any], header_row: int, *, rows_written: int,
-                  valid_rows: int) -> dict[str, Any]:
+def manifest_row(
+    fmt: UnitFormat, file: dict[str, Any], header_row: int, *, rows_written: int, valid_rows: int
+) -> dict[str, Any]:
     """The file's manifest row (``file``: round, unit, file)."""
     return dict(
-        file, container=fmt.container,
-        sheet=fmt.sheet or None, sheet_index=fmt.sheet_index, title_rows=fmt.title_rows,
-        header_row=header_row, trailing_empty_rows=fmt.trailing_empty_rows,
-        encoding=fmt.encoding or None, delimiter=fmt.delimiter or None,
-        newline={"\r\n": "CRLF", "\n": "LF"}.get(fmt.newline), header_style=fmt.header_style,
-        multi_layout=fmt.multi_layout, list_separator=fmt.list_separator,
-        chosen_mark=fmt.chosen_mark, not_chosen_mark=fmt.not_chosen_mark,
-        value_style=fmt.value_style, value_case=fmt.value_case, date_style=fmt.date_style,
-        vet_ej=fmt.vet_ej, risk_header=fmt.risk_header, instrument_style=fmt.instrument_style,
-        comment_header=fmt.comment_header, comment_columns=len(fmt.comment_variables),
-        local_variable=fmt.local_variable, column_order=fmt.column_order,
-        rows_written=rows_written, valid_rows=valid_rows,
+        file,
+        container=fmt.container,
+        sheet=fmt.sheet or None,
+        sheet_index=fmt.sheet_index,
+        title_rows=fmt.title_rows,
+        header_row=header_row,
+        trailing_empty_rows=fmt.trailing_empty_rows,
+        encoding=fmt.encoding or None,
+        delimiter=fmt.delimiter or None,
+        newline={"\r\n": "CRLF", "\n": "LF"}.get(fmt.newline),
+        header_style=fmt.header_style,
+        multi_layout=fmt.multi_layout,
+        list_separator=fmt.list_separator,
+        chosen_mark=fmt.chosen_mark,
+        not_chosen_mark=fmt.not_chosen_mark,
+        value_style=fmt.value_style,
+        value_case=fmt.value_case,
+        date_style=fmt.date_style,
+        vet_ej=fmt.vet_ej,
+        risk_header=fmt.risk_header,
+        instrument_style=fmt.instrument_style,
+        comment_header=fmt.comment_header,
+        comment_columns=len(fmt.comment_variables),
+        local_variable=fmt.local_variable,
+        column_order=fmt.column_order,
+        rows_written=rows_written,
+        valid_rows=valid_rows,
     )
 
 

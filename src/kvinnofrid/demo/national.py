@@ -26,12 +26,19 @@ from dataclasses import dataclass
 import numpy as np
 import polars as pl
 
-from kvinnofrid.demo.simulate import (DEMO_SEED, PERIOD_START, SUGGESTIONS, RoundSnapshot, as_registered,
-                                     list_column, load_municipalities)
+from kvinnofrid.demo.simulate import (
+    DEMO_SEED,
+    PERIOD_START,
+    SUGGESTIONS,
+    RoundSnapshot,
+    as_registered,
+    list_column,
+    load_municipalities,
+)
 from kvinnofrid.spec import codebook
 from kvinnofrid.stages.compile import slugify
 
-__all__ = ["NationalSettings", "round_dates", "national_units", "national_population", "national_rounds"]
+__all__ = ["NationalSettings", "national_population", "national_rounds", "national_units", "round_dates"]
 
 FINAL_ROUND = dt.date(2023, 10, 10)
 # round dates by number of rounds; more than four are spread evenly over the last year
@@ -41,18 +48,18 @@ ROUND_DATES = {
     3: (dt.date(2023, 2, 15), dt.date(2023, 5, 15), FINAL_ROUND),
     4: (dt.date(2022, 10, 10), dt.date(2023, 2, 15), dt.date(2023, 5, 15), FINAL_ROUND),
 }
-SECOND_UNIT_SHARE = 0.02     # municipalities with a second unit (an Utförare)
-SKIP_ROUND_SHARE = 0.06      # units that skip an earlier round
-SKIP_FINAL_SHARE = 0.02      # units that skip the final round
-DELETED_SHARE = 0.0005       # cases of an earlier round deleted before the next one
+SECOND_UNIT_SHARE = 0.02  # municipalities with a second unit (an Utförare)
+SKIP_ROUND_SHARE = 0.06  # units that skip an earlier round
+SKIP_FINAL_SHARE = 0.02  # units that skip the final round
+DELETED_SHARE = 0.0005  # cases of an earlier round deleted before the next one
 
 
 @dataclass(frozen=True)
 class NationalSettings:
     """Same settings → same population and same files."""
 
-    units: int = 290             # municipalities (a few get a second unit on top)
-    cases: int = 1_000_000       # compiled cases
+    units: int = 290  # municipalities (a few get a second unit on top)
+    cases: int = 1_000_000  # compiled cases
     rounds: int = 2
     seed: int = DEMO_SEED
     period_start: dt.date = PERIOD_START
@@ -91,10 +98,16 @@ def national_units(settings: NationalSettings) -> pl.DataFrame:
         seen[s] = seen.get(s, 0) + 1
         if seen[s] > 1:
             slugs[i] = f"{s}-{munis['kommunkod'][i]}"
-    rows = [dict(unit=slugs[i], kommun=kommun[i], municipality=kommun[i], service_type=int(main_type[i]),
-                 weight=pop[i]) for i in range(n)]
-    rows += [dict(unit=f"{slugs[i]}-utforare", kommun=kommun[i], municipality=kommun[i], service_type=2,
-                  weight=pop[i] * 0.25) for i in second]
+    rows = [
+        dict(unit=slugs[i], kommun=kommun[i], municipality=kommun[i], service_type=int(main_type[i]), weight=pop[i])
+        for i in range(n)
+    ]
+    rows += [
+        dict(
+            unit=f"{slugs[i]}-utforare", kommun=kommun[i], municipality=kommun[i], service_type=2, weight=pop[i] * 0.25
+        )
+        for i in second
+    ]
     units = pl.DataFrame(rows).sort("unit")
     weight = units["weight"].to_numpy() * rng.lognormal(0.0, 0.6, units.height)
     return units.drop("weight").with_columns(
@@ -179,11 +192,26 @@ def _background(rng, n: int) -> dict[str, np.ndarray | dict]:
     partner = _single(rng, n, (31, 59, 10), missing=0.0)
     partner = np.where(partner == 3, 0, partner)
     perp_known = rng.random(n) >= 0.01
-    others = _multi(rng, n, {3: 241, 4: 151, 5: 67, 6: 271}, (90, 10),
-                    perp_known & ((partner == 0) | (rng.random(n) < 0.13)))
+    others = _multi(
+        rng, n, {3: 241, 4: 151, 5: 67, 6: 271}, (90, 10), perp_known & ((partner == 0) | (rng.random(n) < 0.13))
+    )
     perpetrator = {1: perp_known & (partner == 1), 2: perp_known & (partner == 2), **others}
-    initiative_w = {1: 1779, 2: 30, 3: 250, 4: 90, 5: 289, 6: 70, 7: 25, 8: 211, 9: 3, 10: 151,
-                    11: 60, 12: 10, 13: 90, 14: 258}
+    initiative_w = {
+        1: 1779,
+        2: 30,
+        3: 250,
+        4: 90,
+        5: 289,
+        6: 70,
+        7: 25,
+        8: 211,
+        9: 3,
+        10: 151,
+        11: 60,
+        12: 10,
+        13: 90,
+        14: 258,
+    }
     return dict(
         sex=_single(rng, n, (93, 6.5), missing=0.005),
         age=np.where(rng.random(n) < 0.01, 0, np.minimum(18 + np.floor(rng.gamma(2.2, 8.0, n)), 92)).astype(int),
@@ -215,8 +243,23 @@ def _support(rng, b: dict, t: dict) -> dict:
     hrv = b["hrv"] == 1
     has_int = rng.random(n) < 0.86
     start = np.minimum(t["opened"] + np.floor(rng.random(n) ** 2 * 35).astype(int), t["end"])
-    weights = {4: 1652, 3: 1364, 7: 734, 10: 551, 1: 472, 8: 367, 2: 341, 13: 236, 11: 184,
-               19: 105, 12: 105, 9: 79, 5: 79, 14: 52, 6: 52}
+    weights = {
+        4: 1652,
+        3: 1364,
+        7: 734,
+        10: 551,
+        1: 472,
+        8: 367,
+        2: 341,
+        13: 236,
+        11: 184,
+        19: 105,
+        12: 105,
+        9: 79,
+        5: 79,
+        14: 52,
+        6: 52,
+    }
     interventions = _multi(rng, n, weights, (35, 25, 18, 12, 6, 4), has_int)
     honour = _single(rng, n, (22, 4, 3, 9))
     honour_case = has_int & hrv & (rng.random(n) < 0.25)
@@ -227,7 +270,10 @@ def _support(rng, b: dict, t: dict) -> dict:
     collaboration = _multi(rng, n, collab_w, (68, 23, 6, 3), partnered) | none
     collaboration[8] &= hrv | (rng.random(n) < 0.01)
     return dict(
-        has_int=has_int, start=start, interventions=interventions, collaboration=collaboration,
+        has_int=has_int,
+        start=start,
+        interventions=interventions,
+        collaboration=collaboration,
         decision=np.where(has_int, _single(rng, n, (47, 45, 8)), 0),
         change_goal=_single(rng, n, (27, 64, 3), missing=0.06),
         implementation=np.where(t["is_closed"] & has_int, _single(rng, n, (901, 392, 511, 177), 0.1), 0),
@@ -277,12 +323,15 @@ def _risk(rng, b: dict, t: dict, start: dt.date) -> pl.DataFrame:
     walk = np.cumsum(step)
     walk -= np.repeat(walk[np.cumsum(count) - count], count)
     rating = np.clip(np.repeat(base, count) + walk, 1, 10)
-    return pl.DataFrame({
-        "case": case_of, "position": pl.Series(seq + 1, dtype=pl.Int8),
-        "date": _dates(start, off, np.ones(off.size, bool)),
-        "instrument": pl.Series(instrument, dtype=pl.Int8),
-        "rating": _codes(np.where(rated, rating, 0)),
-    })
+    return pl.DataFrame(
+        {
+            "case": case_of,
+            "position": pl.Series(seq + 1, dtype=pl.Int8),
+            "date": _dates(start, off, np.ones(off.size, bool)),
+            "instrument": pl.Series(instrument, dtype=pl.Int8),
+            "rating": _codes(np.where(rated, rating, 0)),
+        }
+    )
 
 
 def _clients(rng, unit_idx: np.ndarray, opened: np.ndarray, sizes: np.ndarray) -> tuple[list[str], list[str]]:
@@ -321,7 +370,8 @@ def national_population(settings: NationalSettings) -> tuple[pl.DataFrame, pl.Da
     cases = _cases_frame(units, unit_idx, settings.period_start, b, t, s, c, clients, handlers)
     risk = _risk(rng, b, t, settings.period_start)
     risk = risk.with_columns(
-        unit=cases["unit"].gather(risk["case"]), client=cases["client"].gather(risk["case"]),
+        unit=cases["unit"].gather(risk["case"]),
+        client=cases["client"].gather(risk["case"]),
         opened=cases["opened"].gather(risk["case"]),
     ).select("unit", "client", "opened", "position", "date", "instrument", "rating")
     return units, cases, risk
@@ -330,42 +380,46 @@ def national_population(settings: NationalSettings) -> tuple[pl.DataFrame, pl.Da
 def _cases_frame(units, unit_idx, start, b, t, s, c, clients, handlers) -> pl.DataFrame:
     n = unit_idx.size
     closed = t["is_closed"]
-    cases = pl.DataFrame({
-        "case_no": np.arange(n, dtype=np.int64),
-        "unit": units["unit"].to_numpy()[unit_idx],
-        "client": clients,
-        "handler": handlers,
-        "service_type": pl.Series(units["service_type"].to_numpy()[unit_idx], dtype=pl.Int8),
-        "municipality": units["municipality"].to_numpy()[unit_idx],
-        "opened": _dates(start, t["opened"], np.ones(n, bool)),
-        "sex": _codes(b["sex"]),
-        "age": _codes(b["age"], pl.Int16),
-        "impairment": _list_series(b["impairment"], n),
-        "origin": _codes(b["origin"]),
-        "children_followup": _list_series(b["children"], n),
-        "initiative": _list_series(b["initiative"], n),
-        "perpetrator": _list_series(b["perpetrator"], n),
-        "honour_violence": _codes(b["hrv"]),
-        "violence_severity": _codes(b["severity"]),
-        "change_goal": _codes(s["change_goal"]),
-        "support_started": _dates(start, s["start"], s["has_int"]),
-        "interventions": _list_series(s["interventions"], n),
-        "decision_type": _codes(s["decision"]),
-        "collaboration": _list_series(s["collaboration"], n),
-        "implementation": _codes(s["implementation"]),
-        "goal_followup": _codes(c["goal"]),
-        "closed": _dates(start, t["closed"], closed),
-        "closing_reason": _codes(c["reason"]),
-        "survey_change": _codes(c["change"]),
-        "survey_importance": _codes(c["importance"]),
-        "survey_positive": _codes(c["positive"]),
-        "survey_influence": _codes(c["influence"]),
-        "survey_suggestions": pl.Series([SUGGESTIONS[i] if i >= 0 else None for i in c["suggestion"]],
-                                        dtype=pl.String),
-    })
+    cases = pl.DataFrame(
+        {
+            "case_no": np.arange(n, dtype=np.int64),
+            "unit": units["unit"].to_numpy()[unit_idx],
+            "client": clients,
+            "handler": handlers,
+            "service_type": pl.Series(units["service_type"].to_numpy()[unit_idx], dtype=pl.Int8),
+            "municipality": units["municipality"].to_numpy()[unit_idx],
+            "opened": _dates(start, t["opened"], np.ones(n, bool)),
+            "sex": _codes(b["sex"]),
+            "age": _codes(b["age"], pl.Int16),
+            "impairment": _list_series(b["impairment"], n),
+            "origin": _codes(b["origin"]),
+            "children_followup": _list_series(b["children"], n),
+            "initiative": _list_series(b["initiative"], n),
+            "perpetrator": _list_series(b["perpetrator"], n),
+            "honour_violence": _codes(b["hrv"]),
+            "violence_severity": _codes(b["severity"]),
+            "change_goal": _codes(s["change_goal"]),
+            "support_started": _dates(start, s["start"], s["has_int"]),
+            "interventions": _list_series(s["interventions"], n),
+            "decision_type": _codes(s["decision"]),
+            "collaboration": _list_series(s["collaboration"], n),
+            "implementation": _codes(s["implementation"]),
+            "goal_followup": _codes(c["goal"]),
+            "closed": _dates(start, t["closed"], closed),
+            "closing_reason": _codes(c["reason"]),
+            "survey_change": _codes(c["change"]),
+            "survey_importance": _codes(c["importance"]),
+            "survey_positive": _codes(c["positive"]),
+            "survey_influence": _codes(c["influence"]),
+            "survey_suggestions": pl.Series(
+                [SUGGESTIONS[i] if i >= 0 else None for i in c["suggestion"]], dtype=pl.String
+            ),
+        }
+    )
     schema = codebook.case_schema(codebook.load())
     return cases.select("case_no", "unit", "client", "handler", *schema.names(), "survey_suggestions").cast(
-        dict(schema))
+        dict(schema)
+    )
 
 
 def national_rounds(settings: NationalSettings) -> tuple[pl.DataFrame, list[RoundSnapshot]]:
@@ -378,21 +432,30 @@ def national_rounds(settings: NationalSettings) -> tuple[pl.DataFrame, list[Roun
     snapshots = []
     for r, date in enumerate(dates):
         submitting = units.filter(pl.col("submits").list.contains(r))
-        r_cases, r_risk = as_registered(cases.filter(pl.col("unit").is_in(submitting["unit"].implode())),
-                                         risk, date)
+        r_cases, r_risk = as_registered(cases.filter(pl.col("unit").is_in(submitting["unit"].implode())), risk, date)
         later = submitting.filter(pl.col("last_round") > r)["unit"]
         r_cases = pl.concat([r_cases, _deleted_cases(rng, r_cases, later, r, settings)])
-        snapshots.append(RoundSnapshot(date, submitting.select("unit", "kommun", "municipality", "service_type"),
-                                       r_cases.sort("unit", "opened", "client"), r_risk))
+        snapshots.append(
+            RoundSnapshot(
+                date,
+                submitting.select("unit", "kommun", "municipality", "service_type"),
+                r_cases.sort("unit", "opened", "client"),
+                r_risk,
+            )
+        )
     return units, snapshots
 
 
-def _deleted_cases(rng, r_cases: pl.DataFrame, units_with_later: pl.Series, r: int,
-                   settings: NationalSettings) -> pl.DataFrame:
+def _deleted_cases(
+    rng, r_cases: pl.DataFrame, units_with_later: pl.Series, r: int, settings: NationalSettings
+) -> pl.DataFrame:
     """Open cases of units that submit again later, copied under a new client and a day
     earlier: registered now, deleted before the next export."""
-    pool = r_cases.filter(pl.col("unit").is_in(units_with_later.implode()) & pl.col("closed").is_null()
-                          & (pl.col("opened") > settings.period_start))
+    pool = r_cases.filter(
+        pl.col("unit").is_in(units_with_later.implode())
+        & pl.col("closed").is_null()
+        & (pl.col("opened") > settings.period_start)
+    )
     k = min(pool.height, max(1, round(DELETED_SHARE * r_cases.height))) if units_with_later.len() else 0
     picks = np.sort(rng.choice(pool.height, k, replace=False)) if k else np.empty(0, int)
     return pool[picks.tolist()].with_columns(

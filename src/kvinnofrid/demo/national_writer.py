@@ -21,9 +21,9 @@ The canonical cases of each unit's last round therefore are the compiled truth.
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
 import multiprocessing
-import datetime as dt
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -38,7 +38,7 @@ from kvinnofrid.spec import codebook as cbm
 from kvinnofrid.stages import derive
 from kvinnofrid.statistics import tables
 
-__all__ = ["NationalExportSettings", "plan_round", "write_unit_file", "uniform"]
+__all__ = ["NationalExportSettings", "plan_round", "uniform", "write_unit_file"]
 
 EXCEL_EPOCH = dt.date(1899, 12, 30)
 INVALID_DATES = ("2022-13-45", "5/3-22", "2023-02-30", "31.12.2022", "ej klart")
@@ -53,7 +53,7 @@ ROW_OFFSET = {k: (i + 1) * 10**10 for i, k in enumerate(ew.ROW_DEFECTS)}  # case
 @dataclass(frozen=True)
 class NationalExportSettings:
     seed: int
-    defect_rate: float = 0.005     # per eligible case and defect kind
+    defect_rate: float = 0.005  # per eligible case and defect kind
     period_start: dt.date = dt.date(2022, 1, 1)
 
 
@@ -76,8 +76,9 @@ def uniform(case_no: np.ndarray, seed: int, *salt: object) -> np.ndarray:
 
 
 def _pick(values: tuple, u: np.ndarray) -> pl.Series:
-    return pl.Series(np.array(values, dtype=object)[np.minimum((u * len(values)).astype(int), len(values) - 1)],
-                     dtype=pl.String)
+    return pl.Series(
+        np.array(values, dtype=object)[np.minimum((u * len(values)).astype(int), len(values) - 1)], dtype=pl.String
+    )
 
 
 # --------------------------------------------------------------------------- defect plan
@@ -91,6 +92,7 @@ def _chosen(eligible: np.ndarray, u: np.ndarray, rate: float) -> np.ndarray:
 
 def _unknown_values(var: cbm.Variable) -> tuple[str, ...]:
     import random
+
     return tuple(sorted({ew.unknown_label(var, random.Random(i)) for i in range(12)}))
 
 
@@ -126,9 +128,12 @@ def _field_plan(cases: pl.DataFrame, round_date: dt.date, s: NationalExportSetti
     back = pl.Series(1 + (uniform(no, s.seed, "before") * 60).astype(int))
     ahead = pl.Series(1 + (uniform(no, s.seed, "after") * 90).astype(int))
     closed_date = (
-        pl.when(pl.lit(pl.Series(before))).then(pl.col("opened") - pl.duration(days=pl.lit(back)))
-        .when(pl.lit(pl.Series(after))).then(pl.lit(round_date) + pl.duration(days=pl.lit(ahead)))
-        .otherwise(None).alias("_dd_closed")
+        pl.when(pl.lit(pl.Series(before)))
+        .then(pl.col("opened") - pl.duration(days=pl.lit(back)))
+        .when(pl.lit(pl.Series(after)))
+        .then(pl.lit(round_date) + pl.duration(days=pl.lit(ahead)))
+        .otherwise(None)
+        .alias("_dd_closed")
     )
     return cases.with_columns(
         closed_date,
@@ -145,8 +150,11 @@ def _risk_wide(cases: pl.DataFrame, risk: pl.DataFrame) -> tuple[pl.DataFrame, i
         raise ValueError("a case has more than 10 risk assessments (the export has at most 10 groups)")
     for k in range(1, n_max + 1):
         part = risk.filter(pl.col("position") == k).select(
-            *key, pl.col("date").alias(f"risk_{k}_date"), pl.col("instrument").alias(f"risk_{k}_instrument"),
-            pl.col("rating").alias(f"risk_{k}_rating"))
+            *key,
+            pl.col("date").alias(f"risk_{k}_date"),
+            pl.col("instrument").alias(f"risk_{k}_instrument"),
+            pl.col("rating").alias(f"risk_{k}_rating"),
+        )
         cases = cases.join(part, on=key, how="left", maintain_order="left")
     return cases, n_max
 
@@ -159,8 +167,12 @@ def _risk_defects(cases: pl.DataFrame, n_risk: int, s: NationalExportSettings) -
         free = (cases[f"risk_{k}_instrument"].is_not_null() & cases[f"risk_{k}_rating"].is_null()).to_numpy()
         chosen = _chosen(free, uniform(no, s.seed, "defect", "risk", k), s.defect_rate)
         values = _pick(OUT_OF_RANGE, uniform(no, s.seed, "value", "risk", k)).to_numpy()
-        new += [pl.Series(f"_dr_risk_{k}_rating", np.where(chosen, "risk_rating_out_of_range", None).tolist(), dtype=pl.String),
-                pl.Series(f"_dv_risk_{k}_rating", np.where(chosen, values, None).tolist(), dtype=pl.String)]
+        new += [
+            pl.Series(
+                f"_dr_risk_{k}_rating", np.where(chosen, "risk_rating_out_of_range", None).tolist(), dtype=pl.String
+            ),
+            pl.Series(f"_dv_risk_{k}_rating", np.where(chosen, values, None).tolist(), dtype=pl.String),
+        ]
     return cases.with_columns(new)
 
 
@@ -191,11 +203,18 @@ def _position(kind: str, u: pl.Expr) -> pl.Expr:
 def _key_missing(t: pl.DataFrame, u: list[pl.Expr], s) -> pl.DataFrame:
     blank = u[0] < 0.7
     return t.with_columns(
-        client=pl.when(blank).then(pl.when(u[1] < 0.5).then(pl.lit("")).otherwise(pl.lit(" ")))
+        client=pl.when(blank)
+        .then(pl.when(u[1] < 0.5).then(pl.lit("")).otherwise(pl.lit(" ")))
         .otherwise(pl.col("client")),
-        _opened_text=pl.when(blank).then(None).otherwise(
-            pl.when(u[1] < 1 / 3).then(pl.lit(BAD_OPENED[0])).when(u[1] < 2 / 3).then(pl.lit(BAD_OPENED[1]))
-            .otherwise(pl.lit(BAD_OPENED[2]))),
+        _opened_text=pl.when(blank)
+        .then(None)
+        .otherwise(
+            pl.when(u[1] < 1 / 3)
+            .then(pl.lit(BAD_OPENED[0]))
+            .when(u[1] < 2 / 3)
+            .then(pl.lit(BAD_OPENED[1]))
+            .otherwise(pl.lit(BAD_OPENED[2]))
+        ),
     )
 
 
@@ -209,8 +228,7 @@ def _duplicate(t: pl.DataFrame, u: list[pl.Expr], s) -> pl.DataFrame:
 
 def _under_18(t: pl.DataFrame, u: list[pl.Expr], s) -> pl.DataFrame:
     letter = pl.lit(pl.Series(list("ABCDEFGH"))).gather((u[0] * 8).floor().cast(pl.Int64))
-    return t.with_columns(client=pl.col("client") + "-" + letter,
-                          age=(14 + (u[1] * 4).floor()).cast(pl.Int16))
+    return t.with_columns(client=pl.col("client") + "-" + letter, age=(14 + (u[1] * 4).floor()).cast(pl.Int16))
 
 
 def _before_period(t: pl.DataFrame, u: list[pl.Expr], s: NationalExportSettings) -> pl.DataFrame:
@@ -219,16 +237,20 @@ def _before_period(t: pl.DataFrame, u: list[pl.Expr], s: NationalExportSettings)
     return t.with_columns([(pl.col(c) + shift).alias(c) for c in ("opened", "support_started", "closed")])
 
 
-_EXTRA = {"case_key_missing": _key_missing, "duplicate_case_key": _duplicate,
-          "age_under_18": _under_18, "opened_outside_period": _before_period}
+_EXTRA = {
+    "case_key_missing": _key_missing,
+    "duplicate_case_key": _duplicate,
+    "age_under_18": _under_18,
+    "opened_outside_period": _before_period,
+}
 
 
-def plan_round(cases: pl.DataFrame, risk: pl.DataFrame, round_date: dt.date,
-               s: NationalExportSettings) -> pl.DataFrame:
+def plan_round(cases: pl.DataFrame, risk: pl.DataFrame, round_date: dt.date, s: NationalExportSettings) -> pl.DataFrame:
     """A round's rows in file order per unit: the valid cases (with their risk columns
     and field defects, ``_rule`` null) and the rejected extra rows (``_rule`` set)."""
     cases = cases.sort("unit", "opened", "client").with_columns(
-        _i=pl.int_range(pl.len(), dtype=pl.Int64).over("unit"), _n=pl.len().over("unit").cast(pl.Int64))
+        _i=pl.int_range(pl.len(), dtype=pl.Int64).over("unit"), _n=pl.len().over("unit").cast(pl.Int64)
+    )
     cases = _field_plan(cases, round_date, s)
     wide, n_risk = _risk_wide(cases, risk)
     wide = _risk_defects(wide, n_risk, s).with_columns(_sort=2 * pl.col("_i") + 1, _rule=pl.lit(None, pl.String))
@@ -267,8 +289,15 @@ def _date_cells(fmt: ew.UnitFormat, date: pl.Expr, u: pl.Expr) -> tuple[pl.Expr,
     if fmt.date_style == "excel_serial":
         return pl.lit(None, pl.String), serial, pl.lit(False)
     pick = (u * 5).floor()
-    text = pl.when(pick == 0).then(styles["iso"]).when(pick == 1).then(styles["iso_datetime"]) \
-        .when(pick == 2).then(styles["compact"]).otherwise(None)
+    text = (
+        pl.when(pick == 0)
+        .then(styles["iso"])
+        .when(pick == 1)
+        .then(styles["iso_datetime"])
+        .when(pick == 2)
+        .then(styles["compact"])
+        .otherwise(None)
+    )
     return text, pl.when(pick >= 3).then(serial), pick == 3
 
 
@@ -304,9 +333,19 @@ def _age_column(fmt, rows: pl.DataFrame, s) -> tuple[pl.Expr, pl.Expr | None]:
     k = 1 + (u[3] * 3).floor().cast(pl.Int64)
     low, high = age.cast(pl.Int64) - k, age.cast(pl.Int64) + k + (u[4] * 2).floor().cast(pl.Int64)
     kind = (u[2] * 6).floor()
-    spelt = (pl.when(kind == 0).then(" " + a + " ").when(kind == 1).then(a + " år").when(kind == 2).then("ca " + a)
-             .when(kind == 3).then("cirka " + a).when(kind == 4).then(a + "?")
-             .otherwise(low.cast(pl.String) + "-" + high.cast(pl.String)))
+    spelt = (
+        pl.when(kind == 0)
+        .then(" " + a + " ")
+        .when(kind == 1)
+        .then(a + " år")
+        .when(kind == 2)
+        .then("ca " + a)
+        .when(kind == 3)
+        .then("cirka " + a)
+        .when(kind == 4)
+        .then(a + "?")
+        .otherwise(low.cast(pl.String) + "-" + high.cast(pl.String))
+    )
     plain = u[0] < 0.7
     as_number = plain & (u[1] < 0.5) if fmt.container == "xlsx" else pl.lit(False)
     text = pl.when(as_number).then(None).when(plain).then(a).otherwise(spelt)
@@ -319,9 +358,10 @@ def _option_column(fmt, var: cbm.Variable, code: int) -> tuple[pl.Expr, pl.Expr 
     present = codes.is_not_null() & (codes.list.len() > 0)
     chosen = codes.list.contains(code)
     marks = (fmt.chosen_mark, fmt.not_chosen_mark)
-    if fmt.container == "xlsx" and set(m for m in marks if m) <= {"0", "1"}:
-        number = pl.when(present).then(pl.when(chosen).then(int(marks[0] or 0)).otherwise(
-            int(marks[1]) if marks[1] else None))
+    if fmt.container == "xlsx" and {m for m in marks if m} <= {"0", "1"}:
+        number = pl.when(present).then(
+            pl.when(chosen).then(int(marks[0] or 0)).otherwise(int(marks[1]) if marks[1] else None)
+        )
         return pl.lit(None, pl.String), number
     text = pl.when(present).then(pl.when(chosen).then(pl.lit(marks[0] or None)).otherwise(pl.lit(marks[1] or None)))
     return text, None
@@ -344,7 +384,9 @@ def _risk_cells(fmt, var: cbm.Variable, rows: pl.DataFrame, s, k: int, part: str
     if part == "instrument":
         if fmt.instrument_style == "label":
             return _mapped(pl.col(name), {c: var.label_of(c) for c in var.codes}), None, None
-        return (pl.lit(None, pl.String), pl.col(name), None) if xlsx_number else (pl.col(name).cast(pl.String), None, None)
+        return (
+            (pl.lit(None, pl.String), pl.col(name), None) if xlsx_number else (pl.col(name).cast(pl.String), None, None)
+        )
     defect = pl.col(f"_dv_{name}") if f"_dv_{name}" in rows.columns else pl.lit(None, pl.String)
     if xlsx_number:
         return defect, pl.when(defect.is_null()).then(pl.col(name)), None
@@ -363,8 +405,9 @@ def _cells(fmt: ew.UnitFormat, rows: pl.DataFrame, unit: str, n_risk: int, s, es
             text = pl.when(x < 0.15).then(pl.lit("Ja")).when(x < 0.6).then(pl.lit("Nej"))
         elif name is None:  # a comment column after variable ``block``
             x, y = _u(rows, s, "comment", block), _u(rows, s, "comment_text", block)
-            text = pl.when(x < 0.12).then(pl.lit(pl.Series(ew.COMMENT_TEXTS)).gather(
-                (y * len(ew.COMMENT_TEXTS)).floor().cast(pl.Int64)))
+            text = pl.when(x < 0.12).then(
+                pl.lit(pl.Series(ew.COMMENT_TEXTS)).gather((y * len(ew.COMMENT_TEXTS)).floor().cast(pl.Int64))
+            )
         elif name.startswith("risk_"):
             _, k, part = name.split("_")
             text, number, is_date = _risk_cells(fmt, cb["risk_assessments"], rows, s, int(k), part)
@@ -405,26 +448,44 @@ class FileTask:
 def _evaluate(rows: pl.DataFrame, cells: list[_Cells]) -> tuple[pl.DataFrame, pl.DataFrame | None, pl.DataFrame | None]:
     """The text, number and date-flag frames, one column per cell column, rows.height rows
     (with_columns broadcasts a literal column; select alone would give one row)."""
+
     def frame(exprs: list[pl.Expr]) -> pl.DataFrame:
         # no query optimisation: with ~150 independent columns it costs more than it saves
-        return (rows.lazy().with_columns(exprs).select([e.meta.output_name() for e in exprs])
-                .collect(optimizations=pl.QueryOptFlags.none()))
+        return (
+            rows.lazy()
+            .with_columns(exprs)
+            .select([e.meta.output_name() for e in exprs])
+            .collect(optimizations=pl.QueryOptFlags.none())
+        )
 
     text = frame([c.text.cast(pl.String).alias(f"t{i}") for i, c in enumerate(cells)])
     if all(c.number is None for c in cells):
         return text, None, None
-    number = frame([(c.number if c.number is not None else pl.lit(None)).cast(pl.Float64).alias(f"n{i}")
-                    for i, c in enumerate(cells)])
-    is_date = frame([(c.is_date if c.is_date is not None else pl.lit(False)).fill_null(False).alias(f"d{i}")
-                     for i, c in enumerate(cells)])
+    number = frame(
+        [
+            (c.number if c.number is not None else pl.lit(None)).cast(pl.Float64).alias(f"n{i}")
+            for i, c in enumerate(cells)
+        ]
+    )
+    is_date = frame(
+        [
+            (c.is_date if c.is_date is not None else pl.lit(False)).fill_null(False).alias(f"d{i}")
+            for i, c in enumerate(cells)
+        ]
+    )
     return text, number, is_date
 
 
 def _csv_bytes(fmt: ew.UnitFormat, headers: list[str], text: pl.DataFrame) -> bytes:
     out = io.StringIO()
     csv.writer(out, delimiter=fmt.delimiter, lineterminator=fmt.newline).writerow(headers)
-    body = text.write_csv(include_header=False, separator=fmt.delimiter, line_terminator=fmt.newline,
-                          quote_style="necessary", null_value="")
+    body = text.write_csv(
+        include_header=False,
+        separator=fmt.delimiter,
+        line_terminator=fmt.newline,
+        quote_style="necessary",
+        null_value="",
+    )
     encoding = fmt.encoding
     return (out.getvalue() + body).encode(encoding)
 
@@ -432,7 +493,8 @@ def _csv_bytes(fmt: ew.UnitFormat, headers: list[str], text: pl.DataFrame) -> by
 def _write_xlsx(path: Path, task: FileTask, headers: list[str], text, number, is_date) -> None:
     fmt = task.fmt
     workbook, sheet, date_format, blank, r = ew.start_export_workbook(
-        str(path), {"constant_memory": True}, fmt, headers, task.round, task.municipality)
+        str(path), {"constant_memory": True}, fmt, headers, task.round, task.municipality
+    )
     texts = text.rows()
     numbers = number.rows() if number is not None else [()] * len(texts)
     dates = is_date.rows() if is_date is not None else [()] * len(texts)
@@ -453,8 +515,14 @@ def _write_xlsx(path: Path, task: FileTask, headers: list[str], text, number, is
 def write_unit_file(task: FileTask) -> tuple[dict[str, Any], pl.DataFrame]:
     """Write one unit's export of one round; returns its manifest row and defect log."""
     rows = task.rows
-    n_risk = max((int(c.split("_")[1]) for c in rows.columns
-                  if c.startswith("risk_") and c.endswith("_instrument") and rows[c].is_not_null().any()), default=1)
+    n_risk = max(
+        (
+            int(c.split("_")[1])
+            for c in rows.columns
+            if c.startswith("risk_") and c.endswith("_instrument") and rows[c].is_not_null().any()
+        ),
+        default=1,
+    )
     es = ew.ExportSettings(seed=task.settings.seed)
     cells = _cells(task.fmt, rows, task.unit, n_risk, task.settings, es)
     headers = [c.header for c in cells]
@@ -471,18 +539,26 @@ def write_unit_file(task: FileTask) -> tuple[dict[str, Any], pl.DataFrame]:
         breaks = text.select(pl.sum_horizontal(pl.all().str.count_matches("\n").fill_null(0)))
         numbers = 2 + breaks.to_series().cum_sum().shift(1, fill_value=0)
     file = dict(round=task.round, unit=task.unit, file=task.relative)
-    manifest = ew.manifest_row(task.fmt, file, header_row, rows_written=rows.height,
-                                valid_rows=rows["_rule"].is_null().sum())
+    manifest = ew.manifest_row(
+        task.fmt, file, header_row, rows_written=rows.height, valid_rows=rows["_rule"].is_null().sum()
+    )
     return manifest, _defect_log(rows, cells, text, numbers, file)
 
 
-def _defect_log(rows: pl.DataFrame, cells: list[_Cells], text: pl.DataFrame, numbers: pl.Series,
-                file: dict) -> pl.DataFrame:
+def _defect_log(
+    rows: pl.DataFrame, cells: list[_Cells], text: pl.DataFrame, numbers: pl.Series, file: dict
+) -> pl.DataFrame:
     """One row per rejected extra row and per field defect (DEFECT_LOG_SCHEMA)."""
     frame = rows.with_columns(_row=numbers.cast(pl.Int32))
-    parts = [frame.filter(pl.col("_rule").is_not_null()).select(
-        pl.col("_row").alias("row"), pl.lit(None, pl.String).alias("column"),
-        pl.lit(None, pl.String).alias("variable"), pl.col("_rule").alias("rule"), pl.lit(None, pl.String).alias("value"))]
+    parts = [
+        frame.filter(pl.col("_rule").is_not_null()).select(
+            pl.col("_row").alias("row"),
+            pl.lit(None, pl.String).alias("column"),
+            pl.lit(None, pl.String).alias("variable"),
+            pl.col("_rule").alias("rule"),
+            pl.lit(None, pl.String).alias("value"),
+        )
+    ]
     header_of: dict[str, str] = {}
     for cell in cells:
         if cell.variable is not None:
@@ -490,16 +566,27 @@ def _defect_log(rows: pl.DataFrame, cells: list[_Cells], text: pl.DataFrame, num
     for name in [c[4:] for c in rows.columns if c.startswith("_dr_")]:
         dv = pl.col(f"_dv_{name}") if f"_dv_{name}" in rows.columns else pl.lit(None, pl.String)
         dd = pl.col(f"_dd_{name}").cast(pl.String) if f"_dd_{name}" in rows.columns else pl.lit(None, pl.String)
-        parts.append(frame.filter(pl.col(f"_dr_{name}").is_not_null()).select(
-            pl.col("_row").alias("row"), pl.lit(header_of.get(name), pl.String).alias("column"),
-            pl.lit(name).alias("variable"),
-            pl.col(f"_dr_{name}").alias("rule"), pl.coalesce(dv, dd).alias("value")))
+        parts.append(
+            frame.filter(pl.col(f"_dr_{name}").is_not_null()).select(
+                pl.col("_row").alias("row"),
+                pl.lit(header_of.get(name), pl.String).alias("column"),
+                pl.lit(name).alias("variable"),
+                pl.col(f"_dr_{name}").alias("rule"),
+                pl.coalesce(dv, dd).alias("value"),
+            )
+        )
     log = pl.concat(parts).with_columns(**{k: pl.lit(v) for k, v in file.items()})
     return log.select(ew.DEFECT_LOG_SCHEMA.names()).cast(dict(ew.DEFECT_LOG_SCHEMA))
 
 
-def file_tasks(rows: pl.DataFrame, units: pl.DataFrame, formats: dict[str, ew.UnitFormat], round_date: dt.date,
-               folder: Path, s: NationalExportSettings) -> list[FileTask]:
+def file_tasks(
+    rows: pl.DataFrame,
+    units: pl.DataFrame,
+    formats: dict[str, ew.UnitFormat],
+    round_date: dt.date,
+    folder: Path,
+    s: NationalExportSettings,
+) -> list[FileTask]:
     """One task per submitting unit of the round (file names as ``export_writer`` makes them)."""
     by_unit = rows.partition_by("unit", as_dict=True, maintain_order=True)
     names: dict[str, bytes] = {}
@@ -512,9 +599,24 @@ def file_tasks(rows: pl.DataFrame, units: pl.DataFrame, formats: dict[str, ew.Un
         fmt = formats[unit]
         relative = ew.unique_path(names, round_date.isoformat(), ew.export_file_name(fmt, unit_row, round_date), unit)
         names[relative] = b""
-        tasks.append(FileTask(str(folder), relative, unit, str(unit_row["municipality"]), round_date, fmt,
-                              part.drop([c for c in part.columns if part[c].null_count() == part.height
-                                         and c.startswith(("_d", "_opened", "risk_"))]), s))
+        tasks.append(
+            FileTask(
+                str(folder),
+                relative,
+                unit,
+                str(unit_row["municipality"]),
+                round_date,
+                fmt,
+                part.drop(
+                    [
+                        c
+                        for c in part.columns
+                        if part[c].null_count() == part.height and c.startswith(("_d", "_opened", "risk_"))
+                    ]
+                ),
+                s,
+            )
+        )
     return tasks
 
 
@@ -548,16 +650,25 @@ def truth_frames(units: pl.DataFrame, snapshots: list) -> tuple[pl.DataFrame, pl
     cases, risk = [], []
     for r, snapshot in enumerate(snapshots):
         last = units.filter(pl.col("last_round") == r)["unit"].implode()
-        cases.append(snapshot.cases.filter(pl.col("unit").is_in(last)).select(
-            "unit", pl.lit(snapshot.round).alias("round"), key.alias("case_id"), *schema.names()))
-        risk.append(snapshot.risk.filter(pl.col("unit").is_in(last)).select(
-            "unit", key.alias("case_id"), *cbm.risk_schema().names()))
-    return (pl.concat(cases).cast(dict(schema)).sort("unit", "opened", "case_id"),
-            pl.concat(risk).cast(dict(cbm.risk_schema())).sort("unit", "case_id", "position"))
+        cases.append(
+            snapshot.cases.filter(pl.col("unit").is_in(last)).select(
+                "unit", pl.lit(snapshot.round).alias("round"), key.alias("case_id"), *schema.names()
+            )
+        )
+        risk.append(
+            snapshot.risk.filter(pl.col("unit").is_in(last)).select(
+                "unit", key.alias("case_id"), *cbm.risk_schema().names()
+            )
+        )
+    return (
+        pl.concat(cases).cast(dict(schema)).sort("unit", "opened", "case_id"),
+        pl.concat(risk).cast(dict(cbm.risk_schema())).sort("unit", "case_id", "position"),
+    )
 
 
-def generate(settings, folder: Path, truth: Path | None = None, workers: int = 2,
-             defect_rate: float = 0.005) -> dict[str, Any]:
+def generate(
+    settings, folder: Path, truth: Path | None = None, workers: int = 2, defect_rate: float = 0.005
+) -> dict[str, Any]:
     """Write the national set into ``folder`` (and the truth into ``truth``); returns
     counts for the command's summary."""
     folder = Path(folder)
@@ -583,9 +694,15 @@ def generate(settings, folder: Path, truth: Path | None = None, workers: int = 2
     cases, risk = truth_frames(units, snapshots)
     if truth is not None:
         _write_truth(Path(truth), units, cases, risk, manifest, log, settings)
-    return dict(units=units.height, municipalities=units["kommun"].n_unique(), files=manifest.height,
-                rows=int(manifest["rows_written"].sum()), cases=cases.height, rounds=len(snapshots),
-                defects=log.height)
+    return dict(
+        units=units.height,
+        municipalities=units["kommun"].n_unique(),
+        files=manifest.height,
+        rows=int(manifest["rows_written"].sum()),
+        cases=cases.height,
+        rounds=len(snapshots),
+        defects=log.height,
+    )
 
 
 def _write_truth(truth: Path, units, cases, risk, manifest, log, settings) -> None:
@@ -599,7 +716,8 @@ def _write_truth(truth: Path, units, cases, risk, manifest, log, settings) -> No
         "# Case-level truth of a national demo set (kvinnofrid demo --units ... --truth)\n"
         f"units: {settings.units}\ncases: {settings.cases}\nrounds: {settings.rounds}\nseed: {settings.seed}\n"
         "files: [cases.parquet, risk.parquet, manifest.parquet, defects.parquet, units.csv]\n",
-        encoding="utf-8")
+        encoding="utf-8",
+    )
 
 
 def tables_from_truth(truth: Path, honour_interventions_min: int = 10) -> dict[int, pl.DataFrame]:
@@ -607,5 +725,8 @@ def tables_from_truth(truth: Path, honour_interventions_min: int = 10) -> dict[i
     derive and tables functions (no ingest, clean or compile)."""
     cases = pl.read_parquet(Path(truth) / "cases.parquet")
     risk = pl.read_parquet(Path(truth) / "risk.parquet")
-    return tables.build_all_tables(derive.derive_cases(cases, risk), derive.risk_change(risk),
-                                   settings={"honour_interventions_min": honour_interventions_min})
+    return tables.build_all_tables(
+        derive.derive_cases(cases, risk),
+        derive.risk_change(risk),
+        settings={"honour_interventions_min": honour_interventions_min},
+    )

@@ -36,8 +36,17 @@ import polars as pl
 
 from kvinnofrid.spec import codebook
 
-__all__ = ["SimulationSettings", "RoundSnapshot", "simulate_rounds", "load_municipalities", "units_frame",
-           "UNITS", "DEMO_SEED", "PERIOD_START", "PERIOD_END"]
+__all__ = [
+    "DEMO_SEED",
+    "PERIOD_END",
+    "PERIOD_START",
+    "UNITS",
+    "RoundSnapshot",
+    "SimulationSettings",
+    "load_municipalities",
+    "simulate_rounds",
+    "units_frame",
+]
 
 # The demo defaults: the seed (config.yaml demo.seed) and the follow-up period of the
 # 2021–2023 report. The export writer uses the same ones.
@@ -91,37 +100,64 @@ UNITS: tuple[tuple[str, str, str, str, int, int], ...] = (
     ("kalmar", "Kalmar", "socialförvaltningen, Alternativ Till Våld", "Kalmar", 2, 130),
     ("karlskoga", "Karlskoga", "socialförvaltning, Vuxen", "Karlskoga", 1, 55),
     ("koping", "Köping", "social- och arbetsmarknadsförvaltningen, Myndighet", "Köping", 1, 45),
-    ("linkoping", "Linköping",
-     "social- och omsorgsförvaltningen, Mottagningen vuxna, Våld i nära relationer", "Linköping", 1, 300),
-    ("ljungby", "Ljungby", "socialförvaltningen, IFO, myndighetsutövning vuxet våld i nära relation",
-     "Ljungby", 1, 40),
+    (
+        "linkoping",
+        "Linköping",
+        "social- och omsorgsförvaltningen, Mottagningen vuxna, Våld i nära relationer",
+        "Linköping",
+        1,
+        300,
+    ),
+    ("ljungby", "Ljungby", "socialförvaltningen, IFO, myndighetsutövning vuxet våld i nära relation", "Ljungby", 1, 40),
     ("lulea", "Luleå", "socialförvaltning, Myndighetsutövning", "Luleå", 1, 120),
-    ("nykoping", "Nyköping",
-     "Division social omsorg, Familjefridsmottagningen, Vuxenenheten Våld i nära relationer", "Nyköping", 3, 110),
+    (
+        "nykoping",
+        "Nyköping",
+        "Division social omsorg, Familjefridsmottagningen, Vuxenenheten Våld i nära relationer",
+        "Nyköping",
+        3,
+        110,
+    ),
     ("nynashamn", "Nynäshamn", "socialförvaltningen, Myndighet IFO Vuxen", "Nynäshamn", 1, 48),
     ("pitea", "Piteå", "socialtjänsten, Våld i nära relationer", "Piteå", 3, 70),
     ("sigtuna-myndighet", "Sigtuna", "IFO, Våld i nära relation", "Sigtuna", 1, 85),
     ("sigtuna-kvinnojour", "Sigtuna", "Kvinnojouren Sigtuna (ideell verksamhet)", "Sigtuna", 2, 35),
     ("skelleftea", "Skellefteå", "IFO, Centrum mot våld", "Skellefteå", 3, 130),
     ("skovde", "Skövde", "socialtjänst, Vuxenenhet", "Skövde", 1, 95),
-    ("stockholm-enskede-arsta-vantor", "Stockholm", "Enskede-Årsta-Vantör, Relationsvåldsteamet",
-     "Enskede-Årsta-Vantör", 1, 150),
+    (
+        "stockholm-enskede-arsta-vantor",
+        "Stockholm",
+        "Enskede-Årsta-Vantör, Relationsvåldsteamet",
+        "Enskede-Årsta-Vantör",
+        1,
+        150,
+    ),
     ("stockholm-shis", "Stockholm", "SHIS Bostäder, VO3", "Stockholm", 2, 40),
-    ("sundbyberg", "Sundbyberg", "social- och arbetsmarknad, Relationsvåldsteamet (Öppenvård)",
-     "Sundbyberg", 2, 75),
+    ("sundbyberg", "Sundbyberg", "social- och arbetsmarknad, Relationsvåldsteamet (Öppenvård)", "Sundbyberg", 2, 75),
     ("surahammar", "Surahammar", "socialförvaltningen, IFO/VIR", "Surahammar", 1, 22),
     ("sodertalje", "Södertälje", "socialförvaltningen, Relationsvåldscenter", "Södertälje", 3, 230),
     ("torsas", "Torsås", "socialförvaltningen, Öppenvården", "Torsås", 2, 27),
-    ("trelleborg", "Trelleborg", "socialförvaltningen, Familjevåldsgruppen, Råd och stödenheten",
-     "Trelleborg", 1, 80),
-    ("uppsala", "Uppsala",
-     "socialnämnden, Nexus – enheten för våld i nära relation samt Tildagården", "Uppsala", 3, 340),
+    ("trelleborg", "Trelleborg", "socialförvaltningen, Familjevåldsgruppen, Råd och stödenheten", "Trelleborg", 1, 80),
+    (
+        "uppsala",
+        "Uppsala",
+        "socialnämnden, Nexus – enheten för våld i nära relation samt Tildagården",
+        "Uppsala",
+        3,
+        340,
+    ),
     ("vallentuna", "Vallentuna", "socialförvaltningen, Vuxen och funktionsvariation", "Vallentuna", 1, 42),
     ("vetlanda", "Vetlanda", "socialförvaltningen, Mottagningsenheten", "Vetlanda", 1, 38),
     ("varmdo", "Värmdö", "socialförvaltningen, IFO", "Värmdö", 1, 60),
     ("varnamo", "Värnamo", "medborgarförvaltningen, Familjefrid", "Värnamo", 2, 32),
-    ("ostersund", "Östersund", "social- och arbetsmarknadsförvaltningen, Team våld i nära relationer",
-     "Östersund", 1, 88),
+    (
+        "ostersund",
+        "Östersund",
+        "social- och arbetsmarknadsförvaltningen, Team våld i nära relationer",
+        "Östersund",
+        1,
+        88,
+    ),
 )
 # The small unit whose top-group share (goal reached AND much improved) is about 26 %.
 BEST_UNIT = "torsas"
@@ -129,12 +165,21 @@ BEST_UNIT_TOP_SHARE = 0.26
 BEST_UNIT_CLOSED = 23
 
 SUGGESTIONS = (
-    "Mer tid med handläggaren", "Snabbare svar när jag ringer", "Tydligare information från början",
-    "Fler samtal efter flytten", "Samma kontaktperson hela tiden", "Hjälp med tolk tidigare",
-    "Bättre samordning med polisen", "Stöd även på kvällar", "Mer hjälp med boendet",
-    "Gruppsamtal med andra i samma situation", "Kortare väntetid till första samtalet",
-    "Mer information om mina rättigheter", "Hjälp med kontakt med Försäkringskassan",
-    "Uppföljning några månader efteråt", "Enklare blanketter",
+    "Mer tid med handläggaren",
+    "Snabbare svar när jag ringer",
+    "Tydligare information från början",
+    "Fler samtal efter flytten",
+    "Samma kontaktperson hela tiden",
+    "Hjälp med tolk tidigare",
+    "Bättre samordning med polisen",
+    "Stöd även på kvällar",
+    "Mer hjälp med boendet",
+    "Gruppsamtal med andra i samma situation",
+    "Kortare väntetid till första samtalet",
+    "Mer information om mina rättigheter",
+    "Hjälp med kontakt med Försäkringskassan",
+    "Uppföljning några månader efteråt",
+    "Enklare blanketter",
 )
 
 # ----------------------------------------------------------------- generator targets
@@ -157,10 +202,10 @@ SEX_HRV = {"woman": (285, 2340, 160, 73), "man": (19, 155, 11, 5), "nosex": (0, 
 # origins for the 257 cases without Ja/Nej on HRV; the generator uses 3 004 = 284 +
 # 2 470 + 250 (all within 3 % of the published denominators).
 ORIGIN_SHARES = (57.4, 6.3, 8.3, 24.0, 4.0)
-ORIGIN_HRV = (23, 62, 23, 165, 11)                 # HRV with valid origin: 284
+ORIGIN_HRV = (23, 62, 23, 165, 11)  # HRV with valid origin: 284
 ORIGIN_NEJ_VALID = 2470
 ORIGIN_OTHER_VALID = 250
-SEVERITY_TOTAL = (991, 1341, 584)                  # valid 2 916
+SEVERITY_TOTAL = (991, 1341, 584)  # valid 2 916
 SEVERITY_HRV_SHARE = (0.20, 0.43, 0.37)
 SEVERITY_1824_SHARE = (0.27, 0.50, 0.23)
 # opening dates: closed cases' opening offsets are U**skew of the latest possible one
@@ -169,52 +214,90 @@ SEVERITY_1824_SHARE = (0.27, 0.50, 0.23)
 CLOSED_OPENING_SKEW = 0.9
 OPEN_RECENT_SHARE = 0.97
 OPEN_RECENT_DAYS = 140
-EARLY_RESPONDENT_WEIGHT = 2.2   # survey answers more often on cases closed before the interim round
-DURATION_BINS = (1162, 640, 305, 153, 97, 52, 31, 16)   # closed 2 456, shares of diagram 16
+EARLY_RESPONDENT_WEIGHT = 2.2  # survey answers more often on cases closed before the interim round
+DURATION_BINS = (1162, 640, 305, 153, 97, 52, 31, 16)  # closed 2 456, shares of diagram 16
 # closing reasons per duration bin: (A = 1 goal reached, B = 3 declined, C = 4 not returned)
 REASON_ABC_BY_BIN = (
-    (183, 445, 244), (170, 205, 124), (142, 61, 41), (91, 16, 18),
-    (88, 8, 0), (48, 4, 0), (28, 2, 0), (15, 1, 0),
+    (183, 445, 244),
+    (170, 205, 124),
+    (142, 61, 41),
+    (91, 16, 18),
+    (88, 8, 0),
+    (48, 4, 0),
+    (28, 2, 0),
+    (15, 1, 0),
 )
-REASON_OTHER = {2: 185, 7: 162, 5: 138, 6: 2}     # + 35 closed without a reason
-GOAL = {1: 729, 2: 458, 3: 229, 4: 125, 5: 541}   # valid 2 082 of closed
+REASON_OTHER = {2: 185, 7: 162, 5: 138, 6: 2}  # + 35 closed without a reason
+GOAL = {1: 729, 2: 458, 3: 229, 4: 125, 5: 541}  # valid 2 082 of closed
 N_TOP = 268
 N_RESPONDENTS = 878
-SURVEY_CHANGE = {1: 418, 2: 176, 3: 67, 4: 3, 5: 8, 6: 164}          # 836
-SURVEY_IMPORTANCE = {5: 131, 4: 376, 6: 172, 3: 82, 2: 49, 1: 8}     # 818
-SURVEY_INFLUENCE = {5: 125, 4: 345, 6: 197, 3: 78, 2: 31, 1: 8}      # 784
+SURVEY_CHANGE = {1: 418, 2: 176, 3: 67, 4: 3, 5: 8, 6: 164}  # 836
+SURVEY_IMPORTANCE = {5: 131, 4: 376, 6: 172, 3: 82, 2: 49, 1: 8}  # 818
+SURVEY_INFLUENCE = {5: 125, 4: 345, 6: 197, 3: 78, 2: 31, 1: 8}  # 784
 SURVEY_POSITIVE = {1: 620, 3: 140, 2: 52}
-IMPLEMENTATION = {1: 901, 3: 511, 2: 392, 4: 177}                    # 1 981
-WITH_INTERVENTION = {"hrv": 279, "nej": 2190, "other": 154}          # 2 623
+IMPLEMENTATION = {1: 901, 3: 511, 2: 392, 4: 177}  # 1 981
+WITH_INTERVENTION = {"hrv": 279, "nej": 2190, "other": 154}  # 2 623
 MEN_WITH_INTERVENTION = 159
 RISK_ASSESSED = {("hrv", True): 185, ("hrv", False): 16, ("rest", True): 1260, ("rest", False): 279}
-INTERVENTIONS = {4: 1652, 3: 1364, 7: 734, 10: 551, 1: 472, 8: 367, 2: 341, 13: 236, 11: 184,
-                 19: 105, 12: 105, 9: 79, 5: 79, 14: 52, 6: 52}
+INTERVENTIONS = {
+    4: 1652,
+    3: 1364,
+    7: 734,
+    10: 551,
+    1: 472,
+    8: 367,
+    2: 341,
+    13: 236,
+    11: 184,
+    19: 105,
+    12: 105,
+    9: 79,
+    5: 79,
+    14: 52,
+    6: 52,
+}
 INTERVENTIONS_HRV_FIXED = {4: 145, 7: 126, 10: 106, 1: 84, 12: 25, 15: 22, 16: 4, 17: 3, 18: 9}
 STODSAMTAL_NEJ = 1445
-INTERVENTION_MEANS = {   # diagram 10 targets for the raking of the number of interventions
-    "hrv": 3.29, "nej": 2.33, "goal1": 3.0, "outside_europe": 2.9, "age1824": 2.9,
-    "sev3": 2.8, "assessed": 2.8, "not_assessed": 2.02, "intellectual": 2.6,
-    "origin1": 2.2, "sev1": 2.1, "age6574": 1.92, "top": 2.25, "respondent": 2.25, "man": 2.44,
+INTERVENTION_MEANS = {  # diagram 10 targets for the raking of the number of interventions
+    "hrv": 3.29,
+    "nej": 2.33,
+    "goal1": 3.0,
+    "outside_europe": 2.9,
+    "age1824": 2.9,
+    "sev3": 2.8,
+    "assessed": 2.8,
+    "not_assessed": 2.02,
+    "intellectual": 2.6,
+    "origin1": 2.2,
+    "sev1": 2.1,
+    "age6574": 1.92,
+    "top": 2.25,
+    "respondent": 2.25,
+    "man": 2.44,
 }
 INITIATIVE_GROUPS = {  # group → (cases, {code: cases})
-    "self": (1779, {1: 1779}), "social": (724, {3: 250, 4: 90, 5: 289, 6: 70, 7: 25}),
-    "other": (271, {9: 3, 12: 10, 14: 258}), "police": (211, {8: 211}), "health": (151, {10: 151}),
-    "relative": (90, {13: 90}), "shelter": (60, {11: 60}), "partner": (30, {2: 30}),
+    "self": (1779, {1: 1779}),
+    "social": (724, {3: 250, 4: 90, 5: 289, 6: 70, 7: 25}),
+    "other": (271, {9: 3, 12: 10, 14: 258}),
+    "police": (211, {8: 211}),
+    "health": (151, {10: 151}),
+    "relative": (90, {13: 90}),
+    "shelter": (60, {11: 60}),
+    "partner": (30, {2: 30}),
 }
-INITIATIVE_DEGREE = {1: 2714, 2: 301}               # 3 015 cases, 3 316 answers
-IMPAIRMENT = {2: 440, 1: 110, 3: 83}                # cases with 1–3: 600 (33 with two)
+INITIATIVE_DEGREE = {1: 2714, 2: 301}  # 3 015 cases, 3 316 answers
+IMPAIRMENT = {2: 440, 1: 110, 3: 83}  # cases with 1–3: 600 (33 with two)
 IMPAIRMENT_DEGREE = {1: 567, 2: 33}
-IMPAIRMENT_OTHER = {5: 220, 4: 1930}                # Vet ej, Nej
+IMPAIRMENT_OTHER = {5: 220, 4: 1930}  # Vet ej, Nej
 PERPETRATOR_CASES = 3013
-PERPETRATOR_PARTNER = {2: 1778, 1: 934}             # current XOR former: 2 712 = 90 %
+PERPETRATOR_PARTNER = {2: 1778, 1: 934}  # current XOR former: 2 712 = 90 %
 PERPETRATOR_OTHER = {3: 241, 4: 151, 5: 67, 6: 271}  # 730 answers, filled in this order
 # 301 cases without a partner (31 of them with two other perpetrators); 390 partner
 # cases with another perpetrator too (8 of them with two)
 PERPETRATOR_EXTRA = {"no_partner_two": 31, "partner_extra": 390, "partner_two_extra": 8}
 COLLABORATION = {7: 1140, 6: 298, 5: 298, 9: 234, 2: 125, 1: 78, 3: 16, 4: 16, 8: 7}
-COLLABORATION_DEGREE = {1: 1068, 2: 364, 3: 100, 4: 29}   # 1 561 cases with partners
-N_COLLABORATION_NONE = 810                                # recorded 2 371
+COLLABORATION_DEGREE = {1: 1068, 2: 364, 3: 100, 4: 29}  # 1 561 cases with partners
+N_COLLABORATION_NONE = 810  # recorded 2 371
 # of the cases with two or more rated assessments: share whose last rating = first
 UNCHANGED_RATING_SHARE = 0.52
 # risk: instrument combination per assessed case (1 FREDA, 2 SARA, 3 Patriark, 4 SAM,
@@ -235,8 +318,9 @@ def _pick(rng: np.random.Generator, weights: np.ndarray, k: int) -> np.ndarray:
     return eligible[np.argpartition(-keys, k - 1)[:k]]
 
 
-def _assign(rng, values: np.ndarray, eligible: np.ndarray, quotas: dict[int, int],
-            weights: dict[int, np.ndarray] | None = None) -> None:
+def _assign(
+    rng, values: np.ndarray, eligible: np.ndarray, quotas: dict[int, int], weights: dict[int, np.ndarray] | None = None
+) -> None:
     """Give exactly quotas[code] of the eligible, still unassigned (-1) cases each code,
     in the dict's order, chosen with the code's weights. Modifies ``values``."""
     weights = weights or {}
@@ -261,11 +345,15 @@ def _degrees(rng, eligible: np.ndarray, quotas: dict[int, int], weights=None) ->
     return deg
 
 
-def _fill_options(rng, capacity: np.ndarray, quotas: dict[int, int],
-                  mult: dict[int, np.ndarray] | None = None,
-                  exclusive: tuple[set[int], float] | None = None,
-                  chosen: dict[int, np.ndarray] | None = None,
-                  keep_order: bool = False) -> dict[int, np.ndarray]:
+def _fill_options(
+    rng,
+    capacity: np.ndarray,
+    quotas: dict[int, int],
+    mult: dict[int, np.ndarray] | None = None,
+    exclusive: tuple[set[int], float] | None = None,
+    chosen: dict[int, np.ndarray] | None = None,
+    keep_order: bool = False,
+) -> dict[int, np.ndarray]:
     """Choose exactly quotas[code] cases per option among cases with free capacity, so
     that case i ends with ``capacity[i]`` options (greedy, largest option first,
     weights ∝ remaining capacity × multiplier). ``exclusive`` = (codes, factor) damps a
@@ -338,18 +426,18 @@ def units_frame() -> pl.DataFrame:
 class _Background:
     """Who the client is and what she or he was exposed to."""
 
-    unit_idx: np.ndarray       # index into the units frame
-    sex: np.ndarray            # codebook code, -1 missing
-    hrv: np.ndarray            # honour violence: 1 Ja, 2 Nej, 3 Vet inte, 0 missing
-    age_group: np.ndarray      # index into AGE_BOUNDS, -1 missing
-    age: np.ndarray            # years, -1 missing
+    unit_idx: np.ndarray  # index into the units frame
+    sex: np.ndarray  # codebook code, -1 missing
+    hrv: np.ndarray  # honour violence: 1 Ja, 2 Nej, 3 Vet inte, 0 missing
+    age_group: np.ndarray  # index into AGE_BOUNDS, -1 missing
+    age: np.ndarray  # years, -1 missing
     origin: np.ndarray
     severity: np.ndarray
     perpetrator: dict[int, np.ndarray]
     initiative: dict[int, np.ndarray]
     impairment: dict[int, np.ndarray]
     children: dict[int, np.ndarray]
-    children_deg: np.ndarray   # number of children follow-up options
+    children_deg: np.ndarray  # number of children follow-up options
 
     @property
     def hrv_group(self) -> np.ndarray:
@@ -371,8 +459,8 @@ class _Timeline:
     start: np.datetime64
     period_days: int
     closed_mask: np.ndarray
-    dur_bin: np.ndarray        # 90-day duration bin of a closed case, -1 open
-    duration: np.ndarray       # days, 0 open
+    dur_bin: np.ndarray  # 90-day duration bin of a closed case, -1 open
+    duration: np.ndarray  # days, 0 open
     opened_off: np.ndarray
 
     @property
@@ -381,8 +469,9 @@ class _Timeline:
 
     @property
     def closed(self) -> np.ndarray:
-        return np.where(self.closed_mask, self.opened + (self.duration - 1).astype("timedelta64[D]"),
-                        np.datetime64("NaT"))
+        return np.where(
+            self.closed_mask, self.opened + (self.duration - 1).astype("timedelta64[D]"), np.datetime64("NaT")
+        )
 
     @property
     def last_off(self) -> np.ndarray:
@@ -393,7 +482,7 @@ class _Timeline:
 @dataclass(frozen=True)
 class _Closing:
     reason: np.ndarray
-    top: np.ndarray            # top group: goal reached AND much improved
+    top: np.ndarray  # top group: goal reached AND much improved
     goal: np.ndarray
 
 
@@ -408,9 +497,9 @@ class _Survey:
 
 @dataclass(frozen=True)
 class _Support:
-    has_int: np.ndarray        # at least one intervention
+    has_int: np.ndarray  # at least one intervention
     implementation: np.ndarray
-    assessed: np.ndarray       # risk assessed
+    assessed: np.ndarray  # risk assessed
     interventions: dict[int, np.ndarray]
     collaboration: dict[int, np.ndarray]
     support_started: np.ndarray
@@ -466,8 +555,20 @@ def _simulate_background(rng: np.random.Generator, units: pl.DataFrame) -> _Back
     initiative = _simulate_initiative(rng, n)
     impairment = _simulate_impairment(rng, n)
     children_deg, children = _simulate_children(rng, n)
-    return _Background(unit_idx, sex, hrv, age_group, age, origin, severity,
-                       perpetrator, initiative, impairment, children, children_deg)
+    return _Background(
+        unit_idx,
+        sex,
+        hrv,
+        age_group,
+        age,
+        origin,
+        severity,
+        perpetrator,
+        initiative,
+        impairment,
+        children,
+        children_deg,
+    )
 
 
 def _simulate_sex_and_hrv(rng, n_units: int, unit_idx: np.ndarray, city: np.ndarray):
@@ -506,8 +607,7 @@ def _simulate_origin(rng, n_units: int, unit_idx: np.ndarray, city: np.ndarray, 
     abroad = city * rng.lognormal(0.0, 0.3, n_units)[unit_idx]
     origin_w = {2: abroad, 3: abroad, 4: abroad}
     _assign(rng, origin, hrv_group == "hrv", dict(zip(range(1, 6), ORIGIN_HRV)))
-    origin_total = _largest_remainder(np.array(ORIGIN_SHARES),
-                                      sum(ORIGIN_HRV) + ORIGIN_NEJ_VALID + ORIGIN_OTHER_VALID)
+    origin_total = _largest_remainder(np.array(ORIGIN_SHARES), sum(ORIGIN_HRV) + ORIGIN_NEJ_VALID + ORIGIN_OTHER_VALID)
     rest_counts = origin_total - np.array(ORIGIN_HRV)
     nej_counts = _largest_remainder(rest_counts * np.array([1.02, 1, 1, 0.99, 0.7]), ORIGIN_NEJ_VALID)
     _assign(rng, origin, hrv_group == "nej", dict(zip((4, 3, 2, 5, 1), nej_counts[[3, 2, 1, 4, 0]])), origin_w)
@@ -546,16 +646,23 @@ def _simulate_perpetrators(rng, sex: np.ndarray, hrv: np.ndarray, age: np.ndarra
     has_perp = np.zeros(n, bool)
     has_perp[_pick(rng, np.ones(n), PERPETRATOR_CASES)] = True
     no_partner = np.zeros(n, bool)
-    no_partner[_pick(rng, has_perp * np.where(h, 8.0, 1.0) * np.where(man, 2.5, 1.0)
-                     * np.where(age >= 55, 2.0, 1.0), PERPETRATOR_CASES - sum(PERPETRATOR_PARTNER.values()))] = True
+    no_partner[
+        _pick(
+            rng,
+            has_perp * np.where(h, 8.0, 1.0) * np.where(man, 2.5, 1.0) * np.where(age >= 55, 2.0, 1.0),
+            PERPETRATOR_CASES - sum(PERPETRATOR_PARTNER.values()),
+        )
+    ] = True
     partner = np.full(n, -1)
-    _assign(rng, partner, has_perp & ~no_partner, PERPETRATOR_PARTNER,
-            {2: np.where(man, 0.55, 1.0) * np.where(h, 0.7, 1.0)})
+    _assign(
+        rng, partner, has_perp & ~no_partner, PERPETRATOR_PARTNER, {2: np.where(man, 0.55, 1.0) * np.where(h, 0.7, 1.0)}
+    )
     extra = np.zeros(n, int)
     extra[no_partner] = 1
     extra[_pick(rng, no_partner * np.where(h, 3.0, 1.0), PERPETRATOR_EXTRA["no_partner_two"])] += 1
-    with_extra = _pick(rng, (partner > 0) * np.where(h, 6.0, 1.0) * np.where(man, 2.0, 1.0),
-                       PERPETRATOR_EXTRA["partner_extra"])
+    with_extra = _pick(
+        rng, (partner > 0) * np.where(h, 6.0, 1.0) * np.where(man, 2.0, 1.0), PERPETRATOR_EXTRA["partner_extra"]
+    )
     extra[with_extra] += 1
     extra[_pick(rng, np.isin(np.arange(n), with_extra) * 1.0, PERPETRATOR_EXTRA["partner_two_extra"])] += 1
     perp_mult = {
@@ -590,7 +697,7 @@ def _simulate_initiative(rng, n: int) -> dict[int, np.ndarray]:
 
 def _simulate_impairment(rng, n: int) -> dict[int, np.ndarray]:
     """Impairment (multi): 1–2 of the impairment options, else Vet ej or Nej alone."""
-    impairment_state = np.full(n, -1)   # 9 = has an impairment option
+    impairment_state = np.full(n, -1)  # 9 = has an impairment option
     n_impaired = sum(IMPAIRMENT_DEGREE.values())
     _assign(rng, impairment_state, np.ones(n, bool), {9: n_impaired, **IMPAIRMENT_OTHER})
     deg = _degrees(rng, impairment_state == 9, IMPAIRMENT_DEGREE)
@@ -625,7 +732,7 @@ def _simulate_timeline(rng, settings: SimulationSettings, units: pl.DataFrame, u
     bin_lo = dur_bin * 90 + 1
     duration = np.where(closed_mask, bin_lo + np.floor(rng.random(n) ** 1.3 * 90), 0).astype(int)
     duration = np.minimum(duration, period_days)
-    latest_open = period_days - duration   # offset so that opened + duration - 1 <= end
+    latest_open = period_days - duration  # offset so that opened + duration - 1 <= end
     open_offset_closed = np.floor(latest_open * rng.random(n) ** CLOSED_OPENING_SKEW)
     recent = rng.random(n) < OPEN_RECENT_SHARE
     open_offset_open = np.where(
@@ -671,27 +778,32 @@ def _simulate_closing_reason(rng, timeline: _Timeline, h: np.ndarray) -> np.ndar
     return reason
 
 
-def _simulate_top_group(rng, units: pl.DataFrame, background: _Background, closed_mask: np.ndarray,
-                        reason: np.ndarray) -> np.ndarray:
+def _simulate_top_group(
+    rng, units: pl.DataFrame, background: _Background, closed_mask: np.ndarray, reason: np.ndarray
+) -> np.ndarray:
     """The top group, exact per unit (the best unit ≈ BEST_UNIT_TOP_SHARE)."""
     unit_idx = background.unit_idx
     best, rest_units = _best_unit(units)
     closed_by_unit = np.bincount(unit_idx[closed_mask], minlength=len(units))
-    best_quota = int(round(BEST_UNIT_TOP_SHARE * closed_by_unit[best]))
+    best_quota = round(BEST_UNIT_TOP_SHARE * closed_by_unit[best])
     quota = np.zeros(len(units), int)
     quota[rest_units] = _largest_remainder(closed_by_unit[rest_units] * 1.0, N_TOP - best_quota)
     quota[best] = best_quota
     perp_former = background.perpetrator[2]
-    top_w = (np.select([reason == 1, reason == 2], [6.0, 0.05], 1.0)
-             * np.where(perp_former, 1.4, 0.8) * np.where(background.impairment[4], 1.3, 0.8))
+    top_w = (
+        np.select([reason == 1, reason == 2], [6.0, 0.05], 1.0)
+        * np.where(perp_former, 1.4, 0.8)
+        * np.where(background.impairment[4], 1.3, 0.8)
+    )
     top = np.zeros(unit_idx.size, bool)
     for u in range(len(units)):
         top[_pick(rng, closed_mask * (unit_idx == u) * top_w, int(quota[u]))] = True
     return top
 
 
-def _simulate_goal(rng, background: _Background, timeline: _Timeline, reason: np.ndarray,
-                   top: np.ndarray) -> np.ndarray:
+def _simulate_goal(
+    rng, background: _Background, timeline: _Timeline, reason: np.ndarray, top: np.ndarray
+) -> np.ndarray:
     """Goal follow-up of the closed cases: the top group has reached its goal."""
     closed_mask, h, man = timeline.closed_mask, background.is_hrv, background.is_man
     goal = np.full(top.size, -1)
@@ -711,8 +823,9 @@ def _simulate_goal(rng, background: _Background, timeline: _Timeline, reason: np
 
 
 # ------------------------------------------------------------------ survey
-def _simulate_survey(rng, settings: SimulationSettings, background: _Background, timeline: _Timeline,
-                     closing: _Closing) -> _Survey:
+def _simulate_survey(
+    rng, settings: SimulationSettings, background: _Background, timeline: _Timeline, closing: _Closing
+) -> _Survey:
     """Survey answers of the closed cases' respondents (-1: not yet decided)."""
     top, goal = closing.top, closing.goal
     respondent = _simulate_respondents(rng, settings, background, timeline, closing)
@@ -720,14 +833,27 @@ def _simulate_survey(rng, settings: SimulationSettings, background: _Background,
     change[top] = 1
     change_missing = N_RESPONDENTS - sum(SURVEY_CHANGE.values())
     change[_pick(rng, respondent * ~top * 1.0, change_missing)] = 0
-    change_w = {1: np.select([goal == 2, goal == 1], [4.0, 0.0], 1.0),
-                2: np.where(goal <= 2, 2.0, 1.0), 5: np.where(goal == 4, 4.0, 1.0)}
-    _assign(rng, change, respondent, {1: SURVEY_CHANGE[1] - N_TOP, **{k: v for k, v in SURVEY_CHANGE.items() if k != 1}},
-            change_w)
+    change_w = {
+        1: np.select([goal == 2, goal == 1], [4.0, 0.0], 1.0),
+        2: np.where(goal <= 2, 2.0, 1.0),
+        5: np.where(goal == 4, 4.0, 1.0),
+    }
+    _assign(
+        rng,
+        change,
+        respondent,
+        {1: SURVEY_CHANGE[1] - N_TOP, **{k: v for k, v in SURVEY_CHANGE.items() if k != 1}},
+        change_w,
+    )
     importance = np.full(top.size, -1)
-    importance[_pick(rng, respondent * np.where(change <= 0, 4.0, 1.0), N_RESPONDENTS - sum(SURVEY_IMPORTANCE.values()))] = 0
-    imp_w = {5: np.where(change == 1, 3.0, 1.0), 4: np.where(np.isin(change, (1, 2)), 2.0, 1.0),
-             6: np.where(change == 6, 5.0, 1.0)}
+    importance[
+        _pick(rng, respondent * np.where(change <= 0, 4.0, 1.0), N_RESPONDENTS - sum(SURVEY_IMPORTANCE.values()))
+    ] = 0
+    imp_w = {
+        5: np.where(change == 1, 3.0, 1.0),
+        4: np.where(np.isin(change, (1, 2)), 2.0, 1.0),
+        6: np.where(change == 6, 5.0, 1.0),
+    }
     _assign(rng, importance, respondent, SURVEY_IMPORTANCE, imp_w)
     influence = np.full(top.size, -1)
     influence[_pick(rng, respondent * 1.0, N_RESPONDENTS - sum(SURVEY_INFLUENCE.values()))] = 0
@@ -737,44 +863,53 @@ def _simulate_survey(rng, settings: SimulationSettings, background: _Background,
     return _Survey(respondent, change, importance, influence, positive)
 
 
-def _simulate_respondents(rng, settings: SimulationSettings, background: _Background, timeline: _Timeline,
-                          closing: _Closing) -> np.ndarray:
+def _simulate_respondents(
+    rng, settings: SimulationSettings, background: _Background, timeline: _Timeline, closing: _Closing
+) -> np.ndarray:
     """The top group and N_RESPONDENTS − N_TOP other closed cases answer the survey."""
     origin, sev, h = background.origin, background.severity, background.is_hrv
     reason, goal, top = closing.reason, closing.goal, closing.top
     interim_off = (np.datetime64(settings.rounds[0][0]) - timeline.start).astype(int)
     closed_off = timeline.opened_off + timeline.duration - 1
     respondent = top.copy()
-    resp_w = (np.select([origin == 1], [1.35], 1.0) * np.where(h, 0.55, 1.0)
-              * np.select([sev == 1, sev == 3], [1.35, 0.7], 1.0)
-              * np.select([reason == 1, reason == 2, reason == 4], [2.0, 0.4, 0.35], 1.0)
-              * np.where(goal > 0, 3.0, 0.5)
-              * np.where(closed_off <= interim_off, EARLY_RESPONDENT_WEIGHT, 1.0))
+    resp_w = (
+        np.select([origin == 1], [1.35], 1.0)
+        * np.where(h, 0.55, 1.0)
+        * np.select([sev == 1, sev == 3], [1.35, 0.7], 1.0)
+        * np.select([reason == 1, reason == 2, reason == 4], [2.0, 0.4, 0.35], 1.0)
+        * np.where(goal > 0, 3.0, 0.5)
+        * np.where(closed_off <= interim_off, EARLY_RESPONDENT_WEIGHT, 1.0)
+    )
     respondent[_pick(rng, timeline.closed_mask * ~top * resp_w, N_RESPONDENTS - N_TOP)] = True
     return respondent
 
 
-def _with_open_case_answers(rng, settings: SimulationSettings, closed_mask: np.ndarray, survey: _Survey,
-                            closing: _Closing) -> tuple[_Survey, _Closing]:
+def _with_open_case_answers(
+    rng, settings: SimulationSettings, closed_mask: np.ndarray, survey: _Survey, closing: _Closing
+) -> tuple[_Survey, _Closing]:
     """A few open cases with survey answers / a goal follow-up (quality warnings only);
     the answers still undecided become missing."""
     change, importance, influence, positive = (
-        a.copy() for a in (survey.change, survey.importance, survey.influence, survey.positive))
+        a.copy() for a in (survey.change, survey.importance, survey.influence, survey.positive)
+    )
     goal = closing.goal.copy()
     open_idx = np.flatnonzero(~closed_mask)
     warn = rng.choice(open_idx, settings.n_open_with_survey + settings.n_open_with_goal, replace=False)
     sv = warn[: settings.n_open_with_survey]
     change[sv], importance[sv], influence[sv], positive[sv] = 2, 4, 4, 1
-    goal[warn[settings.n_open_with_survey:]] = 5
+    goal[warn[settings.n_open_with_survey :]] = 5
     for arr in (change, importance, influence, positive):
         arr[arr == -1] = 0
-    return (replace(survey, change=change, importance=importance, influence=influence, positive=positive),
-            replace(closing, goal=goal))
+    return (
+        replace(survey, change=change, importance=importance, influence=influence, positive=positive),
+        replace(closing, goal=goal),
+    )
 
 
 # ------------------------------------------------------------------ support
-def _simulate_support(rng, background: _Background, timeline: _Timeline, closing: _Closing,
-                      survey: _Survey) -> _Support:
+def _simulate_support(
+    rng, background: _Background, timeline: _Timeline, closing: _Closing, survey: _Survey
+) -> _Support:
     """The support given: interventions, risk assessment, collaboration, decisions."""
     has_int = _simulate_with_intervention(rng, background, timeline, closing)
     implementation = _simulate_implementation(rng, background.is_man, timeline.closed_mask, closing, has_int)
@@ -785,8 +920,9 @@ def _simulate_support(rng, background: _Background, timeline: _Timeline, closing
     collaboration = _simulate_collaboration(rng, background, closing.top, has_int)
     support_started = _simulate_support_start(rng, timeline, has_int)
     decision, change_goal = _simulate_decision_and_change_goal(rng, has_int, closing)
-    return _Support(has_int, implementation, assessed, interventions, collaboration, support_started,
-                    decision, change_goal)
+    return _Support(
+        has_int, implementation, assessed, interventions, collaboration, support_started, decision, change_goal
+    )
 
 
 def _simulate_with_intervention(rng, background: _Background, timeline: _Timeline, closing: _Closing) -> np.ndarray:
@@ -807,15 +943,18 @@ def _simulate_with_intervention(rng, background: _Background, timeline: _Timelin
     return has_int
 
 
-def _simulate_implementation(rng, man: np.ndarray, closed_mask: np.ndarray, closing: _Closing,
-                             has_int: np.ndarray) -> np.ndarray:
+def _simulate_implementation(
+    rng, man: np.ndarray, closed_mask: np.ndarray, closing: _Closing, has_int: np.ndarray
+) -> np.ndarray:
     """Implementation of the closed cases' interventions (all, some, none carried out, other)."""
     reason, goal = closing.reason, closing.goal
     implementation = np.full(man.size, -1)
     impl_pool = closed_mask & has_int
     implementation[_pick(rng, impl_pool * 1.0, int(impl_pool.sum()) - sum(IMPLEMENTATION.values()))] = 0
-    impl_w = {1: np.select([reason == 1], [3.0], 1.0) * np.where(goal == 1, 2.0, 1.0),
-              3: np.where(np.isin(reason, (3, 4)), 4.0, 0.5) * np.where(man, 0.5, 1.0)}
+    impl_w = {
+        1: np.select([reason == 1], [3.0], 1.0) * np.where(goal == 1, 2.0, 1.0),
+        3: np.where(np.isin(reason, (3, 4)), 4.0, 0.5) * np.where(man, 0.5, 1.0),
+    }
     _assign(rng, implementation, impl_pool, IMPLEMENTATION, impl_w)
     implementation[implementation == -1] = 0
     return implementation
@@ -832,16 +971,27 @@ def _simulate_risk_assessed(rng, background: _Background, top: np.ndarray, has_i
     return assessed
 
 
-def _intervention_categories(background: _Background, timeline: _Timeline, closing: _Closing,
-                             survey: _Survey, assessed: np.ndarray) -> dict[str, np.ndarray]:
+def _intervention_categories(
+    background: _Background, timeline: _Timeline, closing: _Closing, survey: _Survey, assessed: np.ndarray
+) -> dict[str, np.ndarray]:
     """The case groups of INTERVENTION_MEANS (diagram 10)."""
     b, closed_mask = background, timeline.closed_mask
     return {
-        "hrv": b.is_hrv, "nej": b.hrv_group == "nej", "goal1": (closing.goal == 1) & closed_mask,
-        "outside_europe": b.origin == 4, "age1824": b.age_group == 0, "sev3": b.severity == 3,
-        "assessed": assessed, "not_assessed": ~assessed, "intellectual": b.impairment[3],
-        "origin1": b.origin == 1, "sev1": b.severity == 1, "age6574": b.age_group == 5,
-        "top": closing.top, "respondent": survey.respondent & closed_mask, "man": b.is_man,
+        "hrv": b.is_hrv,
+        "nej": b.hrv_group == "nej",
+        "goal1": (closing.goal == 1) & closed_mask,
+        "outside_europe": b.origin == 4,
+        "age1824": b.age_group == 0,
+        "sev3": b.severity == 3,
+        "assessed": assessed,
+        "not_assessed": ~assessed,
+        "intellectual": b.impairment[3],
+        "origin1": b.origin == 1,
+        "sev1": b.severity == 1,
+        "age6574": b.age_group == 5,
+        "top": closing.top,
+        "respondent": survey.respondent & closed_mask,
+        "man": b.is_man,
     }
 
 
@@ -850,8 +1000,9 @@ def _intervention_slots() -> int:
     return sum(INTERVENTIONS.values()) + sum(v for k, v in INTERVENTIONS_HRV_FIXED.items() if k not in INTERVENTIONS)
 
 
-def _simulate_intervention_counts(rng, cats: dict[str, np.ndarray], has_int: np.ndarray, h: np.ndarray,
-                                  top: np.ndarray) -> np.ndarray:
+def _simulate_intervention_counts(
+    rng, cats: dict[str, np.ndarray], has_int: np.ndarray, h: np.ndarray, top: np.ndarray
+) -> np.ndarray:
     """Number of interventions per case, raked to diagram 10's category means; the
     total is exactly _intervention_slots()."""
     slots_total = _intervention_slots()
@@ -866,8 +1017,7 @@ def _simulate_intervention_counts(rng, cats: dict[str, np.ndarray], has_int: np.
     return _with_exact_small_categories(rng, k, cats, has_int, h, top)
 
 
-def _raked_excess(excess: np.ndarray, cats: dict[str, np.ndarray], has_int: np.ndarray,
-                  slots_total: int) -> np.ndarray:
+def _raked_excess(excess: np.ndarray, cats: dict[str, np.ndarray], has_int: np.ndarray, slots_total: int) -> np.ndarray:
     """Interventions beyond the first, raked to the category means and the overall mean."""
     excess = excess.copy()
     targets = [(cats[k] & has_int, t - 1) for k, t in INTERVENTION_MEANS.items()]
@@ -880,8 +1030,9 @@ def _raked_excess(excess: np.ndarray, cats: dict[str, np.ndarray], has_int: np.n
     return excess
 
 
-def _with_exact_small_categories(rng, k: np.ndarray, cats: dict[str, np.ndarray], has_int: np.ndarray,
-                                 h: np.ndarray, top: np.ndarray) -> np.ndarray:
+def _with_exact_small_categories(
+    rng, k: np.ndarray, cats: dict[str, np.ndarray], has_int: np.ndarray, h: np.ndarray, top: np.ndarray
+) -> np.ndarray:
     """Small categories: integer rounding noise is large there, so fix their sums
     exactly and compensate in the non-HRV cases outside them (the total stays exact)."""
     k = k.copy()
@@ -889,7 +1040,7 @@ def _with_exact_small_categories(rng, k: np.ndarray, cats: dict[str, np.ndarray]
     donors = has_int & ~small & ~h & ~top
     for name in ("hrv", "intellectual", "age6574"):
         members = cats[name] & has_int
-        need = int(round(INTERVENTION_MEANS[name] * members.sum())) - int(k[members].sum())
+        need = round(INTERVENTION_MEANS[name] * members.sum()) - int(k[members].sum())
         if need > 0:
             k[_pick(rng, members * (k < 11), need)] += 1
             k[_pick(rng, donors * (k > 1), need)] -= 1
@@ -905,8 +1056,9 @@ def _intervention_quotas(slots: dict[str, int]) -> dict[str, dict[int, int]]:
     split by the strata's free slots; Skyddat boende (3) takes up the remainder."""
     flexible = [c for c in INTERVENTIONS if c not in INTERVENTIONS_HRV_FIXED]
     q_hrv = dict(INTERVENTIONS_HRV_FIXED)
-    flex_hrv = _largest_remainder(np.array([INTERVENTIONS[c] for c in flexible]) * 1.0,
-                                  slots["hrv"] - sum(INTERVENTIONS_HRV_FIXED.values()))
+    flex_hrv = _largest_remainder(
+        np.array([INTERVENTIONS[c] for c in flexible]) * 1.0, slots["hrv"] - sum(INTERVENTIONS_HRV_FIXED.values())
+    )
     q_hrv.update(dict(zip(flexible, flex_hrv.tolist())))
     q_nej: dict[int, int] = {4: STODSAMTAL_NEJ}
     q_oth: dict[int, int] = {4: INTERVENTIONS[4] - q_hrv[4] - STODSAMTAL_NEJ}
@@ -917,36 +1069,43 @@ def _intervention_quotas(slots: dict[str, int]) -> dict[str, dict[int, int]]:
         if c in (4, 3):
             continue
         rest = INTERVENTIONS[c] - q_hrv.get(c, 0)
-        q_oth[c] = int(round(rest * ratio))
+        q_oth[c] = round(rest * ratio)
         q_nej[c] = rest - q_oth[c]
     q_oth[3] = slots["other"] - sum(q_oth.values())
     q_nej[3] = slots["nej"] - sum(q_nej.values())
     return {"hrv": q_hrv, "nej": q_nej, "other": q_oth}
 
 
-def _simulate_interventions(rng, background: _Background, has_int: np.ndarray,
-                            k: np.ndarray) -> dict[int, np.ndarray]:
+def _simulate_interventions(rng, background: _Background, has_int: np.ndarray, k: np.ndarray) -> dict[int, np.ndarray]:
     """Which interventions: k per case, exact counts per HRV stratum."""
     man, hrv_group = background.is_man, background.hrv_group
-    strata = {"hrv": has_int & background.is_hrv, "nej": has_int & (hrv_group == "nej"),
-              "other": has_int & (hrv_group == "other")}
+    strata = {
+        "hrv": has_int & background.is_hrv,
+        "nej": has_int & (hrv_group == "nej"),
+        "other": has_int & (hrv_group == "other"),
+    }
     quotas = _intervention_quotas({s: int(k[m].sum()) for s, m in strata.items()})
     int_mult = {
-        10: np.where(man, 0.3, 1.0), 7: np.where(man, 0.45, 1.0),
-        13: np.where(man, 2.5, 1.0), 4: np.where(man, 1.6, 1.0),
+        10: np.where(man, 0.3, 1.0),
+        7: np.where(man, 0.45, 1.0),
+        13: np.where(man, 2.5, 1.0),
+        4: np.where(man, 1.6, 1.0),
         9: np.where(background.children_deg > 0, 3.0, 1.0),
     }
     interventions: dict[int, np.ndarray] = {c: np.zeros(man.size, bool) for c in range(1, 20)}
     for s, q in quotas.items():
         cap = np.where(strata[s], k, 0)
-        got = _fill_options(rng, cap, {c: v for c, v in q.items() if v > 0}, int_mult,
-                            exclusive=({10, 11, 12, 13}, 0.45))
+        got = _fill_options(
+            rng, cap, {c: v for c, v in q.items() if v > 0}, int_mult, exclusive=({10, 11, 12, 13}, 0.45)
+        )
         for c, arr in got.items():
             interventions[c] |= arr
     return {c: a for c, a in interventions.items() if a.any()}
 
 
-def _simulate_collaboration(rng, background: _Background, top: np.ndarray, has_int: np.ndarray) -> dict[int, np.ndarray]:
+def _simulate_collaboration(
+    rng, background: _Background, top: np.ndarray, has_int: np.ndarray
+) -> dict[int, np.ndarray]:
     """Collaboration: recorded (incl. none), number of partners, partners."""
     h, sev = background.is_hrv, background.severity
     recorded = np.zeros(h.size, bool)
@@ -971,19 +1130,30 @@ def _simulate_decision_and_change_goal(rng, has_int: np.ndarray, closing: _Closi
     """Decision type of the cases with support, and the change goal of all cases."""
     top, goal = closing.top, closing.goal
     decision = np.full(has_int.size, -1)
-    _assign(rng, decision, has_int, {1: int(0.47 * has_int.sum()), 3: 110, 2: int(0.45 * has_int.sum())},
-            {1: np.where(top, 1.8, 1.0)})
+    _assign(
+        rng,
+        decision,
+        has_int,
+        {1: int(0.47 * has_int.sum()), 3: 110, 2: int(0.45 * has_int.sum())},
+        {1: np.where(top, 1.8, 1.0)},
+    )
     decision[decision == -1] = 0
     change_goal = np.full(has_int.size, -1)
-    _assign(rng, change_goal, np.ones(has_int.size, bool), {2: 1950, 1: 820, 3: 90},
-            {2: np.where(goal > 0, 12.0, 1.0), 1: np.where(goal > 0, 0.1, 1.0)})
+    _assign(
+        rng,
+        change_goal,
+        np.ones(has_int.size, bool),
+        {2: 1950, 1: 820, 3: 90},
+        {2: np.where(goal > 0, 12.0, 1.0), 1: np.where(goal > 0, 0.1, 1.0)},
+    )
     change_goal[change_goal == -1] = 0
     return decision, change_goal
 
 
 # ------------------------------------------------------------------ identifiers and frames
-def _simulate_identifiers(rng, sizes: np.ndarray, unit_idx: np.ndarray, opened_off: np.ndarray,
-                          respondent: np.ndarray) -> _Identifiers:
+def _simulate_identifiers(
+    rng, sizes: np.ndarray, unit_idx: np.ndarray, opened_off: np.ndarray, respondent: np.ndarray
+) -> _Identifiers:
     """Per unit a running client number (some clients return), handler codes and the
     improvement suggestions of about a quarter of the respondents."""
     n = unit_idx.size
@@ -1015,8 +1185,15 @@ def _date_series(arr: np.ndarray) -> pl.Series:
     return pl.Series(arr.astype("datetime64[D]")).cast(pl.Date)
 
 
-def _cases_frame(units: pl.DataFrame, b: _Background, timeline: _Timeline, closing: _Closing, survey: _Survey,
-                 support: _Support, ids: _Identifiers) -> pl.DataFrame:
+def _cases_frame(
+    units: pl.DataFrame,
+    b: _Background,
+    timeline: _Timeline,
+    closing: _Closing,
+    survey: _Survey,
+    support: _Support,
+    ids: _Identifiers,
+) -> pl.DataFrame:
     """The canonical case frame (codebook schema), in case order."""
     n, unit_idx = b.unit_idx.size, b.unit_idx
     cases = pl.DataFrame(
@@ -1050,7 +1227,8 @@ def _cases_frame(units: pl.DataFrame, b: _Background, timeline: _Timeline, closi
             "survey_positive": _code_series(survey.positive),
             "survey_influence": _code_series(survey.influence),
             "survey_suggestions": pl.Series(
-                [SUGGESTIONS[i] if i >= 0 else None for i in ids.suggestion_idx], dtype=pl.String),
+                [SUGGESTIONS[i] if i >= 0 else None for i in ids.suggestion_idx], dtype=pl.String
+            ),
         }
     ).with_columns(pl.col("service_type").cast(pl.Int8))
     schema = codebook.case_schema(codebook.load())
@@ -1072,8 +1250,7 @@ def _risk_frame(risk: pl.DataFrame, cases: pl.DataFrame, case_units: np.ndarray)
     )
 
 
-def _simulate_risk_assessments(rng, assessed: np.ndarray, background: _Background,
-                               timeline: _Timeline) -> pl.DataFrame:
+def _simulate_risk_assessments(rng, assessed: np.ndarray, background: _Background, timeline: _Timeline) -> pl.DataFrame:
     """One row per assessment of the assessed cases (``case`` = case index, ``seq`` =
     0-based order within the case): instrument, date and rating."""
     cases, count, seq, instrument = _simulate_risk_instruments(rng, assessed, background.is_hrv, background.is_man)
@@ -1123,8 +1300,9 @@ def _simulate_risk_instruments(rng, assessed: np.ndarray, hrv: np.ndarray, man: 
     return cases, count, seq, instrument
 
 
-def _simulate_risk_ratings(rng, case_severity: np.ndarray, count: np.ndarray, seq: np.ndarray,
-                           instrument: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def _simulate_risk_ratings(
+    rng, case_severity: np.ndarray, count: np.ndarray, seq: np.ndarray, instrument: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
     """Ratings 1–10 (talk without a method is rated in some cases only): a walk from a
     severity-dependent start, mostly downwards. Of the cases with two or more ratings,
     exactly UNCHANGED_RATING_SHARE end on the first rating. Returns (rated, rating)."""
@@ -1133,7 +1311,7 @@ def _simulate_risk_ratings(rng, case_severity: np.ndarray, count: np.ndarray, se
     n_rated = np.bincount(np.repeat(np.arange(n_cases), count), weights=rated, minlength=n_cases)
     repeated = n_rated >= 2
     unchanged = np.zeros(n_cases, bool)
-    unchanged[_pick(rng, repeated * 1.0, int(round(UNCHANGED_RATING_SHARE * repeated.sum())))] = True
+    unchanged[_pick(rng, repeated * 1.0, round(UNCHANGED_RATING_SHARE * repeated.sum()))] = True
     base = np.select([case_severity == 3, case_severity == 2], [6, 4], 2) + np.floor(rng.random(n_cases) * 4)
     step = np.where(rng.random(seq.size) < 0.75, -1, 1) * (1 + np.floor(rng.random(seq.size) * 2))
     step = np.where(np.repeat(unchanged, count) | (seq == 0), 0, step)
@@ -1155,8 +1333,15 @@ def _simulate_risk_ratings(rng, case_severity: np.ndarray, count: np.ndarray, se
 
 # ------------------------------------------------------------------ the rounds
 _CLOSING_FIELDS = (
-    "closed", "closing_reason", "goal_followup", "implementation",
-    "survey_change", "survey_importance", "survey_positive", "survey_influence", "survey_suggestions",
+    "closed",
+    "closing_reason",
+    "goal_followup",
+    "implementation",
+    "survey_change",
+    "survey_importance",
+    "survey_positive",
+    "survey_influence",
+    "survey_suggestions",
 )
 _SUPPORT_FIELDS = ("support_started", "interventions", "decision_type", "collaboration")
 
@@ -1188,8 +1373,9 @@ def simulate_rounds(settings: SimulationSettings | None = None) -> list[RoundSna
         submitting = units.filter(~pl.col("unit").is_in(list(settings.final_only_units)))
         if submitting.height != n_units:
             raise ValueError(f"round {round_date}: {submitting.height} units submit, settings say {n_units}")
-        r_cases, r_risk = as_registered(cases.filter(pl.col("unit").is_in(submitting["unit"].to_list())),
-                                         risk, round_date)
+        r_cases, r_risk = as_registered(
+            cases.filter(pl.col("unit").is_in(submitting["unit"].to_list())), risk, round_date
+        )
         # cases registered then but deleted before the final round
         # (not opened on the first day: the copy opens a day earlier and must stay
         # inside the period, or the pipeline rightly excludes it)

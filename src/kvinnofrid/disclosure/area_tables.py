@@ -58,30 +58,29 @@ from kvinnofrid.statistics import trend
 NATIONAL = "Riket"
 KINDS = ("riket", "storleksklass", "enhet", "lan")
 TOP_GROUP = "toppgrupp"
-LONG_SCHEMA = pl.Schema({"table": pl.String, "area_kind": pl.String, "area": pl.String,
-                         **tables_module.TABLE_SCHEMA})
+LONG_SCHEMA = pl.Schema({"table": pl.String, "area_kind": pl.String, "area": pl.String, **tables_module.TABLE_SCHEMA})
 
 
 @dataclass(frozen=True)
 class Area:
-    kind: str                 # one of KINDS
-    name: str                 # shown to readers: unit text, class label, län name
-    slug: str                 # file name of its report
-    units: tuple[str, ...]    # the reporting units it pools
+    kind: str  # one of KINDS
+    name: str  # shown to readers: unit text, class label, län name
+    slug: str  # file name of its report
+    units: tuple[str, ...]  # the reporting units it pools
 
 
-def areas_of(unit_meta: pl.DataFrame, size_classes: Mapping[str, str],
-             class_order: Sequence[str] = ()) -> list[Area]:
+def areas_of(unit_meta: pl.DataFrame, size_classes: Mapping[str, str], class_order: Sequence[str] = ()) -> list[Area]:
     """Every published area. ``unit_meta``: one row per unit with ``unit``,
     ``unit_slug`` and ``lan`` (null where unknown); ``size_classes``: unit → class;
     ``class_order``: the classes in config order (default: sorted)."""
     meta = unit_meta.sort("unit")
     all_units = tuple(meta["unit"].to_list())
     out = [Area("riket", NATIONAL, "riket", all_units)]
-    used = set(size_classes[u] for u in all_units if u in size_classes)
+    used = {size_classes[u] for u in all_units if u in size_classes}
     for label in [c for c in class_order if c in used] + sorted(used - set(class_order)):
-        out.append(Area("storleksklass", label, slugify(label),
-                        tuple(u for u in all_units if size_classes.get(u) == label)))
+        out.append(
+            Area("storleksklass", label, slugify(label), tuple(u for u in all_units if size_classes.get(u) == label))
+        )
     out += [Area("enhet", u, s, (u,)) for u, s in meta.select("unit", "unit_slug").iter_rows()]
     for lan in sorted(meta["lan"].drop_nulls().unique().to_list()):
         members = tuple(meta.filter(pl.col("lan") == lan)["unit"].to_list())
@@ -90,19 +89,25 @@ def areas_of(unit_meta: pl.DataFrame, size_classes: Mapping[str, str],
     return out
 
 
-def comparison_register(register_path: str | None, population_path: str | None,
-                        cutoff_year: int) -> pl.DataFrame:
+def comparison_register(register_path: str | None, population_path: str | None, cutoff_year: int) -> pl.DataFrame:
     """The municipality register the size classes rest on: the packaged one or the
     user's, with SCB's population of the cut-off year when a population file is given
     (config kolada.population; never the made-up demo population)."""
     register = municipalities.load_register(register_path)
-    scb = (municipalities.latest_population(kolada.total_population(population_path), cutoff_year)
-           if population_path else None)
+    scb = (
+        municipalities.latest_population(kolada.total_population(population_path), cutoff_year)
+        if population_path
+        else None
+    )
     return municipalities.with_population(register, scb)
 
 
-def comparison_areas(latest_units: pl.DataFrame, register: pl.DataFrame, districts: Mapping[str, str],
-                     class_config: Sequence[Mapping[str, Any]]) -> tuple[list[Area], dict[str, str], dict[str, Any]]:
+def comparison_areas(
+    latest_units: pl.DataFrame,
+    register: pl.DataFrame,
+    districts: Mapping[str, str],
+    class_config: Sequence[Mapping[str, Any]],
+) -> tuple[list[Area], dict[str, str], dict[str, Any]]:
     """Every area of the comparison (areas_of), each unit's size class and each unit's
     län, for the units of ``latest_units`` (one row per unit: unit, unit_slug, kommun …)."""
     placed = municipalities.unit_municipalities(latest_units, register, districts)
@@ -113,8 +118,14 @@ def comparison_areas(latest_units: pl.DataFrame, register: pl.DataFrame, distric
     return areas, size_classes, lan_of
 
 
-def run_areas(units: pl.DataFrame, register_path: str | None, population_path: str | None,
-              cutoff_year: int, districts: Mapping[str, str], class_config: Sequence[Mapping[str, Any]]):
+def run_areas(
+    units: pl.DataFrame,
+    register_path: str | None,
+    population_path: str | None,
+    cutoff_year: int,
+    districts: Mapping[str, str],
+    class_config: Sequence[Mapping[str, Any]],
+):
     """comparison_areas for the units of a run (units.csv: one row per round and unit,
     each unit taken from its latest round), on the register the size classes rest on."""
     latest = units.sort("round").unique("unit", keep="last", maintain_order=True)
@@ -133,9 +144,15 @@ def top_group_table(derived: pl.DataFrame, registry: Registry | None = None) -> 
     labels = (registry or load_registry()).labels["comparison_groups"]
     closed = derived.filter(pl.col("is_closed"))
     top = int(closed["top_group"].fill_null(False).sum())
-    frame = pl.DataFrame({"group": [None, None], "category": [labels["top_group"], labels["other_closed"]],
-                          "n": [top, closed.height - top], "denominator": [closed.height] * 2},
-                         schema={"group": pl.String, "category": pl.String, "n": pl.Int64, "denominator": pl.Int64})
+    frame = pl.DataFrame(
+        {
+            "group": [None, None],
+            "category": [labels["top_group"], labels["other_closed"]],
+            "n": [top, closed.height - top],
+            "denominator": [closed.height] * 2,
+        },
+        schema={"group": pl.String, "category": pl.String, "n": pl.Int64, "denominator": pl.Int64},
+    )
     return tables_module.finish_table(frame)
 
 
@@ -158,9 +175,14 @@ def _aligned(table: pl.DataFrame, national: pl.DataFrame) -> pl.DataFrame:
     return out
 
 
-def area_tables(derived: pl.DataFrame, areas: Sequence[Area], diagrams: Sequence[int],
-                settings: Any = None, registry: Registry | None = None,
-                national: Mapping[str, pl.DataFrame] | None = None) -> dict[str, dict[str, pl.DataFrame]]:
+def area_tables(
+    derived: pl.DataFrame,
+    areas: Sequence[Area],
+    diagrams: Sequence[int],
+    settings: Any = None,
+    registry: Registry | None = None,
+    national: Mapping[str, pl.DataFrame] | None = None,
+) -> dict[str, dict[str, pl.DataFrame]]:
     """table id → area name → unprotected table, for every area and shown table.
 
     ``national`` (self-service, table id → the country's table from the national
@@ -196,19 +218,23 @@ def area_tables(derived: pl.DataFrame, areas: Sequence[Area], diagrams: Sequence
 
 # ---------------------------------------------------------------- pooling rare categories
 
-def collapse_rows(table: pl.DataFrame, pools: Sequence[tuple[str, Sequence[str]]],
-                  with_share: bool = True) -> pl.DataFrame:
+
+def collapse_rows(
+    table: pl.DataFrame, pools: Sequence[tuple[str, Sequence[str]]], with_share: bool = True
+) -> pl.DataFrame:
     """A single-choice (or histogram) table with the categories of each pool
     (label, member categories) summed into one row ``label``, per group, at the place
     of the pool's last member; shares and intervals recomputed from the sums
     (``with_share`` False: counts only, as the histogram)."""
     relabel = {m: label for label, members in pools for m in members}
-    rows = (table.with_row_index("_pos")
-            .with_columns(pl.col("category").replace(relabel).alias("_pooled"))
-            .group_by("group", "_pooled", maintain_order=True)
-            .agg(pl.col("n").sum(), pl.col("denominator").first(), pl.col("_pos").max())
-            .sort("_pos")
-            .select("group", pl.col("_pooled").alias("category"), "n", "denominator"))
+    rows = (
+        table.with_row_index("_pos")
+        .with_columns(pl.col("category").replace(relabel).alias("_pooled"))
+        .group_by("group", "_pooled", maintain_order=True)
+        .agg(pl.col("n").sum(), pl.col("denominator").first(), pl.col("_pos").max())
+        .sort("_pos")
+        .select("group", pl.col("_pooled").alias("category"), "n", "denominator")
+    )
     return tables_module.finish_table(rows, with_share)
 
 
@@ -232,32 +258,37 @@ def _recoded_choices(frame: pl.DataFrame, d: Diagram, reg: Registry, cb: codeboo
     for pool in d.collapse:
         rep, _ = _representative(d, pool, reg, cb)
         members = pool.codes or pool.labels
-        mapping.update({m: rep for m in members})
+        mapping.update(dict.fromkeys(members, rep))
     old, new = list(mapping), list(mapping.values())
     return frame.with_columns(pl.col(column).list.eval(pl.element().replace(old, new)))
 
 
-def collapsed_table(number: int, frame: pl.DataFrame, settings: Any, reg: Registry,
-                    cb: codebook_module.Codebook) -> pl.DataFrame:
+def collapsed_table(
+    number: int, frame: pl.DataFrame, settings: Any, reg: Registry, cb: codebook_module.Codebook
+) -> pl.DataFrame:
     """Diagram ``number``'s table of an area with the registry's pools (``collapse``)
     as one row each; the plain table for diagrams without pools."""
     d = reg[number]
     if not d.collapse:
         return tables_module.build_table(number, frame, settings=settings, registry=reg, codebook=cb)
     if d.table == "multi":
-        table = tables_module.build_table(number, _recoded_choices(frame, d, reg, cb), settings=settings,
-                                          registry=reg, codebook=cb)
+        table = tables_module.build_table(
+            number, _recoded_choices(frame, d, reg, cb), settings=settings, registry=reg, codebook=cb
+        )
         reps = {_representative(d, p, reg, cb)[1]: p.label for p in d.collapse}
         others = {m for p in d.collapse for m in pooled_labels(d, p, cb)} - set(reps)
-        return (table.filter(~pl.col("category").is_in(list(others)))
-                .with_columns(pl.col("category").replace(reps)))
+        return table.filter(~pl.col("category").is_in(list(others))).with_columns(pl.col("category").replace(reps))
     pools = [(p.label, pooled_labels(d, p, cb)) for p in d.collapse]
     table = tables_module.build_table(number, frame, settings=settings, registry=reg, codebook=cb)
     return collapse_rows(table, pools, with_share=d.table != "histogram")
 
 
-def protect(tables_by_id: Mapping[str, Mapping[str, pl.DataFrame]], areas: Sequence[Area],
-            threshold: int, registry: Registry | None = None) -> pl.DataFrame:
+def protect(
+    tables_by_id: Mapping[str, Mapping[str, pl.DataFrame]],
+    areas: Sequence[Area],
+    threshold: int,
+    registry: Registry | None = None,
+) -> pl.DataFrame:
     """All areas' tables, suppressed together per table, as one long frame
     (``LONG_SCHEMA``): country and size classes as they are, units and län protected."""
     reg = registry or load_registry()
@@ -268,25 +299,37 @@ def protect(tables_by_id: Mapping[str, Mapping[str, pl.DataFrame]], areas: Seque
             totals[a.name] = list(a.units)
     exempt = {a.name for a in areas if a.kind in ("riket", "storleksklass")}
     kind_of = {a.name: a.kind for a in areas}
-    protected = {table_id: suppression.suppress_complements(
-        dict(per_area), threshold, totals=totals, exempt=exempt, kinds=table_kind(table_id, reg))
-        for table_id, per_area in tables_by_id.items()}
+    protected = {
+        table_id: suppression.suppress_complements(
+            dict(per_area), threshold, totals=totals, exempt=exempt, kinds=table_kind(table_id, reg)
+        )
+        for table_id, per_area in tables_by_id.items()
+    }
     return long_frame(protected, kind_of)
 
 
-def long_frame(tables_by_id: Mapping[str, Mapping[str, pl.DataFrame]], kind_of: Mapping[str, str],
-               kinds: Sequence[str] = KINDS) -> pl.DataFrame:
+def long_frame(
+    tables_by_id: Mapping[str, Mapping[str, pl.DataFrame]], kind_of: Mapping[str, str], kinds: Sequence[str] = KINDS
+) -> pl.DataFrame:
     """The tables of the areas of ``kinds`` as one long frame (``LONG_SCHEMA``);
     ``kind_of``: area name → kind."""
-    frames = [table.select(pl.lit(table_id).alias("table"), pl.lit(kind_of[name]).alias("area_kind"),
-                           pl.lit(name).alias("area"), *tables_module.TABLE_SCHEMA.names())
-              for table_id, per_area in tables_by_id.items()
-              for name, table in per_area.items() if kind_of[name] in kinds]
+    frames = [
+        table.select(
+            pl.lit(table_id).alias("table"),
+            pl.lit(kind_of[name]).alias("area_kind"),
+            pl.lit(name).alias("area"),
+            *tables_module.TABLE_SCHEMA.names(),
+        )
+        for table_id, per_area in tables_by_id.items()
+        for name, table in per_area.items()
+        if kind_of[name] in kinds
+    ]
     return pl.concat(frames).cast(dict(LONG_SCHEMA))
 
 
-def internal_tables(tables_by_id: Mapping[str, Mapping[str, pl.DataFrame]], protected: pl.DataFrame,
-                    areas: Sequence[Area]) -> pl.DataFrame:
+def internal_tables(
+    tables_by_id: Mapping[str, Mapping[str, pl.DataFrame]], protected: pl.DataFrame, areas: Sequence[Area]
+) -> pl.DataFrame:
     """The tables of the units' internal editions (``LONG_SCHEMA``): every unit's own
     table *unprotected*, beside the country and the size classes exactly as published
     (``protected``: the frame of ``protect``). No län: their reports are published only."""
@@ -308,19 +351,25 @@ def comparison_table(long: pl.DataFrame, table_id: str, areas: Sequence[Area]) -
     frame = pl.concat(parts)
     if frame["share"].null_count() == frame.height and frame["mean"].null_count() == frame.height:
         frame = frame.with_columns(
-            pl.when(pl.col("denominator") > 0).then(pl.col("n") / pl.col("denominator")).alias("share"))
+            pl.when(pl.col("denominator") > 0).then(pl.col("n") / pl.col("denominator")).alias("share")
+        )
     return frame
 
 
 # ---------------------------------------------------------------- rounds per area
+
 
 def trend_diagrams(measures: Sequence[Mapping[str, Any]]) -> list[int]:
     """The diagrams the round comparison reads (trend.DEFAULT_MEASURES or config)."""
     return sorted({int(m["diagram"]) for m in measures})
 
 
-def area_trend(long_by_round: Mapping[Any, pl.DataFrame], area: str,
-               measures: Sequence[Mapping[str, Any]], sources: Mapping[str, str]) -> pl.DataFrame:
+def area_trend(
+    long_by_round: Mapping[Any, pl.DataFrame],
+    area: str,
+    measures: Sequence[Mapping[str, Any]],
+    sources: Mapping[str, str],
+) -> pl.DataFrame:
     """The round comparison of one area from its *protected* tables per round
     (round date → long frame of ``protect``): a measure is hidden in a round when any
     of its categories is hidden there (trend.TREND_SCHEMA, no previous-report rows:
@@ -338,14 +387,16 @@ def area_trend(long_by_round: Mapping[Any, pl.DataFrame], area: str,
             if picked["suppressed"].any() or picked["denominator"].null_count():
                 values = {"n": None, "denominator": None, "share": None, "ci_low": None, "ci_high": None}
             else:
-                values = trend.measure_from_table(table.drop("table", "area_kind", "area"), m["categories"],
-                                                  f"{area}, {m['id']}")
+                values = trend.measure_from_table(
+                    table.drop("table", "area_kind", "area"), m["categories"], f"{area}, {m['id']}"
+                )
             rows.append({"measure": m["id"], "label": m["label"], "source": source, "round": r, **values})
     return pl.DataFrame(rows, schema=trend.TREND_SCHEMA)
 
 
-def area_info(areas: Sequence[Area], derived: pl.DataFrame, size_classes: Mapping[str, str],
-              lan_of: Mapping[str, str | None]) -> list[dict[str, Any]]:
+def area_info(
+    areas: Sequence[Area], derived: pl.DataFrame, size_classes: Mapping[str, str], lan_of: Mapping[str, str | None]
+) -> list[dict[str, Any]]:
     """What the report jobs need to know of every area (written as areas.json): its
     kind, name, slug, units, size class and län (units), cases and closed cases."""
     counts = derived.group_by("unit").agg(pl.len().alias("cases"), pl.col("is_closed").sum().alias("closed"))
@@ -355,7 +406,16 @@ def area_info(areas: Sequence[Area], derived: pl.DataFrame, size_classes: Mappin
         cases = sum(by_unit.get(u, (0, 0))[0] for u in a.units)
         closed = sum(by_unit.get(u, (0, 0))[1] for u in a.units)
         unit = a.units[0] if a.kind == "enhet" else None
-        out.append({"kind": a.kind, "name": a.name, "slug": a.slug, "units": list(a.units),
-                    "size_class": size_classes.get(unit) if unit else None,
-                    "lan": lan_of.get(unit) if unit else None, "cases": int(cases), "closed": int(closed)})
+        out.append(
+            {
+                "kind": a.kind,
+                "name": a.name,
+                "slug": a.slug,
+                "units": list(a.units),
+                "size_class": size_classes.get(unit) if unit else None,
+                "lan": lan_of.get(unit) if unit else None,
+                "cases": int(cases),
+                "closed": int(closed),
+            }
+        )
     return out

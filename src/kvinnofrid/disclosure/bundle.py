@@ -62,13 +62,29 @@ def _sha256(path: Path) -> str:
 
 def bundle_areas(areas: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
     """The country and the size classes of areas.json, without the units they pool."""
-    return [{"kind": a["kind"], "name": a["name"], "slug": a["slug"], "n_units": len(a["units"]),
-             "cases": a["cases"], "closed": a["closed"]}
-            for a in areas if a["kind"] in PUBLISHED_KINDS]
+    return [
+        {
+            "kind": a["kind"],
+            "name": a["name"],
+            "slug": a["slug"],
+            "n_units": len(a["units"]),
+            "cases": a["cases"],
+            "closed": a["closed"],
+        }
+        for a in areas
+        if a["kind"] in PUBLISHED_KINDS
+    ]
 
 
-def write_bundle(out: Path, *, national_tables: Sequence[Path], facts: Path, comparison: pl.DataFrame,
-                 areas: Sequence[Mapping[str, Any]], about: Mapping[str, Any]) -> None:
+def write_bundle(
+    out: Path,
+    *,
+    national_tables: Sequence[Path],
+    facts: Path,
+    comparison: pl.DataFrame,
+    areas: Sequence[Mapping[str, Any]],
+    about: Mapping[str, Any],
+) -> None:
     """Write the bundle into ``out`` (emptied first) with its manifest.
 
     ``comparison``: comparison tables in the long layout (areas of other kinds are
@@ -89,8 +105,10 @@ def write_bundle(out: Path, *, national_tables: Sequence[Path], facts: Path, com
     (out / AREAS).write_text(json.dumps(kept_areas, ensure_ascii=False, indent=1), encoding="utf-8")
     files = sorted(p.relative_to(out).as_posix() for p in out.rglob("*") if p.is_file())
     manifest = {
-        "format": BUNDLE_FORMAT, "package_version": kvinnofrid.__version__,
-        "registry_version": registry_version(), **dict(about),
+        "format": BUNDLE_FORMAT,
+        "package_version": kvinnofrid.__version__,
+        "registry_version": registry_version(),
+        **dict(about),
         "files": {name: _sha256(out / name) for name in files},
     }
     (out / MANIFEST).write_text(json.dumps(manifest, ensure_ascii=False, indent=1, default=str), encoding="utf-8")
@@ -111,8 +129,10 @@ class Bundle:
 def _verified_manifest(folder: Path) -> dict[str, Any]:
     path = folder / MANIFEST
     if not path.is_file():
-        raise BundleError(f"{folder} är inte ett nationellt paket: {MANIFEST} saknas. Ange mappen "
-                          "results/nationellt från den nationella körningen.")
+        raise BundleError(
+            f"{folder} är inte ett nationellt paket: {MANIFEST} saknas. Ange mappen "
+            "results/nationellt från den nationella körningen."
+        )
     try:
         manifest = json.loads(path.read_text(encoding="utf-8"))
         files = dict(manifest["files"])
@@ -123,8 +143,9 @@ def _verified_manifest(folder: Path) -> dict[str, Any]:
         if not member.is_file():
             raise BundleError(f"Det nationella paketet är ofullständigt: {name} saknas; hämta paketet på nytt.")
         if _sha256(member) != digest:
-            raise BundleError(f"Det nationella paketet är ändrat: {name} stämmer inte med manifestet; "
-                              "hämta paketet på nytt.")
+            raise BundleError(
+                f"Det nationella paketet är ändrat: {name} stämmer inte med manifestet; hämta paketet på nytt."
+            )
     return manifest
 
 
@@ -137,7 +158,8 @@ def read_bundle(folder: Path) -> Bundle:
         raise BundleError(
             "Det nationella paketet bygger på en annan version av variabel- och diagramdefinitionerna "
             f"(paketet {manifest.get('registry_version')}, verktyget {registry_version()}); använd samma "
-            "version av verktyget som den nationella körningen.")
+            "version av verktyget som den nationella körningen."
+        )
     return Bundle(
         manifest=manifest,
         comparison=pl.read_parquet(folder / COMPARISON),

@@ -69,39 +69,60 @@ from typing import Any
 import numpy as np
 import polars as pl
 
+from kvinnofrid.disclosure.suppression import suppress_complements
 from kvinnofrid.spec import codebook as codebook_module
 from kvinnofrid.spec.codebook import Codebook
-from kvinnofrid.disclosure.suppression import suppress_complements
 from kvinnofrid.spec.municipalities import load_register
 from kvinnofrid.statistics.tables import finish_table
 
 # Fallbacks for the config section ``kolada`` (config.yaml); the config wins.
 DEFAULT_SETTINGS: dict[str, Any] = {
     "key_figures": [
-        {"id": "SUKF01", "measure": "opened",
-         "label": "Aktualiserade ärenden med vuxna våldsutsatta, antal per 10 000 invånare 18+"},
-        {"id": "SUKF02", "measure": "intervention",
-         "label": "Ärenden med minst en insats, antal per 10 000 invånare 18+"},
-        {"id": "SUKF03", "measure": "goal_reached",
-         "label": "Ärenden med insats avslutade då målet helt eller delvis uppnåtts, antal per 10 000 invånare 18+"},
+        {
+            "id": "SUKF01",
+            "measure": "opened",
+            "label": "Aktualiserade ärenden med vuxna våldsutsatta, antal per 10 000 invånare 18+",
+        },
+        {
+            "id": "SUKF02",
+            "measure": "intervention",
+            "label": "Ärenden med minst en insats, antal per 10 000 invånare 18+",
+        },
+        {
+            "id": "SUKF03",
+            "measure": "goal_reached",
+            "label": "Ärenden med insats avslutade då målet helt eller delvis uppnåtts, antal per 10 000 invånare 18+",
+        },
     ],
-    "goal_closing_reasons": None,      # None: codebook derived.kolada_closing_reason_codes, else [1]
+    "goal_closing_reasons": None,  # None: codebook derived.kolada_closing_reason_codes, else [1]
     "per_adults": 10000,
-    "sex_codes": {"K": 1, "M": 2},     # Kön (14): Kvinna, Man
+    "sex_codes": {"K": 1, "M": 2},  # Kön (14): Kvinna, Man
 }
 MEASURES = ("opened", "intervention", "goal_reached")
 PERIOD_OF = {"opened": "opened", "intervention": "opened", "goal_reached": "closed"}
 GENDERS = ("T", "K", "M")
 
-KOLADA_SCHEMA = pl.Schema({
-    "kpi": pl.String, "municipality": pl.String, "period": pl.Int32, "gender": pl.String,
-    "count": pl.Int64, "adults": pl.Int64, "value": pl.Float64,
-})
+KOLADA_SCHEMA = pl.Schema(
+    {
+        "kpi": pl.String,
+        "municipality": pl.String,
+        "period": pl.Int32,
+        "gender": pl.String,
+        "count": pl.Int64,
+        "adults": pl.Int64,
+        "value": pl.Float64,
+    }
+)
 UNIT_SCHEMA = pl.Schema({"unit": pl.String, **KOLADA_SCHEMA})
-POPULATION_SCHEMA = pl.Schema({
-    "municipality": pl.String, "kommun": pl.String, "period": pl.Int32,
-    "gender": pl.String, "adults": pl.Int64,
-})
+POPULATION_SCHEMA = pl.Schema(
+    {
+        "municipality": pl.String,
+        "kommun": pl.String,
+        "period": pl.Int32,
+        "gender": pl.String,
+        "adults": pl.Int64,
+    }
+)
 VALUE_DECIMALS = 2
 
 log = logging.getLogger(__name__)
@@ -128,17 +149,22 @@ def check_settings(config: Mapping[str, Any] | None = None, codebook: Codebook |
     ids = [str(kf["id"]) for kf in s["key_figures"]]
     twice = sorted({i for i in ids if ids.count(i) > 1})
     if twice:
-        problems.append(f"kolada.key_figures: id {', '.join(twice)} används för flera nyckeltal; "
-                        "varje nyckeltal behöver ett eget id")
+        problems.append(
+            f"kolada.key_figures: id {', '.join(twice)} används för flera nyckeltal; "
+            "varje nyckeltal behöver ett eget id"
+        )
     unknown = [kf["measure"] for kf in s["key_figures"] if kf["measure"] not in MEASURES]
     if unknown:
-        problems.append(f"kolada.key_figures: okänt mått {', '.join(map(repr, unknown))} "
-                        f"(tillåtna: {', '.join(MEASURES)})")
+        problems.append(
+            f"kolada.key_figures: okänt mått {', '.join(map(repr, unknown))} (tillåtna: {', '.join(MEASURES)})"
+        )
     codes = cb["closing_reason"].codes
     wrong = [c for c in (s["goal_closing_reasons"] or []) if c not in codes]
     if wrong:
-        problems.append(f"kolada.goal_closing_reasons: {wrong} finns inte bland svarsalternativen för "
-                        f"Avslutsorsak (257): {', '.join(f'{o.code} {o.label}' for o in cb['closing_reason'].options)}")
+        problems.append(
+            f"kolada.goal_closing_reasons: {wrong} finns inte bland svarsalternativen för "
+            f"Avslutsorsak (257): {', '.join(f'{o.code} {o.label}' for o in cb['closing_reason'].options)}"
+        )
     return problems
 
 
@@ -150,8 +176,10 @@ def _closing_reasons(settings: Mapping[str, Any], cb: Codebook) -> list[int]:
 
 # ---------------------------------------------------------------- the case flags
 
-def case_measures(derived: pl.DataFrame, config: Mapping[str, Any] | None = None,
-                  codebook: Codebook | None = None) -> pl.DataFrame:
+
+def case_measures(
+    derived: pl.DataFrame, config: Mapping[str, Any] | None = None, codebook: Codebook | None = None
+) -> pl.DataFrame:
     """Per adult case: ``unit``, ``gender`` (K/M/null), and per measure a flag and a
     period (year). ``derived`` is the derived case table (derive.derive_cases):
     ``has_intervention``, ``is_closed`` and ``goal_reached`` are defined there once."""
@@ -159,22 +187,39 @@ def case_measures(derived: pl.DataFrame, config: Mapping[str, Any] | None = None
     s = settings_of(config)
     sex = s["sex_codes"]
     adult = (pl.col("age") >= cb.derived["adult_age"]) | pl.col("age").is_null()
-    goal = (pl.col("has_intervention") & pl.col("is_closed") & pl.col("goal_reached")
-            & pl.col("closing_reason").is_in(_closing_reasons(s, cb)).fill_null(False))
-    return derived.lazy().filter(adult).select(
-        "unit",
-        pl.when(pl.col("sex") == sex["K"]).then(pl.lit("K"))
-        .when(pl.col("sex") == sex["M"]).then(pl.lit("M")).otherwise(None).alias("gender"),
-        pl.lit(True).alias("opened_flag"),
-        pl.col("has_intervention").fill_null(False).alias("intervention_flag"),
-        goal.fill_null(False).alias("goal_reached_flag"),
-        pl.col("opened").dt.year().cast(pl.Int32).alias("opened_year"),
-        pl.col("closed").dt.year().cast(pl.Int32).alias("closed_year"),
-    ).collect()
+    goal = (
+        pl.col("has_intervention")
+        & pl.col("is_closed")
+        & pl.col("goal_reached")
+        & pl.col("closing_reason").is_in(_closing_reasons(s, cb)).fill_null(False)
+    )
+    return (
+        derived.lazy()
+        .filter(adult)
+        .select(
+            "unit",
+            pl.when(pl.col("sex") == sex["K"])
+            .then(pl.lit("K"))
+            .when(pl.col("sex") == sex["M"])
+            .then(pl.lit("M"))
+            .otherwise(None)
+            .alias("gender"),
+            pl.lit(True).alias("opened_flag"),
+            pl.col("has_intervention").fill_null(False).alias("intervention_flag"),
+            goal.fill_null(False).alias("goal_reached_flag"),
+            pl.col("opened").dt.year().cast(pl.Int32).alias("opened_year"),
+            pl.col("closed").dt.year().cast(pl.Int32).alias("closed_year"),
+        )
+        .collect()
+    )
 
 
-def unit_counts(derived: pl.DataFrame, config: Mapping[str, Any] | None = None,
-                codebook: Codebook | None = None, years: Sequence[int] | None = None) -> pl.DataFrame:
+def unit_counts(
+    derived: pl.DataFrame,
+    config: Mapping[str, Any] | None = None,
+    codebook: Codebook | None = None,
+    years: Sequence[int] | None = None,
+) -> pl.DataFrame:
     """``unit``, ``kpi``, ``period``, ``gender``, ``count``: every unit × year × key
     figure × gender (T, K, M), 0 where no case. ``years`` default: every year a case
     opens or closes in."""
@@ -188,7 +233,8 @@ def unit_counts(derived: pl.DataFrame, config: Mapping[str, Any] | None = None,
         if measure not in MEASURES:
             raise ValueError(f"kolada.key_figures: okänt mått {measure!r} (ett av {MEASURES})")
         chosen = flags.filter(pl.col(f"{measure}_flag")).select(
-            "unit", "gender", pl.col(f"{PERIOD_OF[measure]}_year").alias("period"))
+            "unit", "gender", pl.col(f"{PERIOD_OF[measure]}_year").alias("period")
+        )
         by_sex = chosen.drop_nulls("gender").group_by("unit", "period", "gender").agg(pl.len().alias("count"))
         total = chosen.group_by("unit", "period").agg(pl.len().alias("count")).with_columns(gender=pl.lit("T"))
         parts.append(pl.concat([by_sex, total.select(by_sex.columns)]).with_columns(kpi=pl.lit(kf["id"])))
@@ -199,16 +245,25 @@ def unit_counts(derived: pl.DataFrame, config: Mapping[str, Any] | None = None,
         .join(pl.DataFrame({"period": list(years)}, schema={"period": pl.Int32}), how="cross")
         .join(pl.DataFrame({"gender": list(GENDERS)}), how="cross")
     )
-    out = grid.join(counts.with_columns(pl.col("period").cast(pl.Int32), pl.col("count").cast(pl.Int64)),
-                    on=["unit", "kpi", "period", "gender"], how="left")
+    out = grid.join(
+        counts.with_columns(pl.col("period").cast(pl.Int32), pl.col("count").cast(pl.Int64)),
+        on=["unit", "kpi", "period", "gender"],
+        how="left",
+    )
     return out.with_columns(pl.col("count").fill_null(0)).select("unit", "kpi", "period", "gender", "count")
 
 
 # ---------------------------------------------------------------- the key figures
 
-def key_figures(derived: pl.DataFrame, population: pl.DataFrame, unit_municipalities: pl.DataFrame,
-                config: Mapping[str, Any] | None = None, codebook: Codebook | None = None,
-                years: Sequence[int] | None = None) -> pl.DataFrame:
+
+def key_figures(
+    derived: pl.DataFrame,
+    population: pl.DataFrame,
+    unit_municipalities: pl.DataFrame,
+    config: Mapping[str, Any] | None = None,
+    codebook: Codebook | None = None,
+    years: Sequence[int] | None = None,
+) -> pl.DataFrame:
     """One row per (unit, period, key figure, gender): ``unit`` + the columns of
     docs/output-contract.md (``kpi``, ``municipality``, ``period``, ``gender``, ``count``,
     ``adults``, ``value`` = count per 10 000 adults, rounded to 2 decimals).
@@ -223,24 +278,35 @@ def key_figures(derived: pl.DataFrame, population: pl.DataFrame, unit_municipali
     per = float(s["per_adults"])
     out = (
         counts.join(codes, on="unit", how="left")
-        .join(population.select("municipality", "period", "gender", "adults"),
-              on=["municipality", "period", "gender"], how="left")
+        .join(
+            population.select("municipality", "period", "gender", "adults"),
+            on=["municipality", "period", "gender"],
+            how="left",
+        )
         .with_columns(
             pl.when(pl.col("adults") > 0)
             .then((pl.col("count") * per / pl.col("adults")).round(VALUE_DECIMALS))
-            .otherwise(None).alias("value"))
+            .otherwise(None)
+            .alias("value")
+        )
     )
     gaps = out.filter(pl.col("municipality").is_null() | pl.col("adults").is_null())
-    for unit, code, period in gaps.select("unit", "municipality", "period").unique().sort(
-            "unit", "period").iter_rows():
-        log.warning("Nyckeltal för %s %s: %s", unit, period,
-                    "kommunkod saknas" if code is None else f"ingen befolkning för {code} år {period}")
+    for unit, code, period in gaps.select("unit", "municipality", "period").unique().sort("unit", "period").iter_rows():
+        log.warning(
+            "Nyckeltal för %s %s: %s",
+            unit,
+            period,
+            "kommunkod saknas" if code is None else f"ingen befolkning för {code} år {period}",
+        )
     order = {kf["id"]: i for i, kf in enumerate(s["key_figures"])}
-    return (out.with_columns(pl.col("kpi").replace_strict(order, return_dtype=pl.Int32).alias("_k"),
-                             pl.col("gender").replace_strict({g: i for i, g in enumerate(GENDERS)},
-                                                             return_dtype=pl.Int32).alias("_g"))
-            .sort("unit", "period", "_k", "_g")
-            .select([pl.col(c).cast(t) for c, t in UNIT_SCHEMA.items()]))
+    return (
+        out.with_columns(
+            pl.col("kpi").replace_strict(order, return_dtype=pl.Int32).alias("_k"),
+            pl.col("gender").replace_strict({g: i for i, g in enumerate(GENDERS)}, return_dtype=pl.Int32).alias("_g"),
+        )
+        .sort("unit", "period", "_k", "_g")
+        .select([pl.col(c).cast(t) for c, t in UNIT_SCHEMA.items()])
+    )
 
 
 MUNICIPALITY = "__kommun__"
@@ -249,15 +315,23 @@ MUNICIPALITY = "__kommun__"
 def _hidden_key_figures(unit_figures: pl.DataFrame, threshold: int) -> pl.DataFrame:
     """(unit, kpi, period, gender) to hide; unit = MUNICIPALITY for the sum of a
     municipality's units. See :func:`suppress_key_figures`."""
+
     def as_table(frame: pl.DataFrame) -> pl.DataFrame:
-        wide = (frame.with_columns(pl.format("{}|{}", "kpi", "period").alias("group"))
-                .pivot(on="gender", index="group", values="count", aggregate_function="sum")
-                .sort("group"))
+        wide = (
+            frame.with_columns(pl.format("{}|{}", "kpi", "period").alias("group"))
+            .pivot(on="gender", index="group", values="count", aggregate_function="sum")
+            .sort("group")
+        )
         rows = []
         for g, t, k, m in wide.select("group", "T", "K", "M").iter_rows():
             rows += [(g, "K", k, t), (g, "M", m, t), (g, "?", t - k - m, t)]
-        return finish_table(pl.DataFrame(rows, schema={"group": pl.String, "category": pl.String,
-                                                  "n": pl.Int64, "denominator": pl.Int64}, orient="row"))
+        return finish_table(
+            pl.DataFrame(
+                rows,
+                schema={"group": pl.String, "category": pl.String, "n": pl.Int64, "denominator": pl.Int64},
+                orient="row",
+            )
+        )
 
     hidden_rows = []
     frame_all = unit_figures.with_columns(pl.col("municipality").fill_null(pl.col("unit")))
@@ -275,16 +349,26 @@ def _hidden_key_figures(unit_figures: pl.DataFrame, threshold: int) -> pl.DataFr
                     hidden_rows.append((unit, kpi, int(period), category))
                 if d is None:
                     hidden_rows.append((unit, kpi, int(period), "T"))
-    return pl.DataFrame(hidden_rows, schema={"unit": pl.String, "kpi": pl.String, "period": pl.Int32,
-                                             "gender": pl.String}, orient="row").unique().with_columns(
-        _hide=pl.lit(True))
+    return (
+        pl.DataFrame(
+            hidden_rows,
+            schema={"unit": pl.String, "kpi": pl.String, "period": pl.Int32, "gender": pl.String},
+            orient="row",
+        )
+        .unique()
+        .with_columns(_hide=pl.lit(True))
+    )
 
 
 def _blank(frame: pl.DataFrame, hide: pl.DataFrame, on: list[str]) -> pl.DataFrame:
-    return (frame.join(hide, on=on, how="left", maintain_order="left")
-            .with_columns(pl.when(pl.col("_hide").fill_null(False)).then(None).otherwise(pl.col(c)).alias(c)
-                          for c in ("count", "value"))
-            .select(frame.columns))
+    return (
+        frame.join(hide, on=on, how="left", maintain_order="left")
+        .with_columns(
+            pl.when(pl.col("_hide").fill_null(False)).then(None).otherwise(pl.col(c)).alias(c)
+            for c in ("count", "value")
+        )
+        .select(frame.columns)
+    )
 
 
 def suppress_key_figures(unit_figures: pl.DataFrame, threshold: int = 5) -> pl.DataFrame:
@@ -337,51 +421,69 @@ def read_population(path: str | Path, adult_age: int = 18) -> pl.DataFrame:
         if header_at is not None:
             break
     if header_at is None:
-        raise ValueError(f"{path}: ingen rubrikrad med kolumnerna region och ålder "
-                         "(väntat: SCB:s tabell BE0101N1 som CSV)")
+        raise ValueError(
+            f"{path}: ingen rubrikrad med kolumnerna region och ålder (väntat: SCB:s tabell BE0101N1 som CSV)"
+        )
     body = "\n".join(lines[header_at:])
     frame = pl.read_csv(io.StringIO(body), separator=separator, infer_schema=False, quote_char='"')
     names = {_normal(c): c for c in frame.columns}
     missing = [n for n in ("region", "alder", "kon") if n not in names]
     if missing:
         raise ValueError(f"{path}: kolumnerna {missing} saknas (väntat: region, ålder, kön och ett år per kolumn)")
-    year_cols = {c: int(m.group(1)) for c in frame.columns if (m := _YEAR.search(c)) and _normal(c) not in
-                 ("region", "alder", "kon", "civilstand")}
+    year_cols = {
+        c: int(m.group(1))
+        for c in frame.columns
+        if (m := _YEAR.search(c)) and _normal(c) not in ("region", "alder", "kon", "civilstand")
+    }
     if not year_cols:
         raise ValueError(f"{path}: ingen årskolumn (t.ex. 2023)")
     region = frame[names["region"]].str.extract_groups(_REGION.pattern)
     ages = frame[names["alder"]].str.extract(_AGE.pattern, 1).cast(pl.Int32, strict=False)
-    sex = frame[names["kon"]].map_elements(_normal, return_dtype=pl.String).replace_strict(
-        {"kvinnor": "K", "man": "M"}, default=None)
+    sex = (
+        frame[names["kon"]]
+        .map_elements(_normal, return_dtype=pl.String)
+        .replace_strict({"kvinnor": "K", "man": "M"}, default=None)
+    )
     long = (
-        pl.DataFrame({"municipality": region.struct.field("1"), "kommun": region.struct.field("2"),
-                      "age": ages, "gender": sex})
+        pl.DataFrame(
+            {"municipality": region.struct.field("1"), "kommun": region.struct.field("2"), "age": ages, "gender": sex}
+        )
         .hstack(frame.select(list(year_cols)))
-        .filter(pl.col("municipality").is_not_null() & pl.col("gender").is_not_null()
-                & (pl.col("age") >= adult_age))
-        .unpivot(index=["municipality", "kommun", "age", "gender"], on=list(year_cols),
-                 variable_name="year_column", value_name="people")
+        .filter(pl.col("municipality").is_not_null() & pl.col("gender").is_not_null() & (pl.col("age") >= adult_age))
+        .unpivot(
+            index=["municipality", "kommun", "age", "gender"],
+            on=list(year_cols),
+            variable_name="year_column",
+            value_name="people",
+        )
         .with_columns(
-            pl.col("year_column").replace_strict({c: y for c, y in year_cols.items()},
-                                                 return_dtype=pl.Int32).alias("period"),
-            pl.col("people").str.replace_all(r"[\s\u00a0]", "").cast(pl.Int64, strict=False).fill_null(0))
+            pl.col("year_column").replace_strict(dict(year_cols.items()), return_dtype=pl.Int32).alias("period"),
+            pl.col("people").str.replace_all(r"[\s\u00a0]", "").cast(pl.Int64, strict=False).fill_null(0),
+        )
     )
     by_sex = long.group_by("municipality", "kommun", "period", "gender").agg(pl.col("people").sum().alias("adults"))
-    total = by_sex.group_by("municipality", "kommun", "period").agg(pl.col("adults").sum()).with_columns(
-        gender=pl.lit("T"))
+    total = (
+        by_sex.group_by("municipality", "kommun", "period").agg(pl.col("adults").sum()).with_columns(gender=pl.lit("T"))
+    )
     out = pl.concat([by_sex, total.select(by_sex.columns)])
-    return (out.with_columns(pl.col("gender").replace_strict({g: i for i, g in enumerate(GENDERS)},
-                                                             return_dtype=pl.Int32).alias("_g"))
-            .sort("municipality", "period", "_g")
-            .select([pl.col(c).cast(t) for c, t in POPULATION_SCHEMA.items()]))
+    return (
+        out.with_columns(
+            pl.col("gender").replace_strict({g: i for i, g in enumerate(GENDERS)}, return_dtype=pl.Int32).alias("_g")
+        )
+        .sort("municipality", "period", "_g")
+        .select([pl.col(c).cast(t) for c, t in POPULATION_SCHEMA.items()])
+    )
 
 
 def total_population(path: str | Path) -> pl.DataFrame:
     """``municipality``, ``period``, ``people``: every municipality's population of all
     ages, women and men together, per year of the BE0101N1 file (for the size classes,
     kvinnofrid.spec.municipalities.latest_population)."""
-    return (read_population(path, adult_age=0).filter(pl.col("gender") == "T")
-            .select("municipality", "period", pl.col("adults").alias("people")))
+    return (
+        read_population(path, adult_age=0)
+        .filter(pl.col("gender") == "T")
+        .select("municipality", "period", pl.col("adults").alias("people"))
+    )
 
 
 def demo_population_path() -> Path:
@@ -401,7 +503,7 @@ def _demo_age_weights() -> np.ndarray:
     age = np.arange(DEMO_MAX_AGE + 1, dtype=float)
     weights = 1.15 - 0.35 * np.clip((age - 60) / 30, 0, None) ** 1.5
     weights = np.where(age >= 85, weights * np.exp(-(age - 85) / 5), weights)
-    weights[-1] = weights[-2] * 0.6     # 100+
+    weights[-1] = weights[-2] * 0.6  # 100+
     return np.clip(weights, 0.002, None)
 
 
@@ -427,13 +529,15 @@ def demo_population(register: pl.DataFrame | None = None) -> pl.DataFrame:
     weights = _demo_age_weights()
     ages = np.arange(DEMO_MAX_AGE + 1)
     women = _demo_women_share(ages)
-    cells = np.concatenate([weights * (1 - women), weights * women])   # män 0–100+, kvinnor 0–100+
+    cells = np.concatenate([weights * (1 - women), weights * women])  # män 0–100+, kvinnor 0–100+
     age_labels = [f"{a} år" for a in ages[:-1]] + [f"{DEMO_MAX_AGE}+ år"]
     columns: dict[str, list] = {"region": [], "ålder": [], "kön": []}
     years = {str(y): [] for y in DEMO_YEARS}
     for name, code, people in register.sort("kommunkod").select("kommun", "kommunkod", "invanare").iter_rows():
-        per_year = {2023: _largest_remainder(cells, int(people)),
-                    2022: _largest_remainder(cells, int(round(people * DEMO_GROWTH_2022)))}
+        per_year = {
+            2023: _largest_remainder(cells, int(people)),
+            2022: _largest_remainder(cells, round(people * DEMO_GROWTH_2022)),
+        }
         for i, sex in enumerate(("män", "kvinnor")):
             for a, label in enumerate(age_labels):
                 columns["region"].append(f"{code} {name}")
@@ -441,8 +545,10 @@ def demo_population(register: pl.DataFrame | None = None) -> pl.DataFrame:
                 columns["kön"].append(sex)
                 for y in DEMO_YEARS:
                     years[str(y)].append(int(per_year[y][i * len(ages) + a]))
-    return pl.DataFrame({**columns, **years}, schema={"region": pl.String, "ålder": pl.String,
-                                                      "kön": pl.String, **{str(y): pl.Int64 for y in DEMO_YEARS}})
+    return pl.DataFrame(
+        {**columns, **years},
+        schema={"region": pl.String, "ålder": pl.String, "kön": pl.String, **{str(y): pl.Int64 for y in DEMO_YEARS}},
+    )
 
 
 def write_demo_population(path: str | Path, register: pl.DataFrame | None = None) -> Path:
@@ -462,6 +568,7 @@ def write_key_figures(frame: pl.DataFrame, path: str | Path) -> Path:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     columns = KOLADA_SCHEMA.names() + [c for c in frame.columns if c not in KOLADA_SCHEMA]
-    path.write_bytes(frame.select(columns).write_csv(float_precision=VALUE_DECIMALS, line_terminator="\n")
-                     .encode("utf-8"))
+    path.write_bytes(
+        frame.select(columns).write_csv(float_precision=VALUE_DECIMALS, line_terminator="\n").encode("utf-8")
+    )
     return path

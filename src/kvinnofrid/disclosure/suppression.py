@@ -67,8 +67,8 @@ from kvinnofrid.statistics.tables import TABLE_SCHEMA, wilson_interval
 DEFAULT_THRESHOLD = 5
 
 # table kinds (tables.TABLE_FUNCTIONS names → how the rows relate)
-SINGLE_KINDS = ("single", "histogram", "flag")   # categories sum to N per group
-BINARY_KINDS = ("multi", "phases")               # each row: n of N (and N − n)
+SINGLE_KINDS = ("single", "histogram", "flag")  # categories sum to N per group
+BINARY_KINDS = ("multi", "phases")  # each row: n of N (and N − n)
 KINDS = (*SINGLE_KINDS, *BINARY_KINDS, "means")
 
 
@@ -78,6 +78,7 @@ class SuppressionError(ValueError):
 
 # ---------------------------------------------------------------- table kind
 
+
 def infer_kind(table: pl.DataFrame) -> str:
     """``means`` when the table has means; ``single`` when every group's n sums to
     its (one) denominator; otherwise ``multi`` (rows are "n of N"). Pass the registry's
@@ -85,14 +86,17 @@ def infer_kind(table: pl.DataFrame) -> str:
     if table["mean"].is_not_null().any():
         return "means"
     per_group = table.group_by("group").agg(
-        pl.col("n").sum().alias("total"), pl.col("denominator").n_unique().alias("k"),
-        pl.col("denominator").first().alias("d"))
+        pl.col("n").sum().alias("total"),
+        pl.col("denominator").n_unique().alias("k"),
+        pl.col("denominator").first().alias("d"),
+    )
     if per_group.filter((pl.col("k") != 1) | (pl.col("total") != pl.col("d"))).height == 0:
         return "single"
     return "multi"
 
 
 # ---------------------------------------------------------------- the cell model
+
 
 @dataclass
 class _Cells:
@@ -101,11 +105,11 @@ class _Cells:
     value: list[int] = field(default_factory=list)
     hidden: list[bool] = field(default_factory=list)
     exempt: list[bool] = field(default_factory=list)
-    order: list[tuple] = field(default_factory=list)        # tie-break (deterministic)
-    relations: list[tuple[int, ...]] = field(default_factory=list)   # first = Σ rest
-    upper: list[tuple[int, int]] = field(default_factory=list)       # (n, N): n ≤ N
-    at_least: list[tuple[int, ...]] = field(default_factory=list)    # (N, n…): Σ n ≥ N
-    rows: list[tuple[int, int]] = field(default_factory=list)        # (N, n) of a row
+    order: list[tuple] = field(default_factory=list)  # tie-break (deterministic)
+    relations: list[tuple[int, ...]] = field(default_factory=list)  # first = Σ rest
+    upper: list[tuple[int, int]] = field(default_factory=list)  # (n, N): n ≤ N
+    at_least: list[tuple[int, ...]] = field(default_factory=list)  # (N, n…): Σ n ≥ N
+    rows: list[tuple[int, int]] = field(default_factory=list)  # (N, n) of a row
 
     def add(self, value: int, exempt: bool, order: tuple) -> int:
         self.value.append(int(value))
@@ -121,8 +125,8 @@ class _Area:
     table: pl.DataFrame
     kind: str
     exempt: bool
-    n_cell: list[int]        # per row
-    d_cell: list[int]        # per row (shared within a group for single/multi)
+    n_cell: list[int]  # per row
+    d_cell: list[int]  # per row (shared within a group for single/multi)
 
 
 def _key(table: pl.DataFrame) -> list[tuple[str | None, str]]:
@@ -143,8 +147,9 @@ def default_phase_rows() -> list[dict[str, Any]]:
     raise ValueError("registret har inget diagram med table: phases")
 
 
-def _phase_cells(cells: _Cells, index: int, table: pl.DataFrame, exempt: bool,
-                 phase_rows: Sequence[Mapping[str, Any]]) -> tuple[list[int], list[int]]:
+def _phase_cells(
+    cells: _Cells, index: int, table: pl.DataFrame, exempt: bool, phase_rows: Sequence[Mapping[str, Any]]
+) -> tuple[list[int], list[int]]:
     spec = {r["label"]: r for r in phase_rows}
     labels = table["category"].to_list()
     unknown = [c for c in labels if c not in spec]
@@ -174,33 +179,41 @@ def _phase_cells(cells: _Cells, index: int, table: pl.DataFrame, exempt: bool,
     return n_cell, d_cell
 
 
-def _build_area(cells: _Cells, index: int, name: str, table: pl.DataFrame, kind: str,
-                exempt: bool, phase_rows: Sequence[Mapping[str, Any]] | None = None) -> _Area:
+def _build_area(
+    cells: _Cells,
+    index: int,
+    name: str,
+    table: pl.DataFrame,
+    kind: str,
+    exempt: bool,
+    phase_rows: Sequence[Mapping[str, Any]] | None = None,
+) -> _Area:
     n = table["n"].to_list()
     d = table["denominator"].to_list()
     groups = table["group"].to_list()
     n_cell, d_cell = [], []
     d_of_group: dict = {}
     if kind == "phases":
-        n_cell, d_cell = _phase_cells(cells, index, table, exempt,
-                                      phase_rows if phase_rows is not None else default_phase_rows())
+        n_cell, d_cell = _phase_cells(
+            cells, index, table, exempt, phase_rows if phase_rows is not None else default_phase_rows()
+        )
     for row in range(table.height if kind != "phases" else 0):
         n_cell.append(cells.add(n[row], exempt, (index, row, 1)))
         if kind == "means":
-            d_cell.append(n_cell[-1])                      # N = n: the same count
-        else:                                              # one N per group
+            d_cell.append(n_cell[-1])  # N = n: the same count
+        else:  # one N per group
             if groups[row] not in d_of_group:
                 d_of_group[groups[row]] = cells.add(d[row], exempt, (index, row, 0))
             d_cell.append(d_of_group[groups[row]])
     area = _Area(name, table, kind, exempt, n_cell, d_cell)
     cells.rows.extend(zip(d_cell, n_cell))
-    if kind in SINGLE_KINDS:                               # rule (a): N = Σ categories
+    if kind in SINGLE_KINDS:  # rule (a): N = Σ categories
         for group in dict.fromkeys(groups):
             rows = [r for r in range(table.height) if groups[r] == group]
             cells.relations.append((d_cell[rows[0]], *[n_cell[r] for r in rows]))
     if kind in BINARY_KINDS:
         cells.upper.extend((n_cell[r], d_cell[r]) for r in range(table.height))
-    if kind == "multi":                                    # every case chose ≥ 1 option
+    if kind == "multi":  # every case chose ≥ 1 option
         for group in dict.fromkeys(groups):
             rows = [r for r in range(table.height) if groups[r] == group]
             cells.at_least.append((d_cell[rows[0]], *[n_cell[r] for r in rows]))
@@ -217,12 +230,13 @@ def _primary(cells: _Cells, area: _Area, threshold: int) -> None:
         small_rest = area.kind in BINARY_KINDS and 0 < d[row] - n[row] < threshold
         if small_n or small_rest:
             cells.hidden[area.n_cell[row]] = True
-        if 0 < d[row] < threshold:                         # rule (b): the whole group
+        if 0 < d[row] < threshold:  # rule (b): the whole group
             cells.hidden[area.d_cell[row]] = True
             cells.hidden[area.n_cell[row]] = True
 
 
 # ---------------------------------------------------------------- the problem as arrays
+
 
 def _membership(lists: Sequence[Sequence[int]], n_cells: int, coefs=None) -> sparse.csr_matrix:
     """One row per list, one column per cell; a cell listed twice counts twice."""
@@ -269,17 +283,17 @@ class _Problem:
         coefs = np.fromiter((1.0 if k == 0 else -1.0 for m in lists for k in range(len(m))), dtype=float)
         self.n_eq = len(cells.relations)
         self.constraint = _membership(lists, n, coefs)
-        self.touching = _membership(lists, n)               # which cells share a constraint
+        self.touching = _membership(lists, n)  # which cells share a constraint
         self.touching_t = self.touching.T.tocsr()
-        self.linked = (self.constraint != 0).astype(float).tocsr()   # a cell with a coefficient
+        self.linked = (self.constraint != 0).astype(float).tocsr()  # a cell with a coefficient
         self.linked_t = self.linked.T.tocsr()
-        self.verdicts: dict[tuple, bool] = {}       # (target, block's cells) → pinned?
-        self.whole: _LinearProgramme | None = None   # see _whole
+        self.verdicts: dict[tuple, bool] = {}  # (target, block's cells) → pinned?
+        self.whole: _LinearProgramme | None = None  # see _whole
         self.whole_hidden = self.hidden.copy()
 
     def members(self, relation: int) -> np.ndarray:
         m = self.relations
-        return m.indices[m.indptr[relation]:m.indptr[relation + 1]]
+        return m.indices[m.indptr[relation] : m.indptr[relation + 1]]
 
     def hide(self, cell: int, counts: np.ndarray) -> None:
         """Hide one cell and keep the hidden count per relation up to date."""
@@ -331,7 +345,8 @@ def _secondary(p: _Problem) -> None:
             if pick is None:
                 raise SuppressionError(
                     "en dold cell kan räknas fram ur publicerade tal och ingen annan cell "
-                    "kan döljas (alla övriga hör till områden som publiceras utan skydd)")
+                    "kan döljas (alla övriga hör till områden som publiceras utan skydd)"
+                )
             p.hide(pick, counts)
             changed = True
             start = relation + 1
@@ -339,7 +354,7 @@ def _secondary(p: _Problem) -> None:
 
 # ---------------------------------------------------------------- the audit (attacker's LP)
 
-PINNED = 1 - 1e-9        # an interval narrower than this leaves one integer value
+PINNED = 1 - 1e-9  # an interval narrower than this leaves one integer value
 
 
 class _LinearProgramme:
@@ -349,13 +364,19 @@ class _LinearProgramme:
     of the audit's time) is paid once. scipy is pinned (pyproject); without its HiGHS
     binding the programme falls back to linprog."""
 
-    def __init__(self, a: sparse.csr_matrix, b: np.ndarray, eq: np.ndarray,
-                 lower: np.ndarray | None = None, upper: np.ndarray | None = None):
+    def __init__(
+        self,
+        a: sparse.csr_matrix,
+        b: np.ndarray,
+        eq: np.ndarray,
+        lower: np.ndarray | None = None,
+        upper: np.ndarray | None = None,
+    ):
         self.a, self.b, self.eq = a, b, eq
         self.n = a.shape[1]
         try:
             from scipy.optimize._highspy import _core
-        except ImportError:                                # pragma: no cover
+        except ImportError:  # pragma: no cover
             self.highs = None
             return
         self.core = _core
@@ -376,13 +397,19 @@ class _LinearProgramme:
 
     def minimise(self, c: np.ndarray) -> tuple[float, np.ndarray | None]:
         """(optimum, a solution); (−inf, None) when unbounded."""
-        if self.highs is None:                             # pragma: no cover
+        if self.highs is None:  # pragma: no cover
             from scipy.optimize import linprog
 
             eq = self.eq
-            res = linprog(c, A_eq=self.a[eq] if eq.any() else None, b_eq=self.b[eq] if eq.any() else None,
-                          A_ub=self.a[~eq] if (~eq).any() else None, b_ub=self.b[~eq] if (~eq).any() else None,
-                          bounds=(0, None), method="highs")
+            res = linprog(
+                c,
+                A_eq=self.a[eq] if eq.any() else None,
+                b_eq=self.b[eq] if eq.any() else None,
+                A_ub=self.a[~eq] if (~eq).any() else None,
+                b_ub=self.b[~eq] if (~eq).any() else None,
+                bounds=(0, None),
+                method="highs",
+            )
             return (float(res.fun), res.x) if res.status == 0 else (-np.inf, None)
         self.highs.changeColsCost(self.n, self.columns, np.asarray(c, dtype=float))
         self.highs.run()
@@ -443,7 +470,7 @@ class _Block:
     def pinned(self, c: np.ndarray) -> bool:
         """Is c·x pinned to an interval narrower than 1?"""
         if not c.any():
-            return True                                    # every cell published: one value
+            return True  # every cell published: one value
         if self.spread(c) >= PINNED:
             return False
         low, high = self.solve(c), -self.solve(-c)
@@ -481,7 +508,7 @@ def _blocks(p: _Problem) -> np.ndarray:
 
     hidden = np.flatnonzero(p.hidden)
     sub = p.linked[:, hidden]
-    link = sub.T @ sub                                     # hidden cells sharing a constraint
+    link = sub.T @ sub  # hidden cells sharing a constraint
     _, labels = connected_components(link, directed=False)
     out = np.full(len(p.value), -1, dtype=np.int64)
     out[hidden] = labels
@@ -537,7 +564,7 @@ def _exposed(p: _Problem, threshold: int) -> list[tuple[int, ...]]:
         if not hidden:
             return empty
         b = labels[hidden[0]]
-        return np.sort(order[bounds[b]:bounds[b + 1]])
+        return np.sort(order[bounds[b] : bounds[b + 1]])
 
     return [t for t, pin in zip(targets, _verdicts(p, targets, cells_of)) if pin]
 
@@ -552,7 +579,7 @@ def _whole(p: _Problem) -> _LinearProgramme | None:
         eq = np.arange(p.constraint.shape[0]) < p.n_eq
         p.whole = _LinearProgramme(p.constraint, np.zeros(len(eq)), eq, *col_bounds)
         p.whole_hidden = p.hidden.copy()
-    if p.whole.highs is None:                              # pragma: no cover
+    if p.whole.highs is None:  # pragma: no cover
         return None
     changed = np.flatnonzero(p.whole_hidden != p.hidden)
     if changed.size:
@@ -564,15 +591,15 @@ def _whole(p: _Problem) -> _LinearProgramme | None:
 def _still_exposed(p: _Problem, around: tuple[int, ...]) -> bool:
     """Is this one target (a cell, or a row's N − n) still pinned to one value?"""
     lp = _whole(p)
-    if lp is None:                                         # pragma: no cover
+    if lp is None:  # pragma: no cover
         return _verdicts(p, [around], lambda t: _block_cells(p, t))[0]
     if not p.hidden[list(around)].any():
-        return True                                        # every cell published: one value
+        return True  # every cell published: one value
     c = np.zeros(len(p.value))
     for cell, k in _terms(around):
         c[cell] += k
     low = lp.minimise(c)[0]
-    if c @ p.value - low >= PINNED:                        # the truth is 1 above the least
+    if c @ p.value - low >= PINNED:  # the truth is 1 above the least
         return False
     return -lp.minimise(-c)[0] - low < PINNED
 
@@ -641,6 +668,7 @@ def _audit(p: _Problem, threshold: int) -> None:
 
 # ---------------------------------------------------------------- applying
 
+
 def _apply(hidden: np.ndarray, areas: Sequence[_Area], threshold: int) -> list[pl.DataFrame]:
     """The protected tables of ``areas`` (all of one schema), done as one frame: at
     national scale a frame operation per area cost more than the whole audit."""
@@ -653,13 +681,17 @@ def _apply(hidden: np.ndarray, areas: Sequence[_Area], threshold: int) -> list[p
     # says a suppressed row has n, share and CIs empty)
     hide_row = hide_n | small_mean | hide_d
     hide_n_s = pl.Series(hide_row)
-    out = table.with_columns(
-        pl.when(hide_n_s).then(None).otherwise(pl.col(c)).alias(c)
-        for c in ("n", "share", "ci_low", "ci_high", "mean")
-    ).with_columns(
-        pl.when(pl.Series(hide_d)).then(None).otherwise(pl.col("denominator")).alias("denominator"),
-        (pl.col("suppressed").fill_null(False) | hide_n_s).alias("suppressed"),
-    ).select(table.columns)
+    out = (
+        table.with_columns(
+            pl.when(hide_n_s).then(None).otherwise(pl.col(c)).alias(c)
+            for c in ("n", "share", "ci_low", "ci_high", "mean")
+        )
+        .with_columns(
+            pl.when(pl.Series(hide_d)).then(None).otherwise(pl.col("denominator")).alias("denominator"),
+            (pl.col("suppressed").fill_null(False) | hide_n_s).alias("suppressed"),
+        )
+        .select(table.columns)
+    )
     starts = np.cumsum([0, *(a.table.height for a in areas)])
     return [out.slice(int(starts[k]), a.table.height) for k, a in enumerate(areas)]
 
@@ -676,10 +708,14 @@ def _apply_all(hidden: np.ndarray, areas: Mapping[str, _Area], threshold: int) -
     return {name: (area.table if area.exempt else done[name]) for name, area in areas.items()}
 
 
-def _protect(tables: Mapping[str, pl.DataFrame], threshold: int,
-             totals: Mapping[str, Sequence[str]], exempt: Collection[str],
-             kinds: Mapping[str, str],
-             phase_rows: Sequence[Mapping[str, Any]] | None = None) -> tuple[np.ndarray, dict[str, _Area]]:
+def _protect(
+    tables: Mapping[str, pl.DataFrame],
+    threshold: int,
+    totals: Mapping[str, Sequence[str]],
+    exempt: Collection[str],
+    kinds: Mapping[str, str],
+    phase_rows: Sequence[Mapping[str, Any]] | None = None,
+) -> tuple[np.ndarray, dict[str, _Area]]:
     cells = _Cells()
     areas = {}
     for i, (name, table) in enumerate(tables.items()):
@@ -709,11 +745,15 @@ def _protect(tables: Mapping[str, pl.DataFrame], threshold: int,
     return problem.hidden, areas
 
 
-def suppress_complements(tables_by_area: Mapping[str, pl.DataFrame], threshold: int = DEFAULT_THRESHOLD,
-                         *, totals: Mapping[str, Sequence[str]] | None = None,
-                         exempt: Collection[str] = (), kinds: Mapping[str, str] | str | None = None,
-                         phase_rows: Sequence[Mapping[str, Any]] | None = None,
-                         ) -> dict[str, pl.DataFrame]:
+def suppress_complements(
+    tables_by_area: Mapping[str, pl.DataFrame],
+    threshold: int = DEFAULT_THRESHOLD,
+    *,
+    totals: Mapping[str, Sequence[str]] | None = None,
+    exempt: Collection[str] = (),
+    kinds: Mapping[str, str] | str | None = None,
+    phase_rows: Sequence[Mapping[str, Any]] | None = None,
+) -> dict[str, pl.DataFrame]:
     """Suppress the same diagram's tables for several published areas consistently.
 
     ``tables_by_area``: area name → table (same rows in the same order in every area).
@@ -739,8 +779,10 @@ def subtract(total: pl.DataFrame, part: pl.DataFrame) -> pl.DataFrame:
     """The rest = total − part, cell by cell (n and denominator; shares recomputed,
     means dropped): what anyone can derive from a national and a unit table."""
     if _key(total) != _key(part):
-        raise ValueError("tabellerna har inte samma rader (grupp, kategori) i samma ordning: "
-                         "bygg enhetens tabell med rikets kategorier")
+        raise ValueError(
+            "tabellerna har inte samma rader (grupp, kategori) i samma ordning: "
+            "bygg enhetens tabell med rikets kategorier"
+        )
     n = (total["n"] - part["n"]).to_numpy()
     d = (total["denominator"] - part["denominator"]).to_numpy()
     low, high = wilson_interval(n, d)
@@ -748,17 +790,24 @@ def subtract(total: pl.DataFrame, part: pl.DataFrame) -> pl.DataFrame:
         share = np.where(d > 0, n / np.where(d > 0, d, 1), np.nan)
     has_share = total["share"].is_not_null().to_numpy()
     return total.with_columns(
-        pl.Series("n", n, dtype=pl.Int64), pl.Series("denominator", d, dtype=pl.Int64),
+        pl.Series("n", n, dtype=pl.Int64),
+        pl.Series("denominator", d, dtype=pl.Int64),
         pl.Series("share", np.where(has_share, share, np.nan)).fill_nan(None),
         pl.Series("ci_low", np.where(has_share, low, np.nan)).fill_nan(None),
         pl.Series("ci_high", np.where(has_share, high, np.nan)).fill_nan(None),
-        pl.lit(None, pl.Float64).alias("mean"), pl.lit(False).alias("suppressed"),
+        pl.lit(None, pl.Float64).alias("mean"),
+        pl.lit(False).alias("suppressed"),
     ).select(TABLE_SCHEMA.names())
 
 
-def suppress_table(table: pl.DataFrame, threshold: int = DEFAULT_THRESHOLD, *,
-                   national: pl.DataFrame | None = None, kind: str | None = None,
-                   phase_rows: Sequence[Mapping[str, Any]] | None = None) -> pl.DataFrame:
+def suppress_table(
+    table: pl.DataFrame,
+    threshold: int = DEFAULT_THRESHOLD,
+    *,
+    national: pl.DataFrame | None = None,
+    kind: str | None = None,
+    phase_rows: Sequence[Mapping[str, Any]] | None = None,
+) -> pl.DataFrame:
     """One table below national level (a unit, a region), suppressed.
 
     ``kind``: the registry's table function name (``Diagram.table``: single, multi,
@@ -768,12 +817,17 @@ def suppress_table(table: pl.DataFrame, threshold: int = DEFAULT_THRESHOLD, *,
     in a region, "region − unit" *is* the other unit — so a cell is also hidden when
     the rest's cell is a small count, and hidden cells stay hidden in the rest."""
     if national is None:
-        return suppress_complements({"area": table}, threshold, totals={},
-                                    kinds={"area": kind} if kind else None, phase_rows=phase_rows)["area"]
+        return suppress_complements(
+            {"area": table}, threshold, totals={}, kinds={"area": kind} if kind else None, phase_rows=phase_rows
+        )["area"]
     rest = subtract(national, table)
     kind = kind or infer_kind(table)
     out = suppress_complements(
-        {"national": national, "area": table, "rest": rest}, threshold,
-        totals={"national": ["area", "rest"]}, exempt={"national"},
-        kinds=dict.fromkeys(("national", "area", "rest"), kind), phase_rows=phase_rows)
+        {"national": national, "area": table, "rest": rest},
+        threshold,
+        totals={"national": ["area", "rest"]},
+        exempt={"national"},
+        kinds=dict.fromkeys(("national", "area", "rest"), kind),
+        phase_rows=phase_rows,
+    )
     return out["area"]

@@ -45,8 +45,10 @@ def _join(items: Sequence[str]) -> str:
 
 def hidden_reason(threshold: int, plural: bool = True) -> str:
     """Why a share is not shown (suppression.py: primary and secondary cells)."""
-    return (f"{'de' if plural else 'den'} bygger på färre än {threshold} ärenden eller skulle göra "
-            f"det möjligt att räkna fram ett sådant antal")
+    return (
+        f"{'de' if plural else 'den'} bygger på färre än {threshold} ärenden eller skulle göra "
+        f"det möjligt att räkna fram ett sådant antal"
+    )
 
 
 def _is_hidden(rows: pl.DataFrame) -> pl.Series:
@@ -99,8 +101,9 @@ def pool_notes(table_id: str, registry: Registry | None = None) -> list[str]:
     return [f"{p.label}: {_join(pooled_labels(d, p, cb))}." for p in d.collapse]
 
 
-def summary_sentence(table: pl.DataFrame, area: str, compared: Sequence[str], *, threshold: int = 5,
-                     single: bool = False) -> str:
+def summary_sentence(
+    table: pl.DataFrame, area: str, compared: Sequence[str], *, threshold: int = 5, single: bool = False
+) -> str:
     """The text under one comparison table (``group`` = area name, the area first in
     ``compared``): its largest category where that can be said, or why it cannot.
     ``single``: the categories exclude each other (a single-choice table)."""
@@ -117,11 +120,15 @@ def summary_sentence(table: pl.DataFrame, area: str, compared: Sequence[str], *,
     if fmt_pct(top["share"]) == fmt_pct(0):
         text = f"Ingen av de andelar som visas för {area} är större än {fmt_pct(0)}."
     elif _surely_largest(own, top, single):
-        text = (f"Störst andel i {area} har kategorin ”{top['category']}” med {fmt_pct(top['share'])}"
-                f"{_others(table, top['category'], compared)}.")
+        text = (
+            f"Störst andel i {area} har kategorin ”{top['category']}” med {fmt_pct(top['share'])}"
+            f"{_others(table, top['category'], compared)}."
+        )
     else:
-        text = (f"Av de andelar som visas för {area} är den för ”{top['category']}” störst, "
-                f"{fmt_pct(top['share'])}{_others(table, top['category'], compared)}.")
+        text = (
+            f"Av de andelar som visas för {area} är den för ”{top['category']}” störst, "
+            f"{fmt_pct(top['share'])}{_others(table, top['category'], compared)}."
+        )
     if hidden:
         what = "Andelen för en kategori" if hidden == 1 else f"Andelarna för {_count(hidden, '', 'kategorier')}"
         text += f" {what} visas inte eftersom {hidden_reason(threshold, plural=hidden > 1)}."

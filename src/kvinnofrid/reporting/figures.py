@@ -34,33 +34,33 @@ import matplotlib
 
 matplotlib.use("Agg")
 
-import matplotlib.pyplot as plt  # noqa: E402
-import pandas as pd  # noqa: E402
-import plotnine as p9  # noqa: E402
-import polars as pl  # noqa: E402
+import matplotlib.pyplot as plt
+import pandas as pd
+import plotnine as p9
+import polars as pl
 
-from kvinnofrid.reporting.numfmt import NBSP, fmt_dec, fmt_int, fmt_num, fmt_pct  # noqa: E402
-from kvinnofrid.spec.diagrams import load_registry  # noqa: E402
+from kvinnofrid.reporting.numfmt import NBSP, fmt_dec, fmt_int, fmt_num, fmt_pct
+from kvinnofrid.spec.diagrams import load_registry
 
 __all__ = [
-    "PALETTE",
     "KINDS",
     "MULTI_NOTE",
+    "PALETTE",
     "SUPPRESSED_NOTE",
-    "house_theme",
-    "bar_figure",
-    "grouped_bar_figure",
-    "comparison_bar_figure",
-    "save_fast_figure",
-    "stacked_bar_figure",
-    "phases_figure",
-    "histogram_figure",
-    "mean_bar_figure",
-    "make_figure",
-    "draw_diagram",
-    "save_figure",
     "alt_text",
+    "bar_figure",
+    "comparison_bar_figure",
+    "draw_diagram",
+    "grouped_bar_figure",
+    "histogram_figure",
+    "house_theme",
+    "make_figure",
+    "mean_bar_figure",
     "n_subtitle",
+    "phases_figure",
+    "save_fast_figure",
+    "save_figure",
+    "stacked_bar_figure",
 ]
 
 # Okabe–Ito: distinguishable with the common colour-vision deficiencies and in greyscale
@@ -232,9 +232,20 @@ def _pd(frame: pl.DataFrame) -> pd.DataFrame:
     return frame.to_pandas()
 
 
-def assemble(data: pd.DataFrame, mapping: p9.aes, layers: Sequence[Any], *, categories: Sequence[str],
-             value_labels: Any, value_max: float, title: str, subtitle: str, caption: str | None,
-             height: float, horizontal: bool = True) -> p9.ggplot:
+def assemble(
+    data: pd.DataFrame,
+    mapping: p9.aes,
+    layers: Sequence[Any],
+    *,
+    categories: Sequence[str],
+    value_labels: Any,
+    value_max: float,
+    title: str,
+    subtitle: str,
+    caption: str | None,
+    height: float,
+    horizontal: bool = True,
+) -> p9.ggplot:
     """The one plot assembly of every figure: the kind's geoms and fill scale
     (``layers``) on the category axis (``categories`` in drawing order) and the value
     axis from 0 to ``value_max`` (labels ``value_labels``), horizontal bars (flipped)
@@ -247,8 +258,12 @@ def assemble(data: pd.DataFrame, mapping: p9.aes, layers: Sequence[Any], *, cate
     plot += p9.scale_y_continuous(labels=value_labels, limits=(0, value_max), expand=(0, 0))
     if horizontal:
         plot += p9.coord_flip()
-    return (plot + _labs(title, subtitle, caption) + house_theme(height)
-            + p9.theme(**{"panel_grid_major_y" if horizontal else "panel_grid_major_x": p9.element_blank()}))
+    return (
+        plot
+        + _labs(title, subtitle, caption)
+        + house_theme(height)
+        + p9.theme(**{"panel_grid_major_y" if horizontal else "panel_grid_major_x": p9.element_blank()})
+    )
 
 
 # --------------------------------------------------------------------------- figure kinds
@@ -273,12 +288,20 @@ def bar_figure(
     hidden = data.filter(pl.col("suppressed"))
     top = max(shown["share"].max() or 0.0, 0.01)
     plot = assemble(
-        _pd(shown), p9.aes("label_cat", "share"),
-        [p9.geom_col(fill=PALETTE[0], width=0.72),
-         p9.geom_text(p9.aes(label="label"), ha="left", nudge_y=top * 0.015, size=8.5, color=TEXT_COLOUR)],
-        categories=list(reversed(wrapped)), value_labels=_pct_axis, value_max=top * 1.14,
-        title=title, subtitle=n_subtitle(frame, n_label), caption=_caption(notes, multi, hidden.height > 0),
-        height=_height(len(cats), 0.3 * multi))
+        _pd(shown),
+        p9.aes("label_cat", "share"),
+        [
+            p9.geom_col(fill=PALETTE[0], width=0.72),
+            p9.geom_text(p9.aes(label="label"), ha="left", nudge_y=top * 0.015, size=8.5, color=TEXT_COLOUR),
+        ],
+        categories=list(reversed(wrapped)),
+        value_labels=_pct_axis,
+        value_max=top * 1.14,
+        title=title,
+        subtitle=n_subtitle(frame, n_label),
+        caption=_caption(notes, multi, hidden.height > 0),
+        height=_height(len(cats), 0.3 * multi),
+    )
     if hidden.height:
         plot += p9.geom_text(
             p9.aes("label_cat", 0),
@@ -314,10 +337,15 @@ def grouped_bar_figure(
     # Every (category, group) keeps its slot: a hidden row is a bar of height 0, so
     # the dodge leaves its place empty and the mark sits there, in its own group's
     # row, right of the axis line: it cannot cover a label or another group's bar.
-    grid = _pd(data.with_columns(
-        pl.when(pl.col("suppressed")).then(0.0).otherwise(pl.col("share").fill_null(0.0)).alias("share"),
-        pl.when(pl.col("suppressed")).then(pl.lit(NBSP + SUPPRESSED_LABEL)).otherwise(pl.col("label"))
-        .alias("label")))
+    grid = _pd(
+        data.with_columns(
+            pl.when(pl.col("suppressed")).then(0.0).otherwise(pl.col("share").fill_null(0.0)).alias("share"),
+            pl.when(pl.col("suppressed"))
+            .then(pl.lit(NBSP + SUPPRESSED_LABEL))
+            .otherwise(pl.col("label"))
+            .alias("label"),
+        )
+    )
     # coord_flip draws the first dodge level at the bottom: reverse the levels so the
     # first group is the upper bar, and reverse the legend back.
     grid["group"] = pd.Categorical(grid["group"], categories=list(reversed(groups)))
@@ -326,16 +354,32 @@ def grouped_bar_figure(
     marks.loc[~marks["suppressed"], "label"] = ""
     dodge = p9.position_dodge(width=0.8)
     return assemble(
-        grid, p9.aes("label_cat", "share", fill="group"),
-        [p9.geom_col(position=dodge, width=0.78),
-         p9.geom_text(p9.aes(label="label", group="group"), data=shown, position=dodge, ha="left", size=7.5,
-                      color=TEXT_COLOUR),
-         p9.geom_text(p9.aes(label="label", group="group"), data=marks, position=dodge, ha="left", size=8,
-                      color=HIDDEN_COLOUR, fontstyle="italic"),
-         p9.scale_fill_manual(values=colours, breaks=groups)],
-        categories=list(reversed(wrapped)), value_labels=_pct_axis, value_max=top * 1.16,
-        title=title, subtitle=n_subtitle(frame, n_label), caption=_caption(notes, multi, hidden.height > 0),
-        height=_height(len(cats) * max(1, len(groups)) * 0.62, 0.6))
+        grid,
+        p9.aes("label_cat", "share", fill="group"),
+        [
+            p9.geom_col(position=dodge, width=0.78),
+            p9.geom_text(
+                p9.aes(label="label", group="group"), data=shown, position=dodge, ha="left", size=7.5, color=TEXT_COLOUR
+            ),
+            p9.geom_text(
+                p9.aes(label="label", group="group"),
+                data=marks,
+                position=dodge,
+                ha="left",
+                size=8,
+                color=HIDDEN_COLOUR,
+                fontstyle="italic",
+            ),
+            p9.scale_fill_manual(values=colours, breaks=groups),
+        ],
+        categories=list(reversed(wrapped)),
+        value_labels=_pct_axis,
+        value_max=top * 1.16,
+        title=title,
+        subtitle=n_subtitle(frame, n_label),
+        caption=_caption(notes, multi, hidden.height > 0),
+        height=_height(len(cats) * max(1, len(groups)) * 0.62, 0.6),
+    )
 
 
 def stacked_bar_figure(
@@ -365,13 +409,21 @@ def stacked_bar_figure(
     shown["category"] = pd.Categorical(shown["category"], categories=list(reversed(cats)))
     wrapped_cats = {c: _wrap(c, 40) for c in cats}
     return assemble(
-        shown, p9.aes("group", "share", fill="category"),
-        [p9.geom_col(position="stack", width=0.7),
-         p9.geom_text(p9.aes(label="label"), position=p9.position_stack(vjust=0.5), size=8.5, color="white"),
-         p9.scale_fill_manual(values=colours, breaks=cats, labels=[wrapped_cats[c] for c in cats])],
-        categories=list(reversed(groups)), value_labels=_pct_axis, value_max=1.0001,
-        title=title, subtitle=n_subtitle(frame, n_label), caption=_caption(notes, multi, hidden.height > 0),
-        height=_height(len(groups), 0.8))
+        shown,
+        p9.aes("group", "share", fill="category"),
+        [
+            p9.geom_col(position="stack", width=0.7),
+            p9.geom_text(p9.aes(label="label"), position=p9.position_stack(vjust=0.5), size=8.5, color="white"),
+            p9.scale_fill_manual(values=colours, breaks=cats, labels=[wrapped_cats[c] for c in cats]),
+        ],
+        categories=list(reversed(groups)),
+        value_labels=_pct_axis,
+        value_max=1.0001,
+        title=title,
+        subtitle=n_subtitle(frame, n_label),
+        caption=_caption(notes, multi, hidden.height > 0),
+        height=_height(len(groups), 0.8),
+    )
 
 
 def phases_figure(
@@ -407,17 +459,26 @@ def phases_figure(
     )
     shown = _pd(long)
     shown["status"] = pd.Categorical(shown["status"], categories=[not_registered, registered])
-    top = max(float((base["denominator"].max() or 1)), 1.0)
+    top = max(float(base["denominator"].max() or 1), 1.0)
     hidden = frame.filter(pl.col("suppressed")).height > 0
     return assemble(
-        shown, p9.aes("label_cat", "count", fill="status"),
-        [p9.geom_col(position="stack", width=0.7),
-         p9.geom_text(p9.aes(label="label"), position=p9.position_stack(vjust=0.5), size=8, color=TEXT_COLOUR),
-         p9.scale_fill_manual(values={registered: PALETTE[3], not_registered: NOT_REGISTERED},
-                              breaks=[registered, not_registered])],
-        categories=list(reversed(wrapped)), value_labels=_int_axis, value_max=top * 1.02,
-        title=title, subtitle=n_subtitle(frame, n_label or "N = {n} ärenden"),
-        caption=_caption(notes, multi, hidden), height=_height(len(cats), 0.5))
+        shown,
+        p9.aes("label_cat", "count", fill="status"),
+        [
+            p9.geom_col(position="stack", width=0.7),
+            p9.geom_text(p9.aes(label="label"), position=p9.position_stack(vjust=0.5), size=8, color=TEXT_COLOUR),
+            p9.scale_fill_manual(
+                values={registered: PALETTE[3], not_registered: NOT_REGISTERED}, breaks=[registered, not_registered]
+            ),
+        ],
+        categories=list(reversed(wrapped)),
+        value_labels=_int_axis,
+        value_max=top * 1.02,
+        title=title,
+        subtitle=n_subtitle(frame, n_label or "N = {n} ärenden"),
+        caption=_caption(notes, multi, hidden),
+        height=_height(len(cats), 0.5),
+    )
 
 
 def histogram_figure(
@@ -437,12 +498,21 @@ def histogram_figure(
     hidden = data.filter(pl.col("suppressed"))
     top = max(float(shown["n"].max() or 1), 1.0)
     plot = assemble(
-        _pd(shown), p9.aes("category", "n"),
-        [p9.geom_col(fill=PALETTE[0], width=0.85),
-         p9.geom_text(p9.aes(label="label"), va="bottom", nudge_y=top * 0.012, size=8.5, color=TEXT_COLOUR)],
-        categories=cats, value_labels=_int_axis, value_max=top * 1.1,
-        title=title, subtitle=n_subtitle(frame, n_label), caption=_caption(notes, multi, hidden.height > 0),
-        height=4.2, horizontal=False)
+        _pd(shown),
+        p9.aes("category", "n"),
+        [
+            p9.geom_col(fill=PALETTE[0], width=0.85),
+            p9.geom_text(p9.aes(label="label"), va="bottom", nudge_y=top * 0.012, size=8.5, color=TEXT_COLOUR),
+        ],
+        categories=cats,
+        value_labels=_int_axis,
+        value_max=top * 1.1,
+        title=title,
+        subtitle=n_subtitle(frame, n_label),
+        caption=_caption(notes, multi, hidden.height > 0),
+        height=4.2,
+        horizontal=False,
+    )
     if hidden.height:
         plot += p9.annotate(
             "text", x=hidden["category"].to_list(), y=top * 0.02, label=SUPPRESSED_LABEL, va="bottom", size=8.5
@@ -472,17 +542,31 @@ def mean_bar_figure(
     top = max(float(shown["mean"].max() or 1), 0.1)
     subtitle = n_subtitle(frame, n_label) if n_label else "Medelvärde bland ärenden med minst en insats"
     plot = assemble(
-        _pd(shown), p9.aes("label_cat", "mean", fill="is_highlight"),
-        [p9.geom_col(width=0.72, show_legend=False),
-         p9.geom_text(p9.aes(label="label"), ha="left", nudge_y=top * 0.015, size=8.5, color=TEXT_COLOUR),
-         p9.scale_fill_manual(values={True: HIGHLIGHT, False: PALETTE[0]})],
-        categories=list(reversed(wrapped)), value_labels=_dec_axis, value_max=top * 1.12,
-        title=title, subtitle=subtitle, caption=_caption(notes, multi, hidden.height > 0),
-        height=_height(len(cats)))
+        _pd(shown),
+        p9.aes("label_cat", "mean", fill="is_highlight"),
+        [
+            p9.geom_col(width=0.72, show_legend=False),
+            p9.geom_text(p9.aes(label="label"), ha="left", nudge_y=top * 0.015, size=8.5, color=TEXT_COLOUR),
+            p9.scale_fill_manual(values={True: HIGHLIGHT, False: PALETTE[0]}),
+        ],
+        categories=list(reversed(wrapped)),
+        value_labels=_dec_axis,
+        value_max=top * 1.12,
+        title=title,
+        subtitle=subtitle,
+        caption=_caption(notes, multi, hidden.height > 0),
+        height=_height(len(cats)),
+    )
     if hidden.height:
         plot += p9.annotate(
-            "text", x=[_wrap(c) for c in hidden["category"].to_list()], y=0, label=NBSP + SUPPRESSED_LABEL, ha="left",
-            size=8.5, color=HIDDEN_COLOUR, fontstyle="italic"
+            "text",
+            x=[_wrap(c) for c in hidden["category"].to_list()],
+            y=0,
+            label=NBSP + SUPPRESSED_LABEL,
+            ha="left",
+            size=8.5,
+            color=HIDDEN_COLOUR,
+            fontstyle="italic",
         )
     return plot
 
@@ -517,9 +601,9 @@ def draw_diagram(diagram: object, table: pl.DataFrame) -> p9.ggplot:
     """The figure of a registry entry (``kvinnofrid.spec.diagrams.Diagram``: figure, title,
     n_label, notes, multi) drawn from its table."""
     return make_figure(
-        getattr(diagram, "figure"),
+        diagram.figure,
         table,
-        getattr(diagram, "title"),
+        diagram.title,
         getattr(diagram, "n_label", None),
         list(getattr(diagram, "notes", ()) or ()),
         bool(getattr(diagram, "multi", False)),
@@ -596,9 +680,14 @@ def alt_text(table: pl.DataFrame, title: str, top: int = 3, kind: str | None = N
         if has_share and hidden:
             # some values are hidden: rank only what is shown, and never a 0 % share
             ranked = rows.filter(pl.col("share").is_not_null() & (pl.col("share") >= 0.005)).sort(
-                "share", descending=True, maintain_order=True)
+                "share", descending=True, maintain_order=True
+            )
             items = [f"{r['category']} {fmt_pct(r['share'])}" for r in ranked.head(top).iter_rows(named=True)]
-            return "av de andelar som visas är störst " + _join(items) if items else f"inga andelar över {fmt_pct(0)} visas"
+            return (
+                "av de andelar som visas är störst " + _join(items)
+                if items
+                else f"inga andelar över {fmt_pct(0)} visas"
+            )
         if has_share:
             ranked = rows.filter(pl.col("share").is_not_null()).sort("share", descending=True, maintain_order=True)
             items = [
@@ -635,7 +724,7 @@ def alt_text(table: pl.DataFrame, title: str, top: int = 3, kind: str | None = N
 # "dold*" marks, N line and notes; plotnine stays for the national figures.
 
 UNIT_DPI = 150  # the reports show a figure at most 6.3 in wide: ≥ 165 px per inch on the page
-_PT = 1 / 72    # inches per point
+_PT = 1 / 72  # inches per point
 _PAD_IN = 0.12  # figure edge to text
 # Unhinted glyphs: ≈ 15 % less drawing time, no visible difference at UNIT_DPI; the same
 # settings when the layout is measured and when the pixels are drawn.
@@ -647,8 +736,13 @@ def _text_block_in(text: str | None, size: float, spacing: float = 1.25) -> floa
     return 0.0 if not text else (text.count("\n") + 1) * size * spacing * _PT
 
 
-def comparison_bar_figure(table: pl.DataFrame, title: str, n_label: str | None = None,
-                          notes: Sequence[str] | str | None = None, multi: bool = False) -> Any:
+def comparison_bar_figure(
+    table: pl.DataFrame,
+    title: str,
+    n_label: str | None = None,
+    notes: Sequence[str] | str | None = None,
+    multi: bool = False,
+) -> Any:
     """``grouped_bar_figure`` drawn directly with matplotlib: a ``Figure`` on its own
     Agg canvas, written by ``save_fast_figure``. Rows of a category are side by side,
     the first group on top; a hidden cell keeps its slot, empty, marked ``dold*``
@@ -679,26 +773,44 @@ def comparison_bar_figure(table: pl.DataFrame, title: str, n_label: str | None =
         legend_in = 0.3 + 0.16 * (lines - 1) if groups != [""] else 0.0
         bottom_in = _PAD_IN + _text_block_in(caption, 8.5) + (0.1 if caption else 0) + legend_in + 0.28
         left_in = _PAD_IN + label_in + 0.08
-        ax.set_position((left_in / WIDTH_IN, bottom_in / height, 1 - (left_in + 0.25) / WIDTH_IN,
-                         1 - (top_in + bottom_in) / height))
+        ax.set_position(
+            (left_in / WIDTH_IN, bottom_in / height, 1 - (left_in + 0.25) / WIDTH_IN, 1 - (top_in + bottom_in) / height)
+        )
         x0 = _PAD_IN / WIDTH_IN
         fig.text(x0, 1 - _PAD_IN / height, head, size=12, weight="bold", va="top", linespacing=1.25)
-        fig.text(x0, 1 - (_PAD_IN + _text_block_in(head, 12) + 0.04) / height, sub, size=10, color="#444444",
-                 va="top", linespacing=1.25)
+        fig.text(
+            x0,
+            1 - (_PAD_IN + _text_block_in(head, 12) + 0.04) / height,
+            sub,
+            size=10,
+            color="#444444",
+            va="top",
+            linespacing=1.25,
+        )
         if caption:
             fig.text(x0, _PAD_IN / height, caption, size=8.5, color="#444444", va="bottom", linespacing=1.25)
         if legend_in:
             handles = [Patch(facecolor=c, label=g) for g, c in zip(names, PALETTE, strict=False)]
             panel = ax.get_position()
             y = (bottom_in - 0.28 - legend_in) / height
-            legend = fig.legend(handles=handles, loc="lower center", ncols=len(groups), frameon=False, fontsize=9,
-                                bbox_to_anchor=((panel.x0 + panel.x1) / 2, y), handlelength=1.0,
-                                handleheight=1.0, columnspacing=1.6, borderaxespad=0.0)
+            legend = fig.legend(
+                handles=handles,
+                loc="lower center",
+                ncols=len(groups),
+                frameon=False,
+                fontsize=9,
+                bbox_to_anchor=((panel.x0 + panel.x1) / 2, y),
+                handlelength=1.0,
+                handleheight=1.0,
+                columnspacing=1.6,
+                borderaxespad=0.0,
+            )
             # centred under the panel as plotnine does, but moved left where long area
             # names beside long category labels would push it past the figure's edge
             half = legend.get_window_extent(renderer).width / fig.bbox.width / 2
-            legend.set_bbox_to_anchor((max(min((panel.x0 + panel.x1) / 2, 1 - x0 - half), 0.5), y),
-                                      transform=fig.transFigure)
+            legend.set_bbox_to_anchor(
+                (max(min((panel.x0 + panel.x1) / 2, 1 - x0 - half), 0.5), y), transform=fig.transFigure
+            )
     return fig
 
 
@@ -731,8 +843,16 @@ def _comparison_bars(ax: Any, frame: pl.DataFrame, cats: Sequence[str], groups: 
         for r in rows.iter_rows(named=True):
             y = row_of[r["category"]] - 0.4 + slot * (j + 0.5)
             if r["suppressed"]:
-                ax.text(0, y, NBSP + SUPPRESSED_LABEL, ha="left", va="center", size=8, color=HIDDEN_COLOUR,
-                        fontstyle="italic")
+                ax.text(
+                    0,
+                    y,
+                    NBSP + SUPPRESSED_LABEL,
+                    ha="left",
+                    va="center",
+                    size=8,
+                    color=HIDDEN_COLOUR,
+                    fontstyle="italic",
+                )
             elif r["share"] is not None:
                 ys.append(y)
                 widths.append(r["share"])

@@ -105,8 +105,11 @@ def diagram_block(
     """
     label = label or f"Diagram {number}"
     caption = f"{escape_inline(label)}: {escape_inline(title)}"
-    anchor = re.sub(r"[^a-z0-9]+", "-", label.lower()).strip("-") if label != f"Diagram {number}" \
+    anchor = (
+        re.sub(r"[^a-z0-9]+", "-", label.lower()).strip("-")
+        if label != f"Diagram {number}"
         else f"diagram-{number:02d}"
+    )
     csv_path = Path(csv).as_posix()
     return "\n".join(
         [

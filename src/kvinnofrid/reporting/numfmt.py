@@ -36,15 +36,15 @@ MISSING = "\u2013"
 """Shown for a missing value (None or NaN): an en dash."""
 
 __all__ = [
-    "NBSP",
+    "FILTERS",
     "MINUS",
     "MISSING",
-    "FILTERS",
-    "fmt_int",
-    "fmt_dec",
-    "fmt_pct",
-    "fmt_num",
+    "NBSP",
     "fmt_date",
+    "fmt_dec",
+    "fmt_int",
+    "fmt_num",
+    "fmt_pct",
     "register_filters",
 ]
 

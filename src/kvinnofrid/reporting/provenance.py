@@ -40,8 +40,11 @@ def code_version(root: Path | None = None) -> str:
     version = kvinnofrid.__version__
     try:
         commit = subprocess.run(
-            ["git", "rev-parse", "--short=12", "HEAD"], cwd=root or Path(__file__).parent,
-            capture_output=True, text=True, timeout=10,
+            ["git", "rev-parse", "--short=12", "HEAD"],
+            cwd=root or Path(__file__).parent,
+            capture_output=True,
+            text=True,
+            timeout=10,
         )
     except (OSError, subprocess.SubprocessError):
         return version
@@ -51,13 +54,17 @@ def code_version(root: Path | None = None) -> str:
 def generation_date() -> dt.date:
     epoch = os.environ.get("SOURCE_DATE_EPOCH")
     if epoch and epoch.isdigit():
-        return dt.datetime.fromtimestamp(int(epoch), tz=dt.timezone.utc).date()
+        return dt.datetime.fromtimestamp(int(epoch), tz=dt.UTC).date()
     return dt.date.today()
 
 
 def provenance(
-    raw_files: Iterable[tuple[str, Path]], data_raw: Path, config: Mapping[str, Any],
-    period: tuple[dt.date, dt.date], cutoff: dt.date, population_source: str | None = None,
+    raw_files: Iterable[tuple[str, Path]],
+    data_raw: Path,
+    config: Mapping[str, Any],
+    period: tuple[dt.date, dt.date],
+    cutoff: dt.date,
+    population_source: str | None = None,
 ) -> dict[str, Any]:
     """The provenance dict the text stage prints (keys documented in text.build_book).
 

@@ -65,16 +65,16 @@ import yaml
 from kvinnofrid.errors import UserFacingError
 
 __all__ = [
+    "Book",
     "RenderError",
+    "choose_backend",
+    "output_paths",
+    "pandoc_path",
+    "quarto_path",
+    "read_book",
     "render_book",
     "render_documents",
-    "choose_backend",
-    "quarto_path",
-    "pandoc_path",
-    "read_book",
     "renderer_label",
-    "output_paths",
-    "Book",
 ]
 
 log = logging.getLogger("kvinnofrid")
@@ -141,11 +141,17 @@ def choose_backend(backend: str | None = None) -> str:
     return "quarto" if quarto_path() else "builtin"
 
 
-def _run(cmd: Sequence[str], cwd: Path, backend: str, step: str,
-         env: Mapping[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+def _run(
+    cmd: Sequence[str], cwd: Path, backend: str, step: str, env: Mapping[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
     try:
         done = subprocess.run(
-            [str(c) for c in cmd], cwd=cwd, capture_output=True, text=True, encoding="utf-8", errors="replace",
+            [str(c) for c in cmd],
+            cwd=cwd,
+            capture_output=True,
+            text=True,
+            encoding="utf-8",
+            errors="replace",
             env=None if env is None else dict(env),
         )
     except FileNotFoundError as missing:
@@ -154,7 +160,10 @@ def _run(cmd: Sequence[str], cwd: Path, backend: str, step: str,
         raise RenderError(backend, step, f"programmet {cmd[0]} kunde inte startas ({failed.strerror})") from failed
     if done.returncode != 0:
         raise RenderError(
-            backend, step, f"{Path(str(cmd[0])).name} avslutades med felkod {done.returncode}", done.stderr or done.stdout
+            backend,
+            step,
+            f"{Path(str(cmd[0])).name} avslutades med felkod {done.returncode}",
+            done.stderr or done.stdout,
         )
     return done
 
@@ -241,7 +250,7 @@ class Book:
         match = re.match(r"(\d{4})-(\d{2})-(\d{2})", self.date or "")
         if not match:
             return None
-        day = dt.datetime(*map(int, match.groups()), tzinfo=dt.timezone.utc)
+        day = dt.datetime(*map(int, match.groups()), tzinfo=dt.UTC)
         return int(day.timestamp())
 
 
@@ -269,8 +278,11 @@ def read_book(project_dir: Path) -> Book:
     except yaml.YAMLError as bad:
         raise RenderError("inbyggd", "läsa _quarto.yml", f"{config_path} är inte giltig YAML: {bad}") from bad
     if (config.get("project") or {}).get("type", "default") not in ("book", "default"):
-        raise RenderError("inbyggd", "läsa _quarto.yml",
-                          f"{config_path} beskriver varken en bok (project: type: book) eller ett dokument")
+        raise RenderError(
+            "inbyggd",
+            "läsa _quarto.yml",
+            f"{config_path} beskriver varken en bok (project: type: book) eller ett dokument",
+        )
     book = Book(project_dir, config)
     missing = [str(p.relative_to(project_dir)) for p in book.chapters if not p.exists()]
     if not book.chapters:
@@ -360,16 +372,32 @@ def _render_builtin(project_dir: Path, out_dir: Path, name: str) -> list[Path]:
         _reset_html_output(book, html)
         css = [a for c in book.css for a in ("--css", c.relative_to(work))]
         toc_depth = f"--toc-depth={int(book.html.get('toc-depth', 2))}"
-        _run([*common, "--to=html5", "--standalone", "--embed-resources", toc_depth, *css, "--output", html],
-             work, backend, "pandoc → HTML")
+        _run(
+            [*common, "--to=html5", "--standalone", "--embed-resources", toc_depth, *css, "--output", html],
+            work,
+            backend,
+            "pandoc → HTML",
+        )
         typ = work / "_rapport.typ"
         template = work / "assets" / "kvinnofrid.typst"
         if not template.exists():
             raise RenderError(backend, "pandoc → Typst", f"Typst-mallen {template.relative_to(work)} finns inte")
-        _run([*common, "--to=typst", "--template", template.relative_to(work),
-              f"--toc-depth={int(book.typst.get('toc-depth', 2))}",
-              "--variable", f"papersize={book.typst.get('papersize', 'a4')}", "--output", typ.name],
-             work, backend, "pandoc → Typst")
+        _run(
+            [
+                *common,
+                "--to=typst",
+                "--template",
+                template.relative_to(work),
+                f"--toc-depth={int(book.typst.get('toc-depth', 2))}",
+                "--variable",
+                f"papersize={book.typst.get('papersize', 'a4')}",
+                "--output",
+                typ.name,
+            ],
+            work,
+            backend,
+            "pandoc → Typst",
+        )
         _typst_pdf(typ, pdf, work, book.epoch(), backend)
     return [html, pdf]
 
@@ -379,10 +407,21 @@ def _pandoc_common(book: Book, pandoc: Path, renderer: str) -> list[Any]:
     work = book.project_dir
     (work / "_rapport.md").write_text(_combined_markdown(book), encoding="utf-8")
     (work / "_rapport-metadata.yaml").write_text(
-        yaml.safe_dump(_metadata(book, renderer), allow_unicode=True, sort_keys=True), encoding="utf-8")
+        yaml.safe_dump(_metadata(book, renderer), allow_unicode=True, sort_keys=True), encoding="utf-8"
+    )
     filters = [a for f in book.filters if f.exists() for a in ("--lua-filter", f.relative_to(work))]
-    return [pandoc, "_rapport.md", "--from=markdown", "--metadata-file", "_rapport-metadata.yaml",
-            "--resource-path", ".", "--toc", "--wrap=none", *filters]
+    return [
+        pandoc,
+        "_rapport.md",
+        "--from=markdown",
+        "--metadata-file",
+        "_rapport-metadata.yaml",
+        "--resource-path",
+        ".",
+        "--toc",
+        "--wrap=none",
+        *filters,
+    ]
 
 
 def _typst_pdf(typ: Path, pdf: Path, root: Path, epoch: int | None, backend: str) -> None:
@@ -424,14 +463,21 @@ def _appendices_as_part(work: Path) -> None:
     config = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
     book = config.get("book") or {}
     if config.get("project", {}).get("type") == "book" and book.get("appendices"):
-        book["chapters"] = [*(book.get("chapters") or []),
-                            {"part": APPENDICES_TITLE, "chapters": book.pop("appendices")}]
+        book["chapters"] = [
+            *(book.get("chapters") or []),
+            {"part": APPENDICES_TITLE, "chapters": book.pop("appendices")},
+        ]
         path.write_text(yaml.safe_dump(config, allow_unicode=True, sort_keys=False), encoding="utf-8")
 
 
 def _quarto_run(quarto: str, to: str, work: Path, renderer: str, env: Mapping[str, str], backend: str) -> None:
-    _run([quarto, "render", ".", "--to", to, "-M", f"{RENDERER_META}:{renderer}"],
-         work, backend, f"quarto render --to {to}", env)
+    _run(
+        [quarto, "render", ".", "--to", to, "-M", f"{RENDERER_META}:{renderer}"],
+        work,
+        backend,
+        f"quarto render --to {to}",
+        env,
+    )
 
 
 def _render_quarto(project_dir: Path, out_dir: Path, quarto: str, name: str) -> list[Path]:
@@ -472,8 +518,7 @@ def _render_quarto(project_dir: Path, out_dir: Path, quarto: str, name: str) -> 
     return [html, pdf]
 
 
-def render_book(project_dir: Path, out_dir: Path, backend: str | None = None,
-                name: str = "rapport") -> list[Path]:
+def render_book(project_dir: Path, out_dir: Path, backend: str | None = None, name: str = "rapport") -> list[Path]:
     """Render the project in ``project_dir`` into ``out_dir`` (see the module docstring
     for the layout; ``name``: ``rapport`` for the national report, a unit's slug).
 
@@ -522,8 +567,9 @@ def render_documents(jobs: Sequence[tuple[Path, Path, str]], backend: str | None
     return [out[k] for k in range(len(resolved))]
 
 
-def _render_quarto_many(jobs: Sequence[tuple[Path, Path, str]], keys: Sequence[int], quarto: str,
-                        epoch: int | None) -> dict[int, list[Path]]:
+def _render_quarto_many(
+    jobs: Sequence[tuple[Path, Path, str]], keys: Sequence[int], quarto: str, epoch: int | None
+) -> dict[int, list[Path]]:
     """One scratch project, a sub-folder per document (its own _quarto.yml as the
     folder's _metadata.yml, so titles, assets and filters stay the document's own)."""
     backend = f"quarto ({quarto})"
@@ -543,8 +589,9 @@ def _render_quarto_many(jobs: Sequence[tuple[Path, Path, str]], keys: Sequence[i
             config = yaml.safe_load((folder / "_quarto.yml").read_text(encoding="utf-8")) or {}
             config.pop("project", None)
             (folder / "_quarto.yml").unlink()
-            (folder / "_metadata.yml").write_text(yaml.safe_dump(config, allow_unicode=True, sort_keys=False),
-                                                  encoding="utf-8")
+            (folder / "_metadata.yml").write_text(
+                yaml.safe_dump(config, allow_unicode=True, sort_keys=False), encoding="utf-8"
+            )
             stems.append(str(config.get("output-file") or "index"))
         written: dict[int, list[Path]] = {}
         for to, suffix in (("html", "html"), ("typst", "pdf")):

@@ -71,19 +71,19 @@ import jinja2
 import polars as pl
 import yaml
 
-from kvinnofrid.spec import codebook as codebook_module
+from kvinnofrid.errors import UserFacingError
 from kvinnofrid.reporting import figures as figures_module
 from kvinnofrid.reporting import trend_report
+from kvinnofrid.reporting.markdown import diagram_block, markdown_table
+from kvinnofrid.reporting.numfmt import fmt_dec, fmt_int, fmt_pct, register_filters
+from kvinnofrid.spec import codebook as codebook_module
 from kvinnofrid.spec.codebook import Codebook
 from kvinnofrid.spec.diagrams import Registry
-from kvinnofrid.errors import UserFacingError
-from kvinnofrid.statistics.facts import slug
-from kvinnofrid.reporting.numfmt import fmt_dec, fmt_int, fmt_pct, register_filters
-from kvinnofrid.reporting.markdown import diagram_block, markdown_table
 from kvinnofrid.spec.rules import RULES
+from kvinnofrid.statistics.facts import slug
 from kvinnofrid.statistics.tables import table_csv
 
-__all__ = ["TextError", "build_book", "make_environment", "render_template", "FORBIDDEN", "check_output"]
+__all__ = ["FORBIDDEN", "TextError", "build_book", "check_output", "make_environment", "render_template"]
 
 AUTHORS_DIR = "forfattare"
 FORBIDDEN = re.compile(r"\{\{|\{%|\bNone\b|\bnan\b|\bNaN\b")
@@ -138,11 +138,15 @@ class StatsLookup:
             return f"Någon jämförelse av {_lower_first(subject)} kunde inte göras med dessa uppgifter."
         a, b = row["group_a"], row["group_b"]
         if row.get("share_a") is not None and row.get("share_b") is not None:
-            body = (f"Andelen med {_lower_first(subject)} var {fmt_pct(row['share_a'])} i gruppen {a} "
-                    f"och {fmt_pct(row['share_b'])} i gruppen {b}")
+            body = (
+                f"Andelen med {_lower_first(subject)} var {fmt_pct(row['share_a'])} i gruppen {a} "
+                f"och {fmt_pct(row['share_b'])} i gruppen {b}"
+            )
         elif row.get("mean_a") is not None and row.get("mean_b") is not None:
-            body = (f"Genomsnittet för {_lower_first(subject)} var {fmt_dec(row['mean_a'])} i gruppen {a} "
-                    f"och {fmt_dec(row['mean_b'])} i gruppen {b}")
+            body = (
+                f"Genomsnittet för {_lower_first(subject)} var {fmt_dec(row['mean_a'])} i gruppen {a} "
+                f"och {fmt_dec(row['mean_b'])} i gruppen {b}"
+            )
         else:
             return f"Någon jämförelse av {_lower_first(subject)} kunde inte göras med dessa uppgifter."
         if row.get("significant") is None:
@@ -165,23 +169,31 @@ def describe_table(table: pl.DataFrame, kind: str, top: int = 3) -> str:
         if rows["mean"].drop_nulls().len():
             ranked = rows.filter(pl.col("mean").is_not_null()).sort("mean", descending=True, maintain_order=True)
             hi, lo = ranked.row(0, named=True), ranked.row(-1, named=True)
-            return (f"högst genomsnitt hade {hi['category']} ({fmt_dec(hi['mean'])} insatser) och lägst "
-                    f"{lo['category']} ({fmt_dec(lo['mean'])})")
+            return (
+                f"högst genomsnitt hade {hi['category']} ({fmt_dec(hi['mean'])} insatser) och lägst "
+                f"{lo['category']} ({fmt_dec(lo['mean'])})"
+            )
         if kind == "histogram" or not rows["share"].drop_nulls().len():
             ranked = rows.filter(pl.col("n").is_not_null()).sort("n", descending=True, maintain_order=True)
-            items = [f"\u201d{r['category']}\u201d ({fmt_int(r['n'])} ärenden)" for r in ranked.head(top).iter_rows(named=True)]
+            items = [
+                f"\u201d{r['category']}\u201d ({fmt_int(r['n'])} ärenden)"
+                for r in ranked.head(top).iter_rows(named=True)
+            ]
             return "fanns flest ärenden i " + ranked_items(items)
         ranked = rows.filter(pl.col("share").is_not_null()).sort("share", descending=True, maintain_order=True)
         first, *rest = list(ranked.head(top).iter_rows(named=True))
         items = [f"\u201d{r['category']}\u201d ({fmt_pct(r['share'])})" for r in rest]
-        return (f"var \u201d{first['category']}\u201d vanligast ({fmt_pct(first['share'])})"
-                + (", följt av " + _join(items) if items else ""))
+        return f"var \u201d{first['category']}\u201d vanligast ({fmt_pct(first['share'])})" + (
+            ", följt av " + _join(items) if items else ""
+        )
 
     if visible.height == 0:
         return "Alla värden i diagrammet är dolda eftersom antalen är små."
     if kind == "phases":
-        items = [f"{r['category'].lower()} {fmt_int(r['n'])} av {fmt_int(r['denominator'])}"
-                 for r in visible.iter_rows(named=True)]
+        items = [
+            f"{r['category'].lower()} {fmt_int(r['n'])} av {fmt_int(r['denominator'])}"
+            for r in visible.iter_rows(named=True)
+        ]
         return "Antal ärenden per fas: " + _join(items) + "."
     if groups:
         parts = []
@@ -236,8 +248,9 @@ def check_output(name: str, text: str) -> None:
     match = FORBIDDEN.search(text)
     if match:
         line = text.count("\n", 0, match.start()) + 1
-        raise TextError(f"Kapitlet {name} innehåller {match.group(0)!r} på rad {line}: "
-                        "ett tal eller en text saknas i underlaget")
+        raise TextError(
+            f"Kapitlet {name} innehåller {match.group(0)!r} på rad {line}: ett tal eller en text saknas i underlaget"
+        )
 
 
 def _chapter_order(templates: list[str]) -> tuple[list[str], list[str]]:
@@ -258,7 +271,7 @@ def _copy_files(src: Path | None, dest: Path, patterns: Sequence[str]) -> None:
 
 def _quality_context(summary: pl.DataFrame | None) -> tuple[list[dict], list[dict], list[str], dict[str, int]]:
     if summary is None or summary.height == 0:
-        return [], [], [], {k: 0 for k in ("rows_read", "rows_used", "rows_excluded", "rows_quarantined")}
+        return [], [], [], dict.fromkeys(("rows_read", "rows_used", "rows_excluded", "rows_quarantined"), 0)
     count_cols = ["rows_read", "rows_used", "rows_excluded", "rows_quarantined"]
     rule_cols = [c for c in summary.columns if c not in ("round", "unit", *count_cols)]
     rows = []
@@ -268,17 +281,34 @@ def _quality_context(summary: pl.DataFrame | None) -> tuple[list[dict], list[dic
     for c in rule_cols:
         total = int(summary[c].fill_null(0).sum())
         rule = RULES.get(c)
-        rules.append({"rule": c, "total": total,
-                      "per_round": {str(k): int(v or 0) for k, v in
-                                    summary.group_by("round", maintain_order=True).agg(pl.col(c).sum()).sort("round").iter_rows()},
-                      "outcome": getattr(rule, "outcome", "") or "", "text": getattr(rule, "description", "") or ""})
+        rules.append(
+            {
+                "rule": c,
+                "total": total,
+                "per_round": {
+                    str(k): int(v or 0)
+                    for k, v in summary.group_by("round", maintain_order=True)
+                    .agg(pl.col(c).sum())
+                    .sort("round")
+                    .iter_rows()
+                },
+                "outcome": getattr(rule, "outcome", "") or "",
+                "text": getattr(rule, "description", "") or "",
+            }
+        )
     rounds = sorted({str(r) for r in summary["round"].to_list()})
     totals = {c: int(summary[c].fill_null(0).sum()) for c in count_cols}
     return rows, rules, rounds, totals
 
 
-def _copy_inputs(build_dir: Path, report_src: Path, figures_dir: Path | None, tables_dir: Path | None,
-                 trend: pl.DataFrame | None, trend_figure: Path | None) -> None:
+def _copy_inputs(
+    build_dir: Path,
+    report_src: Path,
+    figures_dir: Path | None,
+    tables_dir: Path | None,
+    trend: pl.DataFrame | None,
+    trend_figure: Path | None,
+) -> None:
     """The assets, figures and tables the chapters link to, copied into the project."""
     if (report_src / "assets").exists():
         shutil.copytree(report_src / "assets", build_dir / "assets", dirs_exist_ok=True)
@@ -294,14 +324,20 @@ def _copy_inputs(build_dir: Path, report_src: Path, figures_dir: Path | None, ta
         (build_dir / "tables" / "trend.csv").write_bytes(table_csv(trend).encode("utf-8"))
 
 
-def _diagram_functions(tables: Mapping[int, pl.DataFrame], registry: Registry,
-                       report_src: Path) -> dict[str, Any]:
+def _diagram_functions(tables: Mapping[int, pl.DataFrame], registry: Registry, report_src: Path) -> dict[str, Any]:
     """The template functions that read one diagram's table or an author's text."""
+
     def diagram(number: int) -> str:
         d = registry[number]
         table = tables[number]
-        return diagram_block(number, d.title, f"figures/{d.slug}.png", table, f"tables/{d.slug}.csv",
-                             figures_module.alt_text(table, d.title, kind=d.figure if d.table != "phases" else "phases"))
+        return diagram_block(
+            number,
+            d.title,
+            f"figures/{d.slug}.png",
+            table,
+            f"tables/{d.slug}.csv",
+            figures_module.alt_text(table, d.title, kind=d.figure if d.table != "phases" else "phases"),
+        )
 
     def describe(number: int) -> str:
         d = registry[number]
@@ -312,7 +348,9 @@ def _diagram_functions(tables: Mapping[int, pl.DataFrame], registry: Registry,
         if group is not None:
             t = t.filter(pl.col("group") == group)
         if t.height == 0:
-            raise KeyError(f"diagram {number} har ingen kategori {category!r}" + (f" i gruppen {group!r}" if group else ""))
+            raise KeyError(
+                f"diagram {number} har ingen kategori {category!r}" + (f" i gruppen {group!r}" if group else "")
+            )
         return t.row(0, named=True)
 
     def author(name: str) -> str:
@@ -321,30 +359,59 @@ def _diagram_functions(tables: Mapping[int, pl.DataFrame], registry: Registry,
             raise KeyError(f"författartexten {path} saknas")
         return path.read_text(encoding="utf-8").strip("\n")
 
-    return {"diagram": diagram, "describe": describe, "row": row, "author": author,
-            "table_rows": lambda n: _rows(tables[n]), "markdown_table": lambda n: markdown_table(tables[n])}
+    return {
+        "diagram": diagram,
+        "describe": describe,
+        "row": row,
+        "author": author,
+        "table_rows": lambda n: _rows(tables[n]),
+        "markdown_table": lambda n: markdown_table(tables[n]),
+    }
 
 
-def _template_context(*, facts: Mapping[str, Any], tables: Mapping[int, pl.DataFrame], stats: pl.DataFrame | None,
-                      registry: Registry, cb: Codebook, quality_summary: pl.DataFrame | None,
-                      participants: pl.DataFrame, provenance: Mapping[str, Any], report_src: Path,
-                      trend: pl.DataFrame | None, trend_rounds: pl.DataFrame | None) -> dict[str, Any]:
+def _template_context(
+    *,
+    facts: Mapping[str, Any],
+    tables: Mapping[int, pl.DataFrame],
+    stats: pl.DataFrame | None,
+    registry: Registry,
+    cb: Codebook,
+    quality_summary: pl.DataFrame | None,
+    participants: pl.DataFrame,
+    provenance: Mapping[str, Any],
+    report_src: Path,
+    trend: pl.DataFrame | None,
+    trend_rounds: pl.DataFrame | None,
+) -> dict[str, Any]:
     """What the chapter templates see (module docstring); every number comes from
     ``facts``, the tables, the stats rows, the quality summary or the provenance."""
     stats_lookup = StatsLookup(stats)
     q_rows, q_rules, q_rounds, q_totals = _quality_context(quality_summary)
-    phases = [{"number": k, "name": v, "variables": [x for x in cb.variables if x.phase == k]}
-              for k, v in sorted(cb.phases.items())]
+    phases = [
+        {"number": k, "name": v, "variables": [x for x in cb.variables if x.phase == k]}
+        for k, v in sorted(cb.phases.items())
+    ]
     for phase in phases:
         phase["n_variables"] = len(phase["variables"])
     return {
-        "facts": dict(facts), "registry": registry, "codebook": cb, "phases": phases, "tables": tables,
+        "facts": dict(facts),
+        "registry": registry,
+        "codebook": cb,
+        "phases": phases,
+        "tables": tables,
         **_diagram_functions(tables, registry, report_src),
-        "significant": stats_lookup.significant, "compare": stats_lookup.compare, "stat": stats_lookup.get,
+        "significant": stats_lookup.significant,
+        "compare": stats_lookup.compare,
+        "stat": stats_lookup.get,
         "participants": participants.to_dicts(),
-        "quality": q_rows, "quality_rules": q_rules, "quality_rounds": q_rounds, "quality_totals": q_totals,
-        "provenance": provenance, "period": list(provenance.get("period") or ["", ""]),
-        "demo": bool(provenance.get("demo")), "multi_note": registry.multi_note,
+        "quality": q_rows,
+        "quality_rules": q_rules,
+        "quality_rounds": q_rounds,
+        "quality_totals": q_totals,
+        "provenance": provenance,
+        "period": list(provenance.get("period") or ["", ""]),
+        "demo": bool(provenance.get("demo")),
+        "multi_note": registry.multi_note,
         "trend": trend_report.trend_context(trend, trend_rounds) if trend is not None and trend.height else None,
     }
 
@@ -361,8 +428,9 @@ def _write_chapters(build_dir: Path, report_src: Path, names: Sequence[str], con
     return written
 
 
-def _write_quarto_yml(build_dir: Path, report_src: Path, chapters: list[str], appendices: list[str],
-                      provenance: Mapping[str, Any]) -> Path:
+def _write_quarto_yml(
+    build_dir: Path, report_src: Path, chapters: list[str], appendices: list[str], provenance: Mapping[str, Any]
+) -> Path:
     """``report/_quarto.yml`` with the chapters, the report's date and, for demo data,
     the subtitle that says so."""
     config = yaml.safe_load((report_src / "_quarto.yml").read_text(encoding="utf-8")) or {}
@@ -374,8 +442,9 @@ def _write_quarto_yml(build_dir: Path, report_src: Path, chapters: list[str], ap
     if date:
         book["date"] = str(date)
     if provenance.get("demo"):
-        book["subtitle"] = (str(book.get("subtitle") or "").rstrip() +
-                            " – DEMOVERSION: alla siffror bygger på simulerade data").lstrip(" –")
+        book["subtitle"] = (
+            str(book.get("subtitle") or "").rstrip() + " – DEMOVERSION: alla siffror bygger på simulerade data"
+        ).lstrip(" –")
     quarto_yml = build_dir / "_quarto.yml"
     quarto_yml.write_text(
         "# Generated by kvinnofrid.reporting.text.build_book from report/_quarto.yml; do not edit.\n"
@@ -415,8 +484,17 @@ def build_book(
         raise TextError(f"Inga kapitelmallar (*.qmd.j2) finns i {report_src}")
     chapters, appendices = _chapter_order(templates)
     context = _template_context(
-        facts=facts, tables=tables, stats=stats, registry=registry, cb=codebook or codebook_module.load(),
-        quality_summary=quality_summary, participants=participants, provenance=provenance,
-        report_src=report_src, trend=trend, trend_rounds=trend_rounds)
+        facts=facts,
+        tables=tables,
+        stats=stats,
+        registry=registry,
+        cb=codebook or codebook_module.load(),
+        quality_summary=quality_summary,
+        participants=participants,
+        provenance=provenance,
+        report_src=report_src,
+        trend=trend,
+        trend_rounds=trend_rounds,
+    )
     written = _write_chapters(build_dir, report_src, chapters + appendices, context)
-    return written + [_write_quarto_yml(build_dir, report_src, chapters, appendices, provenance)]
+    return [*written, _write_quarto_yml(build_dir, report_src, chapters, appendices, provenance)]

@@ -32,12 +32,24 @@ from kvinnofrid.reporting.markdown import attribute_text
 from kvinnofrid.reporting.numfmt import MISSING, NBSP, fmt_date, fmt_int, fmt_pct
 from kvinnofrid.statistics.trend import ROUNDS_SCHEMA, TREND_SCHEMA
 
-__all__ = ["FIGURE_TITLE", "FIGURE_CAPTION", "PREVIOUS_COLOUR", "source_labels", "trend_figure", "trend_alt_text",
-           "trend_table", "trend_text", "trend_block", "trend_context", "read_trend", "read_rounds"]
+__all__ = [
+    "FIGURE_CAPTION",
+    "FIGURE_TITLE",
+    "PREVIOUS_COLOUR",
+    "read_rounds",
+    "read_trend",
+    "source_labels",
+    "trend_alt_text",
+    "trend_block",
+    "trend_context",
+    "trend_figure",
+    "trend_table",
+    "trend_text",
+]
 
 FIGURE_TITLE = "Nyckelandelar per insamlingsomgång och i den tidigare rapporten"
-FIGURE_CAPTION = "Figur 3"          # chapter 1 numbers its figures; the 27 diagrams keep "Diagram N"
-PREVIOUS_COLOUR = "#8C8C8C"         # grey: not from these data
+FIGURE_CAPTION = "Figur 3"  # chapter 1 numbers its figures; the 27 diagrams keep "Diagram N"
+PREVIOUS_COLOUR = "#8C8C8C"  # grey: not from these data
 PREVIOUS_MARK = "*"
 ANCHOR = "figur-trend"
 
@@ -103,25 +115,30 @@ def _figure_note(trend: pl.DataFrame) -> str:
     label = _previous_label(trend)
     note = "Andelarna räknas på de ärenden där uppgiften finns; N per mått och omgång står i tabellen."
     if label:
-        note = (f"{label}: värdena är hämtade ur den tidigare rapporten och är inte beräknade från "
-                "detta underlag. " + note)
+        note = (
+            f"{label}: värdena är hämtade ur den tidigare rapporten och är inte beräknade från detta underlag. " + note
+        )
     return note
 
 
-def trend_figure(trend: pl.DataFrame, rounds: pl.DataFrame | None = None,
-                 title: str = FIGURE_TITLE) -> p9.ggplot:
+def trend_figure(trend: pl.DataFrame, rounds: pl.DataFrame | None = None, title: str = FIGURE_TITLE) -> p9.ggplot:
     """Grouped horizontal bars: measures down the side, one bar per source in
     chronological order (previous report on top, grey), ``94 %`` beside each bar."""
     labels = source_labels(trend)
     order = [labels[k] for k in _ordered_sources(trend)]
     measures = [label for _, label in _measures(trend)]
     wrapped = [fig._wrap(m) for m in measures]
-    shown = trend.filter(pl.col("share").is_not_null()).with_columns(
-        pl.struct("source", "round").map_elements(lambda s: labels[(s["source"], s["round"])],
-                                                  return_dtype=pl.String).alias("source_label"),
-        pl.col("label").replace_strict(measures, wrapped).alias("label_measure"),
-        pl.col("share").map_elements(lambda s: NBSP + fmt_pct(s), return_dtype=pl.String).alias("value"),
-    ).select("label_measure", "source_label", "share", "value")
+    shown = (
+        trend.filter(pl.col("share").is_not_null())
+        .with_columns(
+            pl.struct("source", "round")
+            .map_elements(lambda s: labels[(s["source"], s["round"])], return_dtype=pl.String)
+            .alias("source_label"),
+            pl.col("label").replace_strict(measures, wrapped).alias("label_measure"),
+            pl.col("share").map_elements(lambda s: NBSP + fmt_pct(s), return_dtype=pl.String).alias("value"),
+        )
+        .select("label_measure", "source_label", "share", "value")
+    )
     data = shown.to_pandas()
     # coord_flip draws the first dodge level at the bottom: reverse so the first
     # source is the upper bar of each measure; the legend keeps chronological order.
@@ -129,17 +146,29 @@ def trend_figure(trend: pl.DataFrame, rounds: pl.DataFrame | None = None,
     top = max(float(data["share"].max()) if len(data) else 0.0, 0.01)
     dodge = p9.position_dodge(width=0.82)
     plot = fig.assemble(
-        data, p9.aes("label_measure", "share", fill="source_label"),
-        [p9.geom_col(position=dodge, width=0.8),
-         p9.geom_text(p9.aes(label="value", group="source_label"), position=dodge, ha="left", size=7.5,
-                      color=fig.TEXT_COLOUR),
-         p9.scale_fill_manual(values=_colours(trend), breaks=order)],
-        categories=list(reversed(wrapped)), value_labels=fig._pct_axis, value_max=min(1.0, top) * 1.16,
-        title=title, subtitle=_cases_subtitle(rounds), caption=fig._wrap(_figure_note(trend), 100),
-        height=fig._height(len(measures) * max(1, len(order)) * 0.62, 1.2))
+        data,
+        p9.aes("label_measure", "share", fill="source_label"),
+        [
+            p9.geom_col(position=dodge, width=0.8),
+            p9.geom_text(
+                p9.aes(label="value", group="source_label"), position=dodge, ha="left", size=7.5, color=fig.TEXT_COLOUR
+            ),
+            p9.scale_fill_manual(values=_colours(trend), breaks=order),
+        ],
+        categories=list(reversed(wrapped)),
+        value_labels=fig._pct_axis,
+        value_max=min(1.0, top) * 1.16,
+        title=title,
+        subtitle=_cases_subtitle(rounds),
+        caption=fig._wrap(_figure_note(trend), 100),
+        height=fig._height(len(measures) * max(1, len(order)) * 0.62, 1.2),
+    )
     # the measure labels are long: align title and caption with the figure, not the panel
-    return (plot + p9.theme(plot_title_position="plot", plot_caption_position="plot")
-            + p9.guides(fill=p9.guide_legend(ncol=1)))
+    return (
+        plot
+        + p9.theme(plot_title_position="plot", plot_caption_position="plot")
+        + p9.guides(fill=p9.guide_legend(ncol=1))
+    )
 
 
 def _lower(text: str) -> str:
@@ -149,7 +178,7 @@ def _lower(text: str) -> str:
 def _definite(label: str) -> str:
     """'Andel kvinnor' -> 'andelen kvinnor' (for a sentence); other labels lower-cased."""
     if label.startswith("Andel "):
-        return "andelen " + label[len("Andel "):]
+        return "andelen " + label[len("Andel ") :]
     return _lower(label)
 
 
@@ -159,8 +188,10 @@ def trend_alt_text(trend: pl.DataFrame, title: str = FIGURE_TITLE) -> str:
     order = _ordered_sources(trend)
     sentences = [f"Figur: {title}."]
     for measure, label in _measures(trend):
-        rows = {(r["source"], r["round"]): r["share"] for r in
-                trend.filter(pl.col("measure") == measure).iter_rows(named=True)}
+        rows = {
+            (r["source"], r["round"]): r["share"]
+            for r in trend.filter(pl.col("measure") == measure).iter_rows(named=True)
+        }
         parts = [f"{fmt_pct(rows[k])} i {labels[k]}" for k in order if rows.get(k) is not None]
         sentences.append(f"{label}: {fig._join(parts)}.")
     if _previous_label(trend):
@@ -175,31 +206,42 @@ def _cell(text: Any) -> str:
 def trend_table(trend: pl.DataFrame) -> str:
     """The pipe table of the trend rows with a caption; the previous report's rows are
     marked and explained (their n and interval are unknown: ``–``)."""
-    lines = ["| Mått | Underlag | Antal | Bas (N) | Andel | 95 % konfidensintervall |",
-             # dashes set the relative column widths in the PDF: text wide, numbers narrow
-             "|:-----------|:-------------------|-----:|------:|-----:|--------:|"]
+    lines = [
+        "| Mått | Underlag | Antal | Bas (N) | Andel | 95 % konfidensintervall |",
+        # dashes set the relative column widths in the PDF: text wide, numbers narrow
+        "|:-----------|:-------------------|-----:|------:|-----:|--------:|",
+    ]
     order = {k: i for i, k in enumerate(_ordered_sources(trend))}
     for measure, label in _measures(trend):
-        rows = sorted(trend.filter(pl.col("measure") == measure).iter_rows(named=True),
-                      key=lambda r: order[(r["source"], r["round"])])
+        rows = sorted(
+            trend.filter(pl.col("measure") == measure).iter_rows(named=True),
+            key=lambda r: order[(r["source"], r["round"])],
+        )
         for i, r in enumerate(rows):
             previous = r["round"] is None
             source = r["source"] + "\\" + PREVIOUS_MARK if previous else f"{r['source']} {fmt_date(r['round'])}"
             lo, hi = r["ci_low"], r["ci_high"]
-            lines.append("| " + " | ".join([
-                _cell(label) if i == 0 else "",
-                _cell(source),
-                fmt_int(r["n"]),
-                fmt_int(r["denominator"]),
-                fmt_pct(r["share"]),
-                MISSING if lo is None or hi is None else f"{fmt_pct(lo)}–{fmt_pct(hi)}",
-            ]) + " |")
-    caption = ("Nyckelandelar per insamlingsomgång med antal, bas och 95 % konfidensintervall "
-               "(Wilsons metod).")
+            lines.append(
+                "| "
+                + " | ".join(
+                    [
+                        _cell(label) if i == 0 else "",
+                        _cell(source),
+                        fmt_int(r["n"]),
+                        fmt_int(r["denominator"]),
+                        fmt_pct(r["share"]),
+                        MISSING if lo is None or hi is None else f"{fmt_pct(lo)}–{fmt_pct(hi)}",
+                    ]
+                )
+                + " |"
+            )
+    caption = "Nyckelandelar per insamlingsomgång med antal, bas och 95 % konfidensintervall (Wilsons metod)."
     label = _previous_label(trend)
     if label:
-        caption += (f" \\{PREVIOUS_MARK} {label}: värdet är hämtat ur den tidigare rapporten; antal, bas och "
-                    "konfidensintervall finns inte i detta underlag.")
+        caption += (
+            f" \\{PREVIOUS_MARK} {label}: värdet är hämtat ur den tidigare rapporten; antal, bas och "
+            "konfidensintervall finns inte i detta underlag."
+        )
     return "\n".join(lines) + "\n\n: " + caption
 
 
@@ -220,10 +262,12 @@ def trend_text(trend: pl.DataFrame, rounds: pl.DataFrame | None = None) -> str:
     sentences: list[str] = []
     round_dates = _rounds(trend)
     if rounds is not None and rounds.height:
-        parts = [f"underlaget {fmt_date(r['round'])} ({_lower(r['source'])}) "
-                 + ("omfattade " if i == 0 else "")
-                 + f"{fmt_int(r['cases'])} ärenden från {fmt_int(r['units'])} verksamheter"
-                 for i, r in enumerate(rounds.sort("round").iter_rows(named=True))]
+        parts = [
+            f"underlaget {fmt_date(r['round'])} ({_lower(r['source'])}) "
+            + ("omfattade " if i == 0 else "")
+            + f"{fmt_int(r['cases'])} ärenden från {fmt_int(r['units'])} verksamheter"
+            for i, r in enumerate(rounds.sort("round").iter_rows(named=True))
+        ]
         text = fig._join(parts)
         sentences.append(text[:1].upper() + text[1:] + ".")
     measures = _measures(trend)
@@ -239,13 +283,16 @@ def trend_text(trend: pl.DataFrame, rounds: pl.DataFrame | None = None) -> str:
         if changes:
             largest = max(changes, key=lambda c: c[0])
             if largest[0] == 0:
-                sentences.append(f"Mellan omgångarna {fmt_date(before)} och {fmt_date(final)} var "
-                                 "nyckelandelarna desamma, avrundade till hela procent.")
+                sentences.append(
+                    f"Mellan omgångarna {fmt_date(before)} och {fmt_date(final)} var "
+                    "nyckelandelarna desamma, avrundade till hela procent."
+                )
             else:
                 sentences.append(
                     f"Mellan omgångarna {fmt_date(before)} och {fmt_date(final)} ändrades nyckelandelarna med "
                     f"högst {_points(largest[0])}; störst var ändringen för {_definite(largest[1])} "
-                    f"({fmt_pct(largest[2])} mot {fmt_pct(largest[3])}).")
+                    f"({fmt_pct(largest[2])} mot {fmt_pct(largest[3])})."
+                )
     label = _previous_label(trend)
     if label and round_dates:
         final = round_dates[-1]
@@ -263,28 +310,36 @@ def trend_text(trend: pl.DataFrame, rounds: pl.DataFrame | None = None) -> str:
                 f"motsvarande andelar {fig._join(previous_parts)}; de värdena är hämtade ur den tidigare "
                 "rapporten och inte beräknade från detta underlag. Deltagarna och variablerna var inte "
                 "desamma då, så jämförelsen visar ungefärliga nivåer, och skillnaderna mot den tidigare "
-                "rapporten har inte prövats statistiskt.")
+                "rapporten har inte prövats statistiskt."
+            )
     return " ".join(sentences)
 
 
 def trend_block(trend: pl.DataFrame, image: str, csv: str, title: str = FIGURE_TITLE) -> str:
     """The figure (caption ``Figur 3: …``, alt text), the table, and in HTML a link to
     the CSV (class ``csv-download``: the filter embeds it)."""
-    return "\n".join([
-        f'![{FIGURE_CAPTION}: {title}]({image}){{#{ANCHOR} fig-alt="{attribute_text(trend_alt_text(trend, title))}" '
-        'width="100%"}',
-        "",
-        trend_table(trend),
-        "",
-        '::: {.content-visible when-format="html"}',
-        f'[Ladda ner tabellen som CSV]({csv}){{.csv-download download="{csv.rsplit("/", 1)[-1]}"}}',
-        ":::",
-        "",
-    ])
+    return "\n".join(
+        [
+            f'![{FIGURE_CAPTION}: {title}]({image}){{#{ANCHOR} fig-alt="{attribute_text(trend_alt_text(trend, title))}" '
+            'width="100%"}',
+            "",
+            trend_table(trend),
+            "",
+            '::: {.content-visible when-format="html"}',
+            f'[Ladda ner tabellen som CSV]({csv}){{.csv-download download="{csv.rsplit("/", 1)[-1]}"}}',
+            ":::",
+            "",
+        ]
+    )
 
 
-def trend_context(trend: pl.DataFrame, rounds: pl.DataFrame | None = None, *,
-                  image: str = "figures/trend.png", csv: str = "tables/trend.csv") -> dict[str, Any]:
+def trend_context(
+    trend: pl.DataFrame,
+    rounds: pl.DataFrame | None = None,
+    *,
+    image: str = "figures/trend.png",
+    csv: str = "tables/trend.csv",
+) -> dict[str, Any]:
     """What the chapter template gets as ``trend``: ``text``, ``block``, ``figure``
     (the caption's "Figur 3"), ``previous_label``, ``n_measures``, ``n_rounds``,
     ``rounds`` (ISO dates) and ``measures`` (labels)."""

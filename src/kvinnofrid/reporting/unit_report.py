@@ -14,7 +14,6 @@ section. ``write_reports`` builds and renders many reports in one process (rule
 once per batch, not once per report.
 """
 
-
 from __future__ import annotations
 
 import hashlib
@@ -40,7 +39,7 @@ log = logging.getLogger("kvinnofrid")
 
 PUBLISHED, INTERNAL = "publicerad", "intern"
 EDITIONS = (PUBLISHED, INTERNAL)
-INTERNAL_DIR = "intern"          # results/kommuner/intern/, build/kommuner/intern/
+INTERNAL_DIR = "intern"  # results/kommuner/intern/, build/kommuner/intern/
 
 
 def table_title(table_id: str, registry: Registry | None = None) -> str:
@@ -51,10 +50,13 @@ def table_title(table_id: str, registry: Registry | None = None) -> str:
 
 # ---------------------------------------------------------------- the report project
 
+
 def _compared(info: Mapping[str, Any], every: Sequence[Mapping[str, Any]]) -> list[Area]:
     """The areas a report sets side by side: the area, its size class (units), the country."""
+
     def as_area(i: Mapping[str, Any]) -> Area:
         return Area(i["kind"], i["name"], i["slug"], tuple(i["units"]))
+
     chosen = [as_area(info)]
     if info["kind"] == "enhet" and info.get("size_class"):
         chosen += [as_area(i) for i in every if i["kind"] == "storleksklass" and i["name"] == info["size_class"]]
@@ -82,10 +84,18 @@ def _quality_context(summary: pl.DataFrame, info: Mapping[str, Any]) -> list[dic
         if rows.is_empty():
             continue
         latest = rows.sort("round").row(-1, named=True)
-        issues = sorted(((latest[r], r) for r in RULES if r in latest and latest[r]), reverse=True)[:3]
-        out.append({"unit": unit, "round": latest["round"], "read": latest["rows_read"], "used": latest["rows_used"],
-                    "excluded": latest["rows_excluded"], "quarantined": latest["rows_quarantined"],
-                    "issues": [{"count": c, "text": RULES[r].description.rstrip(".")} for c, r in issues]})
+        issues = sorted(((latest[r], r) for r in RULES if latest.get(r)), reverse=True)[:3]
+        out.append(
+            {
+                "unit": unit,
+                "round": latest["round"],
+                "read": latest["rows_read"],
+                "used": latest["rows_used"],
+                "excluded": latest["rows_excluded"],
+                "quarantined": latest["rows_quarantined"],
+                "issues": [{"count": c, "text": RULES[r].description.rstrip(".")} for c, r in issues],
+            }
+        )
     return out
 
 
@@ -96,8 +106,7 @@ def _check_published(shown: pl.DataFrame, threshold: int, what: str) -> None:
         raise ValueError(f"{what}: den publicerade versionen skulle visa ett antal under {threshold}")
 
 
-def _save_figure(write_png: Any, key_parts: Sequence[str], png: Path,
-                 cache: MutableMapping[str, bytes] | None) -> None:
+def _save_figure(write_png: Any, key_parts: Sequence[str], png: Path, cache: MutableMapping[str, bytes] | None) -> None:
     """Draw the figure (``write_png(png)``), or copy an identical one drawn before in
     this process: the two editions of a unit share every figure without hidden cells.
     The unit reports embed only the PNG, so no SVG is drawn."""
@@ -111,9 +120,17 @@ def _save_figure(write_png: Any, key_parts: Sequence[str], png: Path,
         cache[key] = png.read_bytes()
 
 
-def _diagram_sections(build: Path, info: Mapping[str, Any], compared: Sequence[Area], long: pl.DataFrame,
-                      diagrams: Sequence[int], reg: Registry, edition: str, threshold: int,
-                      cache: MutableMapping[str, bytes] | None) -> list[dict[str, Any]]:
+def _diagram_sections(
+    build: Path,
+    info: Mapping[str, Any],
+    compared: Sequence[Area],
+    long: pl.DataFrame,
+    diagrams: Sequence[int],
+    reg: Registry,
+    edition: str,
+    threshold: int,
+    cache: MutableMapping[str, bytes] | None,
+) -> list[dict[str, Any]]:
     """Per shown table: its figure and CSV written under ``build``, and the section the
     template shows (title, reference to the national diagram, sentence, Markdown block)."""
     names = _display_names(compared)
@@ -121,44 +138,76 @@ def _diagram_sections(build: Path, info: Mapping[str, Any], compared: Sequence[A
     sections = []
     for k, table_id in enumerate(table_ids(diagrams), start=1):
         table = comparison_table(long, table_id, compared).with_columns(
-            pl.col("group").replace_strict(names, return_dtype=pl.String))
+            pl.col("group").replace_strict(names, return_dtype=pl.String)
+        )
         if edition == PUBLISHED:
-            _check_published(table.filter((pl.col("group") == own) & ~pl.col("suppressed")), threshold,
-                             f"{info['slug']}, tabell {table_id}")
+            _check_published(
+                table.filter((pl.col("group") == own) & ~pl.col("suppressed")),
+                threshold,
+                f"{info['slug']}, tabell {table_id}",
+            )
         title = table_title(table_id, reg)
         multi = table_kind(table_id, reg) == "multi"
         csv = table_csv(table)
         # the comparison bars drawn straight with matplotlib (figures.comparison_bar_figure):
         # through plotnine the 18 figures were most of a report's seconds
-        _save_figure(lambda png: figures.save_fast_figure(figures.comparison_bar_figure(
-            table, title, n_label="{group}: N = {n}", multi=multi, notes=pool_notes(table_id, reg)), png),
-            ["comparison", title, str(multi), csv], build / "figures" / f"{table_id}.png", cache)
+        _save_figure(
+            # defaults bind this iteration's values: the figure may be drawn before the loop moves on
+            lambda png, table=table, title=title, multi=multi, table_id=table_id: figures.save_fast_figure(
+                figures.comparison_bar_figure(
+                    table, title, n_label="{group}: N = {n}", multi=multi, notes=pool_notes(table_id, reg)
+                ),
+                png,
+            ),
+            ["comparison", title, str(multi), csv],
+            build / "figures" / f"{table_id}.png",
+            cache,
+        )
         (build / "tables" / f"{table_id}.csv").write_bytes(csv.encode("utf-8"))
         alt = figures.alt_text(table.filter(pl.col("group") == own), f"{title}, {info['name']}")
-        sections.append({
-            "title": title, "reference": f"diagram {table_id}" if table_id.isdigit() else "",
-            "sentence": summary_sentence(table, own, [names[a.name] for a in compared], threshold=threshold,
-                                         single=table_kind(table_id, reg) in ("single", "histogram", "flag")),
-            "block": diagram_block(k, title, f"figures/{table_id}.png", table, f"tables/{table_id}.csv", alt,
-                                   label=f"Figur {k}"),
-        })
+        sections.append(
+            {
+                "title": title,
+                "reference": f"diagram {table_id}" if table_id.isdigit() else "",
+                "sentence": summary_sentence(
+                    table,
+                    own,
+                    [names[a.name] for a in compared],
+                    threshold=threshold,
+                    single=table_kind(table_id, reg) in ("single", "histogram", "flag"),
+                ),
+                "block": diagram_block(
+                    k, title, f"figures/{table_id}.png", table, f"tables/{table_id}.csv", alt, label=f"Figur {k}"
+                ),
+            }
+        )
     return sections
 
 
-def _trend_block(build: Path, trend: pl.DataFrame, figure_number: int,
-                 cache: MutableMapping[str, bytes] | None = None) -> str | None:
+def _trend_block(
+    build: Path, trend: pl.DataFrame, figure_number: int, cache: MutableMapping[str, bytes] | None = None
+) -> str | None:
     """The area's round comparison (figure, table), or None when no share is shown."""
     if not (trend.height and trend["share"].is_not_null().any()):
         return None
     title = "Nyckelandelar per insamlingsomgång"
     csv = table_csv(trend)
-    _save_figure(lambda png: figures.save_figure(trend_report.trend_figure(trend, title=title), png),
-                 ["trend", title, csv], build / "figures" / "trend.png", cache)
+    _save_figure(
+        lambda png: figures.save_figure(trend_report.trend_figure(trend, title=title), png),
+        ["trend", title, csv],
+        build / "figures" / "trend.png",
+        cache,
+    )
     (build / "tables" / "trend.csv").write_bytes(csv.encode("utf-8"))
-    return "\n".join([
-        f'![Figur {figure_number}: {title}](figures/trend.png)'
-        f'{{#figur-omgangar fig-alt="{attribute_text(trend_report.trend_alt_text(trend))}" width="100%"}}',
-        "", trend_report.trend_table(trend), ""])
+    return "\n".join(
+        [
+            f"![Figur {figure_number}: {title}](figures/trend.png)"
+            f'{{#figur-omgangar fig-alt="{attribute_text(trend_report.trend_alt_text(trend))}" width="100%"}}',
+            "",
+            trend_report.trend_table(trend),
+            "",
+        ]
+    )
 
 
 def _fresh_project(build: Path, src: Path) -> None:
@@ -170,11 +219,23 @@ def _fresh_project(build: Path, src: Path) -> None:
     shutil.copytree(src / "assets", build / "assets")
 
 
-def build_area_report(build_dir: Any, info: Mapping[str, Any], every: Sequence[Mapping[str, Any]],
-                      long: pl.DataFrame, trend: pl.DataFrame, quality: pl.DataFrame, *,
-                      report_src: Any, diagrams: Sequence[int], period: tuple[str, str], threshold: int,
-                      demo: bool, slugs: Mapping[str, str], edition: str = PUBLISHED,
-                      figure_cache: MutableMapping[str, bytes] | None = None) -> None:
+def build_area_report(
+    build_dir: Any,
+    info: Mapping[str, Any],
+    every: Sequence[Mapping[str, Any]],
+    long: pl.DataFrame,
+    trend: pl.DataFrame,
+    quality: pl.DataFrame,
+    *,
+    report_src: Any,
+    diagrams: Sequence[int],
+    period: tuple[str, str],
+    threshold: int,
+    demo: bool,
+    slugs: Mapping[str, str],
+    edition: str = PUBLISHED,
+    figure_cache: MutableMapping[str, bytes] | None = None,
+) -> None:
     """Write one area's Quarto project into ``build_dir``: figures, tables, index.qmd
     (from ``report/kommun/index.qmd.j2``), _quarto.yml and the house assets.
     ``edition``: ``PUBLISHED`` (``long``/``trend`` protected) or ``INTERNAL`` (a unit's
@@ -186,21 +247,28 @@ def build_area_report(build_dir: Any, info: Mapping[str, Any], every: Sequence[M
     compared = _compared(info, every)
     names = _display_names(compared)
     long = long.filter(pl.col("area").is_in([a.name for a in compared]))
-    sections = _diagram_sections(build, info, compared, long, diagrams, load_registry(), edition, threshold,
-                                 figure_cache)
+    sections = _diagram_sections(
+        build, info, compared, long, diagrams, load_registry(), edition, threshold, figure_cache
+    )
     if edition == PUBLISHED and trend.height:
         _check_published(trend, threshold, f"{info['slug']}, omgångar")
     env = text.make_environment(src / "kommun")
     context = {
-        "area": info, "compared": [names[a.name] for a in compared], "sections": sections,
+        "area": info,
+        "compared": [names[a.name] for a in compared],
+        "sections": sections,
         "trend_block": _trend_block(build, trend, len(sections) + 1, figure_cache),
         "quality": _quality_context(quality, info),
         "quality_links": [(u, slugs[u]) for u in info["units"] if u in slugs],
         # results/kommuner/<slug>.html or results/kommuner/intern/<slug>.html → results/quality/
         "quality_prefix": "../../" if edition == INTERNAL else "../",
-        "units_in_class": next((len(i["units"]) for i in every
-                                if i["kind"] == "storleksklass" and i["name"] == info.get("size_class")), 0),
-        "period": period, "threshold": threshold, "demo": demo, "edition": edition,
+        "units_in_class": next(
+            (len(i["units"]) for i in every if i["kind"] == "storleksklass" and i["name"] == info.get("size_class")), 0
+        ),
+        "period": period,
+        "threshold": threshold,
+        "demo": demo,
+        "edition": edition,
     }
     body = text.render_template(env, "index.qmd.j2", context)
     text.check_output(f"{info['slug']}/index.qmd", body)
@@ -211,11 +279,17 @@ def build_area_report(build_dir: Any, info: Mapping[str, Any], every: Sequence[M
 
 # ---------------------------------------------------------------- many reports in one process
 
+
 def report_jobs(every: Sequence[Mapping[str, Any]]) -> list[tuple[str, str]]:
     """(slug, edition) of every report: the published edition of every unit and län,
     the internal edition of every unit; in the order of ``every`` (areas.json)."""
-    return [(a["slug"], edition) for a in every if a["kind"] in ("enhet", "lan")
-            for edition in EDITIONS if edition == PUBLISHED or a["kind"] == "enhet"]
+    return [
+        (a["slug"], edition)
+        for a in every
+        if a["kind"] in ("enhet", "lan")
+        for edition in EDITIONS
+        if edition == PUBLISHED or a["kind"] == "enhet"
+    ]
 
 
 def batch_jobs(every: Sequence[Mapping[str, Any]], batch: int, batches: int) -> list[tuple[str, str]]:
@@ -233,9 +307,17 @@ def report_paths(results_dir: Any, build_root: Any, slug: str, edition: str) -> 
     return Path(results_dir, *sub), Path(build_root, *sub, slug)
 
 
-def write_reports(jobs: Sequence[tuple[str, str]], every: Sequence[Mapping[str, Any]],
-                  sources: Mapping[str, tuple[pl.DataFrame, pl.DataFrame]], quality: pl.DataFrame, *,
-                  results_dir: Any, build_root: Any, render: Any, **options: Any) -> list[dict[str, Any]]:
+def write_reports(
+    jobs: Sequence[tuple[str, str]],
+    every: Sequence[Mapping[str, Any]],
+    sources: Mapping[str, tuple[pl.DataFrame, pl.DataFrame]],
+    quality: pl.DataFrame,
+    *,
+    results_dir: Any,
+    build_root: Any,
+    render: Any,
+    **options: Any,
+) -> list[dict[str, Any]]:
     """Build the reports ``jobs`` ((slug, edition) pairs) in this process, then render
     them all in one call. ``sources``: edition → (long tables, trend) of rule
     unit_tables; ``render``: ``render.render_documents``; ``options``: the keyword
@@ -251,8 +333,9 @@ def write_reports(jobs: Sequence[tuple[str, str]], every: Sequence[Mapping[str, 
         out_dir, build = report_paths(results_dir, build_root, slug, edition)
         started = _clock()
         own_trend = trend.filter(pl.col("area") == info["name"]).drop("area")
-        build_area_report(build, info, every, long, own_trend, quality, slugs=slugs, edition=edition,
-                          figure_cache=cache, **options)
+        build_area_report(
+            build, info, every, long, own_trend, quality, slugs=slugs, edition=edition, figure_cache=cache, **options
+        )
         documents.append((build, out_dir, slug))
         timings.append({"slug": slug, "edition": edition, **_elapsed(started)})
         log.info("rapport %s (%s) byggd: %s", slug, edition, timings[-1])
@@ -270,5 +353,4 @@ def _elapsed(started: Mapping[str, float]) -> dict[str, float]:
 
 def _clock() -> dict[str, float]:
     children = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return {"wall": time.perf_counter(), "cpu": time.process_time(),
-            "child_cpu": children.ru_utime + children.ru_stime}
+    return {"wall": time.perf_counter(), "cpu": time.process_time(), "child_cpu": children.ru_utime + children.ru_stime}

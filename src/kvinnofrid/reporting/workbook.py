@@ -44,9 +44,15 @@ CONTACT = "[Kontaktuppgifter fylls i före publicering: namn, e-postadress och t
 
 # Swedish headers of the table columns (docs/output-contract.md names the columns).
 HEADERS = {
-    "area": "Område", "group": "Grupp", "category": "Kategori", "n": "Antal",
-    "denominator": "Bas (N)", "share": "Andel", "ci_low": "Konfidensintervall 95 %, nedre gräns",
-    "ci_high": "Konfidensintervall 95 %, övre gräns", "mean": "Medelvärde",
+    "area": "Område",
+    "group": "Grupp",
+    "category": "Kategori",
+    "n": "Antal",
+    "denominator": "Bas (N)",
+    "share": "Andel",
+    "ci_low": "Konfidensintervall 95 %, nedre gräns",
+    "ci_high": "Konfidensintervall 95 %, övre gräns",
+    "mean": "Medelvärde",
 }
 # Excel number formats with the Swedish locale tag [$-41D]: LibreOffice then shows a
 # decimal comma and a space between thousands whatever the reader's locale, Excel
@@ -58,22 +64,30 @@ COUNT = SWEDISH + "#,##0"
 DECIMAL = SWEDISH + "0.00"
 
 NOTE_TEXTS = {
-    "counts": ("Antal är antalet ärenden i kategorin. Bas (N) är antalet ärenden som andelen räknas på: "
-               "de ärenden där uppgiften är ifylld, så basen skiljer sig mellan tabellerna."),
-    "shares": ("Andel = antal / bas (N), lagrad som ett tal mellan 0 och 1 och visad i procent. "
-               "Konfidensintervallet är ett 95-procentigt Wilsonintervall för andelen."),
-    "means": ("Medelvärdet är det genomsnittliga antalet insatser per ärende bland ärenden med minst en "
-              "insats; konfidensintervallet är ett 95-procentigt t-intervall för medelvärdet. "
-              "Antal och bas är antalet sådana ärenden i kategorin."),
+    "counts": (
+        "Antal är antalet ärenden i kategorin. Bas (N) är antalet ärenden som andelen räknas på: "
+        "de ärenden där uppgiften är ifylld, så basen skiljer sig mellan tabellerna."
+    ),
+    "shares": (
+        "Andel = antal / bas (N), lagrad som ett tal mellan 0 och 1 och visad i procent. "
+        "Konfidensintervallet är ett 95-procentigt Wilsonintervall för andelen."
+    ),
+    "means": (
+        "Medelvärdet är det genomsnittliga antalet insatser per ärende bland ärenden med minst en "
+        "insats; konfidensintervallet är ett 95-procentigt t-intervall för medelvärdet. "
+        "Antal och bas är antalet sådana ärenden i kategorin."
+    ),
     "histogram": "Tabellen visar antal ärenden per intervall; basen är alla ärenden som fördelas.",
     "multi": "{multi_note}: andelarna räknas per ärende och summerar därför till mer än 100 %.",
     "closed": "Endast avslutade ärenden.",
     "has_intervention": "Endast ärenden med minst en insats.",
 }
 CODE_TEXTS = {
-    SUPPRESSED: ("Dolt för att skydda enskilda: antalet är mindre än {threshold}, eller döljs för att ett "
-                 "dolt antal inte ska kunna räknas fram ur summor och andra värden. Andel och intervall "
-                 "döljs då också."),
+    SUPPRESSED: (
+        "Dolt för att skydda enskilda: antalet är mindre än {threshold}, eller döljs för att ett "
+        "dolt antal inte ska kunna räknas fram ur summor och andra värden. Andel och intervall "
+        "döljs då också."
+    ),
     NOT_AVAILABLE: "Kan inte beräknas eller är inte tillämpligt (till exempel när basen är 0).",
 }
 
@@ -82,6 +96,7 @@ CODE_TEXTS = {
 class Notes:
     """The numbered notes of one workbook, numbered in the order the sheets first
     refer to them (the guidance's order), and the cell codes the sheets use."""
+
     texts: list[str] = field(default_factory=list)
     codes: set[str] = field(default_factory=set)
 
@@ -93,21 +108,22 @@ class Notes:
 
 @dataclass(frozen=True)
 class Sheet:
-    name: str                       # the tab: short and unique (D01, Toppgrupp)
-    title: str                      # A1, with the note references
-    lines: tuple[str, ...]          # what the table shows (under the title)
-    columns: dict[str, list[Any]]   # Swedish header → cells (numbers, text or codes)
-    formats: Mapping[str, str]      # header → Excel number format
+    name: str  # the tab: short and unique (D01, Toppgrupp)
+    title: str  # A1, with the note references
+    lines: tuple[str, ...]  # what the table shows (under the title)
+    columns: dict[str, list[Any]]  # Swedish header → cells (numbers, text or codes)
+    formats: Mapping[str, str]  # header → Excel number format
 
 
 @dataclass(frozen=True)
 class Cover:
     title: str
-    about: tuple[str, ...]          # period, cut-off, source, edition, demo
+    about: tuple[str, ...]  # period, cut-off, source, edition, demo
     contact: str = CONTACT
 
 
 # ---------------------------------------------------------------- table sheets
+
 
 def value_columns(kind: str) -> list[str]:
     """The number columns a table of this kind shows, fixed per kind so that every
@@ -121,8 +137,7 @@ def value_columns(kind: str) -> list[str]:
 
 def _formats(kind: str) -> dict[str, str]:
     interval = DECIMAL if kind == "means" else PERCENT
-    out = {"n": COUNT, "denominator": COUNT, "share": PERCENT, "mean": DECIMAL,
-           "ci_low": interval, "ci_high": interval}
+    out = {"n": COUNT, "denominator": COUNT, "share": PERCENT, "mean": DECIMAL, "ci_low": interval, "ci_high": interval}
     return {HEADERS[c]: out[c] for c in value_columns(kind)}
 
 
@@ -137,7 +152,7 @@ def coded_cells(table: pl.DataFrame, labels: Sequence[str], values: Sequence[str
     for col in values:
         cells = []
         for value, hidden in zip(table[col].to_list(), suppressed, strict=True):
-            if value is None or value != value:   # None or NaN
+            if value is None or value != value:  # None or NaN
                 cells.append(SUPPRESSED if hidden else NOT_AVAILABLE)
             else:
                 cells.append(int(value) if col in ("n", "denominator") else float(value))
@@ -199,12 +214,12 @@ def national_sheet(number: int, table: pl.DataFrame, notes: Notes, reg: Registry
     cells = coded_cells(table, labels, value_columns(d.table))
     refs = diagram_notes(d, reg, notes)
     shown = n_line(table, d)
-    lines = [f"Tabellen visar underlaget till diagram {number} i den nationella rapporten, "
-             f"en rad per {'grupp och ' if d.groups is not None else ''}kategori."
-             + (f" {shown}." if shown else "")]
+    lines = [
+        f"Tabellen visar underlaget till diagram {number} i den nationella rapporten, "
+        f"en rad per {'grupp och ' if d.groups is not None else ''}kategori." + (f" {shown}." if shown else "")
+    ]
     lines += _code_lines(_mark_codes(cells, notes))
-    return Sheet(f"D{number:02d}", f"Diagram {number}. {d.title} {_refs(refs)}", tuple(lines),
-                 cells, _formats(d.table))
+    return Sheet(f"D{number:02d}", f"Diagram {number}. {d.title} {_refs(refs)}", tuple(lines), cells, _formats(d.table))
 
 
 def top_group_note(cb: Codebook | None = None) -> str:
@@ -215,6 +230,7 @@ def top_group_note(cb: Codebook | None = None) -> str:
 
 
 # ---------------------------------------------------------------- a unit's sheets
+
 
 def compared_areas(info: Mapping[str, Any], every: Sequence[Mapping[str, Any]]) -> list[tuple[str, str]]:
     """(area name in the tables, name shown) of the areas a unit's or län's workbook
@@ -247,8 +263,9 @@ def _beside(compared: Sequence[tuple[str, str]]) -> str:
     return f"Tabellen visar {compared[0][1]} jämfört med {' och '.join(others)}"
 
 
-def area_sheet(table_id: str, long: pl.DataFrame, compared: Sequence[tuple[str, str]], notes: Notes,
-               reg: Registry) -> Sheet:
+def area_sheet(
+    table_id: str, long: pl.DataFrame, compared: Sequence[tuple[str, str]], notes: Notes, reg: Registry
+) -> Sheet:
     """One table of a unit's (or län's) workbook: its rows beside its size class and
     the country, hidden cells as ``[d]``."""
     rows = area_rows(long, table_id, compared)
@@ -269,8 +286,14 @@ def area_sheet(table_id: str, long: pl.DataFrame, compared: Sequence[tuple[str, 
     return Sheet(name, f"{title} {_refs(refs)}", tuple(lines), cells, _formats(kind))
 
 
-def area_sheets(long: pl.DataFrame, info: Mapping[str, Any], every: Sequence[Mapping[str, Any]],
-                table_ids: Sequence[str], notes: Notes, reg: Registry | None = None) -> list[Sheet]:
+def area_sheets(
+    long: pl.DataFrame,
+    info: Mapping[str, Any],
+    every: Sequence[Mapping[str, Any]],
+    table_ids: Sequence[str],
+    notes: Notes,
+    reg: Registry | None = None,
+) -> list[Sheet]:
     """Every table sheet of one unit's or län's workbook, in report order."""
     r = reg or load_registry()
     compared = compared_areas(info, every)
@@ -279,45 +302,53 @@ def area_sheets(long: pl.DataFrame, info: Mapping[str, Any], every: Sequence[Map
 
 # ---------------------------------------------------------------- cover, contents, notes
 
+
 def national_cover(period: tuple[str, str], cutoff: str, demo: bool) -> Cover:
-    about = [*_period_lines(period, cutoff),
-             "Varje tabell är underlaget till ett diagram i den nationella rapporten och har ett eget blad.",
-             "Talen är lagrade som tal: andelar mellan 0 och 1 med procentformat, antal som heltal."]
+    about = [
+        *_period_lines(period, cutoff),
+        "Varje tabell är underlaget till ett diagram i den nationella rapporten och har ett eget blad.",
+        "Talen är lagrade som tal: andelar mellan 0 och 1 med procentformat, antal som heltal.",
+    ]
     return Cover(f"{TITLE}: tabeller", tuple(about + _common_lines(demo)))
 
 
-def area_cover(info: Mapping[str, Any], period: tuple[str, str], cutoff: str, threshold: int,
-               demo: bool) -> Cover:
-    about = [*_period_lines(period, cutoff),
-             f"Tabellerna visar {info['name']} bredvid "
-             + ("kommunerna i samma storleksklass och riket" if info["kind"] == "enhet" else "riket")
-             + ", en tabell per blad.",
-             f"Publicerad upplaga med skydd av små tal: antal som är mindre än {threshold} är dolda,",
-             f"liksom värden som skulle avslöja dem; dolda celler är markerade {SUPPRESSED}.",
-             "Rikets och storleksklassernas värden visas som de är."]
+def area_cover(info: Mapping[str, Any], period: tuple[str, str], cutoff: str, threshold: int, demo: bool) -> Cover:
+    about = [
+        *_period_lines(period, cutoff),
+        f"Tabellerna visar {info['name']} bredvid "
+        + ("kommunerna i samma storleksklass och riket" if info["kind"] == "enhet" else "riket")
+        + ", en tabell per blad.",
+        f"Publicerad upplaga med skydd av små tal: antal som är mindre än {threshold} är dolda,",
+        f"liksom värden som skulle avslöja dem; dolda celler är markerade {SUPPRESSED}.",
+        "Rikets och storleksklassernas värden visas som de är.",
+    ]
     return Cover(f"{TITLE}: {info['name']}, tabeller", tuple(about + _common_lines(demo)))
 
 
 def _period_lines(period: tuple[str, str], cutoff: str) -> list[str]:
-    return [f"Period: ärenden som aktualiserades {period[0]}–{period[1]}.",
-            f"Brytdatum: {cutoff}. Exporter som kommit in till och med brytdatumet ingår.",
-            SOURCE]
+    return [
+        f"Period: ärenden som aktualiserades {period[0]}–{period[1]}.",
+        f"Brytdatum: {cutoff}. Exporter som kommit in till och med brytdatumet ingår.",
+        SOURCE,
+    ]
 
 
 def _common_lines(demo: bool) -> list[str]:
-    lines = ["Bladet Innehåll listar tabellerna med länkar.",
-             "Bladet Noter förklarar noterna ([not 1], [not 2] …) och tecknen i tabellernas celler."]
+    lines = [
+        "Bladet Innehåll listar tabellerna med länkar.",
+        "Bladet Noter förklarar noterna ([not 1], [not 2] …) och tecknen i tabellernas celler.",
+    ]
     if demo:
-        lines.insert(0, "Demodata: alla siffror bygger på simulerade data och beskriver inga verkliga "
-                        "personer eller kommuner.")
+        lines.insert(
+            0, "Demodata: alla siffror bygger på simulerade data och beskriver inga verkliga personer eller kommuner."
+        )
     return lines
 
 
 def contents_columns(sheets: Sequence[Sheet]) -> dict[str, list[Any]]:
     """The contents sheet: a link to every sheet and its title without note references."""
     rows = [("Noter", "Noter och tecken")] + [(s.name, _without_refs(s.title)) for s in sheets]
-    return {"Blad": [{name: f"internal:'{name}'!A1"} for name, _ in rows],
-            "Innehåll": [title for _, title in rows]}
+    return {"Blad": [{name: f"internal:'{name}'!A1"} for name, _ in rows], "Innehåll": [title for _, title in rows]}
 
 
 def _without_refs(title: str) -> str:
@@ -337,19 +368,34 @@ def notes_columns(notes: Notes, threshold: int | None = None) -> dict[str, list[
 
 # ---------------------------------------------------------------- writing
 
-def _gptable(name: str, title: str, lines: Sequence[str], columns: Mapping[str, list[Any]],
-             formats: Mapping[str, str], labels: int, source: str | None = SOURCE,
-             instructions: str = "Bladet innehåller en tabell. Noter och tecken förklaras på bladet Noter.") -> Any:
+
+def _gptable(
+    name: str,
+    title: str,
+    lines: Sequence[str],
+    columns: Mapping[str, list[Any]],
+    formats: Mapping[str, str],
+    labels: int,
+    source: str | None = SOURCE,
+    instructions: str = "Bladet innehåller en tabell. Noter och tecken förklaras på bladet Noter.",
+) -> Any:
     import pandas as pd
     from gptables import GPTable
 
     frame = pd.DataFrame({k: pd.Series(v, dtype=object) for k, v in columns.items()})
-    extra = [{"column": {"columns": [h], "format": {"num_format": f}, "include_names": False}}
-             for h, f in formats.items()]
-    return GPTable(table=frame, table_name=f"tabell_{name}", title=title, subtitles=list(lines),
-                   instructions=instructions,
-                   source=source, index_columns={level + 1: level for level in range(labels)},
-                   additional_formatting=extra)
+    extra = [
+        {"column": {"columns": [h], "format": {"num_format": f}, "include_names": False}} for h, f in formats.items()
+    ]
+    return GPTable(
+        table=frame,
+        table_name=f"tabell_{name}",
+        title=title,
+        subtitles=list(lines),
+        instructions=instructions,
+        source=source,
+        index_columns={level + 1: level for level in range(labels)},
+        additional_formatting=extra,
+    )
 
 
 def _write_cover(wb: Any, cover: Cover) -> None:
@@ -357,9 +403,13 @@ def _write_cover(wb: Any, cover: Cover) -> None:
     are English."""
     ws = wb.add_worksheet("Omslag")
     theme = wb.theme
-    rows = [(cover.title, theme.cover_title_format), ("Om tabellerna", theme.cover_subtitle_format),
-            *[(line, theme.cover_text_format) for line in cover.about],
-            ("Kontakt", theme.cover_subtitle_format), (cover.contact, theme.cover_text_format)]
+    rows = [
+        (cover.title, theme.cover_title_format),
+        ("Om tabellerna", theme.cover_subtitle_format),
+        *[(line, theme.cover_text_format) for line in cover.about],
+        ("Kontakt", theme.cover_subtitle_format),
+        (cover.contact, theme.cover_text_format),
+    ]
     for row, (text, fmt) in enumerate(rows):
         ws.write_string(row, 0, text, wb.add_format(fmt))
     ws.set_column(0, 0, 100)
@@ -372,7 +422,7 @@ def _wrap_explanations(ws: Any, texts: Sequence[str], width: int = 110) -> None:
     The notes table starts on row 4: title, instructions, header above it."""
     ws.set_column(1, 1, width)
     for k, text in enumerate(texts):
-        lines = -(-len(text) // int(width * 1.3))   # characters per line of the wrapped column
+        lines = -(-len(text) // int(width * 1.3))  # characters per line of the wrapped column
         if lines > 1:
             ws.set_row(3 + k, 16 * lines)
 
@@ -385,25 +435,66 @@ def _print_setup(ws: Any) -> None:
     ws.fit_to_pages(1, 0)
 
 
-def write_workbook(path: Any, cover: Cover, sheets: Sequence[Sheet], notes: Notes, *,
-                   created: dt.date, threshold: int | None = None) -> Path:
+def write_workbook(
+    path: Any, cover: Cover, sheets: Sequence[Sheet], notes: Notes, *, created: dt.date, threshold: int | None = None
+) -> Path:
     """Write the workbook: cover, contents, notes, then one sheet per table.
     ``created`` (the cut-off date) is the only date in the file: reruns give the same bytes."""
     from gptables.core.wrappers import GPWorkbook
 
     out = Path(path)
     out.parent.mkdir(parents=True, exist_ok=True)
-    tables = [("Innehåll", _gptable("innehall", "Innehåll", [], contents_columns(sheets), {}, 1, None,
-                                    "Bladet innehåller en tabell: varje blad i arbetsboken med en länk.")),
-              ("Noter", _gptable("noter", "Noter och tecken", [], notes_columns(notes, threshold), {}, 1, None,
-                                 "Bladet innehåller en tabell: noterna som tabellernas rubriker hänvisar "
-                                 "till och tecknen i tabellernas celler."))]
-    tables += [(s.name, _gptable(s.name, s.title, s.lines, s.columns, s.formats,
-                                 sum(h in s.columns for h in (HEADERS["area"], HEADERS["group"], HEADERS["category"]))))
-               for s in sheets]
+    tables = [
+        (
+            "Innehåll",
+            _gptable(
+                "innehall",
+                "Innehåll",
+                [],
+                contents_columns(sheets),
+                {},
+                1,
+                None,
+                "Bladet innehåller en tabell: varje blad i arbetsboken med en länk.",
+            ),
+        ),
+        (
+            "Noter",
+            _gptable(
+                "noter",
+                "Noter och tecken",
+                [],
+                notes_columns(notes, threshold),
+                {},
+                1,
+                None,
+                "Bladet innehåller en tabell: noterna som tabellernas rubriker hänvisar "
+                "till och tecknen i tabellernas celler.",
+            ),
+        ),
+    ]
+    tables += [
+        (
+            s.name,
+            _gptable(
+                s.name,
+                s.title,
+                s.lines,
+                s.columns,
+                s.formats,
+                sum(h in s.columns for h in (HEADERS["area"], HEADERS["group"], HEADERS["category"])),
+            ),
+        )
+        for s in sheets
+    ]
     wb = GPWorkbook(str(out))
-    wb.set_properties({"title": cover.title, "author": "Sveriges Kommuner och Regioner",
-                       "created": dt.datetime.combine(created, dt.time())})
+    wb.set_properties(
+        {
+            "title": cover.title,
+            "author": "Sveriges Kommuner och Regioner",
+            "created": dt.datetime.combine(created, dt.time()),
+        }
+    )
     _write_cover(wb, cover)
     with warnings.catch_warnings():
         # gptables warns (UserWarning) of empty cells; ours hold codes, so such a warning
@@ -420,8 +511,15 @@ def write_workbook(path: Any, cover: Cover, sheets: Sequence[Sheet], notes: Note
     return out
 
 
-def national_workbook(tables: Mapping[int, pl.DataFrame], path: Any, *, period: tuple[str, str],
-                      cutoff: dt.date, demo: bool, registry: Registry | None = None) -> Path:
+def national_workbook(
+    tables: Mapping[int, pl.DataFrame],
+    path: Any,
+    *,
+    period: tuple[str, str],
+    cutoff: dt.date,
+    demo: bool,
+    registry: Registry | None = None,
+) -> Path:
     """``results/tabeller.xlsx``: every national table, diagram order."""
     reg = registry or load_registry()
     notes = Notes()
@@ -429,9 +527,19 @@ def national_workbook(tables: Mapping[int, pl.DataFrame], path: Any, *, period: 
     return write_workbook(path, national_cover(period, str(cutoff), demo), sheets, notes, created=cutoff)
 
 
-def area_workbook(long: pl.DataFrame, info: Mapping[str, Any], every: Sequence[Mapping[str, Any]],
-                  path: Any, *, table_ids: Sequence[str], period: tuple[str, str], cutoff: dt.date,
-                  threshold: int, demo: bool, registry: Registry | None = None) -> Path:
+def area_workbook(
+    long: pl.DataFrame,
+    info: Mapping[str, Any],
+    every: Sequence[Mapping[str, Any]],
+    path: Any,
+    *,
+    table_ids: Sequence[str],
+    period: tuple[str, str],
+    cutoff: dt.date,
+    threshold: int,
+    demo: bool,
+    registry: Registry | None = None,
+) -> Path:
     """``results/kommuner/<slug>.xlsx``: one unit's or län's protected tables."""
     notes = Notes()
     sheets = area_sheets(long, info, every, table_ids, notes, registry)

@@ -130,7 +130,7 @@ class Codebook:
         width = self.derived["duration_bin_days"]
         open_from = self.derived["duration_open_bin_from"]
         labels = [f"{lo}–{lo + width - 1}" for lo in range(1, open_from, width)]
-        return labels + [f"{open_from}–"]
+        return [*labels, f"{open_from}–"]
 
 
 def _dtype(var: Variable) -> pl.DataType:
@@ -154,20 +154,28 @@ def risk_schema() -> pl.Schema:
 
     ``position`` is k of "Skattning risk <k>" (1-based); the case is identified by the
     same key columns as in the case table (added by the stage that builds it)."""
-    return pl.Schema(
-        {"position": pl.Int8(), "date": pl.Date(), "instrument": pl.Int8(), "rating": pl.Int8()}
-    )
+    return pl.Schema({"position": pl.Int8(), "date": pl.Date(), "instrument": pl.Int8(), "rating": pl.Int8()})
 
 
 def _parse_variable(raw: dict[str, Any]) -> Variable:
     known = {
-        "name", "suv", "label", "kind", "phase", "section", "personal", "comment",
-        "project_added", "aliases", "description", "question", "options",
+        "name",
+        "suv",
+        "label",
+        "kind",
+        "phase",
+        "section",
+        "personal",
+        "comment",
+        "project_added",
+        "aliases",
+        "description",
+        "question",
+        "options",
     }
     try:
         options = tuple(
-            Option(int(o["code"]), str(o["label"]), bool(o.get("project_added", False)))
-            for o in raw.get("options", [])
+            Option(int(o["code"]), str(o["label"]), bool(o.get("project_added", False))) for o in raw.get("options", [])
         )
         return Variable(
             name=raw["name"],

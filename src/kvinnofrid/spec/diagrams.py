@@ -26,9 +26,20 @@ FIGURE_KINDS = ("bar", "stacked_bar", "grouped_bar", "histogram", "mean_bar")
 POPULATIONS = ("closed", "has_intervention")
 LABEL_LISTS = ("age_groups", "duration_bins", "partner_counts", "initiative_groups")
 DERIVED_COLUMNS = (
-    "age_group", "is_closed", "duration_days", "duration_bin", "n_interventions",
-    "has_intervention", "housing_intervention", "n_partners", "initiative_groups",
-    "risk_instruments", "risk_assessed", "top_group", "goal_reached", "survey_answered",
+    "age_group",
+    "is_closed",
+    "duration_days",
+    "duration_bin",
+    "n_interventions",
+    "has_intervention",
+    "housing_intervention",
+    "n_partners",
+    "initiative_groups",
+    "risk_instruments",
+    "risk_assessed",
+    "top_group",
+    "goal_reached",
+    "survey_answered",
 )
 
 
@@ -44,6 +55,7 @@ class Pool:
     """Categories of one diagram that a comparison report below national level shows
     as one row ``label``: ``codes`` (options of the category variable) or ``labels``
     (categories of a label list), in the diagram's category order."""
+
     label: str
     codes: tuple[int, ...] = ()
     labels: tuple[str, ...] = ()
@@ -110,8 +122,21 @@ class Registry:
         return ([self.multi_note] if d.multi else []) + list(d.notes)
 
 
-_KNOWN = {"number", "title", "section", "table", "figure", "variables", "multi",
-          "n_label", "notes", "population", "category", "groups", "collapse"}
+_KNOWN = {
+    "number",
+    "title",
+    "section",
+    "table",
+    "figure",
+    "variables",
+    "multi",
+    "n_label",
+    "notes",
+    "population",
+    "category",
+    "groups",
+    "collapse",
+}
 
 
 def _check_codes(where: str, cb: Codebook, variable: str, codes: list[int]) -> None:
@@ -241,14 +266,16 @@ def _validate_collapse(where: str, d: Diagram, reg: Registry, cb: Codebook) -> N
     if d.table not in COLLAPSIBLE_TABLES:
         raise RegistryError(f"{where}: collapse is only for tables {COLLAPSIBLE_TABLES}")
     known = category_labels(d, reg, cb)
-    conditional = ([cb[d.category["variable"]].label_of(c) for c in cb.derived[d.category["conditional"]]]
-                   if "conditional" in d.category else [])
+    conditional = (
+        [cb[d.category["variable"]].label_of(c) for c in cb.derived[d.category["conditional"]]]
+        if "conditional" in d.category
+        else []
+    )
     seen: list[str] = []
     for pool in d.collapse:
         if bool(pool.codes) == bool(pool.labels) or ("variable" in d.category) != bool(pool.codes):
             raise RegistryError(f"{where}: a pool needs codes (coded categories) or labels (label lists)")
-        pooled = pooled_labels(d, pool, cb) if all(
-            c in cb[d.category["variable"]].codes for c in pool.codes) else None
+        pooled = pooled_labels(d, pool, cb) if all(c in cb[d.category["variable"]].codes for c in pool.codes) else None
         if pooled is None or any(p not in known + conditional for p in pooled):
             raise RegistryError(f"{where}: pool {pool.label!r} names a category the diagram does not have")
         if len(set(pooled)) < 2:
@@ -261,9 +288,14 @@ def _validate_collapse(where: str, d: Diagram, reg: Registry, cb: Codebook) -> N
 
 
 def _pools(entry: dict[str, Any]) -> tuple[Pool, ...]:
-    return tuple(Pool(label=str(p["label"]), codes=tuple(int(c) for c in p.get("codes", [])),
-                      labels=tuple(str(x) for x in p.get("labels", [])))
-                 for p in entry.get("collapse", []))
+    return tuple(
+        Pool(
+            label=str(p["label"]),
+            codes=tuple(int(c) for c in p.get("codes", [])),
+            labels=tuple(str(x) for x in p.get("labels", [])),
+        )
+        for p in entry.get("collapse", [])
+    )
 
 
 def _validate_facts(reg: Registry, cb: Codebook) -> None:
@@ -286,9 +318,11 @@ def _validate_facts(reg: Registry, cb: Codebook) -> None:
                 if label not in known:
                     raise RegistryError(f"{where}: {label!r} is not a category of diagram {d.number}")
         elif "category" in spec:
-            known = ([r["label"] for r in d.extra.get("rows", [])]
-                     + [m["label"] for m in d.extra.get("means", [])]
-                     + ([reg.labels["yes"], reg.labels["no"]] if d.table == "flag" else []))
+            known = (
+                [r["label"] for r in d.extra.get("rows", [])]
+                + [m["label"] for m in d.extra.get("means", [])]
+                + ([reg.labels["yes"], reg.labels["no"]] if d.table == "flag" else [])
+            )
             if spec["category"] not in known:
                 raise RegistryError(f"{where}: {spec['category']!r} is not a category of diagram {d.number}")
         else:
@@ -299,22 +333,24 @@ def from_mapping(raw: dict[str, Any], cb: Codebook | None = None) -> Registry:
     diagrams = []
     for entry in raw["diagrams"]:
         try:
-            diagrams.append(Diagram(
-                number=int(entry["number"]),
-                title=str(entry["title"]),
-                section=str(entry["section"]),
-                table=str(entry["table"]),
-                figure=str(entry["figure"]),
-                variables=tuple(entry.get("variables", [])),
-                multi=bool(entry.get("multi", False)),
-                n_label=str(entry["n_label"]),
-                notes=tuple(entry.get("notes", [])),
-                population=tuple(entry.get("population", [])),
-                category=dict(entry.get("category", {})),
-                groups=dict(entry["groups"]) if entry.get("groups") else None,
-                extra={k: v for k, v in entry.items() if k not in _KNOWN},
-                collapse=_pools(entry),
-            ))
+            diagrams.append(
+                Diagram(
+                    number=int(entry["number"]),
+                    title=str(entry["title"]),
+                    section=str(entry["section"]),
+                    table=str(entry["table"]),
+                    figure=str(entry["figure"]),
+                    variables=tuple(entry.get("variables", [])),
+                    multi=bool(entry.get("multi", False)),
+                    n_label=str(entry["n_label"]),
+                    notes=tuple(entry.get("notes", [])),
+                    population=tuple(entry.get("population", [])),
+                    category=dict(entry.get("category", {})),
+                    groups=dict(entry["groups"]) if entry.get("groups") else None,
+                    extra={k: v for k, v in entry.items() if k not in _KNOWN},
+                    collapse=_pools(entry),
+                )
+            )
         except KeyError as missing:
             raise RegistryError(f"diagram {entry.get('number', entry)!r} lacks key {missing}") from None
     reg = Registry(

@@ -42,8 +42,8 @@ def load_register(path: str | Path | None = None) -> pl.DataFrame:
     missing = set(REGISTER_SCHEMA) - set(frame.columns)
     if missing:
         raise ValueError(f"{source}: kolumnerna {sorted(missing)} saknas i kommunregistret")
-    return frame.select(REGISTER_SCHEMA.names()).cast(dict(REGISTER_SCHEMA)).with_columns(
-        pl.col("kommunkod").str.zfill(4)
+    return (
+        frame.select(REGISTER_SCHEMA.names()).cast(dict(REGISTER_SCHEMA)).with_columns(pl.col("kommunkod").str.zfill(4))
     )
 
 
@@ -67,7 +67,7 @@ def _name_candidates(key: str) -> list[str]:
     stems = [key]
     for prefix in NAME_PREFIXES:
         if key.startswith(prefix + " "):
-            stems.append(key[len(prefix) + 1:])
+            stems.append(key[len(prefix) + 1 :])
     for stem in list(stems):
         for suffix in NAME_SUFFIXES:
             if stem.endswith(" " + suffix):
@@ -111,9 +111,11 @@ def unit_municipalities(
         if name is None:
             log.warning("Enheten %s: %r finns inte i kommunregistret eller bland districts", unit, text)
         names.append(name)
-    return pairs.with_columns(pl.Series("kommun", names, dtype=pl.String)).join(
-        register, on="kommun", how="left", maintain_order="left"
-    ).drop("municipality")
+    return (
+        pairs.with_columns(pl.Series("kommun", names, dtype=pl.String))
+        .join(register, on="kommun", how="left", maintain_order="left")
+        .drop("municipality")
+    )
 
 
 def size_class_of(population: int | None, classes: Sequence[Mapping]) -> str | None:
@@ -151,10 +153,16 @@ def latest_population(population: pl.DataFrame, up_to_year: int) -> pl.DataFrame
     if years.is_empty():
         return pl.DataFrame(schema=POPULATION_SCHEMA)
     year = int(years.max())
-    return (population.filter((pl.col("period") == year) & (pl.col("people") > 0))
-            .select(pl.col("municipality").str.zfill(4).alias("kommunkod"), pl.col("people").alias("invanare"),
-                    pl.col("period").alias("year"))
-            .cast(dict(POPULATION_SCHEMA)).sort("kommunkod"))
+    return (
+        population.filter((pl.col("period") == year) & (pl.col("people") > 0))
+        .select(
+            pl.col("municipality").str.zfill(4).alias("kommunkod"),
+            pl.col("people").alias("invanare"),
+            pl.col("period").alias("year"),
+        )
+        .cast(dict(POPULATION_SCHEMA))
+        .sort("kommunkod")
+    )
 
 
 def with_population(register: pl.DataFrame, latest: pl.DataFrame | None) -> pl.DataFrame:
@@ -164,9 +172,11 @@ def with_population(register: pl.DataFrame, latest: pl.DataFrame | None) -> pl.D
     if latest is None:
         return register
     scb = latest.select("kommunkod", pl.col("invanare").alias("_scb"))
-    return (register.join(scb, on="kommunkod", how="left", maintain_order="left")
-            .with_columns(pl.coalesce("_scb", "invanare").alias("invanare"))
-            .select(register.columns))
+    return (
+        register.join(scb, on="kommunkod", how="left", maintain_order="left")
+        .with_columns(pl.coalesce("_scb", "invanare").alias("invanare"))
+        .select(register.columns)
+    )
 
 
 def population_source(unit_municipalities: pl.DataFrame, latest: pl.DataFrame | None) -> dict[str, object]:
@@ -177,5 +187,4 @@ def population_source(unit_municipalities: pl.DataFrame, latest: pl.DataFrame | 
     if latest is None or latest.is_empty():
         return {"source": "register", "year": None, "fallback": 0}
     codes = set(unit_municipalities["kommunkod"].drop_nulls())
-    return {"source": "scb", "year": int(latest["year"][0]),
-            "fallback": len(codes - set(latest["kommunkod"]))}
+    return {"source": "scb", "year": int(latest["year"][0]), "fallback": len(codes - set(latest["kommunkod"]))}

@@ -37,6 +37,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
+
 import polars as pl
 
 from kvinnofrid.stages.clean import CleanResult
@@ -50,9 +51,18 @@ log = logging.getLogger("kvinnofrid")
 BATCHES_PER_ROUND = 4
 
 # The modules and data whose change changes a cleaned file (relative to the package).
-_CODE = ("stages/ingest.py", "stages/clean.py", "stages/pseudonym.py", "stages/redaction.py",
-         "stages/unit_parts.py", "stages/rawfiles.py", "stages/batches.py",
-         "spec/codebook.py", "spec/codebook.yaml", "spec/rules.py")
+_CODE = (
+    "stages/ingest.py",
+    "stages/clean.py",
+    "stages/pseudonym.py",
+    "stages/redaction.py",
+    "stages/unit_parts.py",
+    "stages/rawfiles.py",
+    "stages/batches.py",
+    "spec/codebook.py",
+    "spec/codebook.yaml",
+    "spec/rules.py",
+)
 _LIBRARIES = ("polars", "fastexcel")
 _PARTS = {"used": "cases.parquet", "risk": "risk.parquet", "excluded": "rejected.parquet", "issues": "issues.parquet"}
 _MANIFEST = "manifest.json"
@@ -148,8 +158,10 @@ class CleanCache:
         temporary.mkdir()
         for field, part in _PARTS.items():
             getattr(result, field).write_parquet(temporary / part)
-        manifest = {"report": result.report(meta),
-                    "sha256": {part: _sha256_file(temporary / part) for part in _PARTS.values()}}
+        manifest = {
+            "report": result.report(meta),
+            "sha256": {part: _sha256_file(temporary / part) for part in _PARTS.values()},
+        }
         (temporary / _MANIFEST).write_text(json.dumps(manifest, ensure_ascii=False, default=str), encoding="utf-8")
         shutil.rmtree(self.folder / name, ignore_errors=True)
         os.replace(temporary, self.folder / name)
@@ -191,8 +203,15 @@ def clean_batch(files: Sequence[RawFile], settings: CleanSettings, cache: CleanC
 # ----------------------------------------------------------- the batch's files
 
 
-def write_batch(cleaned: Sequence[tuple[dict, CleanResult]], *, cases: str | Path, risk: str | Path,
-                rejected: str | Path, issues: str | Path, reports: str | Path) -> None:
+def write_batch(
+    cleaned: Sequence[tuple[dict, CleanResult]],
+    *,
+    cases: str | Path,
+    risk: str | Path,
+    rejected: str | Path,
+    issues: str | Path,
+    reports: str | Path,
+) -> None:
     """One file per kind for the whole batch; every row keeps its ``file`` (the risk
     table gets one for the batch: :func:`read_batch` drops it again)."""
     for path in (cases, risk, rejected, issues, reports):
@@ -203,8 +222,8 @@ def write_batch(cleaned: Sequence[tuple[dict, CleanResult]], *, cases: str | Pat
     _concat([r.excluded for r in results]).write_parquet(rejected)
     _concat([r.issues for r in results]).write_parquet(issues)
     Path(reports).write_text(
-        json.dumps([result.report(meta) for meta, result in cleaned], ensure_ascii=False, indent=2, default=str)
-        + "\n", encoding="utf-8",
+        json.dumps([result.report(meta) for meta, result in cleaned], ensure_ascii=False, indent=2, default=str) + "\n",
+        encoding="utf-8",
     )
 
 
@@ -212,14 +231,22 @@ def _concat(frames: list[pl.DataFrame]) -> pl.DataFrame:
     return pl.concat(frames, how="vertical", rechunk=False)
 
 
-def read_batch(*, reports: str | Path, cases: str | Path | None = None, risk: str | Path | None = None,
-               rejected: str | Path | None = None, issues: str | Path | None = None) -> list[tuple[dict, CleanResult]]:
+def read_batch(
+    *,
+    reports: str | Path,
+    cases: str | Path | None = None,
+    risk: str | Path | None = None,
+    rejected: str | Path | None = None,
+    issues: str | Path | None = None,
+) -> list[tuple[dict, CleanResult]]:
     """(meta, result) per file of a batch, as :meth:`CleanResult.read` gives for one
     file; a frame whose path is None is left empty."""
     infos = json.loads(Path(reports).read_text(encoding="utf-8"))
-    split = {field: _by_file(path, drop_file=field == "risk")
-             for field, path in (("used", cases), ("risk", risk), ("excluded", rejected), ("issues", issues))
-             if path is not None}
+    split = {
+        field: _by_file(path, drop_file=field == "risk")
+        for field, path in (("used", cases), ("risk", risk), ("excluded", rejected), ("issues", issues))
+        if path is not None
+    }
     files = {info["file"] for info in infos}
     for field, (by_file, _) in split.items():
         if not set(by_file) <= files:  # a row of no file reported: it would be lost
@@ -246,4 +273,3 @@ def read_batches(reports: Sequence[str], **frames: Sequence[str]) -> list[tuple[
     for i, report in enumerate(reports):
         out += read_batch(reports=report, **{field: paths[i] for field, paths in frames.items()})
     return out
-

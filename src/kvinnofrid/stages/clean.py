@@ -46,7 +46,6 @@ from typing import Any
 import polars as pl
 
 from kvinnofrid.errors import UserFacingError
-
 from kvinnofrid.spec import codebook as cbmod
 from kvinnofrid.spec.rules import ISSUE_SCHEMA, RULES, row_rules, with_outcome
 from kvinnofrid.stages.redaction import shown_value_expr
@@ -55,13 +54,16 @@ from kvinnofrid.stages.unit_parts import part_counts, unit_parts
 VALUE_MAX_CHARS = 80
 EXCEL_EPOCH = dt.date(1899, 12, 30)  # 1900 date system (valid for serials >= 61)
 
-EXCLUDED_SCHEMA = pl.Schema(
-    {"file": pl.String(), "row": pl.Int32(), "client_key": pl.String(), "rule": pl.String()}
-)
+EXCLUDED_SCHEMA = pl.Schema({"file": pl.String(), "row": pl.Int32(), "client_key": pl.String(), "rule": pl.String()})
 # The variable whose column locates a row rule's issue (and whose text is its value).
 # None: the issue is about the whole row (no column, no value).
-ROW_RULE_VARIABLE = {"row_has_extra_fields": None, "case_key_missing": "opened", "duplicate_case_key": "opened",
-                     "opened_outside_period": "opened", "age_under_18": "age"}
+ROW_RULE_VARIABLE = {
+    "row_has_extra_fields": None,
+    "case_key_missing": "opened",
+    "duplicate_case_key": "opened",
+    "opened_outside_period": "opened",
+    "age_under_18": "age",
+}
 COUNT_KEYS = ("rows_read", "rows_used", "rows_excluded", "rows_quarantined")
 
 
@@ -133,8 +135,11 @@ class CleanResult:
         """(meta, result) from the files of :meth:`write`; a frame whose path is None
         is left empty (the quality pages need only the report and the issues)."""
         info = json.loads(Path(report).read_text(encoding="utf-8"))
-        frames = {name: pl.read_parquet(path) for name, path in
-                  (("used", cases), ("excluded", rejected), ("risk", risk), ("issues", issues)) if path is not None}
+        frames = {
+            name: pl.read_parquet(path)
+            for name, path in (("used", cases), ("excluded", rejected), ("risk", risk), ("issues", issues))
+            if path is not None
+        }
         return cls.from_report(info, **frames)
 
     @classmethod
@@ -154,11 +159,19 @@ class CleanResult:
 
 def used_schema() -> pl.Schema:
     """Columns of the clean parquet (the rows used)."""
-    return pl.Schema({
-        "unit": pl.String(), "round": pl.Date(), "file": pl.String(), "row": pl.Int32(),
-        "client_key": pl.String(), "handler_key": pl.String(), **dict(cbmod.case_schema()),
-        "comments": pl.Int16(), "has_suggestion": pl.Boolean(),
-    })
+    return pl.Schema(
+        {
+            "unit": pl.String(),
+            "round": pl.Date(),
+            "file": pl.String(),
+            "row": pl.Int32(),
+            "client_key": pl.String(),
+            "handler_key": pl.String(),
+            **dict(cbmod.case_schema()),
+            "comments": pl.Int16(),
+            "has_suggestion": pl.Boolean(),
+        }
+    )
 
 
 def risk_long_schema() -> pl.Schema:
@@ -218,9 +231,7 @@ def _lookup(name: str) -> pl.DataFrame:
 def parse_date_expr(expr: pl.Expr) -> pl.Expr:
     """Text -> Date: ISO, ISO date-time, compact YYYYMMDD, Excel serial (1900 system)."""
     s = expr.str.strip_chars()
-    iso = s.str.extract(
-        r"^(\d{4}-\d{2}-\d{2})(?:[ T]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?)?$", 1
-    )
+    iso = s.str.extract(r"^(\d{4}-\d{2}-\d{2})(?:[ T]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?)?$", 1)
     compact = s.str.extract(r"^(\d{8})$", 1)
     # Excel serials: five digits (1927-05-18 … 2173-10-13), optionally with a time
     # fraction; shorter numbers (a year alone, `2022`) are not taken for dates.
@@ -284,8 +295,9 @@ def _header_of(headers: dict[str, str], column: str, var: cbmod.Variable | None)
     return column
 
 
-def _issue_frame(frame: pl.DataFrame, file: str, column: str | None, variable: str | None, rule: str,
-                 value: pl.Expr | None) -> pl.DataFrame:
+def _issue_frame(
+    frame: pl.DataFrame, file: str, column: str | None, variable: str | None, rule: str, value: pl.Expr | None
+) -> pl.DataFrame:
     """Issues from a frame that holds `row` (and whatever `value` needs). The value is
     shown only when it cannot be personal, else described by kind (redaction.py)."""
     if frame.height == 0:  # the usual case: skip building the redaction expression
@@ -313,7 +325,12 @@ def _risk_positions(columns: list[str]) -> list[int]:
     ks = set()
     for c in columns:
         parts = c.split("_")
-        if len(parts) == 3 and parts[0] == "risk" and parts[1].isdigit() and parts[2] in ("date", "instrument", "rating"):
+        if (
+            len(parts) == 3
+            and parts[0] == "risk"
+            and parts[1].isdigit()
+            and parts[2] in ("date", "instrument", "rating")
+        ):
             ks.add(int(parts[1]))
     return sorted(ks)
 
@@ -374,8 +391,9 @@ def clean_file(
     issue_frame = pl.concat([i.select(ISSUE_SCHEMA.names()).cast(dict(ISSUE_SCHEMA)) for i in issues])
     counts = count_rows(int(meta.get("rows_read", raw.height)), frame, out, excluded, issue_frame)
     check_accounting(counts, file)
-    result = CleanResult(file=file, round=round_value, used=out, excluded=excluded, risk=risk,
-                         issues=issue_frame, counts=counts)
+    result = CleanResult(
+        file=file, round=round_value, used=out, excluded=excluded, risk=risk, issues=issue_frame, counts=counts
+    )
     return replace(result, unit_parts=find_unit_parts(frame, result))
 
 
@@ -407,8 +425,12 @@ def prepare_text(raw: pl.DataFrame, cb: cbmod.Codebook) -> pl.DataFrame:
     for name in schema.names():
         if name not in frame.columns:
             missing_cols[name] = pl.lit(None, pl.List(pl.String) if cb[name].kind == "multi" else pl.String)
-    defaults = {"handler_key": pl.lit(None, pl.String), "comments": pl.lit(0, pl.Int16),
-                "has_suggestion": pl.lit(False), "extra_fields": pl.lit(False)}
+    defaults = {
+        "handler_key": pl.lit(None, pl.String),
+        "comments": pl.lit(0, pl.Int16),
+        "has_suggestion": pl.lit(False),
+        "extra_fields": pl.lit(False),
+    }
     missing_cols |= {c: value for c, value in defaults.items() if c not in frame.columns}
     if missing_cols:
         frame = frame.with_columns(**missing_cols)
@@ -430,8 +452,10 @@ def prepare_text(raw: pl.DataFrame, cb: cbmod.Codebook) -> pl.DataFrame:
 def _name_row_rule(frame: pl.DataFrame, rule: str, applies: pl.Expr) -> pl.DataFrame:
     """``_row_rule`` = ``rule`` where it applies and no earlier rule did."""
     return frame.with_columns(
-        pl.when(pl.col("_row_rule").is_null() & applies).then(pl.lit(rule))
-        .otherwise(pl.col("_row_rule")).alias("_row_rule")
+        pl.when(pl.col("_row_rule").is_null() & applies)
+        .then(pl.lit(rule))
+        .otherwise(pl.col("_row_rule"))
+        .alias("_row_rule")
     )
 
 
@@ -495,8 +519,16 @@ def row_rule_issues(set_aside: pl.DataFrame, file: str, headers: dict[str, str],
     parts = []
     no_client = (pl.col("_row_rule") == "case_key_missing") & pl.col("client_key").is_null()
     if set_aside.filter(no_client).height:
-        parts.append(_issue_frame(set_aside.filter(no_client), file, _header_of(headers, "client", cb["client"]),
-                                  "client", "case_key_missing", None))
+        parts.append(
+            _issue_frame(
+                set_aside.filter(no_client),
+                file,
+                _header_of(headers, "client", cb["client"]),
+                "client",
+                "case_key_missing",
+                None,
+            )
+        )
     for rule_name in row_rules():
         part = set_aside.filter((pl.col("_row_rule") == rule_name) & ~no_client)
         if part.height:
@@ -562,8 +594,10 @@ def set_missing_implausible_age(
     """age_not_a_number and age_above_110 (the codebook's ``max_age``): age set missing."""
     nan = used.filter(pl.col("age").is_not_null() & pl.col("_age").is_null())
     old = used.filter(pl.col("_age") > max_age)
-    issues = [_issue_frame(nan, file, column, "age", "age_not_a_number", pl.col("age")),
-              _issue_frame(old, file, column, "age", "age_above_110", pl.col("age"))]
+    issues = [
+        _issue_frame(nan, file, column, "age", "age_not_a_number", pl.col("age")),
+        _issue_frame(old, file, column, "age", "age_above_110", pl.col("age")),
+    ]
     return pl.when(pl.col("_age") <= max_age).then(pl.col("_age")).cast(pl.Int16), issues
 
 
@@ -574,13 +608,16 @@ def set_missing_closing_date(
     names the rule that sets the (parsed) closing date missing."""
     closed_col = _header_of(headers, "closed", cb["closed"])
     used = used.with_columns(
-        pl.when(pl.col("_closed_date") < pl.col("_opened")).then(pl.lit("closing_date_before_opening"))
-        .when(pl.col("_closed_date") > round_date).then(pl.lit("closing_date_after_submission"))
+        pl.when(pl.col("_closed_date") < pl.col("_opened"))
+        .then(pl.lit("closing_date_before_opening"))
+        .when(pl.col("_closed_date") > round_date)
+        .then(pl.lit("closing_date_after_submission"))
         .alias("_closed_rule")
     )
     issues = [
-        _issue_frame(used.filter(pl.col("_closed_rule") == rule_name), file, closed_col, "closed", rule_name,
-                     pl.col("closed"))
+        _issue_frame(
+            used.filter(pl.col("_closed_rule") == rule_name), file, closed_col, "closed", rule_name, pl.col("closed")
+        )
         for rule_name in ("closing_date_before_opening", "closing_date_after_submission")
     ]
     return used, pl.concat(issues)
@@ -597,8 +634,16 @@ def warn_open_cases(out: pl.DataFrame, file: str, headers: dict[str, str], cb: c
         part = out.filter(open_case & answered)
         issues.append(_issue_frame(part, file, None, None, "survey_answers_on_open_case", None))
     part = out.filter(open_case & out["goal_followup"].is_not_null())
-    issues.append(_issue_frame(part, file, _header_of(headers, "goal_followup", cb["goal_followup"]),
-                               "goal_followup", "goal_followup_without_closing_date", None))
+    issues.append(
+        _issue_frame(
+            part,
+            file,
+            _header_of(headers, "goal_followup", cb["goal_followup"]),
+            "goal_followup",
+            "goal_followup_without_closing_date",
+            None,
+        )
+    )
     return issues
 
 
@@ -636,8 +681,9 @@ def check_accounting(counts: dict[str, int], where: str) -> None:
         )
 
 
-def _parse_single(frame: pl.DataFrame, column: str, variable: str, file: str, header: str,
-                  out_name: str | None = None) -> tuple[pl.DataFrame, pl.DataFrame]:
+def _parse_single(
+    frame: pl.DataFrame, column: str, variable: str, file: str, header: str, out_name: str | None = None
+) -> tuple[pl.DataFrame, pl.DataFrame]:
     """Join the lookup of `variable` on `column`; adds `_<out_name>_code`; issues for unknowns."""
     out_name = out_name or column
     lookup = _lookup(variable).rename({"key": f"_{out_name}_key", "code": f"_{out_name}_code"})
@@ -683,26 +729,53 @@ def _parse_risk(used: pl.DataFrame, file: str, headers: dict[str, str]) -> tuple
     for k in _risk_positions(used.columns):
         cols = {f: f"risk_{k}_{f}" for f in ("date", "instrument", "rating")}
         g = used.select(
-            "_idx", "row", "client_key", pl.col("_opened").alias("opened"),
-            *[(pl.col(c) if c in used.columns else pl.lit(None, pl.String)).cast(pl.String).alias(f) for f, c in cols.items()],
+            "_idx",
+            "row",
+            "client_key",
+            pl.col("_opened").alias("opened"),
+            *[
+                (pl.col(c) if c in used.columns else pl.lit(None, pl.String)).cast(pl.String).alias(f)
+                for f, c in cols.items()
+            ],
         ).filter(pl.col("instrument").is_not_null() | pl.col("rating").is_not_null())
         if not g.height:
             continue
         g = g.with_columns(parse_date_expr(pl.col("date")).alias("_date"))
-        issues.append(_issue_frame(g.filter(pl.col("date").is_not_null() & pl.col("_date").is_null()),
-                                   file, _header_of(headers, cols["date"], None), var.name, "invalid_date", pl.col("date")))
+        issues.append(
+            _issue_frame(
+                g.filter(pl.col("date").is_not_null() & pl.col("_date").is_null()),
+                file,
+                _header_of(headers, cols["date"], None),
+                var.name,
+                "invalid_date",
+                pl.col("date"),
+            )
+        )
         g, inst_issues = _parse_single(g, "instrument", var.name, file, _header_of(headers, cols["instrument"], None))
         issues.append(inst_issues)
         rating = pl.col("rating").str.extract(r"^\s*(\d{1,6})(?:\.0+)?\s*$", 1).cast(pl.Int64, strict=False)
         g = g.with_columns(pl.when((rating >= lo) & (rating <= hi)).then(rating).alias("_rating"))
-        issues.append(_issue_frame(g.filter(pl.col("rating").is_not_null() & pl.col("_rating").is_null()),
-                                   file, _header_of(headers, cols["rating"], None), var.name,
-                                   "risk_rating_out_of_range", pl.col("rating")))
-        parts.append(g.select(
-            "_idx", "client_key", "opened", pl.lit(k, pl.Int8).alias("position"),
-            pl.col("_date").alias("date"), pl.col("_instrument_code").cast(pl.Int8).alias("instrument"),
-            pl.col("_rating").cast(pl.Int8).alias("rating"),
-        ))
+        issues.append(
+            _issue_frame(
+                g.filter(pl.col("rating").is_not_null() & pl.col("_rating").is_null()),
+                file,
+                _header_of(headers, cols["rating"], None),
+                var.name,
+                "risk_rating_out_of_range",
+                pl.col("rating"),
+            )
+        )
+        parts.append(
+            g.select(
+                "_idx",
+                "client_key",
+                "opened",
+                pl.lit(k, pl.Int8).alias("position"),
+                pl.col("_date").alias("date"),
+                pl.col("_instrument_code").cast(pl.Int8).alias("instrument"),
+                pl.col("_rating").cast(pl.Int8).alias("rating"),
+            )
+        )
     if parts:
         risk = pl.concat(parts).sort("_idx", "position").drop("_idx").cast(dict(schema))
     else:

@@ -29,12 +29,11 @@ from typing import Any
 import polars as pl
 
 from kvinnofrid.errors import UserFacingError
-
 from kvinnofrid.spec import codebook as cbmod
-from kvinnofrid.stages.clean import CleanResult, as_date
-from kvinnofrid.stages.unit_parts import expand_parts, several_units_warnings
 from kvinnofrid.spec.municipalities import load_register, register_name, unit_key
 from kvinnofrid.spec.rules import ISSUE_SCHEMA
+from kvinnofrid.stages.clean import CleanResult, as_date
+from kvinnofrid.stages.unit_parts import expand_parts, several_units_warnings
 
 WARNING_SCHEMA = pl.Schema({"unit": pl.String(), "round": pl.Date(), **dict(ISSUE_SCHEMA)})
 UNIT_SCHEMA = pl.Schema(
@@ -105,8 +104,9 @@ def assign_units(
     if files.height == 0:
         return pl.DataFrame(schema=UNIT_SCHEMA)
     files = _name_units(files, _official_names(files["municipality"], register_names, districts))
-    files = _distinct_slugs(files.with_columns(
-        pl.col("unit").map_elements(slugify, return_dtype=pl.String).alias("unit_slug")))
+    files = _distinct_slugs(
+        files.with_columns(pl.col("unit").map_elements(slugify, return_dtype=pl.String).alias("unit_slug"))
+    )
     _refuse_shared_slugs(files)
     _refuse_two_files_in_a_round(files)
     return files.select(UNIT_SCHEMA.names()).sort("unit", "round")
@@ -124,7 +124,9 @@ def _unit_texts(cleaned: Sequence[tuple[dict, CleanResult | None]]) -> pl.DataFr
         }
         for meta, result in expand_parts(cleaned)
     ]
-    return pl.DataFrame(rows, schema={k: UNIT_SCHEMA[k] for k in ("file", "part", "round", "municipality", "service_type")})
+    return pl.DataFrame(
+        rows, schema={k: UNIT_SCHEMA[k] for k in ("file", "part", "round", "municipality", "service_type")}
+    )
 
 
 def _name_units(files: pl.DataFrame, official: Mapping[str, str]) -> pl.DataFrame:
@@ -134,17 +136,21 @@ def _name_units(files: pl.DataFrame, official: Mapping[str, str]) -> pl.DataFram
     files = files.with_columns(
         pl.col("municipality").replace_strict(official, default=None).alias("_official"),
         pl.coalesce(pl.col("municipality").replace_strict(official, default=None), pl.col("municipality"))
-        .map_elements(unit_key, return_dtype=pl.String).alias("_m"),
+        .map_elements(unit_key, return_dtype=pl.String)
+        .alias("_m"),
     )
     spelling = (
         files.sort(["round", "file"], descending=[True, False])
         .group_by("_m", maintain_order=True)
-        .agg(pl.coalesce(pl.col("_official").first(), pl.col("municipality").first()).alias("_display"),
-             pl.col("service_type").n_unique().alias("_n_types"))
+        .agg(
+            pl.coalesce(pl.col("_official").first(), pl.col("municipality").first()).alias("_display"),
+            pl.col("service_type").n_unique().alias("_n_types"),
+        )
     )
     labels = {o.code: o.label for o in cbmod.load()["service_type"].options}
     label_frame = pl.DataFrame(
-        {"service_type": list(labels), "_label": list(labels.values())}, schema={"service_type": pl.Int8, "_label": pl.String}
+        {"service_type": list(labels), "_label": list(labels.values())},
+        schema={"service_type": pl.Int8, "_label": pl.String},
     )
     files = files.join(spelling, on="_m", how="left", maintain_order="left")
     files = files.join(label_frame, on="service_type", how="left", maintain_order="left")
@@ -158,15 +164,19 @@ def _name_units(files: pl.DataFrame, official: Mapping[str, str]) -> pl.DataFram
 
 def _refuse_shared_slugs(files: pl.DataFrame) -> None:
     """Two different display names must not share a slug (file names of the reports)."""
-    clash = (files.group_by("unit_slug").agg(pl.col("unit").n_unique().alias("n"), pl.col("unit").unique().sort().alias("u"))
-             .filter(pl.col("n") > 1))
+    clash = (
+        files.group_by("unit_slug")
+        .agg(pl.col("unit").n_unique().alias("n"), pl.col("unit").unique().sort().alias("u"))
+        .filter(pl.col("n") > 1)
+    )
     if clash.height:
         raise CompileError(f"enheterna {clash['u'][0].to_list()} får samma filnamn {clash['unit_slug'][0]!r}")
 
 
 def _refuse_two_files_in_a_round(files: pl.DataFrame) -> None:
     doubles = (
-        files.group_by(["unit", "round"]).agg(pl.col("file").unique().sort().alias("files"), pl.col("file").n_unique().alias("n"))
+        files.group_by(["unit", "round"])
+        .agg(pl.col("file").unique().sort().alias("files"), pl.col("file").n_unique().alias("n"))
         .filter(pl.col("n") > 1)
         .sort("round", "unit")
     )
@@ -179,8 +189,9 @@ def _refuse_two_files_in_a_round(files: pl.DataFrame) -> None:
         )
 
 
-def _official_names(texts: pl.Series, register_names: Sequence[str] | None,
-                    districts: Mapping[str, str] | None) -> dict[str, str]:
+def _official_names(
+    texts: pl.Series, register_names: Sequence[str] | None, districts: Mapping[str, str] | None
+) -> dict[str, str]:
     """{Kommun/stadsdel text: the register's municipality name} for the texts that name
     a municipality (not a configured district, which is a unit of its own)."""
     names = list(register_names) if register_names is not None else load_register()["kommun"].to_list()
@@ -203,7 +214,9 @@ def _distinct_slugs(files: pl.DataFrame) -> pl.DataFrame:
     spelt = pl.col("unit").map_elements(lambda u: slugify(_spell_out(u)), return_dtype=pl.String)
     return files.with_columns(
         pl.when(pl.col("unit_slug").is_in(shared.implode()) & pl.col("unit").str.contains("[åäöÅÄÖ]"))
-        .then(spelt).otherwise(pl.col("unit_slug")).alias("unit_slug")
+        .then(spelt)
+        .otherwise(pl.col("unit_slug"))
+        .alias("unit_slug")
     )
 
 
@@ -241,16 +254,22 @@ def compile_cases(
     units = assign_units(cleaned, register_names, districts)
     used, risk_all = _tag_with_units(cleaned, units)
     if used is None:
-        return pl.DataFrame(schema=cases_schema()), pl.DataFrame(schema=RISK_OUT_SCHEMA), pl.DataFrame(schema=WARNING_SCHEMA)
+        return (
+            pl.DataFrame(schema=cases_schema()),
+            pl.DataFrame(schema=RISK_OUT_SCHEMA),
+            pl.DataFrame(schema=WARNING_SCHEMA),
+        )
     latest = units.filter(pl.col("round") <= cutoff).group_by("unit").agg(pl.col("round").max().alias("_latest"))
     used = used.filter(pl.col("round") <= cutoff).join(latest, on="unit", how="inner")
     current = used.filter(pl.col("round") == pl.col("_latest"))
     unit_of = {(r["file"], r["part"]): r["unit"] for r in units.iter_rows(named=True)}
-    warnings = pl.concat([
-        several_units_warnings(cleaned, unit_of),
-        warn_unit_names(units, register_names, districts),
-        warn_vanished_cases(current, used.filter(pl.col("round") < pl.col("_latest"))),
-    ])
+    warnings = pl.concat(
+        [
+            several_units_warnings(cleaned, unit_of),
+            warn_unit_names(units, register_names, districts),
+            warn_vanished_cases(current, used.filter(pl.col("round") < pl.col("_latest"))),
+        ]
+    )
     cases = (
         current.with_columns(case_id_expr(pl.col("_slug"), pl.col("client_key"), pl.col("opened")).alias("case_id"))
         .select(cases_schema().names())
@@ -280,13 +299,21 @@ def _tag_with_units(
     used_parts, risk_parts = [], []
     for meta, result in cleaned:
         info = by_file[(str(meta.get("file", result.file)), int(meta.get("part", 0)))]
-        tags = [pl.lit(info["unit"], pl.String).alias("unit"), pl.lit(info["unit_slug"], pl.String).alias("_slug"),
-                pl.lit(info["round"], pl.Date).alias("round")]
+        tags = [
+            pl.lit(info["unit"], pl.String).alias("unit"),
+            pl.lit(info["unit_slug"], pl.String).alias("_slug"),
+            pl.lit(info["round"], pl.Date).alias("round"),
+        ]
         if result.used.height:
-            used_parts.append(result.used.select(
-                *tags, pl.lit(info["file"], pl.String).alias("_file"),
-                pl.col("row").alias("_row"), "client_key", *schema.names(),
-            ).cast(dict(schema)))
+            used_parts.append(
+                result.used.select(
+                    *tags,
+                    pl.lit(info["file"], pl.String).alias("_file"),
+                    pl.col("row").alias("_row"),
+                    "client_key",
+                    *schema.names(),
+                ).cast(dict(schema))
+            )
         if result.risk.height:
             risk_parts.append(result.risk.with_columns(*tags))
     used = pl.concat(used_parts, how="vertical") if used_parts else None
@@ -299,25 +326,41 @@ def _municipality_header() -> str:
     return f"{variable.label} ({variable.suv})"
 
 
-def warn_unit_names(units: pl.DataFrame, register_names: Sequence[str] | None = None,
-                    districts: Mapping[str, str] | None = None) -> pl.DataFrame:
+def warn_unit_names(
+    units: pl.DataFrame, register_names: Sequence[str] | None = None, districts: Mapping[str, str] | None = None
+) -> pl.DataFrame:
     """Unit-level warnings, one per file: ``municipality_not_in_register`` (the text
     names neither a municipality nor a configured district) and ``unit_name_changed``
     (the file spells the unit otherwise than the unit's latest file)."""
     official = _official_names(units["municipality"], register_names, districts)
     district_keys = {unit_key(d) for d in (districts or {})}
     files = units.with_columns(pl.col("municipality").map_elements(unit_key, return_dtype=pl.String).alias("_key"))
-    latest = files.sort(["round", "file"], descending=[True, False]).group_by("unit", maintain_order=True).agg(
-        pl.col("_key").first().alias("_latest_key"))
+    latest = (
+        files.sort(["round", "file"], descending=[True, False])
+        .group_by("unit", maintain_order=True)
+        .agg(pl.col("_key").first().alias("_latest_key"))
+    )
     files = files.join(latest, on="unit", how="left", maintain_order="left")
     known = pl.col("municipality").is_in(list(official)) | pl.col("_key").is_in(list(district_keys))
     unknown = files.filter(~known).with_columns(pl.lit("municipality_not_in_register").alias("rule"))
-    renamed = files.filter(pl.col("_key") != pl.col("_latest_key")).with_columns(pl.lit("unit_name_changed").alias("rule"))
-    return pl.concat([unknown, renamed]).select(
-        "unit", "round", "file", pl.lit(None, pl.Int32).alias("row"),
-        pl.lit(_municipality_header()).alias("column"), pl.lit("municipality").alias("variable"),
-        "rule", pl.lit(None, pl.String).alias("value"),
-    ).cast(dict(WARNING_SCHEMA)).sort("unit", "round", "rule")
+    renamed = files.filter(pl.col("_key") != pl.col("_latest_key")).with_columns(
+        pl.lit("unit_name_changed").alias("rule")
+    )
+    return (
+        pl.concat([unknown, renamed])
+        .select(
+            "unit",
+            "round",
+            "file",
+            pl.lit(None, pl.Int32).alias("row"),
+            pl.lit(_municipality_header()).alias("column"),
+            pl.lit("municipality").alias("variable"),
+            "rule",
+            pl.lit(None, pl.String).alias("value"),
+        )
+        .cast(dict(WARNING_SCHEMA))
+        .sort("unit", "round", "rule")
+    )
 
 
 def warn_vanished_cases(current: pl.DataFrame, earlier: pl.DataFrame) -> pl.DataFrame:
@@ -330,9 +373,14 @@ def warn_vanished_cases(current: pl.DataFrame, earlier: pl.DataFrame) -> pl.Data
         .sort("unit", "_file", "_row")
     )
     return vanished.select(
-        "unit", pl.col("_latest").alias("round"), pl.col("_file").alias("file"), pl.col("_row").cast(pl.Int32).alias("row"),
-        pl.lit(None, pl.String).alias("column"), pl.lit("opened").alias("variable"),
-        pl.lit("case_missing_from_later_export").alias("rule"), pl.col("opened").dt.strftime("%Y-%m-%d").alias("value"),
+        "unit",
+        pl.col("_latest").alias("round"),
+        pl.col("_file").alias("file"),
+        pl.col("_row").cast(pl.Int32).alias("row"),
+        pl.lit(None, pl.String).alias("column"),
+        pl.lit("opened").alias("variable"),
+        pl.lit("case_missing_from_later_export").alias("rule"),
+        pl.col("opened").dt.strftime("%Y-%m-%d").alias("value"),
     ).cast(dict(WARNING_SCHEMA))
 
 
@@ -343,14 +391,17 @@ def _latest_risk(risk_all: pl.DataFrame | None, latest: pl.DataFrame) -> pl.Data
     risk_all = risk_all.join(latest, on="unit", how="inner").filter(pl.col("round") == pl.col("_latest"))
     return (
         risk_all.with_columns(case_id_expr(pl.col("_slug"), pl.col("client_key"), pl.col("opened")).alias("case_id"))
-        .select(RISK_OUT_SCHEMA.names()).cast(dict(RISK_OUT_SCHEMA))
+        .select(RISK_OUT_SCHEMA.names())
+        .cast(dict(RISK_OUT_SCHEMA))
         .sort("unit", "case_id", "position")
     )
 
 
 def _assert_cases(cases: pl.DataFrame, period: tuple[dt.date, dt.date] | None) -> None:
     if cases["opened"].null_count():
-        raise AssertionError("kompileringen: ärenden utan datum för aktualisering – clean-steget har inte satt dem i karantän")
+        raise AssertionError(
+            "kompileringen: ärenden utan datum för aktualisering – clean-steget har inte satt dem i karantän"
+        )
     dup = cases.height - cases["case_id"].n_unique()
     if dup:
         raise AssertionError(f"kompileringen: {dup} ärenden förekommer mer än en gång (case_id)")

@@ -59,8 +59,9 @@ def duration_days() -> pl.Expr:
     closed ≥ opened."""
     days = (pl.col("closed") - pl.col("opened")).dt.total_days() + 1
     return (
-        pl.when(pl.col("closed").is_not_null() & pl.col("opened").is_not_null()
-                & (pl.col("closed") >= pl.col("opened")))
+        pl.when(
+            pl.col("closed").is_not_null() & pl.col("opened").is_not_null() & (pl.col("closed") >= pl.col("opened"))
+        )
         .then(days)
         .otherwise(None)
         .cast(pl.Int32)
@@ -76,9 +77,8 @@ def duration_bin(cb: Codebook | None = None) -> pl.Expr:
     width = c.derived["duration_bin_days"]
     labels = c.duration_bin_labels()
     index = ((pl.col("duration_days") - 1) // width).clip(0, len(labels) - 1)
-    return (
-        index.replace_strict(list(range(len(labels))), labels, default=None, return_dtype=pl.String)
-        .alias("duration_bin")
+    return index.replace_strict(list(range(len(labels))), labels, default=None, return_dtype=pl.String).alias(
+        "duration_bin"
     )
 
 
@@ -100,7 +100,10 @@ def housing_intervention(cb: Codebook | None = None) -> pl.Expr:
     when no intervention."""
     codes = _cb(cb).derived["housing_interventions"]
     return (
-        pl.col("interventions").list.eval(pl.element().is_in(codes)).list.any().fill_null(False)
+        pl.col("interventions")
+        .list.eval(pl.element().is_in(codes))
+        .list.any()
+        .fill_null(False)
         .alias("housing_intervention")
     )
 
@@ -111,10 +114,7 @@ def n_partners(cb: Codebook | None = None) -> pl.Expr:
     Ingen samverkan is chosen; null when 127 is empty."""
     codes = _cb(cb).derived["collaboration_partner_codes"]
     count = pl.col("collaboration").list.eval(pl.element().is_in(codes)).list.sum()
-    return (
-        pl.when(_list_nonempty("collaboration")).then(count).otherwise(None)
-        .cast(pl.Int16).alias("n_partners")
-    )
+    return pl.when(_list_nonempty("collaboration")).then(count).otherwise(None).cast(pl.Int16).alias("n_partners")
 
 
 def initiative_groups(cb: Codebook | None = None) -> pl.Expr:
@@ -124,7 +124,8 @@ def initiative_groups(cb: Codebook | None = None) -> pl.Expr:
     groups = _cb(cb).derived["initiative_groups"]
     parts = [
         pl.when(pl.col("initiative").list.eval(pl.element().is_in(g["codes"])).list.any())
-        .then(pl.lit(g["label"])).otherwise(None)
+        .then(pl.lit(g["label"]))
+        .otherwise(None)
         for g in groups
     ]
     return (
@@ -157,8 +158,7 @@ def survey_answered(cb: Codebook | None = None) -> pl.Expr:
     """Survey answered (diagram 1 'Genomfört brukarenkät'): closed and a valid value in
     at least one of ``derived.survey_variables`` (202, 203, 206, 212)."""
     names = _cb(cb).derived["survey_variables"]
-    return (pl.col("is_closed") & pl.any_horizontal([pl.col(n).is_not_null() for n in names])
-            ).alias("survey_answered")
+    return (pl.col("is_closed") & pl.any_horizontal([pl.col(n).is_not_null() for n in names])).alias("survey_answered")
 
 
 def risk_per_case(risk: pl.DataFrame) -> pl.DataFrame:
@@ -171,7 +171,8 @@ def risk_per_case(risk: pl.DataFrame) -> pl.DataFrame:
         .agg(pl.col("instrument").drop_nulls().unique().sort().alias("risk_instruments"))
         .with_columns(
             pl.when(pl.col("risk_instruments").list.len() > 0)
-            .then(pl.col("risk_instruments")).otherwise(None)
+            .then(pl.col("risk_instruments"))
+            .otherwise(None)
             .cast(pl.List(pl.Int8)),
             pl.lit(True).alias("risk_assessed"),
         )
@@ -184,9 +185,16 @@ def derive_cases(cases: pl.DataFrame, risk: pl.DataFrame, cb: Codebook | None = 
     per_case = risk_per_case(risk)
     return (
         cases.lazy()
-        .with_columns(age_group(c), is_closed(), duration_days(), n_interventions(),
-                      housing_intervention(c), n_partners(c), initiative_groups(c),
-                      goal_reached(c))
+        .with_columns(
+            age_group(c),
+            is_closed(),
+            duration_days(),
+            n_interventions(),
+            housing_intervention(c),
+            n_partners(c),
+            initiative_groups(c),
+            goal_reached(c),
+        )
         .with_columns(duration_bin(c), has_intervention(), top_group(c), survey_answered(c))
         .join(per_case.lazy(), on=CASE_KEY, how="left", maintain_order="left")
         .with_columns(pl.col("risk_assessed").fill_null(False))
@@ -194,13 +202,21 @@ def derive_cases(cases: pl.DataFrame, risk: pl.DataFrame, cb: Codebook | None = 
     )
 
 
-RISK_CHANGE_SCHEMA = pl.Schema({
-    "unit": pl.String, "case_id": pl.String, "n_rated": pl.UInt32,
-    "first_rating": pl.Int8, "last_rating": pl.Int8,
-    "first_instrument": pl.Int8, "last_instrument": pl.Int8,
-    "change": pl.Int16, "category": pl.String, "same_instrument": pl.Boolean,
-    "instrument": pl.Int8,
-})
+RISK_CHANGE_SCHEMA = pl.Schema(
+    {
+        "unit": pl.String,
+        "case_id": pl.String,
+        "n_rated": pl.UInt32,
+        "first_rating": pl.Int8,
+        "last_rating": pl.Int8,
+        "first_instrument": pl.Int8,
+        "last_instrument": pl.Int8,
+        "change": pl.Int16,
+        "category": pl.String,
+        "same_instrument": pl.Boolean,
+        "instrument": pl.Int8,
+    }
+)
 
 
 def risk_change(risk: pl.DataFrame, labels: dict[str, str] | None = None) -> pl.DataFrame:
@@ -212,10 +228,7 @@ def risk_change(risk: pl.DataFrame, labels: dict[str, str] | None = None) -> pl.
     use the same instrument, then ``instrument`` is that code (else null)."""
     if labels is None:
         labels = load_registry().labels["risk_change"]
-    rated = (
-        risk.filter(pl.col("rating").is_not_null())
-        .sort([*CASE_KEY, "date", "position"], nulls_last=True)
-    )
+    rated = risk.filter(pl.col("rating").is_not_null()).sort([*CASE_KEY, "date", "position"], nulls_last=True)
     out = (
         rated.group_by(CASE_KEY, maintain_order=True)
         .agg(
@@ -231,9 +244,12 @@ def risk_change(risk: pl.DataFrame, labels: dict[str, str] | None = None) -> pl.
             (pl.col("first_instrument") == pl.col("last_instrument")).fill_null(False).alias("same_instrument"),
         )
         .with_columns(
-            pl.when(pl.col("change") < 0).then(pl.lit(labels["decreased"]))
-            .when(pl.col("change") == 0).then(pl.lit(labels["unchanged"]))
-            .otherwise(pl.lit(labels["increased"])).alias("category"),
+            pl.when(pl.col("change") < 0)
+            .then(pl.lit(labels["decreased"]))
+            .when(pl.col("change") == 0)
+            .then(pl.lit(labels["unchanged"]))
+            .otherwise(pl.lit(labels["increased"]))
+            .alias("category"),
             pl.when(pl.col("same_instrument")).then(pl.col("first_instrument")).otherwise(None).alias("instrument"),
         )
         .sort(CASE_KEY)

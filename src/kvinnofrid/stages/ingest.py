@@ -50,9 +50,9 @@ from typing import Any
 import fastexcel
 import polars as pl
 
+from kvinnofrid.errors import UserFacingError
 from kvinnofrid.spec import codebook as cbm
 from kvinnofrid.spec.codebook import normalise
-from kvinnofrid.errors import UserFacingError
 from kvinnofrid.stages.pseudonym import pseudonymise
 from kvinnofrid.stages.rawfiles import round_folder_of
 from kvinnofrid.stages.redaction import EXCEL_ERRORS, looks_like_personal_number, personal_number_expr, shown_value
@@ -60,14 +60,14 @@ from kvinnofrid.stages.redaction import EXCEL_ERRORS, looks_like_personal_number
 log = logging.getLogger(__name__)
 
 __all__ = [
-    "IngestError",
+    "HEADER_SEARCH_ROWS",
     "ColumnRole",
+    "IngestError",
     "classify_header",
     "ingest_file",
-    "write_ingest",
     "read_export",
     "split_multi_tokens",
-    "HEADER_SEARCH_ROWS",
+    "write_ingest",
 ]
 
 #: Rows at the top of a sheet/file searched for the header (up to 5 title rows + margin).
@@ -161,8 +161,15 @@ def _index() -> _Index:
     risk_max = 0
     if risk is not None:
         prefixes = tuple(
-            sorted({normalise(risk.extra.get("group_prefix", risk.label)), normalise(risk.label),
-                    *(normalise(a) for a in risk.aliases)}, key=len, reverse=True)
+            sorted(
+                {
+                    normalise(risk.extra.get("group_prefix", risk.label)),
+                    normalise(risk.label),
+                    *(normalise(a) for a in risk.aliases),
+                },
+                key=len,
+                reverse=True,
+            )
         )
         fields = {normalise(word): field for field, word in risk.extra.get("fields", {}).items()}
         risk_max = int(risk.extra.get("max_repeats", 10))
@@ -277,7 +284,7 @@ def _classify(header: str) -> ColumnRole:
         bare = re.sub(r"\s+", " ", bare).strip()
         for prefix in ix.risk_prefixes:
             if bare.startswith(prefix):
-                m = re.match(r"^\s*(\d+)\s*(\S+)$", bare[len(prefix):])
+                m = re.match(r"^\s*(\d+)\s*(\S+)$", bare[len(prefix) :])
                 if m and m.group(2) in ix.risk_fields and 1 <= int(m.group(1)) <= ix.risk_max:
                     target = f"risk_{int(m.group(1))}_{ix.risk_fields[m.group(2)]}"
                     return ColumnRole("risk", ix.risk.name, target)
@@ -360,9 +367,7 @@ def _excel_grid(path: Path, shown: str) -> _Grid:
     frame = frame.rename({c: _cell_name(i) for i, c in enumerate(frame.columns)})
     frame = frame.with_columns(pl.all().cast(pl.String))
     # An Excel date cell is read as "YYYY-MM-DD 00:00:00": show it as a date.
-    frame = frame.with_columns(
-        pl.all().str.replace(r"^(\d{4}-\d{2}-\d{2})[ T]00:00:00(\.0+)?$", "${1}")
-    )
+    frame = frame.with_columns(pl.all().str.replace(r"^(\d{4}-\d{2}-\d{2})[ T]00:00:00(\.0+)?$", "${1}"))
     frame = frame.with_columns(pl.int_range(1, pl.len() + 1, dtype=pl.Int32).alias("row"))
     frame = _with_error_cells(frame, errors, indexes)
     return _Grid("xlsx", frame, sheet=sheet, column_refs=refs)
@@ -433,7 +438,8 @@ def _with_error_cells(frame: pl.DataFrame, errors: dict[tuple[int, int], str], i
         if absolute in position:
             cell = _cell_name(position[absolute])
             frame = frame.with_columns(
-                pl.when(pl.col("row") == row).then(pl.lit(value)).otherwise(pl.col(cell)).alias(cell))
+                pl.when(pl.col("row") == row).then(pl.lit(value)).otherwise(pl.col(cell)).alias(cell)
+            )
     return frame
 
 
@@ -519,7 +525,7 @@ def _csv_grid(path: Path, shown: str) -> _Grid:
         records = _csv_records(text, best_delimiter)
     except _UnbalancedQuotes as exc:
         raise IngestError(
-            f"Filen {shown} kunde inte läsas som CSV: ett citattecken (\") som börjar på rad {exc.line} "
+            f'Filen {shown} kunde inte läsas som CSV: ett citattecken (") som börjar på rad {exc.line} '
             f"avslutas aldrig, så resten av filen skulle bli ett enda fält. Rätta citattecknet på den "
             f"raden (ofta i en kommentar) eller exportera på nytt från SUreg."
         ) from None
@@ -578,9 +584,7 @@ def _chosen_sets() -> tuple[list[str], list[str]]:
     )
 
 
-def ingest_file(
-    path: str | Path, round_date: date | str, key: bytes
-) -> tuple[pl.DataFrame, dict[str, Any]]:
+def ingest_file(path: str | Path, round_date: date | str, key: bytes) -> tuple[pl.DataFrame, dict[str, Any]]:
     """Read one raw export: the raw frame (docs/stages.md "ingest") and its metadata.
 
     Raises IngestError (Swedish message naming the file, the problem and what to do)
@@ -628,12 +632,28 @@ def _build(grid: _Grid, shown: str, round_text: str, key: bytes) -> tuple[pl.Dat
     data, screened = screen_cells(data, columns, grid)
 
     variable_exprs, variable_columns, unknown_marks = _variable_exprs(columns)
-    exprs = [pl.col("row").cast(pl.Int32), *_key_exprs(columns), *variable_exprs,
-             *_risk_exprs(columns), *_comment_exprs(columns), pl.col("_extra_fields").alias("extra_fields")]
+    exprs = [
+        pl.col("row").cast(pl.Int32),
+        *_key_exprs(columns),
+        *variable_exprs,
+        *_risk_exprs(columns),
+        *_comment_exprs(columns),
+        pl.col("_extra_fields").alias("extra_fields"),
+    ]
     local_variables, local_names = _local_variables(data, columns, grid)
     issues = _screen_issues(screened, columns, shown) + _unknown_mark_issues(data, unknown_marks, columns, shown)
-    issues += [{"file": shown, "row": None, "column": name, "variable": None,
-                "rule": "local_variable", "value": None, "_col": i - 10**6} for i, name in local_names.items()]
+    issues += [
+        {
+            "file": shown,
+            "row": None,
+            "column": name,
+            "variable": None,
+            "rule": "local_variable",
+            "value": None,
+            "_col": i - 10**6,
+        }
+        for i, name in local_names.items()
+    ]
     issues.sort(key=lambda x: (x["row"] if x["row"] is not None else -1, x["_col"]))
     for issue in issues:
         del issue["_col"]
@@ -672,19 +692,22 @@ def _build(grid: _Grid, shown: str, round_text: str, key: bytes) -> tuple[pl.Dat
 _SCREENED_ROLES = ("variable", "option", "risk")
 
 
-def _header_width(columns: "_Columns") -> int:
+def _header_width(columns: _Columns) -> int:
     """Columns up to the header's last named one."""
     named = [i for i, h in enumerate(columns.headers) if h]
     return named[-1] + 1 if named else 0
 
 
-def screen_cells(data: pl.DataFrame, columns: "_Columns", grid: _Grid) -> tuple[pl.DataFrame, pl.DataFrame]:
+def screen_cells(data: pl.DataFrame, columns: _Columns, grid: _Grid) -> tuple[pl.DataFrame, pl.DataFrame]:
     """(the data with screened cells emptied and ``_extra_fields`` per row, the screened
     cells: ``row``, ``i`` (column index), ``rule``)."""
     width = _header_width(columns)
     beyond = [_cell_name(i) for i in range(width, len(columns.headers))]
-    extra = (pl.any_horizontal([_stripped(c).is_not_null() for c in beyond])
-             if grid.format == "csv" and beyond else pl.lit(False))
+    extra = (
+        pl.any_horizontal([_stripped(c).is_not_null() for c in beyond])
+        if grid.format == "csv" and beyond
+        else pl.lit(False)
+    )
     data = data.with_columns(extra.alias("_extra_fields"))
     keep_on_extra = set(columns.of("client")) | set(columns.of("opened"))
     personal = [i for i in range(width) if columns.roles[i].role == "personal"]
@@ -716,9 +739,13 @@ def _screen_hits(data: pl.DataFrame, screened: list[int], personal: list[int]) -
         return pl.DataFrame(schema=schema)
     text = pl.col("_text").str.strip_chars()
     error = pl.when(text.is_in(EXCEL_ERRORS)).then(pl.lit("excel_error_value"))
-    rule = (pl.when(pl.col("i").is_in(personal)).then(error)
-            .when(personal_number_expr(text)).then(pl.lit("personal_identity_number"))
-            .otherwise(error))
+    rule = (
+        pl.when(pl.col("i").is_in(personal))
+        .then(error)
+        .when(personal_number_expr(text))
+        .then(pl.lit("personal_identity_number"))
+        .otherwise(error)
+    )
     return (
         data.lazy()
         .select("row", "_extra_fields", *[pl.col(_cell_name(i)).alias(str(i)) for i in sorted(screened)])
@@ -732,11 +759,18 @@ def _screen_hits(data: pl.DataFrame, screened: list[int], personal: list[int]) -
     )
 
 
-def _screen_issues(screened: pl.DataFrame, columns: "_Columns", shown: str) -> list[dict[str, Any]]:
+def _screen_issues(screened: pl.DataFrame, columns: _Columns, shown: str) -> list[dict[str, Any]]:
     """One issue per screened cell: located, never with the value of a personal number."""
     return [
-        {"file": shown, "row": row, "column": columns.headers[i], "variable": columns.roles[i].variable,
-         "rule": rule, "value": None, "_col": i}
+        {
+            "file": shown,
+            "row": row,
+            "column": columns.headers[i],
+            "variable": columns.roles[i].variable,
+            "rule": rule,
+            "value": None,
+            "_col": i,
+        }
         for row, i, rule in screened.iter_rows()
     ]
 
@@ -882,8 +916,15 @@ def _unknown_mark_issues(
         return []
     marks = data.select("row", *unknown_marks).unpivot(index="row", variable_name="i", value_name="value")
     return [
-        {"file": shown, "row": row, "column": columns.headers[int(i)], "variable": columns.roles[int(i)].variable,
-         "rule": "unknown_value", "value": shown_value(value), "_col": int(i)}
+        {
+            "file": shown,
+            "row": row,
+            "column": columns.headers[int(i)],
+            "variable": columns.roles[int(i)].variable,
+            "rule": "unknown_value",
+            "value": shown_value(value),
+            "_col": int(i),
+        }
         for row, i, value in marks.drop_nulls("value").iter_rows()
     ]
 
@@ -893,7 +934,8 @@ def _risk_exprs(columns: _Columns) -> list[pl.Expr]:
     risk_ks = sorted({int(r.target.split("_")[1]) for r in columns.roles if r.role == "risk" and r.target})
     return [
         columns.first(f"risk_{k}_{field}", f"risk_{k}_{field}")
-        for k in risk_ks for field in ("date", "instrument", "rating")
+        for k in risk_ks
+        for field in ("date", "instrument", "rating")
     ]
 
 
@@ -940,9 +982,7 @@ def _columns_meta(columns: _Columns, local_names: dict[int, str]) -> dict[str, s
             if i in local_names:
                 columns_meta[local_names[i]] = "local"
             continue
-        columns_meta[h] = {"personal": "personal", "comment": "comment", "local": "local"}.get(
-            r.role, r.target or ""
-        )
+        columns_meta[h] = {"personal": "personal", "comment": "comment", "local": "local"}.get(r.role, r.target or "")
     return columns_meta
 
 
@@ -1014,13 +1054,22 @@ def unreadable_metadata(path: str | Path, round_date: date | str, problem: Inges
         "columns": {},
         "variable_columns": {},
         "local_variables": [],
-        "issues": [{"file": shown, "row": None, "column": None, "variable": None,
-                    "rule": "file_unreadable", "value": str(problem)[:300]}],
+        "issues": [
+            {
+                "file": shown,
+                "row": None,
+                "column": None,
+                "variable": None,
+                "rule": "file_unreadable",
+                "value": str(problem)[:300],
+            }
+        ],
     }
 
 
-def read_export(path: str | Path, key: bytes, on_unreadable: str = "fail",
-                round_date: date | str | None = None) -> tuple[pl.DataFrame, dict[str, Any]]:
+def read_export(
+    path: str | Path, key: bytes, on_unreadable: str = "fail", round_date: date | str | None = None
+) -> tuple[pl.DataFrame, dict[str, Any]]:
     """``ingest_file`` with the round from the file's folder; a file that cannot be read
     raises IngestError, or with ``on_unreadable == "skip"`` gives an empty frame and
     ``unreadable_metadata`` (the problem logged once)."""

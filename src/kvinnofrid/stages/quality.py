@@ -22,10 +22,10 @@ import jinja2
 import polars as pl
 
 from kvinnofrid.spec import codebook as cbmod
+from kvinnofrid.spec.rules import ISSUE_SCHEMA, OUTCOME_LABELS, RULES
 from kvinnofrid.stages.clean import COUNT_KEYS, AccountingError, CleanResult, check_accounting
 from kvinnofrid.stages.compile import assign_units
 from kvinnofrid.stages.unit_parts import expand_parts
-from kvinnofrid.spec.rules import ISSUE_SCHEMA, OUTCOME_LABELS, RULES
 
 SUMMARY_COUNT_COLUMNS = [*COUNT_KEYS, *RULES]
 
@@ -77,8 +77,7 @@ def quality_summary(
     )
     if warnings is not None and warnings.height:
         extra = (
-            warnings.group_by(["round", "unit", "rule"]).len()
-            .pivot(on="rule", index=["round", "unit"], values="len")
+            warnings.group_by(["round", "unit", "rule"]).len().pivot(on="rule", index=["round", "unit"], values="len")
         )
         for rule_name in extra.columns[2:]:
             if rule_name not in RULES:
@@ -153,24 +152,35 @@ def render_unit_page(
     ordered = sorted(files, key=lambda fr: (fr[1].round, _file_of(*fr)))
     secret_keys = _secret_keys(ordered)
     issues = _shown_issues(unit, ordered, warnings, secret_keys)
-    html = _environment().get_template("quality_unit.html.j2").render(
-        unit=unit,
-        files=[_file_row(meta, result) for meta, result in ordered],
-        accounting=[_accounting_row(meta, result) for meta, result in ordered],
-        groups=_rule_groups(issues, max_rows_per_rule),
-        outcome_labels=OUTCOME_LABELS,
-        adult_age=cbmod.load().derived["adult_age"],
-        local_vars=[
-            {"file": _file_of(meta, result), "name": str(lv.get("name", "")), "filled": int(lv.get("filled", 0) or 0)}
-            for meta, result in ordered for lv in meta.get("local_variables") or []
-        ],
-        comments=sum(int(result.counts.get("comments", 0)) for _, result in ordered),
-        suggestions=sum(int(result.counts.get("suggestions", 0)) for _, result in ordered),
-        generated=(generated.isoformat() if generated else None),
+    html = (
+        _environment()
+        .get_template("quality_unit.html.j2")
+        .render(
+            unit=unit,
+            files=[_file_row(meta, result) for meta, result in ordered],
+            accounting=[_accounting_row(meta, result) for meta, result in ordered],
+            groups=_rule_groups(issues, max_rows_per_rule),
+            outcome_labels=OUTCOME_LABELS,
+            adult_age=cbmod.load().derived["adult_age"],
+            local_vars=[
+                {
+                    "file": _file_of(meta, result),
+                    "name": str(lv.get("name", "")),
+                    "filled": int(lv.get("filled", 0) or 0),
+                }
+                for meta, result in ordered
+                for lv in meta.get("local_variables") or []
+            ],
+            comments=sum(int(result.counts.get("comments", 0)) for _, result in ordered),
+            suggestions=sum(int(result.counts.get("suggestions", 0)) for _, result in ordered),
+            generated=(generated.isoformat() if generated else None),
+        )
     )
     leaked = [k for k in secret_keys if len(k) >= 16 and k in html]
     if leaked:  # pragma: no cover - defence in depth
-        raise RuntimeError(f"kvalitetssidan för {unit} skulle innehålla en klient- eller handläggaridentitet; sidan skrivs inte")
+        raise RuntimeError(
+            f"kvalitetssidan för {unit} skulle innehålla en klient- eller handläggaridentitet; sidan skrivs inte"
+        )
     return html
 
 
@@ -190,9 +200,12 @@ def _file_row(meta: dict, result: CleanResult) -> dict[str, str]:
 
 def _accounting_row(meta: dict, result: CleanResult) -> dict[str, Any]:
     c = result.counts
-    return {"file": _file_of(meta, result), "round": result.round.isoformat(),
-            **{k: int(c[k]) for k in COUNT_KEYS},
-            "ok": int(c["rows_read"]) == int(c["rows_used"]) + int(c["rows_excluded"]) + int(c["rows_quarantined"])}
+    return {
+        "file": _file_of(meta, result),
+        "round": result.round.isoformat(),
+        **{k: int(c[k]) for k in COUNT_KEYS},
+        "ok": int(c["rows_read"]) == int(c["rows_used"]) + int(c["rows_excluded"]) + int(c["rows_quarantined"]),
+    }
 
 
 def _secret_keys(files: Sequence[tuple[dict, CleanResult]]) -> set[str]:
@@ -215,17 +228,24 @@ def _shown_issues(
     parts = []
     for meta, result in files:
         hidden_headers = list(_personal_headers(meta))
-        parts.append(result.issues.select(ISSUE_SCHEMA.names()).with_columns(
-            pl.when(pl.col("variable").is_in(personal_vars) | pl.col("column").is_in(hidden_headers))
-            .then(pl.lit(None, pl.String)).otherwise(pl.col("value")).alias("value")
-        ))
+        parts.append(
+            result.issues.select(ISSUE_SCHEMA.names()).with_columns(
+                pl.when(pl.col("variable").is_in(personal_vars) | pl.col("column").is_in(hidden_headers))
+                .then(pl.lit(None, pl.String))
+                .otherwise(pl.col("value"))
+                .alias("value")
+            )
+        )
     if warnings is not None and warnings.height:
         w = warnings.filter(pl.col("unit") == unit) if "unit" in warnings.columns else warnings
         parts.append(w.select(ISSUE_SCHEMA.names()).cast(dict(ISSUE_SCHEMA)))
     issues = pl.concat(parts) if parts else pl.DataFrame(schema=ISSUE_SCHEMA)
     if secret_keys and issues.height:
         issues = issues.with_columns(
-            pl.when(pl.col("value").is_in(list(secret_keys))).then(pl.lit(None, pl.String)).otherwise(pl.col("value")).alias("value")
+            pl.when(pl.col("value").is_in(list(secret_keys)))
+            .then(pl.lit(None, pl.String))
+            .otherwise(pl.col("value"))
+            .alias("value")
         )
     return issues
 
@@ -239,18 +259,25 @@ def _rule_groups(issues: pl.DataFrame, max_rows_per_rule: int) -> list[dict[str,
         if not part.height:
             continue
         shown = part.head(max_rows_per_rule)
-        groups.append({
-            "name": rule_name,
-            "outcome": rule.outcome,
-            "description": rule.description,
-            "advice": rule.advice,
-            "count": part.height,
-            "hidden": part.height - shown.height,
-            "rows": [
-                {"file": _blank(r["file"]), "row": _blank(r["row"]), "column": _blank(r["column"]), "value": _blank(r["value"])}
-                for r in shown.iter_rows(named=True)
-            ],
-        })
+        groups.append(
+            {
+                "name": rule_name,
+                "outcome": rule.outcome,
+                "description": rule.description,
+                "advice": rule.advice,
+                "count": part.height,
+                "hidden": part.height - shown.height,
+                "rows": [
+                    {
+                        "file": _blank(r["file"]),
+                        "row": _blank(r["row"]),
+                        "column": _blank(r["column"]),
+                        "value": _blank(r["value"]),
+                    }
+                    for r in shown.iter_rows(named=True)
+                ],
+            }
+        )
     return groups
 
 

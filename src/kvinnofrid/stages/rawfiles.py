@@ -52,8 +52,9 @@ def slugify(text: str) -> str:
 @dataclass(frozen=True)
 class SkippedFile:
     """A file in a round folder that is not an export (listed in the quality summary)."""
+
     round: str
-    file: str    # path relative to the round folder
+    file: str  # path relative to the round folder
     reason: str  # Swedish, why it is not read
 
 
@@ -102,9 +103,7 @@ def _round_folders(data_raw: Path, cutoff: dt.date | None) -> list[Path]:
         if folder.name.lower() in SYSTEM_FOLDER_NAMES:
             continue
         if not ROUND_PATTERN.match(folder.name):
-            raise ValueError(
-                f"{folder}: mappnamnet ska vara inskickningsdatumet ÅÅÅÅ-MM-DD (t.ex. 2023-10-10)"
-            )
+            raise ValueError(f"{folder}: mappnamnet ska vara inskickningsdatumet ÅÅÅÅ-MM-DD (t.ex. 2023-10-10)")
         if cutoff is None or dt.date.fromisoformat(folder.name) <= cutoff:
             folders.append(folder)
     return folders

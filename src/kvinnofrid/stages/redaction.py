@@ -70,12 +70,15 @@ def shown_value_expr(expr: pl.Expr) -> pl.Expr:
         | text.str.contains(CODE_LIKE)
     ) & ~personal_number_expr(text)
     described = (
-        pl.when(personal_number_expr(text)).then(pl.lit("(ser ut som ett personnummer)"))
+        pl.when(personal_number_expr(text))
+        .then(pl.lit("(ser ut som ett personnummer)"))
         .when(text.str.contains(r"^[0-9 ]+$"))
         .then(pl.lit("(tal med ") + digits.cast(pl.String) + pl.lit(" siffror)"))
         .otherwise(pl.lit("(text med ") + text.str.len_chars().cast(pl.String) + pl.lit(" tecken)"))
     )
-    return pl.when(text.is_null() | (text == "")).then(pl.lit(None, pl.String)).when(safe).then(text).otherwise(described)
+    return (
+        pl.when(text.is_null() | (text == "")).then(pl.lit(None, pl.String)).when(safe).then(text).otherwise(described)
+    )
 
 
 def shown_value(value: str | None) -> str | None:

@@ -34,7 +34,8 @@ def unit_parts(rows: pl.DataFrame) -> list[dict[str, Any]]:
     ``municipality`` (its most common spelling), ``service_type`` (code or None) and
     ``rows`` (the row numbers)."""
     keyed = rows.with_columns(
-        pl.col("municipality").map_elements(unit_key, return_dtype=pl.String).replace("", None).alias("_m"))
+        pl.col("municipality").map_elements(unit_key, return_dtype=pl.String).replace("", None).alias("_m")
+    )
     file_unit = most_common(keyed["_m"])
     if file_unit is None:  # no row names a unit: nothing to split
         return []
@@ -45,15 +46,20 @@ def unit_parts(rows: pl.DataFrame) -> list[dict[str, Any]]:
     keyed = keyed.with_columns(
         pl.when(pl.col("_m").is_in(list(split)))
         .then(pl.coalesce(pl.col("service"), pl.col("_m").replace_strict(majority, default=None)))
-        .otherwise(None).alias("_s")
+        .otherwise(None)
+        .alias("_s")
     )
     if keyed.select("_m", "_s").unique().height <= 1:
         return []
     parts = []
     for (m, s), group in keyed.sort("row").group_by(["_m", "_s"], maintain_order=True):
-        parts.append({"municipality": most_common(group["municipality"]) or m,
-                      "service_type": None if s is None else int(s),
-                      "rows": group["row"].to_list()})
+        parts.append(
+            {
+                "municipality": most_common(group["municipality"]) or m,
+                "service_type": None if s is None else int(s),
+                "rows": group["row"].to_list(),
+            }
+        )
     return parts
 
 
@@ -62,8 +68,12 @@ def part_counts(result: Any, rows: Sequence[int]) -> dict[str, int]:
     in_rows = pl.col("row").is_in(list(rows))
     excluded = result.excluded.filter(in_rows)
     quarantined = excluded.filter(pl.col("rule").is_in(with_outcome("quarantine"))).height
-    return {"rows_read": len(rows), "rows_used": result.used.filter(in_rows).height,
-            "rows_excluded": excluded.height - quarantined, "rows_quarantined": quarantined}
+    return {
+        "rows_read": len(rows),
+        "rows_used": result.used.filter(in_rows).height,
+        "rows_excluded": excluded.height - quarantined,
+        "rows_quarantined": quarantined,
+    }
 
 
 def _part_result(result: Any, part: dict[str, Any], first: bool) -> Any:
@@ -72,13 +82,23 @@ def _part_result(result: Any, part: dict[str, Any], first: bool) -> Any:
     in_rows = pl.col("row").is_in(list(part["rows"]))
     issues = result.issues.filter(in_rows | (pl.col("row").is_null() & pl.lit(first)))
     used = result.used.filter(in_rows)
-    risk = result.risk.join(used.select("client_key", "opened"), on=["client_key", "opened"], how="semi") \
-        if result.risk.height else result.risk
-    counts = {k: 0 for k in result.counts} | dict(part["counts"])
+    risk = (
+        result.risk.join(used.select("client_key", "opened"), on=["client_key", "opened"], how="semi")
+        if result.risk.height
+        else result.risk
+    )
+    counts = dict.fromkeys(result.counts, 0) | dict(part["counts"])
     for rule, n in issues.group_by("rule").len().iter_rows():
         counts[rule] = n
-    return replace(result, used=used, excluded=result.excluded.filter(in_rows), risk=risk, issues=issues,
-                   counts=counts, unit_parts=[])
+    return replace(
+        result,
+        used=used,
+        excluded=result.excluded.filter(in_rows),
+        risk=risk,
+        issues=issues,
+        counts=counts,
+        unit_parts=[],
+    )
 
 
 def expand_parts(cleaned: Iterable[tuple[dict, Any]]) -> list[tuple[dict, Any]]:
@@ -93,8 +113,11 @@ def expand_parts(cleaned: Iterable[tuple[dict, Any]]) -> list[tuple[dict, Any]]:
             continue
         for k, part in enumerate(parts, start=1):
             part_meta = {key: v for key, v in meta.items() if key != "unit_parts"} | {
-                "municipality": part["municipality"], "service_type": part["service_type"],
-                "part": k, "rows_read": len(part["rows"])}
+                "municipality": part["municipality"],
+                "service_type": part["service_type"],
+                "part": k,
+                "rows_read": len(part["rows"]),
+            }
             expanded.append((part_meta, _part_result(result, part, k == 1)))
     return expanded
 
@@ -102,9 +125,18 @@ def expand_parts(cleaned: Iterable[tuple[dict, Any]]) -> list[tuple[dict, Any]]:
 def several_units_warnings(cleaned: Sequence[tuple[dict, Any]], unit_of: dict[tuple[str, int], str]) -> pl.DataFrame:
     """``file_holds_several_units``: one warning per part of a split file, on its unit."""
     rows = [
-        {"unit": unit_of[(str(meta["file"]), int(meta["part"]))], "round": result.round, "file": str(meta["file"]),
-         "row": None, "column": None, "variable": "municipality", "rule": "file_holds_several_units", "value": None}
-        for meta, result in cleaned if meta.get("part")
+        {
+            "unit": unit_of[(str(meta["file"]), int(meta["part"]))],
+            "round": result.round,
+            "file": str(meta["file"]),
+            "row": None,
+            "column": None,
+            "variable": "municipality",
+            "rule": "file_holds_several_units",
+            "value": None,
+        }
+        for meta, result in cleaned
+        if meta.get("part")
     ]
     schema = {"unit": pl.String(), "round": pl.Date(), **dict(ISSUE_SCHEMA)}
     return pl.DataFrame(rows, schema=schema)

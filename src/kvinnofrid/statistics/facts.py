@@ -41,7 +41,7 @@ from kvinnofrid.spec.codebook import Codebook
 from kvinnofrid.spec.diagrams import Registry, load_registry
 from kvinnofrid.statistics.participants import participant_facts
 
-FACT_PRECISION = 6   # decimals of floats in facts.json (byte-identical reruns)
+FACT_PRECISION = 6  # decimals of floats in facts.json (byte-identical reruns)
 
 
 class FactError(ValueError):
@@ -56,8 +56,9 @@ def slug(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", "_", text).strip("_")
 
 
-def _table_fact(name: str, spec: dict[str, Any], tables: dict[int, pl.DataFrame],
-                reg: Registry, cb: Codebook) -> float | int | None:
+def _table_fact(
+    name: str, spec: dict[str, Any], tables: dict[int, pl.DataFrame], reg: Registry, cb: Codebook
+) -> float | int | None:
     number = spec["diagram"]
     if number not in tables:
         raise FactError(f"fact {name}: diagram {number}'s table is missing")
@@ -88,8 +89,7 @@ def _table_fact(name: str, spec: dict[str, Any], tables: dict[int, pl.DataFrame]
     return float(sum(values))
 
 
-def _stats_row(stats: pl.DataFrame, comparison: str, variable: str,
-               category: str | None) -> dict[str, Any] | None:
+def _stats_row(stats: pl.DataFrame, comparison: str, variable: str, category: str | None) -> dict[str, Any] | None:
     if stats is None or stats.height == 0:
         return None
     rows = stats.filter((pl.col("comparison") == comparison) & (pl.col("variable") == variable))
@@ -123,8 +123,18 @@ def stats_facts(stats: pl.DataFrame | None, reg: Registry, cb: Codebook) -> dict
         row = _stats_row(stats, comparison, variable, category)
         if row is None:
             continue
-        for key in ("share_a", "share_b", "mean_a", "mean_b", "n_a", "n_b",
-                    "denominator_a", "denominator_b", "p_holm", "significant"):
+        for key in (
+            "share_a",
+            "share_b",
+            "mean_a",
+            "mean_b",
+            "n_a",
+            "n_b",
+            "denominator_a",
+            "denominator_b",
+            "p_holm",
+            "significant",
+        ):
             if row.get(key) is not None:
                 out[f"{prefix}_{key}"] = row[key]
     return out
@@ -137,7 +147,8 @@ def case_facts(derived: pl.DataFrame, cb: Codebook, reg: Registry) -> dict[str, 
     partner_codes = reg.defaults["partner_perpetrator_codes"]
     with_perpetrator = derived.filter(pl.col("perpetrator").list.len().fill_null(0) > 0)
     partner = with_perpetrator.filter(
-        pl.col("perpetrator").list.eval(pl.element().is_in(partner_codes)).list.any()).height
+        pl.col("perpetrator").list.eval(pl.element().is_in(partner_codes)).list.any()
+    ).height
     partners = derived.filter(pl.col("n_partners") >= 1)["n_partners"]
     total = derived.height
     d = reg.defaults
@@ -149,10 +160,12 @@ def case_facts(derived: pl.DataFrame, cb: Codebook, reg: Registry) -> dict[str, 
     def share(frame: pl.DataFrame, cond: pl.Expr) -> float | None:
         return frame.filter(cond).height / frame.height if frame.height else None
 
-    women_age = derived.filter((pl.col(sex) == woman) & (pl.col("age_group") == d["hrv_women_age_group"])
-                               & pl.col(hv).is_not_null())
+    women_age = derived.filter(
+        (pl.col(sex) == woman) & (pl.col("age_group") == d["hrv_women_age_group"]) & pl.col(hv).is_not_null()
+    )
     per_unit = (
-        derived.filter(pl.col("is_closed")).group_by("unit")
+        derived.filter(pl.col("is_closed"))
+        .group_by("unit")
         .agg(pl.len().alias("closed"), pl.col("top_group").sum().alias("top"))
         .filter(pl.col("closed") >= d["best_unit_min_closed"])
         .with_columns((pl.col("top") / pl.col("closed")).alias("share"))
@@ -191,8 +204,9 @@ def diagram_ns(tables: dict[int, pl.DataFrame], reg: Registry) -> dict[str, int]
         if d.groups is None:
             out[f"diagram_{number:02d}_n"] = int(table["denominator"][0])
         else:
-            for group, den in table.group_by("group", maintain_order=True).agg(
-                    pl.col("denominator").first()).iter_rows():
+            for group, den in (
+                table.group_by("group", maintain_order=True).agg(pl.col("denominator").first()).iter_rows()
+            ):
                 out[f"diagram_{number:02d}_n_{slug(group)}"] = int(den)
     return out
 
@@ -207,10 +221,15 @@ def report_facts(facts: dict[str, Any], reg: Registry, cb: Codebook) -> dict[str
     }
 
 
-def build_facts(tables: dict[int, pl.DataFrame], stats: pl.DataFrame | None,
-                derived: pl.DataFrame, registry: Registry | None = None,
-                codebook: Codebook | None = None, participants: pl.DataFrame | None = None,
-                size_class_population: dict[str, Any] | None = None) -> dict[str, Any]:
+def build_facts(
+    tables: dict[int, pl.DataFrame],
+    stats: pl.DataFrame | None,
+    derived: pl.DataFrame,
+    registry: Registry | None = None,
+    codebook: Codebook | None = None,
+    participants: pl.DataFrame | None = None,
+    size_class_population: dict[str, Any] | None = None,
+) -> dict[str, Any]:
     """The dict of named numbers (see the module docstring). ``participants``: the
     participants list marked by ``participants.match_participants``;
     ``size_class_population``: municipalities.population_source."""
@@ -253,8 +272,7 @@ def _clean(value: Any) -> Any:
 
 def facts_json(facts: dict[str, Any]) -> str:
     """JSON text: sorted keys, floats rounded to FACT_PRECISION, UTF-8 characters kept."""
-    return json.dumps({k: _clean(v) for k, v in facts.items()}, sort_keys=True,
-                      ensure_ascii=False, indent=2) + "\n"
+    return json.dumps({k: _clean(v) for k, v in facts.items()}, sort_keys=True, ensure_ascii=False, indent=2) + "\n"
 
 
 def write_facts(facts: dict[str, Any], path: Path | str) -> Path:

@@ -16,8 +16,7 @@ import polars as pl
 
 from kvinnofrid.spec.codebook import normalise
 
-PARTICIPANTS_SCHEMA = pl.Schema({"kommun": pl.String, "lan": pl.String, "enhet": pl.String,
-                                 "sent_data": pl.Boolean})
+PARTICIPANTS_SCHEMA = pl.Schema({"kommun": pl.String, "lan": pl.String, "enhet": pl.String, "sent_data": pl.Boolean})
 
 
 def match_participants(participants: pl.DataFrame, units: pl.DataFrame | None) -> pl.DataFrame:
@@ -42,8 +41,11 @@ def match_participants(participants: pl.DataFrame, units: pl.DataFrame | None) -
         pending = []
         for u in keys:
             if has_enhet:
-                hit = [i for i, r in enumerate(rows) if normalise(r["kommun"]) == u["kommun"]
-                       and normalise(r["enhet"] or "") == (u.get("enhet") or "")]
+                hit = [
+                    i
+                    for i, r in enumerate(rows)
+                    if normalise(r["kommun"]) == u["kommun"] and normalise(r["enhet"] or "") == (u.get("enhet") or "")
+                ]
                 if hit:
                     sent[hit[0]] = True
                     continue
@@ -51,8 +53,14 @@ def match_participants(participants: pl.DataFrame, units: pl.DataFrame | None) -
                 continue
             text = u.get("kommun") or u.get("municipality") or u.get("unit") or ""
             text = re.sub(r"\s*\(.*\)$", "", text)  # "Sigtuna (Utförare)" → "Sigtuna"
-            hit = [i for i, r in enumerate(rows) if not sent[i] and text
-                   and normalise(r["enhet"] or "").startswith(text) and normalise(r["kommun"]) != text]
+            hit = [
+                i
+                for i, r in enumerate(rows)
+                if not sent[i]
+                and text
+                and normalise(r["enhet"] or "").startswith(text)
+                and normalise(r["kommun"]) != text
+            ]
             if hit:
                 sent[hit[0]] = True
             else:
@@ -63,7 +71,8 @@ def match_participants(participants: pl.DataFrame, units: pl.DataFrame | None) -
             if free:
                 sent[free[0]] = True
     return pl.DataFrame(rows, schema={"kommun": pl.String, "lan": pl.String, "enhet": pl.String}).with_columns(
-        pl.Series("sent_data", sent, dtype=pl.Boolean))
+        pl.Series("sent_data", sent, dtype=pl.Boolean)
+    )
 
 
 def participant_facts(matched: pl.DataFrame) -> dict[str, Any]:
@@ -73,9 +82,11 @@ def participant_facts(matched: pl.DataFrame) -> dict[str, Any]:
     ``participants_by_lan``: per län in name order ``lan``, ``participants`` and
     ``sent`` (units that sent data). The number of units that sent data is the fact
     ``units_total`` (the units in the cases), not counted again here."""
-    by_lan = (matched.group_by("lan").agg(pl.len().alias("participants"),
-                                          pl.col("sent_data").sum().cast(pl.Int64).alias("sent"))
-              .sort("lan"))
+    by_lan = (
+        matched.group_by("lan")
+        .agg(pl.len().alias("participants"), pl.col("sent_data").sum().cast(pl.Int64).alias("sent"))
+        .sort("lan")
+    )
     return {
         "n_participants": matched["kommun"].n_unique(),
         "n_participant_units": matched.height,

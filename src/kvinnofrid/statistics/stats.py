@@ -45,9 +45,9 @@ means). Rows are in a fixed order: deterministic.
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Mapping, Sequence
 
 import numpy as np
 import polars as pl
@@ -61,23 +61,43 @@ from kvinnofrid.statistics.tables import table_csv
 ALPHA = 0.05
 MIN_EXPECTED = 5
 
-STATS_SCHEMA = pl.Schema({
-    "comparison": pl.String, "variable": pl.String, "category": pl.String,
-    "group_a": pl.String, "n_a": pl.Int64, "denominator_a": pl.Int64,
-    "share_a": pl.Float64, "mean_a": pl.Float64,
-    "group_b": pl.String, "n_b": pl.Int64, "denominator_b": pl.Int64,
-    "share_b": pl.Float64, "mean_b": pl.Float64,
-    "difference": pl.Float64, "test": pl.String, "p_value": pl.Float64,
-    "p_holm": pl.Float64, "significant": pl.Boolean,
-})
+STATS_SCHEMA = pl.Schema(
+    {
+        "comparison": pl.String,
+        "variable": pl.String,
+        "category": pl.String,
+        "group_a": pl.String,
+        "n_a": pl.Int64,
+        "denominator_a": pl.Int64,
+        "share_a": pl.Float64,
+        "mean_a": pl.Float64,
+        "group_b": pl.String,
+        "n_b": pl.Int64,
+        "denominator_b": pl.Int64,
+        "share_b": pl.Float64,
+        "mean_b": pl.Float64,
+        "difference": pl.Float64,
+        "test": pl.String,
+        "p_value": pl.Float64,
+        "p_holm": pl.Float64,
+        "significant": pl.Boolean,
+    }
+)
 
 # what each variable is compared as
 COUNT_VARIABLES = ("n_interventions", "n_partners", "duration_days")
-FLAG_VARIABLES = ("risk_assessed", "has_intervention", "housing_intervention", "goal_reached",
-                  "single_intervention", "any_partner")
+FLAG_VARIABLES = (
+    "risk_assessed",
+    "has_intervention",
+    "housing_intervention",
+    "goal_reached",
+    "single_intervention",
+    "any_partner",
+)
 
 
 # ---------------------------------------------------------------- tests
+
 
 def two_by_two_test(a_yes: int, a_total: int, b_yes: int, b_total: int) -> tuple[str | None, float | None]:
     """Chi-square (no continuity correction) on the 2×2 table, Fisher's exact test when
@@ -116,6 +136,7 @@ def holm(p_values: Sequence[float | None]) -> list[float | None]:
 
 # ---------------------------------------------------------------- comparisons
 
+
 @dataclass(frozen=True)
 class Comparison:
     name: str
@@ -128,8 +149,7 @@ class Comparison:
 
 
 def _closed_only_variables(reg: Registry) -> set[str]:
-    return {d.category["variable"] for d in reg.diagrams
-            if "closed" in d.population and "variable" in d.category}
+    return {d.category["variable"] for d in reg.diagrams if "closed" in d.population and "variable" in d.category}
 
 
 def _categories(variable: str, cb: Codebook, reg: Registry) -> tuple[str, list, list[str]]:
@@ -161,17 +181,28 @@ def _compare(frame: pl.DataFrame, c: Comparison, cb: Codebook, reg: Registry) ->
         kind, values, labels = _categories(variable, cb, reg)
         common = {"comparison": c.name, "variable": variable, "group_a": c.group_a, "group_b": c.group_b}
         if kind == "count":
-            if variable == "n_interventions":   # as diagram 10: cases with ≥ 1 intervention
+            if variable == "n_interventions":  # as diagram 10: cases with ≥ 1 intervention
                 a, b = a.filter(pl.col("has_intervention")), b.filter(pl.col("has_intervention"))
             va = a[variable].drop_nulls().to_numpy().astype(float)
             vb = b[variable].drop_nulls().to_numpy().astype(float)
             test, p = count_test(va, vb)
             mean_a = float(va.mean()) if va.size else None
             mean_b = float(vb.mean()) if vb.size else None
-            rows.append({**common, "category": None, "n_a": va.size, "denominator_a": va.size,
-                         "mean_a": mean_a, "n_b": vb.size, "denominator_b": vb.size, "mean_b": mean_b,
-                         "difference": None if mean_a is None or mean_b is None else mean_a - mean_b,
-                         "test": test, "p_value": p})
+            rows.append(
+                {
+                    **common,
+                    "category": None,
+                    "n_a": va.size,
+                    "denominator_a": va.size,
+                    "mean_a": mean_a,
+                    "n_b": vb.size,
+                    "denominator_b": vb.size,
+                    "mean_b": mean_b,
+                    "difference": None if mean_a is None or mean_b is None else mean_a - mean_b,
+                    "test": test,
+                    "p_value": p,
+                }
+            )
             continue
         if kind == "multi":
             valid_a = a.filter(pl.col(variable).list.len().fill_null(0) > 0)
@@ -180,19 +211,27 @@ def _compare(frame: pl.DataFrame, c: Comparison, cb: Codebook, reg: Registry) ->
             valid_a = a.filter(pl.col(variable).is_not_null())
             valid_b = b.filter(pl.col(variable).is_not_null())
         for value, label in zip(values, labels):
-            if kind == "multi":
-                hit = pl.col(variable).list.contains(value)
-            else:
-                hit = pl.col(variable) == value
+            hit = pl.col(variable).list.contains(value) if kind == "multi" else pl.col(variable) == value
             ya, yb = valid_a.filter(hit).height, valid_b.filter(hit).height
             da, db = valid_a.height, valid_b.height
             sa = ya / da if da else None
             sb = yb / db if db else None
             test, p = two_by_two_test(ya, da, yb, db)
-            rows.append({**common, "category": label, "n_a": ya, "denominator_a": da, "share_a": sa,
-                         "n_b": yb, "denominator_b": db, "share_b": sb,
-                         "difference": None if sa is None or sb is None else sa - sb,
-                         "test": test, "p_value": p})
+            rows.append(
+                {
+                    **common,
+                    "category": label,
+                    "n_a": ya,
+                    "denominator_a": da,
+                    "share_a": sa,
+                    "n_b": yb,
+                    "denominator_b": db,
+                    "share_b": sb,
+                    "difference": None if sa is None or sb is None else sa - sb,
+                    "test": test,
+                    "p_value": p,
+                }
+            )
     adjusted = holm([r["p_value"] for r in rows])
     for r, ph in zip(rows, adjusted):
         r["p_holm"] = ph
@@ -209,30 +248,94 @@ def comparisons(cb: Codebook, reg: Registry) -> list[Comparison]:
     honour = reg.labels["honour_groups"]
     youngest = cb.age_group_labels()[0]
     return [
-        Comparison("hrv", honour[hrv_yes], honour[hrv_no],
-                   pl.col(hv) == hrv_yes, pl.col(hv) == hrv_no,
-                   ("sex", "age_group", "origin", "perpetrator", "violence_severity", "risk_assessed",
-                    "n_interventions", "duration_days", "goal_followup", "survey_change")),
-        Comparison("men", cb[sex].label_of(man), cb[sex].label_of(woman),
-                   pl.col(sex) == man, pl.col(sex) == woman,
-                   ("age_group", "honour_violence", "perpetrator", "violence_severity", "risk_assessed",
-                    "risk_instruments", "n_interventions", "interventions", "implementation",
-                    "goal_followup")),
-        Comparison("top_group", groups["top_group"], groups["other_closed"],
-                   pl.col("top_group"), pl.col("is_closed") & ~pl.col("top_group"),
-                   ("sex", "age_group", "origin", "violence_severity", "honour_violence",
-                    "initiative_groups", "perpetrator", "impairment", "has_intervention",
-                    "n_interventions", "decision_type", "risk_assessed", "any_partner", "n_partners"),
-                   closed_only=True),
-        Comparison("survey_dropout", groups["respondents"], groups["non_respondents"],
-                   pl.col("survey_answered"), pl.col("is_closed") & ~pl.col("survey_answered"),
-                   ("sex", "age_group", "impairment", "origin", "honour_violence", "violence_severity",
-                    "n_interventions", "single_intervention"),
-                   closed_only=True),
-        Comparison("youngest", youngest, groups["other_ages"],
-                   pl.col("age_group") == youngest,
-                   pl.col("age_group").is_not_null() & (pl.col("age_group") != youngest),
-                   ("violence_severity", "honour_violence")),
+        Comparison(
+            "hrv",
+            honour[hrv_yes],
+            honour[hrv_no],
+            pl.col(hv) == hrv_yes,
+            pl.col(hv) == hrv_no,
+            (
+                "sex",
+                "age_group",
+                "origin",
+                "perpetrator",
+                "violence_severity",
+                "risk_assessed",
+                "n_interventions",
+                "duration_days",
+                "goal_followup",
+                "survey_change",
+            ),
+        ),
+        Comparison(
+            "men",
+            cb[sex].label_of(man),
+            cb[sex].label_of(woman),
+            pl.col(sex) == man,
+            pl.col(sex) == woman,
+            (
+                "age_group",
+                "honour_violence",
+                "perpetrator",
+                "violence_severity",
+                "risk_assessed",
+                "risk_instruments",
+                "n_interventions",
+                "interventions",
+                "implementation",
+                "goal_followup",
+            ),
+        ),
+        Comparison(
+            "top_group",
+            groups["top_group"],
+            groups["other_closed"],
+            pl.col("top_group"),
+            pl.col("is_closed") & ~pl.col("top_group"),
+            (
+                "sex",
+                "age_group",
+                "origin",
+                "violence_severity",
+                "honour_violence",
+                "initiative_groups",
+                "perpetrator",
+                "impairment",
+                "has_intervention",
+                "n_interventions",
+                "decision_type",
+                "risk_assessed",
+                "any_partner",
+                "n_partners",
+            ),
+            closed_only=True,
+        ),
+        Comparison(
+            "survey_dropout",
+            groups["respondents"],
+            groups["non_respondents"],
+            pl.col("survey_answered"),
+            pl.col("is_closed") & ~pl.col("survey_answered"),
+            (
+                "sex",
+                "age_group",
+                "impairment",
+                "origin",
+                "honour_violence",
+                "violence_severity",
+                "n_interventions",
+                "single_intervention",
+            ),
+            closed_only=True,
+        ),
+        Comparison(
+            "youngest",
+            youngest,
+            groups["other_ages"],
+            pl.col("age_group") == youngest,
+            pl.col("age_group").is_not_null() & (pl.col("age_group") != youngest),
+            ("violence_severity", "honour_violence"),
+        ),
     ]
 
 
@@ -255,8 +358,14 @@ def duration_by_closing_reason(derived: pl.DataFrame, cb: Codebook, reg: Registr
     rows = []
     first = codes[0]
     for other in codes[1:]:
-        c = Comparison("duration_closing_reason", var.label_of(first), var.label_of(other),
-                       pl.col(var.name) == first, pl.col(var.name) == other, ("duration_days",))
+        c = Comparison(
+            "duration_closing_reason",
+            var.label_of(first),
+            var.label_of(other),
+            pl.col(var.name) == first,
+            pl.col(var.name) == other,
+            ("duration_days",),
+        )
         rows.extend(_compare(closed, c, cb, reg))
     adjusted = holm([r["p_value"] for r in rows])
     for r, ph in zip(rows, adjusted):
@@ -265,21 +374,30 @@ def duration_by_closing_reason(derived: pl.DataFrame, cb: Codebook, reg: Registr
     return rows
 
 
-def size_class_comparison(derived: pl.DataFrame, size_classes: Mapping[str, str],
-                          order: Sequence[str] | None, cb: Codebook, reg: Registry) -> list[dict]:
+def size_class_comparison(
+    derived: pl.DataFrame, size_classes: Mapping[str, str], order: Sequence[str] | None, cb: Codebook, reg: Registry
+) -> list[dict]:
     """Each municipality size class against all other classes (HRV share, violence
     grade). ``size_classes`` maps ``unit`` → class; units without a class are left out."""
     if not size_classes:
         return []
-    mapping = pl.DataFrame({"unit": list(size_classes), "_size": list(size_classes.values())},
-                           schema={"unit": pl.String, "_size": pl.String})
+    mapping = pl.DataFrame(
+        {"unit": list(size_classes), "_size": list(size_classes.values())},
+        schema={"unit": pl.String, "_size": pl.String},
+    )
     frame = derived.join(mapping, on="unit", how="inner", maintain_order="left")
     classes = list(order) if order else sorted(set(size_classes.values()))
     rest = reg.labels["comparison_groups"]["rest"]
     rows = []
     for cls in classes:
-        c = Comparison("size_class", cls, rest, pl.col("_size") == cls, pl.col("_size") != cls,
-                       ("honour_violence", "violence_severity"))
+        c = Comparison(
+            "size_class",
+            cls,
+            rest,
+            pl.col("_size") == cls,
+            pl.col("_size") != cls,
+            ("honour_violence", "violence_severity"),
+        )
         rows.extend(_compare(frame, c, cb, reg))
     adjusted = holm([r["p_value"] for r in rows])
     for r, ph in zip(rows, adjusted):
@@ -295,24 +413,41 @@ def risk_change_rows(derived: pl.DataFrame, change: pl.DataFrame, cb: Codebook, 
     repeated ratings (tested, Holm within this family)."""
     labels = reg.labels["risk_change"]
     order = [labels["decreased"], labels["unchanged"], labels["increased"]]
-    frame = change.join(derived.select("unit", "case_id", "top_group"), on=["unit", "case_id"],
-                        how="left", maintain_order="left").with_columns(pl.col("top_group").fill_null(False))
+    frame = change.join(
+        derived.select("unit", "case_id", "top_group"), on=["unit", "case_id"], how="left", maintain_order="left"
+    ).with_columns(pl.col("top_group").fill_null(False))
     groups = reg.labels["comparison_groups"]
     rows = []
     total = frame.height
     for label in order:
         k = frame.filter(pl.col("category") == label).height
-        rows.append({"comparison": "risk_change", "variable": "risk_change", "category": label,
-                     "group_a": groups["repeated_risk"], "n_a": k, "denominator_a": total,
-                     "share_a": k / total if total else None})
+        rows.append(
+            {
+                "comparison": "risk_change",
+                "variable": "risk_change",
+                "category": label,
+                "group_a": groups["repeated_risk"],
+                "n_a": k,
+                "denominator_a": total,
+                "share_a": k / total if total else None,
+            }
+        )
     instruments = cb["risk_assessments"]
     for code, name in zip(instruments.codes, instruments.labels):
         sub = frame.filter(pl.col("instrument") == code)
         for label in order:
             k = sub.filter(pl.col("category") == label).height
-            rows.append({"comparison": "risk_change_instrument", "variable": "risk_change",
-                         "category": label, "group_a": name, "n_a": k, "denominator_a": sub.height,
-                         "share_a": k / sub.height if sub.height else None})
+            rows.append(
+                {
+                    "comparison": "risk_change_instrument",
+                    "variable": "risk_change",
+                    "category": label,
+                    "group_a": name,
+                    "n_a": k,
+                    "denominator_a": sub.height,
+                    "share_a": k / sub.height if sub.height else None,
+                }
+            )
     tested = []
     a = frame.filter(pl.col("top_group"))
     b = frame.filter(~pl.col("top_group"))
@@ -321,21 +456,38 @@ def risk_change_rows(derived: pl.DataFrame, change: pl.DataFrame, cb: Codebook, 
         sa = ya / a.height if a.height else None
         sb = yb / b.height if b.height else None
         test, p = two_by_two_test(ya, a.height, yb, b.height)
-        tested.append({"comparison": "risk_change_top_group", "variable": "risk_change", "category": label,
-                       "group_a": groups["top_group"], "n_a": ya, "denominator_a": a.height, "share_a": sa,
-                       "group_b": groups["rest"], "n_b": yb, "denominator_b": b.height, "share_b": sb,
-                       "difference": None if sa is None or sb is None else sa - sb,
-                       "test": test, "p_value": p})
+        tested.append(
+            {
+                "comparison": "risk_change_top_group",
+                "variable": "risk_change",
+                "category": label,
+                "group_a": groups["top_group"],
+                "n_a": ya,
+                "denominator_a": a.height,
+                "share_a": sa,
+                "group_b": groups["rest"],
+                "n_b": yb,
+                "denominator_b": b.height,
+                "share_b": sb,
+                "difference": None if sa is None or sb is None else sa - sb,
+                "test": test,
+                "p_value": p,
+            }
+        )
     for r, ph in zip(tested, holm([r["p_value"] for r in tested])):
         r["p_holm"] = ph
         r["significant"] = None if ph is None else ph < ALPHA
     return rows + tested
 
 
-def build_stats(derived: pl.DataFrame, risk_change: pl.DataFrame | None = None,
-                size_classes: Mapping[str, str] | None = None,
-                size_class_order: Sequence[str] | None = None,
-                registry: Registry | None = None, codebook: Codebook | None = None) -> pl.DataFrame:
+def build_stats(
+    derived: pl.DataFrame,
+    risk_change: pl.DataFrame | None = None,
+    size_classes: Mapping[str, str] | None = None,
+    size_class_order: Sequence[str] | None = None,
+    registry: Registry | None = None,
+    codebook: Codebook | None = None,
+) -> pl.DataFrame:
     """All comparison rows (STATS_SCHEMA), in a fixed order.
 
     ``size_classes``: unit → municipality size class (from config); ``size_class_order``

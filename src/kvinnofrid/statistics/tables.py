@@ -19,27 +19,36 @@ Output columns are exactly ``TABLE_SCHEMA``. Nationally nothing is suppressed.
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 import numpy as np
 import polars as pl
 
 from kvinnofrid.spec import codebook as codebook_module
 from kvinnofrid.spec.codebook import Codebook
-from kvinnofrid.stages.derive import risk_per_case
 from kvinnofrid.spec.diagrams import Diagram, Registry, load_registry
+from kvinnofrid.stages.derive import risk_per_case
 
-TABLE_SCHEMA = pl.Schema({
-    "group": pl.String, "category": pl.String, "n": pl.Int64, "denominator": pl.Int64,
-    "share": pl.Float64, "ci_low": pl.Float64, "ci_high": pl.Float64,
-    "mean": pl.Float64, "suppressed": pl.Boolean,
-})
+TABLE_SCHEMA = pl.Schema(
+    {
+        "group": pl.String,
+        "category": pl.String,
+        "n": pl.Int64,
+        "denominator": pl.Int64,
+        "share": pl.Float64,
+        "ci_low": pl.Float64,
+        "ci_high": pl.Float64,
+        "mean": pl.Float64,
+        "suppressed": pl.Boolean,
+    }
+)
 CONFIDENCE = 0.95
 # scipy.stats.norm.ppf(0.975), written out: importing scipy.stats takes about a second,
 # and this module is imported by every parse of the Snakefile (settings → trend).
 Z = 1.959963984540054
-FLOAT_PRECISION = 6   # decimals in the CSV files (byte-identical reruns)
+FLOAT_PRECISION = 6  # decimals in the CSV files (byte-identical reruns)
 
 
 class TableInvariantError(ValueError):
@@ -47,6 +56,7 @@ class TableInvariantError(ValueError):
 
 
 # ---------------------------------------------------------------- intervals
+
 
 def wilson_interval(n: Any, d: Any, z: float = Z) -> tuple[np.ndarray, np.ndarray]:
     """Wilson score interval for n successes of d (vectorised; NaN where d = 0)."""
@@ -101,6 +111,7 @@ def finish_table(frame: pl.DataFrame, with_share: bool = True) -> pl.DataFrame:
 
 # ---------------------------------------------------------------- building blocks
 
+
 def _setting(settings: Any, key: str, registry: Registry) -> Any:
     if settings is not None:
         value = settings.get(key) if isinstance(settings, Mapping) else getattr(settings, key, None)
@@ -122,8 +133,11 @@ def _groups(d: Diagram, reg: Registry, cb: Codebook) -> tuple[pl.Expr, list[str 
         return pl.lit("", pl.String), [""]
     if "codes" in g:
         codes = list(g["codes"])
-        labels = ([reg.labels[g["labels"]][c] for c in codes] if "labels" in g
-                  else [cb[g["column"]].label_of(c) for c in codes])
+        labels = (
+            [reg.labels[g["labels"]][c] for c in codes]
+            if "labels" in g
+            else [cb[g["column"]].label_of(c) for c in codes]
+        )
         expr = pl.col(g["column"]).replace_strict(codes, labels, default=None, return_dtype=pl.String)
         return expr, labels
     labels = reg.label_list(g["labels"], cb)[: g.get("first")]
@@ -131,12 +145,13 @@ def _groups(d: Diagram, reg: Registry, cb: Codebook) -> tuple[pl.Expr, list[str 
     return expr, labels
 
 
-def _multi_categories(d: Diagram, reg: Registry, cb: Codebook, frame: pl.DataFrame,
-                      settings: Any) -> tuple[pl.Expr, pl.Expr, list[str]]:
+def _multi_categories(
+    d: Diagram, reg: Registry, cb: Codebook, frame: pl.DataFrame, settings: Any
+) -> tuple[pl.Expr, pl.Expr, list[str]]:
     """(list of category labels per case, in-denominator flag, categories in order)."""
     cat = d.category
     column = cat.get("column", cat.get("variable"))
-    if "variable" not in cat:          # a list of labels already (initiative groups)
+    if "variable" not in cat:  # a list of labels already (initiative groups)
         labels = reg.label_list(cat["labels"], cb)
         return pl.col(column), pl.col(column).list.len().fill_null(0) > 0, labels
     var = cb[cat["variable"]]
@@ -151,7 +166,8 @@ def _multi_categories(d: Diagram, reg: Registry, cb: Codebook, frame: pl.DataFra
     base_codes = cb.derived[cat["base"]] if "base" in cat else var.codes
     in_base = pl.col(column).list.eval(pl.element().is_in(base_codes)).list.any().fill_null(False)
     as_labels = (
-        pl.col(column).list.eval(pl.element().filter(pl.element().is_in(codes)))
+        pl.col(column)
+        .list.eval(pl.element().filter(pl.element().is_in(codes)))
         .list.eval(pl.element().replace_strict(codes, labels, return_dtype=pl.String))
     )
     return as_labels, in_base, labels
@@ -176,21 +192,23 @@ def _single_categories(d: Diagram, reg: Registry, cb: Codebook) -> tuple[pl.Expr
 
 def _grid(groups: list[str], categories: list[str]) -> pl.DataFrame:
     return pl.DataFrame(
-        {"group": [g for g in groups for _ in categories],
-         "category": [c for _ in groups for c in categories],
-         "_order": list(range(len(groups) * len(categories)))},
+        {
+            "group": [g for g in groups for _ in categories],
+            "category": [c for _ in groups for c in categories],
+            "_order": list(range(len(groups) * len(categories))),
+        },
         schema={"group": pl.String, "category": pl.String, "_order": pl.Int64},
     )
 
 
-def _assemble(counts: pl.DataFrame, denominators: pl.DataFrame, groups: list[str],
-              categories: list[str], with_share: bool = True) -> pl.DataFrame:
+def _assemble(
+    counts: pl.DataFrame, denominators: pl.DataFrame, groups: list[str], categories: list[str], with_share: bool = True
+) -> pl.DataFrame:
     table = (
         _grid(groups, categories)
         .join(counts, on=["group", "category"], how="left")
         .join(denominators, on="group", how="left")
-        .with_columns(pl.col("n").fill_null(0).cast(pl.Int64),
-                      pl.col("denominator").fill_null(0).cast(pl.Int64))
+        .with_columns(pl.col("n").fill_null(0).cast(pl.Int64), pl.col("denominator").fill_null(0).cast(pl.Int64))
         .sort("_order")
     )
     return finish_table(table, with_share)
@@ -205,13 +223,14 @@ def _no_group(table: pl.DataFrame, d: Diagram) -> pl.DataFrame:
 
 # ---------------------------------------------------------------- table functions
 
-def table_single(d: Diagram, derived: pl.DataFrame, reg: Registry, cb: Codebook,
-                 settings: Any = None) -> pl.DataFrame:
+
+def table_single(d: Diagram, derived: pl.DataFrame, reg: Registry, cb: Codebook, settings: Any = None) -> pl.DataFrame:
     """Single-choice (or derived single) variable, optionally by group."""
     group_expr, groups = _groups(d, reg, cb)
     cat_expr, categories = _single_categories(d, reg, cb)
     cases = (
-        _population(d, derived).lazy()
+        _population(d, derived)
+        .lazy()
         .select(group_expr.alias("group"), cat_expr.alias("category"))
         .filter(pl.col("group").is_not_null() & pl.col("category").is_not_null())
         .collect()
@@ -221,8 +240,7 @@ def table_single(d: Diagram, derived: pl.DataFrame, reg: Registry, cb: Codebook,
     return _no_group(_assemble(counts, denominators, groups, categories), d)
 
 
-def table_multi(d: Diagram, derived: pl.DataFrame, reg: Registry, cb: Codebook,
-                settings: Any = None) -> pl.DataFrame:
+def table_multi(d: Diagram, derived: pl.DataFrame, reg: Registry, cb: Codebook, settings: Any = None) -> pl.DataFrame:
     """Multi-choice variable: denominator = cases with ≥ 1 option (per group)."""
     population = _population(d, derived)
     group_expr, groups = _groups(d, reg, cb)
@@ -235,35 +253,42 @@ def table_multi(d: Diagram, derived: pl.DataFrame, reg: Registry, cb: Codebook,
     )
     denominators = cases.group_by("group").agg(pl.len().alias("denominator"))
     counts = (
-        cases.select("group", pl.col("category").list.unique()).explode("category")
-        .drop_nulls("category").group_by("group", "category").agg(pl.len().alias("n"))
+        cases.select("group", pl.col("category").list.unique())
+        .explode("category")
+        .drop_nulls("category")
+        .group_by("group", "category")
+        .agg(pl.len().alias("n"))
     )
     return _no_group(_assemble(counts, denominators, groups, categories), d)
 
 
-def table_histogram(d: Diagram, derived: pl.DataFrame, reg: Registry, cb: Codebook,
-                    settings: Any = None) -> pl.DataFrame:
+def table_histogram(
+    d: Diagram, derived: pl.DataFrame, reg: Registry, cb: Codebook, settings: Any = None
+) -> pl.DataFrame:
     """Diagram 16: closed cases with a valid duration by 90-day bin; counts only
     (share and interval empty), denominator = all such cases, every bin a row."""
     table = table_single(d, derived, reg, cb, settings)
     return table.with_columns(pl.lit(None, pl.Float64).alias(c) for c in ("share", "ci_low", "ci_high"))
 
 
-def table_flag(d: Diagram, derived: pl.DataFrame, reg: Registry, cb: Codebook,
-               settings: Any = None) -> pl.DataFrame:
+def table_flag(d: Diagram, derived: pl.DataFrame, reg: Registry, cb: Codebook, settings: Any = None) -> pl.DataFrame:
     """Diagram 26: all cases; categories Ja (flag true) and Nej."""
     population = _population(d, derived)
     flag = population[d.extra["flag"]].fill_null(False)
     yes = int(flag.sum())
-    frame = pl.DataFrame({
-        "group": [None, None], "category": [reg.labels["yes"], reg.labels["no"]],
-        "n": [yes, population.height - yes], "denominator": [population.height] * 2,
-    }, schema={"group": pl.String, "category": pl.String, "n": pl.Int64, "denominator": pl.Int64})
+    frame = pl.DataFrame(
+        {
+            "group": [None, None],
+            "category": [reg.labels["yes"], reg.labels["no"]],
+            "n": [yes, population.height - yes],
+            "denominator": [population.height] * 2,
+        },
+        schema={"group": pl.String, "category": pl.String, "n": pl.Int64, "denominator": pl.Int64},
+    )
     return finish_table(frame)
 
 
-def table_phases(d: Diagram, derived: pl.DataFrame, reg: Registry, cb: Codebook,
-                 settings: Any = None) -> pl.DataFrame:
+def table_phases(d: Diagram, derived: pl.DataFrame, reg: Registry, cb: Codebook, settings: Any = None) -> pl.DataFrame:
     """Diagram 1: one row per phase (registry `rows`): n = cases registered in the
     phase, denominator = all cases (`base: all`) or closed cases (`base: closed`)."""
     rows = []
@@ -276,13 +301,13 @@ def table_phases(d: Diagram, derived: pl.DataFrame, reg: Registry, cb: Codebook,
         else:
             n = base.height
         rows.append({"group": None, "category": row["label"], "n": n, "denominator": base.height})
-    frame = pl.DataFrame(rows, schema={"group": pl.String, "category": pl.String,
-                                       "n": pl.Int64, "denominator": pl.Int64})
+    frame = pl.DataFrame(
+        rows, schema={"group": pl.String, "category": pl.String, "n": pl.Int64, "denominator": pl.Int64}
+    )
     return finish_table(frame)
 
 
-def table_means(d: Diagram, derived: pl.DataFrame, reg: Registry, cb: Codebook,
-                settings: Any = None) -> pl.DataFrame:
+def table_means(d: Diagram, derived: pl.DataFrame, reg: Registry, cb: Codebook, settings: Any = None) -> pl.DataFrame:
     """Diagram 10: mean of `value` (number of interventions) among cases with ≥ 1
     intervention, per registry category; n = denominator = cases in the category,
     share empty, mean with a t interval."""
@@ -302,20 +327,35 @@ def table_means(d: Diagram, derived: pl.DataFrame, reg: Registry, cb: Codebook,
             cond = cond & pl.col("is_closed")
         values = population.filter(cond)[d.extra["value"]].drop_nulls().to_numpy()
         mean, low, high = t_interval(values)
-        rows.append({"group": None, "category": m["label"], "n": values.size,
-                     "denominator": values.size, "share": None,
-                     "ci_low": low, "ci_high": high, "mean": mean, "suppressed": False})
+        rows.append(
+            {
+                "group": None,
+                "category": m["label"],
+                "n": values.size,
+                "denominator": values.size,
+                "share": None,
+                "ci_low": low,
+                "ci_high": high,
+                "mean": mean,
+                "suppressed": False,
+            }
+        )
     frame = pl.DataFrame(rows, schema=TABLE_SCHEMA, strict=False)
     return frame.with_columns(pl.col("mean", "ci_low", "ci_high").fill_nan(None))
 
 
 TABLE_FUNCTIONS = {
-    "single": table_single, "multi": table_multi, "histogram": table_histogram,
-    "flag": table_flag, "phases": table_phases, "means": table_means,
+    "single": table_single,
+    "multi": table_multi,
+    "histogram": table_histogram,
+    "flag": table_flag,
+    "phases": table_phases,
+    "means": table_means,
 }
 
 
 # ---------------------------------------------------------------- invariants
+
 
 def check_table(d: Diagram, table: pl.DataFrame) -> None:
     """Raise TableInvariantError naming the diagram when a table is broken."""
@@ -327,7 +367,8 @@ def check_table(d: Diagram, table: pl.DataFrame) -> None:
     bad = table.filter((pl.col("n") < 0) | (pl.col("n") > pl.col("denominator")))
     if bad.height:
         raise TableInvariantError(
-            f"{where}: n is negative or larger than the denominator for {bad['category'].to_list()}")
+            f"{where}: n is negative or larger than the denominator for {bad['category'].to_list()}"
+        )
     bad = table.filter((pl.col("share") < 0) | (pl.col("share") > 1))
     if bad.height:
         raise TableInvariantError(f"{where}: a share outside 0–1 for {bad['category'].to_list()}")
@@ -335,28 +376,31 @@ def check_table(d: Diagram, table: pl.DataFrame) -> None:
         raise TableInvariantError(f"{where}: a (group, category) row appears twice")
     if d.table in ("single", "histogram", "flag"):
         per_group = table.group_by("group").agg(
-            pl.col("n").sum().alias("total"), pl.col("denominator").first(),
-            pl.col("denominator").n_unique().alias("k"), pl.col("share").sum().alias("shares"))
+            pl.col("n").sum().alias("total"),
+            pl.col("denominator").first(),
+            pl.col("denominator").n_unique().alias("k"),
+            pl.col("share").sum().alias("shares"),
+        )
         for row in per_group.iter_rows(named=True):
             label = f"{where}, group {row['group']!r}" if row["group"] else where
             if row["k"] != 1:
                 raise TableInvariantError(f"{label}: categories have different denominators")
             if row["total"] != row["denominator"]:
                 raise TableInvariantError(
-                    f"{label}: the categories sum to {row['total']}, not to N = {row['denominator']}")
+                    f"{label}: the categories sum to {row['total']}, not to N = {row['denominator']}"
+                )
             if d.table != "histogram" and row["denominator"] > 0 and abs(row["shares"] - 1) > 1e-9:
                 raise TableInvariantError(f"{label}: shares sum to {row['shares']}, not 1")
-    if d.table == "multi" and "conditional" not in d.category:   # hidden options count in N
-        per_group = table.group_by("group").agg(pl.col("n").sum().alias("total"),
-                                                pl.col("denominator").first())
+    if d.table == "multi" and "conditional" not in d.category:  # hidden options count in N
+        per_group = table.group_by("group").agg(pl.col("n").sum().alias("total"), pl.col("denominator").first())
         for row in per_group.iter_rows(named=True):
             if row["total"] < row["denominator"]:
                 raise TableInvariantError(
-                    f"{where}: {row['denominator']} cases have an option but only {row['total']} choices are counted")
+                    f"{where}: {row['denominator']} cases have an option but only {row['total']} choices are counted"
+                )
 
 
-def multi_base_counts(derived: pl.DataFrame, reg: Registry | None = None,
-                      cb: Codebook | None = None) -> dict[int, int]:
+def multi_base_counts(derived: pl.DataFrame, reg: Registry | None = None, cb: Codebook | None = None) -> dict[int, int]:
     """For each ungrouped multi-choice diagram: cases with any option, counted
     directly from the derived case table (the check of the multi denominators)."""
     reg = reg or load_registry()
@@ -370,14 +414,16 @@ def multi_base_counts(derived: pl.DataFrame, reg: Registry | None = None,
         if "base" in d.category:
             codes = cb.derived[d.category["base"]]
             out[d.number] = population.filter(
-                pl.col(column).list.eval(pl.element().is_in(codes)).list.any().fill_null(False)).height
+                pl.col(column).list.eval(pl.element().is_in(codes)).list.any().fill_null(False)
+            ).height
         else:
             out[d.number] = population.filter(pl.col(column).list.len().fill_null(0) > 0).height
     return out
 
 
-def check_consistency(tables: dict[int, pl.DataFrame], derived: pl.DataFrame,
-                      reg: Registry | None = None, cb: Codebook | None = None) -> None:
+def check_consistency(
+    tables: dict[int, pl.DataFrame], derived: pl.DataFrame, reg: Registry | None = None, cb: Codebook | None = None
+) -> None:
     """Cross-table invariants: diagram 1 rows against the diagrams they summarise
     (registry `matches` / `at_least`), the closed-case base, and multi-choice
     denominators against the cases with any option."""
@@ -392,7 +438,9 @@ def check_consistency(tables: dict[int, pl.DataFrame], derived: pl.DataFrame,
         for label in closed_rows:
             den = phases.filter(pl.col("category") == label)["denominator"].item()
             if den != closed_n:
-                raise TableInvariantError(f"Diagram {d.number}: {label} has base {den}, not the {closed_n} closed cases")
+                raise TableInvariantError(
+                    f"Diagram {d.number}: {label} has base {den}, not the {closed_n} closed cases"
+                )
         for row in d.extra["rows"]:
             for other in row.get("matches", []):
                 if other in tables:
@@ -400,32 +448,40 @@ def check_consistency(tables: dict[int, pl.DataFrame], derived: pl.DataFrame,
                     if dens != [n_of[row["label"]]]:
                         raise TableInvariantError(
                             f"Diagram {d.number}: {row['label']} = {n_of[row['label']]} but diagram "
-                            f"{other} has N = {dens}")
+                            f"{other} has N = {dens}"
+                        )
             for other in row.get("at_least", []):
                 if other in tables and tables[other]["denominator"].max() > n_of[row["label"]]:
                     raise TableInvariantError(
                         f"Diagram {d.number}: {row['label']} = {n_of[row['label']]} is below diagram "
-                        f"{other}'s N = {tables[other]['denominator'].max()}")
+                        f"{other}'s N = {tables[other]['denominator'].max()}"
+                    )
     for number, expected in multi_base_counts(derived, reg, cb).items():
         if number in tables:
             dens = tables[number]["denominator"].unique().to_list()
             if dens != [expected]:
-                raise TableInvariantError(
-                    f"Diagram {number}: N = {dens} but {expected} cases have at least one option")
+                raise TableInvariantError(f"Diagram {number}: N = {dens} but {expected} cases have at least one option")
 
 
 # ---------------------------------------------------------------- public API
 
+
 def _with_risk(derived: pl.DataFrame, risk: pl.DataFrame | None) -> pl.DataFrame:
     if "risk_assessed" in derived.columns or risk is None:
         return derived
-    return (derived.join(risk_per_case(risk), on=["unit", "case_id"], how="left", maintain_order="left")
-            .with_columns(pl.col("risk_assessed").fill_null(False)))
+    return derived.join(risk_per_case(risk), on=["unit", "case_id"], how="left", maintain_order="left").with_columns(
+        pl.col("risk_assessed").fill_null(False)
+    )
 
 
-def build_table(number: int, derived: pl.DataFrame, risk_change: pl.DataFrame | None = None,
-                settings: Any = None, registry: Registry | None = None,
-                codebook: Codebook | None = None) -> pl.DataFrame:
+def build_table(
+    number: int,
+    derived: pl.DataFrame,
+    risk_change: pl.DataFrame | None = None,
+    settings: Any = None,
+    registry: Registry | None = None,
+    codebook: Codebook | None = None,
+) -> pl.DataFrame:
     """The national table of diagram ``number`` from the derived case table, checked.
 
     ``risk_change`` is accepted for diagrams declared on the repeated-risk change
@@ -439,9 +495,13 @@ def build_table(number: int, derived: pl.DataFrame, risk_change: pl.DataFrame | 
     return table
 
 
-def build_all_tables(derived: pl.DataFrame, risk: pl.DataFrame | None = None, settings: Any = None,
-                     registry: Registry | None = None,
-                     codebook: Codebook | None = None) -> dict[int, pl.DataFrame]:
+def build_all_tables(
+    derived: pl.DataFrame,
+    risk: pl.DataFrame | None = None,
+    settings: Any = None,
+    registry: Registry | None = None,
+    codebook: Codebook | None = None,
+) -> dict[int, pl.DataFrame]:
     """Every registered diagram's table, each checked, then checked against each other.
     ``risk`` (the long risk table) is only needed when ``derived`` lacks the risk
     columns of derive.derive_cases."""
@@ -456,8 +516,7 @@ def build_all_tables(derived: pl.DataFrame, risk: pl.DataFrame | None = None, se
 def table_csv(table: pl.DataFrame) -> str:
     """The CSV text of a table: UTF-8, comma, header, floats with FLOAT_PRECISION
     decimals, empty for missing, booleans true/false."""
-    return table.write_csv(float_precision=FLOAT_PRECISION, float_scientific=False,
-                           line_terminator="\n")
+    return table.write_csv(float_precision=FLOAT_PRECISION, float_scientific=False, line_terminator="\n")
 
 
 def write_table(table: pl.DataFrame, number: int, folder: Path | str) -> tuple[Path, Path]:

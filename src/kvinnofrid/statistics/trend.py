@@ -41,16 +41,28 @@ DEFAULT_MEASURES: tuple[dict[str, Any], ...] = (
     {"id": "share_women", "label": "Andel kvinnor", "diagram": 2, "codes": [1]},
     {"id": "share_hrv", "label": "Andel ärenden med hedersrelaterat våld", "diagram": 5, "codes": [1]},
     {"id": "share_risk_assessed", "label": "Andel ärenden med riskbedömning", "diagram": 26},
-    {"id": "share_survey_improved", "label": "Andel av de svarande vars situation förbättrats",
-     "diagram": 18, "codes": [1, 2]},
+    {
+        "id": "share_survey_improved",
+        "label": "Andel av de svarande vars situation förbättrats",
+        "diagram": 18,
+        "codes": [1, 2],
+    },
 )
 DEFAULT_SOURCES = {"interim": "Preliminär sammanställning", "final": "Slutlig sammanställning"}
 
-TREND_SCHEMA = pl.Schema({
-    "measure": pl.String, "label": pl.String, "source": pl.String, "round": pl.Date,
-    "n": pl.Int64, "denominator": pl.Int64, "share": pl.Float64,
-    "ci_low": pl.Float64, "ci_high": pl.Float64,
-})
+TREND_SCHEMA = pl.Schema(
+    {
+        "measure": pl.String,
+        "label": pl.String,
+        "source": pl.String,
+        "round": pl.Date,
+        "n": pl.Int64,
+        "denominator": pl.Int64,
+        "share": pl.Float64,
+        "ci_low": pl.Float64,
+        "ci_high": pl.Float64,
+    }
+)
 
 
 def measure_from_table(table: pl.DataFrame, categories: Sequence[str], where: str = "") -> dict[str, Any]:
@@ -66,19 +78,23 @@ def measure_from_table(table: pl.DataFrame, categories: Sequence[str], where: st
         raise ValueError(f"{where}: kategorierna har olika nämnare {denominators}")
     n = int(rows["n"].sum())
     d = int(denominators[0])
-    if len(categories) == 1:                  # the table's own numbers, as published
+    if len(categories) == 1:  # the table's own numbers, as published
         row = rows.row(0, named=True)
-        return {"n": n, "denominator": d, "share": row["share"],
-                "ci_low": row["ci_low"], "ci_high": row["ci_high"]}
+        return {"n": n, "denominator": d, "share": row["share"], "ci_low": row["ci_low"], "ci_high": row["ci_high"]}
     low, high = tables_module.wilson_interval([n], [d])
     share = n / d if d > 0 else None
-    return {"n": n, "denominator": d, "share": share,
-            "ci_low": None if np.isnan(low[0]) else float(low[0]),
-            "ci_high": None if np.isnan(high[0]) else float(high[0])}
+    return {
+        "n": n,
+        "denominator": d,
+        "share": share,
+        "ci_low": None if np.isnan(low[0]) else float(low[0]),
+        "ci_high": None if np.isnan(high[0]) else float(high[0]),
+    }
 
 
-def measure_categories(measure: Mapping[str, Any], registry: Registry | None = None,
-                       codebook: Codebook | None = None) -> list[str]:
+def measure_categories(
+    measure: Mapping[str, Any], registry: Registry | None = None, codebook: Codebook | None = None
+) -> list[str]:
     """The category labels of the measure's national table whose ``n`` add up to it:
     ``codes`` of the diagram's category variable through the codebook, a flag
     diagram's yes label, or ``categories`` as given (derived labels)."""
@@ -89,8 +105,9 @@ def measure_categories(measure: Mapping[str, Any], registry: Registry | None = N
     if "codes" in measure:
         variable = (d.category or {}).get("variable")
         if variable is None:
-            raise ValueError(f"trend.measures {measure['id']}: diagram {d.number} har ingen kodad variabel; "
-                             "ange categories")
+            raise ValueError(
+                f"trend.measures {measure['id']}: diagram {d.number} har ingen kodad variabel; ange categories"
+            )
         var = (codebook or codebook_module.load())[variable]
         return [var.label_of(int(c)) for c in measure["codes"]]
     if d.table == "flag":
@@ -104,12 +121,16 @@ def resolved_measures(measures: Sequence[Mapping[str, Any]]) -> list[dict[str, A
     return [{**m, "categories": measure_categories(m, reg, cb)} for m in measures]
 
 
-def round_trend(derived_by_round: Mapping[dt.date, pl.DataFrame], previous: Mapping[str, float],
-                *, measures: Sequence[Mapping[str, Any]] | None = None,
-                previous_label: str | None = None,
-                sources: Mapping[str, str] | None = None, settings: Any = None,
-                tables_by_round: Mapping[dt.date, Mapping[int, pl.DataFrame]] | None = None,
-                ) -> pl.DataFrame:
+def round_trend(
+    derived_by_round: Mapping[dt.date, pl.DataFrame],
+    previous: Mapping[str, float],
+    *,
+    measures: Sequence[Mapping[str, Any]] | None = None,
+    previous_label: str | None = None,
+    sources: Mapping[str, str] | None = None,
+    settings: Any = None,
+    tables_by_round: Mapping[dt.date, Mapping[int, pl.DataFrame]] | None = None,
+) -> pl.DataFrame:
     """One row per (measure, source): the previous report's value (``previous``,
     measure id → share; measures without a value get no such row), then one row per
     round in date order (the last round is ``final``, earlier ones ``interim``).
@@ -128,9 +149,19 @@ def round_trend(derived_by_round: Mapping[dt.date, pl.DataFrame], previous: Mapp
     rows = []
     for m in measures:
         if m["id"] in previous:
-            rows.append({"measure": m["id"], "label": m["label"], "source": previous_label,
-                         "round": None, "n": None, "denominator": None,
-                         "share": float(previous[m["id"]]), "ci_low": None, "ci_high": None})
+            rows.append(
+                {
+                    "measure": m["id"],
+                    "label": m["label"],
+                    "source": previous_label,
+                    "round": None,
+                    "n": None,
+                    "denominator": None,
+                    "share": float(previous[m["id"]]),
+                    "ci_low": None,
+                    "ci_high": None,
+                }
+            )
     built: dict[tuple[dt.date, int], pl.DataFrame] = {}
     for r in rounds:
         for m in measures:
@@ -138,30 +169,49 @@ def round_trend(derived_by_round: Mapping[dt.date, pl.DataFrame], previous: Mapp
             key = (r, number)
             if key not in built:
                 given = (tables_by_round or {}).get(r, {})
-                built[key] = (given[number] if number in given
-                              else tables_module.build_table(number, derived_by_round[r], settings=settings))
+                built[key] = (
+                    given[number]
+                    if number in given
+                    else tables_module.build_table(number, derived_by_round[r], settings=settings)
+                )
             values = measure_from_table(built[key], m["categories"], f"Mått {m['id']} (diagram {number}), {r}")
-            rows.append({"measure": m["id"], "label": m["label"],
-                         "source": sources["final" if r == rounds[-1] else "interim"],
-                         "round": r, **values})
+            rows.append(
+                {
+                    "measure": m["id"],
+                    "label": m["label"],
+                    "source": sources["final" if r == rounds[-1] else "interim"],
+                    "round": r,
+                    **values,
+                }
+            )
     order = {m["id"]: i for i, m in enumerate(measures)}
     frame = pl.DataFrame(rows, schema=TREND_SCHEMA)
-    return (frame.with_columns(pl.col("measure").replace_strict(order, return_dtype=pl.Int32).alias("_m"))
-            .sort("_m", "round", nulls_last=False, maintain_order=True).drop("_m"))
+    return (
+        frame.with_columns(pl.col("measure").replace_strict(order, return_dtype=pl.Int32).alias("_m"))
+        .sort("_m", "round", nulls_last=False, maintain_order=True)
+        .drop("_m")
+    )
 
 
 ROUNDS_SCHEMA = pl.Schema({"round": pl.Date, "source": pl.String, "units": pl.Int64, "cases": pl.Int64})
 
 
-def round_cases(derived_by_round: Mapping[dt.date, pl.DataFrame],
-                sources: Mapping[str, str] | None = None) -> pl.DataFrame:
+def round_cases(
+    derived_by_round: Mapping[dt.date, pl.DataFrame], sources: Mapping[str, str] | None = None
+) -> pl.DataFrame:
     """One row per round in date order: ``round``, ``source`` (as in ``round_trend``),
     ``units`` (units with at least one case) and ``cases`` in the table compiled at it."""
     sources = {**DEFAULT_SOURCES, **(sources or {})}
     rounds = sorted(derived_by_round)
-    rows = [{"round": r, "source": sources["final" if r == rounds[-1] else "interim"],
-             "units": derived_by_round[r]["unit"].n_unique(), "cases": derived_by_round[r].height}
-            for r in rounds]
+    rows = [
+        {
+            "round": r,
+            "source": sources["final" if r == rounds[-1] else "interim"],
+            "units": derived_by_round[r]["unit"].n_unique(),
+            "cases": derived_by_round[r].height,
+        }
+        for r in rounds
+    ]
     return pl.DataFrame(rows, schema=ROUNDS_SCHEMA)
 
 
@@ -181,8 +231,9 @@ def trend_settings(section: Mapping[str, Any] | None) -> dict[str, Any]:
     previous = {str(k): float(v) for k, v in (section.get("previous") or {}).items()}
     unknown = sorted(set(previous) - set(ids))
     if unknown:
-        raise ValueError(f"trend.previous: {', '.join(unknown)} är inget mått; tillåtna mått är {', '.join(ids)} "
-                         "(trend.measures)")
+        raise ValueError(
+            f"trend.previous: {', '.join(unknown)} är inget mått; tillåtna mått är {', '.join(ids)} (trend.measures)"
+        )
     label = section.get("previous_label")
     if previous and not label:
         raise ValueError("trend.previous_label saknas: ange namnet på den tidigare rapporten")

@@ -11,6 +11,7 @@ from test_derive import NO_RISK, make_cases, make_risk
 from test_tables import synthetic
 
 from kvinnofrid.stages.derive import derive_cases, risk_change
+from kvinnofrid.statistics import stats
 from kvinnofrid.statistics.stats import STATS_SCHEMA, build_stats, count_test, holm, two_by_two_test
 
 D = dt.date
@@ -216,3 +217,24 @@ def test_duration_by_closing_reason_and_youngest():
     ).row(0, named=True)
     assert (young["group_a"], young["n_a"], young["denominator_a"]) == ("18–24", 2, 2)
     assert (young["n_b"], young["denominator_b"]) == (0, 1)
+
+
+def test_wilson_interval_matches_published_values():
+    # Newcombe (1998), Table I: 81/263 → 0.2553–0.3662; 15/148 → 0.0624–0.1605; 0/20 → 0–0.1611
+    low, high = stats.wilson_interval(81, 263)
+    assert (round(low, 4), round(high, 4)) == (0.2553, 0.3662)
+    low, high = stats.wilson_interval(15, 148)
+    assert (round(low, 4), round(high, 4)) == (0.0624, 0.1605)
+    low, high = stats.wilson_interval(0, 20)
+    assert low == 0.0 and round(high, 4) == 0.1611
+    assert stats.wilson_interval(0, 0) is None
+
+
+def test_share_difference_interval_matches_newcombe():
+    # Newcombe (1998), Table II, method 10: 56/70 − 48/80 = 0.2 → 0.0524–0.3339;
+    # 9/10 − 3/10 = 0.6 → 0.1705–0.8090
+    diff, low, high = stats.share_difference_interval(56, 70, 48, 80)
+    assert round(diff, 4) == 0.2 and (round(low, 4), round(high, 4)) == (0.0524, 0.3339)
+    diff, low, high = stats.share_difference_interval(9, 10, 3, 10)
+    assert round(diff, 4) == 0.6 and (round(low, 4), round(high, 4)) == (0.1705, 0.8090)
+    assert stats.share_difference_interval(1, 0, 2, 5) is None

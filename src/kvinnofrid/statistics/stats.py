@@ -134,6 +134,34 @@ def holm(p_values: Sequence[float | None]) -> list[float | None]:
     return out
 
 
+def wilson_interval(k: int, n: int, level: float = 0.95) -> tuple[float, float] | None:
+    """Wilson score interval for the share k/n (None when n is 0). Unlike the normal
+    approximation it stays inside 0–1 and is sound for small n and shares near 0 or 1."""
+    if n <= 0:
+        return None
+    z = float(sps.norm.ppf(0.5 + level / 2))
+    p = k / n
+    centre = (p + z * z / (2 * n)) / (1 + z * z / n)
+    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
+    return max(0.0, centre - half), min(1.0, centre + half)
+
+
+def share_difference_interval(
+    a_yes: int, a_n: int, b_yes: int, b_n: int, level: float = 0.95
+) -> tuple[float, float, float] | None:
+    """The difference of two shares a − b with Newcombe's hybrid score interval
+    (method 10, from the two Wilson intervals): (difference, low, high), or None when
+    a group is empty. Sound for small groups, where the Wald interval is too narrow."""
+    wa, wb = wilson_interval(a_yes, a_n, level), wilson_interval(b_yes, b_n, level)
+    if wa is None or wb is None:
+        return None
+    pa, pb = a_yes / a_n, b_yes / b_n
+    diff = pa - pb
+    low = diff - math.sqrt((pa - wa[0]) ** 2 + (wb[1] - pb) ** 2)
+    high = diff + math.sqrt((wa[1] - pa) ** 2 + (pb - wb[0]) ** 2)
+    return diff, max(-1.0, low), min(1.0, high)
+
+
 # ---------------------------------------------------------------- comparisons
 
 

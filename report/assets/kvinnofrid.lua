@@ -127,6 +127,23 @@ local function file_exists(path)
   return read_file(path) ~= nil
 end
 
+local function typst_string(text)
+  return '"' .. text:gsub("\\", "\\\\"):gsub('"', '\\"') .. '"'
+end
+
+-- Pandoc's Typst writer drops an image's alt text; a tagged PDF needs it on the
+-- image (Typst's `image(alt: ...)` becomes the /Alt of the PDF's /Figure element),
+-- as Quarto's own Typst writer does it.
+local function typst_image(img, alt)
+  local params = { typst_string(img.src), "alt: " .. typst_string(alt) }
+  local width = img.attributes["width"]
+  local number, unit = (width or ""):match("^(%d+%.?%d*)(%S*)$")
+  if number and (unit == "%" or unit == "cm" or unit == "mm" or unit == "in" or unit == "pt") then
+    table.insert(params, "width: " .. number .. unit)
+  end
+  return pandoc.RawInline("typst", "#box(image(" .. table.concat(params, ", ") .. "))")
+end
+
 function Image(img)
   local changed = false
   if is_html() and img.src:match("%.png$") then
@@ -139,6 +156,7 @@ function Image(img)
   -- Quarto handles fig-alt itself
   local alt = img.attributes["fig-alt"]
   if quarto == nil and alt and alt ~= "" then
+    if FORMAT:match("typst") then return typst_image(img, alt) end
     img.caption = pandoc.Inlines({ pandoc.Str(alt) })
     img.attributes["fig-alt"] = nil
     changed = true

@@ -237,6 +237,12 @@ class Book:
         return [self.project_dir / c for c in ([css] if isinstance(css, str) else css)]
 
     @property
+    def pdf_standards(self) -> list[str]:
+        """``format.typst.pdf-standard`` (one value or a list, as Quarto reads it)."""
+        wanted = self.typst.get("pdf-standard") or []
+        return [str(s) for s in ([wanted] if isinstance(wanted, str) else wanted)]
+
+    @property
     def output_dir(self) -> Path:
         """Where ``quarto render`` writes (project.output-dir; Quarto's defaults otherwise)."""
         configured = (self.config.get("project") or {}).get("output-dir")
@@ -398,7 +404,7 @@ def _render_builtin(project_dir: Path, out_dir: Path, name: str) -> list[Path]:
             backend,
             "pandoc → Typst",
         )
-        _typst_pdf(typ, pdf, work, book.epoch(), backend)
+        _typst_pdf(typ, pdf, work, book.epoch(), backend, book.pdf_standards)
     return [html, pdf]
 
 
@@ -424,13 +430,17 @@ def _pandoc_common(book: Book, pandoc: Path, renderer: str) -> list[Any]:
     ]
 
 
-def _typst_pdf(typ: Path, pdf: Path, root: Path, epoch: int | None, backend: str) -> None:
+def _typst_pdf(
+    typ: Path, pdf: Path, root: Path, epoch: int | None, backend: str, standards: Sequence[str] = ()
+) -> None:
+    """The PDF, tagged (Typst tags by default) and in the standards ``format.typst.pdf-standard``
+    names (``ua-1``: Typst refuses to write a PDF that breaks a rule it can check)."""
     try:
         import typst
     except ImportError as missing:
         raise RenderError(backend, "typst → PDF", "paketet typst saknas; installera projektets beroenden") from missing
     try:
-        typst.compile(str(typ), output=str(pdf), root=str(root), timestamp=epoch)
+        typst.compile(str(typ), output=str(pdf), root=str(root), timestamp=epoch, pdf_standards=list(standards))
     except Exception as failed:  # typst raises its own error types with the diagnostics
         raise RenderError(backend, "typst → PDF", f"typst kunde inte sätta {typ.name}", str(failed)) from failed
 

@@ -21,10 +21,10 @@ COLUMNS = 17
 
 
 def squares(code_column: str = "KnKod", drop: tuple[str, ...] = ()) -> gpd.GeoDataFrame:
-    register = load_register().filter(~load_register()["kommunkod"].is_in(list(drop)))
-    rows = register.sort("kommunkod").to_dicts()
+    register = load_register()
+    rows = register.filter(~register["kommunkod"].is_in(list(drop))).sort("kommunkod").to_dicts()
     shapes = []
-    for k, row in enumerate(rows):
+    for k in range(len(rows)):
         x = ORIGIN[0] + (k % COLUMNS) * SIDE
         y = ORIGIN[1] + (k // COLUMNS) * SIDE
         shapes.append(box(x, y, x + SIDE * 0.95, y + SIDE * 0.95))

@@ -266,10 +266,9 @@ def draw_map(shapes: gpd.GeoDataFrame, status: pl.DataFrame) -> Figure:
         loc="upper left",
         bbox_to_anchor=(MAP_SHARE - 0.02, 0.99),
         frameon=False,
-        fontsize=9,
         handlelength=2.2,
         handleheight=1.6,
-        prop={"family": FONT, "size": 9},
+        prop={"family": FONT, "size": 10},
     )
     for text in legend.get_texts():
         text.set_color(TEXT_COLOUR)

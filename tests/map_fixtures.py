@@ -8,6 +8,7 @@ missing)."""
 
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 
 import geopandas as gpd
@@ -48,7 +49,9 @@ def write_squares(
     frame = squares(code_column, drop)
     frame = frame.set_crs(crs, allow_override=True) if crs else frame.set_crs(None, allow_override=True)
     path.parent.mkdir(parents=True, exist_ok=True)
-    frame.to_file(path, engine="pyogrio")
+    with warnings.catch_warnings():  # pyogrio warns when a file is written without a CRS: that is the point
+        warnings.simplefilter("ignore", UserWarning)
+        frame.to_file(path, engine="pyogrio")
     if crs is None and path.suffix == ".shp":
         path.with_suffix(".prj").unlink(missing_ok=True)
     return path

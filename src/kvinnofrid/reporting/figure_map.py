@@ -127,8 +127,9 @@ def read_boundaries(path: Path | str, register: pl.DataFrame) -> gpd.GeoDataFram
             f"{where} anger inget koordinatsystem (för en Shapefile: .prj-filen saknas). "
             "Använd filen som den laddades ned, med SWEREF 99 TM (EPSG:3006) eller WGS 84."
         )
+    declared = frame.crs.to_string()
     frame = frame.to_crs(SWEREF99_TM)
-    _check_in_sweden(frame, where)
+    _check_in_sweden(frame, where, declared)
     frame["kommunkod"] = frame[column].astype(str).str.strip().str.zfill(4)
     shapes = frame[frame["kommunkod"].isin(codes)][["kommunkod", "geometry"]].dissolve(by="kommunkod").reset_index()
     missing = register.filter(~pl.col("kommunkod").is_in(shapes["kommunkod"].to_list()))
@@ -143,14 +144,18 @@ def read_boundaries(path: Path | str, register: pl.DataFrame) -> gpd.GeoDataFram
     return shapes
 
 
-def _check_in_sweden(frame: gpd.GeoDataFrame, where: str) -> None:
+def _check_in_sweden(frame: gpd.GeoDataFrame, where: str, declared: str) -> None:
+    """Every municipality inside Sweden once in SWEREF 99 TM: else the coordinates are in
+    another system than the one the file declares (``declared``)."""
+    import numpy as np
+
     minx, miny, maxx, maxy = frame.total_bounds
     lo_x, lo_y, hi_x, hi_y = SWEDEN_BOUNDS
-    if not (minx >= lo_x and miny >= lo_y and maxx <= hi_x and maxy <= hi_y) or not frame.total_bounds.all():
+    inside = np.isfinite(frame.total_bounds).all() and minx >= lo_x and miny >= lo_y and maxx <= hi_x and maxy <= hi_y
+    if not inside:
         raise MapError(
-            f"{where}: kommunerna hamnar utanför Sverige med det koordinatsystem filen anger "
-            f"({frame.crs.to_string() if frame.crs else 'okänt'} före omräkning). Koordinaterna och "
-            "koordinatsystemet stämmer inte överens: använd filen som den laddades ned."
+            f"{where}: kommunerna hamnar utanför Sverige med det koordinatsystem filen anger ({declared}). "
+            "Koordinaterna och koordinatsystemet stämmer inte överens: använd filen som den laddades ned."
         )
 
 

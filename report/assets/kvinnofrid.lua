@@ -208,7 +208,14 @@ local function pdf_link(doc)
   local about = "PDF" .. ((pdf_size and pdf_size ~= "") and (", " .. pdf_size) or "")
   local link = pandoc.Link(pandoc.Inlines("Ladda ner rapporten som PDF"), pdf_href, "", { class = "kf-pdf-link" })
   local para = pandoc.Para({ link, pandoc.Space(), pandoc.Str("(" .. about .. ")") })
-  table.insert(doc.blocks, 1, pandoc.Div({ para }, pandoc.Attr("", { "kf-pdf-download" })))
+  local block = pandoc.Div({ para }, pandoc.Attr("", { "kf-pdf-download" }))
+  if quarto == nil then
+    -- pandoc's HTML template puts the table of contents before the body: the link goes
+    -- above the title instead (the template's include-before), not below a long contents
+    doc.meta["include-before"] = pandoc.MetaBlocks({ block })
+  else
+    table.insert(doc.blocks, 1, block) -- Quarto: under the title block of the first page
+  end
   return doc
 end
 

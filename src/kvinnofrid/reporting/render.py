@@ -19,7 +19,7 @@
 What is written (``out_dir``; ``name`` is ``rapport`` for the national report):
 
 * a **book** project (``project: type: book``, the national report):
-  ``<name>.pdf`` and ``html/index.html``. With Quarto ``html/`` is Quarto's book
+  ``<name>.pdf``, ``provenance.json`` and ``html/index.html``. With Quarto ``html/`` is Quarto's book
   site (one page per chapter, sidebar, search; ``site_libs/``, ``figures/`` beside
   it); the built-in backend writes the whole book as the one page ``html/index.html``.
 * a **single document** (``project: type: default``, the unit and län reports):
@@ -28,8 +28,18 @@ What is written (``out_dir``; ``name`` is ``rapport`` for the national report):
 Both backends render in a scratch copy of ``project_dir`` (so the project, a Snakemake
 input, is never written to) and date the PDF from the report's own date
 (``SOURCE_DATE_EPOCH`` when set, else ``book.date``/``date``): two renders of the same
-project are byte-identical. The colophon names the backend and its version: a span
-``[…]{.kf-renderer}`` gets the metadata value ``kvinnofrid-renderer`` (kvinnofrid.lua).
+project are byte-identical. The colophon names the backend and the versions of pandoc
+and of the Typst that wrote the PDF: a span ``[…]{.kf-renderer}`` gets the metadata
+value ``kvinnofrid-renderer`` (kvinnofrid.lua).
+
+Accessibility and publishing: the PDF is tagged and declares the standards of
+``format.typst.pdf-standard`` (``ua-1``: PDF/UA-1; Quarto passes it to Typst, the
+built-in backend to ``typst.compile``). The PDF is written first, then the HTML, whose
+first page links to it with its size (``pdf_link_metadata``: ``../rapport.pdf`` from the
+book in ``html/``, ``<name>.pdf`` beside a single document), so the link works wherever
+the output folder is copied. A project holding ``provenance.json`` (the text stage's
+record) gets it published beside the PDF, completed with the backend and the PDF's
+SHA-256.
 
 The project directory ``render_book`` expects (``build/report/``)::
 

@@ -169,10 +169,16 @@ def test_map_colours_each_municipality_by_its_status(gpkg, tmp_path):
     assert faces.count(COLOURS["other"]) == 286
     legend = [t.get_text().replace("\n", " ") for t in figure.legends[0].get_texts()]
     assert legend == [
-        "Deltog och lämnade uppgifter (3 kommuner)",
-        "Deltog men lämnade inte uppgifter (1 kommuner)",
-        "Deltog inte (286 kommuner)",
+        "Deltog och lämnade uppgifter (3\xa0kommuner)",
+        "Deltog men lämnade inte uppgifter (1\xa0kommun)",
+        "Deltog inte (286\xa0kommuner)",
     ]
+    figure.canvas.draw()
+    renderer = figure.canvas.get_renderer()
+    inside = figure.bbox
+    for text in figure.legends[0].get_texts():  # the legend is not cut off at the figure's edge
+        box = text.get_window_extent(renderer)
+        assert inside.x0 <= box.x0 and box.x1 <= inside.x1 and inside.y0 <= box.y0 and box.y1 <= inside.y1
     png, svg = figure_map.save_map(figure, tmp_path / "karta.png", tmp_path / "karta.svg")
     again = figure_map.save_map(figure_map.draw_map(shapes, status), tmp_path / "igen.png", tmp_path / "igen.svg")
     assert png.read_bytes() == again[0].read_bytes() and svg.read_bytes() == again[1].read_bytes()

@@ -59,7 +59,8 @@ EDGE = "#ffffff"
 WIDTH_IN = 6.3  # the figure's width; the map takes MAP_SHARE of it, the legend the rest
 MAP_SHARE = 0.62
 MAX_HEIGHT_IN = 9.6  # fits an A4 page with its caption at the width figure_block gives it
-LEGEND_WIDTH = 26  # characters per line of a legend entry
+LEGEND_WIDTH = 22  # characters per line of a legend entry
+NBSP = "\u00a0"  # keeps a count and its noun on one line of the legend
 HATCH = "////"  # participated without data: pattern as well as colour (WCAG 1.4.1)
 LEGEND = {
     SENT: "Deltog och lämnade uppgifter",
@@ -199,6 +200,10 @@ def municipality_status(
     )
 
 
+def _kommuner(count: int, space: str = " ") -> str:
+    return f"{count}{space}{'kommun' if count == 1 else 'kommuner'}"
+
+
 def _join_names(names: list[str]) -> str:
     return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " och " + names[-1]
 
@@ -210,8 +215,8 @@ def alt_text(status: pl.DataFrame) -> str:
     n_sent = status.filter(pl.col("status") == SENT).height
     n_lan = taking_part["lan"].n_unique()
     parts = [
-        f"Karta över Sveriges {status.height} kommuner. {taking_part.height} kommuner i {n_lan} län deltog i "
-        f"projektet; {n_sent} av dem lämnade uppgifter till sammanställningen."
+        f"Karta över Sveriges {status.height} kommuner. {_kommuner(taking_part.height)} i {n_lan} län "
+        f"deltog i projektet; {n_sent} av dem lämnade uppgifter till sammanställningen."
     ]
     for (lan,), rows in taking_part.sort("lan", "kommun").group_by("lan", maintain_order=True):
         sent = rows.filter(pl.col("status") == SENT)["kommun"].to_list()
@@ -262,7 +267,8 @@ def draw_map(shapes: gpd.GeoDataFrame, status: pl.DataFrame) -> Figure:
             facecolor=COLOURS[key],
             edgecolor=COLOURS[SENT] if key != OTHER else "#999999",
             hatch=HATCH if key == PARTICIPATED else None,
-            label=textwrap.fill(f"{LEGEND[key]} ({counts.get(key, 0)} kommuner)", LEGEND_WIDTH),
+            # the count on a line of its own, never split from "kommuner"
+            label=f"{textwrap.fill(LEGEND[key], LEGEND_WIDTH)}\n({_kommuner(counts.get(key, 0), NBSP)})",
         )
         for key in (SENT, PARTICIPATED, OTHER)
     ]

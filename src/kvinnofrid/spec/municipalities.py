@@ -293,3 +293,11 @@ class KnownUnits:
         return unit_key(text) in dict(self.aliases) or self.district(text) is not None or (
             self.municipality(text) is not None
         )
+
+
+def known_units(
+    register: str | Path | None, districts: Mapping[str, str] | None, aliases: str | Path | None
+) -> KnownUnits:
+    """The run's KnownUnits from its config: the register file (None: the packaged
+    one), ``districts`` and the alias file (``unit_aliases``; None: none)."""
+    return KnownUnits.of(load_register(register)["kommun"].to_list(), districts, load_aliases(aliases))

@@ -290,8 +290,10 @@ class KnownUnits:
         return register_name(canonical, self.names)
 
     def is_known(self, text: str | None) -> bool:
-        return unit_key(text) in dict(self.aliases) or self.district(text) is not None or (
-            self.municipality(text) is not None
+        return (
+            unit_key(text) in dict(self.aliases)
+            or self.district(text) is not None
+            or (self.municipality(text) is not None)
         )
 
 

@@ -320,7 +320,11 @@ def _issue_frame(
         pl.lit(variable, pl.String).alias("variable"),
         pl.lit(rule, pl.String).alias("rule"),
         (
-            pl.lit(None, pl.String) if value is None else value.cast(pl.String) if described else shown_value_expr(value)
+            pl.lit(None, pl.String)
+            if value is None
+            else value.cast(pl.String)
+            if described
+            else shown_value_expr(value)
         ).alias("value"),
     )
 

@@ -16,6 +16,7 @@ closed is a located error instead of swallowing the rest of the file.
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
 import itertools
@@ -91,10 +92,8 @@ def _candidates(data: bytes) -> list[tuple[str, str]]:
         return [(_decode(data, codec), codec) for codec in _SINGLE_BYTE]
     candidates = [(text, name)]
     if re.search("Ã[\u0080-\u00bf]", text):  # UTF-8 read as Windows-1252 and saved again
-        try:
+        with contextlib.suppress(UnicodeEncodeError, UnicodeDecodeError):
             candidates.append((text.encode("cp1252").decode("utf-8"), f"{name} (dubbelkodad)"))
-        except (UnicodeEncodeError, UnicodeDecodeError):
-            pass
     return candidates
 
 

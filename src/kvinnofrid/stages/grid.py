@@ -40,6 +40,7 @@ class Grid:
     # what the reader found besides the export (sheets, hidden state): issues of the file
     notes: list[dict] = field(default_factory=list)
     sheet_hidden: bool = False
+    sheets: list[str] = field(default_factory=list)  # every sheet of the workbook, in order
 
     def ref(self, i: int) -> str:
         return self.column_refs[i] if self.column_refs and i < len(self.column_refs) else str(i + 1)
@@ -47,6 +48,12 @@ class Grid:
     @property
     def cell_columns(self) -> list[str]:
         return [c for c in self.frame.columns if c != "row"]
+
+    def others(self) -> str:
+        """`` Ingen av flikarna (A, B) har dem.`` for a workbook of several sheets, else ``""``."""
+        if len(self.sheets) < 2:
+            return ""
+        return f" Ingen av arbetsbokens flikar ({', '.join(self.sheets)}) har dem."
 
     def where(self) -> str:
         """How a message names the place: ``, fliken "Blad1"`` for a workbook, else ``""``."""

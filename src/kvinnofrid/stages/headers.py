@@ -225,9 +225,12 @@ def _by_words_and_number(words: str, number: int, in_parentheses: bool) -> _Matc
         return _Match(by_number)
     if by_words is not None:  # the words name another variable than the number: not trusted
         return _Match(None, resembles=by_words)
+    resembled = _resembled(words)  # "Klient-nr (5)": the words hold another variable's label
+    if resembled is not None and by_number is not None and resembled is not by_number:
+        return _Match(None, resembles=resembled)
     if by_number is not None and in_parentheses and not _COMMENT.search(words):
         return _Match(by_number, by_number=True)
-    return _Match(None)
+    return _Match(None, resembles=resembled)
 
 
 def _option_code(var: cbm.Variable, text: str) -> int | None:
@@ -366,7 +369,4 @@ def resolve_roles(headers: Sequence[str]) -> list[ColumnRole]:
     to a column that names the same variable (or option) exactly; it then resembles it."""
     roles = [classify_header(h or None) for h in headers]
     exact = {r.key for r in roles if r.key is not None and not r.by_number}
-    return [
-        ColumnRole("local", resembles=r.variable) if r.by_number and r.key in exact else replace(r)
-        for r in roles
-    ]
+    return [ColumnRole("local", resembles=r.variable) if r.by_number and r.key in exact else replace(r) for r in roles]

@@ -35,7 +35,6 @@ from __future__ import annotations
 
 import json
 import logging
-from dataclasses import dataclass
 from datetime import date
 from functools import cache, lru_cache
 from pathlib import Path
@@ -196,12 +195,16 @@ def _header(grid: Grid, shown: str) -> tuple[int, Columns]:
     missing = [v for v in ("client", "opened") if not columns.of(v)]
     if missing:
         names = " och ".join(f"{cb[v].label} ({cb[v].suv})" for v in missing)
-        near = [f'"{columns.headers[i]}" (kolumn {grid.ref(i)})' for i, r in enumerate(columns.roles) if r.resembles in missing]
+        near = [
+            f'"{columns.headers[i]}" (kolumn {grid.ref(i)})'
+            for i, r in enumerate(columns.roles)
+            if r.resembles in missing
+        ]
         seen = f" Kolumnen {', '.join(near)} liknar den men kunde inte läsas som den." if near else ""
         raise IngestError(
             f"Filen {shown}{grid.where()} saknar kolumnen {names}, som behövs för att identifiera ärendena "
-            f"(rubrikraden är rad {header_row}).{seen} Exportera på nytt från SUreg med alla kolumner, "
-            f"eller rätta kolumnrubriken."
+            f"(rubrikraden är rad {header_row}).{seen}{grid.others()} Exportera på nytt från SUreg med alla "
+            f"kolumner, eller rätta kolumnrubriken."
         )
     return header_row, columns
 
@@ -253,7 +256,15 @@ def _header_issues(columns: Columns, local_names: dict[int, str], shown: str) ->
 def _issue(
     shown: str, row: int | None, column: str | None, variable: str | None, rule: str, value: str | None, order: int
 ) -> dict[str, Any]:
-    return {"file": shown, "row": row, "column": column, "variable": variable, "rule": rule, "value": value, "_col": order}
+    return {
+        "file": shown,
+        "row": row,
+        "column": column,
+        "variable": variable,
+        "rule": rule,
+        "value": value,
+        "_col": order,
+    }
 
 
 # --------------------------------------------------------------------------- building
@@ -387,7 +398,15 @@ def _unknown_mark_issues(
         return []
     marks = data.select("row", *unknown_marks).unpivot(index="row", variable_name="i", value_name="value")
     return [
-        _issue(shown, row, columns.headers[int(i)], columns.roles[int(i)].variable, "unknown_value", shown_value(value), int(i))
+        _issue(
+            shown,
+            row,
+            columns.headers[int(i)],
+            columns.roles[int(i)].variable,
+            "unknown_value",
+            shown_value(value),
+            int(i),
+        )
         for row, i, value in marks.drop_nulls("value").iter_rows()
     ]
 

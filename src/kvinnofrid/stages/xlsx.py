@@ -126,7 +126,9 @@ class OoxmlWorkbook:
             target = values.get("Target", "")
             if values.get("TargetMode") == "External":
                 continue
-            target = target.lstrip("/") if target.startswith("/") else posixpath.normpath(posixpath.join(folder, target))
+            target = (
+                target.lstrip("/") if target.startswith("/") else posixpath.normpath(posixpath.join(folder, target))
+            )
             found[values.get("Id", "")] = (values.get("Type", ""), target)
         return found
 
@@ -299,11 +301,7 @@ def _raw_cells(chunks: list[str]) -> pl.DataFrame:
         pl.col("chunk").str.extract(r'^[^>]*?\br="(\d+)"', 1).cast(pl.Int64, strict=False).alias("_r"),
     )
     rows = _follow_on(rows, "_r", "row", first=1)
-    cells = (
-        rows.select("row", pl.col("chunk").str.extract_all(_CELL).alias("cell"))
-        .explode("cell")
-        .drop_nulls("cell")
-    )
+    cells = rows.select("row", pl.col("chunk").str.extract_all(_CELL).alias("cell")).explode("cell").drop_nulls("cell")
     head = pl.col("cell").str.extract(rf"^<{_P}c\b([^>]*)", 1)
     letters = head.str.extract(r'\br="\$?([A-Za-z]{1,3})\$?\d+"', 1).str.to_uppercase()
     cells = cells.with_columns(
@@ -334,17 +332,17 @@ def _follow_on(frame: pl.DataFrame, given: str, out: str, first: int, within: st
 def _letters_index(letters: pl.Expr) -> pl.Expr:
     """Column letters (A…XFD) → 0-based index, by expression."""
     padded = letters.str.pad_start(3, "@")  # "@" is the character before "A": worth 0
-    digit = [
-        (padded.str.slice(i, 1).str.encode("hex").str.to_integer(base=16, strict=False) - 64) for i in range(3)
-    ]
+    digit = [(padded.str.slice(i, 1).str.encode("hex").str.to_integer(base=16, strict=False) - 64) for i in range(3)]
     return digit[0] * 676 + digit[1] * 26 + digit[2] - 1
 
 
 def _runs_text(items: pl.Expr | pl.Series) -> pl.Expr | pl.Series:
     """The text of an ``<si>``/``<is>`` item: its ``<t>`` elements (rich-text runs) joined."""
-    return items.str.extract_all(_TEXT_RUN).list.eval(
-        pl.element().str.replace(r"^<[^>]*>", "").str.replace(r"</[^>]*>$", "")
-    ).list.join("")
+    return (
+        items.str.extract_all(_TEXT_RUN)
+        .list.eval(pl.element().str.replace(r"^<[^>]*>", "").str.replace(r"</[^>]*>$", ""))
+        .list.join("")
+    )
 
 
 _NAMED_ESCAPES = {"&lt;": "<", "&gt;": ">", "&quot;": '"', "&apos;": "'", "&amp;": "&"}
@@ -552,14 +550,9 @@ class CalamineWorkbook:
         if not names:
             raise WorkbookError("no sheets")
         self.date1904 = False
-        self.sheets = [Sheet(name, i, self._hidden(name)) for i, name in enumerate(names)]
-
-    def _hidden(self, name: str) -> bool:
-        try:
-            visible = self._reader.load_sheet(name, header_row=None, n_rows=0).visible
-        except Exception:  # noqa: BLE001 - an unreadable sheet is found again when read
-            return False
-        return visible is not None and str(visible) != "visible"
+        # fastexcel does not say whether a sheet of these formats is hidden: the sheet is
+        # chosen by its content all the same
+        self.sheets = [Sheet(name, i, hidden=False) for i, name in enumerate(names)]
 
     def table(self, sheet: Sheet) -> pl.DataFrame:
         return _calamine_table(self._path, sheet.name)
@@ -616,6 +609,7 @@ def workbook_grid(path: Path, shown: str) -> Grid:
         "xlsx",
         frame,
         sheet=chosen.sheet.name,
+        sheets=[c.sheet.name for c in candidates],
         column_refs=[column_letters(int(c)) for c in columns],
         notes=notes,
         sheet_hidden=chosen.sheet.hidden,

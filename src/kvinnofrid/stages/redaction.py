@@ -97,60 +97,13 @@ def shown_value(value: str | None) -> str | None:
 
 EMAIL = r"[^\s@]+@[^\s@]+\.[A-Za-z]{2,}"
 # Words that make a text a place or an organisation, not a person.
-PLACE_WORDS = frozenset(
-    [
-        "kommun",
-        "kommunen",
-        "stad",
-        "staden",
-        "stadsdel",
-        "stadsdelen",
-        "stadsdelsförvaltning",
-        "stadsdelsnämnd",
-        "sdf",
-        "sdn",
-        "förvaltning",
-        "förvaltningen",
-        "nämnd",
-        "nämnden",
-        "region",
-        "regionen",
-        "norra",
-        "södra",
-        "östra",
-        "västra",
-        "mellersta",
-        "övre",
-        "nedre",
-        "stora",
-        "lilla",
-        "nya",
-        "gamla",
-        "city",
-        "centrum",
-        "innerstaden",
-        "enhet",
-        "enheten",
-        "socialtjänst",
-        "socialtjänsten",
-        "myndighet",
-        "myndigheten",
-        "utförare",
-        "utföraren",
-        "vuxen",
-        "vuxenenheten",
-        "individ",
-        "familj",
-        "familjeomsorg",
-        "omsorg",
-        "stöd",
-        "mottagning",
-        "mottagningen",
-        "kvinnojour",
-        "sankt",
-        "s:t",
-    ]
-)
+_PLACE_WORDS = """
+    kommun kommunen stad staden stadsdel stadsdelen stadsdelsförvaltning stadsdelsnämnd sdf sdn förvaltning
+    förvaltningen nämnd nämnden region regionen norra södra östra västra mellersta övre nedre stora lilla nya gamla
+    city centrum innerstaden enhet enheten socialtjänst socialtjänsten myndighet myndigheten utförare utföraren
+    vuxen vuxenenheten individ familj familjeomsorg omsorg stöd mottagning mottagningen kvinnojour sankt s:t
+"""
+PLACE_WORDS = frozenset(_PLACE_WORDS.split())
 _SURNAME_END = re.compile(
     r"(?:sson|son|sen|berg|ström|strom|gren|lund|qvist|kvist|dahl|holm|lin|ell|ius|ander|bäck|man|blom|gård|ling)$"
 )

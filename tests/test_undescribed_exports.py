@@ -56,7 +56,7 @@ from export_builders import csv_bytes, patch_sheet_xml, write_csv, write_xlsx
 from kvinnofrid.spec.municipalities import KnownUnits, load_aliases, unit_identity
 from kvinnofrid.spec.rules import RULES
 from kvinnofrid.stages.clean import clean_file
-from kvinnofrid.stages.compile import assign_units, compile_cases
+from kvinnofrid.stages.compile import CompileError, assign_units, compile_cases
 from kvinnofrid.stages.headers import classify_header
 from kvinnofrid.stages.ingest import IngestError, ingest_file
 from kvinnofrid.stages.quality import consequence, quality_summary, render_unit_page
@@ -484,9 +484,9 @@ def test_a_person_on_every_row_leaves_no_unit_and_says_so_without_the_text(tmp_p
     raw, meta = ingest_file(path, ROUND, KEY, KNOWN)
     result = clean_file(raw, meta, PERIOD, ROUND)
     assert accounting(result) == (3, 0, 0, 3) and meta["municipality"] is None
-    with pytest.raises(Exception, match="anger ingen Kommun/stadsdel") as error:
+    with pytest.raises(CompileError, match=r"anger ingen Kommun/stadsdel \(2\) \(3 rader hade i stället") as error:
         compile_cases([(meta, result)], cutoff=ROUND)
-    assert text not in str(error.value)
+    assert str(error.value).startswith("2023-10-10/x.csv: ") and text not in str(error.value)
 
 
 def test_a_known_district_on_a_few_rows_is_a_unit_of_its_own(tmp_path):

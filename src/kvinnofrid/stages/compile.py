@@ -80,9 +80,15 @@ def _file_municipality(meta: dict, result: CleanResult | None) -> str:
         mode = result.used["municipality"].drop_nulls().mode()
         m = mode.sort()[0] if mode.len() else None
     if m is None or str(m).strip() == "":
+        removed = int(result.counts.get("unit_text_not_a_unit", 0)) if result is not None else 0
+        why = (
+            f" ({removed} rader hade i stället något som inte är en enhet, t.ex. ett namn; texten visas inte)"
+            if removed
+            else ""
+        )
         raise CompileError(
-            f"{meta.get('file', '?')}: filen anger ingen Kommun/stadsdel (2); enheten kan inte bestämmas. "
-            "Fyll i Kommun/stadsdel i exporten."
+            f"{meta.get('file', '?')}: filen anger ingen Kommun/stadsdel (2){why}; enheten kan inte bestämmas. "
+            "Fyll i kommunens eller stadsdelens namn i Kommun/stadsdel i exporten."
         )
     return re.sub(r"\s+", " ", str(m)).strip()
 

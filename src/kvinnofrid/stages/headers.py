@@ -105,7 +105,7 @@ class _Index:
     by_form: dict[str, cbm.Variable]  # normalised label/alias → variable
     by_words: dict[tuple[str, ...], cbm.Variable]  # its words (``kommun_stadsdel``) → variable
     by_suv: dict[int, cbm.Variable]
-    words: tuple[tuple[tuple[str, ...], cbm.Variable], ...]  # (label's words, variable), longest first
+    longest_label: int  # words in the longest label or alias
     risk: cbm.Variable | None
     risk_prefixes: tuple[str, ...]
     risk_fields: dict[str, str]  # normalised Swedish field word → output field
@@ -171,7 +171,17 @@ def codebook_index() -> _Index:
             pattern = "(?i)" + r"\s*[,;]\s*".join(f"({_fold_pattern(p)})" for p in parts)
             replacement = (PLACEHOLDER + " ").join(f"${{{i}}}" for i in range(1, len(parts) + 1))
             protections.append((pattern, replacement))
-    return _Index(by_form, by_words, by_suv, tuple(words), risk, prefixes, fields, risk_max, tuple(protections))
+    return _Index(
+        by_form,
+        by_words,
+        by_suv,
+        max(map(len, by_words), default=0),
+        risk,
+        prefixes,
+        fields,
+        risk_max,
+        tuple(protections),
+    )
 
 
 # ----------------------------------------------------------------- one header
@@ -332,13 +342,16 @@ def _risk_role(h: str) -> ColumnRole | None:
 
 def _resembled(h: str) -> cbm.Variable | None:
     """The national variable whose label's words all appear, in order, in the header
-    (``Kön enligt handläggaren`` → Kön), or None."""
+    (``Kön enligt handläggaren`` → Kön), or None; the longest label wins."""
     words = tuple(re.findall(r"[a-z0-9]+", h))
-    for label_words, var in codebook_index().words:
-        n = len(label_words)
-        if any(words[i : i + n] == label_words for i in range(len(words) - n + 1)):
-            return var
-    return None
+    ix = codebook_index()
+    found = [
+        words[i : i + n]
+        for n in range(min(len(words), ix.longest_label), 0, -1)
+        for i in range(len(words) - n + 1)
+        if words[i : i + n] in ix.by_words
+    ]
+    return ix.by_words[max(found, key=lambda w: len(" ".join(w)))] if found else None
 
 
 # ------------------------------------------------------------- a header row

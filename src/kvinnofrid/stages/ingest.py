@@ -122,11 +122,15 @@ def _relative_name(path: Path) -> str:
 
 @cache
 def _chosen_sets() -> tuple[list[str], list[str]]:
+    """The codebook's chosen and not-chosen marks, compared lower case; a numeric mark
+    also as a database extract writes it (``1.0``, ``1,0``)."""
     cb = cbm.load()
-    return (
-        sorted({normalise(v) for v in cb.chosen_values}),
-        sorted({normalise(v) for v in cb.not_chosen_values} - {""}),
-    )
+
+    def with_decimals(values: tuple[str, ...]) -> list[str]:
+        marks = {normalise(v) for v in values} - {""}
+        return sorted(marks | {f"{m}{sep}0" for m in marks if m.isdigit() for sep in ".,"})
+
+    return with_decimals(cb.chosen_values), with_decimals(cb.not_chosen_values)
 
 
 # --------------------------------------------------------------------------- reading
@@ -276,8 +280,9 @@ def _build(grid: Grid, shown: str, round_text: str, key: bytes, known: KnownUnit
         raise IngestError(f"Filen {shown}{grid.where()} är tom. Exportera på nytt från SUreg och skicka filen igen.")
     header_row, columns = _header(grid, shown)
     _refuse_named_twice(grid, shown, header_row, columns)
-    data = grid.frame.filter(pl.col("row") > header_row)
-    data = data.filter(pl.any_horizontal([stripped(c).is_not_null() for c in cell_columns]))
+    # every cell stripped and its null tokens made empty, once: later steps read the cells as they are
+    data = grid.frame.filter(pl.col("row") > header_row).with_columns(stripped(c) for c in cell_columns)
+    data = data.filter(pl.any_horizontal([pl.col(c).is_not_null() for c in cell_columns]))
     if data.height == 0:
         raise IngestError(
             f"Filen {shown}{grid.where()} har en rubrikrad (rad {header_row}) men inga ärenden under den. "
@@ -357,11 +362,6 @@ def _variable_exprs(columns: Columns) -> tuple[list[pl.Expr], dict[str, str], li
     return exprs, variable_columns, unknown_marks
 
 
-def _mark(cell: pl.Expr) -> pl.Expr:
-    """An option cell as a compare form: lower case, ``1.0`` read as ``1`` (extracts)."""
-    return cell.str.to_lowercase().str.replace(r"^(\d+)[.,]0+$", "${1}")
-
-
 @lru_cache(maxsize=4096)
 def _multi_expr_of(name: str, layout: tuple[tuple[int, ColumnRole], ...]) -> tuple[pl.Expr, tuple[pl.Expr, ...]]:
     """A multi-choice variable as List(String) of tokens from its list column and its
@@ -373,11 +373,11 @@ def _multi_expr_of(name: str, layout: tuple[tuple[int, ColumnRole], ...]) -> tup
     option_marks: list[pl.Expr] = []
     unknown_marks: list[pl.Expr] = []
     for i, role in layout:
-        cell = stripped(cell_name(i))
+        cell = pl.col(cell_name(i))
         if role.role == "variable":
             parts.append(split_multi_tokens(cell).fill_null(pl.lit([], dtype=pl.List(pl.String))))
             continue
-        mark = _mark(cell)
+        mark = cell.str.to_lowercase()
         option_marks.append(pl.when(mark.is_in(chosen)).then(pl.lit(role.code)).otherwise(None))
         unknown = mark.is_not_null() & ~mark.is_in(chosen) & ~mark.is_in(not_chosen)
         unknown_marks.append(pl.when(unknown).then(cell).otherwise(None).alias(str(i)))
@@ -426,11 +426,11 @@ def _comment_exprs(columns: Columns) -> list[pl.Expr]:
     only, the text never leaves ingest."""
     comment_cols = [cell_name(i) for i, r in enumerate(columns.roles) if r.role == "comment"]
     if comment_cols:
-        comments = pl.sum_horizontal([stripped(c).is_not_null().cast(pl.Int16) for c in comment_cols]).cast(pl.Int16)
+        comments = pl.sum_horizontal([pl.col(c).is_not_null().cast(pl.Int16) for c in comment_cols]).cast(pl.Int16)
     else:
         comments = pl.lit(0, pl.Int16)
     where = columns.of("survey_suggestions")
-    suggestion = stripped(cell_name(where[0])).is_not_null() if where else pl.lit(False)
+    suggestion = pl.col(cell_name(where[0])).is_not_null() if where else pl.lit(False)
     return [comments.alias("comments"), suggestion.alias("has_suggestion")]
 
 
@@ -439,7 +439,7 @@ def _local_variables(data: pl.DataFrame, columns: Columns, grid: Grid) -> tuple[
     index: name}). A column without header counts only when it holds something."""
     local_idx = [i for i, r in enumerate(columns.roles) if r.role in ("local", "blank")]
     filled = (
-        data.select([stripped(cell_name(i)).is_not_null().sum().alias(cell_name(i)) for i in local_idx]).row(0)
+        data.select([pl.col(cell_name(i)).is_not_null().sum().alias(cell_name(i)) for i in local_idx]).row(0)
         if local_idx
         else ()
     )

@@ -19,6 +19,7 @@ All cells of a file are screened at once, by expressions: one pass of the patter
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -33,6 +34,7 @@ from kvinnofrid.stages.redaction import EXCEL_ERRORS, looks_like_person, persona
 _SCREENED_ROLES = ("variable", "option", "risk")
 # Values database tools and statistics programs write for "no value": empty everywhere.
 NULL_TOKENS = ("null", "(null)", "<null>", "[null]", "na", "n/a", "nan", "none", "\\n")
+_EMPTY = "(?i)^(?:|" + "|".join(re.escape(token) for token in NULL_TOKENS) + ")$"
 
 
 @dataclass(frozen=True)
@@ -47,16 +49,17 @@ class Columns:
         return [i for i, r in enumerate(self.roles) if r.target == target]
 
     def first(self, target: str, out: str) -> pl.Expr:
-        """The stripped text of the first column for ``target`` (null when none) as ``out``."""
+        """The text of the first column for ``target`` (null when none) as ``out``."""
         where = self.of(target)
-        return (stripped(cell_name(where[0])) if where else pl.lit(None, pl.String)).alias(out)
+        return (pl.col(cell_name(where[0])) if where else pl.lit(None, pl.String)).alias(out)
 
 
 def stripped(column: str) -> pl.Expr:
     """A cell's text without surrounding space; null when empty or a null token
-    (``NULL``, ``NA``, ``N/A``, … as database extracts write a missing value)."""
+    (``NULL``, ``NA``, ``N/A``, … as database extracts write a missing value). Ingest
+    applies it to every data cell once; the functions below read cells so cleaned."""
     s = pl.col(column).str.strip_chars()
-    return pl.when((s == "") | s.str.to_lowercase().is_in(NULL_TOKENS)).then(None).otherwise(s)
+    return pl.when(s.str.contains(_EMPTY)).then(None).otherwise(s).alias(column)
 
 
 def header_width(columns: Columns) -> int:
@@ -71,7 +74,7 @@ def screen_cells(data: pl.DataFrame, columns: Columns, grid: Grid) -> tuple[pl.D
     width = header_width(columns)
     beyond = [cell_name(i) for i in range(width, len(columns.headers))]
     extra = (
-        pl.any_horizontal([stripped(c).is_not_null() for c in beyond])
+        pl.any_horizontal([pl.col(c).is_not_null() for c in beyond])
         if grid.format == "csv" and beyond
         else pl.lit(False)
     )
@@ -159,7 +162,7 @@ def screen_unit_texts(data: pl.DataFrame, columns: Columns, known: KnownUnits) -
     if not where:
         return data.with_columns(pl.lit(None, pl.String).alias("unit_text"))
     cell = cell_name(where[0])
-    data = data.with_columns(stripped(cell).alias("_unit"))
+    data = data.with_columns(pl.col(cell).alias("_unit"))
     # one test per distinct text, not per row (a file names one or a few units)
     counts = data.drop_nulls("_unit").group_by("_unit").len("_n").sort("_unit")
     texts = counts.get_column("_unit").to_list()

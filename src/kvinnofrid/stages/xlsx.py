@@ -22,9 +22,11 @@ distinct number format and per distinct escape sequence.
 
 from __future__ import annotations
 
+import html
 import posixpath
 import re
 import zipfile
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from functools import cached_property
@@ -45,6 +47,10 @@ _P = r"(?:[A-Za-z_][\w.-]*:)?"  # an optional namespace prefix (x:c, s:row)
 _ROW_START = re.compile(rf"<{_P}row(?=[\s>/])")
 _SHEET_DATA = re.compile(rf"<{_P}sheetData\b[^>]*?(?:/>|>(.*?)</{_P}sheetData>)", re.S)
 _CELL_END = re.compile(rb"</(?:\w+:)?c>")
+_ROW_END = re.compile(rb"</(?:\w+:)?row>")
+_HEAD_ROW = re.compile(r"(?s)<(?:\w+:)?row\b([^>]*?)(?:/>|>(.*?)</(?:\w+:)?row>)")
+_HEAD_CELL = re.compile(r"(?s)<(?:\w+:)?c\b([^>]*?)(?:/>|>(.*?)</(?:\w+:)?c>)")
+_SHARED_ITEM = re.compile(r"(?s)<(?:\w+:)?si\b[^>]*?(?:/>|>.*?</(?:\w+:)?si>)")
 _CELL = rf"(?s)<{_P}c\b[^>]*?/>|<{_P}c\b[^>]*>.*?</{_P}c>"
 _TEXT_RUN = rf"(?s)<{_P}t(?:\s[^>]*)?>.*?</{_P}t>"
 _EPOCH_1900 = datetime(1899, 12, 30)
@@ -84,6 +90,8 @@ class OoxmlWorkbook:
 
     def __init__(self, path: Path) -> None:
         self._path = path
+        self._shared_head: dict[str, Iterator[re.Match[str]]] = {}
+        self._shared_seen: dict[str, list[str]] = {}
         try:
             self._zip = zipfile.ZipFile(path)
             self._names = {n.lower(): n for n in self._zip.namelist()}
@@ -219,21 +227,59 @@ class OoxmlWorkbook:
         """The sheet's non-empty cells, long (``CELLS_SCHEMA``)."""
         return long(self.table(sheet))
 
-    def head(self, sheet: Sheet, rows: int) -> pl.DataFrame:
-        """The cells of the first ``rows`` rows that hold a value, read from the start
-        of the part only (choosing a sheet costs a few rows per sheet)."""
+    def head(self, sheet: Sheet, rows: int) -> list[tuple[int, dict[int, str]]]:
+        """The first ``rows`` rows that hold a value, as (row, {column: text}), read from
+        the start of the part only: choosing a sheet costs a few rows per sheet. The
+        header search needs the cells' text only (no dates), so a few hundred cells are
+        read in Python, not by the vectorised reader."""
         assert sheet.part is not None
         with self._zip.open(self._member(sheet.part)) as stream:
             data, block = b"", b"x"
-            while block and len(re.findall(rb"</(?:\w+:)?row>", data)) <= 4 * rows:
+            while block and len(_ROW_END.findall(data)) <= 4 * rows:
                 block = stream.read(1 << 16)
                 data += block
-        text = data.decode("utf-8-sig", errors="replace")
-        if block:  # cut after the last whole row and close the sheet data
-            last = max((m.end() for m in re.finditer(r"</(?:\w+:)?row>", text)), default=0)
-            text = text[:last] + "</sheetData>"
-        cells = self._parsed(text)
-        return cells.join(cells.select(pl.col("row").unique().sort().head(rows)), on="row", how="semi")
+        head = []
+        for row_attrs, body in _HEAD_ROW.findall(data.decode("utf-8-sig", errors="replace")):
+            cells = {}
+            for position, (attrs, content) in enumerate(_HEAD_CELL.findall(body)):
+                text = self._head_text(attrs, content)
+                if text:
+                    cells[_head_column(attrs, position)] = text
+            number = re.search(r'\br="(\d+)"', row_attrs)
+            if cells:
+                head.append((int(number.group(1)) if number else len(head) + 1, cells))
+            if len(head) == rows:
+                break
+        return head
+
+    def _head_text(self, attrs: str, content: str) -> str:
+        kind = re.search(r'\bt="(\w+)"', attrs)
+        kind = kind.group(1) if kind else "n"
+        if kind == "inlineStr":
+            return _unescape_text("".join(re.findall(r"(?s)<(?:\w+:)?t(?:\s[^>]*)?>(.*?)</", content)))
+        value = re.search(r"(?s)<(?:\w+:)?v(?:\s[^>]*)?>(.*?)</", content)
+        if value is None:
+            return ""
+        if kind == "s":
+            return self._shared_string(int(value.group(1)))
+        return _unescape_text(value.group(1))
+
+    def _shared_string(self, index: int) -> str:
+        """One shared string, read from the start of the table up to it (the header's
+        strings come first, so choosing a sheet reads little of a large table)."""
+        part = self._part_of("/sharedStrings", "xl/sharedStrings.xml")
+        if part is None:
+            return ""
+        if part not in self._shared_head:
+            self._shared_head[part] = _SHARED_ITEM.finditer(self._text(part))
+            self._shared_seen[part] = []
+        seen = self._shared_seen[part]
+        for item in self._shared_head[part]:
+            text = re.sub(r"(?s)<(?:\w+:)?rPh\b.*?</(?:\w+:)?rPh>", "", item.group(0))
+            seen.append(_unescape_text("".join(re.findall(r"(?s)<(?:\w+:)?t(?:\s[^>]*)?>(.*?)</", text))))
+            if len(seen) > index:
+                break
+        return seen[index] if index < len(seen) else ""
 
     def _parsed(self, xml: str) -> pl.DataFrame:
         found = _SHEET_DATA.search(xml)
@@ -329,6 +375,11 @@ def _follow_on(frame: pl.DataFrame, given: str, out: str, first: int, within: st
     ).drop("_run")
 
 
+def _head_column(attrs: str, position: int) -> int:
+    ref = re.search(r'\br="\$?([A-Za-z]{1,3})\$?\d+"', attrs)
+    return column_index(ref.group(1)) if ref else position
+
+
 def _letters_index(letters: pl.Expr) -> pl.Expr:
     """Column letters (A…XFD) → 0-based index, by expression."""
     padded = letters.str.pad_start(3, "@")  # "@" is the character before "A": worth 0
@@ -364,7 +415,8 @@ def _unescape(texts: pl.Series) -> pl.Series:
 
 
 def _unescape_text(text: str) -> str:
-    return _unescape(pl.Series([text])).item()
+    """:func:`_unescape` for one text (a sheet name, a header cell)."""
+    return re.sub(r"_x([0-9A-Fa-f]{4})_", lambda m: chr(int(m.group(1), 16)), html.unescape(text))
 
 
 def _number_text(numbers: pl.Series) -> pl.Series:
@@ -560,9 +612,13 @@ class CalamineWorkbook:
     def cells(self, sheet: Sheet) -> pl.DataFrame:
         return long(self.table(sheet))
 
-    def head(self, sheet: Sheet, rows: int) -> pl.DataFrame:
+    def head(self, sheet: Sheet, rows: int) -> list[tuple[int, dict[int, str]]]:
         cells = self.cells(sheet)
-        return cells.join(cells.select(pl.col("row").unique().sort().head(rows)), on="row", how="semi")
+        first = cells.join(cells.select(pl.col("row").unique().sort().head(rows)), on="row", how="semi")
+        return [
+            (row, dict(zip(group["col"], group["text"])))
+            for (row,), group in first.group_by("row", maintain_order=True)
+        ]
 
 
 # ------------------------------------------------------------ the export's sheet
@@ -587,7 +643,12 @@ def workbook_grid(path: Path, shown: str) -> Grid:
     which key column is missing, naming the sheet)."""
     try:
         book = open_workbook(path)
-        candidates = [_candidate(book, sheet) for sheet in book.sheets]
+        # one sheet (the usual export): it is the one, whatever it holds
+        candidates = (
+            [_Candidate(book.sheets[0], True, 1)]
+            if len(book.sheets) == 1
+            else [_candidate(book, s) for s in book.sheets]
+        )
         chosen = _chosen_sheet(candidates)
         table = book.table(chosen.sheet)
     except WorkbookError as exc:
@@ -617,14 +678,8 @@ def workbook_grid(path: Path, shown: str) -> Grid:
 
 
 def _candidate(book: OoxmlWorkbook | CalamineWorkbook, sheet: Sheet) -> _Candidate:
-    head = book.head(sheet, HEADER_SEARCH_ROWS)
-    rows = [
-        (row, [cells.get(c) for c in range(max(cells) + 1)])
-        for row, cells in (
-            (row, dict(zip(group["col"], group["text"]))) for (row,), group in head.group_by("row", maintain_order=True)
-        )
-    ]
-    rows.sort()
+    rows = [(row, [cells.get(c) for c in range(max(cells) + 1)]) for row, cells in book.head(sheet, HEADER_SEARCH_ROWS)]
+    rows.sort(key=lambda row_cells: row_cells[0])
     found = find_header(rows)
     # an export has rows under its header (a sheet of instructions may hold a header alone)
     has_rows = found is not None and (found[0] + 1 < len(rows) or len(rows) == HEADER_SEARCH_ROWS)

@@ -752,3 +752,24 @@ def test_every_field_rule_says_what_follows_for_the_case():
             assert consequence(name, "closed").startswith("Ärendet räknas som pågående")
             assert consequence(name, "sex") is not None
     assert "avslutade ärenden" in consequence("survey_answers_on_open_case", None)
+
+
+def test_excels_strict_open_xml_workbook(tmp_path):
+    """Excel's "Strict Open XML Spreadsheet" has other namespaces than the usual one."""
+    source = export(tmp_path, name="vanlig.xlsx")
+    strict = round_path(tmp_path, "strikt.xlsx")
+    namespaces = {
+        b"http://schemas.openxmlformats.org/spreadsheetml/2006/main": b"http://purl.oclc.org/ooxml/spreadsheetml/main",
+        b"http://schemas.openxmlformats.org/officeDocument/2006/relationships": (
+            b"http://purl.oclc.org/ooxml/officeDocument/relationships"
+        ),
+    }
+    with zipfile.ZipFile(source) as plain, zipfile.ZipFile(strict, "w") as out:
+        for info in plain.infolist():
+            data = plain.read(info.filename)
+            for transitional, purl in namespaces.items():
+                data = data.replace(transitional, purl)
+            out.writestr(info, data)
+    _raw, meta, r = run(strict)
+    assert meta["sheet"] == "Blad1" and accounting(r) == ALL_USED and issues(r) == []
+    assert used_column(r, "interventions") == [[1, 4], [3], None]

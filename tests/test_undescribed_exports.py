@@ -17,6 +17,7 @@ import datetime as dt
 import re
 import shutil
 import subprocess
+import unicodedata
 import zipfile
 from pathlib import Path
 
@@ -711,20 +712,21 @@ def libreoffice_copies(tmp_path_factory):
     source = write_xlsx(
         folder / "base.xlsx", BASE_HEADER, base_rows(), sheets_before=[("Listor", LISTS)], hidden=["Listor"]
     )
-    for fmt in ("ods", "xls"):
+    for fmt, source_file, out in (("ods", source, folder), ("xls", source, folder), ("xlsx", None, folder / "lo")):
         subprocess.run(
-            [soffice, "--headless", "--convert-to", fmt, "--outdir", str(folder), str(source)],
+            [soffice, "--headless", "--convert-to", fmt, "--outdir", str(out), str(source_file or folder / "base.ods")],
             check=True,
             capture_output=True,
             timeout=180,
         )
+    shutil.move(folder / "lo" / "base.xlsx", folder / "base-libreoffice.xlsx")
     return folder
 
 
-@pytest.mark.parametrize("suffix", [".ods", ".xls"])
+@pytest.mark.parametrize("suffix", [".ods", ".xls", "-libreoffice.xlsx"])
 def test_libreoffice_and_excel_97_workbooks(tmp_path, libreoffice_copies, suffix):
     path = round_path(tmp_path, f"export{suffix}")
-    shutil.copy(libreoffice_copies / f"base{suffix}", path)
+    shutil.copy(libreoffice_copies / f"base{suffix}", path)  # -libreoffice.xlsx: saved as .xlsx by Calc
     _raw, meta, r = run(path)
     assert meta["sheet"] == "Blad1" and accounting(r) == ALL_USED and issues(r) == []
     assert used_column(r, "interventions") == [[1, 4], [3], None]
@@ -773,3 +775,19 @@ def test_excels_strict_open_xml_workbook(tmp_path):
     _raw, meta, r = run(strict)
     assert meta["sheet"] == "Blad1" and accounting(r) == ALL_USED and issues(r) == []
     assert used_column(r, "interventions") == [[1, 4], [3], None]
+
+
+def test_decomposed_letters_of_macos_are_the_same_letters(tmp_path):
+    """macOS may write å as a + ring (NFD), in file names and in text it passes on."""
+    decomposed = unicodedata.normalize("NFD", "Håbo")
+    header = [unicodedata.normalize("NFD", h) for h in BASE_HEADER]
+    path = write_csv(
+        round_path(tmp_path, unicodedata.normalize("NFD", "Håbo export.csv")),
+        header,
+        with_unit(base_rows(), decomposed),
+    )
+    _raw, meta, r = run(path)
+    assert accounting(r) == ALL_USED and issues(r) == []
+    cases, _, warnings = compile_cases([(meta, r)], cutoff=ROUND)
+    assert cases["unit"].unique().to_list() == ["Håbo"]  # the register's name, composed
+    assert warnings.height == 0

@@ -1,23 +1,25 @@
-"""Reading workbooks: the used cells of every sheet, by polars expressions.
+"""Reading workbooks: the sheets, the sheet that holds the export, its used cells.
 
 An ``.xlsx``/``.xlsm`` workbook (Office Open XML, transitional or strict, with or
-without namespace prefixes) is read from its XML parts: only the cells the sheet
-holds, each at its own row and column, whatever the sheet's ``<dimension>`` claims and
-however far down or right a stray value sits. calamine (the reader behind fastexcel)
-fills the whole rectangle from the first to the farthest cell instead: a value typed in
-A1048576 made a 20-row export cost 1.2 GB, and one in XFD1048576 aborts the process
-while it allocates 550 GB. Here a file costs what its cells cost.
+without namespace prefixes) is opened from its XML parts: the sheets with their names
+and whether they are hidden, the relationships, the shared strings, the number formats.
+A sheet whose cells fill their rectangle is read by calamine (fastexcel: fast), its
+error cells, which calamine reads as empty, put back from the XML. A *sparse* sheet —
+a stray value far down or right — is read from its XML by polars expressions instead,
+only the cells it holds: calamine fills the whole rectangle from the first to the
+farthest cell, so a value typed in A1048576 made a 20-row export cost 1.2 GB, and one
+in XFD1048576 aborts the process while it allocates 550 GB. Both readers give every
+cell the same text (tested on every workbook of the demo and the national set): as a
+spreadsheet shows it unformatted, a number without a trailing ``.0``, a cell with a
+date format as ``YYYY-MM-DD HH:MM:SS`` (1900 or 1904 date system, Excel's 1900-02-29
+included), booleans ``true``/``false``, error cells as their error text (``#N/A``),
+strings with XML escapes and ``_xHHHH_`` undone. ``.xls``, ``.xlsb`` and ``.ods``
+(Excel 97–2003, Excel's binary format, LibreOffice) are read by fastexcel.
 
-The cells come out long (``row`` 1-based, ``col`` 0-based, ``text``) and as text, as a
-spreadsheet shows them without formatting: a number without a trailing ``.0``, a cell
-with a date format as ``YYYY-MM-DD HH:MM:SS`` (1900 or 1904 date system, Excel's
-1900-02-29 included), booleans ``true``/``false``, error cells as their error text
-(``#N/A``), shared and inline strings with XML escapes and ``_xHHHH_`` undone.
-``.xls``, ``.xlsb`` and ``.ods`` (Excel 97–2003, Excel's binary format, LibreOffice)
-are read by fastexcel, whose cells are rendered the same way.
-
-Work per cell is done by vectorised string expressions; Python runs only per part, per
-distinct number format and per distinct escape sequence.
+The export's sheet is chosen by its content (:func:`workbook_grid`), from the first
+rows of each sheet only. Work per cell is done by calamine or by vectorised string
+expressions; Python runs per part, per distinct number format and escape sequence,
+and on the few cells of the first rows of a sheet.
 """
 
 from __future__ import annotations
@@ -513,7 +515,9 @@ def is_sparse(xml: bytes) -> bool:
         return False
     columns = [column_index(letter.decode()) for letter in letters]
     rectangle = (max(rows) - min(rows) + 1) * (max(columns) - min(columns) + 1)
-    cells = xml.count(b"<c ") + xml.count(b"<c>") + len(re.findall(rb"<\w+:c[\s>]", xml[:4096]))
+    prefix = re.search(rb"<(\w+:)?row\b", xml)
+    tag = b"<" + (prefix.group(1) or b"" if prefix else b"") + b"c"
+    cells = xml.count(tag + b" ") + xml.count(tag + b">")
     return rectangle > 4 * max(cells, len(rows)) + 250_000
 
 

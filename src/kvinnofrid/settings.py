@@ -132,6 +132,7 @@ class Settings:
     participants: Path
     municipality_register: Path | None
     districts: dict[str, str]
+    unit_aliases: Path | None  # CSV stavning,enhet: spellings of a unit in the exports
     size_classes: tuple[dict[str, Any], ...]
     kolada: dict[str, Any]  # the kolada section (kvinnofrid.disclosure.kolada.settings_of reads it)
     kolada_population: Path | None  # SCB BE0101N1 export; None: the demo population (demo data only)
@@ -175,6 +176,7 @@ class Settings:
             participants=source(config["participants"]),
             municipality_register=source(config["municipality_register"]) if config["municipality_register"] else None,
             districts=dict(config["districts"]),
+            unit_aliases=source(config["unit_aliases"]) if config["unit_aliases"] else None,
             size_classes=tuple(dict(c) for c in config["size_classes"]),
             kolada=dict(config["kolada"]),
             kolada_population=source(config["kolada"]["population"]) if config["kolada"]["population"] else None,

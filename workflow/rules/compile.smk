@@ -7,6 +7,7 @@ rule compile:
         cases=each_batch(INTERIM + "/clean/{round}/batch-{part}.parquet"),
         risk=each_batch(INTERIM + "/clean/{round}/batch-{part}.risk.parquet"),
         reports=each_batch(INTERIM + "/quality/{round}/batch-{part}.json"),
+        aliases=ALIAS_FILE,
     output:
         cases=f"{INTERIM}/cases.parquet",
         risk=f"{INTERIM}/risk_assessments.parquet",
@@ -24,5 +25,6 @@ rule compile:
         period_end=SETTINGS.period_end,
         register=str(SETTINGS.municipality_register or ""),
         districts=SETTINGS.districts,
+        aliases=str(SETTINGS.unit_aliases or ""),
     script:
         "../../scripts/compile.py"

@@ -17,6 +17,7 @@ rule compile_round:
         cases=batches_up_to_round(INTERIM + "/clean/{round}/batch-{part}.parquet"),
         risk=batches_up_to_round(INTERIM + "/clean/{round}/batch-{part}.risk.parquet"),
         reports=batches_up_to_round(INTERIM + "/quality/{round}/batch-{part}.json"),
+        aliases=ALIAS_FILE,
     output:
         derived=f"{INTERIM}/rounds/{{round}}/cases_derived.parquet",
     log:
@@ -26,6 +27,7 @@ rule compile_round:
         period_end=SETTINGS.period_end,
         register=str(SETTINGS.municipality_register or ""),
         districts=SETTINGS.districts,
+        aliases=str(SETTINGS.unit_aliases or ""),
     script:
         "../../scripts/compile_round.py"
 

@@ -18,6 +18,7 @@ import logging
 import re
 import unicodedata
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
@@ -188,3 +189,117 @@ def population_source(unit_municipalities: pl.DataFrame, latest: pl.DataFrame | 
         return {"source": "register", "year": None, "fallback": 0}
     codes = set(unit_municipalities["kommunkod"].drop_nulls())
     return {"source": "scb", "year": int(latest["year"][0]), "fallback": len(codes - set(latest["kommunkod"]))}
+
+
+# ------------------------------------------------------------------ unit identity
+#
+# A unit keeps its identity when it writes its name otherwise between rounds:
+# "Kungsholmens stadsdelsförvaltning", "SDF Kungsholmen" and "Kungsholmen" are one
+# district, as "Sigtuna kommun" and "Sigtuna" are one municipality (register_name).
+
+# Words around a district's name ("Spånga-Tensta stadsdelsförvaltning", "SDN Bromma").
+DISTRICT_WORDS = (
+    "stadsdelsförvaltning",
+    "stadsdelsförvaltningen",
+    "stadsdelsnämnd",
+    "stadsdelsnämnden",
+    "stadsdelsområde",
+    "stadsdelsområdet",
+    "stadsdel",
+    "stadsdelen",
+    "sdf",
+    "sdn",
+)
+
+
+def unit_identity(text: str | None) -> str:
+    """The compare form of a unit text without the words around a district's name,
+    before or after it, and then without a genitive s ("kungsholmens sdf" →
+    "kungsholmen"); å/ä/ö kept. Texts with one identity are one unit."""
+    key = unit_key(text)
+    words = key.split(" ")
+    stripped = False
+    while len(words) > 1 and words[-1] in DISTRICT_WORDS:
+        words, stripped = words[:-1], True
+    while len(words) > 1 and words[0] in DISTRICT_WORDS:
+        words, stripped = words[1:], True
+    if len(words) > 1 and words[0] in ("i", "för"):  # "stadsdelsnämnden i bromma"
+        words = words[1:]
+    stem = " ".join(words)
+    if stripped and stem.endswith("s") and len(stem) > 3:
+        stem = stem[:-1]
+    return stem
+
+
+def load_aliases(path: str | Path | None) -> dict[str, str]:
+    """The user's alias file (config ``unit_aliases``): a CSV with the columns
+    ``stavning`` (a spelling seen in the exports) and ``enhet`` (the unit it is), UTF-8,
+    ``,`` or ``;``. {compare form of the spelling: unit}. Without a path: {}."""
+    if not path:
+        return {}
+    source = Path(path)
+    text = source.read_text(encoding="utf-8-sig")
+    separator = ";" if text.split("\n", 1)[0].count(";") > text.split("\n", 1)[0].count(",") else ","
+    frame = pl.read_csv(source, separator=separator, infer_schema=False, encoding="utf8")
+    frame = frame.rename({c: unit_key(c) for c in frame.columns})
+    missing = {"stavning", "enhet"} - set(frame.columns)
+    if missing:
+        raise ValueError(f"{source}: kolumnerna {sorted(missing)} saknas i aliasfilen (stavning, enhet)")
+    aliases: dict[str, str] = {}
+    for spelling, unit in frame.select("stavning", "enhet").drop_nulls().iter_rows():
+        key, unit = unit_key(spelling), re.sub(r"\s+", " ", unit).strip()
+        if aliases.get(key, unit) != unit:
+            raise ValueError(f"{source}: stavningen {spelling!r} anges för två enheter")
+        aliases[key] = unit
+    return aliases
+
+
+@dataclass(frozen=True)
+class KnownUnits:
+    """The unit texts a run knows: the register's municipalities, the configured
+    districts (config ``districts``) and the spellings of the alias file."""
+
+    names: tuple[str, ...]
+    districts: tuple[tuple[str, str], ...] = ()
+    aliases: tuple[tuple[str, str], ...] = ()
+
+    @classmethod
+    def of(
+        cls,
+        names: Sequence[str] | None = None,
+        districts: Mapping[str, str] | None = None,
+        aliases: Mapping[str, str] | None = None,
+    ) -> KnownUnits:
+        names = list(names) if names is not None else load_register()["kommun"].to_list()
+        return cls(tuple(names), tuple(sorted((districts or {}).items())), tuple(sorted((aliases or {}).items())))
+
+    def canonical(self, text: str | None) -> str | None:
+        """The unit an alias spelling stands for, else the text itself."""
+        return dict(self.aliases).get(unit_key(text), text)
+
+    def district(self, text: str | None) -> str | None:
+        """The configured district (its name as configured) the text names, or None."""
+        identity = unit_identity(self.canonical(text))
+        return next((d for d, _ in self.districts if unit_identity(d) == identity), None)
+
+    def municipality(self, text: str | None) -> str | None:
+        """The register's municipality the text names (not a district), or None."""
+        canonical = self.canonical(text)
+        if self.district(canonical) is not None:
+            return None
+        return register_name(canonical, self.names)
+
+    def is_known(self, text: str | None) -> bool:
+        return (
+            unit_key(text) in dict(self.aliases)
+            or self.district(text) is not None
+            or (self.municipality(text) is not None)
+        )
+
+
+def known_units(
+    register: str | Path | None, districts: Mapping[str, str] | None, aliases: str | Path | None
+) -> KnownUnits:
+    """The run's KnownUnits from its config: the register file (None: the packaged
+    one), ``districts`` and the alias file (``unit_aliases``; None: none)."""
+    return KnownUnits.of(load_register(register)["kommun"].to_list(), districts, load_aliases(aliases))

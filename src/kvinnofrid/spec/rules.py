@@ -194,6 +194,53 @@ RULES: dict[str, Rule] = _with_codebook_limits(
             "Kolumnen är en lokal variabel och ingår inte i den nationella sammanställningen.",
             "Inget behöver göras.",
         ),
+        # Added for exports nobody described (issue 21): appended, so that the columns of
+        # summary.csv before them keep their places.
+        Rule(
+            "unit_text_not_a_unit",
+            "quarantine",
+            "Kommun/stadsdel (2) innehåller något som inte är en enhet: ett namn, en e-postadress eller ett "
+            "telefonnummer, eller en text som bara finns på några få rader i en fil vars övriga rader anger en "
+            "känd enhet. Texten visas inte, och raden används inte.",
+            "Skriv enhetens namn i Kommun/stadsdel (2) på raden och exportera igen. Är texten en stadsdel, be "
+            "den som sammanställer att lägga till den under districts eller i aliasfilen (unit_aliases).",
+        ),
+        Rule(
+            "column_label_differs",
+            "info",
+            "Kolumnens rubrik har andra ord än kodbokens men variabelns nummer (SUV) inom parentes; kolumnen "
+            "har lästs som den variabel numret anger (värdet visar den förväntade rubriken).",
+            "Kontrollera att kolumnen är den variabel som anges. Stämmer det behöver inget göras.",
+        ),
+        Rule(
+            "column_not_recognised",
+            "warning",
+            "Kolumnen liknar en gemensam variabel men kunde inte läsas som den (orden och numret pekar på "
+            "olika variabler, eller numret saknas). Filen saknar därför variabeln (värdet) för alla ärenden.",
+            "Ge kolumnen rubriken som visas under Värde, till exempel genom att exportera på nytt från SUreg, "
+            "och skicka filen igen.",
+        ),
+        Rule(
+            "several_export_sheets",
+            "warning",
+            "Arbetsboken har flera flikar som ser ut som exporter. Bara en flik har lästs (se Inlästa filer); "
+            "flikarna under Värde har inte lästs.",
+            "Skicka en arbetsbok med en flik per export, eller ta bort kopiorna.",
+        ),
+        Rule(
+            "unit_service_type_changed",
+            "warning",
+            "Verksamhet (1) är en annan än i enhetens senaste export. Kommunen rapporterar genom en enhet, så "
+            "exporterna räknas som samma enhet och ärendena räknas en gång.",
+            "Använd samma Verksamhet (1) varje gång, eller meddela den som sammanställer om enheten har delats.",
+        ),
+        Rule(
+            "units_share_cases",
+            "warning",
+            "Samma ärenden (klient och datum för aktualisering) finns också hos en annan enhet i samma kommun "
+            "(värdet säger hur många och var) och räknas hos båda.",
+            "Kontrollera att ärendena ska registreras hos båda enheterna; annars ta bort dem hos den ena.",
+        ),
     )
 )
 

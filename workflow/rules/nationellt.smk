@@ -15,6 +15,7 @@ rule national_bundle:
         tables=rules.tables.output.csv,
         tables_parquet=rules.tables.output.parquet,
         facts=f"{RESULTS}/facts.json",
+        comparison=f"{INTERIM}/kommuner/tables.parquet",
     output:
         directory(f"{RESULTS}/nationellt"),
     log:

@@ -41,7 +41,7 @@ no HRV- or sex-grouped tables (21–25) for that reason.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -58,7 +58,20 @@ from kvinnofrid.statistics import trend
 NATIONAL = "Riket"
 KINDS = ("riket", "storleksklass", "enhet", "lan")
 TOP_GROUP = "toppgrupp"
-LONG_SCHEMA = pl.Schema({"table": pl.String, "area_kind": pl.String, "area": pl.String, **tables_module.TABLE_SCHEMA})
+# An area that pools units is published only with at least this many: with two, each
+# unit would read the other's whole table off the sum (sum − its own).
+MIN_UNITS = 3
+REASONS = suppression.REASON_COLUMNS
+LONG_SCHEMA = pl.Schema(
+    {
+        "table": pl.String,
+        "area_kind": pl.String,
+        "area": pl.String,
+        **tables_module.TABLE_SCHEMA,
+        "hidden_reason": pl.String,
+        "denominator_reason": pl.String,
+    }
+)
 
 
 @dataclass(frozen=True)
@@ -67,6 +80,7 @@ class Area:
     name: str  # shown to readers: unit text, class label, län name
     slug: str  # file name of its report
     units: tuple[str, ...]  # the reporting units it pools
+    title: str = ""  # how reports name it (municipalities.unit_titles), default the name
 
 
 def areas_of(unit_meta: pl.DataFrame, size_classes: Mapping[str, str], class_order: Sequence[str] = ()) -> list[Area]:
@@ -78,13 +92,14 @@ def areas_of(unit_meta: pl.DataFrame, size_classes: Mapping[str, str], class_ord
     out = [Area("riket", NATIONAL, "riket", all_units)]
     used = {size_classes[u] for u in all_units if u in size_classes}
     for label in [c for c in class_order if c in used] + sorted(used - set(class_order)):
-        out.append(
-            Area("storleksklass", label, slugify(label), tuple(u for u in all_units if size_classes.get(u) == label))
-        )
-    out += [Area("enhet", u, s, (u,)) for u, s in meta.select("unit", "unit_slug").iter_rows()]
+        members = tuple(u for u in all_units if size_classes.get(u) == label)
+        if len(members) >= MIN_UNITS:
+            out.append(Area("storleksklass", label, slugify(label), members))
+    titles = dict(meta.select("unit", "title").iter_rows()) if "title" in meta.columns else {}
+    out += [Area("enhet", u, s, (u,), titles.get(u) or u) for u, s in meta.select("unit", "unit_slug").iter_rows()]
     for lan in sorted(meta["lan"].drop_nulls().unique().to_list()):
         members = tuple(meta.filter(pl.col("lan") == lan)["unit"].to_list())
-        if len(members) >= 2:
+        if len(members) >= MIN_UNITS:
             out.append(Area("lan", lan, slugify(lan), members))
     return out
 
@@ -113,7 +128,12 @@ def comparison_areas(
     placed = municipalities.unit_municipalities(latest_units, register, districts)
     size_classes = municipalities.size_classes(placed, class_config)
     lan_of = dict(placed.select("unit", "lan").iter_rows())
-    meta = latest_units.select("unit", "unit_slug").join(placed.select("unit", "lan"), on="unit", how="left")
+    titles = municipalities.unit_titles(latest_units, placed, districts)
+    meta = (
+        latest_units.select("unit", "unit_slug")
+        .join(placed.select("unit", "lan"), on="unit", how="left")
+        .with_columns(pl.col("unit").replace_strict(titles, default=pl.col("unit")).alias("title"))
+    )
     areas = areas_of(meta, size_classes, [c["label"] for c in class_config])
     return areas, size_classes, lan_of
 
@@ -284,47 +304,109 @@ def collapsed_table(
 
 
 def protect(
-    tables_by_id: Mapping[str, Mapping[str, pl.DataFrame]],
+    tables_by_round: Mapping[Any, Mapping[str, Mapping[str, pl.DataFrame]]],
     areas: Sequence[Area],
     threshold: int,
+    unchanged: Mapping[Any, Collection[str]] | None = None,
     registry: Registry | None = None,
-) -> pl.DataFrame:
-    """All areas' tables, suppressed together per table, as one long frame
-    (``LONG_SCHEMA``): country and size classes as they are, units and län protected."""
+) -> dict[Any, pl.DataFrame]:
+    """Every round's tables of every area, suppressed together per table, as one long
+    frame per round (``LONG_SCHEMA``): the country as it is, every other area
+    protected. ``tables_by_round``: round → table id → area → unprotected table, the
+    final (published) round last. ``unchanged``: earlier round → the units whose data
+    then were the same as in the final round (no newer export): their cells are one
+    and the same in both rounds, so a count hidden in one is hidden in the other.
+
+    The attacker the suppression stands against knows one unit's own numbers (an
+    outsider, none) and sees every area's tables of every round at once."""
     reg = registry or load_registry()
-    unit_areas = [a.name for a in areas if a.kind == "enhet"]
-    totals = {NATIONAL: unit_areas}
-    for a in areas:
-        if a.kind in ("storleksklass", "lan"):
-            totals[a.name] = list(a.units)
-    exempt = {a.name for a in areas if a.kind in ("riket", "storleksklass")}
+    rounds = list(tables_by_round)
+    final = rounds[-1]
     kind_of = {a.name: a.kind for a in areas}
-    protected = {
-        table_id: suppression.suppress_complements(
-            dict(per_area), threshold, totals=totals, exempt=exempt, kinds=table_kind(table_id, reg)
+    out: dict[Any, dict[str, dict[str, pl.DataFrame]]] = {r: {} for r in rounds}
+    for table_id in tables_by_round[final]:
+        present = [r for r in rounds if table_id in tables_by_round[r]]
+        joint, totals, owners, exempt = {}, {}, {}, set()
+        for r in present:
+            for a in areas:
+                name = _round_name(a.name, r, final)
+                joint[name] = tables_by_round[r][table_id][a.name]
+                owners[name] = a.name if a.kind == "enhet" else None
+                if a.kind == "riket":
+                    exempt.add(name)
+                else:
+                    totals_of = [_round_name(u, r, final) for u in a.units] if a.kind != "enhet" else None
+                    if totals_of:
+                        totals[name] = totals_of
+            totals[_round_name(NATIONAL, r, final)] = [
+                _round_name(a.name, r, final) for a in areas if a.kind == "enhet"
+            ]
+        for r in present[:-1]:
+            for unit in sorted((unchanged or {}).get(r, ())):
+                now, then = joint.get(unit), joint.get(_round_name(unit, r, final))
+                if now is not None and then is not None and _key(now) == _key(then):
+                    totals[_round_name(unit, r, final)] = [unit]  # the same cells: equal
+        protected = suppression.suppress_complements(
+            joint, threshold, totals=totals, exempt=exempt, kinds=table_kind(table_id, reg), owners=owners, reasons=True
         )
-        for table_id, per_area in tables_by_id.items()
-    }
-    return long_frame(protected, kind_of)
+        for r in present:
+            out[r][table_id] = {a.name: protected[_round_name(a.name, r, final)] for a in areas}
+    return {r: long_frame(out[r], kind_of) for r in rounds}
+
+
+def unchanged_units(units: pl.DataFrame, rounds: Sequence[Any]) -> dict[Any, set[str]]:
+    """Earlier round → the units whose data then were the final round's: no export of
+    theirs came in after that round (units.csv: one row per file and round). A reader
+    sees this in the reports (the export each unit's numbers rest on)."""
+    order = [str(r) for r in rounds]
+    latest: dict[str, dict[str, str]] = {}
+    for unit, round_ in units.select("unit", pl.col("round").cast(pl.String)).unique().iter_rows():
+        latest.setdefault(unit, {})
+        for r in order:
+            if round_ <= r and round_ > latest[unit].get(r, ""):
+                latest[unit][r] = round_
+    final = order[-1]
+    return {r: {u for u, by in latest.items() if r in by and by.get(r) == by.get(final)} for r in rounds[:-1]}
+
+
+def _round_name(area: str, round_: Any, final: Any) -> str:
+    """The name of an area's table of an earlier round in the joint problem."""
+    return area if round_ == final else f"{area}\x00{round_}"
+
+
+def _key(table: pl.DataFrame) -> list[tuple[Any, Any]]:
+    return list(zip(table["group"].to_list(), table["category"].to_list()))
 
 
 def long_frame(
     tables_by_id: Mapping[str, Mapping[str, pl.DataFrame]], kind_of: Mapping[str, str], kinds: Sequence[str] = KINDS
 ) -> pl.DataFrame:
     """The tables of the areas of ``kinds`` as one long frame (``LONG_SCHEMA``);
-    ``kind_of``: area name → kind."""
+    ``kind_of``: area name → kind. A table without reasons (unprotected) gets empty ones."""
     frames = [
         table.select(
             pl.lit(table_id).alias("table"),
             pl.lit(kind_of[name]).alias("area_kind"),
             pl.lit(name).alias("area"),
             *tables_module.TABLE_SCHEMA.names(),
+            *[pl.col(c) if c in table.columns else pl.lit(None, pl.String).alias(c) for c in REASONS],
         )
         for table_id, per_area in tables_by_id.items()
         for name, table in per_area.items()
         if kind_of[name] in kinds
     ]
     return pl.concat(frames).cast(dict(LONG_SCHEMA))
+
+
+GROUP_KINDS = ("riket", "storleksklass", "grupp")
+
+
+def group_tables(published: pl.DataFrame, kinds: Sequence[str] = GROUP_KINDS) -> pl.DataFrame:
+    """The country's and the comparison groups' tables as the reports publish them
+    (``published``: the frame of ``protect``, rule unit_tables' tables.parquet): for the
+    national bundle and the national report's results by municipality size, so that
+    every place shows a group's numbers with the same cells hidden."""
+    return published.filter(pl.col("area_kind").is_in(list(kinds)))
 
 
 def internal_tables(
@@ -410,6 +492,7 @@ def area_info(
             {
                 "kind": a.kind,
                 "name": a.name,
+                "title": a.title or a.name,
                 "slug": a.slug,
                 "units": list(a.units),
                 "size_class": size_classes.get(unit) if unit else None,

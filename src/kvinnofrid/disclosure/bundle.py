@@ -35,7 +35,7 @@ import polars as pl
 import kvinnofrid
 from kvinnofrid.errors import UserFacingError
 
-PUBLISHED_KINDS = ("riket", "storleksklass")
+PUBLISHED_KINDS = ("riket", "storleksklass", "grupp")
 MANIFEST = "manifest.json"
 COMPARISON = "jamforelse.parquet"
 AREAS = "omraden.json"

@@ -29,6 +29,7 @@ import polars as pl
 
 from kvinnofrid.disclosure.area_tables import TOP_GROUP, Area, comparison_table, table_ids, table_kind
 from kvinnofrid.reporting import figures, text, trend_report
+from kvinnofrid.reporting.area_claims import differences, differences_text
 from kvinnofrid.reporting.area_text import pool_notes, summary_sentence
 from kvinnofrid.reporting.markdown import attribute_text, diagram_block
 from kvinnofrid.spec.diagrams import Registry, load_registry
@@ -55,24 +56,36 @@ def _compared(info: Mapping[str, Any], every: Sequence[Mapping[str, Any]]) -> li
     """The areas a report sets side by side: the area, its size class (units), the country."""
 
     def as_area(i: Mapping[str, Any]) -> Area:
-        return Area(i["kind"], i["name"], i["slug"], tuple(i["units"]))
+        return Area(i["kind"], i["name"], i["slug"], tuple(i["units"]), i.get("title") or i["name"])
 
     chosen = [as_area(info)]
     if info["kind"] == "enhet" and info.get("size_class"):
-        chosen += [as_area(i) for i in every if i["kind"] == "storleksklass" and i["name"] == info["size_class"]]
+        chosen += [
+            as_area(i) for i in every if i["kind"] in ("storleksklass", "grupp") and i["name"] == info["size_class"]
+        ]
     chosen += [as_area(i) for i in every if i["kind"] == "riket"]
     return chosen
 
 
 def _display_names(compared: Sequence[Area]) -> dict[str, str]:
-    """Legend names: the area itself, 'Kommuner med <size class>', 'Riket'."""
+    """Legend names: the area by its title, 'Kommuner med <size class>', the
+    comparison group by its name, 'Riket'."""
     names = {}
     for a in compared:
         if a.kind == "storleksklass":
             names[a.name] = f"Kommuner med {a.name[:1].lower() + a.name[1:]}"
         else:
-            names[a.name] = a.name
+            names[a.name] = a.title or a.name
     return names
+
+
+# One colour per kind of area in every report (figures.PALETTE, Okabe–Ito): the area
+# the report is about blue, its comparison group orange, the country green.
+KIND_COLOURS = {"enhet": 0, "lan": 0, "storleksklass": 1, "grupp": 1, "riket": 2}
+
+
+def _colours(compared: Sequence[Area]) -> list[str]:
+    return [figures.PALETTE[KIND_COLOURS.get(a.kind, 3)] for a in compared]
 
 
 def _quality_context(summary: pl.DataFrame, info: Mapping[str, Any]) -> list[dict[str, Any]]:
@@ -130,11 +143,13 @@ def _diagram_sections(
     edition: str,
     threshold: int,
     cache: MutableMapping[str, bytes] | None,
+    every: Sequence[Mapping[str, Any]] = (),
 ) -> list[dict[str, Any]]:
     """Per shown table: its figure and CSV written under ``build``, and the section the
     template shows (title, reference to the national diagram, sentence, Markdown block)."""
     names = _display_names(compared)
     own = names[info["name"]]
+    members = _members(info, every)
     sections = []
     for k, table_id in enumerate(table_ids(diagrams), start=1):
         table = comparison_table(long, table_id, compared).with_columns(
@@ -149,22 +164,44 @@ def _diagram_sections(
         title = table_title(table_id, reg)
         multi = table_kind(table_id, reg) == "multi"
         csv = table_csv(table)
+        colours = _colours(compared)
         # the comparison bars drawn straight with matplotlib (figures.comparison_bar_figure):
         # through plotnine the 18 figures were most of a report's seconds
         _save_figure(
             # defaults bind this iteration's values: the figure may be drawn before the loop moves on
-            lambda png, table=table, title=title, multi=multi, table_id=table_id: figures.save_fast_figure(
-                figures.comparison_bar_figure(
-                    table, title, n_label="{group}: N = {n}", multi=multi, notes=pool_notes(table_id, reg)
-                ),
-                png,
+            lambda png, table=table, title=title, multi=multi, table_id=table_id, colours=colours: (
+                figures.save_fast_figure(
+                    figures.comparison_bar_figure(
+                        table,
+                        title,
+                        n_label="{group}: N = {n}",
+                        multi=multi,
+                        notes=pool_notes(table_id, reg),
+                        threshold=threshold,
+                        colours=colours,
+                    ),
+                    png,
+                )
             ),
-            ["comparison", title, str(multi), csv],
+            ["comparison", title, str(multi), str(threshold), *colours, csv],
             build / "figures" / f"{table_id}.png",
             cache,
         )
-        (build / "tables" / f"{table_id}.csv").write_bytes(csv.encode("utf-8"))
-        alt = figures.alt_text(table.filter(pl.col("group") == own), f"{title}, {info['name']}")
+        shown = table
+        if members:  # a län: its units side by side in the table (published, protected)
+            shown = pl.concat(
+                [
+                    table,
+                    comparison_table(long, table_id, members).with_columns(
+                        pl.col("group").replace_strict(_display_names(members), return_dtype=pl.String)
+                    ),
+                ]
+            )
+        (build / "tables" / f"{table_id}.csv").write_bytes(table_csv(shown).encode("utf-8"))
+        alt = figures.alt_text(table.filter(pl.col("group") == own), f"{title}, {names[info['name']]}")
+        found = (
+            differences(table, table_id, title, own, _comparators(compared, names)) if info["kind"] == "enhet" else []
+        )
         sections.append(
             {
                 "title": title,
@@ -176,12 +213,41 @@ def _diagram_sections(
                     threshold=threshold,
                     single=table_kind(table_id, reg) in ("single", "histogram", "flag"),
                 ),
+                "differences": found,
                 "block": diagram_block(
-                    k, title, f"figures/{table_id}.png", table, f"tables/{table_id}.csv", alt, label=f"Figur {k}"
+                    k,
+                    title,
+                    f"figures/{table_id}.png",
+                    shown,
+                    f"tables/{table_id}.csv",
+                    alt,
+                    label=f"Figur {k}",
+                    threshold=threshold,
                 ),
             }
         )
     return sections
+
+
+def _comparators(compared: Sequence[Area], names: Mapping[str, str]) -> list[tuple[str, str]]:
+    """The groups a unit is compared with, and how the others are named."""
+    words = {
+        "storleksklass": "övriga i storleksklassen",
+        "grupp": "övriga i jämförelsegruppen",
+        "riket": "övriga riket",
+    }
+    return [(names[a.name], words[a.kind]) for a in compared[1:] if a.kind in words]
+
+
+def _members(info: Mapping[str, Any], every: Sequence[Mapping[str, Any]]) -> list[Area]:
+    """A län's units (its report shows them side by side); none for a unit."""
+    if info["kind"] != "lan":
+        return []
+    return [
+        Area(i["kind"], i["name"], i["slug"], tuple(i["units"]), i.get("title") or i["name"])
+        for i in every
+        if i["kind"] == "enhet" and i["name"] in info["units"]
+    ]
 
 
 def _trend_block(
@@ -246,15 +312,18 @@ def build_area_report(
     _fresh_project(build, src)
     compared = _compared(info, every)
     names = _display_names(compared)
-    long = long.filter(pl.col("area").is_in([a.name for a in compared]))
+    long = long.filter(pl.col("area").is_in([a.name for a in compared] + list(info["units"])))
     sections = _diagram_sections(
-        build, info, compared, long, diagrams, load_registry(), edition, threshold, figure_cache
+        build, info, compared, long, diagrams, load_registry(), edition, threshold, figure_cache, every
     )
     if edition == PUBLISHED and trend.height:
         _check_published(trend, threshold, f"{info['slug']}, omgångar")
     env = text.make_environment(src / "kommun")
+    found = [d for section in sections for d in section["differences"]]
     context = {
-        "area": info,
+        "area": {**info, "name": names[info["name"]]},
+        "differences": differences_text(found, names[info["name"]]) if info["kind"] == "enhet" else "",
+        "units_shown": [_display_names([a])[a.name] for a in _members(info, every)],
         "compared": [names[a.name] for a in compared],
         "sections": sections,
         "trend_block": _trend_block(build, trend, len(sections) + 1, figure_cache),

@@ -188,3 +188,31 @@ def population_source(unit_municipalities: pl.DataFrame, latest: pl.DataFrame | 
         return {"source": "register", "year": None, "fallback": 0}
     codes = set(unit_municipalities["kommunkod"].drop_nulls())
     return {"source": "scb", "year": int(latest["year"][0]), "fallback": len(codes - set(latest["kommunkod"]))}
+
+
+def unit_titles(
+    units: pl.DataFrame, placed: pl.DataFrame, districts: Mapping[str, str] | None = None
+) -> dict[str, str]:
+    """unit → its name as a report's title says it: a district as a district of its
+    municipality ("Enskede-Årsta-Vantör, stadsdel i Stockholm"), and a unit named like
+    its municipality when that municipality has other units too as one of them
+    ("Stockholm, en av 2 verksamheter i Stockholm"), so that a reader never takes one
+    unit for the whole municipality. ``units``: unit, municipality (its Kommun/stadsdel
+    text); ``placed``: unit_municipalities (unit → kommun)."""
+    kommun_of = dict(placed.select("unit", "kommun").iter_rows())
+    text_of = dict(units.select("unit", "municipality").unique("unit", keep="last").iter_rows())
+    per_kommun: dict[str, int] = {}
+    for k in kommun_of.values():
+        if k:
+            per_kommun[k] = per_kommun.get(k, 0) + 1
+    district_keys = {unit_key(d) for d in (districts or {})}
+    out = {}
+    for unit, kommun in kommun_of.items():
+        text = text_of.get(unit)
+        if kommun and unit_key(text) in district_keys:
+            out[unit] = f"{unit}, stadsdel i {kommun}"
+        elif kommun and per_kommun.get(kommun, 0) > 1 and unit_key(unit) == unit_key(kommun):
+            out[unit] = f"{unit}, en av {per_kommun[kommun]} verksamheter i {kommun}"
+        else:
+            out[unit] = unit
+    return out

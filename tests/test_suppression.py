@@ -447,3 +447,26 @@ def test_recovery_attack_diagram_1(seed):
     alone = suppress_table(unit, T, national=national, kind="phases")
     for _area, cell, value, low, high in attack_phases({"Enhet": alone}, {"Enhet": unit}, {}):
         assert high - low >= 1 - 1e-6, f"alone: {cell} = {value} recovered: [{low}, {high}]"
+
+
+def test_a_unit_that_knows_its_own_numbers_cannot_solve_a_row_and_zeros_are_hidden():
+    """Owners: with two hidden unit cells in a row of the country, each of the two units
+    would read the other's off the country's total; a third is hidden. A zero is a
+    small count too (the zero policy), and every hidden cell says why."""
+    units = {
+        "U1": table([(None, "A", 20, 22), (None, "B", 2, 22)]),
+        "U2": table([(None, "A", 30, 40), (None, "B", 10, 40)]),
+        "U3": table([(None, "A", 25, 37), (None, "B", 12, 37)]),
+        "U4": table([(None, "A", 40, 40), (None, "B", 0, 40)]),
+    }
+    country = units["U1"]
+    for name in ("U2", "U3", "U4"):
+        country = add(country, units[name])
+    truth = {"Riket": country, **units}
+    out = suppress_complements(truth, T, exempt={"Riket"}, kinds="single", owners={u: u for u in units}, reasons=True)
+    hidden_b = [u for u in units if out[u].filter(pl.col("category") == "B")["n"].is_null().item()]
+    assert "U4" in hidden_b and "U1" in hidden_b  # the zero and the 2
+    assert len(hidden_b) >= 3
+    reasons = {u: out[u].filter(pl.col("category") == "B")["hidden_reason"].item() for u in hidden_b}
+    assert reasons["U1"] == reasons["U4"] == "under_troskel"
+    assert all(r == "skyddar_annat" for u, r in reasons.items() if u not in ("U1", "U4"))

@@ -105,8 +105,9 @@ def differences_text(found: Sequence[Difference], own: str) -> str:
     if not found:
         return f"För {own} finns inga andelar som visas både för verksamheten och för jämförelsegrupperna."
     if not real:
+        which = "Den enda andel" if len(found) == 1 else f"Ingen av de {len(found)} andelar"
         return (
-            f"Ingen av de {len(found)} andelar som kan jämföras skiljer sig för {own} från övriga verksamheter "
+            f"{which} som kan jämföras skiljer sig för {own} inte från övriga verksamheter "
             "mer än vad slumpen kan förklara (95 % konfidensintervall för skillnaden)."
         )
     lines = [

@@ -14,11 +14,18 @@ much as a cell of 3.
 
 Decisions
 ---------
-* **Zero cells are published.** ``n = 0`` ("no one in this unit got X") is not
-  protected: it says nothing about a person, and hiding zeros would hide most of a
-  small unit's tables. Zeros still take part in the arithmetic below, and a zero can
-  be hidden as a *secondary* cell when nothing else can protect a hidden cell.
-* **Primary suppression:** ``0 < n < threshold``; a denominator ``0 < N < threshold``
+* **Zeros are hidden like counts of 1 … threshold − 1** (the zero policy, SCB's
+  handbook on disclosure control in mind): a 0 beside a share of 100 % says that every
+  case of the area has the same attribute, which tells something about every person in
+  it (group disclosure); and with zeros hidden a mark says exactly what it means: a
+  cell marked below the threshold is 0 … threshold − 1, one hidden to protect another
+  is at least the threshold (``hidden_reason``: REASON_SMALL / REASON_PROTECT).
+* **Attackers.** An outsider, and a unit that knows all its own numbers (``owners``):
+  a relation is solved by a unit when all its hidden members but one are the unit's
+  own, so the secondary step keeps at least two hidden members unknown to every unit;
+  the audit solves each unit's programme (its own hidden cells fixed) for the hidden
+  counts of 1 … threshold − 1 of the others.
+* **Primary suppression:** ``n < threshold``; a denominator ``N < threshold``
   hides its whole group (rule b). For tables whose rows each split their N in two
   (multi-choice tables and diagram 1: "n of N" and, implicitly, "N − n not"), also
   ``0 < N − n < threshold`` hides the row (rule c): "28 of 30 got X" tells that 2 did

@@ -19,6 +19,8 @@ def main(smk) -> None:
         p.cutoff_year,
         p.districts,
         p.size_classes,
+        smk.input.groups[0] if smk.input.groups else None,
+        p.groups_with_size_classes,
     )
     published = [a for a in areas if a.kind in bundle.PUBLISHED_KINDS]
     derived = pl.read_parquet(smk.input.final)

@@ -26,6 +26,8 @@ def main(smk) -> None:
         p.cutoff_year,
         p.districts,
         p.size_classes,
+        smk.input.groups[0] if smk.input.groups else None,
+        p.groups_with_size_classes,
     )
     diagrams = area_tables.shown_tables(p.diagrams, p.trend["measures"])
     # every round's cases, the final round last

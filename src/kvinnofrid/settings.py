@@ -133,6 +133,8 @@ class Settings:
     municipality_register: Path | None
     districts: dict[str, str]
     size_classes: tuple[dict[str, Any], ...]
+    comparison_groups: Path | None  # kommunkod → group file; None: the size classes
+    groups_with_size_classes: bool  # both the groups and the size classes
     kolada: dict[str, Any]  # the kolada section (kvinnofrid.disclosure.kolada.settings_of reads it)
     kolada_population: Path | None  # SCB BE0101N1 export; None: the demo population (demo data only)
     unit_report_diagrams: tuple[int, ...]
@@ -175,6 +177,10 @@ class Settings:
             municipality_register=source(config["municipality_register"]) if config["municipality_register"] else None,
             districts=dict(config["districts"]),
             size_classes=tuple(dict(c) for c in config["size_classes"]),
+            comparison_groups=source(config["comparison_groups"]["file"])
+            if config["comparison_groups"].get("file")
+            else None,
+            groups_with_size_classes=bool(config["comparison_groups"].get("with_size_classes", False)),
             kolada=dict(config["kolada"]),
             kolada_population=source(config["kolada"]["population"]) if config["kolada"]["population"] else None,
             unit_report_diagrams=tuple(int(n) for n in config["unit_reports"]["diagrams"]),

@@ -56,7 +56,7 @@ from kvinnofrid.statistics import tables as tables_module
 from kvinnofrid.statistics import trend
 
 NATIONAL = "Riket"
-KINDS = ("riket", "storleksklass", "enhet", "lan")
+KINDS = ("riket", "storleksklass", "grupp", "enhet", "lan")
 TOP_GROUP = "toppgrupp"
 # An area that pools units is published only with at least this many: with two, each
 # unit would read the other's whole table off the sum (sum − its own).
@@ -83,10 +83,17 @@ class Area:
     title: str = ""  # how reports name it (municipalities.unit_titles), default the name
 
 
-def areas_of(unit_meta: pl.DataFrame, size_classes: Mapping[str, str], class_order: Sequence[str] = ()) -> list[Area]:
+def areas_of(
+    unit_meta: pl.DataFrame,
+    size_classes: Mapping[str, str],
+    class_order: Sequence[str] = (),
+    groups: Mapping[str, str] | None = None,
+) -> list[Area]:
     """Every published area. ``unit_meta``: one row per unit with ``unit``,
     ``unit_slug`` and ``lan`` (null where unknown); ``size_classes``: unit → class;
-    ``class_order``: the classes in config order (default: sorted)."""
+    ``class_order``: the classes in config order (default: sorted); ``groups``: unit →
+    comparison group from a grouping file (config comparison_groups), areas of kind
+    ``grupp``. A class, group or län of fewer than MIN_UNITS units is not an area."""
     meta = unit_meta.sort("unit")
     all_units = tuple(meta["unit"].to_list())
     out = [Area("riket", NATIONAL, "riket", all_units)]
@@ -95,6 +102,10 @@ def areas_of(unit_meta: pl.DataFrame, size_classes: Mapping[str, str], class_ord
         members = tuple(u for u in all_units if size_classes.get(u) == label)
         if len(members) >= MIN_UNITS:
             out.append(Area("storleksklass", label, slugify(label), members))
+    for label in sorted(set((groups or {}).values())):
+        members = tuple(u for u in all_units if (groups or {}).get(u) == label)
+        if len(members) >= MIN_UNITS:
+            out.append(Area("grupp", label, slugify(label), members))
     titles = dict(meta.select("unit", "title").iter_rows()) if "title" in meta.columns else {}
     out += [Area("enhet", u, s, (u,), titles.get(u) or u) for u, s in meta.select("unit", "unit_slug").iter_rows()]
     for lan in sorted(meta["lan"].drop_nulls().unique().to_list()):
@@ -122,11 +133,18 @@ def comparison_areas(
     register: pl.DataFrame,
     districts: Mapping[str, str],
     class_config: Sequence[Mapping[str, Any]],
+    groups: Mapping[str, str] | None = None,
+    with_size_classes: bool = True,
 ) -> tuple[list[Area], dict[str, str], dict[str, Any]]:
     """Every area of the comparison (areas_of), each unit's size class and each unit's
-    län, for the units of ``latest_units`` (one row per unit: unit, unit_slug, kommun …)."""
+    län, for the units of ``latest_units`` (one row per unit: unit, unit_slug, kommun …).
+    ``groups``: kommunkod → comparison group (municipalities.read_groups), instead of
+    the size classes or, ``with_size_classes``, beside them."""
     placed = municipalities.unit_municipalities(latest_units, register, districts)
-    size_classes = municipalities.size_classes(placed, class_config)
+    size_classes = municipalities.size_classes(placed, class_config) if with_size_classes or not groups else {}
+    group_of = (
+        {u: groups[k] for u, k in placed.select("unit", "kommunkod").iter_rows() if k in groups} if groups else None
+    )
     lan_of = dict(placed.select("unit", "lan").iter_rows())
     titles = municipalities.unit_titles(latest_units, placed, districts)
     meta = (
@@ -134,7 +152,7 @@ def comparison_areas(
         .join(placed.select("unit", "lan"), on="unit", how="left")
         .with_columns(pl.col("unit").replace_strict(titles, default=pl.col("unit")).alias("title"))
     )
-    areas = areas_of(meta, size_classes, [c["label"] for c in class_config])
+    areas = areas_of(meta, size_classes, [c["label"] for c in class_config], group_of)
     return areas, size_classes, lan_of
 
 
@@ -145,12 +163,16 @@ def run_areas(
     cutoff_year: int,
     districts: Mapping[str, str],
     class_config: Sequence[Mapping[str, Any]],
+    groups_path: str | None = None,
+    with_size_classes: bool = False,
 ):
     """comparison_areas for the units of a run (units.csv: one row per round and unit,
-    each unit taken from its latest round), on the register the size classes rest on."""
+    each unit taken from its latest round), on the register the size classes rest on;
+    ``groups_path``: the grouping file (config comparison_groups.file), if any."""
     latest = units.sort("round").unique("unit", keep="last", maintain_order=True)
     register = comparison_register(register_path, population_path, cutoff_year)
-    return comparison_areas(latest, register, districts, class_config)
+    groups = municipalities.read_groups(groups_path, register) if groups_path else None
+    return comparison_areas(latest, register, districts, class_config, groups, with_size_classes)
 
 
 def shown_tables(diagrams: Sequence[int], measures: Sequence[Mapping[str, Any]]) -> list[int]:
@@ -482,6 +504,7 @@ def area_info(
     """What the report jobs need to know of every area (written as areas.json): its
     kind, name, slug, units, size class and län (units), cases and closed cases."""
     counts = derived.group_by("unit").agg(pl.len().alias("cases"), pl.col("is_closed").sum().alias("closed"))
+    group_of = {u: a.name for a in areas if a.kind == "grupp" for u in a.units}
     by_unit = {u: (c, k) for u, c, k in counts.iter_rows()}
     out = []
     for a in areas:
@@ -497,6 +520,7 @@ def area_info(
                 "units": list(a.units),
                 "size_class": size_classes.get(unit) if unit else None,
                 "lan": lan_of.get(unit) if unit else None,
+                "group": group_of.get(unit) if unit else None,
                 "cases": int(cases),
                 "closed": int(closed),
             }

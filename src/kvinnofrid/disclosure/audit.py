@@ -33,7 +33,10 @@ programming and reports:
 * ``unit_exact``: hidden counts of 1 … threshold − 1 of another area that a unit pins
   to one value (marks used);
 * ``unit_narrow``: such counts a unit narrows by the arithmetic alone (no marks) to
-  an interval narrower than the threshold.
+  an interval narrower than the threshold;
+* ``visible_small``: counts of 1 … threshold − 1 shown for an area other than the country.
+
+``counts`` counts (cell, attacker) pairs, ``cells`` the distinct cells.
 
 National tables are published as they are: a cell the country's numbers pin whatever
 is hidden (all units 0 where the country has 0) is counted apart (``national``).
@@ -207,33 +210,67 @@ class _Const:
 
 
 class _Solver:
-    """The attacker's programme of one system, built once; bounds per attack."""
+    """The attacker's programme of one system, handed to HiGHS once; each attack only
+    changes the columns' bounds and the objective, and HiGHS starts from its last basis
+    (scipy's HiGHS binding; linprog, which builds the model anew per call, where it is
+    missing)."""
 
     def __init__(self, system: _System):
         n = len(system.truth)
         self.n = n
         self.truth = np.array(system.truth)
+        rows = [(r, b, b) for r, b in system.eq] + [(r, -np.inf, b) for r, b in system.ub]
+        data = [(i, j, v) for i, (row, _, _) in enumerate(rows) for j, v in row.items()]
+        i, j, v = zip(*data) if data else ((), (), ())
+        self.a = sparse.csc_matrix((v, (i, j)), shape=(len(rows), n))
+        self.row_low = np.array([lo for _, lo, _ in rows], dtype=float)
+        self.row_high = np.array([hi for _, _, hi in rows], dtype=float)
+        self.highs = self._model()
 
-        def matrix(rows):
-            if not rows:
-                return None, None
-            data = [(i, j, v) for i, (row, _) in enumerate(rows) for j, v in row.items()]
-            i, j, v = zip(*data)
-            return sparse.csr_matrix((v, (i, j)), shape=(len(rows), n)), np.array([b for _, b in rows])
-
-        self.a_eq, self.b_eq = matrix(system.eq)
-        self.a_ub, self.b_ub = matrix(system.ub)
+    def _model(self):
+        try:
+            from scipy.optimize._highspy import _core
+        except ImportError:  # pragma: no cover
+            return None
+        lp = _core.HighsLp()
+        lp.num_col_, lp.num_row_ = self.n, self.a.shape[0]
+        lp.col_cost_ = np.zeros(self.n)
+        lp.col_lower_, lp.col_upper_ = np.zeros(self.n), np.full(self.n, np.inf)
+        lp.row_lower_, lp.row_upper_ = self.row_low, self.row_high
+        lp.a_matrix_.format_ = _core.MatrixFormat.kColwise
+        lp.a_matrix_.start_, lp.a_matrix_.index_, lp.a_matrix_.value_ = self.a.indptr, self.a.indices, self.a.data
+        lp.a_matrix_.num_col_, lp.a_matrix_.num_row_ = self.n, self.a.shape[0]
+        highs = _core._Highs()
+        highs.setOptionValue("output_flag", False)
+        highs.passModel(lp)
+        self.core = _core
+        return highs
 
     def solve(self, c: np.ndarray, low: np.ndarray, high: np.ndarray) -> np.ndarray | None:
         """A point minimising c·x (None when unbounded)."""
-        res = linprog(
-            c, A_ub=self.a_ub, b_ub=self.b_ub, A_eq=self.a_eq, b_eq=self.b_eq, bounds=np.c_[low, high], method="highs"
-        )
-        if res.status == 3:
+        if self.highs is None:  # pragma: no cover
+            eq = self.row_low == self.row_high
+            a = self.a.tocsr()
+            res = linprog(
+                c,
+                A_ub=sparse.vstack([a[~eq], -a[~eq & np.isfinite(self.row_low)]]) if (~eq).any() else None,
+                b_ub=np.r_[self.row_high[~eq], -self.row_low[~eq & np.isfinite(self.row_low)]] if (~eq).any() else None,
+                A_eq=a[eq] if eq.any() else None,
+                b_eq=self.row_low[eq] if eq.any() else None,
+                bounds=np.c_[low, high],
+                method="highs",
+            )
+            return None if res.status == 3 else res.x
+        cols = np.arange(self.n, dtype=np.int32)
+        self.highs.changeColsBounds(self.n, cols, low.astype(float), high.astype(float))
+        self.highs.changeColsCost(self.n, cols, np.asarray(c, dtype=float))
+        self.highs.run()
+        status = self.highs.getModelStatus()
+        if status == self.core.HighsModelStatus.kUnbounded:
             return None
-        if res.status != 0:
-            raise ValueError(f"granskningen: det publicerade går inte ihop (status {res.status})")
-        return res.x
+        if status != self.core.HighsModelStatus.kOptimal:
+            raise ValueError(f"granskningen: det publicerade går inte ihop ({status})")
+        return np.array(self.highs.getSolution().col_value)
 
     def interval(self, target: int, low: np.ndarray, high: np.ndarray) -> tuple[float, float]:
         c = np.zeros(self.n)
@@ -344,8 +381,20 @@ def audit(pub: Published, threshold: int = 5) -> dict[str, Any]:
         for key, rows in audit_table(pub, table, threshold).items():
             found[key] += rows
     hidden = pub.final.group_by("area_kind").agg(pl.col("suppressed").sum().alias("hidden"), pl.len().alias("cells"))
+    below = pub.final.filter((pl.col("area") != "Riket") & pl.col("n").is_not_null() & (pl.col("n") < threshold))
+    found["visible_small"] = [
+        {"table": t, "area": a, "category": c, "value": int(n)}
+        for t, a, c, n in below.filter(pl.col("n") > 0).select("table", "area", "category", "n").iter_rows()
+    ]
+    cells = {
+        k: len({(f["table"], f["area"], f["group"], f["category"], f["cell"]) for f in v})
+        for k, v in found.items()
+        if k != "visible_small"
+    }
     return {
         "counts": {k: len(v) for k, v in found.items()},
+        "cells": cells,
+        "visible_zeros": int((below["n"] == 0).sum()),
         "hidden": {k: [int(h), int(c)] for k, h, c in hidden.sort("area_kind").iter_rows()},
         "findings": found,
     }
@@ -391,11 +440,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     threshold = int(args[1]) if len(args) > 1 else 5
     result = audit(from_run(Path(args[0]), threshold), threshold)
-    print(json.dumps({"counts": result["counts"], "hidden": result["hidden"]}, ensure_ascii=False, indent=1))
+    summary = {k: result[k] for k in ("counts", "cells", "visible_zeros", "hidden")}
+    print(json.dumps(summary, ensure_ascii=False, indent=1))
     for key in ("outsider_exact", "unit_exact"):
         for f in result["findings"][key][:10]:
             print(key, json.dumps(f, ensure_ascii=False))
-    return 1 if result["counts"]["outsider_exact"] or result["counts"]["unit_exact"] else 0
+    failing = ("outsider_exact", "unit_exact", "visible_small")
+    return 1 if any(result["counts"][k] for k in failing) else 0
 
 
 if __name__ == "__main__":

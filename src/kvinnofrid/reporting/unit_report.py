@@ -59,9 +59,11 @@ def _compared(info: Mapping[str, Any], every: Sequence[Mapping[str, Any]]) -> li
         return Area(i["kind"], i["name"], i["slug"], tuple(i["units"]), i.get("title") or i["name"])
 
     chosen = [as_area(info)]
-    if info["kind"] == "enhet" and info.get("size_class"):
+    if info["kind"] == "enhet":
         chosen += [
-            as_area(i) for i in every if i["kind"] in ("storleksklass", "grupp") and i["name"] == info["size_class"]
+            as_area(i)
+            for i in every
+            if (i["kind"], i["name"]) in {("storleksklass", info.get("size_class")), ("grupp", info.get("group"))}
         ]
     chosen += [as_area(i) for i in every if i["kind"] == "riket"]
     return chosen
@@ -74,6 +76,8 @@ def _display_names(compared: Sequence[Area]) -> dict[str, str]:
     for a in compared:
         if a.kind == "storleksklass":
             names[a.name] = f"Kommuner med {a.name[:1].lower() + a.name[1:]}"
+        elif a.kind == "grupp":
+            names[a.name] = f"Jämförelsegruppen {a.name}"
         else:
             names[a.name] = a.title or a.name
     return names
@@ -331,9 +335,7 @@ def build_area_report(
         "quality_links": [(u, slugs[u]) for u in info["units"] if u in slugs],
         # results/kommuner/<slug>.html or results/kommuner/intern/<slug>.html → results/quality/
         "quality_prefix": "../../" if edition == INTERNAL else "../",
-        "units_in_class": next(
-            (len(i["units"]) for i in every if i["kind"] == "storleksklass" and i["name"] == info.get("size_class")), 0
-        ),
+        "units_in_class": [len(a.units) for a in compared[1:-1]],
         "period": period,
         "threshold": threshold,
         "demo": demo,

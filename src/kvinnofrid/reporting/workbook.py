@@ -255,6 +255,12 @@ def compared_areas(info: Mapping[str, Any], every: Sequence[Mapping[str, Any]]) 
         for a in every:
             if a["kind"] == "storleksklass" and a["name"] == info["size_class"]:
                 chosen.append((a["name"], f"Kommuner med {a['name'][:1].lower() + a['name'][1:]}"))
+    if info["kind"] == "enhet" and info.get("group"):
+        chosen += [
+            (a["name"], f"Jämförelsegruppen {a['name']}")
+            for a in every
+            if a["kind"] == "grupp" and a["name"] == info["group"]
+        ]
     chosen += [(a["name"], a["name"]) for a in every if a["kind"] == "riket"]
     return chosen
 

@@ -23,6 +23,7 @@ from pathlib import Path
 
 import polars as pl
 
+from kvinnofrid.errors import UserFacingError
 from kvinnofrid.spec.codebook import normalise
 
 log = logging.getLogger(__name__)
@@ -215,4 +216,41 @@ def unit_titles(
             out[unit] = f"{unit}, en av {per_kommun[kommun]} verksamheter i {kommun}"
         else:
             out[unit] = unit
+    return out
+
+
+class GroupFileError(UserFacingError, ValueError):
+    """The grouping file (config comparison_groups.file) misses a municipality or is wrong."""
+
+
+def read_groups(path: str | Path, register: pl.DataFrame) -> dict[str, str]:
+    """kommunkod → comparison group from a grouping file (config comparison_groups.file:
+    CSV with ``kommunkod`` and ``grupp``, e.g. SKR's kommungruppsindelning). Every
+    municipality of the register must have exactly one group and every code must be
+    one of the register's; otherwise a GroupFileError in Swedish naming the file, the
+    row and the municipality."""
+    path = Path(path)
+    try:
+        frame = pl.read_csv(path, schema_overrides={"kommunkod": pl.String}, infer_schema_length=0)
+    except (OSError, pl.exceptions.PolarsError) as problem:
+        raise GroupFileError(f"{path}: jämförelsegrupperna kan inte läsas ({type(problem).__name__})") from None
+    missing = {"kommunkod", "grupp"} - set(frame.columns)
+    if missing:
+        raise GroupFileError(f"{path}: kolumnen {sorted(missing)[0]} saknas (kolumnerna ska vara kommunkod och grupp)")
+    names = dict(register.select("kommunkod", "kommun").iter_rows())
+    out: dict[str, str] = {}
+    for row, (code, group) in enumerate(frame.select("kommunkod", "grupp").iter_rows(), start=2):
+        code = (code or "").strip().zfill(4)
+        if code not in names:
+            raise GroupFileError(f"{path}, rad {row}: kommunkoden {code!r} finns inte i kommunregistret")
+        if not (group or "").strip():
+            raise GroupFileError(f"{path}, rad {row}: {names[code]} ({code}) saknar grupp")
+        if code in out:
+            raise GroupFileError(f"{path}, rad {row}: {names[code]} ({code}) finns på mer än en rad")
+        out[code] = group.strip()
+    absent = sorted(set(names) - set(out))
+    if absent:
+        listed = ", ".join(f"{names[c]} ({c})" for c in absent[:5])
+        more = f" och {len(absent) - 5} till" if len(absent) > 5 else ""
+        raise GroupFileError(f"{path}: {len(absent)} kommuner saknar jämförelsegrupp: {listed}{more}")
     return out

@@ -26,18 +26,24 @@ UNIT, LAN = "arboga", "kalmar-lan"  # a small unit, a län of two units
 # ------------------------------------------------------------------ definitions
 
 
-def test_areas_country_classes_in_config_order_units_and_lan_with_two_units():
-    meta = pl.DataFrame({"unit": ["B", "A", "C"], "unit_slug": ["b", "a", "c"], "lan": ["Y län", "X län", "X län"]})
-    areas = at.areas_of(meta, {"A": "Liten", "B": "Stor", "C": "Stor"}, ["Stor", "Liten"])
+def test_areas_country_classes_in_config_order_units_and_lan_with_three_units():
+    units = ["B", "A", "C", "D", "E"]
+    meta = pl.DataFrame(
+        {"unit": units, "unit_slug": [u.lower() for u in units], "lan": ["Y län", "X län", "X län", "X län", "Y län"]}
+    )
+    classes = {"A": "Liten", "B": "Stor", "C": "Stor", "D": "Stor", "E": "Liten"}
+    areas = at.areas_of(meta, classes, ["Stor", "Liten"], groups=dict.fromkeys("ABCDE", "Grupp 1"))
     assert [(a.kind, a.name, a.units) for a in areas] == [
-        ("riket", "Riket", ("A", "B", "C")),
-        ("storleksklass", "Stor", ("B", "C")),
-        ("storleksklass", "Liten", ("A",)),
+        ("riket", "Riket", ("A", "B", "C", "D", "E")),
+        ("storleksklass", "Stor", ("B", "C", "D")),
+        ("grupp", "Grupp 1", ("A", "B", "C", "D", "E")),
         ("enhet", "A", ("A",)),
         ("enhet", "B", ("B",)),
         ("enhet", "C", ("C",)),
-        ("lan", "X län", ("A", "C")),
-    ]  # Y län has one unit: no summary
+        ("enhet", "D", ("D",)),
+        ("enhet", "E", ("E",)),
+        ("lan", "X län", ("A", "C", "D")),
+    ]  # "Liten" and Y län pool two units: each would read the other's numbers off the sum
     assert areas[-1].slug == "x-lan"
 
 
@@ -62,6 +68,8 @@ def _long(table_id, area, rows):
             pl.lit(None, pl.Float64).alias("ci_low"),
             pl.lit(None, pl.Float64).alias("ci_high"),
             pl.lit(None, pl.Float64).alias("mean"),
+            pl.when(pl.col("suppressed")).then(pl.lit("under_troskel")).alias("hidden_reason"),
+            pl.lit(None, pl.String).alias("denominator_reason"),
         )
         .select(at.LONG_SCHEMA.names())
         .cast(dict(at.LONG_SCHEMA))
@@ -132,7 +140,7 @@ def test_internal_tables_hold_the_units_own_counts_beside_the_published_country_
     by_area = {"Riket": table(24, 73), "Stor": table(24, 73), "X län": table(24, 73)}
     by_area |= {u: table(*c) for u, c in counts.items()}
     tables = {"2": by_area}
-    published = at.protect(tables, areas, T)
+    published = at.protect({"2023-10-10": tables}, areas, T)["2023-10-10"]
     internal = at.internal_tables(tables, published, areas)
 
     def rows(frame, area):

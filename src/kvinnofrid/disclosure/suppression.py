@@ -295,6 +295,10 @@ class _Problem:
         self.hidden = np.array(cells.hidden, dtype=bool)
         self.owner = np.array(cells.owner, dtype=np.int64)
         self.order = cells.order
+        # a base (N) is hidden as a secondary cell only when nothing else will do: an
+        # area's size is published elsewhere (the reports' text), and a hidden N hides
+        # its whole table
+        self.base = np.array([o[2] == 0 for o in cells.order], dtype=bool)
         # secondary choice: the smallest published cell, then order
         self.rank = _rank([(v, o) for v, o in zip(cells.value, cells.order)])
         self.relations = _membership(cells.relations, n)
@@ -343,8 +347,7 @@ def _candidate(
         return int(free[np.argmin(p.rank[free])])
     col = p.relations_of
     opened = np.array([int((counts[col.indices[col.indptr[c] : col.indptr[c + 1]]] == 0).sum()) for c in free])
-    best = free[opened == opened.min()]
-    return int(best[np.argmin(p.rank[best])])
+    return int(free[np.lexsort((p.rank[free], opened, p.base[free]))[0]])
 
 
 def _needs_more(p: _Problem, relation: int) -> tuple[int, ...] | None:
@@ -614,7 +617,7 @@ def _hide_one_more(p: _Problem, attacks: dict, pools: dict, cell: int, need: tup
     counts = np.asarray(p.relations @ p.hidden.astype(np.int64)).ravel()
     col = p.relations_of
     opened = np.array([int((counts[col.indices[col.indptr[c] : col.indptr[c + 1]]] == 0).sum()) for c in free])
-    ordered = free[np.lexsort((p.rank[free], opened))]
+    ordered = free[np.lexsort((p.rank[free], opened, p.base[free]))]
     one = np.array([attacker])
     for c in ordered[:AUDIT_TRIALS]:
         before = p.hidden.copy()

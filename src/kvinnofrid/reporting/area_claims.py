@@ -105,10 +105,14 @@ def differences_text(found: Sequence[Difference], own: str) -> str:
     if not found:
         return f"För {own} finns inga andelar som visas både för verksamheten och för jämförelsegrupperna."
     if not real:
-        which = "Den enda andel" if len(found) == 1 else f"Ingen av de {len(found)} andelar"
+        which = (
+            f"Den enda andel som kan jämföras skiljer sig för {own} inte"
+            if len(found) == 1
+            else f"Ingen av de {len(found)} andelar som kan jämföras skiljer sig för {own}"
+        )
         return (
-            f"{which} som kan jämföras skiljer sig för {own} inte från övriga verksamheter "
-            "mer än vad slumpen kan förklara (95 % konfidensintervall för skillnaden)."
+            f"{which} från övriga verksamheter mer än vad slumpen kan förklara "
+            "(95 % konfidensintervall för skillnaden)."
         )
     lines = [
         f"Av de {len(found)} andelar som kan jämföras skiljer sig {len(real)} för {own} från övriga verksamheter "

@@ -769,7 +769,7 @@ def comparison_bar_figure(
         multi,
         False,
     )
-    head, sub = _wrap(title, TITLE_WIDTH), _wrap_parts(n_subtitle(frame, n_label))
+    head, sub = _wrap(title, TITLE_WIDTH), _wrap_parts(_n_line_with_marks(table, frame, n_label, threshold))
     height = _height(len(cats) * max(1, len(groups)) * 0.62, 0.6)
     with matplotlib.rc_context(_FAST_RC):
         fig = Figure(figsize=(WIDTH_IN, height), dpi=UNIT_DPI, facecolor="white")
@@ -826,6 +826,20 @@ def comparison_bar_figure(
                 (max(min((panel.x0 + panel.x1) / 2, 1 - x0 - half), 0.5), y), transform=fig.transFigure
             )
     return fig
+
+
+def _n_line_with_marks(table: pl.DataFrame, frame: pl.DataFrame, n_label: str | None, threshold: int) -> str:
+    """The N line, a hidden N shown by its mark (``<5`` or ``dold``) instead of a dash."""
+    line = n_subtitle(frame, n_label)
+    if "denominator_reason" not in table.columns:
+        return line
+    parts = line.split(" · ")
+    for k, g in enumerate(_groups(frame)):
+        rows = table.filter(pl.col("group") == g) if "group" in table.columns else table
+        reason = rows["denominator_reason"].drop_nulls()
+        if k < len(parts) and rows["denominator"].null_count() == rows.height and reason.len():
+            parts[k] = parts[k].replace(fmt_int(None), hidden.mark(reason[0], threshold))
+    return " · ".join(parts)
 
 
 def _comparison_axes(ax: Any, cats: Sequence[str], top: float) -> None:

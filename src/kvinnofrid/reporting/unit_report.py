@@ -233,6 +233,15 @@ def _diagram_sections(
     return sections
 
 
+def _shown_closed(long: pl.DataFrame, info: Mapping[str, Any], edition: str) -> int | None:
+    """The area's closed cases as the text may say them: in the published edition only
+    where the top group's base (= the closed cases) is shown, else None."""
+    if edition != PUBLISHED:
+        return info["closed"]
+    base = long.filter((pl.col("table") == TOP_GROUP) & (pl.col("area") == info["name"]))["denominator"]
+    return info["closed"] if base.len() and base.null_count() == 0 else None
+
+
 def _comparators(compared: Sequence[Area], names: Mapping[str, str]) -> list[tuple[str, str]]:
     """The groups a unit is compared with, and how the others are named."""
     words = {
@@ -325,7 +334,7 @@ def build_area_report(
     env = text.make_environment(src / "kommun")
     found = [d for section in sections for d in section["differences"]]
     context = {
-        "area": {**info, "name": names[info["name"]]},
+        "area": {**info, "name": names[info["name"]], "closed": _shown_closed(long, info, edition)},
         "differences": differences_text(found, names[info["name"]]) if info["kind"] == "enhet" else "",
         "units_shown": [_display_names([a])[a.name] for a in _members(info, every)],
         "compared": [names[a.name] for a in compared],

@@ -31,7 +31,9 @@ from kvinnofrid.disclosure.area_tables import TOP_GROUP, Area, comparison_table,
 from kvinnofrid.reporting import figures, text, trend_report
 from kvinnofrid.reporting.area_claims import differences, differences_text
 from kvinnofrid.reporting.area_text import pool_notes, summary_sentence
+from kvinnofrid.reporting.hidden import mark
 from kvinnofrid.reporting.markdown import attribute_text, diagram_block
+from kvinnofrid.reporting.numfmt import fmt_pct
 from kvinnofrid.spec.diagrams import Registry, load_registry
 from kvinnofrid.spec.rules import RULES
 from kvinnofrid.statistics.tables import table_csv
@@ -192,16 +194,13 @@ def _diagram_sections(
             build / "figures" / f"{table_id}.png",
             cache,
         )
-        shown = table
-        if members:  # a län: its units side by side in the table (published, protected)
-            shown = pl.concat(
-                [
-                    table,
-                    comparison_table(long, table_id, members).with_columns(
-                        pl.col("group").replace_strict(_display_names(members), return_dtype=pl.String)
-                    ),
-                ]
+        shown, side_by_side = table, ""
+        if members:  # a län: its units side by side (published, protected)
+            units = comparison_table(long, table_id, members).with_columns(
+                pl.col("group").replace_strict(_display_names(members), return_dtype=pl.String)
             )
+            shown = pl.concat([table, units])
+            side_by_side = _side_by_side(units, title, threshold)
         (build / "tables" / f"{table_id}.csv").write_bytes(table_csv(shown).encode("utf-8"))
         alt = figures.alt_text(table.filter(pl.col("group") == own), f"{title}, {names[info['name']]}")
         found = (
@@ -219,6 +218,7 @@ def _diagram_sections(
                     single=table_kind(table_id, reg) in ("single", "histogram", "flag"),
                 ),
                 "differences": found,
+                "members": side_by_side,
                 "block": diagram_block(
                     k,
                     title,
@@ -232,6 +232,21 @@ def _diagram_sections(
             }
         )
     return sections
+
+
+def _side_by_side(units: pl.DataFrame, title: str, threshold: int) -> str:
+    """A län's units side by side: one row per category, one column per unit, the
+    share or the mark of a hidden value (kvinnofrid.reporting.hidden), in every format."""
+    names = units["group"].unique(maintain_order=True).to_list()
+    lines = ["| Kategori | " + " | ".join(names) + " |", "|:---" + "|---:" * len(names) + "|"]
+    for category in units["category"].unique(maintain_order=True).to_list():
+        cells = []
+        for name in names:
+            r = units.filter((pl.col("group") == name) & (pl.col("category") == category)).row(0, named=True)
+            hidden_row = r["suppressed"] or r["share"] is None
+            cells.append(mark(r.get("hidden_reason"), threshold) if hidden_row else fmt_pct(r["share"]))
+        lines.append(f"| {category} | " + " | ".join(cells) + " |")
+    return "\n".join(lines) + f"\n\n: {title}: länets verksamheter (andelar; <{threshold} och dold: se metoden)"
 
 
 def _shown_closed(long: pl.DataFrame, info: Mapping[str, Any], edition: str) -> int | None:

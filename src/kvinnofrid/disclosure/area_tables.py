@@ -348,7 +348,7 @@ def protect(
     out: dict[Any, dict[str, dict[str, pl.DataFrame]]] = {r: {} for r in rounds}
     for table_id in tables_by_round[final]:
         present = [r for r in rounds if table_id in tables_by_round[r]]
-        joint, totals, owners, exempt = {}, {}, {}, set()
+        joint, totals, owners, exempt, sums = {}, {}, {}, set(), []
         for r in present:
             for a in areas:
                 name = _round_name(a.name, r, final)
@@ -369,7 +369,14 @@ def protect(
                 if now is not None and then is not None and _key(now) == _key(then):
                     totals[_round_name(unit, r, final)] = [unit]  # the same cells: equal
         protected = suppression.suppress_complements(
-            joint, threshold, totals=totals, exempt=exempt, kinds=table_kind(table_id, reg), owners=owners, reasons=True
+            joint,
+            threshold,
+            totals=totals,
+            exempt=exempt,
+            kinds=table_kind(table_id, reg),
+            owners=owners,
+            reasons=True,
+            sums=sums,
         )
         for r in present:
             out[r][table_id] = {a.name: protected[_round_name(a.name, r, final)] for a in areas}
@@ -389,6 +396,22 @@ def unchanged_units(units: pl.DataFrame, rounds: Sequence[Any]) -> dict[Any, set
                 latest[unit][r] = round_
     final = order[-1]
     return {r: {u for u, by in latest.items() if r in by and by.get(r) == by.get(final)} for r in rounds[:-1]}
+
+
+def _partitions(areas: Sequence[Area]) -> list[list[str]]:
+    """The ways the country splits into published areas: its size classes, its
+    comparison groups, its län (with the units outside any published län), each when
+    the parts cover every unit once. The country is then their sum too."""
+    every = {u for a in areas if a.kind == "enhet" for u in a.units}
+    out = []
+    for kind in ("storleksklass", "grupp", "lan"):
+        parts = [a for a in areas if a.kind == kind]
+        covered = [u for a in parts for u in a.units]
+        if not parts or len(covered) != len(set(covered)):
+            continue
+        alone = sorted(every - set(covered))
+        out.append([a.name for a in parts] + alone)
+    return out
 
 
 def _round_name(area: str, round_: Any, final: Any) -> str:

@@ -29,9 +29,10 @@ numbers of every round. For every hidden count the audit computes the attacker's
 interval (least and largest value consistent with all of the above) by linear
 programming and reports:
 
-* ``outsider_exact``: hidden cells an outsider pins to one value (marks used);
+* ``outsider_exact``: hidden cells an outsider pins to one value by the arithmetic
+  of what is published; ``outsider_exact_marks`` the same reading the marks too;
 * ``unit_exact``: hidden counts of 1 … threshold − 1 of another area that a unit pins
-  to one value (marks used);
+  to one value by the arithmetic; ``unit_exact_marks`` reading the marks too;
 * ``unit_narrow``: such counts a unit narrows by the arithmetic alone (no marks) to
   an interval narrower than the threshold;
 * ``visible_small``: counts of 1 … threshold − 1 shown for an area other than the country.
@@ -57,6 +58,7 @@ from scipy import sparse
 from scipy.optimize import linprog
 
 SMALL, PROTECT = "under_troskel", "skyddar_annat"
+KEYS = ("outsider_exact", "outsider_exact_marks", "unit_exact", "unit_exact_marks", "unit_narrow", "national")
 HIDDEN = "dold"  # hidden without a reason (outputs from before the reasons)
 EPS = 1e-6
 
@@ -311,7 +313,7 @@ def _bounds(system: _System, threshold: int, marks: bool, knows: str | None) -> 
 def audit_table(pub: Published, table: str, threshold: int) -> dict[str, list[dict[str, Any]]]:
     """The findings of one table id (see the module docstring)."""
     system = _table_system(pub, table, threshold)
-    found: dict[str, list[dict[str, Any]]] = {"outsider_exact": [], "unit_exact": [], "unit_narrow": [], "national": []}
+    found: dict[str, list[dict[str, Any]]] = {k: [] for k in KEYS}
     if not system.truth:
         return found
     solver = _Solver(system)
@@ -320,10 +322,14 @@ def audit_table(pub: Published, table: str, threshold: int) -> dict[str, list[di
     small = hidden[(truth[hidden] >= 1) & (truth[hidden] < threshold)]
     everything = _everything_hidden(pub, table, threshold)
     owner = np.array([o or "" for o in system.owner])
-    attacks = [(None, True, hidden, 1.0, "outsider_exact")]
+    attacks = [(None, False, hidden, 1.0, "outsider_exact"), (None, True, hidden, 1.0, "outsider_exact_marks")]
     for unit in sorted({o for o in system.owner if o is not None}):
         mine = small[owner[small] != unit]
-        attacks += [(unit, True, mine, 1.0, "unit_exact"), (unit, False, mine, float(threshold), "unit_narrow")]
+        attacks += [
+            (unit, False, mine, 1.0, "unit_exact"),
+            (unit, True, mine, 1.0, "unit_exact_marks"),
+            (unit, False, mine, float(threshold), "unit_narrow"),
+        ]
     for seed, (unit, marks, targets, width, key) in enumerate(attacks):
         if not targets.size:
             continue
@@ -376,7 +382,7 @@ def _finding(system: _System, k: int, unit: str | None, low: float, high: float)
 
 def audit(pub: Published, threshold: int = 5) -> dict[str, Any]:
     """Every table's findings and the counts (hidden cells per area kind included)."""
-    found: dict[str, list] = {"outsider_exact": [], "unit_exact": [], "unit_narrow": [], "national": []}
+    found: dict[str, list] = {k: [] for k in KEYS}
     for table in pub.final["table"].unique(maintain_order=True).to_list():
         for key, rows in audit_table(pub, table, threshold).items():
             found[key] += rows
@@ -394,6 +400,11 @@ def audit(pub: Published, threshold: int = 5) -> dict[str, Any]:
     return {
         "counts": {k: len(v) for k, v in found.items()},
         "cells": cells,
+        "small_cells": {
+            k: len({(f["table"], f["area"], f["group"], f["category"], f["cell"]) for f in v if f["value"] < threshold})
+            for k, v in found.items()
+            if k != "visible_small"
+        },
         "visible_zeros": int((below["n"] == 0).sum()),
         "hidden": {k: [int(h), int(c)] for k, h, c in hidden.sort("area_kind").iter_rows()},
         "findings": found,
@@ -440,9 +451,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     threshold = int(args[1]) if len(args) > 1 else 5
     result = audit(from_run(Path(args[0]), threshold), threshold)
-    summary = {k: result[k] for k in ("counts", "cells", "visible_zeros", "hidden")}
+    summary = {k: result[k] for k in ("counts", "cells", "small_cells", "visible_zeros", "hidden")}
     print(json.dumps(summary, ensure_ascii=False, indent=1))
-    for key in ("outsider_exact", "unit_exact"):
+    for key in ("outsider_exact", "unit_exact", "outsider_exact_marks", "unit_exact_marks"):
         for f in result["findings"][key][:10]:
             print(key, json.dumps(f, ensure_ascii=False))
     failing = ("outsider_exact", "unit_exact", "visible_small")

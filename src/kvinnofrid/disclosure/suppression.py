@@ -739,6 +739,7 @@ def _protect(
     kinds: Mapping[str, str],
     phase_rows: Sequence[Mapping[str, Any]] | None = None,
     owners: Mapping[str, str | None] | None = None,
+    sums: Sequence[tuple[str, Sequence[str]]] = (),
 ) -> tuple[np.ndarray, dict[str, _Area]]:
     cells = _Cells()
     areas = {}
@@ -750,7 +751,7 @@ def _protect(
         owner = (owners or {}).get(name)
         cells.owner_now = NO_OWNER if owner is None else owner_ids.setdefault(owner, len(owner_ids))
         areas[name] = _build_area(cells, i, name, table, kind, name in exempt, phase_rows)
-    for total, parts in totals.items():
+    for total, parts in [*totals.items(), *sums]:
         members = [areas[total], *[areas[p] for p in parts]]
         keys = [_key(a.table) for a in members]
         if any(k != keys[0] for k in keys):
@@ -782,6 +783,7 @@ def suppress_complements(
     phase_rows: Sequence[Mapping[str, Any]] | None = None,
     owners: Mapping[str, str | None] | None = None,
     reasons: bool = False,
+    sums: Sequence[tuple[str, Sequence[str]]] = (),
 ) -> dict[str, pl.DataFrame]:
     """Suppress the same diagram's tables for several published areas consistently.
 
@@ -794,7 +796,9 @@ def suppress_complements(
     rows (label, base, flag/valid), default the registry's. ``owners``: area → the
     attacker who knows its numbers (a unit's name; one unit's areas of several rounds
     share it), None or missing for sums no single attacker knows; without it only an
-    outsider attacks. ``reasons``: add ``hidden_reason`` and ``denominator_reason``
+    outsider attacks. ``sums``: more (total, parts) relations that follow from
+    ``totals`` (the country = Σ size classes): the LP knows them anyway, the secondary
+    step only when they are named. ``reasons``: add ``hidden_reason`` and ``denominator_reason``
     (REASON_SMALL, REASON_PROTECT or null) to every table.
 
     Returns area → suppressed table (exempt areas unchanged). No hidden cell can be
@@ -804,7 +808,7 @@ def suppress_complements(
         totals = {names[0]: names[1:]} if len(names) > 1 else {}
     if isinstance(kinds, str):
         kinds = dict.fromkeys(names, kinds)
-    hidden, areas = _protect(tables_by_area, threshold, totals, set(exempt), kinds or {}, phase_rows, owners)
+    hidden, areas = _protect(tables_by_area, threshold, totals, set(exempt), kinds or {}, phase_rows, owners, sums)
     out = _apply_all(hidden, areas, threshold)
     return out if reasons else {name: t.drop(REASON_COLUMNS) for name, t in out.items()}
 

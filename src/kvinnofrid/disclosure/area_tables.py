@@ -511,14 +511,36 @@ def area_trend(
             if table.is_empty():
                 continue
             picked = table.filter(pl.col("category").is_in(list(m["categories"])))
+            reason = None
             if picked["suppressed"].any() or picked["denominator"].null_count():
                 values = {"n": None, "denominator": None, "share": None, "ci_low": None, "ci_high": None}
+                reason = _measure_reason(picked)
             else:
                 values = trend.measure_from_table(
                     table.drop("table", "area_kind", "area"), m["categories"], f"{area}, {m['id']}"
                 )
-            rows.append({"measure": m["id"], "label": m["label"], "source": source, "round": r, **values})
-    return pl.DataFrame(rows, schema=trend.TREND_SCHEMA)
+            rows.append(
+                {
+                    "measure": m["id"],
+                    "label": m["label"],
+                    "source": source,
+                    "round": r,
+                    **values,
+                    "hidden_reason": reason,
+                }
+            )
+    return pl.DataFrame(rows, schema={**trend.TREND_SCHEMA, "hidden_reason": pl.String})
+
+
+def _measure_reason(picked: pl.DataFrame) -> str:
+    """Why a round's key share is hidden: below the threshold only when that is certain
+    (its base, or its one category, is below it), else hidden to protect another count."""
+    small = suppression.REASON_SMALL
+    if picked["denominator_reason"].drop_nulls().eq(small).any():
+        return small
+    if picked.height == 1 and picked["hidden_reason"].item() == small:
+        return small
+    return suppression.REASON_PROTECT
 
 
 def area_info(

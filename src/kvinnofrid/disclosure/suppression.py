@@ -503,6 +503,22 @@ class _Attack:
             self.lp.bound(changed, low[changed], high[changed])
             self.shown = self.p.hidden.copy()
 
+    def spread_points(self, cells: np.ndarray, attacker: int, seed: int) -> list[np.ndarray]:
+        """Points that move many ``cells`` at once for ``attacker`` (a random direction
+        over them, least and largest): one pair of solves frees most of the cells, so
+        that few need a programme of their own."""
+        p = self.p
+        fixed = np.flatnonzero(p.hidden & (p.owner == attacker)) if attacker != NO_OWNER else np.array([], int)
+        if fixed.size:
+            self.lp.bound(fixed, p.value[fixed].astype(float), p.value[fixed].astype(float))
+        c = np.zeros(len(p.value))
+        c[cells] = np.random.default_rng(seed).uniform(0.5, 1.5, len(cells))
+        out = [x for sign in (1.0, -1.0) if (x := self.lp.minimise(sign * c)[1]) is not None]
+        if fixed.size:
+            low, high = self.bounds()
+            self.lp.bound(fixed, low[fixed], high[fixed])
+        return out
+
     def extremes(self, cell: int, attacker: int) -> list[np.ndarray | None]:
         """The points where ``cell`` is least and largest for ``attacker`` (NO_OWNER: an
         outsider); None for an unbounded side."""
@@ -652,6 +668,12 @@ def _audit(p: _Problem, threshold: int) -> None:
     limits = {marks: _Pool(p) for marks in (False,)}
     limit_attacks: dict[bool, _Attack] = {}
     settled = np.zeros(len(p.value), dtype=bool)
+    small = np.flatnonzero(p.hidden & (p.value >= 1) & (p.value < threshold))
+    if small.size:
+        units = np.unique(p.owner[p.hidden & (p.owner != NO_OWNER)]).tolist()
+        for seed, attacker in enumerate([NO_OWNER, *units]):
+            for x in attacks[False].spread_points(small[p.owner[small] != attacker], attacker, seed):
+                pools[False].add(x)
     for _ in range(len(p.value) + 1):
         todo = np.flatnonzero(p.hidden & ~settled)
         if not todo.size:

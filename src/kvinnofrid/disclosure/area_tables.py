@@ -12,14 +12,18 @@ recover a hidden count.
 Areas and what is protected
 ---------------------------
 * ``riket``: the national table, published as it is (docs/architecture.md).
-* ``storleksklass``: all units of one size class. Published as it is, like the
-  national breakdowns by HRV or sex: the national report itself compares the size
-  classes (statistics ``size_class``), each class pools several municipalities, and
-  every unit's protection takes the class totals into account (class = Σ its units).
+* ``storleksklass``: all units of one size class; ``grupp``: all units of one
+  comparison group from a grouping file (config comparison_groups); ``lan``: a län.
+  Each is protected like a unit (its cells are sums no single unit knows: area = Σ its
+  units), and published only with at least MIN_UNITS (3) units: with two, each unit
+  would read the other's whole table off the sum.
 * ``enhet``: one reporting unit; protected (suppression.py: primary, secondary and the
-  attacker's audit), linked to the country (riket = Σ units) and to its class and län.
-* ``lan``: a län with at least two units; protected like a unit (län = Σ its units).
-  A län with one unit gets no summary: it would be that unit's report again.
+  attacker's audit), linked to the country (riket = Σ units) and to its class, group
+  and län; the country is also named as the sum of its classes, groups and län
+  (``_partitions``). The attacker knows one unit's own numbers (``owners``).
+* Every round's tables are protected together (``protect``): a unit whose data did
+  not change after an earlier round has the same cells in both
+  (``unchanged_units``), so the round shares cannot undo a hidden cell.
 
 The internal edition of a unit's report (its own staff only) shows the unit's own
 tables unprotected beside the country and its size class as published
@@ -34,9 +38,12 @@ pools): in every area of a comparison table alike, the country and the size clas
 too, so the rows line up; the national tables themselves are never collapsed. A unit
 with 30 cases then shows "Övriga 6" where it would have hidden three cells of 1–3.
 
-Known limit (suppression.py): relations *between* tables of one area are not linked
-(a unit's HRV count in diagram 5 and the N of another table); the unit reports show
-no HRV- or sex-grouped tables (21–25) for that reason.
+Known limits: relations *between* tables of one area are not linked (a unit's HRV
+count in diagram 5 and the N of another table; the unit reports show no HRV- or
+sex-grouped tables, 21–25, for that reason), nor the Kolada key figures to diagram 2
+(their sum over the years is the unit's count of women); the suppression's own audit
+tries the arithmetic of what is published, the independent audit (audit.py) the
+marks of the hidden cells as well.
 """
 
 from __future__ import annotations

@@ -370,6 +370,10 @@ def protect(
             totals[_round_name(NATIONAL, r, final)] = [
                 _round_name(a.name, r, final) for a in areas if a.kind == "enhet"
             ]
+            sums += [
+                (_round_name(NATIONAL, r, final), [_round_name(p, r, final) for p in parts])
+                for parts in _partitions(areas)
+            ]
         for r in present[:-1]:
             for unit in sorted((unchanged or {}).get(r, ())):
                 now, then = joint.get(unit), joint.get(_round_name(unit, r, final))

@@ -68,8 +68,14 @@ def test_primary_and_secondary_in_single_choice_table():
 
 
 def test_two_primary_cells_need_no_secondary():
-    t = table([(None, "A", 22, 30), (None, "B", 4, 30), (None, "C", 4, 30)])
+    t = table([(None, "A", 23, 30), (None, "B", 4, 30), (None, "C", 3, 30)])
     assert hidden(suppress_table(t)) == ["B", "C"]
+
+
+def test_the_marks_are_part_of_the_attack():
+    """B + C = 8 and both marked below 5: each is 4, so a third cell is hidden."""
+    t = table([(None, "A", 22, 30), (None, "B", 4, 30), (None, "C", 4, 30)])
+    assert hidden(suppress_table(t)) == ["A", "B", "C"]
 
 
 def test_small_denominator_hides_the_whole_group():

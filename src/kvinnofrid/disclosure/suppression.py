@@ -607,10 +607,13 @@ def _failing(p: _Problem, attacks: dict, pools: dict, cell: int, marks: bool, wi
 
 
 def _requirements(threshold: int, small: bool) -> list[tuple[bool, float]]:
-    """(with marks, least width) a hidden cell must meet: a count of 1 … threshold − 1
-    is not pinned to one value by the arithmetic of what is published. (The
-    independent audit, audit.py, also tries the marks and the width of the interval.)"""
-    return [(False, PINNED)] if small else []
+    """(with marks, least width) a hidden cell must meet: not pinned to one value by
+    what is published and by the marks (a cell marked below the threshold lies in
+    0 … threshold − 1, one hidden to protect another is at least the threshold): every
+    hidden cell against an outsider, a count of 1 … threshold − 1 also against every
+    other unit (``_attackers``). What the marks leave open the arithmetic alone leaves
+    open too. (The independent audit, audit.py, also measures the interval's width.)"""
+    return [(True, PINNED)]
 
 
 AUDIT_TRIALS = 40
@@ -663,17 +666,17 @@ def _audit(p: _Problem, threshold: int) -> None:
     national numbers alone pin it (``_inherent``). Points found stay possible truths
     when more is hidden (hiding only frees cells), so a requirement once met stays met:
     each hidden cell is settled once."""
-    attacks = {marks: _Attack(p, threshold, marks) for marks in (False,)}
-    pools = {marks: _Pool(p) for marks in (False,)}
-    limits = {marks: _Pool(p) for marks in (False,)}
+    attacks = {marks: _Attack(p, threshold, marks) for marks in (True,)}
+    pools = {marks: _Pool(p) for marks in (True,)}
+    limits = {marks: _Pool(p) for marks in (True,)}
     limit_attacks: dict[bool, _Attack] = {}
     settled = np.zeros(len(p.value), dtype=bool)
     small = np.flatnonzero(p.hidden & (p.value >= 1) & (p.value < threshold))
     if small.size:
         units = np.unique(p.owner[p.hidden & (p.owner != NO_OWNER)]).tolist()
         for seed, attacker in enumerate([NO_OWNER, *units]):
-            for x in attacks[False].spread_points(small[p.owner[small] != attacker], attacker, seed):
-                pools[False].add(x)
+            for x in attacks[True].spread_points(small[p.owner[small] != attacker], attacker, seed):
+                pools[True].add(x)
     for _ in range(len(p.value) + 1):
         todo = np.flatnonzero(p.hidden & ~settled)
         if not todo.size:

@@ -42,10 +42,14 @@ Decisions
   one hidden member.
 * **Audit.** Finally the attacker's problem is solved (linear programming over
   every published number: the relations, 0 ≤ n, n ≤ N for two-way rows, Σ n ≥ N for
-  multi-choice) for each hidden count below the threshold (and each hidden two-way
-  "N − n" below it); while one of them is pinned to a single value, the nearest
-  free cell is hidden too. Guarantee (tested by a recovery attack on random tables):
-  every hidden small count can take at least two values given everything published.
+  multi-choice, and the marks: a cell marked below the threshold lies in
+  0 … threshold − 1, one hidden to protect another is at least the threshold) for
+  every hidden cell against an outsider, and for every hidden count of 1 … threshold − 1
+  against every other unit with its own hidden cells fixed at their values; while one
+  is pinned to a single value, a nearby free cell is hidden too (not the attacker's:
+  it knows it). A cell the country's numbers pin whatever is hidden is left as it is
+  (``_inherent``). Guarantee (tested by recovery attacks, and by the independent
+  audit, audit.py): no hidden cell can be worked out to one value.
 * A row whose N is hidden is hidden as a whole (a share n/N would give N away).
 * Means (diagram 10) are hidden with their n (the number of cases they are based
   on). Multi-choice shares do not sum, so their cells are not linked to each other.

@@ -69,6 +69,7 @@ def report_inputs() -> SimpleNamespace:
     provenance = {
         "generated": "2026-01-15",
         "code_version": "0.1.0 (test)",
+        "code": {"version": "0.1.0", "commit": "test", "modified": False},
         "config_sha256": "0" * 64,
         "inputs": [
             {"file": f"{final.round.isoformat()}/{u}.xlsx", "sha256": f"{i:064x}"}

@@ -31,7 +31,7 @@ CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 N_DIAGRAMS = 27
 UNIT = "arboga"
-RENDERER = re.compile(r"Webb- och PDF-versionen sattes med .*?\)?\.(?=\s)", re.DOTALL)
+RENDERER = re.compile(r"webb- och PDF-versionen sattes med .*?\)?\.(?=\s)", re.DOTALL | re.IGNORECASE)
 
 
 @pytest.fixture(scope="session", autouse=True)

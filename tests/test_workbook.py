@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import shutil
 import subprocess
+import zipfile
 from pathlib import Path
 
 import openpyxl
@@ -203,6 +204,16 @@ def unit_book(tmp_path_factory) -> tuple[Path, pl.DataFrame]:
         long, AREAS[2], AREAS, path, table_ids=TABLES, period=PERIOD, cutoff=CUTOFF, threshold=T, demo=False
     )
     return path, long
+
+
+def test_workbooks_say_they_are_in_swedish(national, unit_book):
+    """The language in the core properties (what Excel shows under Egenskaper, and what a
+    screen reader reads the text as), in both kinds of workbook."""
+    for path in (national, unit_book[0]):
+        assert openpyxl.load_workbook(path).properties.language == "sv-SE"
+        with zipfile.ZipFile(path) as book:
+            assert zipfile.ZipFile(path).testzip() is None
+            assert book.read("docProps/core.xml").count(b"<dc:language>sv-SE</dc:language>") == 1
 
 
 def test_a_units_workbook_sets_the_unit_beside_its_size_class_and_the_country(unit_book):

@@ -139,6 +139,7 @@ class Settings:
     kolada_population: Path | None  # SCB BE0101N1 export; None: the demo population (demo data only)
     unit_report_diagrams: tuple[int, ...]
     national_bundle: Path | None  # self-service: results/nationellt of a national run
+    map_boundaries: Path | None  # municipal boundaries for Figure 1 (kvinnofrid.reporting.figure_map)
     trend: dict[str, Any]  # measures, previous, previous_label (kvinnofrid.statistics.trend)
     demo_seed: int
 
@@ -185,6 +186,7 @@ class Settings:
             kolada_population=source(config["kolada"]["population"]) if config["kolada"]["population"] else None,
             unit_report_diagrams=tuple(int(n) for n in config["unit_reports"]["diagrams"]),
             national_bundle=Path(config["national_bundle"]).resolve() if config["national_bundle"] else None,
+            map_boundaries=source(config["map"]["boundaries"]) if config["map"]["boundaries"] else None,
             trend=trend,
             demo_seed=int(config["demo"]["seed"]),
         )

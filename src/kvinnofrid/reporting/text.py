@@ -34,6 +34,8 @@ The templates see (``TemplateContext``):
                    are facts (kvinnofrid.statistics.participants)
 ``quality``        the quality summary's rows, ``quality_rules`` the rule totals
 ``provenance``     see below; ``demo`` its demo flag
+``participants_map`` the Markdown of Figure 1 as a map (kvinnofrid.reporting.figure_map,
+                   rule participants_map), or None without a boundary file
 ``trend``          the round comparison (kvinnofrid.reporting.trend_report.trend_context: ``text``,
                    ``block`` = figure + table, ``previous_label``, …), or None when
                    ``build_book`` got no trend table; its figure is copied to
@@ -47,6 +49,7 @@ format every number the Swedish way.
 
     {"generated": "YYYY-MM-DD",          # date of generation (SOURCE_DATE_EPOCH aware)
      "code_version": "0.1.0 (abc123…)",  # package version + git commit
+     "code": {"version": "0.1.0", "commit": "abc123…", "modified": False},
      "config_sha256": "…",               # digest of the configuration
      "inputs": [{"file": "2023-10-10/arboga.xlsx", "sha256": "…"}, …],
      "rounds": ["2023-05-15", "2023-10-10"],
@@ -472,6 +475,7 @@ def build_book(
     trend: pl.DataFrame | None = None,
     trend_rounds: pl.DataFrame | None = None,
     trend_figure: Path | None = None,
+    participants_map: Path | None = None,
 ) -> list[Path]:
     """Write the Quarto book project into ``build_dir``; returns the chapter files written
     (in book order) followed by ``_quarto.yml``. ``participants``: the marked list
@@ -479,6 +483,8 @@ def build_book(
     build_dir, report_src = Path(build_dir), Path(report_src)
     build_dir.mkdir(parents=True, exist_ok=True)
     _copy_inputs(build_dir, report_src, figures_dir, tables_dir, trend, trend_figure)
+    if participants_map is not None:  # Figure 1 as a map: its PNG and SVG beside its Markdown
+        _copy_files(Path(participants_map).parent, build_dir / "figures", ["karta.png", "karta.svg"])
     templates = sorted(p.name for p in report_src.glob("*.qmd.j2"))
     if not templates:
         raise TextError(f"Inga kapitelmallar (*.qmd.j2) finns i {report_src}")
@@ -496,5 +502,6 @@ def build_book(
         trend=trend,
         trend_rounds=trend_rounds,
     )
+    context["participants_map"] = Path(participants_map).read_text(encoding="utf-8") if participants_map else None
     written = _write_chapters(build_dir, report_src, chapters + appendices, context)
     return [*written, _write_quarto_yml(build_dir, report_src, chapters, appendices, provenance)]

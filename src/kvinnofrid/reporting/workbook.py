@@ -16,13 +16,15 @@ cover itself and gives the contents and notes sheets as ordinary Swedish tables.
 
 Titles come from the diagram registry, numbers from the tables as they are (nothing is
 recomputed). The same inputs give a byte-identical file: the workbook's creation date
-is the cut-off date, never the time of the run.
+is the cut-off date, never the time of the run. The workbook's language is Swedish
+(``sv-SE``, set_language).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import warnings
+import zipfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -529,7 +531,28 @@ def write_workbook(
             if label == "Noter":
                 _wrap_explanations(ws, notes_columns(notes, threshold)["Förklaring"])
     wb.close()
+    set_language(out, LANGUAGE)
     return out
+
+
+LANGUAGE = "sv-SE"
+
+
+def set_language(path: Path, language: str) -> None:
+    """The workbook's language in its core properties (``dc:language`` in
+    ``docProps/core.xml``, as Office writes it), so that a screen reader reads the
+    Swedish text as Swedish. xlsxwriter has no property for it, so the part is
+    rewritten in place; every other entry is copied byte for byte, with its timestamp,
+    so that the file stays byte-identical on reruns."""
+    part = "docProps/core.xml"
+    with zipfile.ZipFile(path) as source:
+        entries = [(info, source.read(info.filename)) for info in source.infolist()]
+    tag = f"<dc:language>{language}</dc:language>".encode()
+    with zipfile.ZipFile(path, "w") as target:
+        for info, data in entries:
+            if info.filename == part and b"<dc:language>" not in data:
+                data = data.replace(b"</cp:coreProperties>", tag + b"</cp:coreProperties>")
+            target.writestr(info, data, compress_type=info.compress_type)
 
 
 def national_workbook(

@@ -88,7 +88,7 @@ def test_a_grouping_file_changes_the_comparison_group(pipeline_run, tmp_path):
     run_snakemake(
         work.workdir,
         "--config",
-        f"comparison_groups={{file: {groups}, with_size_classes: false}}",
+        f"comparison_groups={{file: {groups}}}",
         "--",
         "results/kommuner/arboga.xlsx",
         "results/nationellt",

@@ -196,9 +196,8 @@ def _diagram_sections(
         )
         shown, side_by_side = table, ""
         if members:  # a län: its units side by side (published, protected)
-            units = comparison_table(long, table_id, members).with_columns(
-                pl.col("group").replace_strict(_display_names(members), return_dtype=pl.String)
-            )
+            # the units by their short names: a wide table of many units has narrow columns
+            units = comparison_table(long, table_id, members)
             shown = pl.concat([table, units])
             side_by_side = _side_by_side(units, title, threshold)
         (build / "tables" / f"{table_id}.csv").write_bytes(table_csv(shown).encode("utf-8"))

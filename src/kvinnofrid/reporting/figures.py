@@ -39,6 +39,7 @@ import pandas as pd
 import plotnine as p9
 import polars as pl
 
+from kvinnofrid.reporting import hidden
 from kvinnofrid.reporting.numfmt import NBSP, fmt_dec, fmt_int, fmt_num, fmt_pct
 from kvinnofrid.spec.diagrams import load_registry
 
@@ -742,26 +743,39 @@ def comparison_bar_figure(
     n_label: str | None = None,
     notes: Sequence[str] | str | None = None,
     multi: bool = False,
+    threshold: int = 5,
+    colours: Sequence[str] | None = None,
 ) -> Any:
     """``grouped_bar_figure`` drawn directly with matplotlib: a ``Figure`` on its own
     Agg canvas, written by ``save_fast_figure``. Rows of a category are side by side,
     the first group on top; a hidden cell keeps its slot, empty, marked ``dold*``
-    right of the axis line, in its own group's row, so it never covers a label."""
+    right of the axis line, in its own group's row, so it never covers a label. The
+    mark says why (kvinnofrid.reporting.hidden: ``<5`` or ``dold``) and the caption
+    explains each mark used. ``colours``: one per group (an area keeps its colour in
+    every report); default the palette in order."""
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
     from matplotlib.patches import Patch
 
-    frame = _frame(table)
+    reasons = table["hidden_reason"] if "hidden_reason" in table.columns else pl.Series([None] * table.height)
+    frame = _frame(table).with_columns(reasons.alias("hidden_reason"))
     cats, groups = _categories(frame), _groups(frame) or [""]
+    colours = list(colours or PALETTE)
     top = max(frame.filter(~pl.col("suppressed"))["share"].max() or 0.0, 0.01)
-    caption = _caption(notes, multi, bool(frame["suppressed"].any()))
-    head, sub = _wrap(title, TITLE_WIDTH), _wrap_parts(n_subtitle(frame, n_label))
+    used = {hidden.reason_of(r) for r in frame.filter(pl.col("suppressed")).to_dicts()}
+    caption = _caption(
+        [*(notes if isinstance(notes, list | tuple) else [notes] if notes else [])]
+        + [hidden.note(r, threshold) for r in hidden.REASONS if r in used],
+        multi,
+        False,
+    )
+    head, sub = _wrap(title, TITLE_WIDTH), _wrap_parts(_n_line_with_marks(table, frame, n_label, threshold))
     height = _height(len(cats) * max(1, len(groups)) * 0.62, 0.6)
     with matplotlib.rc_context(_FAST_RC):
         fig = Figure(figsize=(WIDTH_IN, height), dpi=UNIT_DPI, facecolor="white")
         FigureCanvasAgg(fig)
         ax = fig.add_axes((0.3, 0.2, 0.6, 0.6))
-        _comparison_bars(ax, frame, cats, groups)
+        _comparison_bars(ax, frame, cats, groups, colours, threshold)
         _comparison_axes(ax, cats, top)
         renderer = fig.canvas.get_renderer()
         label_in = max((t.get_window_extent(renderer).width for t in ax.get_yticklabels()), default=0.0) / UNIT_DPI
@@ -790,7 +804,7 @@ def comparison_bar_figure(
         if caption:
             fig.text(x0, _PAD_IN / height, caption, size=8.5, color="#444444", va="bottom", linespacing=1.25)
         if legend_in:
-            handles = [Patch(facecolor=c, label=g) for g, c in zip(names, PALETTE, strict=False)]
+            handles = [Patch(facecolor=c, label=g) for g, c in zip(names, colours, strict=False)]
             panel = ax.get_position()
             y = (bottom_in - 0.28 - legend_in) / height
             legend = fig.legend(
@@ -814,6 +828,20 @@ def comparison_bar_figure(
     return fig
 
 
+def _n_line_with_marks(table: pl.DataFrame, frame: pl.DataFrame, n_label: str | None, threshold: int) -> str:
+    """The N line, a hidden N shown by its mark (``<5`` or ``dold``) instead of a dash."""
+    line = n_subtitle(frame, n_label)
+    if "denominator_reason" not in table.columns:
+        return line
+    parts = line.split(" · ")
+    for k, g in enumerate(_groups(frame)):
+        rows = table.filter(pl.col("group") == g) if "group" in table.columns else table
+        reason = rows["denominator_reason"].drop_nulls()
+        if k < len(parts) and rows["denominator"].null_count() == rows.height and reason.len():
+            parts[k] = parts[k].replace(fmt_int(None), hidden.mark(reason[0], threshold))
+    return " · ".join(parts)
+
+
 def _comparison_axes(ax: Any, cats: Sequence[str], top: float) -> None:
     """The house theme on the panel: value axis 0 … 1.16 × the largest share in Swedish
     percent, wrapped category labels (first on top), light grid on the value axis only."""
@@ -832,7 +860,9 @@ def _comparison_axes(ax: Any, cats: Sequence[str], top: float) -> None:
         spine.set_visible(False)
 
 
-def _comparison_bars(ax: Any, frame: pl.DataFrame, cats: Sequence[str], groups: Sequence[str]) -> None:
+def _comparison_bars(
+    ax: Any, frame: pl.DataFrame, cats: Sequence[str], groups: Sequence[str], colours: Sequence[str], threshold: int
+) -> None:
     """The bars, value labels and hidden marks: category i at y = i (top down), group j
     of n in its dodge slot (width 0.8 / n), as plotnine's position_dodge places them."""
     row_of = {c: i for i, c in enumerate(cats)}
@@ -846,7 +876,7 @@ def _comparison_bars(ax: Any, frame: pl.DataFrame, cats: Sequence[str], groups: 
                 ax.text(
                     0,
                     y,
-                    NBSP + SUPPRESSED_LABEL,
+                    NBSP + hidden.mark(hidden.reason_of(r), threshold),
                     ha="left",
                     va="center",
                     size=8,
@@ -857,7 +887,7 @@ def _comparison_bars(ax: Any, frame: pl.DataFrame, cats: Sequence[str], groups: 
                 ys.append(y)
                 widths.append(r["share"])
                 ax.text(r["share"], y, NBSP + fmt_pct(r["share"]), ha="left", va="center", size=7.5)
-        ax.barh(ys, widths, height=slot * 0.78 / 0.8, color=PALETTE[j % len(PALETTE)], linewidth=0)
+        ax.barh(ys, widths, height=slot * 0.78 / 0.8, color=colours[j % len(colours)], linewidth=0)
 
 
 def save_fast_figure(fig: Any, png_path: Path | str) -> Path:

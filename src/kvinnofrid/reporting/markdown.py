@@ -13,6 +13,7 @@ from pathlib import Path
 
 import polars as pl
 
+from kvinnofrid.reporting.hidden import REASONS, mark, note, reason_of
 from kvinnofrid.reporting.numfmt import MISSING, fmt_dec, fmt_int, fmt_pct
 
 __all__ = ["attribute_text", "diagram_block", "escape_inline", "markdown_table"]
@@ -37,8 +38,9 @@ def _cell(text: str) -> str:
     return escape_inline(text).replace("\n", " ")
 
 
-def markdown_table(table: pl.DataFrame) -> str:
-    """A pipe table of a diagram table with Swedish numbers (hidden values: ``dold``)."""
+def markdown_table(table: pl.DataFrame, threshold: int = 5) -> str:
+    """A pipe table of a diagram table with Swedish numbers; a hidden value shows the
+    mark of its reason (``<5`` or ``dold``, kvinnofrid.reporting.hidden)."""
     cols = set(table.columns)
     rows = table.to_dicts()
     has_group = "group" in cols and any(r.get("group") for r in rows)
@@ -62,10 +64,12 @@ def markdown_table(table: pl.DataFrame) -> str:
         if has_group:
             cells.append(_cell(r.get("group") or ""))
         cells.append(_cell(r.get("category") or ""))
-        cells.append("dold" if hidden else fmt_int(r.get("n")))
-        cells.append(fmt_int(r.get("denominator")))
+        shown = mark(reason_of(r), threshold)
+        cells.append(shown if hidden else fmt_int(r.get("n")))
+        d_hidden = r.get("denominator") is None and r.get("denominator_reason")
+        cells.append(mark(r.get("denominator_reason"), threshold) if d_hidden else fmt_int(r.get("denominator")))
         if has_share:
-            cells.append("dold" if hidden else fmt_pct(r.get("share")))
+            cells.append(shown if hidden else fmt_pct(r.get("share")))
         if has_ci:
             lo, hi = r.get("ci_low"), r.get("ci_high")
             cells.append(MISSING if hidden or lo is None or hi is None else f"{fmt_pct(lo)}–{fmt_pct(hi)}")
@@ -73,6 +77,14 @@ def markdown_table(table: pl.DataFrame) -> str:
             cells.append(MISSING if hidden or r.get("mean") is None else fmt_dec(r.get("mean")))
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines)
+
+
+def _mark_notes(table: pl.DataFrame, threshold: int) -> list[str]:
+    """A line per mark the table uses, explaining it."""
+    if "suppressed" not in table.columns:
+        return []
+    used = {reason_of(r) for r in table.filter(pl.col("suppressed").fill_null(False)).to_dicts()}
+    return [f"{note(r, threshold)}\n" for r in REASONS if r in used]
 
 
 def attribute_text(text: str) -> str:
@@ -90,6 +102,7 @@ def diagram_block(
     alt: str,
     *,
     label: str | None = None,
+    threshold: int = 5,
 ) -> str:
     """The Pandoc Markdown of one diagram, for the chapter templates.
 
@@ -120,8 +133,9 @@ def diagram_block(
             f'<details class="diagram-table"><summary>Visa tabellen till {label[:1].lower() + label[1:]}</summary>',
             "```",
             "",
-            markdown_table(table),
+            markdown_table(table, threshold),
             "",
+            *_mark_notes(table, threshold),
             f'[Ladda ner tabellen som CSV]({csv_path}){{.csv-download download="{Path(csv_path).name}"}}',
             "",
             "```{=html}",

@@ -28,6 +28,7 @@ import plotnine as p9
 import polars as pl
 
 from kvinnofrid.reporting import figures as fig
+from kvinnofrid.reporting import hidden
 from kvinnofrid.reporting.markdown import attribute_text
 from kvinnofrid.reporting.numfmt import MISSING, NBSP, fmt_date, fmt_int, fmt_pct
 from kvinnofrid.statistics.trend import ROUNDS_SCHEMA, TREND_SCHEMA
@@ -203,6 +204,14 @@ def _cell(text: Any) -> str:
     return str(text).replace("|", "/").replace("\n", " ")
 
 
+def _shown(row: dict, text: str) -> str:
+    """A value, or the mark of why it is hidden (kvinnofrid.reporting.hidden) where a
+    protected area's key share is hidden in a round."""
+    if row.get("hidden_reason") and row.get("share") is None:
+        return hidden.mark(row["hidden_reason"])
+    return text
+
+
 def trend_table(trend: pl.DataFrame) -> str:
     """The pipe table of the trend rows with a caption; the previous report's rows are
     marked and explained (their n and interval are unknown: ``–``)."""
@@ -227,9 +236,9 @@ def trend_table(trend: pl.DataFrame) -> str:
                     [
                         _cell(label) if i == 0 else "",
                         _cell(source),
-                        fmt_int(r["n"]),
-                        fmt_int(r["denominator"]),
-                        fmt_pct(r["share"]),
+                        _shown(r, fmt_int(r["n"])),
+                        _shown(r, fmt_int(r["denominator"])),
+                        _shown(r, fmt_pct(r["share"])),
                         MISSING if lo is None or hi is None else f"{fmt_pct(lo)}–{fmt_pct(hi)}",
                     ]
                 )

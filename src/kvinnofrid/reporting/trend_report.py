@@ -30,6 +30,7 @@ import polars as pl
 from kvinnofrid.reporting import figures as fig
 from kvinnofrid.reporting.markdown import attribute_text
 from kvinnofrid.reporting.numfmt import MISSING, NBSP, fmt_date, fmt_int, fmt_pct
+from kvinnofrid.reporting.swedish import antal, datum, join, points, procent
 from kvinnofrid.statistics.trend import ROUNDS_SCHEMA, TREND_SCHEMA
 
 __all__ = [
@@ -250,25 +251,23 @@ def _shown_pct(share: float) -> int:
     return int(fmt_pct(share).split(NBSP)[0].replace("\u2212", "-"))
 
 
-def _points(k: int) -> str:
-    return f"{fmt_int(k)} procentenhet" if k == 1 else f"{fmt_int(k)} procentenheter"
-
-
 def trend_text(trend: pl.DataFrame, rounds: pl.DataFrame | None = None) -> str:
     """The paragraph about the rounds and the previous report, from the tables only.
 
     Differences are taken between the whole percents shown, so that the text agrees
-    with what a reader computes from the figure."""
+    with what a reader computes from the figure. Prose forms (kvinnofrid.reporting.swedish):
+    "94 procent", "10 oktober 2023", counts up to twelve in words."""
     sentences: list[str] = []
     round_dates = _rounds(trend)
     if rounds is not None and rounds.height:
         parts = [
-            f"underlaget {fmt_date(r['round'])} ({_lower(r['source'])}) "
+            f"underlaget {datum(r['round'])} ({_lower(r['source'])}) "
             + ("omfattade " if i == 0 else "")
-            + f"{fmt_int(r['cases'])} ärenden från {fmt_int(r['units'])} verksamheter"
+            + f"{antal(r['cases'], 'ärenden' if r['cases'] != 1 else 'ärende')} från "
+            + antal(r["units"], "verksamheter" if r["units"] != 1 else "verksamhet", "utrum")
             for i, r in enumerate(rounds.sort("round").iter_rows(named=True))
         ]
-        text = fig._join(parts)
+        text = join(parts)
         sentences.append(text[:1].upper() + text[1:] + ".")
     measures = _measures(trend)
     if len(round_dates) >= 2:
@@ -284,14 +283,14 @@ def trend_text(trend: pl.DataFrame, rounds: pl.DataFrame | None = None) -> str:
             largest = max(changes, key=lambda c: c[0])
             if largest[0] == 0:
                 sentences.append(
-                    f"Mellan omgångarna {fmt_date(before)} och {fmt_date(final)} var "
+                    f"Mellan omgångarna {datum(before)} och {datum(final)} var "
                     "nyckelandelarna desamma, avrundade till hela procent."
                 )
             else:
                 sentences.append(
-                    f"Mellan omgångarna {fmt_date(before)} och {fmt_date(final)} ändrades nyckelandelarna med "
-                    f"högst {_points(largest[0])}; störst var ändringen för {_definite(largest[1])} "
-                    f"({fmt_pct(largest[2])} mot {fmt_pct(largest[3])})."
+                    f"Mellan omgångarna {datum(before)} och {datum(final)} ändrades nyckelandelarna med "
+                    f"högst {points(largest[0])}; störst var ändringen för {_definite(largest[1])} "
+                    f"({procent(largest[2])} mot {procent(largest[3])})."
                 )
     label = _previous_label(trend)
     if label and round_dates:
@@ -302,12 +301,12 @@ def trend_text(trend: pl.DataFrame, rounds: pl.DataFrame | None = None) -> str:
             prev = rows.filter(pl.col("round").is_null())["share"]
             now = rows.filter(pl.col("round") == final)["share"]
             if prev.len() and now.len() and now[0] is not None:
-                now_parts.append(f"{_definite(m_label)} {fmt_pct(now[0])}")
-                previous_parts.append(fmt_pct(prev[0]))
+                now_parts.append(f"{_definite(m_label)} {procent(now[0])}")
+                previous_parts.append(procent(prev[0]))
         if now_parts:
             sentences.append(
-                f"I den slutliga sammanställningen var {fig._join(now_parts)}. Enligt {label} var "
-                f"motsvarande andelar {fig._join(previous_parts)}; de värdena är hämtade ur den tidigare "
+                f"I den slutliga sammanställningen var {join(now_parts)}. Enligt {_lower(label)} var "
+                f"motsvarande andelar {join(previous_parts)}; de värdena är hämtade ur den tidigare "
                 "rapporten och inte beräknade från detta underlag. Deltagarna och variablerna var inte "
                 "desamma då, så jämförelsen visar ungefärliga nivåer, och skillnaderna mot den tidigare "
                 "rapporten har inte prövats statistiskt."
@@ -342,7 +341,7 @@ def trend_context(
 ) -> dict[str, Any]:
     """What the chapter template gets as ``trend``: ``text``, ``block``, ``figure``
     (the caption's "Figur 3"), ``previous_label``, ``n_measures``, ``n_rounds``,
-    ``rounds`` (ISO dates) and ``measures`` (labels)."""
+    ``rounds`` (ISO dates), ``rounds_text`` (dates in prose) and ``measures`` (labels)."""
     return {
         "text": trend_text(trend, rounds),
         "block": trend_block(trend, image, csv),
@@ -351,6 +350,7 @@ def trend_context(
         "n_measures": len(_measures(trend)),
         "n_rounds": len(_rounds(trend)),
         "rounds": [fmt_date(r) for r in _rounds(trend)],
+        "rounds_text": [datum(r) for r in _rounds(trend)],
         "measures": [label for _, label in _measures(trend)],
     }
 

@@ -12,8 +12,14 @@ groups of cases:
   diagram 10; partners where collaboration is recorded; duration of closed cases with
   valid dates): means, and the Mann–Whitney U test (two-sided).
 
-p values are Holm-corrected **within each comparison family** (all rows with the same
-``comparison``), ``significant`` = p_holm < 0.05. Variables registered after support
+Every row has the difference a − b with its 95 % interval (``difference_low``/``_high``:
+Newcombe's hybrid score interval for shares, Welch's t interval for means).
+
+``p_holm`` is Holm-corrected over **every row of the same ``comparison``** (all tests of
+one pair of groups), ``significant`` = p_holm < 0.05: a screening view for the analyst.
+The report's words do not use it: a passage of the text corrects over the comparisons it
+makes together (its family, declared in the registry's ``passages``;
+kvinnofrid.statistics.claims). Variables registered after support
 (the closed-only diagrams of the registry) are compared on closed cases only.
 The top group is compared with the *rest* of the closed cases (not with all closed
 cases, which contain it), survey respondents with closed non-respondents.
@@ -21,8 +27,8 @@ cases, which contain it), survey respondents with closed non-respondents.
 Families (``comparison``), each answering statements of the text:
 
 * ``hrv``: HRV (59 = Ja) vs Ej HRV (59 = Nej): sex, age, origin, perpetrator,
-  violence grade, risk assessed, number of interventions, duration, goal follow-up,
-  survey change;
+  violence grade, risk assessed, number of interventions, interventions, duration,
+  goal follow-up, survey change;
 * ``men``: Man vs Kvinna: age, HRV, perpetrator, violence grade, risk assessed,
   instruments (FREDA), number of interventions, interventions, implementation, goal;
 * ``top_group``: top group vs the other closed cases;
@@ -77,6 +83,8 @@ STATS_SCHEMA = pl.Schema(
         "share_b": pl.Float64,
         "mean_b": pl.Float64,
         "difference": pl.Float64,
+        "difference_low": pl.Float64,
+        "difference_high": pl.Float64,
         "test": pl.String,
         "p_value": pl.Float64,
         "p_holm": pl.Float64,
@@ -162,6 +170,27 @@ def share_difference_interval(
     return diff, max(-1.0, low), min(1.0, high)
 
 
+def mean_difference_interval(a: np.ndarray, b: np.ndarray, level: float = 0.95) -> tuple[float, float, float] | None:
+    """The difference of two means a − b with Welch's t interval (unequal variances):
+    (difference, low, high), or None when a group has fewer than two values."""
+    if len(a) < 2 or len(b) < 2:
+        return None
+    diff = float(a.mean() - b.mean())
+    va, vb = float(a.var(ddof=1)) / len(a), float(b.var(ddof=1)) / len(b)
+    se = math.sqrt(va + vb)
+    if se == 0:
+        return diff, diff, diff
+    df = (va + vb) ** 2 / (va**2 / (len(a) - 1) + vb**2 / (len(b) - 1))
+    half = float(sps.t.ppf(0.5 + level / 2, df)) * se
+    return diff, diff - half, diff + half
+
+
+def _interval_columns(interval: tuple[float, float, float] | None) -> dict[str, float | None]:
+    if interval is None:
+        return {"difference_low": None, "difference_high": None}
+    return {"difference_low": interval[1], "difference_high": interval[2]}
+
+
 # ---------------------------------------------------------------- comparisons
 
 
@@ -227,6 +256,7 @@ def _compare(frame: pl.DataFrame, c: Comparison, cb: Codebook, reg: Registry) ->
                     "denominator_b": vb.size,
                     "mean_b": mean_b,
                     "difference": None if mean_a is None or mean_b is None else mean_a - mean_b,
+                    **_interval_columns(mean_difference_interval(va, vb)),
                     "test": test,
                     "p_value": p,
                 }
@@ -256,6 +286,7 @@ def _compare(frame: pl.DataFrame, c: Comparison, cb: Codebook, reg: Registry) ->
                     "denominator_b": db,
                     "share_b": sb,
                     "difference": None if sa is None or sb is None else sa - sb,
+                    **_interval_columns(share_difference_interval(ya, da, yb, db)),
                     "test": test,
                     "p_value": p,
                 }
@@ -268,7 +299,8 @@ def _compare(frame: pl.DataFrame, c: Comparison, cb: Codebook, reg: Registry) ->
 
 
 def comparisons(cb: Codebook, reg: Registry) -> list[Comparison]:
-    """The comparisons the text's statements need (the families of Holm's correction)."""
+    """The pairs of groups the text's statements compare (``p_holm`` corrects over each;
+    the report's families are the registry's passages)."""
     # the group codes are the registry's: HRV / Ej HRV (diagram 21), Kvinna / Man (24)
     hv, (hrv_yes, hrv_no) = reg[21].groups["column"], reg[21].groups["codes"]
     sex, (woman, man) = reg[24].groups["column"], reg[24].groups["codes"]
@@ -290,6 +322,7 @@ def comparisons(cb: Codebook, reg: Registry) -> list[Comparison]:
                 "violence_severity",
                 "risk_assessed",
                 "n_interventions",
+                "interventions",
                 "duration_days",
                 "goal_followup",
                 "survey_change",
@@ -498,6 +531,7 @@ def risk_change_rows(derived: pl.DataFrame, change: pl.DataFrame, cb: Codebook, 
                 "denominator_b": b.height,
                 "share_b": sb,
                 "difference": None if sa is None or sb is None else sa - sb,
+                **_interval_columns(share_difference_interval(ya, a.height, yb, b.height)),
                 "test": test,
                 "p_value": p,
             }

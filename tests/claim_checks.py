@@ -13,6 +13,7 @@ from __future__ import annotations
 import math
 import re
 from decimal import ROUND_HALF_UP, Decimal
+from itertools import pairwise
 from typing import Any
 
 import polars as pl
@@ -260,9 +261,9 @@ def check_ledger(ledger: list[dict], inputs: Any) -> None:
         elif kind == "trend":
             values = [percent(s) for s in claim["shares"]]
             if "ökade" in entry["words"]:
-                assert all(x < y for x, y in zip(values, values[1:]))
+                assert all(x < y for x, y in pairwise(values))
             elif "minskade" in entry["words"]:
-                assert all(x > y for x, y in zip(values, values[1:]))
+                assert all(x > y for x, y in pairwise(values))
         elif kind == "best_unit":
             assert claim["small"] == (claim["denominator"] < inputs.registry.defaults["small_base"])
     check_families(ledger, inputs)
@@ -277,7 +278,7 @@ def prose(text: str) -> list[str]:
     out: list[str] = []
     fenced = False
     paragraph: list[str] = []
-    for line in text.splitlines() + [""]:
+    for line in [*text.splitlines(), ""]:
         stripped = line.strip()
         if stripped.startswith("```"):
             fenced = not fenced

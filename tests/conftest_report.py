@@ -91,11 +91,25 @@ def _few_interventions(cases: pl.DataFrame) -> pl.DataFrame:
     )
 
 
-SHUFFLED = (
-    "sex age impairment origin initiative perpetrator honour_violence violence_severity interventions "
-    "decision_type collaboration implementation goal_followup closing_reason survey_change survey_importance "
-    "survey_influence"
-).split()
+SHUFFLED = [
+    "sex",
+    "age",
+    "impairment",
+    "origin",
+    "initiative",
+    "perpetrator",
+    "honour_violence",
+    "violence_severity",
+    "interventions",
+    "decision_type",
+    "collaboration",
+    "implementation",
+    "goal_followup",
+    "closing_reason",
+    "survey_change",
+    "survey_importance",
+    "survey_influence",
+]
 
 
 def _shuffled(cases: pl.DataFrame) -> pl.DataFrame:

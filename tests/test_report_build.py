@@ -15,9 +15,9 @@ import pypdf
 import pytest
 from conftest_report import book_kwargs, report_inputs, write_figures
 
+from kvinnofrid.reporting.book import build_book
 from kvinnofrid.reporting.numfmt import NBSP
 from kvinnofrid.reporting.render import render_book
-from kvinnofrid.reporting.book import build_book
 from kvinnofrid.reporting.text import FORBIDDEN
 from kvinnofrid.spec.diagrams import load_registry
 from kvinnofrid.statistics import tables as tables_module

@@ -10,8 +10,8 @@ import pytest
 from conftest_report import book_kwargs, report_inputs
 
 from kvinnofrid.reporting import figures, trend_report
-from kvinnofrid.reporting.numfmt import NBSP
 from kvinnofrid.reporting.book import build_book
+from kvinnofrid.reporting.numfmt import NBSP
 from kvinnofrid.statistics import trend
 
 INTERIM, FINAL = dt.date(2023, 5, 15), dt.date(2023, 10, 10)

@@ -268,3 +268,80 @@ def test_bilaga_3_says_what_the_size_classes_rest_on(inputs, tmp_path, sizes, ex
     assert expected in text.replace("bygger\npå", "bygger på").replace("\nsom", "\nsom")
     assert ("SCB:s folkmängd" in text) is (sizes["size_class_population"] == "scb")
     assert ("saknas i SCB:s fil" in text) is bool(sizes["size_class_population_fallback"])
+
+
+# ---------------------------------------------------------------- text keyed by the registry
+
+
+def test_every_text_file_belongs_to_a_registry_id_and_every_diagram_has_its_lead():
+    texts = {p.name.removesuffix(".md.j2") for p in (REPORT_SRC / "text").glob("*.md.j2")}
+    assert texts <= set(REG.text_ids), texts - set(REG.text_ids)
+    assert {d.id for d in REG.diagrams} <= texts  # one interpreting lead per diagram
+    for key in REG.passages:
+        assert f"w.passage('{key}')" in (REPORT_SRC / "text" / f"{key}.md.j2").read_text(encoding="utf-8")
+
+
+def test_a_text_file_no_registry_id_names_stops_the_build(inputs, tmp_path):
+    """A renamed id would silently drop its text: the orphan stops the build instead."""
+    src = tmp_path / "report"
+    shutil.copytree(REPORT_SRC, src)
+    (src / "text" / "kon.md.j2").rename(src / "text" / "konsfordelning.md.j2")
+    with pytest.raises(TextError, match=r"konsfordelning\.md\.j2 hör inte till något avsnitt eller diagram"):
+        build_book(tmp_path / "bok", **book_kwargs(inputs, report_src=src))
+
+
+def test_a_passage_whose_text_is_missing_stops_the_build(inputs, tmp_path):
+    src = tmp_path / "report"
+    shutil.copytree(REPORT_SRC, src)
+    (src / "text" / "man.md.j2").unlink()
+    with pytest.raises(TextError, match=r"jämförelser \(passages\) för 'man'.*man\.md\.j2 saknas"):
+        build_book(tmp_path / "bok", **book_kwargs(inputs, report_src=src))
+
+
+def test_adding_a_diagram_is_one_registry_entry_and_its_text_file(inputs, tmp_path):
+    """A new diagram (Typ av insats) in the section on interventions: one entry in the
+    registry, one text file; chapter 2 shows it with its lead, nothing else changes."""
+    import copy
+    from importlib import resources
+
+    import yaml
+
+    from kvinnofrid.spec.diagrams import from_mapping
+    from kvinnofrid.statistics.tables import build_table
+
+    raw = yaml.safe_load(resources.files("kvinnofrid.spec").joinpath("diagrams.yaml").read_text(encoding="utf-8"))
+    raw = copy.deepcopy(raw)
+    number = len(raw["diagrams"]) + 1
+    entry = {"number": number, "id": "typ-av-insats", "title": "Vilken typ av insats gavs?", "section": "insatserna"}
+    entry.update(table="single", figure="bar", variables=["decision_type"], multi=False, n_label="N = {n}")
+    entry["category"] = {"variable": "decision_type"}
+    raw["diagrams"].append(entry)
+    registry = from_mapping(raw)
+    tables = {**inputs.tables, number: build_table(number, inputs.derived, registry=registry)}
+    src = tmp_path / "report"
+    shutil.copytree(REPORT_SRC, src)
+    (src / "text" / "typ-av-insats.md.j2").write_text("{{ w.most_common('typ-av-insats') }}\n", encoding="utf-8")
+    results = chapter(
+        build_book(tmp_path / "bok", **book_kwargs(inputs, report_src=src, registry=registry, tables=tables)),
+        "02-resultat.qmd",
+    )
+    assert f"Diagram {number}: Vilken typ av insats gavs?" in results
+    section = results.split("## Hur ser insatserna ut?")[1].split("\n## ")[0]
+    assert "Vanligast var att insatsen gavs" in section
+
+
+def test_no_literal_diagram_count_in_the_tests_or_the_docs():
+    """The number of diagrams is the registry's: a count written out goes stale."""
+    root = REPORT_SRC.parent
+    count = re.compile(
+        r"\b27 (diagram|national|tabell|tables|diagrams)|diagrams? 1–27|\(NN = 01 … 27\)|range\(1, 28\)"
+        r"|\ball 27\b|\bthe 27\b|\balla 27\b|N_DIAGRAMS = 27|`D27`"
+    )
+    files = [root / "README.md", *sorted((root / "docs").glob("*.md")), *sorted((root / "tests").glob("*.py"))]
+    found = [
+        (p.name, m.group(0))
+        for p in files
+        if p.name != "test_text.py"
+        for m in count.finditer(p.read_text(encoding="utf-8"))
+    ]
+    assert found == []

@@ -49,7 +49,7 @@ __all__ = [
 ]
 
 FIGURE_TITLE = "Nyckelandelar per insamlingsomgång och i den tidigare rapporten"
-FIGURE_CAPTION = "Figur 3"  # chapter 1 numbers its figures; the 27 diagrams keep "Diagram N"
+FIGURE_CAPTION = "Figur 3"  # chapter 1 numbers its figures; chapter 2's diagrams keep "Diagram N"
 PREVIOUS_COLOUR = "#8C8C8C"  # grey: not from these data
 PREVIOUS_MARK = "*"
 ANCHOR = "figur-trend"

@@ -262,6 +262,7 @@ def _rule_groups(issues: pl.DataFrame, max_rows_per_rule: int) -> list[dict[str,
         groups.append(
             {
                 "name": rule_name,
+                "title": rule.title,
                 "outcome": rule.outcome,
                 "description": rule.description,
                 "advice": rule.advice,

@@ -317,6 +317,29 @@ def bar_figure(
     return plot
 
 
+def _dodged_grid(data: pl.DataFrame, groups: Sequence[str]) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """Every (category, group) keeps its slot: a hidden row is a bar of height 0, so
+    the dodge leaves its place empty and the mark sits there, in its own group's row,
+    right of the axis line: it cannot cover a label or another group's bar. Returns the
+    grid, its value labels and its "dold" marks."""
+    grid = _pd(
+        data.with_columns(
+            pl.when(pl.col("suppressed")).then(0.0).otherwise(pl.col("share").fill_null(0.0)).alias("share"),
+            pl.when(pl.col("suppressed"))
+            .then(pl.lit(NBSP + SUPPRESSED_LABEL))
+            .otherwise(pl.col("label"))
+            .alias("label"),
+        )
+    )
+    # coord_flip draws the first dodge level at the bottom: reverse the levels so the
+    # first group is the upper bar, and reverse the legend back.
+    grid["group"] = pd.Categorical(grid["group"], categories=list(reversed(groups)))
+    shown, marks = grid.copy(), grid.copy()
+    shown.loc[shown["suppressed"], "label"] = ""
+    marks.loc[~marks["suppressed"], "label"] = ""
+    return grid, shown, marks
+
+
 def grouped_bar_figure(
     table: pl.DataFrame,
     title: str,
@@ -336,24 +359,7 @@ def grouped_bar_figure(
     )
     hidden = data.filter(pl.col("suppressed"))
     top = max(data.filter(~pl.col("suppressed"))["share"].max() or 0.0, 0.01)
-    # Every (category, group) keeps its slot: a hidden row is a bar of height 0, so
-    # the dodge leaves its place empty and the mark sits there, in its own group's
-    # row, right of the axis line: it cannot cover a label or another group's bar.
-    grid = _pd(
-        data.with_columns(
-            pl.when(pl.col("suppressed")).then(0.0).otherwise(pl.col("share").fill_null(0.0)).alias("share"),
-            pl.when(pl.col("suppressed"))
-            .then(pl.lit(NBSP + SUPPRESSED_LABEL))
-            .otherwise(pl.col("label"))
-            .alias("label"),
-        )
-    )
-    # coord_flip draws the first dodge level at the bottom: reverse the levels so the
-    # first group is the upper bar, and reverse the legend back.
-    grid["group"] = pd.Categorical(grid["group"], categories=list(reversed(groups)))
-    shown, marks = grid.copy(), grid.copy()
-    shown.loc[shown["suppressed"], "label"] = ""
-    marks.loc[~marks["suppressed"], "label"] = ""
+    grid, shown, marks = _dodged_grid(data, groups)
     dodge = p9.position_dodge(width=0.8)
     return assemble(
         grid,

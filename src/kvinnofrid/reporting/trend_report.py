@@ -251,67 +251,80 @@ def _shown_pct(share: float) -> int:
     return int(fmt_pct(share).split(NBSP)[0].replace("\u2212", "-"))
 
 
+def _rounds_sentence(rounds: pl.DataFrame | None) -> list[str]:
+    """Cases and units per round."""
+    if rounds is None or not rounds.height:
+        return []
+    parts = [
+        f"underlaget {datum(r['round'])} ({_lower(r['source'])}) "
+        + ("omfattade " if i == 0 else "")
+        + f"{antal(r['cases'], 'ärenden' if r['cases'] != 1 else 'ärende')} från "
+        + antal(r["units"], "verksamheter" if r["units"] != 1 else "verksamhet", "utrum")
+        for i, r in enumerate(rounds.sort("round").iter_rows(named=True))
+    ]
+    text = join(parts)
+    return [text[:1].upper() + text[1:] + "."]
+
+
+def _change_sentence(trend: pl.DataFrame) -> list[str]:
+    """The largest change of a key share between the last two rounds (shown percents)."""
+    round_dates = _rounds(trend)
+    if len(round_dates) < 2:
+        return []
+    before, final = round_dates[-2], round_dates[-1]
+    changes = []
+    for measure, label in _measures(trend):
+        rows = trend.filter(pl.col("measure") == measure)
+        a = rows.filter(pl.col("round") == before)["share"]
+        b = rows.filter(pl.col("round") == final)["share"]
+        if a.len() and b.len() and a[0] is not None and b[0] is not None:
+            changes.append((abs(_shown_pct(b[0]) - _shown_pct(a[0])), label, a[0], b[0]))
+    if not changes:
+        return []
+    largest = max(changes, key=lambda c: c[0])
+    if largest[0] == 0:
+        return [
+            f"Mellan omgångarna {datum(before)} och {datum(final)} var "
+            "nyckelandelarna desamma, avrundade till hela procent."
+        ]
+    return [
+        f"Mellan omgångarna {datum(before)} och {datum(final)} ändrades nyckelandelarna med "
+        f"högst {points(largest[0])}; störst var ändringen för {_definite(largest[1])} "
+        f"({procent(largest[2])} mot {procent(largest[3])})."
+    ]
+
+
+def _previous_sentence(trend: pl.DataFrame) -> list[str]:
+    """The final shares beside the previous report's, with what differs between them."""
+    label, round_dates = _previous_label(trend), _rounds(trend)
+    if not label or not round_dates:
+        return []
+    now_parts, previous_parts = [], []
+    for measure, m_label in _measures(trend):
+        rows = trend.filter(pl.col("measure") == measure)
+        prev = rows.filter(pl.col("round").is_null())["share"]
+        now = rows.filter(pl.col("round") == round_dates[-1])["share"]
+        if prev.len() and now.len() and now[0] is not None:
+            now_parts.append(f"{_definite(m_label)} {procent(now[0])}")
+            previous_parts.append(procent(prev[0]))
+    if not now_parts:
+        return []
+    return [
+        f"I den slutliga sammanställningen var {join(now_parts)}. Enligt {_lower(label)} var "
+        f"motsvarande andelar {join(previous_parts)}; de värdena är hämtade ur den tidigare "
+        "rapporten och inte beräknade från detta underlag. Deltagarna och variablerna var inte "
+        "desamma då, så jämförelsen visar ungefärliga nivåer, och skillnaderna mot den tidigare "
+        "rapporten har inte prövats statistiskt."
+    ]
+
+
 def trend_text(trend: pl.DataFrame, rounds: pl.DataFrame | None = None) -> str:
     """The paragraph about the rounds and the previous report, from the tables only.
 
     Differences are taken between the whole percents shown, so that the text agrees
     with what a reader computes from the figure. Prose forms (kvinnofrid.reporting.swedish):
     "94 procent", "10 oktober 2023", counts up to twelve in words."""
-    sentences: list[str] = []
-    round_dates = _rounds(trend)
-    if rounds is not None and rounds.height:
-        parts = [
-            f"underlaget {datum(r['round'])} ({_lower(r['source'])}) "
-            + ("omfattade " if i == 0 else "")
-            + f"{antal(r['cases'], 'ärenden' if r['cases'] != 1 else 'ärende')} från "
-            + antal(r["units"], "verksamheter" if r["units"] != 1 else "verksamhet", "utrum")
-            for i, r in enumerate(rounds.sort("round").iter_rows(named=True))
-        ]
-        text = join(parts)
-        sentences.append(text[:1].upper() + text[1:] + ".")
-    measures = _measures(trend)
-    if len(round_dates) >= 2:
-        before, final = round_dates[-2], round_dates[-1]
-        changes = []
-        for measure, label in measures:
-            rows = trend.filter(pl.col("measure") == measure)
-            a = rows.filter(pl.col("round") == before)["share"]
-            b = rows.filter(pl.col("round") == final)["share"]
-            if a.len() and b.len() and a[0] is not None and b[0] is not None:
-                changes.append((abs(_shown_pct(b[0]) - _shown_pct(a[0])), label, a[0], b[0]))
-        if changes:
-            largest = max(changes, key=lambda c: c[0])
-            if largest[0] == 0:
-                sentences.append(
-                    f"Mellan omgångarna {datum(before)} och {datum(final)} var "
-                    "nyckelandelarna desamma, avrundade till hela procent."
-                )
-            else:
-                sentences.append(
-                    f"Mellan omgångarna {datum(before)} och {datum(final)} ändrades nyckelandelarna med "
-                    f"högst {points(largest[0])}; störst var ändringen för {_definite(largest[1])} "
-                    f"({procent(largest[2])} mot {procent(largest[3])})."
-                )
-    label = _previous_label(trend)
-    if label and round_dates:
-        final = round_dates[-1]
-        now_parts, previous_parts = [], []
-        for measure, m_label in measures:
-            rows = trend.filter(pl.col("measure") == measure)
-            prev = rows.filter(pl.col("round").is_null())["share"]
-            now = rows.filter(pl.col("round") == final)["share"]
-            if prev.len() and now.len() and now[0] is not None:
-                now_parts.append(f"{_definite(m_label)} {procent(now[0])}")
-                previous_parts.append(procent(prev[0]))
-        if now_parts:
-            sentences.append(
-                f"I den slutliga sammanställningen var {join(now_parts)}. Enligt {_lower(label)} var "
-                f"motsvarande andelar {join(previous_parts)}; de värdena är hämtade ur den tidigare "
-                "rapporten och inte beräknade från detta underlag. Deltagarna och variablerna var inte "
-                "desamma då, så jämförelsen visar ungefärliga nivåer, och skillnaderna mot den tidigare "
-                "rapporten har inte prövats statistiskt."
-            )
-    return " ".join(sentences)
+    return " ".join(_rounds_sentence(rounds) + _change_sentence(trend) + _previous_sentence(trend))
 
 
 def trend_block(trend: pl.DataFrame, image: str, csv: str, title: str = FIGURE_TITLE) -> str:

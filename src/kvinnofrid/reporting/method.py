@@ -15,7 +15,6 @@ from typing import Any
 
 import polars as pl
 
-from kvinnofrid.reporting import swedish
 from kvinnofrid.spec.rules import RULES
 
 __all__ = ["COUNT_COLUMNS", "OUTCOME_NAMES", "method_context", "row_accounting"]
@@ -51,7 +50,7 @@ def row_accounting(summary: pl.DataFrame | None) -> dict[str, Any]:
         return {c: int(frame[c].fill_null(0).sum()) for c in COUNT_COLUMNS}
 
     units = [
-        {"unit": r["unit"], "round": swedish.datum(r["round"]), **{c: int(r[c] or 0) for c in COUNT_COLUMNS}}
+        {"unit": r["unit"], "round": str(r["round"]), **{c: int(r[c] or 0) for c in COUNT_COLUMNS}}
         for r in latest.iter_rows(named=True)
     ]
     return {
@@ -87,7 +86,7 @@ def _rules(summary: pl.DataFrame | None) -> tuple[list[dict[str, Any]], list[str
                     "total": sum(counts.values()),
                 }
             )
-    return rows, [swedish.datum(r) for r in rounds]
+    return rows, rounds  # ISO dates: these head table columns
 
 
 def method_context(summary: pl.DataFrame | None, facts: Mapping[str, Any], writer: Any) -> dict[str, Any]:

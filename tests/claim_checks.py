@@ -264,6 +264,14 @@ def check_ledger(ledger: list[dict], inputs: Any) -> None:
                 assert all(x < y for x, y in pairwise(values))
             elif "minskade" in entry["words"]:
                 assert all(x > y for x, y in pairwise(values))
+        elif kind == "rounds":  # the round comparison: the largest change is the largest
+            points = [c["points"] for c in claim["changes"]]
+            if "desamma" in entry["words"]:
+                assert points and max(points) == 0
+            if "störst" in entry["words"]:
+                assert points[0] == max(points) > 0
+                unit = "procentenhet" if points[0] == 1 else "procentenheter"
+                assert f"högst {points[0]}{NBSP}{unit}" in entry["text"]
         elif kind == "best_unit":
             assert claim["small"] == (claim["denominator"] < inputs.registry.defaults["small_base"])
     check_families(ledger, inputs)

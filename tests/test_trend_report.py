@@ -4,13 +4,15 @@ hand-made trend table; the chapter section in build_book."""
 from __future__ import annotations
 
 import datetime as dt
+import json
 
 import polars as pl
 import pytest
+from claim_checks import check_ledger, words_outside_claims
 from conftest_report import book_kwargs, report_inputs
 
 from kvinnofrid.reporting import figures, trend_report
-from kvinnofrid.reporting.book import build_book
+from kvinnofrid.reporting.book import CLAIMS_FILE, build_book
 from kvinnofrid.reporting.numfmt import NBSP
 from kvinnofrid.statistics import trend
 
@@ -148,5 +150,11 @@ def test_book_has_the_section_only_with_a_trend_table(shares, rounds, tmp_path):
     assert "Figur 3 och tabellen nedan visar två nyckelandelar" in chapter
     assert trend_report.trend_text(shares, rounds) in chapter
     assert (tmp_path / "a" / "tables" / "trend.csv").read_text(encoding="utf-8").startswith("measure,label,source")
+    # its words ("högst", "störst") are a claim of the ledger, checked against its numbers
+    ledger = json.loads((tmp_path / "a" / CLAIMS_FILE).read_text(encoding="utf-8"))
+    rounds_claim = next(e for e in ledger if e["kind"] == "rounds")
+    assert rounds_claim["claim"]["changes"][0]["points"] == 3 and "störst" in rounds_claim["words"]
+    check_ledger([rounds_claim], inputs)
+    assert words_outside_claims({"01-inledning.qmd": chapter}, ledger) == []
     without = build_book(tmp_path / "b", **book_kwargs(inputs))
     assert "sec-omgangar" not in next(p for p in without if p.name == "01-inledning.qmd").read_text(encoding="utf-8")

@@ -46,6 +46,7 @@ from kvinnofrid.reporting import swedish, trend_report
 from kvinnofrid.reporting.markdown import diagram_block, markdown_table
 from kvinnofrid.reporting.method import method_context
 from kvinnofrid.reporting.numfmt import register_filters
+from kvinnofrid.reporting.wording import Said
 from kvinnofrid.reporting.writer import Writer
 from kvinnofrid.spec.codebook import Codebook, lower_first
 from kvinnofrid.spec.diagrams import Registry
@@ -185,6 +186,13 @@ def template_context(
     for phase in phases:
         phase["n_variables"] = len(phase["variables"])
     period = list(provenance.get("period") or [])
+    rounds_context = trend_report.trend_context(trend, trend_rounds) if trend is not None and trend.height else None
+    if rounds_context and rounds_context["text"]:
+        # the round comparison's words ("högst", "störst", "desamma") are claims too
+        change = rounds_context["change"]
+        points = [c["points"] for c in change["changes"]]
+        words = () if not points else ("högst", "störst") if max(points) else ("desamma",)
+        writer.ledger.append(Said("rounds", rounds_context["text"], words, change))
     return {
         "facts": dict(facts),
         "registry": registry,
@@ -200,5 +208,5 @@ def template_context(
         "rounds": [swedish.datum(r) for r in provenance.get("rounds") or []],
         "demo": bool(provenance.get("demo")),
         "multi_note": registry.multi_note,
-        "trend": trend_report.trend_context(trend, trend_rounds) if trend is not None and trend.height else None,
+        "trend": rounds_context,
     }

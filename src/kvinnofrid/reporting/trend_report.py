@@ -266,6 +266,29 @@ def _rounds_sentence(rounds: pl.DataFrame | None) -> list[str]:
     return [text[:1].upper() + text[1:] + "."]
 
 
+def change_claim(trend: pl.DataFrame) -> dict[str, Any]:
+    """The change of each key share between the last two rounds, in shown whole
+    percents (``changes``: measure label, points, before, after), largest first."""
+    round_dates = _rounds(trend)
+    if len(round_dates) < 2:
+        return {"changes": []}
+    before, final = round_dates[-2], round_dates[-1]
+    changes = []
+    for measure, label in _measures(trend):
+        rows = trend.filter(pl.col("measure") == measure)
+        a = rows.filter(pl.col("round") == before)["share"]
+        b = rows.filter(pl.col("round") == final)["share"]
+        if a.len() and b.len() and a[0] is not None and b[0] is not None:
+            changes.append(
+                {"measure": label, "points": abs(_shown_pct(b[0]) - _shown_pct(a[0])), "before": a[0], "after": b[0]}
+            )
+    return {
+        "before": before.isoformat(),
+        "final": final.isoformat(),
+        "changes": sorted(changes, key=lambda c: -c["points"]),
+    }
+
+
 def _change_sentence(trend: pl.DataFrame) -> list[str]:
     """The largest change of a key share between the last two rounds (shown percents)."""
     round_dates = _rounds(trend)
@@ -364,6 +387,7 @@ def trend_context(
         "n_rounds": len(_rounds(trend)),
         "rounds": [fmt_date(r) for r in _rounds(trend)],
         "rounds_text": [datum(r) for r in _rounds(trend)],
+        "change": change_claim(trend),
         "measures": [label for _, label in _measures(trend)],
     }
 

@@ -461,3 +461,16 @@ def several_units(units: int, municipalities: int) -> Said:
         "räknade varje deltagande verksamhet som en kommun"
     )
     return Said("several_units", sentence(text), ("fler",), claim)
+
+
+def none_significant(differences: Sequence[Difference], names: GroupNames) -> Said:
+    """ "Ingen av de åtta jämförelserna mellan männen och kvinnorna visade någon
+    statistiskt säkerställd skillnad." (a passage whose family has no significant row)."""
+    claim = {"family": [_claim(d) for d in differences], "family_size": len(differences)}
+    if any(d.significant for d in differences):
+        raise ValueError("none_significant: the family has a statistically significant difference")
+    text = (
+        f"Ingen av de {antal(len(differences), gender='utrum')} jämförelserna mellan {names.a} och {names.b} "
+        "visade någon statistiskt säkerställd skillnad"
+    )
+    return Said("screen", sentence(text), ("inte statistiskt säkerställd",), claim)

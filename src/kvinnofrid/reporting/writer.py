@@ -234,10 +234,11 @@ class Writer:
         return wording.difference_sentences(d, names, subject, unit, digits, self.small_base)
 
     def _ordered_claims(self, passage_id: str) -> list[Difference]:
-        """The passage's claims, statistically significant ones first, largest first:
-        what a passage says first follows from the data."""
+        """The passage's claims, statistically significant ones first, the strongest
+        evidence first (lowest adjusted p; shares and means have no common unit): what
+        a passage says first follows from the data."""
         claims = [d for d in self.differences[passage_id] if not d.screened]
-        return sorted(claims, key=lambda d: (not d.significant, -abs(d.difference or 0)))
+        return sorted(claims, key=lambda d: (not d.significant, d.p_family if d.p_family is not None else 2.0))
 
     def passage(self, passage_id: str, bullets: bool = False) -> str:
         """Everything the passage says: its claims (one paragraph or bullet each), then
@@ -254,11 +255,16 @@ class Writer:
         return "\n\n".join(parts)
 
     def headline(self, passage_id: str) -> str:
-        """The passage's first claim (the largest significant difference, else the first)."""
+        """The passage's first claim (its strongest significant difference), or, when
+        none of its comparisons is statistically significant, that none is."""
         claims = self._ordered_claims(passage_id) or list(self.differences[passage_id])
         significant = [d for d in claims if d.significant]
-        chosen = (significant or claims)[0]
-        return self._record(self._said_difference(chosen))
+        if significant:
+            return self._record(self._said_difference(significant[0]))
+        tested = [d for d in claims if d.available and d.p_family is not None]
+        if not tested:
+            return ""
+        return self._record(wording.none_significant(tested, self.names(tested[0])))
 
     def families(self) -> list[dict[str, Any]]:
         """Per passage: where it is (section or diagram), its title and its family size."""

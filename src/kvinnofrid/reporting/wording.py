@@ -305,11 +305,12 @@ def screen_paragraph(
     nouns: Sequence[str],
 ) -> Said:
     """What a screening passage reports: every statistically significant difference of
-    its family (largest first, as bullet items), then the compared subjects without
+    its family (lowest adjusted p first, as bullet items), then the compared subjects without
     one, or, when none differs, that none does. ``describe(d)`` gives (subject, names,
     unit, digits) of a comparison; ``nouns`` name the subjects looked through, in order."""
     tested = [d for d in differences if d.available and d.p_family is not None]
-    shown = sorted((d for d in tested if d.significant), key=lambda d: -abs(d.difference or 0))
+    # strongest evidence first (shares and means have no common unit to rank by size)
+    shown = sorted((d for d in tested if d.significant), key=lambda d: d.p_family)
     claim = {"family": [_claim(d) for d in differences], "family_size": len(tested)}
     if not tested:
         return Said("screen", sentence("Någon jämförelse kunde inte göras: underlaget saknas"), (), claim)

@@ -230,6 +230,7 @@ RULES: dict[str, Rule] = _with_codebook_limits(
             "känd enhet. Texten visas inte, och raden används inte.",
             "Skriv enhetens namn i Kommun/stadsdel (2) på raden och exportera igen. Är texten en stadsdel, be "
             "den som sammanställer att lägga till den under districts eller i aliasfilen (unit_aliases).",
+            title="Kommun/stadsdel anger ingen enhet",
         ),
         Rule(
             "column_label_differs",
@@ -237,6 +238,7 @@ RULES: dict[str, Rule] = _with_codebook_limits(
             "Kolumnens rubrik har andra ord än kodbokens men variabelns nummer (SUV) inom parentes; kolumnen "
             "har lästs som den variabel numret anger (värdet visar den förväntade rubriken).",
             "Kontrollera att kolumnen är den variabel som anges. Stämmer det behöver inget göras.",
+            title="Kolumnens rubrik skiljer sig från kodbokens",
         ),
         Rule(
             "column_not_recognised",
@@ -245,6 +247,7 @@ RULES: dict[str, Rule] = _with_codebook_limits(
             "olika variabler, eller numret saknas). Filen saknar därför variabeln (värdet) för alla ärenden.",
             "Ge kolumnen rubriken som visas under Värde, till exempel genom att exportera på nytt från SUreg, "
             "och skicka filen igen.",
+            title="Kolumnen kunde inte kännas igen",
         ),
         Rule(
             "several_export_sheets",
@@ -252,6 +255,7 @@ RULES: dict[str, Rule] = _with_codebook_limits(
             "Arbetsboken har flera flikar som ser ut som exporter. Bara en flik har lästs (se Inlästa filer); "
             "flikarna under Värde har inte lästs.",
             "Skicka en arbetsbok med en flik per export, eller ta bort kopiorna.",
+            title="Flera flikar ser ut som exporter",
         ),
         Rule(
             "unit_service_type_changed",
@@ -259,6 +263,7 @@ RULES: dict[str, Rule] = _with_codebook_limits(
             "Verksamhet (1) är en annan än i enhetens senaste export. Kommunen rapporterar genom en enhet, så "
             "exporterna räknas som samma enhet och ärendena räknas en gång.",
             "Använd samma Verksamhet (1) varje gång, eller meddela den som sammanställer om enheten har delats.",
+            title="Verksamhet har ändrats mellan exporterna",
         ),
         Rule(
             "units_share_cases",
@@ -266,6 +271,7 @@ RULES: dict[str, Rule] = _with_codebook_limits(
             "Samma ärenden (klient och datum för aktualisering) finns också hos en annan enhet i samma kommun "
             "(värdet säger hur många och var) och räknas hos båda.",
             "Kontrollera att ärendena ska registreras hos båda enheterna; annars ta bort dem hos den ena.",
+            title="Samma ärenden finns hos två enheter",
         ),
     )
 )

@@ -46,9 +46,8 @@ import jinja2
 import polars as pl
 
 from kvinnofrid.errors import UserFacingError
-from kvinnofrid.reporting import authors
+from kvinnofrid.reporting import authors, swedish, trend_report
 from kvinnofrid.reporting import figures as figures_module
-from kvinnofrid.reporting import swedish, trend_report
 from kvinnofrid.reporting.markdown import diagram_block, markdown_table
 from kvinnofrid.reporting.method import method_context
 from kvinnofrid.reporting.numfmt import register_filters

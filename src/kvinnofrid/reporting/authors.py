@@ -83,11 +83,29 @@ def is_written(text: str, part: AuthorPart) -> bool:
     return bool(text) and not (part.placeholder and PLACEHOLDER in text)
 
 
+HEADING = re.compile(r"^(#{1,6})\s", re.MULTILINE)
+
+
+def _check_headings(part: AuthorPart, text: str) -> None:
+    """Headings in a part with a heading (or a box, which stands in a level-2 section)
+    start one level below it: a skipped level breaks the PDF's outline (PDF/UA)."""
+    if not (part.heading or part.box):
+        return
+    levels = [len(h) for h in HEADING.findall(text)]
+    allowed = part.level + 1
+    if levels and (min(levels) <= part.level or levels[0] > allowed):
+        raise AuthorsError(
+            f"Författartexten {AUTHORS_DIR}/{part.id}.md: rubrikerna i texten ska börja på nivå {allowed} "
+            f"({'#' * allowed}), eftersom delen står under en rubrik på nivå {part.level}."
+        )
+
+
 def block(part: AuthorPart, text: str) -> str:
     """The Markdown of a part: its heading (with the anchor ``#sec-<id>``) or its box,
     then its text; nothing when the text is empty."""
     if not text:
         return ""
+    _check_headings(part, text)
     if part.box:
         title = f"**{part.heading}**\n\n" if part.heading else ""
         return f"::: {{.faktaruta #sec-{part.id}}}\n{title}{text}\n:::\n"

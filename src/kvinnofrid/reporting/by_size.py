@@ -18,13 +18,17 @@ import polars as pl
 
 from kvinnofrid.disclosure.area_tables import MIN_UNITS
 from kvinnofrid.reporting.hidden import REASONS, mark, note
-from kvinnofrid.reporting.markdown import NUMBER_COLUMN, TEXT_COLUMN, escape_inline, interval_text
+from kvinnofrid.reporting.markdown import escape_inline, interval_text
 from kvinnofrid.reporting.numfmt import fmt_int, fmt_pct
 from kvinnofrid.reporting.swedish import antal
 
 __all__ = ["CSV_NAME", "size_context", "size_csv"]
 
 CSV_NAME = "storlek.csv"
+SOFT_HYPHEN = "\u00ad"  # where a long column heading may break (registry size_measures)
+# relative column widths (markdown.py): the areas' names wrap, the shares' headings need room
+AREA_COLUMN = ":" + "-" * 17
+SHARE_COLUMN = "-" * 10 + ":"
 KIND_TITLES = {"storleksklass": "Storleksklass", "grupp": "Kommungrupp"}
 CAPTIONS = {
     "storleksklass": "Nyckeltal efter kommunernas storlek (invånare), andel av de ärenden där uppgiften finns.",
@@ -44,10 +48,10 @@ def _cell(row: dict, threshold: int) -> tuple[str, str | None]:
 
 def _table(rows: pl.DataFrame, kind: str, units: Mapping[str, int], threshold: int) -> dict[str, Any]:
     measures = rows["measure"].unique(maintain_order=True).to_list()
-    header = [KIND_TITLES.get(kind, "Område"), "Verksamheter", *measures]
+    header = [KIND_TITLES.get(kind, "Område"), f"Verksam{SOFT_HYPHEN}heter", *measures]
     lines = [
         "| " + " | ".join(escape_inline(h) for h in header) + " |",
-        "|" + "|".join([TEXT_COLUMN] + [NUMBER_COLUMN] * (len(header) - 1)) + "|",
+        "|" + "|".join([AREA_COLUMN] + [SHARE_COLUMN] * (len(header) - 1)) + "|",
     ]
     used: set[str] = set()
     for (area,), by_area in rows.group_by("area", maintain_order=True):
@@ -108,7 +112,7 @@ def size_csv(measures: pl.DataFrame, threshold: int) -> pl.DataFrame:
         rows.append(
             {
                 "område": r["area"],
-                "nyckeltal": r["measure"],
+                "nyckeltal": r["measure"].replace(SOFT_HYPHEN, ""),
                 "antal": None if hidden else r["n"],
                 "bas": r["denominator"],
                 "andel": None if hidden else shown,

@@ -18,7 +18,7 @@ import polars as pl
 
 from kvinnofrid.disclosure.area_tables import MIN_UNITS
 from kvinnofrid.reporting.hidden import REASONS, mark, note
-from kvinnofrid.reporting.markdown import escape_inline, interval_text
+from kvinnofrid.reporting.markdown import escape_inline
 from kvinnofrid.reporting.numfmt import fmt_int, fmt_pct
 from kvinnofrid.reporting.swedish import antal
 
@@ -103,32 +103,25 @@ def size_context(
 
 
 def size_csv(measures: pl.DataFrame, threshold: int) -> pl.DataFrame:
-    """The downloadable table: every area and share with its count, base and 95 %
-    interval; a hidden value empty, with its mark in ``dold``."""
+    """The downloadable table: every area and share with its count, base, share and
+    95 % interval (as the diagram tables: shares as fractions); a hidden value empty,
+    with its mark in ``dold``."""
     rows = []
     for r in measures.iter_rows(named=True):
         shown, reason = _cell(r, threshold)
-        hidden = reason is not None
+        visible = reason is None
         rows.append(
             {
                 "område": r["area"],
                 "nyckeltal": r["measure"].replace(SOFT_HYPHEN, ""),
-                "antal": None if hidden else r["n"],
+                "antal": r["n"] if visible else None,
                 "bas": r["denominator"],
-                "andel": None if hidden else shown,
-                "konfidensintervall_95": None if hidden else interval_text(r["ci_low"], r["ci_high"]),
-                "dold": shown if hidden else None,
+                "andel": r["share"] if visible else None,
+                "ki_lag": r["ci_low"] if visible else None,
+                "ki_hog": r["ci_high"] if visible else None,
+                "dold": None if visible else shown,
             }
         )
-    return pl.DataFrame(
-        rows,
-        schema={
-            "område": pl.String,
-            "nyckeltal": pl.String,
-            "antal": pl.Int64,
-            "bas": pl.Int64,
-            "andel": pl.String,
-            "konfidensintervall_95": pl.String,
-            "dold": pl.String,
-        },
-    )
+    schema = {"område": pl.String, "nyckeltal": pl.String, "antal": pl.Int64, "bas": pl.Int64}
+    schema |= {"andel": pl.Float64, "ki_lag": pl.Float64, "ki_hog": pl.Float64, "dold": pl.String}
+    return pl.DataFrame(rows, schema=schema)

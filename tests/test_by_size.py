@@ -13,37 +13,15 @@ import json
 
 import polars as pl
 import pytest
-from conftest_report import CONFIG, SIZE_CLASSES, book_kwargs, report_inputs, variant_inputs
+from conftest_report import book_kwargs, protected_groups, report_inputs, variant_inputs
 
-from kvinnofrid.disclosure import area_tables, size_results
+from kvinnofrid.disclosure import size_results
 from kvinnofrid.reporting import by_size
 from kvinnofrid.reporting.book import CLAIMS_FILE, build_book
 from kvinnofrid.reporting.swedish import shown_percent
-from kvinnofrid.spec import municipalities
 from kvinnofrid.spec.diagrams import SIZE_PASSAGE, load_registry
-from kvinnofrid.stages.compile import slugify
 
 REG = load_registry()
-MEASURE_TABLES = [REG.by_id(m.diagram).number for m in REG.size_measures]
-
-
-def protected(inputs, groups: dict[str, str] | None = None, with_classes: bool = True):
-    """The protected tables of the country and every published class (or group), and
-    the areas as areas.json holds them."""
-    placed = municipalities.unit_municipalities(
-        inputs.units.select("unit", "municipality").unique(), municipalities.load_register(None), CONFIG["districts"]
-    )
-    classes = municipalities.size_classes(placed, SIZE_CLASSES) if with_classes else {}
-    meta = placed.select("unit", "lan").with_columns(
-        pl.col("unit").map_elements(slugify, return_dtype=pl.String).alias("unit_slug")
-    )
-    areas = area_tables.areas_of(meta, classes, [c["label"] for c in SIZE_CLASSES], groups)
-    if sum(a.kind == "enhet" for a in areas) < area_tables.MIN_UNITS:  # as rule unit_tables: the country alone
-        areas = [a for a in areas if a.kind == "riket"]
-    tables = area_tables.area_tables(inputs.derived, areas, MEASURE_TABLES)
-    published = area_tables.protect({"final": tables}, areas, 5)["final"]
-    info = [{"kind": a.kind, "name": a.name, "units": list(a.units)} for a in areas]
-    return area_tables.group_tables(published), info
 
 
 def section(paths) -> str:
@@ -62,7 +40,7 @@ def men_and_old():
 
 
 def test_measure_rows_keep_hidden_cells_hidden_and_follow_the_tables(men_and_old):
-    published, _ = protected(men_and_old)
+    published, _ = protected_groups(men_and_old)
     rows = size_results.measure_rows(published, REG)
     assert set(rows["area_kind"]) == {"riket", "storleksklass"}
     assert rows["measure"].unique(maintain_order=True).to_list() == [m.heading for m in REG.size_measures]
@@ -83,7 +61,7 @@ def test_measure_rows_keep_hidden_cells_hidden_and_follow_the_tables(men_and_old
 
 
 def test_each_class_is_compared_with_the_rest_of_the_country_from_published_numbers(men_and_old):
-    published, _ = protected(men_and_old)
+    published, _ = protected_groups(men_and_old)
     rows = size_results.measure_rows(published, REG)
     compared = size_results.comparison_rows(rows, "Övriga")
     assert compared.height > 0
@@ -102,7 +80,7 @@ def test_each_class_is_compared_with_the_rest_of_the_country_from_published_numb
 @pytest.mark.parametrize("variant", ["men-and-old", "shuffled"])
 def test_the_section_words_follow_the_numbers_in_one_family(variant, tmp_path):
     inputs = variant_inputs(variant)
-    published, areas = protected(inputs)
+    published, areas = protected_groups(inputs)
     paths = build_book(tmp_path, **book_kwargs(inputs, comparison=published, areas=areas))
     text = section(paths)
     rows = size_results.measure_rows(published, REG)
@@ -129,7 +107,7 @@ def test_the_section_words_follow_the_numbers_in_one_family(variant, tmp_path):
 
 def test_a_shuffled_country_has_no_size_difference_to_report(tmp_path):
     inputs = variant_inputs("shuffled")
-    published, areas = protected(inputs)
+    published, areas = protected_groups(inputs)
     build_book(tmp_path, **book_kwargs(inputs, comparison=published, areas=areas))
     claims = size_claims(tmp_path)
     significant = [d for d in claims[0]["claim"]["family"] if d["significant"]]
@@ -142,7 +120,7 @@ def test_comparison_groups_get_their_own_table_and_words(tmp_path):
     inputs = report_inputs()
     units = sorted(inputs.derived["unit"].unique().to_list())
     groups = {u: ("Storstadskommuner" if i % 2 else "Landsbygdskommuner") for i, u in enumerate(units)}
-    published, areas = protected(inputs, groups=groups, with_classes=False)
+    published, areas = protected_groups(inputs, groups=groups, with_classes=False)
     paths = build_book(tmp_path, **book_kwargs(inputs, comparison=published, areas=areas))
     text = section(paths)
     assert "| Kommungrupp | Verksam\u00adheter |" in text
@@ -159,7 +137,7 @@ def test_comparison_groups_get_their_own_table_and_words(tmp_path):
 )
 def test_without_a_published_class_the_section_says_why_and_shows_nothing(tmp_path, units_total, words):
     inputs = variant_inputs("two-units")
-    published, areas = protected(inputs)
+    published, areas = protected_groups(inputs)
     assert set(published["area_kind"]) == {"riket"}  # two units: no class of three
     facts = {**inputs.facts, "units_total": units_total}
     paths = build_book(tmp_path, **book_kwargs(inputs, facts=facts, comparison=published, areas=areas))
@@ -171,7 +149,7 @@ def test_without_a_published_class_the_section_says_why_and_shows_nothing(tmp_pa
 
 
 def test_the_downloadable_table_shows_no_hidden_value(men_and_old, tmp_path):
-    published, areas = protected(men_and_old)
+    published, areas = protected_groups(men_and_old)
     build_book(tmp_path, **book_kwargs(men_and_old, comparison=published, areas=areas))
     csv = pl.read_csv(tmp_path / "tables" / by_size.CSV_NAME)
     hidden = csv.filter(pl.col("dold").is_not_null())

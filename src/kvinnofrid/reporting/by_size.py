@@ -27,7 +27,7 @@ __all__ = ["CSV_NAME", "size_context", "size_csv"]
 CSV_NAME = "storlek.csv"
 SOFT_HYPHEN = "\u00ad"  # where a long column heading may break (registry size_measures)
 # relative column widths (markdown.py): the areas' names wrap, the shares' headings need room
-AREA_COLUMN = ":" + "-" * 17
+AREA_COLUMN = ":" + "-" * 24
 SHARE_COLUMN = "-" * 10 + ":"
 KIND_TITLES = {"storleksklass": "Storleksklass", "grupp": "Kommungrupp"}
 CAPTIONS = {

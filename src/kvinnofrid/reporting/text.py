@@ -180,7 +180,13 @@ def _author_functions(report_src: Path, registry: Registry) -> dict[str, Any]:
         "authors_after": authors_after,
         "authored": lambda *ids: any(texts[i] for i in ids),
         "author_parts": [
-            {"id": p.id, "place": p.place, "heading": p.heading, "written": authors.is_written(texts[p.id], p)}
+            {
+                "id": p.id,
+                "place": p.place,
+                "heading": p.heading,
+                "written": authors.is_written(texts[p.id], p),
+                "placeholder": p.placeholder,
+            }
             for p in parts
         ],
     }

@@ -17,7 +17,7 @@ sentences name the categories that are not codebook options (``category_clause``
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cache
 from importlib import resources
 from typing import Any
@@ -527,13 +527,7 @@ def from_mapping(raw: dict[str, Any], cb: Codebook | None = None) -> Registry:
         except KeyError as missing:
             raise RegistryError(f"diagram {entry.get('number', entry)!r} lacks key {missing}") from None
     sections = tuple(Section(str(s["id"]), str(s["title"])) for s in raw["sections"])
-    measures = _size_measures(raw.get("size_measures") or [], diagrams, cb or codebook_module.load())
     passages = {str(k): _passage(str(k), v) for k, v in (raw.get("passages") or {}).items()}
-    if measures and SIZE_PASSAGE in {s.id for s in sections}:
-        passages[SIZE_PASSAGE] = Passage(
-            SIZE_PASSAGE,
-            screen=tuple(ClaimSpec(c, m.variable, (m.code,)) for c in SIZE_COMPARISONS.values() for m in measures),
-        )
     reg = Registry(
         diagrams=tuple(diagrams),
         sections=sections,
@@ -543,10 +537,17 @@ def from_mapping(raw: dict[str, Any], cb: Codebook | None = None) -> Registry:
         facts={str(k): dict(v) for k, v in raw.get("facts", {}).items()},
         passages=passages,
         phrases=dict(raw.get("phrases") or {}),
-        size_measures=measures,
     )
-    validate(reg, cb or codebook_module.load())
-    return reg
+    codebook = cb or codebook_module.load()
+    validate(reg, codebook)
+    # the results by municipality size: its key shares, and its passage made from them
+    measures = _size_measures(raw.get("size_measures") or [], diagrams, codebook)
+    if measures and SIZE_PASSAGE in {s.id for s in sections}:
+        passages[SIZE_PASSAGE] = Passage(
+            SIZE_PASSAGE,
+            screen=tuple(ClaimSpec(c, m.variable, (m.code,)) for c in SIZE_COMPARISONS.values() for m in measures),
+        )
+    return replace(reg, passages=passages, size_measures=measures)
 
 
 def _size_measures(raw: list[dict[str, Any]], diagrams: list[Diagram], cb: Codebook) -> tuple[SizeMeasure, ...]:

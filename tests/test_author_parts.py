@@ -82,7 +82,7 @@ def test_a_written_part_appears_at_its_place_with_its_heading(inputs, tmp_path):
     assert FILLED["lardomar-kommuner"] in lessons
     assert "Hur kan nationella aktörer" not in lessons  # still unwritten: no empty heading
     results = next(p for p in paths if p.name == "02-resultat.qmd").read_text(encoding="utf-8")
-    box = results.index("::: {.faktaruta #sec-valdets-grad-ruta}")
+    box = results.index("::: {.faktaruta #ruta-valdets-grad-ruta}")
     assert results.index("#diagram-07") < box < results.index("#diagram-08")
     assert results.index("### Vad klienterna skrev med egna ord") > results.index("#diagram-20")
     summary = next(p for p in paths if p.name == "00-sammanfattning.qmd").read_text(encoding="utf-8")

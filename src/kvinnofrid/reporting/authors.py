@@ -101,14 +101,14 @@ def _check_headings(part: AuthorPart, text: str) -> None:
 
 
 def block(part: AuthorPart, text: str) -> str:
-    """The Markdown of a part: its heading (with the anchor ``#sec-<id>``) or its box,
+    """The Markdown of a part: its heading (with the anchor ``#sec-<id>``) or its box (``#ruta-<id>``: a box is no section),
     then its text; nothing when the text is empty."""
     if not text:
         return ""
     _check_headings(part, text)
     if part.box:
         title = f"**{part.heading}**\n\n" if part.heading else ""
-        return f"::: {{.faktaruta #sec-{part.id}}}\n{title}{text}\n:::\n"
+        return f"::: {{.faktaruta #ruta-{part.id}}}\n{title}{text}\n:::\n"
     if part.heading:
         return f"{'#' * part.level} {part.heading} {{#sec-{part.id}}}\n\n{text}\n"
     return text + "\n"

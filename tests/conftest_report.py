@@ -23,9 +23,11 @@ import polars as pl
 import yaml
 
 from kvinnofrid.demo import simulate
+from kvinnofrid.disclosure import area_tables, size_results
 from kvinnofrid.reporting import figures
 from kvinnofrid.spec import diagrams, municipalities
 from kvinnofrid.stages import derive, quality
+from kvinnofrid.stages.compile import slugify
 from kvinnofrid.statistics import facts, participants, stats, tables
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -187,6 +189,39 @@ def _inputs(change) -> SimpleNamespace:
         units=units,
         provenance=provenance,
     )
+
+
+def protected_groups(inputs, groups: dict[str, str] | None = None, with_classes: bool = True):
+    """The protected tables of the country and every published class (or group), as
+    rule unit_tables writes them (area_tables.protect; the country alone with fewer than
+    three units), and the areas as areas.json holds them: the input of the national
+    report's results by municipality size."""
+    placed = municipalities.unit_municipalities(
+        inputs.units.select("unit", "municipality").unique(), municipalities.load_register(None), CONFIG["districts"]
+    )
+    classes = municipalities.size_classes(placed, SIZE_CLASSES) if with_classes else {}
+    meta = placed.select("unit", "lan").with_columns(
+        pl.col("unit").map_elements(slugify, return_dtype=pl.String).alias("unit_slug")
+    )
+    areas = area_tables.areas_of(meta, classes, [c["label"] for c in SIZE_CLASSES], groups)
+    if sum(a.kind == "enhet" for a in areas) < area_tables.MIN_UNITS:  # as rule unit_tables: the country alone
+        areas = [a for a in areas if a.kind == "riket"]
+    registry = diagrams.load_registry()
+    measure_tables = [registry.by_id(m.diagram).number for m in registry.size_measures]
+    tables = area_tables.area_tables(inputs.derived, areas, measure_tables)
+    published = area_tables.protect({"final": tables}, areas, 5)["final"]
+    info = [{"kind": a.kind, "name": a.name, "units": list(a.units)} for a in areas]
+    return area_tables.group_tables(published), info
+
+
+def with_size_comparisons(inputs: SimpleNamespace, published: pl.DataFrame) -> SimpleNamespace:
+    """The inputs with the size section's comparison rows added to ``stats`` (what the
+    book's writer reads), so that the claim checks find every claim's row."""
+    registry = diagrams.load_registry()
+    rows = size_results.comparison_rows(
+        size_results.measure_rows(published, registry), registry.labels["comparison_groups"]["rest"]
+    )
+    return SimpleNamespace(**{**vars(inputs), "stats": pl.concat([inputs.stats, rows], how="vertical_relaxed")})
 
 
 def write_figures(inputs: SimpleNamespace, folder: Path) -> Path:

@@ -207,6 +207,8 @@ class Settings:
             "districts": dict(self.districts),
             "size_classes": [dict(c) for c in self.size_classes],
             "trend": self.trend,
+            # the results by municipality size show protected tables
+            "suppression_threshold": self.suppression_threshold,
         }
 
     @property

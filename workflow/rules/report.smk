@@ -18,6 +18,10 @@ rule report_text:
         trend_figure=f"{RESULTS}/figures/trend.png",
         trend_figure_svg=f"{RESULTS}/figures/trend.svg",
         quality=f"{RESULTS}/quality",
+        # results by municipality size: the size classes' (or groups') tables as the
+        # comparison reports publish them, protected (rule unit_tables, kommuner.smk)
+        comparison=f"{INTERIM}/kommuner/tables.parquet",
+        areas=f"{INTERIM}/kommuner/areas.json",
         # Figure 1 as a map when config map.boundaries names a file (figures.smk)
         participants_map=rules.participants_map.output if SETTINGS.map_boundaries else [],
         raw=[str(f.path) for f in RAW_FILES],
@@ -40,6 +44,7 @@ rule report_text:
         settings=SETTINGS.national_report_settings(),
         period=(SETTINGS.period_start, SETTINGS.period_end),
         cutoff=SETTINGS.cutoff,
+        threshold=SETTINGS.suppression_threshold,
     script:
         "../../scripts/report_text.py"
 

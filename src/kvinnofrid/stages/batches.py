@@ -67,6 +67,7 @@ _CODE = (
     "stages/unit_parts.py",
     "stages/rawfiles.py",
     "stages/batches.py",
+    "stages/pooled.py",
     "spec/codebook.py",
     "spec/codebook.yaml",
     "spec/rules.py",
@@ -195,24 +196,18 @@ class CleanCache:
 def clean_batch(files: Sequence[RawFile], settings: CleanSettings, cache: CleanCache) -> list[tuple[dict, CleanResult]]:
     """(meta, result) per file, in order: from the cache, or read and cleaned (and cached).
     An unreadable file raises IngestError (naming it) unless ``on_unreadable == "skip"``."""
-    from kvinnofrid.stages import clean, ingest
+    from kvinnofrid.stages import pooled
 
     code = code_version()
-    cleaned, names, redone = [], [], 0
-    for raw_file in files:
-        name = entry_name(raw_file, settings, code)
-        hit = cache.get(name)
-        if hit is None:
-            raw, meta = ingest.read_export(
-                raw_file.path, settings.key, settings.on_unreadable, raw_file.round, settings.units
-            )
-            result = clean.clean_file(raw, meta, settings.period, raw_file.round_date)
-            cache.put(name, meta, result)
-            hit, redone = (meta, result), redone + 1
-        cleaned.append(hit)
-        names.append(name)
+    names = [entry_name(raw_file, settings, code) for raw_file in files]
+    cleaned = [cache.get(name) for name in names]
+    redo = [i for i, hit in enumerate(cleaned) if hit is None]
+    # the files not in the cache, cleaned together in one columnar pass (stages/pooled.py)
+    for i, (meta, result) in zip(redo, pooled.clean_files([files[i] for i in redo], settings)):
+        cache.put(names[i], meta, result)
+        cleaned[i] = (meta, result)
     cache.keep_only(names)
-    log.info("%d filer: %d rensade, %d från cachen.", len(files), redone, len(files) - redone)
+    log.info("%d filer: %d rensade, %d från cachen.", len(files), len(redo), len(files) - len(redo))
     return cleaned
 
 

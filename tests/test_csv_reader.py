@@ -1,6 +1,7 @@
-"""The vectorised CSV reader gives exactly what Python's csv module gives: the same
-cells and the same line per record, or it steps aside (None) for the module to read
-(or refuse, with the located error) what it cannot vouch for."""
+"""The polars CSV reading gives exactly what Python's csv module gives: the same cells
+(an empty field null or "": both an empty cell) and the same line per record, or it
+steps aside (None) for the module to read (or refuse, with the located error) what it
+cannot vouch for."""
 
 from __future__ import annotations
 
@@ -12,6 +13,10 @@ from polars.testing import assert_frame_equal
 
 from kvinnofrid.stages.csv_reader import _UnbalancedQuotes, csv_records, csv_table
 from kvinnofrid.stages.grid import cell_name
+
+
+def empty_is_null(frame: pl.DataFrame) -> pl.DataFrame:
+    return frame.with_columns(pl.col(pl.String).replace("", None))
 
 
 def module_frame(text: str, delimiter: str) -> pl.DataFrame:
@@ -42,10 +47,10 @@ def test_the_same_records_as_the_csv_module_or_none(text, delimiter):
         assert table is None
         return
     if table is not None:
-        assert_frame_equal(table, expected)
+        assert_frame_equal(empty_is_null(table), empty_is_null(expected))
 
 
-@pytest.mark.parametrize("newline", ["\r\n", "\n", "\r"])
+@pytest.mark.parametrize("newline", ["\r\n", "\n"])
 def test_quoted_delimiters_line_breaks_and_quotes_take_the_fast_path(newline):
     text = (
         newline.join(
@@ -62,11 +67,11 @@ def test_quoted_delimiters_line_breaks_and_quotes_take_the_fast_path(newline):
     )
     table = csv_table(text, ";")
     assert table is not None  # none of it needs the csv module
-    assert_frame_equal(table, module_frame(text, ";"))
+    assert_frame_equal(empty_is_null(table), empty_is_null(module_frame(text, ";")))
     assert table["row"].to_list() == [1, 2, 3, 4, 6, 7]
     assert table["c2"].to_list()[3] == f'två{newline}rader med "citat"'
 
 
-@pytest.mark.parametrize("text", ['a;b"c\nd;e\n', 'a;"b\nc;d\n', 'a;"b"c\n', "a;\x00b\n"])
+@pytest.mark.parametrize("text", ['a;b"c\nd;e\n', 'a;"b\nc;d\n', 'a;"b"c\n', "a;\x00b\n", "a;b\rc;d\r"])
 def test_what_the_fast_path_cannot_vouch_for_goes_to_the_csv_module(text):
     assert csv_table(text, ";") is None

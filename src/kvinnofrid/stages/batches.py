@@ -68,6 +68,7 @@ _CODE = (
     "stages/rawfiles.py",
     "stages/batches.py",
     "stages/pooled.py",
+    "stages/distinct.py",
     "spec/codebook.py",
     "spec/codebook.yaml",
     "spec/rules.py",

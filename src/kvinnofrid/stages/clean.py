@@ -50,6 +50,7 @@ from kvinnofrid.errors import UserFacingError
 from kvinnofrid.spec import codebook as cbmod
 from kvinnofrid.spec.municipalities import unit_key
 from kvinnofrid.spec.rules import ISSUE_SCHEMA, RULES, row_rules, with_outcome
+from kvinnofrid.stages.distinct import per_distinct
 from kvinnofrid.stages.redaction import shown_value_expr
 from kvinnofrid.stages.unit_parts import part_counts, unit_parts
 
@@ -324,17 +325,6 @@ def _risk_positions(columns: list[str]) -> list[int]:
     return sorted(ks)
 
 
-def _per_distinct(frame: pl.DataFrame, column: str, parse: Any, out: str, dtype: pl.DataType) -> pl.DataFrame:
-    """``frame`` with ``out`` = ``parse(pl.col(column))``, computed once per distinct
-    value of the column: a coded column holds a handful of spellings, a date column a
-    few thousand days, whatever the number of rows."""
-    values = frame.get_column(column).drop_nulls().unique()
-    table = pl.DataFrame({column: values}).select(column, parse(pl.col(column)).cast(dtype).alias(out))
-    return frame.with_columns(
-        pl.col(column).replace_strict(table.get_column(column), table.get_column(out), default=None).alias(out)
-    )
-
-
 # ------------------------------------------------------------------------- issues
 
 
@@ -573,7 +563,7 @@ def _files_naming_several_units(frame: pl.DataFrame) -> set[int]:
     texts = texts.with_columns(
         pl.col("municipality").replace_strict(keys, default=None, return_dtype=pl.String).alias("_m")
     )
-    texts = _per_distinct(texts, "service_type", _service_code, "_code", pl.Int8)
+    texts = per_distinct(texts, "service_type", _service_code, "_code", pl.Int8)
     per_file = texts.group_by("_f").agg(
         pl.col("_m").drop_nulls().n_unique().alias("_units"), pl.col("_code").drop_nulls().n_unique().alias("_codes")
     )
@@ -698,8 +688,8 @@ def apply_row_rules(frame: pl.DataFrame, period: tuple[dt.date, dt.date], cb: cb
         "age_under_18": lambda f: exclude_under_adult_age(f, int(cb.derived["adult_age"])),
         "unit_text_not_a_unit": quarantine_unit_text,
     }
-    frame = _per_distinct(frame, "opened", parse_date_expr, "_opened", pl.Date)
-    frame = _per_distinct(frame, "age", parse_age_expr, "_age", pl.Int64)
+    frame = per_distinct(frame, "opened", parse_date_expr, "_opened", pl.Date)
+    frame = per_distinct(frame, "age", parse_age_expr, "_age", pl.Int64)
     frame = frame.with_columns(pl.lit(None, pl.String).alias("_row_rule"))
     for rule_name in row_rules():
         frame = steps[rule_name](frame)
@@ -756,7 +746,7 @@ def parse_fields(used: pl.DataFrame, issues: _Issues, cb: cbmod.Codebook) -> tup
 
 def set_missing_invalid_date(used: pl.DataFrame, name: str, issues: _Issues) -> tuple[pl.DataFrame, pl.Expr]:
     """invalid_date: a date text that does not parse is set missing."""
-    used = _per_distinct(used, name, parse_date_expr, f"_{name}_date", pl.Date)
+    used = per_distinct(used, name, parse_date_expr, f"_{name}_date", pl.Date)
     bad = used.filter(pl.col(name).is_not_null() & pl.col(f"_{name}_date").is_null())
     issues.add(bad, name, name, "invalid_date", pl.col(name))
     return used, pl.col(f"_{name}_date")
@@ -862,31 +852,42 @@ def _code_expr(text: pl.Expr, variable: str) -> pl.Expr:
 def _parse_single(frame: pl.DataFrame, column: str, variable: str, issues: _Issues, **where: Any) -> pl.DataFrame:
     """Adds `_<column>_code` (by the lookup of `variable`, once per distinct spelling);
     issues for unknowns (``where``: how :meth:`_Issues.add` locates them)."""
-    frame = _per_distinct(frame, column, lambda text: _code_expr(text, variable), f"_{column}_code", pl.Int8)
+    frame = per_distinct(frame, column, lambda text: _code_expr(text, variable), f"_{column}_code", pl.Int8)
     bad = frame.filter(pl.col(column).is_not_null() & pl.col(f"_{column}_code").is_null())
     issues.add(bad, where.pop("key", column), variable, "unknown_value", pl.col(column), **where)
     return frame
 
 
 def _parse_multi(frame: pl.DataFrame, name: str, issues: _Issues) -> pl.DataFrame:
-    """List(String) tokens -> `_<name>_codes` List(Int8) (sorted, unique; null when none)."""
-    col = pl.col(name)
+    """List(String) tokens -> `_<name>_codes` List(Int8) (sorted, unique; null when none),
+    once per distinct list; unknown tokens are issues on every row that has them."""
     if frame.schema[name] == pl.String:  # tolerate a plain cell: split it like ingest does
-        col = pl.col(name).str.split(";").list.eval(pl.element().str.split(",")).list.eval(pl.element().explode())
+        split = pl.col(name).str.split(";").list.eval(pl.element().str.split(",")).list.eval(pl.element().explode())
+        frame = frame.with_columns(split.alias(name))
+    lists = frame.select(pl.col(name).alias("_list")).unique().drop_nulls().with_row_index("_list_id")
     tokens = (
-        frame.select("_f", "_idx", "row", col.alias("_token"))
-        .explode("_token")
-        .with_columns(pl.col("_token").cast(pl.String).str.strip_chars().replace("", None))
+        lists.explode("_list")
+        .with_columns(pl.int_range(pl.len()).over("_list_id").alias("_pos"))
+        .with_columns(pl.col("_list").cast(pl.String).str.strip_chars().replace("", None).alias("_token"))
         .filter(pl.col("_token").is_not_null())
     )
-    tokens = _per_distinct(tokens, "_token", lambda text: _code_expr(text, name), "_code", pl.Int8)
-    issues.add(tokens.filter(pl.col("_code").is_null()), name, name, "unknown_value", pl.col("_token"))
+    tokens = per_distinct(tokens, "_token", lambda text: _code_expr(text, name), "_code", pl.Int8)
     codes = (
         tokens.filter(pl.col("_code").is_not_null())
-        .group_by("_idx")
+        .group_by("_list_id")
         .agg(pl.col("_code").unique().sort().alias(f"_{name}_codes"))
     )
-    return frame.join(codes, on="_idx", how="left", maintain_order="left")
+    lists = lists.join(codes, on="_list_id", how="left")
+    mapped = frame.select(pl.col(name).alias("_list")).join(lists, on="_list", how="left", maintain_order="left")
+    frame = frame.with_columns(mapped.select("_list_id", f"_{name}_codes"))
+    bad = tokens.filter(pl.col("_code").is_null()).select("_list_id", "_pos", "_token")
+    if bad.height:
+        rows = frame.filter(pl.col("_list_id").is_in(bad.get_column("_list_id").implode()))
+        rows = rows.select("_f", "_idx", "row", "_list_id").join(bad, on="_list_id").sort("_idx", "_pos")
+        issues.add(rows, name, name, "unknown_value", pl.col("_token"))
+    else:
+        issues.add(bad, name, name, "unknown_value")
+    return frame.drop("_list_id")
 
 
 def parse_risk(used: pl.DataFrame, issues: _Issues) -> pl.DataFrame:
@@ -913,11 +914,11 @@ def parse_risk(used: pl.DataFrame, issues: _Issues) -> pl.DataFrame:
         ).filter(pl.col("instrument").is_not_null() | pl.col("rating").is_not_null())
         if not g.height:
             continue
-        g = _per_distinct(g, "date", parse_date_expr, "_date", pl.Date)
+        g = per_distinct(g, "date", parse_date_expr, "_date", pl.Date)
         bad_date = g.filter(pl.col("date").is_not_null() & pl.col("_date").is_null())
         issues.add(bad_date, cols["date"], var.name, "invalid_date", pl.col("date"), **located)
         g = _parse_single(g, "instrument", var.name, issues, key=cols["instrument"], **located)
-        g = _per_distinct(g, "rating", lambda t: _rating_expr(t, lo, hi), "_rating", pl.Int64)
+        g = per_distinct(g, "rating", lambda t: _rating_expr(t, lo, hi), "_rating", pl.Int64)
         bad_rating = g.filter(pl.col("rating").is_not_null() & pl.col("_rating").is_null())
         issues.add(bad_rating, cols["rating"], var.name, "risk_rating_out_of_range", pl.col("rating"), **located)
         parts.append(

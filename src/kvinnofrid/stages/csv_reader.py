@@ -13,11 +13,12 @@ header holds the key columns and the most variables. Line endings may be CRLF, L
 CR (old Mac); quoted fields may hold delimiters and line breaks, and a quote never
 closed is a located error instead of swallowing the rest of the file.
 
-The records are split by polars expressions (:func:`csv_table`): lines, a quote count
-per line (a line starts a record when the quotes before it are balanced), fields split
-on the delimiter outside quotes. Python's ``csv`` module reads only what that path
-cannot vouch for: a quote inside an unquoted field, a quote never closed (the located
-error), a NUL character. Both give the same cells and row numbers (tested on random
+The records are read by polars (:func:`csv_table`) when the text is plain: every quote
+opens a field, closes one or doubles a quote inside one, lines end in LF or CRLF. That
+is checked, and the line each record starts on found, from the positions of the quote,
+delimiter and line-break bytes (numpy, no Python per line). Python's ``csv`` module
+reads anything else: a quote inside an unquoted field, a quote never closed (the located
+error), a lone CR, a NUL. Both give the same cells and row numbers (tested on random
 texts); the module's record splitter cost ~15 times the polars read at national scale.
 """
 
@@ -30,6 +31,7 @@ import itertools
 import re
 from pathlib import Path
 
+import numpy as np
 import polars as pl
 
 from kvinnofrid.stages.grid import Grid, IngestError, cell_name
@@ -68,80 +70,60 @@ def csv_records(text: str, delimiter: str, limit: int | None = None) -> list[tup
     return records
 
 
-# A line and its terminator (CRLF, LF or a lone CR, as the csv module splits them).
-_LINE = r"[^\r\n]*(?:\r\n|\n|\r)|[^\r\n]+$"
-# Characters str.splitlines() also breaks on, which the csv module keeps inside a field.
-_OTHER_BREAKS = re.compile("[\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029]")
-_SENTINEL = "\x00"  # marks a field boundary while splitting (texts holding NUL go the slow way)
-
-
-def _lines(text: str) -> pl.Series:
-    """The text's physical lines, each with its terminator."""
-    if _OTHER_BREAKS.search(text) is None:  # splitlines (C) is much faster than the regex
-        return pl.Series(text.splitlines(keepends=True), dtype=pl.String)
-    return pl.Series([text], dtype=pl.String).str.extract_all(_LINE).explode().drop_nulls()
-
-
-def _well_formed(delimiter: str) -> str:
-    """A record whose every quote opens or closes a quoted field, or doubles a quote in one."""
-    d = f"\\x{{{ord(delimiter):X}}}"  # the regex's own hex escape: any delimiter, even tab
-    field = f'"(?:[^"]|"")*"|[^"{d}\\r\\n]*'
-    return f"^(?:{field})(?:{d}(?:{field}))*$"
-
-
-def _split_quoted(records: pl.DataFrame, delimiter: str) -> pl.DataFrame:
-    """``_r``, ``fields`` of well-formed records that hold quotes: split on every quote,
-    the parts between quotes are inside a field; outside them the delimiter separates
-    fields and an empty part between two quoted parts is a doubled quote."""
-    parts = records.select("_r", pl.col("text").str.split('"').alias("p")).explode("p")
-    parts = parts.with_columns(i=pl.int_range(pl.len()).over("_r"), n=pl.len().over("_r"))
-    outside, p = pl.col("i") % 2 == 0, pl.col("p")
-    doubled = outside & (p == "") & (pl.col("i") > 0) & (pl.col("i") < pl.col("n") - 1)
-    piece = pl.when(doubled).then(pl.lit('"')).when(outside).then(p.str.replace_all(delimiter, _SENTINEL, literal=True))
-    joined = parts.group_by("_r", maintain_order=True).agg(piece.otherwise(p).str.join("").alias("p"))
-    return joined.select("_r", pl.col("p").str.split(_SENTINEL).alias("fields"))
+def _records(data: bytes, delimiter: str) -> tuple[np.ndarray, int] | None:
+    """(the line each record starts on, the most fields a record has) of UTF-8 text whose
+    every quote opens a field, closes one or doubles a quote inside one, and whose lines
+    end in LF or CRLF; None for any other text. Positions of bytes, no Python per line:
+    a line break, a delimiter is inside quotes when an odd number of quotes precede it."""
+    buf = np.frombuffer(data, np.uint8)
+    size, delim = buf.size, ord(delimiter)
+    returns = np.flatnonzero(buf == 13)
+    if 0 in data or (returns.size and (returns[-1] + 1 >= size or (buf[returns + 1] != 10).any())):
+        return None  # a NUL, or a line ending in a lone CR (old Mac): the csv module reads it
+    quotes = np.flatnonzero(buf == 34)
+    if quotes.size % 2:
+        return None  # a quote never closed: the csv module says where
+    opening, closing = quotes[0::2], quotes[1::2]
+    before = buf[np.maximum(opening - 1, 0)]
+    after = buf[np.minimum(closing + 1, size - 1)]
+    if not (
+        ((opening == 0) | np.isin(before, [delim, 10, 34])).all()
+        and ((closing + 1 == size) | np.isin(after, [delim, 10, 13, 34])).all()
+    ):
+        return None  # a quote inside an unquoted field, or text after a closing quote
+    breaks = np.flatnonzero(buf == 10)
+    ends = breaks[np.searchsorted(quotes, breaks) % 2 == 0]  # record ends: breaks outside quotes
+    starts = np.concatenate([[0], ends + 1])
+    stops = np.concatenate([ends, [size]])
+    if starts[-1] == size:  # the text ends with a line break: no record after it
+        starts, stops = starts[:-1], stops[:-1]
+    stops = stops - ((stops > starts) & (buf[np.maximum(stops - 1, 0)] == 13))  # CRLF: the CR is no field
+    fields = np.flatnonzero(buf == delim)
+    fields = fields[np.searchsorted(quotes, fields) % 2 == 0]
+    counts = np.searchsorted(fields, stops) - np.searchsorted(fields, starts) + 1
+    counts[stops == starts] = 0  # a blank line has no fields
+    return np.searchsorted(breaks, starts) + 1, int(counts.max(initial=0))
 
 
 def csv_table(text: str, delimiter: str) -> pl.DataFrame | None:
     """The records as a frame (``c0`` … and ``row``, the line each starts on), as
-    :func:`csv_records` gives them; None when the text needs the csv module (see the
-    module docstring)."""
-    if _SENTINEL in text:
+    :func:`csv_records` gives them (an empty field may be null instead of ``""``: both are
+    an empty cell); None when the text needs the csv module (see the module docstring).
+    Polars parses; :func:`_records` vouches for its reading and gives the line numbers."""
+    data = text.encode("utf-8")
+    found = _records(data, delimiter)
+    if found is None:
         return None
-    lines = pl.DataFrame({"text": _lines(text)}).with_columns(
-        q=pl.col("text").str.count_matches('"', literal=True).cast(pl.Int64), row=pl.int_range(1, pl.len() + 1)
-    )
-    if lines.height == 0:
-        return pl.DataFrame({"row": pl.Series([], dtype=pl.Int32)})
-    if int(lines["q"].sum()) % 2:  # a quote never closed: the csv module locates it
+    rows, width = found
+    row = pl.Series("row", rows, dtype=pl.Int32)
+    if width == 0:
+        return pl.DataFrame([row])
+    # a first line with every field makes polars read them all (a shorter record: nulls)
+    head = (delimiter * (width - 1) + "\n").encode("ascii")
+    frame = pl.read_csv(head + data, separator=delimiter, has_header=False, infer_schema=False, quote_char='"')
+    if frame.height != rows.size + 1 or frame.width != width:
         return None
-    records = lines.with_columns(_r=((pl.col("q").cum_sum() - pl.col("q")) % 2 == 0).cum_sum())
-    if records.height and records["_r"][-1] < records.height:  # quoted line breaks: join the lines
-        records = records.group_by("_r", maintain_order=True).agg(pl.col("row").first(), pl.col("text").str.join(""))
-    records = records.select(
-        "_r",
-        "row",
-        pl.col("text").str.replace(r"(?:\r\n|\n|\r)$", ""),
-        pl.col("text").str.contains('"', literal=True).alias("_q"),
-    )
-    quoted = records.filter("_q")
-    if quoted.height and not quoted["text"].str.contains(_well_formed(delimiter)).all():
-        return None
-    fields = records.filter(~pl.col("_q")).select("_r", pl.col("text").str.split(delimiter).alias("fields"))
-    if quoted.height:
-        fields = pl.concat([fields, _split_quoted(quoted, delimiter)])
-    # a blank line is a record without fields (all cells empty), as the csv module reads it
-    fields = (
-        records.select("_r", "row", (pl.col("text") == "").alias("_blank"))
-        .join(fields, on="_r", how="left")
-        .sort("_r")
-        .with_columns(pl.when(~pl.col("_blank")).then(pl.col("fields")))
-    )
-    width = int(fields["fields"].list.len().max() or 0)
-    return fields.select(
-        *[pl.col("fields").list.get(i, null_on_oob=True).alias(cell_name(i)) for i in range(width)],
-        pl.col("row").cast(pl.Int32),
-    )
+    return frame.slice(1).rename({c: cell_name(i) for i, c in enumerate(frame.columns)}).with_columns(row)
 
 
 def _header_quality(text: str) -> tuple[tuple[bool, int], str]:

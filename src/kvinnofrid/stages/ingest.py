@@ -50,6 +50,7 @@ from kvinnofrid.spec.codebook import normalise
 from kvinnofrid.spec.municipalities import KnownUnits
 from kvinnofrid.spec.rules import ISSUE_SCHEMA
 from kvinnofrid.stages.csv_reader import TEXT_EXTENSIONS, csv_grid
+from kvinnofrid.stages.distinct import per_distinct, per_distinct_rows
 from kvinnofrid.stages.grid import Grid, IngestError, cell_name
 from kvinnofrid.stages.headers import (
     HEADER_SEARCH_ROWS,
@@ -419,14 +420,14 @@ def pool_files(
     keys = _pooled_keys(frame, layouts)
     frame, screened = screen_cells(frame, keys, {v.name for v in cbm.load().personal})
     frame = screen_unit_texts(frame, known or _register_units())
-    variables, marks = _variable_exprs(keys)
-    unknown = _unknown_marks(frame, marks)
+    frame, unknown = _option_marks(frame, keys)
+    frame = _multi_lists(frame, keys)
     raw = frame.select(
         "_f",
         pl.col("row").cast(pl.Int32),
         _first(keys, "client", "client_key"),
         _first(keys, "handler", "handler_key"),
-        *variables,
+        *[_variable(frame.columns, v) for v in cbm.load().national],
         *_risk_exprs(keys),
         pl.col("comments").cast(pl.Int16),
         _first(keys, "survey_suggestions", "has_suggestion").is_not_null(),
@@ -454,54 +455,70 @@ def _first(keys: Sequence[str], key: str, out: str) -> pl.Expr:
     return (pl.col(key) if key in keys else pl.lit(None, pl.String)).alias(out)
 
 
-def _variable_exprs(keys: Sequence[str]) -> tuple[list[pl.Expr], list[tuple[str, str]]]:
-    """(one expression per national variable, (variable, key) of every option column)."""
-    exprs: list[pl.Expr] = []
-    marks: list[tuple[str, str]] = []
-    for v in cbm.load().national:
-        if v.kind != "multi":
-            exprs.append(_first(keys, v.name, v.name))
+def _variable(columns: Sequence[str], v: cbm.Variable) -> pl.Expr:
+    """A national variable's text (a multi-choice variable: its list of tokens), null
+    when the file has no column for it."""
+    if v.kind != "multi":
+        return _first(columns, v.name, v.name)
+    name = f"_{v.name}_list"
+    return (pl.col(name) if name in columns else pl.lit(None, pl.List(pl.String))).alias(v.name)
+
+
+def _option_marks(frame: pl.DataFrame, keys: Sequence[str]) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """(the frame with ``_mark:<key>`` per option column: 1 chosen, 0 not chosen, -1
+    neither, null empty; the cells that are neither: ``_f``, ``row``, ``key``,
+    ``value``). Each distinct mark is read once."""
+    schema = {"_f": pl.UInt32, "row": pl.Int32, "key": pl.String, "value": pl.String}
+    options = [k for k in keys if ":" in k]
+    if not options:
+        return frame, pl.DataFrame(schema=schema)
+    chosen, not_chosen = _chosen_sets()
+
+    def mark(cell: pl.Expr) -> pl.Expr:
+        low = cell.str.to_lowercase()
+        return pl.when(low.is_in(chosen)).then(1).when(low.is_in(not_chosen)).then(0).otherwise(-1)
+
+    for key in options:
+        frame = per_distinct(frame, key, mark, f"_mark:{key}", pl.Int8)
+    neither = [pl.when(pl.col(f"_mark:{key}") == -1).then(pl.col(key)).alias(key) for key in options]
+    found = frame.select("_f", "row", *neither).filter(pl.any_horizontal(pl.col(k).is_not_null() for k in options))
+    unknown = found.unpivot(index=["_f", "row"], variable_name="key", value_name="value").drop_nulls("value")
+    return frame, unknown.cast(schema)
+
+
+def _multi_lists(frame: pl.DataFrame, keys: Sequence[str]) -> pl.DataFrame:
+    """``_<variable>_list`` per multi-choice variable with a column: List(String) of the
+    tokens of its list column and the codes of its chosen option columns (null when
+    none), computed once per distinct combination of list text and chosen options."""
+    for v in cbm.load().of_kind("multi"):
+        options = [k for k in keys if k.startswith(f"{v.name}:")]
+        if v.name not in keys and not options:
             continue
-        options = tuple(k for k in keys if k.startswith(f"{v.name}:"))
-        exprs.append(_multi_expr(v.name, v.name in keys, options))
-        marks += [(v.name, k) for k in options]
-    return exprs, marks
+        chosen = [
+            (pl.col(f"_mark:{key}") == 1).fill_null(False).cast(pl.Int64) * (1 << j) for j, key in enumerate(options)
+        ]
+        frame = frame.with_columns(
+            (pl.col(v.name) if v.name in keys else pl.lit(None, pl.String)).alias("_text"),
+            (pl.sum_horizontal(chosen) if chosen else pl.lit(0, pl.Int64)).alias("_chosen"),
+        )
+        codes = [key.split(":", 1)[1] for key in options]
+        frame = per_distinct_rows(
+            frame, ["_text", "_chosen"], [_multi_expr(v.name in keys, codes).alias(f"_{v.name}_list")]
+        )
+    return frame.drop("_text", "_chosen", strict=False)
 
 
-def _multi_expr(name: str, has_list: bool, options: tuple[str, ...]) -> pl.Expr:
-    """A multi-choice variable as List(String) of tokens from its list column and its
-    one-column-per-option columns (null when none chosen)."""
-    chosen, _ = _chosen_sets()
+def _multi_expr(has_list: bool, codes: list[str]) -> pl.Expr:
+    """Over ``_text`` (the list column's text) and ``_chosen`` (bit j: option j chosen):
+    the tokens, then the chosen codes, each once; null when there are none."""
     parts: list[pl.Expr] = []
     if has_list:
-        parts.append(split_multi_tokens(pl.col(name)).fill_null(pl.lit([], dtype=pl.List(pl.String))))
-    if options:
-        option_marks = [
-            pl.when(pl.col(key).str.to_lowercase().is_in(chosen)).then(pl.lit(key.split(":", 1)[1])).otherwise(None)
-            for key in options
-        ]
-        parts.append(pl.concat_list(option_marks).list.drop_nulls())
-    if not parts:
-        return pl.lit(None, pl.List(pl.String)).alias(name)
+        parts.append(split_multi_tokens(pl.col("_text")).fill_null(pl.lit([], dtype=pl.List(pl.String))))
+    if codes:
+        bits = [pl.when((pl.col("_chosen") & (1 << j)) != 0).then(pl.lit(code)) for j, code in enumerate(codes)]
+        parts.append(pl.concat_list(bits).list.drop_nulls())
     merged = pl.concat_list(parts).list.unique(maintain_order=True)
-    return pl.when(merged.list.len() > 0).then(merged).otherwise(None).alias(name)
-
-
-def _unknown_marks(frame: pl.DataFrame, marks: list[tuple[str, str]]) -> pl.DataFrame:
-    """``_f``, ``row``, ``key``, ``value``: every option-column cell that is neither a
-    chosen nor a not-chosen mark (one pass over the rows for every option column)."""
-    schema = {"_f": pl.UInt32, "row": pl.Int32, "key": pl.String, "value": pl.String}
-    if not marks:
-        return pl.DataFrame(schema=schema)
-    chosen, not_chosen = _chosen_sets()
-    known_marks = chosen + not_chosen
-    unknown = [
-        pl.when(pl.col(key).is_not_null() & ~pl.col(key).str.to_lowercase().is_in(known_marks)).then(pl.col(key))
-        for _, key in marks
-    ]
-    found = frame.select("_f", "row", *[u.alias(key) for u, (_, key) in zip(unknown, marks)])
-    found = found.filter(pl.any_horizontal(pl.col(key).is_not_null() for _, key in marks))
-    return found.unpivot(index=["_f", "row"], variable_name="key", value_name="value").drop_nulls("value").cast(schema)
+    return pl.when(merged.list.len() > 0).then(merged).otherwise(None)
 
 
 def _risk_exprs(keys: Sequence[str]) -> list[pl.Expr]:

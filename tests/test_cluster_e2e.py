@@ -28,7 +28,7 @@ pytestmark = pytest.mark.e2e
 
 PROFILE = ROOT / "workflow" / "profiles" / "slurm"
 CLUSTER = ROOT / "tests" / "cluster"
-UNIT, LAN = "arboga", "kalmar-lan"  # as tests/test_unit_report.py: a small unit, a län of two units
+UNIT, LAN = "arboga", "vastmanlands-lan"  # as tests/test_unit_report.py: a small unit, a län of three units
 
 
 def _env(state: Path) -> dict[str, str]:

@@ -24,6 +24,7 @@ from pathlib import Path
 
 import polars as pl
 
+from kvinnofrid.errors import UserFacingError
 from kvinnofrid.spec.codebook import normalise
 
 log = logging.getLogger(__name__)
@@ -303,3 +304,68 @@ def known_units(
     """The run's KnownUnits from its config: the register file (None: the packaged
     one), ``districts`` and the alias file (``unit_aliases``; None: none)."""
     return KnownUnits.of(load_register(register)["kommun"].to_list(), districts, load_aliases(aliases))
+
+
+def unit_titles(
+    units: pl.DataFrame, placed: pl.DataFrame, districts: Mapping[str, str] | None = None
+) -> dict[str, str]:
+    """unit → its name as a report's title says it: a district as a district of its
+    municipality ("Enskede-Årsta-Vantör, stadsdel i Stockholm"), and a unit named like
+    its municipality when that municipality has other units too as one of them
+    ("Stockholm, en av 2 verksamheter i Stockholm"), so that a reader never takes one
+    unit for the whole municipality. ``units``: unit, municipality (its Kommun/stadsdel
+    text); ``placed``: unit_municipalities (unit → kommun)."""
+    kommun_of = dict(placed.select("unit", "kommun").iter_rows())
+    text_of = dict(units.select("unit", "municipality").unique("unit", keep="last").iter_rows())
+    per_kommun: dict[str, int] = {}
+    for k in kommun_of.values():
+        if k:
+            per_kommun[k] = per_kommun.get(k, 0) + 1
+    district_keys = {unit_key(d) for d in (districts or {})}
+    out = {}
+    for unit, kommun in kommun_of.items():
+        text = text_of.get(unit)
+        if kommun and unit_key(text) in district_keys:
+            out[unit] = f"{unit}, stadsdel i {kommun}"
+        elif kommun and per_kommun.get(kommun, 0) > 1 and unit_key(unit) == unit_key(kommun):
+            out[unit] = f"{unit}, en av {per_kommun[kommun]} verksamheter i {kommun}"
+        else:
+            out[unit] = unit
+    return out
+
+
+class GroupFileError(UserFacingError, ValueError):
+    """The grouping file (config comparison_groups.file) misses a municipality or is wrong."""
+
+
+def read_groups(path: str | Path, register: pl.DataFrame) -> dict[str, str]:
+    """kommunkod → comparison group from a grouping file (config comparison_groups.file:
+    CSV with ``kommunkod`` and ``grupp``, e.g. SKR's kommungruppsindelning). Every
+    municipality of the register must have exactly one group and every code must be
+    one of the register's; otherwise a GroupFileError in Swedish naming the file, the
+    row and the municipality."""
+    path = Path(path)
+    try:
+        frame = pl.read_csv(path, schema_overrides={"kommunkod": pl.String}, infer_schema_length=0)
+    except (OSError, pl.exceptions.PolarsError) as problem:
+        raise GroupFileError(f"{path}: jämförelsegrupperna kan inte läsas ({type(problem).__name__})") from None
+    missing = {"kommunkod", "grupp"} - set(frame.columns)
+    if missing:
+        raise GroupFileError(f"{path}: kolumnen {sorted(missing)[0]} saknas (kolumnerna ska vara kommunkod och grupp)")
+    names = dict(register.select("kommunkod", "kommun").iter_rows())
+    out: dict[str, str] = {}
+    for row, (code, group) in enumerate(frame.select("kommunkod", "grupp").iter_rows(), start=2):
+        code = (code or "").strip().zfill(4)
+        if code not in names:
+            raise GroupFileError(f"{path}, rad {row}: kommunkoden {code!r} finns inte i kommunregistret")
+        if not (group or "").strip():
+            raise GroupFileError(f"{path}, rad {row}: {names[code]} ({code}) saknar grupp")
+        if code in out:
+            raise GroupFileError(f"{path}, rad {row}: {names[code]} ({code}) finns på mer än en rad")
+        out[code] = group.strip()
+    absent = sorted(set(names) - set(out))
+    if absent:
+        listed = ", ".join(f"{names[c]} ({c})" for c in absent[:5])
+        more = f" och {len(absent) - 5} till" if len(absent) > 5 else ""
+        raise GroupFileError(f"{path}: {len(absent)} kommuner saknar jämförelsegrupp: {listed}{more}")
+    return out

@@ -1,7 +1,7 @@
 """Benchmark: wall time and peak memory of the pipeline, printed, never asserted.
 
     python -m kvinnofrid.benchmark --scale demo|national [--data DIR]
-        [--units 290 --cases 1000000 --rounds 2] [--cores 2] [--repeat 3]
+        [--units 290 --cases 1000000 --rounds 2 --xlsx-share 0.9] [--cores 2] [--repeat 3]
         [--keep DIR] [--json FILE] [--skip kommuner]
 
 Everything runs in a scratch folder (a copy of the raw data and fresh Snakemake work
@@ -73,6 +73,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--units", type=int, default=None, help="antal enheter vid generering (national: 290)")
     parser.add_argument("--cases", type=int, default=None, help="antal ärenden vid generering (national: 1000000)")
     parser.add_argument("--rounds", type=int, default=None, help="antal omgångar vid generering (national: 2)")
+    parser.add_argument(
+        "--xlsx-share",
+        type=float,
+        default=None,
+        help="andel xlsx-filer vid generering, t.ex. 0.1 (mest csv) eller 0.9 (mest xlsx); standard: generatorns",
+    )
     parser.add_argument("--cores", type=int, default=2, help="kärnor för Snakemake och läsningen (standard: 2)")
     parser.add_argument("--repeat", type=int, default=3, help="körningar per mått; medianen visas (standard: 3)")
     parser.add_argument("--keep", default=None, help="behåll arbetsmapparna här (annars en temporär mapp)")
@@ -114,10 +120,18 @@ def generate_command(args: argparse.Namespace, out: Path) -> list[str] | None:
         str(args.cases),
         "--rounds",
         str(args.rounds),
+        *(["--xlsx-share", str(args.xlsx_share)] if args.xlsx_share is not None else []),
     ]
 
 
 # --------------------------------------------------------------------------- the bare read
+
+
+def _read_timed(path: str) -> tuple[int, float]:
+    """:func:`_read_one` in a worker: rows read and the CPU seconds it took (all threads)."""
+    start = time.process_time()
+    rows = _read_one(path)
+    return rows, time.process_time() - start
 
 
 def _read_one(path: str) -> int:
@@ -151,13 +165,15 @@ def export_files(data: Path) -> list[Path]:
     return [f.path for f in rawfiles.discover(data)]
 
 
-def bare_read(files: list[Path], processes: int) -> tuple[float, int]:
+def bare_read(files: list[Path], processes: int) -> tuple[float, int, float]:
     """Wall time of reading every file in ``processes`` worker processes (started and
-    stopped inside the timing, as the pipeline pays for its processes), and rows read."""
+    stopped inside the timing, as the pipeline pays for its processes), rows read and
+    the CPU seconds the reading took (summed over the workers: on a shared machine the
+    CPU time varies less than the wall time)."""
     start = time.perf_counter()
     with multiprocessing.get_context("spawn").Pool(processes) as pool:
-        rows = sum(pool.map(_read_one, [str(p) for p in files], chunksize=1))
-    return time.perf_counter() - start, rows
+        done = pool.map(_read_timed, [str(p) for p in files], chunksize=1)
+    return time.perf_counter() - start, sum(rows for rows, _ in done), sum(cpu for _, cpu in done)
 
 
 # --------------------------------------------------------------------------- one Snakemake run
@@ -177,6 +193,14 @@ class Run:
     peaks: list[JobPeak] = field(default_factory=list)
     snakemake_mib: float = 0.0  # Snakemake's own process
     process_max_mib: float = 0.0  # getrusage: the largest single process of the run
+    cpu_seconds: float = 0.0  # getrusage: user + system time of every process of the run
+    load_average: float = 0.0  # the machine's 1-minute load average when the run ended
+
+    @property
+    def peak_mib(self) -> float:
+        """The run's peak memory: its largest job's process tree (polled) or its largest
+        single process (exact), whichever is larger."""
+        return max([self.process_max_mib, *(p.rss_mib for p in self.peaks)])
 
 
 def job_stats(log: str) -> dict[str, int]:
@@ -269,12 +293,14 @@ class TreePoller:
             peak.seconds = now - start
 
 
-# Runs Snakemake as a child and writes the largest RSS of any process below it (getrusage
-# of the children: exact, not sampled) to the file named first.
+# Runs Snakemake as a child and writes the largest RSS of any process below it and the
+# CPU seconds of them all (getrusage of the children: exact, not sampled) to the file
+# named first.
 _MAXRSS_WRAPPER = (
     "import resource, subprocess, sys\n"
     "code = subprocess.call(sys.argv[2:])\n"
-    "open(sys.argv[1], 'w').write(str(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss))\n"
+    "usage = resource.getrusage(resource.RUSAGE_CHILDREN)\n"
+    "open(sys.argv[1], 'w').write(f'{usage.ru_maxrss} {usage.ru_utime + usage.ru_stime}')\n"
     "sys.exit(code)\n"
 )
 
@@ -313,12 +339,15 @@ def snakemake(workdir: Path, data: Path, targets: list[str], args: argparse.Name
     text = log.read_text(encoding="utf-8", errors="replace")
     if code != 0:
         raise SystemExit(f"Snakemake misslyckades ({' '.join(targets)}), se {log}:\n{text[-3000:]}")
+    kib, cpu = [*maxrss.read_text().split(), "0", "0"][:2]
     return Run(
         seconds,
         jobs_run(text) or job_stats(text),
         list(poller.jobs.values()),
         poller.snakemake_mib,
-        int(maxrss.read_text() or 0) / 1024,
+        int(kib) / 1024,
+        float(cpu),
+        os.getloadavg()[0],
     )
 
 
@@ -352,6 +381,9 @@ class Figures:
     rows_read: int = 0
     load_average: float = 0.0
     seconds: dict[str, list[float]] = field(default_factory=dict)  # step -> one value per repeat
+    cpu: dict[str, list[float]] = field(default_factory=dict)  # step -> CPU seconds per repeat
+    loads: dict[str, list[float]] = field(default_factory=dict)  # step -> load average at its end, per repeat
+    peaks: dict[str, float] = field(default_factory=dict)  # step -> its largest peak memory (MiB) over the repeats
     jobs: dict[str, dict[str, int]] = field(default_factory=dict)  # step -> jobs per rule (last repeat)
     changed_file: str = ""
     reports: int = 0
@@ -359,14 +391,24 @@ class Figures:
     snakemake_mib: float = 0.0
     process_max_mib: float = 0.0
 
-    def median(self, step: str) -> float | None:
-        values = self.seconds.get(step)
+    def median(self, step: str, of: str = "seconds") -> float | None:
+        values = getattr(self, of).get(step)
         return statistics.median(values) if values else None
+
+    def add(self, step: str, seconds: float, cpu: float, load: float) -> None:
+        self.seconds.setdefault(step, []).append(seconds)
+        self.cpu.setdefault(step, []).append(cpu)
+        self.loads.setdefault(step, []).append(load)
 
 
 def _record(figures: Figures, step: str, run: Run) -> None:
-    print(f"  {LABELS[step]}: {run.seconds:.1f} s", file=sys.stderr, flush=True)
-    figures.seconds.setdefault(step, []).append(run.seconds)
+    print(
+        f"  {LABELS[step]}: {run.seconds:.1f} s (CPU {run.cpu_seconds:.1f} s, belastning {run.load_average:.1f})",
+        file=sys.stderr,
+        flush=True,
+    )
+    figures.add(step, run.seconds, run.cpu_seconds, run.load_average)
+    figures.peaks[step] = max(figures.peaks.get(step, 0.0), round(run.peak_mib, 1))
     figures.jobs[step] = run.jobs
     figures.snakemake_mib = max(figures.snakemake_mib, run.snakemake_mib)
     figures.process_max_mib = max(figures.process_max_mib, run.process_max_mib)
@@ -431,6 +473,32 @@ def _jobs(jobs: dict[str, int]) -> str:
     return f"{sum(jobs.values())} jobb: " + ", ".join(f"{rule} {n}" for rule, n in jobs.items())
 
 
+# The targets of rule clean's work at national scale (design.md, issue 23).
+RATIO_TARGET = 3.0
+MEMORY_TARGET_MIB = 4096
+
+
+def _tables_lines(figures: Figures, width: int) -> list[str]:
+    """Raw → tables against the bare read (wall and CPU time) and its peak memory, each
+    beside its target."""
+    lines = []
+    read, tables = figures.median("read"), figures.median("tables")
+    if read:
+        lines.append(
+            f"{'  kvot mot läsningen (väggtid)':<{width}}{tables / read:>20.1f} ×   (mål högst {RATIO_TARGET:.0f} ×)"
+        )
+    read_cpu, tables_cpu = figures.median("read", "cpu"), figures.median("tables", "cpu")
+    if read_cpu and tables_cpu:
+        lines.append(
+            f"{'  kvot mot läsningen (CPU-tid)':<{width}}{tables_cpu / read_cpu:>20.1f} ×"
+            f"   ({tables_cpu:.1f} s mot {read_cpu:.1f} s)"
+        )
+    if "tables" in figures.peaks:
+        peak = figures.peaks["tables"]
+        lines.append(f"{'  högsta minne':<{width}}{peak:>18.0f} MiB   (mål under {MEMORY_TARGET_MIB / 1024:.0f} GB)")
+    return lines
+
+
 def format_report(figures: Figures) -> str:
     """The figures as plain aligned Swedish text (medians; every repeat in brackets)."""
     lines = [
@@ -440,15 +508,15 @@ def format_report(figures: Figures) -> str:
         "",
     ]
     width = max(len(label) for label in LABELS.values()) + 2
-    read = figures.median("read")
     for step, label in LABELS.items():
         median = figures.median(step)
         if median is None:
             continue
         each = " / ".join(f"{v:.1f}" for v in figures.seconds[step])
-        lines.append(f"{label:<{width}}{_seconds(median):>22}   [{each}]")
-        if step == "tables" and read:
-            lines.append(f"{'  kvot mot läsningen':<{width}}{median / read:>20.1f} ×")
+        loads = " / ".join(f"{v:.1f}" for v in figures.loads.get(step, []))
+        lines.append(f"{label:<{width}}{_seconds(median):>22}   [{each}]  belastning [{loads}]")
+        if step == "tables":
+            lines += _tables_lines(figures, width)
         if step in ("noop", "change", "kommuner"):
             lines.append(f"  {_jobs(figures.jobs.get(step, {}))}")
         if step == "change":
@@ -505,9 +573,10 @@ def run_benchmark(args: argparse.Namespace, scratch: Path) -> Figures:
     )
     try:
         for _ in range(args.repeat):
-            seconds, figures.rows_read = bare_read(files, args.cores)
-            print(f"  {LABELS['read']}: {seconds:.1f} s", file=sys.stderr, flush=True)
-            figures.seconds.setdefault("read", []).append(seconds)
+            seconds, figures.rows_read, cpu = bare_read(files, args.cores)
+            load = os.getloadavg()[0]
+            print(f"  {LABELS['read']}: {seconds:.1f} s (CPU {cpu:.1f} s, belastning {load:.1f})", file=sys.stderr)
+            figures.add("read", seconds, cpu, load)
             one_repeat(figures, data, scratch, args)
             print(f"körning {len(figures.seconds['read'])} av {args.repeat} klar", file=sys.stderr, flush=True)
     except (SystemExit, KeyboardInterrupt):  # a failed or stopped step: what was measured is kept

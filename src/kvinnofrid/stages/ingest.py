@@ -329,7 +329,7 @@ def _layout(grid: Grid, shown: str, round_text: str) -> FileLayout:
     data = (
         grid.frame.lazy()
         .filter(pl.col("row") > header_row)
-        .with_columns(stripped(c) for c in cell_columns)
+        .with_columns(stripped(*cell_columns))
         .filter(pl.any_horizontal([pl.col(c).is_not_null() for c in cell_columns]))
         .with_columns(_extra_fields(grid, columns).alias("extra_fields"))
     )

@@ -54,12 +54,13 @@ class Columns:
         return (pl.col(cell_name(where[0])) if where else pl.lit(None, pl.String)).alias(out)
 
 
-def stripped(column: str) -> pl.Expr:
-    """A cell's text without surrounding space; null when empty or a null token
+def stripped(*columns: str) -> pl.Expr:
+    """Each cell's text without surrounding space; null when empty or a null token
     (``NULL``, ``NA``, ``N/A``, … as database extracts write a missing value). Ingest
-    applies it to every data cell once; the functions below read cells so cleaned."""
-    s = pl.col(column).str.strip_chars()
-    return pl.when(s.str.contains(_EMPTY)).then(None).otherwise(s).alias(column)
+    applies it to every data cell once; the functions below read cells so cleaned. One
+    expression for all the columns (built once, not once per column: a file has ~70)."""
+    s = pl.col(*columns).str.strip_chars()
+    return pl.when(s.str.contains(_EMPTY)).then(None).otherwise(s).name.keep()
 
 
 def header_width(columns: Columns) -> int:

@@ -154,7 +154,7 @@ def test_a_partial_or_corrupt_entry_is_redone_not_trusted(raw_round, tmp_path, c
     cache = batches.CleanCache(tmp_path / "cache")
     batches.clean_batch(files, SETTINGS, cache)
     entry = next(cache.folder.iterdir())
-    part = entry / "cases.parquet"
+    part = entry / "cases.arrow"
     if damage == "truncate":
         part.write_bytes(part.read_bytes()[: part.stat().st_size // 2])
     elif damage == "flip":  # same size, one byte changed: only the digest can tell

@@ -86,6 +86,7 @@ class FakeProcess:
     parent: int
     command: list[str]
     rss: int
+    cpu: float = 1.0
 
     def ppid(self):
         return self.parent
@@ -96,6 +97,9 @@ class FakeProcess:
     def memory_info(self):
         return type("Memory", (), {"rss": self.rss})()
 
+    def cpu_times(self):
+        return type("Times", (), {"user": self.cpu, "system": 0.5})()
+
 
 def test_a_jobs_memory_is_its_whole_process_tree_and_snakemake_is_counted_apart():
     mib = benchmark.MIB
@@ -105,13 +109,15 @@ def test_a_jobs_memory_is_its_whole_process_tree_and_snakemake_is_counted_apart(
     quarto = FakeProcess(12, 11, ["deno", "quarto.js"], 500 * mib)
     clean = FakeProcess(13, 10, ["python", "/w/.snakemake/scripts/tmpc3d4.clean.py"], 100 * mib)
     poller.sample([snakemake, report, quarto, clean], now=0.0)
-    clean.rss = 150 * mib
-    poller.sample([snakemake, report, clean], now=2.5)
+    clean.rss, clean.cpu, quarto.cpu = 150 * mib, 4.0, 9.0
+    poller.sample([snakemake, report, clean], now=2.5)  # Quarto ended: its last CPU time stays counted
     peaks = {p.rule: p for p in poller.jobs.values()}
     assert set(peaks) == {"unit_report", "clean"}  # Snakemake itself is no job
     assert peaks["unit_report"].rss_mib == 700  # the script and the Quarto it started
     assert peaks["clean"].rss_mib == 150 and peaks["clean"].seconds == 2.5
     assert poller.snakemake_mib == 300
+    assert peaks["clean"].cpu_seconds == 4.5  # the last poll's user + system time
+    assert peaks["unit_report"].cpu_seconds == (1.0 + 0.5) + (1.0 + 0.5)  # the script and Quarto's last seen
 
 
 def _round(data: Path, name: str, files: dict[str, bytes]) -> Path:
@@ -167,8 +173,8 @@ def _figures() -> benchmark.Figures:
     figures.jobs = {"noop": {}, "change": {"clean": 1, "compile": 1, "tables": 1}}
     figures.changed_file = "2023-10-10/koping.csv"
     figures.rules = {
-        "clean": {"jobs": 66, "rss_mib": 210.0, "seconds": 3.1},
-        "compile": {"jobs": 1, "rss_mib": 640.0, "seconds": 9.9},
+        "clean": {"jobs": 66, "rss_mib": 210.0, "seconds": 3.1, "cpu": 40.2},
+        "compile": {"jobs": 1, "rss_mib": 640.0, "seconds": 9.9, "cpu": 12.0},
     }
     return figures
 
@@ -187,6 +193,7 @@ def test_the_report_shows_medians_the_ratio_the_jobs_that_ran_and_the_largest_jo
     assert "andel av en hel körning: 28 %" in text  # 25 s of 90 s
     rules = [line.split()[0] for line in lines if line.endswith(" s") and "MiB" in line]
     assert rules == ["compile", "clean"]
+    assert next(line for line in lines if line.strip().startswith("clean")).endswith("40.2 s")
     assert "rapporter för alla enheter" not in text  # a step not run is not shown
     for label in ("läsa alla filer", "rådata → standardmålet", "omkörning utan ändringar"):
         assert sum(line.startswith(label) for line in lines) == 1

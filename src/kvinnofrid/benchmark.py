@@ -184,6 +184,12 @@ class JobPeak:
     rule: str
     rss_mib: float = 0.0
     seconds: float = 0.0
+    cpu_by_pid: dict[int, float] = field(default_factory=dict)  # the last CPU seconds seen per process
+
+    @property
+    def cpu_seconds(self) -> float:
+        """The job's CPU seconds (user + system) as last polled: its processes summed."""
+        return sum(self.cpu_by_pid.values())
 
 
 @dataclass
@@ -244,6 +250,7 @@ class TreePoller:
         self.pid = pid
         self.jobs: dict[int, JobPeak] = {}
         self.first_seen: dict[int, float] = {}
+        self.cpu: dict[int, float] = {}
         self.snakemake_mib = 0.0
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._loop, daemon=True)
@@ -267,30 +274,35 @@ class TreePoller:
 
     def sample(self, processes, now: float) -> None:
         """One poll: ``processes`` are psutil processes (or stand-ins with pid, ppid(),
-        cmdline() and memory_info())."""
+        cmdline(), memory_info() and cpu_times())."""
         info = {}
         for p in processes:
             try:
                 info[p.pid] = (p.ppid(), p.cmdline(), p.memory_info().rss)
+                cpu = p.cpu_times()
             except Exception:  # ended between the listing and the question
                 continue
+            self.cpu[p.pid] = cpu.user + cpu.system
         for ppid, _, rss in info.values():
             if ppid == self.pid:
                 self.snakemake_mib = max(self.snakemake_mib, rss / MIB)
         roots = {pid: SCRIPT_JOB.search(" ".join(cmd[-1:])) for pid, (_, cmd, _) in info.items()}
         roots = {pid: m.group(1) for pid, m in roots.items() if m}
         totals: dict[int, int] = {}
+        members: dict[int, list[int]] = {}
         for pid, (_, _, rss) in info.items():
             job = pid
             while job in info and job not in roots:
                 job = info[job][0]
             if job in roots:
                 totals[job] = totals.get(job, 0) + rss
+                members.setdefault(job, []).append(pid)
         for job, rss in totals.items():
             peak = self.jobs.setdefault(job, JobPeak(roots[job]))
             start = self.first_seen.setdefault(job, now)
             peak.rss_mib = max(peak.rss_mib, rss / MIB)
             peak.seconds = now - start
+            peak.cpu_by_pid.update({pid: self.cpu[pid] for pid in members[job] if pid in self.cpu})
 
 
 # Runs Snakemake as a child and writes the largest RSS of any process below it and the
@@ -412,10 +424,14 @@ def _record(figures: Figures, step: str, run: Run) -> None:
     figures.jobs[step] = run.jobs
     figures.snakemake_mib = max(figures.snakemake_mib, run.snakemake_mib)
     figures.process_max_mib = max(figures.process_max_mib, run.process_max_mib)
+    cpu: dict[str, float] = {}
     for peak in run.peaks:
-        rule = figures.rules.setdefault(peak.rule, {"jobs": 0, "rss_mib": 0.0, "seconds": 0.0})
+        rule = figures.rules.setdefault(peak.rule, {"jobs": 0, "rss_mib": 0.0, "seconds": 0.0, "cpu": 0.0})
         rule["rss_mib"] = max(rule["rss_mib"], round(peak.rss_mib, 1))
         rule["seconds"] = max(rule["seconds"], round(peak.seconds, 1))
+        cpu[peak.rule] = cpu.get(peak.rule, 0.0) + peak.cpu_seconds
+    for name, seconds in cpu.items():  # a rule's jobs summed, the largest run's sum
+        figures.rules[name]["cpu"] = max(figures.rules[name].get("cpu", 0.0), round(seconds, 1))
     for rule, count in run.jobs.items():
         if rule in figures.rules:
             figures.rules[rule]["jobs"] = max(figures.rules[rule]["jobs"], count)
@@ -528,11 +544,14 @@ def format_report(figures: Figures) -> str:
             lines.append(f"  {figures.reports} rapporter, publicerade och interna (html och pdf)")
     lines += [
         "",
-        "högsta minne (RSS) per regel, största jobbet först (psutil, var 0,2 s):",
-        f"  {'regel':<16}{'jobb':>6}{'högsta RSS':>14}{'längsta jobb':>15}",
+        "högsta minne (RSS) per regel, största jobbet först (psutil, var 0,2 s); CPU-tid: regelns jobb tillsammans:",
+        f"  {'regel':<16}{'jobb':>6}{'högsta RSS':>14}{'längsta jobb':>15}{'CPU-tid':>12}",
     ]
     for rule, peak in sorted(figures.rules.items(), key=lambda kv: -kv[1]["rss_mib"]):
-        lines.append(f"  {rule:<16}{int(peak['jobs']):>6}{peak['rss_mib']:>10.0f} MiB{peak['seconds']:>13.1f} s")
+        lines.append(
+            f"  {rule:<16}{int(peak['jobs']):>6}{peak['rss_mib']:>10.0f} MiB{peak['seconds']:>13.1f} s"
+            f"{peak.get('cpu', 0.0):>10.1f} s"
+        )
     lines.append(
         f"Snakemake själv: {figures.snakemake_mib:.0f} MiB; största enskilda process i någon körning "
         f"(getrusage, exakt): {figures.process_max_mib:.0f} MiB"

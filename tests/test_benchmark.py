@@ -44,6 +44,10 @@ def test_national_scale_generates_290_units_unless_a_data_set_is_given():
     smaller = benchmark.parse_args(["--scale", "national", "--cases", "50000", "--rounds", "4"])
     command = benchmark.generate_command(smaller, Path("/tmp/out"))
     assert command[command.index("--cases") + 1] == "50000" and command[command.index("--rounds") + 1] == "4"
+    assert "--xlsx-share" not in command  # the generator's own mix unless asked
+    heavy = benchmark.parse_args(["--scale", "national", "--xlsx-share", "0.9"])
+    command = benchmark.generate_command(heavy, Path("/tmp/out"))
+    assert command[command.index("--xlsx-share") + 1] == "0.9"
     assert benchmark.generate_command(benchmark.parse_args([]), Path("/tmp/out")) is None  # demo: the shipped set
 
 
@@ -82,6 +86,7 @@ class FakeProcess:
     parent: int
     command: list[str]
     rss: int
+    cpu: float = 1.0
 
     def ppid(self):
         return self.parent
@@ -92,6 +97,9 @@ class FakeProcess:
     def memory_info(self):
         return type("Memory", (), {"rss": self.rss})()
 
+    def cpu_times(self):
+        return type("Times", (), {"user": self.cpu, "system": 0.5})()
+
 
 def test_a_jobs_memory_is_its_whole_process_tree_and_snakemake_is_counted_apart():
     mib = benchmark.MIB
@@ -101,13 +109,15 @@ def test_a_jobs_memory_is_its_whole_process_tree_and_snakemake_is_counted_apart(
     quarto = FakeProcess(12, 11, ["deno", "quarto.js"], 500 * mib)
     clean = FakeProcess(13, 10, ["python", "/w/.snakemake/scripts/tmpc3d4.clean.py"], 100 * mib)
     poller.sample([snakemake, report, quarto, clean], now=0.0)
-    clean.rss = 150 * mib
-    poller.sample([snakemake, report, clean], now=2.5)
+    clean.rss, clean.cpu, quarto.cpu = 150 * mib, 4.0, 9.0
+    poller.sample([snakemake, report, clean], now=2.5)  # Quarto ended: its last CPU time stays counted
     peaks = {p.rule: p for p in poller.jobs.values()}
     assert set(peaks) == {"unit_report", "clean"}  # Snakemake itself is no job
     assert peaks["unit_report"].rss_mib == 700  # the script and the Quarto it started
     assert peaks["clean"].rss_mib == 150 and peaks["clean"].seconds == 2.5
     assert poller.snakemake_mib == 300
+    assert peaks["clean"].cpu_seconds == 4.5  # the last poll's user + system time
+    assert peaks["unit_report"].cpu_seconds == (1.0 + 0.5) + (1.0 + 0.5)  # the script and Quarto's last seen
 
 
 def _round(data: Path, name: str, files: dict[str, bytes]) -> Path:
@@ -143,9 +153,9 @@ def test_the_bare_read_reads_every_row_of_csv_and_xlsx(tmp_path):
     workbook.close()
     files = benchmark.export_files(tmp_path)
     assert sorted(p.name for p in files) == ["a.csv", "b.xlsx"]
-    seconds, rows = benchmark.bare_read(files, processes=2)
+    seconds, rows, cpu = benchmark.bare_read(files, processes=2)
     assert rows == 3 + 4  # headers included: the read is of the files, nothing is interpreted
-    assert seconds > 0
+    assert seconds > 0 and cpu > 0
 
 
 def _figures() -> benchmark.Figures:
@@ -157,11 +167,14 @@ def _figures() -> benchmark.Figures:
         "noop": [2.0, 2.5, 3.0],
         "change": [30.0, 20.0, 25.0],
     }
+    figures.cpu = {"read": [1.5, 4.0, 2.5], "tables": [40.0, 20.0, 30.0]}
+    figures.loads = {"read": [0.5, 7.25, 1.0], "tables": [2.0, 3.0, 4.0]}
+    figures.peaks = {"tables": 3500.4}
     figures.jobs = {"noop": {}, "change": {"clean": 1, "compile": 1, "tables": 1}}
     figures.changed_file = "2023-10-10/koping.csv"
     figures.rules = {
-        "clean": {"jobs": 66, "rss_mib": 210.0, "seconds": 3.1},
-        "compile": {"jobs": 1, "rss_mib": 640.0, "seconds": 9.9},
+        "clean": {"jobs": 66, "rss_mib": 210.0, "seconds": 3.1, "cpu": 40.2},
+        "compile": {"jobs": 1, "rss_mib": 640.0, "seconds": 9.9, "cpu": 12.0},
     }
     return figures
 
@@ -171,12 +184,16 @@ def test_the_report_shows_medians_the_ratio_the_jobs_that_ran_and_the_largest_jo
     lines = text.splitlines()
     tables = next(line for line in lines if line.startswith("rådata → kvalitet"))
     assert "20.0 s" in tables and "[30.0 / 10.0 / 20.0]" in tables  # the median, every repeat beside it
-    assert any("kvot mot läsningen" in line and "10.0 ×" in line for line in lines)  # 20 s / 2 s
+    assert any("kvot mot läsningen (väggtid)" in line and "10.0 ×" in line for line in lines)  # 20 s / 2 s
+    assert any("kvot mot läsningen (CPU-tid)" in line and "12.0 ×" in line for line in lines)  # 30 s / 2.5 s
+    assert any("högsta minne" in line and "3500 MiB" in line and "4 GB" in line for line in lines)
+    assert "belastning [0.5 / 7.2 / 1.0]" in next(line for line in lines if line.startswith("läsa alla filer"))
     assert any(line.strip() == "inga jobb" for line in lines)  # the no-op rerun ran nothing
     assert "3 jobb: clean 1, compile 1, tables 1" in text
     assert "andel av en hel körning: 28 %" in text  # 25 s of 90 s
     rules = [line.split()[0] for line in lines if line.endswith(" s") and "MiB" in line]
     assert rules == ["compile", "clean"]
+    assert next(line for line in lines if line.strip().startswith("clean")).endswith("40.2 s")
     assert "rapporter för alla enheter" not in text  # a step not run is not shown
     for label in ("läsa alla filer", "rådata → standardmålet", "omkörning utan ändringar"):
         assert sum(line.startswith(label) for line in lines) == 1

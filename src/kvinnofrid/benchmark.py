@@ -1,7 +1,7 @@
 """Benchmark: wall time and peak memory of the pipeline, printed, never asserted.
 
     python -m kvinnofrid.benchmark --scale demo|national [--data DIR]
-        [--units 290 --cases 1000000 --rounds 2] [--cores 2] [--repeat 3]
+        [--units 290 --cases 1000000 --rounds 2 --xlsx-share 0.9] [--cores 2] [--repeat 3]
         [--keep DIR] [--json FILE] [--skip kommuner]
 
 Everything runs in a scratch folder (a copy of the raw data and fresh Snakemake work
@@ -73,6 +73,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--units", type=int, default=None, help="antal enheter vid generering (national: 290)")
     parser.add_argument("--cases", type=int, default=None, help="antal ärenden vid generering (national: 1000000)")
     parser.add_argument("--rounds", type=int, default=None, help="antal omgångar vid generering (national: 2)")
+    parser.add_argument(
+        "--xlsx-share",
+        type=float,
+        default=None,
+        help="andel xlsx-filer vid generering, t.ex. 0.1 (mest csv) eller 0.9 (mest xlsx); standard: generatorns",
+    )
     parser.add_argument("--cores", type=int, default=2, help="kärnor för Snakemake och läsningen (standard: 2)")
     parser.add_argument("--repeat", type=int, default=3, help="körningar per mått; medianen visas (standard: 3)")
     parser.add_argument("--keep", default=None, help="behåll arbetsmapparna här (annars en temporär mapp)")
@@ -114,10 +120,18 @@ def generate_command(args: argparse.Namespace, out: Path) -> list[str] | None:
         str(args.cases),
         "--rounds",
         str(args.rounds),
+        *(["--xlsx-share", str(args.xlsx_share)] if args.xlsx_share is not None else []),
     ]
 
 
 # --------------------------------------------------------------------------- the bare read
+
+
+def _read_timed(path: str) -> tuple[int, float]:
+    """:func:`_read_one` in a worker: rows read and the CPU seconds it took (all threads)."""
+    start = time.process_time()
+    rows = _read_one(path)
+    return rows, time.process_time() - start
 
 
 def _read_one(path: str) -> int:
@@ -151,13 +165,15 @@ def export_files(data: Path) -> list[Path]:
     return [f.path for f in rawfiles.discover(data)]
 
 
-def bare_read(files: list[Path], processes: int) -> tuple[float, int]:
+def bare_read(files: list[Path], processes: int) -> tuple[float, int, float]:
     """Wall time of reading every file in ``processes`` worker processes (started and
-    stopped inside the timing, as the pipeline pays for its processes), and rows read."""
+    stopped inside the timing, as the pipeline pays for its processes), rows read and
+    the CPU seconds the reading took (summed over the workers: on a shared machine the
+    CPU time varies less than the wall time)."""
     start = time.perf_counter()
     with multiprocessing.get_context("spawn").Pool(processes) as pool:
-        rows = sum(pool.map(_read_one, [str(p) for p in files], chunksize=1))
-    return time.perf_counter() - start, rows
+        done = pool.map(_read_timed, [str(p) for p in files], chunksize=1)
+    return time.perf_counter() - start, sum(rows for rows, _ in done), sum(cpu for _, cpu in done)
 
 
 # --------------------------------------------------------------------------- one Snakemake run
@@ -168,6 +184,12 @@ class JobPeak:
     rule: str
     rss_mib: float = 0.0
     seconds: float = 0.0
+    cpu_by_pid: dict[int, float] = field(default_factory=dict)  # the last CPU seconds seen per process
+
+    @property
+    def cpu_seconds(self) -> float:
+        """The job's CPU seconds (user + system) as last polled: its processes summed."""
+        return sum(self.cpu_by_pid.values())
 
 
 @dataclass
@@ -177,6 +199,14 @@ class Run:
     peaks: list[JobPeak] = field(default_factory=list)
     snakemake_mib: float = 0.0  # Snakemake's own process
     process_max_mib: float = 0.0  # getrusage: the largest single process of the run
+    cpu_seconds: float = 0.0  # getrusage: user + system time of every process of the run
+    load_average: float = 0.0  # the machine's 1-minute load average when the run ended
+
+    @property
+    def peak_mib(self) -> float:
+        """The run's peak memory: its largest job's process tree (polled) or its largest
+        single process (exact), whichever is larger."""
+        return max([self.process_max_mib, *(p.rss_mib for p in self.peaks)])
 
 
 def job_stats(log: str) -> dict[str, int]:
@@ -220,6 +250,7 @@ class TreePoller:
         self.pid = pid
         self.jobs: dict[int, JobPeak] = {}
         self.first_seen: dict[int, float] = {}
+        self.cpu: dict[int, float] = {}
         self.snakemake_mib = 0.0
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._loop, daemon=True)
@@ -243,38 +274,45 @@ class TreePoller:
 
     def sample(self, processes, now: float) -> None:
         """One poll: ``processes`` are psutil processes (or stand-ins with pid, ppid(),
-        cmdline() and memory_info())."""
+        cmdline(), memory_info() and cpu_times())."""
         info = {}
         for p in processes:
             try:
                 info[p.pid] = (p.ppid(), p.cmdline(), p.memory_info().rss)
+                cpu = p.cpu_times()
             except Exception:  # ended between the listing and the question
                 continue
+            self.cpu[p.pid] = cpu.user + cpu.system
         for ppid, _, rss in info.values():
             if ppid == self.pid:
                 self.snakemake_mib = max(self.snakemake_mib, rss / MIB)
         roots = {pid: SCRIPT_JOB.search(" ".join(cmd[-1:])) for pid, (_, cmd, _) in info.items()}
         roots = {pid: m.group(1) for pid, m in roots.items() if m}
         totals: dict[int, int] = {}
+        members: dict[int, list[int]] = {}
         for pid, (_, _, rss) in info.items():
             job = pid
             while job in info and job not in roots:
                 job = info[job][0]
             if job in roots:
                 totals[job] = totals.get(job, 0) + rss
+                members.setdefault(job, []).append(pid)
         for job, rss in totals.items():
             peak = self.jobs.setdefault(job, JobPeak(roots[job]))
             start = self.first_seen.setdefault(job, now)
             peak.rss_mib = max(peak.rss_mib, rss / MIB)
             peak.seconds = now - start
+            peak.cpu_by_pid.update({pid: self.cpu[pid] for pid in members[job] if pid in self.cpu})
 
 
-# Runs Snakemake as a child and writes the largest RSS of any process below it (getrusage
-# of the children: exact, not sampled) to the file named first.
+# Runs Snakemake as a child and writes the largest RSS of any process below it and the
+# CPU seconds of them all (getrusage of the children: exact, not sampled) to the file
+# named first.
 _MAXRSS_WRAPPER = (
     "import resource, subprocess, sys\n"
     "code = subprocess.call(sys.argv[2:])\n"
-    "open(sys.argv[1], 'w').write(str(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss))\n"
+    "usage = resource.getrusage(resource.RUSAGE_CHILDREN)\n"
+    "open(sys.argv[1], 'w').write(f'{usage.ru_maxrss} {usage.ru_utime + usage.ru_stime}')\n"
     "sys.exit(code)\n"
 )
 
@@ -313,12 +351,15 @@ def snakemake(workdir: Path, data: Path, targets: list[str], args: argparse.Name
     text = log.read_text(encoding="utf-8", errors="replace")
     if code != 0:
         raise SystemExit(f"Snakemake misslyckades ({' '.join(targets)}), se {log}:\n{text[-3000:]}")
+    kib, cpu = [*maxrss.read_text().split(), "0", "0"][:2]
     return Run(
         seconds,
         jobs_run(text) or job_stats(text),
         list(poller.jobs.values()),
         poller.snakemake_mib,
-        int(maxrss.read_text() or 0) / 1024,
+        int(kib) / 1024,
+        float(cpu),
+        os.getloadavg()[0],
     )
 
 
@@ -352,6 +393,9 @@ class Figures:
     rows_read: int = 0
     load_average: float = 0.0
     seconds: dict[str, list[float]] = field(default_factory=dict)  # step -> one value per repeat
+    cpu: dict[str, list[float]] = field(default_factory=dict)  # step -> CPU seconds per repeat
+    loads: dict[str, list[float]] = field(default_factory=dict)  # step -> load average at its end, per repeat
+    peaks: dict[str, float] = field(default_factory=dict)  # step -> its largest peak memory (MiB) over the repeats
     jobs: dict[str, dict[str, int]] = field(default_factory=dict)  # step -> jobs per rule (last repeat)
     changed_file: str = ""
     reports: int = 0
@@ -359,21 +403,35 @@ class Figures:
     snakemake_mib: float = 0.0
     process_max_mib: float = 0.0
 
-    def median(self, step: str) -> float | None:
-        values = self.seconds.get(step)
+    def median(self, step: str, of: str = "seconds") -> float | None:
+        values = getattr(self, of).get(step)
         return statistics.median(values) if values else None
+
+    def add(self, step: str, seconds: float, cpu: float, load: float) -> None:
+        self.seconds.setdefault(step, []).append(seconds)
+        self.cpu.setdefault(step, []).append(cpu)
+        self.loads.setdefault(step, []).append(load)
 
 
 def _record(figures: Figures, step: str, run: Run) -> None:
-    print(f"  {LABELS[step]}: {run.seconds:.1f} s", file=sys.stderr, flush=True)
-    figures.seconds.setdefault(step, []).append(run.seconds)
+    print(
+        f"  {LABELS[step]}: {run.seconds:.1f} s (CPU {run.cpu_seconds:.1f} s, belastning {run.load_average:.1f})",
+        file=sys.stderr,
+        flush=True,
+    )
+    figures.add(step, run.seconds, run.cpu_seconds, run.load_average)
+    figures.peaks[step] = max(figures.peaks.get(step, 0.0), round(run.peak_mib, 1))
     figures.jobs[step] = run.jobs
     figures.snakemake_mib = max(figures.snakemake_mib, run.snakemake_mib)
     figures.process_max_mib = max(figures.process_max_mib, run.process_max_mib)
+    cpu: dict[str, float] = {}
     for peak in run.peaks:
-        rule = figures.rules.setdefault(peak.rule, {"jobs": 0, "rss_mib": 0.0, "seconds": 0.0})
+        rule = figures.rules.setdefault(peak.rule, {"jobs": 0, "rss_mib": 0.0, "seconds": 0.0, "cpu": 0.0})
         rule["rss_mib"] = max(rule["rss_mib"], round(peak.rss_mib, 1))
         rule["seconds"] = max(rule["seconds"], round(peak.seconds, 1))
+        cpu[peak.rule] = cpu.get(peak.rule, 0.0) + peak.cpu_seconds
+    for name, seconds in cpu.items():  # a rule's jobs summed, the largest run's sum
+        figures.rules[name]["cpu"] = max(figures.rules[name].get("cpu", 0.0), round(seconds, 1))
     for rule, count in run.jobs.items():
         if rule in figures.rules:
             figures.rules[rule]["jobs"] = max(figures.rules[rule]["jobs"], count)
@@ -431,6 +489,32 @@ def _jobs(jobs: dict[str, int]) -> str:
     return f"{sum(jobs.values())} jobb: " + ", ".join(f"{rule} {n}" for rule, n in jobs.items())
 
 
+# The targets of rule clean's work at national scale (design.md, issue 23).
+RATIO_TARGET = 3.0
+MEMORY_TARGET_MIB = 4096
+
+
+def _tables_lines(figures: Figures, width: int) -> list[str]:
+    """Raw → tables against the bare read (wall and CPU time) and its peak memory, each
+    beside its target."""
+    lines = []
+    read, tables = figures.median("read"), figures.median("tables")
+    if read:
+        lines.append(
+            f"{'  kvot mot läsningen (väggtid)':<{width}}{tables / read:>20.1f} ×   (mål högst {RATIO_TARGET:.0f} ×)"
+        )
+    read_cpu, tables_cpu = figures.median("read", "cpu"), figures.median("tables", "cpu")
+    if read_cpu and tables_cpu:
+        lines.append(
+            f"{'  kvot mot läsningen (CPU-tid)':<{width}}{tables_cpu / read_cpu:>20.1f} ×"
+            f"   ({tables_cpu:.1f} s mot {read_cpu:.1f} s)"
+        )
+    if "tables" in figures.peaks:
+        peak = figures.peaks["tables"]
+        lines.append(f"{'  högsta minne':<{width}}{peak:>18.0f} MiB   (mål under {MEMORY_TARGET_MIB / 1024:.0f} GB)")
+    return lines
+
+
 def format_report(figures: Figures) -> str:
     """The figures as plain aligned Swedish text (medians; every repeat in brackets)."""
     lines = [
@@ -440,15 +524,15 @@ def format_report(figures: Figures) -> str:
         "",
     ]
     width = max(len(label) for label in LABELS.values()) + 2
-    read = figures.median("read")
     for step, label in LABELS.items():
         median = figures.median(step)
         if median is None:
             continue
         each = " / ".join(f"{v:.1f}" for v in figures.seconds[step])
-        lines.append(f"{label:<{width}}{_seconds(median):>22}   [{each}]")
-        if step == "tables" and read:
-            lines.append(f"{'  kvot mot läsningen':<{width}}{median / read:>20.1f} ×")
+        loads = " / ".join(f"{v:.1f}" for v in figures.loads.get(step, []))
+        lines.append(f"{label:<{width}}{_seconds(median):>22}   [{each}]  belastning [{loads}]")
+        if step == "tables":
+            lines += _tables_lines(figures, width)
         if step in ("noop", "change", "kommuner"):
             lines.append(f"  {_jobs(figures.jobs.get(step, {}))}")
         if step == "change":
@@ -460,11 +544,14 @@ def format_report(figures: Figures) -> str:
             lines.append(f"  {figures.reports} rapporter, publicerade och interna (html och pdf)")
     lines += [
         "",
-        "högsta minne (RSS) per regel, största jobbet först (psutil, var 0,2 s):",
-        f"  {'regel':<16}{'jobb':>6}{'högsta RSS':>14}{'längsta jobb':>15}",
+        "högsta minne (RSS) per regel, största jobbet först (psutil, var 0,2 s); CPU-tid: regelns jobb tillsammans:",
+        f"  {'regel':<16}{'jobb':>6}{'högsta RSS':>14}{'längsta jobb':>15}{'CPU-tid':>12}",
     ]
     for rule, peak in sorted(figures.rules.items(), key=lambda kv: -kv[1]["rss_mib"]):
-        lines.append(f"  {rule:<16}{int(peak['jobs']):>6}{peak['rss_mib']:>10.0f} MiB{peak['seconds']:>13.1f} s")
+        lines.append(
+            f"  {rule:<16}{int(peak['jobs']):>6}{peak['rss_mib']:>10.0f} MiB{peak['seconds']:>13.1f} s"
+            f"{peak.get('cpu', 0.0):>10.1f} s"
+        )
     lines.append(
         f"Snakemake själv: {figures.snakemake_mib:.0f} MiB; största enskilda process i någon körning "
         f"(getrusage, exakt): {figures.process_max_mib:.0f} MiB"
@@ -505,9 +592,10 @@ def run_benchmark(args: argparse.Namespace, scratch: Path) -> Figures:
     )
     try:
         for _ in range(args.repeat):
-            seconds, figures.rows_read = bare_read(files, args.cores)
-            print(f"  {LABELS['read']}: {seconds:.1f} s", file=sys.stderr, flush=True)
-            figures.seconds.setdefault("read", []).append(seconds)
+            seconds, figures.rows_read, cpu = bare_read(files, args.cores)
+            load = os.getloadavg()[0]
+            print(f"  {LABELS['read']}: {seconds:.1f} s (CPU {cpu:.1f} s, belastning {load:.1f})", file=sys.stderr)
+            figures.add("read", seconds, cpu, load)
             one_repeat(figures, data, scratch, args)
             print(f"körning {len(figures.seconds['read'])} av {args.repeat} klar", file=sys.stderr, flush=True)
     except (SystemExit, KeyboardInterrupt):  # a failed or stopped step: what was measured is kept

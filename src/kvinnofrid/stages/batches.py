@@ -67,12 +67,16 @@ _CODE = (
     "stages/unit_parts.py",
     "stages/rawfiles.py",
     "stages/batches.py",
+    "stages/pooled.py",
+    "stages/distinct.py",
     "spec/codebook.py",
     "spec/codebook.yaml",
     "spec/rules.py",
 )
 _LIBRARIES = ("polars", "fastexcel")
-_PARTS = {"used": "cases.parquet", "risk": "risk.parquet", "excluded": "rejected.parquet", "issues": "issues.parquet"}
+# Arrow IPC, not Parquet: an entry is written by every first run and read back whole;
+# IPC costs a fifth of Parquet's CPU to write (no encoding or compression) at national scale.
+_PARTS = {"used": "cases.arrow", "risk": "risk.arrow", "excluded": "rejected.arrow", "issues": "issues.arrow"}
 _MANIFEST = "manifest.json"
 
 
@@ -154,10 +158,15 @@ class CleanCache:
             return None
         try:
             manifest = json.loads((entry / _MANIFEST).read_text(encoding="utf-8"))
-            for part, digest in manifest["sha256"].items():
-                if _sha256_file(entry / part) != digest:
+            if set(manifest["sha256"]) != set(_PARTS.values()):
+                raise ValueError("the manifest does not list the entry's parts")
+            frames = {}
+            for field, part in _PARTS.items():
+                # the bytes checked are the bytes read (into memory: keep_only may remove the entry)
+                data = (entry / part).read_bytes()
+                if hashlib.sha256(data).hexdigest() != manifest["sha256"][part]:
                     raise ValueError(f"{part} does not match its manifest")
-            frames = {field: pl.read_parquet(entry / part) for field, part in _PARTS.items()}
+                frames[field] = pl.read_ipc(data)
             return CleanResult.from_report(manifest["report"], **frames)
         except (OSError, ValueError, KeyError, TypeError, pl.exceptions.PolarsError) as problem:
             log.warning("Cachad rensning %s ignoreras och görs om (%s).", name, type(problem).__name__)
@@ -171,7 +180,7 @@ class CleanCache:
         shutil.rmtree(temporary, ignore_errors=True)
         temporary.mkdir()
         for field, part in _PARTS.items():
-            getattr(result, field).write_parquet(temporary / part)
+            getattr(result, field).write_ipc(temporary / part)
         manifest = {
             "report": result.report(meta),
             "sha256": {part: _sha256_file(temporary / part) for part in _PARTS.values()},
@@ -195,24 +204,18 @@ class CleanCache:
 def clean_batch(files: Sequence[RawFile], settings: CleanSettings, cache: CleanCache) -> list[tuple[dict, CleanResult]]:
     """(meta, result) per file, in order: from the cache, or read and cleaned (and cached).
     An unreadable file raises IngestError (naming it) unless ``on_unreadable == "skip"``."""
-    from kvinnofrid.stages import clean, ingest
+    from kvinnofrid.stages import pooled
 
     code = code_version()
-    cleaned, names, redone = [], [], 0
-    for raw_file in files:
-        name = entry_name(raw_file, settings, code)
-        hit = cache.get(name)
-        if hit is None:
-            raw, meta = ingest.read_export(
-                raw_file.path, settings.key, settings.on_unreadable, raw_file.round, settings.units
-            )
-            result = clean.clean_file(raw, meta, settings.period, raw_file.round_date)
-            cache.put(name, meta, result)
-            hit, redone = (meta, result), redone + 1
-        cleaned.append(hit)
-        names.append(name)
+    names = [entry_name(raw_file, settings, code) for raw_file in files]
+    cleaned = [cache.get(name) for name in names]
+    redo = [i for i, hit in enumerate(cleaned) if hit is None]
+    # the files not in the cache, cleaned together in one columnar pass (stages/pooled.py)
+    for i, (meta, result) in zip(redo, pooled.clean_files([files[i] for i in redo], settings)):
+        cache.put(names[i], meta, result)
+        cleaned[i] = (meta, result)
     cache.keep_only(names)
-    log.info("%d filer: %d rensade, %d från cachen.", len(files), redone, len(files) - redone)
+    log.info("%d filer: %d rensade, %d från cachen.", len(files), len(redo), len(files) - len(redo))
     return cleaned
 
 

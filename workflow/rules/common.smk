@@ -7,7 +7,7 @@ import sys
 from kvinnofrid.spec import diagrams as diagram_registry
 from kvinnofrid.stages import pseudonym as _pseudonym
 from kvinnofrid.stages import batches, rawfiles
-from kvinnofrid.stages.pseudonym import DEMO_MARKER
+from kvinnofrid.spec.names import DEMO_MARKER
 
 RAW = str(SETTINGS.data_raw)
 INTERIM = str(SETTINGS.interim)

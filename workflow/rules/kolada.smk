@@ -3,7 +3,7 @@
 # small-number protection applies (config suppression_threshold).
 
 from kvinnofrid.disclosure import kolada as kolada_figures
-from kvinnofrid.stages.pseudonym import DEMO_MARKER
+from kvinnofrid.spec.names import DEMO_MARKER
 
 _kolada_problems = kolada_figures.check_settings(SETTINGS.kolada)
 if _kolada_problems:

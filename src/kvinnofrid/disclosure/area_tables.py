@@ -51,7 +51,7 @@ from kvinnofrid.disclosure import kolada, suppression
 from kvinnofrid.spec import codebook as codebook_module
 from kvinnofrid.spec import municipalities
 from kvinnofrid.spec.diagrams import Diagram, Pool, Registry, category_labels, load_registry, pooled_labels
-from kvinnofrid.stages.compile import slugify
+from kvinnofrid.spec.names import slug
 from kvinnofrid.statistics import tables as tables_module
 from kvinnofrid.statistics import trend
 
@@ -79,13 +79,13 @@ def areas_of(unit_meta: pl.DataFrame, size_classes: Mapping[str, str], class_ord
     used = {size_classes[u] for u in all_units if u in size_classes}
     for label in [c for c in class_order if c in used] + sorted(used - set(class_order)):
         out.append(
-            Area("storleksklass", label, slugify(label), tuple(u for u in all_units if size_classes.get(u) == label))
+            Area("storleksklass", label, slug(label), tuple(u for u in all_units if size_classes.get(u) == label))
         )
     out += [Area("enhet", u, s, (u,)) for u, s in meta.select("unit", "unit_slug").iter_rows()]
     for lan in sorted(meta["lan"].drop_nulls().unique().to_list()):
         members = tuple(meta.filter(pl.col("lan") == lan)["unit"].to_list())
         if len(members) >= 2:
-            out.append(Area("lan", lan, slugify(lan), members))
+            out.append(Area("lan", lan, slug(lan), members))
     return out
 
 

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import kvinnofrid
-from kvinnofrid.stages.pseudonym import DEMO_MARKER
+from kvinnofrid.spec.names import DEMO_MARKER
 
 
 def sha256_of(path: Path) -> str:

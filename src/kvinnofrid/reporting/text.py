@@ -79,8 +79,8 @@ from kvinnofrid.reporting.numfmt import fmt_dec, fmt_int, fmt_pct, register_filt
 from kvinnofrid.spec import codebook as codebook_module
 from kvinnofrid.spec.codebook import Codebook
 from kvinnofrid.spec.diagrams import Registry
+from kvinnofrid.spec.names import slug
 from kvinnofrid.spec.rules import RULES
-from kvinnofrid.statistics.facts import slug
 from kvinnofrid.statistics.tables import table_csv
 
 __all__ = ["FORBIDDEN", "TextError", "build_book", "check_output", "make_environment", "render_template"]
@@ -227,7 +227,7 @@ def make_environment(report_src: Path) -> jinja2.Environment:
     )
     register_filters(env)
     env.filters["lower_first"] = _lower_first
-    env.filters["slug"] = lambda text: slug(str(text)).replace("_", "-")
+    env.filters["slug"] = lambda text: slug(str(text))
     return env
 
 

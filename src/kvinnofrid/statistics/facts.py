@@ -30,7 +30,6 @@ from __future__ import annotations
 
 import json
 import math
-import re
 from pathlib import Path
 from typing import Any
 
@@ -39,6 +38,7 @@ import polars as pl
 from kvinnofrid.spec import codebook as codebook_module
 from kvinnofrid.spec.codebook import Codebook
 from kvinnofrid.spec.diagrams import Registry, load_registry
+from kvinnofrid.spec.names import slug
 from kvinnofrid.statistics.participants import participant_facts
 
 FACT_PRECISION = 6  # decimals of floats in facts.json (byte-identical reruns)
@@ -46,14 +46,6 @@ FACT_PRECISION = 6  # decimals of floats in facts.json (byte-identical reruns)
 
 class FactError(ValueError):
     """A fact cannot be read from its table; the message names the fact."""
-
-
-def slug(text: str) -> str:
-    """Key form of a label: lower case ASCII, '_' between words, '75–' -> '75_plus'."""
-    text = text.strip().lower()
-    text = re.sub(r"[–-]$", "_plus", text)
-    text = text.translate(str.maketrans({"å": "a", "ä": "a", "ö": "o", "é": "e"}))
-    return re.sub(r"[^a-z0-9]+", "_", text).strip("_")
 
 
 def _table_fact(
@@ -174,7 +166,7 @@ def case_facts(derived: pl.DataFrame, cb: Codebook, reg: Registry) -> dict[str, 
     best = per_unit.row(0, named=True) if per_unit.height else None
     impairment = derived.filter(pl.col("impairment").list.len().fill_null(0) > 0)
     impairment_facts = {
-        f"share_impairment_{slug(label)}": share(impairment, pl.col("impairment").list.contains(code))
+        f"share_impairment_{slug(label, sep='_')}": share(impairment, pl.col("impairment").list.contains(code))
         for code, label in zip(cb["impairment"].codes, cb["impairment"].labels)
     }
     return {
@@ -207,7 +199,7 @@ def diagram_ns(tables: dict[int, pl.DataFrame], reg: Registry) -> dict[str, int]
             for group, den in (
                 table.group_by("group", maintain_order=True).agg(pl.col("denominator").first()).iter_rows()
             ):
-                out[f"diagram_{number:02d}_n_{slug(group)}"] = int(den)
+                out[f"diagram_{number:02d}_n_{slug(group, sep='_')}"] = int(den)
     return out
 
 

@@ -4,13 +4,14 @@
 # (one .smk per stage under workflow/rules/) and the default target. The logic lives
 # in the `kvinnofrid` package (src/kvinnofrid); the scripts under scripts/ only
 # move files. Run:  snakemake --cores all        (see README.md)
+# Every run also reads profiles/default/config.yaml (Snakemake finds it beside this
+# file): e.g. an interrupted run is finished by the plain rerun (rerun-incomplete).
 
 import sys
 from pathlib import Path
 
 from snakemake.utils import min_version
 
-from kvinnofrid import resume
 from kvinnofrid.settings import ConfigError, load_settings
 
 min_version("9.0")
@@ -30,16 +31,6 @@ try:
     )
 except ConfigError as problem:
     raise WorkflowError(str(problem)) from None
-
-# A run stopped with Ctrl-C leaves half-written outputs; the plain rerun redoes their
-# jobs (what --rerun-incomplete does), so no flag is needed (kvinnofrid/resume.py).
-_interrupted = resume.clear_interrupted(Path.cwd())
-if _interrupted:
-    print(
-        f"Förra körningen avbröts: {len(_interrupted)} ofullständiga filer skapas på nytt "
-        f"(bland dem {_interrupted[0]}).",
-        file=sys.stderr,
-    )
 
 
 # common.smk first: it defines every global the other rule files share.

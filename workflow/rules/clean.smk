@@ -13,6 +13,7 @@ rule clean:
     input:
         raw=batch_raw_paths,
         demo_marker=DEMO_MARKER_FILE,
+        code=code_of("clean"),
     output:
         cases=f"{INTERIM}/clean/{{round}}/batch-{{part}}.parquet",
         risk=f"{INTERIM}/clean/{{round}}/batch-{{part}}.risk.parquet",
@@ -21,6 +22,10 @@ rule clean:
         reports=f"{INTERIM}/quality/{{round}}/batch-{{part}}.json",
     log:
         f"logs/clean/{{round}}/batch-{{part}}.log",
+    benchmark:
+        "logs/benchmarks/clean/{round}/batch-{part}.tsv"
+    conda:
+        SOFTWARE_ENV
     threads: 1
     resources:
         mem_mb=2000,

@@ -3,8 +3,9 @@
 The tiny .test run is started as a user starts it and stopped at several moments, by
 the signals users and machines send: Ctrl-C (SIGINT to the whole process group, as a
 terminal sends it), SIGTERM to the process group (systemd, a batch scheduler, `kill --
--PGID`) while the slow `figures` job has written part of its diagrams, and SIGTERM to
-Snakemake alone (`kill PID`, `timeout`) just after a job has finished. The same command
+-PGID`) and SIGKILL (`kill -9`, the out-of-memory killer) while the slow `figures` job
+has written part of its diagrams, and SIGTERM to Snakemake alone (`kill PID`,
+`timeout`) just after a job has finished. The same command
 typed again must redo what was cut off and build every output, and a third run must
 find nothing to do. Nothing here reads Snakemake's private `.snakemake/` folder: the
 moments are seen in the outputs and in the benchmark files (written when a job ends).
@@ -33,7 +34,6 @@ pytestmark = pytest.mark.e2e
 BUDGET_S = 600  # one scenario: the interruptions, the rerun and the check
 EXIT_AFTER_SIGNAL_S = 90  # SIGTERM lets the running job finish (figures: ~30 s)
 FIGURES = 54  # 27 diagrams, png and svg
-ATTEMPTS = 3  # Ctrl-C tries before giving up on a half-written output
 
 
 def _command(*extra: str) -> list[str]:
@@ -144,25 +144,36 @@ def _finish_and_check(workdir: Path, tmp_path: Path, deadline: float) -> None:
 
 
 def test_a_run_stopped_with_ctrl_c_is_finished_by_the_plain_rerun(tmp_path):
-    """Ctrl-C while a job writes its outputs may leave them half written (Snakemake marks
-    them incomplete; sometimes it removes them first, then they are only missing). Tried
-    until one interruption leaves them: without the workflow profile Snakemake refuses
-    the plain rerun then, with it the plain rerun redoes them."""
     deadline = time.monotonic() + BUDGET_S
     workdir = tmp_path / "work"
     workdir.mkdir()
-    for attempt in range(ATTEMPTS):
-        _stop(workdir, tmp_path / f"stopped-{attempt}.log", "figures half written", signal.SIGINT, True, deadline)
-        if 0 < _figures(workdir) < FIGURES:
-            break
-    assert 0 < _figures(workdir) < FIGURES, f"{ATTEMPTS} interruptions left no half-written output"
+    assert _stop(workdir, tmp_path / "stopped.log", "figures half written", signal.SIGINT, True, deadline)
+    # a dry run and --lint change no file of the stopped run
     state = _state(workdir)
-    refused = _run(workdir, tmp_path / "refused.log", deadline, "-n", "--workflow-profile", "none")
-    assert refused != 0 and "IncompleteFiles" in (tmp_path / "refused.log").read_text()
-    # a dry run and --lint change no file, even with half-written outputs about
     assert _run(workdir, tmp_path / "dry.log", deadline, "-n") == 0
     assert _run(workdir, tmp_path / "lint.log", deadline, "--lint") == 0
     assert _state(workdir) == state, "parsing the workflow changed files"
+    _finish_and_check(workdir, tmp_path, deadline)
+
+
+def test_a_killed_run_is_finished_by_the_plain_rerun_after_unlock(tmp_path):
+    """kill -9 (or a power cut, the out-of-memory killer) stops Snakemake with no cleanup:
+    the figures job's outputs stay half written and marked incomplete, and the lock stays.
+    After --unlock, Snakemake without the workflow profile refuses the plain rerun; with
+    it (rerun-incomplete) the plain rerun redoes the cut-off job."""
+    deadline = time.monotonic() + BUDGET_S
+    workdir = tmp_path / "work"
+    workdir.mkdir()
+    run = _start(workdir, tmp_path / "killed.log")
+    while run.poll() is None and time.monotonic() < deadline and not 0 < _figures(workdir) < FIGURES:
+        time.sleep(0.05)
+    os.killpg(run.pid, signal.SIGKILL)
+    run.wait()
+    assert 0 < _figures(workdir) < FIGURES, "the run was not killed while it wrote the figures"
+    assert _run(workdir, tmp_path / "locked.log", deadline, "-n") != 0  # the dead run's lock
+    assert _run(workdir, tmp_path / "unlock.log", deadline, "--unlock") == 0
+    refused = _run(workdir, tmp_path / "refused.log", deadline, "-n", "--workflow-profile", "none")
+    assert refused != 0 and "IncompleteFiles" in (tmp_path / "refused.log").read_text()
     _finish_and_check(workdir, tmp_path, deadline)
 
 

@@ -6,6 +6,7 @@ import json
 import os
 import sys
 
+import kvinnofrid
 from kvinnofrid import sources
 from kvinnofrid.disclosure import kolada as kolada_figures
 from kvinnofrid.spec import diagrams as diagram_registry
@@ -20,6 +21,10 @@ from kvinnofrid.spec.names import DEMO_MARKER
 # Snakemake itself runs in, e.g. .venv. The project itself is installed in it, so the
 # environment is named, not built by Snakemake from a file per rule.
 SOFTWARE_ENV = "../../environment.yml"
+
+# The package version, shown in the report's colophon and the bundle's manifest: a
+# param of the rules that write it, so a new version redoes them (params trigger).
+VERSION = kvinnofrid.__version__
 
 RAW = str(SETTINGS.data_raw)
 INTERIM = str(SETTINGS.interim)

@@ -44,6 +44,7 @@ rule national_bundle:
             "diagrams": UNIT_DIAGRAMS,
             "demo": SETTINGS.is_demo_data,
         },
+        version=VERSION,
     script:
         "../../scripts/national_bundle.py"
 

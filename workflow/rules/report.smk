@@ -43,6 +43,7 @@ rule report_text:
         settings=SETTINGS.national_report_settings(),
         period=(SETTINGS.period_start, SETTINGS.period_end),
         cutoff=SETTINGS.cutoff,
+        version=VERSION,
     script:
         "../../scripts/report_text.py"
 

@@ -170,7 +170,9 @@ def test_a_killed_run_is_finished_by_the_plain_rerun_after_unlock(tmp_path):
     os.killpg(run.pid, signal.SIGKILL)
     run.wait()
     assert 0 < _figures(workdir) < FIGURES, "the run was not killed while it wrote the figures"
-    assert _run(workdir, tmp_path / "locked.log", deadline, "-n") != 0  # the dead run's lock
+    # the dead run's lock stops the plain command, with Snakemake's own message
+    assert _run(workdir, tmp_path / "locked.log", deadline) != 0
+    assert "cannot be locked" in (tmp_path / "locked.log").read_text()
     assert _run(workdir, tmp_path / "unlock.log", deadline, "--unlock") == 0
     refused = _run(workdir, tmp_path / "refused.log", deadline, "-n", "--workflow-profile", "none")
     assert refused != 0 and "IncompleteFiles" in (tmp_path / "refused.log").read_text()

@@ -30,7 +30,8 @@ def _install(target: Path, work: Path) -> None:
     shutil.copytree(ROOT / "src", source / "src", ignore=shutil.ignore_patterns("*.egg-info", "__pycache__"))
     for name in ("pyproject.toml", "README.md", "LICENSE"):
         shutil.copy2(ROOT / name, source / name)
-    command = [sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--no-build-isolation"]
+    # as a user installs it: pip builds the wheel with the build backend of pyproject.toml
+    command = [sys.executable, "-m", "pip", "install", "--quiet", "--no-deps"]
     done = subprocess.run([*command, "--upgrade", "--target", str(target), str(source)], capture_output=True, text=True)
     assert done.returncode == 0, done.stderr[-3000:]
 

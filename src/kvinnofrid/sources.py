@@ -33,7 +33,6 @@ import hashlib
 from collections.abc import Iterable
 from pathlib import Path
 
-PACKAGE = __name__.partition(".")[0]
 ROOT = Path(__file__).resolve().parent
 
 
@@ -70,7 +69,8 @@ def _absolute(node: ast.ImportFrom, module: str | None, path: Path) -> str | Non
 @functools.cache
 def _read(path: Path, module: str | None, root: Path) -> tuple[frozenset[str], frozenset[str]]:
     """The package modules one source file imports and the strings it holds: one walk of
-    its syntax tree per file and process (the Snakefile asks for every rule's closure)."""
+    its syntax tree per file and process (the Snakefile asks for every rule's closure; a
+    file whose imports change within a process is not read again)."""
     imports: set[str] = set()
     strings: set[str] = set()
     for node in ast.walk(ast.parse(path.read_bytes(), filename=str(path))):

@@ -41,10 +41,10 @@ rule unit_workbook:
         "logs/unit_workbook/{slug}.log",
     benchmark:
         "logs/benchmarks/unit_workbook/{slug}.tsv"
-    conda:
-        SOFTWARE_ENV
     wildcard_constraints:
         slug=r"[a-z0-9-]+",
+    conda:
+        SOFTWARE_ENV
     threads: 1
     resources:
         mem_mb=1000,

@@ -12,6 +12,7 @@ from kvinnofrid.scriptrunner import run
 
 
 def main(smk) -> None:
+    from kvinnofrid.spec import municipalities
     from kvinnofrid.stages import batches, pseudonym, rawfiles
 
     # The raw files are data_raw/<round>/[sub-folder/]<file>; the demo marker in data_raw,
@@ -20,7 +21,9 @@ def main(smk) -> None:
     paths = [Path(raw)] if isinstance(raw, str) else [Path(p) for p in raw]
     files = [rawfiles.RawFile(smk.wildcards.round, file_id, path) for file_id, path in zip(smk.params.file_ids, paths)]
     key = pseudonym.pseudonym_key(smk.params.key_env, rawfiles.round_folder_of(paths[0]).parent)
-    settings = batches.CleanSettings((smk.params.period_start, smk.params.period_end), smk.params.on_unreadable, key)
+    units = municipalities.known_units(smk.params.register or None, smk.params.districts, smk.params.aliases or None)
+    period = (smk.params.period_start, smk.params.period_end)
+    settings = batches.CleanSettings(period, smk.params.on_unreadable, key, units)
     cleaned = batches.clean_batch(files, settings, batches.CleanCache(smk.params.cache))
     batches.write_batch(
         cleaned,

@@ -14,6 +14,7 @@ def main(smk) -> None:
     units = {
         "register_names": municipalities.load_register(smk.params.register or None)["kommun"].to_list(),
         "districts": dict(smk.params.districts),
+        "aliases": municipalities.load_aliases(smk.params.aliases or None),
     }
     cases, risk, warnings = compiling.compile_cases(
         cleaned, smk.params.cutoff, period=(smk.params.period_start, smk.params.period_end), **units

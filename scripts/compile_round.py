@@ -21,6 +21,7 @@ def main(smk) -> None:
         (smk.params.period_start, smk.params.period_end),
         register_names=municipalities.load_register(smk.params.register or None)["kommun"].to_list(),
         districts=dict(smk.params.districts),
+        aliases=municipalities.load_aliases(smk.params.aliases or None),
     )
     if left_out:
         log.warning(

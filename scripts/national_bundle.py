@@ -19,18 +19,19 @@ def main(smk) -> None:
         p.cutoff_year,
         p.districts,
         p.size_classes,
+        smk.input.groups[0] if smk.input.groups else None,
+        p.groups_with_size_classes,
     )
     published = [a for a in areas if a.kind in bundle.PUBLISHED_KINDS]
-    diagrams = area_tables.shown_tables(p.diagrams, p.trend["measures"])
     derived = pl.read_parquet(smk.input.final)
-    tables = area_tables.area_tables(
-        derived, published, diagrams, {"honour_interventions_min": p.honour_interventions_min}
-    )
+    # the country and the comparison groups exactly as the reports publish them (protected
+    # together with every unit and län by rule unit_tables), never recomputed unprotected
+    comparison = area_tables.group_tables(pl.read_parquet(smk.input.comparison))
     bundle.write_bundle(
         Path(smk.output[0]),
         national_tables=[Path(t) for t in [*smk.input.tables, *smk.input.tables_parquet]],
         facts=Path(smk.input.facts),
-        comparison=area_tables.long_frame(tables, {a.name: a.kind for a in published}),
+        comparison=comparison,
         areas=area_tables.area_info(published, derived, size_classes, lan_of),
         about=p.about,
     )

@@ -14,7 +14,7 @@ def main(smk) -> None:
         raise render.RenderError(
             "snakemake", "jämföra utdata", f"renderingen skrev {html} och {pdf}, regeln väntar sig {smk.output.html}"
         )
-    for written in (html, pdf):
+    for written in (html, pdf, Path(smk.output.provenance).resolve()):
         if not written.is_file():
             raise render.RenderError("snakemake", "jämföra utdata", f"renderingen skrev inte {written}")
 

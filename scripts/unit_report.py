@@ -15,7 +15,8 @@ def main(smk) -> None:
     from kvinnofrid.reporting import render, unit_report
 
     every = json.loads(Path(smk.input.areas).read_text(encoding="utf-8"))
-    if "batch" in smk.wildcards:
+    # Wildcards is a list of values with names as attributes: `"batch" in` would test the values.
+    if hasattr(smk.wildcards, "batch"):
         jobs = unit_report.batch_jobs(every, int(smk.wildcards.batch), smk.params.batches)
     else:
         jobs = [(smk.wildcards.slug, smk.params.edition)]
@@ -40,11 +41,11 @@ def main(smk) -> None:
         threshold=smk.params.threshold,
         demo=bool(smk.input.demo_marker),
     )
-    if "manifest" in smk.output:
+    if hasattr(smk.output, "manifest"):
         Path(smk.output.manifest).write_text(
             json.dumps([{"slug": s, "edition": e} for s, e in jobs], ensure_ascii=False, indent=1), encoding="utf-8"
         )
-    if "timings" in smk.log:
+    if hasattr(smk.log, "timings"):
         Path(smk.log.timings).write_text(json.dumps(timings, ensure_ascii=False, indent=1), encoding="utf-8")
 
 

@@ -26,6 +26,8 @@ def main(smk) -> None:
         p.cutoff_year,
         p.districts,
         p.size_classes,
+        smk.input.groups[0] if smk.input.groups else None,
+        p.groups_with_size_classes,
     )
     diagrams = area_tables.shown_tables(p.diagrams, p.trend["measures"])
     # every round's cases, the final round last
@@ -80,15 +82,15 @@ def _write(smk, published, trend_published, internal, trend_internal, info) -> N
 
 
 def _write_national(smk, rounds, areas, size_classes, lan_of, diagrams) -> None:
-    """Published: every area protected together; internal: each unit's own numbers
-    unprotected beside the country and the size classes."""
+    """Published: every area of every round protected together; internal: each unit's
+    own numbers unprotected beside the country and the comparison groups as published."""
     from kvinnofrid.disclosure import area_tables
 
     p = smk.params
-    published, internal = {}, {}
-    for r, tables in _tables_by_round(smk, rounds, areas, diagrams).items():
-        published[r] = _protected(tables, areas, p.threshold, r)
-        internal[r] = area_tables.internal_tables(tables, published[r], areas)
+    tables = _tables_by_round(smk, rounds, areas, diagrams)
+    unchanged = area_tables.unchanged_units(pl.read_csv(smk.input.units), list(rounds))
+    published = _protected(tables, areas, p.threshold, unchanged)
+    internal = {r: area_tables.internal_tables(tables[r], published[r], areas) for r in tables}
     units = [a for a in areas if a.kind == "enhet"]
     final = p.rounds[-1]
     info = area_tables.area_info(areas, pl.read_parquet(smk.input.final), size_classes, lan_of)
@@ -133,24 +135,21 @@ def _write_self_service(smk, rounds, areas, size_classes, lan_of, national, diag
     _write(smk, national.comparison, own_trend.clear(), internal[final], own_trend, info)
 
 
-def _protected(tables, areas, threshold, round_date):
+def _protected(tables, areas, threshold, unchanged):
     """area_tables.protect, or a message a user can act on when the areas are too few
-    (a size class or a country of one or two units publishes their numbers as they are)."""
+    to protect (a country of one or two units publishes their numbers as they are)."""
     from kvinnofrid.disclosure import area_tables
     from kvinnofrid.disclosure.suppression import SuppressionError
     from kvinnofrid.errors import UserFacingError
 
     try:
-        return area_tables.protect(tables, areas, threshold)
+        return area_tables.protect(tables, areas, threshold, unchanged)
     except SuppressionError as failed:
         units = sum(a.kind == "enhet" for a in areas)
-        classes = ", ".join(f"{a.name}: {len(a.units)}" for a in areas if a.kind == "storleksklass")
         raise UserFacingError(
-            f"Jämförelserapporterna (målet kommuner) kan inte skyddas för omgången {round_date}: "
-            f"med {units} verksamheter (verksamheter per storleksklass: {classes}) går dolda små tal "
-            "att räkna fram ur rikets eller storleksklassernas tal, som visas utan skydd. "
-            "Jämförelserapporter kräver fler verksamheter i varje storleksklass; den nationella "
-            "rapporten (målet all) påverkas inte."
+            f"Jämförelserapporterna (målet kommuner) kan inte skyddas: med {units} verksamheter går "
+            "dolda små tal att räkna fram ur rikets tal, som visas utan skydd. Jämförelserapporter "
+            "kräver fler verksamheter; den nationella rapporten (målet all) påverkas inte."
         ) from failed
 
 

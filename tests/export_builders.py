@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Sequence
+import zipfile
+from collections.abc import Callable, Sequence
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
@@ -29,11 +30,15 @@ def write_xlsx(
     sheet: str = "Blad1",
     sheets_before: Sequence[tuple[str, Sequence[Row]]] = (),
     blank_rows_after: int = 0,
+    sheets_after: Sequence[tuple[str, Sequence[Row]]] = (),
+    hidden: Sequence[str] = (),
+    date_1904: bool = False,
 ) -> Path:
     """Write one workbook: optional other sheets first, then ``sheet`` with title rows,
-    the header and the rows (``None`` rows are left empty)."""
+    the header and the rows (``None`` rows are left empty), then ``sheets_after``. The
+    sheets named in ``hidden`` are hidden; ``date_1904``: the Mac's 1904 date system."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    wb = xlsxwriter.Workbook(str(path))
+    wb = xlsxwriter.Workbook(str(path), {"date_1904": date_1904})
     date_format = wb.add_format({"num_format": "yyyy-mm-dd"})
     datetime_format = wb.add_format({"num_format": "yyyy-mm-dd hh:mm"})
 
@@ -61,9 +66,28 @@ def write_xlsx(
     ws = wb.add_worksheet(sheet)
     for r, values in enumerate([*title_rows, header, *rows]):
         put(ws, r, values)
+    for name, other_rows in sheets_after:
+        other = wb.add_worksheet(name)
+        for r, values in enumerate(other_rows):
+            put(other, r, values)
+    for worksheet in wb.worksheets():
+        if worksheet.name in hidden:
+            worksheet.hide()
     del blank_rows_after  # trailing empty rows are simply not written (nothing to store)
     wb.close()
     return path
+
+
+def patch_sheet_xml(path: Path, change: Callable[[bytes], bytes], out: Path | None = None, part: int = 1) -> Path:
+    """Rewrite the XML of one worksheet part (``xl/worksheets/sheet<part>.xml``) of a
+    workbook, the way another program would have written it; in place unless ``out``."""
+    target = out or path
+    with zipfile.ZipFile(path) as book:
+        items = [(info, book.read(info.filename)) for info in book.infolist()]
+    with zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as book:
+        for info, data in items:
+            book.writestr(info, change(data) if info.filename == f"xl/worksheets/sheet{part}.xml" else data)
+    return target
 
 
 def csv_bytes(

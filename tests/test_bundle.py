@@ -19,6 +19,8 @@ def _long(rows):
         "ci_high": None,
         "mean": None,
         "suppressed": False,
+        "hidden_reason": None,
+        "denominator_reason": None,
     }
     return pl.DataFrame([{**base, **r} for r in rows]).select(LONG_SCHEMA.names()).cast(dict(LONG_SCHEMA))
 

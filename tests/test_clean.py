@@ -32,6 +32,7 @@ def raw_schema(risk_positions: int = 2) -> pl.Schema:
     cols["comments"] = pl.Int16()
     cols["has_suggestion"] = pl.Boolean()
     cols["extra_fields"] = pl.Boolean()
+    cols["unit_text"] = pl.String()
     return pl.Schema(cols)
 
 
@@ -501,6 +502,7 @@ def test_row_rules_and_their_outcomes_come_from_the_vocabulary():
         "duplicate_case_key",
         "opened_outside_period",
         "age_under_18",
+        "unit_text_not_a_unit",
     )
     r = run(
         {"client_key": None},
@@ -509,6 +511,7 @@ def test_row_rules_and_their_outcomes_come_from_the_vocabulary():
         {"client_key": "b", "opened": "2020-01-01"},
         {"client_key": "c", "age": "12"},
         {"client_key": "d", "extra_fields": True},
+        {"client_key": "e", "unit_text": "(text med 14 tecken)"},
     )
     quarantined = sum(1 for rule in r.excluded["rule"] if RULES[rule].outcome == "quarantine")
     assert (r.counts["rows_quarantined"], r.counts["rows_excluded"]) == (quarantined, r.excluded.height - quarantined)

@@ -42,7 +42,7 @@ def job_stats(log: str) -> dict[str, int]:
 
 PROFILE = ROOT / "workflow" / "profiles" / "slurm"
 CLUSTER = ROOT / "tests" / "cluster"
-UNIT, LAN = "arboga", "kalmar-lan"  # as tests/test_unit_report.py: a small unit, a län of two units
+UNIT, LAN = "arboga", "vastmanlands-lan"  # as tests/test_unit_report.py: a small unit, a län of three units
 
 
 def _env(state: Path) -> dict[str, str]:

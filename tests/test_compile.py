@@ -228,7 +228,7 @@ def test_a_municipality_missing_from_the_register_is_a_warning_and_its_cases_are
     cases, _, warnings = compile_cases(files, cutoff=R1)
     assert cases["unit"].to_list() == ["Ankeborg"]
     assert warnings.select("unit", "file", "row", "rule", "value").rows() == [
-        ("Ankeborg", "r1/x.csv", None, "municipality_not_in_register", None)
+        ("Ankeborg", "r1/x.csv", None, "municipality_not_in_register", "Ankeborg")
     ]
 
 

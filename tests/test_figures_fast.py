@@ -3,7 +3,7 @@
 
 import polars as pl
 
-from kvinnofrid.reporting import figures
+from kvinnofrid.reporting import figures, hidden
 from kvinnofrid.reporting.numfmt import NBSP, fmt_pct
 
 AREAS = ("Arboga", "Kommuner med mindre än 15 000 invånare", "Riket")
@@ -58,13 +58,28 @@ def test_every_area_category_and_visible_share_is_shown():
     title, subtitle, caption = (t.get_text() for t in fig.texts)
     assert title == "Vilka våldsformer?"
     assert subtitle == figures._wrap_parts(figures.n_subtitle(table, "{group}: N = {n}"))
-    assert "En not." in caption and figures.MULTI_NOTE in caption and figures.SUPPRESSED_NOTE in caption
+    # a hidden cell without a reason is marked as hidden to protect another; its note is there
+    assert "En not." in caption and figures.MULTI_NOTE in caption and hidden.note(None).split(",")[0] in caption
+
+
+def test_each_hidden_cell_shows_the_mark_of_its_reason_and_the_caption_explains_each():
+    reasons = [
+        "under_troskel" if s and r % 2 else ("skyddar_annat" if s else None)
+        for r, s in enumerate(comparison()["suppressed"])
+    ]
+    table = comparison().with_columns(pl.Series("hidden_reason", reasons, dtype=pl.String))
+    fig = _figure(table)
+    shown = sorted(t.get_text().strip(NBSP) for t in fig.axes[0].texts if t.get_text().strip(NBSP) in ("<5", "dold"))
+    assert shown == sorted(hidden.mark(r) for r in reasons if r)
+    caption = fig.texts[2].get_text().replace("\n", " ")
+    for r in set(reasons) - {None}:
+        assert hidden.note(r).split(":")[1].split(",")[0].strip() in caption
 
 
 def test_hidden_cells_are_marked_in_their_slot_and_never_cover_a_label():
     fig = _figure()
     ax = fig.axes[0]
-    marks = [t for t in ax.texts if t.get_text() == NBSP + figures.SUPPRESSED_LABEL]
+    marks = [t for t in ax.texts if t.get_text() == NBSP + hidden.mark(None)]
     assert len(marks) == len(HIDDEN)
     assert f"0{NBSP}%" not in [t.get_text().strip(NBSP) for t in ax.texts]  # never drawn as a zero bar
     fig.canvas.draw()

@@ -69,6 +69,7 @@ def expected_frame(rows: list[int]) -> pl.DataFrame:
     columns["comments"] = pl.Series([1, 0, 1], dtype=pl.Int16)
     columns["has_suggestion"] = pl.Series([True, False, False])
     columns["extra_fields"] = pl.Series([False, False, False])
+    columns["unit_text"] = pl.Series([None, None, None], dtype=pl.String)
     return pl.DataFrame(columns)
 
 
@@ -548,10 +549,18 @@ def test_binary_junk(folder):
 
 
 def test_unknown_extension(folder):
-    path = folder / "export.txt"
+    path = folder / "export.prn"
     path.write_text("Klient;Datum för aktualisering\nK1;2022-01-01\n")
     assert message_of(path) == (
-        "Filen 2023-10-10/export.txt har filändelsen .txt, som inte kan läsas. Skicka exporten som .xlsx eller .csv."
+        "Filen 2023-10-10/export.prn har filändelsen .prn, som inte kan läsas. Skicka exporten som .xlsx eller .csv."
+    )
+
+
+def test_a_zip_file_is_told_to_be_unpacked(folder):
+    path = folder / "exporter.zip"
+    path.write_bytes(b"PK\x03\x04")
+    assert message_of(path) == (
+        "Filen 2023-10-10/exporter.zip är en zip-fil. Packa upp den i omgångsmappen; exporterna i den läses då."
     )
 
 
@@ -600,7 +609,7 @@ def test_xlsx_errors_name_the_column_letter_and_sheet_row(folder):
         title_rows=[None, None, [None, None, "Titel"], None],
     )
     assert message_of(path) == (
-        'Filen 2023-10-10/b.xlsx: kolumnerna "Klient" (kolumn C) och "Klient-id" (kolumn E) '
+        'Filen 2023-10-10/b.xlsx, fliken "Blad1": kolumnerna "Klient" (kolumn C) och "Klient-id" (kolumn E) '
         "på rubrikrad 5 anger båda variabeln Klient (4). Ta bort eller byt namn på den ena kolumnen."
     )
 

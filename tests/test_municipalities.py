@@ -137,6 +137,7 @@ def test_habo_and_håbo_are_different_municipalities():
 
 # --- unit identity: å/ä/ö kept, the words around a name dropped ------------------------
 
+from kvinnofrid.spec import municipalities  # noqa: E402
 from kvinnofrid.spec.municipalities import register_name, unit_key  # noqa: E402
 
 NAMES = ["Håbo", "Habo", "Sigtuna", "Göteborg", "Falun", "Gotland", "Stockholm", "Borås", "Upplands Väsby"]
@@ -174,3 +175,31 @@ def test_a_configured_district_names_its_municipality():
     districts = {"Spånga-Tensta": "Stockholm"}
     assert register_name("Spånga-Tensta stadsdelsförvaltning", NAMES, districts) == "Stockholm"
     assert register_name("spånga–tensta", NAMES, districts) == "Stockholm"
+
+
+# ---------------------------------------------------------------- comparison groups from a file
+
+
+def _grouping_file(path, rows):
+    path.write_text("kommunkod,grupp\n" + "".join(f"{k},{g}\n" for k, g in rows), encoding="utf-8")
+    return path
+
+
+def test_a_grouping_file_gives_every_municipality_its_group(tmp_path):
+    register = municipalities.load_register()
+    codes = register["kommunkod"].to_list()
+    rows = [(k, f"Grupp {int(k) % 3}") for k in codes]
+    groups = municipalities.read_groups(_grouping_file(tmp_path / "g.csv", rows), register)
+    assert len(groups) == len(codes) and groups[codes[4]] == f"Grupp {int(codes[4]) % 3}"
+
+
+def test_a_grouping_file_missing_a_municipality_or_naming_an_unknown_code_is_a_clear_message(tmp_path):
+    register = municipalities.load_register()
+    codes = register["kommunkod"].to_list()
+    first = register.row(0, named=True)
+    missing = _grouping_file(tmp_path / "m.csv", [(k, "A") for k in codes[1:]])
+    with pytest.raises(municipalities.GroupFileError, match=f"1 kommuner saknar jämförelsegrupp: {first['kommun']}"):
+        municipalities.read_groups(missing, register)
+    unknown = _grouping_file(tmp_path / "u.csv", [(k, "A") for k in codes] + [("9999", "A")])
+    with pytest.raises(municipalities.GroupFileError, match=r"rad \d+: kommunkoden '9999' finns inte"):
+        municipalities.read_groups(unknown, register)

@@ -175,7 +175,7 @@ def test_failing_pandoc_reports_exit_status_and_stderr_tail(tmp_path, monkeypatc
     with pytest.raises(RenderError) as caught:
         render_book(project, tmp_path / "ut", backend="builtin")
     message = str(caught.value)
-    assert "steg: pandoc → HTML" in message and "felkod 6" in message and "Unknown option --bad" in message
+    assert "steg: pandoc → Typst" in message and "felkod 6" in message and "Unknown option --bad" in message
 
 
 def test_typst_failure_names_the_step(tmp_path, monkeypatch):
@@ -223,11 +223,17 @@ def test_backend_choice(monkeypatch, tmp_path):
 FAKE_QUARTO = """import os, pathlib, sys, yaml
 if sys.argv[1:] == ["--version"]:
     print("1.10.18"); sys.exit(0)
-render, dot, to, fmt, meta, value = sys.argv[1:]
-assert [render, dot, to, meta, value] == ["render", ".", "--to", "-M", "kvinnofrid-renderer:Quarto 1.10.18"], sys.argv
+render, dot, to, fmt, *pairs = sys.argv[1:]
+assert [render, dot, to] == ["render", ".", "--to"], sys.argv
+assert pairs[0::2] == ["-M"] * (len(pairs) // 2), sys.argv
+meta = dict(p.split(":", 1) for p in pairs[1::2])
+assert meta["kvinnofrid-renderer"] == "Quarto 1.10.18", meta
 book = pathlib.Path("_book"); book.mkdir(exist_ok=True)
 config = yaml.safe_load(pathlib.Path("_quarto.yml").read_text(encoding="utf-8"))
 if fmt == "html":
+    # rendered after the PDF: the book's pages link to it, one folder up, with its size
+    assert meta["kvinnofrid-pdf"] == "../rapport.pdf" and meta["kvinnofrid-pdf-size"] == "1 kB", meta
+    assert meta["kvinnofrid-beside-report"] == "../", meta
     (book / "index.html").write_text("<html>bok</html>")
     (book / "02-resultat.html").write_text(str(config["book"]["chapters"][-1]))
 else:
@@ -282,7 +288,15 @@ def test_quarto_yml_is_a_book_project_with_documented_keys():
     assert set(config) <= {"project", "lang", "book", "filters", "format", "number-sections"}
     assert set(config["format"]) == {"html", "typst"}
     assert set(config["format"]["html"]) <= {"theme", "css", "toc", "toc-depth", "toc-title"}
-    assert set(config["format"]["typst"]) <= {"toc", "toc-depth", "toc-title", "papersize", "template-partials"}
+    assert set(config["format"]["typst"]) <= {
+        "toc",
+        "toc-depth",
+        "toc-title",
+        "papersize",
+        "pdf-standard",
+        "template-partials",
+    }
+    assert config["format"]["typst"]["pdf-standard"] == "ua-1"  # the tagged, accessible PDF
     for path in [*config["format"]["typst"]["template-partials"], config["format"]["html"]["css"], *config["filters"]]:
         assert (REPORT / path).exists(), path
 

@@ -41,7 +41,7 @@ def test_every_schema_key_has_a_description_and_every_config_key_a_comment():
         (lambda c: c["period"].update(start="2024-01-01"), ["period.start", "efter"]),
         (lambda c: c.pop("cutoff"), ["cutoff", "saknas"]),
         (lambda c: c.update(unit_report={"diagrams": [2]}), ["unit_report'", "tillåtna nycklar", "unit_reports"]),
-        (lambda c: c["unit_reports"].update(diagrams=[2, 28]), ["unit_reports.diagrams = 28", "diagramregistret"]),
+        (lambda c: c["unit_reports"].update(diagrams=[2, 99]), ["unit_reports.diagrams = 99", "diagramregistret"]),
         (
             lambda c: c["trend"].update(measures=[{"id": "x", "label": "X", "diagram": 99, "categories": ["Ja"]}]),
             ["trend.measures.0.diagram = 99", "diagramregistret"],
@@ -76,7 +76,16 @@ def test_a_minimal_config_gets_the_schema_defaults_in_settings():
     assert s.size_classes == full.size_classes and s.kolada == full.kolada
     assert (s.suppression_threshold, s.honour_interventions_min, s.on_unreadable_file) == (5, 10, "fail")
     assert s.districts == {} and s.municipality_register is None and s.trend["previous"] == {}
+    assert s.unit_aliases is None and full.unit_aliases is None
     assert [m["id"] for m in s.trend["measures"]] == [m["id"] for m in full.trend["measures"]]
+
+
+def test_the_alias_file_is_read_from_the_project_folder():
+    config = {**copy.deepcopy(CONFIG), "unit_aliases": "enheter/alias.csv"}
+    s = load_settings(config, SCHEMA, project_dir=Path("/projekt"))
+    assert s.unit_aliases == Path("/projekt/enheter/alias.csv")
+    with pytest.raises(ConfigError, match="unit_aliases"):
+        load_settings({**config, "unit_aliases": 3}, SCHEMA)
 
 
 def test_an_absent_section_takes_its_default_a_given_one_is_kept_as_it_is():

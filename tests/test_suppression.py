@@ -39,16 +39,24 @@ def hidden(t: pl.DataFrame) -> list[str]:
 
 
 def test_nothing_small_nothing_hidden_and_schema_kept():
-    t = table([(None, "A", 20, 35), (None, "B", 15, 35), (None, "C", 0, 35)])
+    t = table([(None, "A", 20, 35), (None, "B", 15, 35)])
     out = suppress_table(t)
     assert out.schema == TABLE_SCHEMA
-    assert out.equals(t)  # zero cells are published
+    assert out.equals(t)
+
+
+def test_a_zero_is_hidden_like_a_small_count():
+    """The zero policy: "0 of 35" beside "100 %" says something of every case."""
+    t = table([(None, "A", 20, 35), (None, "B", 15, 35), (None, "C", 0, 35)])
+    out = suppress_complements({"U": t}, T, totals={}, reasons=True)["U"]
+    assert hidden(out) == ["B", "C"]  # C = 0, then the smallest other: B
+    assert out["hidden_reason"].to_list() == [None, "skyddar_annat", "under_troskel"]
 
 
 def test_primary_and_secondary_in_single_choice_table():
-    t = table([(None, "A", 20, 30), (None, "B", 7, 30), (None, "C", 3, 30), (None, "D", 0, 30)])
+    t = table([(None, "A", 20, 30), (None, "B", 7, 30), (None, "C", 3, 30)])
     out = suppress_table(t)
-    # C = 3 primary; then C = 30 − 20 − 7 − 0 → hide the next smallest positive: B
+    # C = 3 primary; then C = 30 − 20 − 7 → hide the next smallest: B
     assert hidden(out) == ["B", "C"]
     assert out.filter(pl.col("suppressed")).select("n", "share", "ci_low", "ci_high").null_count().row(0) == (
         2,
@@ -56,13 +64,18 @@ def test_primary_and_secondary_in_single_choice_table():
         2,
         2,
     )
-    assert out["denominator"].to_list() == [30] * 4
-    assert out.filter(pl.col("category") == "D")["n"].item() == 0  # a zero stays
+    assert out["denominator"].to_list() == [30] * 3
 
 
 def test_two_primary_cells_need_no_secondary():
-    t = table([(None, "A", 22, 30), (None, "B", 4, 30), (None, "C", 4, 30)])
+    t = table([(None, "A", 23, 30), (None, "B", 4, 30), (None, "C", 3, 30)])
     assert hidden(suppress_table(t)) == ["B", "C"]
+
+
+def test_the_marks_are_part_of_the_attack():
+    """B + C = 8 and both marked below 5: each is 4, so a third cell is hidden."""
+    t = table([(None, "A", 22, 30), (None, "B", 4, 30), (None, "C", 4, 30)])
+    assert hidden(suppress_table(t)) == ["A", "B", "C"]
 
 
 def test_small_denominator_hides_the_whole_group():
@@ -73,7 +86,6 @@ def test_small_denominator_hides_the_whole_group():
             ("HRV", "Vet inte", 0, 4),
             ("Ej HRV", "Ja", 10, 26),
             ("Ej HRV", "Nej", 16, 26),
-            ("Ej HRV", "Vet inte", 0, 26),
         ]
     )
     out = suppress_table(t)
@@ -83,10 +95,11 @@ def test_small_denominator_hides_the_whole_group():
 
 
 def test_multi_choice_cells_are_independent_but_the_complement_counts():
-    rows = [(None, "X", 28, 30), (None, "Y", 3, 30), (None, "Z", 12, 30), (None, "W", 0, 30)]
+    rows = [(None, "X", 28, 30), (None, "Y", 3, 30), (None, "Z", 12, 30), (None, "W", 0, 30), (None, "V", 30, 30)]
     out = suppress_table(table(rows), kind="multi")
-    # Y = 3 primary; X = 28 of 30 → 2 did not get X (rule c); Z and the zero stay
-    assert hidden(out) == ["X", "Y"]
+    # Y = 3 and W = 0 primary; X = 28 of 30 → 2 did not get X, V = 30 of 30 → none did
+    # not (rule c, zero too); Z stays
+    assert hidden(out) == ["X", "Y", "W", "V"]
     assert infer_kind(table(rows)) == "multi"
 
 
@@ -140,14 +153,13 @@ def test_suppress_table_with_national_protects_the_rest():
 
 
 def test_region_of_two_units():
-    u1 = table([(None, "A", 20, 30), (None, "B", 10, 30), (None, "C", 0, 30)])
+    u1 = table([(None, "A", 15, 30), (None, "B", 10, 30), (None, "C", 5, 30)])
     u2 = table([(None, "A", 12, 20), (None, "B", 6, 20), (None, "C", 2, 20)])
-    region = table([(None, "A", 32, 50), (None, "B", 16, 50), (None, "C", 2, 50)])
+    region = table([(None, "A", 27, 50), (None, "B", 16, 50), (None, "C", 7, 50)])
     out = suppress_complements({"Region": region, "U1": u1, "U2": u2}, T)
     assert hidden(out["U2"]) == ["B", "C"]
-    assert hidden(out["Region"]) == ["B", "C"]  # region C = 2 itself, and U2's C
-    # U1 can stay: region − U1 gives U2's hidden cells only as their sum
-    assert hidden(out["U1"]) == []
+    # region C = U1 + U2: with U1 shown, U2's C would be region − U1
+    assert "C" in hidden(out["Region"]) or "C" in hidden(out["U1"])
     check_secure(out, {"Region": region, "U1": u1, "U2": u2}, {"Region": ["U1", "U2"]}, "single")
 
 
@@ -447,3 +459,26 @@ def test_recovery_attack_diagram_1(seed):
     alone = suppress_table(unit, T, national=national, kind="phases")
     for _area, cell, value, low, high in attack_phases({"Enhet": alone}, {"Enhet": unit}, {}):
         assert high - low >= 1 - 1e-6, f"alone: {cell} = {value} recovered: [{low}, {high}]"
+
+
+def test_a_unit_that_knows_its_own_numbers_cannot_solve_a_row_and_zeros_are_hidden():
+    """Owners: with two hidden unit cells in a row of the country, each of the two units
+    would read the other's off the country's total; a third is hidden. A zero is a
+    small count too (the zero policy), and every hidden cell says why."""
+    units = {
+        "U1": table([(None, "A", 20, 22), (None, "B", 2, 22)]),
+        "U2": table([(None, "A", 30, 40), (None, "B", 10, 40)]),
+        "U3": table([(None, "A", 25, 37), (None, "B", 12, 37)]),
+        "U4": table([(None, "A", 40, 40), (None, "B", 0, 40)]),
+    }
+    country = units["U1"]
+    for name in ("U2", "U3", "U4"):
+        country = add(country, units[name])
+    truth = {"Riket": country, **units}
+    out = suppress_complements(truth, T, exempt={"Riket"}, kinds="single", owners={u: u for u in units}, reasons=True)
+    hidden_b = [u for u in units if out[u].filter(pl.col("category") == "B")["n"].is_null().item()]
+    assert "U4" in hidden_b and "U1" in hidden_b  # the zero and the 2
+    assert len(hidden_b) >= 3
+    reasons = {u: out[u].filter(pl.col("category") == "B")["hidden_reason"].item() for u in hidden_b}
+    assert reasons["U1"] == reasons["U4"] == "under_troskel"
+    assert all(r == "skyddar_annat" for u, r in reasons.items() if u not in ("U1", "U4"))

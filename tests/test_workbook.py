@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import shutil
 import subprocess
+import zipfile
 from pathlib import Path
 
 import openpyxl
@@ -17,6 +18,7 @@ import polars as pl
 import pytest
 
 from kvinnofrid.reporting import workbook as wbm
+from kvinnofrid.reporting.markdown import shown_labels
 from kvinnofrid.spec.diagrams import load_registry
 from kvinnofrid.statistics.tables import TABLE_SCHEMA
 
@@ -70,7 +72,9 @@ def test_each_diagram_sheet_has_its_registry_title_in_a1_and_every_table_row(nat
         assert any("Källa" in (c.value or "") for c in ws["A"][:6])
         header, rows = sheet_table(ws)
         assert len(rows) == table.height, n
-        assert [r[header.index("Kategori")].value for r in rows] == table["category"].to_list()
+        # the labels a reader sees: the form's "Annan (ange i kommentar)" is "Annan aktör"
+        assert [r[header.index("Kategori")].value for r in rows] == shown_labels(table)["category"].to_list()
+        assert not any("ange i kommentar" in str(r[header.index("Kategori")].value) for r in rows)
 
 
 def test_no_merged_cells_and_no_blank_row_or_column_inside_a_table(national):
@@ -155,8 +159,16 @@ def _protected(table: pl.DataFrame, divisor: int) -> pl.DataFrame:
     """A small area's table made from a national one, suppressed as protect() leaves it:
     n, share and interval empty where n is below T (and on the row beside it)."""
     small = (table["n"] // divisor).alias("n")
-    hidden = ((small > 0) & (small < T)) | ((small > 0) & (small < T)).shift(-1, fill_value=False)
-    return table.with_columns(small, (pl.col("denominator") // divisor), pl.Series("suppressed", hidden)).with_columns(
+    below = small < T
+    hidden = below | below.shift(-1, fill_value=False)
+    reason = pl.Series([("under_troskel" if b else "skyddar_annat") if h else None for b, h in zip(below, hidden)])
+    return table.with_columns(
+        small,
+        (pl.col("denominator") // divisor),
+        pl.Series("suppressed", hidden),
+        reason.alias("hidden_reason"),
+        pl.lit(None, pl.String).alias("denominator_reason"),
+    ).with_columns(
         *[
             pl.when(pl.col("suppressed")).then(None).otherwise(pl.col(c)).alias(c)
             for c in ("n", "share", "ci_low", "ci_high")
@@ -178,6 +190,10 @@ def protected_long() -> pl.DataFrame:
                     pl.lit(kind).alias("area_kind"),
                     pl.lit(name).alias("area"),
                     *TABLE_SCHEMA.names(),
+                    *[
+                        pl.col(c) if c in part.columns else pl.lit(None, pl.String).alias(c)
+                        for c in ("hidden_reason", "denominator_reason")
+                    ],
                 )
             )
     return pl.concat(frames)
@@ -191,6 +207,16 @@ def unit_book(tmp_path_factory) -> tuple[Path, pl.DataFrame]:
         long, AREAS[2], AREAS, path, table_ids=TABLES, period=PERIOD, cutoff=CUTOFF, threshold=T, demo=False
     )
     return path, long
+
+
+def test_workbooks_say_they_are_in_swedish(national, unit_book):
+    """The language in the core properties (what Excel shows under Egenskaper, and what a
+    screen reader reads the text as), in both kinds of workbook."""
+    for path in (national, unit_book[0]):
+        assert openpyxl.load_workbook(path).properties.language == "sv-SE"
+        with zipfile.ZipFile(path) as book:
+            assert zipfile.ZipFile(path).testzip() is None
+            assert book.read("docProps/core.xml").count(b"<dc:language>sv-SE</dc:language>") == 1
 
 
 def test_a_units_workbook_sets_the_unit_beside_its_size_class_and_the_country(unit_book):
@@ -226,7 +252,9 @@ def test_a_hidden_cell_is_marked_and_never_a_number_and_the_shown_ones_are_the_t
                     continue
                 cell = cells[header.index(h)]
                 if row[column] is None:
-                    assert cell.value == (wbm.SUPPRESSED if row["suppressed"] else wbm.NOT_AVAILABLE)
+                    reason = row.get("denominator_reason" if column == "denominator" else "hidden_reason")
+                    code = wbm.SMALL if reason == "under_troskel" else wbm.SUPPRESSED
+                    assert cell.value == (code if row["suppressed"] or reason else wbm.NOT_AVAILABLE)
                     assert cell.data_type == "s"
                     marked += row["suppressed"]
                 else:
@@ -234,12 +262,13 @@ def test_a_hidden_cell_is_marked_and_never_a_number_and_the_shown_ones_are_the_t
     assert marked > 5
     header, rows = sheet_table(wb["Noter"])
     explained = {r[0].value: r[1].value for r in rows}
-    assert wbm.SUPPRESSED in explained and f"mindre än {T}" in explained[wbm.SUPPRESSED]
-    for sheet in wb.sheetnames[3:]:  # the text above a table says so where it hides cells
+    assert f"Färre än {T}" in explained[wbm.SMALL] and "skydda ett annat värde" in explained[wbm.SUPPRESSED]
+    for sheet in wb.sheetnames[3:]:  # the text above a table says so where it hides cells, per mark
         header, rows = sheet_table(wb[sheet])
-        uses = any(c.value == wbm.SUPPRESSED for r in rows for c in r)
-        told = any(f"markerade {wbm.SUPPRESSED}" in (c.value or "") for c in wb[sheet]["A"][:5])
-        assert uses == told, sheet
+        for code in (wbm.SMALL, wbm.SUPPRESSED):
+            uses = any(c.value == code for r in rows for c in r)
+            told = any(f"markerade {code}" in (c.value or "") for c in wb[sheet]["A"][:5])
+            assert uses == told, (sheet, code)
 
 
 def test_a_unit_workbook_is_byte_identical_when_rebuilt(unit_book, tmp_path):

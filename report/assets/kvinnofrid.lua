@@ -16,7 +16,8 @@ SU-Kvinnofrid report filter (used by Quarto and by the built-in pandoc backend).
    goes into `#figure(kind: table, caption: ...)` with the caption on top. Quarto's
    Typst output drops the caption of a table that is not a cross-reference
    (`{#tbl-...}`, which would add Quarto's own "Tabell N"); pandoc keeps it. Doing it
-   here for both gives the same captions in both backends.
+   here for both gives the same captions in both backends. The figure goes into
+   `kf-table` (typst-template.typ), which keeps a table that fits on a page together.
 7. Quarto's HTML book: level-1 headings are `.unnumbered`, so an appendix's title stays
    "Bilaga 1. ..." (the chapters carry their own numbers) instead of "Bilaga A — Bilaga 1. ...".
    Not in Typst, where Quarto's book filter reads an unnumbered first appendix heading
@@ -24,7 +25,17 @@ SU-Kvinnofrid report filter (used by Quarto and by the built-in pandoc backend).
 8. A span `[...]{.kf-renderer}` (the colophon) gets the metadata value
    `kvinnofrid-renderer`: which backend rendered the report and its version
    (kvinnofrid.reporting.render sets it for both backends).
+9. In Typst (built-in backend) an image with alt text becomes `image(..., alt: ...)`:
+   pandoc's Typst writer drops the alt text, which the tagged PDF needs.
+10. HTML: the first page opens with a link to the PDF (metadata `kvinnofrid-pdf`, with
+   `kvinnofrid-pdf-size`), and links with class `kf-beside-report` (a file published
+   beside the report, such as provenance.json) get the prefix `kvinnofrid-beside-report`
+   (`../` for the book in html/). render.pdf_link_metadata sets these for both backends.
 ]]
+
+-- Read from the metadata (read_meta, the first pass) before the document is walked.
+local renderer = nil
+local pdf_href, pdf_size, beside = nil, nil, ""
 
 local function format_matches(spec)
   if spec == nil or spec == "" then return false end
@@ -108,6 +119,15 @@ local function read_file(path)
 end
 
 function Link(link)
+  -- A file published beside the report (provenance.json): the HTML book lives one
+  -- folder down (html/), the PDF beside the file.
+  if link.classes:includes("kf-beside-report") then
+    if is_html() and beside ~= "" and not link.target:match("^%a[%w+.-]*:") then
+      link.target = beside .. link.target
+      return link
+    end
+    return nil
+  end
   if not link.classes:includes("csv-download") then return nil end
   if not is_html() then return link.content end
   if link.target:match("^data:") then return nil end
@@ -127,6 +147,23 @@ local function file_exists(path)
   return read_file(path) ~= nil
 end
 
+local function typst_string(text)
+  return '"' .. text:gsub("\\", "\\\\"):gsub('"', '\\"') .. '"'
+end
+
+-- Pandoc's Typst writer drops an image's alt text; a tagged PDF needs it on the
+-- image (Typst's `image(alt: ...)` becomes the /Alt of the PDF's /Figure element),
+-- as Quarto's own Typst writer does it.
+local function typst_image(img, alt)
+  local params = { typst_string(img.src), "alt: " .. typst_string(alt) }
+  local width = img.attributes["width"]
+  local number, unit = (width or ""):match("^(%d+%.?%d*)(%S*)$")
+  if number and (unit == "%" or unit == "cm" or unit == "mm" or unit == "in" or unit == "pt") then
+    table.insert(params, "width: " .. number .. unit)
+  end
+  return pandoc.RawInline("typst", "#box(image(" .. table.concat(params, ", ") .. "))")
+end
+
 function Image(img)
   local changed = false
   if is_html() and img.src:match("%.png$") then
@@ -139,6 +176,7 @@ function Image(img)
   -- Quarto handles fig-alt itself
   local alt = img.attributes["fig-alt"]
   if quarto == nil and alt and alt ~= "" then
+    if FORMAT:match("typst") then return typst_image(img, alt) end
     img.caption = pandoc.Inlines({ pandoc.Str(alt) })
     img.attributes["fig-alt"] = nil
     changed = true
@@ -146,12 +184,39 @@ function Image(img)
   if changed then return img end
 end
 
-local renderer = nil
+local function meta_string(meta, key)
+  if meta[key] == nil then return nil end
+  return pandoc.utils.stringify(meta[key])
+end
 
 local function read_meta(meta)
-  if meta["kvinnofrid-renderer"] ~= nil then
-    renderer = pandoc.utils.stringify(meta["kvinnofrid-renderer"])
+  renderer = meta_string(meta, "kvinnofrid-renderer") or renderer
+  pdf_href = meta_string(meta, "kvinnofrid-pdf")
+  pdf_size = meta_string(meta, "kvinnofrid-pdf-size")
+  beside = meta_string(meta, "kvinnofrid-beside-report") or ""
+end
+
+-- The first page of the HTML (Quarto: the book's index page; the built-in backend and a
+-- single document: the one page) opens with a link to the PDF, naming format and size.
+local function first_page()
+  if quarto == nil or quarto.doc == nil or quarto.doc.input_file == nil then return true end
+  return pandoc.path.filename(quarto.doc.input_file):match("^index%.") ~= nil
+end
+
+local function pdf_link(doc)
+  if not is_html() or pdf_href == nil or not pdf_href:match("%.pdf$") or not first_page() then return nil end
+  local about = "PDF" .. ((pdf_size and pdf_size ~= "") and (", " .. pdf_size) or "")
+  local link = pandoc.Link(pandoc.Inlines("Ladda ner rapporten som PDF"), pdf_href, "", { class = "kf-pdf-link" })
+  local para = pandoc.Para({ link, pandoc.Space(), pandoc.Str("(" .. about .. ")") })
+  local block = pandoc.Div({ para }, pandoc.Attr("", { "kf-pdf-download" }))
+  if quarto == nil then
+    -- pandoc's HTML template puts the table of contents before the body: the link goes
+    -- above the title instead (the template's include-before), not below a long contents
+    doc.meta["include-before"] = pandoc.MetaBlocks({ block })
+  else
+    table.insert(doc.blocks, 1, block) -- Quarto: under the title block of the first page
   end
+  return doc
 end
 
 function Span(span)
@@ -168,9 +233,9 @@ function Table(tbl)
   local markup = pandoc.write(pandoc.Pandoc({ pandoc.Plain(caption) }), "typst"):gsub("%s+$", "")
   tbl.caption = pandoc.Caption({})
   return {
-    pandoc.RawBlock("typst", "#figure(kind: table, caption: figure.caption(position: top, [" .. markup .. "]))["),
+    pandoc.RawBlock("typst", "#kf-table[#figure(kind: table, caption: figure.caption(position: top, [" .. markup .. "]))["),
     tbl,
-    pandoc.RawBlock("typst", "]"),
+    pandoc.RawBlock("typst", "]]"),
   }
 end
 
@@ -185,4 +250,5 @@ end
 return {
   { Meta = read_meta },
   { Div = Div, Link = Link, Image = Image, Span = Span, Table = Table, Header = Header },
+  { Pandoc = pdf_link },
 }

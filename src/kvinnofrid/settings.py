@@ -132,11 +132,15 @@ class Settings:
     participants: Path
     municipality_register: Path | None
     districts: dict[str, str]
+    unit_aliases: Path | None  # CSV stavning,enhet: spellings of a unit in the exports
     size_classes: tuple[dict[str, Any], ...]
+    comparison_groups: Path | None  # kommunkod → group file; None: the size classes
+    groups_with_size_classes: bool  # both the groups and the size classes
     kolada: dict[str, Any]  # the kolada section (kvinnofrid.disclosure.kolada.settings_of reads it)
     kolada_population: Path | None  # SCB BE0101N1 export; None: the demo population (demo data only)
     unit_report_diagrams: tuple[int, ...]
     national_bundle: Path | None  # self-service: results/nationellt of a national run
+    map_boundaries: Path | None  # municipal boundaries for Figure 1 (kvinnofrid.reporting.figure_map)
     trend: dict[str, Any]  # measures, previous, previous_label (kvinnofrid.statistics.trend)
     demo_seed: int
 
@@ -174,11 +178,17 @@ class Settings:
             participants=source(config["participants"]),
             municipality_register=source(config["municipality_register"]) if config["municipality_register"] else None,
             districts=dict(config["districts"]),
+            unit_aliases=source(config["unit_aliases"]) if config["unit_aliases"] else None,
             size_classes=tuple(dict(c) for c in config["size_classes"]),
+            comparison_groups=source(config["comparison_groups"]["file"])
+            if config["comparison_groups"].get("file")
+            else None,
+            groups_with_size_classes=bool(config["comparison_groups"].get("with_size_classes", False)),
             kolada=dict(config["kolada"]),
             kolada_population=source(config["kolada"]["population"]) if config["kolada"]["population"] else None,
             unit_report_diagrams=tuple(int(n) for n in config["unit_reports"]["diagrams"]),
             national_bundle=Path(config["national_bundle"]).resolve() if config["national_bundle"] else None,
+            map_boundaries=source(config["map"]["boundaries"]) if config["map"]["boundaries"] else None,
             trend=trend,
             demo_seed=int(config["demo"]["seed"]),
         )

@@ -13,6 +13,8 @@ rule clean:
     input:
         raw=batch_raw_paths,
         demo_marker=DEMO_MARKER_FILE,
+        register=REGISTER_FILE,
+        aliases=ALIAS_FILE,
         code=code_of("clean"),
     output:
         cases=f"{INTERIM}/clean/{{round}}/batch-{{part}}.parquet",
@@ -37,5 +39,9 @@ rule clean:
         on_unreadable=SETTINGS.on_unreadable_file,
         period_start=SETTINGS.period_start,
         period_end=SETTINGS.period_end,
+        # the unit texts the run knows: a person's name in Kommun/stadsdel is no unit
+        register=str(SETTINGS.municipality_register or ""),
+        districts=SETTINGS.districts,
+        aliases=str(SETTINGS.unit_aliases or ""),
     script:
         "../../scripts/clean.py"

@@ -56,6 +56,8 @@ TREND = SETTINGS.trend
 # municipality register of the user's own replaces the packaged one.
 DEMO_MARKER_FILE = [str(SETTINGS.data_raw / DEMO_MARKER)] if SETTINGS.is_demo_data else []
 REGISTER_FILE = [str(SETTINGS.municipality_register)] if SETTINGS.municipality_register else []
+# the user's alias file of unit spellings (config unit_aliases), when given
+ALIAS_FILE = [str(SETTINGS.unit_aliases)] if SETTINGS.unit_aliases else []
 
 
 def size_class_population(wildcards):

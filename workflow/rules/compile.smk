@@ -7,6 +7,7 @@ rule compile:
         cases=each_batch(f"{INTERIM}/clean/{{round}}/batch-{{part}}.parquet"),
         risk=each_batch(f"{INTERIM}/clean/{{round}}/batch-{{part}}.risk.parquet"),
         reports=each_batch(f"{INTERIM}/quality/{{round}}/batch-{{part}}.json"),
+        aliases=ALIAS_FILE,
         code=code_of("compile"),
     output:
         cases=f"{INTERIM}/cases.parquet",
@@ -29,5 +30,6 @@ rule compile:
         period_end=SETTINGS.period_end,
         register=str(SETTINGS.municipality_register or ""),
         districts=SETTINGS.districts,
+        aliases=str(SETTINGS.unit_aliases or ""),
     script:
         "../../scripts/compile.py"

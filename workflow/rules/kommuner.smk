@@ -28,6 +28,7 @@ checkpoint unit_tables:
         units=f"{INTERIM}/units.csv",
         register=REGISTER_FILE,
         population=size_class_population,
+        groups=[str(SETTINGS.comparison_groups)] if SETTINGS.comparison_groups else [],
         bundle=[str(SETTINGS.national_bundle / "manifest.json")] if SETTINGS.national_bundle else [],
         code=code_of("unit_tables"),
     output:
@@ -53,6 +54,7 @@ checkpoint unit_tables:
         threshold=SETTINGS.suppression_threshold,
         honour_interventions_min=SETTINGS.honour_interventions_min,
         size_classes=list(SETTINGS.size_classes),
+        groups_with_size_classes=SETTINGS.groups_with_size_classes,
         districts=SETTINGS.districts,
         cutoff_year=SETTINGS.cutoff.year,
         # self-service (kvinnofrid egen-rapport): the national bundle the units are set beside

@@ -12,9 +12,11 @@ rule national_bundle:
         units=f"{INTERIM}/units.csv",
         register=REGISTER_FILE,
         population=size_class_population,
+        groups=[str(SETTINGS.comparison_groups)] if SETTINGS.comparison_groups else [],
         tables=rules.tables.output.csv,
         tables_parquet=rules.tables.output.parquet,
         facts=f"{RESULTS}/facts.json",
+        comparison=f"{INTERIM}/kommuner/tables.parquet",
         code=code_of("national_bundle"),
     output:
         directory(f"{RESULTS}/nationellt"),
@@ -34,6 +36,7 @@ rule national_bundle:
         threshold=SETTINGS.suppression_threshold,
         honour_interventions_min=SETTINGS.honour_interventions_min,
         size_classes=list(SETTINGS.size_classes),
+        groups_with_size_classes=SETTINGS.groups_with_size_classes,
         districts=SETTINGS.districts,
         cutoff_year=SETTINGS.cutoff.year,
         about={

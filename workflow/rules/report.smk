@@ -18,6 +18,8 @@ rule report_text:
         trend_figure=f"{RESULTS}/figures/trend.png",
         trend_figure_svg=f"{RESULTS}/figures/trend.svg",
         quality=f"{RESULTS}/quality",
+        # Figure 1 as a map when config map.boundaries names a file (figures.smk)
+        participants_map=rules.participants_map.output if SETTINGS.map_boundaries else [],
         raw=[str(f.path) for f in RAW_FILES],
         demo_marker=DEMO_MARKER_FILE,
         templates=sorted(
@@ -49,7 +51,8 @@ rule report_text:
 
 
 # The book site (Quarto: one page per chapter; built-in backend: one page) in html/,
-# index.html first, and the PDF beside it (kvinnofrid.reporting.render.output_paths).
+# index.html first, and beside it the PDF (which the site links to as ../rapport.pdf)
+# and the provenance record the colophon links to (kvinnofrid.reporting.render).
 rule render_report:
     input:
         "build/report",
@@ -57,6 +60,7 @@ rule render_report:
     output:
         html=directory(f"{RESULTS}/report/html"),
         pdf=f"{RESULTS}/report/rapport.pdf",
+        provenance=f"{RESULTS}/report/provenance.json",
     log:
         "logs/render_report.log",
     benchmark:

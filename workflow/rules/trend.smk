@@ -12,6 +12,7 @@ rule compile_round:
         cases=batches_up_to_round(f"{INTERIM}/clean/{{round}}/batch-{{part}}.parquet"),
         risk=batches_up_to_round(f"{INTERIM}/clean/{{round}}/batch-{{part}}.risk.parquet"),
         reports=batches_up_to_round(f"{INTERIM}/quality/{{round}}/batch-{{part}}.json"),
+        aliases=ALIAS_FILE,
         code=code_of("compile_round"),
     output:
         derived=f"{INTERIM}/rounds/{{round}}/cases_derived.parquet",
@@ -26,6 +27,7 @@ rule compile_round:
         period_end=SETTINGS.period_end,
         register=str(SETTINGS.municipality_register or ""),
         districts=SETTINGS.districts,
+        aliases=str(SETTINGS.unit_aliases or ""),
     script:
         "../../scripts/compile_round.py"
 

@@ -12,14 +12,18 @@ recover a hidden count.
 Areas and what is protected
 ---------------------------
 * ``riket``: the national table, published as it is (docs/architecture.md).
-* ``storleksklass``: all units of one size class. Published as it is, like the
-  national breakdowns by HRV or sex: the national report itself compares the size
-  classes (statistics ``size_class``), each class pools several municipalities, and
-  every unit's protection takes the class totals into account (class = Σ its units).
+* ``storleksklass``: all units of one size class; ``grupp``: all units of one
+  comparison group from a grouping file (config comparison_groups); ``lan``: a län.
+  Each is protected like a unit (its cells are sums no single unit knows: area = Σ its
+  units), and published only with at least MIN_UNITS (3) units: with two, each unit
+  would read the other's whole table off the sum.
 * ``enhet``: one reporting unit; protected (suppression.py: primary, secondary and the
-  attacker's audit), linked to the country (riket = Σ units) and to its class and län.
-* ``lan``: a län with at least two units; protected like a unit (län = Σ its units).
-  A län with one unit gets no summary: it would be that unit's report again.
+  attacker's audit), linked to the country (riket = Σ units) and to its class, group
+  and län; the country is also named as the sum of its classes, groups and län
+  (``_partitions``). The attacker knows one unit's own numbers (``owners``).
+* Every round's tables are protected together (``protect``): a unit whose data did
+  not change after an earlier round has the same cells in both
+  (``unchanged_units``), so the round shares cannot undo a hidden cell.
 
 The internal edition of a unit's report (its own staff only) shows the unit's own
 tables unprotected beside the country and its size class as published
@@ -34,14 +38,17 @@ pools): in every area of a comparison table alike, the country and the size clas
 too, so the rows line up; the national tables themselves are never collapsed. A unit
 with 30 cases then shows "Övriga 6" where it would have hidden three cells of 1–3.
 
-Known limit (suppression.py): relations *between* tables of one area are not linked
-(a unit's HRV count in diagram 5 and the N of another table); the unit reports show
-no HRV- or sex-grouped tables (21–25) for that reason.
+Known limits: relations *between* tables of one area are not linked (a unit's HRV
+count in diagram 5 and the N of another table; the unit reports show no HRV- or
+sex-grouped tables, 21–25, for that reason), nor the Kolada key figures to diagram 2
+(their sum over the years is the unit's count of women); the suppression's own audit
+tries the arithmetic of what is published, the independent audit (audit.py) the
+marks of the hidden cells as well.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -56,9 +63,22 @@ from kvinnofrid.statistics import tables as tables_module
 from kvinnofrid.statistics import trend
 
 NATIONAL = "Riket"
-KINDS = ("riket", "storleksklass", "enhet", "lan")
+KINDS = ("riket", "storleksklass", "grupp", "enhet", "lan")
 TOP_GROUP = "toppgrupp"
-LONG_SCHEMA = pl.Schema({"table": pl.String, "area_kind": pl.String, "area": pl.String, **tables_module.TABLE_SCHEMA})
+# An area that pools units is published only with at least this many: with two, each
+# unit would read the other's whole table off the sum (sum − its own).
+MIN_UNITS = 3
+REASONS = suppression.REASON_COLUMNS
+LONG_SCHEMA = pl.Schema(
+    {
+        "table": pl.String,
+        "area_kind": pl.String,
+        "area": pl.String,
+        **tables_module.TABLE_SCHEMA,
+        "hidden_reason": pl.String,
+        "denominator_reason": pl.String,
+    }
+)
 
 
 @dataclass(frozen=True)
@@ -67,24 +87,37 @@ class Area:
     name: str  # shown to readers: unit text, class label, län name
     slug: str  # file name of its report
     units: tuple[str, ...]  # the reporting units it pools
+    title: str = ""  # how reports name it (municipalities.unit_titles), default the name
 
 
-def areas_of(unit_meta: pl.DataFrame, size_classes: Mapping[str, str], class_order: Sequence[str] = ()) -> list[Area]:
+def areas_of(
+    unit_meta: pl.DataFrame,
+    size_classes: Mapping[str, str],
+    class_order: Sequence[str] = (),
+    groups: Mapping[str, str] | None = None,
+) -> list[Area]:
     """Every published area. ``unit_meta``: one row per unit with ``unit``,
     ``unit_slug`` and ``lan`` (null where unknown); ``size_classes``: unit → class;
-    ``class_order``: the classes in config order (default: sorted)."""
+    ``class_order``: the classes in config order (default: sorted); ``groups``: unit →
+    comparison group from a grouping file (config comparison_groups), areas of kind
+    ``grupp``. A class, group or län of fewer than MIN_UNITS units is not an area."""
     meta = unit_meta.sort("unit")
     all_units = tuple(meta["unit"].to_list())
     out = [Area("riket", NATIONAL, "riket", all_units)]
     used = {size_classes[u] for u in all_units if u in size_classes}
     for label in [c for c in class_order if c in used] + sorted(used - set(class_order)):
-        out.append(
-            Area("storleksklass", label, slug(label), tuple(u for u in all_units if size_classes.get(u) == label))
-        )
-    out += [Area("enhet", u, s, (u,)) for u, s in meta.select("unit", "unit_slug").iter_rows()]
+        members = tuple(u for u in all_units if size_classes.get(u) == label)
+        if len(members) >= MIN_UNITS:
+            out.append(Area("storleksklass", label, slug(label), members))
+    for label in sorted(set((groups or {}).values())):
+        members = tuple(u for u in all_units if (groups or {}).get(u) == label)
+        if len(members) >= MIN_UNITS:
+            out.append(Area("grupp", label, slug(label), members))
+    titles = dict(meta.select("unit", "title").iter_rows()) if "title" in meta.columns else {}
+    out += [Area("enhet", u, s, (u,), titles.get(u) or u) for u, s in meta.select("unit", "unit_slug").iter_rows()]
     for lan in sorted(meta["lan"].drop_nulls().unique().to_list()):
         members = tuple(meta.filter(pl.col("lan") == lan)["unit"].to_list())
-        if len(members) >= 2:
+        if len(members) >= MIN_UNITS:
             out.append(Area("lan", lan, slug(lan), members))
     return out
 
@@ -107,14 +140,26 @@ def comparison_areas(
     register: pl.DataFrame,
     districts: Mapping[str, str],
     class_config: Sequence[Mapping[str, Any]],
+    groups: Mapping[str, str] | None = None,
+    with_size_classes: bool = True,
 ) -> tuple[list[Area], dict[str, str], dict[str, Any]]:
     """Every area of the comparison (areas_of), each unit's size class and each unit's
-    län, for the units of ``latest_units`` (one row per unit: unit, unit_slug, kommun …)."""
+    län, for the units of ``latest_units`` (one row per unit: unit, unit_slug, kommun …).
+    ``groups``: kommunkod → comparison group (municipalities.read_groups), instead of
+    the size classes or, ``with_size_classes``, beside them."""
     placed = municipalities.unit_municipalities(latest_units, register, districts)
-    size_classes = municipalities.size_classes(placed, class_config)
+    size_classes = municipalities.size_classes(placed, class_config) if with_size_classes or not groups else {}
+    group_of = (
+        {u: groups[k] for u, k in placed.select("unit", "kommunkod").iter_rows() if k in groups} if groups else None
+    )
     lan_of = dict(placed.select("unit", "lan").iter_rows())
-    meta = latest_units.select("unit", "unit_slug").join(placed.select("unit", "lan"), on="unit", how="left")
-    areas = areas_of(meta, size_classes, [c["label"] for c in class_config])
+    titles = municipalities.unit_titles(latest_units, placed, districts)
+    meta = (
+        latest_units.select("unit", "unit_slug")
+        .join(placed.select("unit", "lan"), on="unit", how="left")
+        .with_columns(pl.col("unit").replace_strict(titles, default=pl.col("unit")).alias("title"))
+    )
+    areas = areas_of(meta, size_classes, [c["label"] for c in class_config], group_of)
     return areas, size_classes, lan_of
 
 
@@ -125,12 +170,16 @@ def run_areas(
     cutoff_year: int,
     districts: Mapping[str, str],
     class_config: Sequence[Mapping[str, Any]],
+    groups_path: str | None = None,
+    with_size_classes: bool = False,
 ):
     """comparison_areas for the units of a run (units.csv: one row per round and unit,
-    each unit taken from its latest round), on the register the size classes rest on."""
+    each unit taken from its latest round), on the register the size classes rest on;
+    ``groups_path``: the grouping file (config comparison_groups.file), if any."""
     latest = units.sort("round").unique("unit", keep="last", maintain_order=True)
     register = comparison_register(register_path, population_path, cutoff_year)
-    return comparison_areas(latest, register, districts, class_config)
+    groups = municipalities.read_groups(groups_path, register) if groups_path else None
+    return comparison_areas(latest, register, districts, class_config, groups, with_size_classes)
 
 
 def shown_tables(diagrams: Sequence[int], measures: Sequence[Mapping[str, Any]]) -> list[int]:
@@ -284,47 +333,136 @@ def collapsed_table(
 
 
 def protect(
-    tables_by_id: Mapping[str, Mapping[str, pl.DataFrame]],
+    tables_by_round: Mapping[Any, Mapping[str, Mapping[str, pl.DataFrame]]],
     areas: Sequence[Area],
     threshold: int,
+    unchanged: Mapping[Any, Collection[str]] | None = None,
     registry: Registry | None = None,
-) -> pl.DataFrame:
-    """All areas' tables, suppressed together per table, as one long frame
-    (``LONG_SCHEMA``): country and size classes as they are, units and län protected."""
+) -> dict[Any, pl.DataFrame]:
+    """Every round's tables of every area, suppressed together per table, as one long
+    frame per round (``LONG_SCHEMA``): the country as it is, every other area
+    protected. ``tables_by_round``: round → table id → area → unprotected table, the
+    final (published) round last. ``unchanged``: earlier round → the units whose data
+    then were the same as in the final round (no newer export): their cells are one
+    and the same in both rounds, so a count hidden in one is hidden in the other.
+
+    The attacker the suppression stands against knows one unit's own numbers (an
+    outsider, none) and sees every area's tables of every round at once."""
     reg = registry or load_registry()
-    unit_areas = [a.name for a in areas if a.kind == "enhet"]
-    totals = {NATIONAL: unit_areas}
-    for a in areas:
-        if a.kind in ("storleksklass", "lan"):
-            totals[a.name] = list(a.units)
-    exempt = {a.name for a in areas if a.kind in ("riket", "storleksklass")}
+    rounds = list(tables_by_round)
+    final = rounds[-1]
     kind_of = {a.name: a.kind for a in areas}
-    protected = {
-        table_id: suppression.suppress_complements(
-            dict(per_area), threshold, totals=totals, exempt=exempt, kinds=table_kind(table_id, reg)
+    out: dict[Any, dict[str, dict[str, pl.DataFrame]]] = {r: {} for r in rounds}
+    for table_id in tables_by_round[final]:
+        present = [r for r in rounds if table_id in tables_by_round[r]]
+        joint, totals, owners, exempt, sums = {}, {}, {}, set(), []
+        for r in present:
+            for a in areas:
+                name = _round_name(a.name, r, final)
+                joint[name] = tables_by_round[r][table_id][a.name]
+                owners[name] = a.name if a.kind == "enhet" else None
+                if a.kind == "riket":
+                    exempt.add(name)
+                else:
+                    totals_of = [_round_name(u, r, final) for u in a.units] if a.kind != "enhet" else None
+                    if totals_of:
+                        totals[name] = totals_of
+            totals[_round_name(NATIONAL, r, final)] = [
+                _round_name(a.name, r, final) for a in areas if a.kind == "enhet"
+            ]
+            sums += [
+                (_round_name(NATIONAL, r, final), [_round_name(p, r, final) for p in parts])
+                for parts in _partitions(areas)
+            ]
+        for r in present[:-1]:
+            for unit in sorted((unchanged or {}).get(r, ())):
+                now, then = joint.get(unit), joint.get(_round_name(unit, r, final))
+                if now is not None and then is not None and _key(now) == _key(then):
+                    totals[_round_name(unit, r, final)] = [unit]  # the same cells: equal
+        protected = suppression.suppress_complements(
+            joint,
+            threshold,
+            totals=totals,
+            exempt=exempt,
+            kinds=table_kind(table_id, reg),
+            owners=owners,
+            reasons=True,
+            sums=sums,
         )
-        for table_id, per_area in tables_by_id.items()
-    }
-    return long_frame(protected, kind_of)
+        for r in present:
+            out[r][table_id] = {a.name: protected[_round_name(a.name, r, final)] for a in areas}
+    return {r: long_frame(out[r], kind_of) for r in rounds}
+
+
+def unchanged_units(units: pl.DataFrame, rounds: Sequence[Any]) -> dict[Any, set[str]]:
+    """Earlier round → the units whose data then were the final round's: no export of
+    theirs came in after that round (units.csv: one row per file and round). A reader
+    sees this in the reports (the export each unit's numbers rest on)."""
+    order = [str(r) for r in rounds]
+    latest: dict[str, dict[str, str]] = {}
+    for unit, round_ in units.select("unit", pl.col("round").cast(pl.String)).unique().iter_rows():
+        latest.setdefault(unit, {})
+        for r in order:
+            if round_ <= r and round_ > latest[unit].get(r, ""):
+                latest[unit][r] = round_
+    final = order[-1]
+    return {r: {u for u, by in latest.items() if r in by and by.get(r) == by.get(final)} for r in rounds[:-1]}
+
+
+def _partitions(areas: Sequence[Area]) -> list[list[str]]:
+    """The ways the country splits into published areas: its size classes, its
+    comparison groups, its län (with the units outside any published län), each when
+    the parts cover every unit once. The country is then their sum too."""
+    every = {u for a in areas if a.kind == "enhet" for u in a.units}
+    out = []
+    for kind in ("storleksklass", "grupp", "lan"):
+        parts = [a for a in areas if a.kind == kind]
+        covered = [u for a in parts for u in a.units]
+        if not parts or len(covered) != len(set(covered)):
+            continue
+        alone = sorted(every - set(covered))
+        out.append([a.name for a in parts] + alone)
+    return out
+
+
+def _round_name(area: str, round_: Any, final: Any) -> str:
+    """The name of an area's table of an earlier round in the joint problem."""
+    return area if round_ == final else f"{area}\x00{round_}"
+
+
+def _key(table: pl.DataFrame) -> list[tuple[Any, Any]]:
+    return list(zip(table["group"].to_list(), table["category"].to_list()))
 
 
 def long_frame(
     tables_by_id: Mapping[str, Mapping[str, pl.DataFrame]], kind_of: Mapping[str, str], kinds: Sequence[str] = KINDS
 ) -> pl.DataFrame:
     """The tables of the areas of ``kinds`` as one long frame (``LONG_SCHEMA``);
-    ``kind_of``: area name → kind."""
+    ``kind_of``: area name → kind. A table without reasons (unprotected) gets empty ones."""
     frames = [
         table.select(
             pl.lit(table_id).alias("table"),
             pl.lit(kind_of[name]).alias("area_kind"),
             pl.lit(name).alias("area"),
             *tables_module.TABLE_SCHEMA.names(),
+            *[pl.col(c) if c in table.columns else pl.lit(None, pl.String).alias(c) for c in REASONS],
         )
         for table_id, per_area in tables_by_id.items()
         for name, table in per_area.items()
         if kind_of[name] in kinds
     ]
     return pl.concat(frames).cast(dict(LONG_SCHEMA))
+
+
+GROUP_KINDS = ("riket", "storleksklass", "grupp")
+
+
+def group_tables(published: pl.DataFrame, kinds: Sequence[str] = GROUP_KINDS) -> pl.DataFrame:
+    """The country's and the comparison groups' tables as the reports publish them
+    (``published``: the frame of ``protect``, rule unit_tables' tables.parquet): for the
+    national bundle and the national report's results by municipality size, so that
+    every place shows a group's numbers with the same cells hidden."""
+    return published.filter(pl.col("area_kind").is_in(list(kinds)))
 
 
 def internal_tables(
@@ -384,14 +522,36 @@ def area_trend(
             if table.is_empty():
                 continue
             picked = table.filter(pl.col("category").is_in(list(m["categories"])))
+            reason = None
             if picked["suppressed"].any() or picked["denominator"].null_count():
                 values = {"n": None, "denominator": None, "share": None, "ci_low": None, "ci_high": None}
+                reason = _measure_reason(picked)
             else:
                 values = trend.measure_from_table(
                     table.drop("table", "area_kind", "area"), m["categories"], f"{area}, {m['id']}"
                 )
-            rows.append({"measure": m["id"], "label": m["label"], "source": source, "round": r, **values})
-    return pl.DataFrame(rows, schema=trend.TREND_SCHEMA)
+            rows.append(
+                {
+                    "measure": m["id"],
+                    "label": m["label"],
+                    "source": source,
+                    "round": r,
+                    **values,
+                    "hidden_reason": reason,
+                }
+            )
+    return pl.DataFrame(rows, schema={**trend.TREND_SCHEMA, "hidden_reason": pl.String})
+
+
+def _measure_reason(picked: pl.DataFrame) -> str:
+    """Why a round's key share is hidden: below the threshold only when that is certain
+    (its base, or its one category, is below it), else hidden to protect another count."""
+    small = suppression.REASON_SMALL
+    if picked["denominator_reason"].drop_nulls().eq(small).any():
+        return small
+    if picked.height == 1 and picked["hidden_reason"].item() == small:
+        return small
+    return suppression.REASON_PROTECT
 
 
 def area_info(
@@ -400,6 +560,7 @@ def area_info(
     """What the report jobs need to know of every area (written as areas.json): its
     kind, name, slug, units, size class and län (units), cases and closed cases."""
     counts = derived.group_by("unit").agg(pl.len().alias("cases"), pl.col("is_closed").sum().alias("closed"))
+    group_of = {u: a.name for a in areas if a.kind == "grupp" for u in a.units}
     by_unit = {u: (c, k) for u, c, k in counts.iter_rows()}
     out = []
     for a in areas:
@@ -410,10 +571,12 @@ def area_info(
             {
                 "kind": a.kind,
                 "name": a.name,
+                "title": a.title or a.name,
                 "slug": a.slug,
                 "units": list(a.units),
                 "size_class": size_classes.get(unit) if unit else None,
                 "lan": lan_of.get(unit) if unit else None,
+                "group": group_of.get(unit) if unit else None,
                 "cases": int(cases),
                 "closed": int(closed),
             }

@@ -3,11 +3,13 @@ their own unit beside the country and its size class, with no unit-level data.
 
 A national run writes the bundle; a self-service run (``kvinnofrid egen-rapport``) reads
 it next to one unit's own exports and builds that unit's internal comparison report
-offline. The bundle holds only what the national report already publishes as it is:
+offline. The bundle holds only what is published anyway:
 
 * ``tabeller/diagram_NN.csv|parquet``: the 27 national tables;
 * ``jamforelse.parquet``: the comparison tables of the country and of every size class
-  (``area_tables.LONG_SCHEMA``, areas of kind ``riket`` and ``storleksklass`` only);
+  or comparison group exactly as the reports publish them, protected
+  (``area_tables.LONG_SCHEMA`` with the hidden cells' reasons; kinds ``riket``,
+  ``storleksklass`` and ``grupp`` only);
 * ``omraden.json``: those areas (name, kind, number of units and cases; no unit names);
 * ``facts.json``: the national facts;
 * ``manifest.json``: SHA-256 of every file above, the registry version (digest of the
@@ -35,7 +37,7 @@ import polars as pl
 import kvinnofrid
 from kvinnofrid.errors import UserFacingError
 
-PUBLISHED_KINDS = ("riket", "storleksklass")
+PUBLISHED_KINDS = ("riket", "storleksklass", "grupp")
 MANIFEST = "manifest.json"
 COMPARISON = "jamforelse.parquet"
 AREAS = "omraden.json"

@@ -14,11 +14,18 @@ much as a cell of 3.
 
 Decisions
 ---------
-* **Zero cells are published.** ``n = 0`` ("no one in this unit got X") is not
-  protected: it says nothing about a person, and hiding zeros would hide most of a
-  small unit's tables. Zeros still take part in the arithmetic below, and a zero can
-  be hidden as a *secondary* cell when nothing else can protect a hidden cell.
-* **Primary suppression:** ``0 < n < threshold``; a denominator ``0 < N < threshold``
+* **Zeros are hidden like counts of 1 … threshold − 1** (the zero policy, SCB's
+  handbook on disclosure control in mind): a 0 beside a share of 100 % says that every
+  case of the area has the same attribute, which tells something about every person in
+  it (group disclosure); and with zeros hidden a mark says exactly what it means: a
+  cell marked below the threshold is 0 … threshold − 1, one hidden to protect another
+  is at least the threshold (``hidden_reason``: REASON_SMALL / REASON_PROTECT).
+* **Attackers.** An outsider, and a unit that knows all its own numbers (``owners``):
+  a relation is solved by a unit when all its hidden members but one are the unit's
+  own, so the secondary step keeps at least two hidden members unknown to every unit;
+  the audit solves each unit's programme (its own hidden cells fixed) for the hidden
+  counts of 1 … threshold − 1 of the others.
+* **Primary suppression:** ``n < threshold``; a denominator ``N < threshold``
   hides its whole group (rule b). For tables whose rows each split their N in two
   (multi-choice tables and diagram 1: "n of N" and, implicitly, "N − n not"), also
   ``0 < N − n < threshold`` hides the row (rule c): "28 of 30 got X" tells that 2 did
@@ -35,10 +42,14 @@ Decisions
   one hidden member.
 * **Audit.** Finally the attacker's problem is solved (linear programming over
   every published number: the relations, 0 ≤ n, n ≤ N for two-way rows, Σ n ≥ N for
-  multi-choice) for each hidden count below the threshold (and each hidden two-way
-  "N − n" below it); while one of them is pinned to a single value, the nearest
-  free cell is hidden too. Guarantee (tested by a recovery attack on random tables):
-  every hidden small count can take at least two values given everything published.
+  multi-choice, and the marks: a cell marked below the threshold lies in
+  0 … threshold − 1, one hidden to protect another is at least the threshold) for
+  every hidden cell against an outsider, and for every hidden count of 1 … threshold − 1
+  against every other unit with its own hidden cells fixed at their values; while one
+  is pinned to a single value, a nearby free cell is hidden too (not the attacker's:
+  it knows it). A cell the country's numbers pin whatever is hidden is left as it is
+  (``_inherent``). Guarantee (tested by recovery attacks, and by the independent
+  audit, audit.py): no hidden cell can be worked out to one value.
 * A row whose N is hidden is hidden as a whole (a share n/N would give N away).
 * Means (diagram 10) are hidden with their n (the number of cases they are based
   on). Multi-choice shares do not sum, so their cells are not linked to each other.
@@ -53,6 +64,7 @@ Pure and deterministic: the same tables and threshold give the same result.
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -70,6 +82,14 @@ DEFAULT_THRESHOLD = 5
 SINGLE_KINDS = ("single", "histogram", "flag")  # categories sum to N per group
 BINARY_KINDS = ("multi", "phases")  # each row: n of N (and N − n)
 KINDS = (*SINGLE_KINDS, *BINARY_KINDS, "means")
+
+
+NO_OWNER = -1  # a cell no single attacker knows (a sum over units: country, class, län)
+
+# why a hidden cell is hidden (column ``hidden_reason`` and ``denominator_reason``):
+# the count is below the threshold (0 too), or it is hidden to protect another count.
+REASON_SMALL = "under_troskel"
+REASON_PROTECT = "skyddar_annat"
 
 
 class SuppressionError(ValueError):
@@ -110,12 +130,15 @@ class _Cells:
     upper: list[tuple[int, int]] = field(default_factory=list)  # (n, N): n ≤ N
     at_least: list[tuple[int, ...]] = field(default_factory=list)  # (N, n…): Σ n ≥ N
     rows: list[tuple[int, int]] = field(default_factory=list)  # (N, n) of a row
+    owner: list[int] = field(default_factory=list)  # who knows the cell: a unit's number, −1 nobody
+    owner_now: int = NO_OWNER  # the owner of the cells added now (_protect sets it per area)
 
     def add(self, value: int, exempt: bool, order: tuple) -> int:
         self.value.append(int(value))
         self.hidden.append(False)
         self.exempt.append(exempt)
         self.order.append(order)
+        self.owner.append(self.owner_now)
         return len(self.value) - 1
 
 
@@ -221,16 +244,22 @@ def _build_area(
 
 
 def _primary(cells: _Cells, area: _Area, threshold: int) -> None:
+    """Every count below the threshold, zero too (the zero policy, module docstring);
+    a small base hides its group; a multi-choice row whose complement N − n is below
+    the threshold (0 too: "100 %" says something of every case)."""
     if area.exempt:
         return
     n = area.table["n"].to_list()
     d = area.table["denominator"].to_list()
     for row in range(area.table.height):
-        small_n = 0 < n[row] < threshold
-        small_rest = area.kind in BINARY_KINDS and 0 < d[row] - n[row] < threshold
+        small_n = n[row] < threshold
+        rest = d[row] - n[row]
+        small_rest = (area.kind == "multi" and 0 <= rest < threshold) or (
+            area.kind == "phases" and 0 < rest < threshold
+        )
         if small_n or small_rest:
             cells.hidden[area.n_cell[row]] = True
-        if 0 < d[row] < threshold:  # rule (b): the whole group
+        if d[row] < threshold:  # rule (b): the whole group
             cells.hidden[area.d_cell[row]] = True
             cells.hidden[area.n_cell[row]] = True
 
@@ -268,11 +297,14 @@ class _Problem:
         self.value = np.array(cells.value, dtype=np.int64)
         self.exempt = np.array(cells.exempt, dtype=bool)
         self.hidden = np.array(cells.hidden, dtype=bool)
+        self.owner = np.array(cells.owner, dtype=np.int64)
         self.order = cells.order
-        # secondary choice: the smallest positive published cell (a zero last), then order
-        self.rank = _rank([(v == 0, v, o) for v, o in zip(cells.value, cells.order)])
-        # audit trials: the smallest first, zeros too
-        self.trial_rank = _rank([(v, o) for v, o in zip(cells.value, cells.order)])
+        # a base (N) is hidden as a secondary cell only when nothing else will do: an
+        # area's size is published elsewhere (the reports' text), and a hidden N hides
+        # its whole table
+        self.base = np.array([o[2] == 0 for o in cells.order], dtype=bool)
+        # secondary choice: the smallest published cell, then order
+        self.rank = _rank([(v, o) for v, o in zip(cells.value, cells.order)])
         self.relations = _membership(cells.relations, n)
         self.relations_of = self.relations.tocsc()
         self.rows = np.array(cells.rows, dtype=np.int64).reshape(-1, 2)
@@ -285,11 +317,6 @@ class _Problem:
         self.constraint = _membership(lists, n, coefs)
         self.touching = _membership(lists, n)  # which cells share a constraint
         self.touching_t = self.touching.T.tocsr()
-        self.linked = (self.constraint != 0).astype(float).tocsr()  # a cell with a coefficient
-        self.linked_t = self.linked.T.tocsr()
-        self.verdicts: dict[tuple, bool] = {}  # (target, block's cells) → pinned?
-        self.whole: _LinearProgramme | None = None  # see _whole
-        self.whole_hidden = self.hidden.copy()
 
     def members(self, relation: int) -> np.ndarray:
         m = self.relations
@@ -308,11 +335,39 @@ class _Problem:
         return (self.touching_t @ near.astype(float) > 0) & ~seen
 
 
-def _candidate(p: _Problem, members: np.ndarray) -> int | None:
+def _candidate(
+    p: _Problem, members: np.ndarray, avoid: Collection[int] = (), counts: np.ndarray | None = None
+) -> int | None:
+    """The best free member to hide: not exempt, not owned by an owner in ``avoid``
+    (hiding a cell its attacker knows does not help against it); with ``counts``
+    (hidden members per relation) the one that opens the fewest relations with no
+    hidden member yet (each would need a further cell), then the smallest."""
     free = members[~p.hidden[members] & ~p.exempt[members]]
+    if len(avoid):
+        free = free[~np.isin(p.owner[free], list(avoid))]
     if not free.size:
         return None
-    return int(free[np.argmin(p.rank[free])])
+    if counts is None:
+        return int(free[np.argmin(p.rank[free])])
+    col = p.relations_of
+    opened = np.array([int((counts[col.indices[col.indptr[c] : col.indptr[c + 1]]] == 0).sum()) for c in free])
+    return int(free[np.lexsort((p.rank[free], opened, p.base[free]))[0]])
+
+
+def _needs_more(p: _Problem, relation: int) -> tuple[int, ...] | None:
+    """None when no single attacker can solve this relation for one hidden member;
+    else the owners a further hidden member must not belong to. An outsider solves a
+    relation with one hidden member; a unit that knows its own cells solves one where
+    all hidden members but one are its own."""
+    members = p.members(relation)
+    hidden = members[p.hidden[members]]
+    if hidden.size == 0:
+        return None
+    if hidden.size == 1:
+        return ()
+    owners, counts = np.unique(p.owner[hidden], return_counts=True)
+    knowing = owners[(counts == hidden.size - 1) & (owners != NO_OWNER)]
+    return tuple(int(o) for o in knowing) if knowing.size else None
 
 
 def _hide_rows_of_hidden_n(p: _Problem, counts: np.ndarray) -> bool:
@@ -329,27 +384,25 @@ def _hide_rows_of_hidden_n(p: _Problem, counts: np.ndarray) -> bool:
 
 
 def _secondary(p: _Problem) -> None:
-    """Until no additive relation has exactly one hidden member. Each sweep takes the
+    """Until no additive relation can be solved for one hidden member, by an outsider
+    or by a unit that knows its own cells (``_needs_more``). Each sweep takes the
     relations in their order and sees the cells hidden earlier in the same sweep."""
     counts = np.asarray(p.relations @ p.hidden.astype(np.int64)).astype(np.int64)
     changed = True
     while changed:
         changed = _hide_rows_of_hidden_n(p, counts)
-        start = 0
-        while True:
-            ones = np.flatnonzero(counts[start:] == 1)
-            if not ones.size:
-                break
-            relation = start + int(ones[0])
-            pick = _candidate(p, p.members(relation))
-            if pick is None:
-                raise SuppressionError(
-                    "en dold cell kan räknas fram ur publicerade tal och ingen annan cell "
-                    "kan döljas (alla övriga hör till områden som publiceras utan skydd)"
-                )
-            p.hide(pick, counts)
-            changed = True
-            start = relation + 1
+        for relation in np.flatnonzero(counts >= 1):
+            avoid = _needs_more(p, int(relation))
+            while avoid is not None:
+                pick = _candidate(p, p.members(int(relation)), avoid, counts)
+                if pick is None:
+                    raise SuppressionError(
+                        "en dold cell kan räknas fram ur publicerade tal och ingen annan cell "
+                        "kan döljas (alla övriga hör till områden som publiceras utan skydd)"
+                    )
+                p.hide(pick, counts)
+                changed = True
+                avoid = _needs_more(p, int(relation))
 
 
 # ---------------------------------------------------------------- the audit (attacker's LP)
@@ -422,247 +475,230 @@ class _LinearProgramme:
         self.highs.changeColsBounds(len(columns), columns.astype(np.int32), lower, upper)
 
 
-class _Block:
-    """One independent part of the attacker's linear programme: unknowns = hidden
-    cells linked to each other by constraints (every relation, 0 ≤ x, n ≤ N for
-    two-way rows and Σ n ≥ N for multi-choice, over the published cells). A bound on
-    one cell is the bound of its block's programme alone; the block is fixed by its
-    cells, so a verdict on a block that has not changed is not computed again.
+class _Attack:
+    """The attacker's linear programme over every cell of one table: a published cell
+    is fixed to its value by its bounds, a hidden one is free, and a unit's attack
+    fixes its own hidden cells as well. ``marks``: the attacker also reads the marks
+    (a cell marked as below the threshold lies in 0 … threshold − 1, one hidden to
+    protect another is at least the threshold); without them only the arithmetic
+    (x ≥ 0). HiGHS keeps its basis between the many solves."""
 
-    Every point the solver returns is a possible truth for the attacker, and so is the
-    truth itself: a target that already takes two values at least 1 apart among those
-    points is free without solving for it."""
+    def __init__(self, p: _Problem, threshold: int, marks: bool):
+        self.p, self.threshold, self.marks = p, threshold, marks
+        self.shown = p.hidden.copy()
+        low, high = self.bounds()
+        eq = np.arange(p.constraint.shape[0]) < p.n_eq
+        self.lp = _LinearProgramme(p.constraint, np.zeros(len(eq)), eq, low, high)
 
-    def __init__(self, p: _Problem, cells: np.ndarray):
-        self.cells = cells
-        inside = np.zeros(len(p.value))
-        inside[cells] = 1.0
-        rows = np.flatnonzero(p.linked @ inside > 0)
-        part = p.constraint[rows]
-        rhs = -(part @ np.where(p.hidden, 0.0, p.value.astype(float)))
-        sub = part[:, cells]
-        eq = rows < p.n_eq
-        self.matrix, self.rhs, self.eq = sub, rhs, eq
-        self.points = [p.value[cells].astype(float)]
-        self.solver = None
+    def bounds(self) -> tuple[np.ndarray, np.ndarray]:
+        p, value = self.p, self.p.value.astype(float)
+        low, high = np.where(p.hidden, 0.0, value), np.where(p.hidden, np.inf, value)
+        if self.marks:
+            small = p.hidden & (p.value < self.threshold)
+            high = np.where(small, self.threshold - 1.0, high)
+            low = np.where(p.hidden & ~small, float(self.threshold), low)
+        return low, high
 
-    def vector(self, terms: Sequence[tuple[int, float]]) -> np.ndarray:
-        out = np.zeros(len(self.cells))
-        for c, k in terms:
-            at = np.searchsorted(self.cells, c)
-            if at < len(self.cells) and self.cells[at] == c:
-                out[at] += k
+    def sync(self) -> None:
+        """Bring the programme's bounds to the problem's hidden cells (after hiding, or undoing)."""
+        changed = np.flatnonzero(self.shown != self.p.hidden)
+        if changed.size:
+            low, high = self.bounds()
+            self.lp.bound(changed, low[changed], high[changed])
+            self.shown = self.p.hidden.copy()
+
+    def spread_points(self, cells: np.ndarray, attacker: int, seed: int) -> list[np.ndarray]:
+        """Points that move many ``cells`` at once for ``attacker`` (a random direction
+        over them, least and largest): one pair of solves frees most of the cells, so
+        that few need a programme of their own."""
+        p = self.p
+        fixed = np.flatnonzero(p.hidden & (p.owner == attacker)) if attacker != NO_OWNER else np.array([], int)
+        if fixed.size:
+            self.lp.bound(fixed, p.value[fixed].astype(float), p.value[fixed].astype(float))
+        c = np.zeros(len(p.value))
+        c[cells] = np.random.default_rng(seed).uniform(0.5, 1.5, len(cells))
+        out = [x for sign in (1.0, -1.0) if (x := self.lp.minimise(sign * c)[1]) is not None]
+        if fixed.size:
+            low, high = self.bounds()
+            self.lp.bound(fixed, low[fixed], high[fixed])
         return out
 
-    def solve(self, c: np.ndarray) -> float:
-        """min c·x (−inf when unbounded); the solution joins the points."""
-        if self.solver is None:
-            self.solver = _LinearProgramme(self.matrix, self.rhs, self.eq)
-        value, x = self.solver.minimise(c)
-        if x is not None:
-            self.points.append(x)
-        return value
-
-    def spread(self, c: np.ndarray) -> float:
-        values = np.array([c @ x for x in self.points])
-        return float(values.max() - values.min())
-
-    def pinned(self, c: np.ndarray) -> bool:
-        """Is c·x pinned to an interval narrower than 1?"""
-        if not c.any():
-            return True  # every cell published: one value
-        if self.spread(c) >= PINNED:
-            return False
-        low, high = self.solve(c), -self.solve(-c)
-        return high - low < PINNED
-
-    def push_together(self, vectors: Sequence[np.ndarray]) -> None:
-        """Points that move many targets at once: minimise and maximise the sum of the
-        targets not yet free, while that frees more of them."""
-        open_ = [c for c in vectors if c.any()]
-        while len(open_) > 1:
-            total = sum(open_)
-            self.solve(total)
-            self.solve(-total)
-            still = [c for c in open_ if self.spread(c) < PINNED]
-            if len(still) == len(open_):
-                return
-            open_ = still
+    def extremes(self, cell: int, attacker: int) -> list[np.ndarray | None]:
+        """The points where ``cell`` is least and largest for ``attacker`` (NO_OWNER: an
+        outsider); None for an unbounded side."""
+        p = self.p
+        fixed = np.flatnonzero(p.hidden & (p.owner == attacker)) if attacker != NO_OWNER else np.array([], int)
+        value = p.value[fixed].astype(float)
+        if fixed.size:
+            self.lp.bound(fixed, value, value)
+        c = np.zeros(len(p.value))
+        out = []
+        for sign in (1.0, -1.0):
+            c[cell] = sign
+            out.append(self.lp.minimise(c)[1])
+        if fixed.size:
+            low, high = self.bounds()
+            self.lp.bound(fixed, low[fixed], high[fixed])
+        return out
 
 
-def _block_cells(p: _Problem, around: Sequence[int]) -> np.ndarray:
-    """The hidden cells linked to the target's hidden cells (its block), sorted."""
-    inside = np.zeros(len(p.value), dtype=bool)
-    inside[[c for c in around if p.hidden[c]]] = True
-    frontier = inside.copy()
-    while frontier.any():
-        rows = p.linked @ frontier.astype(float) > 0
-        frontier = (p.linked_t @ rows.astype(float) > 0) & p.hidden & ~inside
-        inside |= frontier
-    return np.flatnonzero(inside)
+class _Pool:
+    """Points the attacker's programme returned (each a possible truth), kept per cell
+    as (point, change of the cell); a point is a possible truth for every attacker
+    whose own cells it leaves unchanged (``touched``: per point, the owners it moves)."""
+
+    def __init__(self, p: _Problem):
+        self.p = p
+        self.owners = int(p.owner.max()) + 1 if p.owner.size else 0
+        self.moves: dict[int, tuple[list[int], list[float]]] = {}
+        self.touched: list[np.ndarray] = []
+        self.unbounded: dict[int, set[int]] = {}  # cell → attackers it is unbounded for
+
+    def add(self, x: np.ndarray) -> None:
+        delta = x - self.p.value
+        moved = np.flatnonzero(np.abs(delta) > 1e-7)
+        touched = np.zeros(self.owners + 1, dtype=bool)  # the last: NO_OWNER, never an attacker's
+        touched[self.p.owner[moved]] = True
+        touched[-1] = False
+        point = len(self.touched)
+        self.touched.append(touched)
+        for c in moved.tolist():
+            ids, deltas = self.moves.setdefault(c, ([], []))
+            ids.append(point)
+            deltas.append(float(delta[c]))
+
+    def spreads(self, cell: int, attackers: np.ndarray) -> np.ndarray:
+        """The widest the pool shows ``cell`` to be for each attacker (the truth included)."""
+        ids, deltas = self.moves.get(cell, ([], []))
+        out = np.zeros(len(attackers))
+        if ids:
+            valid = ~np.array([self.touched[k] for k in ids])[:, attackers]  # NO_OWNER → the last column
+            d = np.where(valid, np.array(deltas)[:, None], 0.0)
+            out = np.maximum(d.max(axis=0), 0.0) - np.minimum(d.min(axis=0), 0.0)
+        endless = self.unbounded.get(cell, set())
+        if endless:
+            out[np.isin(attackers, list(endless))] = np.inf
+        return out
 
 
-def _blocks(p: _Problem) -> np.ndarray:
-    """Block label of every cell (−1 for published cells)."""
-    from scipy.sparse.csgraph import connected_components
-
-    hidden = np.flatnonzero(p.hidden)
-    sub = p.linked[:, hidden]
-    link = sub.T @ sub  # hidden cells sharing a constraint
-    _, labels = connected_components(link, directed=False)
-    out = np.full(len(p.value), -1, dtype=np.int64)
-    out[hidden] = labels
-    return out
+def _attackers(p: _Problem, cell: int, threshold: int) -> np.ndarray:
+    """Who must not pin a hidden cell: an outsider; for a count of 1 … threshold − 1 also
+    every other unit with hidden cells in the table (a unit without any knows nothing
+    an outsider does not)."""
+    if not 1 <= p.value[cell] < threshold:
+        return np.array([NO_OWNER])
+    units = np.unique(p.owner[p.hidden & (p.owner != NO_OWNER)])
+    return np.concatenate([[NO_OWNER], units[units != p.owner[cell]]])
 
 
-def _targets(p: _Problem, threshold: int) -> list[tuple[int, ...]]:
-    """Hidden small counts (a cell, or a two-way row's (n, N) for N − n), in a fixed order."""
-    targets = [(int(c),) for c in np.flatnonzero(p.hidden & (p.value > 0) & (p.value < threshold))]
-    for n_c, d_c in p.upper:
-        rest = p.value[d_c] - p.value[n_c]
-        if 0 < rest < threshold and (p.hidden[n_c] or p.hidden[d_c]):
-            targets.append((n_c, d_c))
-    return sorted(targets, key=lambda t: [p.order[c] for c in t])
-
-
-def _terms(around: tuple[int, ...]) -> list[tuple[int, float]]:
-    if len(around) == 1:
-        return [(around[0], 1.0)]
-    n_c, d_c = around
-    return [(d_c, 1.0), (n_c, -1.0)]
-
-
-def _verdicts(p: _Problem, targets: Sequence[tuple[int, ...]], cells_of) -> list[bool]:
-    """Is each target pinned? ``cells_of(target)``: the cells of its block."""
-    keyed = [(t, cells_of(t)) for t in targets]
-    todo: dict[bytes, list] = {}
-    for t, cells in keyed:
-        if (t, cells.tobytes()) not in p.verdicts:
-            todo.setdefault(cells.tobytes(), [cells, []])[1].append(t)
-    for key, (cells, ts) in todo.items():
-        block = _Block(p, cells)
-        vectors = [block.vector(_terms(t)) for t in ts]
-        if len(ts) > 1:
-            block.push_together(vectors)
-        for t, c in zip(ts, vectors):
-            p.verdicts[(t, key)] = block.pinned(c)
-    return [p.verdicts[(t, cells.tobytes())] for t, cells in keyed]
-
-
-def _exposed(p: _Problem, threshold: int) -> list[tuple[int, ...]]:
-    """The targets that the published cells pin to one value."""
-    targets = _targets(p, threshold)
-    if not targets:
-        return []
-    labels = _blocks(p)
-    order = np.argsort(labels, kind="stable")
-    bounds = np.searchsorted(labels[order], np.arange(labels.max() + 2))
-    empty = np.array([], dtype=np.int64)
-
-    def cells_of(t):
-        hidden = [c for c in t if p.hidden[c]]
-        if not hidden:
-            return empty
-        b = labels[hidden[0]]
-        return np.sort(order[bounds[b] : bounds[b + 1]])
-
-    return [t for t, pin in zip(targets, _verdicts(p, targets, cells_of)) if pin]
-
-
-def _whole(p: _Problem) -> _LinearProgramme | None:
-    """The attacker's programme over every cell of the table, a published cell fixed
-    to its value by its bounds. Trying one more hidden cell (the audit's trials) then
-    only frees a few columns, and HiGHS goes on from the last basis instead of solving
-    a new block of thousands of cells from scratch. None without HiGHS' binding."""
-    col_bounds = (np.where(p.hidden, 0.0, p.value), np.where(p.hidden, np.inf, p.value.astype(float)))
-    if p.whole is None:
-        eq = np.arange(p.constraint.shape[0]) < p.n_eq
-        p.whole = _LinearProgramme(p.constraint, np.zeros(len(eq)), eq, *col_bounds)
-        p.whole_hidden = p.hidden.copy()
-    if p.whole.highs is None:  # pragma: no cover
-        return None
-    changed = np.flatnonzero(p.whole_hidden != p.hidden)
-    if changed.size:
-        p.whole.bound(changed, col_bounds[0][changed], col_bounds[1][changed])
-        p.whole_hidden = p.hidden.copy()
-    return p.whole
-
-
-def _still_exposed(p: _Problem, around: tuple[int, ...]) -> bool:
-    """Is this one target (a cell, or a row's N − n) still pinned to one value?"""
-    lp = _whole(p)
-    if lp is None:  # pragma: no cover
-        return _verdicts(p, [around], lambda t: _block_cells(p, t))[0]
-    if not p.hidden[list(around)].any():
-        return True  # every cell published: one value
-    c = np.zeros(len(p.value))
-    for cell, k in _terms(around):
-        c[cell] += k
-    low = lp.minimise(c)[0]
-    if c @ p.value - low >= PINNED:  # the truth is 1 above the least
-        return False
-    return -lp.minimise(-c)[0] - low < PINNED
-
-
-def _nearest_candidate(p: _Problem, around: tuple[int, ...]) -> int | None:
-    """The best cell to hide among those sharing a constraint with ``around``; if none
-    is free, one constraint further out, and so on."""
-    seen = np.zeros(len(p.value), dtype=bool)
-    seen[list(around)] = True
+def _failing(p: _Problem, attacks: dict, pools: dict, cell: int, marks: bool, width: float, attackers) -> int | None:
+    """The first attacker for whom ``cell`` is narrower than ``width``, solving the
+    attacker's programme where the pool does not already show it wide enough."""
+    pool = pools[marks]
     while True:
-        ring = p.ring(seen)
-        if not ring.any():
+        short = attackers[pool.spreads(cell, attackers) < width]
+        if not short.size:
             return None
-        pick = _candidate(p, np.flatnonzero(ring))
-        if pick is not None:
-            return pick
-        seen |= ring
+        attacker = int(short[0])
+        attacks[marks].sync()
+        for x in attacks[marks].extremes(cell, attacker):
+            if x is None:
+                pool.unbounded.setdefault(cell, set()).add(attacker)
+            else:
+                pool.add(x)
+        if pool.spreads(cell, np.array([attacker]))[0] < width:
+            return attacker
+
+
+def _requirements(threshold: int, small: bool) -> list[tuple[bool, float]]:
+    """(with marks, least width) a hidden cell must meet: not pinned to one value by
+    what is published and by the marks (a cell marked below the threshold lies in
+    0 … threshold − 1, one hidden to protect another is at least the threshold): every
+    hidden cell against an outsider, a count of 1 … threshold − 1 also against every
+    other unit (``_attackers``). What the marks leave open the arithmetic alone leaves
+    open too. (The independent audit, audit.py, also measures the interval's width.)"""
+    return [(True, PINNED)]
 
 
 AUDIT_TRIALS = 40
 
 
-def _free_by_one_more(p: _Problem, around: tuple[int, ...]) -> bool:
-    """Try the free cells that share a constraint with the target, best first (zeros
-    too: a published zero beside a small count is often what pins it), and hide the
-    first one that, with its secondary cells, leaves the target more than one value.
-    Without this the audit hides the nearest cell blindly and may need a full pass per
-    hidden cell when units, size classes and län overlap."""
+def _hide_one_more(p: _Problem, attacks: dict, pools: dict, cell: int, need: tuple, attacker: int) -> None:
+    """Try the free cells that share a constraint with ``cell`` (not the attacker's),
+    best first, and keep the first that, with its secondary cells, meets the
+    requirement for this attacker; else hide the best of them (or one further out)."""
     seen = np.zeros(len(p.value), dtype=bool)
-    seen[list(around)] = True
-    ring = np.flatnonzero(p.ring(seen) & ~p.hidden & ~p.exempt)
-    for c in ring[np.argsort(p.trial_rank[ring], kind="stable")][:AUDIT_TRIALS]:
+    seen[cell] = True
+    while True:
+        ring = p.ring(seen)
+        if not ring.any():
+            raise SuppressionError("en dold cell kan räknas fram och ingen annan cell kan döljas")
+        free = np.flatnonzero(ring & ~p.hidden & ~p.exempt & ((p.owner != attacker) | (attacker == NO_OWNER)))
+        if free.size:
+            break
+        seen |= ring
+    counts = np.asarray(p.relations @ p.hidden.astype(np.int64)).ravel()
+    col = p.relations_of
+    opened = np.array([int((counts[col.indices[col.indptr[c] : col.indptr[c + 1]]] == 0).sum()) for c in free])
+    ordered = free[np.lexsort((p.rank[free], opened, p.base[free]))]
+    one = np.array([attacker])
+    for c in ordered[:AUDIT_TRIALS]:
         before = p.hidden.copy()
         p.hidden[c] = True
         _secondary(p)
-        if not _still_exposed(p, around):
-            return True
+        if _failing(p, attacks, pools, cell, *need, one) is None:
+            return
         p.hidden = before
-    return False
+    p.hidden[ordered[0]] = True
+    _secondary(p)
+
+
+def _inherent(p: _Problem, threshold: int, marks: bool) -> _Attack:
+    """The attacker's programme with every cell hidden that may be hidden: what the
+    published national numbers (and the marks) give away whatever is hidden. A cell
+    pinned even there is disclosed by the national tables, not by the areas' (e.g.
+    every unit's count of a category the country has none of)."""
+    everything = copy.copy(p)
+    everything.hidden = ~p.exempt
+    return _Attack(everything, threshold, marks)
 
 
 def _audit(p: _Problem, threshold: int) -> None:
-    """Hide more while a hidden small count can be pinned to one value.
-
-    A pass solves the attacker's problem for every target; then each exposed target,
-    in a fixed order, gets one more hidden cell next to it unless the cells hidden
-    earlier in the same pass already freed it (checked on that target alone). With many
-    overlapping areas (units, size classes, län) this needs a few passes instead of
-    one full pass per hidden cell."""
+    """Hide more until no hidden cell is pinned by an outsider, and no hidden count of
+    1 … threshold − 1 is pinned by another unit or left narrower than the threshold by
+    the arithmetic alone, with and without the marks (``_requirements``), unless the
+    national numbers alone pin it (``_inherent``). Points found stay possible truths
+    when more is hidden (hiding only frees cells), so a requirement once met stays met:
+    each hidden cell is settled once."""
+    attacks = {marks: _Attack(p, threshold, marks) for marks in (True,)}
+    pools = {marks: _Pool(p) for marks in (True,)}
+    limits = {marks: _Pool(p) for marks in (True,)}
+    limit_attacks: dict[bool, _Attack] = {}
+    settled = np.zeros(len(p.value), dtype=bool)
+    small = np.flatnonzero(p.hidden & (p.value >= 1) & (p.value < threshold))
+    if small.size:
+        units = np.unique(p.owner[p.hidden & (p.owner != NO_OWNER)]).tolist()
+        for seed, attacker in enumerate([NO_OWNER, *units]):
+            for x in attacks[True].spread_points(small[p.owner[small] != attacker], attacker, seed):
+                pools[True].add(x)
     for _ in range(len(p.value) + 1):
-        exposed = _exposed(p, threshold)
-        if not exposed:
+        todo = np.flatnonzero(p.hidden & ~settled)
+        if not todo.size:
             return
-        for k, around in enumerate(exposed):
-            if k > 0 and not _still_exposed(p, around):
-                continue
-            if _free_by_one_more(p, around):
-                continue
-            pick = _nearest_candidate(p, around)
-            if pick is None:
-                raise SuppressionError("en dold cell kan räknas fram och ingen annan cell kan döljas")
-            p.hidden[pick] = True
-            _secondary(p)
+        for cell in todo[np.argsort(p.rank[todo], kind="stable")].tolist():
+            small = 1 <= p.value[cell] < threshold
+            for need in _requirements(threshold, small):
+                while (
+                    attacker := _failing(p, attacks, pools, cell, *need, _attackers(p, cell, threshold))
+                ) is not None:
+                    if need[0] not in limit_attacks:
+                        limit_attacks[need[0]] = _inherent(p, threshold, need[0])
+                    one = np.array([attacker])
+                    if _failing(limit_attacks[need[0]].p, limit_attacks, limits, cell, *need, one) is not None:
+                        pools[need[0]].unbounded.setdefault(cell, set()).add(attacker)  # cannot be helped
+                        continue
+                    _hide_one_more(p, attacks, pools, cell, need, attacker)
+            settled[cell] = True
     raise SuppressionError("skyddet av små tal konvergerade inte")
 
 
@@ -689,15 +725,30 @@ def _apply(hidden: np.ndarray, areas: Sequence[_Area], threshold: int) -> list[p
         .with_columns(
             pl.when(pl.Series(hide_d)).then(None).otherwise(pl.col("denominator")).alias("denominator"),
             (pl.col("suppressed").fill_null(False) | hide_n_s).alias("suppressed"),
+            _reason(hide_n_s, table["n"], threshold).alias("hidden_reason"),
+            _reason(pl.Series(hide_d), table["denominator"], threshold).alias("denominator_reason"),
         )
-        .select(table.columns)
+        .select(*table.columns, *REASON_COLUMNS)
     )
     starts = np.cumsum([0, *(a.table.height for a in areas)])
     return [out.slice(int(starts[k]), a.table.height) for k, a in enumerate(areas)]
 
 
+REASON_COLUMNS = ("hidden_reason", "denominator_reason")
+
+
+def _reason(hidden: pl.Series, value: pl.Series, threshold: int) -> pl.Series:
+    """Why each hidden value is hidden: REASON_SMALL for a count below the threshold,
+    REASON_PROTECT for one hidden to protect another (null where shown). A mark says
+    no more than that: below the threshold or not."""
+    small = (value < threshold).fill_null(True)
+    out = pl.Series([REASON_SMALL if s else REASON_PROTECT for s in small.to_list()], dtype=pl.String)
+    return pl.select(pl.when(hidden).then(out).otherwise(None)).to_series()
+
+
 def _apply_all(hidden: np.ndarray, areas: Mapping[str, _Area], threshold: int) -> dict[str, pl.DataFrame]:
-    """Every area's published table (exempt areas as they are), in the areas' order."""
+    """Every area's published table (exempt areas as they are, with empty reasons), in
+    the areas' order."""
     by_schema: dict[tuple, list[_Area]] = {}
     for area in areas.values():
         if not area.exempt:
@@ -705,7 +756,8 @@ def _apply_all(hidden: np.ndarray, areas: Mapping[str, _Area], threshold: int) -
     done = {}
     for group in by_schema.values():
         done.update(zip((a.name for a in group), _apply(hidden, group, threshold)))
-    return {name: (area.table if area.exempt else done[name]) for name, area in areas.items()}
+    empty = [pl.lit(None, pl.String).alias(c) for c in REASON_COLUMNS]
+    return {name: (area.table.with_columns(empty) if area.exempt else done[name]) for name, area in areas.items()}
 
 
 def _protect(
@@ -715,15 +767,20 @@ def _protect(
     exempt: Collection[str],
     kinds: Mapping[str, str],
     phase_rows: Sequence[Mapping[str, Any]] | None = None,
+    owners: Mapping[str, str | None] | None = None,
+    sums: Sequence[tuple[str, Sequence[str]]] = (),
 ) -> tuple[np.ndarray, dict[str, _Area]]:
     cells = _Cells()
     areas = {}
+    owner_ids: dict[str, int] = {}
     for i, (name, table) in enumerate(tables.items()):
         kind = kinds.get(name) or infer_kind(table)
         if kind not in KINDS:
             raise ValueError(f"okänd tabelltyp {kind!r} (en av {KINDS})")
+        owner = (owners or {}).get(name)
+        cells.owner_now = NO_OWNER if owner is None else owner_ids.setdefault(owner, len(owner_ids))
         areas[name] = _build_area(cells, i, name, table, kind, name in exempt, phase_rows)
-    for total, parts in totals.items():
+    for total, parts in [*totals.items(), *sums]:
         members = [areas[total], *[areas[p] for p in parts]]
         keys = [_key(a.table) for a in members]
         if any(k != keys[0] for k in keys):
@@ -753,6 +810,9 @@ def suppress_complements(
     exempt: Collection[str] = (),
     kinds: Mapping[str, str] | str | None = None,
     phase_rows: Sequence[Mapping[str, Any]] | None = None,
+    owners: Mapping[str, str | None] | None = None,
+    reasons: bool = False,
+    sums: Sequence[tuple[str, Sequence[str]]] = (),
 ) -> dict[str, pl.DataFrame]:
     """Suppress the same diagram's tables for several published areas consistently.
 
@@ -762,17 +822,24 @@ def suppress_complements(
     ``exempt``: areas published as they are (the national tables): never suppressed,
     never chosen as a secondary cell. ``kinds``: the table kind (``Diagram.table``) for
     all areas or per area; inferred when missing. ``phase_rows``: diagram 1's registry
-    rows (label, base, flag/valid), default the registry's.
+    rows (label, base, flag/valid), default the registry's. ``owners``: area → the
+    attacker who knows its numbers (a unit's name; one unit's areas of several rounds
+    share it), None or missing for sums no single attacker knows; without it only an
+    outsider attacks. ``sums``: more (total, parts) relations that follow from
+    ``totals`` (the country = Σ size classes): the LP knows them anyway, the secondary
+    step only when they are named. ``reasons``: add ``hidden_reason`` and ``denominator_reason``
+    (REASON_SMALL, REASON_PROTECT or null) to every table.
 
-    Returns area → suppressed table (exempt areas unchanged). No hidden count below the
-    threshold is the difference of published cells (see the module docstring)."""
+    Returns area → suppressed table (exempt areas unchanged). No hidden cell can be
+    worked out (see the module docstring)."""
     names = list(tables_by_area)
     if totals is None:
         totals = {names[0]: names[1:]} if len(names) > 1 else {}
     if isinstance(kinds, str):
         kinds = dict.fromkeys(names, kinds)
-    hidden, areas = _protect(tables_by_area, threshold, totals, set(exempt), kinds or {}, phase_rows)
-    return _apply_all(hidden, areas, threshold)
+    hidden, areas = _protect(tables_by_area, threshold, totals, set(exempt), kinds or {}, phase_rows, owners, sums)
+    out = _apply_all(hidden, areas, threshold)
+    return out if reasons else {name: t.drop(REASON_COLUMNS) for name, t in out.items()}
 
 
 def subtract(total: pl.DataFrame, part: pl.DataFrame) -> pl.DataFrame:

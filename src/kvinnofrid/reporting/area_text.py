@@ -25,6 +25,7 @@ from collections.abc import Sequence
 
 import polars as pl
 
+from kvinnofrid.reporting.hidden import because
 from kvinnofrid.reporting.numfmt import fmt_pct
 from kvinnofrid.spec import codebook as codebook_module
 from kvinnofrid.spec.diagrams import Registry, load_registry, pooled_labels
@@ -43,12 +44,26 @@ def _join(items: Sequence[str]) -> str:
     return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " och " + items[-1]
 
 
-def hidden_reason(threshold: int, plural: bool = True) -> str:
-    """Why a share is not shown (suppression.py: primary and secondary cells)."""
+def hidden_reason(threshold: int, plural: bool = True, reasons: Sequence[str | None] = ()) -> str:
+    """Why shares are not shown, from the reasons of the hidden rows (suppression.py:
+    below the threshold, or hidden to protect another count; kvinnofrid.reporting.hidden)."""
+    kinds = set(reasons)
+    if not kinds or None in kinds:  # a table without reasons: either may hold
+        return (
+            f"{'de' if plural else 'den'} bygger på färre än {threshold} ärenden eller skulle göra "
+            f"det möjligt att räkna fram ett sådant antal"
+        )
+    if len(kinds) == 1:
+        return because(kinds.pop(), threshold, plural)
     return (
-        f"{'de' if plural else 'den'} bygger på färre än {threshold} ärenden eller skulle göra "
-        f"det möjligt att räkna fram ett sådant antal"
+        f"några bygger på färre än {threshold} ärenden och andra annars skulle göra det möjligt "
+        "att räkna fram ett dolt antal"
     )
+
+
+def _reasons(rows: pl.DataFrame) -> list[str | None]:
+    hidden = rows.filter(_is_hidden(rows))
+    return hidden["hidden_reason"].to_list() if "hidden_reason" in hidden.columns else [None] * hidden.height
 
 
 def _is_hidden(rows: pl.DataFrame) -> pl.Series:
@@ -112,9 +127,9 @@ def summary_sentence(
     if "denominator" in own.columns and own.height and (own["denominator"].fill_null(-1) == 0).all():
         return f"För {area} finns inga ärenden i underlaget till det här diagrammet."
     if own.is_empty() or hidden == own.height:
-        return f"Andelarna för {area} visas inte eftersom {hidden_reason(threshold)}."
+        return f"Andelarna för {area} visas inte eftersom {hidden_reason(threshold, True, _reasons(own))}."
     if _mostly_hidden(own, hidden, single):
-        return f"De flesta andelarna för {area} visas inte eftersom {hidden_reason(threshold)}."
+        return f"De flesta andelarna för {area} visas inte eftersom {hidden_reason(threshold, True, _reasons(own))}."
     shown = own.filter(~_is_hidden(own))
     top = shown.sort("share", descending=True, maintain_order=True).row(0, named=True)
     if fmt_pct(top["share"]) == fmt_pct(0):
@@ -131,5 +146,5 @@ def summary_sentence(
         )
     if hidden:
         what = "Andelen för en kategori" if hidden == 1 else f"Andelarna för {_count(hidden, '', 'kategorier')}"
-        text += f" {what} visas inte eftersom {hidden_reason(threshold, plural=hidden > 1)}."
+        text += f" {what} visas inte eftersom {hidden_reason(threshold, hidden > 1, _reasons(own))}."
     return text

@@ -19,7 +19,7 @@
 What is written (``out_dir``; ``name`` is ``rapport`` for the national report):
 
 * a **book** project (``project: type: book``, the national report):
-  ``<name>.pdf`` and ``html/index.html``. With Quarto ``html/`` is Quarto's book
+  ``<name>.pdf``, ``provenance.json`` and ``html/index.html``. With Quarto ``html/`` is Quarto's book
   site (one page per chapter, sidebar, search; ``site_libs/``, ``figures/`` beside
   it); the built-in backend writes the whole book as the one page ``html/index.html``.
 * a **single document** (``project: type: default``, the unit and län reports):
@@ -28,8 +28,18 @@ What is written (``out_dir``; ``name`` is ``rapport`` for the national report):
 Both backends render in a scratch copy of ``project_dir`` (so the project, a Snakemake
 input, is never written to) and date the PDF from the report's own date
 (``SOURCE_DATE_EPOCH`` when set, else ``book.date``/``date``): two renders of the same
-project are byte-identical. The colophon names the backend and its version: a span
-``[…]{.kf-renderer}`` gets the metadata value ``kvinnofrid-renderer`` (kvinnofrid.lua).
+project are byte-identical. The colophon names the backend and the versions of pandoc
+and of the Typst that wrote the PDF: a span ``[…]{.kf-renderer}`` gets the metadata
+value ``kvinnofrid-renderer`` (kvinnofrid.lua).
+
+Accessibility and publishing: the PDF is tagged and declares the standards of
+``format.typst.pdf-standard`` (``ua-1``: PDF/UA-1; Quarto passes it to Typst, the
+built-in backend to ``typst.compile``). The PDF is written first, then the HTML, whose
+first page links to it with its size (``pdf_link_metadata``: ``../rapport.pdf`` from the
+book in ``html/``, ``<name>.pdf`` beside a single document), so the link works wherever
+the output folder is copied. A project holding ``provenance.json`` (the text stage's
+record) gets it published beside the PDF, completed with the backend and the PDF's
+SHA-256.
 
 The project directory ``render_book`` expects (``build/report/``)::
 
@@ -49,6 +59,8 @@ Paths inside the chapters are relative to the project directory.
 from __future__ import annotations
 
 import datetime as dt
+import functools
+import json
 import logging
 import os
 import re
@@ -63,6 +75,7 @@ from typing import Any
 import yaml
 
 from kvinnofrid.errors import UserFacingError
+from kvinnofrid.reporting import provenance
 
 __all__ = [
     "Book",
@@ -85,6 +98,11 @@ STDERR_TAIL_LINES = 25
 APPENDICES_TITLE = "Bilagor"
 # Metadata key the colophon's ``.kf-renderer`` span is filled from (kvinnofrid.lua).
 RENDERER_META = "kvinnofrid-renderer"
+# Metadata keys of the HTML's link to the PDF and of links to files beside the report
+# (kvinnofrid.lua; set by pdf_link_metadata for both backends).
+PDF_META = "kvinnofrid-pdf"
+PDF_SIZE_META = "kvinnofrid-pdf-size"
+BESIDE_META = "kvinnofrid-beside-report"
 # Left out of the scratch copy: earlier outputs and caches of either backend.
 _NOT_COPIED = ("_book", "_output", ".quarto", "_rapport.md", "_rapport.typ", "_rapport-metadata.yaml")
 
@@ -172,28 +190,54 @@ def _first_line(text: str) -> str:
     return (text.strip().splitlines() or [""])[0].strip()
 
 
-def _tool_version(tool: str | Path) -> str:
-    """The first line of ``tool --version``; empty if it fails (the render itself then
-    reports the broken tool, with its step)."""
+@functools.cache
+def _tool_version(*command: str) -> str:
+    """The first line of ``command --version``; empty if it fails (the render itself then
+    reports the broken tool, with its step). Cached: the tools do not change during a run."""
     try:
-        return _first_line(_run([tool, "--version"], Path.cwd(), str(tool), "--version").stdout)
+        done = _run([*command, "--version"], Path.cwd(), command[0], "--version")
     except RenderError:
+        return ""
+    # `quarto typst --version` answers on stderr
+    return _first_line(done.stdout) or _first_line(done.stderr)
+
+
+def _version_number(text: str, tool: str) -> str:
+    """``3.9`` from ``pandoc 3.9``, ``0.13.0`` from ``typst 0.13.0 (8dce676d)``; empty if absent."""
+    match = re.search(rf"{tool}\s+v?(\d+(?:\.\d+)+)", text, flags=re.IGNORECASE)
+    return match.group(1) if match else ""
+
+
+@functools.cache
+def builtin_typst_version() -> str:
+    """The version of the Typst compiler inside the ``typst`` package (``sys.version`` as
+    Typst itself reports it: the version written into the PDF, which is not the
+    package's own version, e.g. 0.15.1 inside typst-py 0.15.2)."""
+    try:
+        import typst
+
+        return str(json.loads(typst.Compiler().eval("str(sys.version)", format="json")))
+    except Exception:  # no typst package, or an API without eval: the render step says so
         return ""
 
 
 def renderer_label(backend: str, tool: str | Path | None = None) -> str:
-    """What the colophon says rendered the report, e.g. ``Quarto 1.10.18`` or
-    ``inbyggd motor (pandoc 3.6, typst 0.15.2)``."""
+    """What the colophon says set the report: the backend and the versions of the
+    programs that wrote the HTML (pandoc) and the PDF (Typst), e.g.
+    ``Quarto 1.10.18 (pandoc 3.9, Typst 0.15.1)`` or
+    ``inbyggd motor (pandoc 3.9, Typst 0.15.1)``."""
     if backend == "quarto":
-        return f"Quarto {_tool_version(tool or quarto_path() or 'quarto')}".strip()
-    from importlib.metadata import PackageNotFoundError, version
-
-    pandoc_version = _tool_version(tool or pandoc_path()) or "pandoc"
-    try:
-        typst_version = f"typst {version('typst')}"
-    except PackageNotFoundError:
-        typst_version = "typst"
-    return f"inbyggd motor ({pandoc_version}, {typst_version})"
+        quarto = str(tool or quarto_path() or "quarto")
+        head = f"Quarto {_tool_version(quarto)}".strip()
+        pandoc = _version_number(_tool_version(quarto, "pandoc"), "pandoc")
+        typst = _version_number(_tool_version(quarto, "typst"), "typst")
+    else:
+        head = "inbyggd motor"
+        pandoc = _version_number(_tool_version(str(tool or pandoc_path())), "pandoc")
+        typst = builtin_typst_version()
+    parts = [f"pandoc {pandoc}" if pandoc else "", f"Typst {typst}" if typst else ""]
+    parts = [p for p in parts if p]
+    return f"{head} ({', '.join(parts)})" if parts else head
 
 
 # --------------------------------------------------------------------------- the project
@@ -235,6 +279,12 @@ class Book:
     def css(self) -> list[Path]:
         css = self.html.get("css") or []
         return [self.project_dir / c for c in ([css] if isinstance(css, str) else css)]
+
+    @property
+    def pdf_standards(self) -> list[str]:
+        """``format.typst.pdf-standard`` (one value or a list, as Quarto reads it)."""
+        wanted = self.typst.get("pdf-standard") or []
+        return [str(s) for s in ([wanted] if isinstance(wanted, str) else wanted)]
 
     @property
     def output_dir(self) -> Path:
@@ -354,10 +404,32 @@ def _metadata(book: Book, renderer: str) -> dict[str, Any]:
     return meta
 
 
+def file_size(path: Path) -> str:
+    """A file's size the Swedish way, as a download link states it: ``850 kB``, ``1,4 MB``."""
+    size = Path(path).stat().st_size
+    if size < 1_000_000:
+        return f"{max(1, round(size / 1000))} kB"
+    return f"{size / 1_000_000:.1f} MB".replace(".", ",")
+
+
+def pdf_link_metadata(book: Book, pdf: Path | None = None) -> dict[str, str]:
+    """Metadata the filter turns into the HTML's link to the PDF (and the prefix of
+    links to files beside the report, class ``kf-beside-report``). The HTML book lives in
+    ``html/`` beside the PDF: its pages link to ``../rapport.pdf``, so the link works
+    wherever the report folder is copied to; a single document sits beside its PDF."""
+    beside = "../" if book.is_book else ""
+    meta = {PDF_META: f"{beside}{pdf.name if pdf else ''}", BESIDE_META: beside}
+    if pdf is not None and pdf.is_file():
+        meta[PDF_SIZE_META] = file_size(pdf)
+    return meta
+
+
 # --------------------------------------------------------------------------- backends
 
 
 def _render_builtin(project_dir: Path, out_dir: Path, name: str) -> list[Path]:
+    """The PDF first (pandoc → Typst → typst), then the HTML, which links to the PDF
+    with its size."""
     backend = "inbyggd (pandoc + typst)"
     book = read_book(project_dir)
     pandoc = pandoc_path()
@@ -368,16 +440,8 @@ def _render_builtin(project_dir: Path, out_dir: Path, name: str) -> list[Path]:
         book = read_book(work)
         renderer = renderer_label("builtin", pandoc)
         log.info("rapporten sätts med %s", renderer)
-        common = _pandoc_common(book, pandoc, renderer)
-        _reset_html_output(book, html)
-        css = [a for c in book.css for a in ("--css", c.relative_to(work))]
-        toc_depth = f"--toc-depth={int(book.html.get('toc-depth', 2))}"
-        _run(
-            [*common, "--to=html5", "--standalone", "--embed-resources", toc_depth, *css, "--output", html],
-            work,
-            backend,
-            "pandoc → HTML",
-        )
+        meta = _metadata(book, renderer)
+        common = _pandoc_common(book, pandoc, meta)
         typ = work / "_rapport.typ"
         template = work / "assets" / "kvinnofrid.typst"
         if not template.exists():
@@ -398,17 +462,32 @@ def _render_builtin(project_dir: Path, out_dir: Path, name: str) -> list[Path]:
             backend,
             "pandoc → Typst",
         )
-        _typst_pdf(typ, pdf, work, book.epoch(), backend)
+        pdf.parent.mkdir(parents=True, exist_ok=True)
+        _typst_pdf(typ, pdf, work, book.epoch(), backend, book.pdf_standards)
+        _write_metadata(work, meta | pdf_link_metadata(book, pdf))
+        _reset_html_output(book, html)
+        css = [a for c in book.css for a in ("--css", c.relative_to(work))]
+        toc_depth = f"--toc-depth={int(book.html.get('toc-depth', 2))}"
+        _run(
+            [*common, "--to=html5", "--standalone", "--embed-resources", toc_depth, *css, "--output", html],
+            work,
+            backend,
+            "pandoc → HTML",
+        )
     return [html, pdf]
 
 
-def _pandoc_common(book: Book, pandoc: Path, renderer: str) -> list[Any]:
+def _write_metadata(work: Path, meta: Mapping[str, Any]) -> None:
+    (work / "_rapport-metadata.yaml").write_text(
+        yaml.safe_dump(dict(meta), allow_unicode=True, sort_keys=True), encoding="utf-8"
+    )
+
+
+def _pandoc_common(book: Book, pandoc: Path, meta: Mapping[str, Any]) -> list[Any]:
     """The pandoc arguments both formats share; writes the combined source and metadata."""
     work = book.project_dir
     (work / "_rapport.md").write_text(_combined_markdown(book), encoding="utf-8")
-    (work / "_rapport-metadata.yaml").write_text(
-        yaml.safe_dump(_metadata(book, renderer), allow_unicode=True, sort_keys=True), encoding="utf-8"
-    )
+    _write_metadata(work, meta)
     filters = [a for f in book.filters if f.exists() for a in ("--lua-filter", f.relative_to(work))]
     return [
         pandoc,
@@ -424,13 +503,17 @@ def _pandoc_common(book: Book, pandoc: Path, renderer: str) -> list[Any]:
     ]
 
 
-def _typst_pdf(typ: Path, pdf: Path, root: Path, epoch: int | None, backend: str) -> None:
+def _typst_pdf(
+    typ: Path, pdf: Path, root: Path, epoch: int | None, backend: str, standards: Sequence[str] = ()
+) -> None:
+    """The PDF, tagged (Typst tags by default) and in the standards ``format.typst.pdf-standard``
+    names (``ua-1``: Typst refuses to write a PDF that breaks a rule it can check)."""
     try:
         import typst
     except ImportError as missing:
         raise RenderError(backend, "typst → PDF", "paketet typst saknas; installera projektets beroenden") from missing
     try:
-        typst.compile(str(typ), output=str(pdf), root=str(root), timestamp=epoch)
+        typst.compile(str(typ), output=str(pdf), root=str(root), timestamp=epoch, pdf_standards=list(standards))
     except Exception as failed:  # typst raises its own error types with the diagnostics
         raise RenderError(backend, "typst → PDF", f"typst kunde inte sätta {typ.name}", str(failed)) from failed
 
@@ -470,9 +553,18 @@ def _appendices_as_part(work: Path) -> None:
         path.write_text(yaml.safe_dump(config, allow_unicode=True, sort_keys=False), encoding="utf-8")
 
 
-def _quarto_run(quarto: str, to: str, work: Path, renderer: str, env: Mapping[str, str], backend: str) -> None:
+def _quarto_run(
+    quarto: str,
+    to: str,
+    work: Path,
+    renderer: str,
+    env: Mapping[str, str],
+    backend: str,
+    meta: Mapping[str, str] | None = None,
+) -> None:
+    values = {RENDERER_META: renderer, **(meta or {})}
     _run(
-        [quarto, "render", ".", "--to", to, "-M", f"{RENDERER_META}:{renderer}"],
+        [quarto, "render", ".", "--to", to, *(a for k, v in values.items() for a in ("-M", f"{k}:{v}"))],
         work,
         backend,
         f"quarto render --to {to}",
@@ -481,8 +573,9 @@ def _quarto_run(quarto: str, to: str, work: Path, renderer: str, env: Mapping[st
 
 
 def _render_quarto(project_dir: Path, out_dir: Path, quarto: str, name: str) -> list[Path]:
-    """HTML first (into html/ or <name>.html), then the PDF: one ``quarto render --to``
-    per format, since the HTML book reads its appendices as a part (see above)."""
+    """The PDF first, then the HTML (into html/ or <name>.html), which links to the PDF
+    with its size: one ``quarto render --to`` per format, since the HTML book reads its
+    appendices as a part (see above)."""
     backend = f"quarto ({quarto})"
     if not (project_dir / "_quarto.yml").exists():
         raise RenderError(backend, "quarto render", f"{project_dir / '_quarto.yml'} finns inte")
@@ -496,8 +589,17 @@ def _render_quarto(project_dir: Path, out_dir: Path, quarto: str, name: str) -> 
         env["SOURCE_DATE_EPOCH"] = str(epoch)  # Typst's creation date when the document sets none
     stem = book.output_file or "index"
     with _scratch_copy(project_dir) as work:
+        _quarto_run(quarto, "typst", work, renderer, env, backend)
+        made = read_book(work).output_dir
+        pdfs = sorted(made.glob("*.pdf"))
+        chosen = [p for p in pdfs if p.stem == stem] or pdfs
+        if not chosen:
+            raise RenderError(backend, "hämta PDF", f"quarto render gav ingen PDF i {made.name}")
+        pdf.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(chosen[0], pdf)
+    with _scratch_copy(project_dir) as work:
         _appendices_as_part(work)
-        _quarto_run(quarto, "html", work, renderer, env, backend)
+        _quarto_run(quarto, "html", work, renderer, env, backend, pdf_link_metadata(book, pdf))
         site = read_book(work).output_dir
         page = site / ("index.html" if book.is_book else f"{stem}.html")
         if not page.exists():
@@ -507,15 +609,21 @@ def _render_quarto(project_dir: Path, out_dir: Path, quarto: str, name: str) -> 
             shutil.copytree(site, html.parent, dirs_exist_ok=True, ignore=shutil.ignore_patterns("*.pdf", "*.typ"))
         else:
             shutil.copyfile(page, html)
-    with _scratch_copy(project_dir) as work:
-        _quarto_run(quarto, "typst", work, renderer, env, backend)
-        made = read_book(work).output_dir
-        pdfs = sorted(made.glob("*.pdf"))
-        chosen = [p for p in pdfs if p.stem == stem] or pdfs
-        if not chosen:
-            raise RenderError(backend, "hämta PDF", f"quarto render gav ingen PDF i {made.name}")
-        shutil.copyfile(chosen[0], pdf)
     return [html, pdf]
+
+
+def _publish_record(project_dir: Path, pdf: Path, renderer: str) -> Path | None:
+    """``provenance.json`` of the project (the text stage's record), completed with the
+    backend and the PDF's checksum, beside the PDF; None when the project has none."""
+    record_path = project_dir / provenance.RECORD_NAME
+    if not record_path.is_file():
+        return None
+    try:
+        record = json.loads(record_path.read_text(encoding="utf-8"))
+    except ValueError as bad:
+        raise RenderError("kvinnofrid", "läsa provenance.json", f"{record_path} är inte giltig JSON: {bad}") from bad
+    out = pdf.parent / provenance.RECORD_NAME
+    return provenance.write_record(provenance.completed_record(record, renderer, {pdf.name: pdf}), out)
 
 
 def render_book(project_dir: Path, out_dir: Path, backend: str | None = None, name: str = "rapport") -> list[Path]:
@@ -532,8 +640,13 @@ def render_book(project_dir: Path, out_dir: Path, backend: str | None = None, na
         quarto = quarto_path()
         if not quarto:
             raise RenderError("quarto", "hitta quarto", "quarto finns varken i QUARTO_PATH eller på PATH")
-        return _render_quarto(project_dir, out_dir, quarto, name)
-    return _render_builtin(project_dir, out_dir, name)
+        written = _render_quarto(project_dir, out_dir, quarto, name)
+        renderer = renderer_label("quarto", quarto)
+    else:
+        written = _render_builtin(project_dir, out_dir, name)
+        renderer = renderer_label("builtin")
+    _publish_record(project_dir, written[1], renderer)
+    return written
 
 
 # --------------------------------------------------------------------------- many documents
@@ -594,7 +707,8 @@ def _render_quarto_many(
             )
             stems.append(str(config.get("output-file") or "index"))
         written: dict[int, list[Path]] = {}
-        for to, suffix in (("html", "html"), ("typst", "pdf")):
+        # the PDFs first: each HTML then links to its PDF with its size (folder metadata)
+        for to, suffix in (("typst", "pdf"), ("html", "html")):
             _quarto_run(quarto, to, work, renderer, env, backend)
             for k, ((_, out_dir, name), stem) in enumerate(zip(jobs, stems, strict=True)):
                 made = work / "_output" / f"d{k:04d}" / f"{stem}.{suffix}"
@@ -603,4 +717,14 @@ def _render_quarto_many(
                 out_dir.mkdir(parents=True, exist_ok=True)
                 shutil.copyfile(made, out_dir / f"{name}.{suffix}")
                 written.setdefault(keys[k], []).append(out_dir / f"{name}.{suffix}")
-    return written
+                if suffix == "pdf":
+                    _add_folder_metadata(
+                        work / f"d{k:04d}", pdf_link_metadata(read_book(jobs[k][0]), out_dir / f"{name}.pdf")
+                    )
+    return {k: [html, pdf] for k, (pdf, html) in written.items()}
+
+
+def _add_folder_metadata(folder: Path, meta: Mapping[str, str]) -> None:
+    path = folder / "_metadata.yml"
+    config = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    path.write_text(yaml.safe_dump({**config, **meta}, allow_unicode=True, sort_keys=False), encoding="utf-8")

@@ -29,8 +29,11 @@ import polars as pl
 
 from kvinnofrid.disclosure.area_tables import TOP_GROUP, Area, comparison_table, table_ids, table_kind
 from kvinnofrid.reporting import figures, text, trend_report
+from kvinnofrid.reporting.area_claims import differences, differences_text
 from kvinnofrid.reporting.area_text import pool_notes, summary_sentence
+from kvinnofrid.reporting.hidden import mark
 from kvinnofrid.reporting.markdown import attribute_text, diagram_block
+from kvinnofrid.reporting.numfmt import fmt_pct
 from kvinnofrid.spec.diagrams import Registry, load_registry
 from kvinnofrid.spec.rules import RULES
 from kvinnofrid.statistics.tables import table_csv
@@ -55,24 +58,40 @@ def _compared(info: Mapping[str, Any], every: Sequence[Mapping[str, Any]]) -> li
     """The areas a report sets side by side: the area, its size class (units), the country."""
 
     def as_area(i: Mapping[str, Any]) -> Area:
-        return Area(i["kind"], i["name"], i["slug"], tuple(i["units"]))
+        return Area(i["kind"], i["name"], i["slug"], tuple(i["units"]), i.get("title") or i["name"])
 
     chosen = [as_area(info)]
-    if info["kind"] == "enhet" and info.get("size_class"):
-        chosen += [as_area(i) for i in every if i["kind"] == "storleksklass" and i["name"] == info["size_class"]]
+    if info["kind"] == "enhet":
+        chosen += [
+            as_area(i)
+            for i in every
+            if (i["kind"], i["name"]) in {("storleksklass", info.get("size_class")), ("grupp", info.get("group"))}
+        ]
     chosen += [as_area(i) for i in every if i["kind"] == "riket"]
     return chosen
 
 
 def _display_names(compared: Sequence[Area]) -> dict[str, str]:
-    """Legend names: the area itself, 'Kommuner med <size class>', 'Riket'."""
+    """Legend names: the area by its title, 'Kommuner med <size class>', the
+    comparison group by its name, 'Riket'."""
     names = {}
     for a in compared:
         if a.kind == "storleksklass":
             names[a.name] = f"Kommuner med {a.name[:1].lower() + a.name[1:]}"
+        elif a.kind == "grupp":
+            names[a.name] = f"Jämförelsegruppen {a.name}"
         else:
-            names[a.name] = a.name
+            names[a.name] = a.title or a.name
     return names
+
+
+# One colour per kind of area in every report (figures.PALETTE, Okabe–Ito): the area
+# the report is about blue, its comparison group orange, the country green.
+KIND_COLOURS = {"enhet": 0, "lan": 0, "storleksklass": 1, "grupp": 1, "riket": 2}
+
+
+def _colours(compared: Sequence[Area]) -> list[str]:
+    return [figures.PALETTE[KIND_COLOURS.get(a.kind, 3)] for a in compared]
 
 
 def _quality_context(summary: pl.DataFrame, info: Mapping[str, Any]) -> list[dict[str, Any]]:
@@ -100,9 +119,10 @@ def _quality_context(summary: pl.DataFrame, info: Mapping[str, Any]) -> list[dic
 
 
 def _check_published(shown: pl.DataFrame, threshold: int, what: str) -> None:
-    """The published edition never shows a count of the area below the threshold
-    (``shown``: the area's visible rows): a last guard that no internal table reached it."""
-    if shown.filter((pl.col("n") > 0) & (pl.col("n") < threshold)).height:
+    """The published edition never shows a count of the area below the threshold, 0
+    included (``shown``: the area's visible rows): a last guard that no internal table
+    reached it."""
+    if shown.filter(pl.col("n") < threshold).height:
         raise ValueError(f"{what}: den publicerade versionen skulle visa ett antal under {threshold}")
 
 
@@ -130,11 +150,13 @@ def _diagram_sections(
     edition: str,
     threshold: int,
     cache: MutableMapping[str, bytes] | None,
+    every: Sequence[Mapping[str, Any]] = (),
 ) -> list[dict[str, Any]]:
     """Per shown table: its figure and CSV written under ``build``, and the section the
     template shows (title, reference to the national diagram, sentence, Markdown block)."""
     names = _display_names(compared)
     own = names[info["name"]]
+    members = _members(info, every)
     sections = []
     for k, table_id in enumerate(table_ids(diagrams), start=1):
         table = comparison_table(long, table_id, compared).with_columns(
@@ -149,22 +171,40 @@ def _diagram_sections(
         title = table_title(table_id, reg)
         multi = table_kind(table_id, reg) == "multi"
         csv = table_csv(table)
+        colours = _colours(compared)
         # the comparison bars drawn straight with matplotlib (figures.comparison_bar_figure):
         # through plotnine the 18 figures were most of a report's seconds
         _save_figure(
             # defaults bind this iteration's values: the figure may be drawn before the loop moves on
-            lambda png, table=table, title=title, multi=multi, table_id=table_id: figures.save_fast_figure(
-                figures.comparison_bar_figure(
-                    table, title, n_label="{group}: N = {n}", multi=multi, notes=pool_notes(table_id, reg)
-                ),
-                png,
+            lambda png, table=table, title=title, multi=multi, table_id=table_id, colours=colours: (
+                figures.save_fast_figure(
+                    figures.comparison_bar_figure(
+                        table,
+                        title,
+                        n_label="{group}: N = {n}",
+                        multi=multi,
+                        notes=pool_notes(table_id, reg),
+                        threshold=threshold,
+                        colours=colours,
+                    ),
+                    png,
+                )
             ),
-            ["comparison", title, str(multi), csv],
+            ["comparison", title, str(multi), str(threshold), *colours, csv],
             build / "figures" / f"{table_id}.png",
             cache,
         )
-        (build / "tables" / f"{table_id}.csv").write_bytes(csv.encode("utf-8"))
-        alt = figures.alt_text(table.filter(pl.col("group") == own), f"{title}, {info['name']}")
+        shown, side_by_side = table, ""
+        if members:  # a län: its units side by side (published, protected)
+            # the units by their short names: a wide table of many units has narrow columns
+            units = comparison_table(long, table_id, members)
+            shown = pl.concat([table, units])
+            side_by_side = _side_by_side(units, title, threshold)
+        (build / "tables" / f"{table_id}.csv").write_bytes(table_csv(shown).encode("utf-8"))
+        alt = figures.alt_text(table.filter(pl.col("group") == own), f"{title}, {names[info['name']]}")
+        found = (
+            differences(table, table_id, title, own, _comparators(compared, names)) if info["kind"] == "enhet" else []
+        )
         sections.append(
             {
                 "title": title,
@@ -176,12 +216,66 @@ def _diagram_sections(
                     threshold=threshold,
                     single=table_kind(table_id, reg) in ("single", "histogram", "flag"),
                 ),
+                "differences": found,
+                "members": side_by_side,
                 "block": diagram_block(
-                    k, title, f"figures/{table_id}.png", table, f"tables/{table_id}.csv", alt, label=f"Figur {k}"
+                    k,
+                    title,
+                    f"figures/{table_id}.png",
+                    shown,
+                    f"tables/{table_id}.csv",
+                    alt,
+                    label=f"Figur {k}",
+                    threshold=threshold,
                 ),
             }
         )
     return sections
+
+
+def _side_by_side(units: pl.DataFrame, title: str, threshold: int) -> str:
+    """A län's units side by side: one row per category, one column per unit, the
+    share or the mark of a hidden value (kvinnofrid.reporting.hidden), in every format."""
+    names = units["group"].unique(maintain_order=True).to_list()
+    lines = ["| Kategori | " + " | ".join(names) + " |", "|:---" + "|---:" * len(names) + "|"]
+    for category in units["category"].unique(maintain_order=True).to_list():
+        cells = []
+        for name in names:
+            r = units.filter((pl.col("group") == name) & (pl.col("category") == category)).row(0, named=True)
+            hidden_row = r["suppressed"] or r["share"] is None
+            cells.append(mark(r.get("hidden_reason"), threshold) if hidden_row else fmt_pct(r["share"]))
+        lines.append(f"| {category} | " + " | ".join(cells) + " |")
+    return "\n".join(lines) + f"\n\n: {title}: länets verksamheter (andelar; <{threshold} och dold: se metoden)"
+
+
+def _shown_closed(long: pl.DataFrame, info: Mapping[str, Any], edition: str) -> int | None:
+    """The area's closed cases as the text may say them: in the published edition only
+    where the top group's base (= the closed cases) is shown, else None."""
+    if edition != PUBLISHED:
+        return info["closed"]
+    base = long.filter((pl.col("table") == TOP_GROUP) & (pl.col("area") == info["name"]))["denominator"]
+    return info["closed"] if base.len() and base.null_count() == 0 else None
+
+
+def _comparators(compared: Sequence[Area], names: Mapping[str, str]) -> list[tuple[str, str]]:
+    """The groups a unit is compared with, and how the others are named."""
+    words = {
+        "storleksklass": "övriga i storleksklassen",
+        "grupp": "övriga i jämförelsegruppen",
+        "riket": "övriga riket",
+    }
+    return [(names[a.name], words[a.kind]) for a in compared[1:] if a.kind in words]
+
+
+def _members(info: Mapping[str, Any], every: Sequence[Mapping[str, Any]]) -> list[Area]:
+    """A län's units (its report shows them side by side); none for a unit."""
+    if info["kind"] != "lan":
+        return []
+    return [
+        Area(i["kind"], i["name"], i["slug"], tuple(i["units"]), i.get("title") or i["name"])
+        for i in every
+        if i["kind"] == "enhet" and i["name"] in info["units"]
+    ]
 
 
 def _trend_block(
@@ -246,15 +340,18 @@ def build_area_report(
     _fresh_project(build, src)
     compared = _compared(info, every)
     names = _display_names(compared)
-    long = long.filter(pl.col("area").is_in([a.name for a in compared]))
+    long = long.filter(pl.col("area").is_in([a.name for a in compared] + list(info["units"])))
     sections = _diagram_sections(
-        build, info, compared, long, diagrams, load_registry(), edition, threshold, figure_cache
+        build, info, compared, long, diagrams, load_registry(), edition, threshold, figure_cache, every
     )
     if edition == PUBLISHED and trend.height:
         _check_published(trend, threshold, f"{info['slug']}, omgångar")
     env = text.make_environment(src / "kommun")
+    found = [d for section in sections for d in section["differences"]]
     context = {
-        "area": info,
+        "area": {**info, "name": names[info["name"]], "closed": _shown_closed(long, info, edition)},
+        "differences": differences_text(found, names[info["name"]]) if info["kind"] == "enhet" else "",
+        "units_shown": [_display_names([a])[a.name] for a in _members(info, every)],
         "compared": [names[a.name] for a in compared],
         "sections": sections,
         "trend_block": _trend_block(build, trend, len(sections) + 1, figure_cache),
@@ -262,9 +359,7 @@ def build_area_report(
         "quality_links": [(u, slugs[u]) for u in info["units"] if u in slugs],
         # results/kommuner/<slug>.html or results/kommuner/intern/<slug>.html → results/quality/
         "quality_prefix": "../../" if edition == INTERNAL else "../",
-        "units_in_class": next(
-            (len(i["units"]) for i in every if i["kind"] == "storleksklass" and i["name"] == info.get("size_class")), 0
-        ),
+        "units_in_class": [len(a.units) for a in compared[1:-1]],
         "period": period,
         "threshold": threshold,
         "demo": demo,

@@ -1,4 +1,4 @@
-"""The tables as an accessible workbook: ``results/tabeller.xlsx`` (the 27 national
+"""The tables as an accessible workbook: ``results/tabeller.xlsx`` (the national
 tables) and ``results/kommuner/<slug>.xlsx`` (a unit's or län's published, protected
 tables beside its size class and the country).
 
@@ -16,13 +16,15 @@ cover itself and gives the contents and notes sheets as ordinary Swedish tables.
 
 Titles come from the diagram registry, numbers from the tables as they are (nothing is
 recomputed). The same inputs give a byte-identical file: the workbook's creation date
-is the cut-off date, never the time of the run.
+is the cut-off date, never the time of the run. The workbook's language is Swedish
+(``sv-SE``, set_language).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import warnings
+import zipfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -30,12 +32,14 @@ from typing import Any
 
 import polars as pl
 
+from kvinnofrid.reporting.markdown import shown_labels
 from kvinnofrid.reporting.numfmt import fmt_int
 from kvinnofrid.spec import codebook as codebook_module
 from kvinnofrid.spec.codebook import Codebook
 from kvinnofrid.spec.diagrams import Diagram, Registry, load_registry
 
-SUPPRESSED = "[d]"
+SUPPRESSED = "[d]"  # hidden to protect another count
+SMALL = "[f]"  # fewer than the threshold (0 too)
 NOT_AVAILABLE = "[x]"
 SOURCE = "Källa: SU-Kvinnofrid, SKR (kommunernas och stadsdelarnas exporter ur SUreg)."
 TITLE = "Socialtjänstens stöd till våldsutsatta vuxna"
@@ -83,10 +87,10 @@ NOTE_TEXTS = {
     "has_intervention": "Endast ärenden med minst en insats.",
 }
 CODE_TEXTS = {
+    SMALL: "Färre än {threshold} ärenden (också 0): antalet visas inte, och inte heller andel och intervall.",
     SUPPRESSED: (
-        "Dolt för att skydda enskilda: antalet är mindre än {threshold}, eller döljs för att ett "
-        "dolt antal inte ska kunna räknas fram ur summor och andra värden. Andel och intervall "
-        "döljs då också."
+        "Dolt för att skydda ett annat värde: annars skulle ett dolt antal kunna räknas fram ur "
+        "summor och andra värden. Andel och intervall döljs då också."
     ),
     NOT_AVAILABLE: "Kan inte beräknas eller är inte tillämpligt (till exempel när basen är 0).",
 }
@@ -144,16 +148,24 @@ def _formats(kind: str) -> dict[str, str]:
 def coded_cells(table: pl.DataFrame, labels: Sequence[str], values: Sequence[str]) -> dict[str, list[Any]]:
     """The sheet's cells: label columns as text, value columns as numbers where the
     table has one, else ``[d]`` on a suppressed row and ``[x]`` otherwise; keyed by
-    the Swedish headers. Counts stay integers, the rest floats, as the table has them."""
+    the Swedish headers. Counts stay integers, the rest floats, as the table has them.
+    Labels are the ones a reader sees (no form instruction: markdown.shown_labels)."""
+    table = shown_labels(table)
     suppressed = table["suppressed"].fill_null(False).to_list()
+    reasons = table["hidden_reason"].to_list() if "hidden_reason" in table.columns else [None] * table.height
+    d_reasons = (
+        table["denominator_reason"].to_list() if "denominator_reason" in table.columns else [None] * table.height
+    )
     data: dict[str, list[Any]] = {}
     for col in labels:
         data[HEADERS[col]] = [v if v is not None else "" for v in table[col].to_list()]
     for col in values:
         cells = []
-        for value, hidden in zip(table[col].to_list(), suppressed, strict=True):
+        why = d_reasons if col == "denominator" else reasons
+        for value, hidden, reason in zip(table[col].to_list(), suppressed, why, strict=True):
             if value is None or value != value:  # None or NaN
-                cells.append(SUPPRESSED if hidden else NOT_AVAILABLE)
+                hidden = hidden or reason is not None
+                cells.append((SMALL if reason == "under_troskel" else SUPPRESSED) if hidden else NOT_AVAILABLE)
             else:
                 cells.append(int(value) if col in ("n", "denominator") else float(value))
         data[HEADERS[col]] = cells
@@ -200,8 +212,10 @@ def _mark_codes(cells: Mapping[str, list[Any]], notes: Notes) -> set[str]:
 def _code_lines(used: set[str]) -> list[str]:
     """A line under the title for each code the sheet uses."""
     out = []
+    if SMALL in used:
+        out.append(f"Celler markerade {SMALL} bygger på färre ärenden än gränsen och visas inte (se bladet Noter).")
     if SUPPRESSED in used:
-        out.append(f"Celler markerade {SUPPRESSED} är dolda för att skydda enskilda (se bladet Noter).")
+        out.append(f"Celler markerade {SUPPRESSED} döljs för att skydda ett annat värde (se bladet Noter).")
     if NOT_AVAILABLE in used:
         out.append(f"Celler markerade {NOT_AVAILABLE} kan inte beräknas (se bladet Noter).")
     return out
@@ -235,11 +249,23 @@ def top_group_note(cb: Codebook | None = None) -> str:
 def compared_areas(info: Mapping[str, Any], every: Sequence[Mapping[str, Any]]) -> list[tuple[str, str]]:
     """(area name in the tables, name shown) of the areas a unit's or län's workbook
     sets side by side: the area, its size class (units), the country."""
-    chosen = [(info["name"], info["name"])]
+    chosen = [(info["name"], info.get("title") or info["name"])]
+    if info["kind"] == "lan":  # its units side by side (published, protected)
+        chosen += [
+            (a["name"], a.get("title") or a["name"])
+            for a in every
+            if a["kind"] == "enhet" and a["name"] in info["units"]
+        ]
     if info["kind"] == "enhet" and info.get("size_class"):
         for a in every:
             if a["kind"] == "storleksklass" and a["name"] == info["size_class"]:
                 chosen.append((a["name"], f"Kommuner med {a['name'][:1].lower() + a['name'][1:]}"))
+    if info["kind"] == "enhet" and info.get("group"):
+        chosen += [
+            (a["name"], f"Jämförelsegruppen {a['name']}")
+            for a in every
+            if a["kind"] == "grupp" and a["name"] == info["group"]
+        ]
     chosen += [(a["name"], a["name"]) for a in every if a["kind"] == "riket"]
     return chosen
 
@@ -318,9 +344,9 @@ def area_cover(info: Mapping[str, Any], period: tuple[str, str], cutoff: str, th
         f"Tabellerna visar {info['name']} bredvid "
         + ("kommunerna i samma storleksklass och riket" if info["kind"] == "enhet" else "riket")
         + ", en tabell per blad.",
-        f"Publicerad upplaga med skydd av små tal: antal som är mindre än {threshold} är dolda,",
-        f"liksom värden som skulle avslöja dem; dolda celler är markerade {SUPPRESSED}.",
-        "Rikets och storleksklassernas värden visas som de är.",
+        f"Publicerad upplaga med skydd av små tal: antal som är mindre än {threshold} (också 0) är dolda",
+        f"och markerade {SMALL}; värden som döljs för att skydda ett annat värde är markerade {SUPPRESSED}.",
+        "Rikets värden visas som de är; län och jämförelsegrupper skyddas som verksamheterna.",
     ]
     return Cover(f"{TITLE}: {info['name']}, tabeller", tuple(about + _common_lines(demo)))
 
@@ -359,7 +385,7 @@ def notes_columns(notes: Notes, threshold: int | None = None) -> dict[str, list[
     """The notes sheet: every numbered note, then every code the tables use."""
     keys = [f"[not {k}]" for k in range(1, len(notes.texts) + 1)]
     texts = list(notes.texts)
-    for code in (SUPPRESSED, NOT_AVAILABLE):
+    for code in (SMALL, SUPPRESSED, NOT_AVAILABLE):
         if code in notes.codes:
             keys.append(code)
             texts.append(CODE_TEXTS[code].format(threshold=threshold))
@@ -508,7 +534,28 @@ def write_workbook(
             if label == "Noter":
                 _wrap_explanations(ws, notes_columns(notes, threshold)["Förklaring"])
     wb.close()
+    set_language(out, LANGUAGE)
     return out
+
+
+LANGUAGE = "sv-SE"
+
+
+def set_language(path: Path, language: str) -> None:
+    """The workbook's language in its core properties (``dc:language`` in
+    ``docProps/core.xml``, as Office writes it), so that a screen reader reads the
+    Swedish text as Swedish. xlsxwriter has no property for it, so the part is
+    rewritten in place; every other entry is copied byte for byte, with its timestamp,
+    so that the file stays byte-identical on reruns."""
+    part = "docProps/core.xml"
+    with zipfile.ZipFile(path) as source:
+        entries = [(info, source.read(info.filename)) for info in source.infolist()]
+    tag = f"<dc:language>{language}</dc:language>".encode()
+    with zipfile.ZipFile(path, "w") as target:
+        for info, data in entries:
+            if info.filename == part and b"<dc:language>" not in data:
+                data = data.replace(b"</cp:coreProperties>", tag + b"</cp:coreProperties>")
+            target.writestr(info, data, compress_type=info.compress_type)
 
 
 def national_workbook(

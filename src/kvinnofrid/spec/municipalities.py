@@ -18,11 +18,13 @@ import logging
 import re
 import unicodedata
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
 import polars as pl
 
+from kvinnofrid.errors import UserFacingError
 from kvinnofrid.spec.codebook import normalise
 
 log = logging.getLogger(__name__)
@@ -188,3 +190,182 @@ def population_source(unit_municipalities: pl.DataFrame, latest: pl.DataFrame | 
         return {"source": "register", "year": None, "fallback": 0}
     codes = set(unit_municipalities["kommunkod"].drop_nulls())
     return {"source": "scb", "year": int(latest["year"][0]), "fallback": len(codes - set(latest["kommunkod"]))}
+
+
+# ------------------------------------------------------------------ unit identity
+#
+# A unit keeps its identity when it writes its name otherwise between rounds:
+# "Kungsholmens stadsdelsförvaltning", "SDF Kungsholmen" and "Kungsholmen" are one
+# district, as "Sigtuna kommun" and "Sigtuna" are one municipality (register_name).
+
+# Words around a district's name ("Spånga-Tensta stadsdelsförvaltning", "SDN Bromma").
+DISTRICT_WORDS = (
+    "stadsdelsförvaltning",
+    "stadsdelsförvaltningen",
+    "stadsdelsnämnd",
+    "stadsdelsnämnden",
+    "stadsdelsområde",
+    "stadsdelsområdet",
+    "stadsdel",
+    "stadsdelen",
+    "sdf",
+    "sdn",
+)
+
+
+def unit_identity(text: str | None) -> str:
+    """The compare form of a unit text without the words around a district's name,
+    before or after it, and then without a genitive s ("kungsholmens sdf" →
+    "kungsholmen"); å/ä/ö kept. Texts with one identity are one unit."""
+    key = unit_key(text)
+    words = key.split(" ")
+    stripped = False
+    while len(words) > 1 and words[-1] in DISTRICT_WORDS:
+        words, stripped = words[:-1], True
+    while len(words) > 1 and words[0] in DISTRICT_WORDS:
+        words, stripped = words[1:], True
+    if len(words) > 1 and words[0] in ("i", "för"):  # "stadsdelsnämnden i bromma"
+        words = words[1:]
+    stem = " ".join(words)
+    if stripped and stem.endswith("s") and len(stem) > 3:
+        stem = stem[:-1]
+    return stem
+
+
+def load_aliases(path: str | Path | None) -> dict[str, str]:
+    """The user's alias file (config ``unit_aliases``): a CSV with the columns
+    ``stavning`` (a spelling seen in the exports) and ``enhet`` (the unit it is), UTF-8,
+    ``,`` or ``;``. {compare form of the spelling: unit}. Without a path: {}."""
+    if not path:
+        return {}
+    source = Path(path)
+    text = source.read_text(encoding="utf-8-sig")
+    separator = ";" if text.split("\n", 1)[0].count(";") > text.split("\n", 1)[0].count(",") else ","
+    frame = pl.read_csv(source, separator=separator, infer_schema=False, encoding="utf8")
+    frame = frame.rename({c: unit_key(c) for c in frame.columns})
+    missing = {"stavning", "enhet"} - set(frame.columns)
+    if missing:
+        raise ValueError(f"{source}: kolumnerna {sorted(missing)} saknas i aliasfilen (stavning, enhet)")
+    aliases: dict[str, str] = {}
+    for spelling, unit in frame.select("stavning", "enhet").drop_nulls().iter_rows():
+        key, unit = unit_key(spelling), re.sub(r"\s+", " ", unit).strip()
+        if aliases.get(key, unit) != unit:
+            raise ValueError(f"{source}: stavningen {spelling!r} anges för två enheter")
+        aliases[key] = unit
+    return aliases
+
+
+@dataclass(frozen=True)
+class KnownUnits:
+    """The unit texts a run knows: the register's municipalities, the configured
+    districts (config ``districts``) and the spellings of the alias file."""
+
+    names: tuple[str, ...]
+    districts: tuple[tuple[str, str], ...] = ()
+    aliases: tuple[tuple[str, str], ...] = ()
+
+    @classmethod
+    def of(
+        cls,
+        names: Sequence[str] | None = None,
+        districts: Mapping[str, str] | None = None,
+        aliases: Mapping[str, str] | None = None,
+    ) -> KnownUnits:
+        names = list(names) if names is not None else load_register()["kommun"].to_list()
+        return cls(tuple(names), tuple(sorted((districts or {}).items())), tuple(sorted((aliases or {}).items())))
+
+    def canonical(self, text: str | None) -> str | None:
+        """The unit an alias spelling stands for, else the text itself."""
+        return dict(self.aliases).get(unit_key(text), text)
+
+    def district(self, text: str | None) -> str | None:
+        """The configured district (its name as configured) the text names, or None."""
+        identity = unit_identity(self.canonical(text))
+        return next((d for d, _ in self.districts if unit_identity(d) == identity), None)
+
+    def municipality(self, text: str | None) -> str | None:
+        """The register's municipality the text names (not a district), or None."""
+        canonical = self.canonical(text)
+        if self.district(canonical) is not None:
+            return None
+        return register_name(canonical, self.names)
+
+    def is_known(self, text: str | None) -> bool:
+        return (
+            unit_key(text) in dict(self.aliases)
+            or self.district(text) is not None
+            or (self.municipality(text) is not None)
+        )
+
+
+def known_units(
+    register: str | Path | None, districts: Mapping[str, str] | None, aliases: str | Path | None
+) -> KnownUnits:
+    """The run's KnownUnits from its config: the register file (None: the packaged
+    one), ``districts`` and the alias file (``unit_aliases``; None: none)."""
+    return KnownUnits.of(load_register(register)["kommun"].to_list(), districts, load_aliases(aliases))
+
+
+def unit_titles(
+    units: pl.DataFrame, placed: pl.DataFrame, districts: Mapping[str, str] | None = None
+) -> dict[str, str]:
+    """unit → its name as a report's title says it: a district as a district of its
+    municipality ("Enskede-Årsta-Vantör, stadsdel i Stockholm"), and a unit named like
+    its municipality when that municipality has other units too as one of them
+    ("Stockholm, en av 2 verksamheter i Stockholm"), so that a reader never takes one
+    unit for the whole municipality. ``units``: unit, municipality (its Kommun/stadsdel
+    text); ``placed``: unit_municipalities (unit → kommun)."""
+    kommun_of = dict(placed.select("unit", "kommun").iter_rows())
+    text_of = dict(units.select("unit", "municipality").unique("unit", keep="last").iter_rows())
+    per_kommun: dict[str, int] = {}
+    for k in kommun_of.values():
+        if k:
+            per_kommun[k] = per_kommun.get(k, 0) + 1
+    district_keys = {unit_key(d) for d in (districts or {})}
+    out = {}
+    for unit, kommun in kommun_of.items():
+        text = text_of.get(unit)
+        if kommun and unit_key(text) in district_keys:
+            out[unit] = f"{unit}, stadsdel i {kommun}"
+        elif kommun and per_kommun.get(kommun, 0) > 1 and unit_key(unit) == unit_key(kommun):
+            out[unit] = f"{unit}, en av {per_kommun[kommun]} verksamheter i {kommun}"
+        else:
+            out[unit] = unit
+    return out
+
+
+class GroupFileError(UserFacingError, ValueError):
+    """The grouping file (config comparison_groups.file) misses a municipality or is wrong."""
+
+
+def read_groups(path: str | Path, register: pl.DataFrame) -> dict[str, str]:
+    """kommunkod → comparison group from a grouping file (config comparison_groups.file:
+    CSV with ``kommunkod`` and ``grupp``, e.g. SKR's kommungruppsindelning). Every
+    municipality of the register must have exactly one group and every code must be
+    one of the register's; otherwise a GroupFileError in Swedish naming the file, the
+    row and the municipality."""
+    path = Path(path)
+    try:
+        frame = pl.read_csv(path, schema_overrides={"kommunkod": pl.String}, infer_schema_length=0)
+    except (OSError, pl.exceptions.PolarsError) as problem:
+        raise GroupFileError(f"{path}: jämförelsegrupperna kan inte läsas ({type(problem).__name__})") from None
+    missing = {"kommunkod", "grupp"} - set(frame.columns)
+    if missing:
+        raise GroupFileError(f"{path}: kolumnen {sorted(missing)[0]} saknas (kolumnerna ska vara kommunkod och grupp)")
+    names = dict(register.select("kommunkod", "kommun").iter_rows())
+    out: dict[str, str] = {}
+    for row, (code, group) in enumerate(frame.select("kommunkod", "grupp").iter_rows(), start=2):
+        code = (code or "").strip().zfill(4)
+        if code not in names:
+            raise GroupFileError(f"{path}, rad {row}: kommunkoden {code!r} finns inte i kommunregistret")
+        if not (group or "").strip():
+            raise GroupFileError(f"{path}, rad {row}: {names[code]} ({code}) saknar grupp")
+        if code in out:
+            raise GroupFileError(f"{path}, rad {row}: {names[code]} ({code}) finns på mer än en rad")
+        out[code] = group.strip()
+    absent = sorted(set(names) - set(out))
+    if absent:
+        listed = ", ".join(f"{names[c]} ({c})" for c in absent[:5])
+        more = f" och {len(absent) - 5} till" if len(absent) > 5 else ""
+        raise GroupFileError(f"{path}: {len(absent)} kommuner saknar jämförelsegrupp: {listed}{more}")
+    return out

@@ -16,9 +16,9 @@ exactly the form rule ``clean`` wrote per file before (pseudonymised cleaned row
 issues with described values; never raw text). The entry is named by a digest of the
 file's content, its name in the reports, the code that cleans it (every module this
 one imports and the codebook, found from the imports by kvinnofrid.sources; polars'
-and fastexcel's versions) and the
-settings that change the result (period, on_unreadable_file, a digest of the
-pseudonymisation key, never the key). An entry is written to a temporary folder and
+and fastexcel's versions) and the settings that change the result (period,
+on_unreadable_file, the unit texts the run knows, a digest of the pseudonymisation
+key, never the key). An entry is written to a temporary folder and
 renamed when whole; its manifest holds a SHA-256 per file, so a partial or corrupt
 entry is redone, never trusted. After a batch succeeds, entries it no longer uses are
 removed: the cache holds one entry per current file.
@@ -42,6 +42,7 @@ from pathlib import Path
 import polars as pl
 
 from kvinnofrid import sources
+from kvinnofrid.spec.municipalities import KnownUnits
 from kvinnofrid.stages.clean import CleanResult
 from kvinnofrid.stages.rawfiles import RawFile
 
@@ -83,12 +84,18 @@ class CleanSettings:
     period: tuple[dt.date, dt.date]
     on_unreadable: str
     key: bytes
+    # the unit texts the run knows (register, districts, aliases): ingest tells a unit
+    # from a person's name typed into Kommun/stadsdel by them; None: the register
+    units: KnownUnits | None = None
 
     def fingerprint(self) -> str:
         # The key enters as an HMAC of a fixed text: the cache name says whether the key
         # changed, never anything about the key itself.
         key_digest = hmac.new(self.key, b"kvinnofrid clean cache", hashlib.sha256).hexdigest()
-        return json.dumps([self.period[0].isoformat(), self.period[1].isoformat(), self.on_unreadable, key_digest])
+        fields = [self.period[0].isoformat(), self.period[1].isoformat(), self.on_unreadable, key_digest]
+        if self.units is not None:
+            fields.append(hashlib.sha256(repr(self.units).encode("utf-8")).hexdigest())
+        return json.dumps(fields)
 
 
 def code_version() -> str:
@@ -178,7 +185,9 @@ def clean_batch(files: Sequence[RawFile], settings: CleanSettings, cache: CleanC
         name = entry_name(raw_file, settings, code)
         hit = cache.get(name)
         if hit is None:
-            raw, meta = ingest.read_export(raw_file.path, settings.key, settings.on_unreadable, raw_file.round)
+            raw, meta = ingest.read_export(
+                raw_file.path, settings.key, settings.on_unreadable, raw_file.round, settings.units
+            )
             result = clean.clean_file(raw, meta, settings.period, raw_file.round_date)
             cache.put(name, meta, result)
             hit, redone = (meta, result), redone + 1

@@ -63,7 +63,11 @@ ROW_RULE_VARIABLE = {
     "duplicate_case_key": "opened",
     "opened_outside_period": "opened",
     "age_under_18": "age",
+    "unit_text_not_a_unit": "municipality",
 }
+# A row rule whose issue shows another column's text than the variable's own: the
+# unit text ingest removed is shown by its description only.
+ROW_RULE_VALUE = {"unit_text_not_a_unit": "unit_text"}
 COUNT_KEYS = ("rows_read", "rows_used", "rows_excluded", "rows_quarantined")
 
 
@@ -197,7 +201,7 @@ def normalise_expr(expr: pl.Expr) -> pl.Expr:
 def _value_key_expr(expr: pl.Expr) -> pl.Expr:
     """Compare form of a coded value: normalised, and `2. Kvinna`, `2 - Kvinna`,
     `2: Kvinna`, `2) Kvinna`, `2 Kvinna` all become `2 kvinna`."""
-    n = normalise_expr(expr)
+    n = normalise_expr(expr).str.replace(r"^(\d+)[.,]0+$", "${1}")  # 1.0 from a database extract is 1
     return n.str.replace(r"^(\d+)\s*[.\-:)]?\s*", "${1} ").str.strip_chars()
 
 
@@ -296,10 +300,17 @@ def _header_of(headers: dict[str, str], column: str, var: cbmod.Variable | None)
 
 
 def _issue_frame(
-    frame: pl.DataFrame, file: str, column: str | None, variable: str | None, rule: str, value: pl.Expr | None
+    frame: pl.DataFrame,
+    file: str,
+    column: str | None,
+    variable: str | None,
+    rule: str,
+    value: pl.Expr | None,
+    described: bool = False,
 ) -> pl.DataFrame:
     """Issues from a frame that holds `row` (and whatever `value` needs). The value is
-    shown only when it cannot be personal, else described by kind (redaction.py)."""
+    shown only when it cannot be personal, else described by kind (redaction.py);
+    ``described``: it is a description already (ingest's)."""
     if frame.height == 0:  # the usual case: skip building the redaction expression
         return pl.DataFrame(schema=ISSUE_SCHEMA)
     return frame.select(
@@ -308,7 +319,13 @@ def _issue_frame(
         pl.lit(column, pl.String).alias("column"),
         pl.lit(variable, pl.String).alias("variable"),
         pl.lit(rule, pl.String).alias("rule"),
-        (shown_value_expr(value) if value is not None else pl.lit(None, pl.String)).alias("value"),
+        (
+            pl.lit(None, pl.String)
+            if value is None
+            else value.cast(pl.String)
+            if described
+            else shown_value_expr(value)
+        ).alias("value"),
     )
 
 
@@ -430,6 +447,7 @@ def prepare_text(raw: pl.DataFrame, cb: cbmod.Codebook) -> pl.DataFrame:
         "comments": pl.lit(0, pl.Int16),
         "has_suggestion": pl.lit(False),
         "extra_fields": pl.lit(False),
+        "unit_text": pl.lit(None, pl.String),
     }
     missing_cols |= {c: value for c, value in defaults.items() if c not in frame.columns}
     if missing_cols:
@@ -480,6 +498,12 @@ def quarantine_duplicate_key(frame: pl.DataFrame) -> pl.DataFrame:
     return _name_row_rule(frame, "duplicate_case_key", _has_case_key() & later)
 
 
+def quarantine_unit_text(frame: pl.DataFrame) -> pl.DataFrame:
+    """unit_text_not_a_unit: ingest found no unit in the row's Kommun/stadsdel text (a
+    name, an address, a text on a few rows only) and removed it, keeping its description."""
+    return _name_row_rule(frame, "unit_text_not_a_unit", pl.col("unit_text").is_not_null())
+
+
 def exclude_outside_period(frame: pl.DataFrame, period: tuple[dt.date, dt.date]) -> pl.DataFrame:
     """opened_outside_period: opened before the first or after the last day (inclusive)."""
     first, last = period
@@ -501,6 +525,7 @@ def apply_row_rules(frame: pl.DataFrame, period: tuple[dt.date, dt.date], cb: cb
         "duplicate_case_key": quarantine_duplicate_key,
         "opened_outside_period": lambda f: exclude_outside_period(f, period),
         "age_under_18": lambda f: exclude_under_adult_age(f, int(cb.derived["adult_age"])),
+        "unit_text_not_a_unit": quarantine_unit_text,
     }
     frame = frame.with_columns(
         parse_date_expr(pl.col("opened")).alias("_opened"),
@@ -536,7 +561,12 @@ def row_rule_issues(set_aside: pl.DataFrame, file: str, headers: dict[str, str],
             if var is None:
                 parts.append(_issue_frame(part, file, None, None, rule_name, None))
                 continue
-            parts.append(_issue_frame(part, file, _header_of(headers, var, cb[var]), var, rule_name, pl.col(var)))
+            header = _header_of(headers, var, cb[var])
+            if rule_name in ROW_RULE_VALUE:
+                value = pl.col(ROW_RULE_VALUE[rule_name])
+                parts.append(_issue_frame(part, file, header, var, rule_name, value, described=True))
+            else:
+                parts.append(_issue_frame(part, file, header, var, rule_name, pl.col(var)))
     return pl.concat(parts) if parts else pl.DataFrame(schema=ISSUE_SCHEMA)
 
 
@@ -753,7 +783,7 @@ def _parse_risk(used: pl.DataFrame, file: str, headers: dict[str, str]) -> tuple
         )
         g, inst_issues = _parse_single(g, "instrument", var.name, file, _header_of(headers, cols["instrument"], None))
         issues.append(inst_issues)
-        rating = pl.col("rating").str.extract(r"^\s*(\d{1,6})(?:\.0+)?\s*$", 1).cast(pl.Int64, strict=False)
+        rating = pl.col("rating").str.extract(r"^\s*(\d{1,6})(?:[.,]0+)?\s*$", 1).cast(pl.Int64, strict=False)
         g = g.with_columns(pl.when((rating >= lo) & (rating <= hi)).then(rating).alias("_rating"))
         issues.append(
             _issue_frame(

@@ -29,7 +29,7 @@ import polars as pl
 
 from kvinnofrid.errors import UserFacingError
 from kvinnofrid.spec import codebook as cbmod
-from kvinnofrid.spec.municipalities import load_register, register_name, unit_key
+from kvinnofrid.spec.municipalities import KnownUnits, register_name, unit_identity, unit_key
 from kvinnofrid.spec.names import slug
 from kvinnofrid.spec.rules import ISSUE_SCHEMA
 from kvinnofrid.stages.clean import CleanResult, as_date
@@ -71,9 +71,15 @@ def _file_municipality(meta: dict, result: CleanResult | None) -> str:
         mode = result.used["municipality"].drop_nulls().mode()
         m = mode.sort()[0] if mode.len() else None
     if m is None or str(m).strip() == "":
+        removed = int(result.counts.get("unit_text_not_a_unit", 0)) if result is not None else 0
+        why = (
+            f" ({removed} rader hade i stället något som inte är en enhet, t.ex. ett namn; texten visas inte)"
+            if removed
+            else ""
+        )
         raise CompileError(
-            f"{meta.get('file', '?')}: filen anger ingen Kommun/stadsdel (2); enheten kan inte bestämmas. "
-            "Fyll i Kommun/stadsdel i exporten."
+            f"{meta.get('file', '?')}: filen anger ingen Kommun/stadsdel (2){why}; enheten kan inte bestämmas. "
+            "Fyll i kommunens eller stadsdelens namn i Kommun/stadsdel i exporten."
         )
     return re.sub(r"\s+", " ", str(m)).strip()
 
@@ -82,19 +88,32 @@ def assign_units(
     cleaned: Sequence[tuple[dict, CleanResult | None]],
     register_names: Sequence[str] | None = None,
     districts: Mapping[str, str] | None = None,
+    aliases: Mapping[str, str] | None = None,
 ) -> pl.DataFrame:
     """One row per file (per part of a file that holds several units): ``file``,
     ``part``, ``round``, ``municipality``, ``service_type``, ``unit`` (display name) and
     ``unit_slug``. Raises CompileError when a unit has two files in one round.
 
-    A unit is its Kommun/stadsdel text, case and space ignored, å/ä/ö kept. A text that
-    names a municipality of the register (``Sigtuna kommun``, ``Göteborgs Stad``) is that
-    municipality, shown by its register name, so a unit that writes its name differently
-    between rounds stays one unit; a configured district stays its own unit."""
+    A unit is known by what its Kommun/stadsdel texts name, not by how they are spelt
+    (:func:`unit_table`), so it keeps its identity across rounds; ``municipality`` is
+    the unit's name without the Verksamhet (the same for all its files)."""
+    return unit_table(cleaned, KnownUnits.of(register_names, districts, aliases)).select(UNIT_SCHEMA.names())
+
+
+def unit_table(cleaned: Sequence[tuple[dict, CleanResult | None]], known: KnownUnits) -> pl.DataFrame:
+    """:func:`assign_units` with the file's own spelling (``spelling``) and the unit's
+    identity (``_m``) and municipality (``_kommun``) kept, for the warnings.
+
+    A text that names a municipality of the register (``Sigtuna kommun``, ``Göteborgs
+    Stad``), a configured district (also ``<district>s stadsdelsförvaltning``, ``SDF
+    <district>``) or a spelling of the alias file is that unit, shown by that name;
+    another text is known by its words without a district's words around it. The
+    Verksamhet is added to the name only where the municipality reports through
+    several units in one round: a single unit whose Verksamhet changes stays one."""
     files = _unit_texts(cleaned)
     if files.height == 0:
-        return pl.DataFrame(schema=UNIT_SCHEMA)
-    files = _name_units(files, _official_names(files["municipality"], register_names, districts))
+        return pl.DataFrame(schema={**UNIT_SCHEMA, "spelling": pl.String(), "_m": pl.String(), "_kommun": pl.String()})
+    files = _name_units(files, _identities(files["spelling"], known))
     files = _distinct_slugs(
         files.with_columns(
             pl.col("unit").map_elements(lambda u: slug(u) or "enhet", return_dtype=pl.String).alias("unit_slug")
@@ -102,7 +121,7 @@ def assign_units(
     )
     _refuse_shared_slugs(files)
     _refuse_two_files_in_a_round(files)
-    return files.select(UNIT_SCHEMA.names()).sort("unit", "round")
+    return files.select(*UNIT_SCHEMA.names(), "spelling", "_m", "_kommun").sort("unit", "round")
 
 
 def _unit_texts(cleaned: Sequence[tuple[dict, CleanResult | None]]) -> pl.DataFrame:
@@ -112,33 +131,46 @@ def _unit_texts(cleaned: Sequence[tuple[dict, CleanResult | None]]) -> pl.DataFr
             "file": str(meta.get("file", result.file if result is not None else "?")),
             "part": int(meta.get("part", 0)),
             "round": as_date(meta["round"]) if "round" in meta else result.round,
-            "municipality": _file_municipality(meta, result),
+            "spelling": _file_municipality(meta, result),
             "service_type": _service_code(meta.get("service_type")),
         }
         for meta, result in expand_parts(cleaned)
     ]
-    return pl.DataFrame(
-        rows, schema={k: UNIT_SCHEMA[k] for k in ("file", "part", "round", "municipality", "service_type")}
-    )
+    schema = {k: UNIT_SCHEMA[k] for k in ("file", "part", "round", "service_type")} | {"spelling": pl.String()}
+    return pl.DataFrame(rows, schema=schema)
 
 
-def _name_units(files: pl.DataFrame, official: Mapping[str, str]) -> pl.DataFrame:
-    """``unit``: the register's name, else the spelling of the unit's latest file (ties:
-    file name), with the Verksamhet label where the municipality has several."""
-    # å/ä/ö are kept: Håbo and Habo are two municipalities (case and space do not matter)
-    files = files.with_columns(
-        pl.col("municipality").replace_strict(official, default=None).alias("_official"),
-        pl.coalesce(pl.col("municipality").replace_strict(official, default=None), pl.col("municipality"))
-        .map_elements(unit_key, return_dtype=pl.String)
-        .alias("_m"),
-    )
+def _identities(texts: pl.Series, known: KnownUnits) -> pl.DataFrame:
+    """Per distinct text: ``spelling``, ``_m`` (the unit's identity), ``_official`` (its
+    name when the run knows it) and ``_kommun`` (its municipality, or its identity)."""
+    rows = []
+    for text in texts.drop_nulls().unique().sort().to_list():
+        canonical = known.canonical(text)
+        district = known.district(canonical)
+        kommun = known.municipality(canonical)
+        if district is not None:
+            identity, official = f"d:{unit_identity(district)}", district
+            kommun = register_name(dict(known.districts)[district], known.names)
+        elif kommun is not None:
+            identity, official = f"m:{unit_key(kommun)}", kommun
+        else:
+            aliased = unit_key(text) in dict(known.aliases)
+            identity, official = f"t:{unit_identity(canonical)}", canonical if aliased else None
+        rows.append({"spelling": text, "_m": identity, "_official": official, "_kommun": kommun or identity})
+    schema = {"spelling": pl.String, "_m": pl.String, "_official": pl.String, "_kommun": pl.String}
+    return pl.DataFrame(rows, schema=schema)
+
+
+def _name_units(files: pl.DataFrame, identities: pl.DataFrame) -> pl.DataFrame:
+    """``unit``: the unit's known name, else the spelling of its latest file (ties: file
+    name), with the Verksamhet label where the municipality has several units in a round."""
+    files = files.join(identities, on="spelling", how="left", maintain_order="left")
+    several = files.group_by("_m", "round").agg(pl.col("service_type").n_unique().alias("_n"))
+    split = several.filter(pl.col("_n") > 1).get_column("_m").unique()
     spelling = (
         files.sort(["round", "file"], descending=[True, False])
         .group_by("_m", maintain_order=True)
-        .agg(
-            pl.coalesce(pl.col("_official").first(), pl.col("municipality").first()).alias("_display"),
-            pl.col("service_type").n_unique().alias("_n_types"),
-        )
+        .agg(pl.coalesce(pl.col("_official").first(), pl.col("spelling").first()).alias("municipality"))
     )
     labels = {o.code: o.label for o in cbmod.load()["service_type"].options}
     label_frame = pl.DataFrame(
@@ -148,9 +180,9 @@ def _name_units(files: pl.DataFrame, official: Mapping[str, str]) -> pl.DataFram
     files = files.join(spelling, on="_m", how="left", maintain_order="left")
     files = files.join(label_frame, on="service_type", how="left", maintain_order="left")
     unit = (
-        pl.when(pl.col("_n_types") > 1)
-        .then(pl.format("{} ({})", pl.col("_display"), pl.col("_label").fill_null("Verksamhet saknas")))
-        .otherwise(pl.col("_display"))
+        pl.when(pl.col("_m").is_in(split.implode()))
+        .then(pl.format("{} ({})", pl.col("municipality"), pl.col("_label").fill_null("Verksamhet saknas")))
+        .otherwise(pl.col("municipality"))
     )
     return files.with_columns(unit.alias("unit"))
 
@@ -180,23 +212,6 @@ def _refuse_two_files_in_a_round(files: pl.DataFrame) -> None:
             f"{', '.join(first['files'])}. Varje enhet ska skicka en fil per omgång; ta bort den inaktuella filen "
             "eller rätta Kommun/stadsdel (2) och Verksamhet (1) i exporten."
         )
-
-
-def _official_names(
-    texts: pl.Series, register_names: Sequence[str] | None, districts: Mapping[str, str] | None
-) -> dict[str, str]:
-    """{Kommun/stadsdel text: the register's municipality name} for the texts that name
-    a municipality (not a configured district, which is a unit of its own)."""
-    names = list(register_names) if register_names is not None else load_register()["kommun"].to_list()
-    district_keys = {unit_key(d) for d in (districts or {})}
-    found = {}
-    for text in texts.drop_nulls().unique().to_list():
-        if unit_key(text) in district_keys:
-            continue
-        name = register_name(text, names)
-        if name is not None:
-            found[text] = name
-    return found
 
 
 def _distinct_slugs(files: pl.DataFrame) -> pl.DataFrame:
@@ -234,6 +249,7 @@ def compile_cases(
     period: tuple[dt.date, dt.date] | None = None,
     register_names: Sequence[str] | None = None,
     districts: Mapping[str, str] | None = None,
+    aliases: Mapping[str, str] | None = None,
 ) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
     """(cases, risk, warnings) from the cleaned files of all rounds.
 
@@ -241,10 +257,13 @@ def compile_cases(
     opened, case_id. ``risk``: ``unit``, ``case_id`` + ``risk_schema()``.
     ``warnings``: ``unit``, ``round`` (the compiled round) + ``ISSUE_SCHEMA`` columns,
     one ``case_missing_from_later_export`` per vanished case (file/row of the old file,
-    value = its opening date). ``period``, when given, is asserted on the result.
+    value = its opening date), the unit warnings of :func:`warn_unit_names` and
+    ``units_share_cases``. ``period``, when given, is asserted on the result.
+    ``register_names``, ``districts`` and ``aliases`` (config ``unit_aliases``) say which
+    unit texts the run knows (:func:`unit_table`).
     """
     cleaned = expand_parts(cleaned)
-    units = assign_units(cleaned, register_names, districts)
+    units = unit_table(cleaned, KnownUnits.of(register_names, districts, aliases))
     used, risk_all = _tag_with_units(cleaned, units)
     if used is None:
         return (
@@ -259,8 +278,9 @@ def compile_cases(
     warnings = pl.concat(
         [
             several_units_warnings(cleaned, unit_of),
-            warn_unit_names(units, register_names, districts),
+            warn_unit_names(units),
             warn_vanished_cases(current, used.filter(pl.col("round") < pl.col("_latest"))),
+            warn_shared_cases(current, units),
         ]
     )
     cases = (
@@ -319,40 +339,87 @@ def _municipality_header() -> str:
     return f"{variable.label} ({variable.suv})"
 
 
-def warn_unit_names(
-    units: pl.DataFrame, register_names: Sequence[str] | None = None, districts: Mapping[str, str] | None = None
-) -> pl.DataFrame:
-    """Unit-level warnings, one per file: ``municipality_not_in_register`` (the text
-    names neither a municipality nor a configured district) and ``unit_name_changed``
-    (the file spells the unit otherwise than the unit's latest file)."""
-    official = _official_names(units["municipality"], register_names, districts)
-    district_keys = {unit_key(d) for d in (districts or {})}
-    files = units.with_columns(pl.col("municipality").map_elements(unit_key, return_dtype=pl.String).alias("_key"))
+def warn_unit_names(units: pl.DataFrame) -> pl.DataFrame:
+    """Unit-level warnings, one per file (``units``: :func:`unit_table`):
+    ``municipality_not_in_register`` (the text names neither a municipality nor a
+    configured district), ``unit_name_changed`` (the file spells the unit otherwise than
+    the unit's latest file) and ``unit_service_type_changed`` (the file's Verksamhet
+    differs from the latest file's, in a municipality that reports through one unit).
+    The value names both spellings (or Verksamheter): this file's, then the latest's."""
+    labels = {o.code: o.label for o in cbmod.load()["service_type"].options}
+    files = units.with_columns(
+        pl.col("spelling").map_elements(unit_key, return_dtype=pl.String).alias("_key"),
+        pl.col("service_type").replace_strict(labels, default="saknas", return_dtype=pl.String).alias("_service"),
+    )
     latest = (
         files.sort(["round", "file"], descending=[True, False])
         .group_by("unit", maintain_order=True)
-        .agg(pl.col("_key").first().alias("_latest_key"))
+        .agg(pl.col("_key", "spelling", "_service").first().name.prefix("_latest"))
     )
     files = files.join(latest, on="unit", how="left", maintain_order="left")
-    known = pl.col("municipality").is_in(list(official)) | pl.col("_key").is_in(list(district_keys))
-    unknown = files.filter(~known).with_columns(pl.lit("municipality_not_in_register").alias("rule"))
-    renamed = files.filter(pl.col("_key") != pl.col("_latest_key")).with_columns(
-        pl.lit("unit_name_changed").alias("rule")
+    unknown = files.filter(~pl.col("_m").str.contains("^[md]:")).with_columns(
+        pl.lit("municipality_not_in_register").alias("rule"), pl.col("spelling").alias("value")
     )
+    renamed = files.filter(pl.col("_key") != pl.col("_latest_key")).with_columns(
+        pl.lit("unit_name_changed").alias("rule"),
+        pl.format("{} (senaste export: {})", "spelling", "_latestspelling").alias("value"),
+    )
+    changed = files.filter(pl.col("_service") != pl.col("_latest_service")).with_columns(
+        pl.lit("unit_service_type_changed").alias("rule"),
+        pl.format("{} (senaste export: {})", "_service", "_latest_service").alias("value"),
+    )
+    service = cbmod.load()["service_type"]
     return (
-        pl.concat([unknown, renamed])
+        pl.concat([unknown, renamed, changed], how="diagonal_relaxed")
         .select(
             "unit",
             "round",
             "file",
             pl.lit(None, pl.Int32).alias("row"),
-            pl.lit(_municipality_header()).alias("column"),
-            pl.lit("municipality").alias("variable"),
+            pl.when(pl.col("rule") == "unit_service_type_changed")
+            .then(pl.lit(f"{service.label} ({service.suv})"))
+            .otherwise(pl.lit(_municipality_header()))
+            .alias("column"),
+            pl.when(pl.col("rule") == "unit_service_type_changed")
+            .then(pl.lit("service_type"))
+            .otherwise(pl.lit("municipality"))
+            .alias("variable"),
             "rule",
-            pl.lit(None, pl.String).alias("value"),
+            "value",
         )
         .cast(dict(WARNING_SCHEMA))
         .sort("unit", "round", "rule")
+    )
+
+
+def warn_shared_cases(current: pl.DataFrame, units: pl.DataFrame) -> pl.DataFrame:
+    """units_share_cases: per compiled export, how many of its cases (client and opening
+    date) another unit of the same municipality also holds: they count twice, which is
+    said, never silent. ``current``: the compiled rows (``unit``, ``round``, ``_file``,
+    ``client_key``, ``opened``)."""
+    kommun = units.select("unit", "_kommun").unique("unit")
+    keys = current.select("unit", "round", "_file", "client_key", "opened").join(kommun, on="unit", how="left")
+    keys = keys.unique(["unit", "client_key", "opened"])
+    pairs = keys.join(
+        keys.select("_kommun", "client_key", "opened", pl.col("unit").alias("_other")),
+        on=["_kommun", "client_key", "opened"],
+    ).filter(pl.col("unit") != pl.col("_other"))
+    client = cbmod.load()["client"]
+    return (
+        pairs.group_by("unit", "round", "_file", "_other")
+        .len("n")
+        .sort("unit", "_other")
+        .select(
+            "unit",
+            "round",
+            pl.col("_file").alias("file"),
+            pl.lit(None, pl.Int32).alias("row"),
+            pl.lit(f"{client.label} ({client.suv})").alias("column"),
+            pl.lit("client").alias("variable"),
+            pl.lit("units_share_cases").alias("rule"),
+            pl.format("{} ärenden finns också hos {}", "n", "_other").alias("value"),
+        )
+        .cast(dict(WARNING_SCHEMA))
     )
 
 
@@ -431,7 +498,7 @@ def compile_at_round(
     ``left_out`` counts cases opened after the round date (none in a valid export). The
     risk table keeps the assessments of the cases kept. For the last round up to the
     configured cut-off the result equals the national compilation. ``units``:
-    ``register_names`` and ``districts`` as for ``compile_cases``."""
+    ``register_names``, ``districts`` and ``aliases`` as for ``compile_cases``."""
     cases, risk, _ = compile_cases(cleaned, round_date, period=period, **units)
     first, last = round_period(period, round_date)
     kept = cases.filter(pl.col("opened").is_between(first, last))

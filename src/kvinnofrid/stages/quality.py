@@ -145,21 +145,29 @@ def render_unit_page(
     """The unit's own feedback page (Swedish, self-contained HTML).
 
     ``files`` are the unit's cleaned files (all rounds); ``warnings`` compile's
-    warnings (only the unit's rows are used). Shows what was read, the accounting,
-    each issue grouped by rule with description and advice and a table of file, row,
-    column and value, the local variables with fill counts, and the number of non-empty
-    comments and client suggestions."""
+    warnings (only the unit's rows are used). Shows what was read and which export the
+    compilation uses, the accounting, and the remarks per export, newest first: an
+    earlier export's remarks say that a later export has replaced it, so nothing is read
+    twice. Each remark group has its description, advice and a table of file, row,
+    column, value and — for a field set missing — what follows for the case. Then the
+    local variables with fill counts, and the number of non-empty comments and client
+    suggestions."""
     ordered = sorted(files, key=lambda fr: (fr[1].round, _file_of(*fr)))
     secret_keys = _secret_keys(ordered)
-    issues = _shown_issues(unit, ordered, warnings, secret_keys)
+    issues = _described(_shown_issues(unit, ordered, warnings, secret_keys), ordered)
+    exports = _exports(ordered)
     html = (
         _environment()
         .get_template("quality_unit.html.j2")
         .render(
             unit=unit,
-            files=[_file_row(meta, result) for meta, result in ordered],
+            files=[_file_row(meta, result) | exports[result.round] for meta, result in ordered],
             accounting=[_accounting_row(meta, result) for meta, result in ordered],
-            groups=_rule_groups(issues, max_rows_per_rule),
+            overview=_overview(issues, exports),
+            sections=[
+                exports[rnd] | {"groups": _rule_groups(issues.filter(pl.col("round") == rnd), max_rows_per_rule, k)}
+                for k, rnd in enumerate(sorted(exports, reverse=True))
+            ],
             outcome_labels=OUTCOME_LABELS,
             adult_age=cbmod.load().derived["adult_age"],
             local_vars=[
@@ -184,6 +192,55 @@ def render_unit_page(
     return html
 
 
+def _exports(files: Sequence[tuple[dict, CleanResult]]) -> dict[dt.date, dict[str, Any]]:
+    """Per round: the unit's export in it and whether the compilation uses it or a
+    later export has replaced it (exports are cumulative: the latest is used)."""
+    by_round: dict[dt.date, list[str]] = {}
+    for meta, result in files:
+        by_round.setdefault(result.round, []).append(_file_of(meta, result))
+    latest = max(by_round)
+    latest_files = ", ".join(sorted(set(by_round[latest])))
+    out = {}
+    for rnd, names in by_round.items():
+        current = rnd == latest
+        replaced = f"ersatt av {latest_files} (omgång {latest.isoformat()}), som används i stället"
+        out[rnd] = {
+            "round": rnd.isoformat(),
+            "export": ", ".join(sorted(set(names))),
+            "current": current,
+            "status": "används i sammanställningen" if current else replaced,
+        }
+    return out
+
+
+def _overview(issues: pl.DataFrame, exports: dict[dt.date, dict[str, Any]]) -> list[dict[str, Any]]:
+    """Per rule that occurs: how many remarks the export in use has, and how many the
+    replaced exports have (read once each, not added up)."""
+    latest = max(exports)
+    rows = []
+    for rule_name in _ordered_rules():
+        part = issues.filter(pl.col("rule") == rule_name)
+        if part.height:
+            current = part.filter(pl.col("round") == latest).height
+            rows.append(
+                {
+                    "name": rule_name,
+                    "title": RULES[rule_name].title,
+                    "outcome": RULES[rule_name].outcome,
+                    "current": current,
+                    "earlier": part.height - current,
+                }
+            )
+    return rows
+
+
+def _ordered_rules() -> list[str]:
+    """The rules by what they do to the data (quarantine, exclude, field, warning,
+    info), in vocabulary order within each."""
+    order = {"quarantine": 0, "exclude": 1, "field": 2, "warning": 3, "info": 4}
+    return sorted(RULES, key=lambda name: order[RULES[name].outcome])
+
+
 def _file_row(meta: dict, result: CleanResult) -> dict[str, str]:
     """How the file was read: format, sheet, header row, encoding, delimiter."""
     delimiter = meta.get("delimiter")
@@ -191,7 +248,7 @@ def _file_row(meta: dict, result: CleanResult) -> dict[str, str]:
         "file": _file_of(meta, result),
         "round": result.round.isoformat(),
         "format": _blank(meta.get("format")),
-        "sheet": _blank(meta.get("sheet")),
+        "sheet": _blank(meta.get("sheet")) + (" (dold flik)" if meta.get("sheet_hidden") else ""),
         "header_row": _blank(meta.get("header_row")),
         "encoding": _blank(meta.get("encoding")),
         "delimiter": _DELIMITERS.get(delimiter, _blank(delimiter)) if delimiter is not None else "",
@@ -233,13 +290,15 @@ def _shown_issues(
                 pl.when(pl.col("variable").is_in(personal_vars) | pl.col("column").is_in(hidden_headers))
                 .then(pl.lit(None, pl.String))
                 .otherwise(pl.col("value"))
-                .alias("value")
+                .alias("value"),
+                pl.lit(result.round, pl.Date).alias("round"),
             )
         )
     if warnings is not None and warnings.height:
         w = warnings.filter(pl.col("unit") == unit) if "unit" in warnings.columns else warnings
-        parts.append(w.select(ISSUE_SCHEMA.names()).cast(dict(ISSUE_SCHEMA)))
-    issues = pl.concat(parts) if parts else pl.DataFrame(schema=ISSUE_SCHEMA)
+        parts.append(w.select(*ISSUE_SCHEMA.names(), "round").cast(dict(ISSUE_SCHEMA) | {"round": pl.Date}))
+    schema = dict(ISSUE_SCHEMA) | {"round": pl.Date()}
+    issues = pl.concat(parts) if parts else pl.DataFrame(schema=schema)
     if secret_keys and issues.height:
         issues = issues.with_columns(
             pl.when(pl.col("value").is_in(list(secret_keys)))
@@ -250,35 +309,120 @@ def _shown_issues(
     return issues
 
 
-def _rule_groups(issues: pl.DataFrame, max_rows_per_rule: int) -> list[dict[str, Any]]:
-    """One group per rule that has issues, in vocabulary order, with at most
-    ``max_rows_per_rule`` rows shown."""
+def _rule_groups(issues: pl.DataFrame, max_rows_per_rule: int, section: int = 0) -> list[dict[str, Any]]:
+    """One group per rule that has issues (:func:`_ordered_rules`), with at most
+    ``max_rows_per_rule`` rows shown, each with what follows for the case."""
     groups = []
-    for rule_name, rule in RULES.items():
+    for rule_name in _ordered_rules():
+        rule = RULES[rule_name]
         part = issues.filter(pl.col("rule") == rule_name).sort("file", "row", "column", nulls_last=True)
         if not part.height:
             continue
         shown = part.head(max_rows_per_rule)
+        rows = [
+            {
+                "file": _blank(r["file"]),
+                "row": _blank(r["row"]),
+                "column": _blank(r["column"]),
+                "value": _blank(r["value"]),
+                "consequence": consequence(rule_name, r["variable"]) or "",
+            }
+            for r in shown.iter_rows(named=True)
+        ]
         groups.append(
             {
                 "name": rule_name,
+                "anchor": f"{rule_name}-{section}" if section else rule_name,
+                "title": rule.title,
                 "outcome": rule.outcome,
                 "description": rule.description,
                 "advice": rule.advice,
                 "count": part.height,
                 "hidden": part.height - shown.height,
-                "rows": [
-                    {
-                        "file": _blank(r["file"]),
-                        "row": _blank(r["row"]),
-                        "column": _blank(r["column"]),
-                        "value": _blank(r["value"]),
-                    }
-                    for r in shown.iter_rows(named=True)
-                ],
+                "rows": rows,
+                "has_consequence": any(r["consequence"] for r in rows),
             }
         )
     return groups
+
+
+# What a remark means for the case, for the municipality that reads its page: the
+# closing date decides whether a case is closed, and only closed cases count in the
+# report's closing reason, goal follow-up and survey.
+_CLOSED_CASE = (
+    "Ärendet räknas som pågående: avslutsorsak, måluppföljning och brukarenkätens svar ingår inte i "
+    "redovisningen av avslutade ärenden, och ärendets längd beräknas inte."
+)
+_CONSEQUENCES = {
+    ("survey_answers_on_open_case", None): (
+        "Brukarenkätens svar ingår inte i redovisningen, som bara gäller avslutade ärenden."
+    ),
+    ("goal_followup_without_closing_date", None): (
+        "Måluppföljningen ingår inte i redovisningen, som bara gäller avslutade ärenden."
+    ),
+    ("field", "closed"): _CLOSED_CASE,
+    ("field", "opened"): "Utan giltigt datum för aktualisering kan ärendet inte identifieras och ingår inte.",
+    ("field", "age"): "Ärendet ingår inte i fördelningen efter ålder.",
+    ("field", "risk_assessments"): "Riskbedömningen räknas utan det värdet.",
+}
+
+
+def consequence(rule_name: str, variable: str | None) -> str | None:
+    """What follows for the case from a remark (Swedish), or None when nothing more
+    than the rule's outcome does."""
+    if (rule_name, None) in _CONSEQUENCES:
+        return _CONSEQUENCES[(rule_name, None)]
+    if RULES[rule_name].outcome != "field" or variable is None:
+        return None
+    if ("field", variable) in _CONSEQUENCES:
+        return _CONSEQUENCES[("field", variable)]
+    try:
+        var = cbmod.load()[variable]
+    except KeyError:
+        return None
+    return (
+        f"Ärendet är med, men utan värde för {var.label} ({var.suv}); där variabeln redovisas räknas det som "
+        "uppgift saknas."
+    )
+
+
+# Where a remark names no column or value by itself, what the page shows instead: a
+# remark row always says where to look and what was found.
+_DEFAULT_PLACE = {
+    "row_has_extra_fields": ("hela raden", "(fler fält än rubrikraden)"),
+    "survey_answers_on_open_case": ("closed", "saknas (enkäten är besvarad)"),
+    "goal_followup_without_closing_date": (None, "ifylld, men avslutsdatum saknas"),
+    "personal_identity_number": (None, "(ser ut som ett personnummer)"),
+    "excel_error_value": (None, "(felvärde från Excel)"),
+    "case_key_missing": (None, "(tomt)"),
+    "local_variable": (None, "lokal variabel"),
+    "file_holds_several_units": ("municipality", "raderna för denna enhet"),
+    "case_missing_from_later_export": ("opened", None),
+    "several_export_sheets": ("(arbetsboken)", None),
+}
+
+
+def _described(issues: pl.DataFrame, files: Sequence[tuple[dict, CleanResult]]) -> pl.DataFrame:
+    """The issues with a column and a value on every row (:data:`_DEFAULT_PLACE`); a
+    column given as a variable is named by the file's header (or the codebook's)."""
+    if not issues.height:
+        return issues
+    cb = cbmod.load()
+    headers: dict[str, str] = {}
+    for meta, _ in files:
+        headers |= dict(meta.get("variable_columns") or {})
+    names = {v.name for v in cb.variables}
+    places = []
+    for rule_name, (column, value) in _DEFAULT_PLACE.items():
+        if column in names:
+            column = headers.get(column) or f"{cb[column].label} ({cb[column].suv})"
+        places.append({"rule": rule_name, "_column": column, "_value": value})
+    defaults = pl.DataFrame(places, schema={"rule": pl.String, "_column": pl.String, "_value": pl.String})
+    return (
+        issues.join(defaults, on="rule", how="left", maintain_order="left")
+        .with_columns(pl.coalesce("column", "_column").alias("column"), pl.coalesce("value", "_value").alias("value"))
+        .drop("_column", "_value")
+    )
 
 
 def unit_pages(

@@ -16,9 +16,34 @@ from pathlib import Path
 from kvinnofrid.spec.names import slug
 
 ROUND_PATTERN = re.compile(r"^\d{4}-\d{2}-\d{2}$")
-# What operating systems and Excel leave beside the exports: never an export, never an error.
-SYSTEM_FILE_NAMES = {"thumbs.db", "ehthumbs.db", "desktop.ini", ".ds_store", "icon\r"}
-SYSTEM_FOLDER_NAMES = {"__macosx", ".git", ".svn"}
+# Files an export is saved as: beside the round folders such a file is an export whose
+# round is unknown, and stops the run (its cases would be lost without a word).
+EXPORT_SUFFIXES = (".xlsx", ".xlsm", ".xls", ".xlsb", ".ods", ".csv", ".txt", ".tsv")
+# What operating systems and Office leave beside the exports: never an export, never
+# an error. Recognised by kind (see not_an_export), these by name.
+SYSTEM_FILE_NAMES = {"thumbs.db", "ehthumbs.db", "ehthumbs_vista.db", "desktop.ini", ".ds_store", "icon\r", ".apdisk"}
+SYSTEM_FOLDER_NAMES = {
+    "__macosx",
+    ".git",
+    ".svn",
+    "$recycle.bin",
+    "system volume information",
+    ".spotlight-v100",
+    ".fseventsd",
+    ".trashes",
+    ".temporaryitems",
+    "@eadir",
+    "#recycle",
+}
+# Files the pipeline itself keeps beside the round folders (the demo marker, a README).
+DATA_FOLDER_FILES = {
+    "demodata.yaml": "markerar demodata (inte en export)",
+    "readme.md": "beskrivning av datamappen (inte en export)",
+    "readme.txt": "beskrivning av datamappen (inte en export)",
+}
+_OFFICE_TEMP = re.compile(r"^(?:.*\.tmp|[0-9A-F]{8})$", re.I)  # ~WRL0001.tmp, ~DF3A.tmp, 8B4F2A00
+_BACKUP = re.compile(r"(?:\.bak|\.old|\.orig|\.xlk|\.wbk|~)$", re.I)
+_PARTIAL = re.compile(r"\.(?:crdownload|part|partial|download|opdownload)$", re.I)
 
 
 @dataclass(frozen=True)
@@ -46,22 +71,35 @@ def round_folder_of(path: Path) -> Path | None:
 
 @dataclass(frozen=True)
 class SkippedFile:
-    """A file in a round folder that is not an export (listed in the quality summary)."""
+    """A file under the raw-data folder that is not read (listed in not_exports.csv)."""
 
-    round: str
-    file: str  # path relative to the round folder
+    round: str  # the round folder; "" for a file beside the round folders
+    file: str  # path relative to the round folder (to the raw-data folder when round is "")
     reason: str  # Swedish, why it is not read
 
 
 def not_an_export(path: Path) -> str | None:
-    """Why ``path`` is no export (system file, lock file, hidden file), or None."""
+    """Why ``path`` is no export, by its kind (system file, Office's lock and temporary
+    files, a macOS resource fork, a Windows alternate data stream, a backup, an
+    unfinished download, a shortcut, a hidden file), or None."""
     name = path.name
-    if name.lower() in SYSTEM_FILE_NAMES:
+    lower = name.lower()
+    if ":" in name or lower.endswith("zone.identifier"):
+        return "alternativ dataström från Windows (t.ex. :Zone.Identifier), inte en export"
+    if lower in SYSTEM_FILE_NAMES:
         return "systemfil (skapas av Windows eller macOS), inte en export"
-    if name.startswith("~$"):
-        return "Excels låsfil (skapas när filen är öppen i Excel), inte en export"
+    if name.startswith("~$") or (name.startswith(".~lock.") and name.endswith("#")):
+        return "låsfil (skapas när filen är öppen i Excel eller LibreOffice), inte en export"
     if name.startswith("._"):
-        return "macOS-metadatafil, inte en export"
+        return "macOS-metadatafil (resursgren), inte en export"
+    if _OFFICE_TEMP.match(name):
+        return "tillfällig fil från Office, inte en export"
+    if _PARTIAL.search(name):
+        return "ofullständig nedladdning, inte en export: ladda ned filen igen"
+    if _BACKUP.search(name):
+        return "säkerhetskopia, inte en export"
+    if lower.endswith((".lnk", ".url", ".webloc")):
+        return "genväg, inte en export"
     if name.startswith("."):
         return "dold fil, inte en export"
     return None
@@ -74,7 +112,8 @@ def _round_files(folder: Path) -> tuple[list[Path], list[SkippedFile]]:
     skipped: list[SkippedFile] = []
     for path in sorted(folder.rglob("*")):
         relative = path.relative_to(folder)
-        if any(part.lower() in SYSTEM_FOLDER_NAMES or part.startswith(".") for part in relative.parts[:-1]):
+        folders = relative.parts[:-1]
+        if any(part.lower() in SYSTEM_FOLDER_NAMES or part.startswith(".") for part in folders):
             if path.is_file():
                 skipped.append(SkippedFile(folder.name, relative.as_posix(), "fil i en systemmapp, inte en export"))
             continue
@@ -88,6 +127,22 @@ def _round_files(folder: Path) -> tuple[list[Path], list[SkippedFile]]:
     return exports, skipped
 
 
+def _outside_rounds(data_raw: Path) -> list[SkippedFile]:
+    """The files directly in the raw-data folder, beside the round folders: skipped and
+    listed, except an export, which stops the run (its round is unknown)."""
+    skipped = []
+    for path in sorted(p for p in data_raw.iterdir() if p.is_file()):
+        reason = not_an_export(path) or DATA_FOLDER_FILES.get(path.name.lower())
+        if reason is None and path.suffix.lower() in EXPORT_SUFFIXES:
+            raise ValueError(
+                f"{path}: filen ligger direkt i datamappen, utanför omgångsmapparna, så dess omgång är okänd och "
+                f"dess ärenden skulle inte räknas. Flytta den till mappen för sin omgång ({data_raw}/ÅÅÅÅ-MM-DD/) "
+                "och kör igen, eller flytta den ur datamappen om den inte är en export."
+            )
+        skipped.append(SkippedFile("", path.name, reason or "fil utanför omgångsmapparna, inte en export"))
+    return skipped
+
+
 def _round_folders(data_raw: Path, cutoff: dt.date | None) -> list[Path]:
     """The round folders up to ``cutoff``. A sub-folder that is not a date is a located
     error, not silently skipped: a misnamed round would otherwise lose a whole submission."""
@@ -96,7 +151,7 @@ def _round_folders(data_raw: Path, cutoff: dt.date | None) -> list[Path]:
     folders = []
     for folder in sorted(p for p in data_raw.iterdir() if p.is_dir() and not p.name.startswith(".")):
         if folder.name.lower() in SYSTEM_FOLDER_NAMES:
-            continue
+            continue  # listed by survey
         if not ROUND_PATTERN.match(folder.name):
             raise ValueError(f"{folder}: mappnamnet ska vara inskickningsdatumet ÅÅÅÅ-MM-DD (t.ex. 2023-10-10)")
         if cutoff is None or dt.date.fromisoformat(folder.name) <= cutoff:
@@ -108,7 +163,7 @@ def survey(data_raw: Path, cutoff: dt.date | None = None) -> tuple[list[RawFile]
     """Every export under ``data_raw/<YYYY-MM-DD>/`` (sub-folders included; rounds after
     ``cutoff`` left out), sorted by round and path, and the files that are not exports."""
     found: list[RawFile] = []
-    skipped: list[SkippedFile] = []
+    skipped = _outside_rounds(Path(data_raw)) + _system_folders(Path(data_raw)) + _after_cutoff(Path(data_raw), cutoff)
     for folder in _round_folders(Path(data_raw), cutoff):
         exports, not_exports = _round_files(folder)
         skipped.extend(not_exports)
@@ -121,6 +176,30 @@ def survey(data_raw: Path, cutoff: dt.date | None = None) -> tuple[list[RawFile]
             used.add(file_id)
             found.append(RawFile(folder.name, file_id, path))
     return found, skipped
+
+
+def _system_folders(data_raw: Path) -> list[SkippedFile]:
+    """The files of the system folders beside the round folders (``.git``, ``$RECYCLE.BIN``)."""
+    skipped = []
+    for folder in sorted(p for p in data_raw.iterdir() if p.is_dir()):
+        if folder.name.lower() in SYSTEM_FOLDER_NAMES or folder.name.startswith("."):
+            for path in sorted(p for p in folder.rglob("*") if p.is_file()):
+                relative = path.relative_to(data_raw).as_posix()
+                skipped.append(SkippedFile("", relative, "fil i en systemmapp, inte en export"))
+    return skipped
+
+
+def _after_cutoff(data_raw: Path, cutoff: dt.date | None) -> list[SkippedFile]:
+    """The files of the rounds after the cut-off: not read, and said so."""
+    if cutoff is None:
+        return []
+    skipped = []
+    for folder in sorted(p for p in data_raw.iterdir() if p.is_dir() and ROUND_PATTERN.match(p.name)):
+        if dt.date.fromisoformat(folder.name) > cutoff:
+            reason = f"omgången ligger efter brytdatumet (cutoff {cutoff.isoformat()}) och läses inte"
+            for path in sorted(p for p in folder.rglob("*") if p.is_file()):
+                skipped.append(SkippedFile(folder.name, path.relative_to(folder).as_posix(), reason))
+    return skipped
 
 
 def discover(data_raw: Path, cutoff: dt.date | None = None) -> list[RawFile]:

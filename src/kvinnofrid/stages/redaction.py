@@ -25,6 +25,8 @@ checksum test: a mistyped number is just as personal.
 from __future__ import annotations
 
 import re
+from functools import cache
+from importlib import resources
 
 import polars as pl
 
@@ -84,3 +86,55 @@ def shown_value_expr(expr: pl.Expr) -> pl.Expr:
 def shown_value(value: str | None) -> str | None:
     """``shown_value_expr`` for one Python value (file-level messages, tests)."""
     return pl.select(shown_value_expr(pl.lit(value, pl.String))).item()
+
+
+# ------------------------------------------------------- a person in a unit field
+#
+# Kommun/stadsdel (2) names a unit; staff sometimes type a handler's or client's name,
+# an e-mail address or a phone number there. Such a text must never become a unit
+# (a unit is published by name). A text the run knows as a unit (the register,
+# config districts, the alias file) is never tested.
+
+EMAIL = r"[^\s@]+@[^\s@]+\.[A-Za-z]{2,}"
+# Words that make a text a place or an organisation, not a person.
+_PLACE_WORDS = """
+    kommun kommunen stad staden stadsdel stadsdelen stadsdelsförvaltning stadsdelsnämnd sdf sdn förvaltning
+    förvaltningen nämnd nämnden region regionen norra södra östra västra mellersta övre nedre stora lilla nya gamla
+    city centrum innerstaden enhet enheten socialtjänst socialtjänsten myndighet myndigheten utförare utföraren
+    vuxen vuxenenheten individ familj familjeomsorg omsorg stöd mottagning mottagningen kvinnojour sankt s:t
+"""
+PLACE_WORDS = frozenset(_PLACE_WORDS.split())
+_SURNAME_END = re.compile(
+    r"(?:sson|son|sen|berg|ström|strom|gren|lund|qvist|kvist|dahl|holm|lin|ell|ius|ander|bäck|man|blom|gård|ling)$"
+)
+_NAME_WORD = re.compile(r"[A-ZÅÄÖÉÜ](?:[a-zåäöéüèë]+|\.)(?:-[A-ZÅÄÖÉÜ][a-zåäöéüèë]+)*")
+
+
+@cache
+def first_names() -> frozenset[str]:
+    """The packaged list of common Swedish first names (lower case)."""
+    text = resources.files("kvinnofrid.spec").joinpath("first_names.csv").read_text(encoding="utf-8")
+    lines = [line.strip() for line in text.splitlines() if line.strip() and not line.startswith("#")]
+    return frozenset(name.lower() for name in lines[1:])
+
+
+def looks_like_person(text: str | None) -> bool:
+    """Whether a unit text is shaped like a person's name (``Anna Andersson``,
+    ``A. Berg``, ``Karl-Erik``), an e-mail address or a phone number: one to four
+    capitalised words, no place word, the first a common first name or (two words or
+    more) the last with a surname's ending; or an address; or seven digits or more."""
+    t = (text or "").strip()
+    if not t:
+        return False
+    if re.search(EMAIL, t):
+        return True
+    if len(re.findall(r"[0-9]", t)) >= 7 and re.fullmatch(r"[+0-9\s\-()/.]+", t):
+        return True
+    words = t.split()
+    if not 1 <= len(words) <= 4 or not all(_NAME_WORD.fullmatch(w) for w in words):
+        return False
+    lower = [w.lower() for w in words]
+    if any(w in PLACE_WORDS for w in lower):
+        return False
+    first = lower[0].split("-")[0].rstrip(".")
+    return first in first_names() or (len(words) >= 2 and _SURNAME_END.search(lower[-1]) is not None)

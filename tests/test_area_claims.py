@@ -1,0 +1,52 @@
+"""Where a unit differs: the claims of the unit reports (reporting.area_claims)."""
+
+from __future__ import annotations
+
+import polars as pl
+
+from kvinnofrid.reporting.area_claims import differences, differences_text
+
+
+def _table(rows):
+    return pl.DataFrame(
+        rows,
+        schema={
+            "group": pl.String,
+            "category": pl.String,
+            "n": pl.Int64,
+            "denominator": pl.Int64,
+            "suppressed": pl.Boolean,
+        },
+        orient="row",
+    )
+
+
+def test_a_real_difference_is_named_with_its_interval_and_a_small_one_is_not():
+    t = _table(
+        [
+            ("U", "Ja", 60, 100, False),
+            ("U", "Nej", 40, 100, False),
+            ("K", "Ja", 160, 500, False),  # the others: 100 of 400 = 25 % against 60 %
+            ("K", "Nej", 340, 500, False),
+        ]
+    )
+    found = differences(t, "5", "Har våldet utövats i en hederskontext?", "U", [("K", "övriga i storleksklassen")])
+    ja = next(d for d in found if d.category == "Ja")
+    assert abs(ja.other_share - 0.25) < 1e-12 and ja.differs and ja.word == "högre"
+    assert ja.low > 0.2 and ja.high < 0.5
+    text = differences_text(found, "U")
+    assert "60 % mot 25 % för övriga i storleksklassen, 35 procentenheter högre" in text.replace("\u00a0", " ")
+
+
+def test_nothing_differs_is_said_and_hidden_rows_are_never_compared():
+    t = _table(
+        [
+            ("U", "Ja", 26, 100, False),
+            ("U", "Nej", None, 100, True),
+            ("K", "Ja", 126, 500, False),  # others 100 of 400: 25 % against 26 %
+            ("K", "Nej", 374, 500, False),
+        ]
+    )
+    found = differences(t, "5", "Titel?", "U", [("K", "övriga i storleksklassen")])
+    assert [d.category for d in found] == ["Ja"]  # the hidden row is not compared
+    assert "Den enda andel som kan jämföras skiljer sig för U inte" in differences_text(found, "U")

@@ -69,7 +69,7 @@ def size_class_population(wildcards):
     if not SETTINGS.kolada_population.is_file():
         raise WorkflowError(
             f"kolada.population: filen {SETTINGS.kolada_population} finns inte. Ange sökvägen till "
-            "SCB:s befolkningstabell BE0101N1 exporterad som CSV (se README, Kolada-nyckeltal)."
+            "SCB:s befolkningstabell BE0101N1 exporterad som CSV (se användarguiden, docs/anvandarguide.md, Kolada-nyckeltal)."
         )
     return [str(SETTINGS.kolada_population)]
 
@@ -126,7 +126,7 @@ def kolada_population(wildcards):
         if not SETTINGS.kolada_population.is_file():
             raise WorkflowError(
                 f"kolada.population: filen {SETTINGS.kolada_population} finns inte. Ange sökvägen till "
-                "SCB:s befolkningstabell BE0101N1 exporterad som CSV (se README, Kolada-nyckeltal)."
+                "SCB:s befolkningstabell BE0101N1 exporterad som CSV (se användarguiden, docs/anvandarguide.md, Kolada-nyckeltal)."
             )
         return str(SETTINGS.kolada_population)
     if not (SETTINGS.data_raw / DEMO_MARKER).is_file():
@@ -135,7 +135,7 @@ def kolada_population(wildcards):
             f"användas med demodata, men mappen {RAW} är inte märkt som demodata (filen {DEMO_MARKER} saknas). "
             "Ladda ner SCB:s tabell BE0101N1 (Folkmängden efter region, civilstånd, ålder och kön) som CSV "
             "från Statistikdatabasen för kommunerna och åren i uppföljningen och ange filen under "
-            "kolada: population i config.yaml eller i din egen --configfile (se README, Kolada-nyckeltal)."
+            "kolada: population i config.yaml eller i din egen --configfile (se användarguiden, docs/anvandarguide.md, Kolada-nyckeltal)."
         )
     return str(kolada_figures.demo_population_path())
 

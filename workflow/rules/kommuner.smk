@@ -12,7 +12,7 @@
 # UNIT_DIAGRAMS, ROUNDS and TREND are in common.smk.
 
 # Batches of the `kommuner` target: enough to keep 2 cores (or a cluster) busy to the
-# end, few enough that the per-process start-up (≈ 3 s) stays small (measured: README).
+# end, few enough that the per-process start-up (≈ 3 s) stays small (measured: docs/developers.md).
 REPORT_BATCHES = 16
 
 

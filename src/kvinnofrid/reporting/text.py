@@ -43,8 +43,8 @@ import jinja2
 import polars as pl
 
 from kvinnofrid.errors import UserFacingError
-from kvinnofrid.reporting import figures as figures_module
 from kvinnofrid.reporting import swedish, trend_report
+from kvinnofrid.reporting.figure_alt import alt_text
 from kvinnofrid.reporting.markdown import diagram_block, markdown_table
 from kvinnofrid.reporting.method import method_context
 from kvinnofrid.reporting.numfmt import register_filters
@@ -129,7 +129,7 @@ def _diagram_functions(
         d = registry[number]
         table = tables[number]
         kind = "phases" if d.table == "phases" else d.figure
-        alt = figures_module.alt_text(table, d.title, kind=kind, notes=registry.notes_for(number))
+        alt = alt_text(table, d.title, kind=kind, notes=registry.notes_for(number))
         # a count of all cases (diagram 1's first row) is 100 % by definition: no interval
         census = [
             r["label"]

@@ -22,6 +22,7 @@ from types import SimpleNamespace
 import polars as pl
 import yaml
 
+import kvinnofrid
 from kvinnofrid.demo import simulate
 from kvinnofrid.disclosure import area_tables, size_results
 from kvinnofrid.reporting import figures
@@ -165,8 +166,8 @@ def _inputs(change) -> SimpleNamespace:
     fact_values = facts.build_facts(national, comparisons, derived, participants=matched)
     provenance = {
         "generated": "2026-01-15",
-        "code_version": "0.1.0 (test)",
-        "code": {"version": "0.1.0", "commit": "test", "modified": False},
+        "code_version": f"{kvinnofrid.__version__} (test)",
+        "code": {"version": kvinnofrid.__version__, "commit": "test", "modified": False},
         "config_sha256": "0" * 64,
         "inputs": [
             {"file": f"{final.round.isoformat()}/{u}.xlsx", "sha256": f"{i:064x}"}

@@ -17,10 +17,12 @@ one machine, in one run, with the median over ``--repeat`` runs, it prints:
    jobs that ran per rule;
 6. the comparison reports of every unit and län (target ``kommuner``);
 
-and the peak memory per rule: the resident memory of each job's process tree polled
-with psutil, the largest job first, beside the exact peak of the largest single
-process of the run (``getrusage`` of the children, Snakemake itself included), so a
-peak between two polls is not missed unnoticed. ``--scale national`` generates the
+and per rule the jobs that ran, their longest wall time, CPU time and peak memory, read
+from the benchmark file Snakemake writes for every job (each rule's ``benchmark:``,
+``logs/benchmarks/<rule>/…``: the resident memory of the job's process tree, sampled
+every 0.5 s for 30 s and every 30 s after), the largest job first, beside the exact peak
+of the largest single process of the run (``getrusage`` of the children, Snakemake
+itself included), so a peak between two samples is not missed unnoticed. ``--scale national`` generates the
 data with ``kvinnofrid demo --units … --cases … --rounds …`` unless ``--data`` names
 a data set that already exists.
 """
@@ -37,7 +39,6 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -49,11 +50,6 @@ SCALES = {
 }
 STEPS = ("tables", "all", "noop", "change", "kommuner")
 TABLES_TARGETS = ("quality", "tables")
-POLL_SECONDS = 0.2
-# A job of a `script:` rule runs as `python …/.snakemake/scripts/tmpXXXX.<script>.py`;
-# every script under scripts/ is named after its rule.
-SCRIPT_JOB = re.compile(r"[/\\]\.snakemake[/\\]scripts[/\\]tmp[^./\\]*\.(\w+)\.py$")
-MIB = 1024 * 1024
 
 
 # --------------------------------------------------------------------------- arguments
@@ -180,24 +176,22 @@ def bare_read(files: list[Path], processes: int) -> tuple[float, int, float]:
 
 
 @dataclass
-class JobPeak:
-    rule: str
-    rss_mib: float = 0.0
-    seconds: float = 0.0
-    cpu_by_pid: dict[int, float] = field(default_factory=dict)  # the last CPU seconds seen per process
+class JobRecord:
+    """One job's record from its benchmark file (the rule's ``benchmark:`` directive,
+    ``logs/benchmarks/<rule>/…tsv``): Snakemake measures the job's process tree, the
+    script and what it starts (Quarto), every 0.5 s for 30 s and every 30 s after."""
 
-    @property
-    def cpu_seconds(self) -> float:
-        """The job's CPU seconds (user + system) as last polled: its processes summed."""
-        return sum(self.cpu_by_pid.values())
+    rule: str
+    seconds: float
+    rss_mib: float | None  # None when the job ended before the first measurement
+    cpu_seconds: float | None
 
 
 @dataclass
 class Run:
     seconds: float
     jobs: dict[str, int]
-    peaks: list[JobPeak] = field(default_factory=list)
-    snakemake_mib: float = 0.0  # Snakemake's own process
+    records: list[JobRecord] = field(default_factory=list)
     process_max_mib: float = 0.0  # getrusage: the largest single process of the run
     cpu_seconds: float = 0.0  # getrusage: user + system time of every process of the run
     load_average: float = 0.0  # the machine's 1-minute load average when the run ended
@@ -206,103 +200,40 @@ class Run:
     def peak_mib(self) -> float:
         """The run's peak memory: its largest job's process tree (polled) or its largest
         single process (exact), whichever is larger."""
-        return max([self.process_max_mib, *(p.rss_mib for p in self.peaks)])
+        return max([self.process_max_mib, *(r.rss_mib or 0.0 for r in self.records)])
 
 
-def job_stats(log: str) -> dict[str, int]:
-    """Jobs per rule from the first `Job stats:` table of a Snakemake log ({} when
-    there was nothing to be done); the aggregate target `all` and the total left out."""
-    lines = log.splitlines()
+BENCHMARKS = Path("logs") / "benchmarks"
+
+
+def _number(text: str) -> float | None:
     try:
-        start = next(i for i, line in enumerate(lines) if line.strip() == "Job stats:")
-    except StopIteration:
-        return {}
+        return float(text)
+    except ValueError:  # "NA": nothing measured
+        return None
+
+
+def read_benchmark(path: Path, rule: str) -> JobRecord:
+    """A job's benchmark file (Snakemake's TSV: s, h:m:s, max_rss, …, cpu_time)."""
+    header, values = (line.split("\t") for line in path.read_text(encoding="utf-8").splitlines()[:2])
+    row = dict(zip(header, values))
+    return JobRecord(rule, float(row["s"]), _number(row["max_rss"]), _number(row["cpu_time"]))
+
+
+def jobs_since(workdir: Path, since: float) -> list[JobRecord]:
+    """The jobs that ended in ``workdir`` at or after ``since`` (a ``time.time()``): each
+    writes its benchmark file as it ends, so these are exactly the jobs that ran. The
+    rule is the file's first folder under logs/benchmarks/ (the rules name them so)."""
+    folder = workdir / BENCHMARKS
+    found = sorted(p for p in folder.rglob("*.tsv") if p.stat().st_mtime >= since) if folder.is_dir() else []
+    return [read_benchmark(p, p.relative_to(folder).parts[0].removesuffix(".tsv")) for p in found]
+
+
+def count_jobs(records: list[JobRecord]) -> dict[str, int]:
     jobs: dict[str, int] = {}
-    for line in lines[start + 3 :]:
-        match = re.fullmatch(r"\s*(\w+)\s+(\d+)\s*", line)
-        if not match:
-            break
-        if match.group(1) not in ("total", "all", "kommuner"):
-            jobs[match.group(1)] = int(match.group(2))
+    for record in records:
+        jobs[record.rule] = jobs.get(record.rule, 0) + 1
     return jobs
-
-
-TARGET_RULES = ("all", "kommuner", "kommuner_tabeller", "egen_rapport")
-
-
-def jobs_run(log: str) -> dict[str, int]:
-    """Jobs per rule that really ran, from the `Finished jobid: N (Rule: X)` lines of a
-    Snakemake log: unlike the first `Job stats:` table, this includes the jobs planned
-    after a checkpoint (the unit reports after unit_tables). Targets are left out."""
-    jobs: dict[str, int] = {}
-    for rule in re.findall(r"Finished jobid: \d+ \(Rule: (\w+)\)", log):
-        if rule not in TARGET_RULES:
-            jobs[rule] = jobs.get(rule, 0) + 1
-    return jobs
-
-
-class TreePoller:
-    """Polls the process tree below ``pid``: per job (a script process and its children,
-    e.g. Quarto) the largest summed RSS and how long it lived; and the RSS of Snakemake
-    itself (the direct child of ``pid``)."""
-
-    def __init__(self, pid: int):
-        self.pid = pid
-        self.jobs: dict[int, JobPeak] = {}
-        self.first_seen: dict[int, float] = {}
-        self.cpu: dict[int, float] = {}
-        self.snakemake_mib = 0.0
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._loop, daemon=True)
-
-    def __enter__(self) -> TreePoller:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self._stop.set()
-        self._thread.join()
-
-    def _loop(self) -> None:
-        import psutil
-
-        while not self._stop.wait(POLL_SECONDS):
-            try:
-                self.sample(psutil.Process(self.pid).children(recursive=True), time.perf_counter())
-            except psutil.Error:
-                continue
-
-    def sample(self, processes, now: float) -> None:
-        """One poll: ``processes`` are psutil processes (or stand-ins with pid, ppid(),
-        cmdline(), memory_info() and cpu_times())."""
-        info = {}
-        for p in processes:
-            try:
-                info[p.pid] = (p.ppid(), p.cmdline(), p.memory_info().rss)
-                cpu = p.cpu_times()
-            except Exception:  # ended between the listing and the question
-                continue
-            self.cpu[p.pid] = cpu.user + cpu.system
-        for ppid, _, rss in info.values():
-            if ppid == self.pid:
-                self.snakemake_mib = max(self.snakemake_mib, rss / MIB)
-        roots = {pid: SCRIPT_JOB.search(" ".join(cmd[-1:])) for pid, (_, cmd, _) in info.items()}
-        roots = {pid: m.group(1) for pid, m in roots.items() if m}
-        totals: dict[int, int] = {}
-        members: dict[int, list[int]] = {}
-        for pid, (_, _, rss) in info.items():
-            job = pid
-            while job in info and job not in roots:
-                job = info[job][0]
-            if job in roots:
-                totals[job] = totals.get(job, 0) + rss
-                members.setdefault(job, []).append(pid)
-        for job, rss in totals.items():
-            peak = self.jobs.setdefault(job, JobPeak(roots[job]))
-            start = self.first_seen.setdefault(job, now)
-            peak.rss_mib = max(peak.rss_mib, rss / MIB)
-            peak.seconds = now - start
-            peak.cpu_by_pid.update({pid: self.cpu[pid] for pid in members[job] if pid in self.cpu})
 
 
 # Runs Snakemake as a child and writes the largest RSS of any process below it and the
@@ -319,48 +250,25 @@ _MAXRSS_WRAPPER = (
 
 def snakemake(workdir: Path, data: Path, targets: list[str], args: argparse.Namespace, log: Path) -> Run:
     workdir.mkdir(parents=True, exist_ok=True)
-    command = [
-        sys.executable,
-        "-m",
-        "snakemake",
-        "--snakefile",
-        str(ROOT / "Snakefile"),
-        "--directory",
-        str(workdir),
-        "--cores",
-        str(args.cores),
-        "--configfile",
-        args.configfile,
-        "--config",
-        f"data_raw={data}",
-        "--",
-        *targets,
-    ]
+    command = [sys.executable, "-m", "snakemake", "--snakefile", str(ROOT / "Snakefile"), "--directory", str(workdir)]
+    command += ["--cores", str(args.cores), "--configfile", args.configfile, "--config", f"data_raw={data}"]
+    command += ["--", *targets]
     maxrss = log.with_suffix(".maxrss")
+    # File times have a coarser clock than time.time() on some file systems: a second of
+    # margin, which no job of a run that starts after the previous one ended can fall in.
+    since = time.time() - 1
     start = time.perf_counter()
     with log.open("w") as out:  # a file, not a pipe: a full pipe would stall Snakemake
-        wrapper = subprocess.Popen(
-            [sys.executable, "-c", _MAXRSS_WRAPPER, str(maxrss), *command],
-            cwd=workdir,
-            stdout=out,
-            stderr=subprocess.STDOUT,
+        code = subprocess.call(
+            [sys.executable, "-c", _MAXRSS_WRAPPER, str(maxrss), *command], cwd=workdir, stdout=out, stderr=out
         )
-        with TreePoller(wrapper.pid) as poller:
-            code = wrapper.wait()
     seconds = time.perf_counter() - start
-    text = log.read_text(encoding="utf-8", errors="replace")
     if code != 0:
+        text = log.read_text(encoding="utf-8", errors="replace")
         raise SystemExit(f"Snakemake misslyckades ({' '.join(targets)}), se {log}:\n{text[-3000:]}")
+    records = jobs_since(workdir, since)
     kib, cpu = [*maxrss.read_text().split(), "0", "0"][:2]
-    return Run(
-        seconds,
-        jobs_run(text) or job_stats(text),
-        list(poller.jobs.values()),
-        poller.snakemake_mib,
-        int(kib) / 1024,
-        float(cpu),
-        os.getloadavg()[0],
-    )
+    return Run(seconds, count_jobs(records), records, int(kib) / 1024, float(cpu), os.getloadavg()[0])
 
 
 # --------------------------------------------------------------------------- changing one unit
@@ -399,8 +307,7 @@ class Figures:
     jobs: dict[str, dict[str, int]] = field(default_factory=dict)  # step -> jobs per rule (last repeat)
     changed_file: str = ""
     reports: int = 0
-    rules: dict[str, dict[str, float]] = field(default_factory=dict)  # rule -> jobs, rss_mib, seconds
-    snakemake_mib: float = 0.0
+    rules: dict[str, dict[str, float]] = field(default_factory=dict)  # rule -> jobs, rss_mib, seconds, cpu
     process_max_mib: float = 0.0
 
     def median(self, step: str, of: str = "seconds") -> float | None:
@@ -422,19 +329,17 @@ def _record(figures: Figures, step: str, run: Run) -> None:
     figures.add(step, run.seconds, run.cpu_seconds, run.load_average)
     figures.peaks[step] = max(figures.peaks.get(step, 0.0), round(run.peak_mib, 1))
     figures.jobs[step] = run.jobs
-    figures.snakemake_mib = max(figures.snakemake_mib, run.snakemake_mib)
     figures.process_max_mib = max(figures.process_max_mib, run.process_max_mib)
     cpu: dict[str, float] = {}
-    for peak in run.peaks:
-        rule = figures.rules.setdefault(peak.rule, {"jobs": 0, "rss_mib": 0.0, "seconds": 0.0, "cpu": 0.0})
-        rule["rss_mib"] = max(rule["rss_mib"], round(peak.rss_mib, 1))
-        rule["seconds"] = max(rule["seconds"], round(peak.seconds, 1))
-        cpu[peak.rule] = cpu.get(peak.rule, 0.0) + peak.cpu_seconds
+    for record in run.records:
+        rule = figures.rules.setdefault(record.rule, {"jobs": 0, "rss_mib": 0.0, "seconds": 0.0, "cpu": 0.0})
+        rule["rss_mib"] = max(rule["rss_mib"], round(record.rss_mib or 0.0, 1))
+        rule["seconds"] = max(rule["seconds"], round(record.seconds, 1))
+        cpu[record.rule] = cpu.get(record.rule, 0.0) + (record.cpu_seconds or 0.0)
     for name, seconds in cpu.items():  # a rule's jobs summed, the largest run's sum
-        figures.rules[name]["cpu"] = max(figures.rules[name].get("cpu", 0.0), round(seconds, 1))
+        figures.rules[name]["cpu"] = max(figures.rules[name]["cpu"], round(seconds, 1))
     for rule, count in run.jobs.items():
-        if rule in figures.rules:
-            figures.rules[rule]["jobs"] = max(figures.rules[rule]["jobs"], count)
+        figures.rules[rule]["jobs"] = max(figures.rules[rule]["jobs"], count)
 
 
 def one_repeat(figures: Figures, data: Path, scratch: Path, args: argparse.Namespace) -> None:
@@ -544,18 +449,15 @@ def format_report(figures: Figures) -> str:
             lines.append(f"  {figures.reports} rapporter, publicerade och interna (html och pdf)")
     lines += [
         "",
-        "högsta minne (RSS) per regel, största jobbet först (psutil, var 0,2 s); CPU-tid: regelns jobb tillsammans:",
-        f"  {'regel':<16}{'jobb':>6}{'högsta RSS':>14}{'längsta jobb':>15}{'CPU-tid':>12}",
+        "per regel, största jobbet först (jobbens benchmark-filer; minnet mäts var 0,5 s i 30 s, sedan var 30 s);",
+        "CPU-tid: regelns jobb tillsammans:",
+        f"  {'regel':<18}{'jobb':>6}{'högsta RSS':>14}{'längsta jobb':>15}{'CPU-tid':>12}",
     ]
     for rule, peak in sorted(figures.rules.items(), key=lambda kv: -kv[1]["rss_mib"]):
         lines.append(
-            f"  {rule:<16}{int(peak['jobs']):>6}{peak['rss_mib']:>10.0f} MiB{peak['seconds']:>13.1f} s"
-            f"{peak.get('cpu', 0.0):>10.1f} s"
+            f"  {rule:<18}{int(peak['jobs']):>6}{peak['rss_mib']:>10.0f} MiB{peak['seconds']:>13.1f} s{peak['cpu']:>10.1f} s"
         )
-    lines.append(
-        f"Snakemake själv: {figures.snakemake_mib:.0f} MiB; största enskilda process i någon körning "
-        f"(getrusage, exakt): {figures.process_max_mib:.0f} MiB"
-    )
+    lines.append(f"största enskilda process i någon körning (getrusage, exakt): {figures.process_max_mib:.0f} MiB")
     return "\n".join(lines)
 
 

@@ -20,7 +20,7 @@ import jsonschema
 import yaml
 
 from kvinnofrid.spec.diagrams import load_registry
-from kvinnofrid.stages.pseudonym import DEMO_MARKER
+from kvinnofrid.spec.names import DEMO_MARKER
 from kvinnofrid.statistics.trend import trend_settings
 
 DEFAULT_SCHEMA = Path(__file__).resolve().parents[2] / "workflow" / "schemas" / "config.schema.yaml"
@@ -213,7 +213,7 @@ class Settings:
 
     @property
     def is_demo_data(self) -> bool:
-        """The raw folder holds the demo marker (kvinnofrid.stages.pseudonym.DEMO_MARKER)."""
+        """The raw folder holds the demo marker (kvinnofrid.spec.names.DEMO_MARKER)."""
         return (self.data_raw / DEMO_MARKER).is_file()
 
     @property

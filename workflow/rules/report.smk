@@ -31,20 +31,26 @@ rule report_text:
             for p in Path(workflow.basedir, "report").rglob("*")
             if p.is_file() and "kommun" not in p.relative_to(workflow.basedir).parts
         ),
+        code=code_of("report_text"),
     output:
         directory("build/report"),
     log:
         "logs/report_text.log",
+    benchmark:
+        "logs/benchmarks/report_text.tsv"
+    conda:
+        SOFTWARE_ENV
     params:
         raw_names=[f.shown for f in RAW_FILES],
         population_source=SETTINGS.population_source,
-        report_src=str(Path(workflow.basedir, "report")),
+        report_src=folder_of("templates"),
         # Only the settings the national report depends on (digested in its colophon):
         # a change of e.g. the Kolada or unit-report settings does not rerun it.
         settings=SETTINGS.national_report_settings(),
         period=(SETTINGS.period_start, SETTINGS.period_end),
         cutoff=SETTINGS.cutoff,
         threshold=SETTINGS.suppression_threshold,
+        version=VERSION,
     script:
         "../../scripts/report_text.py"
 
@@ -55,12 +61,17 @@ rule report_text:
 rule render_report:
     input:
         "build/report",
+        code=code_of("render_report"),
     output:
         html=directory(f"{RESULTS}/report/html"),
         pdf=f"{RESULTS}/report/rapport.pdf",
         provenance=f"{RESULTS}/report/provenance.json",
     log:
         "logs/render_report.log",
+    benchmark:
+        "logs/benchmarks/render_report.tsv"
+    conda:
+        SOFTWARE_ENV
     threads: 1
     resources:
         mem_mb=2000,

@@ -7,11 +7,16 @@ rule tables:
     input:
         derived=f"{INTERIM}/cases_derived.parquet",
         risk_change=f"{INTERIM}/risk_change.parquet",
+        code=code_of("tables"),
     output:
         csv=expand(f"{RESULTS}/tables/diagram_{{nn}}.csv", nn=DIAGRAMS),
         parquet=expand(f"{RESULTS}/tables/diagram_{{nn}}.parquet", nn=DIAGRAMS),
     log:
         "logs/tables.log",
+    benchmark:
+        "logs/benchmarks/tables.tsv"
+    conda:
+        SOFTWARE_ENV
     threads: 1
     resources:
         mem_mb=2000,
@@ -29,11 +34,16 @@ rule statistics:
         units=f"{INTERIM}/units.csv",
         register=REGISTER_FILE,
         population=size_class_population,
+        code=code_of("statistics"),
     output:
         csv=f"{RESULTS}/statistics/comparisons.csv",
         parquet=f"{RESULTS}/statistics/comparisons.parquet",
     log:
         "logs/statistics.log",
+    benchmark:
+        "logs/benchmarks/statistics.tsv"
+    conda:
+        SOFTWARE_ENV
     params:
         districts=SETTINGS.districts,
         size_classes=SETTINGS.size_classes,
@@ -53,11 +63,16 @@ rule facts:
         # what the size classes rest on (the report says it): as rule statistics
         register=REGISTER_FILE,
         population=size_class_population,
+        code=code_of("facts"),
     output:
         facts=f"{RESULTS}/facts.json",
         participants=f"{RESULTS}/participants.csv",
     log:
         "logs/facts.log",
+    benchmark:
+        "logs/benchmarks/facts.tsv"
+    conda:
+        SOFTWARE_ENV
     params:
         districts=SETTINGS.districts,
         cutoff_year=SETTINGS.cutoff.year,

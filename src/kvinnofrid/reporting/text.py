@@ -47,7 +47,7 @@ import polars as pl
 
 from kvinnofrid.errors import UserFacingError
 from kvinnofrid.reporting import authors, swedish, trend_report
-from kvinnofrid.reporting import figures as figures_module
+from kvinnofrid.reporting.figure_alt import alt_text
 from kvinnofrid.reporting.markdown import diagram_block, markdown_table
 from kvinnofrid.reporting.method import method_context
 from kvinnofrid.reporting.numfmt import register_filters
@@ -55,7 +55,7 @@ from kvinnofrid.reporting.wording import Said
 from kvinnofrid.reporting.writer import Writer
 from kvinnofrid.spec.codebook import Codebook, lower_first
 from kvinnofrid.spec.diagrams import Registry
-from kvinnofrid.statistics.facts import slug
+from kvinnofrid.spec.names import slug
 
 __all__ = [
     "FORBIDDEN",
@@ -90,7 +90,7 @@ def make_environment(report_src: Path) -> jinja2.Environment:
     )
     register_filters(env)
     env.filters["lower_first"] = lower_first
-    env.filters["slug"] = lambda text: slug(str(text)).replace("_", "-")
+    env.filters["slug"] = lambda text: slug(str(text))
     env.filters["procent"] = swedish.procent
     env.filters["antal"] = swedish.antal
     env.filters["arenden"] = swedish.arenden
@@ -131,7 +131,7 @@ def _diagram_functions(
         d = registry[number]
         table = tables[number]
         kind = "phases" if d.table == "phases" else d.figure
-        alt = figures_module.alt_text(table, d.title, kind=kind, notes=registry.notes_for(number))
+        alt = alt_text(table, d.title, kind=kind, notes=registry.notes_for(number))
         # a count of all cases (diagram 1's first row) is 100 % by definition: no interval
         census = [
             r["label"]

@@ -14,10 +14,11 @@ So that a rerun of a batch (one unit sent a new export) does not redo its unchan
 files, each file's result is cached under ``<cache>/<round>/batch-<part>/<entry>/`` in
 exactly the form rule ``clean`` wrote per file before (pseudonymised cleaned rows,
 issues with described values; never raw text). The entry is named by a digest of the
-file's content, its name in the reports, the code that cleans it (source of the
-ingest/clean modules and the codebook, polars' and fastexcel's versions) and the
-settings that change the result (period, on_unreadable_file, the unit texts the run
-knows, a digest of the pseudonymisation key, never the key). An entry is written to a temporary folder and
+file's content, its name in the reports, the code that cleans it (every module this
+one imports and the codebook, found from the imports by kvinnofrid.sources; polars'
+and fastexcel's versions) and the settings that change the result (period,
+on_unreadable_file, the unit texts the run knows, a digest of the pseudonymisation
+key, never the key). An entry is written to a temporary folder and
 renamed when whole; its manifest holds a SHA-256 per file, so a partial or corrupt
 entry is redone, never trusted. After a batch succeeds, entries it no longer uses are
 removed: the cache holds one entry per current file.
@@ -40,6 +41,7 @@ from pathlib import Path
 
 import polars as pl
 
+from kvinnofrid import sources
 from kvinnofrid.spec.municipalities import KnownUnits
 from kvinnofrid.stages.clean import CleanResult
 from kvinnofrid.stages.rawfiles import RawFile
@@ -51,28 +53,6 @@ log = logging.getLogger("kvinnofrid")
 # reruns one job of ~70 files, of which only the changed one is cleaned (the cache).
 BATCHES_PER_ROUND = 4
 
-# The modules and data whose change changes a cleaned file (relative to the package).
-_CODE = (
-    "stages/ingest.py",
-    "stages/grid.py",
-    "stages/headers.py",
-    "stages/xlsx.py",
-    "stages/csv_reader.py",
-    "stages/screening.py",
-    "spec/municipalities.py",
-    "spec/first_names.csv",
-    "stages/clean.py",
-    "stages/pseudonym.py",
-    "stages/redaction.py",
-    "stages/unit_parts.py",
-    "stages/rawfiles.py",
-    "stages/batches.py",
-    "stages/pooled.py",
-    "stages/distinct.py",
-    "spec/codebook.py",
-    "spec/codebook.yaml",
-    "spec/rules.py",
-)
 _LIBRARIES = ("polars", "fastexcel")
 # Arrow IPC, not Parquet: an entry is written by every first run and read back whole;
 # IPC costs a fifth of Parquet's CPU to write (no encoding or compression) at national scale.
@@ -121,13 +101,13 @@ class CleanSettings:
 
 
 def code_version() -> str:
-    """Digest of the source that cleans a file and the reader libraries' versions."""
-    package = Path(__file__).resolve().parents[1]
-    digest = hashlib.sha256()
-    for name in _CODE:
-        digest.update(name.encode() + b"\0" + (package / name).read_bytes() + b"\0")
+    """Digest of the code that cleans a file and the reader libraries' versions. The code
+    is this module's closure (kvinnofrid/sources.py: every module it imports, at any
+    depth, and the codebook and other data they read), the same derivation that makes
+    rule ``clean`` rerun when one of them changes."""
+    digest = hashlib.sha256(sources.digest(sources.closure([__name__])).encode())
     for library in _LIBRARIES:
-        digest.update(f"{library}={metadata.version(library)}\0".encode())
+        digest.update(f"\0{library}={metadata.version(library)}".encode())
     return digest.hexdigest()
 
 

@@ -27,8 +27,8 @@ from kvinnofrid.demo import simulate
 from kvinnofrid.disclosure import area_tables, size_results
 from kvinnofrid.reporting import figures
 from kvinnofrid.spec import diagrams, municipalities
+from kvinnofrid.spec.names import slug as slugify
 from kvinnofrid.stages import derive, quality
-from kvinnofrid.stages.compile import slugify
 from kvinnofrid.statistics import facts, participants, stats, tables
 
 ROOT = Path(__file__).resolve().parents[1]

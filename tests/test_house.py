@@ -20,7 +20,6 @@ OVER_THE_LIMIT = {
     "disclosure/kolada.py:read_population",
     "reporting/unit_report.py:_diagram_sections",
     "reporting/workbook.py:write_workbook",
-    "stages/clean.py:_parse_risk",
     "statistics/trend.py:round_trend",
 }
 

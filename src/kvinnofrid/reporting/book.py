@@ -186,13 +186,10 @@ def build_book(
     threshold: int = 5,
 ) -> list[Path]:
     """Write the Quarto book project into ``build_dir``; returns the chapter files written
-    (in book order) followed by ``_quarto.yml``. ``participants``: the marked list
-    (kvinnofrid.statistics.participants.match_participants); ``tables_dir`` is accepted
-    for the callers' convenience: the downloadable tables are written from ``tables``.
-    ``comparison``: the protected tables of the country, size classes and groups
-    (area_tables.group_tables of rule unit_tables), ``areas`` its areas.json and
-    ``threshold`` the suppression threshold, for the results by municipality size; none:
-    the section says that no comparison by size can be shown."""
+    (in book order), then ``_quarto.yml``. ``participants``: the marked list (participants.
+    match_participants); ``tables_dir`` is unused (the downloadable tables come from
+    ``tables``). ``comparison``, ``areas``, ``threshold``: the protected group tables of rule
+    unit_tables, its areas.json and the threshold, for the results by municipality size."""
     build_dir, report_src = Path(build_dir), Path(report_src)
     build_dir.mkdir(parents=True, exist_ok=True)
     cb = codebook or codebook_module.load()
@@ -205,13 +202,7 @@ def build_book(
     chapters, appendices = _chapter_order(templates)
     check_text_files(report_src, registry)
     measures = size_results.measure_rows(comparison, registry)
-    # each class against the rest of the country: the size section's family (passage storlek)
-    size_rows = size_results.comparison_rows(measures, registry.labels["comparison_groups"]["rest"])
-    if size_rows.height:
-        stats = (
-            size_rows if stats is None or stats.is_empty() else pl.concat([stats, size_rows], how="vertical_relaxed")
-        )
-    writer = Writer(dict(tables), stats, registry, cb, dict(facts))
+    writer = Writer(dict(tables), _with_size_comparisons(stats, measures, registry), registry, cb, dict(facts))
     context = template_context(
         facts=facts,
         tables=tables,
@@ -224,10 +215,7 @@ def build_book(
         trend=trend,
         trend_rounds=trend_rounds,
     )
-    context["size"] = by_size.size_context(measures, areas, int(facts.get("units_total") or 0), threshold)
-    (build_dir / "tables" / by_size.CSV_NAME).write_bytes(
-        table_csv(by_size.size_csv(measures, threshold)).encode("utf-8")
-    )
+    context["size"] = _size_section(build_dir, measures, areas, facts, threshold)
     context["participants_map"] = Path(participants_map).read_text(encoding="utf-8") if participants_map else None
     written = _write_chapters(build_dir, report_src, chapters + appendices, context)
     claims = json.dumps(writer.ledger_json(), ensure_ascii=False, indent=1, default=str)
@@ -235,3 +223,20 @@ def build_book(
     kept = {p.name for p in written}
     chapters, appendices = [c for c in chapters if c in kept], [a for a in appendices if a in kept]
     return [*written, _write_quarto_yml(build_dir, report_src, chapters, appendices, provenance)]
+
+
+def _with_size_comparisons(stats: pl.DataFrame | None, measures: pl.DataFrame, registry: Registry):
+    """The comparisons behind the text, with each size class against the rest of the
+    country added: the size section's family (passage storlek)."""
+    size_rows = size_results.comparison_rows(measures, registry.labels["comparison_groups"]["rest"])
+    if not size_rows.height:
+        return stats
+    return size_rows if stats is None or stats.is_empty() else pl.concat([stats, size_rows], how="vertical_relaxed")
+
+
+def _size_section(build_dir: Path, measures: pl.DataFrame, areas, facts: Mapping[str, Any], threshold: int):
+    """The results by municipality size: the template's context, and its downloadable table."""
+    (build_dir / "tables" / by_size.CSV_NAME).write_bytes(
+        table_csv(by_size.size_csv(measures, threshold)).encode("utf-8")
+    )
+    return by_size.size_context(measures, areas, int(facts.get("units_total") or 0), threshold)

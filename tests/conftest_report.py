@@ -153,15 +153,7 @@ def _inputs(change) -> SimpleNamespace:
     units = final.units.filter(pl.col("unit").is_in(cases["unit"].unique().to_list()))
     derived = derive.derive_cases(cases, risk)
     national = tables.build_all_tables(derived, risk)
-    per_unit = municipalities.unit_municipalities(
-        units.select("unit", "municipality").unique(), municipalities.load_register(None), CONFIG["districts"]
-    )
-    comparisons = stats.build_stats(
-        derived,
-        derive.risk_change(risk),
-        size_classes=municipalities.size_classes(per_unit, SIZE_CLASSES),
-        size_class_order=[c["label"] for c in SIZE_CLASSES],
-    )
+    comparisons = stats.build_stats(derived, derive.risk_change(risk))
     matched = participants.match_participants(pl.read_csv(PARTICIPANTS_CSV), units)
     fact_values = facts.build_facts(national, comparisons, derived, participants=matched)
     provenance = {

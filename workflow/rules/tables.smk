@@ -31,9 +31,6 @@ rule statistics:
     input:
         derived=f"{INTERIM}/cases_derived.parquet",
         risk_change=f"{INTERIM}/risk_change.parquet",
-        units=f"{INTERIM}/units.csv",
-        register=REGISTER_FILE,
-        population=size_class_population,
         code=code_of("statistics"),
     output:
         csv=f"{RESULTS}/statistics/comparisons.csv",
@@ -44,10 +41,6 @@ rule statistics:
         "logs/benchmarks/statistics.tsv"
     conda:
         SOFTWARE_ENV
-    params:
-        districts=SETTINGS.districts,
-        size_classes=SETTINGS.size_classes,
-        cutoff_year=SETTINGS.cutoff.year,
     script:
         "../../scripts/statistics.py"
 
@@ -60,7 +53,7 @@ rule facts:
         # the participants list, marked with the units that sent data (units.csv)
         participants=str(SETTINGS.participants),
         units=f"{INTERIM}/units.csv",
-        # what the size classes rest on (the report says it): as rule statistics
+        # what the size classes rest on (the report says it)
         register=REGISTER_FILE,
         population=size_class_population,
         code=code_of("facts"),

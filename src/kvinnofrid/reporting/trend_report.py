@@ -304,30 +304,21 @@ def change_claim(trend: pl.DataFrame) -> dict[str, Any]:
 
 
 def _change_sentence(trend: pl.DataFrame) -> list[str]:
-    """The largest change of a key share between the last two rounds (shown percents)."""
-    round_dates = _rounds(trend)
-    if len(round_dates) < 2:
+    """The largest change of a key share between the last two rounds (shown percents):
+    the sentence of change_claim, so the text says what the claim holds."""
+    claim = change_claim(trend)
+    if not claim["changes"]:
         return []
-    before, final = round_dates[-2], round_dates[-1]
-    changes = []
-    for measure, label in _measures(trend):
-        rows = trend.filter(pl.col("measure") == measure)
-        a = rows.filter(pl.col("round") == before)["share"]
-        b = rows.filter(pl.col("round") == final)["share"]
-        if a.len() and b.len() and a[0] is not None and b[0] is not None:
-            changes.append((abs(_shown_pct(b[0]) - _shown_pct(a[0])), label, a[0], b[0]))
-    if not changes:
-        return []
-    largest = max(changes, key=lambda c: c[0])
-    if largest[0] == 0:
+    before, final, largest = claim["before"], claim["final"], claim["changes"][0]
+    if largest["points"] == 0:
         return [
             f"Mellan omgångarna {datum(before)} och {datum(final)} var "
             "nyckelandelarna desamma, avrundade till hela procent."
         ]
     return [
         f"Mellan omgångarna {datum(before)} och {datum(final)} ändrades nyckelandelarna med "
-        f"högst {points(largest[0])}; störst var ändringen för {_definite(largest[1])} "
-        f"({procent(largest[2])} mot {procent(largest[3])})."
+        f"högst {points(largest['points'])}; störst var ändringen för {_definite(largest['measure'])} "
+        f"({procent(largest['before'])} mot {procent(largest['after'])})."
     ]
 
 

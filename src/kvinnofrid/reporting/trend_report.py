@@ -32,7 +32,7 @@ from kvinnofrid.reporting import hidden
 from kvinnofrid.reporting.figures import assemble
 from kvinnofrid.reporting.markdown import attribute_text
 from kvinnofrid.reporting.numfmt import MISSING, NBSP, fmt_date, fmt_int, fmt_pct
-from kvinnofrid.reporting.swedish import antal, datum, join, points, procent
+from kvinnofrid.reporting.swedish import antal, datum, join, points, procent, shown_percent
 from kvinnofrid.statistics.trend import ROUNDS_SCHEMA, TREND_SCHEMA
 
 __all__ = [
@@ -260,11 +260,6 @@ def trend_table(trend: pl.DataFrame) -> str:
     return "\n".join(lines) + "\n\n: " + caption
 
 
-def _shown_pct(share: float) -> int:
-    """The whole percent the reader sees (half-up, as fmt_pct)."""
-    return int(fmt_pct(share).split(NBSP)[0].replace("\u2212", "-"))
-
-
 def _rounds_sentence(rounds: pl.DataFrame | None) -> list[str]:
     """Cases and units per round."""
     if rounds is None or not rounds.height:
@@ -294,7 +289,12 @@ def change_claim(trend: pl.DataFrame) -> dict[str, Any]:
         b = rows.filter(pl.col("round") == final)["share"]
         if a.len() and b.len() and a[0] is not None and b[0] is not None:
             changes.append(
-                {"measure": label, "points": abs(_shown_pct(b[0]) - _shown_pct(a[0])), "before": a[0], "after": b[0]}
+                {
+                    "measure": label,
+                    "points": abs(shown_percent(b[0]) - shown_percent(a[0])),
+                    "before": a[0],
+                    "after": b[0],
+                }
             )
     return {
         "before": before.isoformat(),

@@ -160,3 +160,32 @@ def test_the_report_shows_medians_the_ratio_the_jobs_that_ran_and_the_largest_jo
     assert "rapporter för alla enheter" not in text  # a step not run is not shown
     for label in ("läsa alla filer", "rådata → standardmålet", "omkörning utan ändringar"):
         assert sum(line.startswith(label) for line in lines) == 1
+
+
+def test_the_comparison_reports_show_their_cpu_time_per_rule_and_the_documents_written(tmp_path):
+    for name in ("a.pdf", "a.html", "a.xlsx", "b.pdf", "b.html", "intern/a.pdf", "intern/a.html", "notes.txt"):
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text("x")
+    assert benchmark.count_documents(tmp_path) == {"html": 3, "pdf": 3, "xlsx": 1}
+    assert benchmark.count_documents(tmp_path / "nowhere") == {}
+    figures = _figures()
+    run = benchmark.Run(
+        700.0,
+        {"unit_reports": 2, "unit_workbooks": 1},
+        [
+            benchmark.JobRecord("unit_reports", 300.0, 500.0, 280.0),
+            benchmark.JobRecord("unit_reports", 310.0, 510.0, 300.5),
+            benchmark.JobRecord("unit_workbooks", 40.0, 300.0, 39.0),
+        ],
+        cpu_seconds=1230.0,
+        load_average=3.5,
+    )
+    benchmark._record(figures, "kommuner", run)
+    figures.documents = benchmark.count_documents(tmp_path)
+    figures.reports = figures.documents["pdf"]
+    lines = benchmark.format_report(figures).splitlines()
+    head = next(line for line in lines if line.startswith("rapporter för alla enheter"))
+    assert "11.7 min (700 s)" in head and "CPU 1230.0 s" in head and "belastning [3.5]" in head
+    assert any("minst 615 s väggtid på 2 kärnor" in line and "mål under 10 min" in line for line in lines)
+    assert any("unit_reports 580.5 s (2 jobb), unit_workbooks 39.0 s (1 jobb)" in line for line in lines)
+    assert any("3 rapporter" in line and "3 html, 3 pdf, 1 xlsx" in line for line in lines)

@@ -307,6 +307,8 @@ class Figures:
     jobs: dict[str, dict[str, int]] = field(default_factory=dict)  # step -> jobs per rule (last repeat)
     changed_file: str = ""
     reports: int = 0
+    documents: dict[str, int] = field(default_factory=dict)  # kommuner: files per suffix (pdf, html, xlsx)
+    step_rules: dict[str, dict[str, float]] = field(default_factory=dict)  # step -> rule -> CPU s (last repeat)
     rules: dict[str, dict[str, float]] = field(default_factory=dict)  # rule -> jobs, rss_mib, seconds, cpu
     process_max_mib: float = 0.0
 
@@ -336,6 +338,7 @@ def _record(figures: Figures, step: str, run: Run) -> None:
         rule["rss_mib"] = max(rule["rss_mib"], round(record.rss_mib or 0.0, 1))
         rule["seconds"] = max(rule["seconds"], round(record.seconds, 1))
         cpu[record.rule] = cpu.get(record.rule, 0.0) + (record.cpu_seconds or 0.0)
+    figures.step_rules[step] = {name: round(seconds, 1) for name, seconds in cpu.items()}
     for name, seconds in cpu.items():  # a rule's jobs summed, the largest run's sum
         figures.rules[name]["cpu"] = max(figures.rules[name]["cpu"], round(seconds, 1))
     for rule, count in run.jobs.items():
@@ -358,7 +361,8 @@ def one_repeat(figures: Figures, data: Path, scratch: Path, args: argparse.Names
         _record(figures, "noop", snakemake(work, data, ["all"], args, logs / f"noop-{n}.log"))
     if "kommuner" in steps:
         _record(figures, "kommuner", snakemake(work, data, ["kommuner"], args, logs / f"kommuner-{n}.log"))
-        figures.reports = len(list((work / "results" / "kommuner").rglob("*.pdf")))  # both editions
+        figures.documents = count_documents(work / "results" / "kommuner")
+        figures.reports = figures.documents.get("pdf", 0)  # both editions
     if "change" in steps:
         path, original = change_one_unit(data)
         figures.changed_file = path.relative_to(data).as_posix()
@@ -366,6 +370,15 @@ def one_repeat(figures: Figures, data: Path, scratch: Path, args: argparse.Names
             _record(figures, "change", snakemake(work, data, ["all"], args, logs / f"change-{n}.log"))
         finally:
             path.write_bytes(original)
+
+
+def count_documents(folder: Path) -> dict[str, int]:
+    """The files of the comparison reports by kind: PDF and HTML of both editions, the workbooks."""
+    counts: dict[str, int] = {}
+    for path in folder.rglob("*") if folder.is_dir() else []:
+        if path.is_file() and path.suffix in (".pdf", ".html", ".xlsx"):
+            counts[path.suffix[1:]] = counts.get(path.suffix[1:], 0) + 1
+    return dict(sorted(counts.items()))
 
 
 # --------------------------------------------------------------------------- the report
@@ -420,6 +433,30 @@ def _tables_lines(figures: Figures, width: int) -> list[str]:
     return lines
 
 
+# The comparison reports of every unit and län at national scale (issue 23).
+KOMMUNER_TARGET_S = 600
+
+
+def _kommuner_lines(figures: Figures) -> list[str]:
+    """The reports' CPU time beside the target, per rule, and the documents written."""
+    lines = []
+    cpu = figures.median("kommuner", "cpu")
+    if cpu:
+        lines.append(
+            f"  CPU-tid {cpu:.1f} s, alltså minst {cpu / figures.cores:.0f} s väggtid på {figures.cores} kärnor"
+            f" (mål under {KOMMUNER_TARGET_S // 60} min på 2 kärnor)"
+        )
+    rules = figures.step_rules.get("kommuner", {})
+    jobs = figures.jobs.get("kommuner", {})
+    if rules:
+        lines.append(
+            "  CPU-tid per regel: " + ", ".join(f"{r} {s:.1f} s ({jobs.get(r, 0)} jobb)" for r, s in rules.items())
+        )
+    docs = ", ".join(f"{n} {kind}" for kind, n in figures.documents.items())
+    lines.append(f"  {figures.reports} rapporter, publicerade och interna" + (f"; filer: {docs}" if docs else ""))
+    return lines
+
+
 def format_report(figures: Figures) -> str:
     """The figures as plain aligned Swedish text (medians; every repeat in brackets)."""
     lines = [
@@ -435,7 +472,9 @@ def format_report(figures: Figures) -> str:
             continue
         each = " / ".join(f"{v:.1f}" for v in figures.seconds[step])
         loads = " / ".join(f"{v:.1f}" for v in figures.loads.get(step, []))
-        lines.append(f"{label:<{width}}{_seconds(median):>22}   [{each}]  belastning [{loads}]")
+        cpu = figures.median(step, "cpu")
+        cpu_text = f"  CPU {cpu:.1f} s" if cpu else ""
+        lines.append(f"{label:<{width}}{_seconds(median):>22}   [{each}]{cpu_text}  belastning [{loads}]")
         if step == "tables":
             lines += _tables_lines(figures, width)
         if step in ("noop", "change", "kommuner"):
@@ -446,7 +485,7 @@ def format_report(figures: Figures) -> str:
             if full:
                 lines.append(f"  andel av en hel körning: {100 * median / full:.0f} %")
         if step == "kommuner":
-            lines.append(f"  {figures.reports} rapporter, publicerade och interna (html och pdf)")
+            lines += _kommuner_lines(figures)
     lines += [
         "",
         "per regel, största jobbet först (jobbens benchmark-filer; minnet mäts var 0,5 s i 30 s, sedan var 30 s);",

@@ -2,9 +2,9 @@
 profile's plan.
 
 There is no SLURM here, so the jobs go through Snakemake's cluster-generic executor
-with a local stand-in for sbatch (tests/cluster/submit.py: each job script a background
+with a local stand-in for sbatch (tests/e2e/cluster/submit.py: each job script a background
 process in its own session, sharing only the filesystem with Snakemake) and for sacct
-(tests/cluster/status.py). What a job needs but does not declare (a file another job
+(tests/e2e/cluster/status.py). What a job needs but does not declare (a file another job
 left outside its outputs, something held in Snakemake's memory) breaks here as it
 would on a cluster; the outputs must equal a local run's byte for byte.
 """
@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from conftest import ROOT, TINY_CONFIG
+from support.paths import ROOT, TINY_CONFIG
 
 pytestmark = pytest.mark.e2e
 
@@ -42,7 +42,7 @@ def job_stats(log: str) -> dict[str, int]:
 
 
 PROFILE = ROOT / "workflow" / "profiles" / "slurm"
-CLUSTER = ROOT / "tests" / "cluster"
+CLUSTER = ROOT / "tests" / "e2e" / "cluster"
 UNIT, LAN = "arboga", "vastmanlands-lan"  # as tests/test_unit_report.py: a small unit, a län of three units
 
 
@@ -146,7 +146,7 @@ def test_the_unit_reports_checkpoint_and_its_jobs_run_as_submitted_jobs(pipeline
     wrote it and only then submits the unit_report jobs. The demo run's national outputs
     are reused (copied) without the protected tables (the national bundle of the default
     target made them), so only the unit-table and unit-report rules run."""
-    from conftest import run_snakemake
+    from support.workflow import run_snakemake
 
     targets = [f"results/kommuner/{slug}.{ext}" for slug in (UNIT, LAN) for ext in ("html", "pdf")]
     cluster = pipeline_run.copy_to(tmp_path / "cluster")

@@ -7,16 +7,15 @@ from __future__ import annotations
 
 import copy
 import shutil
-from pathlib import Path
 
 import polars as pl
 import pytest
 import yaml
+from support.paths import ROOT
 
 from kvinnofrid.disclosure import kolada
 from kvinnofrid.settings import ConfigError, validate_config
 
-ROOT = Path(__file__).resolve().parents[1]
 SCHEMA = ROOT / "workflow" / "schemas" / "config.schema.yaml"
 CONFIG = yaml.safe_load((ROOT / "config.yaml").read_text(encoding="utf-8"))
 # docs/output-contract.md, "Kolada key figures", in its order
@@ -121,7 +120,7 @@ def _real_exports(tmp_path):
 def test_real_exports_without_a_population_file_build_everything_but_kolada(tmp_path):
     """Only the key is set: the default target plans the national report, tables and
     quality pages, leaves the Kolada key figures out and says once how to get them."""
-    from conftest import run_snakemake
+    from support.workflow import run_snakemake
 
     raw, workdir = _real_exports(tmp_path)
     done = run_snakemake(workdir, "--dry-run", data_raw=raw, check=False, pseudonym_key="en-lång-hemlig-nyckel")
@@ -135,7 +134,7 @@ def test_real_exports_without_a_population_file_build_everything_but_kolada(tmp_
 def test_real_exports_asked_for_kolada_without_a_population_file_stop_before_any_job(tmp_path):
     """The demo population is made up: asked for the key figures of real exports, the run
     stops when the DAG is built, naming kolada.population and what to do."""
-    from conftest import run_snakemake
+    from support.workflow import run_snakemake
 
     raw, workdir = _real_exports(tmp_path)
     done = run_snakemake(workdir, "--dry-run", "kolada", data_raw=raw, check=False, pseudonym_key="nyckel")
@@ -148,7 +147,7 @@ def test_real_exports_asked_for_kolada_without_a_population_file_stop_before_any
 
 @pytest.mark.e2e
 def test_real_exports_without_a_pseudonymisation_key_stop_once_before_any_job(tmp_path):
-    from conftest import run_snakemake
+    from support.workflow import run_snakemake
 
     raw, workdir = _real_exports(tmp_path)
     done = run_snakemake(workdir, "--dry-run", data_raw=raw, check=False)

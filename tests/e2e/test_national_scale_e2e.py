@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import polars as pl
 import pytest
-from conftest import run_snakemake
 from polars.testing import assert_frame_equal
+from support.workflow import run_snakemake
 
 from kvinnofrid.demo import national, national_writer
 from kvinnofrid.spec.diagrams import load_registry

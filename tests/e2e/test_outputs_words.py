@@ -18,7 +18,7 @@ from pathlib import Path
 import openpyxl
 import pypdf
 import pytest
-from claim_checks import FORM_INSTRUCTION, RULE_CODES, TEMPLATE_CODE, check_prose, check_reader_text
+from support.claim_checks import FORM_INSTRUCTION, RULE_CODES, TEMPLATE_CODE, check_prose, check_reader_text
 
 pytestmark = pytest.mark.e2e
 

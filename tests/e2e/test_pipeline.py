@@ -8,28 +8,24 @@ and compile together is that what comes out equals what the generator put in.
 
 from __future__ import annotations
 
-import base64
 import json
-import re
-from pathlib import Path
-from urllib.parse import unquote
 
 import polars as pl
 import pytest
 import yaml
 from polars.testing import assert_frame_equal
+from support.paths import ROOT
+from support.privacy import needles_of, scan_for_personal_data
 
 from kvinnofrid.demo import simulate
-from kvinnofrid.demo.export_writer import COMMENT_TEXTS, LOCAL_VARIABLE
 from kvinnofrid.spec import codebook
 from kvinnofrid.spec.diagrams import load_registry
 from kvinnofrid.spec.rules import RULES
 from kvinnofrid.stages.compile import case_id_expr
 from kvinnofrid.stages.pseudonym import DEMO_KEY, pseudonymise
-from kvinnofrid.stages.redaction import PERSONAL_NUMBER
 
 CASE_COLUMNS = codebook.case_schema().names()
-ROOT = Path(__file__).resolve().parents[1]
+
 SCHEMA = ROOT / "workflow" / "schemas" / "config.schema.yaml"
 
 pytestmark = pytest.mark.e2e
@@ -117,131 +113,16 @@ def test_every_row_is_accounted_for_and_every_unit_has_a_page(pipeline_run):
         assert "<html" in page.lower()
 
 
-def _needles(snapshots) -> set[str]:
-    """Clear-text personal data that the raw exports hold: client and handler ids,
-    the client's own suggestions, and the comment texts (each line of them)."""
-    found: set[str] = set()
-    for snapshot in snapshots:
-        found |= set(snapshot.cases["client"]) | set(snapshot.cases["handler"])
-        found |= set(snapshot.cases["survey_suggestions"].drop_nulls())
-    for text in COMMENT_TEXTS:
-        found |= {part.strip() for part in text.replace("\r", "\n").replace("\t", "\n").split("\n")}
-    # Identifiers are at least 5 characters (K0001, HDL03); shorter fragments of the
-    # comment texts would match ordinary words. A fragment that is also a column
-    # header (the local variable "Lokal: Tolk behövs") is not personal data.
-    return {n for n in found if len(n) >= 5 and not n.isdigit() and n not in LOCAL_VARIABLE}
-
-
-def _texts_of(path: Path) -> list[str]:
-    if path.suffix == ".parquet":
-        frame = pl.read_parquet(path)
-        texts = []
-        for name, dtype in frame.schema.items():
-            if dtype == pl.String:
-                texts.extend(frame[name].drop_nulls().to_list())
-            elif dtype == pl.List(pl.String):
-                texts.extend(v for row in frame[name].drop_nulls().to_list() for v in row)
-        return texts + list(frame.columns)
-    if path.suffix == ".pdf":
-        from pypdf import PdfReader
-
-        return [page.extract_text() or "" for page in PdfReader(path).pages]
-    if path.suffix == ".xlsx":  # a zip of XML parts: their text, not the compressed bytes
-        import zipfile
-
-        with zipfile.ZipFile(path) as book:
-            return [book.read(name).decode("utf-8") for name in book.namelist()]
-    text = path.read_bytes().decode("utf-8", errors="replace")
-    if path.suffix == ".html":
-        return _without_data_uris(text)
-    return [text]
-
-
-_DATA_URI = re.compile(r"data:([\w/+.-]+)((?:;[\w-]+=[\w-]+)*)(;base64)?,([^\"'\s)]*)")
-
-
-def _without_data_uris(html: str) -> list[str]:
-    """The self-contained HTML embeds pictures and CSV files as data URIs. Random
-    base64 can spell an identifier by chance (`K0115` did), so the payloads are
-    cut out of the page; text payloads are decoded and scanned on their own,
-    binary ones (PNG) are skipped like the PNG files themselves."""
-    texts = []
-    for match in _DATA_URI.finditer(html):
-        mime, _, is_base64, payload = match.groups()
-        if mime.startswith("text/") or mime.endswith("+xml"):
-            raw = base64.b64decode(payload) if is_base64 else unquote(payload).encode()
-            texts.append(raw.decode("utf-8", errors="replace"))
-    return [_DATA_URI.sub("data:", html), *texts]
-
-
 def test_no_personal_data_reaches_any_output_interim_file_or_log(pipeline_run, snapshots):
-    needles = _needles(snapshots)
+    needles = needles_of(snapshots)
     assert any(n.startswith("K0") for n in needles) and any(n.startswith("HDL") for n in needles)
     folders = [pipeline_run.workdir / f for f in ("results", "interim", "logs", "build", ".snakemake/log")]
     assert scan_for_personal_data(folders, needles) > 200
 
 
-# Hex digests and the ids matplotlib gives SVG elements (``p7901071033``) hold digit
-# runs that can look like a personal identity number; they are left out of that scan.
-_HASH = re.compile(r"[0-9a-f]{32,}|\b[A-Za-z]+[0-9]{8,}\b")
-_PERSONAL_NUMBER = re.compile(PERSONAL_NUMBER)
-
-
-def scan_for_personal_data(folders: list[Path], needles: set[str]) -> int:
-    """Assert that no file under ``folders`` (PNG pictures aside) holds any needle or
-    anything shaped like a personal identity number (generated ids aside); returns the number of files scanned. Also used by the
-    unit-report and real-export tests."""
-    scanned = 0
-    for folder in folders:
-        for path in sorted(folder.rglob("*")):
-            if not path.is_file() or path.suffix == ".png":
-                continue
-            scanned += 1
-            for text in _texts_of(path):
-                leaked = [n for n in needles if n in text]
-                assert not leaked, f"{path} contains {leaked[:3]}"
-                shaped = _PERSONAL_NUMBER.search(_HASH.sub(" ", text))
-                assert shaped is None, f"{path} holds something shaped like a personal identity number"
-    return scanned
-
-
-def test_facts_and_tables_come_out_of_the_default_run(pipeline_run):
-    facts = json.loads((pipeline_run.results / "facts.json").read_text(encoding="utf-8"))
-    assert facts["cases_total"] == 3070
-    for d in load_registry().diagrams:
-        assert (pipeline_run.results / "tables" / f"{d.slug}.csv").is_file()
-        assert (pipeline_run.results / "figures" / f"{d.slug}.svg").is_file()
-
-
-EXPECTED = Path(__file__).parent / "expected"
-
-
-def test_every_table_and_the_facts_match_the_frozen_expected_files(pipeline_run):
-    """Back-test: every published table of the demo run equals its frozen copy.
-    A deliberate change is frozen anew with `kvinnofrid freeze-tables` and reviewed
-    in the diff; an accidental one fails here, naming the diagram and the rows."""
-    for d in load_registry().diagrams:
-        name = f"{d.slug}.csv"
-        got = (pipeline_run.results / "tables" / name).read_bytes()
-        want = (EXPECTED / "tables" / name).read_bytes()
-        if got != want:
-            frames = [pl.read_csv(b, infer_schema=False) for b in (got, want)]
-            diff = pl.concat(
-                [
-                    frames[0].join(frames[1], on=frames[0].columns, how="anti").with_columns(pl.lit("nu").alias("_")),
-                    frames[1]
-                    .join(frames[0], on=frames[0].columns, how="anti")
-                    .with_columns(pl.lit("fryst").alias("_")),
-                ]
-            )
-            raise AssertionError(f"{name} differs from tests/expected:\n{diff}")
-    got = json.loads((pipeline_run.results / "facts.json").read_text(encoding="utf-8"))
-    want = json.loads((EXPECTED / "facts.json").read_text(encoding="utf-8"))
-    assert got == want
-
-
 def test_rerunning_the_national_steps_gives_byte_identical_tables_and_facts(tiny_copy):
-    from conftest import TINY_CONFIG, run_snakemake
+    from support.paths import TINY_CONFIG
+    from support.workflow import run_snakemake
 
     outputs = [
         *sorted((tiny_copy.results / "tables").glob("*.csv")),
@@ -260,7 +141,7 @@ def test_rerunning_the_national_steps_gives_byte_identical_tables_and_facts(tiny
 
 def test_the_tiny_config_has_only_the_required_keys_and_runs_the_default_target(tiny_run):
     """Every optional key takes the schema's default: the run needs nothing else."""
-    from conftest import TINY_CONFIG
+    from support.paths import TINY_CONFIG
 
     required = yaml.safe_load(SCHEMA.read_text(encoding="utf-8"))["required"]
     assert sorted(yaml.safe_load(TINY_CONFIG.read_text(encoding="utf-8"))) == sorted(required)
@@ -281,7 +162,8 @@ def test_the_tiny_config_has_only_the_required_keys_and_runs_the_default_target(
 
 
 def test_a_minimal_configfile_plans_the_whole_workflow(tmp_path):
-    from conftest import TINY_CONFIG, run_snakemake
+    from support.paths import TINY_CONFIG
+    from support.workflow import run_snakemake
 
     done = run_snakemake(tmp_path, "-n", "--", "all", "kommuner", configfile=TINY_CONFIG, check=False)
     assert done.returncode == 0, done.stderr[-3000:]
@@ -298,7 +180,8 @@ def test_a_minimal_configfile_plans_the_whole_workflow(tmp_path):
     ],
 )
 def test_a_misspelt_key_or_unknown_diagram_stops_the_run_with_a_swedish_message(tmp_path, line, words):
-    from conftest import TINY_CONFIG, run_snakemake
+    from support.paths import TINY_CONFIG
+    from support.workflow import run_snakemake
 
     config = tmp_path / "config.yaml"
     config.write_text(

@@ -20,7 +20,7 @@ T = 5
 @pytest.fixture(scope="module")
 def published_run(pipeline_run):
     """Every unit's and län's published report and workbook of the demo (target kommuner)."""
-    from conftest import run_snakemake
+    from support.workflow import run_snakemake
 
     run_snakemake(pipeline_run.workdir, "--", "kommuner")
     return pipeline_run
@@ -75,7 +75,7 @@ def test_no_count_below_the_threshold_is_visible_for_any_area_but_the_country(pu
 def test_a_grouping_file_changes_the_comparison_group(pipeline_run, tmp_path):
     """Groups by län from a generated file: the areas, the bundle and a unit's workbook
     compare with the unit's group instead of its size class."""
-    from conftest import run_snakemake
+    from support.workflow import run_snakemake
 
     register = municipalities.load_register()
     groups = tmp_path / "grupper.csv"
@@ -109,7 +109,7 @@ NORTH = ("Norrbottens", "Västerbottens", "Jämtlands", "Västernorrlands", "Gä
 
 @pytest.mark.e2e
 def test_a_grouping_file_missing_a_municipality_is_a_message_not_a_traceback(pipeline_run, tmp_path):
-    from conftest import run_snakemake
+    from support.workflow import run_snakemake
 
     register = municipalities.load_register()
     groups = tmp_path / "grupper.csv"

@@ -29,8 +29,9 @@ from pathlib import Path
 import pikepdf
 import pypdf
 import pytest
-from conftest import run_snakemake
-from map_fixtures import write_squares
+from support.map_fixtures import write_squares
+from support.paths import ROOT
+from support.workflow import run_snakemake
 
 import kvinnofrid
 from kvinnofrid.reporting import figure_map
@@ -284,7 +285,7 @@ def test_the_colophon_is_one_page_and_true(national):
 
 def test_the_provenance_record_lies_beside_the_report(national, mapped):
     record = json.loads((national / "provenance.json").read_text(encoding="utf-8"))
-    raw = sorted(p for p in (Path(__file__).parents[1] / "data-raw").rglob("*") if p.suffix in (".xlsx", ".csv"))
+    raw = sorted(p for p in (ROOT / "data-raw").rglob("*") if p.suffix in (".xlsx", ".csv"))
     assert len(record["inputs"]) == len(raw) and all(len(i["sha256"]) == 64 for i in record["inputs"])
     assert record["documents"] == [{"file": "rapport.pdf", "sha256": sha256_of(national / "rapport.pdf")}]
     assert len(record["config_sha256"]) == 64 and record["cutoff"] == "2023-10-10"

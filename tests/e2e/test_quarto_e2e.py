@@ -22,14 +22,13 @@ from pathlib import Path
 import pypdf
 import pytest
 import yaml
+from support.browser import CHROMIUM, CHROMIUM_ARGS
 
 from kvinnofrid.reporting.render import APPENDICES_TITLE, quarto_path, render_book, render_documents
 from kvinnofrid.spec.diagrams import load_registry
 
 pytestmark = pytest.mark.e2e
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 N_DIAGRAMS = len(load_registry().diagrams)
 UNIT = "arboga"
 RENDERER = re.compile(r"webb- och PDF-versionen sattes med .*?\)?\.(?=\s)", re.DOTALL | re.IGNORECASE)
@@ -217,7 +216,7 @@ def test_search_finds_freda(page, served):
 
 @pytest.fixture(scope="module")
 def unit(pipeline_run, tmp_path_factory) -> dict:
-    from conftest import run_snakemake
+    from support.workflow import run_snakemake
 
     run_snakemake(pipeline_run.workdir, "--", f"results/kommuner/{UNIT}.html")
     project = pipeline_run.workdir / "build" / "kommuner" / UNIT

@@ -14,7 +14,7 @@ import shutil
 
 import polars as pl
 import pytest
-from adversarial_corpus import (
+from support.adversarial_corpus import (
     BASE_HEADER,
     CLIENTS,
     COMMENT,
@@ -26,9 +26,10 @@ from adversarial_corpus import (
     base_rows,
     with_cell,
 )
-from conftest import ROOT, TINY_CONFIG, run_snakemake
-from export_builders import csv_bytes, patch_sheet_xml, write_xlsx
-from test_pipeline import scan_for_personal_data
+from support.export_builders import csv_bytes, patch_sheet_xml, write_xlsx
+from support.paths import ROOT, TINY_CONFIG
+from support.privacy import scan_for_personal_data
+from support.workflow import run_snakemake
 
 from kvinnofrid.spec.diagrams import load_registry
 

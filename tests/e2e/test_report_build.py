@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import re
 import time
-from pathlib import Path
 
 import pypdf
 import pytest
-from conftest_report import book_kwargs, report_inputs, write_figures
+from support.browser import CHROMIUM, CHROMIUM_ARGS
+from support.report_inputs import book_kwargs, report_inputs, write_figures
 
 from kvinnofrid.reporting.book import build_book
 from kvinnofrid.reporting.numfmt import NBSP
@@ -22,8 +22,6 @@ from kvinnofrid.reporting.text import FORBIDDEN
 from kvinnofrid.spec.diagrams import load_registry
 from kvinnofrid.statistics import tables as tables_module
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 N_DIAGRAMS = len(load_registry().diagrams)
 TIMINGS: dict[str, float] = {}
 

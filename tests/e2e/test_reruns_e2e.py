@@ -18,7 +18,7 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import ROOT, TINY_CONFIG
+from support.paths import ROOT, TINY_CONFIG
 
 pytestmark = pytest.mark.e2e
 

@@ -27,7 +27,7 @@ import warnings
 from pathlib import Path
 
 import pytest
-from conftest import ROOT, TINY_CONFIG
+from support.paths import ROOT, TINY_CONFIG
 
 from kvinnofrid.spec.diagrams import load_registry
 

@@ -13,8 +13,9 @@ from pathlib import Path
 
 import polars as pl
 import pytest
-from conftest import ROOT, run_snakemake
 from polars.testing import assert_frame_equal
+from support.paths import ROOT
+from support.workflow import run_snakemake
 
 pytestmark = pytest.mark.e2e
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 import subprocess
 
-from conftest import ROOT
+from support.paths import ROOT
 
 README = ROOT / "README.md"
 MAX_BYTES = 12 * 1024

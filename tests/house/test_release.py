@@ -9,7 +9,7 @@ import tomllib
 from importlib import metadata
 
 import yaml
-from conftest import ROOT
+from support.paths import ROOT
 
 import kvinnofrid
 

@@ -2,7 +2,7 @@
 (cell A1048576) and, beside it, the same export without it. A measurement that
 prints, never a test (issue 21: "a file of 20 rows costs what 20 rows cost").
 
-    .venv/bin/python tests/measure_far_cell.py [near|far|far-right|corner]
+    .venv/bin/python tests/support/measure_far_cell.py [near|far|far-right|corner]
 
 Each case runs in a process of its own (ru_maxrss is the process's peak); without an
 argument the script runs every case that way and prints one line per case.
@@ -20,11 +20,10 @@ from pathlib import Path
 
 import xlsxwriter
 
-sys.path.insert(0, str(Path(__file__).parent))
-from adversarial_corpus import BASE_HEADER, KEY, base_rows
-from export_builders import patch_sheet_xml
-
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # tests/, where the support package is
 from kvinnofrid.stages.ingest import ingest_file
+from support.adversarial_corpus import BASE_HEADER, KEY, base_rows
+from support.export_builders import patch_sheet_xml
 
 CASES = {"near": None, "far": "A1048576", "far-right": "XFD25", "corner": "XFD1048576"}
 

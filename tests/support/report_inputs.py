@@ -30,8 +30,8 @@ from kvinnofrid.spec import diagrams, municipalities
 from kvinnofrid.spec.names import slug as slugify
 from kvinnofrid.stages import derive, quality
 from kvinnofrid.statistics import facts, participants, stats, tables
+from support.paths import ROOT
 
-ROOT = Path(__file__).resolve().parents[1]
 REPORT_SRC = ROOT / "report"
 PARTICIPANTS_CSV = REPORT_SRC / "deltagare-2021-2023.csv"
 CONFIG = yaml.safe_load((ROOT / "config.yaml").read_text(encoding="utf-8"))

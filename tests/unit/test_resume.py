@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import pytest
 import yaml
-from conftest import ROOT
 from snakemake.cli import parse_args
+from support.paths import ROOT
 
 PROFILE = ROOT / "profiles" / "default" / "config.yaml"
 

@@ -5,10 +5,10 @@ from pathlib import Path
 
 import pytest
 import yaml
+from support.paths import ROOT
 
 from kvinnofrid.settings import ConfigError, Settings, load_settings, validate_config, with_defaults
 
-ROOT = Path(__file__).resolve().parents[1]
 SCHEMA = ROOT / "workflow" / "schemas" / "config.schema.yaml"
 CONFIG = yaml.safe_load((ROOT / "config.yaml").read_text(encoding="utf-8"))
 

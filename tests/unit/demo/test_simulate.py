@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
-from pathlib import Path
 
 import polars as pl
 import pytest
 from polars.testing import assert_frame_equal
+from support.paths import REFERENCE
 
 from kvinnofrid.demo.simulate import (
     BEST_UNIT,
@@ -20,7 +20,7 @@ from kvinnofrid.demo.simulate import (
 from kvinnofrid.spec import codebook
 
 KEY = ["unit", "client", "opened"]
-PARTICIPANTS = Path(__file__).parent / "reference" / "participants-2021-2023.csv"
+PARTICIPANTS = REFERENCE / "participants-2021-2023.csv"
 SETTINGS = SimulationSettings()
 
 

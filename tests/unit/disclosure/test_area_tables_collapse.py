@@ -141,7 +141,7 @@ def _national(parts: dict[str, pl.DataFrame]) -> pl.DataFrame:
 @pytest.mark.parametrize("kind", ["single", "multi"])
 @pytest.mark.parametrize("seed", range(12))
 def test_no_hidden_count_can_be_recovered_from_pooled_protected_tables(seed, kind):
-    from test_suppression import T, check_marked, check_secure
+    from support.attack import T, check_marked, check_secure
 
     rng = np.random.default_rng(1000 + seed)
     k, units = int(rng.integers(4, 7)), int(rng.integers(2, 5))

@@ -5,7 +5,7 @@ import datetime as dt
 
 import polars as pl
 import pytest
-from test_derive import NO_RISK, make_cases
+from support.cases import NO_RISK, make_cases
 
 from kvinnofrid.disclosure import kolada
 from kvinnofrid.stages.derive import derive_cases

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from test_suppression import (
+from support.attack import (
     T,
     add,
     check_marked,

@@ -5,17 +5,15 @@ from __future__ import annotations
 
 import json
 import re
-from pathlib import Path
 
 import polars as pl
 import pytest
+from support.paths import ROOT
 
 from kvinnofrid.disclosure import area_tables as at
 from kvinnofrid.reporting import area_text
 from kvinnofrid.reporting.area_text import summary_sentence
 from kvinnofrid.reporting.numfmt import NBSP
-
-ROOT = Path(__file__).resolve().parents[1]
 
 PCT = NBSP + "%"
 
@@ -124,7 +122,7 @@ def test_pool_notes_name_the_pooled_categories_from_the_registry():
 
 @pytest.fixture(scope="module")
 def unit_tables(pipeline_run):
-    from conftest import run_snakemake
+    from support.workflow import run_snakemake
 
     run_snakemake(pipeline_run.workdir, "--", "interim/kommuner/tables.parquet")
     return pipeline_run

@@ -11,7 +11,7 @@ import shutil
 import pypdf
 import pytest
 import yaml
-from conftest_report import REPORT_SRC, book_kwargs, report_inputs, write_figures
+from support.report_inputs import REPORT_SRC, book_kwargs, report_inputs, write_figures
 
 from kvinnofrid.reporting import authors
 from kvinnofrid.reporting.book import build_book

@@ -13,7 +13,7 @@ import json
 
 import polars as pl
 import pytest
-from conftest_report import book_kwargs, protected_groups, report_inputs, variant_inputs
+from support.report_inputs import book_kwargs, protected_groups, report_inputs, variant_inputs
 
 from kvinnofrid.disclosure import size_results
 from kvinnofrid.reporting import by_size

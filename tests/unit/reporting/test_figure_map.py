@@ -8,7 +8,7 @@ from pathlib import Path
 
 import polars as pl
 import pytest
-from map_fixtures import squares, write_squares
+from support.map_fixtures import squares, write_squares
 
 from kvinnofrid.reporting import figure_map
 from kvinnofrid.reporting.figure_map import COLOURS, PARTICIPATED, SENT, MapError

@@ -12,13 +12,15 @@ import polars as pl
 import pypdf
 import pytest
 import yaml
+from support.browser import CHROMIUM
+from support.paths import ROOT
 
 from kvinnofrid.reporting import figure_alt, figures
 from kvinnofrid.reporting.markdown import diagram_block, markdown_table
 from kvinnofrid.reporting.numfmt import NBSP
 from kvinnofrid.reporting.render import RenderError, choose_backend, render_book
 
-REPORT = Path(__file__).resolve().parents[1] / "report"
+REPORT = ROOT / "report"
 
 SEX = pl.DataFrame(
     {
@@ -302,9 +304,6 @@ def test_quarto_yml_is_a_book_project_with_documented_keys():
 
 
 # --------------------------------------------------------------------------- real browser
-
-
-CHROMIUM = Path("/usr/bin/chromium")
 
 
 @pytest.mark.e2e

@@ -9,8 +9,8 @@ import json
 from types import SimpleNamespace
 
 import pytest
-from claim_checks import check_ledger, check_prose, check_reader_text, words_outside_claims
-from conftest_report import book_kwargs, protected_groups, report_inputs, variant_inputs, with_size_comparisons
+from support.claim_checks import check_ledger, check_prose, check_reader_text, words_outside_claims
+from support.report_inputs import book_kwargs, protected_groups, report_inputs, variant_inputs, with_size_comparisons
 
 from kvinnofrid.reporting.book import CLAIMS_FILE, build_book
 from kvinnofrid.reporting.numfmt import NBSP

@@ -10,7 +10,7 @@ import shutil
 
 import polars as pl
 import pytest
-from conftest_report import REPORT_SRC, book_kwargs, report_inputs
+from support.report_inputs import REPORT_SRC, book_kwargs, report_inputs
 
 from kvinnofrid.reporting.book import CLAIMS_FILE, build_book
 from kvinnofrid.reporting.numfmt import NBSP
@@ -337,7 +337,7 @@ def test_no_literal_diagram_count_in_the_tests_or_the_docs():
         r"\b27 (diagram|national|tabell|tables|diagrams)|diagrams? 1–27|\(NN = 01 … 27\)|range\(1, 28\)"
         r"|\ball 27\b|\bthe 27\b|\balla 27\b|N_DIAGRAMS = 27|`D27`"
     )
-    files = [root / "README.md", *sorted((root / "docs").glob("*.md")), *sorted((root / "tests").glob("*.py"))]
+    files = [root / "README.md", *sorted((root / "docs").glob("*.md")), *sorted((root / "tests").rglob("*.py"))]
     found = [
         (p.name, m.group(0))
         for p in files

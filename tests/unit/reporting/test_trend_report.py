@@ -8,8 +8,8 @@ import json
 
 import polars as pl
 import pytest
-from claim_checks import check_ledger, words_outside_claims
-from conftest_report import book_kwargs, report_inputs
+from support.claim_checks import check_ledger, words_outside_claims
+from support.report_inputs import book_kwargs, report_inputs
 
 from kvinnofrid.reporting import figure_style, figures, trend_report
 from kvinnofrid.reporting.book import CLAIMS_FILE, build_book

@@ -189,7 +189,7 @@ def test_the_published_edition_refuses_a_visible_count_below_the_threshold():
 @pytest.fixture(scope="module")
 def unit_run(pipeline_run):
     """The comparison tables of every area, one unit's and one län's report."""
-    from conftest import run_snakemake
+    from support.workflow import run_snakemake
 
     targets = [f"results/kommuner/{slug}.{ext}" for slug in (UNIT, LAN) for ext in ("html", "pdf")]
     targets += [f"results/kommuner/intern/{UNIT}.{ext}" for ext in ("html", "pdf")]
@@ -209,7 +209,7 @@ def _truth(run) -> tuple[dict, list[at.Area]]:
 
 @pytest.mark.e2e
 def test_every_unit_that_sent_data_and_every_lan_with_two_units_gets_a_report(unit_run):
-    from conftest import run_snakemake
+    from support.workflow import run_snakemake
 
     areas = json.loads((unit_run.interim / "kommuner" / "areas.json").read_text(encoding="utf-8"))
     units = pl.read_csv(unit_run.interim / "units.csv")
@@ -236,7 +236,7 @@ def test_every_unit_that_sent_data_and_every_lan_with_two_units_gets_a_report(un
 def test_no_hidden_small_count_can_be_recovered_from_what_the_reports_publish(unit_run):
     """The attacker of test_suppression (linear programming over every published
     number of every area of a table) against the reports' tables."""
-    from test_suppression import attack
+    from support.attack import attack
 
     published = pl.read_parquet(unit_run.interim / "kommuner" / "tables.parquet")
     truth, areas = _truth(unit_run)
@@ -299,7 +299,7 @@ def snapshots():
 
 @pytest.mark.e2e
 def test_nothing_personal_in_the_unit_reports(unit_run, snapshots):
-    from test_pipeline import _needles, scan_for_personal_data
+    from support.privacy import needles_of, scan_for_personal_data
 
     folders = [
         unit_run.results / "kommuner",
@@ -307,13 +307,13 @@ def test_nothing_personal_in_the_unit_reports(unit_run, snapshots):
         unit_run.workdir / "build" / "kommuner",
         unit_run.workdir / "logs" / "unit_report",
     ]
-    assert scan_for_personal_data(folders, _needles(snapshots)) > 40
+    assert scan_for_personal_data(folders, needles_of(snapshots)) > 40
 
 
 @pytest.mark.e2e
 def test_unit_report_in_the_browser(unit_run):
     from playwright.sync_api import sync_playwright
-    from test_report_build import CHROMIUM, CHROMIUM_ARGS
+    from support.browser import CHROMIUM, CHROMIUM_ARGS
 
     html = unit_run.results / "kommuner" / f"{UNIT}.html"
     with sync_playwright() as p:
@@ -415,7 +415,8 @@ def test_too_few_units_to_protect_publish_nothing_below_the_country_and_say_why(
     """.test/ has 2 units: each would read the other's numbers off the country's
     (published as they are), so no comparison report is made, the bundle holds the
     country alone, and the log says why; the run itself succeeds."""
-    from conftest import TINY_CONFIG, run_snakemake
+    from support.paths import TINY_CONFIG
+    from support.workflow import run_snakemake
 
     shutil.rmtree(tiny_copy.workdir / "interim" / "kommuner", ignore_errors=True)
     done = run_snakemake(tiny_copy.workdir, "--", "kommuner", configfile=TINY_CONFIG, check=False)

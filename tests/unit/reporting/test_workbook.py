@@ -16,13 +16,14 @@ from pathlib import Path
 import openpyxl
 import polars as pl
 import pytest
+from support.paths import EXPECTED
 
 from kvinnofrid.reporting import workbook as wbm
 from kvinnofrid.reporting.markdown import shown_labels
 from kvinnofrid.spec.diagrams import load_registry
 from kvinnofrid.statistics.tables import TABLE_SCHEMA
 
-EXPECTED = Path(__file__).parent / "expected" / "tables"
+FROZEN_TABLES = EXPECTED / "tables"
 PERIOD = ("2022-01-01", "2023-10-10")
 CUTOFF = dt.date(2023, 10, 10)
 T = 5
@@ -30,7 +31,9 @@ VALUE_HEADERS = {wbm.HEADERS[c]: c for c in ("n", "denominator", "share", "ci_lo
 
 
 def expected_tables() -> dict[int, pl.DataFrame]:
-    return {n: pl.read_csv(EXPECTED / f"diagram_{n:02d}.csv", schema=TABLE_SCHEMA) for n in load_registry().numbers}
+    return {
+        n: pl.read_csv(FROZEN_TABLES / f"diagram_{n:02d}.csv", schema=TABLE_SCHEMA) for n in load_registry().numbers
+    }
 
 
 @pytest.fixture(scope="module")
@@ -320,7 +323,7 @@ def test_the_pipeline_writes_the_national_workbook_from_its_tables(pipeline_run)
 def test_the_pipeline_writes_protected_unit_workbooks(pipeline_run):
     import json
 
-    from conftest import run_snakemake
+    from support.workflow import run_snakemake
 
     run_snakemake(pipeline_run.workdir, "--", "interim/kommuner/areas.json")
     areas = json.loads((pipeline_run.interim / "kommuner" / "areas.json").read_text(encoding="utf-8"))

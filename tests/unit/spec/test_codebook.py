@@ -6,11 +6,12 @@ from pathlib import Path
 import polars as pl
 import pytest
 import yaml
+from support.paths import REFERENCE
 
 from kvinnofrid.spec import codebook
 from kvinnofrid.spec.codebook import CodebookError, from_mapping, load, normalise
 
-REFERENCE = yaml.safe_load((Path(__file__).parent / "reference" / "variables.yaml").read_text(encoding="utf-8"))
+REFERENCE = yaml.safe_load((REFERENCE / "variables.yaml").read_text(encoding="utf-8"))
 RAW = yaml.safe_load((Path(codebook.__file__).parent / "codebook.yaml").read_text(encoding="utf-8"))
 
 

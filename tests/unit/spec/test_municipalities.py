@@ -1,10 +1,9 @@
 """Units are matched to municipalities by name or configured district."""
 
-from pathlib import Path
-
 import polars as pl
 import pytest
 from polars.testing import assert_frame_equal
+from support.paths import REFERENCE
 
 from kvinnofrid.spec.municipalities import (
     latest_population,
@@ -121,9 +120,7 @@ def test_packaged_register_has_four_digit_codes_for_every_participant():
 
 
 def test_packaged_register_spells_every_municipality_as_scb():
-    scb = pl.read_csv(
-        Path(__file__).parent / "reference" / "municipalities-sweden.csv", schema_overrides={"kommunkod": pl.String}
-    )
+    scb = pl.read_csv(REFERENCE / "municipalities-sweden.csv", schema_overrides={"kommunkod": pl.String})
     register = load_register()
     assert register["kommunkod"].to_list() == sorted(register["kommunkod"])
     assert_frame_equal(register.select("kommunkod", "kommun", "lan"), scb.sort("kommunkod"))

@@ -14,7 +14,9 @@ import re
 import polars as pl
 import pytest
 import xlsxwriter
-from adversarial_corpus import (
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from support.adversarial_corpus import (
     BASE_HEADER,
     CLIENTS,
     COMMENT,
@@ -42,9 +44,7 @@ from adversarial_corpus import (
     used_column,
     with_cell,
 )
-from export_builders import csv_bytes, write_csv, write_xlsx
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
+from support.export_builders import csv_bytes, write_csv, write_xlsx
 
 from kvinnofrid.spec import codebook
 from kvinnofrid.spec.municipalities import load_register

@@ -14,13 +14,13 @@ from pathlib import Path
 import polars as pl
 import pytest
 from polars.testing import assert_frame_equal
+from support.paths import ROOT
 
 from kvinnofrid.stages import batches, clean, ingest
 from kvinnofrid.stages.clean import CleanResult
 from kvinnofrid.stages.pseudonym import DEMO_KEY
 from kvinnofrid.stages.rawfiles import RawFile, survey
 
-ROOT = Path(__file__).resolve().parents[1]
 DEMO_ROUND = ROOT / "data-raw" / "2023-10-10"
 DEMO_FILES = ["vald_eksjo.csv", "Export_kalmar_20231010.xlsx"]
 PERIOD = (dt.date(2022, 1, 1), dt.date(2023, 10, 10))

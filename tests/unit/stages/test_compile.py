@@ -8,7 +8,7 @@ import re
 import polars as pl
 import pytest
 from polars.testing import assert_frame_equal
-from test_clean import PERIOD, key, meta_for, raw_frame
+from support.raw_rows import PERIOD, cleaned_file, key, meta_for, raw_frame
 
 from kvinnofrid.spec import codebook
 from kvinnofrid.stages.clean import clean_file
@@ -16,13 +16,6 @@ from kvinnofrid.stages.compile import CompileError, assign_units, compile_cases
 from kvinnofrid.stages.quality import quality_summary
 
 R1, R2, R3 = dt.date(2022, 6, 1), dt.date(2022, 10, 1), dt.date(2023, 2, 1)
-
-
-def cleaned_file(file: str, rnd: dt.date, *rows: dict, municipality: str = "Sigtuna", service_type=1):
-    rows = rows or ({},)
-    raw = raw_frame(*({"municipality": municipality, **r} for r in rows))
-    meta = meta_for(raw, file=file, round=rnd, municipality=municipality, service_type=service_type)
-    return meta, clean_file(raw, meta, PERIOD, rnd)
 
 
 def test_latest_round_is_compiled():

@@ -2,41 +2,14 @@
 
 import datetime as dt
 
-import polars as pl
 import pytest
 from polars.testing import assert_frame_equal
+from support.cases import NO_RISK, make_cases, make_risk
 
 from kvinnofrid.spec import codebook
 from kvinnofrid.stages.derive import derive_cases, risk_change
 
 D = dt.date
-RISK_SCHEMA = {"unit": pl.String, "case_id": pl.String, **codebook.risk_schema()}
-
-
-def make_cases(rows: list[dict]) -> pl.DataFrame:
-    """A compiled case table: every case_schema column, null unless given."""
-    schema = {"unit": pl.String, "round": pl.Date, "case_id": pl.String, **codebook.case_schema()}
-    full = []
-    for i, row in enumerate(rows):
-        base = dict.fromkeys(schema)
-        base.update(unit="u1", round=D(2023, 10, 10), case_id=f"c{i + 1}", opened=D(2022, 3, 1))
-        base.update(row)
-        full.append(base)
-    return pl.DataFrame(full, schema=schema)
-
-
-def make_risk(rows: list[tuple]) -> pl.DataFrame:
-    """(case_id, position, date, instrument, rating) → the risk table of unit u1."""
-    return pl.DataFrame(
-        [
-            {"unit": "u1", "case_id": c, "position": p, "date": d, "instrument": i, "rating": r}
-            for c, p, d, i, r in rows
-        ],
-        schema=RISK_SCHEMA,
-    )
-
-
-NO_RISK = make_risk([])
 
 
 def derived(rows, risk=NO_RISK):

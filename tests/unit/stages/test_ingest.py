@@ -9,10 +9,10 @@ from pathlib import Path
 
 import polars as pl
 import pytest
-from export_builders import csv_bytes, write_csv, write_xlsx
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from polars.testing import assert_frame_equal
+from support.export_builders import csv_bytes, write_csv, write_xlsx
 
 from kvinnofrid.spec import codebook
 from kvinnofrid.spec.rules import ISSUE_SCHEMA

@@ -8,7 +8,7 @@ import re
 import polars as pl
 import pytest
 from polars.testing import assert_frame_equal
-from test_clean import PERIOD, key, meta_for, raw_frame
+from support.raw_rows import PERIOD, key, meta_for, raw_frame
 
 from kvinnofrid.spec import codebook
 from kvinnofrid.spec.rules import OUTCOME_LABELS, RULES

@@ -23,7 +23,7 @@ from pathlib import Path
 
 import polars as pl
 import pytest
-from adversarial_corpus import (
+from support.adversarial_corpus import (
     BASE_HEADER,
     CLIENTS,
     COMMENT,
@@ -52,7 +52,7 @@ from adversarial_corpus import (
     used_column,
     with_cell,
 )
-from export_builders import csv_bytes, patch_sheet_xml, write_csv, write_xlsx
+from support.export_builders import csv_bytes, patch_sheet_xml, write_csv, write_xlsx
 
 from kvinnofrid.spec.municipalities import KnownUnits, load_aliases, unit_identity
 from kvinnofrid.spec.rules import RULES

@@ -5,8 +5,7 @@ import json
 
 import polars as pl
 import pytest
-from test_derive import NO_RISK, make_cases
-from test_tables import synthetic
+from support.cases import NO_RISK, make_cases, synthetic
 
 from kvinnofrid.spec.diagrams import load_registry
 from kvinnofrid.stages.derive import derive_cases, risk_change

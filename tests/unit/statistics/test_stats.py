@@ -7,8 +7,7 @@ import polars as pl
 import pytest
 from polars.testing import assert_frame_equal
 from scipy import stats as sps
-from test_derive import NO_RISK, make_cases, make_risk
-from test_tables import synthetic
+from support.cases import NO_RISK, make_cases, make_risk, synthetic
 
 from kvinnofrid.stages.derive import derive_cases, risk_change
 from kvinnofrid.statistics import stats

@@ -7,7 +7,7 @@ import numpy as np
 import polars as pl
 import pytest
 from polars.testing import assert_frame_equal
-from test_derive import NO_RISK, make_cases, make_risk
+from support.cases import NO_RISK, make_cases, make_risk, synthetic
 
 from kvinnofrid.spec import codebook
 from kvinnofrid.spec.diagrams import load_registry
@@ -28,40 +28,6 @@ from kvinnofrid.statistics.tables import (
 D = dt.date
 CB = codebook.load()
 REG = load_registry()
-
-
-def synthetic(seed: int = 7, n: int = 300) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """A random but seeded compiled case table and risk table."""
-    rng = np.random.default_rng(seed)
-    start = D(2022, 1, 1)
-    rows, risk = [], []
-    for i in range(n):
-        opened = start + dt.timedelta(days=int(rng.integers(0, 640)))
-        row = {"unit": f"u{int(rng.integers(0, 6))}", "opened": opened}
-        for name in codebook.case_schema():
-            v = CB[name]
-            if v.kind == "single" and rng.random() > 0.1:
-                row[name] = int(rng.choice(v.codes))
-            elif v.kind == "multi" and rng.random() > 0.2:
-                row[name] = sorted({int(c) for c in rng.choice(v.codes, int(rng.integers(1, 4)))})
-            elif v.kind == "integer" and rng.random() > 0.05:
-                row[name] = int(rng.integers(18, 95))
-        if rng.random() < 0.7:
-            row["closed"] = opened + dt.timedelta(days=int(rng.integers(-2, 900)))
-        rows.append(row)
-        for k in range(int(rng.integers(0, 4))):
-            risk.append(
-                (
-                    f"c{i + 1}",
-                    k + 1,
-                    opened + dt.timedelta(days=int(rng.integers(0, 99))),
-                    int(rng.integers(1, 7)),
-                    int(rng.integers(1, 11)),
-                )
-            )
-    cases = make_cases(rows)
-    risk_frame = make_risk(risk).with_columns(unit=pl.col("case_id").replace_strict(cases["case_id"], cases["unit"]))
-    return cases, risk_frame
 
 
 @pytest.fixture(scope="module")

@@ -6,8 +6,8 @@ import datetime as dt
 import polars as pl
 import pytest
 from polars.testing import assert_frame_equal
-from test_compile import cleaned_file
-from test_tables import synthetic
+from support.cases import synthetic
+from support.raw_rows import cleaned_file
 
 from kvinnofrid.stages.compile import compile_at_round, compile_cases, round_period
 from kvinnofrid.stages.derive import derive_cases

@@ -1,11 +1,11 @@
 """Kolada key figures from the real Snakemake run on the demo data (session fixture
 ``pipeline_run``): the file keeps to docs/output-contract.md, values are count per 10 000
 adults, no small count is visible, and one unit's counts equal a count made directly
-from the derived cases. Plus the config checks of the ``kolada`` section."""
+from the derived cases. (The config checks of the ``kolada``
+section are in tests/unit/test_kolada_settings.py.)"""
 
 from __future__ import annotations
 
-import copy
 import shutil
 
 import polars as pl
@@ -14,7 +14,6 @@ import yaml
 from support.paths import ROOT
 
 from kvinnofrid.disclosure import kolada
-from kvinnofrid.settings import ConfigError, validate_config
 
 SCHEMA = ROOT / "workflow" / "schemas" / "config.schema.yaml"
 CONFIG = yaml.safe_load((ROOT / "config.yaml").read_text(encoding="utf-8"))
@@ -85,25 +84,6 @@ def test_one_units_totals_equal_a_count_by_hand(pipeline_run, nyckeltal):
     )["2023"].sum()
     assert totals["adults"].unique().to_list() == [adults]
     assert totals["municipality"].unique().to_list() == ["0180"]
-
-
-@pytest.mark.parametrize(
-    "change, words",
-    [
-        (lambda k: k.update(per_adult=10000), ["per_adult", "kolada", "tillåtna nycklar", "per_adults"]),
-        (lambda k: k["key_figures"].update(opend={"id": "X", "label": "x"}), ["opend", "kolada.key_figures"]),
-        (lambda k: k["key_figures"]["opened"].update(id="N 123"), ["kolada.key_figures.opened.id"]),
-        (lambda k: k.update(per_adults=0), ["kolada.per_adults", "minst 1"]),
-        (lambda k: k.pop("population"), ["population", "saknas", "kolada"]),
-    ],
-)
-def test_a_wrong_kolada_key_or_value_is_named(change, words):
-    config = copy.deepcopy(CONFIG)
-    change(config["kolada"])
-    with pytest.raises(ConfigError) as error:
-        validate_config(config, SCHEMA)
-    for word in words:
-        assert word in str(error.value)
 
 
 def _real_exports(tmp_path):

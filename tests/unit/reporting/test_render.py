@@ -1,136 +1,18 @@
 """The renderer: a tiny 2-chapter book through the built-in backend (pandoc + typst),
 the error messages, the Quarto backend with a stand-in quarto, and a real-browser check."""
 
-import re
-import shutil
 import stat
 import sys
-import tempfile
 from pathlib import Path
 
 import polars as pl
-import pypdf
 import pytest
 import yaml
-from support.browser import CHROMIUM
-from support.paths import ROOT
+from support.render_project import REPORT, SEX, make_project
 
-from kvinnofrid.reporting import figure_alt, figures
 from kvinnofrid.reporting.markdown import diagram_block, markdown_table
 from kvinnofrid.reporting.numfmt import NBSP
 from kvinnofrid.reporting.render import RenderError, choose_backend, render_book
-
-REPORT = ROOT / "report"
-
-SEX = pl.DataFrame(
-    {
-        "group": [None, None],
-        "category": ["Kvinna", "Man"],
-        "n": [2858, 190],
-        "denominator": [3048, 3048],
-        "share": [2858 / 3048, 190 / 3048],
-        "ci_low": [0.929, 0.054],
-        "ci_high": [0.946, 0.071],
-        "mean": [None, None],
-        "suppressed": [False, False],
-    },
-    schema_overrides={"group": pl.String, "mean": pl.Float64},
-)
-
-
-_FIGURE_CACHE: dict[str, Path] = {}
-
-
-def _figure(title: str) -> Path:
-    """Draw the test figure once per session (plotnine takes a second per figure)."""
-    if title not in _FIGURE_CACHE:
-        folder = Path(tempfile.mkdtemp(prefix="kvinnofrid-figur-"))
-        figures.save_figure(figures.bar_figure(SEX, title), folder / "diagram.png")
-        _FIGURE_CACHE[title] = folder / "diagram.png"
-    return _FIGURE_CACHE[title]
-
-
-def make_project(root: Path) -> Path:
-    """build/report as the pipeline lays it out: assets, _quarto.yml, 2 chapters, 1 figure, 1 table."""
-    project = root / "build" / "report"
-    shutil.copytree(REPORT / "assets", project / "assets")
-    config = yaml.safe_load((REPORT / "_quarto.yml").read_text(encoding="utf-8"))
-    config["book"]["chapters"] = ["index.qmd", "02-resultat.qmd"]
-    config["book"]["appendices"] = []
-    (project / "_quarto.yml").write_text(yaml.safe_dump(config, allow_unicode=True), encoding="utf-8")
-    title = "Hur ser könsfördelningen ut?"
-    (project / "figures").mkdir()
-    shutil.copyfile(_figure(title), project / "figures" / "diagram_02.png")
-    (project / "tables").mkdir()
-    SEX.write_csv(project / "tables" / "diagram_02.csv")
-    (project / "index.qmd").write_text(
-        "---\ntitle: Förord\n---\n\nFörfattarnas text om våld och stöd i Sverige.\n", encoding="utf-8"
-    )
-    block = diagram_block(
-        1, title, "figures/diagram_02.png", SEX, "tables/diagram_02.csv", figure_alt.alt_text(SEX, title)
-    )
-    (project / "02-resultat.qmd").write_text(
-        "# Resultat från uppföljningen {#sec-resultat}\n\n"
-        f"Uppföljningen omfattar 3{NBSP}070 ärenden.\n\n"
-        "## Vilka är de våldsutsatta vuxna? {#sec-vilka}\n\n" + block + "\n"
-        "| Kommun | Ärenden |\n|:--|--:|\n| Göteborg | 1\u00a0204 |\n| Örebro | 98 |\n\n"
-        '::: {.content-hidden when-format="html"}\nTabellerna finns i webbversionen.\n:::\n',
-        encoding="utf-8",
-    )
-    return project
-
-
-@pytest.fixture(scope="module")
-def rendered(tmp_path_factory):
-    root = tmp_path_factory.mktemp("bok")
-    project = make_project(root)
-    out = root / "results" / "report"
-    paths = render_book(project, out, backend="builtin")
-    return project, out, paths
-
-
-@pytest.mark.e2e
-def test_render_book_writes_both_files(rendered):
-    _, out, paths = rendered
-    assert paths == [out / "html" / "index.html", out / "rapport.pdf"]
-    assert all(p.stat().st_size > 1000 for p in paths)
-
-
-@pytest.mark.e2e
-def test_html_is_self_contained_with_toc_caption_and_table(rendered):
-    _, out, _ = rendered
-    html = (out / "html" / "index.html").read_text(encoding="utf-8")
-    assert '<html xmlns="http://www.w3.org/1999/xhtml" lang="sv"' in html or 'lang="sv"' in html
-    toc = re.search(r'<nav id="TOC".*?</nav>', html, re.DOTALL).group(0)
-    for entry in ("Förord", "Resultat från uppföljningen", "Vilka är de våldsutsatta vuxna?"):
-        assert entry in toc
-    assert "Diagram 1: Hur ser könsfördelningen ut?" in html
-    assert re.search(r'<img [^>]*src="data:image/png;base64,', html)
-    assert 'alt="Diagram: Hur ser könsfördelningen ut?' in html
-    assert '<details class="diagram-table">' in html
-    assert f"2{NBSP}858" in html and f"94{NBSP}%" in html
-    link = re.search(r'<a href="(data:text/csv[^"]*)"[^>]*download="diagram_02.csv"', html)
-    assert link and "Kvinna%2C2858%2C3048" in link.group(1)
-    assert "figures/diagram_02.png" not in html  # nothing left to fetch
-    assert "Göteborg" in html and "Tabellerna finns i webbversionen." not in html
-
-
-@pytest.mark.e2e
-def test_pdf_has_title_page_toc_chapters_caption_and_swedish_text(rendered):
-    _, out, _ = rendered
-    reader = pypdf.PdfReader(out / "rapport.pdf")
-    pages = [p.extract_text() for p in reader.pages]
-    text = "\n".join(pages).replace(NBSP, " ")
-    assert "Socialtjänstens stöd till våldsutsatta vuxna" in pages[0]
-    assert "Innehåll" in pages[1] and "Förord" in pages[1]
-    assert "Resultat från uppföljningen" in text
-    assert "Diagram 1: Hur ser könsfördelningen ut?" in text
-    assert "3 070 ärenden" in text
-    assert all(ch in text for ch in "åäö")
-    assert "Ladda ner tabellen" not in text  # the table block is HTML-only
-    assert "Göteborg 1 204" in text and "Tabellerna finns i webbversionen." in text
-    # page numbers in the footer, counted from the page after the title page
-    assert pages[-1].rstrip().endswith("3") and pages[2].rstrip().endswith("2")
 
 
 def test_diagram_block_markdown():
@@ -301,39 +183,3 @@ def test_quarto_yml_is_a_book_project_with_documented_keys():
     assert config["format"]["typst"]["pdf-standard"] == "ua-1"  # the tagged, accessible PDF
     for path in [*config["format"]["typst"]["template-partials"], config["format"]["html"]["css"], *config["filters"]]:
         assert (REPORT / path).exists(), path
-
-
-# --------------------------------------------------------------------------- real browser
-
-
-@pytest.mark.e2e
-def test_html_in_a_real_browser(rendered):
-    if not CHROMIUM.exists():
-        pytest.fail(
-            "Chromium saknas: installera det med `apt-get update && apt-get install -y chromium` "
-            "(CI installerar det); testet öppnar rapport.html i en riktig webbläsare."
-        )
-    from playwright.sync_api import sync_playwright
-
-    _, out, _ = rendered
-    with sync_playwright() as p:
-        browser = p.chromium.launch(
-            executable_path=str(CHROMIUM),
-            args=["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"],
-        )
-        try:
-            page = browser.new_page()
-            page.goto((out / "html" / "index.html").as_uri())
-            page.wait_for_load_state("load")
-            images = page.evaluate("Array.from(document.images).map(i => [i.complete, i.naturalWidth])")
-            assert images and all(done and width > 0 for done, width in images)
-            links = page.evaluate(
-                "Array.from(document.querySelectorAll('#TOC a')).map(a => [a.getAttribute('href'),"
-                " !!document.getElementById(decodeURIComponent(a.getAttribute('href').slice(1)))])"
-            )
-            assert len(links) == 3 and all(ok for _, ok in links), links
-            page.click("details.diagram-table > summary")
-            assert page.is_visible("details.diagram-table table")
-            assert page.get_attribute("a.csv-download", "href").startswith("data:text/csv")
-        finally:
-            browser.close()

@@ -11,7 +11,6 @@ from __future__ import annotations
 import datetime as dt
 import re
 
-import polars as pl
 import pytest
 import xlsxwriter
 from hypothesis import HealthCheck, given, settings
@@ -47,7 +46,6 @@ from support.adversarial_corpus import (
 from support.export_builders import csv_bytes, write_csv, write_xlsx
 
 from kvinnofrid.spec import codebook
-from kvinnofrid.spec.municipalities import load_register
 from kvinnofrid.stages.clean import clean_file
 from kvinnofrid.stages.compile import assign_units, compile_cases
 from kvinnofrid.stages.ingest import IngestError, ingest_file, write_ingest
@@ -808,28 +806,3 @@ def test_a_local_column_whose_header_is_a_personal_number_is_not_named_by_it(tmp
     _raw, meta, r = run(export(tmp_path, rows, header))
     assert_not_in_outputs(meta, r, "19850412-1234", "850412-1234")
     assert any("rubriken ser ut som ett personnummer" in v["name"] for v in meta["local_variables"])
-
-
-# ------------------------------------------- all 290 municipalities, each its own unit
-
-
-@pytest.mark.e2e
-def test_an_export_from_every_one_of_the_290_municipalities_compiles_to_290_units(tmp_path):
-    register = load_register()
-    cleaned = []
-    for i, name in enumerate(register["kommun"].to_list()):
-        rows = [list(r) for r in base_rows()]
-        for row in rows:
-            row[BASE_HEADER.index(H_MUNICIPALITY)] = (
-                name.upper() if i % 3 == 0 else f"{name} kommun" if i % 3 == 1 else name
-            )
-        path = round_path(tmp_path, f"export {i:03d}.csv")
-        path.write_bytes(csv_bytes(BASE_HEADER, rows))
-        raw, meta = ingest_file(path, ROUND, KEY)
-        cleaned.append((meta, clean_file(raw, meta, PERIOD, ROUND)))
-    cases, _, warnings = compile_cases(cleaned, cutoff=ROUND, register_names=register["kommun"].to_list())
-    units = cases.group_by("unit").len()
-    assert units.height == 290 and set(units["len"]) == {3}
-    assert sorted(units["unit"]) == sorted(register["kommun"])  # shown by the register's names
-    assert {"Håbo", "Habo"} <= set(units["unit"])
-    assert warnings.filter(pl.col("rule") == "municipality_not_in_register").height == 0

@@ -14,6 +14,7 @@ so that every base is small).
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 from functools import cache
 from pathlib import Path
@@ -184,11 +185,26 @@ def _inputs(change) -> SimpleNamespace:
     )
 
 
+_PROTECTED: dict[tuple, tuple] = {}
+
+
 def protected_groups(inputs, groups: dict[str, str] | None = None, with_classes: bool = True):
     """The protected tables of the country and every published class (or group), as
     rule unit_tables writes them (area_tables.protect; the country alone with fewer than
     three units), and the areas as areas.json holds them: the input of the national
-    report's results by municipality size."""
+    report's results by municipality size.
+
+    Protecting takes seconds, and many tests read the same data set's protection: it is
+    computed once per inputs object (the cached ``report_inputs``/``variant_inputs``),
+    groups and classes. The frames are immutable; the areas are a fresh copy each call."""
+    key = (id(inputs), tuple(sorted(groups.items())) if groups else None, with_classes)
+    if key not in _PROTECTED or _PROTECTED[key][0] is not inputs:
+        _PROTECTED[key] = (inputs, _protect_groups(inputs, groups, with_classes))
+    published, info = _PROTECTED[key][1]
+    return published, copy.deepcopy(info)
+
+
+def _protect_groups(inputs, groups: dict[str, str] | None, with_classes: bool):
     placed = municipalities.unit_municipalities(
         inputs.units.select("unit", "municipality").unique(), municipalities.load_register(None), CONFIG["districts"]
     )

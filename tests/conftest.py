@@ -48,6 +48,29 @@ def pytest_collection_modifyitems(config, items):
         raise pytest.UsageError(f"e2e tests belong in tests/e2e/ or tests/backtest/: {misplaced}")
 
 
+# The report tests that read the same in-process inputs (support.report_inputs: the demo
+# and its variants, each protected once): one xdist scope, so that one worker builds them.
+REPORT_INPUT_MODULES = {
+    f"tests/unit/reporting/{name}.py"
+    for name in ("test_by_size", "test_report_words", "test_text", "test_trend_report", "test_author_parts")
+}
+
+
+def pytest_xdist_make_scheduler(config, log):
+    """--dist loadscope with the report-input modules as one scope (other modules as
+    loadscope keeps them: a file per scope)."""
+    if config.getoption("dist") != "loadscope":
+        return None
+    from xdist.scheduler import LoadScopeScheduling
+
+    class Scheduling(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            module = nodeid.split("::", 1)[0]
+            return "report-inputs" if module in REPORT_INPUT_MODULES else super()._split_scope(nodeid)
+
+    return Scheduling(config, log)
+
+
 def _shared_run(tmp_path_factory, name: str, build: Callable[[Path], PipelineRun]) -> PipelineRun:
     """``build`` once for all xdist workers of this session (their base temp folders
     share a parent); without xdist, once for the session."""

@@ -1,6 +1,6 @@
 """Every run gets the workflow profile profiles/default/ (Snakemake's own mechanism):
 the plain rerun finishes an interrupted run (rerun-incomplete), whatever folder the
-command is typed in. The end-to-end interruptions are in tests/test_resume_e2e.py."""
+command is typed in. The end-to-end interruptions are in tests/e2e/test_resume_e2e.py."""
 
 from __future__ import annotations
 

@@ -1,10 +1,10 @@
 #!/usr/bin/env python3
 """A local stand-in for `sbatch`, for testing the workflow under Snakemake's
-cluster-generic executor (tests/test_cluster_e2e.py):
+cluster-generic executor (tests/e2e/test_cluster_e2e.py):
 
     snakemake --executor cluster-generic \
-        --cluster-generic-submit-cmd "python tests/cluster/submit.py" \
-        --cluster-generic-status-cmd "python tests/cluster/status.py" --jobs 2
+        --cluster-generic-submit-cmd "python tests/e2e/cluster/submit.py" \
+        --cluster-generic-status-cmd "python tests/e2e/cluster/status.py" --jobs 2
 
 Snakemake calls it with the path of a job script; it starts the script as a separate
 background process in its own session (as a scheduler would: the job shares only the

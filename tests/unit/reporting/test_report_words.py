@@ -1,7 +1,7 @@
 """The whole national text on the demo data and on four data sets whose answers differ
-from the demo's (tests/conftest_report.py VARIANTS): every claim is checked against the
+from the demo's (tests/support/report_inputs.py VARIANTS): every claim is checked against the
 tables it came from, every data-dependent word stands in a claim, and the prose
-follows Språkrådet's rules (tests/claim_checks.py)."""
+follows Språkrådet's rules (tests/support/claim_checks.py)."""
 
 from __future__ import annotations
 

@@ -1,99 +1,106 @@
 """Shared fixtures: real Snakemake runs of the whole pipeline in scratch directories.
 
-Two runs, each once per test session (`--directory`, so the repository's own results/
-interim/ logs/ are never touched and the tests see exactly what a user's
-`snakemake --cores all` produces):
+Two runs, each built once per test session and shared by every pytest-xdist worker
+(the first worker to ask builds it under a lock, the others wait and read the same
+folder), so ``pytest -n 2`` runs the demo workflow once, not once per worker. Tests see
+exactly what a user's ``snakemake --cores all`` produces:
 
 * ``pipeline_run``: the shipped demo exports and config.yaml, for the tests of the
   published numbers. Every test module gets its own copy of the run's work folder, so
   a module that runs more targets or reruns steps does not change what another sees.
+  (``demo_run`` is the shared original: read it, never write to it.)
 * ``tiny_run``: the tiny .test/config.yaml (2 units, 37 cases; only the required keys),
   the default target (every national output: tables, figures, report, quality pages,
   trend, Kolada) in about 30 s of CPU, for the tests of the plumbing. ``tiny_copy`` is
   a copy per test, for tests that modify it. (Not the unit reports: with two units in
   the country their tables cannot be protected, see .test/make_data.py.)
+
+Where a test lives says what it is: tests/e2e/ and tests/backtest/ run the workflow,
+a browser or a renderer and are marked ``e2e`` by their folder's conftest.py; nothing
+else may be (see ``pytest_collection_modifyitems``).
 """
 
 from __future__ import annotations
 
+import fcntl
+import json
 import os
-import shutil
-import subprocess
-import sys
 import time
-from dataclasses import dataclass
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from support.paths import ROOT, TESTS, TINY_CONFIG
+from support.workflow import PipelineRun, run_snakemake
 
-ROOT = Path(__file__).resolve().parents[1]
-TINY_CONFIG = ROOT / ".test" / "config.yaml"
-
-
-@dataclass(frozen=True)
-class PipelineRun:
-    workdir: Path
-    data_raw: Path
-    stdout: str
-    stderr: str
-    seconds: float = 0.0
-
-    @property
-    def results(self) -> Path:
-        return self.workdir / "results"
-
-    @property
-    def interim(self) -> Path:
-        return self.workdir / "interim"
-
-    def copy_to(self, folder: Path) -> PipelineRun:
-        """The same run in a copy of its work folder (times kept, so nothing reruns)."""
-        shutil.copytree(self.workdir, folder, symlinks=True, dirs_exist_ok=True)
-        return PipelineRun(folder, self.data_raw, self.stdout, self.stderr, self.seconds)
+SLOW_FOLDERS = ("e2e", "backtest")
 
 
-def run_snakemake(
-    workdir: Path,
-    *extra: str,
-    data_raw: Path | None = None,
-    check: bool = True,
-    configfile: Path | None = None,
-    pseudonym_key: str | None = None,
-):
-    """Run the project's Snakefile in ``workdir`` with ``configfile`` (default config.yaml
-    on ``data_raw``, default the demo set; another configfile keeps its own data_raw
-    unless ``data_raw`` is given). The pseudonymisation key is unset unless given."""
-    command = [
-        sys.executable,
-        "-m",
-        "snakemake",
-        "--snakefile",
-        str(ROOT / "Snakefile"),
-        "--directory",
-        str(workdir),
-        "--configfile",
-        str(configfile or ROOT / "config.yaml"),
-        "--cores",
-        "2",
+def pytest_collection_modifyitems(config, items):
+    """An e2e test outside tests/e2e/ or tests/backtest/ is in the wrong folder: the
+    quick tier (-m "not e2e") stays quick because the layout says what is slow."""
+    misplaced = [
+        item.nodeid
+        for item in items
+        if item.get_closest_marker("e2e") and Path(item.path).relative_to(TESTS).parts[0] not in SLOW_FOLDERS
     ]
-    if configfile is None or data_raw is not None:
-        command += ["--config", f"data_raw={data_raw or ROOT / 'data-raw'}"]
-    command += list(extra)
-    env = {k: v for k, v in os.environ.items() if k != "KVINNOFRID_PSEUDONYM_KEY"}
-    if pseudonym_key is not None:
-        env["KVINNOFRID_PSEUDONYM_KEY"] = pseudonym_key
-    done = subprocess.run(command, capture_output=True, text=True, cwd=workdir, env=env)
-    if check and done.returncode != 0:
-        raise AssertionError(f"snakemake failed ({done.returncode}):\n{done.stderr[-4000:]}")
-    return done
+    if misplaced:
+        raise pytest.UsageError(f"e2e tests belong in tests/e2e/ or tests/backtest/: {misplaced}")
+
+
+# The report tests that read the same in-process inputs (support.report_inputs: the demo
+# and its variants, each protected once): one xdist scope, so that one worker builds them.
+REPORT_INPUT_MODULES = {
+    f"tests/unit/reporting/{name}.py"
+    for name in ("test_by_size", "test_report_words", "test_text", "test_trend_report", "test_author_parts")
+}
+
+
+def pytest_xdist_make_scheduler(config, log):
+    """--dist loadscope with the report-input modules as one scope (other modules as
+    loadscope keeps them: a file per scope)."""
+    if config.getoption("dist") != "loadscope":
+        return None
+    from xdist.scheduler import LoadScopeScheduling
+
+    class Scheduling(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            module = nodeid.split("::", 1)[0]
+            return "report-inputs" if module in REPORT_INPUT_MODULES else super()._split_scope(nodeid)
+
+    return Scheduling(config, log)
+
+
+def _shared_run(tmp_path_factory, name: str, build: Callable[[Path], PipelineRun]) -> PipelineRun:
+    """``build`` once for all xdist workers of this session (their base temp folders
+    share a parent); without xdist, once for the session."""
+    root = tmp_path_factory.getbasetemp().parent if _under_xdist(tmp_path_factory) else None
+    if root is None:
+        return build(tmp_path_factory.mktemp(name))
+    record = root / f"{name}.json"
+    with open(root / f"{name}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not record.exists():
+            run = build(root / name)
+            record.write_text(json.dumps([run.stdout, run.stderr, run.seconds, str(run.data_raw)]), encoding="utf-8")
+    stdout, stderr, seconds, data_raw = json.loads(record.read_text(encoding="utf-8"))
+    return PipelineRun(root / name, Path(data_raw), stdout, stderr, seconds)
+
+
+def _under_xdist(tmp_path_factory) -> bool:
+    return "PYTEST_XDIST_WORKER" in os.environ
 
 
 @pytest.fixture(scope="session")
 def demo_run(tmp_path_factory) -> PipelineRun:
     """The default run on the demo data; use ``pipeline_run`` (a copy) in tests."""
-    workdir = tmp_path_factory.mktemp("pipeline")
-    done = run_snakemake(workdir)
-    return PipelineRun(workdir, ROOT / "data-raw", done.stdout, done.stderr)
+
+    def build(workdir: Path) -> PipelineRun:
+        workdir.mkdir(parents=True, exist_ok=True)
+        done = run_snakemake(workdir)
+        return PipelineRun(workdir, ROOT / "data-raw", done.stdout, done.stderr)
+
+    return _shared_run(tmp_path_factory, "pipeline", build)
 
 
 @pytest.fixture(scope="module")
@@ -104,10 +111,14 @@ def pipeline_run(demo_run, tmp_path_factory) -> PipelineRun:
 @pytest.fixture(scope="session")
 def tiny_run(tmp_path_factory) -> PipelineRun:
     """The whole DAG on the tiny .test set; read only (``tiny_copy`` to modify)."""
-    workdir = tmp_path_factory.mktemp("tiny")
-    start = time.monotonic()
-    done = run_snakemake(workdir, "--", "all", configfile=TINY_CONFIG)
-    return PipelineRun(workdir, ROOT / ".test" / "data-raw", done.stdout, done.stderr, time.monotonic() - start)
+
+    def build(workdir: Path) -> PipelineRun:
+        workdir.mkdir(parents=True, exist_ok=True)
+        start = time.monotonic()
+        done = run_snakemake(workdir, "--", "all", configfile=TINY_CONFIG)
+        return PipelineRun(workdir, ROOT / ".test" / "data-raw", done.stdout, done.stderr, time.monotonic() - start)
+
+    return _shared_run(tmp_path_factory, "tiny", build)
 
 
 @pytest.fixture

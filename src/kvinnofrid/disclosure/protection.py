@@ -304,6 +304,9 @@ class Search:
             y = self.lp.witness(target, sign, min(reach, delta) * (1 - 1e-9), fixed)
             if np.isnan(y).any():
                 return False
+            self._hide(y)
+            self.pool.add(y)
+            return False  # as far as it goes: the requirement cannot be met in full
         self._hide(y)
         self.pool.add(y)
         return True

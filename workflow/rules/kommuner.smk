@@ -38,7 +38,8 @@ checkpoint unit_tables:
         areas=f"{INTERIM}/kommuner/areas.json",
     log:
         "logs/unit_tables.log",
-    threads: 1
+    # the tables are protected in parallel (area_tables.protect, one process per table)
+    threads: 2
     resources:
         mem_mb=2000,
         runtime=20,

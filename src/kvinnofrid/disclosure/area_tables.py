@@ -339,6 +339,7 @@ def protect(
     unchanged: Mapping[Any, Collection[str]] | None = None,
     registry: Registry | None = None,
     sizes: Mapping[str, Sequence[int]] | None = None,
+    workers: int = 1,
 ) -> dict[Any, pl.DataFrame]:
     """Every round's tables of every area, suppressed together per table, as one long
     frame per round (``LONG_SCHEMA``): the country as it is, every other area
@@ -347,7 +348,8 @@ def protect(
     then were the same as in the final round (no newer export): their cells are one
     and the same in both rounds, so a count hidden in one is hidden in the other.
     ``sizes``: area → (cases, closed) as the reports' text gives them; a table whose
-    base is that number keeps it shown (``_public_bases``).
+    base is that number keeps it shown (``_public_bases``). ``workers``: processes
+    protecting tables at once (the rule's threads).
 
     The attacker the suppression stands against knows one unit's own numbers (an
     outsider, none) and sees every area's tables of every round at once."""
@@ -356,6 +358,7 @@ def protect(
     final = rounds[-1]
     kind_of = {a.name: a.kind for a in areas}
     out: dict[Any, dict[str, dict[str, pl.DataFrame]]] = {r: {} for r in rounds}
+    jobs, present_of = {}, {}
     for table_id in tables_by_round[final]:
         present = [r for r in rounds if table_id in tables_by_round[r]]
         joint, totals, owners, exempt = {}, {}, {}, set()
@@ -378,19 +381,43 @@ def protect(
                 now, then = joint.get(unit), joint.get(_round_name(unit, r, final))
                 if now is not None and then is not None and _key(now) == _key(then):
                     totals[_round_name(unit, r, final)] = [unit]  # the same cells: equal
-        protected = suppression.suppress_complements(
-            joint,
-            threshold,
-            totals=totals,
-            exempt=exempt,
-            kinds=table_kind(table_id, reg),
-            owners=owners,
-            reasons=True,
-            public_bases=_public_bases(joint, sizes or {}, final),
-        )
-        for r in present:
+        jobs[table_id] = (joint, threshold, totals, exempt, table_kind(table_id, reg), owners)
+        jobs[table_id] += (_public_bases(joint, sizes or {}, final),)
+        present_of[table_id] = present
+    for table_id, protected in _run_jobs(jobs, workers):
+        for r in present_of[table_id]:
             out[r][table_id] = {a.name: protected[_round_name(a.name, r, final)] for a in areas}
     return {r: long_frame(out[r], kind_of) for r in rounds}
+
+
+def _protect_table(job: tuple) -> dict[str, pl.DataFrame]:
+    joint, threshold, totals, exempt, kinds, owners, public_bases = job
+    return suppression.suppress_complements(
+        joint,
+        threshold,
+        totals=totals,
+        exempt=exempt,
+        kinds=kinds,
+        owners=owners,
+        reasons=True,
+        public_bases=public_bases,
+    )
+
+
+def _run_jobs(jobs: Mapping[str, tuple], workers: int) -> list[tuple[str, dict[str, pl.DataFrame]]]:
+    """Every table's protection (independent of the others: a table's cells are linked
+    only to the same table's), in ``workers`` processes, the largest tables first so
+    that no long one starts last; results in the tables' order."""
+    if workers <= 1 or len(jobs) <= 1:
+        return [(t, _protect_table(job)) for t, job in jobs.items()]
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    by_size = sorted(jobs, key=lambda t: -sum(frame.height for frame in jobs[t][0].values()))
+    # spawn, not fork: polars' thread pool does not survive a fork
+    with ProcessPoolExecutor(min(workers, len(jobs)), mp_context=multiprocessing.get_context("spawn")) as pool:
+        done = dict(zip(by_size, pool.map(_protect_table, [jobs[t] for t in by_size]), strict=True))
+    return [(t, done[t]) for t in jobs]
 
 
 def unchanged_units(units: pl.DataFrame, rounds: Sequence[Any]) -> dict[Any, set[str]]:
@@ -408,9 +435,7 @@ def unchanged_units(units: pl.DataFrame, rounds: Sequence[Any]) -> dict[Any, set
     return {r: {u for u, by in latest.items() if r in by and by.get(r) == by.get(final)} for r in rounds[:-1]}
 
 
-def _public_bases(
-    joint: Mapping[str, pl.DataFrame], sizes: Mapping[str, Sequence[int]], final: Any
-) -> list[str]:
+def _public_bases(joint: Mapping[str, pl.DataFrame], sizes: Mapping[str, Sequence[int]], final: Any) -> list[str]:
     """The areas of the final round whose base N a reader knows from the report's text
     (``sizes``: area → its cases and closed cases, as area_info): a table whose N is,
     for every area, the area's number of cases (or of closed cases). The text gives it

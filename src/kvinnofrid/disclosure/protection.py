@@ -144,21 +144,30 @@ class _Witnesses:
 class _Programme:
     """min Σ cost·(p + m) over y = p − m, subject to the relations and inequalities in
     y (published and national cells' y fixed at 0 by their bounds), each cell within its
-    capacity, and one target: a cell's y (by its bounds) or N − n (one extra row)."""
+    capacity, and one target: a cell's y (by its bounds) or N − n (one extra row).
 
-    def __init__(self, lay: Layout, threshold: int):
+    ``cols``: the cells the programme may move (a unit's neighbourhood, ``_neighbourhoods``),
+    every other cell's y is 0; every method takes and gives the whole problem's cells."""
+
+    def __init__(self, lay: Layout, threshold: int, cols: np.ndarray | None = None):
         from scipy.optimize._highspy import _core
 
         self.core, self.lay = _core, lay
-        n = len(lay.value)
+        self.cols = np.arange(len(lay.value)) if cols is None else np.asarray(cols, dtype=np.int64)
+        self.local = np.full(len(lay.value), -1, dtype=np.int64)
+        self.local[self.cols] = np.arange(len(self.cols))
+        n = len(self.cols)
         self.n = n
-        small = lay.value < threshold
-        self.up = np.where(small, threshold - 1 - lay.value, UNLIMITED).astype(float)
-        self.down = np.where(small, lay.value, lay.value - threshold).astype(float).clip(0)
-        self.up[~lay.movable], self.down[~lay.movable] = 0.0, 0.0
-        c = lay.constraint
-        slack = -(c @ lay.value.astype(float))  # C·(v + y) ≤ 0 → C·y ≤ −C·v
-        eq = np.arange(c.shape[0]) < lay.n_eq
+        value = lay.value[self.cols]
+        small = value < threshold
+        self.up = np.where(small, threshold - 1 - value, UNLIMITED).astype(float)
+        self.down = np.where(small, value, value - threshold).astype(float).clip(0)
+        fixed = ~lay.movable[self.cols]
+        self.up[fixed], self.down[fixed] = 0.0, 0.0
+        slack = -(lay.constraint @ lay.value.astype(float))  # C·(v + y) ≤ 0 → C·y ≤ −C·v
+        c = lay.constraint[:, self.cols].tocsr()
+        keep = np.flatnonzero(np.diff(c.indptr) > 0)  # rows with a cell of ours (the rest: y = 0 keeps them)
+        c, slack, eq = c[keep], slack[keep], keep < lay.n_eq
         target_row = sparse.csr_matrix((1, n))
         a = sparse.vstack([sparse.hstack([c, -c]), sparse.hstack([target_row, target_row])]).tocsc()
         lp = _core.HighsLp()
@@ -177,12 +186,30 @@ class _Programme:
         self.target_row = a.shape[0] - 1
         self.solved = 0
 
+    def covers(self, cells: Sequence[int]) -> bool:
+        return bool((self.local[np.asarray(cells, dtype=np.int64)] >= 0).all())
+
+    def _mine(self, cells: np.ndarray) -> np.ndarray:
+        """The local indices of those of ``cells`` the programme has."""
+        local = self.local[np.asarray(cells, dtype=np.int64)]
+        return local[local >= 0]
+
+    def _whole(self, y: np.ndarray | None) -> np.ndarray | None:
+        if y is None:
+            return None
+        out = np.zeros(len(self.lay.value)) if not np.isnan(y).any() else np.full(len(self.lay.value), np.nan)
+        out[self.cols] = y
+        return out
+
     def costs(self) -> np.ndarray:
         lay = self.lay
-        return np.where(lay.hidden, FREE, lay.weight)
+        return np.where(lay.hidden[self.cols], FREE, lay.weight[self.cols])
 
     def hidden_now(self, cells: np.ndarray) -> None:
         """Cells just hidden cost almost nothing to move from now on."""
+        cells = self._mine(cells)
+        if not cells.size:
+            return
         cost = np.full(len(cells), FREE)
         cols = np.r_[cells, cells + self.n].astype(np.int32)
         self.highs.changeColsCost(len(cols), cols, np.r_[cost, cost])
@@ -193,14 +220,16 @@ class _Programme:
 
     def witness(self, target: tuple[int, ...], sign: int, delta: float, fixed: np.ndarray) -> np.ndarray | None:
         """The cheapest y moving ``target`` by sign·delta and no cell of ``fixed``; None
-        when no y can."""
+        when no y can (all NaN when the programme has no such y)."""
+        target, fixed = tuple(int(t) for t in self._mine(np.asarray(target))), self._mine(fixed)
         self._set(target, fixed, sign * delta, sign * delta)
         y = self._run()
         self._reset(target, fixed)
-        return y
+        return self._whole(y)
 
     def reach(self, target: tuple[int, ...], sign: int, fixed: np.ndarray) -> float:
         """How far ``target`` can move in direction ``sign`` at most (hiding anything)."""
+        target, fixed = tuple(int(t) for t in self._mine(np.asarray(target))), self._mine(fixed)
         self._set(target, fixed, *((0.0, np.inf) if sign > 0 else (-np.inf, 0.0)))
         every = np.r_[np.arange(2 * self.n)].astype(np.int32)
         objective = np.zeros(2 * self.n)
@@ -259,6 +288,30 @@ class _Programme:
         raise RuntimeError(f"skyddet av små tal: lösaren svarade {self.core.HighsModelStatus(status)}")
 
 
+LOCAL_SHARE = 0.6  # a neighbourhood of more units than this share: the whole problem
+
+
+def _neighbourhoods(lay: Layout) -> dict[int, frozenset[int]]:
+    """unit → the units it shares a published sum with (its län, size class, group):
+    where a witness moving the unit's counts finds its counterweights first. Sums that
+    cannot move (the country) link nobody."""
+    eq = lay.constraint[: lay.n_eq].tocsr()
+    pooled = (lay.owner == NO_OWNER) & lay.movable
+    near: dict[int, set[int]] = {u: {u} for u in np.unique(lay.owner[lay.owner != NO_OWNER]).tolist()}
+    seen = set()
+    for r in range(eq.shape[0]):
+        cells = eq.indices[eq.indptr[r] : eq.indptr[r + 1]]
+        if not pooled[cells].any():
+            continue
+        units = frozenset(lay.owner[cells].tolist()) - {NO_OWNER}
+        if units in seen:
+            continue
+        seen.add(units)
+        for u in units:
+            near[u] |= units
+    return {u: frozenset(v) for u, v in near.items()}
+
+
 class Search:
     """The whole search over one problem (``protect``)."""
 
@@ -270,6 +323,20 @@ class Search:
         order = np.argsort(lay.owner, kind="stable")
         bounds = np.searchsorted(lay.owner[order], np.arange(lay.owner.max(initial=-1) + 2))
         self.cells_of = {u: order[bounds[u] : bounds[u + 1]] for u in range(lay.owner.max(initial=-1) + 1)}
+        self.near = _neighbourhoods(lay)
+        self.local: dict[frozenset[int], _Programme] = {}
+
+    def _programme(self, owner: int) -> _Programme | None:
+        """The programme of the owner's neighbourhood (its cells, its neighbours' and
+        every sum): much smaller than the whole problem, built once per neighbourhood;
+        None where it would be nearly the whole problem."""
+        units = self.near.get(owner)
+        if owner == NO_OWNER or units is None or len(units) > LOCAL_SHARE * len(self.cells_of):
+            return None
+        if units not in self.local:
+            cols = np.flatnonzero(np.isin(self.lay.owner, [*units, NO_OWNER]))
+            self.local[units] = _Programme(self.lay, self.threshold, cols)
+        return self.local[units]
 
     def _fixed(self, attackers: Sequence[int]) -> np.ndarray:
         parts = [self.cells_of.get(a, np.array([], dtype=np.int64)) for a in attackers if a != NO_OWNER]
@@ -281,20 +348,27 @@ class Search:
         if not new.size:
             return
         lay.hidden[new] = True
-        # a hidden N hides its rows (a share n/N would give N away); row order: a row's
-        # n can be a later row's N (diagram 1)
-        for big, small in lay.rows.tolist():
-            if lay.hidden[big] and not lay.hidden[small]:
-                lay.hidden[small] = True
-                new = np.r_[new, small]
-        self.lp.hidden_now(new)
+        # a hidden N hides its rows (a share n/N would give N away); a row's n can be
+        # another row's N (diagram 1): until nothing changes
+        big, small = lay.rows[:, 0], lay.rows[:, 1]
+        while (more := np.unique(small[lay.hidden[big] & ~lay.hidden[small]])).size:
+            lay.hidden[more] = True
+            new = np.r_[new, more]
+        for programme in (self.lp, *self.local.values()):
+            programme.hidden_now(new)
 
-    def _find(self, target: tuple[int, ...], sign: int, delta: float, attackers: Sequence[int]) -> bool:
-        """A witness for ``attackers`` (hiding what it moves); False when none exists
-        even with every movable cell hidden: then the most the target can move is the
-        requirement (``Report.limited``)."""
+    def _find(
+        self, target: tuple[int, ...], sign: int, delta: float, attackers: Sequence[int], owner: int = NO_OWNER
+    ) -> bool:
+        """A witness for ``attackers`` (hiding what it moves), looked for first among the
+        owner's neighbours, then in the whole problem; False when none exists even with
+        every movable cell hidden: then the most the target can move is the requirement
+        (``Report.limited``)."""
         fixed = self._fixed(attackers)
-        y = self.lp.witness(target, sign, delta, fixed)
+        local = self._programme(owner)
+        y = local.witness(target, sign, delta, fixed) if local is not None and local.covers(target) else None
+        if y is None or np.isnan(y).any():
+            y = self.lp.witness(target, sign, delta, fixed)
         self.report.programmes += 1
         if np.isnan(y).any():
             reach = self.lp.reach(target, sign, fixed)
@@ -317,7 +391,7 @@ class Search:
         if delta < TOL:
             return
         left = self.pool.unmet(target, sign, delta, owner)
-        if left is None and not self._find(target, sign, delta, ()):
+        if left is None and not self._find(target, sign, delta, (), owner):
             return
         given_up: set[int] = set()
         while every_unit:
@@ -325,7 +399,7 @@ class Search:
             if not left:
                 return
             attacker = min(left)
-            if not self._find(target, sign, delta, (attacker,)):
+            if not self._find(target, sign, delta, (attacker,), owner):
                 given_up.add(attacker)
 
     def cover_pairs(self, target: tuple[int, ...], owner: int, signs: Sequence[int]) -> None:
@@ -336,7 +410,7 @@ class Search:
                 pair = ()
             if pair in given_up:
                 return
-            if not any(self._find(target, s, 1.0, pair) for s in signs):
+            if not any(self._find(target, s, 1.0, pair, owner) for s in signs):
                 given_up.add(pair)
 
     def pinned(self, cell: int) -> bool:

@@ -11,7 +11,7 @@ from kvinnofrid.scriptrunner import run
 
 
 def main(smk) -> None:
-    from kvinnofrid.reporting import figure_map, provenance, text, trend_report
+    from kvinnofrid.reporting import book, figure_map, provenance, trend_report
     from kvinnofrid.spec import diagrams
     from kvinnofrid.stages import rawfiles
     from kvinnofrid.statistics import participants
@@ -30,7 +30,7 @@ def main(smk) -> None:
         smk.params.cutoff,
         smk.params.population_source,
     )
-    text.build_book(
+    book.build_book(
         Path(smk.output[0]),
         facts=json.loads(Path(smk.input.facts).read_text(encoding="utf-8")),
         tables=tables,

@@ -87,6 +87,7 @@ def _write_national(smk, rounds, areas, size_classes, lan_of, diagrams) -> None:
     from kvinnofrid.disclosure import area_tables
 
     p = smk.params
+    areas = _publishable(areas)
     tables = _tables_by_round(smk, rounds, areas, diagrams)
     unchanged = area_tables.unchanged_units(pl.read_csv(smk.input.units), list(rounds))
     published = _protected(tables, areas, p.threshold, unchanged, smk.threads)
@@ -94,14 +95,36 @@ def _write_national(smk, rounds, areas, size_classes, lan_of, diagrams) -> None:
     units = [a for a in areas if a.kind == "enhet"]
     final = p.rounds[-1]
     info = area_tables.area_info(areas, pl.read_parquet(smk.input.final), size_classes, lan_of)
+    published_trend = _trend(published, areas, p.trend["measures"])
     _write(
         smk,
         published[final],
-        _trend(published, areas, p.trend["measures"]),
+        published_trend,
         internal[final],
-        _trend(internal, units, p.trend["measures"]),
+        _trend(internal, units, p.trend["measures"]) if units else published_trend.clear(),
         info,
     )
+
+
+def _publishable(areas):
+    """The areas that can be published. With fewer than MIN_UNITS units in all, each
+    unit would read the others' numbers off the country's (published as they are), so
+    nothing below the country is published: no comparison report, and the national
+    bundle holds the country alone. The national report is not affected."""
+    from kvinnofrid.disclosure import area_tables
+    from kvinnofrid.scriptrunner import log
+
+    units = sum(a.kind == "enhet" for a in areas)
+    if units >= area_tables.MIN_UNITS:
+        return areas
+    log.warning(
+        "Inga jämförelserapporter görs: med %d verksamheter skulle varje verksamhet kunna räkna fram "
+        "de andras tal ur rikets, som visas utan skydd. Det krävs minst %d verksamheter. Den nationella "
+        "rapporten påverkas inte.",
+        units,
+        area_tables.MIN_UNITS,
+    )
+    return [a for a in areas if a.kind == "riket"]
 
 
 def _write_self_service(smk, rounds, areas, size_classes, lan_of, national, diagrams) -> None:
@@ -136,8 +159,8 @@ def _write_self_service(smk, rounds, areas, size_classes, lan_of, national, diag
 
 
 def _protected(tables, areas, threshold, unchanged, workers=1):
-    """area_tables.protect, or a message a user can act on when the areas are too few
-    to protect (a country of one or two units publishes their numbers as they are)."""
+    """area_tables.protect, or a message instead of a traceback when it finds no
+    protection (too few units never get here: _publishable)."""
     from kvinnofrid.disclosure import area_tables
     from kvinnofrid.disclosure.suppression import SuppressionError
     from kvinnofrid.errors import UserFacingError
@@ -145,11 +168,9 @@ def _protected(tables, areas, threshold, unchanged, workers=1):
     try:
         return area_tables.protect(tables, areas, threshold, unchanged, workers=workers)
     except SuppressionError as failed:
-        units = sum(a.kind == "enhet" for a in areas)
         raise UserFacingError(
-            f"Jämförelserapporterna (målet kommuner) kan inte skyddas: med {units} verksamheter går "
-            "dolda små tal att räkna fram ur rikets tal, som visas utan skydd. Jämförelserapporter "
-            "kräver fler verksamheter; den nationella rapporten (målet all) påverkas inte."
+            "Jämförelsetabellerna (målet kommuner och det nationella paketet) kunde inte skyddas: "
+            f"{failed}. Rapportera felet till verktygets utvecklare; tabellerna för riket påverkas inte."
         ) from failed
 
 

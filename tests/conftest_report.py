@@ -4,6 +4,11 @@
 simulate (final round) → derive → tables → stats → facts, plus a quality summary,
 the participants list (report/deltagare-2021-2023.csv), the units that sent data
 and a provenance dict. It is cached: both test modules share one run.
+``variant_inputs(name)`` runs the same chain on the demo cases changed so that the
+answers differ from the demo's (``VARIANTS``: men the majority and the oldest group the
+largest; few interventions, most born outside Europe, worsened situations; every
+variable shuffled on its own so that nothing differs between groups; two units only,
+so that every base is small).
 ``write_figures(inputs, folder)`` draws all diagrams (PNG only, for speed).
 """
 
@@ -15,16 +20,19 @@ from pathlib import Path
 from types import SimpleNamespace
 
 import polars as pl
+import yaml
 
 from kvinnofrid.demo import simulate
 from kvinnofrid.reporting import figures
-from kvinnofrid.spec import diagrams
+from kvinnofrid.spec import diagrams, municipalities
 from kvinnofrid.stages import derive, quality
 from kvinnofrid.statistics import facts, participants, stats, tables
 
 ROOT = Path(__file__).resolve().parents[1]
 REPORT_SRC = ROOT / "report"
 PARTICIPANTS_CSV = REPORT_SRC / "deltagare-2021-2023.csv"
+CONFIG = yaml.safe_load((ROOT / "config.yaml").read_text(encoding="utf-8"))
+SIZE_CLASSES = CONFIG["size_classes"]
 
 
 def _quality_summary(cases: pl.DataFrame, rnd: dt.date, units: pl.DataFrame) -> pl.DataFrame:
@@ -54,17 +62,104 @@ def _quality_summary(cases: pl.DataFrame, rnd: dt.date, units: pl.DataFrame) -> 
 
 
 @cache
+def _final_round() -> simulate.RoundSnapshot:
+    return simulate.simulate_rounds(simulate.SimulationSettings())[-1]
+
+
+def _swap(column: str, a: int, b: int) -> pl.Expr:
+    return pl.when(pl.col(column) == a).then(b).when(pl.col(column) == b).then(a).otherwise(pl.col(column))
+
+
+def _men_and_old(cases: pl.DataFrame) -> pl.DataFrame:
+    """Men the majority, ages mirrored (the oldest group the largest), HRV flipped to most cases."""
+    return cases.with_columns(
+        _swap("sex", 1, 2).cast(pl.Int8).alias("sex"),
+        pl.when(pl.col("age") >= 18).then(110 - pl.col("age")).otherwise(pl.col("age")).cast(pl.Int16).alias("age"),
+        _swap("honour_violence", 1, 2).cast(pl.Int8).alias("honour_violence"),
+    )
+
+
+def _few_interventions(cases: pl.DataFrame) -> pl.DataFrame:
+    """Interventions in about one case of seven; most clients born outside Europe; the
+    survey's answers turned round (worsened much the most common)."""
+    keep = (pl.int_range(pl.len()) % 7) == 0
+    return cases.with_columns(
+        pl.when(keep).then(pl.col("interventions")).otherwise(None).alias("interventions"),
+        pl.when(keep).then(pl.col("implementation")).otherwise(None).alias("implementation"),
+        _swap("origin", 1, 4).cast(pl.Int8).alias("origin"),
+        (6 - pl.col("survey_change")).clip(1, 5).cast(pl.Int8).alias("survey_change"),
+    )
+
+
+SHUFFLED = [
+    "sex",
+    "age",
+    "impairment",
+    "origin",
+    "initiative",
+    "perpetrator",
+    "honour_violence",
+    "violence_severity",
+    "interventions",
+    "decision_type",
+    "collaboration",
+    "implementation",
+    "goal_followup",
+    "closing_reason",
+    "survey_change",
+    "survey_importance",
+    "survey_influence",
+]
+
+
+def _shuffled(cases: pl.DataFrame) -> pl.DataFrame:
+    """Every variable shuffled on its own: no variable says anything about another."""
+    return cases.with_columns(pl.col(c).shuffle(seed=100 + i) for i, c in enumerate(SHUFFLED))
+
+
+def _two_units(cases: pl.DataFrame) -> pl.DataFrame:
+    """Only the two smallest units: every base is small."""
+    units = cases.group_by("unit").len().sort(["len", "unit"]).head(2)["unit"]
+    return cases.filter(pl.col("unit").is_in(units.to_list()))
+
+
+VARIANTS = {
+    "men-and-old": _men_and_old,
+    "few-interventions": _few_interventions,
+    "shuffled": _shuffled,
+    "two-units": _two_units,
+}
+
+
+@cache
 def report_inputs() -> SimpleNamespace:
+    return _inputs(lambda cases: cases)
+
+
+@cache
+def variant_inputs(name: str) -> SimpleNamespace:
+    return _inputs(VARIANTS[name])
+
+
+def _inputs(change) -> SimpleNamespace:
     settings = simulate.SimulationSettings()
-    final = simulate.simulate_rounds(settings)[-1]
+    final = _final_round()
     key = pl.concat_str([pl.col("unit"), pl.col("client"), pl.col("opened").cast(pl.String)], separator="|")
-    cases = final.cases.with_columns(key.alias("case_id"), pl.lit(final.round).alias("round"))
-    risk = final.risk.with_columns(key.alias("case_id"))
+    cases = change(final.cases).with_columns(key.alias("case_id"), pl.lit(final.round).alias("round"))
+    risk = final.risk.with_columns(key.alias("case_id")).join(cases.select("case_id"), on="case_id", how="semi")
+    units = final.units.filter(pl.col("unit").is_in(cases["unit"].unique().to_list()))
     derived = derive.derive_cases(cases, risk)
-    change = derive.risk_change(risk)
     national = tables.build_all_tables(derived, risk)
-    comparisons = stats.build_stats(derived, change)
-    matched = participants.match_participants(pl.read_csv(PARTICIPANTS_CSV), final.units)
+    per_unit = municipalities.unit_municipalities(
+        units.select("unit", "municipality").unique(), municipalities.load_register(None), CONFIG["districts"]
+    )
+    comparisons = stats.build_stats(
+        derived,
+        derive.risk_change(risk),
+        size_classes=municipalities.size_classes(per_unit, SIZE_CLASSES),
+        size_class_order=[c["label"] for c in SIZE_CLASSES],
+    )
+    matched = participants.match_participants(pl.read_csv(PARTICIPANTS_CSV), units)
     fact_values = facts.build_facts(national, comparisons, derived, participants=matched)
     provenance = {
         "generated": "2026-01-15",
@@ -73,7 +168,7 @@ def report_inputs() -> SimpleNamespace:
         "config_sha256": "0" * 64,
         "inputs": [
             {"file": f"{final.round.isoformat()}/{u}.xlsx", "sha256": f"{i:064x}"}
-            for i, u in enumerate(final.units["unit"].to_list())
+            for i, u in enumerate(units["unit"].to_list())
         ],
         "rounds": [final.round.isoformat()],
         "period": [settings.period_start.isoformat(), settings.period_end.isoformat()],
@@ -87,9 +182,9 @@ def report_inputs() -> SimpleNamespace:
         stats=comparisons,
         facts=fact_values,
         registry=diagrams.load_registry(),
-        quality_summary=_quality_summary(cases, final.round, final.units),
+        quality_summary=_quality_summary(cases, final.round, units),
         participants=matched,
-        units=final.units,
+        units=units,
         provenance=provenance,
     )
 

@@ -184,5 +184,10 @@ def test_no_report_sentence_is_about_a_hidden_category_or_calls_zero_the_largest
             said_hidden += 1
             assert "visas inte eftersom" in sentence, where
         if sentence.startswith("De flesta"):  # one sentence, no description
-            assert sentence == f"De flesta andelarna för {area} visas inte eftersom {area_text.hidden_reason(5)}."
+            hidden_rows = own.filter(pl.col("suppressed").fill_null(False) | pl.col("share").is_null())
+            reasons = hidden_rows["hidden_reason"].to_list() if "hidden_reason" in own.columns else []
+            assert (
+                sentence
+                == f"De flesta andelarna för {area} visas inte eftersom {area_text.hidden_reason(5, True, reasons)}."
+            )
     assert described > 50 and said_hidden > 50

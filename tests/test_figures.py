@@ -158,25 +158,31 @@ def test_unknown_kind_is_a_clear_error():
         figures.make_figure("pie", SEX, "x")
 
 
-def test_alt_text_names_the_largest_category_and_its_share():
+def test_alt_text_lists_every_category_with_its_share_in_figure_order():
     text = figures.alt_text(SEX, "Hur ser könsfördelningen ut?")
     assert "Hur ser könsfördelningen ut?" in text
-    assert f"Kvinna 94{NBSP}%" in text
+    assert f"Kvinna 94{NBSP}% (2{NBSP}858 ärenden)" in text
+    assert f"Man 6{NBSP}% (190 ärenden)" in text
     assert text.index("Kvinna") < text.index("Man")
     assert f"N = 3{NBSP}048" in text
 
 
 def test_alt_text_for_groups_counts_means_and_hidden_values():
     grouped = figures.alt_text(AGE_BY_HRV, "Ålder och HRV")
-    assert f"HRV: störst andel har 25–34 34{NBSP}%" in grouped
-    assert "Ej HRV: störst andel har 35–44" in grouped
+    for group in ("HRV", "Ej HRV"):
+        rows = AGE_BY_HRV.filter(pl.col("group") == group)
+        listed = grouped.split(f". {group}: ")[1].split(".")[0]
+        # every category of the group, in the table's order
+        positions = [listed.index(f"{c} ") for c in rows["category"].to_list()]
+        assert positions == sorted(positions), group
     assert f"1–90 (1{NBSP}023 ärenden)" in figures.alt_text(DURATION, "Dagar")
     assert "HRV 3,3" in figures.alt_text(MEANS, "Insatser")
-    assert "1 värde är dolt" in figures.alt_text(ORIGIN_WITH_HIDDEN, "Ursprung")
+    assert "Ett värde är dolt" in figures.alt_text(ORIGIN_WITH_HIDDEN, "Ursprung")
 
 
 def test_alt_text_for_phases_lists_every_phase():
     text = figures.alt_text(PHASES, "Antal ärenden i olika faser", kind="phases")
+    assert "Aktualiserade" in text
     assert f"Fått insats 2{NBSP}623 av 3{NBSP}070" in text
     assert f"Genomfört brukarenkät 878 av 2{NBSP}456" in text
 

@@ -117,10 +117,13 @@ def test_unit_page_content(two_rounds):
         "case_missing_from_later_export",
         "local_variable",
     ):
-        assert f"<code>{rule_name}</code>" in html
+        # the Swedish name (linked to its section where the export in use has the remark)
+        assert f">{RULES[rule_name].title}<" in html
+        assert f'id="{rule_name}"' in html or f'id="{rule_name}-' in html
         assert RULES[rule_name].description in html
         assert RULES[rule_name].advice in html
     assert "age_above_110" not in html  # only rules that occurred
+    assert "<code>" not in html  # no code names a reader has to decode
     # row numbers, columns and non-personal values are shown
     assert re.search(r"2022-06-01/sigtuna.csv</td><td class=\"num\">3</td><td>Datum för aktualisering \(5\)", html)
     # rejected texts are described by kind, never echoed; dates can be shown
@@ -176,7 +179,8 @@ def test_personal_values_are_blanked_even_if_an_issue_carries_them():
     result = clean_file(raw, meta, PERIOD, R2)
     html = render_unit_page("Sigtuna", [(meta, result)])
     assert "Anna Andersson" not in html and "hemlig kommentar" not in html and key("anna") not in html
-    assert html.count("<code>unknown_value</code>") == 2  # summary table + section heading
+    title = RULES["unknown_value"].title
+    assert html.count(f">{title}</a>") == 1 and html.count(f"Kontroll: {title}") == 1  # summary + section
 
 
 def test_long_issue_lists_are_cut():

@@ -1,8 +1,10 @@
-"""The text stage (kvinnofrid.reporting.text): numbers follow the data, significance wording
-follows the stats table, Bilaga 2 follows the codebook, errors name the template."""
+"""The text stage (kvinnofrid.reporting.text and book): words follow the tables and the
+passages' families, Bilaga 2 follows the codebook, text files follow the registry,
+errors name the template."""
 
 from __future__ import annotations
 
+import json
 import re
 import shutil
 
@@ -10,13 +12,17 @@ import polars as pl
 import pytest
 from conftest_report import REPORT_SRC, book_kwargs, report_inputs
 
+from kvinnofrid.reporting.book import CLAIMS_FILE, build_book
 from kvinnofrid.reporting.numfmt import NBSP
-from kvinnofrid.reporting.text import StatsLookup, TextError, build_book, check_output
+from kvinnofrid.reporting.text import TextError, check_output
 from kvinnofrid.spec import codebook
+from kvinnofrid.spec.diagrams import load_registry
 from kvinnofrid.statistics.participants import match_participants
 from kvinnofrid.statistics.stats import STATS_SCHEMA
 
-VERY_SEVERE = codebook.load()["violence_severity"].label_of(3)
+CB = codebook.load()
+REG = load_registry()
+VERY_SEVERE = CB["violence_severity"].label_of(3)
 
 
 @pytest.fixture(scope="module")
@@ -28,7 +34,8 @@ def chapter(paths, name: str) -> str:
     return next(p for p in paths if p.name == name).read_text(encoding="utf-8")
 
 
-def hrv_stats(p_holm: float | None) -> pl.DataFrame:
+def hrv_stats(p_value: float | None, share_a: float = 0.369, share_b: float = 0.182) -> pl.DataFrame:
+    """One comparison row: very severe violence, HRV against the other cases."""
     row = dict.fromkeys(STATS_SCHEMA.names())
     row.update(
         comparison="hrv",
@@ -36,65 +43,89 @@ def hrv_stats(p_holm: float | None) -> pl.DataFrame:
         category=VERY_SEVERE,
         group_a="HRV",
         group_b="Ej HRV",
-        n_a=110,
+        n_a=round(share_a * 298),
         denominator_a=298,
-        share_a=0.369,
-        n_b=431,
+        share_a=share_a,
+        n_b=round(share_b * 2369),
         denominator_b=2369,
-        share_b=0.182,
-        test="chi2",
-        p_value=p_holm,
-        p_holm=p_holm,
-        significant=None if p_holm is None else p_holm < 0.05,
+        share_b=share_b,
+        difference=share_a - share_b,
+        difference_low=share_a - share_b - 0.06,
+        difference_high=share_a - share_b + 0.06,
+        test=None if p_value is None else "chi2",
+        p_value=p_value,
+        p_holm=p_value,
+        significant=None if p_value is None else p_value < 0.05,
     )
     return pl.DataFrame([row], schema=STATS_SCHEMA)
 
 
-def test_summary_sentence_follows_share_women(inputs, tmp_path):
+def swapped_sex(table: pl.DataFrame) -> pl.DataFrame:
+    """Diagram 2 with the two rows' numbers exchanged: men the majority."""
+    return table.with_columns(pl.col(c).reverse() for c in ("n", "share", "ci_low", "ci_high"))
+
+
+def test_the_sex_sentence_follows_the_table(inputs, tmp_path):
     first = build_book(tmp_path / "a", **book_kwargs(inputs))
-    changed = {**inputs.facts, "share_women": 0.512, "cases_total": 12345}
-    second = build_book(tmp_path / "b", **book_kwargs(inputs, facts=changed))
-    a, b = chapter(first, "00-sammanfattning.qmd"), chapter(second, "00-sammanfattning.qmd")
-    assert f"94{NBSP}% av ärendena gällde kvinnor" in a
-    assert f"51{NBSP}% av ärendena gällde kvinnor" in b and f"94{NBSP}% av ärendena gällde kvinnor" not in b
-    assert f"12{NBSP}345 ärenden" in b and f"3{NBSP}070 ärenden" in a
-    # the results chapter quotes the same fact
-    assert f"51{NBSP}% av ärendena gällde kvinnor" in chapter(second, "02-resultat.qmd")
+    tables = {**inputs.tables, 2: swapped_sex(inputs.tables[2])}
+    second = build_book(tmp_path / "b", **book_kwargs(inputs, tables=tables))
+    women = round(inputs.tables[2]["share"][0] * 100)
+    for name in ("00-sammanfattning.qmd", "02-resultat.qmd"):
+        assert f"De flesta klienterna ({women}{NBSP}procent) var kvinnor" in chapter(first, name)
+        assert f"De flesta klienterna ({women}{NBSP}procent) var män" in chapter(second, name)
+        assert "var kvinnor och" not in chapter(second, name)
+    # the men section says the men are a majority, not a minority
+    assert "Männen var en majoritet av klienterna" in chapter(second, "02-resultat.qmd")
+    assert "Männen var en minoritet av klienterna" in chapter(first, "02-resultat.qmd")
 
 
-@pytest.mark.parametrize("p_holm, expected", [(0.001, True), (0.2, False), (None, False)])
-def test_significance_wording_only_when_stats_say_so(inputs, tmp_path, p_holm, expected):
-    paths = build_book(tmp_path, **book_kwargs(inputs, stats=hrv_stats(p_holm)))
-    summary = chapter(paths, "00-sammanfattning.qmd")
-    assert f"Andelen med mycket grovt våld var 37{NBSP}% i gruppen HRV och 18{NBSP}% i gruppen Ej HRV" in summary
-    assert ("skillnaden är statistiskt säker" in summary) is expected
+@pytest.mark.parametrize(
+    "p_value, verdict",
+    [(0.001, "är statistiskt säkerställd"), (0.2, "är inte statistiskt säkerställd"), (None, "inte kunnat prövas")],
+)
+def test_significance_wording_follows_the_passage_family(inputs, tmp_path, p_value, verdict):
+    paths = build_book(tmp_path, **book_kwargs(inputs, stats=hrv_stats(p_value)))
     results = chapter(paths, "02-resultat.qmd")
-    assert (results.count("statistiskt säker") == 1) is expected  # only the one row given
-    if not expected:
-        assert "statistiskt säker" not in summary
+    numbers = f"37{NBSP}procent"
+    assert numbers in results and f"18{NBSP}procent" in results
+    assert verdict in results
+    # a large difference that is not significant is never called small
+    assert "liten" not in results.split("## Vilket våld")[1].split("## Hur ser")[0]
+    assert "slumpen" not in results and "statistiskt säker." not in results
+    if p_value == 0.001:
+        assert "var högre bland ärendena med hedersrelaterat våld (37" in results
+    else:
+        assert "var högre" not in results.split("## Vilket våld")[1].split("## Hur ser")[0]
 
 
-def test_stats_lookup_reads_p_holm():
-    lookup = StatsLookup(hrv_stats(0.049))
-    assert lookup.significant("hrv", "violence_severity", VERY_SEVERE)
-    assert not StatsLookup(hrv_stats(0.05)).significant("hrv", "violence_severity", VERY_SEVERE)
-    assert not lookup.significant("hrv", "violence_severity", "Grovt")  # no row
-    assert not StatsLookup(None).significant("men", "sex", "Man")
-    assert "kunde inte göras" in lookup.compare("men", "sex", "Man", what="män")
+def test_a_large_difference_that_fails_the_family_is_given_with_its_interval(inputs, tmp_path):
+    stats = hrv_stats(0.09, share_a=0.26, share_b=0.13)
+    results = chapter(build_book(tmp_path, **book_kwargs(inputs, stats=stats)), "02-resultat.qmd")
+    assert (
+        f"Skillnaden, 13{NBSP}procentenheter (95-procentigt konfidensintervall: 7–19), är inte statistiskt säkerställd."
+        in results
+    )
 
 
-def test_bilaga_2_lists_every_variable_and_option(inputs, tmp_path):
+def test_the_claims_ledger_is_written_beside_the_book(inputs, tmp_path):
+    build_book(tmp_path, **book_kwargs(inputs))
+    ledger = json.loads((tmp_path / CLAIMS_FILE).read_text(encoding="utf-8"))
+    kinds = {entry["kind"] for entry in ledger}
+    assert {"share", "ranking", "difference", "screen", "composition"} <= kinds
+    assert all(entry["text"] for entry in ledger if entry["kind"] != "several_units")
+
+
+def test_bilaga_2_lists_every_variable_and_option_as_a_reader_sees_it(inputs, tmp_path):
     text = chapter(build_book(tmp_path, **book_kwargs(inputs)), "bilaga-2-variabler.qmd")
-    cb = codebook.load()
-    assert len(cb.variables) == 29
-    for v in cb.variables:
+    for v in CB.variables:
         assert re.search(rf"^\| {v.suv} \| {re.escape(v.label)}", text, re.MULTILINE), v.label
         for o in v.options:
-            assert f"{o.code}. {o.label}" in text, (v.label, o.label)
+            assert f"{o.code}. {o.shown}" in text, (v.label, o.label)
     assert "| 20 | Ursprung\\*" in text  # project addition marked
     assert "11. Ingen samverkan\\*" in text
     assert "Kommentar (fritext, ingår inte)" in text
-    for phase in cb.phases.values():
+    assert "ange i kommentar" not in text
+    for phase in CB.phases.values():
         assert phase in text
 
 
@@ -106,7 +137,7 @@ def test_strict_undefined_names_the_template(inputs, tmp_path):
         build_book(tmp_path / "bok", **book_kwargs(inputs, report_src=src))
 
 
-def test_missing_value_in_output_is_refused(inputs, tmp_path):
+def test_missing_value_or_template_code_in_output_is_refused(inputs, tmp_path):
     src = tmp_path / "report"
     shutil.copytree(REPORT_SRC, src)
     (src / "03-lardomar.qmd.j2").write_text(
@@ -117,10 +148,10 @@ def test_missing_value_in_output_is_refused(inputs, tmp_path):
             tmp_path / "bok",
             **book_kwargs(inputs, report_src=src, provenance={**inputs.provenance, "missing_value": None}),
         )
-    for bad in ("x {{ y", "värdet nan", "NaN %", "None"):
+    for bad in ("x {{ y", "värdet nan", "NaN %", "None", "{# en kommentar #}", "slut }}", "{% if"):
         with pytest.raises(TextError):
             check_output("kapitel.qmd", bad)
-    check_output("kapitel.qmd", "Annan släkting; finansiering; Nanna")  # words are fine
+    check_output("kapitel.qmd", "Annan släkting; finansiering; Nanna {#sec-id}")  # words and anchors are fine
 
 
 def test_demo_flag_and_quarto_config(inputs, tmp_path):
@@ -182,18 +213,33 @@ def test_participants_matched_by_kommun_name():
     assert row["enhet"].startswith("Enskede-Årsta-Vantör")
 
 
-def test_diagram_paragraph_follows_the_table(inputs):
-    from kvinnofrid.reporting.text import describe_table
-
+def test_the_lead_of_a_diagram_follows_its_table(inputs, tmp_path):
+    """Diagram 7's lead names the largest category; make another one the largest."""
     table = inputs.tables[7]
-    before = describe_table(table, "bar")
     flipped = table.with_columns(
         share=pl.when(pl.col("category") == VERY_SEVERE).then(0.9).otherwise(pl.col("share") / 10)
     )
-    after = describe_table(flipped, "bar")
-    assert before.startswith(f"Bland de {table['denominator'][0] // 1000}{NBSP}")
-    assert f"var \u201d{VERY_SEVERE}\u201d vanligast (90{NBSP}%)" in after
-    assert f"\u201d{VERY_SEVERE}\u201d vanligast" not in before
+    before = chapter(build_book(tmp_path / "a", **book_kwargs(inputs)), "02-resultat.qmd")
+    after = chapter(
+        build_book(tmp_path / "b", **book_kwargs(inputs, tables={**inputs.tables, 7: flipped})), "02-resultat.qmd"
+    )
+    assert "Vanligast var att våldet bedömdes som grovt" in before
+    assert f"Vanligast var att våldet bedömdes som mycket grovt (90{NBSP}procent" in after
+
+
+def test_bilaga_3_accounts_for_every_row_of_the_latest_exports(inputs, tmp_path):
+    text = chapter(build_book(tmp_path, **book_kwargs(inputs)), "bilaga-3-metod.qmd")
+    summary = inputs.quality_summary
+    read, used = int(summary["rows_read"].sum()), int(summary["rows_used"].sum())
+    assert f"lästes\n{read:,} rader: {used:,} användes".replace(",", NBSP) in text.replace(" rader:", " rader:")
+    assert f"De använda raderna är rapportens {inputs.facts['cases_total']:,} ärenden".replace(",", NBSP) in text
+    # the rules under their Swedish names, never the code's
+    assert "Aktualiserat utanför perioden" in text and "opened_outside_period" not in text
+    assert "`" not in text.split("## Förbehåll")[0].split("## Kontroll av raderna")[1]
+    # every passage's family is listed
+    for key in REG.passages:
+        title = next((s.title for s in REG.sections if s.id == key), None) or f"Diagram {REG.by_id(key).number}"
+        assert f"| {title} |" in text, key
 
 
 @pytest.mark.parametrize(
@@ -201,11 +247,11 @@ def test_diagram_paragraph_follows_the_table(inputs):
     [
         (
             {"size_class_population": "scb", "size_class_population_year": 2023, "size_class_population_fallback": 0},
-            "bygger på SCB:s folkmängd år 2023\n(tabell BE0101N1).",
+            "på SCB:s folkmängd år 2023 (tabell BE0101N1).",
         ),
         (
             {"size_class_population": "scb", "size_class_population_year": 2022, "size_class_population_fallback": 2},
-            "För\n2 kommuner\nsom saknas i SCB:s fil",
+            "För två kommuner\nsom saknas i SCB:s fil",
         ),
         (
             {
@@ -213,12 +259,89 @@ def test_diagram_paragraph_follows_the_table(inputs):
                 "size_class_population_year": None,
                 "size_class_population_fallback": 0,
             },
-            "bygger på ungefärliga invånartal i projektets kommunregister.",
+            "ungefärliga invånartal i projektets kommunregister.",
         ),
     ],
 )
 def test_bilaga_3_says_what_the_size_classes_rest_on(inputs, tmp_path, sizes, expected):
     text = chapter(build_book(tmp_path, **book_kwargs(inputs, facts={**inputs.facts, **sizes})), "bilaga-3-metod.qmd")
-    assert expected in text
+    assert expected in text.replace("bygger\npå", "bygger på").replace("\nsom", "\nsom")
     assert ("SCB:s folkmängd" in text) is (sizes["size_class_population"] == "scb")
     assert ("saknas i SCB:s fil" in text) is bool(sizes["size_class_population_fallback"])
+
+
+# ---------------------------------------------------------------- text keyed by the registry
+
+
+def test_every_text_file_belongs_to_a_registry_id_and_every_diagram_has_its_lead():
+    texts = {p.name.removesuffix(".md.j2") for p in (REPORT_SRC / "text").glob("*.md.j2")}
+    assert texts <= set(REG.text_ids), texts - set(REG.text_ids)
+    assert {d.id for d in REG.diagrams} <= texts  # one interpreting lead per diagram
+    for key in REG.passages:
+        assert f"w.passage('{key}')" in (REPORT_SRC / "text" / f"{key}.md.j2").read_text(encoding="utf-8")
+
+
+def test_a_text_file_no_registry_id_names_stops_the_build(inputs, tmp_path):
+    """A renamed id would silently drop its text: the orphan stops the build instead."""
+    src = tmp_path / "report"
+    shutil.copytree(REPORT_SRC, src)
+    (src / "text" / "kon.md.j2").rename(src / "text" / "konsfordelning.md.j2")
+    with pytest.raises(TextError, match=r"konsfordelning\.md\.j2 hör inte till något avsnitt eller diagram"):
+        build_book(tmp_path / "bok", **book_kwargs(inputs, report_src=src))
+
+
+def test_a_passage_whose_text_is_missing_stops_the_build(inputs, tmp_path):
+    src = tmp_path / "report"
+    shutil.copytree(REPORT_SRC, src)
+    (src / "text" / "man.md.j2").unlink()
+    with pytest.raises(TextError, match=r"jämförelser \(passages\) för 'man'.*man\.md\.j2 saknas"):
+        build_book(tmp_path / "bok", **book_kwargs(inputs, report_src=src))
+
+
+def test_adding_a_diagram_is_one_registry_entry_and_its_text_file(inputs, tmp_path):
+    """A new diagram (Typ av insats) in the section on interventions: one entry in the
+    registry, one text file; chapter 2 shows it with its lead, nothing else changes."""
+    import copy
+    from importlib import resources
+
+    import yaml
+
+    from kvinnofrid.spec.diagrams import from_mapping
+    from kvinnofrid.statistics.tables import build_table
+
+    raw = yaml.safe_load(resources.files("kvinnofrid.spec").joinpath("diagrams.yaml").read_text(encoding="utf-8"))
+    raw = copy.deepcopy(raw)
+    number = len(raw["diagrams"]) + 1
+    entry = {"number": number, "id": "typ-av-insats", "title": "Vilken typ av insats gavs?", "section": "insatserna"}
+    entry.update(table="single", figure="bar", variables=["decision_type"], multi=False, n_label="N = {n}")
+    entry["category"] = {"variable": "decision_type"}
+    raw["diagrams"].append(entry)
+    registry = from_mapping(raw)
+    tables = {**inputs.tables, number: build_table(number, inputs.derived, registry=registry)}
+    src = tmp_path / "report"
+    shutil.copytree(REPORT_SRC, src)
+    (src / "text" / "typ-av-insats.md.j2").write_text("{{ w.most_common('typ-av-insats') }}\n", encoding="utf-8")
+    results = chapter(
+        build_book(tmp_path / "bok", **book_kwargs(inputs, report_src=src, registry=registry, tables=tables)),
+        "02-resultat.qmd",
+    )
+    assert f"Diagram {number}: Vilken typ av insats gavs?" in results
+    section = results.split("## Hur ser insatserna ut?")[1].split("\n## ")[0]
+    assert "Vanligast var att insatsen gavs" in section
+
+
+def test_no_literal_diagram_count_in_the_tests_or_the_docs():
+    """The number of diagrams is the registry's: a count written out goes stale."""
+    root = REPORT_SRC.parent
+    count = re.compile(
+        r"\b27 (diagram|national|tabell|tables|diagrams)|diagrams? 1–27|\(NN = 01 … 27\)|range\(1, 28\)"
+        r"|\ball 27\b|\bthe 27\b|\balla 27\b|N_DIAGRAMS = 27|`D27`"
+    )
+    files = [root / "README.md", *sorted((root / "docs").glob("*.md")), *sorted((root / "tests").glob("*.py"))]
+    found = [
+        (p.name, m.group(0))
+        for p in files
+        if p.name != "test_text.py"
+        for m in count.finditer(p.read_text(encoding="utf-8"))
+    ]
+    assert found == []

@@ -17,6 +17,7 @@ from polars.testing import assert_frame_equal
 
 from kvinnofrid.reporting import trend_report
 from kvinnofrid.reporting.numfmt import fmt_int, fmt_pct
+from kvinnofrid.reporting.swedish import antal, datum, procent
 from kvinnofrid.stages import batches
 from kvinnofrid.stages.compile import compile_cases
 from kvinnofrid.stages.derive import derive_cases
@@ -119,9 +120,9 @@ def test_report_has_the_trend_section_with_the_csv_values(pipeline_run, shares, 
     start = text.index("Insamlingsomgångar och tidigare rapport Figur 3 och tabellen")
     section = text[start : text.index("Underlag för nationell statistik", start)]
     assert "Figur 3: Nyckelandelar per insamlingsomgång och i den tidigare rapporten" in section
-    for r in rounds.iter_rows(named=True):
-        assert f"underlaget {r['round']} ({r['source'].lower()}) " in section.lower()
-        assert f"{fmt_int(r['cases'])} ärenden från {fmt_int(r['units'])} verksamheter" in section
+    for r in rounds.iter_rows(named=True):  # prose: the date written out
+        assert f"underlaget {datum(r['round'])} ({r['source'].lower()}) " in section.lower()
+        assert f"{antal(r['cases'])} ärenden från {antal(r['units'])} verksamheter" in section
     for r in shares.iter_rows(named=True):
         share = fmt_pct(r["share"])
         if r["round"] is None:  # labelled as taken from the earlier report
@@ -131,9 +132,9 @@ def test_report_has_the_trend_section_with_the_csv_values(pipeline_run, shares, 
             assert f"{r['source']} {r['round']} {fmt_int(r['n'])} {fmt_int(r['denominator'])} {share} {ci}" in section
     previous = shares.filter(pl.col("round").is_null())
     assert (
-        "Enligt Tidigare rapport 2019–2020 var motsvarande andelar "
-        + ", ".join(fmt_pct(s) for s in previous["share"][:-1])
-        + f" och {fmt_pct(previous['share'][-1])}; "
+        "Enligt tidigare rapport 2019–2020 var motsvarande andelar "
+        + ", ".join(procent(s) for s in previous["share"][:-1])
+        + f" och {procent(previous['share'][-1])}; "
         "de värdena är hämtade ur den tidigare rapporten"
     ) in section
     assert "värdet är hämtat ur den tidigare rapporten" in section

@@ -4,14 +4,16 @@ hand-made trend table; the chapter section in build_book."""
 from __future__ import annotations
 
 import datetime as dt
+import json
 
 import polars as pl
 import pytest
+from claim_checks import check_ledger, words_outside_claims
 from conftest_report import book_kwargs, report_inputs
 
 from kvinnofrid.reporting import figures, trend_report
+from kvinnofrid.reporting.book import CLAIMS_FILE, build_book
 from kvinnofrid.reporting.numfmt import NBSP
-from kvinnofrid.reporting.text import build_book
 from kvinnofrid.statistics import trend
 
 INTERIM, FINAL = dt.date(2023, 5, 15), dt.date(2023, 10, 10)
@@ -71,20 +73,22 @@ def rounds() -> pl.DataFrame:
 
 def test_text_gives_rounds_largest_change_and_previous_values(shares, rounds):
     text = trend_report.trend_text(shares, rounds)
+    # prose: dates written out, "procent", not "%"
     assert text.startswith(
-        f"Underlaget 2023-05-15 (preliminär sammanställning) omfattade 1{NBSP}000 ärenden "
-        f"från 20 verksamheter och underlaget 2023-10-10 (slutlig sammanställning) 3{NBSP}070 "
+        f"Underlaget 15 maj 2023 (preliminär sammanställning) omfattade 1{NBSP}000 ärenden "
+        f"från 20 verksamheter och underlaget 10 oktober 2023 (slutlig sammanställning) 3{NBSP}070 "
         "ärenden från 34 verksamheter."
     )
     assert (
-        f"ändrades nyckelandelarna med högst 3 procentenheter; störst var ändringen för andelen ärenden med "
-        f"hedersrelaterat våld ({pct(12)} mot {pct(15)})"
+        f"ändrades nyckelandelarna med högst 3{NBSP}procentenheter; störst var ändringen för andelen ärenden med "
+        f"hedersrelaterat våld (12{NBSP}procent mot 15{NBSP}procent)"
     ) in text
     assert (
-        f"I den slutliga sammanställningen var andelen kvinnor {pct(94)} och andelen ärenden med "
-        f"hedersrelaterat våld {pct(15)}. Enligt {PREVIOUS} var motsvarande andelar {pct(91)} och "
-        f"{pct(15)}; de värdena är hämtade ur den tidigare rapporten"
+        f"I den slutliga sammanställningen var andelen kvinnor 94{NBSP}procent och andelen ärenden med "
+        f"hedersrelaterat våld 15{NBSP}procent. Enligt {PREVIOUS[:1].lower() + PREVIOUS[1:]} var motsvarande "
+        f"andelar 91{NBSP}procent och 15{NBSP}procent; de värdena är hämtade ur den tidigare rapporten"
     ) in text
+    assert "%" not in text and "2023-" not in text
     assert "inte prövats statistiskt" in text
 
 
@@ -143,8 +147,14 @@ def test_book_has_the_section_only_with_a_trend_table(shares, rounds, tmp_path):
     with_trend = build_book(tmp_path / "a", **book_kwargs(inputs), trend=shares, trend_rounds=rounds)
     chapter = next(p for p in with_trend if p.name == "01-inledning.qmd").read_text(encoding="utf-8")
     assert "## Insamlingsomgångar och tidigare rapport {#sec-omgangar}" in chapter
-    assert "Figur 3 och tabellen nedan visar 2 nyckelandelar" in chapter
+    assert "Figur 3 och tabellen nedan visar två nyckelandelar" in chapter
     assert trend_report.trend_text(shares, rounds) in chapter
     assert (tmp_path / "a" / "tables" / "trend.csv").read_text(encoding="utf-8").startswith("measure,label,source")
+    # its words ("högst", "störst") are a claim of the ledger, checked against its numbers
+    ledger = json.loads((tmp_path / "a" / CLAIMS_FILE).read_text(encoding="utf-8"))
+    rounds_claim = next(e for e in ledger if e["kind"] == "rounds")
+    assert rounds_claim["claim"]["changes"][0]["points"] == 3 and "störst" in rounds_claim["words"]
+    check_ledger([rounds_claim], inputs)
+    assert words_outside_claims({"01-inledning.qmd": chapter}, ledger) == []
     without = build_book(tmp_path / "b", **book_kwargs(inputs))
     assert "sec-omgangar" not in next(p for p in without if p.name == "01-inledning.qmd").read_text(encoding="utf-8")

@@ -18,6 +18,7 @@ import polars as pl
 import pytest
 
 from kvinnofrid.reporting import workbook as wbm
+from kvinnofrid.reporting.markdown import shown_labels
 from kvinnofrid.spec.diagrams import load_registry
 from kvinnofrid.statistics.tables import TABLE_SCHEMA
 
@@ -71,7 +72,9 @@ def test_each_diagram_sheet_has_its_registry_title_in_a1_and_every_table_row(nat
         assert any("Källa" in (c.value or "") for c in ws["A"][:6])
         header, rows = sheet_table(ws)
         assert len(rows) == table.height, n
-        assert [r[header.index("Kategori")].value for r in rows] == table["category"].to_list()
+        # the labels a reader sees: the form's "Annan (ange i kommentar)" is "Annan aktör"
+        assert [r[header.index("Kategori")].value for r in rows] == shown_labels(table)["category"].to_list()
+        assert not any("ange i kommentar" in str(r[header.index("Kategori")].value) for r in rows)
 
 
 def test_no_merged_cells_and_no_blank_row_or_column_inside_a_table(national):
@@ -335,7 +338,8 @@ def test_the_pipeline_writes_protected_unit_workbooks(pipeline_run):
         for cells, row in zip(own, truth.iter_rows(named=True), strict=True):
             if row["suppressed"]:
                 hidden += 1
-                assert cells[header.index("Antal")].value == wbm.SUPPRESSED, sheet
+                mark = wbm.SMALL if row["hidden_reason"] == "under_troskel" else wbm.SUPPRESSED
+                assert cells[header.index("Antal")].value == mark, sheet
             else:
                 assert cells[header.index("Antal")].value == row["n"], sheet
     assert hidden, "the smallest demo unit has hidden cells"

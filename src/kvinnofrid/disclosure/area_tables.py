@@ -473,7 +473,7 @@ def long_frame(
         for name, table in per_area.items()
         if kind_of[name] in kinds
     ]
-    return pl.concat(frames).cast(dict(LONG_SCHEMA))
+    return pl.concat(frames).cast(dict(LONG_SCHEMA)) if frames else pl.DataFrame(schema=LONG_SCHEMA)
 
 
 GROUP_KINDS = ("riket", "storleksklass", "grupp")

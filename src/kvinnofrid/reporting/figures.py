@@ -40,6 +40,7 @@ import plotnine as p9
 import polars as pl
 
 from kvinnofrid.reporting import hidden
+from kvinnofrid.reporting.markdown import shown_labels
 from kvinnofrid.reporting.numfmt import NBSP, fmt_dec, fmt_int, fmt_num, fmt_pct
 from kvinnofrid.spec.diagrams import load_registry
 
@@ -81,6 +82,7 @@ SUPPRESSED_LABEL = "dold*"
 WIDTH_IN = 7.0
 DPI = 200
 LABEL_WIDTH = 34  # characters per line of a category label
+LEGEND_WIDTH = 70  # characters per line of a legend entry (one entry per line)
 TITLE_WIDTH = 64
 SUBTITLE_WIDTH = 88
 CAPTION_WIDTH = 80  # characters per line of a note under a figure
@@ -316,6 +318,29 @@ def bar_figure(
     return plot
 
 
+def _dodged_grid(data: pl.DataFrame, groups: Sequence[str]) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """Every (category, group) keeps its slot: a hidden row is a bar of height 0, so
+    the dodge leaves its place empty and the mark sits there, in its own group's row,
+    right of the axis line: it cannot cover a label or another group's bar. Returns the
+    grid, its value labels and its "dold" marks."""
+    grid = _pd(
+        data.with_columns(
+            pl.when(pl.col("suppressed")).then(0.0).otherwise(pl.col("share").fill_null(0.0)).alias("share"),
+            pl.when(pl.col("suppressed"))
+            .then(pl.lit(NBSP + SUPPRESSED_LABEL))
+            .otherwise(pl.col("label"))
+            .alias("label"),
+        )
+    )
+    # coord_flip draws the first dodge level at the bottom: reverse the levels so the
+    # first group is the upper bar, and reverse the legend back.
+    grid["group"] = pd.Categorical(grid["group"], categories=list(reversed(groups)))
+    shown, marks = grid.copy(), grid.copy()
+    shown.loc[shown["suppressed"], "label"] = ""
+    marks.loc[~marks["suppressed"], "label"] = ""
+    return grid, shown, marks
+
+
 def grouped_bar_figure(
     table: pl.DataFrame,
     title: str,
@@ -335,24 +360,7 @@ def grouped_bar_figure(
     )
     hidden = data.filter(pl.col("suppressed"))
     top = max(data.filter(~pl.col("suppressed"))["share"].max() or 0.0, 0.01)
-    # Every (category, group) keeps its slot: a hidden row is a bar of height 0, so
-    # the dodge leaves its place empty and the mark sits there, in its own group's
-    # row, right of the axis line: it cannot cover a label or another group's bar.
-    grid = _pd(
-        data.with_columns(
-            pl.when(pl.col("suppressed")).then(0.0).otherwise(pl.col("share").fill_null(0.0)).alias("share"),
-            pl.when(pl.col("suppressed"))
-            .then(pl.lit(NBSP + SUPPRESSED_LABEL))
-            .otherwise(pl.col("label"))
-            .alias("label"),
-        )
-    )
-    # coord_flip draws the first dodge level at the bottom: reverse the levels so the
-    # first group is the upper bar, and reverse the legend back.
-    grid["group"] = pd.Categorical(grid["group"], categories=list(reversed(groups)))
-    shown, marks = grid.copy(), grid.copy()
-    shown.loc[shown["suppressed"], "label"] = ""
-    marks.loc[~marks["suppressed"], "label"] = ""
+    grid, shown, marks = _dodged_grid(data, groups)
     dodge = p9.position_dodge(width=0.8)
     return assemble(
         grid,
@@ -408,8 +416,8 @@ def stacked_bar_figure(
     # position_stack puts the first level at the far end; reverse so the first
     # category starts at 0 %, and keep the legend in table order.
     shown["category"] = pd.Categorical(shown["category"], categories=list(reversed(cats)))
-    wrapped_cats = {c: _wrap(c, 40) for c in cats}
-    return assemble(
+    wrapped_cats = {c: _wrap(c, LEGEND_WIDTH) for c in cats}
+    plot = assemble(
         shown,
         p9.aes("group", "share", fill="category"),
         [
@@ -423,8 +431,10 @@ def stacked_bar_figure(
         title=title,
         subtitle=n_subtitle(frame, n_label),
         caption=_caption(notes, multi, hidden.height > 0),
-        height=_height(len(groups), 0.8),
+        height=_height(len(groups), 0.8 + 0.28 * len(cats)),
     )
+    # one legend entry per line: side by side, long labels ran off the figure's edge
+    return plot + p9.guides(fill=p9.guide_legend(ncol=1))
 
 
 def phases_figure(
@@ -532,7 +542,9 @@ def mean_bar_figure(
     """Horizontal bars of means (diagram 10), ``2,4`` beside each; ``highlight`` in orange."""
     frame = _frame(table)
     cats = _categories(frame)
-    wrapped = [_wrap(c) for c in cats]
+    # each category's own N under its label: the means rest on very different numbers
+    counts = dict(zip(frame["category"].to_list(), frame["n"].to_list()))
+    wrapped = [_wrap(c) + (f"\n(N = {fmt_int(counts[c])})" if counts.get(c) is not None else "") for c in cats]
     data = frame.with_columns(
         pl.col("category").replace_strict(cats, wrapped).alias("label_cat"),
         pl.col("mean").map_elements(fmt_dec, return_dtype=pl.String).alias("label"),
@@ -556,12 +568,12 @@ def mean_bar_figure(
         title=title,
         subtitle=subtitle,
         caption=_caption(notes, multi, hidden.height > 0),
-        height=_height(len(cats)),
+        height=_height(len(cats), 0.22 * len(cats)),
     )
     if hidden.height:
         plot += p9.annotate(
             "text",
-            x=[_wrap(c) for c in hidden["category"].to_list()],
+            x=[wrapped[cats.index(c)] for c in hidden["category"].to_list()],
             y=0,
             label=NBSP + SUPPRESSED_LABEL,
             ha="left",
@@ -600,10 +612,10 @@ def make_figure(
 
 def draw_diagram(diagram: object, table: pl.DataFrame) -> p9.ggplot:
     """The figure of a registry entry (``kvinnofrid.spec.diagrams.Diagram``: figure, title,
-    n_label, notes, multi) drawn from its table."""
+    n_label, notes, multi) drawn from its table, with the labels a reader sees."""
     return make_figure(
         diagram.figure,
-        table,
+        shown_labels(table),
         diagram.title,
         getattr(diagram, "n_label", None),
         list(getattr(diagram, "notes", ()) or ()),
@@ -647,71 +659,66 @@ def _join(parts: list[str]) -> str:
     return ", ".join(parts[:-1]) + " och " + parts[-1]
 
 
-def alt_text(table: pl.DataFrame, title: str, top: int = 3, kind: str | None = None) -> str:
-    """A one-paragraph Swedish description of the figure, built from its table.
+def _alt_value(r: dict[str, Any], measure: str) -> str:
+    """One category as the alt text says it: "Kvinna 94 % (2 858 ärenden)"."""
+    if r["suppressed"]:
+        return f"{r['category']} dold"
+    count = f"({fmt_int(r['n'])} ärenden)" if r["n"] is not None else ""
+    if measure == "mean":
+        return f"{r['category']} {fmt_dec(r['mean'])} {count}".strip()
+    if measure == "share":
+        return f"{r['category']} {fmt_pct(r['share'])} {count}".strip()
+    return f"{r['category']} {count}".strip()
 
-    Names the largest categories with their shares (or counts, or means), per group
-    where the table has groups, and says how many values are hidden. For diagram 1
-    (``kind`` ``phases``, or ``stacked_bar`` without groups) it lists every phase.
-    """
-    frame = _frame(table)
+
+def _alt_items(rows: pl.DataFrame, measure: str, hidden: int) -> str:
+    """Every category in the figure's order. Where values are hidden, a 0 % share is
+    left out too (as in the figure, nothing is said about a hidden cell's neighbours)."""
+    if rows.is_empty():
+        return "inga värden visas"
+    items = [
+        _alt_value(r, measure)
+        for r in rows.iter_rows(named=True)
+        if not (hidden and measure == "share" and not r["suppressed"] and (r["share"] or 0) < 0.005)
+    ]
+    return _join(items)
+
+
+def _alt_phases(frame: pl.DataFrame, title: str) -> str:
+    phases = [
+        f"{r['category']} {fmt_int(r['n'])} av {fmt_int(r['denominator'])}"
+        for r in frame.filter(~pl.col("suppressed")).iter_rows(named=True)
+    ]
+    return f"Diagram: {title.strip()}. Antal ärenden som registrerats i varje fas: {_join(phases)}."
+
+
+def alt_text(
+    table: pl.DataFrame, title: str, top: int | None = None, kind: str | None = None, notes: Sequence[str] = ()
+) -> str:
+    """A Swedish description of the figure, built from its table: the N, then every
+    category with its share (or count, or mean) and number of cases, in the figure's
+    order and per group where the table has groups, what is hidden, and the figure's
+    ``notes``. Diagram 1 (``kind`` ``phases``, or ``stacked_bar`` without groups) lists
+    every phase. (``top`` is accepted for old callers; every category is named.)"""
+    frame = _frame(shown_labels(table))
     groups = _groups(frame)
     if kind == "phases" or (kind == "stacked_bar" and not groups):
-        phases = [
-            f"{r['category']} {fmt_int(r['n'])} av {fmt_int(r['denominator'])}"
-            for r in frame.filter(~pl.col("suppressed")).iter_rows(named=True)
-        ]
-        return f"Diagram: {title.strip()}. Antal ärenden som registrerats i varje fas: {_join(phases)}."
+        return _alt_phases(frame, title)
+    hidden = int(frame["suppressed"].sum())
     visible = frame.filter(~pl.col("suppressed"))
-    hidden = frame.height - visible.height
-    has_share = visible["share"].drop_nulls().len() > 0
-    has_mean = visible["mean"].drop_nulls().len() > 0
-
-    def describe(rows: pl.DataFrame) -> str:
-        if rows.is_empty():
-            return "inga värden visas"
-        if has_mean:
-            ranked = rows.filter(pl.col("mean").is_not_null()).sort("mean", descending=True, maintain_order=True)
-            items = [f"{r['category']} {fmt_dec(r['mean'])}" for r in ranked.head(top).iter_rows(named=True)]
-            lowest = ranked.tail(1).row(0, named=True) if ranked.height > top else None
-            text = "högst medelvärde har " + _join(items)
-            if lowest:
-                text += f"; lägst har {lowest['category']} {fmt_dec(lowest['mean'])}"
-            return text
-        if has_share and hidden:
-            # some values are hidden: rank only what is shown, and never a 0 % share
-            ranked = rows.filter(pl.col("share").is_not_null() & (pl.col("share") >= 0.005)).sort(
-                "share", descending=True, maintain_order=True
-            )
-            items = [f"{r['category']} {fmt_pct(r['share'])}" for r in ranked.head(top).iter_rows(named=True)]
-            return (
-                "av de andelar som visas är störst " + _join(items)
-                if items
-                else f"inga andelar över {fmt_pct(0)} visas"
-            )
-        if has_share:
-            ranked = rows.filter(pl.col("share").is_not_null()).sort("share", descending=True, maintain_order=True)
-            items = [
-                f"{r['category']} {fmt_pct(r['share'])} ({fmt_int(r['n'])} ärenden)"
-                for r in ranked.head(top).iter_rows(named=True)
-            ]
-            return "störst andel har " + _join(items)
-        ranked = rows.filter(pl.col("n").is_not_null()).sort("n", descending=True, maintain_order=True)
-        items = [f"{r['category']} ({fmt_int(r['n'])} ärenden)" for r in ranked.head(top).iter_rows(named=True)]
-        return "flest ärenden har " + _join(items)
-
+    measure = "mean" if visible["mean"].drop_nulls().len() else "share" if visible["share"].drop_nulls().len() else "n"
     sentences = [f"Diagram: {title.strip() or 'resultat'} ({n_subtitle(frame)})."]
     if groups:
-        for g in groups:
-            sentences.append(f"{g}: {describe(visible.filter(pl.col('group') == g))}.")
+        sentences += [f"{g}: {_alt_items(frame.filter(pl.col('group') == g), measure, hidden)}." for g in groups]
     else:
-        body = describe(visible)
+        body = _alt_items(frame, measure, hidden)
         sentences.append(body[0].upper() + body[1:] + ".")
-    if has_share and not groups and visible["share"].drop_nulls().sum() > 1.0001:
+    if measure == "share" and not groups and visible["share"].drop_nulls().sum() > 1.0001:
         sentences.append(f"{MULTI_NOTE.rstrip('.')}, så andelarna summerar till mer än 100 procent.")
     if hidden:
-        what = "1 värde är dolt" if hidden == 1 else f"{hidden} värden är dolda"
-        sentences.append(f"{what} eftersom antalet ärenden är för litet.")
+        what = "ett värde är dolt" if hidden == 1 else f"{hidden} värden är dolda"
+        sentences.append(f"{what[0].upper()}{what[1:]} eftersom antalet ärenden är för litet.")
+    sentences += [n if n.endswith(".") else n + "." for n in notes if n and n.rstrip(".") != MULTI_NOTE.rstrip(".")]
     return " ".join(sentences)
 
 

@@ -2,6 +2,12 @@
 unit reports: a diagram's figure + table block, a diagram table as a pipe table, and
 the escaping of inline text and attribute values.
 
+Every table a reader sees shows the codebook's display labels (``shown_labels``: no
+form instructions such as "(ange i kommentar)"), and a confidence interval only where
+the share is an estimate: the rows named in ``no_interval`` (a count of all cases, such
+as diagram 1's "Aktualiserade", is 100 % by definition) show "–", and an interval
+whose ends round to the same whole percent is given with one decimal.
+
 ``diagram_block(...)`` writes the Pandoc Markdown of one diagram (figure with caption
 "Diagram N: title" and alt text, then in HTML a collapsible table and a CSV link).
 """
@@ -9,14 +15,35 @@ the escaping of inline text and attribute values.
 from __future__ import annotations
 
 import re
+from collections.abc import Collection
 from pathlib import Path
 
 import polars as pl
 
 from kvinnofrid.reporting.hidden import REASONS, mark, note, reason_of
 from kvinnofrid.reporting.numfmt import MISSING, fmt_dec, fmt_int, fmt_pct
+from kvinnofrid.spec import codebook as codebook_module
 
-__all__ = ["attribute_text", "diagram_block", "escape_inline", "markdown_table"]
+__all__ = ["attribute_text", "diagram_block", "escape_inline", "markdown_table", "shown_labels"]
+
+
+def shown_labels(table: pl.DataFrame) -> pl.DataFrame:
+    """The table with the labels a reader sees in ``category`` and ``group`` (the
+    codebook's ``display`` where the form's label carries an instruction)."""
+    shown = codebook_module.load().display_labels()
+    if not shown:
+        return table
+    columns = [c for c in ("category", "group") if c in table.columns and table.schema[c] == pl.String]
+    return table.with_columns(pl.col(c).replace(shown) for c in columns)
+
+
+def interval_text(low: float | None, high: float | None, hidden: bool = False) -> str:
+    """``93 %–95 %`` (``94,1 %–94,4 %`` when the whole percents coincide); "–" where
+    hidden or missing."""
+    if hidden or low is None or high is None:
+        return MISSING
+    digits = 1 if fmt_pct(low) == fmt_pct(high) else 0
+    return f"{fmt_pct(low, digits)}–{fmt_pct(high, digits)}"
 
 
 def escape_inline(text: str) -> str:
@@ -38,11 +65,12 @@ def _cell(text: str) -> str:
     return escape_inline(text).replace("\n", " ")
 
 
-def markdown_table(table: pl.DataFrame, threshold: int = 5) -> str:
+def markdown_table(table: pl.DataFrame, threshold: int = 5, no_interval: Collection[str] = ()) -> str:
     """A pipe table of a diagram table with Swedish numbers; a hidden value shows the
-    mark of its reason (``<5`` or ``dold``, kvinnofrid.reporting.hidden)."""
+    mark of its reason (``<5`` or ``dold``, kvinnofrid.reporting.hidden); the categories
+    in ``no_interval`` are counts of all cases, shown without an interval."""
     cols = set(table.columns)
-    rows = table.to_dicts()
+    rows = shown_labels(table).to_dicts()
     has_group = "group" in cols and any(r.get("group") for r in rows)
     has_share = "share" in cols and any(r.get("share") is not None for r in rows)
     has_mean = "mean" in cols and any(r.get("mean") is not None for r in rows)
@@ -71,8 +99,8 @@ def markdown_table(table: pl.DataFrame, threshold: int = 5) -> str:
         if has_share:
             cells.append(shown if hidden else fmt_pct(r.get("share")))
         if has_ci:
-            lo, hi = r.get("ci_low"), r.get("ci_high")
-            cells.append(MISSING if hidden or lo is None or hi is None else f"{fmt_pct(lo)}–{fmt_pct(hi)}")
+            census = r.get("category") in no_interval and not r.get("group")
+            cells.append(interval_text(r.get("ci_low"), r.get("ci_high"), hidden or census))
         if has_mean:
             cells.append(MISSING if hidden or r.get("mean") is None else fmt_dec(r.get("mean")))
         lines.append("| " + " | ".join(cells) + " |")
@@ -103,6 +131,7 @@ def diagram_block(
     *,
     label: str | None = None,
     threshold: int = 5,
+    no_interval: Collection[str] = (),
 ) -> str:
     """The Pandoc Markdown of one diagram, for the chapter templates.
 
@@ -133,7 +162,7 @@ def diagram_block(
             f'<details class="diagram-table"><summary>Visa tabellen till {label[:1].lower() + label[1:]}</summary>',
             "```",
             "",
-            markdown_table(table, threshold),
+            markdown_table(table, threshold, no_interval),
             "",
             *_mark_notes(table, threshold),
             f'[Ladda ner tabellen som CSV]({csv_path}){{.csv-download download="{Path(csv_path).name}"}}',

@@ -31,6 +31,7 @@ from kvinnofrid.reporting import figures as fig
 from kvinnofrid.reporting import hidden
 from kvinnofrid.reporting.markdown import attribute_text
 from kvinnofrid.reporting.numfmt import MISSING, NBSP, fmt_date, fmt_int, fmt_pct
+from kvinnofrid.reporting.swedish import antal, datum, join, points, procent
 from kvinnofrid.statistics.trend import ROUNDS_SCHEMA, TREND_SCHEMA
 
 __all__ = [
@@ -49,7 +50,7 @@ __all__ = [
 ]
 
 FIGURE_TITLE = "Nyckelandelar per insamlingsomgång och i den tidigare rapporten"
-FIGURE_CAPTION = "Figur 3"  # chapter 1 numbers its figures; the 27 diagrams keep "Diagram N"
+FIGURE_CAPTION = "Figur 3"  # chapter 1 numbers its figures; chapter 2's diagrams keep "Diagram N"
 PREVIOUS_COLOUR = "#8C8C8C"  # grey: not from these data
 PREVIOUS_MARK = "*"
 ANCHOR = "figur-trend"
@@ -259,69 +260,103 @@ def _shown_pct(share: float) -> int:
     return int(fmt_pct(share).split(NBSP)[0].replace("\u2212", "-"))
 
 
-def _points(k: int) -> str:
-    return f"{fmt_int(k)} procentenhet" if k == 1 else f"{fmt_int(k)} procentenheter"
+def _rounds_sentence(rounds: pl.DataFrame | None) -> list[str]:
+    """Cases and units per round."""
+    if rounds is None or not rounds.height:
+        return []
+    parts = [
+        f"underlaget {datum(r['round'])} ({_lower(r['source'])}) "
+        + ("omfattade " if i == 0 else "")
+        + f"{antal(r['cases'], 'ärenden' if r['cases'] != 1 else 'ärende')} från "
+        + antal(r["units"], "verksamheter" if r["units"] != 1 else "verksamhet", "utrum")
+        for i, r in enumerate(rounds.sort("round").iter_rows(named=True))
+    ]
+    text = join(parts)
+    return [text[:1].upper() + text[1:] + "."]
+
+
+def change_claim(trend: pl.DataFrame) -> dict[str, Any]:
+    """The change of each key share between the last two rounds, in shown whole
+    percents (``changes``: measure label, points, before, after), largest first."""
+    round_dates = _rounds(trend)
+    if len(round_dates) < 2:
+        return {"changes": []}
+    before, final = round_dates[-2], round_dates[-1]
+    changes = []
+    for measure, label in _measures(trend):
+        rows = trend.filter(pl.col("measure") == measure)
+        a = rows.filter(pl.col("round") == before)["share"]
+        b = rows.filter(pl.col("round") == final)["share"]
+        if a.len() and b.len() and a[0] is not None and b[0] is not None:
+            changes.append(
+                {"measure": label, "points": abs(_shown_pct(b[0]) - _shown_pct(a[0])), "before": a[0], "after": b[0]}
+            )
+    return {
+        "before": before.isoformat(),
+        "final": final.isoformat(),
+        "changes": sorted(changes, key=lambda c: -c["points"]),
+    }
+
+
+def _change_sentence(trend: pl.DataFrame) -> list[str]:
+    """The largest change of a key share between the last two rounds (shown percents)."""
+    round_dates = _rounds(trend)
+    if len(round_dates) < 2:
+        return []
+    before, final = round_dates[-2], round_dates[-1]
+    changes = []
+    for measure, label in _measures(trend):
+        rows = trend.filter(pl.col("measure") == measure)
+        a = rows.filter(pl.col("round") == before)["share"]
+        b = rows.filter(pl.col("round") == final)["share"]
+        if a.len() and b.len() and a[0] is not None and b[0] is not None:
+            changes.append((abs(_shown_pct(b[0]) - _shown_pct(a[0])), label, a[0], b[0]))
+    if not changes:
+        return []
+    largest = max(changes, key=lambda c: c[0])
+    if largest[0] == 0:
+        return [
+            f"Mellan omgångarna {datum(before)} och {datum(final)} var "
+            "nyckelandelarna desamma, avrundade till hela procent."
+        ]
+    return [
+        f"Mellan omgångarna {datum(before)} och {datum(final)} ändrades nyckelandelarna med "
+        f"högst {points(largest[0])}; störst var ändringen för {_definite(largest[1])} "
+        f"({procent(largest[2])} mot {procent(largest[3])})."
+    ]
+
+
+def _previous_sentence(trend: pl.DataFrame) -> list[str]:
+    """The final shares beside the previous report's, with what differs between them."""
+    label, round_dates = _previous_label(trend), _rounds(trend)
+    if not label or not round_dates:
+        return []
+    now_parts, previous_parts = [], []
+    for measure, m_label in _measures(trend):
+        rows = trend.filter(pl.col("measure") == measure)
+        prev = rows.filter(pl.col("round").is_null())["share"]
+        now = rows.filter(pl.col("round") == round_dates[-1])["share"]
+        if prev.len() and now.len() and now[0] is not None:
+            now_parts.append(f"{_definite(m_label)} {procent(now[0])}")
+            previous_parts.append(procent(prev[0]))
+    if not now_parts:
+        return []
+    return [
+        f"I den slutliga sammanställningen var {join(now_parts)}. Enligt {_lower(label)} var "
+        f"motsvarande andelar {join(previous_parts)}; de värdena är hämtade ur den tidigare "
+        "rapporten och inte beräknade från detta underlag. Deltagarna och variablerna var inte "
+        "desamma då, så jämförelsen visar ungefärliga nivåer, och skillnaderna mot den tidigare "
+        "rapporten har inte prövats statistiskt."
+    ]
 
 
 def trend_text(trend: pl.DataFrame, rounds: pl.DataFrame | None = None) -> str:
     """The paragraph about the rounds and the previous report, from the tables only.
 
     Differences are taken between the whole percents shown, so that the text agrees
-    with what a reader computes from the figure."""
-    sentences: list[str] = []
-    round_dates = _rounds(trend)
-    if rounds is not None and rounds.height:
-        parts = [
-            f"underlaget {fmt_date(r['round'])} ({_lower(r['source'])}) "
-            + ("omfattade " if i == 0 else "")
-            + f"{fmt_int(r['cases'])} ärenden från {fmt_int(r['units'])} verksamheter"
-            for i, r in enumerate(rounds.sort("round").iter_rows(named=True))
-        ]
-        text = fig._join(parts)
-        sentences.append(text[:1].upper() + text[1:] + ".")
-    measures = _measures(trend)
-    if len(round_dates) >= 2:
-        before, final = round_dates[-2], round_dates[-1]
-        changes = []
-        for measure, label in measures:
-            rows = trend.filter(pl.col("measure") == measure)
-            a = rows.filter(pl.col("round") == before)["share"]
-            b = rows.filter(pl.col("round") == final)["share"]
-            if a.len() and b.len() and a[0] is not None and b[0] is not None:
-                changes.append((abs(_shown_pct(b[0]) - _shown_pct(a[0])), label, a[0], b[0]))
-        if changes:
-            largest = max(changes, key=lambda c: c[0])
-            if largest[0] == 0:
-                sentences.append(
-                    f"Mellan omgångarna {fmt_date(before)} och {fmt_date(final)} var "
-                    "nyckelandelarna desamma, avrundade till hela procent."
-                )
-            else:
-                sentences.append(
-                    f"Mellan omgångarna {fmt_date(before)} och {fmt_date(final)} ändrades nyckelandelarna med "
-                    f"högst {_points(largest[0])}; störst var ändringen för {_definite(largest[1])} "
-                    f"({fmt_pct(largest[2])} mot {fmt_pct(largest[3])})."
-                )
-    label = _previous_label(trend)
-    if label and round_dates:
-        final = round_dates[-1]
-        now_parts, previous_parts = [], []
-        for measure, m_label in measures:
-            rows = trend.filter(pl.col("measure") == measure)
-            prev = rows.filter(pl.col("round").is_null())["share"]
-            now = rows.filter(pl.col("round") == final)["share"]
-            if prev.len() and now.len() and now[0] is not None:
-                now_parts.append(f"{_definite(m_label)} {fmt_pct(now[0])}")
-                previous_parts.append(fmt_pct(prev[0]))
-        if now_parts:
-            sentences.append(
-                f"I den slutliga sammanställningen var {fig._join(now_parts)}. Enligt {label} var "
-                f"motsvarande andelar {fig._join(previous_parts)}; de värdena är hämtade ur den tidigare "
-                "rapporten och inte beräknade från detta underlag. Deltagarna och variablerna var inte "
-                "desamma då, så jämförelsen visar ungefärliga nivåer, och skillnaderna mot den tidigare "
-                "rapporten har inte prövats statistiskt."
-            )
-    return " ".join(sentences)
+    with what a reader computes from the figure. Prose forms (kvinnofrid.reporting.swedish):
+    "94 procent", "10 oktober 2023", counts up to twelve in words."""
+    return " ".join(_rounds_sentence(rounds) + _change_sentence(trend) + _previous_sentence(trend))
 
 
 def trend_block(trend: pl.DataFrame, image: str, csv: str, title: str = FIGURE_TITLE) -> str:
@@ -351,7 +386,7 @@ def trend_context(
 ) -> dict[str, Any]:
     """What the chapter template gets as ``trend``: ``text``, ``block``, ``figure``
     (the caption's "Figur 3"), ``previous_label``, ``n_measures``, ``n_rounds``,
-    ``rounds`` (ISO dates) and ``measures`` (labels)."""
+    ``rounds`` (ISO dates), ``rounds_text`` (dates in prose) and ``measures`` (labels)."""
     return {
         "text": trend_text(trend, rounds),
         "block": trend_block(trend, image, csv),
@@ -360,6 +395,8 @@ def trend_context(
         "n_measures": len(_measures(trend)),
         "n_rounds": len(_rounds(trend)),
         "rounds": [fmt_date(r) for r in _rounds(trend)],
+        "rounds_text": [datum(r) for r in _rounds(trend)],
+        "change": change_claim(trend),
         "measures": [label for _, label in _measures(trend)],
     }
 

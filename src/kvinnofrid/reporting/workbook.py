@@ -1,4 +1,4 @@
-"""The tables as an accessible workbook: ``results/tabeller.xlsx`` (the 27 national
+"""The tables as an accessible workbook: ``results/tabeller.xlsx`` (the national
 tables) and ``results/kommuner/<slug>.xlsx`` (a unit's or län's published, protected
 tables beside its size class and the country).
 
@@ -32,6 +32,7 @@ from typing import Any
 
 import polars as pl
 
+from kvinnofrid.reporting.markdown import shown_labels
 from kvinnofrid.reporting.numfmt import fmt_int
 from kvinnofrid.spec import codebook as codebook_module
 from kvinnofrid.spec.codebook import Codebook
@@ -147,7 +148,9 @@ def _formats(kind: str) -> dict[str, str]:
 def coded_cells(table: pl.DataFrame, labels: Sequence[str], values: Sequence[str]) -> dict[str, list[Any]]:
     """The sheet's cells: label columns as text, value columns as numbers where the
     table has one, else ``[d]`` on a suppressed row and ``[x]`` otherwise; keyed by
-    the Swedish headers. Counts stay integers, the rest floats, as the table has them."""
+    the Swedish headers. Counts stay integers, the rest floats, as the table has them.
+    Labels are the ones a reader sees (no form instruction: markdown.shown_labels)."""
+    table = shown_labels(table)
     suppressed = table["suppressed"].fill_null(False).to_list()
     reasons = table["hidden_reason"].to_list() if "hidden_reason" in table.columns else [None] * table.height
     d_reasons = (

@@ -34,9 +34,25 @@ class CodebookError(ValueError):
 
 @dataclass(frozen=True)
 class Option:
+    """One answer option. ``label`` is the form's text (what exports carry and the
+    tables key on); ``display`` what a reader sees in figures, report tables and text
+    (the label without a form instruction such as "(ange i kommentar)"); ``phrase``
+    the words the variable's ``clause`` puts in its ``{option}`` slot and ``clause``
+    a whole clause of its own where the frame does not fit (see ``Variable.clause_of``);
+    ``plural`` the plural noun for a reader ("kvinnor"), where the option names people."""
+
     code: int
     label: str
     project_added: bool = False
+    display: str = ""
+    phrase: str = ""
+    clause: str = ""
+    plural: str = ""
+
+    @property
+    def shown(self) -> str:
+        """The label a reader sees: ``display``, else ``label``."""
+        return self.display or self.label
 
 
 @dataclass(frozen=True)
@@ -54,6 +70,7 @@ class Variable:
     description: str = ""
     question: str = ""
     options: tuple[Option, ...] = ()
+    clause: str = ""
     extra: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)
 
     @property
@@ -70,6 +87,24 @@ class Variable:
                 return o.label
         raise KeyError(f"{self.label} ({self.suv}) har inget svarsalternativ med kod {code}")
 
+    def option(self, code: int) -> Option:
+        for o in self.options:
+            if o.code == code:
+                return o
+        raise KeyError(f"{self.label} ({self.suv}) har inget svarsalternativ med kod {code}")
+
+    def clause_of(self, code: int) -> str:
+        """The Swedish main clause saying that a case has option ``code`` ("våldet
+        utövades av en förälder"): the option's own ``clause``, else the variable's
+        ``clause`` frame with the option's ``phrase`` (default: its display label with
+        a lower-case first letter) in the ``{option}`` slot."""
+        o = self.option(code)
+        if o.clause:
+            return o.clause
+        if not self.clause:
+            raise KeyError(f"{self.label} ({self.suv}) har ingen satsmall (clause) för svarsalternativen")
+        return self.clause.format(option=o.phrase or lower_first(o.shown))
+
     def code_of(self, label: str) -> int:
         wanted = normalise(label)
         for o in self.options:
@@ -80,6 +115,11 @@ class Variable:
     @property
     def is_coded(self) -> bool:
         return self.kind in ("single", "multi", "repeated")
+
+
+def lower_first(text: str) -> str:
+    """'Skyddat boende' -> 'skyddat boende'; an acronym ('FREDA …', 'SARA') is kept."""
+    return text[:1].lower() + text[1:] if text[:2] != text[:2].upper() else text
 
 
 def normalise(text: str) -> str:
@@ -122,6 +162,11 @@ class Codebook:
     def national(self) -> list[Variable]:
         """Variables that reach the compiled case table (not personal, not repeated)."""
         return [v for v in self.variables if not v.personal and v.kind != "repeated"]
+
+    def display_labels(self) -> dict[str, str]:
+        """Form label -> the label a reader sees, for the options whose ``display``
+        differs (a form instruction left out). Applied wherever a table is shown."""
+        return {o.label: o.display for v in self.variables for o in v.options if o.display and o.display != o.label}
 
     def age_group_labels(self) -> list[str]:
         return [g["label"] for g in self.derived["age_groups"]]
@@ -172,10 +217,20 @@ def _parse_variable(raw: dict[str, Any]) -> Variable:
         "description",
         "question",
         "options",
+        "clause",
     }
     try:
         options = tuple(
-            Option(int(o["code"]), str(o["label"]), bool(o.get("project_added", False))) for o in raw.get("options", [])
+            Option(
+                int(o["code"]),
+                str(o["label"]),
+                bool(o.get("project_added", False)),
+                display=str(o.get("display", "")),
+                phrase=str(o.get("phrase", "")),
+                clause=str(o.get("clause", "")),
+                plural=str(o.get("plural", "")),
+            )
+            for o in raw.get("options", [])
         )
         return Variable(
             name=raw["name"],
@@ -191,6 +246,7 @@ def _parse_variable(raw: dict[str, Any]) -> Variable:
             description=str(raw.get("description", "")),
             question=str(raw.get("question", "")),
             options=options,
+            clause=str(raw.get("clause", "")),
             extra={k: v for k, v in raw.items() if k not in known},
         )
     except KeyError as missing:
@@ -237,6 +293,10 @@ def _validate_options(where: str, v: Variable) -> None:
         raise CodebookError(f"{where}: duplicate option labels")
     if any(c <= 0 for c in codes):
         raise CodebookError(f"{where}: option codes must be positive")
+    if v.options and not v.clause and not all(o.clause for o in v.options):
+        raise CodebookError(f"{where}: a variable with options needs a clause (or a clause per option)")
+    if v.clause and "{option}" not in v.clause:
+        raise CodebookError(f"{where}: clause {v.clause!r} has no {{option}} slot")
     if v.kind == "repeated":
         lo, hi = v.extra.get("rating_range", (None, None))
         if not (isinstance(lo, int) and isinstance(hi, int) and lo < hi):

@@ -1,16 +1,22 @@
 """The diagram registry (diagrams.yaml): typed access and validation.
 
-Each national diagram is one entry: number, title, section, table function, figure
+Each national diagram is one entry: number, id, title, section, table function, figure
 kind, variables, groups, multi flag (→ the note "Flera svarsalternativ kunde anges"),
 N label and notes, plus what the table function needs (categories, population,
 rows, means), and which rare categories a comparison report below national level
 pools into one row (``collapse``: fewer small cells to hide; the national tables are
 never collapsed). The loader checks the file against the codebook and names the entry
 that is wrong, so a bad edit fails at once.
+
+Every section and diagram has an ``id``: the key of its text (``report/text/<id>.md.j2``)
+and of its passage, the comparisons its text makes together (``passages``: the families
+of Holm's correction, kvinnofrid.statistics.claims). ``phrases`` says how the report's
+sentences name the categories that are not codebook options (``category_clause``).
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from functools import cache
 from importlib import resources
@@ -44,6 +50,11 @@ DERIVED_COLUMNS = (
 
 
 COLLAPSIBLE_TABLES = ("single", "multi", "histogram")
+ID_PATTERN = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
+# Derived columns whose categories are another variable's options.
+OPTION_VARIABLES = {"risk_instruments": "risk_assessments"}
+# Label lists whose every category needs a phrase (phrases.<column>).
+PHRASED_LISTS = {"age_groups": "age_group", "duration_bins": "duration_bin", "partner_counts": "n_partners"}
 
 
 class RegistryError(ValueError):
@@ -62,8 +73,40 @@ class Pool:
 
 
 @dataclass(frozen=True)
+class Section:
+    """A section of chapter 2: its id (text file, passage, anchor ``#sec-<id>``) and heading."""
+
+    id: str
+    title: str
+
+
+@dataclass(frozen=True)
+class ClaimSpec:
+    """One comparison a passage makes (``claims``) or looks through (``screen``):
+    ``comparison`` a group pair of kvinnofrid.statistics.stats, ``variable``, and the
+    categories (option codes or derived labels; empty: every category, or a mean)."""
+
+    comparison: str
+    variable: str
+    codes: tuple[int, ...] = ()
+    labels: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Passage:
+    """The comparisons the text of section or diagram ``id`` makes together: the family
+    of Holm's correction. ``claims`` are made whatever the result; ``screen`` rows are
+    looked through and reported when they differ."""
+
+    id: str
+    claims: tuple[ClaimSpec, ...] = ()
+    screen: tuple[ClaimSpec, ...] = ()
+
+
+@dataclass(frozen=True)
 class Diagram:
     number: int
+    id: str
     title: str
     section: str
     table: str
@@ -77,26 +120,50 @@ class Diagram:
     groups: dict[str, Any] | None = field(default=None, compare=False, hash=False)
     extra: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)
     collapse: tuple[Pool, ...] = ()
+    base: str = "ärendena"
 
     @property
     def slug(self) -> str:
+        """The file name stem of the diagram's table and figure (``diagram_03``)."""
         return f"diagram_{self.number:02d}"
 
 
 @dataclass(frozen=True)
 class Registry:
     diagrams: tuple[Diagram, ...]
-    sections: tuple[str, ...]
+    sections: tuple[Section, ...]
     labels: dict[str, Any]
     defaults: dict[str, Any]
     multi_note: str
     facts: dict[str, dict[str, Any]] = field(default_factory=dict, compare=False, hash=False)
+    passages: dict[str, Passage] = field(default_factory=dict, compare=False, hash=False)
+    phrases: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)
 
     def __getitem__(self, number: int) -> Diagram:
         for d in self.diagrams:
             if d.number == number:
                 return d
         raise KeyError(f"diagram {number} finns inte i diagramregistret")
+
+    def by_id(self, diagram_id: str) -> Diagram:
+        for d in self.diagrams:
+            if d.id == diagram_id:
+                return d
+        raise KeyError(f"diagrammet {diagram_id!r} finns inte i diagramregistret")
+
+    def section(self, section_id: str) -> Section:
+        for s in self.sections:
+            if s.id == section_id:
+                return s
+        raise KeyError(f"avsnittet {section_id!r} finns inte i diagramregistret")
+
+    def in_section(self, section_id: str) -> list[Diagram]:
+        return [d for d in self.diagrams if d.section == section_id]
+
+    @property
+    def text_ids(self) -> list[str]:
+        """Every id that may have a text file: the sections', then the diagrams'."""
+        return [s.id for s in self.sections] + [d.id for d in self.diagrams]
 
     @property
     def numbers(self) -> list[int]:
@@ -122,8 +189,31 @@ class Registry:
         return ([self.multi_note] if d.multi else []) + list(d.notes)
 
 
+def category_clause(reg: Registry, cb: Codebook, variable: str, label: str) -> str:
+    """The Swedish main clause saying that a case is in category ``label`` of
+    ``variable`` (a codebook variable, a derived column with ``phrases``, or a flag,
+    whose only category is ``labels.yes``); KeyError naming what is missing."""
+    variable = OPTION_VARIABLES.get(variable, variable)
+    if variable in {v.name for v in cb.variables}:
+        var = cb[variable]
+        return var.clause_of(var.code_of(label))
+    entry = reg.phrases.get(variable)
+    if entry is None:
+        raise KeyError(f"{variable!r} har ingen formulering i diagramregistrets phrases")
+    if "options" not in entry:
+        if label != reg.labels["yes"]:
+            raise KeyError(f"{variable!r} har bara en formulering, för {reg.labels['yes']!r}")
+        return str(entry["clause"])
+    option = entry["options"].get(label)
+    if option is None:
+        raise KeyError(f"kategorin {label!r} av {variable!r} saknar formulering i diagramregistrets phrases")
+    return str(option.get("clause") or entry["clause"].format(option=option["phrase"]))
+
+
 _KNOWN = {
     "number",
+    "id",
+    "base",
     "title",
     "section",
     "table",
@@ -152,6 +242,9 @@ def validate(reg: Registry, cb: Codebook) -> None:
     numbers = reg.numbers
     if numbers != list(range(1, len(numbers) + 1)):
         raise RegistryError(f"diagram numbers must be 1, 2, … in order, got {numbers}")
+    _validate_ids(reg)
+    _validate_passages(reg, cb)
+    _validate_phrases(reg, cb)
     columns = {v.name for v in cb.national} | set(DERIVED_COLUMNS)
     for d in reg.diagrams:
         where = f"diagram {d.number} ({d.title})"
@@ -178,8 +271,8 @@ def _validate_kinds(where: str, d: Diagram, reg: Registry, columns: set[str]) ->
         raise RegistryError(f"{where}: table {d.table!r} is not one of {TABLE_FUNCTIONS}")
     if d.figure not in FIGURE_KINDS:
         raise RegistryError(f"{where}: figure {d.figure!r} is not one of {FIGURE_KINDS}")
-    if d.section not in reg.sections:
-        raise RegistryError(f"{where}: section {d.section!r} is not in sections")
+    if d.section not in {s.id for s in reg.sections}:
+        raise RegistryError(f"{where}: section {d.section!r} is not the id of one of sections")
     for v in d.variables:
         if v not in columns:
             raise RegistryError(f"{where}: unknown variable {v!r}")
@@ -188,6 +281,47 @@ def _validate_kinds(where: str, d: Diagram, reg: Registry, columns: set[str]) ->
             raise RegistryError(f"{where}: population {p!r} is not one of {POPULATIONS}")
     if d.multi != (d.table == "multi"):
         raise RegistryError(f"{where}: multi must be true exactly for table 'multi'")
+
+
+def _validate_ids(reg: Registry) -> None:
+    """Ids are slugs, unique over the sections and the diagrams together (one text file each)."""
+    seen: set[str] = set()
+    for key in reg.text_ids:
+        if not ID_PATTERN.match(key):
+            raise RegistryError(f"id {key!r}: use lower case a–z, 0–9 and '-' only")
+        if key in seen:
+            raise RegistryError(f"id {key!r} is used twice (sections and diagrams share one set of ids)")
+        seen.add(key)
+
+
+def _validate_passages(reg: Registry, cb: Codebook) -> None:
+    """A passage is keyed by a section or diagram id; its options are the variable's."""
+    for key, passage in reg.passages.items():
+        if key not in reg.text_ids:
+            raise RegistryError(f"passage {key!r} is not the id of a section or a diagram")
+        if not passage.claims and not passage.screen:
+            raise RegistryError(f"passage {key!r} makes no claims and screens nothing")
+        for c in passage.claims + passage.screen:
+            variable = OPTION_VARIABLES.get(c.variable, c.variable)
+            if c.codes:
+                if variable not in {v.name for v in cb.variables}:
+                    raise RegistryError(f"passage {key!r}: {c.variable!r} has no option codes")
+                _check_codes(f"passage {key!r}", cb, variable, list(c.codes))
+
+
+def _validate_phrases(reg: Registry, cb: Codebook) -> None:
+    """Every category of the phrased label lists can be put into a sentence."""
+    for list_name, column in PHRASED_LISTS.items():
+        for label in reg.label_list(list_name, cb):
+            try:
+                category_clause(reg, cb, column, label)
+            except (KeyError, AttributeError) as missing:
+                raise RegistryError(f"phrases.{column}: {missing}") from None
+    for label in reg.label_list("initiative_groups", cb):
+        try:
+            category_clause(reg, cb, "initiative_groups", label)
+        except KeyError as missing:
+            raise RegistryError(f"phrases.initiative_groups: {missing}") from None
 
 
 def _validate_category(where: str, cat: dict[str, Any], cb: Codebook, columns: set[str]) -> None:
@@ -287,6 +421,24 @@ def _validate_collapse(where: str, d: Diagram, reg: Registry, cb: Codebook) -> N
         seen += pooled
 
 
+def _claim_spec(raw: dict[str, Any]) -> ClaimSpec:
+    codes = raw.get("codes", [raw["code"]] if "code" in raw else [])
+    labels = raw.get("labels", [raw["label"]] if "label" in raw else [])
+    return ClaimSpec(str(raw["comparison"]), str(raw["variable"]), tuple(int(c) for c in codes), tuple(labels))
+
+
+def _passage(key: str, raw: dict[str, Any]) -> Passage:
+    try:
+        screen = [
+            ClaimSpec(str(s["comparison"]), str(v), tuple(int(c) for c in s.get("codes", [])))
+            for s in raw.get("screen", [])
+            for v in s["variables"]
+        ]
+        return Passage(key, tuple(_claim_spec(c) for c in raw.get("claims", [])), tuple(screen))
+    except KeyError as missing:
+        raise RegistryError(f"passage {key!r} lacks key {missing}") from None
+
+
 def _pools(entry: dict[str, Any]) -> tuple[Pool, ...]:
     return tuple(
         Pool(
@@ -336,6 +488,7 @@ def from_mapping(raw: dict[str, Any], cb: Codebook | None = None) -> Registry:
             diagrams.append(
                 Diagram(
                     number=int(entry["number"]),
+                    id=str(entry["id"]),
                     title=str(entry["title"]),
                     section=str(entry["section"]),
                     table=str(entry["table"]),
@@ -349,17 +502,20 @@ def from_mapping(raw: dict[str, Any], cb: Codebook | None = None) -> Registry:
                     groups=dict(entry["groups"]) if entry.get("groups") else None,
                     extra={k: v for k, v in entry.items() if k not in _KNOWN},
                     collapse=_pools(entry),
+                    base=str(entry.get("base", "ärendena")),
                 )
             )
         except KeyError as missing:
             raise RegistryError(f"diagram {entry.get('number', entry)!r} lacks key {missing}") from None
     reg = Registry(
         diagrams=tuple(diagrams),
-        sections=tuple(raw["sections"]),
+        sections=tuple(Section(str(s["id"]), str(s["title"])) for s in raw["sections"]),
         labels=dict(raw["labels"]),
         defaults=dict(raw["defaults"]),
         multi_note=str(raw["multi_note"]),
         facts={str(k): dict(v) for k, v in raw.get("facts", {}).items()},
+        passages={str(k): _passage(str(k), v) for k, v in (raw.get("passages") or {}).items()},
+        phrases=dict(raw.get("phrases") or {}),
     )
     validate(reg, cb or codebook_module.load())
     return reg

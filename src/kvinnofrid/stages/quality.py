@@ -225,6 +225,7 @@ def _overview(issues: pl.DataFrame, exports: dict[dt.date, dict[str, Any]]) -> l
             rows.append(
                 {
                     "name": rule_name,
+                    "title": RULES[rule_name].title,
                     "outcome": RULES[rule_name].outcome,
                     "current": current,
                     "earlier": part.height - current,
@@ -332,6 +333,7 @@ def _rule_groups(issues: pl.DataFrame, max_rows_per_rule: int, section: int = 0)
             {
                 "name": rule_name,
                 "anchor": f"{rule_name}-{section}" if section else rule_name,
+                "title": rule.title,
                 "outcome": rule.outcome,
                 "description": rule.description,
                 "advice": rule.advice,

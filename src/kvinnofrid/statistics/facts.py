@@ -5,14 +5,27 @@ Three sources, in this order of preference:
 
 1. the national tables, declared in the registry's ``facts:`` section (a fact names a
    diagram and its category; nothing is recomputed from the cases);
-2. the comparison rows of kvinnofrid.statistics.stats (``STATS_FACTS`` below);
+2. the comparison rows of kvinnofrid.statistics.stats (``stats_facts`` below), with
+   ``p_holm`` / ``significant`` of the passage that makes the comparison (its family,
+   kvinnofrid.statistics.claims), as the report's text says them;
 3. a few counts no table holds (``case_facts``): top group, current-or-former
    partner, housing-related interventions, mean partners, units, HRV by sex and
    age (``hrv_men_share_young``, ``hrv_women_share_young`` = share aged ``defaults.young_age_groups`` among HRV
    cases with an age group; ``women_age_group_share_hrv`` = HRV share among women in
    ``defaults.hrv_women_age_group`` with HRV answered), the best unit's top-group
    share of its closed cases (units with ≥ ``defaults.best_unit_min_closed``),
-   ``share_impairment_<option>`` among cases with any answer to 19.
+   ``share_impairment_<option>`` among cases with any answer to 19; the counts of cases
+   whose initiative came from a brottsofferjour or the rättsväsende (shown inside
+   "Annat" in diagram 6: ``n_initiative_<option>``), of cases collaborating with a
+   resource centre on honour-related violence (``n_collaboration_resource_centre``)
+   and of cases with children followed up (``n_children_followup`` /
+   ``share_children_followup``: any answer to 41).
+
+``n_initiative_answers`` is the sum of diagram 6's counts: the answers, which the
+earlier report gave as the diagram's N (this report's N is the cases).
+``share_partner_all_cases`` is the share of all cases with a collaboration partner
+(the base the earlier report used; ``share_with_collaboration`` is among the cases
+where collaboration was recorded).
 
 Also, generically, ``diagram_NN_n`` = the diagram's N (ungrouped diagrams with one
 denominator) and ``diagram_NN_n_<group>`` per group; ``share_with_collaboration`` =
@@ -39,6 +52,7 @@ import polars as pl
 from kvinnofrid.spec import codebook as codebook_module
 from kvinnofrid.spec.codebook import Codebook
 from kvinnofrid.spec.diagrams import Registry, load_registry
+from kvinnofrid.statistics.claims import find_difference, passage_differences
 from kvinnofrid.statistics.participants import participant_facts
 
 FACT_PRECISION = 6  # decimals of floats in facts.json (byte-identical reruns)
@@ -98,7 +112,8 @@ def _stats_row(stats: pl.DataFrame, comparison: str, variable: str, category: st
 
 
 def stats_facts(stats: pl.DataFrame | None, reg: Registry, cb: Codebook) -> dict[str, Any]:
-    """Named numbers from the comparison rows (kvinnofrid.statistics.stats)."""
+    """Named numbers from the comparison rows (kvinnofrid.statistics.stats); ``p_holm``
+    and ``significant`` are those of the passage whose text makes the comparison."""
     yes = reg.labels["yes"]
     hrv = cb["honour_violence"].label_of(reg[21].groups["codes"][0])
     very_severe = cb["violence_severity"].labels[-1]
@@ -118,11 +133,15 @@ def stats_facts(stats: pl.DataFrame | None, reg: Registry, cb: Codebook) -> dict
         ("risk_change_unchanged", "risk_change", "risk_change", unchanged),
         ("risk_change_top_group_unchanged", "risk_change_top_group", "risk_change", unchanged),
     ]
+    passages = passage_differences(stats, reg, cb)
     out: dict[str, Any] = {}
     for prefix, comparison, variable, category in wanted:
         row = _stats_row(stats, comparison, variable, category)
         if row is None:
             continue
+        claim = find_difference(passages, comparison, variable, category)
+        if claim is not None:
+            row = {**row, "p_holm": claim.p_family, "significant": claim.significant}
         for key in (
             "share_a",
             "share_b",
@@ -173,16 +192,21 @@ def case_facts(derived: pl.DataFrame, cb: Codebook, reg: Registry) -> dict[str, 
     )
     best = per_unit.row(0, named=True) if per_unit.height else None
     impairment = derived.filter(pl.col("impairment").list.len().fill_null(0) > 0)
+    children = derived.filter(pl.col("children_followup").list.len().fill_null(0) > 0).height
     impairment_facts = {
         f"share_impairment_{slug(label)}": share(impairment, pl.col("impairment").list.contains(code))
         for code, label in zip(cb["impairment"].codes, cb["impairment"].labels)
     }
     return {
         **impairment_facts,
+        **_count_facts(derived, cb),
+        "n_children_followup": children,
+        "share_children_followup": children / total if total else None,
         "hrv_men_share_young": share(hrv.filter(pl.col(sex) == man), young),
         "hrv_women_share_young": share(hrv.filter(pl.col(sex) == woman), young),
         "women_age_group_share_hrv": share(women_age, pl.col(hv) == hrv_yes),
         "best_unit_top_group_share": best["share"] if best else None,
+        "best_unit_top_group_n": best["top"] if best else None,
         "best_unit_closed_n": best["closed"] if best else None,
         "units_total": derived["unit"].n_unique(),
         "top_group_n": top,
@@ -191,6 +215,24 @@ def case_facts(derived: pl.DataFrame, cb: Codebook, reg: Registry) -> dict[str, 
         "n_housing_intervention": int(derived["housing_intervention"].sum()),
         "share_housing_intervention": float(derived["housing_intervention"].sum()) / total if total else None,
         "mean_partners": float(partners.mean()) if partners.len() else None,
+    }
+
+
+def _count_facts(derived: pl.DataFrame, cb: Codebook) -> dict[str, int]:
+    """Cases with options that no diagram shows on their own: initiative from a
+    brottsofferjour or the rättsväsende (inside "Annat" in diagram 6), collaboration
+    with a resource centre on honour-related violence."""
+    initiative, collaboration = cb["initiative"], cb["collaboration"]
+
+    def count(column: str, code: int) -> int:
+        return derived.filter(pl.col(column).list.contains(code).fill_null(False)).height
+
+    return {
+        "n_initiative_brottsofferjour": count("initiative", initiative.code_of("Brottsofferjour")),
+        "n_initiative_rattsvasende": count("initiative", initiative.code_of("Rättsväsende")),
+        "n_collaboration_resource_centre": count(
+            "collaboration", collaboration.code_of("Resurscentrum/expertis på hedersrelaterat våld")
+        ),
     }
 
 
@@ -214,8 +256,11 @@ def diagram_ns(tables: dict[int, pl.DataFrame], reg: Registry) -> dict[str, int]
 def report_facts(facts: dict[str, Any], reg: Registry, cb: Codebook) -> dict[str, Any]:
     """Numbers the text would otherwise compute itself: complements and counts."""
     no_collaboration = facts.get("share_no_collaboration")
+    partner, total = facts.get("cases_with_partner"), facts.get("cases_total")
     return {
         "share_with_collaboration": None if no_collaboration is None else 1 - no_collaboration,
+        # on the base of all cases, as the earlier reports gave collaboration
+        "share_partner_all_cases": partner / total if partner is not None and total else None,
         "n_variables": len(cb.variables),
         "n_diagrams": len(reg.diagrams),
     }
@@ -239,6 +284,7 @@ def build_facts(
     for name, spec in reg.facts.items():
         facts[name] = _table_fact(name, spec, tables, reg, cb)
     facts.update(diagram_ns(tables, reg))
+    facts["n_initiative_answers"] = int(tables[reg.by_id("initiativ").number]["n"].sum())
     facts.update(stats_facts(stats, reg, cb))
     for key, value in case_facts(derived, cb, reg).items():
         _add(facts, key, value)

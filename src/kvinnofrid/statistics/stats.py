@@ -12,8 +12,14 @@ groups of cases:
   diagram 10; partners where collaboration is recorded; duration of closed cases with
   valid dates): means, and the Mann–Whitney U test (two-sided).
 
-p values are Holm-corrected **within each comparison family** (all rows with the same
-``comparison``), ``significant`` = p_holm < 0.05. Variables registered after support
+Every row has the difference a − b with its 95 % interval (``difference_low``/``_high``:
+Newcombe's hybrid score interval for shares, Welch's t interval for means).
+
+``p_holm`` is Holm-corrected over **every row of the same ``comparison``** (all tests of
+one pair of groups), ``significant`` = p_holm < 0.05: a screening view for the analyst.
+The report's words do not use it: a passage of the text corrects over the comparisons it
+makes together (its family, declared in the registry's ``passages``;
+kvinnofrid.statistics.claims). Variables registered after support
 (the closed-only diagrams of the registry) are compared on closed cases only.
 The top group is compared with the *rest* of the closed cases (not with all closed
 cases, which contain it), survey respondents with closed non-respondents.
@@ -21,8 +27,8 @@ cases, which contain it), survey respondents with closed non-respondents.
 Families (``comparison``), each answering statements of the text:
 
 * ``hrv``: HRV (59 = Ja) vs Ej HRV (59 = Nej): sex, age, origin, perpetrator,
-  violence grade, risk assessed, number of interventions, duration, goal follow-up,
-  survey change;
+  violence grade, risk assessed, number of interventions, interventions, duration,
+  goal follow-up, survey change;
 * ``men``: Man vs Kvinna: age, HRV, perpetrator, violence grade, risk assessed,
   instruments (FREDA), number of interventions, interventions, implementation, goal;
 * ``top_group``: top group vs the other closed cases;
@@ -77,6 +83,8 @@ STATS_SCHEMA = pl.Schema(
         "share_b": pl.Float64,
         "mean_b": pl.Float64,
         "difference": pl.Float64,
+        "difference_low": pl.Float64,
+        "difference_high": pl.Float64,
         "test": pl.String,
         "p_value": pl.Float64,
         "p_holm": pl.Float64,
@@ -162,6 +170,27 @@ def share_difference_interval(
     return diff, max(-1.0, low), min(1.0, high)
 
 
+def mean_difference_interval(a: np.ndarray, b: np.ndarray, level: float = 0.95) -> tuple[float, float, float] | None:
+    """The difference of two means a − b with Welch's t interval (unequal variances):
+    (difference, low, high), or None when a group has fewer than two values."""
+    if len(a) < 2 or len(b) < 2:
+        return None
+    diff = float(a.mean() - b.mean())
+    va, vb = float(a.var(ddof=1)) / len(a), float(b.var(ddof=1)) / len(b)
+    se = math.sqrt(va + vb)
+    if se == 0:
+        return diff, diff, diff
+    df = (va + vb) ** 2 / (va**2 / (len(a) - 1) + vb**2 / (len(b) - 1))
+    half = float(sps.t.ppf(0.5 + level / 2, df)) * se
+    return diff, diff - half, diff + half
+
+
+def _interval_columns(interval: tuple[float, float, float] | None) -> dict[str, float | None]:
+    if interval is None:
+        return {"difference_low": None, "difference_high": None}
+    return {"difference_low": interval[1], "difference_high": interval[2]}
+
+
 # ---------------------------------------------------------------- comparisons
 
 
@@ -199,6 +228,60 @@ def _categories(variable: str, cb: Codebook, reg: Registry) -> tuple[str, list, 
     return ("multi" if var.kind == "multi" else "single"), var.codes, var.labels
 
 
+def _mean_row(common: dict, variable: str, a: pl.DataFrame, b: pl.DataFrame) -> dict:
+    """A count variable: both groups' means, Welch's interval of the difference, Mann–Whitney."""
+    if variable == "n_interventions":  # as diagram 10: cases with ≥ 1 intervention
+        a, b = a.filter(pl.col("has_intervention")), b.filter(pl.col("has_intervention"))
+    va = a[variable].drop_nulls().to_numpy().astype(float)
+    vb = b[variable].drop_nulls().to_numpy().astype(float)
+    test, p = count_test(va, vb)
+    mean_a = float(va.mean()) if va.size else None
+    mean_b = float(vb.mean()) if vb.size else None
+    return {
+        **common,
+        "category": None,
+        "n_a": va.size,
+        "denominator_a": va.size,
+        "mean_a": mean_a,
+        "n_b": vb.size,
+        "denominator_b": vb.size,
+        "mean_b": mean_b,
+        "difference": None if mean_a is None or mean_b is None else mean_a - mean_b,
+        **_interval_columns(mean_difference_interval(va, vb)),
+        "test": test,
+        "p_value": p,
+    }
+
+
+def _share_row(common: dict, label: str, ya: int, da: int, yb: int, db: int) -> dict:
+    """One category: both groups' shares, Newcombe's interval of the difference, the 2×2 test."""
+    sa = ya / da if da else None
+    sb = yb / db if db else None
+    test, p = two_by_two_test(ya, da, yb, db)
+    return {
+        **common,
+        "category": label,
+        "n_a": ya,
+        "denominator_a": da,
+        "share_a": sa,
+        "n_b": yb,
+        "denominator_b": db,
+        "share_b": sb,
+        "difference": None if sa is None or sb is None else sa - sb,
+        **_interval_columns(share_difference_interval(ya, da, yb, db)),
+        "test": test,
+        "p_value": p,
+    }
+
+
+def _with_holm(rows: list[dict]) -> list[dict]:
+    """``p_holm`` over the rows given (one comparison) and ``significant``."""
+    for r, ph in zip(rows, holm([r["p_value"] for r in rows])):
+        r["p_holm"] = ph
+        r["significant"] = None if ph is None else ph < ALPHA
+    return rows
+
+
 def _compare(frame: pl.DataFrame, c: Comparison, cb: Codebook, reg: Registry) -> list[dict]:
     closed_vars = _closed_only_variables(reg)
     rows = []
@@ -209,28 +292,7 @@ def _compare(frame: pl.DataFrame, c: Comparison, cb: Codebook, reg: Registry) ->
         kind, values, labels = _categories(variable, cb, reg)
         common = {"comparison": c.name, "variable": variable, "group_a": c.group_a, "group_b": c.group_b}
         if kind == "count":
-            if variable == "n_interventions":  # as diagram 10: cases with ≥ 1 intervention
-                a, b = a.filter(pl.col("has_intervention")), b.filter(pl.col("has_intervention"))
-            va = a[variable].drop_nulls().to_numpy().astype(float)
-            vb = b[variable].drop_nulls().to_numpy().astype(float)
-            test, p = count_test(va, vb)
-            mean_a = float(va.mean()) if va.size else None
-            mean_b = float(vb.mean()) if vb.size else None
-            rows.append(
-                {
-                    **common,
-                    "category": None,
-                    "n_a": va.size,
-                    "denominator_a": va.size,
-                    "mean_a": mean_a,
-                    "n_b": vb.size,
-                    "denominator_b": vb.size,
-                    "mean_b": mean_b,
-                    "difference": None if mean_a is None or mean_b is None else mean_a - mean_b,
-                    "test": test,
-                    "p_value": p,
-                }
-            )
+            rows.append(_mean_row(common, variable, a, b))
             continue
         if kind == "multi":
             valid_a = a.filter(pl.col(variable).list.len().fill_null(0) > 0)
@@ -241,101 +303,91 @@ def _compare(frame: pl.DataFrame, c: Comparison, cb: Codebook, reg: Registry) ->
         for value, label in zip(values, labels):
             hit = pl.col(variable).list.contains(value) if kind == "multi" else pl.col(variable) == value
             ya, yb = valid_a.filter(hit).height, valid_b.filter(hit).height
-            da, db = valid_a.height, valid_b.height
-            sa = ya / da if da else None
-            sb = yb / db if db else None
-            test, p = two_by_two_test(ya, da, yb, db)
-            rows.append(
-                {
-                    **common,
-                    "category": label,
-                    "n_a": ya,
-                    "denominator_a": da,
-                    "share_a": sa,
-                    "n_b": yb,
-                    "denominator_b": db,
-                    "share_b": sb,
-                    "difference": None if sa is None or sb is None else sa - sb,
-                    "test": test,
-                    "p_value": p,
-                }
-            )
-    adjusted = holm([r["p_value"] for r in rows])
-    for r, ph in zip(rows, adjusted):
-        r["p_holm"] = ph
-        r["significant"] = None if ph is None else ph < ALPHA
-    return rows
+            rows.append(_share_row(common, label, ya, valid_a.height, yb, valid_b.height))
+    return _with_holm(rows)
+
+
+# the variables each pair of groups is compared on (the registry's passages choose among them)
+HRV_VARIABLES = (
+    "sex",
+    "age_group",
+    "origin",
+    "perpetrator",
+    "violence_severity",
+    "risk_assessed",
+    "n_interventions",
+    "interventions",
+    "duration_days",
+    "goal_followup",
+    "survey_change",
+)
+MEN_VARIABLES = (
+    "age_group",
+    "honour_violence",
+    "perpetrator",
+    "violence_severity",
+    "risk_assessed",
+    "risk_instruments",
+    "n_interventions",
+    "interventions",
+    "implementation",
+    "goal_followup",
+)
+TOP_GROUP_VARIABLES = (
+    "sex",
+    "age_group",
+    "origin",
+    "violence_severity",
+    "honour_violence",
+    "initiative_groups",
+    "perpetrator",
+    "impairment",
+    "has_intervention",
+    "n_interventions",
+    "decision_type",
+    "risk_assessed",
+    "any_partner",
+    "n_partners",
+)
+DROPOUT_VARIABLES = (
+    "sex",
+    "age_group",
+    "impairment",
+    "origin",
+    "honour_violence",
+    "violence_severity",
+    "n_interventions",
+    "single_intervention",
+)
 
 
 def comparisons(cb: Codebook, reg: Registry) -> list[Comparison]:
-    """The comparisons the text's statements need (the families of Holm's correction)."""
+    """The pairs of groups the text's statements compare (``p_holm`` corrects over each;
+    the report's families are the registry's passages)."""
     # the group codes are the registry's: HRV / Ej HRV (diagram 21), Kvinna / Man (24)
     hv, (hrv_yes, hrv_no) = reg[21].groups["column"], reg[21].groups["codes"]
     sex, (woman, man) = reg[24].groups["column"], reg[24].groups["codes"]
     groups = reg.labels["comparison_groups"]
     honour = reg.labels["honour_groups"]
     youngest = cb.age_group_labels()[0]
+    closed = pl.col("is_closed")
     return [
-        Comparison(
-            "hrv",
-            honour[hrv_yes],
-            honour[hrv_no],
-            pl.col(hv) == hrv_yes,
-            pl.col(hv) == hrv_no,
-            (
-                "sex",
-                "age_group",
-                "origin",
-                "perpetrator",
-                "violence_severity",
-                "risk_assessed",
-                "n_interventions",
-                "duration_days",
-                "goal_followup",
-                "survey_change",
-            ),
-        ),
+        Comparison("hrv", honour[hrv_yes], honour[hrv_no], pl.col(hv) == hrv_yes, pl.col(hv) == hrv_no, HRV_VARIABLES),
         Comparison(
             "men",
             cb[sex].label_of(man),
             cb[sex].label_of(woman),
             pl.col(sex) == man,
             pl.col(sex) == woman,
-            (
-                "age_group",
-                "honour_violence",
-                "perpetrator",
-                "violence_severity",
-                "risk_assessed",
-                "risk_instruments",
-                "n_interventions",
-                "interventions",
-                "implementation",
-                "goal_followup",
-            ),
+            MEN_VARIABLES,
         ),
         Comparison(
             "top_group",
             groups["top_group"],
             groups["other_closed"],
             pl.col("top_group"),
-            pl.col("is_closed") & ~pl.col("top_group"),
-            (
-                "sex",
-                "age_group",
-                "origin",
-                "violence_severity",
-                "honour_violence",
-                "initiative_groups",
-                "perpetrator",
-                "impairment",
-                "has_intervention",
-                "n_interventions",
-                "decision_type",
-                "risk_assessed",
-                "any_partner",
-                "n_partners",
-            ),
+            closed & ~pl.col("top_group"),
+            TOP_GROUP_VARIABLES,
             closed_only=True,
         ),
         Comparison(
@@ -343,17 +395,8 @@ def comparisons(cb: Codebook, reg: Registry) -> list[Comparison]:
             groups["respondents"],
             groups["non_respondents"],
             pl.col("survey_answered"),
-            pl.col("is_closed") & ~pl.col("survey_answered"),
-            (
-                "sex",
-                "age_group",
-                "impairment",
-                "origin",
-                "honour_violence",
-                "violence_severity",
-                "n_interventions",
-                "single_intervention",
-            ),
+            closed & ~pl.col("survey_answered"),
+            DROPOUT_VARIABLES,
             closed_only=True,
         ),
         Comparison(
@@ -395,11 +438,7 @@ def duration_by_closing_reason(derived: pl.DataFrame, cb: Codebook, reg: Registr
             ("duration_days",),
         )
         rows.extend(_compare(closed, c, cb, reg))
-    adjusted = holm([r["p_value"] for r in rows])
-    for r, ph in zip(rows, adjusted):
-        r["p_holm"] = ph
-        r["significant"] = None if ph is None else ph < ALPHA
-    return rows
+    return _with_holm(rows)
 
 
 def size_class_comparison(
@@ -427,10 +466,25 @@ def size_class_comparison(
             ("honour_violence", "violence_severity"),
         )
         rows.extend(_compare(frame, c, cb, reg))
-    adjusted = holm([r["p_value"] for r in rows])
-    for r, ph in zip(rows, adjusted):
-        r["p_holm"] = ph
-        r["significant"] = None if ph is None else ph < ALPHA
+    return _with_holm(rows)
+
+
+def _distribution(frame: pl.DataFrame, order: Sequence[str], comparison: str, group: str) -> list[dict]:
+    """The share of each change category among ``frame`` (descriptive, no test)."""
+    rows = []
+    for label in order:
+        k = frame.filter(pl.col("category") == label).height
+        rows.append(
+            {
+                "comparison": comparison,
+                "variable": "risk_change",
+                "category": label,
+                "group_a": group,
+                "n_a": k,
+                "denominator_a": frame.height,
+                "share_a": k / frame.height if frame.height else None,
+            }
+        )
     return rows
 
 
@@ -445,67 +499,29 @@ def risk_change_rows(derived: pl.DataFrame, change: pl.DataFrame, cb: Codebook, 
         derived.select("unit", "case_id", "top_group"), on=["unit", "case_id"], how="left", maintain_order="left"
     ).with_columns(pl.col("top_group").fill_null(False))
     groups = reg.labels["comparison_groups"]
-    rows = []
-    total = frame.height
-    for label in order:
-        k = frame.filter(pl.col("category") == label).height
-        rows.append(
-            {
-                "comparison": "risk_change",
-                "variable": "risk_change",
-                "category": label,
-                "group_a": groups["repeated_risk"],
-                "n_a": k,
-                "denominator_a": total,
-                "share_a": k / total if total else None,
-            }
-        )
+    rows = _distribution(frame, order, "risk_change", groups["repeated_risk"])
     instruments = cb["risk_assessments"]
     for code, name in zip(instruments.codes, instruments.labels):
-        sub = frame.filter(pl.col("instrument") == code)
-        for label in order:
-            k = sub.filter(pl.col("category") == label).height
-            rows.append(
-                {
-                    "comparison": "risk_change_instrument",
-                    "variable": "risk_change",
-                    "category": label,
-                    "group_a": name,
-                    "n_a": k,
-                    "denominator_a": sub.height,
-                    "share_a": k / sub.height if sub.height else None,
-                }
-            )
-    tested = []
-    a = frame.filter(pl.col("top_group"))
-    b = frame.filter(~pl.col("top_group"))
-    for label in order:
-        ya, yb = a.filter(pl.col("category") == label).height, b.filter(pl.col("category") == label).height
-        sa = ya / a.height if a.height else None
-        sb = yb / b.height if b.height else None
-        test, p = two_by_two_test(ya, a.height, yb, b.height)
-        tested.append(
-            {
-                "comparison": "risk_change_top_group",
-                "variable": "risk_change",
-                "category": label,
-                "group_a": groups["top_group"],
-                "n_a": ya,
-                "denominator_a": a.height,
-                "share_a": sa,
-                "group_b": groups["rest"],
-                "n_b": yb,
-                "denominator_b": b.height,
-                "share_b": sb,
-                "difference": None if sa is None or sb is None else sa - sb,
-                "test": test,
-                "p_value": p,
-            }
+        rows += _distribution(frame.filter(pl.col("instrument") == code), order, "risk_change_instrument", name)
+    a, b = frame.filter(pl.col("top_group")), frame.filter(~pl.col("top_group"))
+    common = {
+        "comparison": "risk_change_top_group",
+        "variable": "risk_change",
+        "group_a": groups["top_group"],
+        "group_b": groups["rest"],
+    }
+    tested = [
+        _share_row(
+            common,
+            label,
+            a.filter(pl.col("category") == label).height,
+            a.height,
+            b.filter(pl.col("category") == label).height,
+            b.height,
         )
-    for r, ph in zip(tested, holm([r["p_value"] for r in tested])):
-        r["p_holm"] = ph
-        r["significant"] = None if ph is None else ph < ALPHA
-    return rows + tested
+        for label in order
+    ]
+    return rows + _with_holm(tested)
 
 
 def build_stats(

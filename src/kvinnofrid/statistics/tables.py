@@ -1,4 +1,4 @@
-"""The national tables behind diagrams 1–27 (docs/output-contract.md, "National tables").
+"""The national tables behind the registry's diagrams (docs/output-contract.md, "National tables").
 
 One generic engine driven by the registry (diagrams.yaml): a diagram's population,
 groups and categories are declared there; this module turns them into counts,

@@ -67,9 +67,14 @@ def test_primary_and_secondary_in_single_choice_table():
     assert out["denominator"].to_list() == [30] * 3
 
 
-def test_two_primary_cells_need_no_secondary():
+def test_two_small_cells_that_bound_each_other_need_a_third():
+    # B + C = 30 − 23 = 7 with C < 5 gives B ≥ 3: the mark says 0–4, the arithmetic 3–4.
+    # Hiding A (marked "dold", at least 5) lets B take every value of its mark again.
     t = table([(None, "A", 23, 30), (None, "B", 4, 30), (None, "C", 3, 30)])
-    assert hidden(suppress_table(t)) == ["B", "C"]
+    assert hidden(suppress_table(t)) == ["A", "B", "C"]
+    # C + D = 4: each of C and D can be anything from 0 to 4, no third cell needed
+    t = table([(None, "A", 20, 30), (None, "B", 6, 30), (None, "C", 2, 30), (None, "D", 2, 30)])
+    assert hidden(suppress_table(t)) == ["C", "D"]
 
 
 def test_the_marks_are_part_of_the_attack():

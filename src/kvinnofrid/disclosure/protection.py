@@ -227,6 +227,19 @@ class _Programme:
         self._reset(target, fixed)
         return self._whole(y)
 
+    def witness_without_marks(self, target: tuple[int, ...], sign: int, fixed: np.ndarray) -> np.ndarray:
+        """A witness moving ``target`` by one where a cell hidden to protect another may
+        go below the threshold (what an attacker who ignores the marks allows)."""
+        down = np.where(self.lay.movable[self.cols], self.lay.value[self.cols], 0).astype(float)
+        cols = np.arange(self.n, dtype=np.int32) + self.n
+        self.highs.changeColsBounds(self.n, cols, np.zeros(self.n), down)
+        saved, self.down = self.down, down
+        try:
+            return self.witness(target, sign, 1.0, fixed)
+        finally:
+            self.down = saved
+            self.highs.changeColsBounds(self.n, cols, np.zeros(self.n), saved)
+
     def reach(self, target: tuple[int, ...], sign: int, fixed: np.ndarray) -> float:
         """How far ``target`` can move in direction ``sign`` at most (hiding anything)."""
         target, fixed = tuple(int(t) for t in self._mine(np.asarray(target))), self._mine(fixed)
@@ -374,6 +387,11 @@ class Search:
             reach = self.lp.reach(target, sign, fixed)
             self.report.limited.append((target[0], tuple(attackers), sign, delta, reach))
             if reach < TOL:
+                # the marks pin it (a neighbour's "<T" and "dold" bound it from both
+                # sides): still keep it from being worked out by the arithmetic alone
+                y = self.lp.witness_without_marks(target, sign, fixed)
+                if not np.isnan(y).any():
+                    self._hide(y)
                 return False
             y = self.lp.witness(target, sign, min(reach, delta) * (1 - 1e-9), fixed)
             if np.isnan(y).any():

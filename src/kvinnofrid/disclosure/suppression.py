@@ -320,7 +320,6 @@ def _layout(cells: _Cells, threshold: int) -> protection.Layout:
     )
 
 
-
 # ---------------------------------------------------------------- applying
 
 

@@ -16,7 +16,7 @@ def _class_of_three(values, class_total):
         u: system.unknown(float(v), u, audit.SMALL, ("r", "t", u, None, "c", "n"))
         for u, v in zip("ABC", values, strict=True)
     }
-    system.eq.append(({k: 1.0 for k in cells.values()}, float(class_total)))
+    system.eq.append((dict.fromkeys(cells.values(), 1.0), float(class_total)))
     return system, cells
 
 

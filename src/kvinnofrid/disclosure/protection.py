@@ -48,6 +48,14 @@ counts need no programme of their own. Only attackers whose cells every witness 
 count moves need one (a unit that can narrow a count is one whose own cells are
 linked to it through hidden cells).
 
+A witness is looked for first among the owner's *neighbours* (the units it shares a
+published sum with: its län, size class, group, ``_neighbourhoods``), in a programme of
+those cells only (at national scale about a third of the problem), and in the whole
+problem only where that finds none. Where even hiding everything leaves a count no room
+because of the marks (a neighbour's ``<T`` and a ``dold`` bound it from both sides),
+the cells a witness ignoring the marks moves are hidden, so that the count cannot be
+worked out by the arithmetic alone.
+
 Pure and deterministic.
 """
 

@@ -30,26 +30,20 @@ Decisions
   (multi-choice tables and diagram 1: "n of N" and, implicitly, "N − n not"), also
   ``0 < N − n < threshold`` hides the row (rule c): "28 of 30 got X" tells that 2 did
   not.
-* **Secondary suppression** works on *additive relations*, each "one number is the
-  sum of others": in a single-choice table N = Σ categories (rule a); across areas
-  total = Σ parts, cell by cell and for the denominators (rule d: national = unit +
-  rest, region = Σ its units). Diagram 1's rows are linked through the registry's
-  ``rows`` (one N per base; Aktualiserade's n *is* the N of all cases, Avslutade's n
-  the N of the closed cases: the same cell). A relation with exactly one hidden
-  member gives that member away by subtraction, so one more member is hidden: the
-  smallest *positive* published one (a zero only if nothing else is left), never a
-  member of an exempt (national) area. This repeats until no relation has exactly
-  one hidden member.
-* **Audit.** Finally the attacker's problem is solved (linear programming over
-  every published number: the relations, 0 ≤ n, n ≤ N for two-way rows, Σ n ≥ N for
-  multi-choice, and the marks: a cell marked below the threshold lies in
-  0 … threshold − 1, one hidden to protect another is at least the threshold) for
-  every hidden cell against an outsider, and for every hidden count of 1 … threshold − 1
-  against every other unit with its own hidden cells fixed at their values; while one
-  is pinned to a single value, a nearby free cell is hidden too (not the attacker's:
-  it knows it). A cell the country's numbers pin whatever is hidden is left as it is
-  (``_inherent``). Guarantee (tested by recovery attacks, and by the independent
-  audit, audit.py): no hidden cell can be worked out to one value.
+* **Secondary suppression** (kvinnofrid.disclosure.protection, whose docstring has
+  the model): every published count of one table, all areas and rounds, becomes a
+  cell with its relations — in a single-choice table N = Σ categories (rule a), across
+  areas total = Σ parts cell by cell and for the denominators (rule d: the country =
+  Σ units, a län, size class or group = Σ its units), diagram 1's rows linked through
+  the registry's ``rows``, a unit unchanged since an earlier round equal to itself
+  then. For every hidden count of 1 … threshold − 1 a linear programme finds a
+  *witness* — another table agreeing with everything published and every mark that
+  moves the count to 0 and to threshold − 1 — for the outsider, for every unit but
+  the owner (its own cells fixed) and for pairs of units; the published cells a
+  witness moves are hidden. Where the country's numbers leave less room whatever is
+  hidden, the requirement is what they leave. Never a member of an exempt
+  (national) area, never a base the reader knows from elsewhere (``public_bases``).
+* **Audit.** kvinnofrid.disclosure.audit attacks the result with code of its own.
 * A row whose N is hidden is hidden as a whole (a share n/N would give N away).
 * Means (diagram 10) are hidden with their n (the number of cases they are based
   on). Multi-choice shares do not sum, so their cells are not linked to each other.

@@ -95,6 +95,7 @@ class Report:
 
     programmes: int = 0
     limited: list[tuple[int, tuple[int, ...], int, float, float]] = field(default_factory=list)
+    pinned: list[int] = field(default_factory=list)  # small counts the exempt numbers alone give away
 
 
 class _Witnesses:
@@ -464,6 +465,12 @@ def protect(lay: Layout, threshold: int, pairs: bool = True) -> Report:
                 break
         if pairs:
             search.cover_pairs(target, cell_owner, (+1, -1))
+    for cell in small.tolist():  # not even the arithmetic with everything hidden moves it
+        if search.pinned(cell) and all(
+            np.isnan(search.lp.witness_without_marks((cell,), sign, np.array([], dtype=np.int64))).any()
+            for sign in (+1, -1)
+        ):
+            search.report.pinned.append(cell)
     done = np.zeros(len(value), dtype=bool)
     while (todo := np.flatnonzero(lay.hidden & lay.movable & ~done)).size:
         for cell in todo.tolist():

@@ -412,7 +412,11 @@ def _protect(
     for area in areas.values():
         _primary(cells, area, threshold)
     layout = _layout(cells, threshold)
-    protection.protect(layout, threshold, pairs=any(o is not None for o in (owners or {}).values()))
+    report = protection.protect(layout, threshold, pairs=any(o is not None for o in (owners or {}).values()))
+    if report.pinned:
+        raise SuppressionError(
+            f"{len(report.pinned)} dolda små tal går att räkna fram ur tal som visas utan skydd (riket)"
+        )
     return layout.hidden, areas
 
 

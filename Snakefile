@@ -4,13 +4,14 @@
 # (one .smk per stage under workflow/rules/) and the default target. The logic lives
 # in the `kvinnofrid` package (src/kvinnofrid); the scripts under scripts/ only
 # move files. Run:  snakemake --cores all        (see README.md)
+# Every run also reads profiles/default/config.yaml (Snakemake finds it beside this
+# file): e.g. an interrupted run is finished by the plain rerun (rerun-incomplete).
 
 import sys
 from pathlib import Path
 
 from snakemake.utils import min_version
 
-from kvinnofrid import resume
 from kvinnofrid.settings import ConfigError, load_settings
 
 min_version("9.0")
@@ -30,16 +31,6 @@ try:
     )
 except ConfigError as problem:
     raise WorkflowError(str(problem)) from None
-
-# A run stopped with Ctrl-C leaves half-written outputs; the plain rerun redoes their
-# jobs (what --rerun-incomplete does), so no flag is needed (kvinnofrid/resume.py).
-_interrupted = resume.clear_interrupted(Path.cwd())
-if _interrupted:
-    print(
-        f"Förra körningen avbröts: {len(_interrupted)} ofullständiga filer skapas på nytt "
-        f"(bland dem {_interrupted[0]}).",
-        file=sys.stderr,
-    )
 
 
 # common.smk first: it defines every global the other rule files share.
@@ -70,10 +61,20 @@ if SETTINGS.population_source is None:
     )
 
 
+# The default target asks for every published output (docs/output-contract.md) by name,
+# not only for the last ones: Snakemake remakes a missing file only when a target needs
+# it, so a deleted table or figure would otherwise stay missing while the report that
+# used it is up to date ("Nothing to be done").
 rule all:
     default_target: True
     input:
-        f"{RESULTS}/quality",
+        rules.tables.output,
+        rules.statistics.output,
+        rules.facts.output,
+        rules.figures.output,
+        rules.trend.output,
+        rules.trend_figure.output,
+        rules.quality.output,
         rules.render_report.output,
         rules.workbook.output,
         rules.national_bundle.output,

@@ -20,7 +20,9 @@ def main(smk) -> None:
     try:
         population = kolada.read_population(smk.input.population)
     except ValueError as problem:  # names the file and the missing column; no case data in it
-        raise UserFacingError(f"kolada.population: {problem}. Se README, Kolada-nyckeltal.") from None
+        raise UserFacingError(
+            f"kolada.population: {problem}. Se användarguiden, docs/anvandarguide.md, Kolada-nyckeltal."
+        ) from None
     settings = kolada.settings_of(smk.params.kolada)
     for kf in settings["key_figures"]:
         log.info("Nyckeltal %s (%s): %s", kf["id"], kf["measure"], kf["label"])

@@ -11,6 +11,7 @@ from kvinnofrid.scriptrunner import run
 
 
 def main(smk) -> None:
+    from kvinnofrid.disclosure import area_tables
     from kvinnofrid.reporting import book, figure_map, provenance, trend_report
     from kvinnofrid.spec import diagrams
     from kvinnofrid.stages import rawfiles
@@ -46,6 +47,9 @@ def main(smk) -> None:
         trend_rounds=trend_report.read_rounds(smk.input.trend_rounds),
         trend_figure=Path(smk.input.trend_figure),
         participants_map=next((Path(f) for f in map_files if f.endswith(".md")), None),
+        comparison=area_tables.group_tables(pl.read_parquet(smk.input.comparison)),
+        areas=json.loads(Path(smk.input.areas).read_text(encoding="utf-8")),
+        threshold=smk.params.threshold,
     )
     if not map_files:
         logging.getLogger("kvinnofrid").info(figure_map.NO_MAP_NOTICE)

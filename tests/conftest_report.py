@@ -22,9 +22,12 @@ from types import SimpleNamespace
 import polars as pl
 import yaml
 
+import kvinnofrid
 from kvinnofrid.demo import simulate
+from kvinnofrid.disclosure import area_tables, size_results
 from kvinnofrid.reporting import figures
 from kvinnofrid.spec import diagrams, municipalities
+from kvinnofrid.spec.names import slug as slugify
 from kvinnofrid.stages import derive, quality
 from kvinnofrid.statistics import facts, participants, stats, tables
 
@@ -150,21 +153,13 @@ def _inputs(change) -> SimpleNamespace:
     units = final.units.filter(pl.col("unit").is_in(cases["unit"].unique().to_list()))
     derived = derive.derive_cases(cases, risk)
     national = tables.build_all_tables(derived, risk)
-    per_unit = municipalities.unit_municipalities(
-        units.select("unit", "municipality").unique(), municipalities.load_register(None), CONFIG["districts"]
-    )
-    comparisons = stats.build_stats(
-        derived,
-        derive.risk_change(risk),
-        size_classes=municipalities.size_classes(per_unit, SIZE_CLASSES),
-        size_class_order=[c["label"] for c in SIZE_CLASSES],
-    )
+    comparisons = stats.build_stats(derived, derive.risk_change(risk))
     matched = participants.match_participants(pl.read_csv(PARTICIPANTS_CSV), units)
     fact_values = facts.build_facts(national, comparisons, derived, participants=matched)
     provenance = {
         "generated": "2026-01-15",
-        "code_version": "0.1.0 (test)",
-        "code": {"version": "0.1.0", "commit": "test", "modified": False},
+        "code_version": f"{kvinnofrid.__version__} (test)",
+        "code": {"version": kvinnofrid.__version__, "commit": "test", "modified": False},
         "config_sha256": "0" * 64,
         "inputs": [
             {"file": f"{final.round.isoformat()}/{u}.xlsx", "sha256": f"{i:064x}"}
@@ -187,6 +182,39 @@ def _inputs(change) -> SimpleNamespace:
         units=units,
         provenance=provenance,
     )
+
+
+def protected_groups(inputs, groups: dict[str, str] | None = None, with_classes: bool = True):
+    """The protected tables of the country and every published class (or group), as
+    rule unit_tables writes them (area_tables.protect; the country alone with fewer than
+    three units), and the areas as areas.json holds them: the input of the national
+    report's results by municipality size."""
+    placed = municipalities.unit_municipalities(
+        inputs.units.select("unit", "municipality").unique(), municipalities.load_register(None), CONFIG["districts"]
+    )
+    classes = municipalities.size_classes(placed, SIZE_CLASSES) if with_classes else {}
+    meta = placed.select("unit", "lan").with_columns(
+        pl.col("unit").map_elements(slugify, return_dtype=pl.String).alias("unit_slug")
+    )
+    areas = area_tables.areas_of(meta, classes, [c["label"] for c in SIZE_CLASSES], groups)
+    if sum(a.kind == "enhet" for a in areas) < area_tables.MIN_UNITS:  # as rule unit_tables: the country alone
+        areas = [a for a in areas if a.kind == "riket"]
+    registry = diagrams.load_registry()
+    measure_tables = [registry.by_id(m.diagram).number for m in registry.size_measures]
+    tables = area_tables.area_tables(inputs.derived, areas, measure_tables)
+    published = area_tables.protect({"final": tables}, areas, 5)["final"]
+    info = [{"kind": a.kind, "name": a.name, "units": list(a.units)} for a in areas]
+    return area_tables.group_tables(published), info
+
+
+def with_size_comparisons(inputs: SimpleNamespace, published: pl.DataFrame) -> SimpleNamespace:
+    """The inputs with the size section's comparison rows added to ``stats`` (what the
+    book's writer reads), so that the claim checks find every claim's row."""
+    registry = diagrams.load_registry()
+    rows = size_results.comparison_rows(
+        size_results.measure_rows(published, registry), registry.labels["comparison_groups"]["rest"]
+    )
+    return SimpleNamespace(**{**vars(inputs), "stats": pl.concat([inputs.stats, rows], how="vertical_relaxed")})
 
 
 def write_figures(inputs: SimpleNamespace, folder: Path) -> Path:

@@ -44,13 +44,13 @@ def _files(folder: Path) -> list[RawFile]:
 def cleaned_count(monkeypatch) -> list[str]:
     """The files actually cleaned (not taken from the cache), in order."""
     done: list[str] = []
-    real = clean.clean_file
+    real = clean.clean_pooled
 
-    def counting(raw, meta, *args, **kwargs):
-        done.append(meta["file"])
-        return real(raw, meta, *args, **kwargs)
+    def counting(raw, sources, *args, **kwargs):
+        done.extend(source.file for source in sources)
+        return real(raw, sources, *args, **kwargs)
 
-    monkeypatch.setattr(clean, "clean_file", counting)
+    monkeypatch.setattr(clean, "clean_pooled", counting)
     return done
 
 
@@ -154,7 +154,7 @@ def test_a_partial_or_corrupt_entry_is_redone_not_trusted(raw_round, tmp_path, c
     cache = batches.CleanCache(tmp_path / "cache")
     batches.clean_batch(files, SETTINGS, cache)
     entry = next(cache.folder.iterdir())
-    part = entry / "cases.parquet"
+    part = entry / "cases.arrow"
     if damage == "truncate":
         part.write_bytes(part.read_bytes()[: part.stat().st_size // 2])
     elif damage == "flip":  # same size, one byte changed: only the digest can tell
@@ -265,25 +265,25 @@ def test_the_written_out_normal_quantile_is_scipys():
 
 
 def test_a_batch_stopped_with_ctrl_c_keeps_its_whole_entries_and_the_rerun_cleans_the_rest(
-    raw_round, tmp_path, monkeypatch
+    raw_round, tmp_path, monkeypatch, cleaned_count
 ):
     files = _files(raw_round)
     cache = batches.CleanCache(tmp_path / "cache")
-    real, calls = clean.clean_file, []
+    real, calls = cache.put, []
 
-    def interrupted(raw, meta, *args, **kwargs):
+    def interrupted(name, meta, result):
         calls.append(meta["file"])
-        if len(calls) == 2:  # Ctrl-C while the second file is cleaned
+        if len(calls) == 2:  # Ctrl-C while the second file's entry is written
             raise KeyboardInterrupt
-        return real(raw, meta, *args, **kwargs)
+        return real(name, meta, result)
 
-    monkeypatch.setattr(clean, "clean_file", interrupted)
+    monkeypatch.setattr(cache, "put", interrupted)
     with pytest.raises(KeyboardInterrupt):
         batches.clean_batch(files, SETTINGS, cache)
     assert len(list(cache.folder.iterdir())) == 1
-    calls.clear()
-    monkeypatch.setattr(clean, "clean_file", lambda *a, **k: (calls.append(a[1]["file"]), real(*a, **k))[1])
+    monkeypatch.setattr(cache, "put", real)
+    cleaned_count.clear()
     again = batches.clean_batch(files, SETTINGS, cache)
-    assert calls == [files[1].shown]
+    assert cleaned_count == [files[1].shown]
     for got, raw_file in zip(again, files):
         _assert_same(got, _fresh(raw_file))

@@ -1,36 +1,16 @@
-"""The benchmark's plumbing (kvinnofrid.benchmark) on tiny fakes: arguments, what it
-parses from Snakemake's log, how it attributes memory to jobs, the change it makes to
-one export and the report it prints. Never its timings: those are printed, not asserted."""
+"""The benchmark's plumbing (kvinnofrid.benchmark) on tiny fakes: arguments, the jobs'
+benchmark files it reads, the change it makes to one export and the report it prints.
+Never its timings: those are printed, not asserted."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import os
 from pathlib import Path
 
 import pytest
 import xlsxwriter
 
 from kvinnofrid import benchmark
-
-# The head of a real Snakemake 9 log (cf. a run of the tiny .test config).
-LOG = """Building DAG of jobs...
-Using shell: /usr/bin/bash
-Provided cores: 2
-Job stats:
-job              count
--------------  -------
-clean                1
-compile              1
-quality              1
-all                  1
-total                4
-
-Select jobs to execute...
-Job stats:
-job      count
------  -------
-later        9
-"""
 
 
 def test_national_scale_generates_290_units_unless_a_data_set_is_given():
@@ -44,6 +24,10 @@ def test_national_scale_generates_290_units_unless_a_data_set_is_given():
     smaller = benchmark.parse_args(["--scale", "national", "--cases", "50000", "--rounds", "4"])
     command = benchmark.generate_command(smaller, Path("/tmp/out"))
     assert command[command.index("--cases") + 1] == "50000" and command[command.index("--rounds") + 1] == "4"
+    assert "--xlsx-share" not in command  # the generator's own mix unless asked
+    heavy = benchmark.parse_args(["--scale", "national", "--xlsx-share", "0.9"])
+    command = benchmark.generate_command(heavy, Path("/tmp/out"))
+    assert command[command.index("--xlsx-share") + 1] == "0.9"
     assert benchmark.generate_command(benchmark.parse_args([]), Path("/tmp/out")) is None  # demo: the shipped set
 
 
@@ -55,59 +39,48 @@ def test_skipping_the_default_target_skips_the_steps_that_start_from_it():
         benchmark.parse_args(["--repeat", "0"])
 
 
-def test_jobs_that_ran_include_those_planned_after_a_checkpoint():
-    log = (
-        LOG
-        + """[Tue Dec  1 14:00:00 2026]
-Finished jobid: 3 (Rule: clean)
-Finished jobid: 2 (Rule: unit_tables)
-Updating checkpoint dependencies.
-Finished jobid: 7 (Rule: unit_reports)
-Finished jobid: 8 (Rule: unit_reports)
-Finished jobid: 0 (Rule: kommuner)
-"""
+HEADER = "s\th:m:s\tmax_rss\tmax_vms\tmax_uss\tmax_pss\tio_in\tio_out\tmean_load\tcpu_time\n"
+
+
+def _benchmark(workdir: Path, name: str, seconds: float, rss: str, cpu: str, mtime: float) -> Path:
+    path = workdir / "logs" / "benchmarks" / name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(HEADER + f"{seconds}\t0:00:0{int(seconds)}\t{rss}\t900\t80\t90\t0.1\t0.2\t40.0\t{cpu}\n")
+    os.utime(path, (mtime, mtime))
+    return path
+
+
+def test_the_jobs_that_ran_are_the_benchmark_files_written_since_the_run_started(tmp_path):
+    _benchmark(tmp_path, "clean/2023-10-10/batch-0.tsv", 3.2, "210.5", "2.9", mtime=1000)  # an earlier run
+    _benchmark(tmp_path, "clean/2023-10-10/batch-1.tsv", 2.5, "180.0", "2.1", mtime=2000)
+    _benchmark(tmp_path, "unit_report_intern/habo.tsv", 9.0, "700.25", "8.0", mtime=2001)
+    _benchmark(tmp_path, "tables.tsv", 0.3, "NA", "NA", mtime=2002)  # ended before the first sample
+    records = benchmark.jobs_since(tmp_path, since=1500)
+    assert benchmark.count_jobs(records) == {"clean": 1, "unit_report_intern": 1, "tables": 1}
+    by_rule = {r.rule: r for r in records}
+    assert by_rule["unit_report_intern"] == benchmark.JobRecord("unit_report_intern", 9.0, 700.25, 8.0)
+    assert by_rule["tables"].rss_mib is None and by_rule["tables"].cpu_seconds is None
+    assert benchmark.jobs_since(tmp_path, since=3000) == []
+    assert benchmark.jobs_since(tmp_path / "nowhere", since=0) == []
+
+
+def test_a_steps_records_make_the_per_rule_figures():
+    figures = _figures()
+    run = benchmark.Run(
+        12.0,
+        {"clean": 2, "tables": 1},
+        [
+            benchmark.JobRecord("clean", 3.0, 300.0, 2.5),
+            benchmark.JobRecord("clean", 4.0, 250.0, 3.5),
+            benchmark.JobRecord("tables", 1.0, None, None),
+        ],
+        process_max_mib=512.0,
     )
-    assert benchmark.jobs_run(log) == {"clean": 1, "unit_tables": 1, "unit_reports": 2}
-    assert benchmark.jobs_run(LOG) == {}
-
-
-def test_jobs_per_rule_are_read_from_the_first_job_stats_table():
-    assert benchmark.job_stats(LOG) == {"clean": 1, "compile": 1, "quality": 1}
-    assert benchmark.job_stats("Building DAG of jobs...\nNothing to be done (all requested files are present).") == {}
-
-
-@dataclass
-class FakeProcess:
-    pid: int
-    parent: int
-    command: list[str]
-    rss: int
-
-    def ppid(self):
-        return self.parent
-
-    def cmdline(self):
-        return self.command
-
-    def memory_info(self):
-        return type("Memory", (), {"rss": self.rss})()
-
-
-def test_a_jobs_memory_is_its_whole_process_tree_and_snakemake_is_counted_apart():
-    mib = benchmark.MIB
-    poller = benchmark.TreePoller(pid=1)
-    snakemake = FakeProcess(10, 1, ["python", "-m", "snakemake"], 300 * mib)
-    report = FakeProcess(11, 10, ["python", "/w/.snakemake/scripts/tmpa1b2.unit_report.py"], 200 * mib)
-    quarto = FakeProcess(12, 11, ["deno", "quarto.js"], 500 * mib)
-    clean = FakeProcess(13, 10, ["python", "/w/.snakemake/scripts/tmpc3d4.clean.py"], 100 * mib)
-    poller.sample([snakemake, report, quarto, clean], now=0.0)
-    clean.rss = 150 * mib
-    poller.sample([snakemake, report, clean], now=2.5)
-    peaks = {p.rule: p for p in poller.jobs.values()}
-    assert set(peaks) == {"unit_report", "clean"}  # Snakemake itself is no job
-    assert peaks["unit_report"].rss_mib == 700  # the script and the Quarto it started
-    assert peaks["clean"].rss_mib == 150 and peaks["clean"].seconds == 2.5
-    assert poller.snakemake_mib == 300
+    benchmark._record(figures, "change", run)
+    # a rule's CPU time is its jobs' summed (2.5 + 3.5), the largest over the runs
+    assert figures.rules["clean"] == {"jobs": 66, "rss_mib": 300.0, "seconds": 4.0, "cpu": 6.0}
+    assert figures.rules["tables"] == {"jobs": 1, "rss_mib": 0.0, "seconds": 1.0, "cpu": 0.0}
+    assert figures.process_max_mib == 512.0 and figures.seconds["change"][-1] == 12.0
 
 
 def _round(data: Path, name: str, files: dict[str, bytes]) -> Path:
@@ -143,9 +116,9 @@ def test_the_bare_read_reads_every_row_of_csv_and_xlsx(tmp_path):
     workbook.close()
     files = benchmark.export_files(tmp_path)
     assert sorted(p.name for p in files) == ["a.csv", "b.xlsx"]
-    seconds, rows = benchmark.bare_read(files, processes=2)
+    seconds, rows, cpu = benchmark.bare_read(files, processes=2)
     assert rows == 3 + 4  # headers included: the read is of the files, nothing is interpreted
-    assert seconds > 0
+    assert seconds > 0 and cpu > 0
 
 
 def _figures() -> benchmark.Figures:
@@ -157,11 +130,14 @@ def _figures() -> benchmark.Figures:
         "noop": [2.0, 2.5, 3.0],
         "change": [30.0, 20.0, 25.0],
     }
+    figures.cpu = {"read": [1.5, 4.0, 2.5], "tables": [40.0, 20.0, 30.0]}
+    figures.loads = {"read": [0.5, 7.25, 1.0], "tables": [2.0, 3.0, 4.0]}
+    figures.peaks = {"tables": 3500.4}
     figures.jobs = {"noop": {}, "change": {"clean": 1, "compile": 1, "tables": 1}}
     figures.changed_file = "2023-10-10/koping.csv"
     figures.rules = {
-        "clean": {"jobs": 66, "rss_mib": 210.0, "seconds": 3.1},
-        "compile": {"jobs": 1, "rss_mib": 640.0, "seconds": 9.9},
+        "clean": {"jobs": 66, "rss_mib": 210.0, "seconds": 3.1, "cpu": 2.8},
+        "compile": {"jobs": 1, "rss_mib": 640.0, "seconds": 9.9, "cpu": 12.0},
     }
     return figures
 
@@ -171,12 +147,16 @@ def test_the_report_shows_medians_the_ratio_the_jobs_that_ran_and_the_largest_jo
     lines = text.splitlines()
     tables = next(line for line in lines if line.startswith("rådata → kvalitet"))
     assert "20.0 s" in tables and "[30.0 / 10.0 / 20.0]" in tables  # the median, every repeat beside it
-    assert any("kvot mot läsningen" in line and "10.0 ×" in line for line in lines)  # 20 s / 2 s
+    assert any("kvot mot läsningen (väggtid)" in line and "10.0 ×" in line for line in lines)  # 20 s / 2 s
+    assert any("kvot mot läsningen (CPU-tid)" in line and "12.0 ×" in line for line in lines)  # 30 s / 2.5 s
+    assert any("högsta minne" in line and "3500 MiB" in line and "4 GB" in line for line in lines)
+    assert "belastning [0.5 / 7.2 / 1.0]" in next(line for line in lines if line.startswith("läsa alla filer"))
     assert any(line.strip() == "inga jobb" for line in lines)  # the no-op rerun ran nothing
     assert "3 jobb: clean 1, compile 1, tables 1" in text
     assert "andel av en hel körning: 28 %" in text  # 25 s of 90 s
     rules = [line.split()[0] for line in lines if line.endswith(" s") and "MiB" in line]
     assert rules == ["compile", "clean"]
+    assert next(line for line in lines if line.strip().startswith("clean")).endswith("2.8 s")
     assert "rapporter för alla enheter" not in text  # a step not run is not shown
     for label in ("läsa alla filer", "rådata → standardmålet", "omkörning utan ändringar"):
         assert sum(line.startswith(label) for line in lines) == 1

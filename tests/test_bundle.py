@@ -2,10 +2,12 @@
 is incomplete or rests on other definitions is refused with a Swedish message."""
 
 import json
+from importlib import metadata
 
 import polars as pl
 import pytest
 
+import kvinnofrid
 from kvinnofrid.disclosure import bundle
 from kvinnofrid.disclosure.area_tables import LONG_SCHEMA
 
@@ -93,6 +95,8 @@ def test_the_manifest_hashes_every_file_and_records_the_cutoff(written):
     )
     assert manifest["cutoff"] == "2023-10-10"
     assert manifest["registry_version"] == bundle.registry_version()
+    # the release that wrote it, from the one version source (pyproject.toml)
+    assert manifest["package_version"] == kvinnofrid.__version__ == metadata.version("kvinnofrid")
 
 
 def test_an_altered_file_is_refused(written):

@@ -12,7 +12,7 @@ from test_clean import PERIOD, key, meta_for, raw_frame
 
 from kvinnofrid.spec import codebook
 from kvinnofrid.stages.clean import clean_file
-from kvinnofrid.stages.compile import CompileError, assign_units, compile_cases, slugify
+from kvinnofrid.stages.compile import CompileError, assign_units, compile_cases
 from kvinnofrid.stages.quality import quality_summary
 
 R1, R2, R3 = dt.date(2022, 6, 1), dt.date(2022, 10, 1), dt.date(2023, 2, 1)
@@ -126,24 +126,6 @@ def test_municipality_with_several_service_types_gets_the_label():
     ]
     # Sigtuna (Myndighet) is compiled from its latest round, r2
     assert cases.filter(pl.col("unit") == "Sigtuna (Myndighet)")["round"].to_list() == [R2]
-
-
-@pytest.mark.parametrize(
-    "text, slug",
-    [
-        ("Sigtuna (Myndighet)", "sigtuna-myndighet"),
-        ("Håbo", "habo"),
-        ("Älvsbyn", "alvsbyn"),
-        ("Örebro", "orebro"),
-        ("Malmö – Söder", "malmo-soder"),
-        ("Skellefteå (Utförare)", "skelleftea-utforare"),
-        ("Bjärnå", "bjarna"),
-        ("Café Ödåkra", "cafe-odakra"),
-    ],
-)
-def test_slugify(text, slug):
-    assert slugify(text) == slug
-    assert re.fullmatch(r"[a-z0-9]+(-[a-z0-9]+)*", slug)
 
 
 def test_case_id_is_a_stable_hash_without_the_key():

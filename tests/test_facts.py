@@ -10,7 +10,7 @@ from test_tables import synthetic
 
 from kvinnofrid.spec.diagrams import load_registry
 from kvinnofrid.stages.derive import derive_cases, risk_change
-from kvinnofrid.statistics.facts import build_facts, facts_json, slug, write_facts
+from kvinnofrid.statistics.facts import build_facts, facts_json, write_facts
 from kvinnofrid.statistics.stats import build_stats
 from kvinnofrid.statistics.tables import build_all_tables
 
@@ -120,13 +120,6 @@ def test_json_sorted_fixed_precision_byte_identical(tmp_path):
         tmp_path / "2" / "facts.json",
     )
     assert first.read_bytes() == second.read_bytes()
-
-
-def test_slug():
-    assert slug("75–") == "75_plus"
-    assert slug("Ej HRV") == "ej_hrv"
-    assert slug("181–270") == "181_270"
-    assert slug("Kvinna") == "kvinna"
 
 
 def test_hrv_by_sex_and_age_and_best_unit():

@@ -5,7 +5,7 @@ import re
 import polars as pl
 import pytest
 
-from kvinnofrid.reporting import figures
+from kvinnofrid.reporting import figure_alt, figure_style, figures
 from kvinnofrid.reporting.numfmt import NBSP
 
 SCHEMA = {
@@ -112,19 +112,21 @@ def test_each_kind_renders_png_and_svg_with_title_and_swedish_label(tmp_path, ki
 def test_multi_choice_note_is_the_caption(tmp_path):
     plot = figures.bar_figure(SEX, "Vem har initierat kontakt?", multi=True)
     _, svg = figures.save_figure(plot, tmp_path / "d.png", tmp_path / "d.svg")
-    assert figures.MULTI_NOTE in _svg_text(svg.read_bytes())
+    assert figure_style.MULTI_NOTE in _svg_text(svg.read_bytes())
 
 
 def test_n_label_in_subtitle(tmp_path):
     _, svg = figures.save_figure(figures.bar_figure(SEX, "Kön"), tmp_path / "a.png", tmp_path / "a.svg")
     assert f"N = 3{NBSP}048" in _svg_text(svg.read_bytes())
-    assert figures.n_subtitle(AGE_BY_HRV) == f"HRV: N = 296 · Ej HRV: N = 2{NBSP}484"
-    assert figures.n_subtitle(SEX, "Ärenden med angivet kön, N = {n}") == f"Ärenden med angivet kön, N = 3{NBSP}048"
-    assert figures.n_subtitle(SEX, "Alla ärenden") == "Alla ärenden"
-    assert figures.n_subtitle(AGE_BY_HRV, "{group}: N = {n}") == f"HRV: N = 296 · Ej HRV: N = 2{NBSP}484"
+    assert figure_style.n_subtitle(AGE_BY_HRV) == f"HRV: N = 296 · Ej HRV: N = 2{NBSP}484"
+    assert (
+        figure_style.n_subtitle(SEX, "Ärenden med angivet kön, N = {n}") == f"Ärenden med angivet kön, N = 3{NBSP}048"
+    )
+    assert figure_style.n_subtitle(SEX, "Alla ärenden") == "Alla ärenden"
+    assert figure_style.n_subtitle(AGE_BY_HRV, "{group}: N = {n}") == f"HRV: N = 296 · Ej HRV: N = 2{NBSP}484"
     # diagram 17: the duration bins partition the cases, N is their sum
-    assert figures.n_subtitle(REASON_BY_DURATION, "N = {n}") == "N = 840"
-    assert figures.n_subtitle(PHASES, "N = {n} ärenden") == f"N = 3{NBSP}070 ärenden"
+    assert figure_style.n_subtitle(REASON_BY_DURATION, "N = {n}") == "N = 840"
+    assert figure_style.n_subtitle(PHASES, "N = {n} ärenden") == f"N = 3{NBSP}070 ärenden"
 
 
 def test_suppressed_row_is_a_marked_gap_not_a_zero(tmp_path):
@@ -132,8 +134,8 @@ def test_suppressed_row_is_a_marked_gap_not_a_zero(tmp_path):
         figures.bar_figure(ORIGIN_WITH_HIDDEN, "Ursprung"), tmp_path / "a.png", tmp_path / "a.svg"
     )
     text = _svg_text(svg.read_bytes())
-    assert figures.SUPPRESSED_LABEL in text
-    assert figures.SUPPRESSED_NOTE in text
+    assert figure_style.SUPPRESSED_LABEL in text
+    assert figure_style.SUPPRESSED_NOTE in text
     labels = re.findall(r">([^<>]*)</text>", text)
     assert labels.count(f"0{NBSP}%") == 1  # the axis tick only: no bar labelled 0 %
 
@@ -148,7 +150,7 @@ def test_figures_are_byte_identical_on_rerun(tmp_path):
 
 
 def test_long_labels_are_wrapped():
-    assert figures._wrap("Positiv förändring och målet uppnått (mål uppfyllda)") == (
+    assert figure_style.wrap("Positiv förändring och målet uppnått (mål uppfyllda)") == (
         "Positiv förändring och målet\nuppnått (mål uppfyllda)"
     )
 
@@ -159,7 +161,7 @@ def test_unknown_kind_is_a_clear_error():
 
 
 def test_alt_text_lists_every_category_with_its_share_in_figure_order():
-    text = figures.alt_text(SEX, "Hur ser könsfördelningen ut?")
+    text = figure_alt.alt_text(SEX, "Hur ser könsfördelningen ut?")
     assert "Hur ser könsfördelningen ut?" in text
     assert f"Kvinna 94{NBSP}% (2{NBSP}858 ärenden)" in text
     assert f"Man 6{NBSP}% (190 ärenden)" in text
@@ -168,20 +170,20 @@ def test_alt_text_lists_every_category_with_its_share_in_figure_order():
 
 
 def test_alt_text_for_groups_counts_means_and_hidden_values():
-    grouped = figures.alt_text(AGE_BY_HRV, "Ålder och HRV")
+    grouped = figure_alt.alt_text(AGE_BY_HRV, "Ålder och HRV")
     for group in ("HRV", "Ej HRV"):
         rows = AGE_BY_HRV.filter(pl.col("group") == group)
         listed = grouped.split(f". {group}: ")[1].split(".")[0]
         # every category of the group, in the table's order
         positions = [listed.index(f"{c} ") for c in rows["category"].to_list()]
         assert positions == sorted(positions), group
-    assert f"1–90 (1{NBSP}023 ärenden)" in figures.alt_text(DURATION, "Dagar")
-    assert "HRV 3,3" in figures.alt_text(MEANS, "Insatser")
-    assert "Ett värde är dolt" in figures.alt_text(ORIGIN_WITH_HIDDEN, "Ursprung")
+    assert f"1–90 (1{NBSP}023 ärenden)" in figure_alt.alt_text(DURATION, "Dagar")
+    assert "HRV 3,3" in figure_alt.alt_text(MEANS, "Insatser")
+    assert "Ett värde är dolt" in figure_alt.alt_text(ORIGIN_WITH_HIDDEN, "Ursprung")
 
 
 def test_alt_text_for_phases_lists_every_phase():
-    text = figures.alt_text(PHASES, "Antal ärenden i olika faser", kind="phases")
+    text = figure_alt.alt_text(PHASES, "Antal ärenden i olika faser", kind="phases")
     assert "Aktualiserade" in text
     assert f"Fått insats 2{NBSP}623 av 3{NBSP}070" in text
     assert f"Genomfört brukarenkät 878 av 2{NBSP}456" in text

@@ -1,9 +1,9 @@
 """The unit reports' comparison bars drawn straight with matplotlib
-(figures.comparison_bar_figure): what the reader sees is in the figure's artists."""
+(fast_figure.comparison_bar_figure): what the reader sees is in the figure's artists."""
 
 import polars as pl
 
-from kvinnofrid.reporting import figures, hidden
+from kvinnofrid.reporting import fast_figure, figure_style, hidden
 from kvinnofrid.reporting.numfmt import NBSP, fmt_pct
 
 AREAS = ("Arboga", "Kommuner med mindre än 15 000 invånare", "Riket")
@@ -30,7 +30,7 @@ def comparison() -> pl.DataFrame:
 
 
 def _figure(table: pl.DataFrame | None = None):
-    return figures.comparison_bar_figure(
+    return fast_figure.comparison_bar_figure(
         comparison() if table is None else table,
         "Vilka våldsformer?",
         n_label="{group}: N = {n}",
@@ -47,7 +47,7 @@ def test_every_area_category_and_visible_share_is_shown():
     fig = _figure()
     texts = _texts(fig)
     for category in CATEGORIES:
-        assert figures._wrap(category) in texts
+        assert figure_style.wrap(category) in texts
     legend = [t.get_text() for t in fig.legends[0].get_texts()]
     assert legend == list(AREAS)
     table = comparison()
@@ -57,9 +57,9 @@ def test_every_area_category_and_visible_share_is_shown():
     assert bars == sorted(round(s, 9) for s in table["share"].drop_nulls())
     title, subtitle, caption = (t.get_text() for t in fig.texts)
     assert title == "Vilka våldsformer?"
-    assert subtitle == figures._wrap_parts(figures.n_subtitle(table, "{group}: N = {n}"))
+    assert subtitle == figure_style.wrap_parts(figure_style.n_subtitle(table, "{group}: N = {n}"))
     # a hidden cell without a reason is marked as hidden to protect another; its note is there
-    assert "En not." in caption and figures.MULTI_NOTE in caption and hidden.note(None).split(",")[0] in caption
+    assert "En not." in caption and figure_style.MULTI_NOTE in caption and hidden.note(None).split(",")[0] in caption
 
 
 def test_each_hidden_cell_shows_the_mark_of_its_reason_and_the_caption_explains_each():
@@ -96,11 +96,11 @@ def test_hidden_cells_are_marked_in_their_slot_and_never_cover_a_label():
 
 
 def test_two_draws_give_the_same_png_bytes_and_other_numbers_other_bytes(tmp_path):
-    first = figures.save_fast_figure(_figure(), tmp_path / "1.png").read_bytes()
-    second = figures.save_fast_figure(_figure(), tmp_path / "2.png").read_bytes()
+    first = fast_figure.save_fast_figure(_figure(), tmp_path / "1.png").read_bytes()
+    second = fast_figure.save_fast_figure(_figure(), tmp_path / "2.png").read_bytes()
     assert first == second and first.startswith(b"\x89PNG")
     other = comparison().with_columns(pl.col("share") / 2)
-    assert figures.save_fast_figure(_figure(other), tmp_path / "3.png").read_bytes() != first
+    assert fast_figure.save_fast_figure(_figure(other), tmp_path / "3.png").read_bytes() != first
 
 
 def test_long_area_names_beside_long_labels_keep_the_legend_inside_the_figure():

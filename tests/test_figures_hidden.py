@@ -11,7 +11,7 @@ matplotlib.use("Agg")
 import polars as pl
 import pytest
 
-from kvinnofrid.reporting import figures
+from kvinnofrid.reporting import figure_alt, figure_style, figures
 from kvinnofrid.spec import codebook
 
 CB = codebook.load()
@@ -57,7 +57,7 @@ def drawn(plot):
     FigureCanvasAgg(fig).draw()
     renderer = fig.canvas.get_renderer()
     ax = fig.axes[0]
-    marks = [t for t in ax.texts if figures.SUPPRESSED_LABEL in t.get_text()]
+    marks = [t for t in ax.texts if figure_style.SUPPRESSED_LABEL in t.get_text()]
     return fig, ax, renderer, marks
 
 
@@ -106,6 +106,6 @@ def test_alt_text_of_a_partly_hidden_area_ranks_only_shown_nonzero_shares():
             "suppressed": [False, False, True],
         }
     )
-    text = figures.alt_text(t, "Titel").replace("\u00a0", " ")
+    text = figure_alt.alt_text(t, "Titel").replace("\u00a0", " ")
     assert "Stor 45 % (9 ärenden)" in text and "dold dold" in text
     assert "noll" not in text and "dold 0" not in text and "Ett värde är dolt" in text

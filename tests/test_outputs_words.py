@@ -11,6 +11,7 @@ The tables under results/tables/ and the national bundle are the data contract
 from __future__ import annotations
 
 import json
+import re
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -97,3 +98,51 @@ def test_the_checks_would_catch_what_the_issue_found():
 def test_the_published_prose_follows_the_swedish_rules(pipeline_run):
     for path in sorted((pipeline_run.workdir / "build" / "report").glob("*.qmd")):
         check_prose(path.name, path.read_text(encoding="utf-8"))
+
+
+class _Cells(HTMLParser):
+    """The text of every table cell (td) of an HTML fragment."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.cells: list[str] = []
+        self._in = False
+
+    def handle_starttag(self, tag, attrs):
+        if tag == "td":
+            self._in, self.cells = True, [*self.cells, ""]
+
+    def handle_endtag(self, tag):
+        if tag == "td":
+            self._in = False
+
+    def handle_data(self, data):
+        if self._in:
+            self.cells[-1] += data
+
+
+def test_the_results_by_size_are_in_the_book_with_no_small_count(pipeline_run):
+    """The section on municipality size is in the built HTML, and no count of one to four
+    cases is visible in it: its cells are shares, marks or the number of units (at least
+    three per class), its prose names no such count, and its CSV hides them."""
+    pages = [p.read_text(encoding="utf-8") for p in (pipeline_run.results / "report" / "html").rglob("*.html")]
+    page = next(p for p in pages if 'id="sec-storlek"' in p)
+    fragment = page[page.index('id="sec-storlek"') : page.index('id="sec-hrv"')]
+    assert "Skillnader mellan kommuner av olika storlek" in fragment
+    parser = _Cells()
+    parser.feed(fragment)
+    cells = [c.strip() for c in parser.cells]
+    assert "Riket" in cells and "Under 15 000 invånare" in cells
+    for cell in cells:
+        if re.search(r"[A-Za-zÅÄÖåäö]", cell):
+            continue  # an area's name ("15 000–39 999 invånare") or the mark "dold"
+        if re.fullmatch(r"[\d\s\u00a0]+", cell):
+            assert int(re.sub(r"\D", "", cell)) >= 3, cell  # units per class
+        else:
+            assert re.fullmatch(r"\d+[\s\u00a0]?%|<5", cell), cell
+    prose = re.sub(r"<[^>]+>", " ", fragment)
+    assert not re.search(r"\b(?:[1-4]|ett|två|tre|fyra)\s+ärend", prose)
+    table = (pipeline_run.workdir / "build" / "report" / "tables" / "storlek.csv").read_text(encoding="utf-8")
+    for line in table.splitlines()[1:]:
+        area, _, count = line.split(",")[:3]
+        assert area == "Riket" or count == "" or int(count) >= 5, line

@@ -6,9 +6,9 @@ import polars as pl
 import pytest
 from polars.testing import assert_series_equal
 
+from kvinnofrid.spec.names import DEMO_MARKER
 from kvinnofrid.stages.pseudonym import (
     DEMO_KEY,
-    DEMO_MARKER,
     PseudonymKeyError,
     pseudonym,
     pseudonym_key,

@@ -23,6 +23,7 @@ import shutil
 import subprocess
 import sys
 import threading
+from importlib import metadata
 from pathlib import Path
 
 import pikepdf
@@ -31,6 +32,7 @@ import pytest
 from conftest import run_snakemake
 from map_fixtures import write_squares
 
+import kvinnofrid
 from kvinnofrid.reporting import figure_map
 from kvinnofrid.reporting.provenance import sha256_of
 from kvinnofrid.reporting.render import quarto_path, render_book, render_documents
@@ -255,7 +257,9 @@ def test_a_boundary_file_that_does_not_exist_is_named_before_anything_runs(mappe
 def test_the_colophon_is_one_page_and_true(national):
     reader = pypdf.PdfReader(national / "rapport.pdf")
     pages = [p.extract_text() for p in reader.pages]
-    start = next(i for i, p in enumerate(pages) if p.lstrip().startswith("Kolofon"))
+    # the page the colophon starts on (not a page of the table of contents, whose lines
+    # have dot leaders and may run onto a page that starts with the colophon's entry)
+    start = next(i for i, p in enumerate(pages) if p.lstrip().startswith("Kolofon") and ". . ." not in p)
     assert start == len(pages) - 1, "the colophon runs over more than one page"
     colophon = " ".join(pages[start].split())
     record = json.loads((national / "provenance.json").read_text(encoding="utf-8"))
@@ -268,6 +272,9 @@ def test_the_colophon_is_one_page_and_true(national):
     assert set(re.findall(r"\d{4}-\d{2}-\d{2}", colophon)) <= allowed
     assert record["cutoff"] in pages[0] or record["cutoff"].replace("-", "") in str(reader.metadata["/CreationDate"])
     assert f"{len(record['inputs'])} filer" in colophon and "provenance.json" in colophon
+    # the release, from the one version source (pyproject.toml), in the record and on the page
+    assert record["code"]["version"] == kvinnofrid.__version__ == metadata.version("kvinnofrid")
+    assert f"kvinnofrid {record['code']['version']}" in colophon
     if record["code"]["commit"]:
         assert record["code"]["commit"] in colophon
     # the link to the record beside the PDF

@@ -13,7 +13,7 @@ import pypdf
 import pytest
 import yaml
 
-from kvinnofrid.reporting import figures
+from kvinnofrid.reporting import figure_alt, figures
 from kvinnofrid.reporting.markdown import diagram_block, markdown_table
 from kvinnofrid.reporting.numfmt import NBSP
 from kvinnofrid.reporting.render import RenderError, choose_backend, render_book
@@ -65,7 +65,7 @@ def make_project(root: Path) -> Path:
         "---\ntitle: Förord\n---\n\nFörfattarnas text om våld och stöd i Sverige.\n", encoding="utf-8"
     )
     block = diagram_block(
-        1, title, "figures/diagram_02.png", SEX, "tables/diagram_02.csv", figures.alt_text(SEX, title)
+        1, title, "figures/diagram_02.png", SEX, "tables/diagram_02.csv", figure_alt.alt_text(SEX, title)
     )
     (project / "02-resultat.qmd").write_text(
         "# Resultat från uppföljningen {#sec-resultat}\n\n"

@@ -10,7 +10,7 @@ from types import SimpleNamespace
 
 import pytest
 from claim_checks import check_ledger, check_prose, check_reader_text, words_outside_claims
-from conftest_report import book_kwargs, report_inputs, variant_inputs
+from conftest_report import book_kwargs, protected_groups, report_inputs, variant_inputs, with_size_comparisons
 
 from kvinnofrid.reporting.book import CLAIMS_FILE, build_book
 from kvinnofrid.reporting.numfmt import NBSP
@@ -26,8 +26,11 @@ def books(tmp_path_factory):
     def book_for(name: str) -> SimpleNamespace:
         if name not in built:
             inputs = report_inputs() if name == "demo" else variant_inputs(name)
+            # with the results by municipality size, from the protected tables
+            published, areas = protected_groups(inputs)
+            inputs = with_size_comparisons(inputs, published)
             folder = tmp_path_factory.mktemp(name)
-            paths = build_book(folder, **book_kwargs(inputs))
+            paths = build_book(folder, **book_kwargs(inputs, comparison=published, areas=areas))
             built[name] = SimpleNamespace(
                 name=name,
                 inputs=inputs,

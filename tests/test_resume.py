@@ -1,64 +1,40 @@
-"""An interrupted run's half-written outputs are redone by the plain rerun (kvinnofrid/resume.py)."""
+"""Every run gets the workflow profile profiles/default/ (Snakemake's own mechanism):
+the plain rerun finishes an interrupted run (rerun-incomplete), whatever folder the
+command is typed in. The end-to-end interruptions are in tests/test_resume_e2e.py."""
 
 from __future__ import annotations
 
-import base64
+import pytest
+import yaml
+from conftest import ROOT
+from snakemake.cli import parse_args
 
-from kvinnofrid.resume import clear_interrupted, interrupted_outputs
-
-
-def _mark(workdir, output: str, chunk: int | None = None) -> None:
-    encoded = base64.urlsafe_b64encode(output.encode()).decode()
-    parts = [encoded] if chunk is None else [encoded[i : i + chunk] for i in range(0, len(encoded), chunk)]
-    parts = ["@" + p for p in parts[:-1]] + [parts[-1]]
-    marker = workdir / ".snakemake" / "incomplete"
-    for part in parts[:-1]:
-        marker = marker / part
-    marker.mkdir(parents=True, exist_ok=True)
-    (marker / parts[-1]).write_text('{"external_jobid": null}')
+PROFILE = ROOT / "profiles" / "default" / "config.yaml"
 
 
-def test_half_written_outputs_are_emptied_and_aged_and_their_markers_removed(tmp_path):
-    (tmp_path / "results" / "figures").mkdir(parents=True)
-    (tmp_path / "results" / "figures" / "diagram_01.png").write_bytes(b"half")
-    (tmp_path / "results" / "figures" / "diagram_02.png").write_bytes(b"whole")
-    (tmp_path / "build" / "report").mkdir(parents=True)
-    (tmp_path / "build" / "report" / "index.qmd").write_text("halv")
-    _mark(tmp_path, "results/figures/diagram_01.png")
-    _mark(tmp_path, "build/report", chunk=5)  # long names are split in segments
-    _mark(tmp_path, "results/figures/never_written.svg")
-    (tmp_path / ".snakemake" / "incomplete" / "migration_underway").write_text("")
-
-    removed = clear_interrupted(tmp_path)
-
-    assert sorted(map(str, removed)) == [
-        "build/report",
-        "results/figures/diagram_01.png",
-        "results/figures/never_written.svg",
-    ]
-    # emptied and dated 1970, so Snakemake finds them older than their inputs and redoes
-    # their jobs even when later outputs are still there; nothing new is created
-    half = tmp_path / "results" / "figures" / "diagram_01.png"
-    assert half.read_bytes() == b"" and half.stat().st_mtime == 0
-    report = tmp_path / "build" / "report"
-    assert list(report.iterdir()) == [] and report.stat().st_mtime == 0
-    assert not (tmp_path / "results" / "figures" / "never_written.svg").exists()
-    assert (tmp_path / "results" / "figures" / "diagram_02.png").read_bytes() == b"whole"
-    assert [p.name for p in (tmp_path / ".snakemake" / "incomplete").rglob("*") if p.is_file()] == [
-        "migration_underway"
-    ]
-    assert clear_interrupted(tmp_path) == []
+@pytest.mark.parametrize("where", ["project", "elsewhere"])
+def test_snakemake_reads_the_workflow_profile_from_wherever_it_is_started(tmp_path, monkeypatch, where):
+    monkeypatch.chdir(ROOT if where == "project" else tmp_path)
+    _, args = parse_args(["--snakefile", str(ROOT / "Snakefile"), "--cores", "1", "-n"])
+    assert args.rerun_incomplete is True
+    assert args.scheduler == "greedy"
+    _, plain = parse_args(["--snakefile", str(ROOT / "Snakefile"), "--cores", "1", "-n", "--workflow-profile", "none"])
+    assert plain.rerun_incomplete is False  # the setting comes from the profile, not a default
 
 
-def test_nothing_is_touched_while_a_lock_is_held(tmp_path):
-    (tmp_path / "out.txt").write_text("being written")
-    _mark(tmp_path, "out.txt")
-    (tmp_path / ".snakemake" / "locks").mkdir(parents=True)
-    (tmp_path / ".snakemake" / "locks" / "0.output.lock").write_text("out.txt")
-    assert interrupted_outputs(tmp_path) == []
-    assert clear_interrupted(tmp_path) == []
-    assert (tmp_path / "out.txt").exists()
+def test_the_profile_holds_only_options_snakemake_knows():
+    settings = yaml.safe_load(PROFILE.read_text(encoding="utf-8"))
+    assert settings["rerun-incomplete"] is True
+    known = {action.dest for action in parse_args(["--cores", "1"])[0]._actions}
+    assert {key.replace("-", "_") for key in settings} <= known
 
 
-def test_a_fresh_folder_has_nothing_to_resume(tmp_path):
-    assert clear_interrupted(tmp_path) == []
+def test_nothing_in_the_product_reads_snakemakes_private_folder():
+    # .snakemake/ is Snakemake's state (incomplete markers, locks, metadata, its scripts):
+    # the workflow and the package use Snakemake's options and the files they declare
+    # themselves, never that folder. (Tests may look into .snakemake/log/ to check that
+    # no personal data reaches Snakemake's own logs.)
+    code = [*(ROOT / "src").rglob("*.py"), *(ROOT / "scripts").glob("*.py"), ROOT / "Snakefile"]
+    code += [*(ROOT / "workflow").rglob("*.smk"), *(ROOT / "profiles").rglob("*.yaml")]
+    readers = [p.relative_to(ROOT).as_posix() for p in code if ".snakemake" in p.read_text(encoding="utf-8")]
+    assert readers == []

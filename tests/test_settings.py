@@ -102,7 +102,10 @@ def test_the_national_report_depends_only_on_its_own_settings():
     other = copy.deepcopy(CONFIG)
     other["kolada"]["per_adults"] = 1000
     other["unit_reports"]["diagrams"] = [2]
-    other["suppression_threshold"] = 3
     assert Settings.from_config(other, project_dir=Path("/b")).national_report_settings() == base
+    # the threshold hides cells of the size classes the report shows (section storlek)
+    other["suppression_threshold"] = 3
+    assert Settings.from_config(other, project_dir=Path("/b")).national_report_settings() != base
+    other["suppression_threshold"] = CONFIG["suppression_threshold"]
     other["cutoff"] = "2023-05-15"
     assert Settings.from_config(other).national_report_settings() != base

@@ -133,26 +133,13 @@ def test_survey_dropout_respondents_against_closed_non_respondents():
     assert (row["n_a"], row["denominator_a"], row["n_b"], row["denominator_b"]) == (1, 2, 0, 1)
 
 
-def test_size_classes_from_a_mapping():
-    cases = make_cases(
-        [
-            {"unit": "a", "honour_violence": 1},
-            {"unit": "a", "honour_violence": 2},
-            {"unit": "b", "honour_violence": 2},
-            {"unit": "c", "honour_violence": 1},
-        ]
-    )
-    stats = build_stats(
-        derive_cases(cases, NO_RISK), size_classes={"a": "liten", "b": "stor"}, size_class_order=["liten", "stor"]
-    )
-    row = stats.filter(
-        (pl.col("comparison") == "size_class")
-        & (pl.col("group_a") == "liten")
-        & (pl.col("variable") == "honour_violence")
-        & (pl.col("category") == "Ja")
-    ).row(0, named=True)
-    # unit c has no class: left out
-    assert (row["n_a"], row["denominator_a"], row["n_b"], row["denominator_b"]) == (1, 2, 0, 1)
+def test_no_comparison_is_below_national_level():
+    """The published comparisons hold no unprotected count of a size class or a unit:
+    the size classes are compared from the protected tables (size_results)."""
+    cases = make_cases([{"unit": u, "honour_violence": 1 + i % 2} for i, u in enumerate("aabbcc")])
+    comparisons = build_stats(derive_cases(cases, NO_RISK))
+    assert "size_class" not in set(comparisons["comparison"].to_list())
+    assert not {"a", "b", "c"} & set(comparisons["group_a"].to_list() + comparisons["group_b"].to_list())
 
 
 def test_repeated_risk_change_overall_and_top_group():
@@ -183,8 +170,8 @@ def test_repeated_risk_change_overall_and_top_group():
 def test_stats_are_deterministic():
     cases, risk = synthetic(5, 150)
     derived = derive_cases(cases, risk)
-    first = build_stats(derived, risk_change(risk), {"u0": "liten"})
-    second = build_stats(derive_cases(cases, risk), risk_change(risk), {"u0": "liten"})
+    first = build_stats(derived, risk_change(risk))
+    second = build_stats(derive_cases(cases, risk), risk_change(risk))
     assert_frame_equal(first, second)
 
 

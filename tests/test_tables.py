@@ -500,6 +500,8 @@ def _raw_registry():
         (lambda r: r["diagrams"][3].update(section="Okänd"), "diagram 4"),
         (lambda r: r["diagrams"].pop(4), "numbers"),
         (lambda r: r["facts"].update(bad={"diagram": 2, "code": 7}), "fact 'bad'"),
+        (lambda r: r["size_measures"].append({"diagram": "alder", "code": 1, "heading": "x"}), "size_measures 'alder'"),
+        (lambda r: r["size_measures"].append({"diagram": "ursprung", "code": 2, "heading": "x"}), "pooled"),
     ],
 )
 def test_registry_errors_name_the_entry(edit, message):

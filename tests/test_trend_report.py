@@ -11,7 +11,7 @@ import pytest
 from claim_checks import check_ledger, words_outside_claims
 from conftest_report import book_kwargs, report_inputs
 
-from kvinnofrid.reporting import figures, trend_report
+from kvinnofrid.reporting import figure_style, figures, trend_report
 from kvinnofrid.reporting.book import CLAIMS_FILE, build_book
 from kvinnofrid.reporting.numfmt import NBSP
 from kvinnofrid.statistics import trend
@@ -139,7 +139,7 @@ def test_figure_labels_the_previous_report_and_is_deterministic(shares, rounds, 
         assert text in svg, text
     colours = trend_report._colours(shares)
     assert colours[f"{PREVIOUS} (uppgift ur rapporten)"] == trend_report.PREVIOUS_COLOUR
-    assert colours["Slutlig sammanställning 2023-10-10"] == figures.PALETTE[0]
+    assert colours["Slutlig sammanställning 2023-10-10"] == figure_style.PALETTE[0]
 
 
 def test_book_has_the_section_only_with_a_trend_table(shares, rounds, tmp_path):

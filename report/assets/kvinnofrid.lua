@@ -8,7 +8,7 @@ SU-Kvinnofrid report filter (used by Quarto and by the built-in pandoc backend).
    `data:text/csv` URI with the file's bytes, so the self-contained report works
    offline; in other formats the link becomes plain text.
 3. Images with a `fig-alt` attribute get it as their alt text (Quarto's convention).
-4. Divs `.demo-varning` and `.platshallare` become framed blocks in Typst (the CSS
+4. Divs `.demo-varning`, `.platshallare` and `.faktaruta` (an authors' box) become framed blocks in Typst (the CSS
    frames them in HTML), so neither the demo warning nor placeholder text is missed.
 5. In HTML a figure `figures/x.png` is shown as `figures/x.svg` when that file exists:
    the chapters name the PNG (what the PDF needs), the browser gets the sharp vector.
@@ -58,6 +58,7 @@ end
 local FRAMES = {
   ["demo-varning"] = 'stroke: (left: 3pt + rgb("#d55e00")), fill: rgb("#fdf0e8")',
   ["platshallare"] = 'stroke: (paint: rgb("#e69f00"), dash: "dashed"), fill: rgb("#fff8ec")',
+  ["faktaruta"] = 'stroke: 1pt + rgb("#0072b2"), fill: rgb("#eef5fb")',
 }
 
 local function framed(div)

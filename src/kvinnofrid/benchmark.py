@@ -1,7 +1,7 @@
 """Benchmark: wall time and peak memory of the pipeline, printed, never asserted.
 
     python -m kvinnofrid.benchmark --scale demo|national [--data DIR]
-        [--units 290 --cases 1000000 --rounds 2] [--cores 2] [--repeat 3]
+        [--units 290 --cases 1000000 --rounds 2 --xlsx-share 0.9] [--cores 2] [--repeat 3]
         [--keep DIR] [--json FILE] [--skip kommuner]
 
 Everything runs in a scratch folder (a copy of the raw data and fresh Snakemake work
@@ -17,10 +17,12 @@ one machine, in one run, with the median over ``--repeat`` runs, it prints:
    jobs that ran per rule;
 6. the comparison reports of every unit and län (target ``kommuner``);
 
-and the peak memory per rule: the resident memory of each job's process tree polled
-with psutil, the largest job first, beside the exact peak of the largest single
-process of the run (``getrusage`` of the children, Snakemake itself included), so a
-peak between two polls is not missed unnoticed. ``--scale national`` generates the
+and per rule the jobs that ran, their longest wall time, CPU time and peak memory, read
+from the benchmark file Snakemake writes for every job (each rule's ``benchmark:``,
+``logs/benchmarks/<rule>/…``: the resident memory of the job's process tree, sampled
+every 0.5 s for 30 s and every 30 s after), the largest job first, beside the exact peak
+of the largest single process of the run (``getrusage`` of the children, Snakemake
+itself included), so a peak between two samples is not missed unnoticed. ``--scale national`` generates the
 data with ``kvinnofrid demo --units … --cases … --rounds …`` unless ``--data`` names
 a data set that already exists.
 """
@@ -37,7 +39,6 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -49,11 +50,6 @@ SCALES = {
 }
 STEPS = ("tables", "all", "noop", "change", "kommuner")
 TABLES_TARGETS = ("quality", "tables")
-POLL_SECONDS = 0.2
-# A job of a `script:` rule runs as `python …/.snakemake/scripts/tmpXXXX.<script>.py`;
-# every script under scripts/ is named after its rule.
-SCRIPT_JOB = re.compile(r"[/\\]\.snakemake[/\\]scripts[/\\]tmp[^./\\]*\.(\w+)\.py$")
-MIB = 1024 * 1024
 
 
 # --------------------------------------------------------------------------- arguments
@@ -73,6 +69,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--units", type=int, default=None, help="antal enheter vid generering (national: 290)")
     parser.add_argument("--cases", type=int, default=None, help="antal ärenden vid generering (national: 1000000)")
     parser.add_argument("--rounds", type=int, default=None, help="antal omgångar vid generering (national: 2)")
+    parser.add_argument(
+        "--xlsx-share",
+        type=float,
+        default=None,
+        help="andel xlsx-filer vid generering, t.ex. 0.1 (mest csv) eller 0.9 (mest xlsx); standard: generatorns",
+    )
     parser.add_argument("--cores", type=int, default=2, help="kärnor för Snakemake och läsningen (standard: 2)")
     parser.add_argument("--repeat", type=int, default=3, help="körningar per mått; medianen visas (standard: 3)")
     parser.add_argument("--keep", default=None, help="behåll arbetsmapparna här (annars en temporär mapp)")
@@ -114,10 +116,18 @@ def generate_command(args: argparse.Namespace, out: Path) -> list[str] | None:
         str(args.cases),
         "--rounds",
         str(args.rounds),
+        *(["--xlsx-share", str(args.xlsx_share)] if args.xlsx_share is not None else []),
     ]
 
 
 # --------------------------------------------------------------------------- the bare read
+
+
+def _read_timed(path: str) -> tuple[int, float]:
+    """:func:`_read_one` in a worker: rows read and the CPU seconds it took (all threads)."""
+    start = time.process_time()
+    rows = _read_one(path)
+    return rows, time.process_time() - start
 
 
 def _read_one(path: str) -> int:
@@ -151,175 +161,114 @@ def export_files(data: Path) -> list[Path]:
     return [f.path for f in rawfiles.discover(data)]
 
 
-def bare_read(files: list[Path], processes: int) -> tuple[float, int]:
+def bare_read(files: list[Path], processes: int) -> tuple[float, int, float]:
     """Wall time of reading every file in ``processes`` worker processes (started and
-    stopped inside the timing, as the pipeline pays for its processes), and rows read."""
+    stopped inside the timing, as the pipeline pays for its processes), rows read and
+    the CPU seconds the reading took (summed over the workers: on a shared machine the
+    CPU time varies less than the wall time)."""
     start = time.perf_counter()
     with multiprocessing.get_context("spawn").Pool(processes) as pool:
-        rows = sum(pool.map(_read_one, [str(p) for p in files], chunksize=1))
-    return time.perf_counter() - start, rows
+        done = pool.map(_read_timed, [str(p) for p in files], chunksize=1)
+    return time.perf_counter() - start, sum(rows for rows, _ in done), sum(cpu for _, cpu in done)
 
 
 # --------------------------------------------------------------------------- one Snakemake run
 
 
 @dataclass
-class JobPeak:
+class JobRecord:
+    """One job's record from its benchmark file (the rule's ``benchmark:`` directive,
+    ``logs/benchmarks/<rule>/…tsv``): Snakemake measures the job's process tree, the
+    script and what it starts (Quarto), every 0.5 s for 30 s and every 30 s after."""
+
     rule: str
-    rss_mib: float = 0.0
-    seconds: float = 0.0
+    seconds: float
+    rss_mib: float | None  # None when the job ended before the first measurement
+    cpu_seconds: float | None
 
 
 @dataclass
 class Run:
     seconds: float
     jobs: dict[str, int]
-    peaks: list[JobPeak] = field(default_factory=list)
-    snakemake_mib: float = 0.0  # Snakemake's own process
+    records: list[JobRecord] = field(default_factory=list)
     process_max_mib: float = 0.0  # getrusage: the largest single process of the run
+    cpu_seconds: float = 0.0  # getrusage: user + system time of every process of the run
+    load_average: float = 0.0  # the machine's 1-minute load average when the run ended
+
+    @property
+    def peak_mib(self) -> float:
+        """The run's peak memory: its largest job's process tree (polled) or its largest
+        single process (exact), whichever is larger."""
+        return max([self.process_max_mib, *(r.rss_mib or 0.0 for r in self.records)])
 
 
-def job_stats(log: str) -> dict[str, int]:
-    """Jobs per rule from the first `Job stats:` table of a Snakemake log ({} when
-    there was nothing to be done); the aggregate target `all` and the total left out."""
-    lines = log.splitlines()
+BENCHMARKS = Path("logs") / "benchmarks"
+
+
+def _number(text: str) -> float | None:
     try:
-        start = next(i for i, line in enumerate(lines) if line.strip() == "Job stats:")
-    except StopIteration:
-        return {}
+        return float(text)
+    except ValueError:  # "NA": nothing measured
+        return None
+
+
+def read_benchmark(path: Path, rule: str) -> JobRecord:
+    """A job's benchmark file (Snakemake's TSV: s, h:m:s, max_rss, …, cpu_time)."""
+    header, values = (line.split("\t") for line in path.read_text(encoding="utf-8").splitlines()[:2])
+    row = dict(zip(header, values))
+    return JobRecord(rule, float(row["s"]), _number(row["max_rss"]), _number(row["cpu_time"]))
+
+
+def jobs_since(workdir: Path, since: float) -> list[JobRecord]:
+    """The jobs that ended in ``workdir`` at or after ``since`` (a ``time.time()``): each
+    writes its benchmark file as it ends, so these are exactly the jobs that ran. The
+    rule is the file's first folder under logs/benchmarks/ (the rules name them so)."""
+    folder = workdir / BENCHMARKS
+    found = sorted(p for p in folder.rglob("*.tsv") if p.stat().st_mtime >= since) if folder.is_dir() else []
+    return [read_benchmark(p, p.relative_to(folder).parts[0].removesuffix(".tsv")) for p in found]
+
+
+def count_jobs(records: list[JobRecord]) -> dict[str, int]:
     jobs: dict[str, int] = {}
-    for line in lines[start + 3 :]:
-        match = re.fullmatch(r"\s*(\w+)\s+(\d+)\s*", line)
-        if not match:
-            break
-        if match.group(1) not in ("total", "all", "kommuner"):
-            jobs[match.group(1)] = int(match.group(2))
+    for record in records:
+        jobs[record.rule] = jobs.get(record.rule, 0) + 1
     return jobs
 
 
-TARGET_RULES = ("all", "kommuner", "kommuner_tabeller", "egen_rapport")
-
-
-def jobs_run(log: str) -> dict[str, int]:
-    """Jobs per rule that really ran, from the `Finished jobid: N (Rule: X)` lines of a
-    Snakemake log: unlike the first `Job stats:` table, this includes the jobs planned
-    after a checkpoint (the unit reports after unit_tables). Targets are left out."""
-    jobs: dict[str, int] = {}
-    for rule in re.findall(r"Finished jobid: \d+ \(Rule: (\w+)\)", log):
-        if rule not in TARGET_RULES:
-            jobs[rule] = jobs.get(rule, 0) + 1
-    return jobs
-
-
-class TreePoller:
-    """Polls the process tree below ``pid``: per job (a script process and its children,
-    e.g. Quarto) the largest summed RSS and how long it lived; and the RSS of Snakemake
-    itself (the direct child of ``pid``)."""
-
-    def __init__(self, pid: int):
-        self.pid = pid
-        self.jobs: dict[int, JobPeak] = {}
-        self.first_seen: dict[int, float] = {}
-        self.snakemake_mib = 0.0
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._loop, daemon=True)
-
-    def __enter__(self) -> TreePoller:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self._stop.set()
-        self._thread.join()
-
-    def _loop(self) -> None:
-        import psutil
-
-        while not self._stop.wait(POLL_SECONDS):
-            try:
-                self.sample(psutil.Process(self.pid).children(recursive=True), time.perf_counter())
-            except psutil.Error:
-                continue
-
-    def sample(self, processes, now: float) -> None:
-        """One poll: ``processes`` are psutil processes (or stand-ins with pid, ppid(),
-        cmdline() and memory_info())."""
-        info = {}
-        for p in processes:
-            try:
-                info[p.pid] = (p.ppid(), p.cmdline(), p.memory_info().rss)
-            except Exception:  # ended between the listing and the question
-                continue
-        for ppid, _, rss in info.values():
-            if ppid == self.pid:
-                self.snakemake_mib = max(self.snakemake_mib, rss / MIB)
-        roots = {pid: SCRIPT_JOB.search(" ".join(cmd[-1:])) for pid, (_, cmd, _) in info.items()}
-        roots = {pid: m.group(1) for pid, m in roots.items() if m}
-        totals: dict[int, int] = {}
-        for pid, (_, _, rss) in info.items():
-            job = pid
-            while job in info and job not in roots:
-                job = info[job][0]
-            if job in roots:
-                totals[job] = totals.get(job, 0) + rss
-        for job, rss in totals.items():
-            peak = self.jobs.setdefault(job, JobPeak(roots[job]))
-            start = self.first_seen.setdefault(job, now)
-            peak.rss_mib = max(peak.rss_mib, rss / MIB)
-            peak.seconds = now - start
-
-
-# Runs Snakemake as a child and writes the largest RSS of any process below it (getrusage
-# of the children: exact, not sampled) to the file named first.
+# Runs Snakemake as a child and writes the largest RSS of any process below it and the
+# CPU seconds of them all (getrusage of the children: exact, not sampled) to the file
+# named first.
 _MAXRSS_WRAPPER = (
     "import resource, subprocess, sys\n"
     "code = subprocess.call(sys.argv[2:])\n"
-    "open(sys.argv[1], 'w').write(str(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss))\n"
+    "usage = resource.getrusage(resource.RUSAGE_CHILDREN)\n"
+    "open(sys.argv[1], 'w').write(f'{usage.ru_maxrss} {usage.ru_utime + usage.ru_stime}')\n"
     "sys.exit(code)\n"
 )
 
 
 def snakemake(workdir: Path, data: Path, targets: list[str], args: argparse.Namespace, log: Path) -> Run:
     workdir.mkdir(parents=True, exist_ok=True)
-    command = [
-        sys.executable,
-        "-m",
-        "snakemake",
-        "--snakefile",
-        str(ROOT / "Snakefile"),
-        "--directory",
-        str(workdir),
-        "--cores",
-        str(args.cores),
-        "--configfile",
-        args.configfile,
-        "--config",
-        f"data_raw={data}",
-        "--",
-        *targets,
-    ]
+    command = [sys.executable, "-m", "snakemake", "--snakefile", str(ROOT / "Snakefile"), "--directory", str(workdir)]
+    command += ["--cores", str(args.cores), "--configfile", args.configfile, "--config", f"data_raw={data}"]
+    command += ["--", *targets]
     maxrss = log.with_suffix(".maxrss")
+    # File times have a coarser clock than time.time() on some file systems: a second of
+    # margin, which no job of a run that starts after the previous one ended can fall in.
+    since = time.time() - 1
     start = time.perf_counter()
     with log.open("w") as out:  # a file, not a pipe: a full pipe would stall Snakemake
-        wrapper = subprocess.Popen(
-            [sys.executable, "-c", _MAXRSS_WRAPPER, str(maxrss), *command],
-            cwd=workdir,
-            stdout=out,
-            stderr=subprocess.STDOUT,
+        code = subprocess.call(
+            [sys.executable, "-c", _MAXRSS_WRAPPER, str(maxrss), *command], cwd=workdir, stdout=out, stderr=out
         )
-        with TreePoller(wrapper.pid) as poller:
-            code = wrapper.wait()
     seconds = time.perf_counter() - start
-    text = log.read_text(encoding="utf-8", errors="replace")
     if code != 0:
+        text = log.read_text(encoding="utf-8", errors="replace")
         raise SystemExit(f"Snakemake misslyckades ({' '.join(targets)}), se {log}:\n{text[-3000:]}")
-    return Run(
-        seconds,
-        jobs_run(text) or job_stats(text),
-        list(poller.jobs.values()),
-        poller.snakemake_mib,
-        int(maxrss.read_text() or 0) / 1024,
-    )
+    records = jobs_since(workdir, since)
+    kib, cpu = [*maxrss.read_text().split(), "0", "0"][:2]
+    return Run(seconds, count_jobs(records), records, int(kib) / 1024, float(cpu), os.getloadavg()[0])
 
 
 # --------------------------------------------------------------------------- changing one unit
@@ -352,31 +301,45 @@ class Figures:
     rows_read: int = 0
     load_average: float = 0.0
     seconds: dict[str, list[float]] = field(default_factory=dict)  # step -> one value per repeat
+    cpu: dict[str, list[float]] = field(default_factory=dict)  # step -> CPU seconds per repeat
+    loads: dict[str, list[float]] = field(default_factory=dict)  # step -> load average at its end, per repeat
+    peaks: dict[str, float] = field(default_factory=dict)  # step -> its largest peak memory (MiB) over the repeats
     jobs: dict[str, dict[str, int]] = field(default_factory=dict)  # step -> jobs per rule (last repeat)
     changed_file: str = ""
     reports: int = 0
-    rules: dict[str, dict[str, float]] = field(default_factory=dict)  # rule -> jobs, rss_mib, seconds
-    snakemake_mib: float = 0.0
+    rules: dict[str, dict[str, float]] = field(default_factory=dict)  # rule -> jobs, rss_mib, seconds, cpu
     process_max_mib: float = 0.0
 
-    def median(self, step: str) -> float | None:
-        values = self.seconds.get(step)
+    def median(self, step: str, of: str = "seconds") -> float | None:
+        values = getattr(self, of).get(step)
         return statistics.median(values) if values else None
+
+    def add(self, step: str, seconds: float, cpu: float, load: float) -> None:
+        self.seconds.setdefault(step, []).append(seconds)
+        self.cpu.setdefault(step, []).append(cpu)
+        self.loads.setdefault(step, []).append(load)
 
 
 def _record(figures: Figures, step: str, run: Run) -> None:
-    print(f"  {LABELS[step]}: {run.seconds:.1f} s", file=sys.stderr, flush=True)
-    figures.seconds.setdefault(step, []).append(run.seconds)
+    print(
+        f"  {LABELS[step]}: {run.seconds:.1f} s (CPU {run.cpu_seconds:.1f} s, belastning {run.load_average:.1f})",
+        file=sys.stderr,
+        flush=True,
+    )
+    figures.add(step, run.seconds, run.cpu_seconds, run.load_average)
+    figures.peaks[step] = max(figures.peaks.get(step, 0.0), round(run.peak_mib, 1))
     figures.jobs[step] = run.jobs
-    figures.snakemake_mib = max(figures.snakemake_mib, run.snakemake_mib)
     figures.process_max_mib = max(figures.process_max_mib, run.process_max_mib)
-    for peak in run.peaks:
-        rule = figures.rules.setdefault(peak.rule, {"jobs": 0, "rss_mib": 0.0, "seconds": 0.0})
-        rule["rss_mib"] = max(rule["rss_mib"], round(peak.rss_mib, 1))
-        rule["seconds"] = max(rule["seconds"], round(peak.seconds, 1))
+    cpu: dict[str, float] = {}
+    for record in run.records:
+        rule = figures.rules.setdefault(record.rule, {"jobs": 0, "rss_mib": 0.0, "seconds": 0.0, "cpu": 0.0})
+        rule["rss_mib"] = max(rule["rss_mib"], round(record.rss_mib or 0.0, 1))
+        rule["seconds"] = max(rule["seconds"], round(record.seconds, 1))
+        cpu[record.rule] = cpu.get(record.rule, 0.0) + (record.cpu_seconds or 0.0)
+    for name, seconds in cpu.items():  # a rule's jobs summed, the largest run's sum
+        figures.rules[name]["cpu"] = max(figures.rules[name]["cpu"], round(seconds, 1))
     for rule, count in run.jobs.items():
-        if rule in figures.rules:
-            figures.rules[rule]["jobs"] = max(figures.rules[rule]["jobs"], count)
+        figures.rules[rule]["jobs"] = max(figures.rules[rule]["jobs"], count)
 
 
 def one_repeat(figures: Figures, data: Path, scratch: Path, args: argparse.Namespace) -> None:
@@ -431,6 +394,32 @@ def _jobs(jobs: dict[str, int]) -> str:
     return f"{sum(jobs.values())} jobb: " + ", ".join(f"{rule} {n}" for rule, n in jobs.items())
 
 
+# The targets of rule clean's work at national scale (design.md, issue 23).
+RATIO_TARGET = 3.0
+MEMORY_TARGET_MIB = 4096
+
+
+def _tables_lines(figures: Figures, width: int) -> list[str]:
+    """Raw → tables against the bare read (wall and CPU time) and its peak memory, each
+    beside its target."""
+    lines = []
+    read, tables = figures.median("read"), figures.median("tables")
+    if read:
+        lines.append(
+            f"{'  kvot mot läsningen (väggtid)':<{width}}{tables / read:>20.1f} ×   (mål högst {RATIO_TARGET:.0f} ×)"
+        )
+    read_cpu, tables_cpu = figures.median("read", "cpu"), figures.median("tables", "cpu")
+    if read_cpu and tables_cpu:
+        lines.append(
+            f"{'  kvot mot läsningen (CPU-tid)':<{width}}{tables_cpu / read_cpu:>20.1f} ×"
+            f"   ({tables_cpu:.1f} s mot {read_cpu:.1f} s)"
+        )
+    if "tables" in figures.peaks:
+        peak = figures.peaks["tables"]
+        lines.append(f"{'  högsta minne':<{width}}{peak:>18.0f} MiB   (mål under {MEMORY_TARGET_MIB / 1024:.0f} GB)")
+    return lines
+
+
 def format_report(figures: Figures) -> str:
     """The figures as plain aligned Swedish text (medians; every repeat in brackets)."""
     lines = [
@@ -440,15 +429,15 @@ def format_report(figures: Figures) -> str:
         "",
     ]
     width = max(len(label) for label in LABELS.values()) + 2
-    read = figures.median("read")
     for step, label in LABELS.items():
         median = figures.median(step)
         if median is None:
             continue
         each = " / ".join(f"{v:.1f}" for v in figures.seconds[step])
-        lines.append(f"{label:<{width}}{_seconds(median):>22}   [{each}]")
-        if step == "tables" and read:
-            lines.append(f"{'  kvot mot läsningen':<{width}}{median / read:>20.1f} ×")
+        loads = " / ".join(f"{v:.1f}" for v in figures.loads.get(step, []))
+        lines.append(f"{label:<{width}}{_seconds(median):>22}   [{each}]  belastning [{loads}]")
+        if step == "tables":
+            lines += _tables_lines(figures, width)
         if step in ("noop", "change", "kommuner"):
             lines.append(f"  {_jobs(figures.jobs.get(step, {}))}")
         if step == "change":
@@ -460,15 +449,15 @@ def format_report(figures: Figures) -> str:
             lines.append(f"  {figures.reports} rapporter, publicerade och interna (html och pdf)")
     lines += [
         "",
-        "högsta minne (RSS) per regel, största jobbet först (psutil, var 0,2 s):",
-        f"  {'regel':<16}{'jobb':>6}{'högsta RSS':>14}{'längsta jobb':>15}",
+        "per regel, största jobbet först (jobbens benchmark-filer; minnet mäts var 0,5 s i 30 s, sedan var 30 s);",
+        "CPU-tid: regelns jobb tillsammans:",
+        f"  {'regel':<18}{'jobb':>6}{'högsta RSS':>14}{'längsta jobb':>15}{'CPU-tid':>12}",
     ]
     for rule, peak in sorted(figures.rules.items(), key=lambda kv: -kv[1]["rss_mib"]):
-        lines.append(f"  {rule:<16}{int(peak['jobs']):>6}{peak['rss_mib']:>10.0f} MiB{peak['seconds']:>13.1f} s")
-    lines.append(
-        f"Snakemake själv: {figures.snakemake_mib:.0f} MiB; största enskilda process i någon körning "
-        f"(getrusage, exakt): {figures.process_max_mib:.0f} MiB"
-    )
+        lines.append(
+            f"  {rule:<18}{int(peak['jobs']):>6}{peak['rss_mib']:>10.0f} MiB{peak['seconds']:>13.1f} s{peak['cpu']:>10.1f} s"
+        )
+    lines.append(f"största enskilda process i någon körning (getrusage, exakt): {figures.process_max_mib:.0f} MiB")
     return "\n".join(lines)
 
 
@@ -505,9 +494,10 @@ def run_benchmark(args: argparse.Namespace, scratch: Path) -> Figures:
     )
     try:
         for _ in range(args.repeat):
-            seconds, figures.rows_read = bare_read(files, args.cores)
-            print(f"  {LABELS['read']}: {seconds:.1f} s", file=sys.stderr, flush=True)
-            figures.seconds.setdefault("read", []).append(seconds)
+            seconds, figures.rows_read, cpu = bare_read(files, args.cores)
+            load = os.getloadavg()[0]
+            print(f"  {LABELS['read']}: {seconds:.1f} s (CPU {cpu:.1f} s, belastning {load:.1f})", file=sys.stderr)
+            figures.add("read", seconds, cpu, load)
             one_repeat(figures, data, scratch, args)
             print(f"körning {len(figures.seconds['read'])} av {args.repeat} klar", file=sys.stderr, flush=True)
     except (SystemExit, KeyboardInterrupt):  # a failed or stopped step: what was measured is kept

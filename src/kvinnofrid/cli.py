@@ -35,7 +35,8 @@ def _seed_from_config(path: Path) -> int:
 def cmd_demo(args: argparse.Namespace) -> int:
     out = Path(args.out)
     seed = args.seed if args.seed is not None else _seed_from_config(Path(args.config))
-    if args.units is not None or args.cases is not None or args.rounds is not None or args.truth is not None:
+    national_only = (args.units, args.cases, args.rounds, args.truth, args.xlsx_share)
+    if any(value is not None for value in national_only):
         return _national_demo(args, out, seed)
     snapshots = simulate.simulate_rounds(simulate.SimulationSettings(seed=seed))
     try:
@@ -59,11 +60,14 @@ def _national_demo(args: argparse.Namespace, out: Path, seed: int) -> int:
     if settings.cases < 1:
         print("--cases ska vara minst 1.", file=sys.stderr)
         return 2
+    if args.xlsx_share is not None and not 0 <= args.xlsx_share <= 1:
+        print("--xlsx-share ska vara en andel mellan 0 och 1.", file=sys.stderr)
+        return 2
     started = time.perf_counter()
     try:
         dates = national.round_dates(settings.rounds)
         summary = national_writer.generate(
-            settings, out, Path(args.truth) if args.truth else None, workers=args.workers
+            settings, out, Path(args.truth) if args.truth else None, workers=args.workers, xlsx_share=args.xlsx_share
         )
     except FileExistsError as refusal:
         print(refusal, file=sys.stderr)
@@ -182,6 +186,12 @@ def main(argv: list[str] | None = None) -> int:
     demo.add_argument("--rounds", type=int, default=None, help="nationell skala: kumulativa omgångar (standard 2)")
     demo.add_argument("--truth", default=None, help="nationell skala: mapp för facit på ärendenivå")
     demo.add_argument("--workers", type=int, default=2, help="nationell skala: processer som skriver filerna")
+    demo.add_argument(
+        "--xlsx-share",
+        type=float,
+        default=None,
+        help="nationell skala: andel enheter som exporterar xlsx, 0–1 (standard: hälften, lottat per enhet)",
+    )
     demo.set_defaults(func=cmd_demo)
     calibrate = sub.add_parser("calibrate", help="jämför demodata med rapportens publicerade värden")
     calibrate.add_argument("--seed", type=int, default=None, help="frö (standard: demo.seed i konfigurationen)")

@@ -20,7 +20,7 @@ import jsonschema
 import yaml
 
 from kvinnofrid.spec.diagrams import load_registry
-from kvinnofrid.stages.pseudonym import DEMO_MARKER
+from kvinnofrid.spec.names import DEMO_MARKER
 from kvinnofrid.statistics.trend import trend_settings
 
 DEFAULT_SCHEMA = Path(__file__).resolve().parents[2] / "workflow" / "schemas" / "config.schema.yaml"
@@ -207,11 +207,13 @@ class Settings:
             "districts": dict(self.districts),
             "size_classes": [dict(c) for c in self.size_classes],
             "trend": self.trend,
+            # the results by municipality size show protected tables
+            "suppression_threshold": self.suppression_threshold,
         }
 
     @property
     def is_demo_data(self) -> bool:
-        """The raw folder holds the demo marker (kvinnofrid.stages.pseudonym.DEMO_MARKER)."""
+        """The raw folder holds the demo marker (kvinnofrid.spec.names.DEMO_MARKER)."""
         return (self.data_raw / DEMO_MARKER).is_file()
 
     @property

@@ -15,6 +15,7 @@ rule clean:
         demo_marker=DEMO_MARKER_FILE,
         register=REGISTER_FILE,
         aliases=ALIAS_FILE,
+        code=code_of("clean"),
     output:
         cases=f"{INTERIM}/clean/{{round}}/batch-{{part}}.parquet",
         risk=f"{INTERIM}/clean/{{round}}/batch-{{part}}.risk.parquet",
@@ -23,6 +24,10 @@ rule clean:
         reports=f"{INTERIM}/quality/{{round}}/batch-{{part}}.json",
     log:
         f"logs/clean/{{round}}/batch-{{part}}.log",
+    benchmark:
+        "logs/benchmarks/clean/{round}/batch-{part}.tsv"
+    conda:
+        SOFTWARE_ENV
     threads: 1
     resources:
         mem_mb=2000,

@@ -2,12 +2,29 @@
 # file depends on the order of the others: the raw files found at parse time, the
 # submission rounds, the diagrams of the registry, the trend and unit-report settings.
 
+import json
+import os
 import sys
 
+import kvinnofrid
+from kvinnofrid import sources
+from kvinnofrid.disclosure import kolada as kolada_figures
 from kvinnofrid.spec import diagrams as diagram_registry
 from kvinnofrid.stages import pseudonym as _pseudonym
 from kvinnofrid.stages import batches, rawfiles
-from kvinnofrid.stages.pseudonym import DEMO_MARKER
+from kvinnofrid.spec.names import DEMO_MARKER
+
+# The software every job runs with: the conda environment environment.yml creates
+# (`conda env create -f environment.yml`, pinned like requirements.lock). Every rule
+# declares it, and Snakemake activates it for each job when asked to deploy software
+# (`--software-deployment-method conda`); otherwise the jobs run in the environment
+# Snakemake itself runs in, e.g. .venv. The project itself is installed in it, so the
+# environment is named, not built by Snakemake from a file per rule.
+SOFTWARE_ENV = "../../environment.yml"
+
+# The package version, shown in the report's colophon and the bundle's manifest: a
+# param of the rules that write it, so a new version redoes them (params trigger).
+VERSION = kvinnofrid.__version__
 
 RAW = str(SETTINGS.data_raw)
 INTERIM = str(SETTINGS.interim)
@@ -52,7 +69,7 @@ def size_class_population(wildcards):
     if not SETTINGS.kolada_population.is_file():
         raise WorkflowError(
             f"kolada.population: filen {SETTINGS.kolada_population} finns inte. Ange sökvägen till "
-            "SCB:s befolkningstabell BE0101N1 exporterad som CSV (se README, Kolada-nyckeltal)."
+            "SCB:s befolkningstabell BE0101N1 exporterad som CSV (se användarguiden, docs/anvandarguide.md, Kolada-nyckeltal)."
         )
     return [str(SETTINGS.kolada_population)]
 
@@ -69,6 +86,14 @@ wildcard_constraints:
     part=r"\d+",
 
 
+def code_of(script):
+    """The package files (modules, codebook, registry, templates) that scripts/<script>.py
+    imports or reads, derived from its imports (kvinnofrid/sources.py). Every rule with a
+    script declares them as input `code`, so a changed module reruns exactly the rules
+    whose scripts use it (docs/reruns.md)."""
+    return [str(path) for path in sources.of_script(Path(workflow.basedir) / "scripts" / f"{script}.py")]
+
+
 def batch_raw_paths(wildcards):
     return [str(f.path) for f in BATCHES[(wildcards.round, wildcards.part)]]
 
@@ -76,3 +101,55 @@ def batch_raw_paths(wildcards):
 def each_batch(pattern):
     """The pattern expanded for every batch (keys: round, part)."""
     return [pattern.format(round=r, part=p) for r, p in BATCHES]
+
+
+def folder_of(*names):
+    """A param: the folder that holds the rule's inputs `names` (their common path), so the
+    folder is named by the inputs Snakemake tracks, not beside them."""
+    return lambda wildcards, input: os.path.commonpath([path for name in names for path in getattr(input, name)])
+
+
+# Input functions of the later rules (kept here, not among the rules: snakemake --lint).
+
+
+def batches_up_to_round(pattern):
+    """The pattern expanded for every batch of the rounds up to {round}."""
+    return lambda wildcards: [pattern.format(round=r, part=p) for r, p in BATCHES if r <= wildcards.round]
+
+
+def kolada_population(wildcards):
+    """The SCB population file (config kolada.population). Without one, the packaged
+    demo population, but only when the raw data is the demo data: its figures are
+    made up, and key figures of real cases against them would look real. Checked when
+    the DAG is built, so only a run that needs the key figures stops, and before any job."""
+    if SETTINGS.kolada_population is not None:
+        if not SETTINGS.kolada_population.is_file():
+            raise WorkflowError(
+                f"kolada.population: filen {SETTINGS.kolada_population} finns inte. Ange sökvägen till "
+                "SCB:s befolkningstabell BE0101N1 exporterad som CSV (se användarguiden, docs/anvandarguide.md, Kolada-nyckeltal)."
+            )
+        return str(SETTINGS.kolada_population)
+    if not (SETTINGS.data_raw / DEMO_MARKER).is_file():
+        raise WorkflowError(
+            f"kolada.population är tomt, och då används paketets påhittade demobefolkning. Den får bara "
+            f"användas med demodata, men mappen {RAW} är inte märkt som demodata (filen {DEMO_MARKER} saknas). "
+            "Ladda ner SCB:s tabell BE0101N1 (Folkmängden efter region, civilstånd, ålder och kön) som CSV "
+            "från Statistikdatabasen för kommunerna och åren i uppföljningen och ange filen under "
+            "kolada: population i config.yaml eller i din egen --configfile (se användarguiden, docs/anvandarguide.md, Kolada-nyckeltal)."
+        )
+    return str(kolada_figures.demo_population_path())
+
+
+def report_batches(wildcards):
+    """The batch manifests of `kommuner`, once unit_tables has named the areas."""
+    areas = json.loads(Path(checkpoints.unit_tables.get().output.areas).read_text(encoding="utf-8"))
+    count = min(REPORT_BATCHES, sum(a["kind"] in ("enhet", "lan") for a in areas))
+    return [f"{INTERIM}/kommuner/reports/batch-{b}.json" for b in range(count)]
+
+
+def own_internal_reports(wildcards):
+    """The internal edition of every unit in data_raw, once unit_tables has named them."""
+    areas = json.loads(Path(checkpoints.unit_tables.get().output.areas).read_text(encoding="utf-8"))
+    return [
+        f"{RESULTS}/kommuner/intern/{a['slug']}.{ext}" for a in areas if a["kind"] == "enhet" for ext in ("html", "pdf")
+    ]

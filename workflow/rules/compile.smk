@@ -4,10 +4,11 @@
 
 rule compile:
     input:
-        cases=each_batch(INTERIM + "/clean/{round}/batch-{part}.parquet"),
-        risk=each_batch(INTERIM + "/clean/{round}/batch-{part}.risk.parquet"),
-        reports=each_batch(INTERIM + "/quality/{round}/batch-{part}.json"),
+        cases=each_batch(f"{INTERIM}/clean/{{round}}/batch-{{part}}.parquet"),
+        risk=each_batch(f"{INTERIM}/clean/{{round}}/batch-{{part}}.risk.parquet"),
+        reports=each_batch(f"{INTERIM}/quality/{{round}}/batch-{{part}}.json"),
         aliases=ALIAS_FILE,
+        code=code_of("compile"),
     output:
         cases=f"{INTERIM}/cases.parquet",
         risk=f"{INTERIM}/risk_assessments.parquet",
@@ -15,6 +16,10 @@ rule compile:
         warnings=f"{INTERIM}/quality/compile_warnings.parquet",
     log:
         "logs/compile.log",
+    benchmark:
+        "logs/benchmarks/compile.tsv"
+    conda:
+        SOFTWARE_ENV
     threads: 1
     resources:
         mem_mb=2000,

@@ -5,11 +5,16 @@
 rule figures:
     input:
         tables=rules.tables.output.parquet,
+        code=code_of("figures"),
     output:
         png=expand(f"{RESULTS}/figures/diagram_{{nn}}.png", nn=DIAGRAMS),
         svg=expand(f"{RESULTS}/figures/diagram_{{nn}}.svg", nn=DIAGRAMS),
     log:
         "logs/figures.log",
+    benchmark:
+        "logs/benchmarks/figures.tsv"
+    conda:
+        SOFTWARE_ENV
     threads: 1
     resources:
         mem_mb=2000,
@@ -24,7 +29,7 @@ rule figures:
 # table by län stands in (report_text says once how to get the map). A Shapefile is
 # read with the files beside it that share its name (.shx, .dbf, .prj, .cpg).
 MAP_FILES = (
-    sorted(str(p) for p in SETTINGS.map_boundaries.parent.glob(SETTINGS.map_boundaries.stem + ".*"))
+    sorted(str(p) for p in SETTINGS.map_boundaries.parent.glob(f"{SETTINGS.map_boundaries.stem}.*"))
     if SETTINGS.map_boundaries and SETTINGS.map_boundaries.suffix.lower() == ".shp"
     else [str(SETTINGS.map_boundaries)] if SETTINGS.map_boundaries else []
 )
@@ -40,12 +45,17 @@ rule participants_map:
         participants=rules.facts.output.participants,
         boundaries=MAP_FILES,
         register=REGISTER_FILE,
+        code=code_of("participants_map"),
     output:
         png=f"{RESULTS}/figures/karta.png",
         svg=f"{RESULTS}/figures/karta.svg",
         markdown=f"{RESULTS}/figures/karta.md",
     log:
         "logs/participants_map.log",
+    benchmark:
+        "logs/benchmarks/participants_map.tsv"
+    conda:
+        SOFTWARE_ENV
     threads: 1
     resources:
         mem_mb=2000,

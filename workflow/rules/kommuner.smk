@@ -12,7 +12,7 @@
 # UNIT_DIAGRAMS, ROUNDS and TREND are in common.smk.
 
 # Batches of the `kommuner` target: enough to keep 2 cores (or a cluster) busy to the
-# end, few enough that the per-process start-up (≈ 3 s) stays small (measured: README).
+# end, few enough that the per-process start-up (≈ 3 s) stays small (measured: docs/developers.md).
 REPORT_BATCHES = 16
 
 
@@ -30,6 +30,7 @@ checkpoint unit_tables:
         population=size_class_population,
         groups=[str(SETTINGS.comparison_groups)] if SETTINGS.comparison_groups else [],
         bundle=[str(SETTINGS.national_bundle / "manifest.json")] if SETTINGS.national_bundle else [],
+        code=code_of("unit_tables"),
     output:
         tables=f"{INTERIM}/kommuner/tables.parquet",
         trend=f"{INTERIM}/kommuner/trend.parquet",
@@ -38,6 +39,10 @@ checkpoint unit_tables:
         areas=f"{INTERIM}/kommuner/areas.json",
     log:
         "logs/unit_tables.log",
+    benchmark:
+        "logs/benchmarks/unit_tables.tsv"
+    conda:
+        SOFTWARE_ENV
     # the tables are protected in parallel (area_tables.protect, one process per table)
     threads: 2
     resources:
@@ -71,9 +76,8 @@ REPORT_INPUT = dict(
     demo_marker=DEMO_MARKER_FILE,
 )
 REPORT_PARAMS = dict(
-    results_dir=f"{RESULTS}/kommuner",
     build_root="build/kommuner",
-    report_src=str(Path(workflow.basedir, "report")),
+    report_src=folder_of("templates", "assets"),
     diagrams=UNIT_DIAGRAMS,
     period=(SETTINGS.period_start, SETTINGS.period_end),
     threshold=SETTINGS.suppression_threshold,
@@ -83,17 +87,23 @@ REPORT_PARAMS = dict(
 rule unit_reports:
     input:
         **REPORT_INPUT,
+        code=code_of("unit_report"),
     output:
         manifest=f"{INTERIM}/kommuner/reports/batch-{{batch}}.json",
     log:
         "logs/unit_reports/batch-{batch}.log",
         timings="logs/unit_reports/batch-{batch}.json",
+    benchmark:
+        "logs/benchmarks/unit_reports/batch-{batch}.tsv"
+    conda:
+        SOFTWARE_ENV
     threads: 1
     resources:
         mem_mb=2000,
         runtime=60,
     params:
         **REPORT_PARAMS,
+        results_dir=f"{RESULTS}/kommuner",
         batches=REPORT_BATCHES,
     script:
         "../../scripts/unit_report.py"
@@ -102,17 +112,23 @@ rule unit_reports:
 rule unit_report:
     input:
         **REPORT_INPUT,
+        code=code_of("unit_report"),
     output:
         html=f"{RESULTS}/kommuner/{{slug}}.html",
         pdf=f"{RESULTS}/kommuner/{{slug}}.pdf",
     log:
         "logs/unit_report/{slug}.log",
+    benchmark:
+        "logs/benchmarks/unit_report/{slug}.tsv"
+    conda:
+        SOFTWARE_ENV
     threads: 1
     resources:
         mem_mb=2000,
         runtime=20,
     params:
         **REPORT_PARAMS,
+        results_dir=lambda wildcards, output: str(Path(output.html).parent),
         edition="publicerad",
     script:
         "../../scripts/unit_report.py"
@@ -121,29 +137,26 @@ rule unit_report:
 rule unit_report_intern:
     input:
         **REPORT_INPUT,
+        code=code_of("unit_report"),
     output:
         html=f"{RESULTS}/kommuner/intern/{{slug}}.html",
         pdf=f"{RESULTS}/kommuner/intern/{{slug}}.pdf",
     log:
         "logs/unit_report/intern/{slug}.log",
+    benchmark:
+        "logs/benchmarks/unit_report_intern/{slug}.tsv"
+    conda:
+        SOFTWARE_ENV
     threads: 1
     resources:
         mem_mb=2000,
         runtime=20,
     params:
         **REPORT_PARAMS,
+        results_dir=lambda wildcards, output: str(Path(output.html).parent.parent),
         edition="intern",
     script:
         "../../scripts/unit_report.py"
-
-
-def report_batches(wildcards):
-    """The batch manifests of `kommuner`, once unit_tables has named the areas."""
-    import json
-
-    areas = json.loads(Path(checkpoints.unit_tables.get().output.areas).read_text(encoding="utf-8"))
-    count = min(REPORT_BATCHES, sum(a["kind"] in ("enhet", "lan") for a in areas))
-    return [f"{INTERIM}/kommuner/reports/batch-{b}.json" for b in range(count)]
 
 
 rule kommuner:

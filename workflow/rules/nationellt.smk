@@ -17,10 +17,15 @@ rule national_bundle:
         tables_parquet=rules.tables.output.parquet,
         facts=f"{RESULTS}/facts.json",
         comparison=f"{INTERIM}/kommuner/tables.parquet",
+        code=code_of("national_bundle"),
     output:
         directory(f"{RESULTS}/nationellt"),
     log:
         "logs/national_bundle.log",
+    benchmark:
+        "logs/benchmarks/national_bundle.tsv"
+    conda:
+        SOFTWARE_ENV
     threads: 1
     resources:
         mem_mb=2000,
@@ -42,18 +47,9 @@ rule national_bundle:
             "diagrams": UNIT_DIAGRAMS,
             "demo": SETTINGS.is_demo_data,
         },
+        version=VERSION,
     script:
         "../../scripts/national_bundle.py"
-
-
-def own_internal_reports(wildcards):
-    """The internal edition of every unit in data_raw, once unit_tables has named them."""
-    import json
-
-    areas = json.loads(Path(checkpoints.unit_tables.get().output.areas).read_text(encoding="utf-8"))
-    return [
-        f"{RESULTS}/kommuner/intern/{a['slug']}.{ext}" for a in areas if a["kind"] == "enhet" for ext in ("html", "pdf")
-    ]
 
 
 rule egen_rapport:

@@ -18,6 +18,10 @@ rule report_text:
         trend_figure=f"{RESULTS}/figures/trend.png",
         trend_figure_svg=f"{RESULTS}/figures/trend.svg",
         quality=f"{RESULTS}/quality",
+        # results by municipality size: the size classes' (or groups') tables as the
+        # comparison reports publish them, protected (rule unit_tables, kommuner.smk)
+        comparison=f"{INTERIM}/kommuner/tables.parquet",
+        areas=f"{INTERIM}/kommuner/areas.json",
         # Figure 1 as a map when config map.boundaries names a file (figures.smk)
         participants_map=rules.participants_map.output if SETTINGS.map_boundaries else [],
         raw=[str(f.path) for f in RAW_FILES],
@@ -27,19 +31,26 @@ rule report_text:
             for p in Path(workflow.basedir, "report").rglob("*")
             if p.is_file() and "kommun" not in p.relative_to(workflow.basedir).parts
         ),
+        code=code_of("report_text"),
     output:
         directory("build/report"),
     log:
         "logs/report_text.log",
+    benchmark:
+        "logs/benchmarks/report_text.tsv"
+    conda:
+        SOFTWARE_ENV
     params:
         raw_names=[f.shown for f in RAW_FILES],
         population_source=SETTINGS.population_source,
-        report_src=str(Path(workflow.basedir, "report")),
+        report_src=folder_of("templates"),
         # Only the settings the national report depends on (digested in its colophon):
         # a change of e.g. the Kolada or unit-report settings does not rerun it.
         settings=SETTINGS.national_report_settings(),
         period=(SETTINGS.period_start, SETTINGS.period_end),
         cutoff=SETTINGS.cutoff,
+        threshold=SETTINGS.suppression_threshold,
+        version=VERSION,
     script:
         "../../scripts/report_text.py"
 
@@ -50,12 +61,17 @@ rule report_text:
 rule render_report:
     input:
         "build/report",
+        code=code_of("render_report"),
     output:
         html=directory(f"{RESULTS}/report/html"),
         pdf=f"{RESULTS}/report/rapport.pdf",
         provenance=f"{RESULTS}/report/provenance.json",
     log:
         "logs/render_report.log",
+    benchmark:
+        "logs/benchmarks/render_report.tsv"
+    conda:
+        SOFTWARE_ENV
     threads: 1
     resources:
         mem_mb=2000,

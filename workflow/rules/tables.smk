@@ -7,11 +7,16 @@ rule tables:
     input:
         derived=f"{INTERIM}/cases_derived.parquet",
         risk_change=f"{INTERIM}/risk_change.parquet",
+        code=code_of("tables"),
     output:
         csv=expand(f"{RESULTS}/tables/diagram_{{nn}}.csv", nn=DIAGRAMS),
         parquet=expand(f"{RESULTS}/tables/diagram_{{nn}}.parquet", nn=DIAGRAMS),
     log:
         "logs/tables.log",
+    benchmark:
+        "logs/benchmarks/tables.tsv"
+    conda:
+        SOFTWARE_ENV
     threads: 1
     resources:
         mem_mb=2000,
@@ -26,18 +31,16 @@ rule statistics:
     input:
         derived=f"{INTERIM}/cases_derived.parquet",
         risk_change=f"{INTERIM}/risk_change.parquet",
-        units=f"{INTERIM}/units.csv",
-        register=REGISTER_FILE,
-        population=size_class_population,
+        code=code_of("statistics"),
     output:
         csv=f"{RESULTS}/statistics/comparisons.csv",
         parquet=f"{RESULTS}/statistics/comparisons.parquet",
     log:
         "logs/statistics.log",
-    params:
-        districts=SETTINGS.districts,
-        size_classes=SETTINGS.size_classes,
-        cutoff_year=SETTINGS.cutoff.year,
+    benchmark:
+        "logs/benchmarks/statistics.tsv"
+    conda:
+        SOFTWARE_ENV
     script:
         "../../scripts/statistics.py"
 
@@ -50,14 +53,19 @@ rule facts:
         # the participants list, marked with the units that sent data (units.csv)
         participants=str(SETTINGS.participants),
         units=f"{INTERIM}/units.csv",
-        # what the size classes rest on (the report says it): as rule statistics
+        # what the size classes rest on (the report says it)
         register=REGISTER_FILE,
         population=size_class_population,
+        code=code_of("facts"),
     output:
         facts=f"{RESULTS}/facts.json",
         participants=f"{RESULTS}/participants.csv",
     log:
         "logs/facts.log",
+    benchmark:
+        "logs/benchmarks/facts.tsv"
+    conda:
+        SOFTWARE_ENV
     params:
         districts=SETTINGS.districts,
         cutoff_year=SETTINGS.cutoff.year,

@@ -7,21 +7,21 @@
 # ROUNDS and TREND (settings `trend`, checked in kvinnofrid.settings) are in common.smk.
 
 
-def batches_up_to_round(pattern):
-    """The pattern expanded for every batch of the rounds up to {round}."""
-    return lambda wildcards: [pattern.format(round=r, part=p) for r, p in BATCHES if r <= wildcards.round]
-
-
 rule compile_round:
     input:
-        cases=batches_up_to_round(INTERIM + "/clean/{round}/batch-{part}.parquet"),
-        risk=batches_up_to_round(INTERIM + "/clean/{round}/batch-{part}.risk.parquet"),
-        reports=batches_up_to_round(INTERIM + "/quality/{round}/batch-{part}.json"),
+        cases=batches_up_to_round(f"{INTERIM}/clean/{{round}}/batch-{{part}}.parquet"),
+        risk=batches_up_to_round(f"{INTERIM}/clean/{{round}}/batch-{{part}}.risk.parquet"),
+        reports=batches_up_to_round(f"{INTERIM}/quality/{{round}}/batch-{{part}}.json"),
         aliases=ALIAS_FILE,
+        code=code_of("compile_round"),
     output:
         derived=f"{INTERIM}/rounds/{{round}}/cases_derived.parquet",
     log:
         f"logs/compile_round/{{round}}.log",
+    benchmark:
+        "logs/benchmarks/compile_round/{round}.tsv"
+    conda:
+        SOFTWARE_ENV
     params:
         period_start=SETTINGS.period_start,
         period_end=SETTINGS.period_end,
@@ -37,11 +37,16 @@ rule trend:
         earlier=expand(f"{INTERIM}/rounds/{{round}}/cases_derived.parquet", round=ROUNDS[:-1]),
         final=f"{INTERIM}/cases_derived.parquet",
         tables=rules.tables.output.parquet,
+        code=code_of("trend"),
     output:
         csv=f"{RESULTS}/trend/trend.csv",
         rounds=f"{RESULTS}/trend/rounds.csv",
     log:
         "logs/trend.log",
+    benchmark:
+        "logs/benchmarks/trend.tsv"
+    conda:
+        SOFTWARE_ENV
     params:
         rounds=ROUNDS,
         trend=TREND,
@@ -54,10 +59,15 @@ rule trend_figure:
     input:
         csv=rules.trend.output.csv,
         rounds=rules.trend.output.rounds,
+        code=code_of("trend_figure"),
     output:
         png=f"{RESULTS}/figures/trend.png",
         svg=f"{RESULTS}/figures/trend.svg",
     log:
         "logs/trend_figure.log",
+    benchmark:
+        "logs/benchmarks/trend_figure.tsv"
+    conda:
+        SOFTWARE_ENV
     script:
         "../../scripts/trend_figure.py"

@@ -9,10 +9,15 @@ rule workbook:
     input:
         tables=expand(f"{RESULTS}/tables/diagram_{{nn}}.parquet", nn=DIAGRAMS),
         demo_marker=DEMO_MARKER_FILE,
+        code=code_of("workbook"),
     output:
         f"{RESULTS}/tabeller.xlsx",
     log:
         "logs/workbook.log",
+    benchmark:
+        "logs/benchmarks/workbook.tsv"
+    conda:
+        SOFTWARE_ENV
     threads: 1
     resources:
         mem_mb=1000,
@@ -29,12 +34,17 @@ rule unit_workbook:
         tables=f"{INTERIM}/kommuner/tables.parquet",
         areas=f"{INTERIM}/kommuner/areas.json",
         demo_marker=DEMO_MARKER_FILE,
+        code=code_of("workbook"),
     output:
         f"{RESULTS}/kommuner/{{slug}}.xlsx",
     log:
         "logs/unit_workbook/{slug}.log",
+    benchmark:
+        "logs/benchmarks/unit_workbook/{slug}.tsv"
     wildcard_constraints:
         slug=r"[a-z0-9-]+",
+    conda:
+        SOFTWARE_ENV
     threads: 1
     resources:
         mem_mb=1000,
@@ -56,10 +66,15 @@ rule unit_workbooks:
         tables=f"{INTERIM}/kommuner/tables.parquet",
         areas=f"{INTERIM}/kommuner/areas.json",
         demo_marker=DEMO_MARKER_FILE,
+        code=code_of("workbook"),
     output:
         manifest=f"{INTERIM}/kommuner/workbooks.json",
     log:
         "logs/unit_workbooks.log",
+    benchmark:
+        "logs/benchmarks/unit_workbooks.tsv"
+    conda:
+        SOFTWARE_ENV
     threads: 1
     resources:
         mem_mb=2000,

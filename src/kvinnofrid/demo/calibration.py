@@ -47,8 +47,9 @@ from kvinnofrid.demo.comparison import (
 from kvinnofrid.demo.simulate import SimulationSettings, simulate_rounds, units_frame
 from kvinnofrid.spec import codebook
 from kvinnofrid.spec.diagrams import load_registry
+from kvinnofrid.spec.names import slug
 from kvinnofrid.stages.derive import derive_cases, risk_change
-from kvinnofrid.statistics.facts import build_facts, slug
+from kvinnofrid.statistics.facts import build_facts
 from kvinnofrid.statistics.stats import build_stats
 from kvinnofrid.statistics.tables import build_all_tables
 
@@ -202,7 +203,7 @@ def _diagram_cross_values(look: _Lookup) -> dict[Key, float]:
         ("9", "Boenderelaterad insats (andel av alla ärenden)", "share"): look.fact_pct("share_housing_intervention"),
         ("12", "Antal samverkansparter per ärende med samverkan", "mean"): look.fact("mean_partners"),
         **{
-            ("text-funktionsnedsattning", label, "share"): look.fact_pct(f"share_impairment_{slug(label)}")
+            ("text-funktionsnedsattning", label, "share"): look.fact_pct(f"share_impairment_{slug(label, sep='_')}")
             for label in cb["impairment"].labels
         },
     }

@@ -343,6 +343,9 @@ class ExportSettings:
     min_defects_per_kind: int = 1
     period_start: date = PERIOD_START
     ensure_coverage: bool = True  # give the first units the COVERAGE_PROFILES habits
+    # share of the units (coverage profiles aside) that export xlsx; None: an even draw.
+    # Reading and cleaning cost differ by container, so benchmarks weight them.
+    xlsx_share: float | None = None
 
 
 @dataclass(frozen=True)
@@ -443,6 +446,8 @@ def _random_format(slug: str, settings: ExportSettings, profile: Mapping[str, An
     comment_variables = tuple(sorted(r.sample(commented, n_comments), key=commented.index))
     per_variable = [(v.name, r.choice(("option", "list"))) for v in cb.of_kind("multi")]
     name_index = r.randrange(4)
+    if settings.xlsx_share is not None:  # a draw of its own: the other habits stay as they were
+        draws["container"] = "xlsx" if _rng(settings.seed, "container", slug).random() < settings.xlsx_share else "csv"
     draws.update(profile)
     # coverage profiles always carry comment columns (with delimiters and line breaks)
     draws["comment_variables"] = (comment_variables or tuple(commented[:2])) if profile else comment_variables

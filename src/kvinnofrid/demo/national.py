@@ -36,7 +36,7 @@ from kvinnofrid.demo.simulate import (
     load_municipalities,
 )
 from kvinnofrid.spec import codebook
-from kvinnofrid.stages.compile import slugify
+from kvinnofrid.spec.names import slug
 
 __all__ = ["NationalSettings", "national_population", "national_rounds", "national_units", "round_dates"]
 
@@ -92,7 +92,7 @@ def national_units(settings: NationalSettings) -> pl.DataFrame:
     n_second = max(1, round(SECOND_UNIT_SHARE * n)) if n >= 10 else 0
     second = rng.choice(n, n_second, replace=False, p=pop / pop.sum()) if n_second else np.empty(0, int)
     kommun = munis["kommun"].to_list()
-    slugs = [slugify(k) for k in kommun]
+    slugs = [slug(k) for k in kommun]
     seen: dict[str, int] = {}
     for i, s in enumerate(slugs):  # Håbo and Habo: one slug, two municipalities
         seen[s] = seen.get(s, 0) + 1

@@ -667,13 +667,19 @@ def truth_frames(units: pl.DataFrame, snapshots: list) -> tuple[pl.DataFrame, pl
 
 
 def generate(
-    settings, folder: Path, truth: Path | None = None, workers: int = 2, defect_rate: float = 0.005
+    settings,
+    folder: Path,
+    truth: Path | None = None,
+    workers: int = 2,
+    defect_rate: float = 0.005,
+    xlsx_share: float | None = None,
 ) -> dict[str, Any]:
     """Write the national set into ``folder`` (and the truth into ``truth``); returns
-    counts for the command's summary."""
+    counts for the command's summary. ``xlsx_share``: the share of units exporting xlsx
+    (default: an even draw per unit)."""
     folder = Path(folder)
     units, snapshots = national.national_rounds(settings)
-    es = ew.ExportSettings(seed=settings.seed)
+    es = ew.ExportSettings(seed=settings.seed, xlsx_share=xlsx_share)
     s = NationalExportSettings(seed=settings.seed, defect_rate=defect_rate, period_start=settings.period_start)
     formats = ew.assign_formats(units["unit"].to_list(), es)
     ew.clear_previous_demo(folder)

@@ -58,7 +58,7 @@ from kvinnofrid.disclosure import kolada, suppression
 from kvinnofrid.spec import codebook as codebook_module
 from kvinnofrid.spec import municipalities
 from kvinnofrid.spec.diagrams import Diagram, Pool, Registry, category_labels, load_registry, pooled_labels
-from kvinnofrid.stages.compile import slugify
+from kvinnofrid.spec.names import slug
 from kvinnofrid.statistics import tables as tables_module
 from kvinnofrid.statistics import trend
 
@@ -108,17 +108,17 @@ def areas_of(
     for label in [c for c in class_order if c in used] + sorted(used - set(class_order)):
         members = tuple(u for u in all_units if size_classes.get(u) == label)
         if len(members) >= MIN_UNITS:
-            out.append(Area("storleksklass", label, slugify(label), members))
+            out.append(Area("storleksklass", label, slug(label), members))
     for label in sorted(set((groups or {}).values())):
         members = tuple(u for u in all_units if (groups or {}).get(u) == label)
         if len(members) >= MIN_UNITS:
-            out.append(Area("grupp", label, slugify(label), members))
+            out.append(Area("grupp", label, slug(label), members))
     titles = dict(meta.select("unit", "title").iter_rows()) if "title" in meta.columns else {}
     out += [Area("enhet", u, s, (u,), titles.get(u) or u) for u, s in meta.select("unit", "unit_slug").iter_rows()]
     for lan in sorted(meta["lan"].drop_nulls().unique().to_list()):
         members = tuple(meta.filter(pl.col("lan") == lan)["unit"].to_list())
         if len(members) >= MIN_UNITS:
-            out.append(Area("lan", lan, slugify(lan), members))
+            out.append(Area("lan", lan, slug(lan), members))
     return out
 
 

@@ -14,7 +14,9 @@
 * one ``.qmd`` per ``report/*.qmd.j2`` template, rendered with jinja2
   (``StrictUndefined``: an unknown name stops the build with the template's name) in
   the context of kvinnofrid.reporting.text. ``index`` comes first, then the numbered
-  chapters (``01-…``, ``02-…``), then the appendices (``bilaga-…``, ``kolofon``);
+  chapters (``01-…``, ``02-…``), then the appendices (``bilaga-…``, ``kolofon``); a
+  template that renders to nothing (chapter 3 while none of the authors' parts in it is
+  written, kvinnofrid.reporting.authors) is left out of the book;
 * ``pastaenden.json``: every claim the text made (kvinnofrid.reporting.writer), with
   its words and numbers, for the tests and for a reviewer.
 
@@ -33,6 +35,8 @@ from typing import Any
 import polars as pl
 import yaml
 
+from kvinnofrid.disclosure import size_results
+from kvinnofrid.reporting import by_size
 from kvinnofrid.reporting.markdown import shown_labels
 from kvinnofrid.reporting.text import (
     TEXT_DIR,
@@ -124,6 +128,9 @@ def _write_chapters(build_dir: Path, report_src: Path, names: Sequence[str], con
         text = render_template(env, name.removesuffix(".qmd") + ".qmd.j2", context)
         check_output(name, text)
         path = build_dir / name
+        if not text.strip():  # a chapter of authors' parts none of which is written
+            path.unlink(missing_ok=True)
+            continue
         path.write_text(text, encoding="utf-8")
         written.append(path)
     return written
@@ -174,11 +181,15 @@ def build_book(
     trend_rounds: pl.DataFrame | None = None,
     trend_figure: Path | None = None,
     participants_map: Path | None = None,
+    comparison: pl.DataFrame | None = None,
+    areas: Sequence[Mapping[str, Any]] = (),
+    threshold: int = 5,
 ) -> list[Path]:
     """Write the Quarto book project into ``build_dir``; returns the chapter files written
-    (in book order) followed by ``_quarto.yml``. ``participants``: the marked list
-    (kvinnofrid.statistics.participants.match_participants); ``tables_dir`` is accepted
-    for the callers' convenience: the downloadable tables are written from ``tables``."""
+    (in book order), then ``_quarto.yml``. ``participants``: the marked list (participants.
+    match_participants); ``tables_dir`` is unused (the downloadable tables come from
+    ``tables``). ``comparison``, ``areas``, ``threshold``: the protected group tables of rule
+    unit_tables, its areas.json and the threshold, for the results by municipality size."""
     build_dir, report_src = Path(build_dir), Path(report_src)
     build_dir.mkdir(parents=True, exist_ok=True)
     cb = codebook or codebook_module.load()
@@ -190,7 +201,8 @@ def build_book(
         raise TextError(f"Inga kapitelmallar (*.qmd.j2) finns i {report_src}")
     chapters, appendices = _chapter_order(templates)
     check_text_files(report_src, registry)
-    writer = Writer(dict(tables), stats, registry, cb, dict(facts))
+    measures = size_results.measure_rows(comparison, registry)
+    writer = Writer(dict(tables), _with_size_comparisons(stats, measures, registry), registry, cb, dict(facts))
     context = template_context(
         facts=facts,
         tables=tables,
@@ -203,8 +215,28 @@ def build_book(
         trend=trend,
         trend_rounds=trend_rounds,
     )
+    context["size"] = _size_section(build_dir, measures, areas, facts, threshold)
     context["participants_map"] = Path(participants_map).read_text(encoding="utf-8") if participants_map else None
     written = _write_chapters(build_dir, report_src, chapters + appendices, context)
     claims = json.dumps(writer.ledger_json(), ensure_ascii=False, indent=1, default=str)
     (build_dir / CLAIMS_FILE).write_text(claims + "\n", encoding="utf-8")
+    kept = {p.name for p in written}
+    chapters, appendices = [c for c in chapters if c in kept], [a for a in appendices if a in kept]
     return [*written, _write_quarto_yml(build_dir, report_src, chapters, appendices, provenance)]
+
+
+def _with_size_comparisons(stats: pl.DataFrame | None, measures: pl.DataFrame, registry: Registry):
+    """The comparisons behind the text, with each size class against the rest of the
+    country added: the size section's family (passage storlek)."""
+    size_rows = size_results.comparison_rows(measures, registry.labels["comparison_groups"]["rest"])
+    if not size_rows.height:
+        return stats
+    return size_rows if stats is None or stats.is_empty() else pl.concat([stats, size_rows], how="vertical_relaxed")
+
+
+def _size_section(build_dir: Path, measures: pl.DataFrame, areas, facts: Mapping[str, Any], threshold: int):
+    """The results by municipality size: the template's context, and its downloadable table."""
+    (build_dir / "tables" / by_size.CSV_NAME).write_bytes(
+        table_csv(by_size.size_csv(measures, threshold)).encode("utf-8")
+    )
+    return by_size.size_context(measures, areas, int(facts.get("units_total") or 0), threshold)

@@ -240,7 +240,7 @@ def draw_map(shapes: gpd.GeoDataFrame, status: pl.DataFrame) -> Figure:
     from matplotlib.figure import Figure
     from matplotlib.patches import Patch
 
-    from kvinnofrid.reporting.figures import FONT, TEXT_COLOUR
+    from kvinnofrid.reporting.figure_style import FONT, TEXT_COLOUR
 
     frame = shapes.merge(status.select("kommunkod", "status").to_pandas(), on="kommunkod", how="left")
     counts = dict(status.group_by("status").len().iter_rows())
@@ -290,7 +290,7 @@ def save_map(figure: Figure, png_path: Path | str, svg_path: Path | str | None =
     """PNG (for the PDF) and SVG (for the web), byte-identical on reruns (as the diagrams)."""
     import matplotlib
 
-    from kvinnofrid.reporting.figures import DPI
+    from kvinnofrid.reporting.figure_style import DPI
 
     written = []
     with matplotlib.rc_context({"svg.hashsalt": "kvinnofrid", "svg.fonttype": "none", "hatch.linewidth": 0.6}):

@@ -23,6 +23,7 @@ import polars as pl
 from kvinnofrid.reporting.hidden import REASONS, mark, note, reason_of
 from kvinnofrid.reporting.numfmt import MISSING, fmt_dec, fmt_int, fmt_pct
 from kvinnofrid.spec import codebook as codebook_module
+from kvinnofrid.spec.names import slug
 
 __all__ = ["attribute_text", "diagram_block", "escape_inline", "markdown_table", "shown_labels"]
 
@@ -147,11 +148,7 @@ def diagram_block(
     """
     label = label or f"Diagram {number}"
     caption = f"{escape_inline(label)}: {escape_inline(title)}"
-    anchor = (
-        re.sub(r"[^a-z0-9]+", "-", label.lower()).strip("-")
-        if label != f"Diagram {number}"
-        else f"diagram-{number:02d}"
-    )
+    anchor = slug(label) if label != f"Diagram {number}" else f"diagram-{number:02d}"
     csv_path = Path(csv).as_posix()
     return "\n".join(
         [

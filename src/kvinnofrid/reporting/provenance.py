@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 import kvinnofrid
-from kvinnofrid.stages.pseudonym import DEMO_MARKER
+from kvinnofrid.spec.names import DEMO_MARKER
 
 RECORD_NAME = "provenance.json"
 

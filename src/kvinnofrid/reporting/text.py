@@ -12,7 +12,10 @@ The templates see (``template_context``):
 ``diagram(n)``     the Markdown of diagram n (markdown.diagram_block: figure, caption
                    "Diagram n: title", alt text, HTML table + CSV link)
 ``row(n, category, group=None)`` one row of a table; ``table_rows(n)`` all of them
-``author(name)``   the authors' Markdown ``report/forfattare/<name>.md``, verbatim
+``author(id)``     an authors' part ``report/forfattare/<id>.md`` with its heading, or
+                   nothing while it is not written (kvinnofrid.reporting.authors);
+                   ``authors_after(id)`` the parts after a chapter 2 section or diagram,
+                   ``authored(*ids)`` whether any is written, ``author_parts`` all of them
 ``participants``   rows (kommun, lan, enhet, sent_data) of the marked participants list
 ``participants_map`` the Markdown of Figure 1 as a map (kvinnofrid.reporting.figure_map,
                    rule participants_map), or None without a boundary file
@@ -43,8 +46,8 @@ import jinja2
 import polars as pl
 
 from kvinnofrid.errors import UserFacingError
-from kvinnofrid.reporting import figures as figures_module
-from kvinnofrid.reporting import swedish, trend_report
+from kvinnofrid.reporting import authors, swedish, trend_report
+from kvinnofrid.reporting.figure_alt import alt_text
 from kvinnofrid.reporting.markdown import diagram_block, markdown_table
 from kvinnofrid.reporting.method import method_context
 from kvinnofrid.reporting.numfmt import register_filters
@@ -52,7 +55,7 @@ from kvinnofrid.reporting.wording import Said
 from kvinnofrid.reporting.writer import Writer
 from kvinnofrid.spec.codebook import Codebook, lower_first
 from kvinnofrid.spec.diagrams import Registry
-from kvinnofrid.statistics.facts import slug
+from kvinnofrid.spec.names import slug
 
 __all__ = [
     "FORBIDDEN",
@@ -63,7 +66,6 @@ __all__ = [
     "template_context",
 ]
 
-AUTHORS_DIR = "forfattare"
 TEXT_DIR = "text"
 FORBIDDEN = re.compile(r"\{\{|\}\}|\{%|%\}|\{#\s|#\}|\bNone\b|\bnan\b|\bNaN\b")
 """Text that must never reach the report: template code (a tag, an expression, a
@@ -88,7 +90,7 @@ def make_environment(report_src: Path) -> jinja2.Environment:
     )
     register_filters(env)
     env.filters["lower_first"] = lower_first
-    env.filters["slug"] = lambda text: slug(str(text)).replace("_", "-")
+    env.filters["slug"] = lambda text: slug(str(text))
     env.filters["procent"] = swedish.procent
     env.filters["antal"] = swedish.antal
     env.filters["arenden"] = swedish.arenden
@@ -129,7 +131,7 @@ def _diagram_functions(
         d = registry[number]
         table = tables[number]
         kind = "phases" if d.table == "phases" else d.figure
-        alt = figures_module.alt_text(table, d.title, kind=kind, notes=registry.notes_for(number))
+        alt = alt_text(table, d.title, kind=kind, notes=registry.notes_for(number))
         # a count of all cases (diagram 1's first row) is 100 % by definition: no interval
         census = [
             r["label"]
@@ -150,18 +152,43 @@ def _diagram_functions(
             )
         return t.row(0, named=True)
 
-    def author(name: str) -> str:
-        path = report_src / AUTHORS_DIR / f"{name}.md"
-        if not path.exists():
-            raise KeyError(f"författartexten {path} saknas")
-        return path.read_text(encoding="utf-8").strip("\n")
-
     return {
         "diagram": diagram,
         "row": row,
-        "author": author,
         "table_rows": lambda n: tables[n].to_dicts(),
         "markdown_table": lambda n: markdown_table(tables[n]),
+    }
+
+
+def _author_functions(report_src: Path, registry: Registry) -> dict[str, Any]:
+    """The template functions of the authors' parts (kvinnofrid.reporting.authors)."""
+    parts = authors.load_parts(report_src)
+    authors.check_parts(report_src, parts, registry.text_ids)
+    by_id = {p.id: p for p in parts}
+    texts = {p.id: authors.written_text(report_src, p) for p in parts}
+
+    def author(part_id: str) -> str:
+        if part_id not in by_id:
+            raise KeyError(f"författartexten {part_id!r} finns inte i {authors.AUTHORS_DIR}/{authors.PARTS_FILE}")
+        return authors.block(by_id[part_id], texts[part_id])
+
+    def authors_after(key: str) -> str:
+        return "\n".join(author(p.id) for p in parts if p.after == key and texts[p.id])
+
+    return {
+        "author": author,
+        "authors_after": authors_after,
+        "authored": lambda *ids: any(texts[i] for i in ids),
+        "author_parts": [
+            {
+                "id": p.id,
+                "place": p.place,
+                "heading": p.heading,
+                "written": authors.is_written(texts[p.id], p),
+                "placeholder": p.placeholder,
+            }
+            for p in parts
+        ],
     }
 
 
@@ -203,6 +230,7 @@ def template_context(
         "tables": tables,
         "w": writer,
         **_diagram_functions(tables, registry, report_src, cb),
+        **_author_functions(report_src, registry),
         "participants": participants.to_dicts(),
         "method": method_context(quality_summary, facts, writer),
         "provenance": provenance,

@@ -4,7 +4,7 @@ Everything here is drawn or written from the trend table (``trend.TREND_SCHEMA``
 results/trend/trend.csv) and the case counts per round (``trend.ROUNDS_SCHEMA``,
 results/trend/rounds.csv); no share is computed here.
 
-* ``trend_figure``: grouped horizontal bars in the house style (kvinnofrid.reporting.figures):
+* ``trend_figure``: grouped horizontal bars in the house style (kvinnofrid.reporting.figure_style):
   one group of bars per measure, one colour per source. The previous report's bars
   are grey and the legend, the caption and the alt text say that those values are
   taken from the earlier report, not computed from these data.
@@ -27,11 +27,12 @@ import pandas as pd
 import plotnine as p9
 import polars as pl
 
-from kvinnofrid.reporting import figures as fig
+from kvinnofrid.reporting import figure_style as style
 from kvinnofrid.reporting import hidden
+from kvinnofrid.reporting.figures import assemble
 from kvinnofrid.reporting.markdown import attribute_text
 from kvinnofrid.reporting.numfmt import MISSING, NBSP, fmt_date, fmt_int, fmt_pct
-from kvinnofrid.reporting.swedish import antal, datum, join, points, procent
+from kvinnofrid.reporting.swedish import antal, datum, join, points, procent, shown_percent
 from kvinnofrid.statistics.trend import ROUNDS_SCHEMA, TREND_SCHEMA
 
 __all__ = [
@@ -94,15 +95,15 @@ def _colours(trend: pl.DataFrame) -> dict[str, str]:
     final round, the palette's other colours for earlier rounds."""
     labels = source_labels(trend)
     rounds = _rounds(trend)
-    earlier = iter([fig.PALETTE[3], fig.PALETTE[2], fig.PALETTE[5], fig.PALETTE[4], fig.PALETTE[6]])
+    earlier = iter([style.PALETTE[3], style.PALETTE[2], style.PALETTE[5], style.PALETTE[4], style.PALETTE[6]])
     colours = {}
     for key in _ordered_sources(trend):
         if key[1] is None:
             colours[labels[key]] = PREVIOUS_COLOUR
         elif key[1] == rounds[-1]:
-            colours[labels[key]] = fig.PALETTE[0]
+            colours[labels[key]] = style.PALETTE[0]
         else:
-            colours[labels[key]] = next(earlier, fig.PALETTE[7])
+            colours[labels[key]] = next(earlier, style.PALETTE[7])
     return colours
 
 
@@ -110,7 +111,7 @@ def _cases_subtitle(rounds: pl.DataFrame | None) -> str:
     if rounds is None or rounds.height == 0:
         return "Andel av ärendena där uppgiften finns"
     parts = [f"{fmt_int(r['cases'])} ({fmt_date(r['round'])})" for r in rounds.sort("round").iter_rows(named=True)]
-    return "Antal ärenden per omgång: " + fig._join(parts)
+    return "Antal ärenden per omgång: " + style.join_words(parts)
 
 
 def _figure_note(trend: pl.DataFrame) -> str:
@@ -129,7 +130,7 @@ def trend_figure(trend: pl.DataFrame, rounds: pl.DataFrame | None = None, title:
     labels = source_labels(trend)
     order = [labels[k] for k in _ordered_sources(trend)]
     measures = [label for _, label in _measures(trend)]
-    wrapped = [fig._wrap(m) for m in measures]
+    wrapped = [style.wrap(m) for m in measures]
     shown = (
         trend.filter(pl.col("share").is_not_null())
         .with_columns(
@@ -147,23 +148,27 @@ def trend_figure(trend: pl.DataFrame, rounds: pl.DataFrame | None = None, title:
     data["source_label"] = pd.Categorical(data["source_label"], categories=list(reversed(order)))
     top = max(float(data["share"].max()) if len(data) else 0.0, 0.01)
     dodge = p9.position_dodge(width=0.82)
-    plot = fig.assemble(
+    plot = assemble(
         data,
         p9.aes("label_measure", "share", fill="source_label"),
         [
             p9.geom_col(position=dodge, width=0.8),
             p9.geom_text(
-                p9.aes(label="value", group="source_label"), position=dodge, ha="left", size=7.5, color=fig.TEXT_COLOUR
+                p9.aes(label="value", group="source_label"),
+                position=dodge,
+                ha="left",
+                size=7.5,
+                color=style.TEXT_COLOUR,
             ),
             p9.scale_fill_manual(values=_colours(trend), breaks=order),
         ],
         categories=list(reversed(wrapped)),
-        value_labels=fig._pct_axis,
+        value_labels=style.pct_axis,
         value_max=min(1.0, top) * 1.16,
         title=title,
         subtitle=_cases_subtitle(rounds),
-        caption=fig._wrap(_figure_note(trend), 100),
-        height=fig._height(len(measures) * max(1, len(order)) * 0.62, 1.2),
+        caption=style.wrap(_figure_note(trend), 100),
+        height=style.figure_height(len(measures) * max(1, len(order)) * 0.62, 1.2),
     )
     # the measure labels are long: align title and caption with the figure, not the panel
     return (
@@ -195,7 +200,7 @@ def trend_alt_text(trend: pl.DataFrame, title: str = FIGURE_TITLE) -> str:
             for r in trend.filter(pl.col("measure") == measure).iter_rows(named=True)
         }
         parts = [f"{fmt_pct(rows[k])} i {labels[k]}" for k in order if rows.get(k) is not None]
-        sentences.append(f"{label}: {fig._join(parts)}.")
+        sentences.append(f"{label}: {style.join_words(parts)}.")
     if _previous_label(trend):
         sentences.append(f"Värdena för {_previous_label(trend)} är hämtade ur den tidigare rapporten.")
     return " ".join(sentences)
@@ -255,11 +260,6 @@ def trend_table(trend: pl.DataFrame) -> str:
     return "\n".join(lines) + "\n\n: " + caption
 
 
-def _shown_pct(share: float) -> int:
-    """The whole percent the reader sees (half-up, as fmt_pct)."""
-    return int(fmt_pct(share).split(NBSP)[0].replace("\u2212", "-"))
-
-
 def _rounds_sentence(rounds: pl.DataFrame | None) -> list[str]:
     """Cases and units per round."""
     if rounds is None or not rounds.height:
@@ -289,7 +289,12 @@ def change_claim(trend: pl.DataFrame) -> dict[str, Any]:
         b = rows.filter(pl.col("round") == final)["share"]
         if a.len() and b.len() and a[0] is not None and b[0] is not None:
             changes.append(
-                {"measure": label, "points": abs(_shown_pct(b[0]) - _shown_pct(a[0])), "before": a[0], "after": b[0]}
+                {
+                    "measure": label,
+                    "points": abs(shown_percent(b[0]) - shown_percent(a[0])),
+                    "before": a[0],
+                    "after": b[0],
+                }
             )
     return {
         "before": before.isoformat(),
@@ -299,30 +304,21 @@ def change_claim(trend: pl.DataFrame) -> dict[str, Any]:
 
 
 def _change_sentence(trend: pl.DataFrame) -> list[str]:
-    """The largest change of a key share between the last two rounds (shown percents)."""
-    round_dates = _rounds(trend)
-    if len(round_dates) < 2:
+    """The largest change of a key share between the last two rounds (shown percents):
+    the sentence of change_claim, so the text says what the claim holds."""
+    claim = change_claim(trend)
+    if not claim["changes"]:
         return []
-    before, final = round_dates[-2], round_dates[-1]
-    changes = []
-    for measure, label in _measures(trend):
-        rows = trend.filter(pl.col("measure") == measure)
-        a = rows.filter(pl.col("round") == before)["share"]
-        b = rows.filter(pl.col("round") == final)["share"]
-        if a.len() and b.len() and a[0] is not None and b[0] is not None:
-            changes.append((abs(_shown_pct(b[0]) - _shown_pct(a[0])), label, a[0], b[0]))
-    if not changes:
-        return []
-    largest = max(changes, key=lambda c: c[0])
-    if largest[0] == 0:
+    before, final, largest = claim["before"], claim["final"], claim["changes"][0]
+    if largest["points"] == 0:
         return [
             f"Mellan omgångarna {datum(before)} och {datum(final)} var "
             "nyckelandelarna desamma, avrundade till hela procent."
         ]
     return [
         f"Mellan omgångarna {datum(before)} och {datum(final)} ändrades nyckelandelarna med "
-        f"högst {points(largest[0])}; störst var ändringen för {_definite(largest[1])} "
-        f"({procent(largest[2])} mot {procent(largest[3])})."
+        f"högst {points(largest['points'])}; störst var ändringen för {_definite(largest['measure'])} "
+        f"({procent(largest['before'])} mot {procent(largest['after'])})."
     ]
 
 

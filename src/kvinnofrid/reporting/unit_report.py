@@ -28,7 +28,7 @@ from typing import Any
 import polars as pl
 
 from kvinnofrid.disclosure.area_tables import TOP_GROUP, Area, comparison_table, table_ids, table_kind
-from kvinnofrid.reporting import figures, text, trend_report
+from kvinnofrid.reporting import fast_figure, figure_alt, figure_style, figures, text, trend_report
 from kvinnofrid.reporting.area_claims import differences, differences_text
 from kvinnofrid.reporting.area_text import pool_notes, summary_sentence
 from kvinnofrid.reporting.hidden import mark
@@ -85,13 +85,13 @@ def _display_names(compared: Sequence[Area]) -> dict[str, str]:
     return names
 
 
-# One colour per kind of area in every report (figures.PALETTE, Okabe–Ito): the area
+# One colour per kind of area in every report (figure_style.PALETTE, Okabe–Ito): the area
 # the report is about blue, its comparison group orange, the country green.
 KIND_COLOURS = {"enhet": 0, "lan": 0, "storleksklass": 1, "grupp": 1, "riket": 2}
 
 
 def _colours(compared: Sequence[Area]) -> list[str]:
-    return [figures.PALETTE[KIND_COLOURS.get(a.kind, 3)] for a in compared]
+    return [figure_style.PALETTE[KIND_COLOURS.get(a.kind, 3)] for a in compared]
 
 
 def _quality_context(summary: pl.DataFrame, info: Mapping[str, Any]) -> list[dict[str, Any]]:
@@ -172,13 +172,13 @@ def _diagram_sections(
         multi = table_kind(table_id, reg) == "multi"
         csv = table_csv(table)
         colours = _colours(compared)
-        # the comparison bars drawn straight with matplotlib (figures.comparison_bar_figure):
+        # the comparison bars drawn straight with matplotlib (fast_figure.comparison_bar_figure):
         # through plotnine the 18 figures were most of a report's seconds
         _save_figure(
             # defaults bind this iteration's values: the figure may be drawn before the loop moves on
             lambda png, table=table, title=title, multi=multi, table_id=table_id, colours=colours: (
-                figures.save_fast_figure(
-                    figures.comparison_bar_figure(
+                fast_figure.save_fast_figure(
+                    fast_figure.comparison_bar_figure(
                         table,
                         title,
                         n_label="{group}: N = {n}",
@@ -201,7 +201,7 @@ def _diagram_sections(
             shown = pl.concat([table, units])
             side_by_side = _side_by_side(units, title, threshold)
         (build / "tables" / f"{table_id}.csv").write_bytes(table_csv(shown).encode("utf-8"))
-        alt = figures.alt_text(table.filter(pl.col("group") == own), f"{title}, {names[info['name']]}")
+        alt = figure_alt.alt_text(table.filter(pl.col("group") == own), f"{title}, {names[info['name']]}")
         found = (
             differences(table, table_id, title, own, _comparators(compared, names)) if info["kind"] == "enhet" else []
         )

@@ -17,7 +17,7 @@ sentences name the categories that are not codebook options (``category_clause``
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cache
 from importlib import resources
 from typing import Any
@@ -104,6 +104,24 @@ class Passage:
 
 
 @dataclass(frozen=True)
+class SizeMeasure:
+    """A key share of the results by municipality size: option ``code`` of diagram
+    ``diagram``'s category variable (its label ``category``), ``heading`` its column."""
+
+    diagram: str
+    code: int
+    heading: str
+    variable: str
+    category: str
+
+
+# The comparisons of the results by municipality size, per kind of area
+# (kvinnofrid.disclosure.size_results) and the passage they form.
+SIZE_COMPARISONS = {"storleksklass": "size_class_area", "grupp": "group_area"}
+SIZE_PASSAGE = "storlek"
+
+
+@dataclass(frozen=True)
 class Diagram:
     number: int
     id: str
@@ -138,6 +156,7 @@ class Registry:
     facts: dict[str, dict[str, Any]] = field(default_factory=dict, compare=False, hash=False)
     passages: dict[str, Passage] = field(default_factory=dict, compare=False, hash=False)
     phrases: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)
+    size_measures: tuple[SizeMeasure, ...] = ()
 
     def __getitem__(self, number: int) -> Diagram:
         for d in self.diagrams:
@@ -507,18 +526,49 @@ def from_mapping(raw: dict[str, Any], cb: Codebook | None = None) -> Registry:
             )
         except KeyError as missing:
             raise RegistryError(f"diagram {entry.get('number', entry)!r} lacks key {missing}") from None
+    sections = tuple(Section(str(s["id"]), str(s["title"])) for s in raw["sections"])
+    passages = {str(k): _passage(str(k), v) for k, v in (raw.get("passages") or {}).items()}
     reg = Registry(
         diagrams=tuple(diagrams),
-        sections=tuple(Section(str(s["id"]), str(s["title"])) for s in raw["sections"]),
+        sections=sections,
         labels=dict(raw["labels"]),
         defaults=dict(raw["defaults"]),
         multi_note=str(raw["multi_note"]),
         facts={str(k): dict(v) for k, v in raw.get("facts", {}).items()},
-        passages={str(k): _passage(str(k), v) for k, v in (raw.get("passages") or {}).items()},
+        passages=passages,
         phrases=dict(raw.get("phrases") or {}),
     )
-    validate(reg, cb or codebook_module.load())
-    return reg
+    codebook = cb or codebook_module.load()
+    validate(reg, codebook)
+    # the results by municipality size: its key shares, and its passage made from them
+    measures = _size_measures(raw.get("size_measures") or [], diagrams, codebook)
+    if measures and SIZE_PASSAGE in {s.id for s in sections}:
+        passages[SIZE_PASSAGE] = Passage(
+            SIZE_PASSAGE,
+            screen=tuple(ClaimSpec(c, m.variable, (m.code,)) for c in SIZE_COMPARISONS.values() for m in measures),
+        )
+    return replace(reg, passages=passages, size_measures=measures)
+
+
+def _size_measures(raw: list[dict[str, Any]], diagrams: list[Diagram], cb: Codebook) -> tuple[SizeMeasure, ...]:
+    """The registry's ``size_measures``: a coded single-choice diagram each, an option
+    of its variable that no collapse pool holds (a comparison table shows it as it is)."""
+    by_id = {d.id: d for d in diagrams}
+    out = []
+    for entry in raw:
+        where = f"size_measures {entry.get('diagram')!r}"
+        d = by_id.get(str(entry.get("diagram")))
+        if d is None or d.table != "single" or d.groups or "variable" not in d.category:
+            raise RegistryError(f"{where}: needs the id of an ungrouped single-choice diagram of a coded variable")
+        if "code" not in entry or "heading" not in entry:
+            raise RegistryError(f"{where}: needs code and heading")
+        variable = d.category["variable"]
+        _check_codes(where, cb, variable, [int(entry["code"])])
+        if any(int(entry["code"]) in p.codes for p in d.collapse):
+            raise RegistryError(f"{where}: code {entry['code']} is pooled (collapse); a comparison table lacks it")
+        label = cb[variable].label_of(int(entry["code"]))
+        out.append(SizeMeasure(d.id, int(entry["code"]), str(entry["heading"]), variable, label))
+    return tuple(out)
 
 
 # libyaml's loader when installed (the pure-Python one takes ~0.4 s for this file, in

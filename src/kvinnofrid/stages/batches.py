@@ -14,10 +14,11 @@ So that a rerun of a batch (one unit sent a new export) does not redo its unchan
 files, each file's result is cached under ``<cache>/<round>/batch-<part>/<entry>/`` in
 exactly the form rule ``clean`` wrote per file before (pseudonymised cleaned rows,
 issues with described values; never raw text). The entry is named by a digest of the
-file's content, its name in the reports, the code that cleans it (source of the
-ingest/clean modules and the codebook, polars' and fastexcel's versions) and the
-settings that change the result (period, on_unreadable_file, the unit texts the run
-knows, a digest of the pseudonymisation key, never the key). An entry is written to a temporary folder and
+file's content, its name in the reports, the code that cleans it (every module this
+one imports and the codebook, found from the imports by kvinnofrid.sources; polars'
+and fastexcel's versions) and the settings that change the result (period,
+on_unreadable_file, the unit texts the run knows, a digest of the pseudonymisation
+key, never the key). An entry is written to a temporary folder and
 renamed when whole; its manifest holds a SHA-256 per file, so a partial or corrupt
 entry is redone, never trusted. After a batch succeeds, entries it no longer uses are
 removed: the cache holds one entry per current file.
@@ -40,6 +41,7 @@ from pathlib import Path
 
 import polars as pl
 
+from kvinnofrid import sources
 from kvinnofrid.spec.municipalities import KnownUnits
 from kvinnofrid.stages.clean import CleanResult
 from kvinnofrid.stages.rawfiles import RawFile
@@ -51,28 +53,10 @@ log = logging.getLogger("kvinnofrid")
 # reruns one job of ~70 files, of which only the changed one is cleaned (the cache).
 BATCHES_PER_ROUND = 4
 
-# The modules and data whose change changes a cleaned file (relative to the package).
-_CODE = (
-    "stages/ingest.py",
-    "stages/grid.py",
-    "stages/headers.py",
-    "stages/xlsx.py",
-    "stages/csv_reader.py",
-    "stages/screening.py",
-    "spec/municipalities.py",
-    "spec/first_names.csv",
-    "stages/clean.py",
-    "stages/pseudonym.py",
-    "stages/redaction.py",
-    "stages/unit_parts.py",
-    "stages/rawfiles.py",
-    "stages/batches.py",
-    "spec/codebook.py",
-    "spec/codebook.yaml",
-    "spec/rules.py",
-)
 _LIBRARIES = ("polars", "fastexcel")
-_PARTS = {"used": "cases.parquet", "risk": "risk.parquet", "excluded": "rejected.parquet", "issues": "issues.parquet"}
+# Arrow IPC, not Parquet: an entry is written by every first run and read back whole;
+# IPC costs a fifth of Parquet's CPU to write (no encoding or compression) at national scale.
+_PARTS = {"used": "cases.arrow", "risk": "risk.arrow", "excluded": "rejected.arrow", "issues": "issues.arrow"}
 _MANIFEST = "manifest.json"
 
 
@@ -117,13 +101,13 @@ class CleanSettings:
 
 
 def code_version() -> str:
-    """Digest of the source that cleans a file and the reader libraries' versions."""
-    package = Path(__file__).resolve().parents[1]
-    digest = hashlib.sha256()
-    for name in _CODE:
-        digest.update(name.encode() + b"\0" + (package / name).read_bytes() + b"\0")
+    """Digest of the code that cleans a file and the reader libraries' versions. The code
+    is this module's closure (kvinnofrid/sources.py: every module it imports, at any
+    depth, and the codebook and other data they read), the same derivation that makes
+    rule ``clean`` rerun when one of them changes."""
+    digest = hashlib.sha256(sources.digest(sources.closure([__name__])).encode())
     for library in _LIBRARIES:
-        digest.update(f"{library}={metadata.version(library)}\0".encode())
+        digest.update(f"\0{library}={metadata.version(library)}".encode())
     return digest.hexdigest()
 
 
@@ -154,10 +138,15 @@ class CleanCache:
             return None
         try:
             manifest = json.loads((entry / _MANIFEST).read_text(encoding="utf-8"))
-            for part, digest in manifest["sha256"].items():
-                if _sha256_file(entry / part) != digest:
+            if set(manifest["sha256"]) != set(_PARTS.values()):
+                raise ValueError("the manifest does not list the entry's parts")
+            frames = {}
+            for field, part in _PARTS.items():
+                # the bytes checked are the bytes read (into memory: keep_only may remove the entry)
+                data = (entry / part).read_bytes()
+                if hashlib.sha256(data).hexdigest() != manifest["sha256"][part]:
                     raise ValueError(f"{part} does not match its manifest")
-            frames = {field: pl.read_parquet(entry / part) for field, part in _PARTS.items()}
+                frames[field] = pl.read_ipc(data)
             return CleanResult.from_report(manifest["report"], **frames)
         except (OSError, ValueError, KeyError, TypeError, pl.exceptions.PolarsError) as problem:
             log.warning("Cachad rensning %s ignoreras och görs om (%s).", name, type(problem).__name__)
@@ -171,7 +160,7 @@ class CleanCache:
         shutil.rmtree(temporary, ignore_errors=True)
         temporary.mkdir()
         for field, part in _PARTS.items():
-            getattr(result, field).write_parquet(temporary / part)
+            getattr(result, field).write_ipc(temporary / part)
         manifest = {
             "report": result.report(meta),
             "sha256": {part: _sha256_file(temporary / part) for part in _PARTS.values()},
@@ -195,24 +184,18 @@ class CleanCache:
 def clean_batch(files: Sequence[RawFile], settings: CleanSettings, cache: CleanCache) -> list[tuple[dict, CleanResult]]:
     """(meta, result) per file, in order: from the cache, or read and cleaned (and cached).
     An unreadable file raises IngestError (naming it) unless ``on_unreadable == "skip"``."""
-    from kvinnofrid.stages import clean, ingest
+    from kvinnofrid.stages import pooled
 
     code = code_version()
-    cleaned, names, redone = [], [], 0
-    for raw_file in files:
-        name = entry_name(raw_file, settings, code)
-        hit = cache.get(name)
-        if hit is None:
-            raw, meta = ingest.read_export(
-                raw_file.path, settings.key, settings.on_unreadable, raw_file.round, settings.units
-            )
-            result = clean.clean_file(raw, meta, settings.period, raw_file.round_date)
-            cache.put(name, meta, result)
-            hit, redone = (meta, result), redone + 1
-        cleaned.append(hit)
-        names.append(name)
+    names = [entry_name(raw_file, settings, code) for raw_file in files]
+    cleaned = [cache.get(name) for name in names]
+    redo = [i for i, hit in enumerate(cleaned) if hit is None]
+    # the files not in the cache, cleaned together in one columnar pass (stages/pooled.py)
+    for i, (meta, result) in zip(redo, pooled.clean_files([files[i] for i in redo], settings)):
+        cache.put(names[i], meta, result)
+        cleaned[i] = (meta, result)
     cache.keep_only(names)
-    log.info("%d filer: %d rensade, %d från cachen.", len(files), redone, len(files) - redone)
+    log.info("%d filer: %d rensade, %d från cachen.", len(files), len(redo), len(files) - len(redo))
     return cleaned
 
 

@@ -38,6 +38,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from functools import cache
 from pathlib import Path
@@ -47,7 +48,9 @@ import polars as pl
 
 from kvinnofrid.errors import UserFacingError
 from kvinnofrid.spec import codebook as cbmod
+from kvinnofrid.spec.municipalities import unit_key
 from kvinnofrid.spec.rules import ISSUE_SCHEMA, RULES, row_rules, with_outcome
+from kvinnofrid.stages.distinct import per_distinct
 from kvinnofrid.stages.redaction import shown_value_expr
 from kvinnofrid.stages.unit_parts import part_counts, unit_parts
 
@@ -299,36 +302,6 @@ def _header_of(headers: dict[str, str], column: str, var: cbmod.Variable | None)
     return column
 
 
-def _issue_frame(
-    frame: pl.DataFrame,
-    file: str,
-    column: str | None,
-    variable: str | None,
-    rule: str,
-    value: pl.Expr | None,
-    described: bool = False,
-) -> pl.DataFrame:
-    """Issues from a frame that holds `row` (and whatever `value` needs). The value is
-    shown only when it cannot be personal, else described by kind (redaction.py);
-    ``described``: it is a description already (ingest's)."""
-    if frame.height == 0:  # the usual case: skip building the redaction expression
-        return pl.DataFrame(schema=ISSUE_SCHEMA)
-    return frame.select(
-        pl.lit(file, pl.String).alias("file"),
-        pl.col("row").cast(pl.Int32),
-        pl.lit(column, pl.String).alias("column"),
-        pl.lit(variable, pl.String).alias("variable"),
-        pl.lit(rule, pl.String).alias("rule"),
-        (
-            pl.lit(None, pl.String)
-            if value is None
-            else value.cast(pl.String)
-            if described
-            else shown_value_expr(value)
-        ).alias("value"),
-    )
-
-
 def _meta_issues(meta: dict) -> pl.DataFrame:
     rows = meta.get("issues") or []
     if isinstance(rows, pl.DataFrame):
@@ -352,7 +325,131 @@ def _risk_positions(columns: list[str]) -> list[int]:
     return sorted(ks)
 
 
+# ------------------------------------------------------------------------- issues
+
+
+class _Issues:
+    """The clean issues of a pooled frame, collected in the order one file's issues are
+    listed: by step (the order of :meth:`add`), then by row within a step. A step names
+    its column by a key (a variable, ``client``, ``risk_<k>_<field>``), resolved to each
+    file's header text at the end. The value is shown only when it cannot be personal,
+    else described by kind (redaction.py); ``described``: it is a description already."""
+
+    def __init__(self) -> None:
+        self.parts: list[pl.DataFrame] = []
+        self.keys: set[str] = set()
+        self.steps = 0
+
+    def new_step(self) -> int:
+        self.steps += 1
+        return self.steps
+
+    def add(
+        self,
+        frame: pl.DataFrame,
+        key: str | None,
+        variable: str | None,
+        rule: str,
+        value: pl.Expr | None = None,
+        *,
+        described: bool = False,
+        order: pl.Expr | None = None,
+        by_column: bool = False,
+        step: int | None = None,
+    ) -> None:
+        step = self.new_step() if step is None else step
+        if frame.height == 0:  # the usual case: skip building the redaction expression
+            self.parts.append(pl.DataFrame(schema=_STEP_SCHEMA))
+            return
+        if key is not None:
+            self.keys.add(key)
+        shown = value.cast(pl.String) if described and value is not None else value
+        self.parts.append(
+            frame.select(
+                "_f",
+                pl.col("row").cast(pl.Int32),
+                pl.lit(key, pl.String).alias("_key"),
+                pl.lit(variable, pl.String).alias("variable"),
+                pl.lit(rule, pl.String).alias("rule"),
+                (pl.lit(None, pl.String) if value is None else shown if described else shown_value_expr(value)).alias(
+                    "value"
+                ),
+                pl.lit(step, pl.Int64).alias("_g"),
+                (pl.col("_idx") if order is None else order).cast(pl.Int64).alias("_o"),
+                pl.lit(by_column).alias("_by_column"),
+            ).cast(dict(_STEP_SCHEMA))
+        )
+
+    def frame(self, ingest: pl.DataFrame, sources: Sequence[Source]) -> pl.DataFrame:
+        """Every issue (``_f`` + ``ISSUE_SCHEMA``): ingest's first, in their order, then the steps'."""
+        steps = pl.concat(self.parts).join(_header_frame(sources, self.keys), on=["_f", "_key"], how="left")
+        # a step sorted by column too (the risk fields) is sorted by the header text
+        steps = steps.with_columns(pl.when("_by_column").then(pl.col("column")).alias("_c"))
+        first = ingest.select(
+            "_f",
+            *ISSUE_SCHEMA.names(),
+            pl.lit(-1, pl.Int64).alias("_g"),
+            pl.int_range(pl.len(), dtype=pl.Int64).alias("_o"),
+            pl.lit(None, pl.String).alias("_c"),
+            pl.int_range(pl.len(), dtype=pl.Int64).alias("_s"),
+        )
+        steps = steps.with_columns(pl.int_range(pl.len(), dtype=pl.Int64).alias("_s"), file=_file_names(sources))
+        issues = pl.concat([first, steps.select(first.columns)]).sort("_f", "_g", "_o", "_c", "_s", maintain_order=True)
+        return issues.select("_f", *ISSUE_SCHEMA.names()).cast(dict(ISSUE_SCHEMA))
+
+
+_STEP_SCHEMA = pl.Schema(
+    {
+        "_f": pl.UInt32(),
+        "row": pl.Int32(),
+        "_key": pl.String(),
+        "variable": pl.String(),
+        "rule": pl.String(),
+        "value": pl.String(),
+        "_g": pl.Int64(),
+        "_o": pl.Int64(),
+        "_by_column": pl.Boolean(),
+    }
+)
+
+
+def _header_frame(sources: Sequence[Source], keys: set[str]) -> pl.DataFrame:
+    """``_f``, ``_key``, ``column``: each file's header text for every key an issue names."""
+    cb = cbmod.load()
+    names = {v.name for v in cb.variables}
+    rows = []
+    for f, source in enumerate(sources):
+        headers = _headers(source.meta)
+        rows += [(f, key, _header_of(headers, key, cb[key] if key in names else None)) for key in sorted(keys)]
+    schema = {"_f": pl.UInt32, "_key": pl.String, "column": pl.String}
+    return pl.DataFrame(rows, schema=schema, orient="row")
+
+
+def _file_names(sources: Sequence[Source]) -> pl.Expr:
+    return _per_file(sources, [str(s.meta.get("file", "?")) for s in sources], pl.String)
+
+
+def _per_file(sources: Sequence[Source], values: list[Any], dtype: pl.DataType) -> pl.Expr:
+    """An expression giving each row its file's value (``values``, one per source)."""
+    return pl.col("_f").replace_strict(list(range(len(sources))), values, default=None, return_dtype=dtype)
+
+
 # ------------------------------------------------------------------------- clean
+
+
+@dataclass(frozen=True)
+class Source:
+    """One file of a pooled raw frame: its ingest metadata, the round's submission date
+    (closing dates after it are set missing) and the unit (default: the metadata's
+    ``unit`` or ``municipality``; compile assigns the final unit name)."""
+
+    meta: dict
+    round_date: dt.date
+    unit: str | None = None
+
+    @property
+    def file(self) -> str:
+        return str(self.meta.get("file", "?"))
 
 
 def clean_file(
@@ -363,34 +460,49 @@ def clean_file(
     *,
     unit: str | None = None,
 ) -> CleanResult:
-    """Parse one raw file by the codebook and apply the row rules (see module doc).
+    """Parse one raw file by the codebook and apply the row rules (see module doc):
+    :func:`clean_pooled` of one file, its ingest issues from the metadata.
 
     ``period`` is (first, last) opening date, inclusive; ``round_date`` the submission
-    date (closing dates after it are set missing). ``unit`` defaults to the metadata's
-    ``unit`` or ``municipality``; compile assigns the final unit name.
-    Raises :class:`CleanInputError` when the frame lacks ``row``/``client_key``, and
-    :class:`AccountingError` when the rows do not add up.
+    date (closing dates after it are set missing). Raises :class:`CleanInputError` when
+    the frame lacks ``row``/``client_key``, and :class:`AccountingError` when the rows
+    do not add up.
     """
+    source = Source(meta, round_date, unit)
+    require_ingest_columns(raw, source.file)
+    issues = _meta_issues(meta).with_columns(pl.lit(0, pl.UInt32).alias("_f"))
+    return clean_pooled(raw.with_columns(pl.lit(0, pl.UInt32).alias("_f")), [source], issues, period)[0]
+
+
+def clean_pooled(
+    raw: pl.DataFrame, sources: Sequence[Source], ingest_issues: pl.DataFrame, period: tuple[dt.date, dt.date]
+) -> list[CleanResult]:
+    """Clean the raw rows of several files at once: ``raw`` holds every file's rows
+    (``_f``: the file's position in ``sources``), ``ingest_issues`` their ingest issues
+    (``_f`` + ``ISSUE_SCHEMA``, each file's in order). Every rule runs once over all the
+    rows; the result is split by file afterwards, each file's exactly as it would be
+    alone (its issues in their order, its accounting checked)."""
     cb = cbmod.load()
-    file = str(meta.get("file", "?"))
-    round_value = as_date(meta.get("round", round_date))
-    headers = _headers(meta)
-    require_ingest_columns(raw, file)
-    frame = apply_row_rules(prepare_text(raw, cb), period, cb)
+    require_ingest_columns(raw, sources[0].file if sources else "?")
+    frame = prepare_text(raw, cb).with_columns(
+        _per_file(sources, [s.round_date for s in sources], pl.Date).alias("_submitted")
+    )
+    frame = apply_row_rules(frame, period, cb)
     set_aside = frame.filter(pl.col("_row_rule").is_not_null())
     used = frame.filter(pl.col("_row_rule").is_null())
-
-    issues = [_meta_issues(meta), row_rule_issues(set_aside, file, headers, cb)]
-    used, typed, field_issues = parse_fields(used, file, headers, cb)
-    issues += field_issues
-    used, closing_issues = set_missing_closing_date(used, round_date, file, headers, cb)
-    issues.append(closing_issues)
+    issues = _Issues()
+    row_rule_issues(set_aside, issues, cb)
+    used, typed = parse_fields(used, issues, cb)
+    used = set_missing_closing_date(used, issues)
     typed["closed"] = pl.when(pl.col("_closed_rule").is_null()).then(pl.col("_closed_date"))
     used = used.sort("_idx")
     out = used.select(
-        pl.lit(unit or meta.get("unit") or meta.get("municipality"), pl.String).alias("unit"),
-        pl.lit(round_value, pl.Date).alias("round"),
-        pl.lit(file, pl.String).alias("file"),
+        "_f",
+        _per_file(
+            sources, [s.unit or s.meta.get("unit") or s.meta.get("municipality") for s in sources], pl.String
+        ).alias("unit"),
+        _per_file(sources, [as_date(s.meta.get("round", s.round_date)) for s in sources], pl.Date).alias("round"),
+        _file_names(sources).alias("file"),
         pl.col("row"),
         pl.col("client_key"),
         pl.col("handler_key").cast(pl.String),
@@ -398,20 +510,69 @@ def clean_file(
         pl.col("comments").cast(pl.Int16).fill_null(0),
         pl.col("has_suggestion").cast(pl.Boolean).fill_null(False),
     )
-    issues += warn_open_cases(out, file, headers, cb)
-    risk, risk_issues = _parse_risk(used, file, headers)
-    issues.append(risk_issues)
-
+    warn_open_cases(out, issues, cb)
+    risk = parse_risk(used, issues)
     excluded = set_aside.sort("_idx").select(
-        pl.lit(file, pl.String).alias("file"), pl.col("row"), pl.col("client_key"), pl.col("_row_rule").alias("rule")
+        "_f", _file_names(sources).alias("file"), "row", "client_key", pl.col("_row_rule").alias("rule")
     )
-    issue_frame = pl.concat([i.select(ISSUE_SCHEMA.names()).cast(dict(ISSUE_SCHEMA)) for i in issues])
-    counts = count_rows(int(meta.get("rows_read", raw.height)), frame, out, excluded, issue_frame)
-    check_accounting(counts, file)
-    result = CleanResult(
-        file=file, round=round_value, used=out, excluded=excluded, risk=risk, issues=issue_frame, counts=counts
+    issue_frame = issues.frame(ingest_issues, sources)
+    return _split(frame, out, excluded, risk, issue_frame, sources)
+
+
+def _split(
+    frame: pl.DataFrame,
+    out: pl.DataFrame,
+    excluded: pl.DataFrame,
+    risk: pl.DataFrame,
+    issues: pl.DataFrame,
+    sources: Sequence[Source],
+) -> list[CleanResult]:
+    """One CleanResult per file, its accounting checked and its unit parts found."""
+    parts = {
+        name: (_by_file(f), f.drop("_f").clear())
+        for name, f in (("used", out), ("excluded", excluded), ("risk", risk), ("issues", issues))
+    }
+    counts = count_rows(frame, out, excluded, issues, sources)
+    several = _files_naming_several_units(frame)
+    results = []
+    for f, source in enumerate(sources):
+        frames = {name: by_file.get(f, empty) for name, (by_file, empty) in parts.items()}
+        check_accounting(counts[f], source.file)
+        result = CleanResult(
+            file=source.file,
+            round=as_date(source.meta.get("round", source.round_date)),
+            **frames,
+            counts=counts[f],
+        )
+        if f in several:
+            result = replace(result, unit_parts=find_unit_parts(frame.filter(pl.col("_f") == f), result))
+        results.append(result)
+    return results
+
+
+def _by_file(frame: pl.DataFrame) -> dict[int, pl.DataFrame]:
+    return {key[0]: part for key, part in frame.partition_by("_f", as_dict=True, include_key=False).items()}
+
+
+def _files_naming_several_units(frame: pl.DataFrame) -> set[int]:
+    """The files whose rows may name several units (:func:`unit_parts.unit_parts`
+    decides): two Kommun/stadsdel texts, or two Verksamhet codes. Tested once per
+    distinct text, not per row."""
+    texts = frame.select("_f", "municipality", "service_type").unique()
+    keys = {t: unit_key(t) or None for t in texts.get_column("municipality").drop_nulls().unique().to_list()}
+    texts = texts.with_columns(
+        pl.col("municipality").replace_strict(keys, default=None, return_dtype=pl.String).alias("_m")
     )
-    return replace(result, unit_parts=find_unit_parts(frame, result))
+    texts = per_distinct(texts, "service_type", _service_code, "_code", pl.Int8)
+    per_file = texts.group_by("_f").agg(
+        pl.col("_m").drop_nulls().n_unique().alias("_units"), pl.col("_code").drop_nulls().n_unique().alias("_codes")
+    )
+    return set(per_file.filter((pl.col("_units") > 1) | (pl.col("_codes") > 1)).get_column("_f").to_list())
+
+
+def _service_code(text: pl.Expr) -> pl.Expr:
+    lookup = _lookup("service_type")
+    return _value_key_expr(text).replace_strict(lookup.get_column("key"), lookup.get_column("code"), default=None)
 
 
 def find_unit_parts(frame: pl.DataFrame, result: CleanResult) -> list[dict[str, Any]]:
@@ -493,8 +654,8 @@ def quarantine_missing_key(frame: pl.DataFrame) -> pl.DataFrame:
 
 
 def quarantine_duplicate_key(frame: pl.DataFrame) -> pl.DataFrame:
-    """duplicate_case_key: the same client and opening date as an earlier row."""
-    later = pl.col("_idx").rank("ordinal").over(["client_key", "_opened"]) > 1
+    """duplicate_case_key: the same client and opening date as an earlier row of the file."""
+    later = pl.col("_idx").rank("ordinal").over(["_f", "client_key", "_opened"]) > 1
     return _name_row_rule(frame, "duplicate_case_key", _has_case_key() & later)
 
 
@@ -527,177 +688,148 @@ def apply_row_rules(frame: pl.DataFrame, period: tuple[dt.date, dt.date], cb: cb
         "age_under_18": lambda f: exclude_under_adult_age(f, int(cb.derived["adult_age"])),
         "unit_text_not_a_unit": quarantine_unit_text,
     }
-    frame = frame.with_columns(
-        parse_date_expr(pl.col("opened")).alias("_opened"),
-        parse_age_expr(pl.col("age")).alias("_age"),
-        pl.lit(None, pl.String).alias("_row_rule"),
-    )
+    frame = per_distinct(frame, "opened", parse_date_expr, "_opened", pl.Date)
+    frame = per_distinct(frame, "age", parse_age_expr, "_age", pl.Int64)
+    frame = frame.with_columns(pl.lit(None, pl.String).alias("_row_rule"))
     for rule_name in row_rules():
         frame = steps[rule_name](frame)
     return frame
 
 
-def row_rule_issues(set_aside: pl.DataFrame, file: str, headers: dict[str, str], cb: cbmod.Codebook) -> pl.DataFrame:
+def row_rule_issues(set_aside: pl.DataFrame, issues: _Issues, cb: cbmod.Codebook) -> None:
     """One issue per set-aside row, located at the column that decided it (the opening
     date or the age, with its text as value). A row without a client key is located at
     the Klient column and gets no value: the value is personal and never shown."""
-    parts = []
     no_client = (pl.col("_row_rule") == "case_key_missing") & pl.col("client_key").is_null()
-    if set_aside.filter(no_client).height:
-        parts.append(
-            _issue_frame(
-                set_aside.filter(no_client),
-                file,
-                _header_of(headers, "client", cb["client"]),
-                "client",
-                "case_key_missing",
-                None,
-            )
-        )
+    issues.add(set_aside.filter(no_client), "client", "client", "case_key_missing")
     for rule_name in row_rules():
         part = set_aside.filter((pl.col("_row_rule") == rule_name) & ~no_client)
-        if part.height:
-            var = ROW_RULE_VARIABLE[rule_name]
-            if var is None:
-                parts.append(_issue_frame(part, file, None, None, rule_name, None))
-                continue
-            header = _header_of(headers, var, cb[var])
-            if rule_name in ROW_RULE_VALUE:
-                value = pl.col(ROW_RULE_VALUE[rule_name])
-                parts.append(_issue_frame(part, file, header, var, rule_name, value, described=True))
-            else:
-                parts.append(_issue_frame(part, file, header, var, rule_name, pl.col(var)))
-    return pl.concat(parts) if parts else pl.DataFrame(schema=ISSUE_SCHEMA)
+        var = ROW_RULE_VARIABLE[rule_name]
+        if var is None:
+            issues.add(part, None, None, rule_name)
+        elif rule_name in ROW_RULE_VALUE:
+            issues.add(part, var, var, rule_name, pl.col(ROW_RULE_VALUE[rule_name]), described=True)
+        else:
+            issues.add(part, var, var, rule_name, pl.col(var))
 
 
 # -------------------------------------------------------------------- field rules
 
 
-def parse_fields(
-    used: pl.DataFrame, file: str, headers: dict[str, str], cb: cbmod.Codebook
-) -> tuple[pl.DataFrame, dict[str, pl.Expr], list[pl.DataFrame]]:
+def parse_fields(used: pl.DataFrame, issues: _Issues, cb: cbmod.Codebook) -> tuple[pl.DataFrame, dict[str, pl.Expr]]:
     """Parse every codebook variable of the used rows: (frame with the parsed helper
-    columns, {variable: typed expression}, the field issues: unknown_value,
-    invalid_date, age_not_a_number, age_above_110)."""
+    columns, {variable: typed expression}); the field issues (unknown_value,
+    invalid_date, age_not_a_number, age_above_110) go to ``issues``."""
     typed: dict[str, pl.Expr] = {}
-    issues: list[pl.DataFrame] = []
     for name, dtype in cbmod.case_schema(cb).items():
         var = cb[name]
-        column = _header_of(headers, name, var)
         if var.kind == "single":
-            used, code_issues = _parse_single(used, name, name, file, column)
-            issues.append(code_issues)
+            used = _parse_single(used, name, name, issues)
             typed[name] = pl.col(f"_{name}_code").cast(pl.Int8)
         elif var.kind == "multi":
-            used, code_issues = _parse_multi(used, name, file, column)
-            issues.append(code_issues)
+            used = _parse_multi(used, name, issues)
             typed[name] = pl.col(f"_{name}_codes")
         elif var.kind == "date" and name == "opened":
             typed[name] = pl.col("_opened")
         elif var.kind == "date":
-            used, typed[name], date_issues = set_missing_invalid_date(used, name, file, column)
-            issues.append(date_issues)
+            used, typed[name] = set_missing_invalid_date(used, name, issues)
         elif var.kind == "integer":
             if name != "age":  # pragma: no cover - the codebook has one integer variable
                 used = used.with_columns(pl.col(name).str.extract(r"^(\d{1,6})$", 1).cast(pl.Int64).alias("_x"))
                 typed[name] = pl.col("_x").cast(dtype)
                 continue
-            typed[name], age_issues = set_missing_implausible_age(used, file, column, int(cb.derived["max_age"]))
-            issues += age_issues
+            typed[name] = set_missing_implausible_age(used, issues, int(cb.derived["max_age"]))
         else:  # text
             typed[name] = pl.col(name).cast(pl.String)
-    return used, typed, issues
+    return used, typed
 
 
-def set_missing_invalid_date(
-    used: pl.DataFrame, name: str, file: str, column: str
-) -> tuple[pl.DataFrame, pl.Expr, pl.DataFrame]:
+def set_missing_invalid_date(used: pl.DataFrame, name: str, issues: _Issues) -> tuple[pl.DataFrame, pl.Expr]:
     """invalid_date: a date text that does not parse is set missing."""
-    used = used.with_columns(parse_date_expr(pl.col(name)).alias(f"_{name}_date"))
+    used = per_distinct(used, name, parse_date_expr, f"_{name}_date", pl.Date)
     bad = used.filter(pl.col(name).is_not_null() & pl.col(f"_{name}_date").is_null())
-    return used, pl.col(f"_{name}_date"), _issue_frame(bad, file, column, name, "invalid_date", pl.col(name))
+    issues.add(bad, name, name, "invalid_date", pl.col(name))
+    return used, pl.col(f"_{name}_date")
 
 
-def set_missing_implausible_age(
-    used: pl.DataFrame, file: str, column: str, max_age: int
-) -> tuple[pl.Expr, list[pl.DataFrame]]:
+def set_missing_implausible_age(used: pl.DataFrame, issues: _Issues, max_age: int) -> pl.Expr:
     """age_not_a_number and age_above_110 (the codebook's ``max_age``): age set missing."""
-    nan = used.filter(pl.col("age").is_not_null() & pl.col("_age").is_null())
-    old = used.filter(pl.col("_age") > max_age)
-    issues = [
-        _issue_frame(nan, file, column, "age", "age_not_a_number", pl.col("age")),
-        _issue_frame(old, file, column, "age", "age_above_110", pl.col("age")),
-    ]
-    return pl.when(pl.col("_age") <= max_age).then(pl.col("_age")).cast(pl.Int16), issues
+    issues.add(
+        used.filter(pl.col("age").is_not_null() & pl.col("_age").is_null()),
+        "age",
+        "age",
+        "age_not_a_number",
+        pl.col("age"),
+    )
+    issues.add(used.filter(pl.col("_age") > max_age), "age", "age", "age_above_110", pl.col("age"))
+    return pl.when(pl.col("_age") <= max_age).then(pl.col("_age")).cast(pl.Int16)
 
 
-def set_missing_closing_date(
-    used: pl.DataFrame, round_date: dt.date, file: str, headers: dict[str, str], cb: cbmod.Codebook
-) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """closing_date_before_opening and closing_date_after_submission: ``_closed_rule``
-    names the rule that sets the (parsed) closing date missing."""
-    closed_col = _header_of(headers, "closed", cb["closed"])
+def set_missing_closing_date(used: pl.DataFrame, issues: _Issues) -> pl.DataFrame:
+    """closing_date_before_opening and closing_date_after_submission (after the file's
+    round, ``_submitted``): ``_closed_rule`` names the rule that sets the (parsed)
+    closing date missing."""
     used = used.with_columns(
         pl.when(pl.col("_closed_date") < pl.col("_opened"))
         .then(pl.lit("closing_date_before_opening"))
-        .when(pl.col("_closed_date") > round_date)
+        .when(pl.col("_closed_date") > pl.col("_submitted"))
         .then(pl.lit("closing_date_after_submission"))
         .alias("_closed_rule")
     )
-    issues = [
-        _issue_frame(
-            used.filter(pl.col("_closed_rule") == rule_name), file, closed_col, "closed", rule_name, pl.col("closed")
-        )
-        for rule_name in ("closing_date_before_opening", "closing_date_after_submission")
-    ]
-    return used, pl.concat(issues)
+    for rule_name in ("closing_date_before_opening", "closing_date_after_submission"):
+        issues.add(used.filter(pl.col("_closed_rule") == rule_name), "closed", "closed", rule_name, pl.col("closed"))
+    return used
 
 
-def warn_open_cases(out: pl.DataFrame, file: str, headers: dict[str, str], cb: cbmod.Codebook) -> list[pl.DataFrame]:
+def warn_open_cases(out: pl.DataFrame, issues: _Issues, cb: cbmod.Codebook) -> None:
     """survey_answers_on_open_case and goal_followup_without_closing_date (warnings on
-    the typed used rows: nothing changes)."""
-    issues = []
+    the typed used rows, in row order: nothing changes)."""
     survey = [n for n in cb.derived["survey_variables"] if n in out.columns]
-    open_case = out["closed"].is_null()
+    out = out.with_columns(pl.int_range(pl.len(), dtype=pl.Int64).alias("_idx"))
+    open_case = pl.col("closed").is_null()
     if survey:
-        answered = out.select(pl.any_horizontal([pl.col(n).is_not_null() for n in survey])).to_series()
-        part = out.filter(open_case & answered)
-        issues.append(_issue_frame(part, file, None, None, "survey_answers_on_open_case", None))
-    part = out.filter(open_case & out["goal_followup"].is_not_null())
-    issues.append(
-        _issue_frame(
-            part,
-            file,
-            _header_of(headers, "goal_followup", cb["goal_followup"]),
-            "goal_followup",
-            "goal_followup_without_closing_date",
-            None,
-        )
-    )
-    return issues
+        answered = pl.any_horizontal([pl.col(n).is_not_null() for n in survey])
+        issues.add(out.filter(open_case & answered), None, None, "survey_answers_on_open_case")
+    part = out.filter(open_case & pl.col("goal_followup").is_not_null())
+    issues.add(part, "goal_followup", "goal_followup", "goal_followup_without_closing_date")
 
 
 # --------------------------------------------------------------------- accounting
 
 
 def count_rows(
-    rows_read: int, frame: pl.DataFrame, out: pl.DataFrame, excluded: pl.DataFrame, issues: pl.DataFrame
-) -> dict[str, int]:
-    """The file's counts (module doc): rows by fate, issues by rule, and comments and
+    frame: pl.DataFrame, out: pl.DataFrame, excluded: pl.DataFrame, issues: pl.DataFrame, sources: Sequence[Source]
+) -> list[dict[str, int]]:
+    """Each file's counts (module doc): rows by fate, issues by rule, and comments and
     suggestions on all rows read. Which set-aside rows are quarantined (rather than
     excluded) is the rule vocabulary's."""
-    quarantined = excluded.filter(pl.col("rule").is_in(with_outcome("quarantine"))).height
-    counts: dict[str, int] = {
-        "rows_read": rows_read,
-        "rows_used": out.height,
-        "rows_excluded": excluded.height - quarantined,
-        "rows_quarantined": quarantined,
-    }
-    rule_counts = dict(issues.group_by("rule").len().iter_rows())
-    for name in RULES:
-        counts[name] = int(rule_counts.get(name, 0))
-    counts["comments"] = int(frame["comments"].cast(pl.Int64).fill_null(0).sum())
-    counts["suggestions"] = int(frame["has_suggestion"].cast(pl.Boolean).fill_null(False).sum())
+    quarantine = with_outcome("quarantine")
+    used = dict(out.group_by("_f").len().iter_rows())
+    set_aside = excluded.group_by("_f").agg(
+        pl.len().alias("n"), pl.col("rule").is_in(quarantine).sum().alias("quarantined")
+    )
+    set_aside = {f: (n, q) for f, n, q in set_aside.iter_rows()}
+    by_rule: dict[int, dict[str, int]] = {}
+    for f, rule, n in issues.group_by("_f", "rule").len().iter_rows():
+        by_rule.setdefault(f, {})[rule] = n
+    notes = frame.group_by("_f").agg(
+        pl.col("comments").cast(pl.Int64).fill_null(0).sum(),
+        pl.col("has_suggestion").cast(pl.Boolean).fill_null(False).sum(),
+    )
+    notes = {f: (c, s) for f, c, s in notes.iter_rows()}
+    counts = []
+    for f, source in enumerate(sources):
+        n_set_aside, quarantined = set_aside.get(f, (0, 0))
+        rows_read = source.meta.get("rows_read")
+        file_counts = {
+            "rows_read": int(rows_read) if rows_read is not None else int(frame.filter(pl.col("_f") == f).height),
+            "rows_used": int(used.get(f, 0)),
+            "rows_excluded": int(n_set_aside - quarantined),
+            "rows_quarantined": int(quarantined),
+        }
+        file_counts |= {name: int(by_rule.get(f, {}).get(name, 0)) for name in RULES}
+        comments, suggestions = notes.get(f, (0, 0))
+        counts.append(file_counts | {"comments": int(comments), "suggestions": int(suggestions)})
     return counts
 
 
@@ -711,54 +843,66 @@ def check_accounting(counts: dict[str, int], where: str) -> None:
         )
 
 
-def _parse_single(
-    frame: pl.DataFrame, column: str, variable: str, file: str, header: str, out_name: str | None = None
-) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """Join the lookup of `variable` on `column`; adds `_<out_name>_code`; issues for unknowns."""
-    out_name = out_name or column
-    lookup = _lookup(variable).rename({"key": f"_{out_name}_key", "code": f"_{out_name}_code"})
-    frame = frame.with_columns(_value_key_expr(pl.col(column)).alias(f"_{out_name}_key"))
-    frame = frame.join(lookup, on=f"_{out_name}_key", how="left", maintain_order="left")
-    bad = frame.filter(pl.col(column).is_not_null() & pl.col(f"_{out_name}_code").is_null())
-    return frame, _issue_frame(bad, file, header, variable, "unknown_value", pl.col(column))
+def _code_expr(text: pl.Expr, variable: str) -> pl.Expr:
+    """The option code a text names by the variable's lookup (null: unknown)."""
+    lookup = _lookup(variable)
+    return _value_key_expr(text).replace_strict(lookup.get_column("key"), lookup.get_column("code"), default=None)
 
 
-def _parse_multi(frame: pl.DataFrame, name: str, file: str, header: str) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """List(String) tokens -> `_<name>_codes` List(Int8) (sorted, unique; null when none)."""
-    col = pl.col(name)
+def _parse_single(frame: pl.DataFrame, column: str, variable: str, issues: _Issues, **where: Any) -> pl.DataFrame:
+    """Adds `_<column>_code` (by the lookup of `variable`, once per distinct spelling);
+    issues for unknowns (``where``: how :meth:`_Issues.add` locates them)."""
+    frame = per_distinct(frame, column, lambda text: _code_expr(text, variable), f"_{column}_code", pl.Int8)
+    bad = frame.filter(pl.col(column).is_not_null() & pl.col(f"_{column}_code").is_null())
+    issues.add(bad, where.pop("key", column), variable, "unknown_value", pl.col(column), **where)
+    return frame
+
+
+def _parse_multi(frame: pl.DataFrame, name: str, issues: _Issues) -> pl.DataFrame:
+    """List(String) tokens -> `_<name>_codes` List(Int8) (sorted, unique; null when none),
+    once per distinct list; unknown tokens are issues on every row that has them."""
     if frame.schema[name] == pl.String:  # tolerate a plain cell: split it like ingest does
-        col = pl.col(name).str.split(";").list.eval(pl.element().str.split(",")).list.eval(pl.element().explode())
+        split = pl.col(name).str.split(";").list.eval(pl.element().str.split(",")).list.eval(pl.element().explode())
+        frame = frame.with_columns(split.alias(name))
+    lists = frame.select(pl.col(name).alias("_list")).unique().drop_nulls().with_row_index("_list_id")
     tokens = (
-        frame.select("_idx", "row", col.alias("_token"))
-        .explode("_token")
-        .with_columns(pl.col("_token").cast(pl.String).str.strip_chars().replace("", None))
+        lists.explode("_list")
+        .with_columns(pl.int_range(pl.len()).over("_list_id").alias("_pos"))
+        .with_columns(pl.col("_list").cast(pl.String).str.strip_chars().replace("", None).alias("_token"))
         .filter(pl.col("_token").is_not_null())
     )
-    lookup = _lookup(name).rename({"key": "_key", "code": "_code"})
-    tokens = tokens.with_columns(_value_key_expr(pl.col("_token")).alias("_key")).join(
-        lookup, on="_key", how="left", maintain_order="left"
-    )
-    bad = tokens.filter(pl.col("_code").is_null())
-    issues = _issue_frame(bad.sort("_idx"), file, header, name, "unknown_value", pl.col("_token"))
+    tokens = per_distinct(tokens, "_token", lambda text: _code_expr(text, name), "_code", pl.Int8)
     codes = (
         tokens.filter(pl.col("_code").is_not_null())
-        .group_by("_idx")
-        .agg(pl.col("_code").cast(pl.Int8).unique().sort().alias(f"_{name}_codes"))
+        .group_by("_list_id")
+        .agg(pl.col("_code").unique().sort().alias(f"_{name}_codes"))
     )
-    frame = frame.join(codes, on="_idx", how="left", maintain_order="left")
-    return frame, issues
+    lists = lists.join(codes, on="_list_id", how="left")
+    mapped = frame.select(pl.col(name).alias("_list")).join(lists, on="_list", how="left", maintain_order="left")
+    frame = frame.with_columns(mapped.select("_list_id", f"_{name}_codes"))
+    bad = tokens.filter(pl.col("_code").is_null()).select("_list_id", "_pos", "_token")
+    if bad.height:
+        rows = frame.filter(pl.col("_list_id").is_in(bad.get_column("_list_id").implode()))
+        rows = rows.select("_f", "_idx", "row", "_list_id").join(bad, on="_list_id").sort("_idx", "_pos")
+        issues.add(rows, name, name, "unknown_value", pl.col("_token"))
+    else:
+        issues.add(bad, name, name, "unknown_value")
+    return frame.drop("_list_id")
 
 
-def _parse_risk(used: pl.DataFrame, file: str, headers: dict[str, str]) -> tuple[pl.DataFrame, pl.DataFrame]:
-    cb = cbmod.load()
-    var = cb["risk_assessments"]
+def parse_risk(used: pl.DataFrame, issues: _Issues) -> pl.DataFrame:
+    """The risk assessments of the used rows, long (``risk_long_schema`` plus ``_f``);
+    their issues (invalid_date, unknown_value, risk_rating_out_of_range) are one step,
+    sorted by row and column as the unit reads them."""
+    var = cbmod.load()["risk_assessments"]
     lo, hi = var.extra["rating_range"]
-    schema = risk_long_schema()
+    step = issues.new_step()
+    located = dict(order=pl.col("row"), by_column=True, step=step)
     parts: list[pl.DataFrame] = []
-    issues: list[pl.DataFrame] = [pl.DataFrame(schema=ISSUE_SCHEMA)]
     for k in _risk_positions(used.columns):
         cols = {f: f"risk_{k}_{f}" for f in ("date", "instrument", "rating")}
         g = used.select(
+            "_f",
             "_idx",
             "row",
             "client_key",
@@ -770,33 +914,16 @@ def _parse_risk(used: pl.DataFrame, file: str, headers: dict[str, str]) -> tuple
         ).filter(pl.col("instrument").is_not_null() | pl.col("rating").is_not_null())
         if not g.height:
             continue
-        g = g.with_columns(parse_date_expr(pl.col("date")).alias("_date"))
-        issues.append(
-            _issue_frame(
-                g.filter(pl.col("date").is_not_null() & pl.col("_date").is_null()),
-                file,
-                _header_of(headers, cols["date"], None),
-                var.name,
-                "invalid_date",
-                pl.col("date"),
-            )
-        )
-        g, inst_issues = _parse_single(g, "instrument", var.name, file, _header_of(headers, cols["instrument"], None))
-        issues.append(inst_issues)
-        rating = pl.col("rating").str.extract(r"^\s*(\d{1,6})(?:[.,]0+)?\s*$", 1).cast(pl.Int64, strict=False)
-        g = g.with_columns(pl.when((rating >= lo) & (rating <= hi)).then(rating).alias("_rating"))
-        issues.append(
-            _issue_frame(
-                g.filter(pl.col("rating").is_not_null() & pl.col("_rating").is_null()),
-                file,
-                _header_of(headers, cols["rating"], None),
-                var.name,
-                "risk_rating_out_of_range",
-                pl.col("rating"),
-            )
-        )
+        g = per_distinct(g, "date", parse_date_expr, "_date", pl.Date)
+        bad_date = g.filter(pl.col("date").is_not_null() & pl.col("_date").is_null())
+        issues.add(bad_date, cols["date"], var.name, "invalid_date", pl.col("date"), **located)
+        g = _parse_single(g, "instrument", var.name, issues, key=cols["instrument"], **located)
+        g = per_distinct(g, "rating", lambda t: _rating_expr(t, lo, hi), "_rating", pl.Int64)
+        bad_rating = g.filter(pl.col("rating").is_not_null() & pl.col("_rating").is_null())
+        issues.add(bad_rating, cols["rating"], var.name, "risk_rating_out_of_range", pl.col("rating"), **located)
         parts.append(
             g.select(
+                "_f",
                 "_idx",
                 "client_key",
                 "opened",
@@ -806,11 +933,13 @@ def _parse_risk(used: pl.DataFrame, file: str, headers: dict[str, str]) -> tuple
                 pl.col("_rating").cast(pl.Int8).alias("rating"),
             )
         )
-    if parts:
-        risk = pl.concat(parts).sort("_idx", "position").drop("_idx").cast(dict(schema))
-    else:
-        risk = pl.DataFrame(schema=schema)
-    issue_frame = pl.concat([i.cast(dict(ISSUE_SCHEMA)) for i in issues])
-    if issue_frame.height:
-        issue_frame = issue_frame.sort("row", "column", maintain_order=True)
-    return risk, issue_frame
+    schema = {"_f": pl.UInt32(), **dict(risk_long_schema())}
+    if not parts:
+        return pl.DataFrame(schema=schema)
+    return pl.concat(parts).sort("_idx", "position").drop("_idx").cast(schema)
+
+
+def _rating_expr(text: pl.Expr, lo: int, hi: int) -> pl.Expr:
+    """A rating within the instrument's range (null otherwise)."""
+    rating = text.str.extract(r"^\s*(\d{1,6})(?:[.,]0+)?\s*$", 1).cast(pl.Int64, strict=False)
+    return pl.when((rating >= lo) & (rating <= hi)).then(rating)

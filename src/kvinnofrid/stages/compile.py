@@ -22,7 +22,6 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import re
-import unicodedata
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -31,6 +30,7 @@ import polars as pl
 from kvinnofrid.errors import UserFacingError
 from kvinnofrid.spec import codebook as cbmod
 from kvinnofrid.spec.municipalities import KnownUnits, register_name, unit_identity, unit_key
+from kvinnofrid.spec.names import slug
 from kvinnofrid.spec.rules import ISSUE_SCHEMA
 from kvinnofrid.stages.clean import CleanResult, as_date
 from kvinnofrid.stages.unit_parts import expand_parts, several_units_warnings
@@ -51,15 +51,6 @@ UNIT_SCHEMA = pl.Schema(
 
 class CompileError(UserFacingError, ValueError):
     """The set of files cannot be compiled (e.g. two files of one unit in one round)."""
-
-
-def slugify(text: str) -> str:
-    """ASCII lowercase slug: å/ä -> a, ö -> o, other accents dropped, the rest '-'."""
-    t = unicodedata.normalize("NFKC", text).lower()
-    t = t.translate(str.maketrans({"å": "a", "ä": "a", "ö": "o"}))
-    t = "".join(c for c in unicodedata.normalize("NFKD", t) if not unicodedata.combining(c))
-    t = re.sub(r"[^a-z0-9]+", "-", t).strip("-")
-    return t or "enhet"
 
 
 def _service_code(value: Any) -> int | None:
@@ -124,7 +115,9 @@ def unit_table(cleaned: Sequence[tuple[dict, CleanResult | None]], known: KnownU
         return pl.DataFrame(schema={**UNIT_SCHEMA, "spelling": pl.String(), "_m": pl.String(), "_kommun": pl.String()})
     files = _name_units(files, _identities(files["spelling"], known))
     files = _distinct_slugs(
-        files.with_columns(pl.col("unit").map_elements(slugify, return_dtype=pl.String).alias("unit_slug"))
+        files.with_columns(
+            pl.col("unit").map_elements(lambda u: slug(u) or "enhet", return_dtype=pl.String).alias("unit_slug")
+        )
     )
     _refuse_shared_slugs(files)
     _refuse_two_files_in_a_round(files)
@@ -226,7 +219,7 @@ def _distinct_slugs(files: pl.DataFrame) -> pl.DataFrame:
     with the Swedish letters gets them spelt out (``haabo``)."""
     names = files.select("unit", "unit_slug").unique()
     shared = names.group_by("unit_slug").agg(pl.len().alias("n")).filter(pl.col("n") > 1)["unit_slug"]
-    spelt = pl.col("unit").map_elements(lambda u: slugify(_spell_out(u)), return_dtype=pl.String)
+    spelt = pl.col("unit").map_elements(lambda u: slug(_spell_out(u)) or "enhet", return_dtype=pl.String)
     return files.with_columns(
         pl.when(pl.col("unit_slug").is_in(shared.implode()) & pl.col("unit").str.contains("[åäöÅÄÖ]"))
         .then(spelt)

@@ -12,6 +12,14 @@ recognised too. The delimiter (``;``, ``,``, tab or ``|``) is the one under whic
 header holds the key columns and the most variables. Line endings may be CRLF, LF or
 CR (old Mac); quoted fields may hold delimiters and line breaks, and a quote never
 closed is a located error instead of swallowing the rest of the file.
+
+The records are read by polars (:func:`csv_table`) when the text is plain: every quote
+opens a field, closes one or doubles a quote inside one, lines end in LF or CRLF. That
+is checked, and the line each record starts on found, from the positions of the quote,
+delimiter and line-break bytes (numpy, no Python per line). Python's ``csv`` module
+reads anything else: a quote inside an unquoted field, a quote never closed (the located
+error), a lone CR, a NUL. Both give the same cells and row numbers (tested on random
+texts); the module's record splitter cost ~15 times the polars read at national scale.
 """
 
 from __future__ import annotations
@@ -23,6 +31,7 @@ import itertools
 import re
 from pathlib import Path
 
+import numpy as np
 import polars as pl
 
 from kvinnofrid.stages.grid import Grid, IngestError, cell_name
@@ -32,6 +41,7 @@ DELIMITERS = (";", ",", "\t", "|")
 TEXT_EXTENSIONS = (".csv", ".txt", ".tsv")
 _SINGLE_BYTE = ("cp1252", "mac_roman", "cp850")
 _SWEDISH = re.compile("[åäöÅÄÖé]")
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffd]")  # no text file holds these
 
 
 class _UnbalancedQuotes(csv.Error):
@@ -58,6 +68,62 @@ def csv_records(text: str, delimiter: str, limit: int | None = None) -> list[tup
             return records
         raise _UnbalancedQuotes(previous + 1) from None
     return records
+
+
+def _records(data: bytes, delimiter: str) -> tuple[np.ndarray, int] | None:
+    """(the line each record starts on, the most fields a record has) of UTF-8 text whose
+    every quote opens a field, closes one or doubles a quote inside one, and whose lines
+    end in LF or CRLF; None for any other text. Positions of bytes, no Python per line:
+    a line break, a delimiter is inside quotes when an odd number of quotes precede it."""
+    buf = np.frombuffer(data, np.uint8)
+    size, delim = buf.size, ord(delimiter)
+    returns = np.flatnonzero(buf == 13)
+    if 0 in data or (returns.size and (returns[-1] + 1 >= size or (buf[returns + 1] != 10).any())):
+        return None  # a NUL, or a line ending in a lone CR (old Mac): the csv module reads it
+    quotes = np.flatnonzero(buf == 34)
+    if quotes.size % 2:
+        return None  # a quote never closed: the csv module says where
+    opening, closing = quotes[0::2], quotes[1::2]
+    before = buf[np.maximum(opening - 1, 0)]
+    after = buf[np.minimum(closing + 1, size - 1)]
+    if not (
+        ((opening == 0) | np.isin(before, [delim, 10, 34])).all()
+        and ((closing + 1 == size) | np.isin(after, [delim, 10, 13, 34])).all()
+    ):
+        return None  # a quote inside an unquoted field, or text after a closing quote
+    breaks = np.flatnonzero(buf == 10)
+    ends = breaks[np.searchsorted(quotes, breaks) % 2 == 0]  # record ends: breaks outside quotes
+    starts = np.concatenate([[0], ends + 1])
+    stops = np.concatenate([ends, [size]])
+    if starts[-1] == size:  # the text ends with a line break: no record after it
+        starts, stops = starts[:-1], stops[:-1]
+    stops = stops - ((stops > starts) & (buf[np.maximum(stops - 1, 0)] == 13))  # CRLF: the CR is no field
+    fields = np.flatnonzero(buf == delim)
+    fields = fields[np.searchsorted(quotes, fields) % 2 == 0]
+    counts = np.searchsorted(fields, stops) - np.searchsorted(fields, starts) + 1
+    counts[stops == starts] = 0  # a blank line has no fields
+    return np.searchsorted(breaks, starts) + 1, int(counts.max(initial=0))
+
+
+def csv_table(text: str, delimiter: str) -> pl.DataFrame | None:
+    """The records as a frame (``c0`` … and ``row``, the line each starts on), as
+    :func:`csv_records` gives them (an empty field may be null instead of ``""``: both are
+    an empty cell); None when the text needs the csv module (see the module docstring).
+    Polars parses; :func:`_records` vouches for its reading and gives the line numbers."""
+    data = text.encode("utf-8")
+    found = _records(data, delimiter)
+    if found is None:
+        return None
+    rows, width = found
+    row = pl.Series("row", rows, dtype=pl.Int32)
+    if width == 0:
+        return pl.DataFrame([row])
+    # a first line with every field makes polars read them all (a shorter record: nulls)
+    head = (delimiter * (width - 1) + "\n").encode("ascii")
+    frame = pl.read_csv(head + data, separator=delimiter, has_header=False, infer_schema=False, quote_char='"')
+    if frame.height != rows.size + 1 or frame.width != width:
+        return None
+    return frame.slice(1).rename({c: cell_name(i) for i, c in enumerate(frame.columns)}).with_columns(row)
 
 
 def _header_quality(text: str) -> tuple[tuple[bool, int], str]:
@@ -123,7 +189,7 @@ def _refuse_binary(data: bytes, text: str, shown: str) -> None:
             f"Byt filändelsen till .xlsx eller spara filen som CSV."
         )
     sample = text[:65536]
-    control = sum(1 for ch in sample if (ord(ch) < 32 and ch not in "\t\r\n") or ch == "\ufffd")
+    control = len(_CONTROL.findall(sample))
     if control > max(2, len(sample) // 200):
         raise IngestError(
             f"Filen {shown} är ingen textfil (den innehåller binära data). "
@@ -140,6 +206,9 @@ def csv_grid(path: Path, shown: str) -> Grid:
         _refuse_binary(data, "", shown)
     text, encoding, delimiter = decode(data)
     _refuse_binary(data, text, shown)
+    frame = csv_table(text, delimiter)
+    if frame is not None:
+        return Grid("csv", frame, encoding=encoding, delimiter=delimiter)
     try:
         records = csv_records(text, delimiter)
     except _UnbalancedQuotes as exc:

@@ -81,14 +81,16 @@ def clean_header(text: object) -> str:
     text = unicodedata.normalize("NFC", str(text))
     while text.startswith(_MOJIBAKE_BOM):
         text = text[len(_MOJIBAKE_BOM) :]
-    kept = []
-    for ch in text:
-        category = unicodedata.category(ch)
-        if ch.isspace() or category in ("Zs", "Zl", "Zp"):
-            kept.append(" ")
-        elif category not in ("Cf", "Cc", "Co", "Cn"):
-            kept.append(ch)
-    return re.sub(r" +", " ", "".join(kept)).strip()
+    if not text.isprintable():  # printable text has no such characters (and no space but " ")
+        kept = []
+        for ch in text:
+            category = unicodedata.category(ch)
+            if ch.isspace() or category in ("Zs", "Zl", "Zp"):
+                kept.append(" ")
+            elif category not in ("Cf", "Cc", "Co", "Cn"):
+                kept.append(ch)
+        text = "".join(kept)
+    return re.sub(r" +", " ", text).strip()
 
 
 def normalise_header(text: object) -> str:

@@ -35,8 +35,11 @@ from __future__ import annotations
 
 import json
 import logging
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import date
-from functools import cache, lru_cache
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -45,7 +48,9 @@ import polars as pl
 from kvinnofrid.spec import codebook as cbm
 from kvinnofrid.spec.codebook import normalise
 from kvinnofrid.spec.municipalities import KnownUnits
+from kvinnofrid.spec.rules import ISSUE_SCHEMA
 from kvinnofrid.stages.csv_reader import TEXT_EXTENSIONS, csv_grid
+from kvinnofrid.stages.distinct import per_distinct, per_distinct_rows
 from kvinnofrid.stages.grid import Grid, IngestError, cell_name
 from kvinnofrid.stages.headers import (
     HEADER_SEARCH_ROWS,
@@ -60,12 +65,12 @@ from kvinnofrid.stages.headers import (
 )
 from kvinnofrid.stages.pseudonym import pseudonymise
 from kvinnofrid.stages.rawfiles import round_folder_of
-from kvinnofrid.stages.redaction import looks_like_personal_number, shown_value
+from kvinnofrid.stages.redaction import looks_like_personal_number, shown_value_expr
 from kvinnofrid.stages.screening import (
     Columns,
+    header_width,
     most_common,
     screen_cells,
-    screen_issues,
     screen_unit_texts,
     stripped,
 )
@@ -76,17 +81,22 @@ log = logging.getLogger(__name__)
 __all__ = [
     "HEADER_SEARCH_ROWS",
     "ColumnRole",
+    "FileLayout",
     "IngestError",
     "classify_header",
     "ingest_file",
     "most_common",
+    "pool_files",
     "read_export",
+    "read_layout",
     "split_multi_tokens",
     "write_ingest",
 ]
 
 WORKBOOK_EXTENSIONS = OOXML_EXTENSIONS + CALAMINE_EXTENSIONS
 EXPORT_EXTENSIONS = WORKBOOK_EXTENSIONS + TEXT_EXTENSIONS
+RISK_FIELDS = ("date", "instrument", "rating")
+_FILE_NAMES = {"_f": pl.UInt32, "file": pl.String}
 # What to say about a file saved in a format that cannot be read.
 _OTHER_FORMATS = {
     ".zip": "är en zip-fil. Packa upp den i omgångsmappen; exporterna i den läses då",
@@ -136,6 +146,25 @@ def _chosen_sets() -> tuple[list[str], list[str]]:
 # --------------------------------------------------------------------------- reading
 
 
+@dataclass
+class FileLayout:
+    """One export read and its header recognised: everything ingest knows of the file
+    before its data rows join the batch's (:func:`pool_files`). ``cells``: the data rows
+    (``row``, ``extra_fields``, ``comments`` and one text column per recognised column,
+    named by its key: the variable, personal or risk target, ``<variable>:<code>`` for
+    an option column), stripped, empty rows left out."""
+
+    shown: str
+    round: str
+    grid: Grid
+    header_row: int
+    columns: Columns
+    cells: pl.DataFrame
+    keys: dict[str, int]  # column key -> column index in the file
+    local_variables: list[dict[str, Any]]
+    local_names: dict[int, str]
+
+
 def ingest_file(
     path: str | Path, round_date: date | str, key: bytes, known: KnownUnits | None = None
 ) -> tuple[pl.DataFrame, dict[str, Any]]:
@@ -146,13 +175,10 @@ def ingest_file(
     Raises IngestError (Swedish message naming the file, the problem and what to do)
     when the file cannot be read; the caller decides whether that stops the run.
     """
-    path = Path(path)
-    shown = _relative_name(path)
-    try:
-        return _ingest(path, shown, round_date, key, known or _register_units())
-    except IngestError as error:
-        error.file = shown
-        raise
+    layout = read_layout(path, round_date)
+    raw, metas, issues = pool_files([layout], key, known)
+    metas[0]["issues"] = issue_dicts(issues)
+    return raw.drop("_f"), metas[0]
 
 
 @cache
@@ -160,10 +186,19 @@ def _register_units() -> KnownUnits:
     return KnownUnits.of()
 
 
-def _ingest(
-    path: Path, shown: str, round_date: date | str, key: bytes, known: KnownUnits
-) -> tuple[pl.DataFrame, dict[str, Any]]:
+def read_layout(path: str | Path, round_date: date | str) -> FileLayout:
+    """Read one export and recognise its header (raises IngestError naming the file)."""
+    path = Path(path)
+    shown = _relative_name(path)
     round_text = round_date.isoformat() if isinstance(round_date, date) else str(round_date)
+    try:
+        return _layout(_grid(path, shown), shown, round_text)
+    except IngestError as error:
+        error.file = shown
+        raise
+
+
+def _grid(path: Path, shown: str) -> Grid:
     suffix = path.suffix.lower()
     if suffix not in EXPORT_EXTENSIONS:
         what = _OTHER_FORMATS.get(suffix, f"har filändelsen {path.suffix or '(ingen)'}, som inte kan läsas")
@@ -173,8 +208,7 @@ def _ingest(
         raise IngestError(f"Filen {shown} finns inte eller är ingen fil.")
     if path.stat().st_size == 0:
         raise IngestError(f"Filen {shown} är tom (0 byte). Exportera på nytt från SUreg och skicka filen igen.")
-    grid = workbook_grid(path, shown) if suffix in WORKBOOK_EXTENSIONS else csv_grid(path, shown)
-    return _build(grid, shown, round_text, key, known)
+    return workbook_grid(path, shown) if suffix in WORKBOOK_EXTENSIONS else csv_grid(path, shown)
 
 
 # --------------------------------------------------------------------------- header
@@ -271,181 +305,91 @@ def _issue(
     }
 
 
-# --------------------------------------------------------------------------- building
+# --------------------------------------------------------------------------- one file
+
+POOL_COLUMNS = ("_f", "_n", "row", "extra_fields", "comments")
 
 
-def _build(grid: Grid, shown: str, round_text: str, key: bytes, known: KnownUnits) -> tuple[pl.DataFrame, dict]:
+def column_key(role: ColumnRole) -> str | None:
+    """The name of a recognised column in the pooled frame: the variable, personal or
+    risk target, ``<variable>:<code>`` for an option column; None when not pooled."""
+    if role.role == "option":
+        return f"{role.variable}:{role.code}"
+    return role.target if role.role in ("variable", "risk", "personal") else None
+
+
+def _layout(grid: Grid, shown: str, round_text: str) -> FileLayout:
+    """The file's header and its data rows, stripped (one query for the whole file)."""
     cell_columns = grid.cell_columns
     if grid.frame.height == 0 or not cell_columns:
         raise IngestError(f"Filen {shown}{grid.where()} är tom. Exportera på nytt från SUreg och skicka filen igen.")
     header_row, columns = _header(grid, shown)
     _refuse_named_twice(grid, shown, header_row, columns)
     # every cell stripped and its null tokens made empty, once: later steps read the cells as they are
-    data = grid.frame.filter(pl.col("row") > header_row).with_columns(stripped(c) for c in cell_columns)
-    data = data.filter(pl.any_horizontal([pl.col(c).is_not_null() for c in cell_columns]))
-    if data.height == 0:
+    data = (
+        grid.frame.lazy()
+        .filter(pl.col("row") > header_row)
+        .with_columns(stripped(*cell_columns))
+        .filter(pl.any_horizontal([pl.col(c).is_not_null() for c in cell_columns]))
+        .with_columns(_extra_fields(grid, columns).alias("extra_fields"))
+    )
+    keys = {key: i for i, role in enumerate(columns.roles) if (key := column_key(role)) is not None}
+    local_idx = [i for i, r in enumerate(columns.roles) if r.role in ("local", "blank")]
+    width = header_width(columns)
+    # a local column's filled cells; a shifted record's cells are not where their header says
+    filled = data.select(
+        pl.lit(0).alias("_"),
+        *[
+            (pl.col(cell_name(i)).is_not_null() & ~pl.col("extra_fields")).sum().alias(cell_name(i))
+            for i in local_idx
+            if i < width
+        ],
+    )
+    cells = data.select(
+        pl.col("row").cast(pl.Int32),
+        "extra_fields",
+        _comments(columns),
+        *[pl.col(cell_name(i)).alias(key) for key, i in keys.items()],
+    )
+    cells, filled = pl.collect_all([cells, filled])
+    if cells.height == 0:
         raise IngestError(
             f"Filen {shown}{grid.where()} har en rubrikrad (rad {header_row}) men inga ärenden under den. "
             f"Kontrollera urvalet i SUreg (period och enhet) och exportera på nytt."
         )
-    data, screened = screen_cells(data, columns, grid)
-    data = screen_unit_texts(data, columns, known)
-
-    variable_exprs, variable_columns, unknown_marks = _variable_exprs(columns)
-    exprs = [
-        pl.col("row").cast(pl.Int32),
-        *_key_exprs(columns),
-        *variable_exprs,
-        *_risk_exprs(columns),
-        *_comment_exprs(columns),
-        pl.col("_extra_fields").alias("extra_fields"),
-        pl.col("unit_text"),
-    ]
-    local_variables, local_names = _local_variables(data, columns, grid)
-    issues = [_issue(shown, None, None, None, note["rule"], note["value"], -(10**7)) for note in grid.notes]
-    issues += _header_issues(columns, local_names, shown)
-    issues += screen_issues(screened, columns, shown) + _unknown_mark_issues(data, unknown_marks, columns, shown)
-    issues.sort(key=lambda x: (x["row"] if x["row"] is not None else -1, x["_col"]))
-    for issue in issues:
-        del issue["_col"]
-
-    raw = data.select(exprs)
-    raw = raw.with_columns(
-        pseudonymise(raw.get_column("client_key"), key),
-        pseudonymise(raw.get_column("handler_key"), key),
+    counts = filled.row(0, named=True)
+    local_variables, local_names = _local_variables(
+        {i: int(counts.get(cell_name(i), 0)) for i in local_idx}, columns, grid
     )
-    metadata: dict[str, Any] = {
-        "file": shown,
-        "round": round_text,
-        "format": grid.format,
-        "sheet": grid.sheet,
-        "sheet_hidden": grid.sheet_hidden,
-        "header_row": header_row,
-        "encoding": grid.encoding,
-        "delimiter": grid.delimiter,
-        "rows_read": raw.height,
-        "municipality": most_common(raw.get_column("municipality")),
-        "service_type": _most_common_service_type(raw.get_column("service_type")),
-        "columns": _columns_meta(columns, local_names),
-        "variable_columns": variable_columns,
-        "local_variables": local_variables,
-        "issues": issues,
-    }
-    return raw, metadata
+    return FileLayout(shown, round_text, grid, header_row, columns, cells, keys, local_variables, local_names)
 
 
-def _key_exprs(columns: Columns) -> list[pl.Expr]:
-    """Klient and Handläggare in clear text; replaced by pseudonyms after the selection
-    (the keyed hash needs Python)."""
-    return [columns.first("client", "client_key"), columns.first("handler", "handler_key")]
+def _extra_fields(grid: Grid, columns: Columns) -> pl.Expr:
+    """A CSV record with a value beyond the header's last named column (screening.py)."""
+    beyond = [cell_name(i) for i in range(header_width(columns), len(columns.headers))]
+    if grid.format != "csv" or not beyond:
+        return pl.lit(False)
+    return pl.any_horizontal([pl.col(c).is_not_null() for c in beyond])
 
 
-def _variable_exprs(columns: Columns) -> tuple[list[pl.Expr], dict[str, str], list[pl.Expr]]:
-    """(one expression per national variable, {variable: header of its column},
-    per option column the cell when it is no known chosen/not-chosen mark)."""
-    variable_columns: dict[str, str] = {}
-    exprs: list[pl.Expr] = []
-    unknown_marks: list[pl.Expr] = []
-    for v in cbm.load().national:
-        where = columns.of(v.name)
-        if v.kind == "multi":
-            for i in where:
-                if columns.roles[i].role == "variable":
-                    variable_columns[v.name] = columns.headers[i]
-            expr, marks = _multi_expr_of(v.name, tuple((i, columns.roles[i]) for i in where))
-            exprs.append(expr)
-            unknown_marks += marks
-            continue
-        if where:
-            variable_columns[v.name] = columns.headers[where[0]]
-        exprs.append(columns.first(v.name, v.name))
-    return exprs, variable_columns, unknown_marks
-
-
-@lru_cache(maxsize=4096)
-def _multi_expr_of(name: str, layout: tuple[tuple[int, ColumnRole], ...]) -> tuple[pl.Expr, tuple[pl.Expr, ...]]:
-    """A multi-choice variable as List(String) of tokens from its list column and its
-    one-column-per-option columns (null when none chosen), and the unknown-mark
-    expressions of its option columns. Built once per layout, not once per file
-    (building the expressions cost more than running them on a small export)."""
-    chosen, not_chosen = _chosen_sets()
-    parts: list[pl.Expr] = []
-    option_marks: list[pl.Expr] = []
-    unknown_marks: list[pl.Expr] = []
-    for i, role in layout:
-        cell = pl.col(cell_name(i))
-        if role.role == "variable":
-            parts.append(split_multi_tokens(cell).fill_null(pl.lit([], dtype=pl.List(pl.String))))
-            continue
-        mark = cell.str.to_lowercase()
-        option_marks.append(pl.when(mark.is_in(chosen)).then(pl.lit(role.code)).otherwise(None))
-        unknown = mark.is_not_null() & ~mark.is_in(chosen) & ~mark.is_in(not_chosen)
-        unknown_marks.append(pl.when(unknown).then(cell).otherwise(None).alias(str(i)))
-    if option_marks:
-        parts.append(pl.concat_list(option_marks).list.drop_nulls())
-    if not parts:
-        return pl.lit(None, pl.List(pl.String)).alias(name), tuple(unknown_marks)
-    merged = pl.concat_list(parts).list.unique(maintain_order=True)
-    return pl.when(merged.list.len() > 0).then(merged).otherwise(None).alias(name), tuple(unknown_marks)
-
-
-def _unknown_mark_issues(
-    data: pl.DataFrame, unknown_marks: list[pl.Expr], columns: Columns, shown: str
-) -> list[dict[str, Any]]:
-    """unknown_value: an option-column cell that is neither a chosen nor a not-chosen
-    mark (one pass over the data for every option column)."""
-    if not unknown_marks:
-        return []
-    marks = data.select("row", *unknown_marks).unpivot(index="row", variable_name="i", value_name="value")
-    return [
-        _issue(
-            shown,
-            row,
-            columns.headers[int(i)],
-            columns.roles[int(i)].variable,
-            "unknown_value",
-            shown_value(value),
-            int(i),
-        )
-        for row, i, value in marks.drop_nulls("value").iter_rows()
-    ]
-
-
-def _risk_exprs(columns: Columns) -> list[pl.Expr]:
-    """risk_<k>_date|instrument|rating for every group k the header has."""
-    risk_ks = sorted({int(r.target.split("_")[1]) for r in columns.roles if r.role == "risk" and r.target})
-    return [
-        columns.first(f"risk_{k}_{field}", f"risk_{k}_{field}")
-        for k in risk_ks
-        for field in ("date", "instrument", "rating")
-    ]
-
-
-def _comment_exprs(columns: Columns) -> list[pl.Expr]:
-    """``comments`` (non-empty comment cells per row) and ``has_suggestion``: counts
+def _comments(columns: Columns) -> pl.Expr:
+    """``comments``: non-empty comment cells per row (none on a shifted record): a count
     only, the text never leaves ingest."""
     comment_cols = [cell_name(i) for i, r in enumerate(columns.roles) if r.role == "comment"]
-    if comment_cols:
-        comments = pl.sum_horizontal([pl.col(c).is_not_null().cast(pl.Int16) for c in comment_cols]).cast(pl.Int16)
-    else:
-        comments = pl.lit(0, pl.Int16)
-    where = columns.of("survey_suggestions")
-    suggestion = pl.col(cell_name(where[0])).is_not_null() if where else pl.lit(False)
-    return [comments.alias("comments"), suggestion.alias("has_suggestion")]
+    if not comment_cols:
+        return pl.lit(0, pl.Int16).alias("comments")
+    filled = [(pl.col(c).is_not_null() & ~pl.col("extra_fields")).cast(pl.Int16) for c in comment_cols]
+    return pl.sum_horizontal(filled).cast(pl.Int16).alias("comments")
 
 
-def _local_variables(data: pl.DataFrame, columns: Columns, grid: Grid) -> tuple[list[dict[str, Any]], dict[int, str]]:
+def _local_variables(
+    filled: dict[int, int], columns: Columns, grid: Grid
+) -> tuple[list[dict[str, Any]], dict[int, str]]:
     """Local variables: (name and how many rows fill it, never its values; {column
     index: name}). A column without header counts only when it holds something."""
-    local_idx = [i for i, r in enumerate(columns.roles) if r.role in ("local", "blank")]
-    filled = (
-        data.select([pl.col(cell_name(i)).is_not_null().sum().alias(cell_name(i)) for i in local_idx]).row(0)
-        if local_idx
-        else ()
-    )
     local_variables: list[dict[str, Any]] = []
     local_names: dict[int, str] = {}
-    for i, n in zip(local_idx, filled):
+    for i, n in filled.items():
         if columns.roles[i].role == "blank" and n == 0:
             continue
         name = columns.headers[i] or f"(kolumn {grid.ref(i)} utan rubrik)"
@@ -454,6 +398,259 @@ def _local_variables(data: pl.DataFrame, columns: Columns, grid: Grid) -> tuple[
         local_names[i] = name
         local_variables.append({"name": name, "filled": int(n)})
     return local_variables, local_names
+
+
+# --------------------------------------------------------------------------- the files pooled
+
+
+def pool_files(
+    layouts: Sequence[FileLayout], key: bytes, known: KnownUnits | None = None
+) -> tuple[pl.DataFrame, list[dict[str, Any]], pl.DataFrame]:
+    """The raw frame of every file at once (docs/stages.md "ingest", plus ``_f``: the
+    file's position in ``layouts``), each file's metadata (without issues) and the
+    ingest issues (``ISSUE_SCHEMA`` plus ``_f``, in each file's order). Every rule runs
+    once over the pooled rows, however many files: screening, unit texts, the
+    variables, the pseudonyms (one keyed hash per distinct identifier)."""
+    if not layouts:
+        return empty_raw_frame().with_columns(pl.lit(0, pl.UInt32).alias("_f")), [], _pooled_issue_frame([])
+    frame = pl.concat(
+        [layout.cells.with_columns(pl.lit(f, pl.UInt32).alias("_f")) for f, layout in enumerate(layouts)],
+        how="diagonal",
+    ).with_columns(pl.int_range(pl.len(), dtype=pl.UInt32).alias("_n"))
+    keys = _pooled_keys(frame, layouts)
+    frame, screened = screen_cells(frame, keys, {v.name for v in cbm.load().personal})
+    frame = screen_unit_texts(frame, known or _register_units())
+    frame, unknown = _option_marks(frame, keys)
+    frame = _multi_lists(frame, keys)
+    raw = frame.select(
+        "_f",
+        pl.col("row").cast(pl.Int32),
+        _first(keys, "client", "client_key"),
+        _first(keys, "handler", "handler_key"),
+        *[_variable(frame.columns, v) for v in cbm.load().national],
+        *_risk_exprs(keys),
+        pl.col("comments").cast(pl.Int16),
+        _first(keys, "survey_suggestions", "has_suggestion").is_not_null(),
+        "extra_fields",
+        "unit_text",
+    )
+    raw = raw.with_columns(
+        pseudonymise(raw.get_column("client_key"), key), pseudonymise(raw.get_column("handler_key"), key)
+    )
+    facts = _file_facts(raw)
+    metas = [_metadata(layout, *facts.get(f, (0, None, None))) for f, layout in enumerate(layouts)]
+    return raw, metas, _ingest_issues(layouts, screened, unknown)
+
+
+def _pooled_keys(frame: pl.DataFrame, layouts: Sequence[FileLayout]) -> list[str]:
+    """The pooled columns' keys: in the first file's column order, then the others'."""
+    order: dict[str, int] = {}
+    for layout in layouts:
+        for key in sorted(layout.keys, key=layout.keys.__getitem__):
+            order.setdefault(key, len(order))
+    return sorted((c for c in frame.columns if c not in POOL_COLUMNS), key=order.__getitem__)
+
+
+def _first(keys: Sequence[str], key: str, out: str) -> pl.Expr:
+    return (pl.col(key) if key in keys else pl.lit(None, pl.String)).alias(out)
+
+
+def _variable(columns: Sequence[str], v: cbm.Variable) -> pl.Expr:
+    """A national variable's text (a multi-choice variable: its list of tokens), null
+    when the file has no column for it."""
+    if v.kind != "multi":
+        return _first(columns, v.name, v.name)
+    name = f"_{v.name}_list"
+    return (pl.col(name) if name in columns else pl.lit(None, pl.List(pl.String))).alias(v.name)
+
+
+def _option_marks(frame: pl.DataFrame, keys: Sequence[str]) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """(the frame with ``_mark:<key>`` per option column: 1 chosen, 0 not chosen, -1
+    neither, null empty; the cells that are neither: ``_f``, ``row``, ``key``,
+    ``value``). Each distinct mark is read once."""
+    schema = {"_f": pl.UInt32, "row": pl.Int32, "key": pl.String, "value": pl.String}
+    options = [k for k in keys if ":" in k]
+    if not options:
+        return frame, pl.DataFrame(schema=schema)
+    chosen, not_chosen = _chosen_sets()
+
+    def mark(cell: pl.Expr) -> pl.Expr:
+        low = cell.str.to_lowercase()
+        return pl.when(low.is_in(chosen)).then(1).when(low.is_in(not_chosen)).then(0).otherwise(-1)
+
+    for key in options:
+        frame = per_distinct(frame, key, mark, f"_mark:{key}", pl.Int8)
+    neither = [pl.when(pl.col(f"_mark:{key}") == -1).then(pl.col(key)).alias(key) for key in options]
+    found = frame.select("_f", "row", *neither).filter(pl.any_horizontal(pl.col(k).is_not_null() for k in options))
+    unknown = found.unpivot(index=["_f", "row"], variable_name="key", value_name="value").drop_nulls("value")
+    return frame, unknown.cast(schema)
+
+
+def _multi_lists(frame: pl.DataFrame, keys: Sequence[str]) -> pl.DataFrame:
+    """``_<variable>_list`` per multi-choice variable with a column: List(String) of the
+    tokens of its list column and the codes of its chosen option columns (null when
+    none), computed once per distinct combination of list text and chosen options."""
+    for v in cbm.load().of_kind("multi"):
+        options = [k for k in keys if k.startswith(f"{v.name}:")]
+        if v.name not in keys and not options:
+            continue
+        chosen = [
+            (pl.col(f"_mark:{key}") == 1).fill_null(False).cast(pl.Int64) * (1 << j) for j, key in enumerate(options)
+        ]
+        frame = frame.with_columns(
+            (pl.col(v.name) if v.name in keys else pl.lit(None, pl.String)).alias("_text"),
+            (pl.sum_horizontal(chosen) if chosen else pl.lit(0, pl.Int64)).alias("_chosen"),
+        )
+        codes = [key.split(":", 1)[1] for key in options]
+        frame = per_distinct_rows(
+            frame, ["_text", "_chosen"], [_multi_expr(v.name in keys, codes).alias(f"_{v.name}_list")]
+        )
+    return frame.drop("_text", "_chosen", strict=False)
+
+
+def _multi_expr(has_list: bool, codes: list[str]) -> pl.Expr:
+    """Over ``_text`` (the list column's text) and ``_chosen`` (bit j: option j chosen):
+    the tokens, then the chosen codes, each once; null when there are none."""
+    parts: list[pl.Expr] = []
+    if has_list:
+        parts.append(split_multi_tokens(pl.col("_text")).fill_null(pl.lit([], dtype=pl.List(pl.String))))
+    if codes:
+        bits = [pl.when((pl.col("_chosen") & (1 << j)) != 0).then(pl.lit(code)) for j, code in enumerate(codes)]
+        parts.append(pl.concat_list(bits).list.drop_nulls())
+    merged = pl.concat_list(parts).list.unique(maintain_order=True)
+    return pl.when(merged.list.len() > 0).then(merged).otherwise(None)
+
+
+def _risk_exprs(keys: Sequence[str]) -> list[pl.Expr]:
+    """risk_<k>_date|instrument|rating for every group k a header has."""
+    risk_ks = sorted({int(k.split("_")[1]) for k in keys if re.fullmatch(r"risk_\d+_\w+", k)})
+    return [_first(keys, f"risk_{k}_{field}", f"risk_{k}_{field}") for k in risk_ks for field in RISK_FIELDS]
+
+
+# --------------------------------------------------------------------------- issues and metadata
+
+
+def _ingest_issues(layouts: Sequence[FileLayout], screened: pl.DataFrame, unknown: pl.DataFrame) -> pl.DataFrame:
+    """The ingest issues of every file, in each file's order: by row (file-level notes and
+    column issues first), then by column."""
+    rows: list[dict[str, Any]] = []
+    for f, layout in enumerate(layouts):
+        notes = [_issue(layout.shown, None, None, None, n["rule"], n["value"], -(10**7)) for n in layout.grid.notes]
+        for issue in notes + _header_issues(layout.columns, layout.local_names, layout.shown):
+            rows.append(issue | {"_f": f, "_seq": len(rows)})
+    places = _places(layouts)
+    cells = pl.concat(
+        [
+            screened.select("_f", "row", "key", "rule", pl.lit(None, pl.String).alias("value")),
+            unknown.select(
+                "_f",
+                "row",
+                "key",
+                pl.lit("unknown_value").alias("rule"),
+                shown_value_expr(pl.col("value")).alias("value"),
+            ),
+        ]
+    )
+    cells = cells.join(places, on=["_f", "key"], how="left").select(
+        "_f", "row", "column", "variable", "rule", "value", pl.col("i").cast(pl.Int64).alias("_col")
+    )
+    issues = pl.concat([_pooled_issue_frame(rows), cells.with_columns(pl.lit(0, pl.Int64).alias("_seq"))])
+    issues = issues.sort("_f", pl.col("row").fill_null(-1), "_col", "_seq", maintain_order=True)
+    names = pl.DataFrame({"_f": range(len(layouts)), "file": [x.shown for x in layouts]}, schema=_FILE_NAMES)
+    return issues.join(names, on="_f", how="left", maintain_order="left").select("_f", *ISSUE_SCHEMA.names())
+
+
+def _pooled_issue_frame(rows: list[dict[str, Any]]) -> pl.DataFrame:
+    schema = {
+        "_f": pl.UInt32,
+        "row": pl.Int32,
+        "column": pl.String,
+        "variable": pl.String,
+        "rule": pl.String,
+        "value": pl.String,
+        "_col": pl.Int64,
+        "_seq": pl.Int64,
+    }
+    return pl.DataFrame([{c: r.get(c) for c in schema} for r in rows], schema=schema)
+
+
+def _places(layouts: Sequence[FileLayout]) -> pl.DataFrame:
+    """``_f``, ``key``: where each pooled column is in its file (``i``), its header and variable."""
+    rows = [
+        (f, key, i, layout.columns.headers[i], layout.columns.roles[i].variable)
+        for f, layout in enumerate(layouts)
+        for key, i in layout.keys.items()
+    ]
+    schema = {"_f": pl.UInt32, "key": pl.String, "i": pl.Int64, "column": pl.String, "variable": pl.String}
+    return pl.DataFrame(rows, schema=schema, orient="row")
+
+
+def issue_dicts(issues: pl.DataFrame) -> list[dict[str, Any]]:
+    """A file's ingest issues as the metadata lists them (``ISSUE_SCHEMA`` keys)."""
+    return issues.select(ISSUE_SCHEMA.names()).to_dicts()
+
+
+def _file_facts(raw: pl.DataFrame) -> dict[int, tuple[int, Any, int | None]]:
+    """{file: (rows read, most common Kommun/stadsdel text, most common Verksamhet code)}:
+    the most common value, ties to the smallest."""
+    rows = dict(raw.group_by("_f").len().iter_rows())
+    texts = (
+        raw.drop_nulls("municipality")
+        .group_by("_f", "municipality")
+        .len("n")
+        .sort("_f", "n", "municipality", descending=[False, True, False])
+        .group_by("_f", maintain_order=True)
+        .first()
+    )
+    municipality = dict(texts.select("_f", "municipality").iter_rows())
+    service_type = cbm.load()["service_type"]
+    codes = raw.drop_nulls("service_type").group_by("_f", "service_type").len("n")
+    code_of = {t: option_code(service_type, t) for t in codes.get_column("service_type").unique().to_list()}
+    counts = (
+        codes.with_columns(pl.col("service_type").replace_strict(code_of, default=None, return_dtype=pl.Int64))
+        .drop_nulls("service_type")
+        .group_by("_f", "service_type")
+        .agg(pl.col("n").sum())
+        .sort("_f", "n", "service_type", descending=[False, True, False])
+        .group_by("_f", maintain_order=True)
+        .first()
+    )
+    service = dict(counts.select("_f", "service_type").iter_rows())
+    return {f: (n, municipality.get(f), service.get(f)) for f, n in rows.items()}
+
+
+def _metadata(layout: FileLayout, rows: int, municipality: Any, service_type: int | None) -> dict[str, Any]:
+    grid = layout.grid
+    return {
+        "file": layout.shown,
+        "round": layout.round,
+        "format": grid.format,
+        "sheet": grid.sheet,
+        "sheet_hidden": grid.sheet_hidden,
+        "header_row": layout.header_row,
+        "encoding": grid.encoding,
+        "delimiter": grid.delimiter,
+        "rows_read": rows,
+        "municipality": municipality,
+        "service_type": service_type,
+        "columns": _columns_meta(layout.columns, layout.local_names),
+        "variable_columns": _variable_columns(layout.columns),
+        "local_variables": layout.local_variables,
+    }
+
+
+def _variable_columns(columns: Columns) -> dict[str, str]:
+    """{variable: header of its column}: a multi-choice variable's list column only."""
+    variable_columns: dict[str, str] = {}
+    for v in cbm.load().national:
+        where = columns.of(v.name)
+        if v.kind == "multi":
+            for i in where:
+                if columns.roles[i].role == "variable":
+                    variable_columns[v.name] = columns.headers[i]
+        elif where:
+            variable_columns[v.name] = columns.headers[where[0]]
+    return variable_columns
 
 
 def _columns_meta(columns: Columns, local_names: dict[int, str]) -> dict[str, str]:
@@ -466,17 +663,6 @@ def _columns_meta(columns: Columns, local_names: dict[int, str]) -> dict[str, st
             continue
         columns_meta[h] = {"personal": "personal", "comment": "comment", "local": "local"}.get(r.role, r.target or "")
     return columns_meta
-
-
-def _most_common_service_type(values: pl.Series) -> int | None:
-    """The most common Verksamhet (1) code of the file's rows (ties: the lowest)."""
-    service_type = cbm.load()["service_type"]
-    service_counts: dict[int, int] = {}
-    for text, n in values.drop_nulls().value_counts(name="n").iter_rows():
-        code = option_code(service_type, text)
-        if code is not None:
-            service_counts[code] = service_counts.get(code, 0) + n
-    return min(service_counts, key=lambda c: (-service_counts[c], c)) if service_counts else None
 
 
 # ----------------------------------------------------------------- entry points

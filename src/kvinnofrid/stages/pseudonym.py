@@ -26,13 +26,11 @@ from pathlib import Path
 import polars as pl
 
 from kvinnofrid.errors import UserFacingError
+from kvinnofrid.spec.names import DEMO_MARKER
 
 log = logging.getLogger(__name__)
 
 DEFAULT_ENV_VAR = "KVINNOFRID_PSEUDONYM_KEY"
-
-#: The marker file that says a raw-data folder holds simulated demo data only.
-DEMO_MARKER = "demodata.yaml"
 
 #: The fixed, documented key for the simulated demo data. It is public (it is in the
 #: source code), so pseudonyms made with it protect nothing: demo data only.

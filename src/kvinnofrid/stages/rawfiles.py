@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
+
+from kvinnofrid.spec.names import slug
 
 ROUND_PATTERN = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 # Files an export is saved as: beside the round folders such a file is an export whose
@@ -66,12 +67,6 @@ class RawFile:
 def round_folder_of(path: Path) -> Path | None:
     """The round folder (named by its date) that holds ``path``, sub-folders allowed."""
     return next((p for p in Path(path).parents if ROUND_PATTERN.match(p.name)), None)
-
-
-def slugify(text: str) -> str:
-    """ASCII, lowercase, words joined by '-': 'SUreg export Årsta.xlsx' -> 'sureg-export-arsta-xlsx'."""
-    text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
-    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-") or "fil"
 
 
 @dataclass(frozen=True)
@@ -174,9 +169,9 @@ def survey(data_raw: Path, cutoff: dt.date | None = None) -> tuple[list[RawFile]
         skipped.extend(not_exports)
         used: set[str] = set()
         for path in exports:
-            base = slugify(path.relative_to(folder).as_posix())
+            base = slug(path.relative_to(folder).as_posix()) or "fil"
             file_id, n = base, 2
-            while file_id in used:  # two names that slugify alike
+            while file_id in used:  # two names with one slug
                 file_id, n = f"{base}-{n}", n + 1
             used.add(file_id)
             found.append(RawFile(folder.name, file_id, path))

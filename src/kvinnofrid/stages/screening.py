@@ -27,7 +27,7 @@ from typing import Any
 import polars as pl
 
 from kvinnofrid.spec.municipalities import KnownUnits
-from kvinnofrid.stages.grid import Grid, cell_name
+from kvinnofrid.stages.grid import cell_name
 from kvinnofrid.stages.headers import ColumnRole
 from kvinnofrid.stages.redaction import EXCEL_ERRORS, looks_like_person, personal_number_expr, shown_value_expr
 
@@ -54,12 +54,13 @@ class Columns:
         return (pl.col(cell_name(where[0])) if where else pl.lit(None, pl.String)).alias(out)
 
 
-def stripped(column: str) -> pl.Expr:
-    """A cell's text without surrounding space; null when empty or a null token
+def stripped(*columns: str) -> pl.Expr:
+    """Each cell's text without surrounding space; null when empty or a null token
     (``NULL``, ``NA``, ``N/A``, … as database extracts write a missing value). Ingest
-    applies it to every data cell once; the functions below read cells so cleaned."""
-    s = pl.col(column).str.strip_chars()
-    return pl.when(s.str.contains(_EMPTY)).then(None).otherwise(s).alias(column)
+    applies it to every data cell once; the functions below read cells so cleaned. One
+    expression for all the columns (built once, not once per column: a file has ~70)."""
+    s = pl.col(*columns).str.strip_chars()
+    return pl.when(s.str.contains(_EMPTY)).then(None).otherwise(s).name.keep()
 
 
 def header_width(columns: Columns) -> int:
@@ -68,81 +69,52 @@ def header_width(columns: Columns) -> int:
     return named[-1] + 1 if named else 0
 
 
-def screen_cells(data: pl.DataFrame, columns: Columns, grid: Grid) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """(the data with screened cells emptied and ``_extra_fields`` per row, the screened
-    cells: ``row``, ``i`` (column index), ``rule``)."""
-    width = header_width(columns)
-    beyond = [cell_name(i) for i in range(width, len(columns.headers))]
-    extra = (
-        pl.any_horizontal([pl.col(c).is_not_null() for c in beyond])
-        if grid.format == "csv" and beyond
-        else pl.lit(False)
-    )
-    data = data.with_columns(extra.alias("_extra_fields"))
-    keep_on_extra = set(columns.of("client")) | set(columns.of("opened"))
-    personal = [i for i in range(width) if columns.roles[i].role == "personal"]
-    screened_columns = [i for i in range(width) if columns.roles[i].role in _SCREENED_ROLES] + personal
-    hits = _screen_hits(data, screened_columns, personal)
+# The case key of a shifted record stays: the row is quarantined by it, never used.
+KEEP_ON_SHIFT = ("client", "opened")
+
+
+def screen_cells(frame: pl.DataFrame, keys: Sequence[str], personal: set[str]) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """The pooled rows of a batch (``_f``, ``_n``, ``row``, ``extra_fields`` and the
+    recognised columns ``keys``) with every screened cell emptied and, on a shifted
+    record, every cell but its case key; and the screened cells of the other records
+    (``_f``, ``row``, ``key``, ``rule``: their issues). A column in ``personal`` (an
+    identifier may look like anything) is screened for Excel errors only."""
+    hits = _screen_hits(frame, keys, personal)
+    shifted = bool(frame.get_column("extra_fields").any())
+    emptied = []
+    for key in keys:
+        hit = hits.filter(pl.col("key") == key).get_column("_n")
+        condition = pl.col("_n").is_in(hit.implode()) if hit.len() else pl.lit(False)
+        if shifted and key not in KEEP_ON_SHIFT:
+            condition = condition | pl.col("extra_fields")
+        if hit.len() or (shifted and key not in KEEP_ON_SHIFT):
+            emptied.append(pl.when(condition).then(None).otherwise(pl.col(key)).alias(key))
     # a shifted record's values are not where their header says: one issue for the row
-    # (its cells are emptied below), none per cell
-    found = hits.filter(~pl.col("_extra_fields")).select("row", "i", "rule")
-    any_shifted = bool(data.get_column("_extra_fields").any())
-    hit_rows = dict(hits.group_by("i").agg("row").iter_rows()) if hits.height else {}
-    cells = []
-    for i in range(width):
-        emptied = pl.col("row").is_in(hit_rows[i]) if i in hit_rows else pl.lit(False)
-        if any_shifted and i not in keep_on_extra:
-            emptied = emptied | pl.col("_extra_fields")
-        if i in hit_rows or (any_shifted and i not in keep_on_extra):
-            cell = cell_name(i)
-            cells.append(pl.when(emptied).then(None).otherwise(pl.col(cell)).alias(cell))
-    data = data.with_columns(*cells, *[pl.lit(None, pl.String).alias(cell) for cell in beyond])
-    return data, found
+    # (its cells are emptied), none per cell
+    found = hits.filter(~pl.col("extra_fields")).select("_f", "row", "key", "rule")
+    return frame.with_columns(emptied), found
 
 
-def _screen_hits(data: pl.DataFrame, screened: list[int], personal: list[int]) -> pl.DataFrame:
-    """``row``, ``_extra_fields``, ``i``, ``rule`` of every screened cell that is a personal
-    number or an Excel error value (an identifier may look like anything, but an Excel
-    error is no identifier). All cells at once: one pass of the patterns per file."""
-    schema = {"row": pl.Int32, "_extra_fields": pl.Boolean, "i": pl.Int32, "rule": pl.String}
-    if not screened:
+def _screen_hits(frame: pl.DataFrame, keys: Sequence[str], personal: set[str]) -> pl.DataFrame:
+    """``_n``, ``_f``, ``row``, ``extra_fields``, ``key``, ``rule`` of every cell that is
+    a personal number or an Excel error value: the patterns run once per cell of the
+    batch, the few hits are then listed."""
+    schema = {"_n": pl.UInt32, "_f": pl.UInt32, "row": pl.Int32, "extra_fields": pl.Boolean}
+    schema |= {"key": pl.String, "rule": pl.String}
+    if not keys:
         return pl.DataFrame(schema=schema)
-    text = pl.col("_text").str.strip_chars()
+    index = ["_n", "_f", "row", "extra_fields"]
+    rules = [_screen_rule(pl.col(key), key in personal).alias(key) for key in keys]
+    flagged = frame.lazy().select(*index, *rules).filter(pl.any_horizontal(pl.col(k).is_not_null() for k in keys))
+    hits = flagged.unpivot(index=index, variable_name="key", value_name="rule").drop_nulls("rule")
+    return hits.collect().cast(schema)
+
+
+def _screen_rule(text: pl.Expr, personal: bool) -> pl.Expr:
     error = pl.when(text.is_in(EXCEL_ERRORS)).then(pl.lit("excel_error_value"))
-    rule = (
-        pl.when(pl.col("i").is_in(personal))
-        .then(error)
-        .when(personal_number_expr(text))
-        .then(pl.lit("personal_identity_number"))
-        .otherwise(error)
-    )
-    return (
-        data.lazy()
-        .select("row", "_extra_fields", *[pl.col(cell_name(i)).alias(str(i)) for i in sorted(screened)])
-        .unpivot(index=["row", "_extra_fields"], variable_name="i", value_name="_text")
-        .filter(pl.col("_text").is_not_null())
-        .with_columns(pl.col("i").cast(pl.Int32))
-        .with_columns(rule.alias("rule"))
-        .filter(pl.col("rule").is_not_null())
-        .select(pl.col("row").cast(pl.Int32), "_extra_fields", "i", "rule")
-        .collect()
-    )
-
-
-def screen_issues(screened: pl.DataFrame, columns: Columns, shown: str) -> list[dict[str, Any]]:
-    """One issue per screened cell: located, never with the value of a personal number."""
-    return [
-        {
-            "file": shown,
-            "row": row,
-            "column": columns.headers[i],
-            "variable": columns.roles[i].variable,
-            "rule": rule,
-            "value": None,
-            "_col": i,
-        }
-        for row, i, rule in screened.iter_rows()
-    ]
+    if personal:
+        return error.otherwise(None)
+    return pl.when(personal_number_expr(text)).then(pl.lit("personal_identity_number")).otherwise(error)
 
 
 # ------------------------------------------------------------------ unit texts
@@ -152,33 +124,39 @@ def screen_issues(screened: pl.DataFrame, columns: Columns, shown: str) -> list[
 FEW_ROWS_SHARE = 0.05
 
 
-def screen_unit_texts(data: pl.DataFrame, columns: Columns, known: KnownUnits) -> pl.DataFrame:
-    """``data`` with ``unit_text`` (String): the description of a Kommun/stadsdel (2)
-    text that is no unit (``(text med 14 tecken)``), whose cell is emptied; null on
+def screen_unit_texts(frame: pl.DataFrame, known: KnownUnits) -> pl.DataFrame:
+    """The pooled rows with ``unit_text`` (String): the description of a Kommun/stadsdel
+    (2) text that is no unit (``(text med 14 tecken)``), whose cell is emptied; null on
     every other row. No unit: a text shaped like a person's name, an e-mail address
     or a phone number; or an unknown text on a few rows (``FEW_ROWS_SHARE``) of a file
     whose other rows name a known unit (the register, ``districts``, the alias file)."""
-    where = columns.of("municipality")
-    if not where:
-        return data.with_columns(pl.lit(None, pl.String).alias("unit_text"))
-    cell = cell_name(where[0])
-    data = data.with_columns(pl.col(cell).alias("_unit"))
+    if "municipality" not in frame.columns:
+        return frame.with_columns(pl.lit(None, pl.String).alias("unit_text"))
     # one test per distinct text, not per row (a file names one or a few units)
-    counts = data.drop_nulls("_unit").group_by("_unit").len("_n").sort("_unit")
-    texts = counts.get_column("_unit").to_list()
-    counts = counts.with_columns(
-        pl.Series("_known", [known.is_known(t) for t in texts], dtype=pl.Boolean),
-        pl.Series("_person", [looks_like_person(t) for t in texts], dtype=pl.Boolean),
+    counts = frame.drop_nulls("municipality").group_by("_f", "municipality").len("_n")
+    texts = counts.get_column("municipality").unique().to_list()
+    known_texts = [t for t in texts if known.is_known(t)]
+    person_texts = [t for t in texts if looks_like_person(t)]
+    rows = pl.col("_n").sum().over("_f")
+    known_rows = pl.col("_n").filter(pl.col("_known")).sum().over("_f")
+    few = (pl.col("_n") <= pl.max_horizontal(1, (FEW_ROWS_SHARE * rows).floor())) & (pl.col("_n") * 2 < rows)
+    rejected = counts.with_columns(
+        pl.col("municipality").is_in(known_texts).alias("_known"),
+        pl.col("municipality").is_in(person_texts).alias("_person"),
+    ).filter(~pl.col("_known") & (pl.col("_person") | (few & (known_rows > 0))))
+    if rejected.height == 0:
+        return frame.with_columns(pl.lit(None, pl.String).alias("unit_text"))
+    flagged = frame.join(
+        rejected.select("_f", "municipality", pl.lit(True).alias("_not_a_unit")),
+        on=["_f", "municipality"],
+        how="left",
+        maintain_order="left",
     )
-    rows = int(counts.get_column("_n").sum())
-    known_rows = int(counts.filter(pl.col("_known")).get_column("_n").sum())
-    few = (pl.col("_n") <= max(1, int(FEW_ROWS_SHARE * rows))) & (pl.col("_n") * 2 < rows)
-    rejected = counts.filter(~pl.col("_known") & (pl.col("_person") | (few & (known_rows > 0))))
-    not_a_unit = pl.col("_unit").is_in(rejected.get_column("_unit").implode())
-    return data.with_columns(
-        pl.when(not_a_unit).then(shown_value_expr(pl.col("_unit"))).alias("unit_text"),
-        pl.when(not_a_unit).then(None).otherwise(pl.col(cell)).alias(cell),
-    ).drop("_unit")
+    not_a_unit = pl.col("_not_a_unit").fill_null(False)
+    return flagged.with_columns(
+        pl.when(not_a_unit).then(shown_value_expr(pl.col("municipality"))).alias("unit_text"),
+        pl.when(not_a_unit).then(None).otherwise(pl.col("municipality")).alias("municipality"),
+    ).drop("_not_a_unit")
 
 
 def most_common(values: pl.Series) -> Any:
@@ -193,9 +171,9 @@ def most_common(values: pl.Series) -> Any:
 __all__: Sequence[str] = (
     "NULL_TOKENS",
     "Columns",
+    "header_width",
     "most_common",
     "screen_cells",
-    "screen_issues",
     "screen_unit_texts",
     "stripped",
 )

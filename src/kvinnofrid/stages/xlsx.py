@@ -509,7 +509,7 @@ def is_sparse(xml: bytes) -> bool:
     """Whether the sheet's cells fill much less than the rectangle from its first to
     its farthest cell (a stray value far down or right): then calamine, which fills
     that rectangle, would cost far more than the cells. Two scans of the raw XML."""
-    rows = [int(r) for r in re.findall(rb'<(?:\w+:)?row\b[^>]*? r="(\d+)"', xml)]
+    rows = _row_numbers(xml)
     letters = set(re.findall(rb' r="\$?([A-Z]{1,3})\$?\d', xml))
     if not rows or not letters:
         return False
@@ -521,11 +521,35 @@ def is_sparse(xml: bytes) -> bool:
     return rectangle > 4 * max(cells, len(rows)) + 250_000
 
 
+# Searched from a literal ("row", 't="e"'): a pattern that starts with "<" or "\b" is
+# tried at every tag or byte of the sheet (3 s of a 350 MB sheet instead of 0.2 s).
+_ROW_NUMBER = re.compile(rb'row\b[^>]*? r="(\d+)"')
+_TAG_PREFIX = re.compile(rb"\w+:")
+_ERROR_TYPE = re.compile(rb't="e"')
+_WORD = re.compile(rb"\w")
+
+
+def _row_numbers(xml: bytes) -> list[int]:
+    """The r of every row tag, as ``<(?:\\w+:)?row\\b[^>]*? r="(\\d+)"`` finds them (a
+    "row" not right after "<" or "<prefix:" is text, not a tag)."""
+    rows = []
+    for found in _ROW_NUMBER.finditer(xml):
+        start = found.start()
+        if xml[start - 1 : start] != b"<":
+            opening = xml.rfind(b"<", 0, start)
+            if opening < 0 or not _TAG_PREFIX.fullmatch(xml, opening + 1, start):
+                continue
+        rows.append(int(found.group(1)))
+    return rows
+
+
 def _error_cells_xml(xml: bytes) -> str:
     """A sheet part holding only the error cells of ``xml``, each in a row of its own
     (error cells are rare: found by their ``t="e"``, not by reading every cell)."""
     rows = []
-    for found in re.finditer(rb'\bt="e"', xml):
+    for found in _ERROR_TYPE.finditer(xml):
+        if found.start() and _WORD.match(xml, found.start() - 1, found.start()):
+            continue  # the end of a longer attribute name (``xt="e"``): no word boundary
         start = xml.rfind(b"<", 0, found.start())  # attributes hold no "<": the cell's tag
         tag_end = xml.find(b">", found.end())
         if start < 0 or tag_end < 0:

@@ -43,7 +43,6 @@ from __future__ import annotations
 
 import json
 import math
-import re
 from pathlib import Path
 from typing import Any
 
@@ -52,6 +51,7 @@ import polars as pl
 from kvinnofrid.spec import codebook as codebook_module
 from kvinnofrid.spec.codebook import Codebook
 from kvinnofrid.spec.diagrams import Registry, load_registry
+from kvinnofrid.spec.names import slug
 from kvinnofrid.statistics.claims import find_difference, passage_differences
 from kvinnofrid.statistics.participants import participant_facts
 
@@ -60,14 +60,6 @@ FACT_PRECISION = 6  # decimals of floats in facts.json (byte-identical reruns)
 
 class FactError(ValueError):
     """A fact cannot be read from its table; the message names the fact."""
-
-
-def slug(text: str) -> str:
-    """Key form of a label: lower case ASCII, '_' between words, '75–' -> '75_plus'."""
-    text = text.strip().lower()
-    text = re.sub(r"[–-]$", "_plus", text)
-    text = text.translate(str.maketrans({"å": "a", "ä": "a", "ö": "o", "é": "e"}))
-    return re.sub(r"[^a-z0-9]+", "_", text).strip("_")
 
 
 def _table_fact(
@@ -194,7 +186,7 @@ def case_facts(derived: pl.DataFrame, cb: Codebook, reg: Registry) -> dict[str, 
     impairment = derived.filter(pl.col("impairment").list.len().fill_null(0) > 0)
     children = derived.filter(pl.col("children_followup").list.len().fill_null(0) > 0).height
     impairment_facts = {
-        f"share_impairment_{slug(label)}": share(impairment, pl.col("impairment").list.contains(code))
+        f"share_impairment_{slug(label, sep='_')}": share(impairment, pl.col("impairment").list.contains(code))
         for code, label in zip(cb["impairment"].codes, cb["impairment"].labels)
     }
     return {
@@ -249,7 +241,7 @@ def diagram_ns(tables: dict[int, pl.DataFrame], reg: Registry) -> dict[str, int]
             for group, den in (
                 table.group_by("group", maintain_order=True).agg(pl.col("denominator").first()).iter_rows()
             ):
-                out[f"diagram_{number:02d}_n_{slug(group)}"] = int(den)
+                out[f"diagram_{number:02d}_n_{slug(group, sep='_')}"] = int(den)
     return out
 
 

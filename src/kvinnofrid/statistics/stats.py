@@ -36,8 +36,6 @@ Families (``comparison``), each answering statements of the text:
 * ``youngest``: the first age group (18–24) vs the other age groups (violence grade);
 * ``duration_closing_reason``: duration of cases closed with goal reached vs
   declined and vs did not return (Mann–Whitney);
-* ``size_class``: each municipality size class vs the other classes (HRV, violence
-  grade); the unit → class mapping is a parameter (from config);
 * ``risk_change`` / ``risk_change_instrument``: the distribution of minskad /
   oförändrad / ökad (descriptive, no test), overall and per instrument where the
   first and last assessment share it; ``risk_change_top_group``: the top group vs the
@@ -51,7 +49,7 @@ means). Rows are in a fixed order: deterministic.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -441,34 +439,6 @@ def duration_by_closing_reason(derived: pl.DataFrame, cb: Codebook, reg: Registr
     return _with_holm(rows)
 
 
-def size_class_comparison(
-    derived: pl.DataFrame, size_classes: Mapping[str, str], order: Sequence[str] | None, cb: Codebook, reg: Registry
-) -> list[dict]:
-    """Each municipality size class against all other classes (HRV share, violence
-    grade). ``size_classes`` maps ``unit`` → class; units without a class are left out."""
-    if not size_classes:
-        return []
-    mapping = pl.DataFrame(
-        {"unit": list(size_classes), "_size": list(size_classes.values())},
-        schema={"unit": pl.String, "_size": pl.String},
-    )
-    frame = derived.join(mapping, on="unit", how="inner", maintain_order="left")
-    classes = list(order) if order else sorted(set(size_classes.values()))
-    rest = reg.labels["comparison_groups"]["rest"]
-    rows = []
-    for cls in classes:
-        c = Comparison(
-            "size_class",
-            cls,
-            rest,
-            pl.col("_size") == cls,
-            pl.col("_size") != cls,
-            ("honour_violence", "violence_severity"),
-        )
-        rows.extend(_compare(frame, c, cb, reg))
-    return _with_holm(rows)
-
-
 def _distribution(frame: pl.DataFrame, order: Sequence[str], comparison: str, group: str) -> list[dict]:
     """The share of each change category among ``frame`` (descriptive, no test)."""
     rows = []
@@ -527,15 +497,13 @@ def risk_change_rows(derived: pl.DataFrame, change: pl.DataFrame, cb: Codebook, 
 def build_stats(
     derived: pl.DataFrame,
     risk_change: pl.DataFrame | None = None,
-    size_classes: Mapping[str, str] | None = None,
-    size_class_order: Sequence[str] | None = None,
+    *,
     registry: Registry | None = None,
     codebook: Codebook | None = None,
 ) -> pl.DataFrame:
-    """All comparison rows (STATS_SCHEMA), in a fixed order.
-
-    ``size_classes``: unit → municipality size class (from config); ``size_class_order``
-    the classes from smallest to largest (default: sorted names)."""
+    """All comparison rows (STATS_SCHEMA), in a fixed order. National groups only: the
+    municipality size classes are compared from the protected tables (size_results), so
+    that this published file holds no unprotected count below national level."""
     reg = registry or load_registry()
     cb = codebook or codebook_module.load()
     frame = _with_helpers(derived)
@@ -543,7 +511,6 @@ def build_stats(
     for c in comparisons(cb, reg):
         rows.extend(_compare(frame, c, cb, reg))
     rows.extend(duration_by_closing_reason(frame, cb, reg))
-    rows.extend(size_class_comparison(frame, size_classes or {}, size_class_order, cb, reg))
     if risk_change is not None:
         rows.extend(risk_change_rows(frame, risk_change, cb, reg))
     if not rows:

@@ -547,24 +547,39 @@ def from_run(workdir: Path, threshold: int = 5) -> Published:
     final = pl.read_parquet(interim / "kommuner" / "tables.parquet")
     diagrams = sorted(int(t) for t in final["table"].unique() if t.isdigit())
     measures = trend.resolved_measures(trend.DEFAULT_MEASURES)
-    truth = {}
+    truth, departed = {}, set()
     for r in rounds:
         path = (
             interim / "cases_derived.parquet" if r == rounds[-1] else interim / "rounds" / r / "cases_derived.parquet"
         )
+        cases = pl.read_parquet(path)
         shown = diagrams if r == rounds[-1] else sorted({int(m["diagram"]) for m in measures})
-        by_id = area_tables.area_tables(pl.read_parquet(path), areas, shown, {"honour_interventions_min": 10})
-        truth[r] = area_tables.long_frame(by_id, {a.name: a.kind for a in areas})
+        gone = _departed_units(cases, areas)
+        departed |= {a.name for a in gone}
+        by_id = area_tables.area_tables(cases, [*areas, *gone], shown, {"honour_interventions_min": 10})
+        truth[r] = area_tables.long_frame(by_id, {a.name: a.kind for a in [*areas, *gone]})
     published_trend = pl.read_parquet(interim / "kommuner" / "trend.parquet").filter(pl.col("round").is_not_null())
     return Published(
         truth=truth,
         final=final,
         trend=published_trend,
         measures=measures,
-        members={a.name: a.units for a in areas if a.kind != "enhet"},
+        members={
+            a.name: (*a.units, *(sorted(departed) if a.kind == "riket" else ())) for a in areas if a.kind != "enhet"
+        },
         kinds={t: area_tables.table_kind(t) for t in final["table"].unique().to_list()},
         unchanged={r: sorted(v) for r, v in area_tables.unchanged_units(units, rounds).items()},
     )
+
+
+def _departed_units(cases: pl.DataFrame, areas: Sequence[Any]) -> list[Any]:
+    """Units with cases in an earlier round but no area of their own in the final one
+    (they sent no later export, or left): their cases are in that round's country
+    numbers, unpublished otherwise, and each of them knows its own numbers."""
+    from kvinnofrid.disclosure import area_tables
+
+    covered = {u for a in areas if a.kind == "enhet" for u in a.units}
+    return [area_tables.Area("enhet", u, u, (u,)) for u in sorted(set(cases["unit"].to_list()) - covered)]
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -278,13 +278,16 @@ def _membership(lists: Sequence[Sequence[int]], n_cells: int, coefs=None) -> spa
     return out
 
 
-# The cost of hiding a published cell (protection.Layout.weight): a count of a pooled
-# area (class, group, län) a little less than a unit's, so that where either serves one
-# hidden sum protects the units of the area together; a base N much more (it hides its
-# whole group). Ties go to the smaller count, then to the order of the cells.
-UNIT_WEIGHT = 1.0
-SUM_WEIGHT = 0.8
-BASE_WEIGHT = 4.0
+# The cost of hiding a published cell (protection.Layout.weight) grows with the count,
+# as in tau-ARGUS's default of hiding as few cases as possible, but with its logarithm,
+# so that a few small cells do not outweigh one large one: a län's or a class's counts
+# are what its readers compare, and hiding one hides the most cases. With a flat cost
+# (pooled areas a little cheaper than units) 66 % of the län cells of a 290-municipality
+# set were hidden, with this one 49 %, for 4 percentage points more of the units' cells
+# (50 → 54 %). A base N costs most: it hides its whole group. Ties go to the smaller
+# count, then to the cells' order.
+COUNT_WEIGHT = 1.0
+BASE_WEIGHT = 20.0
 
 
 def _layout(cells: _Cells, threshold: int) -> protection.Layout:
@@ -296,7 +299,7 @@ def _layout(cells: _Cells, threshold: int) -> protection.Layout:
     base = np.array([o[2] == 0 for o in cells.order], dtype=bool)
     rank = np.empty(n)
     rank[sorted(range(n), key=lambda k: (cells.value[k], cells.order[k]))] = np.arange(n)
-    weight = np.where(owner == NO_OWNER, SUM_WEIGHT, UNIT_WEIGHT) + np.log1p(np.maximum(value, 0)) * 0.01
+    weight = COUNT_WEIGHT * (1 + np.log1p(np.maximum(value, 0)))
     weight = np.where(base, BASE_WEIGHT, weight) + rank * (1e-4 / max(n, 1))
     upper = [(a, b) for a, b in cells.upper if a != b]
     lists = [*cells.relations, *cells.at_least, *upper]

@@ -341,6 +341,7 @@ def test_unit_and_lan_pdfs_have_their_figures_and_swedish_numbers(unit_run):
         reader = pypdf.PdfReader(unit_run.results / "kommuner" / f"{slug}.pdf")
         text = "\n".join(page.extract_text() for page in reader.pages)
         assert f"{name}: jämförelse med riket" in text
+        assert reader.metadata.title == f"{name}: jämförelse med riket"  # what a screen reader announces
         assert "Figur 17" in text and "Innehåll" in text
         info = next(
             a

@@ -3,6 +3,8 @@ submission round (cut-off = the round, period ending at the round at the latest)
 
 import datetime as dt
 
+import polars as pl
+
 from kvinnofrid.scriptrunner import log, run
 
 
@@ -19,6 +21,7 @@ def main(smk) -> None:
         cleaned,
         round_date,
         (smk.params.period_start, smk.params.period_end),
+        names=pl.read_csv(smk.input.units, schema_overrides={"file": pl.String, "unit": pl.String}),
         register_names=municipalities.load_register(smk.params.register or None)["kommun"].to_list(),
         districts=dict(smk.params.districts),
         aliases=municipalities.load_aliases(smk.params.aliases or None),

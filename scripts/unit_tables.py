@@ -90,7 +90,7 @@ def _write_national(smk, rounds, areas, size_classes, lan_of, diagrams) -> None:
     areas = _publishable(areas)
     tables = _tables_by_round(smk, rounds, areas, diagrams)
     unchanged = area_tables.unchanged_units(pl.read_csv(smk.input.units), list(rounds))
-    published = _protected(tables, areas, p.threshold, unchanged)
+    published = _protected(tables, areas, p.threshold, unchanged, smk.threads)
     internal = {r: area_tables.internal_tables(tables[r], published[r], areas) for r in tables}
     units = [a for a in areas if a.kind == "enhet"]
     final = p.rounds[-1]
@@ -158,7 +158,7 @@ def _write_self_service(smk, rounds, areas, size_classes, lan_of, national, diag
     _write(smk, national.comparison, own_trend.clear(), internal[final], own_trend, info)
 
 
-def _protected(tables, areas, threshold, unchanged):
+def _protected(tables, areas, threshold, unchanged, workers=1):
     """area_tables.protect, or a message instead of a traceback when it finds no
     protection (too few units never get here: _publishable)."""
     from kvinnofrid.disclosure import area_tables
@@ -166,7 +166,7 @@ def _protected(tables, areas, threshold, unchanged):
     from kvinnofrid.errors import UserFacingError
 
     try:
-        return area_tables.protect(tables, areas, threshold, unchanged)
+        return area_tables.protect(tables, areas, threshold, unchanged, workers=workers)
     except SuppressionError as failed:
         raise UserFacingError(
             "Jämförelsetabellerna (målet kommuner och det nationella paketet) kunde inte skyddas: "
@@ -174,4 +174,7 @@ def _protected(tables, areas, threshold, unchanged):
         ) from failed
 
 
-run(main, snakemake)
+# guarded: rule unit_tables protects tables in worker processes (spawn), which import
+# this script again as their main module
+if __name__ == "__main__":
+    run(main, snakemake)

@@ -11,6 +11,7 @@ from polars.testing import assert_frame_equal
 from support.workflow import run_snakemake
 
 from kvinnofrid.demo import national, national_writer
+from kvinnofrid.disclosure import audit
 from kvinnofrid.spec.diagrams import load_registry
 
 pytestmark = pytest.mark.e2e
@@ -38,3 +39,20 @@ def test_every_national_table_equals_the_one_from_the_truth(national_run):
     for number, table in sorted(expected.items()):
         got = pl.read_parquet(root / "run" / "results" / "tables" / f"diagram_{number:02d}.parquet")
         assert_frame_equal(got, table)  # floats to rtol 1e-5: case order differs
+
+
+def test_the_independent_audit_pins_nothing_at_national_scale(national_run):
+    """Every unit, län and size class of 290 municipalities protected together (rule
+    unit_tables), attacked by the independent audit: nothing an outsider pins, no small
+    count a unit pins or narrows below the threshold, none two units pooling pin. The
+    set has what the demo lacks: units that skip a round, units whose data did not
+    change, cases deleted between rounds."""
+    root, _ = national_run
+    run_snakemake(root / "run", "--", "interim/kommuner/tables.parquet", data_raw=root / "raw")
+    result = audit.audit(audit.from_run(root / "run", 5), 5)
+    counts = result["counts"]
+    for key in ("outsider_exact", "unit_exact", "unit_narrow", "pair_exact", "visible_small"):
+        assert counts[key] == 0, (key, result["findings"][key][:5])
+    assert result["visible_zeros"] == 0
+    hidden = result["hidden"]
+    assert all(hidden[kind][0] > 0 for kind in ("enhet", "lan", "storleksklass")) and hidden["riket"][0] == 0

@@ -32,6 +32,8 @@ def test_the_independent_audit_pins_nothing_on_the_demo(published_run):
     counts = result["counts"]
     assert counts["outsider_exact"] == 0, result["findings"]["outsider_exact"][:5]
     assert counts["unit_exact"] == 0, result["findings"]["unit_exact"][:5]
+    assert counts["unit_narrow"] == 0, result["findings"]["unit_narrow"][:5]  # reading the marks too
+    assert counts["pair_exact"] == 0, result["findings"]["pair_exact"][:5]
     assert counts["visible_small"] == 0 and result["visible_zeros"] == 0
     hidden = result["hidden"]
     assert hidden["storleksklass"][0] > 0 and hidden["riket"][0] == 0  # classes are protected, the country not

@@ -15,7 +15,7 @@ from polars.testing import assert_frame_equal
 
 from kvinnofrid.disclosure import area_tables as at
 from kvinnofrid.reporting import unit_report as ur
-from kvinnofrid.reporting.numfmt import NBSP, fmt_int
+from kvinnofrid.reporting.numfmt import NBSP, fmt_int, fmt_pct
 from kvinnofrid.statistics.tables import TABLE_SCHEMA
 
 T = 5
@@ -177,6 +177,7 @@ def test_unit_and_lan_pdfs_have_their_figures_and_swedish_numbers(unit_run):
         reader = pypdf.PdfReader(unit_run.results / "kommuner" / f"{slug}.pdf")
         text = "\n".join(page.extract_text() for page in reader.pages)
         assert f"{name}: jämförelse med riket" in text
+        assert reader.metadata.title == f"{name}: jämförelse med riket"  # what a screen reader announces
         assert "Figur 17" in text and "Innehåll" in text
         info = next(
             a
@@ -185,7 +186,11 @@ def test_unit_and_lan_pdfs_have_their_figures_and_swedish_numbers(unit_run):
         )
         flat = text.replace("\u00a0", " ").replace("\n", " ")
         assert f"Underlaget är {fmt_int(info['cases']).replace(NBSP, ' ')} ärenden" in flat
-        assert re.search(r"med \d{1,3} % \(", flat), "a share in Swedish form (38 %) in the text"
+        shown = pl.read_parquet(unit_run.interim / "kommuner" / "tables.parquet").filter(
+            (pl.col("area") == name) & ~pl.col("suppressed") & pl.col("share").is_not_null()
+        )
+        printed = {fmt_pct(s).replace(NBSP, " ") for s in shown["share"]}
+        assert any(re.search(rf"(?<![\d,]){p}", flat) for p in printed), "a visible share in Swedish form (38 %)"
         assert "{{" not in text
         assert not re.search(r"\b(None|nan|NaN|inf)\b", text), "a missing value printed as Python's word for it"
 

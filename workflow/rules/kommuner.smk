@@ -43,7 +43,8 @@ checkpoint unit_tables:
         "logs/benchmarks/unit_tables.tsv"
     conda:
         SOFTWARE_ENV
-    threads: 1
+    # the tables are protected in parallel (area_tables.protect, one process per table)
+    threads: 2
     resources:
         mem_mb=2000,
         runtime=20,

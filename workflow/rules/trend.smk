@@ -13,6 +13,7 @@ rule compile_round:
         risk=batches_up_to_round(f"{INTERIM}/clean/{{round}}/batch-{{part}}.risk.parquet"),
         reports=batches_up_to_round(f"{INTERIM}/quality/{{round}}/batch-{{part}}.json"),
         aliases=ALIAS_FILE,
+        units=f"{INTERIM}/units.csv",
         code=code_of("compile_round"),
     output:
         derived=f"{INTERIM}/rounds/{{round}}/cases_derived.parquet",

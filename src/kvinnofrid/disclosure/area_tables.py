@@ -19,8 +19,8 @@ Areas and what is protected
   would read the other's whole table off the sum.
 * ``enhet``: one reporting unit; protected (suppression.py: primary, secondary and the
   attacker's audit), linked to the country (riket = Σ units) and to its class, group
-  and län; the country is also named as the sum of its classes, groups and län
-  (``_partitions``). The attacker knows one unit's own numbers (``owners``).
+  and län. The attacker knows one unit's own numbers (``owners``), or two units
+  pool theirs.
 * Every round's tables are protected together (``protect``): a unit whose data did
   not change after an earlier round has the same cells in both
   (``unchanged_units``), so the round shares cannot undo a hidden cell.
@@ -338,6 +338,8 @@ def protect(
     threshold: int,
     unchanged: Mapping[Any, Collection[str]] | None = None,
     registry: Registry | None = None,
+    sizes: Mapping[str, Sequence[int]] | None = None,
+    workers: int = 1,
 ) -> dict[Any, pl.DataFrame]:
     """Every round's tables of every area, suppressed together per table, as one long
     frame per round (``LONG_SCHEMA``): the country as it is, every other area
@@ -345,6 +347,9 @@ def protect(
     final (published) round last. ``unchanged``: earlier round → the units whose data
     then were the same as in the final round (no newer export): their cells are one
     and the same in both rounds, so a count hidden in one is hidden in the other.
+    ``sizes``: area → (cases, closed) as the reports' text gives them; a table whose
+    base is that number keeps it shown (``_public_bases``). ``workers``: processes
+    protecting tables at once (the rule's threads).
 
     The attacker the suppression stands against knows one unit's own numbers (an
     outsider, none) and sees every area's tables of every round at once."""
@@ -353,9 +358,10 @@ def protect(
     final = rounds[-1]
     kind_of = {a.name: a.kind for a in areas}
     out: dict[Any, dict[str, dict[str, pl.DataFrame]]] = {r: {} for r in rounds}
+    jobs, present_of = {}, {}
     for table_id in tables_by_round[final]:
         present = [r for r in rounds if table_id in tables_by_round[r]]
-        joint, totals, owners, exempt, sums = {}, {}, {}, set(), []
+        joint, totals, owners, exempt = {}, {}, {}, set()
         for r in present:
             for a in areas:
                 name = _round_name(a.name, r, final)
@@ -370,28 +376,48 @@ def protect(
             totals[_round_name(NATIONAL, r, final)] = [
                 _round_name(a.name, r, final) for a in areas if a.kind == "enhet"
             ]
-            sums += [
-                (_round_name(NATIONAL, r, final), [_round_name(p, r, final) for p in parts])
-                for parts in _partitions(areas)
-            ]
         for r in present[:-1]:
             for unit in sorted((unchanged or {}).get(r, ())):
                 now, then = joint.get(unit), joint.get(_round_name(unit, r, final))
                 if now is not None and then is not None and _key(now) == _key(then):
                     totals[_round_name(unit, r, final)] = [unit]  # the same cells: equal
-        protected = suppression.suppress_complements(
-            joint,
-            threshold,
-            totals=totals,
-            exempt=exempt,
-            kinds=table_kind(table_id, reg),
-            owners=owners,
-            reasons=True,
-            sums=sums,
-        )
-        for r in present:
+        jobs[table_id] = (joint, threshold, totals, exempt, table_kind(table_id, reg), owners)
+        jobs[table_id] += (_public_bases(joint, sizes or {}, final),)
+        present_of[table_id] = present
+    for table_id, protected in _run_jobs(jobs, workers):
+        for r in present_of[table_id]:
             out[r][table_id] = {a.name: protected[_round_name(a.name, r, final)] for a in areas}
     return {r: long_frame(out[r], kind_of) for r in rounds}
+
+
+def _protect_table(job: tuple) -> dict[str, pl.DataFrame]:
+    joint, threshold, totals, exempt, kinds, owners, public_bases = job
+    return suppression.suppress_complements(
+        joint,
+        threshold,
+        totals=totals,
+        exempt=exempt,
+        kinds=kinds,
+        owners=owners,
+        reasons=True,
+        public_bases=public_bases,
+    )
+
+
+def _run_jobs(jobs: Mapping[str, tuple], workers: int) -> list[tuple[str, dict[str, pl.DataFrame]]]:
+    """Every table's protection (independent of the others: a table's cells are linked
+    only to the same table's), in ``workers`` processes, the largest tables first so
+    that no long one starts last; results in the tables' order."""
+    if workers <= 1 or len(jobs) <= 1:
+        return [(t, _protect_table(job)) for t, job in jobs.items()]
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    by_size = sorted(jobs, key=lambda t: -sum(frame.height for frame in jobs[t][0].values()))
+    # spawn, not fork: polars' thread pool does not survive a fork
+    with ProcessPoolExecutor(min(workers, len(jobs)), mp_context=multiprocessing.get_context("spawn")) as pool:
+        done = dict(zip(by_size, pool.map(_protect_table, [jobs[t] for t in by_size]), strict=True))
+    return [(t, done[t]) for t in jobs]
 
 
 def unchanged_units(units: pl.DataFrame, rounds: Sequence[Any]) -> dict[Any, set[str]]:
@@ -409,20 +435,16 @@ def unchanged_units(units: pl.DataFrame, rounds: Sequence[Any]) -> dict[Any, set
     return {r: {u for u, by in latest.items() if r in by and by.get(r) == by.get(final)} for r in rounds[:-1]}
 
 
-def _partitions(areas: Sequence[Area]) -> list[list[str]]:
-    """The ways the country splits into published areas: its size classes, its
-    comparison groups, its län (with the units outside any published län), each when
-    the parts cover every unit once. The country is then their sum too."""
-    every = {u for a in areas if a.kind == "enhet" for u in a.units}
-    out = []
-    for kind in ("storleksklass", "grupp", "lan"):
-        parts = [a for a in areas if a.kind == kind]
-        covered = [u for a in parts for u in a.units]
-        if not parts or len(covered) != len(set(covered)):
-            continue
-        alone = sorted(every - set(covered))
-        out.append([a.name for a in parts] + alone)
-    return out
+def _public_bases(joint: Mapping[str, pl.DataFrame], sizes: Mapping[str, Sequence[int]], final: Any) -> list[str]:
+    """The areas of the final round whose base N a reader knows from the report's text
+    (``sizes``: area → its cases and closed cases, as area_info): a table whose N is,
+    for every area, the area's number of cases (or of closed cases). The text gives it
+    away, so hiding it would protect nothing."""
+    named = {name: t for name, t in joint.items() if name in sizes}
+    for k in range(2):
+        if named and all(set(t["denominator"].to_list()) == {sizes[name][k]} for name, t in named.items()):
+            return list(named)
+    return []
 
 
 def _round_name(area: str, round_: Any, final: Any) -> str:

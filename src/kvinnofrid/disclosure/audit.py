@@ -58,7 +58,15 @@ from scipy import sparse
 from scipy.optimize import linprog
 
 SMALL, PROTECT = "under_troskel", "skyddar_annat"
-KEYS = ("outsider_exact", "outsider_exact_marks", "unit_exact", "unit_exact_marks", "unit_narrow", "national")
+KEYS = (
+    "outsider_exact",
+    "outsider_exact_marks",
+    "unit_exact",
+    "unit_exact_marks",
+    "unit_narrow",
+    "pair_exact",
+    "national",
+)
 HIDDEN = "dold"  # hidden without a reason (outputs from before the reasons)
 EPS = 1e-6
 
@@ -297,15 +305,17 @@ class _Solver:
         return points
 
 
-def _bounds(system: _System, threshold: int, marks: bool, knows: str | None) -> tuple[np.ndarray, np.ndarray]:
+def _bounds(
+    system: _System, threshold: int, marks: bool, knows: str | Sequence[str] | None
+) -> tuple[np.ndarray, np.ndarray]:
     truth = np.array(system.truth)
     low, high = np.zeros(len(truth)), np.full(len(truth), np.inf)
     if marks:
         mark = np.array([m or "" for m in system.mark])
         high[mark == SMALL] = threshold - 1
         low[mark == PROTECT] = threshold
-    if knows is not None:
-        own = np.array([o == knows for o in system.owner])
+    if knows is not None:  # a unit, or units pooling their numbers
+        own = np.isin(np.array([o or "" for o in system.owner]), [knows] if isinstance(knows, str) else list(knows))
         low[own], high[own] = truth[own], truth[own]
     return low, high
 
@@ -320,7 +330,7 @@ def audit_table(pub: Published, table: str, threshold: int) -> dict[str, list[di
     truth = solver.truth
     hidden = np.array([k for k, m in enumerate(system.mark) if m is not None], dtype=np.int64)
     small = hidden[(truth[hidden] >= 1) & (truth[hidden] < threshold)]
-    everything = _everything_hidden(pub, table, threshold)
+    baseline = _Baseline(pub, table, threshold)
     owner = np.array([o or "" for o in system.owner])
     attacks = [(None, False, hidden, 1.0, "outsider_exact"), (None, True, hidden, 1.0, "outsider_exact_marks")]
     for unit in sorted({o for o in system.owner if o is not None}):
@@ -328,7 +338,7 @@ def audit_table(pub: Published, table: str, threshold: int) -> dict[str, list[di
         attacks += [
             (unit, False, mine, 1.0, "unit_exact"),
             (unit, True, mine, 1.0, "unit_exact_marks"),
-            (unit, False, mine, float(threshold), "unit_narrow"),
+            (unit, True, mine, float(threshold - 1), "unit_narrow"),
         ]
     for seed, (unit, marks, targets, width, key) in enumerate(attacks):
         if not targets.size:
@@ -339,30 +349,143 @@ def audit_table(pub: Published, table: str, threshold: int) -> dict[str, list[di
         for k in targets[spread < width - EPS].tolist():
             least, most = solver.interval(k, low, high)
             if most - least < width - EPS:
-                national = unit is None and everything.get(system.label[k])
+                national = baseline.narrow(system.label[k], unit, marks, width)
                 found["national" if national else key].append(_finding(system, k, unit, least, most))
+    found["pair_exact"] = _pair_findings(system, small, threshold, baseline)
     return found
 
 
-def _everything_hidden(pub: Published, table: str, threshold: int) -> dict[tuple, bool]:
-    """label → pinned when every area's numbers are hidden and only the country's shown:
-    what the national tables give away on their own."""
-    hidden = pub.final.with_columns(
-        pl.when(pl.col("area") != "Riket").then(None).otherwise(pl.col(c)).alias(c) for c in ("n", "denominator")
-    ).with_columns(pl.lit(None, pl.String).alias("hidden_reason"), pl.lit(None, pl.String).alias("denominator_reason"))
-    system = _table_system(
-        Published(pub.truth, hidden, pub.trend.clear(), (), pub.members, pub.kinds), table, threshold
-    )
-    if not system.truth:
-        return {}
-    solver = _Solver(system)
-    low, high = _bounds(system, threshold, False, None)
-    out = {}
-    for k, label in enumerate(system.label):
-        if label[0] == list(pub.truth)[-1]:
-            a, b = solver.interval(k, low, high)
-            out[label] = b - a < 1 - EPS
-    return out
+class _Baseline:
+    """The table with every area's numbers hidden and only the country's shown (each
+    hidden cell with the mark the policy would give it): what the national tables give
+    away on their own, whatever the suppression does. A finding that is as narrow here
+    is counted apart (``national``)."""
+
+    def __init__(self, pub: Published, table: str, threshold: int):
+        final = list(pub.truth)[-1]
+        truth = pub.truth[final]
+        marks = {
+            reason: pl.when(pl.col("area") == "Riket")
+            .then(None)
+            .when(pl.col(col) < threshold)
+            .then(pl.lit(SMALL))
+            .otherwise(pl.lit(PROTECT))
+            .alias(reason)
+            for col, reason in (("n", "hidden_reason"), ("denominator", "denominator_reason"))
+        }
+        hidden = truth.with_columns(*marks.values()).with_columns(
+            pl.when(pl.col("area") != "Riket").then(None).otherwise(pl.col(c)).alias(c) for c in ("n", "denominator")
+        )
+        self.system = _table_system(
+            Published(pub.truth, hidden, pub.trend.clear(), (), pub.members, pub.kinds), table, threshold
+        )
+        self.threshold = threshold
+        self.index = {label: k for k, label in enumerate(self.system.label)}
+        self.solver = _Solver(self.system) if self.system.truth else None
+
+    def narrow(self, label: tuple, unit: str | Sequence[str] | None, marks: bool, width: float) -> bool:
+        k = self.index.get(label)
+        if k is None or self.solver is None:
+            return False
+        low, high = _bounds(self.system, self.threshold, marks, unit)
+        least, most = self.solver.interval(k, low, high)
+        return most - least < width - EPS
+
+
+def _pair_findings(
+    system: _System, targets: np.ndarray, threshold: int, baseline: _Baseline | None
+) -> list[dict[str, Any]]:
+    """Hidden counts of 1 … threshold − 1 that two units pooling their numbers (reading
+    the marks) pin to one value. For each count: possible truths moving it by one, each
+    as sparse as can be (least total change); a truth that leaves both units' numbers
+    as they are clears the pair. While some pair is not cleared by any truth found, the
+    pair's own programme either finds one or shows that the pair pins the count."""
+    found: list[dict[str, Any]] = []
+    if not targets.size:
+        return found
+    mover = _Mover(system, threshold)
+    owner = np.array([o or "" for o in system.owner])
+    for k in targets.tolist():
+        moved_sets: list[frozenset[str]] = []
+        pair: tuple[str, ...] = ()
+        while pair is not None:
+            fixed = np.isin(owner, pair) if pair else np.zeros(len(owner), dtype=bool)
+            step = mover.move(k, fixed)
+            if step is None:
+                label = system.label[k]
+                if baseline is None or not baseline.narrow(label, pair, True, 1.0):
+                    found.append(_finding(system, k, " + ".join(sorted(pair)), system.truth[k], system.truth[k]))
+                break
+            moved_sets.append(frozenset(owner[step].tolist()) - {"", system.owner[k]})
+            pair = _unhit_pair(moved_sets)
+    return found
+
+
+def _unhit_pair(moved: Sequence[frozenset[str]]) -> tuple[str, ...] | None:
+    """Two units such that every truth found moves a number of one of them (no truth
+    found clears them), or None when there is no such pair. A truth that moves no
+    other unit's number clears every pair."""
+    if any(not m for m in moved):
+        return None
+    first = min(moved, key=len)
+    for a in sorted(first):
+        rest = [m for m in moved if a not in m]
+        if not rest:
+            others = sorted(frozenset().union(*moved) - {a})
+            return (a, others[0]) if others else (a,)
+        common = frozenset.intersection(*rest) - {a}
+        if common:
+            return a, min(common)
+    return None
+
+
+class _Mover:
+    """Possible truths as close to the truth as can be: min Σ |x − truth| over the
+    attacker's programme (marks read), the target moved by one (up, else down), the
+    fixed unknowns at their truth. Its own HiGHS model (x = truth + p − m)."""
+
+    def __init__(self, system: _System, threshold: int):
+        from scipy.optimize._highspy import _core
+
+        self.core = _core
+        solver = _Solver(system)
+        truth = solver.truth
+        n = len(truth)
+        self.n, self.truth = n, truth
+        low, high = _bounds(system, threshold, True, None)
+        self.up, self.down = high - truth, truth - low
+        a = sparse.hstack([solver.a, -solver.a]).tocsc()
+        lp = _core.HighsLp()
+        lp.num_col_, lp.num_row_ = 2 * n, a.shape[0]
+        lp.col_cost_ = np.ones(2 * n)
+        lp.col_lower_, lp.col_upper_ = np.zeros(2 * n), np.r_[self.up, self.down]
+        base = solver.a @ truth
+        lp.row_lower_, lp.row_upper_ = solver.row_low - base, solver.row_high - base
+        lp.a_matrix_.format_ = _core.MatrixFormat.kColwise
+        lp.a_matrix_.start_, lp.a_matrix_.index_, lp.a_matrix_.value_ = a.indptr, a.indices, a.data
+        lp.a_matrix_.num_col_, lp.a_matrix_.num_row_ = 2 * n, a.shape[0]
+        self.highs = _core._Highs()
+        self.highs.setOptionValue("output_flag", False)
+        self.highs.passModel(lp)
+
+    def move(self, k: int, fixed: np.ndarray) -> np.ndarray | None:
+        """The unknowns a truth moving unknown ``k`` by one changes, or None if none can."""
+        cols = np.arange(2 * self.n, dtype=np.int32)
+        for sign in (1, -1):
+            up, down = np.where(fixed, 0.0, self.up), np.where(fixed, 0.0, self.down)
+            if (up[k] if sign > 0 else down[k]) < 1 - EPS:
+                continue
+            low = np.zeros(2 * self.n)
+            if sign > 0:
+                up[k], down[k], low[k] = 1.0, 0.0, 1.0
+            else:
+                up[k], down[k], low[self.n + k] = 0.0, 1.0, 1.0
+            self.highs.changeColsBounds(2 * self.n, cols, low, np.r_[up, down])
+            self.highs.run()
+            if self.highs.getModelStatus() == self.core.HighsModelStatus.kOptimal:
+                x = np.asarray(self.highs.getSolution().col_value)
+                return np.flatnonzero(np.abs(x[: self.n] - x[self.n :]) > EPS)
+        return None
 
 
 def _finding(system: _System, k: int, unit: str | None, low: float, high: float) -> dict[str, Any]:
@@ -424,24 +547,39 @@ def from_run(workdir: Path, threshold: int = 5) -> Published:
     final = pl.read_parquet(interim / "kommuner" / "tables.parquet")
     diagrams = sorted(int(t) for t in final["table"].unique() if t.isdigit())
     measures = trend.resolved_measures(trend.DEFAULT_MEASURES)
-    truth = {}
+    truth, departed = {}, set()
     for r in rounds:
         path = (
             interim / "cases_derived.parquet" if r == rounds[-1] else interim / "rounds" / r / "cases_derived.parquet"
         )
+        cases = pl.read_parquet(path)
         shown = diagrams if r == rounds[-1] else sorted({int(m["diagram"]) for m in measures})
-        by_id = area_tables.area_tables(pl.read_parquet(path), areas, shown, {"honour_interventions_min": 10})
-        truth[r] = area_tables.long_frame(by_id, {a.name: a.kind for a in areas})
+        gone = _departed_units(cases, areas)
+        departed |= {a.name for a in gone}
+        by_id = area_tables.area_tables(cases, [*areas, *gone], shown, {"honour_interventions_min": 10})
+        truth[r] = area_tables.long_frame(by_id, {a.name: a.kind for a in [*areas, *gone]})
     published_trend = pl.read_parquet(interim / "kommuner" / "trend.parquet").filter(pl.col("round").is_not_null())
     return Published(
         truth=truth,
         final=final,
         trend=published_trend,
         measures=measures,
-        members={a.name: a.units for a in areas if a.kind != "enhet"},
+        members={
+            a.name: (*a.units, *(sorted(departed) if a.kind == "riket" else ())) for a in areas if a.kind != "enhet"
+        },
         kinds={t: area_tables.table_kind(t) for t in final["table"].unique().to_list()},
         unchanged={r: sorted(v) for r, v in area_tables.unchanged_units(units, rounds).items()},
     )
+
+
+def _departed_units(cases: pl.DataFrame, areas: Sequence[Any]) -> list[Any]:
+    """Units with cases in an earlier round but no area of their own in the final one
+    (they sent no later export, or left): their cases are in that round's country
+    numbers, unpublished otherwise, and each of them knows its own numbers."""
+    from kvinnofrid.disclosure import area_tables
+
+    covered = {u for a in areas if a.kind == "enhet" for u in a.units}
+    return [area_tables.Area("enhet", u, u, (u,)) for u in sorted(set(cases["unit"].to_list()) - covered)]
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -453,10 +591,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     result = audit(from_run(Path(args[0]), threshold), threshold)
     summary = {k: result[k] for k in ("counts", "cells", "small_cells", "visible_zeros", "hidden")}
     print(json.dumps(summary, ensure_ascii=False, indent=1))
-    for key in ("outsider_exact", "unit_exact", "outsider_exact_marks", "unit_exact_marks"):
+    for key in (
+        "outsider_exact",
+        "unit_exact",
+        "outsider_exact_marks",
+        "unit_exact_marks",
+        "unit_narrow",
+        "pair_exact",
+    ):
         for f in result["findings"][key][:10]:
             print(key, json.dumps(f, ensure_ascii=False))
-    failing = ("outsider_exact", "unit_exact", "visible_small")
+    failing = ("outsider_exact", "unit_exact", "unit_narrow", "pair_exact", "visible_small")
     return 1 if any(result["counts"][k] for k in failing) else 0
 
 

@@ -489,6 +489,7 @@ def compile_at_round(
     cleaned: Sequence[tuple[dict, CleanResult]],
     round_date: dt.date,
     period: tuple[dt.date, dt.date],
+    names: pl.DataFrame | None = None,
     **units: Any,
 ) -> tuple[pl.DataFrame, pl.DataFrame, int]:
     """(cases, risk, left_out): the compilation as it would have been made at
@@ -498,9 +499,31 @@ def compile_at_round(
     ``left_out`` counts cases opened after the round date (none in a valid export). The
     risk table keeps the assessments of the cases kept. For the last round up to the
     configured cut-off the result equals the national compilation. ``units``:
-    ``register_names``, ``districts`` and ``aliases`` as for ``compile_cases``."""
+    ``register_names``, ``districts`` and ``aliases`` as for ``compile_cases``.
+
+    ``names``: the final compilation's unit table (``file``, ``part``, ``unit``), whose
+    names the round's units take. Without it a unit is named from the files up to the
+    round only: a municipality that reports through a second unit later is plain
+    "Huddinge" in the earlier round and "Huddinge (Både myndighet och utförare)" in the
+    final one, and the unit's earlier key shares are lost to its report."""
     cases, risk, _ = compile_cases(cleaned, round_date, period=period, **units)
+    if names is not None:
+        cases, risk = _final_names(cleaned, names, cases, risk, **units)
     first, last = round_period(period, round_date)
     kept = cases.filter(pl.col("opened").is_between(first, last))
     risk = risk.join(kept.select("unit", "case_id"), on=["unit", "case_id"], how="semi", maintain_order="left")
     return kept, risk, cases.height - kept.height
+
+
+def _final_names(
+    cleaned: Sequence[tuple[dict, CleanResult]], names: pl.DataFrame, cases: pl.DataFrame, risk: pl.DataFrame, **units
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """The round's cases and risk with each unit renamed as the final compilation names
+    the same files (a unit's files keep their identity across rounds)."""
+    known = KnownUnits.of(units.get("register_names"), units.get("districts"), units.get("aliases"))
+    here = unit_table(expand_parts(cleaned), known).select("file", "part", "unit")
+    final = names.select(pl.col("file").cast(pl.String), pl.col("part").cast(pl.Int64), pl.col("unit").alias("_final"))
+    pairs = here.with_columns(pl.col("part").cast(pl.Int64)).join(final, on=["file", "part"], how="inner")
+    mapping = dict(pairs.select("unit", "_final").unique().iter_rows())
+    rename = pl.col("unit").replace(mapping)
+    return cases.with_columns(rename), risk.with_columns(rename)

@@ -51,9 +51,14 @@ def test_primary_and_secondary_in_single_choice_table():
     assert out["denominator"].to_list() == [30] * 3
 
 
-def test_two_primary_cells_need_no_secondary():
+def test_two_small_cells_that_bound_each_other_need_a_third():
+    # B + C = 30 − 23 = 7 with C < 5 gives B ≥ 3: the mark says 0–4, the arithmetic 3–4.
+    # Hiding A (marked "dold", at least 5) lets B take every value of its mark again.
     t = table([(None, "A", 23, 30), (None, "B", 4, 30), (None, "C", 3, 30)])
-    assert hidden(suppress_table(t)) == ["B", "C"]
+    assert hidden(suppress_table(t)) == ["A", "B", "C"]
+    # C + D = 4: each of C and D can be anything from 0 to 4, no third cell needed
+    t = table([(None, "A", 20, 30), (None, "B", 6, 30), (None, "C", 2, 30), (None, "D", 2, 30)])
+    assert hidden(suppress_table(t)) == ["C", "D"]
 
 
 def test_the_marks_are_part_of_the_attack():
@@ -141,7 +146,9 @@ def test_region_of_two_units():
     u2 = table([(None, "A", 12, 20), (None, "B", 6, 20), (None, "C", 2, 20)])
     region = table([(None, "A", 27, 50), (None, "B", 16, 50), (None, "C", 7, 50)])
     out = suppress_complements({"Region": region, "U1": u1, "U2": u2}, T)
-    assert hidden(out["U2"]) == ["B", "C"]
+    # C = 2 must be able to reach 4: B, marked "dold" (at least 5), gives up only 1 of
+    # its 6, so A is hidden too
+    assert hidden(out["U2"]) == ["A", "B", "C"]
     # region C = U1 + U2: with U1 shown, U2's C would be region − U1
     assert "C" in hidden(out["Region"]) or "C" in hidden(out["U1"])
     check_secure(out, {"Region": region, "U1": u1, "U2": u2}, {"Region": ["U1", "U2"]}, "single")

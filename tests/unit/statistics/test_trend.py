@@ -9,7 +9,7 @@ from polars.testing import assert_frame_equal
 from support.cases import synthetic
 from support.raw_rows import cleaned_file
 
-from kvinnofrid.stages.compile import compile_at_round, compile_cases, round_period
+from kvinnofrid.stages.compile import assign_units, compile_at_round, compile_cases, round_period
 from kvinnofrid.stages.derive import derive_cases
 from kvinnofrid.statistics import trend
 from kvinnofrid.statistics.tables import build_table, wilson_interval
@@ -150,6 +150,26 @@ def test_compile_at_round_is_the_compilation_as_it_stood_then():
     national, national_risk, _ = compile_cases(files, r2, period=period)
     assert_frame_equal(last, national)
     assert_frame_equal(last_risk, national_risk)
+
+
+def test_a_unit_keeps_its_final_name_in_an_earlier_round():
+    """Huddinge reports through one unit in the first round and through two in the
+    second: the first round's cases belong to the unit the final compilation names
+    "Huddinge (Både myndighet och utförare)", so that unit's report keeps its first
+    round (a plain "Huddinge" there is an area that no longer exists)."""
+    r1, r2 = dt.date(2022, 6, 1), dt.date(2022, 10, 1)
+    kw = {"municipality": "Huddinge"}
+    files = [
+        cleaned_file("r1/huddinge.csv", r1, {"client_key": "a", "risk_1_rating": "3"}, service_type=3, **kw),
+        cleaned_file("r2/huddinge.csv", r2, {"client_key": "a"}, {"client_key": "b"}, service_type=3, **kw),
+        cleaned_file("r2/huddinge-u.csv", r2, {"client_key": "x"}, service_type=2, **kw),
+    ]
+    period = (dt.date(2022, 1, 1), dt.date(2022, 12, 31))
+    names = assign_units(files)
+    first, risk, _ = compile_at_round(files[:1], r1, period, names=names)
+    assert first["unit"].to_list() == ["Huddinge (Både myndighet och utförare)"]
+    assert risk["unit"].to_list() == first["unit"].to_list()
+    assert compile_at_round(files[:1], r1, period)[0]["unit"].to_list() == ["Huddinge"]  # the files alone
 
 
 def test_compile_at_round_leaves_out_cases_opened_after_the_round():

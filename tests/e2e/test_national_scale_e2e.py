@@ -42,7 +42,7 @@ def test_every_national_table_equals_the_one_from_the_truth(national_run):
 
 
 # The tables the rounds tie together through their published key shares (2, 26, the top
-# group) and a multi-choice one (7). The whole audit of all 18 tables costs about 20
+# group) and a multi-choice one (7). The whole audit of all 18 tables costs more than 35
 # CPU-minutes at this scale, too much for every CI run; `python -m
 # kvinnofrid.disclosure.audit <workdir>` runs it (docs/anvandarguide.md).
 AUDITED = ("2", "7", "26", "toppgrupp")

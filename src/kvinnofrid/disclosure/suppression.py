@@ -286,7 +286,6 @@ def _membership(lists: Sequence[Sequence[int]], n_cells: int, coefs=None) -> spa
 # set were hidden, with this one 49 %, for 4 percentage points more of the units' cells
 # (50 → 54 %). A base N costs most: it hides its whole group. Ties go to the smaller
 # count, then to the cells' order.
-COUNT_WEIGHT = 1.0
 BASE_WEIGHT = 20.0
 
 
@@ -299,7 +298,7 @@ def _layout(cells: _Cells, threshold: int) -> protection.Layout:
     base = np.array([o[2] == 0 for o in cells.order], dtype=bool)
     rank = np.empty(n)
     rank[sorted(range(n), key=lambda k: (cells.value[k], cells.order[k]))] = np.arange(n)
-    weight = COUNT_WEIGHT * (1 + np.log1p(np.maximum(value, 0)))
+    weight = 1 + np.log1p(np.maximum(value, 0))
     weight = np.where(base, BASE_WEIGHT, weight) + rank * (1e-4 / max(n, 1))
     upper = [(a, b) for a, b in cells.upper if a != b]
     lists = [*cells.relations, *cells.at_least, *upper]

@@ -19,7 +19,7 @@ Output columns are exactly ``TABLE_SCHEMA``. Nationally nothing is suppressed.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -89,8 +89,9 @@ def t_interval(values: np.ndarray, confidence: float = CONFIDENCE) -> tuple[floa
     return mean, mean - half, mean + half
 
 
-def finish_table(frame: pl.DataFrame, with_share: bool = True) -> pl.DataFrame:
-    """Add share and Wilson interval to (group, category, n, denominator), typed."""
+def finish_table(frame: pl.DataFrame, with_share: bool = True, keep: Sequence[str] = ()) -> pl.DataFrame:
+    """Add share and Wilson interval to (group, category, n, denominator), typed;
+    ``keep``: leading key columns kept (the unit of a table per unit, see ``by``)."""
     n = frame["n"].to_numpy()
     d = frame["denominator"].to_numpy()
     if with_share:
@@ -106,7 +107,7 @@ def finish_table(frame: pl.DataFrame, with_share: bool = True) -> pl.DataFrame:
         pl.lit(None, pl.Float64).alias("mean") if "mean" not in frame.columns else pl.col("mean"),
         pl.lit(False).alias("suppressed"),
     )
-    return out.select([pl.col(k).cast(t) for k, t in TABLE_SCHEMA.items()])
+    return out.select(*keep, *[pl.col(k).cast(t) for k, t in TABLE_SCHEMA.items()])
 
 
 # ---------------------------------------------------------------- building blocks
@@ -190,8 +191,13 @@ def _single_categories(d: Diagram, reg: Registry, cb: Codebook) -> tuple[pl.Expr
     return pl.when(column.is_in(labels)).then(column).otherwise(None), labels
 
 
-def _grid(groups: list[str], categories: list[str]) -> pl.DataFrame:
-    return pl.DataFrame(
+def _keys(by: pl.Series | None) -> list[str]:
+    return [] if by is None else [by.name]
+
+
+def _grid(groups: list[str], categories: list[str], by: pl.Series | None = None) -> pl.DataFrame:
+    """Every (group, category) row in order; with ``by``, that block once per value of it."""
+    grid = pl.DataFrame(
         {
             "group": [g for g in groups for _ in categories],
             "category": [c for _ in groups for c in categories],
@@ -199,19 +205,31 @@ def _grid(groups: list[str], categories: list[str]) -> pl.DataFrame:
         },
         schema={"group": pl.String, "category": pl.String, "_order": pl.Int64},
     )
+    if by is None:
+        return grid
+    blocks = by.to_frame().with_row_index("_block")
+    return blocks.join(grid, how="cross").with_columns(
+        (pl.col("_block").cast(pl.Int64) * grid.height + pl.col("_order")).alias("_order")
+    )
 
 
 def _assemble(
-    counts: pl.DataFrame, denominators: pl.DataFrame, groups: list[str], categories: list[str], with_share: bool = True
+    counts: pl.DataFrame,
+    denominators: pl.DataFrame,
+    groups: list[str],
+    categories: list[str],
+    with_share: bool = True,
+    by: pl.Series | None = None,
 ) -> pl.DataFrame:
+    keys = _keys(by)
     table = (
-        _grid(groups, categories)
-        .join(counts, on=["group", "category"], how="left")
-        .join(denominators, on="group", how="left")
+        _grid(groups, categories, by)
+        .join(counts, on=[*keys, "group", "category"], how="left")
+        .join(denominators, on=[*keys, "group"], how="left")
         .with_columns(pl.col("n").fill_null(0).cast(pl.Int64), pl.col("denominator").fill_null(0).cast(pl.Int64))
         .sort("_order")
     )
-    return finish_table(table, with_share)
+    return finish_table(table, with_share, keep=keys)
 
 
 def _no_group(table: pl.DataFrame, d: Diagram) -> pl.DataFrame:
@@ -224,73 +242,93 @@ def _no_group(table: pl.DataFrame, d: Diagram) -> pl.DataFrame:
 # ---------------------------------------------------------------- table functions
 
 
-def table_single(d: Diagram, derived: pl.DataFrame, reg: Registry, cb: Codebook, settings: Any = None) -> pl.DataFrame:
+def table_single(
+    d: Diagram, derived: pl.DataFrame, reg: Registry, cb: Codebook, settings: Any = None, by: pl.Series | None = None
+) -> pl.DataFrame:
     """Single-choice (or derived single) variable, optionally by group."""
+    keys = _keys(by)
     group_expr, groups = _groups(d, reg, cb)
     cat_expr, categories = _single_categories(d, reg, cb)
     cases = (
         _population(d, derived)
         .lazy()
-        .select(group_expr.alias("group"), cat_expr.alias("category"))
+        .select(*keys, group_expr.alias("group"), cat_expr.alias("category"))
         .filter(pl.col("group").is_not_null() & pl.col("category").is_not_null())
         .collect()
     )
-    counts = cases.group_by("group", "category").agg(pl.len().alias("n"))
-    denominators = cases.group_by("group").agg(pl.len().alias("denominator"))
-    return _no_group(_assemble(counts, denominators, groups, categories), d)
+    counts = cases.group_by(*keys, "group", "category").agg(pl.len().alias("n"))
+    denominators = cases.group_by(*keys, "group").agg(pl.len().alias("denominator"))
+    return _no_group(_assemble(counts, denominators, groups, categories, by=by), d)
 
 
-def table_multi(d: Diagram, derived: pl.DataFrame, reg: Registry, cb: Codebook, settings: Any = None) -> pl.DataFrame:
-    """Multi-choice variable: denominator = cases with ≥ 1 option (per group)."""
+def table_multi(
+    d: Diagram, derived: pl.DataFrame, reg: Registry, cb: Codebook, settings: Any = None, by: pl.Series | None = None
+) -> pl.DataFrame:
+    """Multi-choice variable: denominator = cases with ≥ 1 option (per group). With
+    ``by``, the conditional options are chosen on all of ``derived`` (every block
+    gets the same rows)."""
+    keys = _keys(by)
     population = _population(d, derived)
     group_expr, groups = _groups(d, reg, cb)
     cat_expr, in_base, categories = _multi_categories(d, reg, cb, population, settings)
     cases = (
         population.lazy()
-        .select(group_expr.alias("group"), cat_expr.alias("category"), in_base.alias("_base"))
+        .select(*keys, group_expr.alias("group"), cat_expr.alias("category"), in_base.alias("_base"))
         .filter(pl.col("group").is_not_null() & pl.col("_base"))
         .collect()
     )
-    denominators = cases.group_by("group").agg(pl.len().alias("denominator"))
+    denominators = cases.group_by(*keys, "group").agg(pl.len().alias("denominator"))
     counts = (
-        cases.select("group", pl.col("category").list.unique())
+        cases.select(*keys, "group", pl.col("category").list.unique())
         .explode("category")
         .drop_nulls("category")
-        .group_by("group", "category")
+        .group_by(*keys, "group", "category")
         .agg(pl.len().alias("n"))
     )
-    return _no_group(_assemble(counts, denominators, groups, categories), d)
+    return _no_group(_assemble(counts, denominators, groups, categories, by=by), d)
 
 
 def table_histogram(
-    d: Diagram, derived: pl.DataFrame, reg: Registry, cb: Codebook, settings: Any = None
+    d: Diagram, derived: pl.DataFrame, reg: Registry, cb: Codebook, settings: Any = None, by: pl.Series | None = None
 ) -> pl.DataFrame:
     """Diagram 16: closed cases with a valid duration by 90-day bin; counts only
     (share and interval empty), denominator = all such cases, every bin a row."""
-    table = table_single(d, derived, reg, cb, settings)
+    table = table_single(d, derived, reg, cb, settings, by)
     return table.with_columns(pl.lit(None, pl.Float64).alias(c) for c in ("share", "ci_low", "ci_high"))
 
 
-def table_flag(d: Diagram, derived: pl.DataFrame, reg: Registry, cb: Codebook, settings: Any = None) -> pl.DataFrame:
-    """Diagram 26: all cases; categories Ja (flag true) and Nej."""
-    population = _population(d, derived)
-    flag = population[d.extra["flag"]].fill_null(False)
-    yes = int(flag.sum())
-    frame = pl.DataFrame(
-        {
-            "group": [None, None],
-            "category": [reg.labels["yes"], reg.labels["no"]],
-            "n": [yes, population.height - yes],
-            "denominator": [population.height] * 2,
-        },
-        schema={"group": pl.String, "category": pl.String, "n": pl.Int64, "denominator": pl.Int64},
+def flag_table(
+    population: pl.DataFrame, flag: pl.Expr, labels: tuple[str, str], by: pl.Series | None = None
+) -> pl.DataFrame:
+    """Two rows without group: ``labels[0]`` the cases whose ``flag`` is true,
+    ``labels[1]`` the others (null counts as false); denominator = all cases."""
+    keys = _keys(by)
+    yes, no = labels
+    cases = population.lazy().select(
+        *keys,
+        pl.lit("").alias("group"),
+        pl.when(flag.fill_null(False)).then(pl.lit(yes)).otherwise(pl.lit(no)).alias("category"),
     )
-    return finish_table(frame)
+    counts = cases.group_by(*keys, "group", "category").agg(pl.len().alias("n")).collect()
+    denominators = cases.group_by(*keys, "group").agg(pl.len().alias("denominator")).collect()
+    table = _assemble(counts, denominators, [""], [yes, no], by=by)
+    return table.with_columns(pl.lit(None, pl.String).alias("group"))
 
 
-def table_phases(d: Diagram, derived: pl.DataFrame, reg: Registry, cb: Codebook, settings: Any = None) -> pl.DataFrame:
+def table_flag(
+    d: Diagram, derived: pl.DataFrame, reg: Registry, cb: Codebook, settings: Any = None, by: pl.Series | None = None
+) -> pl.DataFrame:
+    """Diagram 26: all cases; categories Ja (flag true) and Nej."""
+    labels = (reg.labels["yes"], reg.labels["no"])
+    return flag_table(_population(d, derived), pl.col(d.extra["flag"]), labels, by)
+
+
+def table_phases(
+    d: Diagram, derived: pl.DataFrame, reg: Registry, cb: Codebook, settings: Any = None, by: pl.Series | None = None
+) -> pl.DataFrame:
     """Diagram 1: one row per phase (registry `rows`): n = cases registered in the
     phase, denominator = all cases (`base: all`) or closed cases (`base: closed`)."""
+    _one_table_only(d, by)
     rows = []
     for row in d.extra["rows"]:
         base = derived if row["base"] == "all" else derived.filter(pl.col("is_closed"))
@@ -307,10 +345,13 @@ def table_phases(d: Diagram, derived: pl.DataFrame, reg: Registry, cb: Codebook,
     return finish_table(frame)
 
 
-def table_means(d: Diagram, derived: pl.DataFrame, reg: Registry, cb: Codebook, settings: Any = None) -> pl.DataFrame:
+def table_means(
+    d: Diagram, derived: pl.DataFrame, reg: Registry, cb: Codebook, settings: Any = None, by: pl.Series | None = None
+) -> pl.DataFrame:
     """Diagram 10: mean of `value` (number of interventions) among cases with ≥ 1
     intervention, per registry category; n = denominator = cases in the category,
     share empty, mean with a t interval."""
+    _one_table_only(d, by)
     population = _population(d, derived)
     rows = []
     for m in d.extra["means"]:
@@ -344,6 +385,15 @@ def table_means(d: Diagram, derived: pl.DataFrame, reg: Registry, cb: Codebook, 
     return frame.with_columns(pl.col("mean", "ci_low", "ci_high").fill_nan(None))
 
 
+def _one_table_only(d: Diagram, by: pl.Series | None) -> None:
+    if by is not None:
+        raise ValueError(f"Diagram {d.number}: a {d.table} table is built for one frame at a time, not by {by.name}")
+
+
+# The kinds whose counts and denominators add up over disjoint sets of cases: a table
+# per unit (``by``) and the table of several units are sums of them.
+ADDITIVE_KINDS = ("single", "multi", "histogram", "flag")
+
 TABLE_FUNCTIONS = {
     "single": table_single,
     "multi": table_multi,
@@ -357,10 +407,12 @@ TABLE_FUNCTIONS = {
 # ---------------------------------------------------------------- invariants
 
 
-def check_table(d: Diagram, table: pl.DataFrame) -> None:
-    """Raise TableInvariantError naming the diagram when a table is broken."""
+def check_table(d: Diagram, table: pl.DataFrame, by: pl.Series | None = None) -> None:
+    """Raise TableInvariantError naming the diagram when a table is broken (with
+    ``by``: each block of a table per unit)."""
     where = f"Diagram {d.number} ({d.title})"
-    if table.schema != TABLE_SCHEMA:
+    keys = _keys(by)
+    if table.drop(keys).schema != TABLE_SCHEMA:
         raise TableInvariantError(f"{where}: columns {dict(table.schema)} differ from the contract")
     if table.height == 0:
         raise TableInvariantError(f"{where}: the table is empty")
@@ -372,10 +424,10 @@ def check_table(d: Diagram, table: pl.DataFrame) -> None:
     bad = table.filter((pl.col("share") < 0) | (pl.col("share") > 1))
     if bad.height:
         raise TableInvariantError(f"{where}: a share outside 0–1 for {bad['category'].to_list()}")
-    if table.select(pl.struct("group", "category").is_duplicated().any()).item():
+    if table.select(pl.struct(*keys, "group", "category").is_duplicated().any()).item():
         raise TableInvariantError(f"{where}: a (group, category) row appears twice")
     if d.table in ("single", "histogram", "flag"):
-        per_group = table.group_by("group").agg(
+        per_group = table.group_by(*keys, "group").agg(
             pl.col("n").sum().alias("total"),
             pl.col("denominator").first(),
             pl.col("denominator").n_unique().alias("k"),
@@ -392,7 +444,7 @@ def check_table(d: Diagram, table: pl.DataFrame) -> None:
             if d.table != "histogram" and row["denominator"] > 0 and abs(row["shares"] - 1) > 1e-9:
                 raise TableInvariantError(f"{label}: shares sum to {row['shares']}, not 1")
     if d.table == "multi" and "conditional" not in d.category:  # hidden options count in N
-        per_group = table.group_by("group").agg(pl.col("n").sum().alias("total"), pl.col("denominator").first())
+        per_group = table.group_by(*keys, "group").agg(pl.col("n").sum().alias("total"), pl.col("denominator").first())
         for row in per_group.iter_rows(named=True):
             if row["total"] < row["denominator"]:
                 raise TableInvariantError(
@@ -481,17 +533,21 @@ def build_table(
     settings: Any = None,
     registry: Registry | None = None,
     codebook: Codebook | None = None,
+    by: pl.Series | None = None,
 ) -> pl.DataFrame:
     """The national table of diagram ``number`` from the derived case table, checked.
 
     ``risk_change`` is accepted for diagrams declared on the repeated-risk change
     (none of 1–27 at present). ``settings`` (a Settings or a mapping) may carry
-    ``honour_interventions_min``."""
+    ``honour_interventions_min``. ``by`` (a Series named after a column of
+    ``derived``, e.g. ``unit``; ADDITIVE_KINDS only): one table per value of it in one
+    pass, stacked in the Series' order, the column first; a value without cases gets
+    its rows of zeros."""
     reg = registry or load_registry()
     cb = codebook or codebook_module.load()
     d = reg[number]
-    table = TABLE_FUNCTIONS[d.table](d, derived, reg, cb, settings)
-    check_table(d, table)
+    table = TABLE_FUNCTIONS[d.table](d, derived, reg, cb, settings, by=by)
+    check_table(d, table, by)
     return table
 
 

@@ -10,6 +10,7 @@ import numpy as np
 import polars as pl
 import pytest
 import yaml
+from polars.testing import assert_frame_equal
 
 from kvinnofrid.disclosure import area_tables as at
 from kvinnofrid.disclosure.suppression import suppress_complements
@@ -153,3 +154,41 @@ def test_no_hidden_count_can_be_recovered_from_pooled_protected_tables(seed, kin
     )
     check_marked(out, truth, {"Riket"}, kind)
     check_secure(out, truth, {"Riket": [u for u in truth if u != "Riket"]}, kind)
+
+
+# ---------------------------------------------------------------- every area's table in one pass
+
+
+def test_area_tables_equal_each_area_built_from_its_own_cases():
+    """area_tables builds every unit's table in one pass and sums units into län and
+    classes; each must equal the definition: the area's own cases through
+    collapsed_table (every optional row), on the national table's rows."""
+    from support.cases import synthetic
+
+    from kvinnofrid.stages.derive import derive_cases
+
+    cases, risk = synthetic()
+    derived = derive_cases(cases, risk)
+    units = sorted(derived["unit"].unique().to_list())
+    areas = [
+        at.Area("riket", at.NATIONAL, "riket", (*units, "u_tom")),
+        at.Area("storleksklass", "Klass", "klass", (units[0], units[2], "u_tom")),
+        *[at.Area("enhet", u, u, (u,)) for u in [*units, "u_tom"]],
+        at.Area("lan", "Län", "lan", tuple(units[1:])),
+    ]
+    diagrams = [2, 5, 7, 8, 9, 10, 13, 16]  # single, multi, pooled, conditional, means, histogram
+    settings = {"honour_interventions_min": 10}
+    built = at.area_tables(derived, areas, diagrams, settings)
+    assert list(built) == [*map(str, diagrams), at.TOP_GROUP]
+    for table_id, per_area in built.items():
+        assert list(per_area) == [a.name for a in areas]
+        national = per_area[at.NATIONAL]
+        for area in areas[1:]:
+            own = derived.filter(pl.col("unit").is_in(area.units))
+            if table_id == at.TOP_GROUP:
+                expected = at.top_group_table(own, REG)
+            else:
+                expected = at.collapsed_table(int(table_id), own, at.EVERY_OPTION, REG, CB)
+            expected = at._aligned(expected, national)
+            assert_frame_equal(per_area[area.name], expected, check_exact=True)
+    assert built["2"]["u_tom"]["n"].sum() == 0 and built["2"]["u_tom"].height == built["2"][at.NATIONAL].height

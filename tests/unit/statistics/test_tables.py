@@ -501,3 +501,34 @@ def test_adding_a_diagram_is_one_entry():
     reg = from_mapping(raw)
     table = build_table(number, six_cases(), registry=reg)
     assert table["category"].to_list() == CB["decision_type"].labels
+
+
+# ---------------------------------------------------------------- a table per unit in one pass
+
+
+def test_tables_by_unit_are_each_unit_s_own_table(synthetic_tables):
+    derived, _ = synthetic_tables
+    units = sorted(derived["unit"].unique().to_list())
+    # a unit without cases (its rows are zeros) and a reversed order (the Series' order is kept)
+    by = pl.Series("unit", ["u_utan_ärenden", *reversed(units)])
+    every_option = {"honour_interventions_min": 0}
+    additive = [d for d in REG.diagrams if d.table in ("single", "multi", "histogram", "flag")]
+    assert {d.table for d in additive} == {"single", "multi", "histogram", "flag"}
+    for d in additive:
+        stacked = build_table(d.number, derived, settings=every_option, by=by)
+        assert stacked.columns == ["unit", *TABLE_SCHEMA.names()]
+        assert stacked["unit"].unique(maintain_order=True).to_list() == by.to_list()
+        for unit in units:
+            own = build_table(d.number, derived.filter(pl.col("unit") == unit), settings=every_option)
+            block = stacked.filter(pl.col("unit") == unit).drop("unit")
+            assert_frame_equal(block, own, check_exact=True)
+        empty = stacked.filter(pl.col("unit") == "u_utan_ärenden")
+        assert empty.height == block.height and empty["n"].sum() == 0 and empty["denominator"].sum() == 0
+
+
+def test_tables_by_unit_refuse_the_kinds_that_do_not_add_up(synthetic_tables):
+    derived, _ = synthetic_tables
+    for d in REG.diagrams:
+        if d.table in ("phases", "means"):
+            with pytest.raises(ValueError, match=f"Diagram {d.number}"):
+                build_table(d.number, derived, by=pl.Series("unit", ["u0"]))

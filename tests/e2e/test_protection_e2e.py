@@ -28,7 +28,10 @@ def published_run(pipeline_run):
 
 @pytest.mark.e2e
 def test_the_independent_audit_pins_nothing_on_the_demo(published_run):
-    result = audit.audit(audit.from_run(published_run.workdir, T), T)
+    heard = []  # the tables audited side by side (two processes), each reported as it is done
+    pub = audit.from_run(published_run.workdir, T)
+    result = audit.audit(pub, T, workers=2, progress=lambda table, found, seconds: heard.append(table))
+    assert heard == pub.final["table"].unique(maintain_order=True).to_list()
     counts = result["counts"]
     assert counts["outsider_exact"] == 0, result["findings"]["outsider_exact"][:5]
     assert counts["unit_exact"] == 0, result["findings"]["unit_exact"][:5]

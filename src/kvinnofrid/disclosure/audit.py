@@ -503,11 +503,15 @@ def _finding(system: _System, k: int, unit: str | None, low: float, high: float)
     }
 
 
-def audit(pub: Published, threshold: int = 5) -> dict[str, Any]:
-    """Every table's findings and the counts (hidden cells per area kind included)."""
+def audit(pub: Published, threshold: int = 5, workers: int = 1, progress: Any = None) -> dict[str, Any]:
+    """Every table's findings and the counts (hidden cells per area kind included).
+    The tables are independent problems: ``workers`` processes audit them side by side;
+    ``progress`` (a callable) hears each table's id, findings and CPU seconds as it is done."""
     found: dict[str, list] = {k: [] for k in KEYS}
-    for table in pub.final["table"].unique(maintain_order=True).to_list():
-        for key, rows in audit_table(pub, table, threshold).items():
+    for table, rows_by_key, seconds in _audit_tables(pub, threshold, workers):
+        if progress is not None:
+            progress(table, {k: len(v) for k, v in rows_by_key.items()}, seconds)
+        for key, rows in rows_by_key.items():
             found[key] += rows
     hidden = pub.final.group_by("area_kind").agg(pl.col("suppressed").sum().alias("hidden"), pl.len().alias("cells"))
     below = pub.final.filter((pl.col("area") != "Riket") & pl.col("n").is_not_null() & (pl.col("n") < threshold))
@@ -532,6 +536,41 @@ def audit(pub: Published, threshold: int = 5) -> dict[str, Any]:
         "hidden": {k: [int(h), int(c)] for k, h, c in hidden.sort("area_kind").iter_rows()},
         "findings": found,
     }
+
+
+def _audit_tables(pub: Published, threshold: int, workers: int):
+    """(table, findings, CPU seconds) per table, in the tables' order."""
+    ids = pub.final["table"].unique(maintain_order=True).to_list()
+    if workers <= 1 or len(ids) <= 1:
+        yield from (_timed_table(pub, t, threshold) for t in ids)
+        return
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    # spawn, not fork: polars' thread pool does not survive a fork; the published
+    # tables go to each worker once (initializer), not with every table
+    context = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(min(workers, len(ids)), context, _set_worker_pub, (pub,)) as pool:
+        yield from pool.map(_worker_table, ids, [threshold] * len(ids))
+
+
+def _timed_table(pub: Published, table: str, threshold: int) -> tuple[str, dict[str, list], float]:
+    import time
+
+    start = time.process_time()
+    found = audit_table(pub, table, threshold)
+    return table, found, time.process_time() - start
+
+
+_WORKER_PUB: list[Published] = []
+
+
+def _set_worker_pub(pub: Published) -> None:
+    _WORKER_PUB[:] = [pub]
+
+
+def _worker_table(table: str, threshold: int) -> tuple[str, dict[str, list], float]:
+    return _timed_table(_WORKER_PUB[0], table, threshold)
 
 
 def from_run(workdir: Path, threshold: int = 5) -> Published:
@@ -582,13 +621,34 @@ def _departed_units(cases: pl.DataFrame, areas: Sequence[Any]) -> list[Any]:
     return [area_tables.Area("enhet", u, u, (u,)) for u in sorted(set(cases["unit"].to_list()) - covered)]
 
 
+def _arguments(argv: Sequence[str] | None):
+    import argparse
+    import os
+
+    parser = argparse.ArgumentParser(
+        prog="python -m kvinnofrid.disclosure.audit",
+        description="Angriper det som jämförelserapporterna publicerar (se användarguiden).",
+    )
+    parser.add_argument("arbetsmapp", type=Path, help="körningens mapp (den med interim/)")
+    parser.add_argument("troskel", nargs="?", type=int, default=5, metavar="tröskel", help="förval 5")
+    parser.add_argument(
+        "--processer",
+        type=int,
+        default=os.cpu_count() or 1,
+        help="tabeller som granskas samtidigt (förval: alla kärnor)",
+    )
+    return parser.parse_args(argv)
+
+
+def _report_progress(table: str, counts: Mapping[str, int], seconds: float) -> None:
+    found = sum(counts.values()) - counts.get("national", 0)
+    print(f"tabell {table}: {found} fynd ({seconds:.0f} s processortid)", file=sys.stderr, flush=True)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    args = list(sys.argv[1:] if argv is None else argv)
-    if not args:
-        print("användning: python -m kvinnofrid.disclosure.audit <arbetsmapp> [tröskel]")
-        return 2
-    threshold = int(args[1]) if len(args) > 1 else 5
-    result = audit(from_run(Path(args[0]), threshold), threshold)
+    args = _arguments(argv)
+    threshold = args.troskel
+    result = audit(from_run(args.arbetsmapp, threshold), threshold, args.processer, _report_progress)
     summary = {k: result[k] for k in ("counts", "cells", "small_cells", "visible_zeros", "hidden")}
     print(json.dumps(summary, ensure_ascii=False, indent=1))
     for key in (

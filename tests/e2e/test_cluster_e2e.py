@@ -43,7 +43,7 @@ def job_stats(log: str) -> dict[str, int]:
 
 PROFILE = ROOT / "workflow" / "profiles" / "slurm"
 CLUSTER = ROOT / "tests" / "e2e" / "cluster"
-UNIT, LAN = "arboga", "vastmanlands-lan"  # as tests/test_unit_report.py: a small unit, a län of three units
+UNIT, LAN = "arboga", "vastmanlands-lan"  # as tests/e2e/test_unit_report.py: a small unit, a län of three units
 
 
 def _env(state: Path) -> dict[str, str]:

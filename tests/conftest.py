@@ -48,6 +48,17 @@ def pytest_collection_modifyitems(config, items):
         raise pytest.UsageError(f"e2e tests belong in tests/e2e/ or tests/backtest/: {misplaced}")
 
 
+def pytest_ignore_collect(collection_path: Path, config) -> bool | None:
+    """The quick tier (exactly ``-m "not e2e"``) does not import tests/e2e/ and
+    tests/backtest/: every test there is e2e by its folder, so all would be deselected,
+    and importing them cost every xdist worker a second or more of its collection."""
+    if " ".join(str(config.getoption("markexpr") or "").split()) != "not e2e":
+        return None
+    if collection_path.parent == TESTS and collection_path.name in SLOW_FOLDERS:
+        return True
+    return None
+
+
 # The report tests that read the same in-process inputs (support.report_inputs: the demo
 # and its variants, each protected once): one xdist scope, so that one worker builds them.
 REPORT_INPUT_MODULES = {

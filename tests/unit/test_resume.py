@@ -6,10 +6,18 @@ from __future__ import annotations
 
 import pytest
 import yaml
-from snakemake.cli import parse_args
 from support.paths import ROOT
 
 PROFILE = ROOT / "profiles" / "default" / "config.yaml"
+
+
+def parse_args(argv: list[str]):
+    """Snakemake's own command-line parser. Imported here, not at the top: importing
+    snakemake.cli takes about a second, which every xdist worker would pay while
+    collecting, whether or not it runs these tests."""
+    from snakemake.cli import parse_args as snakemake_parse_args
+
+    return snakemake_parse_args(argv)
 
 
 @pytest.mark.parametrize("where", ["project", "elsewhere"])

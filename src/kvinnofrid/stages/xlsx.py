@@ -567,12 +567,23 @@ def _calamine_table(path: Path, sheet: str) -> pl.DataFrame:
     try:
         loaded = fastexcel.read_excel(str(path)).load_sheet(sheet, header_row=None, skip_rows=0, dtypes="string")
         frame = loaded.to_polars()
-        absolute = {info.name: info.absolute_index for info in loaded.available_columns()}
+        # every column is selected (no use_columns); available_columns() would list them again, slowly
+        absolute = {info.name: info.absolute_index for info in loaded.selected_columns}
     except Exception as exc:  # calamine's errors: a part it cannot read
         raise WorkbookError(type(exc).__name__) from None
     frame = frame.rename({c: str(absolute.get(c, i)) for i, c in enumerate(frame.columns)})
-    frame = frame.with_columns(pl.all().cast(pl.String).replace("", None))
+    # Only the columns that hold a cell, as wide() gives them: calamine fills the whole
+    # rectangle, and a stray cell far right (XFD5) would otherwise cost 16 000 empty
+    # columns in every later step. A column that holds nothing has no header and no
+    # value, which ingest passes by anyway.
+    frame = _used_columns(_used_columns(frame).with_columns(pl.all().cast(pl.String).replace("", None)))
     return frame.with_columns(pl.int_range(1, pl.len() + 1, dtype=pl.Int32).alias("row"))
+
+
+def _used_columns(frame: pl.DataFrame) -> pl.DataFrame:
+    """``frame`` without its columns that are null on every row."""
+    nulls = frame.null_count().row(0) if frame.width else ()
+    return frame.select(c for c, n in zip(frame.columns, nulls) if n < frame.height)
 
 
 def wide(cells: pl.DataFrame) -> pl.DataFrame:

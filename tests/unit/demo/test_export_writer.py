@@ -365,8 +365,8 @@ def _decode(content: bytes, key: tuple) -> tuple:
 # ----------------------------------------------------------------- tests
 
 
-def test_deterministic_bytes(snapshot, tmp_path):
-    first = ew.render_round(snapshot, SETTINGS)
+def test_deterministic_bytes(snapshot, rendered, tmp_path):
+    first = rendered  # the module's render of the same snapshot and settings
     second = ew.render_round(snapshot, SETTINGS)
     assert first.files.keys() == second.files.keys()
     for name in first.files:

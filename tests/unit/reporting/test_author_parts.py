@@ -40,8 +40,8 @@ def test_every_part_has_an_instruction_and_every_file_is_declared():
         assert p.after or f"'{p.id}'" in templates, p.id
 
 
-def test_unwritten_parts_leave_no_heading_and_no_instruction(inputs, tmp_path):
-    paths = build_book(tmp_path / "book", **book_kwargs(inputs))
+def test_unwritten_parts_leave_no_heading_and_no_instruction(demo_book):
+    paths = demo_book.paths
     text = chapters_text(paths)
     for heading in HEADINGS:
         assert heading not in text.replace("| " + heading + " |", ""), heading  # only Bilaga 3's list names it
@@ -83,10 +83,10 @@ def test_the_folder_and_the_declaration_must_agree(inputs, tmp_path):
         build_book(tmp_path / "book2", **book_kwargs(inputs, report_src=src))
 
 
-def test_the_survey_questions_come_from_the_codebook(inputs, tmp_path):
+def test_the_survey_questions_come_from_the_codebook(demo_book):
     from kvinnofrid.spec import codebook
 
-    paths = build_book(tmp_path / "book", **book_kwargs(inputs))
+    paths = demo_book.paths
     results = next(p for p in paths if p.name == "02-resultat.qmd").read_text(encoding="utf-8")
     questions = [v.question for v in codebook.load().variables if v.section == "Brukaruppföljning" and v.question]
     assert len(questions) >= 4

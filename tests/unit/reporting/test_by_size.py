@@ -39,6 +39,23 @@ def men_and_old():
     return variant_inputs("men-and-old")
 
 
+@pytest.fixture(scope="module")
+def size_books(tmp_path_factory):
+    """The book of a variant with its protected size classes, built once per module on
+    first use (several tests read the same variant's book): (folder, paths)."""
+    built: dict[str, tuple] = {}
+
+    def book_for(variant: str) -> tuple:
+        if variant not in built:
+            inputs = variant_inputs(variant)
+            published, areas = protected_groups(inputs)
+            folder = tmp_path_factory.mktemp(variant)
+            built[variant] = (folder, build_book(folder, **book_kwargs(inputs, comparison=published, areas=areas)))
+        return built[variant]
+
+    return book_for
+
+
 def test_measure_rows_keep_hidden_cells_hidden_and_follow_the_tables(men_and_old):
     published, _ = protected_groups(men_and_old)
     rows = size_results.measure_rows(published, REG)
@@ -78,10 +95,9 @@ def test_each_class_is_compared_with_the_rest_of_the_country_from_published_numb
 
 
 @pytest.mark.parametrize("variant", ["men-and-old", "shuffled"])
-def test_the_section_words_follow_the_numbers_in_one_family(variant, tmp_path):
-    inputs = variant_inputs(variant)
-    published, areas = protected_groups(inputs)
-    paths = build_book(tmp_path, **book_kwargs(inputs, comparison=published, areas=areas))
+def test_the_section_words_follow_the_numbers_in_one_family(variant, size_books):
+    published, _ = protected_groups(variant_inputs(variant))
+    folder, paths = size_books(variant)
     text = section(paths)
     rows = size_results.measure_rows(published, REG)
     # the table: every class with its shares, or the mark of why a share is hidden
@@ -90,7 +106,7 @@ def test_the_section_words_follow_the_numbers_in_one_family(variant, tmp_path):
     for m in ("<5", "dold"):
         if f"| {m} |" in text or f" {m} |" in text:
             assert f"{m}: " in text  # the mark is explained under the table
-    claims = size_claims(tmp_path)
+    claims = size_claims(folder)
     assert len(claims) == 1
     family = claims[0]["claim"]["family"]
     tested = [d for d in family if d["p_family"] is not None]
@@ -105,11 +121,9 @@ def test_the_section_words_follow_the_numbers_in_one_family(variant, tmp_path):
             assert said not in claims[0]["text"]
 
 
-def test_a_shuffled_country_has_no_size_difference_to_report(tmp_path):
-    inputs = variant_inputs("shuffled")
-    published, areas = protected_groups(inputs)
-    build_book(tmp_path, **book_kwargs(inputs, comparison=published, areas=areas))
-    claims = size_claims(tmp_path)
+def test_a_shuffled_country_has_no_size_difference_to_report(size_books):
+    folder, _ = size_books("shuffled")
+    claims = size_claims(folder)
     significant = [d for d in claims[0]["claim"]["family"] if d["significant"]]
     if not significant:
         assert "Ingen av de" in claims[0]["text"]
@@ -148,10 +162,9 @@ def test_without_a_published_class_the_section_says_why_and_shows_nothing(tmp_pa
     assert context["tables"] == [] and context["reason"]
 
 
-def test_the_downloadable_table_shows_no_hidden_value(men_and_old, tmp_path):
-    published, areas = protected_groups(men_and_old)
-    build_book(tmp_path, **book_kwargs(men_and_old, comparison=published, areas=areas))
-    csv = pl.read_csv(tmp_path / "tables" / by_size.CSV_NAME)
+def test_the_downloadable_table_shows_no_hidden_value(size_books):
+    folder, _ = size_books("men-and-old")
+    csv = pl.read_csv(folder / "tables" / by_size.CSV_NAME)
     hidden = csv.filter(pl.col("dold").is_not_null())
     assert hidden.height > 0
     assert hidden["antal"].null_count() == hidden.height and hidden["andel"].null_count() == hidden.height

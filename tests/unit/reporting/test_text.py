@@ -65,8 +65,8 @@ def swapped_sex(table: pl.DataFrame) -> pl.DataFrame:
     return table.with_columns(pl.col(c).reverse() for c in ("n", "share", "ci_low", "ci_high"))
 
 
-def test_the_sex_sentence_follows_the_table(inputs, tmp_path):
-    first = build_book(tmp_path / "a", **book_kwargs(inputs))
+def test_the_sex_sentence_follows_the_table(inputs, demo_book, tmp_path):
+    first = demo_book.paths
     tables = {**inputs.tables, 2: swapped_sex(inputs.tables[2])}
     second = build_book(tmp_path / "b", **book_kwargs(inputs, tables=tables))
     women = round(inputs.tables[2]["share"][0] * 100)
@@ -107,16 +107,15 @@ def test_a_large_difference_that_fails_the_family_is_given_with_its_interval(inp
     )
 
 
-def test_the_claims_ledger_is_written_beside_the_book(inputs, tmp_path):
-    build_book(tmp_path, **book_kwargs(inputs))
-    ledger = json.loads((tmp_path / CLAIMS_FILE).read_text(encoding="utf-8"))
+def test_the_claims_ledger_is_written_beside_the_book(demo_book):
+    ledger = json.loads((demo_book.folder / CLAIMS_FILE).read_text(encoding="utf-8"))
     kinds = {entry["kind"] for entry in ledger}
     assert {"share", "ranking", "difference", "screen", "composition"} <= kinds
     assert all(entry["text"] for entry in ledger if entry["kind"] != "several_units")
 
 
-def test_bilaga_2_lists_every_variable_and_option_as_a_reader_sees_it(inputs, tmp_path):
-    text = chapter(build_book(tmp_path, **book_kwargs(inputs)), "bilaga-2-variabler.qmd")
+def test_bilaga_2_lists_every_variable_and_option_as_a_reader_sees_it(demo_book):
+    text = chapter(demo_book.paths, "bilaga-2-variabler.qmd")
     for v in CB.variables:
         assert re.search(rf"^\| {v.suv} \| {re.escape(v.label)}", text, re.MULTILINE), v.label
         for o in v.options:
@@ -154,8 +153,8 @@ def test_missing_value_or_template_code_in_output_is_refused(inputs, tmp_path):
     check_output("kapitel.qmd", "Annan släkting; finansiering; Nanna {#sec-id}")  # words and anchors are fine
 
 
-def test_demo_flag_and_quarto_config(inputs, tmp_path):
-    demo = build_book(tmp_path / "demo", **book_kwargs(inputs))
+def test_demo_flag_and_quarto_config(inputs, demo_book, tmp_path):
+    demo = demo_book.paths
     real = build_book(tmp_path / "real", **book_kwargs(inputs, provenance={**inputs.provenance, "demo": False}))
     assert "simulerade" in chapter(demo, "00-sammanfattning.qmd")
     assert "DEMOVERSION" in chapter(demo, "_quarto.yml")
@@ -175,9 +174,8 @@ def test_demo_flag_and_quarto_config(inputs, tmp_path):
     assert (tmp_path / "real" / "assets" / "kvinnofrid.lua").exists()
 
 
-def test_authors_placeholder_is_printed_until_replaced(inputs, tmp_path):
-    paths = build_book(tmp_path, **book_kwargs(inputs))
-    assert "Platshållartext – ersätts av rapportförfattarna" in chapter(paths, "index.qmd")
+def test_authors_placeholder_is_printed_until_replaced(demo_book):
+    assert "Platshållartext – ersätts av rapportförfattarna" in chapter(demo_book.paths, "index.qmd")
 
 
 def test_participants_matched_by_kommun_name():
@@ -213,13 +211,13 @@ def test_participants_matched_by_kommun_name():
     assert row["enhet"].startswith("Enskede-Årsta-Vantör")
 
 
-def test_the_lead_of_a_diagram_follows_its_table(inputs, tmp_path):
+def test_the_lead_of_a_diagram_follows_its_table(inputs, demo_book, tmp_path):
     """Diagram 7's lead names the largest category; make another one the largest."""
     table = inputs.tables[7]
     flipped = table.with_columns(
         share=pl.when(pl.col("category") == VERY_SEVERE).then(0.9).otherwise(pl.col("share") / 10)
     )
-    before = chapter(build_book(tmp_path / "a", **book_kwargs(inputs)), "02-resultat.qmd")
+    before = chapter(demo_book.paths, "02-resultat.qmd")
     after = chapter(
         build_book(tmp_path / "b", **book_kwargs(inputs, tables={**inputs.tables, 7: flipped})), "02-resultat.qmd"
     )
@@ -227,8 +225,8 @@ def test_the_lead_of_a_diagram_follows_its_table(inputs, tmp_path):
     assert f"Vanligast var att våldet bedömdes som mycket grovt (90{NBSP}procent" in after
 
 
-def test_bilaga_3_accounts_for_every_row_of_the_latest_exports(inputs, tmp_path):
-    text = chapter(build_book(tmp_path, **book_kwargs(inputs)), "bilaga-3-metod.qmd")
+def test_bilaga_3_accounts_for_every_row_of_the_latest_exports(inputs, demo_book):
+    text = chapter(demo_book.paths, "bilaga-3-metod.qmd")
     summary = inputs.quality_summary
     read, used = int(summary["rows_read"].sum()), int(summary["rows_used"].sum())
     assert f"lästes\n{read:,} rader: {used:,} användes".replace(",", NBSP) in text.replace(" rader:", " rader:")

@@ -9,14 +9,14 @@ person typed into Kommun/stadsdel never becoming a unit; a stray far cell costin
 nothing; database extracts (``1.0``, ``NULL``); and what Windows, macOS, LibreOffice,
 Excel's locales and database tools do to a file. Row numbers are the unit's: the header
 is row/line 1, so the three cases of the base export are rows 2, 3 and 4.
+(What LibreOffice itself saves is in tests/e2e/test_undescribed_exports.py: it starts
+LibreOffice.)
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import re
-import shutil
-import subprocess
 import unicodedata
 import zipfile
 from pathlib import Path
@@ -699,38 +699,6 @@ def test_a_date_in_an_american_locale_is_shown_and_set_missing(tmp_path):
 def test_formats_that_cannot_be_read_say_what_to_save_instead(tmp_path, name, message):
     with pytest.raises(IngestError, match=re.escape(message)):
         run(export_bytes(tmp_path, b"<x/>", name))
-
-
-@pytest.fixture(scope="module")
-def libreoffice_copies(tmp_path_factory):
-    """The base export saved by LibreOffice as .ods and as Excel 97 (.xls), with a
-    hidden sheet of lists before it."""
-    soffice = shutil.which("soffice") or shutil.which("libreoffice")
-    if soffice is None:
-        pytest.fail("LibreOffice (soffice) is needed to make the .ods and .xls instances")
-    folder = tmp_path_factory.mktemp("lo")
-    source = write_xlsx(
-        folder / "base.xlsx", BASE_HEADER, base_rows(), sheets_before=[("Listor", LISTS)], hidden=["Listor"]
-    )
-    for fmt, source_file, out in (("ods", source, folder), ("xls", source, folder), ("xlsx", None, folder / "lo")):
-        subprocess.run(
-            [soffice, "--headless", "--convert-to", fmt, "--outdir", str(out), str(source_file or folder / "base.ods")],
-            check=True,
-            capture_output=True,
-            timeout=180,
-        )
-    shutil.move(folder / "lo" / "base.xlsx", folder / "base-libreoffice.xlsx")
-    return folder
-
-
-@pytest.mark.parametrize("suffix", [".ods", ".xls", "-libreoffice.xlsx"])
-def test_libreoffice_and_excel_97_workbooks(tmp_path, libreoffice_copies, suffix):
-    path = round_path(tmp_path, f"export{suffix}")
-    shutil.copy(libreoffice_copies / f"base{suffix}", path)  # -libreoffice.xlsx: saved as .xlsx by Calc
-    _raw, meta, r = run(path)
-    assert meta["sheet"] == "Blad1" and accounting(r) == ALL_USED and issues(r) == []
-    assert used_column(r, "interventions") == [[1, 4], [3], None]
-    assert used_column(r, "opened") == [dt.date(2022, 3, 5), dt.date(2022, 4, 1), dt.date(2023, 1, 15)]
 
 
 def test_nothing_personal_in_any_new_issue(tmp_path):

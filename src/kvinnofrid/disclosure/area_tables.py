@@ -255,8 +255,14 @@ EVERY_OPTION = {"honour_interventions_min": 0}
 
 
 def _area_table(
-    table_id: str, frame: pl.DataFrame, settings: Any, reg: Registry, cb: codebook_module.Codebook, by=None
+    table_id: str,
+    frame: pl.DataFrame,
+    settings: Any,
+    reg: Registry,
+    cb: codebook_module.Codebook,
+    by: pl.Series | None = None,
 ) -> pl.DataFrame:
+    """One table of an area (``by``: of every unit at once, as tables.build_table)."""
     if table_id == TOP_GROUP:
         return top_group_table(frame, reg, by)
     return collapsed_table(int(table_id), frame, settings, reg, cb, by)

@@ -47,6 +47,7 @@ from __future__ import annotations
 
 import json
 import sys
+import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -555,8 +556,6 @@ def _audit_tables(pub: Published, threshold: int, workers: int):
 
 
 def _timed_table(pub: Published, table: str, threshold: int) -> tuple[str, dict[str, list], float]:
-    import time
-
     start = time.process_time()
     found = audit_table(pub, table, threshold)
     return table, found, time.process_time() - start

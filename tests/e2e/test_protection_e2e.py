@@ -19,17 +19,28 @@ T = 5
 
 @pytest.fixture(scope="module")
 def published_run(pipeline_run):
-    """Every unit's and län's published report and workbook of the demo (target kommuner)."""
+    """The demo with every unit's and län's published workbook (target kommuner_tabeller)
+    and the published reports of the areas that hide most: the unit with the fewest
+    cases and the län of the most units. Every report is built from the same protected
+    tables as the workbooks, and the report builder refuses to publish a count below the
+    threshold (unit_report._check_published); all ~80 reports (target kommuner) would
+    cost minutes of rendering and check nothing more here."""
     from support.workflow import run_snakemake
 
-    run_snakemake(pipeline_run.workdir, "--", "kommuner")
+    areas = json.loads((pipeline_run.interim / "kommuner" / "areas.json").read_text("utf-8"))
+    smallest = min((a for a in areas if a["kind"] == "enhet"), key=lambda a: (a["cases"], a["slug"]))
+    widest = max((a for a in areas if a["kind"] == "lan"), key=lambda a: (len(a["units"]), a["slug"]))
+    reports = [f"results/kommuner/{a['slug']}.pdf" for a in (smallest, widest)]
+    run_snakemake(pipeline_run.workdir, "--", "kommuner_tabeller", *reports)
     return pipeline_run
 
 
 @pytest.mark.e2e
-def test_the_independent_audit_pins_nothing_on_the_demo(published_run):
+def test_the_independent_audit_pins_nothing_on_the_demo(pipeline_run):
+    """What every comparison report and workbook publishes is rule unit_tables' output,
+    which the default target builds (the national bundle reads it)."""
     heard = []  # the tables audited side by side (two processes), each reported as it is done
-    pub = audit.from_run(published_run.workdir, T)
+    pub = audit.from_run(pipeline_run.workdir, T)
     result = audit.audit(pub, T, workers=2, progress=lambda table, found, seconds: heard.append(table))
     assert heard == pub.final["table"].unique(maintain_order=True).to_list()
     counts = result["counts"]
@@ -67,6 +78,9 @@ def test_no_count_below_the_threshold_is_visible_for_any_area_but_the_country(pu
             if area != "Riket":
                 assert value >= T, f"{book.name} {sheet} {area} {header} = {value}"
     assert checked > 1000
+    reports = list((published_run.workdir / "build" / "kommuner").glob("*/tables"))
+    assert len(reports) == 2, reports
+    hidden = 0
     for csv in (published_run.workdir / "build" / "kommuner").glob("*/tables/*.csv"):
         if csv.name == "trend.csv":
             continue
@@ -74,6 +88,8 @@ def test_no_count_below_the_threshold_is_visible_for_any_area_but_the_country(pu
         shown = rows["n"].drop_nulls()
         assert not (shown < T).any(), csv
         assert rows.filter(pl.col("suppressed"))["hidden_reason"].null_count() == 0, csv  # every hidden cell says why
+        hidden += rows["suppressed"].sum()
+    assert hidden > 0  # the reports checked do hide cells
 
 
 @pytest.mark.e2e

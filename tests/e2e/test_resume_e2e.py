@@ -35,6 +35,9 @@ pytestmark = pytest.mark.e2e
 
 BUDGET_S = 600  # one scenario: the interruptions, the rerun and the check
 EXIT_AFTER_SIGNAL_S = 90  # SIGTERM lets the running job finish (figures: ~30 s)
+# Snakemake alive with no job process for this long after SIGTERM is the deadlock: it
+# starts no job after SIGTERM, and one that waits for nothing exits within a second.
+IDLE_HANG_S = 10
 FIGURES = 2 * len(load_registry().diagrams)  # png and svg of every diagram
 
 
@@ -71,6 +74,42 @@ def _run(workdir: Path, log: Path, deadline: float, *extra: str) -> int:
         pytest.fail(f"snakemake {' '.join(extra)} did not finish within the time budget:\n{log.read_text()[-3000:]}")
 
 
+def _has_children(pid: int) -> bool:
+    """Whether the process has a live child (a job) now, from /proc (Linux)."""
+    children = []
+    for task in Path(f"/proc/{pid}/task").glob("*"):
+        try:
+            children += (task / "children").read_text().split()
+        except OSError:  # the thread ended meanwhile
+            continue
+    for child in children:
+        try:
+            state = Path(f"/proc/{child}/stat").read_text().rsplit(")", 1)[1].split()[0]
+        except (OSError, IndexError):
+            continue
+        if state != "Z":
+            return True
+    return False
+
+
+def _wait_for_exit(run: subprocess.Popen, sig: signal.Signals) -> int | None:
+    """The exit code, or None when Snakemake hangs: it has not exited within
+    EXIT_AFTER_SIGNAL_S, or (SIGTERM) it has run no job for IDLE_HANG_S."""
+    deadline = time.monotonic() + EXIT_AFTER_SIGNAL_S
+    idle_since = None
+    while time.monotonic() < deadline:
+        if run.poll() is not None:
+            return run.returncode
+        if sig == signal.SIGTERM and not _has_children(run.pid):
+            idle_since = idle_since or time.monotonic()
+            if time.monotonic() - idle_since > IDLE_HANG_S:
+                return None
+        else:
+            idle_since = None
+        time.sleep(0.2)
+    return None
+
+
 def _figures(workdir: Path) -> int:
     return len(list((workdir / "results" / "figures").glob("diagram_*")))
 
@@ -104,9 +143,8 @@ def _stop(workdir: Path, log: Path, moment: str, sig: signal.Signals, group: boo
         os.killpg(run.pid, sig)
     else:
         run.send_signal(sig)
-    try:
-        code = run.wait(timeout=EXIT_AFTER_SIGNAL_S)
-    except subprocess.TimeoutExpired:
+    code = _wait_for_exit(run, sig)
+    if code is None:
         assert sig == signal.SIGTERM, f"snakemake hung after {sig.name}:\n{log.read_text()[-3000:]}"
         warnings.warn(
             f"Snakemake hung after SIGTERM at '{moment}' (upstream deadlock); recovering as documented", stacklevel=2

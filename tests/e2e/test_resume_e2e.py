@@ -5,9 +5,10 @@ the signals users and machines send: Ctrl-C (SIGINT to the whole process group, 
 terminal sends it), SIGTERM to the process group (systemd, a batch scheduler, `kill --
 -PGID`) and SIGKILL (`kill -9`, the out-of-memory killer) while the slow `figures` job
 has written part of its diagrams, and SIGTERM to Snakemake alone (`kill PID`,
-`timeout`) just after a job has finished. The same command
-typed again must redo what was cut off and build every output, and a third run must
-find nothing to do. Nothing here reads Snakemake's private `.snakemake/` folder: the
+`timeout`) just after a job has finished: one run stopped in these four ways in turn,
+each time started again by the same command. That command must each time get past
+what the last stop left and go on, redo what was cut off and, the last time, build
+every output; a third run must then find nothing to do. Nothing here reads Snakemake's private `.snakemake/` folder: the
 moments are seen in the outputs and in the benchmark files (written when a job ends).
 
 Snakemake 9.27.1 can deadlock on SIGTERM (docs/upstream/snakemake-sigterm-deadlock.md).
@@ -118,11 +119,22 @@ def _benchmarks(workdir: Path) -> int:
     return len(list((workdir / "logs" / "benchmarks").rglob("*.tsv")))
 
 
+def _figures_since(workdir: Path, started_ns: int) -> int:
+    """Diagram files written by this run (a stopped run before it may have left some)."""
+    written = 0
+    for path in (workdir / "results" / "figures").glob("diagram_*"):
+        try:
+            written += path.stat().st_mtime_ns >= started_ns
+        except FileNotFoundError:  # removed by Snakemake before it redoes the job
+            continue
+    return written
+
+
 MOMENTS = {
-    # the figures job has written some of its diagrams, not all
-    "figures half written": lambda workdir, before: 0 < _figures(workdir) < FIGURES,
+    # the figures job of this run has written some of its diagrams, not all
+    "figures half written": lambda workdir, before, started: 0 < _figures_since(workdir, started) < FIGURES,
     # a job has just finished (its benchmark file is written as it ends)
-    "a job just finished": lambda workdir, before: _benchmarks(workdir) > before,
+    "a job just finished": lambda workdir, before, started: _benchmarks(workdir) > before,
 }
 
 
@@ -131,8 +143,9 @@ def _stop(workdir: Path, log: Path, moment: str, sig: signal.Signals, group: boo
     ``moment`` and wait for the exit. False when Snakemake hung and was killed, after
     which the user guide's recovery (--unlock) has been done."""
     before = _benchmarks(workdir)
+    started = time.time_ns()
     run = _start(workdir, log)
-    while run.poll() is None and time.monotonic() < deadline and not MOMENTS[moment](workdir, before):
+    while run.poll() is None and time.monotonic() < deadline and not MOMENTS[moment](workdir, before, started):
         time.sleep(0.05)
     if run.poll() is not None:
         pytest.fail(f"the run ended ({run.returncode}) before {moment}:\n{log.read_text()[-3000:]}")
@@ -154,6 +167,8 @@ def _stop(workdir: Path, log: Path, moment: str, sig: signal.Signals, group: boo
         assert _run(workdir, log.with_suffix(".unlock.log"), deadline, "--unlock") == 0
         return False
     assert code != 0, f"the run finished although it was stopped:\n{log.read_text()[-3000:]}"
+    if sig == signal.SIGKILL:  # no cleanup: what the cut-off job wrote stays
+        assert 0 < _figures_since(workdir, started) < FIGURES, "the run was not killed while it wrote the figures"
     return True
 
 
@@ -183,54 +198,34 @@ def _finish_and_check(workdir: Path, tmp_path: Path, deadline: float) -> None:
     assert _state(workdir) == finished, "a third run redid work: the rerun left something stale"
 
 
-def test_a_run_stopped_with_ctrl_c_is_finished_by_the_plain_rerun(tmp_path):
+def test_a_run_stopped_again_and_again_is_finished_by_the_plain_rerun(tmp_path):
+    """One run stopped four times, each time by the plain command typed again, and the
+    last plain rerun finishes it: every stop leaves its own state behind (a job cut off,
+    outputs half written, a lock), and each restart must get past it to the next stop.
+    One chain instead of four runs from scratch: the same stops for a quarter of the time."""
     deadline = time.monotonic() + BUDGET_S
     workdir = tmp_path / "work"
     workdir.mkdir()
-    assert _stop(workdir, tmp_path / "stopped.log", "figures half written", signal.SIGINT, True, deadline)
-    # a dry run and --lint change no file of the stopped run
+    # 1. SIGTERM to Snakemake alone (`kill PID`, `timeout`) the moment the first job ends
+    _stop(workdir, tmp_path / "1-sigterm.log", "a job just finished", signal.SIGTERM, False, deadline)
+    # 2. Ctrl-C (SIGINT to the process group, as a terminal sends it) during the figures;
+    #    then a dry run and --lint change no file of the stopped run
+    assert _stop(workdir, tmp_path / "2-ctrl-c.log", "figures half written", signal.SIGINT, True, deadline)
     state = _state(workdir)
     assert _run(workdir, tmp_path / "dry.log", deadline, "-n") == 0
     assert _run(workdir, tmp_path / "lint.log", deadline, "--lint") == 0
     assert _state(workdir) == state, "parsing the workflow changed files"
-    _finish_and_check(workdir, tmp_path, deadline)
-
-
-def test_a_killed_run_is_finished_by_the_plain_rerun_after_unlock(tmp_path):
-    """kill -9 (or a power cut, the out-of-memory killer) stops Snakemake with no cleanup:
-    the figures job's outputs stay half written and marked incomplete, and the lock stays.
-    After --unlock, Snakemake without the workflow profile refuses the plain rerun; with
-    it (rerun-incomplete) the plain rerun redoes the cut-off job."""
-    deadline = time.monotonic() + BUDGET_S
-    workdir = tmp_path / "work"
-    workdir.mkdir()
-    run = _start(workdir, tmp_path / "killed.log")
-    while run.poll() is None and time.monotonic() < deadline and not 0 < _figures(workdir) < FIGURES:
-        time.sleep(0.05)
-    os.killpg(run.pid, signal.SIGKILL)
-    run.wait()
-    assert 0 < _figures(workdir) < FIGURES, "the run was not killed while it wrote the figures"
-    # the dead run's lock stops the plain command, with Snakemake's own message
+    # 3. SIGTERM to the process group (systemd, a batch scheduler, `kill -- -PGID`)
+    _stop(workdir, tmp_path / "3-sigterm-group.log", "figures half written", signal.SIGTERM, True, deadline)
+    # 4. kill -9 (a power cut, the out-of-memory killer): no cleanup, the lock stays, and
+    #    the figures stay half written and marked incomplete
+    assert _stop(workdir, tmp_path / "4-killed.log", "figures half written", signal.SIGKILL, True, deadline)
     assert _run(workdir, tmp_path / "locked.log", deadline) != 0
-    assert "cannot be locked" in (tmp_path / "locked.log").read_text()
+    assert "cannot be locked" in (tmp_path / "locked.log").read_text()  # Snakemake's own message
     assert _run(workdir, tmp_path / "unlock.log", deadline, "--unlock") == 0
+    # without the workflow profile (rerun-incomplete) Snakemake refuses the plain rerun
     refused = _run(workdir, tmp_path / "refused.log", deadline, "-n", "--workflow-profile", "none")
     assert refused != 0 and "IncompleteFiles" in (tmp_path / "refused.log").read_text()
-    _finish_and_check(workdir, tmp_path, deadline)
-
-
-@pytest.mark.parametrize(
-    "group, moment",
-    [
-        pytest.param(True, "figures half written", id="to-the-group-during-a-job"),
-        pytest.param(False, "a job just finished", id="to-snakemake-just-after-a-job"),
-    ],
-)
-def test_a_run_stopped_with_sigterm_is_finished_by_the_plain_rerun(tmp_path, group, moment):
-    deadline = time.monotonic() + BUDGET_S
-    workdir = tmp_path / "work"
-    workdir.mkdir()
-    _stop(workdir, tmp_path / "stopped.log", moment, signal.SIGTERM, group, deadline)
     _finish_and_check(workdir, tmp_path, deadline)
 
 

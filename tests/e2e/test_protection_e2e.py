@@ -1,7 +1,8 @@
 """Every published group protected, end to end on the demo: the independent audit
 (kvinnofrid.disclosure.audit) attacks what the comparison reports publish; no count
 below the threshold is visible for any area but the country in any published
-workbook or report table; a grouping file changes the comparison group."""
+workbook, nor in the report tables of the areas that hide most; a grouping file
+changes the comparison group."""
 
 from __future__ import annotations
 

@@ -178,3 +178,39 @@ def test_the_published_edition_refuses_a_visible_count_below_the_threshold():
 
 
 # ------------------------------------------------------------------ the pipeline
+
+
+def _index_markdown(quality: list[dict]) -> str:
+    """report/kommun/index.qmd.j2 rendered for a unit with no shown diagram."""
+    from kvinnofrid.reporting import text
+
+    src = Path(__file__).resolve().parents[3] / "report" / "kommun"
+    context = {
+        "area": {"kind": "enhet", "name": "Ankeby", "units": ["Ankeby"], "cases": 40, "closed": 30},
+        "differences": "",
+        "units_shown": [],
+        "compared": ["Ankeby", "Riket"],
+        "sections": [],
+        "trend_block": None,
+        "quality": quality,
+        "quality_links": [("Ankeby", "ankeby")],
+        "quality_prefix": "../",
+        "units_in_class": [],
+        "period": ("2024-01-01", "2024-12-31"),
+        "threshold": T,
+        "demo": False,
+        "edition": ur.PUBLISHED,
+    }
+    return text.render_template(text.make_environment(src), "index.qmd.j2", context)
+
+
+@pytest.mark.parametrize("issues", [[], [{"text": "Ärendet saknar datum", "count": 2}, {"text": "Fel kod", "count": 1}]])
+def test_the_data_quality_item_is_a_finished_sentence_and_the_paragraph_after_it_stands_alone(issues):
+    quality = [{"unit": "Ankeby", "round": "2024-12-31", "read": 41, "used": 40, "excluded": 1, "quarantined": 0}]
+    body = _index_markdown([{**quality[0], "issues": issues}])
+    section = body.split("## Datakvalitet", 1)[1].split("\n# ", 1)[0]
+    item, rest = section.strip().split("\n\n", 1)
+    assert item.startswith("- **Ankeby**") and item.endswith(".")
+    if issues:
+        assert "ärendet saknar datum (2); fel kod (1)." in " ".join(item.split())
+    assert rest.startswith("Varje verksamhet har en egen sida")

@@ -157,14 +157,17 @@ def test_unit_report_in_the_browser(unit_run):
         page = browser.new_page()
         page.goto(html.as_uri(), wait_until="load")
         page.wait_for_function("Array.from(document.images).every(i => i.complete)", timeout=30_000)
-        images = page.evaluate("Array.from(document.images).map(i => ({alt: i.alt, w: i.naturalWidth}))")
+        images = page.evaluate(
+            "Array.from(document.images).map(i => ({alt: i.alt, w: i.naturalWidth, svg: i.src.startsWith('data:image/svg+xml')}))"
+        )
         links = page.evaluate("Array.from(document.querySelectorAll('#TOC a')).map(a => a.getAttribute('href'))")
         missing = page.evaluate("hs => hs.filter(h => !document.getElementById(decodeURIComponent(h.slice(1))))", links)
         captions = page.evaluate("Array.from(document.querySelectorAll('figcaption')).map(c => c.innerText)")
         body = page.inner_text("body")
         quality_link = page.evaluate("document.querySelector('a[href=\"../quality/arboga.html\"]') !== null")
         browser.close()
-    assert len(images) >= 18 and all(i["w"] > 0 for i in images)
+    assert len(images) >= 18 and all(i["w"] > 0 and i["alt"] for i in images)
+    assert sum(i["svg"] for i in images) >= 17  # the comparison bars are vectors, embedded in the page
     assert links and not missing, missing
     assert [c.split(":")[0] for c in captions] == [f"Figur {k}" for k in range(1, len(captions) + 1)]
     assert "Arboga" in body and "Riket" in body and "dold" in body
@@ -193,6 +196,25 @@ def test_unit_and_lan_pdfs_have_their_figures_and_swedish_numbers(unit_run):
         assert any(re.search(rf"(?<![\d,]){p}", flat) for p in printed), "a visible share in Swedish form (38 %)"
         assert "{{" not in text
         assert not re.search(r"\b(None|nan|NaN|inf)\b", text), "a missing value printed as Python's word for it"
+        # the SVG figures' words are set in their own font (Typst found it), not a fallback
+        assert {"DejaVuSans", "DejaVuSans-Bold"} <= _fonts(reader)
+
+
+def _fonts(reader: pypdf.PdfReader) -> set[str]:
+    """The base names (subset prefix dropped) of the fonts the pages and their forms use."""
+    names: set[str] = set()
+
+    def walk(resources) -> None:
+        for font in (resources.get("/Font") or {}).values():
+            names.add(str(font.get_object()["/BaseFont"]).lstrip("/").split("+")[-1])
+        for xobject in (resources.get("/XObject") or {}).values():
+            inner = xobject.get_object().get("/Resources")
+            if inner is not None:
+                walk(inner.get_object())
+
+    for page in reader.pages:
+        walk(page.get("/Resources").get_object())
+    return names
 
 
 def _csv_rows(run, slug: str, edition: str, name: str) -> dict[str, pl.DataFrame]:
@@ -223,7 +245,12 @@ def test_the_internal_edition_shows_the_small_counts_the_published_one_hides(uni
     assert "Intern version – innehåller små tal" in " ".join(pages[0].split())
     assert all("(intern version)" in page for page in pages)
     flat = " ".join(" ".join(pages).split())
-    assert "Detta är den interna versionen" in flat and "dold" not in flat
+    assert "Detta är den interna versionen" in flat
+    # no sentence of the PDF speaks of a hidden value (the figures may: the size class and
+    # the country stay protected in the internal edition, and their marks are text)
+    source = (unit_run.workdir / "build" / "kommuner" / "intern" / UNIT / "index.qmd").read_text("utf-8")
+    pdf_only = re.sub(r'::: \{\.content-visible when-format="html"\}.*?\n:::\n', "", source, flags=re.S)
+    assert "Detta är den interna versionen" in pdf_only and "dold" not in pdf_only
     html = (unit_run.results / "kommuner" / "intern" / f"{UNIT}.html").read_text(encoding="utf-8")
     assert "intern-varning" in html and 'href="../../quality/arboga.html"' in html
 

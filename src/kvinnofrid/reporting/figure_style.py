@@ -2,14 +2,16 @@
 the notes under a figure, and what a figure reads from its diagram table (the contract's
 columns, its groups and categories, the N line). The figure kinds
 (``reporting.figures``, plotnine), their alt text (``reporting.figure_alt``) and the
-comparison reports' fast figure (``reporting.fast_figure``, matplotlib) all draw on it,
+comparison reports' SVG bars (``reporting.comparison_figure``) all draw on it,
 so the three cannot drift apart.
 """
 
 from __future__ import annotations
 
+import functools
 import textwrap
 from collections.abc import Sequence
+from pathlib import Path
 
 import polars as pl
 
@@ -24,6 +26,16 @@ NOT_REGISTERED = "#C8C8C8"
 TEXT_COLOUR = "#222222"
 HIDDEN_COLOUR = "#555555"  # the "dold" mark: readable (contrast 7:1 on white), apart from values
 FONT = "DejaVu Sans"  # ships with matplotlib: å, ä, ö, NBSP and the minus sign
+
+
+@functools.cache
+def font_dir() -> Path:
+    """The folder of ``FONT``'s files (matplotlib's own copy): Typst sets the SVG
+    figures' words with them, so the PDF does not depend on the fonts a machine has."""
+    import matplotlib
+
+    return Path(matplotlib.get_data_path()) / "fonts" / "ttf"
+
 
 # The registry's multi-choice note (diagrams.yaml multi_note), as a sentence.
 MULTI_NOTE = load_registry().multi_note.rstrip(".") + "."

@@ -1,6 +1,6 @@
 """The report's figures: one function per figure kind, drawn with plotnine in the house
 style of ``reporting.figure_style``. (Their alt text is ``reporting.figure_alt``; the
-comparison reports' bars have a faster matplotlib twin, ``reporting.fast_figure``.)
+comparison reports' bars are written as SVG by ``reporting.comparison_figure``.)
 
 Every function takes a diagram table with the columns of the output contract
 (``group, category, n, denominator, share, ci_low, ci_high, mean, suppressed``;

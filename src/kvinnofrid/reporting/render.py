@@ -75,7 +75,7 @@ from typing import Any
 import yaml
 
 from kvinnofrid.errors import UserFacingError
-from kvinnofrid.reporting import provenance
+from kvinnofrid.reporting import figure_style, provenance
 
 __all__ = [
     "Book",
@@ -513,7 +513,14 @@ def _typst_pdf(
     except ImportError as missing:
         raise RenderError(backend, "typst → PDF", "paketet typst saknas; installera projektets beroenden") from missing
     try:
-        typst.compile(str(typ), output=str(pdf), root=str(root), timestamp=epoch, pdf_standards=list(standards))
+        typst.compile(
+            str(typ),
+            output=str(pdf),
+            root=str(root),
+            font_paths=[str(figure_style.font_dir())],
+            timestamp=epoch,
+            pdf_standards=list(standards),
+        )
     except Exception as failed:  # typst raises its own error types with the diagnostics
         raise RenderError(backend, "typst → PDF", f"typst kunde inte sätta {typ.name}", str(failed)) from failed
 
@@ -583,10 +590,8 @@ def _render_quarto(project_dir: Path, out_dir: Path, quarto: str, name: str) -> 
     html, pdf = output_paths(book, out_dir, name)
     renderer = renderer_label("quarto", quarto)
     log.info("rapporten sätts med %s (%s)", renderer, quarto)
-    env = dict(os.environ)
     epoch = book.epoch()
-    if epoch is not None:
-        env["SOURCE_DATE_EPOCH"] = str(epoch)  # Typst's creation date when the document sets none
+    env = _quarto_env(epoch)
     stem = book.output_file or "index"
     with _scratch_copy(project_dir) as work:
         _quarto_run(quarto, "typst", work, renderer, env, backend)
@@ -610,6 +615,17 @@ def _render_quarto(project_dir: Path, out_dir: Path, quarto: str, name: str) -> 
         else:
             shutil.copyfile(page, html)
     return [html, pdf]
+
+
+def _quarto_env(epoch: int | None) -> dict[str, str]:
+    """Quarto's environment: Typst's creation date when the document sets none, and the
+    figures' font beside the fonts Typst finds itself (Typst's ``TYPST_FONT_PATHS``)."""
+    env = dict(os.environ)
+    if epoch is not None:
+        env["SOURCE_DATE_EPOCH"] = str(epoch)
+    fonts = [str(figure_style.font_dir()), *filter(None, env.get("TYPST_FONT_PATHS", "").split(os.pathsep))]
+    env["TYPST_FONT_PATHS"] = os.pathsep.join(fonts)
+    return env
 
 
 def _publish_record(project_dir: Path, pdf: Path, renderer: str) -> Path | None:
@@ -688,9 +704,7 @@ def _render_quarto_many(
     backend = f"quarto ({quarto})"
     renderer = renderer_label("quarto", quarto)
     log.info("%d rapporter sätts med %s (%s) i ett projekt", len(jobs), renderer, quarto)
-    env = dict(os.environ)
-    if epoch is not None:
-        env["SOURCE_DATE_EPOCH"] = str(epoch)
+    env = _quarto_env(epoch)
     with tempfile.TemporaryDirectory(prefix="kvinnofrid-render-") as tmp:
         work = Path(tmp) / "projekt"
         work.mkdir()

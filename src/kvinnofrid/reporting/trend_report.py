@@ -43,6 +43,7 @@ __all__ = [
     "read_trend",
     "source_labels",
     "trend_alt_text",
+    "trend_bars",
     "trend_block",
     "trend_context",
     "trend_figure",
@@ -176,6 +177,35 @@ def trend_figure(trend: pl.DataFrame, rounds: pl.DataFrame | None = None, title:
         + p9.theme(plot_title_position="plot", plot_caption_position="plot")
         + p9.guides(fill=p9.guide_legend(ncol=1))
     )
+
+
+def trend_bars(trend: pl.DataFrame, rounds: pl.DataFrame | None = None) -> dict[str, Any]:
+    """The round comparison as ``comparison_figure.comparison_bar_figure``'s arguments
+    (the unit reports' figure): measures as categories, the sources in chronological
+    order as groups with their colours, a hidden share in its slot with its mark."""
+    labels = source_labels(trend)
+    order = [labels[k] for k in _ordered_sources(trend)]
+    reason = pl.col("hidden_reason") if "hidden_reason" in trend.columns else pl.lit(None, pl.String)
+    table = (
+        trend.with_columns(
+            pl.struct("source", "round")
+            .map_elements(lambda s: labels[(s["source"], s["round"])], return_dtype=pl.String)
+            .alias("group"),
+            pl.col("label").alias("category"),
+            (pl.col("share").is_null() & reason.is_not_null()).alias("suppressed"),
+            reason.alias("hidden_reason"),
+        )
+        .with_columns(pl.col("group").replace_strict(order, list(range(len(order))), return_dtype=pl.Int32).alias("k"))
+        .sort("k", maintain_order=True)
+        .select("group", "category", "n", "denominator", "share", "suppressed", "hidden_reason")
+    )
+    colours = _colours(trend)
+    return {
+        "table": table,
+        "n_label": _cases_subtitle(rounds),
+        "notes": [_figure_note(trend)],
+        "colours": [colours[g] for g in order],
+    }
 
 
 def _lower(text: str) -> str:

@@ -11,7 +11,7 @@ import pytest
 from support.claim_checks import check_ledger, words_outside_claims
 from support.report_inputs import book_kwargs, report_inputs
 
-from kvinnofrid.reporting import figure_style, figures, trend_report
+from kvinnofrid.reporting import comparison_figure, figure_style, figures, trend_report
 from kvinnofrid.reporting.book import CLAIMS_FILE, build_book
 from kvinnofrid.reporting.numfmt import NBSP
 from kvinnofrid.statistics import trend
@@ -140,6 +140,33 @@ def test_figure_labels_the_previous_report_and_is_deterministic(shares, rounds, 
     colours = trend_report._colours(shares)
     assert colours[f"{PREVIOUS} (uppgift ur rapporten)"] == trend_report.PREVIOUS_COLOUR
     assert colours["Slutlig sammanställning 2023-10-10"] == figure_style.PALETTE[0]
+
+
+def test_the_unit_reports_bars_keep_the_order_colours_and_marks_of_hidden_shares(shares, rounds):
+    """trend_bars: the sources in chronological order as groups (previous report first),
+    each with its colour; a share the protection hid is a hidden cell with its reason."""
+    hidden_final = (pl.col("measure") == "share_hrv") & (pl.col("round") == FINAL)
+    protected = shares.with_columns(
+        pl.when(hidden_final).then(None).otherwise(pl.col("share")).alias("share"),
+        pl.when(hidden_final).then(pl.lit("under_troskel")).otherwise(None).alias("hidden_reason"),
+    )
+    bars = trend_report.trend_bars(protected.reverse(), rounds)  # row order does not decide the groups'
+    table = bars["table"]
+    groups = table["group"].unique(maintain_order=True).to_list()
+    assert groups == [
+        f"{PREVIOUS} (uppgift ur rapporten)",
+        "Preliminär sammanställning 2023-05-15",
+        "Slutlig sammanställning 2023-10-10",
+    ]
+    assert bars["colours"] == [trend_report._colours(shares)[g] for g in groups]
+    assert bars["colours"][0] == trend_report.PREVIOUS_COLOUR
+    cell = table.filter((pl.col("group") == groups[2]) & pl.col("category").str.contains("heders")).row(0, named=True)
+    assert cell["suppressed"] and cell["hidden_reason"] == "under_troskel" and cell["share"] is None
+    assert table.filter(pl.col("suppressed")).height == 1
+    assert bars["n_label"].startswith("Antal ärenden per omgång") and "tidigare rapporten" in bars["notes"][0]
+    fig = comparison_figure.layout(title="T", **bars)
+    assert [t.text for t in fig.texts("mark")] == ["<5"]
+    assert sorted(r.value for r in fig.rects("bar")) == sorted(protected["share"].drop_nulls())
 
 
 def test_book_has_the_section_only_with_a_trend_table(shares, rounds, demo_book, tmp_path):

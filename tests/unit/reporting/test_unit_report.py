@@ -204,7 +204,9 @@ def _index_markdown(quality: list[dict]) -> str:
     return text.render_template(text.make_environment(src), "index.qmd.j2", context)
 
 
-@pytest.mark.parametrize("issues", [[], [{"text": "Ärendet saknar datum", "count": 2}, {"text": "Fel kod", "count": 1}]])
+@pytest.mark.parametrize(
+    "issues", [[], [{"text": "Ärendet saknar datum", "count": 2}, {"text": "Fel kod", "count": 1}]]
+)
 def test_the_data_quality_item_is_a_finished_sentence_and_the_paragraph_after_it_stands_alone(issues):
     quality = [{"unit": "Ankeby", "round": "2024-12-31", "read": 41, "used": 40, "excluded": 1, "quarantined": 0}]
     body = _index_markdown([{**quality[0], "issues": issues}])

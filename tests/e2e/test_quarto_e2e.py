@@ -23,6 +23,7 @@ import pypdf
 import pytest
 import yaml
 from support.browser import CHROMIUM, CHROMIUM_ARGS
+from support.pdf_fonts import pdf_fonts
 
 from kvinnofrid.reporting.render import APPENDICES_TITLE, quarto_path, render_book, render_documents
 from kvinnofrid.spec.diagrams import load_registry
@@ -260,6 +261,8 @@ def test_unit_report_pdf(unit):
     captions = [int(n) for n in re.findall(r"^Figur (\d+): ", text, flags=re.MULTILINE)]
     assert captions and captions == list(range(1, len(captions) + 1))
     assert_same_book(pages, unit["builtin_pages"])
+    # Quarto's Typst found the SVG figures' font too (TYPST_FONT_PATHS), not a fallback
+    assert {"DejaVuSans", "DejaVuSans-Bold"} <= pdf_fonts(unit["pdf"])
 
 
 def test_unit_report_html_is_one_page_with_figures_and_quality_link(unit, page):

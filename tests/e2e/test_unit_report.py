@@ -176,6 +176,8 @@ def test_unit_report_in_the_browser(unit_run):
 
 @pytest.mark.e2e
 def test_unit_and_lan_pdfs_have_their_figures_and_swedish_numbers(unit_run):
+    from support.pdf_fonts import pdf_fonts
+
     for slug, name in ((UNIT, "Arboga"), (LAN, "Västmanlands län")):
         reader = pypdf.PdfReader(unit_run.results / "kommuner" / f"{slug}.pdf")
         text = "\n".join(page.extract_text() for page in reader.pages)
@@ -197,24 +199,7 @@ def test_unit_and_lan_pdfs_have_their_figures_and_swedish_numbers(unit_run):
         assert "{{" not in text
         assert not re.search(r"\b(None|nan|NaN|inf)\b", text), "a missing value printed as Python's word for it"
         # the SVG figures' words are set in their own font (Typst found it), not a fallback
-        assert {"DejaVuSans", "DejaVuSans-Bold"} <= _fonts(reader)
-
-
-def _fonts(reader: pypdf.PdfReader) -> set[str]:
-    """The base names (subset prefix dropped) of the fonts the pages and their forms use."""
-    names: set[str] = set()
-
-    def walk(resources) -> None:
-        for font in (resources.get("/Font") or {}).values():
-            names.add(str(font.get_object()["/BaseFont"]).lstrip("/").split("+")[-1])
-        for xobject in (resources.get("/XObject") or {}).values():
-            inner = xobject.get_object().get("/Resources")
-            if inner is not None:
-                walk(inner.get_object())
-
-    for page in reader.pages:
-        walk(page.get("/Resources").get_object())
-    return names
+        assert {"DejaVuSans", "DejaVuSans-Bold"} <= pdf_fonts(reader)
 
 
 def _csv_rows(run, slug: str, edition: str, name: str) -> dict[str, pl.DataFrame]:

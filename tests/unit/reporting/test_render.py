@@ -1,6 +1,7 @@
 """The renderer: a tiny 2-chapter book through the built-in backend (pandoc + typst),
 the error messages, the Quarto backend with a stand-in quarto, and a real-browser check."""
 
+import os
 import stat
 import sys
 from pathlib import Path
@@ -183,3 +184,13 @@ def test_quarto_yml_is_a_book_project_with_documented_keys():
     assert config["format"]["typst"]["pdf-standard"] == "ua-1"  # the tagged, accessible PDF
     for path in [*config["format"]["typst"]["template-partials"], config["format"]["html"]["css"], *config["filters"]]:
         assert (REPORT / path).exists(), path
+
+
+def test_quartos_typst_gets_the_figures_font_beside_the_fonts_the_user_set(monkeypatch):
+    from kvinnofrid.reporting import figure_style, render
+
+    monkeypatch.setenv("TYPST_FONT_PATHS", "/egna/typsnitt")
+    env = render._quarto_env(1700000000)
+    paths = env["TYPST_FONT_PATHS"].split(os.pathsep)
+    assert paths == [str(figure_style.font_dir()), "/egna/typsnitt"]
+    assert (figure_style.font_dir() / "DejaVuSans.ttf").is_file() and env["SOURCE_DATE_EPOCH"] == "1700000000"

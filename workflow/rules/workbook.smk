@@ -75,6 +75,9 @@ rule unit_workbooks:
         "logs/benchmarks/unit_workbooks.tsv"
     conda:
         SOFTWARE_ENV
+    # one long job (about 3 minutes for 310 workbooks nationally) beside 16 report
+    # batches of about one minute: started first, it does not run alone at the end
+    priority: 10
     threads: 1
     resources:
         mem_mb=2000,

@@ -78,9 +78,11 @@ def _advances(bold: bool) -> tuple[dict[int, int], int, int]:
     return widths, metrics[".notdef"][0], font["head"].unitsPerEm
 
 
+@functools.lru_cache(maxsize=8192)
 def text_width(text: str, size: float, bold: bool = False) -> float:
     """Width in points of one line of ``text`` at ``size`` points (no kerning: at most a
-    few per cent wider than set, so a margin measured from it never clips)."""
+    few per cent wider than set, so a margin measured from it never clips). Cached: the
+    same labels recur in every report of a batch."""
     widths, fallback, per_em = _advances(bold)
     return sum(widths.get(ord(c), fallback) for c in text) * size / per_em
 
@@ -330,11 +332,17 @@ def _n_line_with_marks(table: pl.DataFrame, frame: pl.DataFrame, n_label: str | 
     if "denominator_reason" not in table.columns:
         return line
     parts = line.split(" · ")
+    shown: set[str] = set()  # groups with a denominator shown in some row
+    reasons: dict[str, str] = {}  # a group's first reason for a hidden denominator
+    groups = table["group"].to_list() if "group" in table.columns else [""] * table.height
+    for g, d, r in zip(groups, table["denominator"].to_list(), table["denominator_reason"].to_list(), strict=True):
+        if d is not None:
+            shown.add(g)
+        elif r is not None:
+            reasons.setdefault(g, r)
     for k, g in enumerate(groups_of(frame)):
-        rows = table.filter(pl.col("group") == g) if "group" in table.columns else table
-        reason = rows["denominator_reason"].drop_nulls()
-        if k < len(parts) and rows["denominator"].null_count() == rows.height and reason.len():
-            parts[k] = parts[k].replace(fmt_int(None), hidden.mark(reason[0], threshold))
+        if k < len(parts) and g not in shown and g in reasons:
+            parts[k] = parts[k].replace(fmt_int(None), hidden.mark(reasons[g], threshold))
     return " · ".join(parts)
 
 

@@ -76,6 +76,8 @@ def table_frame(table: pl.DataFrame) -> pl.DataFrame:
     missing = [c for c in ("category",) if c not in table.columns]
     if missing:
         raise ValueError(f"diagramtabellen saknar kolumnen {missing[0]!r}")
+    if _framed(table):
+        return table.select(TABLE_COLUMNS)  # typed already: a figure frames its table once, its parts reuse it
     defaults = {
         "group": pl.lit(None, pl.String),
         "n": pl.lit(None, pl.Int64),
@@ -94,6 +96,21 @@ def table_frame(table: pl.DataFrame) -> pl.DataFrame:
         pl.col("share").cast(pl.Float64),
         pl.col("mean").cast(pl.Float64),
     ).select(TABLE_COLUMNS)
+
+
+# The types table_frame gives the columns it casts (the others keep theirs).
+_FRAME_TYPES = {"group": pl.String(), "category": pl.String(), "suppressed": pl.Boolean(), "share": pl.Float64()}
+
+
+def _framed(table: pl.DataFrame) -> bool:
+    schema = table.schema
+    return (
+        all(c in schema for c in TABLE_COLUMNS)
+        and all(schema[c] == t for c, t in _FRAME_TYPES.items())
+        and schema["mean"] == pl.Float64()
+        and not table["group"].has_nulls()
+        and not table["suppressed"].has_nulls()
+    )
 
 
 def groups_of(frame: pl.DataFrame) -> list[str]:
@@ -115,22 +132,19 @@ def n_subtitle(table: pl.DataFrame, n_label: str | None = None) -> str:
     """
     frame = table_frame(table)
     groups = groups_of(frame)
-
-    def denominator(rows: pl.DataFrame) -> int | None:
-        dens = rows["denominator"].drop_nulls()
-        return int(dens.max()) if len(dens) else None
-
+    # the largest denominator per group, in Python: a figure's table has a few dozen rows
+    largest: dict[str, int] = {}
+    for g, d in zip(frame["group"].to_list(), frame["denominator"].to_list(), strict=True):
+        if d is not None:
+            largest[g] = max(largest.get(g, d), d)
     label = n_label or ("{group}: N = {n}" if groups else "N = {n}")
     if groups and "{group}" in label:
-        return " · ".join(
-            label.replace("{group}", g).replace("{n}", fmt_int(denominator(frame.filter(pl.col("group") == g))))
-            for g in groups
-        )
+        return " · ".join(label.replace("{group}", g).replace("{n}", fmt_int(largest.get(g))) for g in groups)
     if groups:
-        per_group = [denominator(frame.filter(pl.col("group") == g)) for g in groups]
-        n = sum(d for d in per_group if d is not None) if any(d is not None for d in per_group) else None
+        per_group = [largest[g] for g in groups if g in largest]
+        n = sum(per_group) if per_group else None
     else:
-        n = denominator(frame)
+        n = max(largest.values(), default=None)
     return label.replace("{n}", fmt_int(n))
 
 

@@ -187,3 +187,14 @@ def test_words_that_look_like_markup_stay_words():
     root = ET.fromstring(cf.comparison_bar_figure(table, 'Titel "med" <tecken>'))
     assert root.findtext(f"{SVG}title") == 'Titel "med" <tecken>'
     assert "Våld <fysiskt> & annat" in [t.text for t in root.iter(f"{SVG}text")]
+
+
+def test_a_hidden_n_shows_the_mark_of_its_reason_in_the_n_line():
+    """A group whose every denominator is hidden shows ``<5`` or ``dold`` for its N."""
+    table = comparison().with_columns(
+        pl.when(pl.col("group") == "Arboga").then(None).otherwise(pl.col("denominator")).alias("denominator"),
+        pl.when(pl.col("group") == "Arboga").then(pl.lit("under_troskel")).alias("denominator_reason"),
+    )
+    (line,) = _words(_figure(table), "n")
+    assert line.replace("\n", " ").startswith(f"Arboga: N = {hidden.mark('under_troskel')} · ")
+    assert "Riket: N = 42" in line.replace("\n", " ")

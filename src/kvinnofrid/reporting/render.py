@@ -104,7 +104,15 @@ PDF_META = "kvinnofrid-pdf"
 PDF_SIZE_META = "kvinnofrid-pdf-size"
 BESIDE_META = "kvinnofrid-beside-report"
 # Left out of the scratch copy: earlier outputs and caches of either backend.
-_NOT_COPIED = ("_book", "_output", ".quarto", "_rapport.md", "_rapport.typ", "_rapport-metadata.yaml")
+_NOT_COPIED = (
+    "_book",
+    "_output",
+    ".quarto",
+    "_rapport.md",
+    "_rapport-pdf.md",
+    "_rapport.typ",
+    "_rapport-metadata.yaml",
+)
 
 
 class RenderError(UserFacingError):
@@ -441,13 +449,15 @@ def _render_builtin(project_dir: Path, out_dir: Path, name: str) -> list[Path]:
         renderer = renderer_label("builtin", pandoc)
         log.info("rapporten sätts med %s", renderer)
         meta = _metadata(book, renderer)
-        common = _pandoc_common(book, pandoc, meta)
+        common = _pandoc_common(book, meta)
         typ = work / "_rapport.typ"
         template = work / "assets" / "kvinnofrid.typst"
         if not template.exists():
             raise RenderError(backend, "pandoc → Typst", f"Typst-mallen {template.relative_to(work)} finns inte")
         _run(
             [
+                pandoc,
+                _PDF_SOURCE,
                 *common,
                 "--to=typst",
                 "--template",
@@ -469,7 +479,18 @@ def _render_builtin(project_dir: Path, out_dir: Path, name: str) -> list[Path]:
         css = [a for c in book.css for a in ("--css", c.relative_to(work))]
         toc_depth = f"--toc-depth={int(book.html.get('toc-depth', 2))}"
         _run(
-            [*common, "--to=html5", "--standalone", "--embed-resources", toc_depth, *css, "--output", html],
+            [
+                pandoc,
+                _SOURCE,
+                *common,
+                "--to=html5",
+                "--standalone",
+                "--embed-resources",
+                toc_depth,
+                *css,
+                "--output",
+                html,
+            ],
             work,
             backend,
             "pandoc → HTML",
@@ -483,15 +504,19 @@ def _write_metadata(work: Path, meta: Mapping[str, Any]) -> None:
     )
 
 
-def _pandoc_common(book: Book, pandoc: Path, meta: Mapping[str, Any]) -> list[Any]:
-    """The pandoc arguments both formats share; writes the combined source and metadata."""
+_SOURCE, _PDF_SOURCE = "_rapport.md", "_rapport-pdf.md"
+
+
+def _pandoc_common(book: Book, meta: Mapping[str, Any]) -> list[Any]:
+    """The pandoc arguments both formats share, after pandoc and the source; writes the
+    combined source (and the PDF's, without the HTML-only parts) and the metadata."""
     work = book.project_dir
-    (work / "_rapport.md").write_text(_combined_markdown(book), encoding="utf-8")
+    markdown = _combined_markdown(book)
+    (work / _SOURCE).write_text(markdown, encoding="utf-8")
+    (work / _PDF_SOURCE).write_text(without_html_only(markdown), encoding="utf-8")
     _write_metadata(work, meta)
     filters = [a for f in book.filters if f.exists() for a in ("--lua-filter", f.relative_to(work))]
     return [
-        pandoc,
-        "_rapport.md",
         "--from=markdown",
         "--metadata-file",
         "_rapport-metadata.yaml",
@@ -501,6 +526,40 @@ def _pandoc_common(book: Book, pandoc: Path, meta: Mapping[str, Any]) -> list[An
         "--wrap=none",
         *filters,
     ]
+
+
+_HTML_ONLY = re.compile(r'^(:{3,})\s*\{\.content-visible when-format="html"\}\s*$')
+_DIV_OPEN = re.compile(r"^:{3,}\s*\S")
+_DIV_CLOSE = re.compile(r"^:{3,}\s*$")
+_CODE_FENCE = re.compile(r"^(`{3,}|~{3,})")
+
+
+def without_html_only(markdown: str) -> str:
+    """The Markdown without its HTML-only divs (``::: {.content-visible when-format="html"}``
+    and everything to its closing fence): the PDF's pandoc run. The filter drops them
+    there anyway, but pandoc's reader spends half its time on the tables they hold (a
+    comparison report's source is two thirds HTML-only). Divs nest; inside a code block
+    a ``:::`` line is text."""
+    out: list[str] = []
+    skipping, fence = 0, ""  # nesting depth inside an HTML-only div; the open code fence
+    for line in markdown.splitlines(keepends=True):
+        text = line.strip()
+        if fence:
+            if text.startswith(fence) and not text.strip(fence[0]):
+                fence = ""
+        elif code := _CODE_FENCE.match(text):
+            fence = code.group(1)
+        elif skipping and _DIV_CLOSE.match(text):
+            skipping -= 1
+            continue
+        elif skipping and _DIV_OPEN.match(text):
+            skipping += 1
+        elif _HTML_ONLY.match(text):
+            skipping = 1
+            continue
+        if not skipping:
+            out.append(line)
+    return "".join(out)
 
 
 def _typst_pdf(

@@ -194,3 +194,74 @@ def test_quartos_typst_gets_the_figures_font_beside_the_fonts_the_user_set(monke
     paths = env["TYPST_FONT_PATHS"].split(os.pathsep)
     assert paths == [str(figure_style.font_dir()), "/egna/typsnitt"]
     assert (figure_style.font_dir() / "DejaVuSans.ttf").is_file() and env["SOURCE_DATE_EPOCH"] == "1700000000"
+
+
+HTML_ONLY_SOURCE = """# Rubrik
+
+Text före.
+
+::: {.content-visible when-format="html"}
+```{=html}
+<details><summary>Visa tabellen</summary>
+```
+
+| A | B |
+|---|--:|
+| x | 1 |
+
+::: {.note}
+Inre div.
+:::
+
+```{=html}
+</details>
+```
+:::
+
+```
+::: {.content-visible when-format="html"}
+ett kodblock, inte en div
+```
+
+::: {.faktaruta}
+Faktaruta.
+
+:::: {.content-visible when-format="html"}
+Bara i HTML.
+::::
+
+Kvar i PDF.
+:::
+
+Text efter.
+"""
+
+
+def test_the_pdf_source_leaves_out_exactly_the_html_only_divs():
+    from kvinnofrid.reporting.render import without_html_only
+
+    pdf = without_html_only(HTML_ONLY_SOURCE)
+    assert "Visa tabellen" not in pdf and "| x | 1 |" not in pdf and "Inre div." not in pdf
+    assert "Bara i HTML." not in pdf
+    for kept in ("Text före.", "ett kodblock, inte en div", "Faktaruta.", "Kvar i PDF.", "Text efter."):
+        assert kept in pdf, kept
+    assert pdf.count(":::") == 3  # the code block's line, the fact box's fences
+    assert without_html_only("Ingen div.\n") == "Ingen div.\n"
+
+
+def test_pandoc_sets_the_same_typst_from_the_pdf_source(tmp_path):
+    """The house filter drops the HTML-only divs in Typst anyway: the shorter source
+    gives the same Typst, only faster."""
+    import subprocess
+
+    from kvinnofrid.reporting.render import pandoc_path, without_html_only
+
+    lua = Path(__file__).resolve().parents[3] / "report" / "assets" / "kvinnofrid.lua"
+
+    def typst(source: str) -> str:
+        cmd = [str(pandoc_path()), "--from=markdown", "--to=typst", "--lua-filter", str(lua)]
+        return subprocess.run(cmd, input=source, capture_output=True, text=True, check=True).stdout
+
+    full = typst(HTML_ONLY_SOURCE)
+    assert "Faktaruta" in full and "Inre div" not in full
+    assert typst(without_html_only(HTML_ONLY_SOURCE)) == full

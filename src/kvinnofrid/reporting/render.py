@@ -451,23 +451,8 @@ def _render_builtin(project_dir: Path, out_dir: Path, name: str) -> list[Path]:
         meta = _metadata(book, renderer)
         common = _pandoc_common(book, meta)
         typ = work / "_rapport.typ"
-        template = work / "assets" / "kvinnofrid.typst"
-        if not template.exists():
-            raise RenderError(backend, "pandoc → Typst", f"Typst-mallen {template.relative_to(work)} finns inte")
         _run(
-            [
-                pandoc,
-                _PDF_SOURCE,
-                *common,
-                "--to=typst",
-                "--template",
-                template.relative_to(work),
-                f"--toc-depth={int(book.typst.get('toc-depth', 2))}",
-                "--variable",
-                f"papersize={book.typst.get('papersize', 'a4')}",
-                "--output",
-                typ.name,
-            ],
+            [pandoc, _PDF_SOURCE, *common, *_typst_args(book, backend), "--output", typ.name],
             work,
             backend,
             "pandoc → Typst",
@@ -496,6 +481,22 @@ def _render_builtin(project_dir: Path, out_dir: Path, name: str) -> list[Path]:
             "pandoc → HTML",
         )
     return [html, pdf]
+
+
+def _typst_args(book: Book, backend: str) -> list[Any]:
+    """pandoc's Typst output: the house template, the book's TOC depth and paper size."""
+    template = book.project_dir / "assets" / "kvinnofrid.typst"
+    if not template.exists():
+        where = template.relative_to(book.project_dir)
+        raise RenderError(backend, "pandoc → Typst", f"Typst-mallen {where} finns inte")
+    return [
+        "--to=typst",
+        "--template",
+        template.relative_to(book.project_dir),
+        f"--toc-depth={int(book.typst.get('toc-depth', 2))}",
+        "--variable",
+        f"papersize={book.typst.get('papersize', 'a4')}",
+    ]
 
 
 def _write_metadata(work: Path, meta: Mapping[str, Any]) -> None:

@@ -24,7 +24,7 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import NamedTuple
+from typing import Any, NamedTuple
 from xml.sax.saxutils import escape, quoteattr
 
 import polars as pl
@@ -165,17 +165,9 @@ def _block(text: str | None, size: float) -> float:
     return 0.0 if not text else (text.count("\n") + 1) * size * _LINE
 
 
-def comparison_bar_figure(
-    table: pl.DataFrame,
-    title: str,
-    n_label: str | None = None,
-    notes: Sequence[str] | str | None = None,
-    multi: bool = False,
-    threshold: int = 5,
-    colours: Sequence[str] | None = None,
-) -> str:
-    """The comparison bars as an SVG document (see ``layout``)."""
-    return to_svg(layout(table, title, n_label, notes, multi, threshold, colours))
+def comparison_bar_figure(table: pl.DataFrame, title: str, **options: Any) -> str:
+    """The comparison bars as an SVG document; ``options`` as ``layout`` takes them."""
+    return to_svg(layout(table, title, **options))
 
 
 def layout(

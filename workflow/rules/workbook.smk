@@ -73,11 +73,11 @@ rule unit_workbooks:
         "logs/unit_workbooks.log",
     benchmark:
         "logs/benchmarks/unit_workbooks.tsv"
-    conda:
-        SOFTWARE_ENV
     # one long job (about 3 minutes for 310 workbooks nationally) beside 16 report
     # batches of about one minute: started first, it does not run alone at the end
     priority: 10
+    conda:
+        SOFTWARE_ENV
     threads: 1
     resources:
         mem_mb=2000,

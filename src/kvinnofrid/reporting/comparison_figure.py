@@ -45,7 +45,6 @@ from kvinnofrid.reporting.figure_style import (
     n_subtitle,
     table_frame,
     wrap,
-    wrap_parts,
 )
 from kvinnofrid.reporting.numfmt import fmt_int, fmt_pct
 
@@ -60,6 +59,9 @@ _LINE = 1.25  # line height in font sizes
 _ASCENT, _DESCENT = 0.93, 0.24  # DejaVu Sans, in font sizes: baseline to top and bottom of a line
 _CENTRE = 0.36  # baseline below the middle of one line of digits and lower-case letters
 _SLOT_MIN = 14.0  # points: a bar's slot holds one line of its 8 pt mark, with air
+# a line of words may fill the width inside the edges, less a twentieth: a browser
+# without DejaVu Sans sets them in a font of about the same width
+_TEXT_WIDTH = (WIDTH - 2 * _PAD) * 0.95
 _KEY, _KEY_GAP, _KEY_SPACING = 9.0, 7.2, 14.4  # a legend key, key to name, entry to entry
 _GRID = "#E3E3E3"
 _MUTED = "#444444"
@@ -189,7 +191,7 @@ def layout(
     cats, groups = categories_of(frame), groups_of(frame) or [""]
     words = _Words(
         wrap(title, TITLE_WIDTH),
-        wrap_parts(_n_line_with_marks(table, frame, n_label, threshold)),
+        _wrap_measured(_n_line_with_marks(table, frame, n_label, threshold), 10),
         _caption_with_marks(frame, notes, multi, threshold),
         _legend_names(groups),
     )
@@ -315,7 +317,19 @@ def _legend_names(groups: Sequence[str]) -> list[str]:
     """The legend is one row of keys: names that would run past the figure's edges in
     one row are wrapped (about 24 characters a line) instead."""
     row = sum(_KEY + _KEY_GAP + text_width(g, 9) for g in groups) + _KEY_SPACING * (len(groups) - 1)
-    return list(groups) if row <= WIDTH - 2 * _PAD else [wrap(g, 24) for g in groups]
+    return list(groups) if row <= _TEXT_WIDTH else [wrap(g, 24) for g in groups]
+
+
+def _wrap_measured(line: str, size: float, sep: str = " · ") -> str:
+    """A line of parts (the N per area) wrapped between parts where the next part would
+    run past the text width, measured in the font."""
+    lines: list[str] = []
+    for part in line.split(sep):
+        if lines and text_width(lines[-1] + sep + part, size) <= _TEXT_WIDTH:
+            lines[-1] += sep + part
+        else:
+            lines.append(part)
+    return "\n".join(lines)
 
 
 def _n_line_with_marks(table: pl.DataFrame, frame: pl.DataFrame, n_label: str | None, threshold: int) -> str:

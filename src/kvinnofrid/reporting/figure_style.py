@@ -9,6 +9,7 @@ so the three cannot drift apart.
 from __future__ import annotations
 
 import functools
+import re
 import textwrap
 from collections.abc import Sequence
 from pathlib import Path
@@ -55,8 +56,14 @@ KINDS = ("bar", "grouped_bar", "stacked_bar", "histogram", "mean_bar", "phases")
 TABLE_COLUMNS = ("group", "category", "n", "denominator", "share", "ci_low", "ci_high", "mean", "suppressed")
 
 
+# a space between digit groups (``99 999``) never breaks a line (Svenska skrivregler)
+_DIGIT_GROUP = re.compile(r"(?<=\d) (?=\d{3}\b)")
+_KEEP = "\x00"
+
+
 def wrap(text: str, width: int = LABEL_WIDTH) -> str:
-    return "\n".join(textwrap.wrap(str(text), width)) or str(text)
+    kept = _DIGIT_GROUP.sub(_KEEP, str(text))
+    return ("\n".join(textwrap.wrap(kept, width)) or kept).replace(_KEEP, " ")
 
 
 def pct_axis(breaks: Sequence[float]) -> list[str]:

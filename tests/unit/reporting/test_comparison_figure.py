@@ -2,6 +2,7 @@
 sees is in the figure's shapes, every word stays inside the figure and off the others,
 and the SVG holds exactly those shapes."""
 
+import itertools
 import xml.etree.ElementTree as ET
 
 import polars as pl
@@ -64,7 +65,8 @@ def test_every_area_category_and_visible_share_is_shown():
     x0, _, x1, _ = fig.panel
     assert all(abs(r.width - r.value / fig.limit * (x1 - x0)) < 1e-9 for r in fig.rects("bar"))
     assert _words(fig, "title") == ["Vilka våldsformer?"]
-    assert _words(fig, "n") == [figure_style.wrap_parts(figure_style.n_subtitle(table, "{group}: N = {n}"))]
+    (n_line,) = _words(fig, "n")
+    assert n_line.replace("\n", " · ") == figure_style.n_subtitle(table, "{group}: N = {n}")
     (caption,) = _words(fig, "caption")
     # a hidden cell without a reason is marked as hidden to protect another; its note is there
     assert "En not." in caption and figure_style.MULTI_NOTE in caption and hidden.note(None).split(",")[0] in caption
@@ -198,3 +200,18 @@ def test_a_hidden_n_shows_the_mark_of_its_reason_in_the_n_line():
     (line,) = _words(_figure(table), "n")
     assert line.replace("\n", " ").startswith(f"Arboga: N = {hidden.mark('under_troskel')} · ")
     assert "Riket: N = 42" in line.replace("\n", " ")
+
+
+def test_the_n_line_breaks_between_areas_where_the_next_would_run_past_the_edge():
+    long_names = {"Arboga": "Enskede-Årsta-Vantörs stadsdelsförvaltning", "Riket": "Riket med ett mycket långt namn"}
+    for names in ({}, long_names):
+        table = comparison().with_columns(pl.col("group").replace(names))
+        (n_line,) = _words(_figure(table), "n")
+        lines = n_line.split("\n")
+        assert " · ".join(lines) == figure_style.n_subtitle(table, "{group}: N = {n}")
+        assert all(cf.text_width(line, 10) <= (cf.WIDTH - 2 * cf._PAD) * 0.95 for line in lines)
+        # a break only where the next area would not fit: no two lines would fit as one
+        assert all(
+            cf.text_width(a + " · " + b, 10) > (cf.WIDTH - 2 * cf._PAD) * 0.95 for a, b in itertools.pairwise(lines)
+        )
+    assert len(lines) >= 2

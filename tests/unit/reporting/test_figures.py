@@ -155,6 +155,15 @@ def test_long_labels_are_wrapped():
     )
 
 
+def test_a_number_in_digit_groups_is_never_broken_over_two_lines():
+    # textwrap alone gives "Kommuner med 40 000–99" / "999 invånare"
+    assert figure_style.wrap("Kommuner med 40 000–99 999 invånare", 24) == "Kommuner med\n40 000–99 999 invånare"
+    assert figure_style.wrap("Kommuner med 100 000 invånare eller fler", 24) == (
+        "Kommuner med 100 000\ninvånare eller fler"
+    )
+    assert figure_style.wrap("Ålder 1 2 3 år", 8) == "Ålder 1\n2 3 år"  # not digit groups: free to break
+
+
 def test_unknown_kind_is_a_clear_error():
     with pytest.raises(ValueError, match="okänd diagramtyp 'pie'"):
         figures.make_figure("pie", SEX, "x")

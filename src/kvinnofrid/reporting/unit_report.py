@@ -278,7 +278,11 @@ def _members(info: Mapping[str, Any], every: Sequence[Mapping[str, Any]]) -> lis
 
 
 def _trend_block(
-    build: Path, trend: pl.DataFrame, figure_number: int, cache: MutableMapping[str, bytes] | None = None
+    build: Path,
+    trend: pl.DataFrame,
+    figure_number: int,
+    cache: MutableMapping[str, bytes] | None = None,
+    threshold: int = 5,
 ) -> str | None:
     """The area's round comparison (figure, table), or None when no share is shown."""
     if not (trend.height and trend["share"].is_not_null().any()):
@@ -289,8 +293,10 @@ def _trend_block(
     # share keeps its slot and its mark, as in the other figures
     bars = trend_report.trend_bars(trend)
     _save_figure(
-        lambda svg: comparison_figure.save_svg(comparison_figure.comparison_bar_figure(title=title, **bars), svg),
-        ["trend", title, csv],
+        lambda svg: comparison_figure.save_svg(
+            comparison_figure.comparison_bar_figure(title=title, threshold=threshold, **bars), svg
+        ),
+        ["trend", title, str(threshold), csv],
         build / "figures" / "trend.svg",
         cache,
     )
@@ -356,7 +362,7 @@ def build_area_report(
         "units_shown": [_display_names([a])[a.name] for a in _members(info, every)],
         "compared": [names[a.name] for a in compared],
         "sections": sections,
-        "trend_block": _trend_block(build, trend, len(sections) + 1, figure_cache),
+        "trend_block": _trend_block(build, trend, len(sections) + 1, figure_cache, threshold),
         "quality": _quality_context(quality, info),
         "quality_links": [(u, slugs[u]) for u in info["units"] if u in slugs],
         # results/kommuner/<slug>.html or results/kommuner/intern/<slug>.html → results/quality/

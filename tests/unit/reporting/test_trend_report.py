@@ -186,3 +186,19 @@ def test_book_has_the_section_only_with_a_trend_table(shares, rounds, demo_book,
     assert "sec-omgangar" not in next(p for p in demo_book.paths if p.name == "01-inledning.qmd").read_text(
         encoding="utf-8"
     )
+
+
+def test_the_unit_reports_rounds_figure_marks_a_small_count_by_the_configured_threshold(shares, tmp_path):
+    """A share hidden as under the threshold shows ``<3`` when the threshold is 3."""
+    from kvinnofrid.reporting import unit_report
+
+    small = (pl.col("measure") == "share_hrv") & (pl.col("round") == FINAL)
+    protected = shares.with_columns(
+        pl.when(small).then(None).otherwise(pl.col("share")).alias("share"),
+        pl.when(small).then(pl.lit("under_troskel")).otherwise(None).alias("hidden_reason"),
+    )
+    (tmp_path / "tables").mkdir()
+    assert unit_report._trend_block(tmp_path, protected, 19, threshold=3) is not None
+    svg = (tmp_path / "figures" / "trend.svg").read_text(encoding="utf-8")
+    assert ">&lt;3<" in svg and "&lt;5" not in svg
+    assert "&lt;3: färre än 3 ärenden" in svg

@@ -45,6 +45,7 @@ from kvinnofrid.reporting.figure_style import (
     n_subtitle,
     table_frame,
     wrap,
+    wrap_parts,
 )
 from kvinnofrid.reporting.numfmt import fmt_int, fmt_pct
 
@@ -191,7 +192,11 @@ def layout(
     cats, groups = categories_of(frame), groups_of(frame) or [""]
     words = _Words(
         wrap(title, TITLE_WIDTH),
-        _wrap_measured(_n_line_with_marks(table, frame, n_label, threshold), 10),
+        wrap_parts(
+            _n_line_with_marks(table, frame, n_label, threshold),
+            _TEXT_WIDTH,
+            measure=functools.partial(text_width, size=10),
+        ),
         _caption_with_marks(frame, notes, multi, threshold),
         _legend_names(groups),
     )
@@ -291,17 +296,15 @@ def _words(fig: Figure, words: _Words) -> None:
 def _legend(fig: Figure, names: Sequence[str], colours: Sequence[str], top: float, height: float) -> None:
     """One row of keys under the panel: centred under it as plotnine does, but moved left
     where long area names beside long category labels would push it past the edge."""
-    key, gap, spacing = _KEY, _KEY_GAP, _KEY_SPACING
-    widths = [key + gap + max(text_width(line, 9) for line in n.split("\n")) for n in names]
-    total = sum(widths) + spacing * (len(names) - 1)
+    widths, total = _legend_width(names)
     centre = max(min((fig.panel[0] + fig.panel[2]) / 2, fig.width - _PAD - total / 2), fig.width / 2)
     x, middle = centre - total / 2, top + height / 2
     for name, colour, width in zip(names, colours, widths, strict=False):
-        fig.items.append(Rect(x, middle - key / 2, key, key, colour, "key"))
+        fig.items.append(Rect(x, middle - _KEY / 2, _KEY, _KEY, colour, "key"))
         lines = name.count("\n") + 1
         baseline = middle + _CENTRE * 9 - (lines - 1) * _LINE * 9 / 2
-        fig.items.append(Text(x + key + gap, baseline, name, 9, role="legend"))
-        x += width + spacing
+        fig.items.append(Text(x + _KEY + _KEY_GAP, baseline, name, 9, role="legend"))
+        x += width + _KEY_SPACING
 
 
 def _caption_with_marks(
@@ -316,20 +319,13 @@ def _caption_with_marks(
 def _legend_names(groups: Sequence[str]) -> list[str]:
     """The legend is one row of keys: names that would run past the figure's edges in
     one row are wrapped (about 24 characters a line) instead."""
-    row = sum(_KEY + _KEY_GAP + text_width(g, 9) for g in groups) + _KEY_SPACING * (len(groups) - 1)
-    return list(groups) if row <= _TEXT_WIDTH else [wrap(g, 24) for g in groups]
+    return list(groups) if _legend_width(groups)[1] <= _TEXT_WIDTH else [wrap(g, 24) for g in groups]
 
 
-def _wrap_measured(line: str, size: float, sep: str = " · ") -> str:
-    """A line of parts (the N per area) wrapped between parts where the next part would
-    run past the text width, measured in the font."""
-    lines: list[str] = []
-    for part in line.split(sep):
-        if lines and text_width(lines[-1] + sep + part, size) <= _TEXT_WIDTH:
-            lines[-1] += sep + part
-        else:
-            lines.append(part)
-    return "\n".join(lines)
+def _legend_width(names: Sequence[str]) -> tuple[list[float], float]:
+    """Each legend entry's width (key, gap, its widest line) and the row's."""
+    widths = [_KEY + _KEY_GAP + max(text_width(line, 9) for line in n.split("\n")) for n in names]
+    return widths, sum(widths) + _KEY_SPACING * (len(names) - 1)
 
 
 def _n_line_with_marks(table: pl.DataFrame, frame: pl.DataFrame, n_label: str | None, threshold: int) -> str:

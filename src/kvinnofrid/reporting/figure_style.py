@@ -11,7 +11,7 @@ from __future__ import annotations
 import functools
 import re
 import textwrap
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import polars as pl
@@ -106,7 +106,13 @@ def table_frame(table: pl.DataFrame) -> pl.DataFrame:
 
 
 # The types table_frame gives the columns it casts (the others keep theirs).
-_FRAME_TYPES = {"group": pl.String(), "category": pl.String(), "suppressed": pl.Boolean(), "share": pl.Float64()}
+_FRAME_TYPES = {
+    "group": pl.String(),
+    "category": pl.String(),
+    "suppressed": pl.Boolean(),
+    "share": pl.Float64(),
+    "mean": pl.Float64(),
+}
 
 
 def _framed(table: pl.DataFrame) -> bool:
@@ -114,7 +120,6 @@ def _framed(table: pl.DataFrame) -> bool:
     return (
         all(c in schema for c in TABLE_COLUMNS)
         and all(schema[c] == t for c, t in _FRAME_TYPES.items())
-        and schema["mean"] == pl.Float64()
         and not table["group"].has_nulls()
         and not table["suppressed"].has_nulls()
     )
@@ -171,11 +176,14 @@ def figure_height(rows: int, extra: float = 0.0) -> float:
     return round(min(11.0, max(2.8, 1.5 + 0.36 * rows + extra)), 2)
 
 
-def wrap_parts(text: str, width: int = SUBTITLE_WIDTH, sep: str = " · ") -> str:
-    """A line of parts joined by ``sep`` (the N per group) wrapped between parts."""
+def wrap_parts(
+    text: str, width: float = SUBTITLE_WIDTH, sep: str = " · ", measure: Callable[[str], float] = len
+) -> str:
+    """A line of parts joined by ``sep`` (the N per group) wrapped between parts, a line
+    at most ``width`` by ``measure`` (characters, or a width set in a font)."""
     lines: list[str] = []
     for part in str(text).split(sep):
-        if lines and len(lines[-1]) + len(sep) + len(part) <= width:
+        if lines and measure(lines[-1] + sep + part) <= width:
             lines[-1] += sep + part
         else:
             lines.append(part)

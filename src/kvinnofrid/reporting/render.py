@@ -529,7 +529,7 @@ def _pandoc_common(book: Book, meta: Mapping[str, Any]) -> list[Any]:
     ]
 
 
-_HTML_ONLY = re.compile(r'^(:{3,})\s*\{\.content-visible when-format="html"\}\s*$')
+_HTML_ONLY = re.compile(r'^:{3,}\s*\{\.content-visible when-format="html"\}\s*$')
 _DIV_OPEN = re.compile(r"^:{3,}\s*\S")
 _DIV_CLOSE = re.compile(r"^:{3,}\s*$")
 _CODE_FENCE = re.compile(r"^(`{3,}|~{3,})")

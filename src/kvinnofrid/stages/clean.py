@@ -40,7 +40,6 @@ import datetime as dt
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
-from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -53,9 +52,19 @@ from kvinnofrid.spec.rules import ISSUE_SCHEMA, RULES, row_rules, with_outcome
 from kvinnofrid.stages.distinct import per_distinct
 from kvinnofrid.stages.redaction import shown_value_expr
 from kvinnofrid.stages.unit_parts import part_counts, unit_parts
+from kvinnofrid.stages.values import (
+    code_expr,
+    code_lists,
+    lookup,
+    option_codes,
+    parse_age_expr,
+    parse_date_expr,
+    parse_dates,
+    unparsed,
+    value_key_expr,
+)
 
 VALUE_MAX_CHARS = 80
-EXCEL_EPOCH = dt.date(1899, 12, 30)  # 1900 date system (valid for serials >= 61)
 
 EXCLUDED_SCHEMA = pl.Schema({"file": pl.String(), "row": pl.Int32(), "client_key": pl.String(), "rule": pl.String()})
 # The variable whose column locates a row rule's issue (and whose text is its value).
@@ -185,86 +194,6 @@ def risk_long_schema() -> pl.Schema:
     return pl.Schema({"client_key": pl.String(), "opened": pl.Date(), **dict(cbmod.risk_schema())})
 
 
-# --------------------------------------------------------------------- normalising
-
-
-def normalise_expr(expr: pl.Expr) -> pl.Expr:
-    """codebook.normalise as a polars expression (NFKC, case, space, å/ä/ö, dashes)."""
-    return (
-        expr.str.normalize("NFKC")
-        .str.to_lowercase()
-        .str.replace_all("[åä]", "a")
-        .str.replace_all("ö", "o")
-        .str.replace_all("[–—]", "-")
-        .str.replace_all(r"\s+", " ")
-        .str.strip_chars()
-    )
-
-
-def _value_key_expr(expr: pl.Expr) -> pl.Expr:
-    """Compare form of a coded value: normalised, and `2. Kvinna`, `2 - Kvinna`,
-    `2: Kvinna`, `2) Kvinna`, `2 Kvinna` all become `2 kvinna`."""
-    n = normalise_expr(expr).str.replace(r"^(\d+)[.,]0+$", "${1}")  # 1.0 from a database extract is 1
-    return n.str.replace(r"^(\d+)\s*[.\-:)]?\s*", "${1} ").str.strip_chars()
-
-
-@cache
-def _lookup(name: str) -> pl.DataFrame:
-    """Every accepted spelling (as a compare key) of the variable's options -> code."""
-    cb = cbmod.load()
-    var = cb[name]
-    synonyms: dict[str, list[str]] = {}
-    for alias, target in cb.value_synonyms.items():  # symmetric: `Vet ej` = `Vet inte`
-        synonyms.setdefault(cbmod.normalise(target), []).append(alias)
-        synonyms.setdefault(cbmod.normalise(alias), []).append(target)
-    spellings: list[str] = []
-    codes: list[int] = []
-    for o in var.options:
-        labels = [o.label, *synonyms.get(cbmod.normalise(o.label), [])]
-        for text in [str(o.code), *labels, *(f"{o.code} {lab}" for lab in labels)]:
-            spellings.append(text)
-            codes.append(o.code)
-    frame = pl.DataFrame({"spelling": spellings, "code": codes}, schema={"spelling": pl.String, "code": pl.Int8})
-    keys = frame.select(_value_key_expr(pl.col("spelling")).alias("key"), "code").unique(maintain_order=True)
-    clash = keys.group_by("key").agg(pl.col("code").n_unique().alias("n")).filter(pl.col("n") > 1)
-    if clash.height:
-        raise cbmod.CodebookError(f"{name}: spellings {clash['key'].to_list()} mean several codes")
-    return keys.unique("key", maintain_order=True)
-
-
-# ----------------------------------------------------------------------- parsers
-
-
-def parse_date_expr(expr: pl.Expr) -> pl.Expr:
-    """Text -> Date: ISO, ISO date-time, compact YYYYMMDD, Excel serial (1900 system)."""
-    s = expr.str.strip_chars()
-    iso = s.str.extract(r"^(\d{4}-\d{2}-\d{2})(?:[ T]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?)?$", 1)
-    compact = s.str.extract(r"^(\d{8})$", 1)
-    # Excel serials: five digits (1927-05-18 … 2173-10-13), optionally with a time
-    # fraction; shorter numbers (a year alone, `2022`) are not taken for dates.
-    serial = s.str.extract(r"^(\d{5})(?:\.\d+)?$", 1).cast(pl.Int64, strict=False)
-    return pl.coalesce(
-        iso.str.to_date("%Y-%m-%d", strict=False),
-        compact.str.to_date("%Y%m%d", strict=False),
-        (pl.lit(EXCEL_EPOCH) + pl.duration(days=serial)).cast(pl.Date),
-    )
-
-
-_AGE_SINGLE = r"^(?:ca\.?|cirka|circa|ungefar)?\s*(\d{1,6})(?:[.,]0+)?\s*(?:ar)?\s*\??$"
-_AGE_RANGE = r"^(\d{1,6})\s*-\s*(\d{1,6})\s*(?:ar)?\s*\??$"
-
-
-def parse_age_expr(expr: pl.Expr) -> pl.Expr:
-    """Ålder free text -> Int64 years (null if not a number): `34`, `34 år`, `ca 34`,
-    `cirka 34`, `34?` -> 34; a range `30-35` -> its midpoint rounded down."""
-    n = normalise_expr(expr)
-    single = n.str.extract(_AGE_SINGLE, 1).cast(pl.Int64, strict=False)
-    lo = n.str.extract(_AGE_RANGE, 1).cast(pl.Int64, strict=False)
-    hi = n.str.extract(_AGE_RANGE, 2).cast(pl.Int64, strict=False)
-    midpoint = pl.when(lo <= hi).then((lo + hi) // 2)
-    return pl.coalesce(single, midpoint)
-
-
 # ----------------------------------------------------------------------- helpers
 
 
@@ -336,7 +265,7 @@ class _Issues:
     else described by kind (redaction.py); ``described``: it is a description already."""
 
     def __init__(self) -> None:
-        self.parts: list[pl.DataFrame] = []
+        self.parts: list[pl.LazyFrame] = []  # one query for them all, in :meth:`frame`
         self.keys: set[str] = set()
         self.steps = 0
 
@@ -359,13 +288,13 @@ class _Issues:
     ) -> None:
         step = self.new_step() if step is None else step
         if frame.height == 0:  # the usual case: skip building the redaction expression
-            self.parts.append(pl.DataFrame(schema=_STEP_SCHEMA))
             return
         if key is not None:
             self.keys.add(key)
         shown = value.cast(pl.String) if described and value is not None else value
         self.parts.append(
-            frame.select(
+            frame.lazy()
+            .select(
                 "_f",
                 pl.col("row").cast(pl.Int32),
                 pl.lit(key, pl.String).alias("_key"),
@@ -377,12 +306,15 @@ class _Issues:
                 pl.lit(step, pl.Int64).alias("_g"),
                 (pl.col("_idx") if order is None else order).cast(pl.Int64).alias("_o"),
                 pl.lit(by_column).alias("_by_column"),
-            ).cast(dict(_STEP_SCHEMA))
+            )
+            .cast(dict(_STEP_SCHEMA))
         )
 
     def frame(self, ingest: pl.DataFrame, sources: Sequence[Source]) -> pl.DataFrame:
         """Every issue (``_f`` + ``ISSUE_SCHEMA``): ingest's first, in their order, then the steps'."""
-        steps = pl.concat(self.parts).join(_header_frame(sources, self.keys), on=["_f", "_key"], how="left")
+        parts = self.parts or [pl.LazyFrame(schema=_STEP_SCHEMA)]
+        headers = _header_frame(sources, self.keys).lazy()
+        steps = pl.concat(parts).join(headers, on=["_f", "_key"], how="left").collect()
         # a step sorted by column too (the risk fields) is sorted by the header text
         steps = steps.with_columns(pl.when("_by_column").then(pl.col("column")).alias("_c"))
         first = ingest.select(
@@ -563,23 +495,18 @@ def _files_naming_several_units(frame: pl.DataFrame) -> set[int]:
     texts = texts.with_columns(
         pl.col("municipality").replace_strict(keys, default=None, return_dtype=pl.String).alias("_m")
     )
-    texts = per_distinct(texts, "service_type", _service_code, "_code", pl.Int8)
+    texts = per_distinct(texts, "service_type", lambda text: code_expr(text, "service_type"), "_code", pl.Int8)
     per_file = texts.group_by("_f").agg(
         pl.col("_m").drop_nulls().n_unique().alias("_units"), pl.col("_code").drop_nulls().n_unique().alias("_codes")
     )
     return set(per_file.filter((pl.col("_units") > 1) | (pl.col("_codes") > 1)).get_column("_f").to_list())
 
 
-def _service_code(text: pl.Expr) -> pl.Expr:
-    lookup = _lookup("service_type")
-    return _value_key_expr(text).replace_strict(lookup.get_column("key"), lookup.get_column("code"), default=None)
-
-
 def find_unit_parts(frame: pl.DataFrame, result: CleanResult) -> list[dict[str, Any]]:
     """The parts of a file whose rows name several units, each with its accounting."""
-    lookup = _lookup("service_type").rename({"key": "_service_key", "code": "service"})
-    rows = frame.select("row", "municipality", _value_key_expr(pl.col("service_type")).alias("_service_key"))
-    rows = rows.join(lookup, on="_service_key", how="left", maintain_order="left").drop("_service_key")
+    codes = lookup("service_type").rename({"key": "_service_key", "code": "service"})
+    rows = frame.select("row", "municipality", value_key_expr(pl.col("service_type")).alias("_service_key"))
+    rows = rows.join(codes, on="_service_key", how="left", maintain_order="left").drop("_service_key")
     parts = unit_parts(rows)
     for part in parts:
         part["counts"] = part_counts(result, part["rows"])
@@ -719,37 +646,42 @@ def row_rule_issues(set_aside: pl.DataFrame, issues: _Issues, cb: cbmod.Codebook
 def parse_fields(used: pl.DataFrame, issues: _Issues, cb: cbmod.Codebook) -> tuple[pl.DataFrame, dict[str, pl.Expr]]:
     """Parse every codebook variable of the used rows: (frame with the parsed helper
     columns, {variable: typed expression}); the field issues (unknown_value,
-    invalid_date, age_not_a_number, age_above_110) go to ``issues``."""
+    invalid_date, age_not_a_number, age_above_110) go to ``issues``, in the codebook's
+    order of the variables. Each kind is parsed in one pass over all its columns."""
+    schema = cbmod.case_schema(cb)
+    kinds: dict[str, list[str]] = {}
+    for name in schema.names():
+        kinds.setdefault(cb[name].kind, []).append(name)
+    dates = [n for n in kinds.get("date", []) if n != "opened"]  # opened: parsed by the row rules
+    used = option_codes(used, {n: n for n in kinds.get("single", [])})
+    used, unknown_tokens = code_lists(used, kinds.get("multi", []))
+    used = parse_dates(used, dates)
+    unknown = unparsed(used, {n: f"_{n}_code" for n in kinds.get("single", [])} | {n: f"_{n}_date" for n in dates})
+    unknown |= unknown_tokens
     typed: dict[str, pl.Expr] = {}
-    for name, dtype in cbmod.case_schema(cb).items():
-        var = cb[name]
-        if var.kind == "single":
-            used = _parse_single(used, name, name, issues)
-            typed[name] = pl.col(f"_{name}_code").cast(pl.Int8)
-        elif var.kind == "multi":
-            used = _parse_multi(used, name, issues)
-            typed[name] = pl.col(f"_{name}_codes")
-        elif var.kind == "date" and name == "opened":
-            typed[name] = pl.col("_opened")
-        elif var.kind == "date":
-            used, typed[name] = set_missing_invalid_date(used, name, issues)
-        elif var.kind == "integer":
-            if name != "age":  # pragma: no cover - the codebook has one integer variable
-                used = used.with_columns(pl.col(name).str.extract(r"^(\d{1,6})$", 1).cast(pl.Int64).alias("_x"))
-                typed[name] = pl.col("_x").cast(dtype)
-                continue
-            typed[name] = set_missing_implausible_age(used, issues, int(cb.derived["max_age"]))
-        else:  # text
-            typed[name] = pl.col(name).cast(pl.String)
+    for name in schema.names():
+        kind = cb[name].kind
+        rule = {"single": "unknown_value", "multi": "unknown_value", "date": "invalid_date"}.get(kind)
+        if rule and name != "opened":
+            issues.add(unknown.get(name, _NO_ROWS), name, name, rule, pl.col("text"))
+        typed[name] = _typed(name, kind, used, issues, cb)
     return used, typed
 
 
-def set_missing_invalid_date(used: pl.DataFrame, name: str, issues: _Issues) -> tuple[pl.DataFrame, pl.Expr]:
-    """invalid_date: a date text that does not parse is set missing."""
-    used = per_distinct(used, name, parse_date_expr, f"_{name}_date", pl.Date)
-    bad = used.filter(pl.col(name).is_not_null() & pl.col(f"_{name}_date").is_null())
-    issues.add(bad, name, name, "invalid_date", pl.col(name))
-    return used, pl.col(f"_{name}_date")
+_NO_ROWS = pl.DataFrame()
+
+
+def _typed(name: str, kind: str, used: pl.DataFrame, issues: _Issues, cb: cbmod.Codebook) -> pl.Expr:
+    """The typed expression of a parsed variable (age: its issues go to ``issues``)."""
+    if kind == "single":
+        return pl.col(f"_{name}_code").cast(pl.Int8)
+    if kind == "multi":
+        return pl.col(f"_{name}_codes")
+    if kind == "date":
+        return pl.col("_opened" if name == "opened" else f"_{name}_date")
+    if kind == "integer":  # the codebook's one integer variable is the age
+        return set_missing_implausible_age(used, issues, int(cb.derived["max_age"]))
+    return pl.col(name).cast(pl.String)
 
 
 def set_missing_implausible_age(used: pl.DataFrame, issues: _Issues, max_age: int) -> pl.Expr:
@@ -843,100 +775,63 @@ def check_accounting(counts: dict[str, int], where: str) -> None:
         )
 
 
-def _code_expr(text: pl.Expr, variable: str) -> pl.Expr:
-    """The option code a text names by the variable's lookup (null: unknown)."""
-    lookup = _lookup(variable)
-    return _value_key_expr(text).replace_strict(lookup.get_column("key"), lookup.get_column("code"), default=None)
-
-
-def _parse_single(frame: pl.DataFrame, column: str, variable: str, issues: _Issues, **where: Any) -> pl.DataFrame:
-    """Adds `_<column>_code` (by the lookup of `variable`, once per distinct spelling);
-    issues for unknowns (``where``: how :meth:`_Issues.add` locates them)."""
-    frame = per_distinct(frame, column, lambda text: _code_expr(text, variable), f"_{column}_code", pl.Int8)
-    bad = frame.filter(pl.col(column).is_not_null() & pl.col(f"_{column}_code").is_null())
-    issues.add(bad, where.pop("key", column), variable, "unknown_value", pl.col(column), **where)
-    return frame
-
-
-def _parse_multi(frame: pl.DataFrame, name: str, issues: _Issues) -> pl.DataFrame:
-    """List(String) tokens -> `_<name>_codes` List(Int8) (sorted, unique; null when none),
-    once per distinct list; unknown tokens are issues on every row that has them."""
-    if frame.schema[name] == pl.String:  # tolerate a plain cell: split it like ingest does
-        split = pl.col(name).str.split(";").list.eval(pl.element().str.split(",")).list.eval(pl.element().explode())
-        frame = frame.with_columns(split.alias(name))
-    lists = frame.select(pl.col(name).alias("_list")).unique().drop_nulls().with_row_index("_list_id")
-    tokens = (
-        lists.explode("_list")
-        .with_columns(pl.int_range(pl.len()).over("_list_id").alias("_pos"))
-        .with_columns(pl.col("_list").cast(pl.String).str.strip_chars().replace("", None).alias("_token"))
-        .filter(pl.col("_token").is_not_null())
-    )
-    tokens = per_distinct(tokens, "_token", lambda text: _code_expr(text, name), "_code", pl.Int8)
-    codes = (
-        tokens.filter(pl.col("_code").is_not_null())
-        .group_by("_list_id")
-        .agg(pl.col("_code").unique().sort().alias(f"_{name}_codes"))
-    )
-    lists = lists.join(codes, on="_list_id", how="left")
-    mapped = frame.select(pl.col(name).alias("_list")).join(lists, on="_list", how="left", maintain_order="left")
-    frame = frame.with_columns(mapped.select("_list_id", f"_{name}_codes"))
-    bad = tokens.filter(pl.col("_code").is_null()).select("_list_id", "_pos", "_token")
-    if bad.height:
-        rows = frame.filter(pl.col("_list_id").is_in(bad.get_column("_list_id").implode()))
-        rows = rows.select("_f", "_idx", "row", "_list_id").join(bad, on="_list_id").sort("_idx", "_pos")
-        issues.add(rows, name, name, "unknown_value", pl.col("_token"))
-    else:
-        issues.add(bad, name, name, "unknown_value")
-    return frame.drop("_list_id")
-
-
 def parse_risk(used: pl.DataFrame, issues: _Issues) -> pl.DataFrame:
     """The risk assessments of the used rows, long (``risk_long_schema`` plus ``_f``);
     their issues (invalid_date, unknown_value, risk_rating_out_of_range) are one step,
-    sorted by row and column as the unit reads them."""
+    sorted by row and column as the unit reads them. Every position is parsed at once."""
     var = cbmod.load()["risk_assessments"]
     lo, hi = var.extra["rating_range"]
     step = issues.new_step()
-    located = dict(order=pl.col("row"), by_column=True, step=step)
-    parts: list[pl.DataFrame] = []
-    for k in _risk_positions(used.columns):
-        cols = {f: f"risk_{k}_{f}" for f in ("date", "instrument", "rating")}
-        g = used.select(
+    schema = {"_f": pl.UInt32(), **dict(risk_long_schema())}
+    long = _risk_cells(used)
+    if not long.height:
+        return pl.DataFrame(schema=schema)
+    long = per_distinct(long, "date", parse_date_expr, "_date", pl.Date)
+    long = option_codes(long, {"instrument": var.name})
+    long = per_distinct(long, "rating", lambda t: _rating_expr(t, lo, hi), "_rating", pl.Int64)
+    bad = unparsed(long, {"date": "_date", "instrument": "_instrument_code", "rating": "_rating"}, keep=("position",))
+    rules = {"date": "invalid_date", "instrument": "unknown_value", "rating": "risk_rating_out_of_range"}
+    for field_name, rule in rules.items():
+        for (k,), part in bad[field_name].partition_by("position", as_dict=True).items() if field_name in bad else ():
+            key = f"risk_{k}_{field_name}"
+            issues.add(part, key, var.name, rule, pl.col("text"), order=pl.col("row"), by_column=True, step=step)
+    return (
+        long.sort("_idx", "position")
+        .select(
+            "_f",
+            "client_key",
+            "opened",
+            "position",
+            pl.col("_date").alias("date"),
+            pl.col("_instrument_code").cast(pl.Int8).alias("instrument"),
+            pl.col("_rating").cast(pl.Int8).alias("rating"),
+        )
+        .cast(schema)
+    )
+
+
+def _risk_cells(used: pl.DataFrame) -> pl.DataFrame:
+    """One row per risk position of a used row with an instrument or a rating:
+    ``_f``, ``_idx``, ``row``, ``client_key``, ``opened``, ``position`` and the texts."""
+    parts = [
+        used.lazy().select(
             "_f",
             "_idx",
             "row",
             "client_key",
             pl.col("_opened").alias("opened"),
-            *[
-                (pl.col(c) if c in used.columns else pl.lit(None, pl.String)).cast(pl.String).alias(f)
-                for f, c in cols.items()
-            ],
-        ).filter(pl.col("instrument").is_not_null() | pl.col("rating").is_not_null())
-        if not g.height:
-            continue
-        g = per_distinct(g, "date", parse_date_expr, "_date", pl.Date)
-        bad_date = g.filter(pl.col("date").is_not_null() & pl.col("_date").is_null())
-        issues.add(bad_date, cols["date"], var.name, "invalid_date", pl.col("date"), **located)
-        g = _parse_single(g, "instrument", var.name, issues, key=cols["instrument"], **located)
-        g = per_distinct(g, "rating", lambda t: _rating_expr(t, lo, hi), "_rating", pl.Int64)
-        bad_rating = g.filter(pl.col("rating").is_not_null() & pl.col("_rating").is_null())
-        issues.add(bad_rating, cols["rating"], var.name, "risk_rating_out_of_range", pl.col("rating"), **located)
-        parts.append(
-            g.select(
-                "_f",
-                "_idx",
-                "client_key",
-                "opened",
-                pl.lit(k, pl.Int8).alias("position"),
-                pl.col("_date").alias("date"),
-                pl.col("_instrument_code").cast(pl.Int8).alias("instrument"),
-                pl.col("_rating").cast(pl.Int8).alias("rating"),
-            )
+            pl.lit(k, pl.Int8).alias("position"),
+            *[_text_or_null(used, f"risk_{k}_{f}").alias(f) for f in ("date", "instrument", "rating")],
         )
-    schema = {"_f": pl.UInt32(), **dict(risk_long_schema())}
+        for k in _risk_positions(used.columns)
+    ]
     if not parts:
-        return pl.DataFrame(schema=schema)
-    return pl.concat(parts).sort("_idx", "position").drop("_idx").cast(schema)
+        return pl.DataFrame()
+    return pl.concat(parts).filter(pl.col("instrument").is_not_null() | pl.col("rating").is_not_null()).collect()
+
+
+def _text_or_null(frame: pl.DataFrame, column: str) -> pl.Expr:
+    return (pl.col(column) if column in frame.columns else pl.lit(None, pl.String)).cast(pl.String)
 
 
 def _rating_expr(text: pl.Expr, lo: int, hi: int) -> pl.Expr:

@@ -19,12 +19,21 @@ def per_distinct(
 ) -> pl.DataFrame:
     """``frame`` with ``out`` = ``parse(pl.col(column)).cast(dtype)``, computed once per
     distinct value of the column (null stays null)."""
-    values = frame.get_column(column).drop_nulls().unique()
-    table = pl.DataFrame({column: values}).select(column, parse(pl.col(column)).cast(dtype).alias(out))
+    return per_distinct_columns(frame, {column: out}, parse, dtype)
+
+
+def per_distinct_columns(
+    frame: pl.DataFrame, columns: dict[str, str], parse: Callable[[pl.Expr], pl.Expr], dtype: pl.DataType
+) -> pl.DataFrame:
+    """:func:`per_distinct` for several columns of one dtype (column -> out) that one
+    parser reads: each distinct value of them all is parsed once, in one query."""
+    if not columns:
+        return frame
+    values = pl.concat([frame.lazy().select(pl.col(c).alias("_value")) for c in columns]).drop_nulls().unique()
+    table = values.select("_value", parse(pl.col("_value")).cast(dtype).alias("_parsed")).collect()
+    old, new = table.get_column("_value"), table.get_column("_parsed")
     return frame.with_columns(
-        pl.col(column)
-        .replace_strict(table.get_column(column), table.get_column(out), default=None, return_dtype=dtype)
-        .alias(out)
+        [pl.col(c).replace_strict(old, new, default=None, return_dtype=dtype).alias(out) for c, out in columns.items()]
     )
 
 

@@ -50,7 +50,7 @@ from kvinnofrid.spec.codebook import normalise
 from kvinnofrid.spec.municipalities import KnownUnits
 from kvinnofrid.spec.rules import ISSUE_SCHEMA
 from kvinnofrid.stages.csv_reader import TEXT_EXTENSIONS, csv_grid
-from kvinnofrid.stages.distinct import per_distinct, per_distinct_rows
+from kvinnofrid.stages.distinct import per_distinct_columns, per_distinct_rows
 from kvinnofrid.stages.grid import Grid, IngestError, cell_name
 from kvinnofrid.stages.headers import (
     HEADER_SEARCH_ROWS,
@@ -478,8 +478,7 @@ def _option_marks(frame: pl.DataFrame, keys: Sequence[str]) -> tuple[pl.DataFram
         low = cell.str.to_lowercase()
         return pl.when(low.is_in(chosen)).then(1).when(low.is_in(not_chosen)).then(0).otherwise(-1)
 
-    for key in options:
-        frame = per_distinct(frame, key, mark, f"_mark:{key}", pl.Int8)
+    frame = per_distinct_columns(frame, {key: f"_mark:{key}" for key in options}, mark, pl.Int8)
     neither = [pl.when(pl.col(f"_mark:{key}") == -1).then(pl.col(key)).alias(key) for key in options]
     found = frame.select("_f", "row", *neither).filter(pl.any_horizontal(pl.col(k).is_not_null() for k in options))
     unknown = found.unpivot(index=["_f", "row"], variable_name="key", value_name="value").drop_nulls("value")

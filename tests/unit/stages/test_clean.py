@@ -22,9 +22,8 @@ from kvinnofrid.stages.clean import (
     CleanInputError,
     CleanResult,
     clean_file,
-    parse_age_expr,
-    parse_date_expr,
 )
+from kvinnofrid.stages.values import parse_age_expr, parse_date_expr
 
 
 def run(*rows: dict, meta: dict | None = None, **kw) -> CleanResult:

@@ -39,6 +39,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -77,8 +78,16 @@ class TextError(UserFacingError):
 
 
 def make_environment(report_src: Path) -> jinja2.Environment:
+    """The templates of a report folder. One environment per folder and process, so a
+    template is compiled once, not once per report (a batch of unit reports renders the
+    same templates dozens of times); jinja2 compiles it again when its file changes."""
+    return _environment(str(Path(report_src).resolve()))
+
+
+@lru_cache(maxsize=16)
+def _environment(report_src: str) -> jinja2.Environment:
     env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(str(report_src)),
+        loader=jinja2.FileSystemLoader(report_src),
         undefined=jinja2.StrictUndefined,
         keep_trailing_newline=True,
         autoescape=False,

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping, Sequence
+from functools import cache
 from typing import Any
 
 import jinja2
@@ -107,6 +108,7 @@ def not_exports_table(skipped: Sequence[Mapping[str, str]]) -> pl.DataFrame:
 _DELIMITERS = {";": "semikolon (;)", ",": "komma (,)", "\t": "tabb", "|": "lodstreck (|)"}
 
 
+@cache  # the packaged templates are compiled once per process
 def _environment() -> jinja2.Environment:
     env = jinja2.Environment(
         loader=jinja2.PackageLoader("kvinnofrid.stages", "templates"),

@@ -68,7 +68,8 @@ def test_single_choice_diagram_pool_from_the_registry():
 
 
 def _raw():
-    return yaml.safe_load(resources.files("kvinnofrid.spec").joinpath("diagrams.yaml").read_text("utf-8"))
+    text = resources.files("kvinnofrid.spec").joinpath("diagrams.yaml").read_text("utf-8")
+    return yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
 
 
 @pytest.mark.parametrize(

@@ -455,7 +455,7 @@ def _raw_registry():
     import yaml
 
     text = resources.files("kvinnofrid.spec").joinpath("diagrams.yaml").read_text(encoding="utf-8")
-    return copy.deepcopy(yaml.safe_load(text))
+    return copy.deepcopy(yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader)))
 
 
 @pytest.mark.parametrize(

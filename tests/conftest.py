@@ -29,9 +29,28 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-import pytest
-from support.paths import ROOT, TESTS, TINY_CONFIG
-from support.workflow import PipelineRun, run_snakemake
+
+def _one_polars_thread() -> None:
+    """One polars thread in a test process. pytest-xdist runs a worker per core, and
+    the quick tier's ~170 000 polars queries are on frames of a few rows to a few
+    thousand: a second thread only adds handing them over (about 15 % of the quick
+    tier's time on 2 cores). The pool is built here, before any test; the variable is
+    then removed again so the Snakemake runs of the e2e tests keep polars' default.
+    A value the developer set is kept."""
+    if "POLARS_MAX_THREADS" in os.environ:
+        return
+    os.environ["POLARS_MAX_THREADS"] = "1"
+    import polars
+
+    polars.thread_pool_size()  # builds the pool with the variable set
+    del os.environ["POLARS_MAX_THREADS"]
+
+
+_one_polars_thread()
+
+import pytest  # noqa: E402
+from support.paths import ROOT, TESTS, TINY_CONFIG  # noqa: E402
+from support.workflow import PipelineRun, run_snakemake  # noqa: E402
 
 SLOW_FOLDERS = ("e2e", "backtest")
 

@@ -44,10 +44,10 @@ def test_every_national_table_equals_the_one_from_the_truth(national_run):
 
 
 # The tables the rounds tie together through their published key shares (2, 26, the top
-# group) and a multi-choice one (7). The whole audit of all 18 tables costs about two
-# CPU-hours on 290 municipalities (50 000 cases, measured 2026-12-06: the survey table 18
-# alone 52 CPU-minutes), too much for every CI run; `python -m
-# kvinnofrid.disclosure.audit <workdir>` runs it (docs/anvandarguide.md).
+# group) and a multi-choice one (7): about 40 CPU seconds on this set. The survey tables
+# cost far more (table 18 alone about 6 CPU-minutes, measured 2026-12-07), too much for
+# every CI run; `python -m kvinnofrid.disclosure.audit <workdir>` runs them all
+# (docs/anvandarguide.md).
 AUDITED = ("2", "7", "26", "toppgrupp")
 
 

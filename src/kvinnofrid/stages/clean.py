@@ -679,8 +679,10 @@ def _typed(name: str, kind: str, used: pl.DataFrame, issues: _Issues, cb: cbmod.
         return pl.col(f"_{name}_codes")
     if kind == "date":
         return pl.col("_opened" if name == "opened" else f"_{name}_date")
-    if kind == "integer":  # the codebook's one integer variable is the age
+    if kind == "integer" and name == "age":
         return set_missing_implausible_age(used, issues, int(cb.derived["max_age"]))
+    if kind == "integer":  # pragma: no cover - the codebook has one integer variable
+        return pl.col(name).str.extract(r"^(\d{1,6})$", 1).cast(pl.Int64)
     return pl.col(name).cast(pl.String)
 
 

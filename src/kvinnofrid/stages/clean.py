@@ -53,15 +53,12 @@ from kvinnofrid.stages.distinct import per_distinct
 from kvinnofrid.stages.redaction import shown_value_expr
 from kvinnofrid.stages.unit_parts import part_counts, unit_parts
 from kvinnofrid.stages.values import (
-    code_expr,
     code_lists,
-    lookup,
     option_codes,
     parse_age_expr,
     parse_date_expr,
     parse_dates,
     unparsed,
-    value_key_expr,
 )
 
 VALUE_MAX_CHARS = 80
@@ -495,18 +492,18 @@ def _files_naming_several_units(frame: pl.DataFrame) -> set[int]:
     texts = texts.with_columns(
         pl.col("municipality").replace_strict(keys, default=None, return_dtype=pl.String).alias("_m")
     )
-    texts = per_distinct(texts, "service_type", lambda text: code_expr(text, "service_type"), "_code", pl.Int8)
+    texts = option_codes(texts, {"service_type": "service_type"})
     per_file = texts.group_by("_f").agg(
-        pl.col("_m").drop_nulls().n_unique().alias("_units"), pl.col("_code").drop_nulls().n_unique().alias("_codes")
+        pl.col("_m").drop_nulls().n_unique().alias("_units"),
+        pl.col("_service_type_code").drop_nulls().n_unique().alias("_codes"),
     )
     return set(per_file.filter((pl.col("_units") > 1) | (pl.col("_codes") > 1)).get_column("_f").to_list())
 
 
 def find_unit_parts(frame: pl.DataFrame, result: CleanResult) -> list[dict[str, Any]]:
     """The parts of a file whose rows name several units, each with its accounting."""
-    codes = lookup("service_type").rename({"key": "_service_key", "code": "service"})
-    rows = frame.select("row", "municipality", value_key_expr(pl.col("service_type")).alias("_service_key"))
-    rows = rows.join(codes, on="_service_key", how="left", maintain_order="left").drop("_service_key")
+    rows = option_codes(frame.select("row", "municipality", "service_type"), {"service_type": "service_type"})
+    rows = rows.select("row", "municipality", pl.col("_service_type_code").alias("service"))
     parts = unit_parts(rows)
     for part in parts:
         part["counts"] = part_counts(result, part["rows"])
@@ -661,7 +658,7 @@ def parse_fields(used: pl.DataFrame, issues: _Issues, cb: cbmod.Codebook) -> tup
     typed: dict[str, pl.Expr] = {}
     for name in schema.names():
         kind = cb[name].kind
-        rule = {"single": "unknown_value", "multi": "unknown_value", "date": "invalid_date"}.get(kind)
+        rule = _FIELD_RULE.get(kind)
         if rule and name != "opened":
             issues.add(unknown.get(name, _NO_ROWS), name, name, rule, pl.col("text"))
         typed[name] = _typed(name, kind, used, issues, cb)
@@ -669,6 +666,7 @@ def parse_fields(used: pl.DataFrame, issues: _Issues, cb: cbmod.Codebook) -> tup
 
 
 _NO_ROWS = pl.DataFrame()
+_FIELD_RULE = {"single": "unknown_value", "multi": "unknown_value", "date": "invalid_date"}  # text that names nothing
 
 
 def _typed(name: str, kind: str, used: pl.DataFrame, issues: _Issues, cb: cbmod.Codebook) -> pl.Expr:
@@ -794,7 +792,9 @@ def parse_risk(used: pl.DataFrame, issues: _Issues) -> pl.DataFrame:
     bad = unparsed(long, {"date": "_date", "instrument": "_instrument_code", "rating": "_rating"}, keep=("position",))
     rules = {"date": "invalid_date", "instrument": "unknown_value", "rating": "risk_rating_out_of_range"}
     for field_name, rule in rules.items():
-        for (k,), part in bad[field_name].partition_by("position", as_dict=True).items() if field_name in bad else ():
+        if field_name not in bad:
+            continue
+        for (k,), part in bad[field_name].partition_by("position", as_dict=True).items():
             key = f"risk_{k}_{field_name}"
             issues.add(part, key, var.name, rule, pl.col("text"), order=pl.col("row"), by_column=True, step=step)
     return (

@@ -81,12 +81,6 @@ def _joint_lookup(variables: tuple[str, ...]) -> pl.DataFrame:
     return pl.concat([lookup(v).select(pl.lit(v).alias("variable"), "key", "code") for v in variables])
 
 
-def code_expr(text: pl.Expr, variable: str) -> pl.Expr:
-    """The option code a text names by the variable's lookup (null: unknown)."""
-    table = lookup(variable)
-    return value_key_expr(text).replace_strict(table.get_column("key"), table.get_column("code"), default=None)
-
-
 # ----------------------------------------------------------------------- parsers
 
 

@@ -9,12 +9,13 @@ import pytest
 
 from kvinnofrid.stages.distinct import per_distinct, per_distinct_columns
 from kvinnofrid.stages.values import (
-    code_expr,
     code_lists,
+    lookup,
     option_codes,
     parse_date_expr,
     parse_dates,
     unparsed,
+    value_key_expr,
 )
 
 
@@ -44,7 +45,9 @@ def test_the_codes_equal_parsing_each_column_alone():
     frame = pool(sex=texts, change_goal=list(reversed(texts)))
     together = option_codes(frame, {"sex": "sex", "change_goal": "change_goal"})
     for column in ("sex", "change_goal"):
-        alone = frame.select(code_expr(pl.col(column), column).cast(pl.Int8).alias("code"))["code"]
+        table = lookup(column)  # the variable's own spellings, looked up row by row
+        code = value_key_expr(pl.col(column)).replace_strict(table["key"], table["code"], default=None)
+        alone = frame.select(code.cast(pl.Int8).alias("code"))["code"]
         assert together[f"_{column}_code"].to_list() == alone.to_list()
 
 

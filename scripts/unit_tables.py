@@ -62,14 +62,7 @@ def _trend(by_round, areas, measures):
     from kvinnofrid.statistics import trend
 
     rounds = {dt.date.fromisoformat(r): long for r, long in by_round.items()}
-    return pl.concat(
-        [
-            area_tables.area_trend(rounds, a.name, measures, trend.DEFAULT_SOURCES).with_columns(
-                pl.lit(a.name).alias("area")
-            )
-            for a in areas
-        ]
-    )
+    return area_tables.areas_trend(rounds, [a.name for a in areas], measures, trend.DEFAULT_SOURCES)
 
 
 def _write(smk, published, trend_published, internal, trend_internal, info) -> None:

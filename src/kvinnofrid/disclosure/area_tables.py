@@ -52,6 +52,7 @@ from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
 import polars as pl
 
 from kvinnofrid.disclosure import kolada, suppression
@@ -514,20 +515,33 @@ def long_frame(
     tables_by_id: Mapping[str, Mapping[str, pl.DataFrame]], kind_of: Mapping[str, str], kinds: Sequence[str] = KINDS
 ) -> pl.DataFrame:
     """The tables of the areas of ``kinds`` as one long frame (``LONG_SCHEMA``);
-    ``kind_of``: area name → kind. A table without reasons (unprotected) gets empty ones."""
-    frames = [
-        table.select(
-            pl.lit(table_id).alias("table"),
-            pl.lit(kind_of[name]).alias("area_kind"),
-            pl.lit(name).alias("area"),
-            *tables_module.TABLE_SCHEMA.names(),
-            *[pl.col(c) if c in table.columns else pl.lit(None, pl.String).alias(c) for c in REASONS],
-        )
+    ``kind_of``: area name → kind. A table without reasons (unprotected) gets empty ones.
+
+    One concatenation of all the tables, their keys repeated beside them: at national
+    scale there are thousands of small tables, and a query per table cost seconds."""
+    picked = [
+        (table_id, name, table)
         for table_id, per_area in tables_by_id.items()
         for name, table in per_area.items()
         if kind_of[name] in kinds
     ]
-    return pl.concat(frames).cast(dict(LONG_SCHEMA)) if frames else pl.DataFrame(schema=LONG_SCHEMA)
+    if not picked:
+        return pl.DataFrame(schema=LONG_SCHEMA)
+    heights = [table.height for _, _, table in picked]
+    keys = pl.DataFrame(
+        {
+            "table": np.repeat([t for t, _, _ in picked], heights),
+            "area_kind": np.repeat([kind_of[name] for _, name, _ in picked], heights),
+            "area": np.repeat([name for _, name, _ in picked], heights),
+        },
+        schema={"table": pl.String, "area_kind": pl.String, "area": pl.String},
+    )
+    body = pl.concat([table for _, _, table in picked], how="diagonal_relaxed")
+    body = body.select(
+        *tables_module.TABLE_SCHEMA.names(),
+        *[pl.col(c) if c in body.columns else pl.lit(None, pl.String).alias(c) for c in REASONS],
+    )
+    return pl.concat([keys, body], how="horizontal").cast(dict(LONG_SCHEMA))
 
 
 GROUP_KINDS = ("riket", "storleksklass", "grupp")
@@ -588,46 +602,83 @@ def area_trend(
     (round date → long frame of ``protect``): a measure is hidden in a round when any
     of its categories is hidden there (trend.TREND_SCHEMA, no previous-report rows:
     those are national values)."""
+    return areas_trend(long_by_round, [area], measures, sources).drop("area")
+
+
+def areas_trend(
+    long_by_round: Mapping[Any, pl.DataFrame],
+    areas: Sequence[str],
+    measures: Sequence[Mapping[str, Any]],
+    sources: Mapping[str, str],
+) -> pl.DataFrame:
+    """``area_trend`` of every area of ``areas`` (in that order, then measure, then
+    round), with an ``area`` column: one query per measure and round for all areas
+    (at national scale a query per area cost most of rule unit_tables' time outside
+    the suppression)."""
     rounds = sorted(long_by_round)
-    rows = []
-    for m in trend.resolved_measures(measures):
-        for r in rounds:
-            long = long_by_round[r]
-            table = long.filter((pl.col("table") == str(m["diagram"])) & (pl.col("area") == area))
-            source = sources["final" if r == rounds[-1] else "interim"]
-            if table.is_empty():
-                continue
-            picked = table.filter(pl.col("category").is_in(list(m["categories"])))
-            reason = None
-            if picked["suppressed"].any() or picked["denominator"].null_count():
-                values = {"n": None, "denominator": None, "share": None, "ci_low": None, "ci_high": None}
-                reason = _measure_reason(picked)
-            else:
-                values = trend.measure_from_table(
-                    table.drop("table", "area_kind", "area"), m["categories"], f"{area}, {m['id']}"
-                )
-            rows.append(
-                {
-                    "measure": m["id"],
-                    "label": m["label"],
-                    "source": source,
-                    "round": r,
-                    **values,
-                    "hidden_reason": reason,
-                }
-            )
-    return pl.DataFrame(rows, schema={**trend.TREND_SCHEMA, "hidden_reason": pl.String})
+    parts = [
+        _measure_round(long_by_round[r], m, areas).with_columns(
+            measure=pl.lit(m["id"]),
+            label=pl.lit(m["label"]),
+            source=pl.lit(sources["final" if r == rounds[-1] else "interim"]),
+            round=pl.lit(r, pl.Date),
+            _order=pl.lit(i * len(rounds) + k),
+        )
+        for i, m in enumerate(trend.resolved_measures(measures))
+        for k, r in enumerate(rounds)
+    ]
+    schema = {**trend.TREND_SCHEMA, "hidden_reason": pl.String, "area": pl.String}
+    if not parts:
+        return pl.DataFrame(schema=schema)
+    position = pl.col("area").replace_strict(list(areas), range(len(areas)), return_dtype=pl.Int64)
+    return pl.concat(parts).sort(position, "_order").select(list(schema)).cast(schema)
 
 
-def _measure_reason(picked: pl.DataFrame) -> str:
-    """Why a round's key share is hidden: below the threshold only when that is certain
-    (its base, or its one category, is below it), else hidden to protect another count."""
+def _measure_round(long: pl.DataFrame, measure: Mapping[str, Any], areas: Sequence[str]) -> pl.DataFrame:
+    """One measure in one round for every area of ``areas`` that has its table: hidden
+    when one of its categories is, else as ``trend.measure_from_table`` gives it. Why
+    hidden: below the threshold only when that is certain (its base, or its one
+    category, is below it), else hidden to protect another count."""
+    categories = list(measure["categories"])
+    table = long.filter((pl.col("table") == str(measure["diagram"])) & pl.col("area").is_in(list(areas)))
     small = suppression.REASON_SMALL
-    if picked["denominator_reason"].drop_nulls().eq(small).any():
-        return small
-    if picked.height == 1 and picked["hidden_reason"].item() == small:
-        return small
-    return suppression.REASON_PROTECT
+    picked = (
+        table.filter(pl.col("category").is_in(categories))
+        .group_by("area", maintain_order=True)
+        .agg(
+            hidden=pl.col("suppressed").any() | (pl.col("denominator").null_count() > 0),
+            small=pl.col("denominator_reason").eq(small).any()
+            | ((pl.len() == 1) & pl.col("hidden_reason").first().eq(small)).fill_null(False),
+            n=pl.col("n").sum(),
+            denominator=pl.col("denominator").first(),
+            denominators=pl.col("denominator").n_unique(),
+            found=pl.col("category").n_unique(),
+            share=pl.col("share").first(),
+            ci_low=pl.col("ci_low").first(),
+            ci_high=pl.col("ci_high").first(),
+        )
+    )
+    rows = table.select("area").unique(maintain_order=True).join(picked, on="area", how="left")
+    rows = rows.with_columns(pl.col("hidden").fill_null(False))
+    shown = ~pl.col("hidden")
+    broken = rows.filter(
+        shown & ((pl.col("found") != len(set(categories))).fill_null(True) | (pl.col("denominators") != 1))
+    )
+    for area in broken["area"]:  # raises the message of measure_from_table
+        trend.measure_from_table(table.filter(pl.col("area") == area), categories, f"{area}, {measure['id']}")
+    if len(categories) > 1:
+        low, high = tables_module.wilson_interval(rows["n"].fill_null(0), rows["denominator"].fill_null(0))
+        rows = rows.with_columns(
+            share=pl.when(pl.col("denominator") > 0).then(pl.col("n") / pl.col("denominator")),
+            ci_low=pl.Series(low).fill_nan(None),
+            ci_high=pl.Series(high).fill_nan(None),
+        )
+    reason = pl.when(pl.col("small")).then(pl.lit(small)).otherwise(pl.lit(suppression.REASON_PROTECT))
+    return rows.select(
+        "area",
+        *[pl.when(shown).then(pl.col(c)).alias(c) for c in ("n", "denominator", "share", "ci_low", "ci_high")],
+        hidden_reason=pl.when(pl.col("hidden")).then(reason),
+    )
 
 
 def area_info(

@@ -119,6 +119,56 @@ def test_a_measure_of_a_round_is_hidden_when_one_of_its_categories_is():
     assert out["share"].to_list() == [None, 0.7] and out["n"].to_list() == [None, 14]
 
 
+def test_every_areas_trend_in_one_pass_equals_each_area_alone_in_the_order_asked():
+    """areas_trend (rule unit_tables) gives each area's rows as area_trend does, in the
+    order of the areas asked for, not the frame's: a shown share with its own interval
+    per area, a measure hidden below the threshold (its base is) and one hidden to
+    protect another count, and an area without the table left out."""
+    import datetime as dt
+
+    measures = [{"id": "improved", "label": "Förbättrats", "diagram": 18, "categories": ["mycket", "lite"]}]
+    r1, r2 = dt.date(2023, 5, 15), dt.date(2023, 10, 10)
+    rows = {
+        "A": [("mycket", 6, 20, 0.3, False), ("lite", 8, 20, 0.4, False), ("inte", 6, 20, 0.3, False)],
+        "B": [("mycket", 1, 9, 0.1, False), ("lite", 7, 9, 0.8, False), ("inte", 1, 9, 0.1, False)],
+        "C": [("mycket", None, 3, None, True), ("lite", None, 3, None, True), ("inte", 3, 3, 1.0, False)],
+    }
+    late = pl.concat([_long("18", a, r) for a, r in rows.items()])
+    late = late.with_columns(
+        pl.when(pl.col("area") == "C").then(pl.lit("under_troskel")).alias("denominator_reason"),
+        pl.when((pl.col("area") == "B") & (pl.col("category") == "mycket"))
+        .then(pl.lit("skyddar_annat"))
+        .otherwise(pl.col("hidden_reason"))
+        .alias("hidden_reason"),
+        (pl.col("suppressed") | ((pl.col("area") == "B") & (pl.col("category") == "mycket"))).alias("suppressed"),
+    )
+    by_round = {r1: pl.concat([_long("18", "B", rows["B"]), _long("7", "A", rows["A"])]), r2: late}
+    sources = {"interim": "Prel", "final": "Slut"}
+    out = at.areas_trend(by_round, ["C", "A", "B", "D"], measures, sources)
+    assert out["area"].to_list() == ["C", "A", "B", "B"]
+    assert out["round"].to_list() == [r2, r2, r1, r2]
+    assert out["hidden_reason"].to_list() == ["under_troskel", None, None, "skyddar_annat"]
+    assert out["n"].to_list() == [None, 14, 8, None] and out["share"].to_list()[1:3] == [14 / 20, 8 / 9]
+    assert out["ci_low"][1] != out["ci_low"][2]  # each area's own interval
+    for area in "CAB":
+        alone = at.area_trend(by_round, area, measures, sources)
+        assert_frame_equal(out.filter(pl.col("area") == area).drop("area"), alone)
+
+
+def test_a_measure_whose_category_is_missing_in_an_areas_table_stops_with_the_area_named():
+    measures = [{"id": "improved", "label": "Förbättrats", "diagram": 18, "categories": ["mycket", "lite"]}]
+    import datetime as dt
+
+    long = pl.concat(
+        [
+            _long("18", "A", [("mycket", 6, 20, 0.3, False), ("lite", 8, 20, 0.4, False)]),
+            _long("18", "B", [("mycket", 6, 20, 0.3, False), ("inte", 14, 20, 0.7, False)]),
+        ]
+    )
+    with pytest.raises(ValueError, match="B, improved: kategorierna"):
+        at.areas_trend({dt.date(2023, 10, 10): long}, ["A", "B"], measures, {"interim": "P", "final": "S"})
+
+
 def test_internal_tables_hold_the_units_own_counts_beside_the_published_country_and_classes():
     meta = pl.DataFrame({"unit": ["A", "B", "C"], "unit_slug": ["a", "b", "c"], "lan": ["X län"] * 3})
     areas = at.areas_of(meta, dict.fromkeys("ABC", "Stor"), ["Stor"])
@@ -216,3 +266,24 @@ def test_the_data_quality_item_is_a_finished_sentence_and_the_paragraph_after_it
     if issues:
         assert "ärendet saknar datum (2); fel kod (1)." in " ".join(item.split())
     assert rest.startswith("Varje verksamhet har en egen sida")
+
+
+def test_the_long_frame_keeps_each_tables_rows_with_its_own_keys_and_empty_reasons_where_none():
+    protected = _long("7", "A", [("ja", None, 4, None, True), ("nej", 3, 4, 0.75, False)])
+    protected = protected.drop("table", "area_kind", "area")
+    plain = protected.drop(*at.REASONS).with_columns(pl.lit(False).alias("suppressed"))
+    tables = {"7": {"A": protected, "B": plain, "Riket": plain.clear()}, "9": {"B": plain.head(1)}}
+    kinds = {"A": "enhet", "B": "lan", "Riket": "riket"}
+    out = at.long_frame(tables, kinds)
+    assert out.schema == at.LONG_SCHEMA
+    assert out.select("table", "area", "area_kind").rows() == [
+        ("7", "A", "enhet"),
+        ("7", "A", "enhet"),
+        ("7", "B", "lan"),
+        ("7", "B", "lan"),
+        ("9", "B", "lan"),
+    ]
+    assert out["hidden_reason"].to_list() == ["under_troskel", None, None, None, None]
+    assert out["n"].to_list() == [None, 3, None, 3, None]
+    assert at.long_frame(tables, kinds, kinds=("grupp",)).schema == at.LONG_SCHEMA
+    assert at.long_frame(tables, kinds, kinds=("enhet",)).height == 2

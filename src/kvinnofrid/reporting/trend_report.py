@@ -21,19 +21,19 @@ the others are rounds in date order (the last one the final compilation).
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pandas as pd
-import plotnine as p9
 import polars as pl
 
 from kvinnofrid.reporting import figure_style as style
 from kvinnofrid.reporting import hidden
-from kvinnofrid.reporting.figures import assemble
 from kvinnofrid.reporting.markdown import attribute_text
 from kvinnofrid.reporting.numfmt import MISSING, NBSP, fmt_date, fmt_int, fmt_pct
 from kvinnofrid.reporting.swedish import antal, datum, join, points, procent, shown_percent
 from kvinnofrid.statistics.trend import ROUNDS_SCHEMA, TREND_SCHEMA
+
+if TYPE_CHECKING:
+    import plotnine as p9
 
 __all__ = [
     "FIGURE_CAPTION",
@@ -128,6 +128,13 @@ def _figure_note(trend: pl.DataFrame) -> str:
 def trend_figure(trend: pl.DataFrame, rounds: pl.DataFrame | None = None, title: str = FIGURE_TITLE) -> p9.ggplot:
     """Grouped horizontal bars: measures down the side, one bar per source in
     chronological order (previous report on top, grey), ``94 %`` beside each bar."""
+    # imported here: the text jobs (report_text, unit_report) read this module for its
+    # sentences and tables, and plotnine with pandas and matplotlib cost them about 1 s
+    import pandas as pd
+    import plotnine as p9
+
+    from kvinnofrid.reporting.figures import assemble
+
     labels = source_labels(trend)
     order = [labels[k] for k in _ordered_sources(trend)]
     measures = [label for _, label in _measures(trend)]

@@ -55,7 +55,6 @@ from pathlib import Path
 
 import numpy as np
 import polars as pl
-from scipy import stats as sps
 
 from kvinnofrid.spec import codebook as codebook_module
 from kvinnofrid.spec.codebook import Codebook
@@ -108,6 +107,8 @@ FLAG_VARIABLES = (
 def two_by_two_test(a_yes: int, a_total: int, b_yes: int, b_total: int) -> tuple[str | None, float | None]:
     """Chi-square (no continuity correction) on the 2×2 table, Fisher's exact test when
     an expected cell is below 5; (None, None) when a margin is zero."""
+    from scipy import stats as sps  # here: about 1 s to import, and the report jobs need none of it
+
     table = np.array([[a_yes, a_total - a_yes], [b_yes, b_total - b_yes]], dtype=float)
     if (table.sum(axis=0) == 0).any() or (table.sum(axis=1) == 0).any():
         return None, None
@@ -120,6 +121,8 @@ def two_by_two_test(a_yes: int, a_total: int, b_yes: int, b_total: int) -> tuple
 
 def count_test(a: np.ndarray, b: np.ndarray) -> tuple[str | None, float | None]:
     """Two-sided Mann–Whitney U test; (None, None) when a group is empty."""
+    from scipy import stats as sps  # here: about 1 s to import, and the report jobs need none of it
+
     if len(a) == 0 or len(b) == 0:
         return None, None
     if np.all(np.concatenate([a, b]) == a[0]):
@@ -143,6 +146,8 @@ def holm(p_values: Sequence[float | None]) -> list[float | None]:
 def wilson_interval(k: int, n: int, level: float = 0.95) -> tuple[float, float] | None:
     """Wilson score interval for the share k/n (None when n is 0). Unlike the normal
     approximation it stays inside 0–1 and is sound for small n and shares near 0 or 1."""
+    from scipy import stats as sps  # here: about 1 s to import, and the report jobs need none of it
+
     if n <= 0:
         return None
     z = float(sps.norm.ppf(0.5 + level / 2))
@@ -171,6 +176,8 @@ def share_difference_interval(
 def mean_difference_interval(a: np.ndarray, b: np.ndarray, level: float = 0.95) -> tuple[float, float, float] | None:
     """The difference of two means a − b with Welch's t interval (unequal variances):
     (difference, low, high), or None when a group has fewer than two values."""
+    from scipy import stats as sps  # here: about 1 s to import, and the report jobs need none of it
+
     if len(a) < 2 or len(b) < 2:
         return None
     diff = float(a.mean() - b.mean())

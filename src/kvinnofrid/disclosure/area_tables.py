@@ -638,7 +638,8 @@ def _measure_round(long: pl.DataFrame, measure: Mapping[str, Any], areas: Sequen
     """One measure in one round for every area of ``areas`` that has its table: hidden
     when one of its categories is, else as ``trend.measure_from_table`` gives it. Why
     hidden: below the threshold only when that is certain (its base, or its one
-    category, is below it), else hidden to protect another count."""
+    category, is below it), else hidden to protect another count. The values are
+    ``trend.measure_values``, as for the country."""
     categories = list(measure["categories"])
     table = long.filter((pl.col("table") == str(measure["diagram"])) & pl.col("area").is_in(list(areas)))
     small = suppression.REASON_SMALL
@@ -666,13 +667,8 @@ def _measure_round(long: pl.DataFrame, measure: Mapping[str, Any], areas: Sequen
     )
     for area in broken["area"]:  # raises the message of measure_from_table
         trend.measure_from_table(table.filter(pl.col("area") == area), categories, f"{area}, {measure['id']}")
-    if len(categories) > 1:
-        low, high = tables_module.wilson_interval(rows["n"].fill_null(0), rows["denominator"].fill_null(0))
-        rows = rows.with_columns(
-            share=pl.when(pl.col("denominator") > 0).then(pl.col("n") / pl.col("denominator")),
-            ci_low=pl.Series(low).fill_nan(None),
-            ci_high=pl.Series(high).fill_nan(None),
-        )
+    values = trend.measure_values(rows, single=len(categories) == 1)
+    rows = pl.concat([rows.select("area", "hidden", "small"), values], how="horizontal")
     reason = pl.when(pl.col("small")).then(pl.lit(small)).otherwise(pl.lit(suppression.REASON_PROTECT))
     return rows.select(
         "area",

@@ -26,7 +26,6 @@ import datetime as dt
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-import numpy as np
 import polars as pl
 
 from kvinnofrid.spec import codebook as codebook_module
@@ -76,20 +75,27 @@ def measure_from_table(table: pl.DataFrame, categories: Sequence[str], where: st
     denominators = rows["denominator"].unique().to_list()
     if len(denominators) != 1:
         raise ValueError(f"{where}: kategorierna har olika nämnare {denominators}")
-    n = int(rows["n"].sum())
-    d = int(denominators[0])
+    sums = pl.DataFrame({"n": [int(rows["n"].sum())], "denominator": [int(denominators[0])]})
     if len(categories) == 1:  # the table's own numbers, as published
-        row = rows.row(0, named=True)
-        return {"n": n, "denominator": d, "share": row["share"], "ci_low": row["ci_low"], "ci_high": row["ci_high"]}
-    low, high = tables_module.wilson_interval([n], [d])
-    share = n / d if d > 0 else None
-    return {
-        "n": n,
-        "denominator": d,
-        "share": share,
-        "ci_low": None if np.isnan(low[0]) else float(low[0]),
-        "ci_high": None if np.isnan(high[0]) else float(high[0]),
-    }
+        sums = pl.concat([sums, rows.select("share", "ci_low", "ci_high").head(1)], how="horizontal")
+    return measure_values(sums, single=len(categories) == 1).row(0, named=True)
+
+
+def measure_values(sums: pl.DataFrame, single: bool) -> pl.DataFrame:
+    """A measure's share and interval from its categories' summed ``n`` and their one
+    ``denominator`` (a row per area, round or table): one category keeps the table's own
+    ``share``, ``ci_low`` and ``ci_high`` as published (columns of ``sums``); several get
+    n / denominator and the Wilson interval of the sum (none where the denominator is 0)."""
+    if single:
+        return sums.select("n", "denominator", "share", "ci_low", "ci_high")
+    low, high = tables_module.wilson_interval(sums["n"].fill_null(0), sums["denominator"].fill_null(0))
+    return sums.select(
+        "n",
+        "denominator",
+        share=pl.when(pl.col("denominator") > 0).then(pl.col("n") / pl.col("denominator")),
+        ci_low=pl.Series(low).fill_nan(None),
+        ci_high=pl.Series(high).fill_nan(None),
+    )
 
 
 def measure_categories(

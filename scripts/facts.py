@@ -31,9 +31,8 @@ def main(smk) -> None:
         units.select("unit", "municipality").unique(), register, smk.params.districts
     )
     sizes = municipalities.population_source(per_unit, scb)
-    facts.write_facts(
-        facts.build_facts(tables, stats, derived, participants=matched, size_class_population=sizes), smk.output.facts
-    )
+    built = facts.build_facts(tables, stats, derived, participants=(matched, per_unit), size_class_population=sizes)
+    facts.write_facts(built, smk.output.facts)
 
 
 run(main, snakemake)

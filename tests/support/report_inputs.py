@@ -156,7 +156,9 @@ def _inputs(change) -> SimpleNamespace:
     national = tables.build_all_tables(derived, risk)
     comparisons = stats.build_stats(derived, derive.risk_change(risk))
     matched = participants.match_participants(pl.read_csv(PARTICIPANTS_CSV), units)
-    fact_values = facts.build_facts(national, comparisons, derived, participants=matched)
+    fact_values = facts.build_facts(
+        national, comparisons, derived, participants=(matched, units.select("unit", "kommun"))
+    )
     provenance = {
         "generated": "2026-01-15",
         "code_version": f"{kvinnofrid.__version__} (test)",

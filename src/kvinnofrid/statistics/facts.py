@@ -264,11 +264,12 @@ def build_facts(
     derived: pl.DataFrame,
     registry: Registry | None = None,
     codebook: Codebook | None = None,
-    participants: pl.DataFrame | None = None,
+    participants: tuple[pl.DataFrame, pl.DataFrame] | None = None,
     size_class_population: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """The dict of named numbers (see the module docstring). ``participants``: the
-    participants list marked by ``participants.match_participants``;
+    participants list marked by ``participants.match_participants`` and the data's
+    units with their municipality (``municipalities.unit_municipalities``);
     ``size_class_population``: municipalities.population_source."""
     reg = registry or load_registry()
     cb = codebook or codebook_module.load()
@@ -283,7 +284,7 @@ def build_facts(
     for key, value in report_facts(facts, reg, cb).items():
         _add(facts, key, value)
     if participants is not None:
-        for key, value in participant_facts(participants).items():
+        for key, value in participant_facts(*participants).items():
             _add(facts, key, value)
     if size_class_population is not None:
         _add(facts, "size_class_population", size_class_population["source"])

@@ -75,12 +75,22 @@ def match_participants(participants: pl.DataFrame, units: pl.DataFrame | None) -
     )
 
 
-def participant_facts(matched: pl.DataFrame) -> dict[str, Any]:
+def sent_municipalities(unit_kommuner: pl.DataFrame) -> int:
+    """The municipalities with a unit in the data, from ``unit``, ``kommun``
+    (``municipalities.unit_municipalities``). Counted from the data, not from the
+    participants list: a list left from an earlier round would otherwise say "296
+    verksamheter i 45 kommuner" of 290 municipalities' exports. A unit whose
+    Kommun/stadsdel text names no known municipality counts as one of its own."""
+    return unit_kommuner.select(pl.coalesce("kommun", pl.lit("\0") + pl.col("unit"))).n_unique()
+
+
+def participant_facts(matched: pl.DataFrame, unit_kommuner: pl.DataFrame) -> dict[str, Any]:
     """Counts of the marked participants list (``match_participants``):
     ``n_participants`` (kommuner), ``n_participant_units`` (rows = verksamheter),
-    ``n_lan``, ``n_sent_municipalities`` (kommuner with a unit that sent data) and
-    ``participants_by_lan``: per län in name order ``lan``, ``participants`` and
-    ``sent`` (units that sent data). The number of units that sent data is the fact
+    ``n_lan`` and ``participants_by_lan``: per län in name order ``lan``,
+    ``participants`` and ``sent`` (units that sent data); and from the data
+    (``unit_kommuner``: unit → kommun), ``n_sent_municipalities``
+    (``sent_municipalities``). The number of units that sent data is the fact
     ``units_total`` (the units in the cases), not counted again here."""
     by_lan = (
         matched.group_by("lan")
@@ -91,7 +101,7 @@ def participant_facts(matched: pl.DataFrame) -> dict[str, Any]:
         "n_participants": matched["kommun"].n_unique(),
         "n_participant_units": matched.height,
         "n_lan": matched["lan"].n_unique(),
-        "n_sent_municipalities": matched.filter(pl.col("sent_data"))["kommun"].n_unique(),
+        "n_sent_municipalities": sent_municipalities(unit_kommuner),
         "participants_by_lan": by_lan.to_dicts(),
     }
 

@@ -31,6 +31,7 @@ def main(smk) -> None:
         units.select("unit", "municipality").unique(), register, smk.params.districts
     )
     sizes = municipalities.population_source(per_unit, scb)
+    participants.warn_unlisted(matched, per_unit)
     built = facts.build_facts(tables, stats, derived, participants=(matched, per_unit), size_class_population=sizes)
     facts.write_facts(built, smk.output.facts)
 

@@ -9,12 +9,15 @@ too (``results/participants.csv``) for the report's appendix.
 
 from __future__ import annotations
 
+import logging
 import re
 from typing import Any
 
 import polars as pl
 
 from kvinnofrid.spec.codebook import normalise
+
+log = logging.getLogger(__name__)
 
 PARTICIPANTS_SCHEMA = pl.Schema({"kommun": pl.String, "lan": pl.String, "enhet": pl.String, "sent_data": pl.Boolean})
 
@@ -82,6 +85,30 @@ def sent_municipalities(unit_kommuner: pl.DataFrame) -> int:
     verksamheter i 45 kommuner" of 290 municipalities' exports. A unit whose
     Kommun/stadsdel text names no known municipality counts as one of its own."""
     return unit_kommuner.select(pl.coalesce("kommun", pl.lit("\0") + pl.col("unit"))).n_unique()
+
+
+def unlisted_municipalities(participants: pl.DataFrame, unit_kommuner: pl.DataFrame) -> list[str]:
+    """The municipalities of units in the data (``unit``, ``kommun``) that the
+    participants list does not name, in name order."""
+    listed = {normalise(k) for k in participants["kommun"].to_list()}
+    found = unit_kommuner["kommun"].drop_nulls().unique().sort().to_list()
+    return [k for k in found if normalise(k) not in listed]
+
+
+def warn_unlisted(participants: pl.DataFrame, unit_kommuner: pl.DataFrame) -> None:
+    """Say when units of municipalities missing from the participants list sent data:
+    the introduction and appendix 1 count the participants from the list, so a list
+    left from an earlier round contradicts the count of those who sent data."""
+    missing = unlisted_municipalities(participants, unit_kommuner)
+    if missing:
+        named = ", ".join(missing[:5]) + (f" och {len(missing) - 5} till" if len(missing) > 5 else "")
+        log.warning(
+            "%d kommuner har lämnat uppgifter men finns inte i deltagarlistan (participants i "
+            "config.yaml): %s. Rapportens inledning och Bilaga 1 räknar deltagarna ur listan; "
+            "byt till omgångens lista.",
+            len(missing),
+            named,
+        )
 
 
 def participant_facts(matched: pl.DataFrame, unit_kommuner: pl.DataFrame) -> dict[str, Any]:

@@ -5,7 +5,13 @@ from __future__ import annotations
 
 import polars as pl
 
-from kvinnofrid.statistics.participants import match_participants, participant_facts, sent_municipalities
+from kvinnofrid.statistics.participants import (
+    match_participants,
+    participant_facts,
+    sent_municipalities,
+    unlisted_municipalities,
+    warn_unlisted,
+)
 
 LIST = pl.DataFrame(
     {
@@ -33,3 +39,15 @@ def test_municipalities_missing_from_an_old_participants_list_are_counted_all_th
     assert facts["n_participants"] == 2  # the list's own count, as the introduction says
     assert facts["n_sent_municipalities"] == 3
     assert [row["sent"] for row in facts["participants_by_lan"]] == [1, 1]
+
+
+def test_municipalities_missing_from_the_list_are_named_in_a_warning(caplog):
+    data = pl.DataFrame({"unit": ["Arboga", "Kiruna", "Åre"], "kommun": ["Arboga", "Kiruna", "Åre"]})
+    assert unlisted_municipalities(LIST, data) == ["Kiruna", "Åre"]
+    with caplog.at_level("WARNING"):
+        warn_unlisted(LIST, data)
+    assert "2 kommuner har lämnat uppgifter men finns inte i deltagarlistan" in caplog.text
+    assert "Kiruna, Åre." in caplog.text
+    caplog.clear()
+    warn_unlisted(LIST, data.head(1))
+    assert not caplog.text

@@ -20,7 +20,8 @@ def main(smk) -> None:
     raw = smk.input.raw
     paths = [Path(raw)] if isinstance(raw, str) else [Path(p) for p in raw]
     files = [rawfiles.RawFile(smk.wildcards.round, file_id, path) for file_id, path in zip(smk.params.file_ids, paths)]
-    key = pseudonym.pseudonym_key(smk.params.key_env, rawfiles.round_folder_of(paths[0]).parent)
+    # the run gave the demo key's notice once, when the workflow was parsed
+    key = pseudonym.pseudonym_key(smk.params.key_env, rawfiles.round_folder_of(paths[0]).parent, notice=False)
     units = municipalities.known_units(smk.params.register or None, smk.params.districts, smk.params.aliases or None)
     period = (smk.params.period_start, smk.params.period_end)
     settings = batches.CleanSettings(period, smk.params.on_unreadable, key, units)

@@ -113,6 +113,12 @@ def test_every_row_is_accounted_for_and_every_unit_has_a_page(pipeline_run):
         assert "<html" in page.lower()
 
 
+def test_the_demo_keys_notice_is_given_once_not_once_per_clean_job(demo_run):
+    clean_jobs = len(list((demo_run.workdir / "logs" / "benchmarks" / "clean").rglob("*.tsv")))
+    assert clean_jobs == 8
+    assert demo_run.stderr.count("så den publika demonyckeln används") == 1
+
+
 def test_no_personal_data_reaches_any_output_interim_file_or_log(pipeline_run, snapshots):
     needles = needles_of(snapshots)
     assert any(n.startswith("K0") for n in needles) and any(n.startswith("HDL") for n in needles)

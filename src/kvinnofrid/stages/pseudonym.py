@@ -41,17 +41,20 @@ class PseudonymKeyError(UserFacingError):
     """No key for pseudonymisation is available (message in Swedish for the user)."""
 
 
-def pseudonym_key(env_var: str = DEFAULT_ENV_VAR, raw_folder: str | Path | None = None) -> bytes:
+def pseudonym_key(env_var: str = DEFAULT_ENV_VAR, raw_folder: str | Path | None = None, notice: bool = True) -> bytes:
     """The secret key: the environment variable's value (UTF-8 bytes).
 
     If the variable is unset or empty and ``raw_folder`` holds the demo marker file, the
-    public demo key is returned and a notice is logged. Otherwise PseudonymKeyError
-    tells the user how to set the variable.
+    public demo key is returned and, with ``notice``, a notice is logged (the workflow
+    gives it once, when it is parsed; its jobs ask with ``notice=False``). Otherwise
+    PseudonymKeyError tells the user how to set the variable.
     """
     value = os.environ.get(env_var, "")
     if value.strip():
         return value.encode("utf-8")
     if raw_folder is not None and (Path(raw_folder) / DEMO_MARKER).is_file():
+        if not notice:
+            return DEMO_KEY
         log.warning(
             "Miljövariabeln %s är inte satt; mappen %s är märkt som demodata (%s), så den "
             "publika demonyckeln används. Använd aldrig demonyckeln för riktiga exporter.",

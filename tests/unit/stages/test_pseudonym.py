@@ -61,6 +61,10 @@ def test_demo_key_only_with_the_marker(monkeypatch, tmp_path, caplog):
     with caplog.at_level(logging.WARNING, logger="kvinnofrid.stages.pseudonym"):
         assert pseudonym_key(ENV, tmp_path) == DEMO_KEY
     assert "demonyckeln" in caplog.text and ENV in caplog.text
+    caplog.clear()
+    with caplog.at_level(logging.WARNING, logger="kvinnofrid.stages.pseudonym"):
+        assert pseudonym_key(ENV, tmp_path, notice=False) == DEMO_KEY  # a job: the run said it once
+    assert not caplog.text
 
 
 @pytest.mark.parametrize("value", [None, "", "   "])

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import polars as pl
 
-from kvinnofrid.reporting.area_claims import differences, differences_text
+from kvinnofrid.reporting.area_claims import Difference, differences, differences_text
 
 
 def _table(rows):
@@ -50,3 +50,22 @@ def test_nothing_differs_is_said_and_hidden_rows_are_never_compared():
     found = differences(t, "5", "Titel?", "U", [("K", "övriga i storleksklassen")])
     assert [d.category for d in found] == ["Ja"]  # the hidden row is not compared
     assert "Den enda andel som kan jämföras skiljer sig för U inte" in differences_text(found, "U")
+
+
+def test_an_interval_bound_near_zero_is_never_printed_as_zero():
+    """A difference counts when its interval leaves out 0; a lower bound of 0.4 points
+    rounded to whole points would print "0 till 11" beside that claim."""
+    near = Difference(
+        "5", "Vem har initierat kontakt?", "Socialtjänsten", "U", "övriga riket", 0.29, 0.24, 0.05, 0.004, 0.11
+    )
+    assert near.differs
+    sentence = near.sentence()
+    assert "5 procentenheter högre" in sentence
+    assert "skillnaden 0,4 till 11 procentenheter" in sentence
+    below = Difference("5", "T?", "Ja", "U", "övriga riket", 0.20, 0.2004, -0.0004, -0.00049, -0.000031)
+    assert "0,04 procentenheter lägre" in below.sentence()
+    assert "skillnaden \u22120,05 till \u22120,003 procentenheter" in below.sentence()
+    whole = Difference("5", "T?", "Ja", "U", "övriga riket", 0.6, 0.25, 0.35, 0.26, 0.44)
+    assert (
+        "35 procentenheter högre (95 % konfidensintervall för skillnaden 26 till 44 procentenheter)" in whole.sentence()
+    )

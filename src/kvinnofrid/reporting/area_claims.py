@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 import polars as pl
 
-from kvinnofrid.reporting.numfmt import fmt_pct
+from kvinnofrid.reporting.numfmt import fmt_pct, fmt_points
 from kvinnofrid.statistics.stats import share_difference_interval
 
 __all__ = ["Difference", "differences", "differences_text"]
@@ -51,22 +51,9 @@ class Difference:
     def sentence(self) -> str:
         return (
             f"”{self.category}” ({self.title.rstrip('?').lower()}): {fmt_pct(self.share)} mot {fmt_pct(self.other_share)} "
-            f"för {self.other}, {_points(abs(self.difference))} procentenheter {self.word} "
-            f"(95 % konfidensintervall för skillnaden {_points(self.low)} till {_points(self.high)} procentenheter)"
+            f"för {self.other}, {fmt_points(abs(self.difference))} procentenheter {self.word} "
+            f"(95 % konfidensintervall för skillnaden {fmt_points(self.low)} till {fmt_points(self.high)} procentenheter)"
         )
-
-
-def _points(x: float) -> str:
-    """A share difference in percentage points, signed with a true minus: whole points,
-    or as many decimals as it takes not to print a bound that is not 0 as "0". An
-    interval "0 till 11" reads as one that holds 0, beside the claim that it does not
-    (seen on a generated set: 0,4 rounded to 0)."""
-    for decimals in range(7):
-        value = round(x * 100, decimals)
-        if value != 0 or x == 0:
-            break
-    text = f"{abs(value):.{decimals}f}".replace(".", ",")
-    return f"\u2212{text}" if value < 0 else text
 
 
 def differences(

@@ -115,6 +115,19 @@ def fmt_pct(share: Any, digits: int = 0) -> str:
     return _format(_decimal(share) * 100, digits) + NBSP + "%"
 
 
+def fmt_points(difference: float) -> str:
+    """A difference of shares as percentage points, half-up like ``fmt_pct``: whole
+    points, or as many decimals as it takes not to print a difference that is not 0 as
+    "0" (``0.004`` → ``0,4``; ``-0.00003`` → ``−0,003``). A confidence interval "0–5"
+    would read as one that holds 0, beside the verdict that it does not."""
+    value = _decimal(difference) * 100
+    for digits in range(7):
+        text = _format(value, digits)
+        if value == 0 or text.lstrip(MINUS).strip("0,") != "":
+            return text
+    return text
+
+
 def fmt_date(x: Any) -> str:
     """A date (or datetime, or ISO text) as ``YYYY-MM-DD``."""
     if _is_missing(x):

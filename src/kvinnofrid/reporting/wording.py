@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 from itertools import pairwise
 from typing import Any
 
-from kvinnofrid.reporting.numfmt import NBSP, fmt_int
+from kvinnofrid.reporting.numfmt import NBSP, fmt_int, fmt_points
 from kvinnofrid.reporting.swedish import (
     antal,
     capitalize,
@@ -204,7 +204,7 @@ def _interval(d: Difference, digits: int) -> str:
     if d.is_mean:
         lo, hi = decimal(low, digits), decimal(high, digits)
     else:
-        lo, hi = fmt_int(shown_percent(low)), fmt_int(shown_percent(high))
+        lo, hi = fmt_points(low), fmt_points(high)
     return f"{lo} till {hi}" if low < 0 else f"{lo}–{hi}"
 
 

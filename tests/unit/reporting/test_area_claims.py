@@ -5,6 +5,7 @@ from __future__ import annotations
 import polars as pl
 
 from kvinnofrid.reporting.area_claims import Difference, differences, differences_text
+from kvinnofrid.reporting.numfmt import fmt_points
 
 
 def _table(rows):
@@ -69,3 +70,15 @@ def test_an_interval_bound_near_zero_is_never_printed_as_zero():
     assert (
         "35 procentenheter högre (95 % konfidensintervall för skillnaden 26 till 44 procentenheter)" in whole.sentence()
     )
+
+
+def test_points_are_whole_unless_a_difference_that_is_not_zero_would_show_as_zero():
+    assert [fmt_points(x) for x in (0.35, -0.104, 0.025, 0.0, 0.004, -0.0004, -0.00003)] == [
+        "35",
+        "\u221210",
+        "3",  # half-up, as the shares beside it (fmt_pct)
+        "0",
+        "0,4",
+        "\u22120,04",
+        "\u22120,003",
+    ]

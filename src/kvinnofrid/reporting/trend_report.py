@@ -21,6 +21,7 @@ the others are rounds in date order (the last one the final compilation).
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 import polars as pl
@@ -410,6 +411,26 @@ def trend_block(trend: pl.DataFrame, image: str, csv: str, title: str = FIGURE_T
     )
 
 
+def rounds_lead(rounds_text: Sequence[str]) -> str:
+    """When the key shares are shown, in the chapter's words: "vid varje
+    insamlingsomgång (a, b och c)"; with one round "vid insamlingsomgången (c)", since
+    there is nothing to compare yet."""
+    if len(rounds_text) == 1:
+        return f"vid insamlingsomgången ({rounds_text[0]})"
+    return f"vid varje insamlingsomgång ({join(list(rounds_text))})"
+
+
+def rounds_note(n_rounds: int) -> str:
+    """What a round counts and what the rounds' comparison shows; nothing for one round."""
+    if n_rounds < 2:
+        return ""
+    return (
+        "Vid en omgång räknas för varje verksamhet den senaste export som fanns då. "
+        "Jämförelsen mellan omgångarna visar hur mycket resultaten ändrades när fler "
+        "verksamheter och ärenden kom med."
+    )
+
+
 def trend_context(
     trend: pl.DataFrame,
     rounds: pl.DataFrame | None = None,
@@ -419,7 +440,8 @@ def trend_context(
 ) -> dict[str, Any]:
     """What the chapter template gets as ``trend``: ``text``, ``block``, ``figure``
     (the caption's "Figur 3"), ``previous_label``, ``n_measures``, ``n_rounds``,
-    ``rounds`` (ISO dates), ``rounds_text`` (dates in prose) and ``measures`` (labels)."""
+    ``rounds`` (ISO dates), ``rounds_text`` (dates in prose), ``lead`` and ``note``
+    (``rounds_lead``, ``rounds_note``) and ``measures`` (labels)."""
     return {
         "text": trend_text(trend, rounds),
         "block": trend_block(trend, image, csv),
@@ -429,6 +451,8 @@ def trend_context(
         "n_rounds": len(_rounds(trend)),
         "rounds": [fmt_date(r) for r in _rounds(trend)],
         "rounds_text": [datum(r) for r in _rounds(trend)],
+        "lead": rounds_lead([datum(r) for r in _rounds(trend)]),
+        "note": rounds_note(len(_rounds(trend))),
         "change": change_claim(trend),
         "measures": [label for _, label in _measures(trend)],
     }

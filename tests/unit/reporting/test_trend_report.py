@@ -202,3 +202,13 @@ def test_the_unit_reports_rounds_figure_marks_a_small_count_by_the_configured_th
     svg = (tmp_path / "figures" / "trend.svg").read_text(encoding="utf-8")
     assert ">&lt;3<" in svg and "&lt;5" not in svg
     assert "&lt;3: färre än 3 ärenden" in svg
+
+
+def test_with_one_round_the_chapter_speaks_of_that_round_and_compares_nothing(shares):
+    several = trend_report.trend_context(shares)
+    assert several["lead"].startswith("vid varje insamlingsomgång (") and " och " in several["lead"]
+    assert "Jämförelsen mellan omgångarna" in several["note"]
+    one = trend_report.trend_context(shares.filter(pl.col("round").is_null() | (pl.col("round") == FINAL)))
+    assert one["n_rounds"] == 1
+    assert one["lead"] == f"vid insamlingsomgången ({one['rounds_text'][0]})"
+    assert one["note"] == ""

@@ -121,11 +121,10 @@ def fmt_points(difference: float) -> str:
     "0" (``0.004`` → ``0,4``; ``-0.00003`` → ``−0,003``). A confidence interval "0–5"
     would read as one that holds 0, beside the verdict that it does not."""
     value = _decimal(difference) * 100
-    for digits in range(7):
-        text = _format(value, digits)
-        if value == 0 or text.lstrip(MINUS).strip("0,") != "":
-            return text
-    return text
+    digits = 0
+    while value != 0 and digits < 6 and value.quantize(Decimal(1).scaleb(-digits), rounding=ROUND_HALF_UP) == 0:
+        digits += 1
+    return _format(value, digits)
 
 
 def fmt_date(x: Any) -> str:

@@ -442,17 +442,19 @@ def trend_context(
     (the caption's "Figur 3"), ``previous_label``, ``n_measures``, ``n_rounds``,
     ``rounds`` (ISO dates), ``rounds_text`` (dates in prose), ``lead`` and ``note``
     (``rounds_lead``, ``rounds_note``) and ``measures`` (labels)."""
+    dates = _rounds(trend)
+    prose = [datum(r) for r in dates]
     return {
         "text": trend_text(trend, rounds),
         "block": trend_block(trend, image, csv),
         "figure": FIGURE_CAPTION,
         "previous_label": _previous_label(trend),
         "n_measures": len(_measures(trend)),
-        "n_rounds": len(_rounds(trend)),
-        "rounds": [fmt_date(r) for r in _rounds(trend)],
-        "rounds_text": [datum(r) for r in _rounds(trend)],
-        "lead": rounds_lead([datum(r) for r in _rounds(trend)]),
-        "note": rounds_note(len(_rounds(trend))),
+        "n_rounds": len(dates),
+        "rounds": [fmt_date(r) for r in dates],
+        "rounds_text": prose,
+        "lead": rounds_lead(prose),
+        "note": rounds_note(len(dates)),
         "change": change_claim(trend),
         "measures": [label for _, label in _measures(trend)],
     }

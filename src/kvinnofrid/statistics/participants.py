@@ -84,7 +84,7 @@ def sent_municipalities(unit_kommuner: pl.DataFrame) -> int:
     participants list: a list left from an earlier round would otherwise say "296
     verksamheter i 45 kommuner" of 290 municipalities' exports. A unit whose
     Kommun/stadsdel text names no known municipality counts as one of its own."""
-    return unit_kommuner.select(pl.coalesce("kommun", pl.lit("\0") + pl.col("unit"))).n_unique()
+    return unit_kommuner.select(pl.coalesce("kommun", "unit")).n_unique()
 
 
 def unlisted_municipalities(participants: pl.DataFrame, unit_kommuner: pl.DataFrame) -> list[str]:

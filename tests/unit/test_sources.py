@@ -114,3 +114,24 @@ def test_every_rule_with_a_script_declares_its_code_its_benchmark_and_its_softwa
         assert f'code=code_of("{script}")' in block, f"rule {rule}: input code=code_of({script!r}) is missing"
         assert re.search(rf'benchmark:\n\s+"logs/benchmarks/{rule}[/.]', block), f"rule {rule}: benchmark missing"
         assert "conda:\n        SOFTWARE_ENV" in block, f"rule {rule}: conda: SOFTWARE_ENV missing"
+
+
+def test_imports_written_over_several_lines_or_after_a_confusing_comment_are_found(tmp_path):
+    """The import statements are found by their text (fast); what the text cannot settle
+    falls back to the file's syntax tree, and a name in a docstring is no data file."""
+    root = tmp_path / "pkg"
+    files = {
+        "__init__.py": '"""Reads ``"data.yaml"``, says the docstring, but this module does not."""\n',
+        "a.py": "from pkg.b import (\n    X,\n    Y,\n)\nimport pkg.c \\\n    as c\n",
+        "b.py": "X = Y = 1\n",
+        # the comment's "(" takes the statement on to the next ")", which does not parse
+        "c.py": 'from pkg import d  # see (\nX = [len(""),\n     2]\n',
+        "d.py": "import json\n",
+        "e.py": "'''\nfrom pkg import d\n'''\n",  # reads like an import: only adds a file
+        "data.yaml": "x: 1\n",
+    }
+    for name, text in files.items():
+        (root / name).parent.mkdir(parents=True, exist_ok=True)
+        (root / name).write_text(text)
+    assert _names(sources.closure(["pkg.a"], root), root) == ["__init__.py", "a.py", "b.py", "c.py", "d.py"]
+    assert _names(sources.closure(["pkg.e"], root), root) == ["__init__.py", "d.py", "e.py"]

@@ -69,7 +69,6 @@ from typing import Any
 import numpy as np
 import polars as pl
 
-from kvinnofrid.disclosure.suppression import suppress_complements
 from kvinnofrid.spec import codebook as codebook_module
 from kvinnofrid.spec.codebook import Codebook
 from kvinnofrid.spec.municipalities import load_register
@@ -315,6 +314,9 @@ MUNICIPALITY = "__kommun__"
 def _hidden_key_figures(unit_figures: pl.DataFrame, threshold: int) -> pl.DataFrame:
     """(unit, kpi, period, gender) to hide; unit = MUNICIPALITY for the sum of a
     municipality's units. See :func:`suppress_key_figures`."""
+    # imported here, not at the top: the Snakefile imports this module for its settings
+    # check at every start, and suppression brings scipy (0.2 s a start)
+    from kvinnofrid.disclosure.suppression import suppress_complements
 
     def as_table(frame: pl.DataFrame) -> pl.DataFrame:
         wide = (

@@ -65,6 +65,41 @@ def pytest_collection_modifyitems(config, items):
     ]
     if misplaced:
         raise pytest.UsageError(f"e2e tests belong in tests/e2e/ or tests/backtest/: {misplaced}")
+    items[:] = _longest_first(items)
+
+
+# The modules that take longest (a full run on 2026-12-07: each one to four minutes of
+# CPU), started first, so that the two xdist workers end together: a long module given
+# out last is a tail that one worker runs alone while the other waits. With
+# --no-loadscope-reorder (pyproject.toml) xdist gives the modules out in this order.
+LONGEST_FIRST = (
+    "e2e/test_national_scale_e2e.py",
+    "e2e/test_publishing_e2e.py",
+    "e2e/test_quarto_e2e.py",
+    "e2e/test_reruns_e2e.py",
+    "e2e/test_resume_e2e.py",
+    "e2e/test_cluster_e2e.py",
+    "e2e/test_pipeline.py",
+    "e2e/test_protection_e2e.py",
+    "e2e/test_unit_report.py",
+    "e2e/test_real_exports_e2e.py",
+)
+
+
+def _longest_first(items: list) -> list:
+    """The items by module: LONGEST_FIRST, then the other slow folders' modules, then the
+    rest; within each, modules with more tests first (xdist's own reordering), a module's
+    tests in their order."""
+    modules = [Path(item.path).relative_to(TESTS).as_posix() for item in items]
+    count = {module: modules.count(module) for module in set(modules)}
+
+    def rank(module: str) -> tuple[int, int, str]:
+        if module in LONGEST_FIRST:
+            return (0, LONGEST_FIRST.index(module), module)
+        return (1 if module.split("/")[0] in SLOW_FOLDERS else 2, -count[module], module)
+
+    order = sorted(range(len(items)), key=lambda i: (rank(modules[i]), i))
+    return [items[i] for i in order]
 
 
 def pytest_ignore_collect(collection_path: Path, config) -> bool | None:
@@ -86,9 +121,15 @@ REPORT_INPUT_MODULES = {
 }
 
 
+# The modules that read the demo's published documents (tests/e2e/conftest.py: mapped,
+# quarto_out; session fixtures): one scope, so that one worker renders them once.
+PUBLISHED_DOCUMENT_MODULES = {f"tests/e2e/{name}.py" for name in ("test_publishing_e2e", "test_quarto_e2e")}
+
+
 def pytest_xdist_make_scheduler(config, log):
-    """--dist loadscope with the report-input modules as one scope (other modules as
-    loadscope keeps them: a file per scope)."""
+    """--dist loadscope with the report-input modules as one scope and the published-
+    document modules as another (other modules as loadscope keeps them: a file per
+    scope)."""
     if config.getoption("dist") != "loadscope":
         return None
     from xdist.scheduler import LoadScopeScheduling
@@ -96,7 +137,11 @@ def pytest_xdist_make_scheduler(config, log):
     class Scheduling(LoadScopeScheduling):
         def _split_scope(self, nodeid: str) -> str:
             module = nodeid.split("::", 1)[0]
-            return "report-inputs" if module in REPORT_INPUT_MODULES else super()._split_scope(nodeid)
+            if module in REPORT_INPUT_MODULES:
+                return "report-inputs"
+            if module in PUBLISHED_DOCUMENT_MODULES:
+                return "published-documents"
+            return super()._split_scope(nodeid)
 
     return Scheduling(config, log)
 

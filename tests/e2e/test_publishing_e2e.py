@@ -4,7 +4,8 @@ map, the short colophon with its provenance record, and the HTML's link to the P
 The session's demo pipeline run is rerun with a boundary file the test makes (a square
 per municipality, real kommunkoder: map_fixtures.py), plus one unit report in both
 editions; the built-in backend renders those (as CI runs them), and real Quarto renders
-the same projects again. Every PDF is checked with ``pdfua check`` (the PyPI package's
+the same projects again (fixtures ``mapped`` and ``quarto_out``, tests/e2e/conftest.py,
+shared with test_quarto_e2e.py). Every PDF is checked with ``pdfua check`` (the PyPI package's
 command line: the machine-checkable part of PDF/UA-1), every HTML page with axe-core
 in Chromium.
 
@@ -17,7 +18,6 @@ from __future__ import annotations
 import functools
 import http.server
 import json
-import os
 import re
 import shutil
 import subprocess
@@ -36,57 +36,16 @@ from support.workflow import run_snakemake
 import kvinnofrid
 from kvinnofrid.reporting import figure_map
 from kvinnofrid.reporting.provenance import sha256_of
-from kvinnofrid.reporting.render import quarto_path, render_book, render_documents
 
 pytestmark = pytest.mark.e2e
 
-UNIT = "arboga"
+UNIT = "arboga"  # as tests/e2e/conftest.py: the unit of the fixtures mapped and quarto_out
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 PDFUA = Path(sys.executable).parent / "pdfua"
 # pdfua 0.1.3 cannot evaluate UA-14-001 (empty headings) on a heading whose /K is an
 # array (it asks the array for an attribute); its_headings_have_text does that check.
 KNOWN_SKIP = ("UA-14-001", "is_integer")
-
-
-def _quarto_or_skip() -> str:
-    found = quarto_path()
-    if found and (Path(found).is_file() or shutil.which(found)):
-        return found
-    if os.environ.get("KVINNOFRID_REQUIRE_QUARTO") == "1":
-        pytest.fail("Quarto saknas, men KVINNOFRID_REQUIRE_QUARTO=1: testerna med riktig Quarto måste köras")
-    pytest.skip("Quarto finns varken i QUARTO_PATH eller på PATH")
-
-
-@pytest.fixture(scope="module")
-def mapped(pipeline_run, tmp_path_factory) -> Path:
-    """The demo run again with map.boundaries set, and one unit's reports (both editions)."""
-    boundaries = write_squares(tmp_path_factory.mktemp("gränser") / "kommuner.gpkg")
-    run_snakemake(
-        pipeline_run.workdir,
-        f'map={{"boundaries": "{boundaries}"}}',
-        "--",
-        "all",
-        f"results/kommuner/{UNIT}.pdf",
-        f"results/kommuner/intern/{UNIT}.pdf",
-    )
-    return pipeline_run.workdir
-
-
-@pytest.fixture(scope="module")
-def quarto_out(mapped, tmp_path_factory) -> Path:
-    """The same national book and unit reports rendered by real Quarto."""
-    _quarto_or_skip()
-    out = tmp_path_factory.mktemp("quarto")
-    render_book(mapped / "build" / "report", out / "report", backend="quarto")
-    render_documents(
-        [
-            (mapped / "build" / "kommuner" / UNIT, out / "kommuner", UNIT),
-            (mapped / "build" / "kommuner" / "intern" / UNIT, out / "kommuner" / "intern", UNIT),
-        ],
-        backend="quarto",
-    )
-    return out
 
 
 def _outputs(request, backend: str) -> Path:

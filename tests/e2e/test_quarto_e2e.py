@@ -1,7 +1,7 @@
-"""Real Quarto, end to end: the generated national book (``build/report`` of the session's
-pipeline run) and one unit report rendered with ``quarto render``, checked in the PDF
-(pypdf) and in Chromium, and compared with the built-in backend's output of the same
-project.
+"""Real Quarto, end to end: the generated national book of the demo and one unit report
+rendered with ``quarto render`` (fixtures ``mapped`` and ``quarto_out`` of
+tests/e2e/conftest.py, shared with test_publishing_e2e.py), checked in the PDF (pypdf)
+and in Chromium, and compared with the built-in backend's output of the same project.
 
 Quarto comes from ``QUARTO_PATH`` or the PATH. Without it these tests are skipped —
 unless ``KVINNOFRID_REQUIRE_QUARTO=1`` (set by ``.ci/run``), which turns the skip into a
@@ -12,9 +12,7 @@ from __future__ import annotations
 
 import functools
 import http.server
-import os
 import re
-import shutil
 import threading
 from collections import Counter
 from pathlib import Path
@@ -24,28 +22,31 @@ import pytest
 import yaml
 from support.browser import CHROMIUM, CHROMIUM_ARGS
 from support.pdf_fonts import pdf_fonts
+from support.quarto import quarto_or_skip
 
-from kvinnofrid.reporting.render import APPENDICES_TITLE, quarto_path, render_book, render_documents
+from kvinnofrid.reporting.render import APPENDICES_TITLE, choose_backend, render_book
 from kvinnofrid.spec.diagrams import load_registry
 
 pytestmark = pytest.mark.e2e
 
 N_DIAGRAMS = len(load_registry().diagrams)
-UNIT = "arboga"
+UNIT = "arboga"  # as tests/e2e/conftest.py: the unit of the fixtures mapped and quarto_out
 RENDERER = re.compile(r"webb- och PDF-versionen sattes med .*?\)?\.(?=\s)", re.DOTALL | re.IGNORECASE)
 
 
 @pytest.fixture(scope="session", autouse=True)
 def quarto() -> str:
-    """The quarto binary; skip (or, with KVINNOFRID_REQUIRE_QUARTO=1, fail) without it.
+    """The quarto binary (skip, or with KVINNOFRID_REQUIRE_QUARTO=1 fail, without it).
     Autouse and session-scoped, so it is decided before the pipeline fixture runs."""
-    found = quarto_path()
-    if found and (Path(found).is_file() or shutil.which(found)):
-        return found
-    message = "Quarto finns varken i QUARTO_PATH eller på PATH"
-    if os.environ.get("KVINNOFRID_REQUIRE_QUARTO") == "1":
-        pytest.fail(f"{message}, men KVINNOFRID_REQUIRE_QUARTO=1: testerna med riktig Quarto måste köras")
-    pytest.skip(message)
+    return quarto_or_skip()
+
+
+def _builtin_pdf(project: Path, published: Path, out: Path, name: str) -> Path:
+    """The built-in backend's PDF of ``project``: the pipeline's own (``published``) when
+    the pipeline rendered with it, as in CI; else rendered here."""
+    if choose_backend() == "builtin":
+        return published
+    return render_book(project, out, backend="builtin", name=name)[1]
 
 
 def _pages(pdf: Path) -> list[str]:
@@ -64,18 +65,20 @@ def assert_same_book(pages: list[str], other: list[str]) -> None:
 
 
 @pytest.fixture(scope="module")
-def national(pipeline_run, tmp_path_factory) -> dict:
-    project = pipeline_run.workdir / "build" / "report"
-    root = tmp_path_factory.mktemp("quarto-bok")
-    q_html, q_pdf = render_book(project, root / "quarto", backend="quarto")
-    b_html, b_pdf = render_book(project, root / "builtin", backend="builtin")
+def national(mapped, quarto_out, tmp_path_factory) -> dict:
+    """The demo's national book (with Figure 1 as a map) as real Quarto rendered it
+    (``quarto_out``, tests/e2e/conftest.py), beside the built-in backend's."""
+    project = mapped / "build" / "report"
+    q_html, q_pdf = quarto_out / "report" / "html" / "index.html", quarto_out / "report" / "rapport.pdf"
+    builtin = _builtin_pdf(
+        project, mapped / "results" / "report" / "rapport.pdf", tmp_path_factory.mktemp("bok"), "rapport"
+    )
     config = yaml.safe_load((project / "_quarto.yml").read_text(encoding="utf-8"))
     return {
         "html": q_html,
         "pdf": q_pdf,
         "pages": _pages(q_pdf),
-        "builtin_html": b_html,
-        "builtin_pages": _pages(b_pdf),
+        "builtin_pages": _pages(builtin),
         "config": config,
         "project": project,
     }
@@ -113,7 +116,8 @@ def test_pdf_has_all_27_diagram_captions_in_order(national):
     text = "\n".join(national["pages"])
     numbers = [int(n) for n in re.findall(r"^Diagram (\d+): ", text, flags=re.MULTILINE)]
     assert numbers == list(range(1, N_DIAGRAMS + 1))
-    assert "Figur 1. Deltagande verksamheter per län" in text  # a table caption (Quarto drops those by itself)
+    # Figure 1 is the map; its table's caption is kept (Quarto drops table captions by itself)
+    assert "Figur 1. Kommuner som deltog i projektet" in text and "Tabell till figur 1." in text
 
 
 def test_pdf_names_quarto_and_is_dated_from_the_data(national):
@@ -216,30 +220,24 @@ def test_search_finds_freda(page, served):
 
 
 @pytest.fixture(scope="module")
-def unit(pipeline_run, tmp_path_factory) -> dict:
-    from support.workflow import run_snakemake
-
-    run_snakemake(pipeline_run.workdir, "--", f"results/kommuner/{UNIT}.html")
-    project = pipeline_run.workdir / "build" / "kommuner" / UNIT
-    root = tmp_path_factory.mktemp("quarto-enhet")
+def unit(mapped, quarto_out, tmp_path_factory) -> dict:
+    """One unit's report rendered alone by real Quarto, beside both editions rendered
+    together (``quarto_out``) and the built-in backend's."""
+    project = mapped / "build" / "kommuner" / UNIT
     # beside results/quality/ as in results/kommuner/, so the relative quality link resolves
-    out = pipeline_run.workdir / "results" / "kommuner-quarto"
+    out = mapped / "results" / "kommuner-quarto"
     html, pdf = render_book(project, out, backend="quarto", name=UNIT)
-    _, builtin_pdf = render_book(project, root / "builtin", backend="builtin", name=UNIT)
-    run_snakemake(pipeline_run.workdir, "--", f"results/kommuner/intern/{UNIT}.html")
-    # both editions in one multi-document Quarto project, as rule unit_reports renders them
-    (_, many_pdf), (_, intern_pdf) = render_documents(
-        [(project, root / "many", UNIT), (project.parent / "intern" / UNIT, root / "many" / "intern", UNIT)],
-        backend="quarto",
+    builtin = _builtin_pdf(
+        project, mapped / "results" / "kommuner" / f"{UNIT}.pdf", tmp_path_factory.mktemp("enhet"), UNIT
     )
     return {
         "html": html,
         "pdf": pdf,
         "pages": _pages(pdf),
-        "builtin_pages": _pages(builtin_pdf),
-        "intern_pages": _pages(intern_pdf),
-        "many_pages": _pages(many_pdf),
-        "results": pipeline_run.results,
+        "builtin_pages": _pages(builtin),
+        "intern_pages": _pages(quarto_out / "kommuner" / "intern" / f"{UNIT}.pdf"),
+        "many_pages": _pages(quarto_out / "kommuner" / f"{UNIT}.pdf"),
+        "results": mapped / "results",
     }
 
 

@@ -1,8 +1,9 @@
 """A change reruns what it affects and nothing else (docs/reruns.md), with the package
 installed non-editable, as `pip install .` installs it.
 
-The package is built from a copy of the source and installed into a folder of its own
-(`pip install --target`), which comes first on PYTHONPATH for Snakemake and its jobs:
+The package's wheel is built once from a copy of the source and installed into a folder
+of its own (`pip install --target`; installed again later to check that the same
+version reruns nothing), which comes first on PYTHONPATH for Snakemake and its jobs:
 the rules' `code` inputs are then that folder's files, the layout of site-packages, and
 the test can change them without touching the repository (other tests run beside it).
 The jobs that ran are the benchmark files written during a run.
@@ -25,14 +26,22 @@ pytestmark = pytest.mark.e2e
 UPSTREAM = {"clean", "compile", "compile_round", "derive", "quality"}
 
 
-def _install(target: Path, work: Path) -> None:
+def _wheel(work: Path) -> Path:
+    """The package's wheel, built from a copy of the source as a user's `pip install .`
+    builds it: with the build backend of pyproject.toml."""
     source = work / "source"
     shutil.copytree(ROOT / "src", source / "src", ignore=shutil.ignore_patterns("*.egg-info", "__pycache__"))
     for name in ("pyproject.toml", "README.md", "LICENSE"):
         shutil.copy2(ROOT / name, source / name)
-    # as a user installs it: pip builds the wheel with the build backend of pyproject.toml
-    command = [sys.executable, "-m", "pip", "install", "--quiet", "--no-deps"]
-    done = subprocess.run([*command, "--upgrade", "--target", str(target), str(source)], capture_output=True, text=True)
+    command = [sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "--wheel-dir", str(work / "dist")]
+    done = subprocess.run([*command, str(source)], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr[-3000:]
+    return next((work / "dist").glob("kvinnofrid-*.whl"))
+
+
+def _install(target: Path, wheel: Path) -> None:
+    command = [sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--upgrade", "--target", str(target)]
+    done = subprocess.run([*command, str(wheel)], capture_output=True, text=True)
     assert done.returncode == 0, done.stderr[-3000:]
 
 
@@ -41,7 +50,8 @@ class Installed:
         self.site = folder / "site-packages"
         self.workdir = folder / "work"
         self.workdir.mkdir()
-        _install(self.site, folder)
+        self.wheel = _wheel(folder)
+        _install(self.site, self.wheel)
         self.env = {k: v for k, v in os.environ.items() if k != "KVINNOFRID_PSEUDONYM_KEY"}
         self.env["PYTHONPATH"] = str(self.site)
 
@@ -93,7 +103,7 @@ def test_a_change_reruns_exactly_what_it_affects_with_the_package_installed(tmp_
     assert installed.state() == finished
 
     # the same version installed again: every file is new, none is different
-    _install(installed.site, tmp_path / "again")
+    _install(installed.site, installed.wheel)
     assert installed.run() == set()
 
     # a module one rule uses reruns that rule and nothing else

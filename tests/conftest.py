@@ -87,18 +87,19 @@ LONGEST_FIRST = (
 
 
 def _longest_first(items: list) -> list:
-    """The items by module: LONGEST_FIRST, then the other slow folders' modules, then the
-    rest; within each, modules with more tests first (xdist's own reordering), a module's
-    tests in their order."""
+    """The items by xdist scope (``_scope``): LONGEST_FIRST, then the other slow folders'
+    scopes, then the rest; within each, scopes with more tests first (xdist's own
+    reordering), a scope's tests in their order."""
     modules = [Path(item.path).relative_to(TESTS).as_posix() for item in items]
-    count = {module: modules.count(module) for module in set(modules)}
+    scopes = [_scope(f"tests/{module}") or module for module in modules]
+    count = {scope: scopes.count(scope) for scope in set(scopes)}
 
-    def rank(module: str) -> tuple[int, int, str]:
-        if module in LONGEST_FIRST:
-            return (0, LONGEST_FIRST.index(module), module)
-        return (1 if module.split("/")[0] in SLOW_FOLDERS else 2, -count[module], module)
+    def rank(i: int) -> tuple[int, int, str]:
+        if modules[i] in LONGEST_FIRST:
+            return (0, LONGEST_FIRST.index(modules[i]), "")
+        return (1 if modules[i].split("/")[0] in SLOW_FOLDERS else 2, -count[scopes[i]], scopes[i])
 
-    order = sorted(range(len(items)), key=lambda i: (rank(modules[i]), i))
+    order = sorted(range(len(items)), key=lambda i: (rank(i), i))
     return [items[i] for i in order]
 
 
@@ -126,6 +127,16 @@ REPORT_INPUT_MODULES = {
 PUBLISHED_DOCUMENT_MODULES = {f"tests/e2e/{name}.py" for name in ("test_publishing_e2e", "test_quarto_e2e")}
 
 
+def _scope(module: str) -> str | None:
+    """The xdist scope of a test module (its path from the root folder) where it is not
+    the module itself."""
+    if module in REPORT_INPUT_MODULES:
+        return "report-inputs"
+    if module in PUBLISHED_DOCUMENT_MODULES:
+        return "published-documents"
+    return None
+
+
 def pytest_xdist_make_scheduler(config, log):
     """--dist loadscope with the report-input modules as one scope and the published-
     document modules as another (other modules as loadscope keeps them: a file per
@@ -136,12 +147,7 @@ def pytest_xdist_make_scheduler(config, log):
 
     class Scheduling(LoadScopeScheduling):
         def _split_scope(self, nodeid: str) -> str:
-            module = nodeid.split("::", 1)[0]
-            if module in REPORT_INPUT_MODULES:
-                return "report-inputs"
-            if module in PUBLISHED_DOCUMENT_MODULES:
-                return "published-documents"
-            return super()._split_scope(nodeid)
+            return _scope(nodeid.split("::", 1)[0]) or super()._split_scope(nodeid)
 
     return Scheduling(config, log)
 

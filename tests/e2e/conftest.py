@@ -15,13 +15,12 @@ from pathlib import Path
 
 import pytest
 from support.map_fixtures import write_squares
-from support.quarto import quarto_or_skip
+from support.published import UNIT, quarto_or_skip
 from support.workflow import run_snakemake
 
 from kvinnofrid.reporting.render import render_book, render_documents
 
 HERE = Path(__file__).parent
-UNIT = "arboga"  # a small unit
 
 
 def pytest_collection_modifyitems(config, items):

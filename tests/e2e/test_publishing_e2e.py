@@ -31,6 +31,7 @@ import pypdf
 import pytest
 from support.map_fixtures import write_squares
 from support.paths import ROOT
+from support.published import UNIT
 from support.workflow import run_snakemake
 
 import kvinnofrid
@@ -39,7 +40,6 @@ from kvinnofrid.reporting.provenance import sha256_of
 
 pytestmark = pytest.mark.e2e
 
-UNIT = "arboga"  # as tests/e2e/conftest.py: the unit of the fixtures mapped and quarto_out
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 PDFUA = Path(sys.executable).parent / "pdfua"

@@ -22,7 +22,7 @@ import pytest
 import yaml
 from support.browser import CHROMIUM, CHROMIUM_ARGS
 from support.pdf_fonts import pdf_fonts
-from support.quarto import quarto_or_skip
+from support.published import UNIT, quarto_or_skip
 
 from kvinnofrid.reporting.render import APPENDICES_TITLE, choose_backend, render_book
 from kvinnofrid.spec.diagrams import load_registry
@@ -30,7 +30,6 @@ from kvinnofrid.spec.diagrams import load_registry
 pytestmark = pytest.mark.e2e
 
 N_DIAGRAMS = len(load_registry().diagrams)
-UNIT = "arboga"  # as tests/e2e/conftest.py: the unit of the fixtures mapped and quarto_out
 RENDERER = re.compile(r"webb- och PDF-versionen sattes med .*?\)?\.(?=\s)", re.DOTALL | re.IGNORECASE)
 
 

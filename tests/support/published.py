@@ -1,4 +1,6 @@
-"""Real Quarto for the tests that render with it."""
+"""What the tests of the published documents share (tests/e2e/conftest.py's fixtures
+``mapped`` and ``quarto_out``, test_publishing_e2e.py, test_quarto_e2e.py): the unit whose
+reports they render, and real Quarto."""
 
 from __future__ import annotations
 
@@ -9,6 +11,8 @@ from pathlib import Path
 import pytest
 
 from kvinnofrid.reporting.render import quarto_path
+
+UNIT = "arboga"  # a small unit: its reports in both editions
 
 
 def quarto_or_skip() -> str:

@@ -174,7 +174,10 @@ def bar_figure(
         p9.aes("label_cat", "share"),
         [
             p9.geom_col(fill=PALETTE[0], width=0.72),
-            p9.geom_text(p9.aes(label="label"), ha="left", nudge_y=top * 0.015, size=8.5, color=TEXT_COLOUR),
+            # group=1: the labels as one group, drawn in one pass in the table's order
+            # (top to bottom in the SVG); by default each label is a group of its own,
+            # which plotnine transforms and draws one by one
+            p9.geom_text(p9.aes(label="label", group=1), ha="left", nudge_y=top * 0.015, size=8.5, color=TEXT_COLOUR),
         ],
         categories=list(reversed(wrapped)),
         value_labels=pct_axis,
@@ -186,7 +189,7 @@ def bar_figure(
     )
     if hidden.height:
         plot += p9.geom_text(
-            p9.aes("label_cat", 0),
+            p9.aes("label_cat", 0, group=1),
             data=_pd(hidden.with_columns(pl.lit(NBSP + SUPPRESSED_LABEL).alias("label"))),
             label=NBSP + SUPPRESSED_LABEL,
             ha="left",
@@ -392,7 +395,7 @@ def histogram_figure(
         p9.aes("category", "n"),
         [
             p9.geom_col(fill=PALETTE[0], width=0.85),
-            p9.geom_text(p9.aes(label="label"), va="bottom", nudge_y=top * 0.012, size=8.5, color=TEXT_COLOUR),
+            p9.geom_text(p9.aes(label="label", group=1), va="bottom", nudge_y=top * 0.012, size=8.5, color=TEXT_COLOUR),
         ],
         categories=cats,
         value_labels=int_axis,
@@ -438,7 +441,7 @@ def mean_bar_figure(
         p9.aes("label_cat", "mean", fill="is_highlight"),
         [
             p9.geom_col(width=0.72, show_legend=False),
-            p9.geom_text(p9.aes(label="label"), ha="left", nudge_y=top * 0.015, size=8.5, color=TEXT_COLOUR),
+            p9.geom_text(p9.aes(label="label", group=1), ha="left", nudge_y=top * 0.015, size=8.5, color=TEXT_COLOUR),
             p9.scale_fill_manual(values={True: HIGHLIGHT, False: PALETTE[0]}),
         ],
         categories=list(reversed(wrapped)),

@@ -140,6 +140,27 @@ def test_suppressed_row_is_a_marked_gap_not_a_zero(tmp_path):
     assert labels.count(f"0{NBSP}%") == 1  # the axis tick only: no bar labelled 0 %
 
 
+def test_value_labels_come_in_the_svg_in_the_tables_order_top_to_bottom(tmp_path):
+    """Screen readers and text extraction read the SVG in document order: a bar's value
+    label follows the bar above it, not the order of the labels' strings."""
+    shares = (0.31, 0.05, 0.52, 0.12)  # sorted as text, 12 % would come before 31 %
+    frame = table(
+        [
+            {"category": c, "n": round(s * 1000), "denominator": 1000, "share": s}
+            for c, s in zip(("Första", "Andra", "Tredje", "Fjärde"), shares)
+        ]
+    )
+    _, svg = figures.save_figure(figures.bar_figure(frame, "Ordning"), tmp_path / "a.png", tmp_path / "a.svg")
+    labels = [f"{round(s * 100)}{NBSP}%" for s in shares]
+    found = [
+        (label, float(y))
+        for y, label in re.findall(r'<text [^>]*y="([0-9.]+)"[^>]*>([^<>]*)</text>', _svg_text(svg.read_bytes()))
+        if label in labels
+    ]
+    assert [label for label, _ in found] == labels
+    assert [y for _, y in found] == sorted(y for _, y in found)
+
+
 def test_figures_are_byte_identical_on_rerun(tmp_path):
     for i in (1, 2):
         plot = figures.grouped_bar_figure(AGE_BY_HRV, "Hur fördelar sig HRV i olika åldersgrupper?")

@@ -127,6 +127,11 @@ REPORT_INPUT_MODULES = {
 PUBLISHED_DOCUMENT_MODULES = {f"tests/e2e/{name}.py" for name in ("test_publishing_e2e", "test_quarto_e2e")}
 
 
+# The modules that build a book from the demo's in-process inputs and drawn figures
+# (tests/e2e/conftest.py: drawn_figures): one scope, so that one worker draws them once.
+REPORT_BUILD_MODULES = {f"tests/e2e/{name}.py" for name in ("test_report_build", "test_author_parts")}
+
+
 def _scope(module: str) -> str | None:
     """The xdist scope of a test module (its path from the root folder) where it is not
     the module itself."""
@@ -134,13 +139,15 @@ def _scope(module: str) -> str | None:
         return "report-inputs"
     if module in PUBLISHED_DOCUMENT_MODULES:
         return "published-documents"
+    if module in REPORT_BUILD_MODULES:
+        return "report-build"
     return None
 
 
 def pytest_xdist_make_scheduler(config, log):
-    """--dist loadscope with the report-input modules as one scope and the published-
-    document modules as another (other modules as loadscope keeps them: a file per
-    scope)."""
+    """--dist loadscope with the report-input modules, the published-document modules
+    and the report-build modules each as one scope (other modules as loadscope keeps
+    them: a file per scope)."""
     if config.getoption("dist") != "loadscope":
         return None
     from xdist.scheduler import LoadScopeScheduling

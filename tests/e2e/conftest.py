@@ -7,6 +7,10 @@ test_quarto_e2e.py (one xdist scope, tests/conftest.py, so one worker builds the
 editions, rendered by the backend the pipeline chooses (the built-in one in CI); and
 ``quarto_out``, the same national book and unit reports rendered by real Quarto.
 Quarto starts cost about 6 CPU seconds each, so each document is rendered once.
+
+``drawn_figures``: the demo's diagrams drawn in process from support.report_inputs, for
+the books test_report_build.py and test_author_parts.py build (also one xdist scope):
+drawing them costs about 17 CPU seconds, so they are drawn once.
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ from pathlib import Path
 import pytest
 from support.map_fixtures import write_squares
 from support.published import UNIT, quarto_or_skip
+from support.report_inputs import report_inputs, write_figures
 from support.workflow import run_snakemake
 
 from kvinnofrid.reporting.render import render_book, render_documents
@@ -61,3 +66,9 @@ def quarto_out(mapped, tmp_path_factory) -> Path:
         backend="quarto",
     )
     return out
+
+
+@pytest.fixture(scope="session")
+def drawn_figures(tmp_path_factory) -> Path:
+    """The demo's diagrams (PNG), drawn in this process from its report inputs."""
+    return write_figures(report_inputs(), tmp_path_factory.mktemp("figurer"))

@@ -8,7 +8,7 @@ import re
 import pypdf
 import pytest
 from support.author_parts import FILLED, filled_copy
-from support.report_inputs import book_kwargs, report_inputs, write_figures
+from support.report_inputs import book_kwargs, report_inputs
 
 from kvinnofrid.reporting.book import build_book
 from kvinnofrid.reporting.render import render_book
@@ -20,10 +20,9 @@ def inputs():
 
 
 @pytest.mark.e2e
-def test_written_parts_in_the_html_and_the_pdf_at_their_place(inputs, tmp_path):
+def test_written_parts_in_the_html_and_the_pdf_at_their_place(inputs, drawn_figures, tmp_path):
     src = filled_copy(tmp_path, FILLED)
-    figures_dir = write_figures(inputs, tmp_path / "figures")
-    build_book(tmp_path / "build", **book_kwargs(inputs, report_src=src, figures_dir=figures_dir))
+    build_book(tmp_path / "build", **book_kwargs(inputs, report_src=src, figures_dir=drawn_figures))
     html, pdf = render_book(tmp_path / "build", tmp_path / "out", backend="builtin")
     page = html.read_text(encoding="utf-8")
     assert "Författarinstruktion" not in page and "<!--" not in page.split("<body", 1)[1].replace("<!-- -->", "")

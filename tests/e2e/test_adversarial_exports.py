@@ -1,5 +1,7 @@
-"""An export from every one of the 290 municipalities through the workflow: 290 units
-(the adversarial single files are in tests/unit/stages/test_adversarial_exports.py)."""
+"""An export from every one of the 290 municipalities through the workflow's stages: 290
+units (the adversarial single files are in tests/unit/stages/test_adversarial_exports.py).
+The files are found, read and cleaned as rule ``clean`` does it, in one pooled batch
+(``rawfiles.discover``, ``pooled.clean_files``), then compiled."""
 
 from __future__ import annotations
 
@@ -10,16 +12,15 @@ from support.adversarial_corpus import (
     H_MUNICIPALITY,
     KEY,
     PERIOD,
-    ROUND,
     base_rows,
     round_path,
 )
 from support.export_builders import csv_bytes
 
 from kvinnofrid.spec.municipalities import load_register
-from kvinnofrid.stages.clean import clean_file
+from kvinnofrid.stages import pooled, rawfiles
+from kvinnofrid.stages.batches import CleanSettings
 from kvinnofrid.stages.compile import compile_cases
-from kvinnofrid.stages.ingest import ingest_file
 
 # ------------------------------------------- all 290 municipalities, each its own unit
 
@@ -27,7 +28,6 @@ from kvinnofrid.stages.ingest import ingest_file
 @pytest.mark.e2e
 def test_an_export_from_every_one_of_the_290_municipalities_compiles_to_290_units(tmp_path):
     register = load_register()
-    cleaned = []
     for i, name in enumerate(register["kommun"].to_list()):
         rows = [list(r) for r in base_rows()]
         for row in rows:
@@ -36,9 +36,10 @@ def test_an_export_from_every_one_of_the_290_municipalities_compiles_to_290_unit
             )
         path = round_path(tmp_path, f"export {i:03d}.csv")
         path.write_bytes(csv_bytes(BASE_HEADER, rows))
-        raw, meta = ingest_file(path, ROUND, KEY)
-        cleaned.append((meta, clean_file(raw, meta, PERIOD, ROUND)))
-    cases, _, warnings = compile_cases(cleaned, cutoff=ROUND, register_names=register["kommun"].to_list())
+    files = rawfiles.discover(tmp_path)
+    assert len(files) == 290
+    cleaned = pooled.clean_files(files, CleanSettings(PERIOD, "fail", KEY))
+    cases, _, warnings = compile_cases(cleaned, cutoff=files[0].round_date, register_names=register["kommun"].to_list())
     units = cases.group_by("unit").len()
     assert units.height == 290 and set(units["len"]) == {3}
     assert sorted(units["unit"]) == sorted(register["kommun"])  # shown by the register's names

@@ -166,10 +166,12 @@ def _multi_categories(
     labels = [var.label_of(c) for c in codes]
     base_codes = cb.derived[cat["base"]] if "base" in cat else var.codes
     in_base = pl.col(column).list.eval(pl.element().is_in(base_codes)).list.any().fill_null(False)
+    # each code its label, the other codes null and dropped (filtering the codes first
+    # and then mapping them in a second list.eval took polars ~2 s at 300 000 cases)
     as_labels = (
         pl.col(column)
-        .list.eval(pl.element().filter(pl.element().is_in(codes)))
-        .list.eval(pl.element().replace_strict(codes, labels, return_dtype=pl.String))
+        .list.eval(pl.element().replace_strict(codes, labels, default=None, return_dtype=pl.String))
+        .list.drop_nulls()
     )
     return as_labels, in_base, labels
 

@@ -14,6 +14,7 @@ a municipality missing from the file keeps the register's figure.
 
 from __future__ import annotations
 
+import functools
 import logging
 import re
 import unicodedata
@@ -80,10 +81,16 @@ def _name_candidates(key: str) -> list[str]:
     return list(dict.fromkeys(candidates))
 
 
+@functools.cache
+def _by_key(names: tuple[str, ...]) -> dict[str, str]:
+    """Each name by its compare form (a run asks for every unit against the same ~290)."""
+    return {unit_key(n): n for n in names}
+
+
 def register_name(text: str | None, names: Sequence[str], districts: Mapping[str, str] | None = None) -> str | None:
     """The register's name of the municipality that a Kommun/stadsdel text names (a
     configured district maps to its municipality), or None when it names none."""
-    by_key = {unit_key(n): n for n in names}
+    by_key = _by_key(tuple(names))
     district_of = {unit_key(k): v for k, v in (districts or {}).items()}
     key = unit_key(text)
     if key in district_of:

@@ -233,11 +233,14 @@ def _spell_out(text: str) -> str:
 
 
 def case_id_expr(unit_slug: pl.Expr, client_key: pl.Expr, opened: pl.Expr) -> pl.Expr:
-    """SHA-256 hex of `slug \\x1f client_key \\x1f YYYY-MM-DD` (one Python call per batch)."""
+    """SHA-256 hex of `slug \\x1f client_key \\x1f YYYY-MM-DD` (one Python call per batch,
+    one digest per distinct text: a case's risk assessments share it)."""
     joined = pl.concat_str([unit_slug, client_key, opened.dt.strftime("%Y-%m-%d")], separator="\x1f")
 
     def _hash(s: pl.Series) -> pl.Series:
-        return pl.Series([hashlib.sha256(v.encode("utf-8")).hexdigest() for v in s.to_list()], dtype=pl.String)
+        distinct = s.unique()
+        digests = [hashlib.sha256(v.encode("utf-8")).hexdigest() for v in distinct.to_list()]
+        return s.replace_strict(distinct, pl.Series(digests, dtype=pl.String), return_dtype=pl.String)
 
     return joined.map_batches(_hash, return_dtype=pl.String)
 

@@ -371,6 +371,8 @@ def find_header(rows: Sequence[tuple[int, Sequence[str | None]]]) -> tuple[int, 
     """(index into rows, has key columns, score) of the best header candidate."""
     best: tuple[int, bool, int] | None = None
     for i, (_, cells) in enumerate(rows):
+        if best is not None and best[1] and sum(c is not None and c != "" for c in cells) <= best[2]:
+            continue  # a row scores at most its filled cells: it cannot beat a header with both keys
         has_keys, score = header_score(cells)
         if score == 0:
             continue

@@ -219,21 +219,23 @@ def _overview(issues: pl.DataFrame, exports: dict[dt.date, dict[str, Any]]) -> l
     """Per rule that occurs: how many remarks the export in use has, and how many the
     replaced exports have (read once each, not added up)."""
     latest = max(exports)
-    rows = []
-    for rule_name in _ordered_rules():
-        part = issues.filter(pl.col("rule") == rule_name)
-        if part.height:
-            current = part.filter(pl.col("round") == latest).height
-            rows.append(
-                {
-                    "name": rule_name,
-                    "title": RULES[rule_name].title,
-                    "outcome": RULES[rule_name].outcome,
-                    "current": current,
-                    "earlier": part.height - current,
-                }
-            )
-    return rows
+    counts = {
+        rule_name: (total, current)
+        for rule_name, total, current in issues.group_by("rule")
+        .agg(pl.len(), (pl.col("round") == latest).sum())
+        .iter_rows()
+    }
+    return [
+        {
+            "name": rule_name,
+            "title": RULES[rule_name].title,
+            "outcome": RULES[rule_name].outcome,
+            "current": counts[rule_name][1],
+            "earlier": counts[rule_name][0] - counts[rule_name][1],
+        }
+        for rule_name in _ordered_rules()
+        if rule_name in counts
+    ]
 
 
 def _ordered_rules() -> list[str]:
@@ -315,11 +317,13 @@ def _rule_groups(issues: pl.DataFrame, max_rows_per_rule: int, section: int = 0)
     """One group per rule that has issues (:func:`_ordered_rules`), with at most
     ``max_rows_per_rule`` rows shown, each with what follows for the case."""
     groups = []
+    # one pass over the issues, not one filter per rule (hundreds of pages at national scale)
+    by_rule = {key[0]: part for key, part in issues.partition_by("rule", as_dict=True).items()}
     for rule_name in _ordered_rules():
         rule = RULES[rule_name]
-        part = issues.filter(pl.col("rule") == rule_name).sort("file", "row", "column", nulls_last=True)
-        if not part.height:
+        if rule_name not in by_rule:
             continue
+        part = by_rule[rule_name].sort("file", "row", "column", nulls_last=True)
         shown = part.head(max_rows_per_rule)
         rows = [
             {

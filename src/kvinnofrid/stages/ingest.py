@@ -332,6 +332,7 @@ def _layout(grid: Grid, shown: str, round_text: str) -> FileLayout:
         .with_columns(stripped(*cell_columns))
         .filter(pl.any_horizontal([pl.col(c).is_not_null() for c in cell_columns]))
         .with_columns(_extra_fields(grid, columns).alias("extra_fields"))
+        .collect()
     )
     keys = {key: i for i, role in enumerate(columns.roles) if (key := column_key(role)) is not None}
     local_idx = [i for i, r in enumerate(columns.roles) if r.role in ("local", "blank")]
@@ -351,7 +352,7 @@ def _layout(grid: Grid, shown: str, round_text: str) -> FileLayout:
         _comments(columns),
         *[pl.col(cell_name(i)).alias(key) for key, i in keys.items()],
     )
-    cells, filled = pl.collect_all([cells, filled])
+
     if cells.height == 0:
         raise IngestError(
             f"Filen {shown}{grid.where()} har en rubrikrad (rad {header_row}) men inga ärenden under den. "

@@ -60,6 +60,8 @@ _EPOCH_1904 = datetime(1904, 1, 1)
 _MS_PER_DAY = 86_400_000
 # Excel's built-in number formats that show a date or a time.
 _BUILTIN_DATE_FORMATS = {*range(14, 23), *range(27, 37), *range(45, 48), *range(50, 59)}
+MAX_COLUMNS = 16_384  # A … XFD
+_MIN_CELL_BYTES = len(b'<c r="A1"/>')
 
 
 @dataclass(frozen=True)
@@ -506,19 +508,32 @@ def is_date_format(code: str) -> bool:
 
 
 def is_sparse(xml: bytes) -> bool:
-    """Whether the sheet's cells fill much less than the rectangle from its first to
-    its farthest cell (a stray value far down or right): then calamine, which fills
-    that rectangle, would cost far more than the cells. Two scans of the raw XML."""
+    """Whether the rectangle from the sheet's first row to its last, and from column A
+    to its farthest cell, may hold far more cells than the sheet has (a stray value far
+    down or right): calamine would fill it. "Far more" is more than four times the
+    cells the XML can hold (each takes at least ``_MIN_CELL_BYTES``) plus 250 000, so
+    calamine's work stays in proportion to the XML it reads. One scan for the rows and
+    one search for a cell beyond the columns that allows (not a list of every cell)."""
     rows = _row_numbers(xml)
-    letters = set(re.findall(rb' r="\$?([A-Z]{1,3})\$?\d', xml))
-    if not rows or not letters:
+    if not rows:
         return False
-    columns = [column_index(letter.decode()) for letter in letters]
-    rectangle = (max(rows) - min(rows) + 1) * (max(columns) - min(columns) + 1)
-    prefix = re.search(rb"<(\w+:)?row\b", xml)
-    tag = b"<" + (prefix.group(1) or b"" if prefix else b"") + b"c"
-    cells = xml.count(tag + b" ") + xml.count(tag + b">")
-    return rectangle > 4 * max(cells, len(rows)) + 250_000
+    allowed = 4 * max(len(xml) // _MIN_CELL_BYTES, len(rows)) + 250_000
+    width = allowed // (max(rows) - min(rows) + 1)  # the columns the rectangle may span
+    return width < MAX_COLUMNS and _has_column_from(xml, width)
+
+
+def _has_column_from(xml: bytes, index: int) -> bool:
+    """Whether a cell reference names the column ``index`` (0-based) or one farther
+    right: letters of one length sort as their columns do, and longer ones are farther."""
+    letters = column_letters(index)
+    farther = [letters] + [
+        letters[:i] + f"[{chr(ord(c) + 1)}-Z]" + "[A-Z]" * (len(letters) - i - 1)
+        for i, c in enumerate(letters)
+        if c != "Z"
+    ]
+    if len(letters) < 3:
+        farther.append(f"[A-Z]{{{len(letters) + 1},3}}")
+    return re.search(rb' r="\$?(?:' + "|".join(farther).encode() + rb")\$?\d", xml) is not None
 
 
 # Searched from a literal ("row", 't="e"'): a pattern that starts with "<" or "\b" is

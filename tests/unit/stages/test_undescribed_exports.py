@@ -23,6 +23,8 @@ from pathlib import Path
 
 import polars as pl
 import pytest
+from hypothesis import example, given
+from hypothesis import strategies as st
 from support.adversarial_corpus import (
     BASE_HEADER,
     CLIENTS,
@@ -58,12 +60,13 @@ from kvinnofrid.spec.municipalities import KnownUnits, load_aliases, unit_identi
 from kvinnofrid.spec.rules import RULES
 from kvinnofrid.stages.clean import clean_file
 from kvinnofrid.stages.compile import CompileError, assign_units, compile_cases
+from kvinnofrid.stages.grid import column_letters
 from kvinnofrid.stages.headers import classify_header
 from kvinnofrid.stages.ingest import IngestError, ingest_file
 from kvinnofrid.stages.quality import consequence, quality_summary, render_unit_page
 from kvinnofrid.stages.rawfiles import not_an_export, survey
 from kvinnofrid.stages.redaction import looks_like_person
-from kvinnofrid.stages.xlsx import OoxmlWorkbook, is_date_format, is_sparse
+from kvinnofrid.stages.xlsx import OoxmlWorkbook, _has_column_from, is_date_format, is_sparse
 
 ALL_USED = (3, 3, 0, 0)
 EARLIER = dt.date(2023, 5, 15)
@@ -552,6 +555,25 @@ def test_a_stray_far_cell_costs_nothing_and_is_accounted(tmp_path, cell, text, o
     assert accounting(r) == outcome
     if outcome != ALL_USED:
         assert r.excluded.select("row", "rule").rows() == [(int(re.sub(r"[A-Z]", "", cell)), "case_key_missing")]
+
+
+@given(
+    st.lists(st.integers(0, 16_383), min_size=1, max_size=4),
+    st.integers(0, 16_383),
+    st.booleans(),
+)
+@example([25], 26, False)  # Z, AA: one letter short of two
+@example([26], 26, False)
+@example([701], 702, True)  # ZZ, AAA
+@example([702], 702, False)
+@example([363, 27], 363, False)  # MZ: the first letter's last column
+def test_a_search_for_a_column_from_an_index_finds_exactly_the_cells_at_or_beyond_it(columns, index, absolute):
+    # is_sparse searches the XML for a reference at or beyond a column instead of listing
+    # every cell: a cell one column short of it must not count, the column itself must
+    dollar = "$" if absolute else ""
+    cells = "".join(f'<c r="{dollar}{column_letters(c)}{dollar}7" s="1"><v>1</v></c>' for c in columns)
+    xml = f'<row r="7">{cells}</row>'.encode()
+    assert _has_column_from(xml, index) is (max(columns) >= index)
 
 
 def test_the_xml_reader_gives_the_cells_calamine_gives(tmp_path):

@@ -120,20 +120,28 @@ def n_partners(cb: Codebook | None = None) -> pl.Expr:
 def initiative_groups(cb: Codebook | None = None) -> pl.Expr:
     """Initiative groups of diagram 6 (data contract): the labels of
     ``derived.initiative_groups`` whose codes the case chose in Initiativ (49), each
-    group once, in the groups' order; null when 49 is empty."""
+    group once, in the groups' order; null when 49 is empty.
+
+    The groups a case chose are a bit mask, mapped to its list of labels: building the
+    lists row by row (a list of when/then literals, nulls dropped) took 2 s of a million
+    cases, the mask 0.15 s. The map has an entry per subset of the groups."""
     groups = _cb(cb).derived["initiative_groups"]
-    parts = [
-        pl.when(pl.col("initiative").list.eval(pl.element().is_in(g["codes"])).list.any())
-        .then(pl.lit(g["label"]))
-        .otherwise(None)
-        for g in groups
+    if len(groups) > _MAX_MASKED_GROUPS:
+        raise ValueError(f"derived.initiative_groups: at most {_MAX_MASKED_GROUPS} groups, not {len(groups)}")
+    chosen = [
+        pl.col("initiative").list.eval(pl.element().is_in(g["codes"])).list.any().cast(pl.UInt32) * (1 << i)
+        for i, g in enumerate(groups)
     ]
+    labels = {mask: [g["label"] for i, g in enumerate(groups) if mask >> i & 1] for mask in range(1 << len(groups))}
     return (
         pl.when(_list_nonempty("initiative"))
-        .then(pl.concat_list(parts).list.drop_nulls())
+        .then(pl.sum_horizontal(chosen).replace_strict(labels, return_dtype=pl.List(pl.String)))
         .otherwise(None)
         .alias("initiative_groups")
     )
+
+
+_MAX_MASKED_GROUPS = 16  # 65 536 subsets
 
 
 def top_group(cb: Codebook | None = None) -> pl.Expr:

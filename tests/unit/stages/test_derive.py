@@ -1,5 +1,6 @@
 """Derived variables on tiny hand-made frames; every expected value worked out by hand."""
 
+import dataclasses
 import datetime as dt
 
 import pytest
@@ -7,7 +8,7 @@ from polars.testing import assert_frame_equal
 from support.cases import NO_RISK, make_cases, make_risk
 
 from kvinnofrid.spec import codebook
-from kvinnofrid.stages.derive import derive_cases, risk_change
+from kvinnofrid.stages.derive import derive_cases, initiative_groups, risk_change
 
 D = dt.date
 
@@ -100,6 +101,15 @@ def test_initiative_groups_once_each_in_group_order():
         None,
         ["Polis", "Hälso- och sjukvård", "Anhörig/vän", "Kvinnojour", "Via partnerkontaktverksamhet"],
     ]
+    every_group = derived([{"initiative": list(range(1, 15))}])["initiative_groups"].to_list()
+    assert every_group == [[g["label"] for g in codebook.load().derived["initiative_groups"]]]
+
+
+def test_a_codebook_with_more_initiative_groups_than_the_mask_holds_is_refused():
+    cb = codebook.load()
+    groups = [{"label": f"Grupp {i}", "codes": [i]} for i in range(17)]
+    with pytest.raises(ValueError, match="at most 16 groups, not 17"):
+        initiative_groups(dataclasses.replace(cb, derived=cb.derived | {"initiative_groups": groups}))
 
 
 def test_risk_assessed_and_instruments():

@@ -19,7 +19,7 @@ Output columns are exactly ``TABLE_SCHEMA``. Nationally nothing is suppressed.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -121,10 +121,14 @@ def _setting(settings: Any, key: str, registry: Registry) -> Any:
     return registry.defaults[key]
 
 
-def _population(d: Diagram, frame: pl.DataFrame) -> pl.DataFrame:
+def _population(d: Diagram, frame: pl.DataFrame) -> pl.LazyFrame:
+    """The diagram's cases, lazily: a table reads a few of the ~40 columns, and filtering
+    the whole frame first copied them all (a tenth of a second per table at a million
+    cases)."""
+    cases = frame.lazy()
     for p in d.population:
-        frame = frame.filter(pl.col("is_closed") if p == "closed" else pl.col("has_intervention"))
-    return frame
+        cases = cases.filter(pl.col("is_closed") if p == "closed" else pl.col("has_intervention"))
+    return cases
 
 
 def _groups(d: Diagram, reg: Registry, cb: Codebook) -> tuple[pl.Expr, list[str | None]]:
@@ -147,33 +151,38 @@ def _groups(d: Diagram, reg: Registry, cb: Codebook) -> tuple[pl.Expr, list[str 
 
 
 def _multi_categories(
-    d: Diagram, reg: Registry, cb: Codebook, frame: pl.DataFrame, settings: Any
-) -> tuple[pl.Expr, pl.Expr, list[str]]:
-    """(list of category labels per case, in-denominator flag, categories in order)."""
+    d: Diagram, reg: Registry, cb: Codebook, frame: pl.LazyFrame, settings: Any
+) -> tuple[pl.Expr, pl.Expr, list[str], Callable[[pl.Expr], pl.Expr]]:
+    """(the list of a case's categories, in-denominator flag, categories in order, the
+    label of a category in that list). A variable's list holds its codes: they are
+    counted as codes and the counts labelled, since mapping every code of every case to
+    its text in the lists cost polars most of the table (labels are unique per variable,
+    so a case counts once per label either way)."""
     cat = d.category
     column = cat.get("column", cat.get("variable"))
     if "variable" not in cat:  # a list of labels already (initiative groups)
         labels = reg.label_list(cat["labels"], cb)
-        return pl.col(column), pl.col(column).list.len().fill_null(0) > 0, labels
+        return pl.col(column), pl.col(column).list.len().fill_null(0) > 0, labels, lambda category: category
     var = cb[cat["variable"]]
     codes = list(cat.get("codes", var.codes))
     if "conditional" in cat:
         minimum = int(_setting(settings, "honour_interventions_min", reg))
         for code in cb.derived[cat["conditional"]]:
-            count = frame.filter(pl.col(column).list.contains(code).fill_null(False)).height
+            count = _count(frame.filter(pl.col(column).list.contains(code).fill_null(False)))
             if count >= minimum:
                 codes.append(code)
     labels = [var.label_of(c) for c in codes]
     base_codes = cb.derived[cat["base"]] if "base" in cat else var.codes
     in_base = pl.col(column).list.eval(pl.element().is_in(base_codes)).list.any().fill_null(False)
-    # each code its label, the other codes null and dropped (filtering the codes first
-    # and then mapping them in a second list.eval took polars ~2 s at 300 000 cases)
-    as_labels = (
-        pl.col(column)
-        .list.eval(pl.element().replace_strict(codes, labels, default=None, return_dtype=pl.String))
-        .list.drop_nulls()
-    )
-    return as_labels, in_base, labels
+
+    def label(category: pl.Expr) -> pl.Expr:  # a code not shown: null, dropped
+        return category.replace_strict(codes, labels, default=None, return_dtype=pl.String)
+
+    return pl.col(column), in_base, labels, label
+
+
+def _count(cases: pl.LazyFrame) -> int:
+    return cases.select(pl.len()).collect().item()
 
 
 def _single_categories(d: Diagram, reg: Registry, cb: Codebook) -> tuple[pl.Expr, list[str]]:
@@ -253,7 +262,6 @@ def table_single(
     cat_expr, categories = _single_categories(d, reg, cb)
     cases = (
         _population(d, derived)
-        .lazy()
         .select(*keys, group_expr.alias("group"), cat_expr.alias("category"))
         .filter(pl.col("group").is_not_null() & pl.col("category").is_not_null())
         .collect()
@@ -272,10 +280,9 @@ def table_multi(
     keys = _keys(by)
     population = _population(d, derived)
     group_expr, groups = _groups(d, reg, cb)
-    cat_expr, in_base, categories = _multi_categories(d, reg, cb, population, settings)
+    cat_expr, in_base, categories, label = _multi_categories(d, reg, cb, population, settings)
     cases = (
-        population.lazy()
-        .select(*keys, group_expr.alias("group"), cat_expr.alias("category"), in_base.alias("_base"))
+        population.select(*keys, group_expr.alias("group"), cat_expr.alias("category"), in_base.alias("_base"))
         .filter(pl.col("group").is_not_null() & pl.col("_base"))
         .collect()
     )
@@ -286,6 +293,8 @@ def table_multi(
         .drop_nulls("category")
         .group_by(*keys, "group", "category")
         .agg(pl.len().alias("n"))
+        .with_columns(label(pl.col("category")))
+        .drop_nulls("category")
     )
     return _no_group(_assemble(counts, denominators, groups, categories, by=by), d)
 
@@ -300,7 +309,7 @@ def table_histogram(
 
 
 def flag_table(
-    population: pl.DataFrame, flag: pl.Expr, labels: tuple[str, str], by: pl.Series | None = None
+    population: pl.DataFrame | pl.LazyFrame, flag: pl.Expr, labels: tuple[str, str], by: pl.Series | None = None
 ) -> pl.DataFrame:
     """Two rows without group: ``labels[0]`` the cases whose ``flag`` is true,
     ``labels[1]`` the others (null counts as false); denominator = all cases."""
@@ -333,14 +342,15 @@ def table_phases(
     _one_table_only(d, by)
     rows = []
     for row in d.extra["rows"]:
-        base = derived if row["base"] == "all" else derived.filter(pl.col("is_closed"))
+        base = derived.lazy() if row["base"] == "all" else derived.lazy().filter(pl.col("is_closed"))
         if "flag" in row:
-            n = int(base[row["flag"]].fill_null(False).sum())
+            n = pl.col(row["flag"]).fill_null(False).sum()
         elif "valid" in row:
-            n = int(base[row["valid"]].is_not_null().sum())
+            n = pl.col(row["valid"]).is_not_null().sum()
         else:
-            n = base.height
-        rows.append({"group": None, "category": row["label"], "n": n, "denominator": base.height})
+            n = pl.len()
+        counts = base.select(n.alias("n"), pl.len().alias("denominator")).collect()
+        rows.append({"group": None, "category": row["label"]} | counts.row(0, named=True))
     frame = pl.DataFrame(
         rows, schema={"group": pl.String, "category": pl.String, "n": pl.Int64, "denominator": pl.Int64}
     )
@@ -368,7 +378,7 @@ def table_means(
             cond = cond & ~pl.col(m["flag_false"]).fill_null(False)
         if m.get("closed"):
             cond = cond & pl.col("is_closed")
-        values = population.filter(cond)[d.extra["value"]].drop_nulls().to_numpy()
+        values = population.filter(cond).select(d.extra["value"]).collect().to_series().drop_nulls().to_numpy()
         mean, low, high = t_interval(values)
         rows.append(
             {
@@ -467,11 +477,11 @@ def multi_base_counts(derived: pl.DataFrame, reg: Registry | None = None, cb: Co
         population = _population(d, derived)
         if "base" in d.category:
             codes = cb.derived[d.category["base"]]
-            out[d.number] = population.filter(
-                pl.col(column).list.eval(pl.element().is_in(codes)).list.any().fill_null(False)
-            ).height
+            out[d.number] = _count(
+                population.filter(pl.col(column).list.eval(pl.element().is_in(codes)).list.any().fill_null(False))
+            )
         else:
-            out[d.number] = population.filter(pl.col(column).list.len().fill_null(0) > 0).height
+            out[d.number] = _count(population.filter(pl.col(column).list.len().fill_null(0) > 0))
     return out
 
 

@@ -539,6 +539,7 @@ def _has_column_from(xml: bytes, index: int) -> bool:
 # Searched from a literal ("row", 't="e"'): a pattern that starts with "<" or "\b" is
 # tried at every tag or byte of the sheet (3 s of a 350 MB sheet instead of 0.2 s).
 _ROW_NUMBER = re.compile(rb'row\b[^>]*? r="(\d+)"')
+_PLAIN_ROW_NUMBER = re.compile(rb'<row\b[^>]*? r="(\d+)"')
 _TAG_PREFIX = re.compile(rb"\w+:")
 _ERROR_TYPE = re.compile(rb't="e"')
 _WORD = re.compile(rb"\w")
@@ -546,7 +547,11 @@ _WORD = re.compile(rb"\w")
 
 def _row_numbers(xml: bytes) -> list[int]:
     """The r of every row tag, as ``<(?:\\w+:)?row\\b[^>]*? r="(\\d+)"`` finds them (a
-    "row" not right after "<" or "<prefix:" is text, not a tag)."""
+    "row" not right after "<" or "<prefix:" is text, not a tag). Without a prefixed tag
+    in the part, "<row" can only be a tag (text escapes "<"): one findall, no Python
+    per row."""
+    if b":row" not in xml:
+        return [int(number) for number in _PLAIN_ROW_NUMBER.findall(xml)]
     rows = []
     for found in _ROW_NUMBER.finditer(xml):
         start = found.start()

@@ -319,7 +319,8 @@ def column_key(role: ColumnRole) -> str | None:
 
 
 def _layout(grid: Grid, shown: str, round_text: str) -> FileLayout:
-    """The file's header and its data rows, stripped (one query for the whole file)."""
+    """The file's header and its data rows, stripped (once for the whole file: the rows
+    and the local columns' counts are then selected from them)."""
     cell_columns = grid.cell_columns
     if grid.frame.height == 0 or not cell_columns:
         raise IngestError(f"Filen {shown}{grid.where()} är tom. Exportera på nytt från SUreg och skicka filen igen.")
@@ -352,7 +353,6 @@ def _layout(grid: Grid, shown: str, round_text: str) -> FileLayout:
         _comments(columns),
         *[pl.col(cell_name(i)).alias(key) for key, i in keys.items()],
     )
-
     if cells.height == 0:
         raise IngestError(
             f"Filen {shown}{grid.where()} har en rubrikrad (rad {header_row}) men inga ärenden under den. "

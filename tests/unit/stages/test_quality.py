@@ -224,3 +224,28 @@ def test_files_that_are_not_exports_are_listed_by_round_and_path():
     )
     assert table.rows() == [("2023-05-15", "Thumbs.db", "systemfil"), ("2023-10-10", "~$a.xlsx", "låsfil")]
     assert not_exports_table([]).columns == ["round", "file", "reason"]
+
+
+def test_the_overview_counts_each_rule_in_the_export_in_use_and_in_replaced_ones(two_rounds):
+    # the page's overview table: per rule that occurred, its remarks in the newest round's
+    # export and in the exports it replaced, counted from the remarks themselves
+    _, _, warnings = compile_cases(two_rounds, cutoff=R2)
+    files = two_rounds[:2]
+    html = render_unit_page("Sigtuna", files, warnings)
+    rows = re.findall(
+        r"<tr><td>(?:<a href=\"#[^\"]+\">)?([^<]+)(?:</a>)?</td><td>[^<]*</td>"
+        r"<td class=\"num\">(\d+)</td><td class=\"num\">(\d+)</td></tr>",
+        html,
+    )
+    issues = pl.concat(
+        [result.issues.select("rule").with_columns(pl.lit(result.round).alias("round")) for _, result in files]
+        + [warnings.filter(pl.col("unit") == "Sigtuna").select("rule", pl.col("round").cast(pl.Date))]
+    )
+    latest = max(result.round for _, result in files)
+    expected = {
+        RULES[rule].title: (str(total), str(current))
+        for rule, total, current in issues.group_by("rule").agg(pl.len(), (pl.col("round") == latest).sum()).rows()
+    }
+    assert len(rows) == len(expected) >= 5
+    assert {title: (str(int(c) + int(e)), c) for title, c, e in rows} == expected
+    assert any(int(e) > 0 for _, _, e in rows) and any(int(c) > 0 for _, c, _ in rows)

@@ -237,9 +237,8 @@ def case_id_expr(unit_slug: pl.Expr, client_key: pl.Expr, opened: pl.Expr) -> pl
     one digest per distinct text: a case's risk assessments share it)."""
 
     def digests(texts: pl.Series) -> pl.Series:
-        distinct = texts.unique().drop_nulls()
-        table = pl.DataFrame({"_text": distinct, "_id": _sha256(distinct)})
-        return texts.to_frame("_text").join(table, on="_text", how="left", maintain_order="left")["_id"]
+        ids = _case_ids(texts)
+        return texts.to_frame("_text").join(ids, on="_text", how="left", maintain_order="left")["case_id"]
 
     return _case_text(unit_slug, client_key, opened).map_batches(digests, return_dtype=pl.String)
 
@@ -248,10 +247,12 @@ def _case_text(unit_slug: pl.Expr, client_key: pl.Expr, opened: pl.Expr) -> pl.E
     return pl.concat_str([unit_slug, client_key, opened.dt.strftime("%Y-%m-%d")], separator="\x1f")
 
 
-def _sha256(texts: pl.Series) -> pl.Series:
-    """The SHA-256 hex digest of each text."""
+def _case_ids(texts: pl.Series) -> pl.DataFrame:
+    """``_text`` (each distinct case text once) and ``case_id``, its SHA-256 hex digest."""
+    distinct = texts.unique().drop_nulls()
     sha256 = hashlib.sha256
-    return pl.Series([sha256(t.encode("utf-8")).hexdigest() for t in texts.to_list()], dtype=pl.String)
+    digests = [sha256(t.encode("utf-8")).hexdigest() for t in distinct.to_list()]
+    return pl.DataFrame({"_text": distinct, "case_id": pl.Series(digests, dtype=pl.String)})
 
 
 def _with_case_ids(*frames: pl.DataFrame) -> list[pl.DataFrame]:
@@ -261,8 +262,7 @@ def _with_case_ids(*frames: pl.DataFrame) -> list[pl.DataFrame]:
     hashing each frame on its own was more than half of compile)."""
     text = _case_text(pl.col("_slug"), pl.col("client_key"), pl.col("opened")).alias("_text")
     with_text = [frame.with_columns(text) for frame in frames]
-    distinct = pl.concat([frame.select("_text") for frame in with_text]).unique().drop_nulls().to_series()
-    ids = pl.DataFrame({"_text": distinct, "case_id": _sha256(distinct)})
+    ids = _case_ids(pl.concat([frame.select("_text") for frame in with_text]).to_series())
     return [frame.join(ids, on="_text", how="left", maintain_order="left").drop("_text") for frame in with_text]
 
 

@@ -60,7 +60,7 @@ _EPOCH_1904 = datetime(1904, 1, 1)
 _MS_PER_DAY = 86_400_000
 # Excel's built-in number formats that show a date or a time.
 _BUILTIN_DATE_FORMATS = {*range(14, 23), *range(27, 37), *range(45, 48), *range(50, 59)}
-MAX_COLUMNS = 16_384  # A … XFD
+_MAX_COLUMNS = 16_384  # A … XFD
 _MIN_CELL_BYTES = len(b'<c r="A1"/>')
 
 
@@ -519,7 +519,7 @@ def is_sparse(xml: bytes) -> bool:
         return False
     allowed = 4 * max(len(xml) // _MIN_CELL_BYTES, len(rows)) + 250_000
     width = allowed // (max(rows) - min(rows) + 1)  # the columns the rectangle may span
-    return width < MAX_COLUMNS and _has_column_from(xml, width)
+    return width < _MAX_COLUMNS and _has_column_from(xml, width)
 
 
 def _has_column_from(xml: bytes, index: int) -> bool:

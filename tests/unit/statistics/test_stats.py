@@ -216,6 +216,18 @@ def test_wilson_interval_matches_published_values():
     assert stats.wilson_interval(0, 0) is None
 
 
+@pytest.mark.parametrize("level", [0.8, 0.9, 0.95, 0.99])
+def test_wilson_interval_takes_the_normal_quantile_of_its_level(level):
+    # the quantile is cached per level: every level must still get its own
+    from kvinnofrid.statistics.tables import wilson_interval as vectorised
+
+    z = float(sps.norm.ppf(0.5 + level / 2))
+    low, high = stats.wilson_interval(15, 148, level)
+    expected = vectorised([15], [148], z=z)
+    assert low == pytest.approx(float(expected[0][0]), abs=1e-12)
+    assert high == pytest.approx(float(expected[1][0]), abs=1e-12)
+
+
 def test_share_difference_interval_matches_newcombe():
     # Newcombe (1998), Table II, method 10: 56/70 − 48/80 = 0.2 → 0.0524–0.3339;
     # 9/10 − 3/10 = 0.6 → 0.1705–0.8090

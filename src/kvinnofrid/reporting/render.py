@@ -563,6 +563,15 @@ def without_html_only(markdown: str) -> str:
     return "".join(out)
 
 
+@functools.cache
+def _typst_fonts() -> Any:
+    """The fonts Typst may use (the house fonts and the system's), searched once per
+    process: a search costs about 30 ms, and a batch renders dozens of reports."""
+    import typst
+
+    return typst.Fonts(font_paths=[str(figure_style.font_dir())])
+
+
 def _typst_pdf(
     typ: Path, pdf: Path, root: Path, epoch: int | None, backend: str, standards: Sequence[str] = ()
 ) -> None:
@@ -577,7 +586,7 @@ def _typst_pdf(
             str(typ),
             output=str(pdf),
             root=str(root),
-            font_paths=[str(figure_style.font_dir())],
+            font_paths=_typst_fonts(),
             timestamp=epoch,
             pdf_standards=list(standards),
         )

@@ -60,13 +60,7 @@ def write_table_sheet(wb: Any, ws: Any, table: TableSheet) -> None:
     texts = [(table.title, theme.title_format)]
     texts += [(line, theme.subtitle_format) for line in table.lines]
     texts += [(table.instructions, theme.instructions_format), (table.source, theme.source_format)]
-    row = 0
-    for text, fmt in texts:
-        if text:
-            ws.write(row, 0, text, wb.add_format(fmt))
-            row += 1
-    # gptables places the table after a row for every text given, written or empty
-    row = sum(text is not None for text, _ in texts)
+    row = _write_texts(wb, ws, texts)
     heading, cells = _formats(theme, table, headers, rows)
     for col, header in enumerate(headers):
         ws.write(row, col, header, wb.add_format(heading[col]))
@@ -78,6 +72,18 @@ def write_table_sheet(wb: Any, ws: Any, table: TableSheet) -> None:
     columns = [{"header": h, "header_format": wb.add_format(heading[c])} for c, h in enumerate(headers)]
     options = {"header_row": True, "autofilter": False, "columns": columns, "style": None, "name": table.name}
     ws.add_table(row, 0, row + len(rows), len(headers) - 1, options)
+
+
+def _write_texts(wb: Any, ws: Any, texts: Sequence[tuple[str | None, dict[str, Any]]]) -> int:
+    """The texts above the table, one per row, the empty ones left out; returns the
+    table's first row, which gptables counts as a row for every text given, written or
+    empty."""
+    row = 0
+    for text, fmt in texts:
+        if text:
+            ws.write(row, 0, text, wb.add_format(fmt))
+            row += 1
+    return sum(text is not None for text, _ in texts)
 
 
 def _check_cells(name: str, headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:

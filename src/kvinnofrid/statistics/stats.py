@@ -147,7 +147,7 @@ def holm(p_values: Sequence[float | None]) -> list[float | None]:
 @functools.cache
 def _normal_quantile(level: float) -> float:
     """The standard normal quantile of a two-sided ``level``: ``tables.Z`` (the same
-    number, written out) for 95 %. Cached: a comparison report takes thousands of
+    number, written out) for 95 %. Cached: a comparison report takes hundreds of
     intervals, and scipy's ``ppf`` costs about 0.3 ms a call (its import a second)."""
     if level == CONFIDENCE:
         return Z

@@ -90,10 +90,14 @@ def _check_cells(name: str, headers: Sequence[str], rows: Sequence[Sequence[Any]
     """gptables' refusals: a blank cell, or a cell without a letter or a digit."""
     for k, values in enumerate(rows, start=1):
         for header, value in zip(headers, values, strict=True):
-            if _is_blank(value):
-                raise ValueError(f"table {name}: blank cell in row {k}, column {header!r}; give a code")
-            if not _SOME_LETTER_OR_DIGIT.search(str(value)):
-                raise ValueError(f"table {name}: row {k}, column {header!r} holds no letter or digit")
+            if problem := _cell_problem(value):
+                raise ValueError(f"table {name}, row {k}, column {header!r}: {problem}; give a code")
+
+
+def _cell_problem(value: Any) -> str | None:
+    if _is_blank(value):
+        return "blank cell"
+    return None if _SOME_LETTER_OR_DIGIT.search(str(value)) else "no letter or digit"
 
 
 def _is_blank(value: Any) -> bool:

@@ -244,6 +244,16 @@ def test_unit_reports_rendered_together_equal_one_rendered_alone(unit):
     assert unit["many_pages"] == unit["pages"]
 
 
+def test_unit_report_diagram_tables_pass_through_quarto_as_written(unit, mapped):
+    """The HTML-only tables are raw HTML (markdown.html_table) and Quarto, with
+    ``html-table-processing: none``, leaves them exactly as written: had its filters
+    taken them apart, Pandoc would write them again (wrapped cells, its own attributes)."""
+    table = re.compile(r'<details class="diagram-table"><summary>.*?</summary>\s*(<table .*?</table>)', re.DOTALL)
+    written = table.findall((mapped / "build" / "kommuner" / UNIT / "index.qmd").read_text(encoding="utf-8"))
+    assert len(written) >= 10
+    assert table.findall(unit["html"].read_text(encoding="utf-8")) == written
+
+
 def test_unit_report_internal_edition_is_marked_on_every_page(unit):
     pages = unit["intern_pages"]
     assert "Intern version – innehåller små tal" in " ".join(pages[0].split())

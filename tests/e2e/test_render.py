@@ -7,8 +7,9 @@ import re
 import pypdf
 import pytest
 from support.browser import CHROMIUM
-from support.render_project import make_project
+from support.render_project import SEX, make_project
 
+from kvinnofrid.reporting.markdown import html_table
 from kvinnofrid.reporting.numfmt import NBSP
 from kvinnofrid.reporting.render import render_book
 
@@ -41,6 +42,7 @@ def test_html_is_self_contained_with_toc_caption_and_table(rendered):
     assert re.search(r'<img [^>]*src="data:image/png;base64,', html)
     assert 'alt="Diagram: Hur ser könsfördelningen ut?' in html
     assert '<details class="diagram-table">' in html
+    assert html_table(SEX) in html  # the raw HTML table as written
     assert f"2{NBSP}858" in html and f"94{NBSP}%" in html
     link = re.search(r'<a href="(data:text/csv[^"]*)"[^>]*download="diagram_02.csv"', html)
     assert link and "Kvinna%2C2858%2C3048" in link.group(1)

@@ -1,6 +1,6 @@
 """Pandoc Markdown pieces shared by the national report, the round comparison and the
-unit reports: a diagram's figure + table block, a diagram table as a pipe table, and
-the escaping of inline text and attribute values.
+unit reports: a diagram's figure + table block, a diagram table as a pipe table or as
+the raw HTML of that table, and the escaping of inline text and attribute values.
 
 Every table a reader sees shows the codebook's display labels (``shown_labels``: no
 form instructions such as "(ange i kommentar)"), and a confidence interval only where
@@ -10,10 +10,12 @@ whose ends round to the same whole percent is given with one decimal.
 
 ``diagram_block(...)`` writes the Pandoc Markdown of one diagram (figure with caption
 "Diagram N: title" and alt text, then in HTML a collapsible table and a CSV link).
-"""
+Its table is raw HTML (``html_table``), since Quarto's filters spend seconds per report
+on pipe tables that only the HTML shows."""
 
 from __future__ import annotations
 
+import html
 import re
 from collections.abc import Collection
 from pathlib import Path
@@ -25,7 +27,7 @@ from kvinnofrid.reporting.numfmt import MISSING, fmt_dec, fmt_int, fmt_pct
 from kvinnofrid.spec import codebook as codebook_module
 from kvinnofrid.spec.names import slug
 
-__all__ = ["attribute_text", "diagram_block", "escape_inline", "markdown_table", "shown_labels"]
+__all__ = ["attribute_text", "diagram_block", "escape_inline", "html_table", "markdown_table", "shown_labels"]
 
 
 def shown_labels(table: pl.DataFrame) -> pl.DataFrame:
@@ -62,14 +64,19 @@ NUMBER_COLUMN = "-" * 7 + ":"
 INTERVAL_COLUMN = "-" * 11 + ":"
 
 
+# Pandoc's --columns default: a pipe table with a longer source line gets the relative
+# widths of its separator line (see above); a shorter table none.
+PANDOC_COLUMNS = 72
+
+
 def _cell(text: str) -> str:
     return escape_inline(text).replace("\n", " ")
 
 
-def markdown_table(table: pl.DataFrame, threshold: int = 5, no_interval: Collection[str] = ()) -> str:
-    """A pipe table of a diagram table with Swedish numbers; a hidden value shows the
-    mark of its reason (``<5`` or ``dold``, kvinnofrid.reporting.hidden); the categories
-    in ``no_interval`` are counts of all cases, shown without an interval."""
+def _table_cells(
+    table: pl.DataFrame, threshold: int, no_interval: Collection[str]
+) -> tuple[list[tuple[str, str]], list[list[str]]]:
+    """The header (name, separator of its pipe-table column) and the rows' shown texts."""
     cols = set(table.columns)
     rows = shown_labels(table).to_dicts()
     has_group = "group" in cols and any(r.get("group") for r in rows)
@@ -86,13 +93,13 @@ def markdown_table(table: pl.DataFrame, threshold: int = 5, no_interval: Collect
         header.append(("95 % konfidensintervall", INTERVAL_COLUMN))
     if has_mean:
         header.append(("Medelvärde", NUMBER_COLUMN))
-    lines = ["| " + " | ".join(h for h, _ in header) + " |", "|" + "|".join(a for _, a in header) + "|"]
+    shown_rows = []
     for r in rows:
         hidden = bool(r.get("suppressed"))
         cells: list[str] = []
         if has_group:
-            cells.append(_cell(r.get("group") or ""))
-        cells.append(_cell(r.get("category") or ""))
+            cells.append(str(r.get("group") or ""))
+        cells.append(str(r.get("category") or ""))
         shown = mark(reason_of(r), threshold)
         cells.append(shown if hidden else fmt_int(r.get("n")))
         d_hidden = r.get("denominator") is None and r.get("denominator_reason")
@@ -104,8 +111,51 @@ def markdown_table(table: pl.DataFrame, threshold: int = 5, no_interval: Collect
             cells.append(interval_text(r.get("ci_low"), r.get("ci_high"), hidden or census))
         if has_mean:
             cells.append(MISSING if hidden or r.get("mean") is None else fmt_dec(r.get("mean")))
-        lines.append("| " + " | ".join(cells) + " |")
-    return "\n".join(lines)
+        shown_rows.append(cells)
+    return header, shown_rows
+
+
+def _pipe_lines(header: list[tuple[str, str]], rows: list[list[str]]) -> list[str]:
+    lines = ["| " + " | ".join(h for h, _ in header) + " |", "|" + "|".join(a for _, a in header) + "|"]
+    return lines + ["| " + " | ".join(_cell(c) for c in cells) + " |" for cells in rows]
+
+
+def markdown_table(table: pl.DataFrame, threshold: int = 5, no_interval: Collection[str] = ()) -> str:
+    """A pipe table of a diagram table with Swedish numbers; a hidden value shows the
+    mark of its reason (``<5`` or ``dold``, kvinnofrid.reporting.hidden); the categories
+    in ``no_interval`` are counts of all cases, shown without an interval."""
+    return "\n".join(_pipe_lines(*_table_cells(table, threshold, no_interval)))
+
+
+def html_table(table: pl.DataFrame, threshold: int = 5, no_interval: Collection[str] = ()) -> str:
+    """The table of ``markdown_table`` as HTML, cell for cell what Pandoc makes of that
+    pipe table (the same widths and alignment) with the classes Quarto's HTML adds
+    (``caption-top table``, rows ``header``/``odd``/``even``).
+
+    For the tables shown only in HTML: Quarto's Lua filters and its HTML post-processing
+    take about 2 CPU s per unit report over its pipe tables, and nothing over a raw HTML
+    table when ``html-table-processing: none`` is set (measured: docs/developers.md).
+    Cell texts are written as they are, without Markdown's typography (``"`` stays ``"``)."""
+    header, rows = _table_cells(table, threshold, no_interval)
+    lines = _pipe_lines(header, rows)
+    align = [f' style="text-align: {"left" if a.startswith(":") else "right"};"' for _, a in header]
+    out = ['<table class="caption-top table">']
+    if max(len(line) for line in lines) > PANDOC_COLUMNS:
+        total = sum(len(a) for _, a in header)
+        out += ["<colgroup>", *(f'<col style="width: {int(100 * (len(a) / total))}%">' for _, a in header)]
+        out.append("</colgroup>")
+    out += ["<thead>", '<tr class="header">', *(f"<th{s}>{_html_text(h)}</th>" for (h, _), s in zip(header, align))]
+    out += ["</tr>", "</thead>", "<tbody>"]
+    for k, cells in enumerate(rows):
+        out.append(f'<tr class="{"even" if k % 2 else "odd"}">')
+        out += [f"<td{s}>{_html_text(c)}</td>" for c, s in zip(cells, align, strict=True)]
+        out.append("</tr>")
+    return "\n".join([*out, "</tbody>", "</table>"])
+
+
+def _html_text(text: str) -> str:
+    """A cell's text as Pandoc writes it: runs of spaces and line breaks as one space."""
+    return html.escape(" ".join(re.split(r"[ \t\r\n]+", text.strip(" \t\r\n"))), quote=False)
 
 
 def _mark_notes(table: pl.DataFrame, threshold: int) -> list[str]:
@@ -140,7 +190,8 @@ def diagram_block(
       not ``fig-…`` so Quarto does not add its own "Figur N" number: the caption
       carries the report's own "Diagram N" numbering in every format;
     * an HTML-only block (``.content-visible when-format="html"``) with a collapsible
-      ``<details>`` holding the table (Swedish numbers) and a download link to the CSV
+      ``<details>`` holding the table (raw HTML, ``html_table``: Swedish numbers) and a
+      download link to the CSV
       (class ``csv-download``: the filter embeds it as a data: URI).
 
     ``image`` and ``csv`` are paths relative to the project directory. ``label``
@@ -157,9 +208,8 @@ def diagram_block(
             '::: {.content-visible when-format="html"}',
             "```{=html}",
             f'<details class="diagram-table"><summary>Visa tabellen till {label[:1].lower() + label[1:]}</summary>',
+            html_table(table, threshold, no_interval),
             "```",
-            "",
-            markdown_table(table, threshold, no_interval),
             "",
             *_mark_notes(table, threshold),
             f'[Ladda ner tabellen som CSV]({csv_path}){{.csv-download download="{Path(csv_path).name}"}}',

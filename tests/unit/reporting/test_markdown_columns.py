@@ -1,15 +1,17 @@
 """Tables keep their columns at any label length (issue 14): the pipe tables of
-reporting.markdown, converted by the project's pandoc to HTML and to Typst."""
+reporting.markdown, converted by the project's pandoc to HTML and to Typst; and the
+HTML-only tables written as raw HTML are Pandoc's table of the same pipe table."""
 
 from __future__ import annotations
 
 import re
 import subprocess
+from html.parser import HTMLParser
 
 import polars as pl
 import pytest
 
-from kvinnofrid.reporting.markdown import markdown_table
+from kvinnofrid.reporting.markdown import html_table, markdown_table
 from kvinnofrid.reporting.render import pandoc_path
 
 LONG = (
@@ -66,3 +68,83 @@ def test_typst_columns_are_fixed_fractions_with_the_label_column_widest(table):
     assert len(widths) == 6
     assert widths[1] == max(widths) and widths[1] >= 2 * widths[2]
     assert "[Preliminär 2023-05-15 sammanställning]" in typst  # one cell, not split
+
+
+# --------------------------------------------------------------------------- raw HTML
+
+
+class _Structure(HTMLParser):
+    """A table's tags, attributes (class aside), texts and character references as
+    written, whitespace runs as one space (Pandoc wraps long cells; a no-break space is
+    kept)."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=False)
+        self.events: list[tuple] = []
+        self.classes: list[tuple[str, str | None]] = []
+
+    def handle_starttag(self, tag, attrs):
+        self.events.append(("start", tag, sorted((k, v) for k, v in attrs if k != "class")))
+        self.classes.append((tag, dict(attrs).get("class")))
+
+    def handle_endtag(self, tag):
+        if tag != "col":  # <col /> (Pandoc) and <col> (HTML) are the same element
+            self.events.append(("end", tag))
+
+    def handle_data(self, data):
+        text = re.sub(r"[ \t\r\n]+", " ", data).strip(" ")
+        if text:
+            self.events.append(("text", text))
+
+    def handle_entityref(self, name):
+        self.events.append(("text", f"&{name};"))
+
+    def handle_charref(self, name):
+        self.events.append(("text", f"&#{name};"))
+
+
+def _parsed(html: str) -> _Structure:
+    parser = _Structure()
+    parser.feed(html)
+    return parser
+
+
+def _oracle_cases(table: pl.DataFrame) -> list[pl.DataFrame]:
+    """Tables around Pandoc's 72-column line (relative widths or none), with a mean
+    column, a hidden denominator, Markdown's special characters and an empty group."""
+    # longest source lines of 63 to 77 characters: both sides of Pandoc's 72
+    short = [
+        pl.DataFrame({"category": ["x" * k, "Annat"], "n": [3, 40], "denominator": [43, 43]}) for k in range(50, 65)
+    ]
+    special = pl.DataFrame(
+        {
+            "group": ["A & <B> | *c* _d_ [e] #f \\g", None],
+            "category": ["`kod` <5", "Ja"],
+            "n": [None, 7],
+            "denominator": [None, 9],
+            "denominator_reason": ["small", None],
+            "mean": [None, 2.25],
+            "suppressed": [True, False],
+        }
+    )
+    return [table, *short, special, table.with_columns(pl.lit(12.5).alias("mean"))]
+
+
+def test_html_table_is_pandoc_s_table_of_the_pipe_table(table):
+    cases = _oracle_cases(table)
+    pandoc = convert("\n\n".join(markdown_table(t) for t in cases), "html")
+    made = ["<table" + part for part in pandoc.split("<table")[1:]]
+    assert len(made) == len(cases)
+    widths = set()
+    for frame, expected in zip(cases, made, strict=True):
+        ours = _parsed(html_table(frame))
+        assert ours.events == _parsed(expected).events
+        widths.add("<colgroup>" in expected)
+    assert widths == {True, False}  # both sides of Pandoc's 72 columns were compared
+
+
+def test_html_table_has_quarto_s_classes(table):
+    classes = _parsed(html_table(table)).classes
+    assert classes[0] == ("table", "caption-top table")
+    rows = [c for tag, c in classes if tag == "tr"]
+    assert rows == ["header", "odd", "even"]

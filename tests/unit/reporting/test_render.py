@@ -170,7 +170,10 @@ def test_quarto_yml_is_a_book_project_with_documented_keys():
     assert config["lang"] == "sv"
     assert {"title", "author", "date", "chapters"} <= set(config["book"])
     assert config["book"]["chapters"][0] == "index.qmd"  # Quarto books start with index
-    assert set(config) <= {"project", "lang", "book", "filters", "format", "number-sections"}
+    keys = {"project", "lang", "book", "filters", "format", "number-sections", "html-table-processing"}
+    assert set(config) <= keys
+    # the diagrams' HTML tables are raw HTML written as Quarto would (markdown.html_table)
+    assert config["html-table-processing"] == "none"
     assert set(config["format"]) == {"html", "typst"}
     assert set(config["format"]["html"]) <= {"theme", "css", "toc", "toc-depth", "toc-title"}
     assert set(config["format"]["typst"]) <= {

@@ -144,8 +144,8 @@ def html_table(table: pl.DataFrame, threshold: int = 5, no_interval: Collection[
         total = sum(len(a) for _, a in header)
         out += ["<colgroup>", *(f'<col style="width: {int(100 * (len(a) / total))}%">' for _, a in header)]
         out.append("</colgroup>")
-    out += ["<thead>", '<tr class="header">', *(f"<th{s}>{_html_text(h)}</th>" for (h, _), s in zip(header, align, strict=True))]
-    out += ["</tr>", "</thead>", "<tbody>"]
+    heads = [f"<th{s}>{_html_text(h)}</th>" for (h, _), s in zip(header, align, strict=True)]
+    out += ["<thead>", '<tr class="header">', *heads, "</tr>", "</thead>", "<tbody>"]
     for k, cells in enumerate(rows):
         out.append(f'<tr class="{"even" if k % 2 else "odd"}">')
         out += [f"<td{s}>{_html_text(c)}</td>" for c, s in zip(cells, align, strict=True)]

@@ -155,7 +155,7 @@ def html_table(table: pl.DataFrame, threshold: int = 5, no_interval: Collection[
 
 def _html_text(text: str) -> str:
     """A cell's text as Pandoc writes it: runs of spaces and line breaks as one space."""
-    return html.escape(" ".join(re.split(r"[ \t\r\n]+", text.strip(" \t\r\n"))), quote=False)
+    return html.escape(re.sub(r"[ \t\r\n]+", " ", text).strip(" "), quote=False)
 
 
 def _mark_notes(table: pl.DataFrame, threshold: int) -> list[str]:

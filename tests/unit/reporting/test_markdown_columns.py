@@ -11,6 +11,7 @@ from html.parser import HTMLParser
 import polars as pl
 import pytest
 
+from kvinnofrid.disclosure.suppression import REASON_SMALL
 from kvinnofrid.reporting.markdown import html_table, markdown_table
 from kvinnofrid.reporting.render import pandoc_path
 
@@ -122,7 +123,8 @@ def _oracle_cases(table: pl.DataFrame) -> list[pl.DataFrame]:
             "category": ["`kod` <5", "Ja"],
             "n": [None, 7],
             "denominator": [None, 9],
-            "denominator_reason": ["small", None],
+            "denominator_reason": [REASON_SMALL, None],
+            "hidden_reason": [REASON_SMALL, None],
             "mean": [None, 2.25],
             "suppressed": [True, False],
         }

